@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The daemon configuration: one human-edited libconfig file (docs/configuration.md documents every
+ * key). Loading collects every error (unknown keys, bad values, missing files it references) as
+ * "file:line: message" instead of stopping at the first. */
+#ifndef ALARMGW_CONFIG_H
+#define ALARMGW_CONFIG_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "alarmgw/log.h"
+
+struct agw_errors {
+	char **v; /* "file:line: message" */
+	size_t n;
+};
+void agw_errors_add(struct agw_errors *errs, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void agw_errors_clear(struct agw_errors *errs);
+
+struct agw_mqtt_config {
+	char *uri;            /* tcp://host:port, ssl://host:port, mqtts://..., ws:// not supported */
+	char *client_id;      /* default: the gateway id */
+	char *username;
+	char *password;       /* never logged */
+	int version;          /* 4 = MQTT 3.1.1, 5 = MQTT 5 */
+	int64_t keepalive_ms;
+	bool clean_session;   /* false: persistent session (the default) */
+	char *ca_file;        /* TLS: CA bundle; verification is always on with TLS */
+	char *cert_file;      /* TLS client certificate (optional) */
+	char *key_file;
+	char *topic_prefix;   /* e.g. "agw" */
+	char *case_topic;     /* template: {prefix} {gateway} {district} {street} {community} {grid} {kind} */
+	char *status_topic;   /* retained gateway online/offline + last will */
+	char *health_topic;   /* template per camera: {prefix} {gateway} {camera} */
+	char *feedback_topic; /* case status feedback from the platform (subscribed) */
+	int64_t inflight;     /* in-flight window */
+	int64_t outbox_max_rows;
+	int64_t reconnect_min_ms, reconnect_max_ms;
+};
+
+struct agw_config {
+	char *path;           /* the file it was read from, NULL for defaults */
+	/* gateway */
+	char *gateway_id;
+	char *state_dir;
+	char *db_path;        /* absolute, or relative to state_dir */
+	enum agw_log_level log_level;
+	int64_t watchdog_ms;  /* 0: use WATCHDOG_USEC from systemd when present */
+	int64_t queue_max;    /* alerts waiting for the journal; past it adapters are refused and it is counted */
+	char *http_listen;    /* metrics/status listen address "127.0.0.1:9108", or NULL for off */
+	/* cameras */
+	char *ledger_file;    /* optional CSV imported at start and on reload */
+	/* rules and grid */
+	char *rules_file;
+	char *grid_layer;     /* grid layer name used for locating cameras */
+	char *unassigned_cell;/* code used when a camera is outside every cell and has no owner cell */
+	char *topic_table_file; /* extra ONVIF topic-to-kind mappings */
+	struct agw_mqtt_config mqtt;
+	/* adapters: the parsed libconfig tree is kept so adapters parse their own option tables */
+	config_t tree;
+	bool has_tree;
+	char **adapters;      /* names of the adapters enabled, in file order */
+	size_t n_adapters;
+};
+
+/* Defaults for everything (used by --db PATH mode). */
+void agw_config_defaults(struct agw_config *cfg);
+/* Reads and validates path. Returns 0 when there are no errors; otherwise -EINVAL with every error
+ * in errs. The config is filled as far as it could be either way; free it with agw_config_free. */
+int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors *errs);
+void agw_config_free(struct agw_config *cfg);
+/* The adapter's section ("adapters.<name>") or NULL. */
+config_setting_t *agw_config_adapter_section(struct agw_config *cfg, const char *name);
+/* Full path of the database (state_dir joined with db_path); malloc'd. */
+char *agw_config_db_path(const struct agw_config *cfg);
+/* Resolves a path relative to the config file's directory; malloc'd. */
+char *agw_config_resolve(const struct agw_config *cfg, const char *path);
+
+/* Parses "500ms", "10s", "5m", "1h", "2d" or a bare number of seconds. */
+int agw_duration_parse(const char *text, int64_t *ret_ms);
+
+#endif

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The store: one sqlite database (WAL) under the state directory holding the camera ledger, the
+ * alert journal, decisions, cases, the MQTT outbox and grid layers. Used from the loop thread only.
+ * The schema is versioned (PRAGMA user_version) and migrated forward on open; see store_schema.c. */
+#ifndef ALARMGW_STORE_H
+#define ALARMGW_STORE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alarmgw/adapter.h"
+#include "alarmgw/alert.h"
+
+struct agw_store;
+
+/* Opens (creating if needed) and migrates the database. On failure writes a reason into err. */
+int agw_store_open(const char *path, struct agw_store **ret_store, char *err, size_t errlen);
+void agw_store_close(struct agw_store *store); /* NULL is a no-op */
+sqlite3 *agw_store_db(struct agw_store *store);
+int agw_store_schema_version(struct agw_store *store);
+int agw_store_latest_schema_version(void);
+/* Migrates an open raw connection up to version `target` (tests use it to build old schemas). */
+int agw_store_migrate(sqlite3 *db, int target, char *err, size_t errlen);
+
+/* Transactions: BEGIN IMMEDIATE / COMMIT / ROLLBACK; return 0 or -EIO. */
+int agw_store_begin(struct agw_store *store);
+int agw_store_commit(struct agw_store *store);
+int agw_store_rollback(struct agw_store *store);
+
+/* A prepared statement cache keyed by the SQL text's address (pass string literals). The statement
+ * is reset and its bindings cleared before it is returned. */
+sqlite3_stmt *agw_store_stmt(struct agw_store *store, const char *sql);
+
+/* Camera ledger. replace: inside the caller's transaction, deletes all cameras then inserts these. */
+int agw_store_cameras_replace(struct agw_store *store, const struct agw_camera *cameras, size_t n);
+/* Loads all cameras ordered by id; *ret_cameras is an array freed with agw_cameras_free. */
+int agw_store_cameras_load(struct agw_store *store, struct agw_camera **ret_cameras, size_t *ret_n);
+void agw_camera_clear(struct agw_camera *camera);
+void agw_cameras_free(struct agw_camera *cameras, size_t n);
+int agw_camera_copy(struct agw_camera *dst, const struct agw_camera *src);
+bool agw_camera_equal(const struct agw_camera *a, const struct agw_camera *b);
+
+/* Alert journal (inside the caller's transaction). *ret_seq gets the journal row id. */
+int agw_store_journal_alert(struct agw_store *store, const struct agw_alert *alert, int64_t *ret_seq);
+int64_t agw_store_journal_count(struct agw_store *store);
+
+/* Decisions (inside the caller's transaction). action: "open", "update", "close", "drop". */
+int agw_store_decision_add(struct agw_store *store, int64_t alert_seq, const char *action, const char *rule,
+			   const char *reason, const char *case_id, int64_t at_ms);
+
+/* Outbox (inside the caller's transaction). Fails with -ENOSPC when the outbox holds max_rows rows
+ * (max_rows <= 0: unlimited); the caller raises the alert and counts it. */
+int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
+			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq);
+int64_t agw_store_outbox_count(struct agw_store *store);
+
+#endif

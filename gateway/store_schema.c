@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The schema, as a list of forward migrations. Never edit a released step: append a new one.
+ * PRAGMA user_version holds the number of steps applied. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "store.h"
+
+static const char *const migrations[] = {
+	/* 1: the camera ledger and the alert journal */
+	"CREATE TABLE cameras("
+	"  id TEXT PRIMARY KEY, name TEXT NOT NULL, vendor TEXT, protocol TEXT NOT NULL,"
+	"  address TEXT NOT NULL, username TEXT, password TEXT, lon REAL, lat REAL, crs TEXT,"
+	"  tags TEXT, owner_cell TEXT, updated_at INTEGER NOT NULL);"
+	"CREATE TABLE alerts("
+	"  seq INTEGER PRIMARY KEY, camera_id TEXT NOT NULL, adapter TEXT, kind TEXT NOT NULL,"
+	"  active INTEGER, operation TEXT, camera_time INTEGER, gateway_time INTEGER NOT NULL,"
+	"  clock_offset INTEGER, topic TEXT, event_id TEXT, json TEXT NOT NULL);",
+
+	/* 2: decisions, cases and the MQTT outbox */
+	"CREATE TABLE decisions("
+	"  seq INTEGER PRIMARY KEY, alert_seq INTEGER, action TEXT NOT NULL, rule TEXT, reason TEXT,"
+	"  case_id TEXT, at INTEGER NOT NULL);"
+	"CREATE TABLE cases("
+	"  id TEXT PRIMARY KEY, incident_key TEXT NOT NULL, camera_id TEXT, kind TEXT, cell_code TEXT,"
+	"  status TEXT NOT NULL, category TEXT, priority INTEGER, first_seen INTEGER, last_seen INTEGER,"
+	"  count INTEGER NOT NULL DEFAULT 1, opened_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	"  closed_at INTEGER, json TEXT);"
+	"CREATE INDEX cases_incident ON cases(incident_key, status);"
+	"CREATE TABLE outbox("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,"
+	"  qos INTEGER NOT NULL DEFAULT 1, retained INTEGER NOT NULL DEFAULT 0, case_id TEXT,"
+	"  created_at INTEGER NOT NULL);",
+
+	/* 3: grid layers and their cells; journal look-ups by camera and time */
+	"CREATE TABLE grid_layers("
+	"  name TEXT PRIMARY KEY, crs TEXT NOT NULL, version INTEGER NOT NULL, imported_at INTEGER NOT NULL,"
+	"  source TEXT, cells INTEGER NOT NULL);"
+	"CREATE TABLE grid_cells("
+	"  layer TEXT NOT NULL, code TEXT NOT NULL, name TEXT, parents TEXT, workers TEXT,"
+	"  geometry TEXT NOT NULL, PRIMARY KEY(layer, code));"
+	"CREATE INDEX alerts_camera_time ON alerts(camera_id, gateway_time);",
+};
+
+int agw_store_latest_schema_version(void)
+{
+	return (int)(sizeof(migrations) / sizeof(migrations[0]));
+}
+
+static int user_version(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int agw_store_migrate(sqlite3 *db, int target, char *err, size_t errlen)
+{
+	int latest = agw_store_latest_schema_version();
+	int v = user_version(db);
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	if (v > latest) {
+		snprintf(err, errlen, "database schema version %d is newer than this alarmgw (%d); upgrade alarmgw", v,
+			 latest);
+		return -EPROTO;
+	}
+	if (target > latest)
+		target = latest;
+	/* Each step and its version bump commit together, so a crash leaves a consistent version. */
+	for (; v < target; v++) {
+		char *msg = NULL;
+		char bump[64];
+		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d;", v + 1);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, migrations[v], NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+			snprintf(err, errlen, "migration to schema %d failed: %s", v + 1, msg ? msg : "?");
+			sqlite3_free(msg);
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return -EIO;
+		}
+	}
+	return 0;
+}

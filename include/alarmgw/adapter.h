@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The adapter contract. An adapter is one const struct (like an FFmpeg demuxer): a name, the size
+ * of its private state (the core allocates it zeroed), an option table that both parses its config
+ * section and prints its help, and lifecycle callbacks. All callbacks run on the event loop thread.
+ * Adding a vendor protocol = one folder under adapters/ + one line in gateway/registry.c. */
+#ifndef ALARMGW_ADAPTER_H
+#define ALARMGW_ADAPTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "alarmgw/alert.h"
+
+enum agw_option_type {
+	AGW_OPT_STRING,   /* char * (heap copy, freed by the core after uninit) */
+	AGW_OPT_INT,      /* int64_t, within [min, max] */
+	AGW_OPT_BOOL,     /* bool */
+	AGW_OPT_DURATION, /* int64_t milliseconds; config accepts "500ms", "10s", "5m", "1h" or a number of seconds */
+	AGW_OPT_DOUBLE,   /* double, within [min, max] */
+};
+
+struct agw_option {
+	const char *name;
+	enum agw_option_type type;
+	size_t offset;     /* offsetof(private struct, field) */
+	const char *def;   /* default as text, parsed like a config value; NULL = none (zero) */
+	double min, max;   /* for INT, DURATION (ms), DOUBLE; both 0 = unbounded */
+	bool required;
+	const char *help;
+};
+
+/* A camera from the ledger, as adapters see it. Read-only for adapters; valid until camera_remove. */
+struct agw_camera {
+	char *id;
+	char *name;
+	char *vendor;
+	char *protocol;   /* "onvif" | "rtsp" */
+	char *address;    /* host[:port], http(s) URL or rtsp URL, without credentials */
+	char *username;
+	char *password;   /* never log */
+	double lon, lat;  /* NaN when unknown */
+	char *crs;        /* "wgs84" | "gcj02" | "cgcs2000" */
+	char *tags;       /* comma separated */
+	char *owner_cell; /* fallback grid cell code, or NULL */
+};
+
+struct agw_adapter_ctx;
+
+/* What the core gives an adapter. */
+struct agw_adapter_ctx {
+	uv_loop_t *loop;
+	const char *name;          /* the adapter's name, for log tags */
+	const char *state_dir;     /* where evidence files may be written */
+	/* Hands one alert to the core (journal, rules, outbox). The core copies what it keeps; the
+	 * caller still owns and clears *alert. Returns 0, or negative errno when the core refused it
+	 * (queue full, stopping): the refusal is counted by the core. */
+	int (*emit)(struct agw_adapter_ctx *ctx, const struct agw_alert *alert);
+	/* Called by the adapter once stop() has finished (all its handles closed). */
+	void (*stopped)(struct agw_adapter_ctx *ctx);
+	void *core;                /* private to the core */
+};
+
+struct agw_adapter {
+	const char *name;
+	const char *description;
+	const char *protocol;      /* ledger protocol it serves ("onvif", "rtsp") or NULL for none */
+	size_t priv_size;
+	const struct agw_option *options; /* terminated by an entry with name == NULL */
+	/* priv is zeroed and its options already set. Returns 0 or negative errno. */
+	int (*init)(void *priv, struct agw_adapter_ctx *ctx);
+	int (*start)(void *priv);
+	/* Begin a prompt stop; call ctx->stopped(ctx) when done (may be called synchronously). */
+	void (*stop)(void *priv);
+	void (*uninit)(void *priv);
+	/* Cameras of the adapter's protocol; optional. A camera whose settings changed is removed
+	 * and added again; unchanged cameras are left alone on reload. */
+	int (*camera_add)(void *priv, const struct agw_camera *camera);
+	void (*camera_remove)(void *priv, const char *camera_id);
+};
+
+/* The registry (gateway/registry.c): NULL-terminated. */
+extern const struct agw_adapter *const agw_adapters[];
+const struct agw_adapter *agw_adapter_find(const char *name);
+
+#endif

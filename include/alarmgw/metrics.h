@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Process-wide counters and gauges, readable by the metrics endpoint and `alarmgw status`.
+ * Every error on input from the network is counted here as well as logged.
+ * Thread-safe (paho callbacks and worker threads count too); cheap enough for hot paths
+ * that count once per message. */
+#ifndef ALARMGW_METRICS_H
+#define ALARMGW_METRICS_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* name: a Prometheus metric name ("agw_parse_errors_total"); labels: the text between braces
+ * without them ("adapter=\"onvif\",reason=\"xml\"") or NULL. */
+void agw_metric_add(const char *name, const char *labels, int64_t delta);
+void agw_metric_set(const char *name, const char *labels, int64_t value);
+int64_t agw_metric_get(const char *name, const char *labels);
+
+/* Calls fn for every metric, sorted by name then labels. */
+void agw_metrics_foreach(void (*fn)(const char *name, const char *labels, int64_t value, void *arg), void *arg);
+void agw_metrics_reset(void); /* tests only */
+
+#endif
