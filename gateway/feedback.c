@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "feedback.h"
+
+static const char *const statuses[] = {"accepted", "dispatched", "closed"};
+
+static int fail(const char **ret_reason, const char *reason, char *detail, size_t detail_len, const char *text)
+{
+	*ret_reason = reason;
+	snprintf(detail, detail_len, "%s", text);
+	return strcmp(reason, "too_large") == 0 ? -EMSGSIZE : -EINVAL;
+}
+
+/* Case ids are printed in logs and used as sqlite keys: printable ASCII only. */
+static int case_id_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > AGW_CASE_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+int agw_feedback_parse(const void *payload, size_t len, struct agw_feedback *ret, const char **ret_reason,
+		       char *detail, size_t detail_len)
+{
+	char text[160];
+	if (len > AGW_FEEDBACK_MAX_BYTES) {
+		snprintf(text, sizeof(text), "message of %zu bytes exceeds the %d byte limit", len,
+			 AGW_FEEDBACK_MAX_BYTES);
+		return fail(ret_reason, "too_large", detail, detail_len, text);
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(text, sizeof(text), "invalid JSON at byte %d: %.100s", jerr.position, jerr.text);
+		return fail(ret_reason, "json", detail, detail_len, text);
+	}
+	int r;
+	if (!json_is_object(root)) {
+		r = fail(ret_reason, "not_object", detail, detail_len, "not a JSON object");
+		goto out;
+	}
+	json_t *id = json_object_get(root, "case_id");
+	if (!json_is_string(id) || !case_id_ok(json_string_value(id), json_string_length(id))) {
+		r = fail(ret_reason, "case_id", detail, detail_len,
+			 "case_id missing, not a string, empty, longer than 128 bytes or not printable ASCII");
+		goto out;
+	}
+	json_t *st = json_object_get(root, "status");
+	const char *status = NULL;
+	for (size_t i = 0; json_is_string(st) && i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (strcmp(json_string_value(st), statuses[i]) == 0)
+			status = statuses[i];
+	if (!status) {
+		r = fail(ret_reason, "status", detail, detail_len,
+			 "status missing or not one of accepted, dispatched, closed");
+		goto out;
+	}
+	memcpy(ret->case_id, json_string_value(id), json_string_length(id) + 1);
+	ret->status = status;
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}

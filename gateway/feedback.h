@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Case status feedback from the governance platform: one JSON object per MQTT message,
+ * {"case_id": "...", "status": "accepted|dispatched|closed"}. Pure parsing, no I/O, so every
+ * malformed shape is unit-tested; the publisher counts and logs the rejects. */
+#ifndef ALARMGW_FEEDBACK_H
+#define ALARMGW_FEEDBACK_H
+
+#include <stddef.h>
+
+#define AGW_FEEDBACK_MAX_BYTES 65536 /* larger messages are refused before parsing */
+#define AGW_CASE_ID_MAX 128          /* bytes, without the NUL */
+
+struct agw_feedback {
+	char case_id[AGW_CASE_ID_MAX + 1];
+	const char *status; /* static string: "accepted", "dispatched" or "closed" */
+};
+
+/* Parses one message. On success fills *ret and returns 0. On failure returns -EMSGSIZE (too
+ * large) or -EINVAL, sets *ret_reason to a short metric label ("too_large", "json", "not_object",
+ * "case_id", "status") and writes a one-line human reason into detail. */
+int agw_feedback_parse(const void *payload, size_t len, struct agw_feedback *ret, const char **ret_reason,
+		       char *detail, size_t detail_len);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The MQTT publisher (paho MQTTAsync): drains the sqlite outbox in seq order with a bounded
+ * in-flight window and deletes a row only when its PUBACK arrived; resends what was not
+ * acknowledged after a reconnect or a restart (at least once: consumers dedup by case id).
+ * Also: retained gateway status (online, and offline as last will and on stop), retained
+ * per-camera health, and the case status feedback subscription.
+ *
+ * Threads: every function here runs on the loop thread. paho calls back on its own threads; those
+ * callbacks only queue an event and wake the loop (uv_async), so sqlite and all state are touched
+ * on the loop thread only. See docs/mqtt.md for the operator side (broker settings). */
+#ifndef ALARMGW_PUBLISHER_H
+#define ALARMGW_PUBLISHER_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "store.h"
+
+struct agw_publisher;
+
+/* Copies what it needs from cfg (cfg may be freed afterwards); store must outlive the publisher.
+ * Creates the paho client but does not connect. */
+int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_store *store,
+		      struct agw_publisher **ret);
+/* Starts connecting in the background (never blocks the loop); reconnects with backoff forever. */
+int agw_publisher_start(struct agw_publisher *p);
+/* An agw_committed_fn (gateway/pipeline.h): new outbox rows were committed; send what is new. */
+void agw_publisher_kick(void *publisher);
+/* Valid feedback messages go to fn on the loop thread. status: "accepted", "dispatched", "closed". */
+void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, const char *case_id, const char *status),
+				void *arg);
+/* Retained health of one camera: state is "online", "offline" or "event_channel_lost" (-EINVAL
+ * otherwise). Kept and (re)published when connected; the latest state per camera wins. */
+int agw_publisher_camera_health(struct agw_publisher *p, const char *camera_id, const char *state);
+/* Stops promptly: waits at most ~2 s for PUBACKs of what is in flight, publishes the retained
+ * offline status, disconnects, then calls done(arg) on the loop. Rows not acknowledged stay in the
+ * outbox for the next start. Call agw_publisher_free after done. */
+void agw_publisher_stop(struct agw_publisher *p, void (*done)(void *arg), void *arg);
+/* NULL is a no-op. Without a finished stop the handles are closed here and the memory is released
+ * by their close callbacks (the loop must run once more). */
+void agw_publisher_free(struct agw_publisher *p);
+
+/* How long an acknowledged row stays in the outbox before it is deleted. Every reconnect resends
+ * the rows still in this window: a broker killed with SIGKILL loses messages it acknowledged but
+ * had neither delivered nor saved (mosquitto saves on autosave_interval), and only the sender can
+ * make up for that. 0 deletes on PUBACK. Rows in the window are deleted at a clean stop. */
+#define AGW_MQTT_RESEND_WINDOW_MS 10000
+void agw_publisher_set_resend_window(struct agw_publisher *p, int64_t ms);
+
+/* For tests and the benchmark: rows acknowledged and deleted since start, and whether connected. */
+long long agw_publisher_acked(const struct agw_publisher *p);
+int agw_publisher_connected(const struct agw_publisher *p);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The publisher's pure parts: topic templates, reconnect backoff, feedback parsing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "feedback.h"
+#include "mqtt_topic.h"
+
+static void test_topic_expand(void **state)
+{
+	char buf[128];
+	struct agw_mqtt_topic_vars v = {.prefix = "agw", .gateway = "gw-1", .camera = "cam/7+#x"};
+	assert_int_equal(agw_mqtt_topic_expand("{prefix}/gateways/{gateway}/status", &v, buf, sizeof(buf)),
+			 (int)strlen("agw/gateways/gw-1/status"));
+	assert_string_equal(buf, "agw/gateways/gw-1/status");
+	/* a camera id can neither add levels nor wildcards */
+	assert_true(agw_mqtt_topic_expand("{prefix}/cameras/{camera}/health", &v, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "agw/cameras/cam_7__x/health");
+	assert_int_equal(agw_mqtt_topic_expand("{prefix}/{nope}", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_mqtt_topic_expand("{prefix", &v, buf, sizeof(buf)), -EINVAL);
+	v.camera = NULL;
+	assert_int_equal(agw_mqtt_topic_expand("x/{camera}", &v, buf, sizeof(buf)), -EINVAL);
+	char small[8];
+	assert_int_equal(agw_mqtt_topic_expand("{prefix}/gateways", &v, small, sizeof(small)), -ENAMETOOLONG);
+	assert_int_equal(agw_mqtt_topic_expand("abcdefg", &v, small, sizeof(small)), 7);
+	assert_int_equal(agw_mqtt_topic_expand("abcdefgh", &v, small, sizeof(small)), -ENAMETOOLONG);
+}
+
+static void test_topic_publishable(void **state)
+{
+	assert_true(agw_mqtt_topic_publishable("agw/cases/d1/g2"));
+	assert_false(agw_mqtt_topic_publishable(""));
+	assert_false(agw_mqtt_topic_publishable(NULL));
+	assert_false(agw_mqtt_topic_publishable("agw/+/x"));
+	assert_false(agw_mqtt_topic_publishable("agw/#"));
+}
+
+static void test_backoff(void **state)
+{
+	/* within [d/2, d] of the doubled delay, never below min, never above max */
+	for (unsigned rnd = 0; rnd < 2000; rnd += 7) {
+		long long d0 = agw_mqtt_backoff_ms(0, 1000, 60000, rnd);
+		assert_true(d0 >= 1000 && d0 <= 1000);
+		long long d3 = agw_mqtt_backoff_ms(3, 1000, 60000, rnd);
+		assert_true(d3 >= 4000 && d3 <= 8000);
+		long long d20 = agw_mqtt_backoff_ms(20, 1000, 60000, rnd);
+		assert_true(d20 >= 30000 && d20 <= 60000);
+		long long dbig = agw_mqtt_backoff_ms(4000000000u, 100, 5000, rnd);
+		assert_true(dbig >= 2500 && dbig <= 5000);
+	}
+	/* jitter really spreads: two different random inputs give different delays */
+	assert_int_not_equal(agw_mqtt_backoff_ms(5, 100, 60000, 1), agw_mqtt_backoff_ms(5, 100, 60000, 1234));
+	/* degenerate bounds */
+	assert_int_equal(agw_mqtt_backoff_ms(3, 0, 0, 5), 1);
+	assert_int_equal(agw_mqtt_backoff_ms(3, 500, 100, 5), 500);
+}
+
+static int parse(const char *text, struct agw_feedback *fb, const char **reason)
+{
+	char detail[200];
+	*reason = NULL;
+	return agw_feedback_parse(text, strlen(text), fb, reason, detail, sizeof(detail));
+}
+
+static void test_feedback_valid(void **state)
+{
+	struct agw_feedback fb;
+	const char *reason;
+	assert_int_equal(parse("{\"case_id\":\"c-0001\",\"status\":\"closed\"}", &fb, &reason), 0);
+	assert_string_equal(fb.case_id, "c-0001");
+	assert_string_equal(fb.status, "closed");
+	assert_int_equal(parse("{\"status\":\"accepted\",\"case_id\":\"x\",\"extra\":[1,2]}", &fb, &reason), 0);
+	assert_string_equal(fb.status, "accepted");
+	assert_int_equal(parse(" {\"case_id\":\"y\",\"status\":\"dispatched\"} ", &fb, &reason), 0);
+	assert_string_equal(fb.status, "dispatched");
+}
+
+static void test_feedback_malformed(void **state)
+{
+	struct agw_feedback fb;
+	const char *reason;
+	static const struct {
+		const char *text;
+		const char *reason;
+	} cases[] = {
+		{"", "json"},
+		{"{", "json"},
+		{"not json", "json"},
+		{"[1,2]", "not_object"},
+		{"\"closed\"", "json"}, /* jansson refuses a bare string at top level without DECODE_ANY */
+		{"{\"status\":\"closed\"}", "case_id"},
+		{"{\"case_id\":42,\"status\":\"closed\"}", "case_id"},
+		{"{\"case_id\":\"\",\"status\":\"closed\"}", "case_id"},
+		{"{\"case_id\":\"a b\",\"status\":\"closed\"}", "case_id"},
+		{"{\"case_id\":\"a\\u0000b\",\"status\":\"closed\"}", "json"}, /* NUL refused by the parser */
+		{"{\"case_id\":\"c1\"}", "status"},
+		{"{\"case_id\":\"c1\",\"status\":\"CLOSED\"}", "status"},
+		{"{\"case_id\":\"c1\",\"status\":true}", "status"},
+		{"{\"case_id\":\"c1\",\"case_id\":\"c2\",\"status\":\"closed\"}", "json"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].text, &fb, &reason), -EINVAL);
+		assert_non_null(reason);
+		assert_string_equal(reason, cases[i].reason);
+	}
+	/* a case id at the limit passes, one byte more does not */
+	char text[400], id[AGW_CASE_ID_MAX + 2];
+	memset(id, 'a', sizeof(id));
+	id[AGW_CASE_ID_MAX] = '\0';
+	snprintf(text, sizeof(text), "{\"case_id\":\"%s\",\"status\":\"closed\"}", id);
+	assert_int_equal(parse(text, &fb, &reason), 0);
+	id[AGW_CASE_ID_MAX] = 'a';
+	id[AGW_CASE_ID_MAX + 1] = '\0';
+	snprintf(text, sizeof(text), "{\"case_id\":\"%s\",\"status\":\"closed\"}", id);
+	assert_int_equal(parse(text, &fb, &reason), -EINVAL);
+	assert_string_equal(reason, "case_id");
+}
+
+static void test_feedback_size_limit(void **state)
+{
+	struct agw_feedback fb;
+	const char *reason = NULL;
+	char detail[200];
+	size_t n = AGW_FEEDBACK_MAX_BYTES + 1;
+	char *big = malloc(n);
+	assert_non_null(big);
+	memset(big, ' ', n);
+	memcpy(big, "{\"case_id\":\"c\",\"status\":\"closed\"}", 33);
+	assert_int_equal(agw_feedback_parse(big, n, &fb, &reason, detail, sizeof(detail)), -EMSGSIZE);
+	assert_string_equal(reason, "too_large");
+	/* the same message padded to exactly the limit is accepted */
+	assert_int_equal(agw_feedback_parse(big, n - 1, &fb, &reason, detail, sizeof(detail)), 0);
+	free(big);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_topic_expand),     cmocka_unit_test(test_topic_publishable),
+		cmocka_unit_test(test_backoff),          cmocka_unit_test(test_feedback_valid),
+		cmocka_unit_test(test_feedback_malformed), cmocka_unit_test(test_feedback_size_limit),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
