@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The operations HTTP server on the loop: GET /metrics (Prometheus text), /healthz, / (the
+ * read-only status page) and /api/status (JSON). HTTP/1.1, one request per connection, bounded
+ * connections, request size and time, so a slow or hostile client never holds anything up.
+ * The store is read on a read-only connection of its own on the libuv worker pool. */
+#ifndef ALARMGW_HTTP_H
+#define ALARMGW_HTTP_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "store.h"
+
+struct agw_http;
+
+#define AGW_HTTP_MAX_CONNECTIONS 64
+#define AGW_HTTP_MAX_REQUEST 8192   /* request line and headers; requests with a body are refused */
+#define AGW_HTTP_TIMEOUT_MS 10000   /* to receive a whole request, and again to send the response */
+
+/* listen_addr: "127.0.0.1:9108", "[::1]:9108" or "localhost:9108"; port 0 picks a free port.
+ * Anything but a loopback address is allowed with a warning: the page has no authentication.
+ * store is borrowed and must outlive the server. Returns 0 or negative errno (logged). */
+int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *store, struct agw_http **ret);
+/* /healthz answers 200 while healthy (the default), 503 otherwise. */
+void agw_http_set_health(struct agw_http *h, bool healthy);
+/* The port actually bound (useful with port 0). */
+int agw_http_port(const struct agw_http *h);
+/* Closes the listener and every connection; done(arg) runs on the loop once all handles are
+ * closed and the server is freed. NULL h calls nothing. */
+void agw_http_stop(struct agw_http *h, void (*done)(void *arg), void *arg);
+
+#endif

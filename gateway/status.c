@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Reads the status snapshot from the store. Every query is a keyed look-up or a bounded scan
+ * except the case counts (cases is small next to the journal): a scrape must stay cheap with
+ * 10,000 cameras and millions of journaled alerts. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/alert.h"
+#include "status.h"
+
+static const char *const state_names[AGW_CAMERA_STATE__COUNT] = {
+	[AGW_CAMERA_OFFLINE] = "offline",
+	[AGW_CAMERA_CHANNEL_LOST] = "channel_lost",
+	[AGW_CAMERA_ONLINE] = "online",
+	[AGW_CAMERA_UNKNOWN] = "unknown",
+};
+
+const char *agw_camera_state_name(enum agw_camera_state state)
+{
+	return (unsigned)state < AGW_CAMERA_STATE__COUNT ? state_names[state] : "unknown";
+}
+
+/* NULL stays NULL; an allocation failure sets *oom. */
+static char *column_dup(sqlite3_stmt *st, int col, bool *oom)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	if (!t)
+		return NULL;
+	char *s = strdup((const char *)t);
+	if (!s)
+		*oom = true;
+	return s;
+}
+
+static int64_t column_time(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? AGW_TIME_UNKNOWN : sqlite3_column_int64(st, col);
+}
+
+static void camera_clear(struct agw_status_camera *c)
+{
+	free(c->id);
+	free(c->name);
+	free(c->protocol);
+	free(c->vendor);
+	free(c->last_kind);
+}
+
+void agw_status_free(struct agw_status *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n_cameras; i++)
+		camera_clear(&s->cameras[i]);
+	free(s->cameras);
+	for (size_t i = 0; i < s->n_alerts; i++) {
+		free(s->alerts[i].camera_id);
+		free(s->alerts[i].kind);
+		free(s->alerts[i].topic);
+	}
+	free(s->alerts);
+	for (size_t i = 0; i < s->n_cases; i++) {
+		struct agw_status_case *c = &s->cases[i];
+		free(c->id);
+		free(c->camera_id);
+		free(c->kind);
+		free(c->cell_code);
+		free(c->status);
+	}
+	free(s->cases);
+	for (size_t i = 0; i < s->n_cases_by_status; i++)
+		free(s->cases_by_status[i].name);
+	free(s->cases_by_status);
+	free(s);
+}
+
+int64_t agw_status_outbox_age_ms(const struct agw_status *s)
+{
+	if (!s || s->outbox_depth <= 0 || s->outbox_oldest_ms == AGW_TIME_UNKNOWN)
+		return 0;
+	int64_t age = s->generated_ms - s->outbox_oldest_ms;
+	return age > 0 ? age : 0;
+}
+
+/* A small collector so each query reads like the SQL it runs. */
+struct reader {
+	sqlite3 *db;
+	char *err;
+	size_t errlen;
+};
+
+static int prepare(struct reader *r, const char *sql, sqlite3_stmt **ret)
+{
+	if (sqlite3_prepare_v2(r->db, sql, -1, ret, NULL) != SQLITE_OK) {
+		snprintf(r->err, r->errlen, "status query failed: %s", sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int step_error(struct reader *r, int rc)
+{
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return 0;
+	snprintf(r->err, r->errlen, "status query failed: %s", sqlite3_errmsg(r->db));
+	return -EIO;
+}
+
+static int grow(void **v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *nv = realloc(*v, c * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+/* The latest health alert of one kind decides; NULL active (a pulse) counts as active. */
+static int health_active(struct reader *r, sqlite3_stmt *st, const char *camera, const char *kind, bool *ret_active)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	*ret_active = rc == SQLITE_ROW &&
+		      (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_int(st, 0) != 0);
+	return step_error(r, rc);
+}
+
+static int camera_cmp(const void *a, const void *b)
+{
+	const struct agw_status_camera *x = a, *y = b;
+	if (x->state != y->state)
+		return (int)x->state - (int)y->state;
+	return strcmp(x->id, y->id);
+}
+
+static int read_cameras(struct reader *r, struct agw_status *s)
+{
+	sqlite3_stmt *cams = NULL, *last = NULL, *health = NULL;
+	size_t cap = 0;
+	bool oom = false;
+	int ret = prepare(r, "SELECT id, name, protocol, vendor FROM cameras ORDER BY id", &cams);
+	if (ret < 0)
+		goto out;
+	/* Both use the journal's (camera_id, gateway_time) index: one seek per camera. */
+	ret = prepare(r, "SELECT kind, gateway_time FROM alerts WHERE camera_id = ?1 ORDER BY gateway_time DESC LIMIT 1",
+		      &last);
+	if (ret < 0)
+		goto out;
+	ret = prepare(r,
+		      "SELECT active FROM alerts WHERE camera_id = ?1 AND kind = ?2 ORDER BY gateway_time DESC LIMIT 1",
+		      &health);
+	if (ret < 0)
+		goto out;
+	int rc;
+	while ((rc = sqlite3_step(cams)) == SQLITE_ROW) {
+		ret = grow((void **)&s->cameras, s->n_cameras, &cap, sizeof(*s->cameras));
+		if (ret < 0)
+			goto out;
+		struct agw_status_camera *c = &s->cameras[s->n_cameras++];
+		memset(c, 0, sizeof(*c));
+		c->id = column_dup(cams, 0, &oom);
+		c->name = column_dup(cams, 1, &oom);
+		c->protocol = column_dup(cams, 2, &oom);
+		c->vendor = column_dup(cams, 3, &oom);
+		c->last_event_ms = AGW_TIME_UNKNOWN;
+		c->state = AGW_CAMERA_UNKNOWN;
+		if (oom || !c->id) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		sqlite3_reset(last);
+		sqlite3_bind_text(last, 1, c->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(last);
+		ret = step_error(r, rc);
+		if (ret < 0)
+			goto out;
+		if (rc != SQLITE_ROW)
+			continue;
+		c->last_kind = column_dup(last, 0, &oom);
+		c->last_event_ms = column_time(last, 1);
+		if (oom) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		bool offline, lost;
+		ret = health_active(r, health, c->id, agw_alert_kind_name(AGW_KIND_CAMERA_OFFLINE), &offline);
+		if (ret < 0)
+			goto out;
+		ret = health_active(r, health, c->id, agw_alert_kind_name(AGW_KIND_EVENT_CHANNEL_LOST), &lost);
+		if (ret < 0)
+			goto out;
+		c->state = offline ? AGW_CAMERA_OFFLINE : lost ? AGW_CAMERA_CHANNEL_LOST : AGW_CAMERA_ONLINE;
+	}
+	ret = step_error(r, rc);
+	if (ret < 0)
+		goto out;
+	for (size_t i = 0; i < s->n_cameras; i++)
+		s->cameras_by_state[s->cameras[i].state]++;
+	if (s->n_cameras)
+		qsort(s->cameras, s->n_cameras, sizeof(*s->cameras), camera_cmp);
+out:
+	if (ret == -ENOMEM)
+		snprintf(r->err, r->errlen, "out of memory");
+	sqlite3_finalize(cams);
+	sqlite3_finalize(last);
+	sqlite3_finalize(health);
+	return ret;
+}
+
+static int read_alerts(struct reader *r, struct agw_status *s, size_t recent)
+{
+	sqlite3_stmt *st = NULL;
+	bool oom = false;
+	int ret = prepare(r, "SELECT seq, camera_id, kind, active, gateway_time, topic FROM alerts ORDER BY seq DESC LIMIT ?1",
+			  &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
+	s->alerts = calloc(recent ? recent : 1, sizeof(*s->alerts));
+	if (!s->alerts) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_alerts < recent) {
+		struct agw_status_alert *a = &s->alerts[s->n_alerts++];
+		a->seq = sqlite3_column_int64(st, 0);
+		a->camera_id = column_dup(st, 1, &oom);
+		a->kind = column_dup(st, 2, &oom);
+		a->active = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3) != 0;
+		a->gateway_time_ms = column_time(st, 4);
+		a->topic = column_dup(st, 5, &oom);
+		if (oom) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = step_error(r, rc);
+out:
+	if (ret == -ENOMEM)
+		snprintf(r->err, r->errlen, "out of memory");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int read_cases(struct reader *r, struct agw_status *s, size_t recent)
+{
+	sqlite3_stmt *st = NULL;
+	bool oom = false;
+	size_t cap = 0;
+	int ret = prepare(r,
+			  "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at FROM cases "
+			  "ORDER BY updated_at DESC, id LIMIT ?1",
+			  &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
+	s->cases = calloc(recent ? recent : 1, sizeof(*s->cases));
+	if (!s->cases) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_cases < recent) {
+		struct agw_status_case *c = &s->cases[s->n_cases++];
+		c->id = column_dup(st, 0, &oom);
+		c->camera_id = column_dup(st, 1, &oom);
+		c->kind = column_dup(st, 2, &oom);
+		c->cell_code = column_dup(st, 3, &oom);
+		c->status = column_dup(st, 4, &oom);
+		c->priority = sqlite3_column_int64(st, 5);
+		c->count = sqlite3_column_int64(st, 6);
+		c->opened_at_ms = column_time(st, 7);
+		c->updated_at_ms = column_time(st, 8);
+		if (oom) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	ret = step_error(r, rc);
+	if (ret < 0)
+		goto out;
+	sqlite3_finalize(st);
+	st = NULL;
+	ret = prepare(r, "SELECT status, count(*) FROM cases GROUP BY status ORDER BY status", &st);
+	if (ret < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ret = grow((void **)&s->cases_by_status, s->n_cases_by_status, &cap, sizeof(*s->cases_by_status));
+		if (ret < 0)
+			goto out;
+		struct agw_status_count *n = &s->cases_by_status[s->n_cases_by_status];
+		n->name = column_dup(st, 0, &oom);
+		n->n = sqlite3_column_int64(st, 1);
+		if (oom || !n->name) {
+			free(n->name);
+			ret = -ENOMEM;
+			goto out;
+		}
+		s->n_cases_by_status++;
+	}
+	ret = step_error(r, rc);
+out:
+	if (ret == -ENOMEM)
+		snprintf(r->err, r->errlen, "out of memory");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int read_totals(struct reader *r, struct agw_status *s)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = prepare(r, "SELECT (SELECT coalesce(max(seq), 0) FROM alerts), (SELECT count(*) FROM outbox), "
+			     "(SELECT min(created_at) FROM outbox), (SELECT user_version FROM pragma_user_version)",
+			  &st);
+	if (ret < 0)
+		return ret;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		s->journal_last_seq = sqlite3_column_int64(st, 0);
+		s->outbox_depth = sqlite3_column_int64(st, 1);
+		s->outbox_oldest_ms = column_time(st, 2);
+		s->schema_version = sqlite3_column_int(st, 3);
+	}
+	ret = step_error(r, rc);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int agw_status_collect(sqlite3 *db, size_t recent, int64_t now_ms, struct agw_status **ret_status, char *err,
+		       size_t errlen)
+{
+	struct reader r = {.db = db, .err = err, .errlen = errlen};
+	if (recent > AGW_STATUS_RECENT_MAX)
+		recent = AGW_STATUS_RECENT_MAX;
+	struct agw_status *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->generated_ms = now_ms;
+	s->outbox_oldest_ms = AGW_TIME_UNKNOWN;
+	/* One read transaction: the page never shows a case without the alert that made it. When the
+	 * caller is already inside a transaction (the daemon's own connection), its view is used. */
+	bool own_txn = sqlite3_get_autocommit(db);
+	int ret = 0;
+	if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot begin a read: %s", sqlite3_errmsg(db));
+		ret = -EIO;
+		goto out;
+	}
+	ret = read_totals(&r, s);
+	if (ret >= 0)
+		ret = read_cameras(&r, s);
+	if (ret >= 0)
+		ret = read_alerts(&r, s, recent);
+	if (ret >= 0)
+		ret = read_cases(&r, s, recent);
+	if (own_txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+out:
+	if (ret < 0) {
+		agw_status_free(s);
+		return ret;
+	}
+	*ret_status = s;
+	return 0;
+}

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The operations HTTP server (gateway/http.c) through agw-ops-httpd on a seeded store:
+/metrics content and values, /healthz 200/503, /api/status, bad and oversized requests (400, 405,
+408, 413) while the server keeps serving, the connection limit, and a clean stop.
+The helpers here are also used by test_ops_page.py."""
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("AGW_BUILD_DIR", "build")
+DRIVER = os.path.join(BUILD, "tests", "unit", "ops", "agw-ops-httpd")
+T0 = int(time.time() * 1000)
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        raise AssertionError(what)
+
+
+class Server:
+    """agw-ops-httpd on db; stopped (and reaped) by stop() whatever happens."""
+
+    def __init__(self, db, *extra):
+        if not os.access(DRIVER, os.X_OK):
+            raise AssertionError(f"{DRIVER} is missing: build the target agw-ops-httpd first")
+        self.proc = subprocess.Popen([DRIVER, db, "127.0.0.1:0", *extra], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # the driver prints its port once it listens
+        if not line.startswith("port "):
+            self.stop()
+            raise AssertionError(f"agw-ops-httpd did not start: {line!r} {self.proc.stderr.read()}")
+        self.port = int(line.split()[1])
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        err = self.proc.stderr.read()
+        return self.proc.returncode, err
+
+
+def request(port, raw, timeout=15.0):
+    """Sends raw bytes, returns (status code, headers dict, body bytes) of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(raw)
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines or not lines[0].startswith("HTTP/1.1 "):
+        return None, {}, data
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def get(port, path, method="GET"):
+    return request(port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: test\r\n\r\n".encode())
+
+
+def wait_for(fn, what, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if fn():
+            return True
+        time.sleep(0.05)
+    check(False, what)
+
+
+CAMERAS = [
+    # id, name, protocol
+    ("cam-gate", "Gate north", "onvif"),
+    ("cam-yard", "Yard east", "onvif"),
+    ("cam-lobby", "Lobby", "rtsp"),
+    ("cam-roof", "Roof <b>west</b>", "onvif"),
+    ("cam-silent", "Storage room", "rtsp"),
+]
+# camera, kind, active (None: a pulse), ms after T0, topic
+ALERTS = [
+    ("cam-gate", "motion", 1, 1000, "tns1:VideoSource/MotionAlarm"),
+    ("cam-gate", "intrusion", 1, 4000, "tns1:RuleEngine/FieldDetector/ObjectsInside"),
+    ("cam-yard", "camera_offline", 1, 2000, None),
+    ("cam-lobby", "camera_offline", 1, 1000, None),
+    ("cam-lobby", "camera_offline", 0, 2500, None),
+    ("cam-lobby", "event_channel_lost", 1, 3000, None),
+    ("cam-roof", "tamper", None, 5000, "tns1:VideoSource/GlobalSceneChange/ImagingService"),
+]
+CASES = [
+    # id, camera, kind, cell, status, ms after T0
+    ("gw1-0001", "cam-gate", "intrusion", "310104-011-003", "open", 4000),
+    ("gw1-0002", "cam-roof", "tamper", "310104-011-007", "open", 5000),
+    ("gw1-0003", "cam-gate", "motion", "310104-011-003", "closed", 1000),
+]
+
+
+def seed(db, outbox_age_ms=30000):
+    """Writes cameras, alerts, cases and two outbox rows straight into a store the driver created."""
+    con = sqlite3.connect(db, timeout=10)
+    with con:
+        for cid, name, proto in CAMERAS:
+            con.execute("INSERT INTO cameras(id, name, vendor, protocol, address, updated_at) VALUES(?,?,?,?,?,?)",
+                        (cid, name, "acme", proto, "192.0.2.10", T0))
+        for cam, kind, active, dt, topic in ALERTS:
+            con.execute("INSERT INTO alerts(camera_id, adapter, kind, active, gateway_time, topic, json) "
+                        "VALUES(?,?,?,?,?,?,?)", (cam, "replay", kind, active, T0 + dt, topic, "{}"))
+        for cid, cam, kind, cell, status, dt in CASES:
+            con.execute("INSERT INTO cases(id, incident_key, camera_id, kind, cell_code, status, priority, count,"
+                        " opened_at, updated_at) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                        (cid, cid, cam, kind, cell, status, 2, 1, T0 + dt, T0 + dt))
+        now = int(time.time() * 1000)
+        con.execute("INSERT INTO outbox(topic, payload, case_id, created_at) VALUES(?,?,?,?)",
+                    ("agw/cases/a", b"{}", "gw1-0001", now - outbox_age_ms))
+        con.execute("INSERT INTO outbox(topic, payload, case_id, created_at) VALUES(?,?,?,?)",
+                    ("agw/cases/b", b"{}", "gw1-0002", now - 1000))
+    con.close()
+
+
+def parse_metrics(text):
+    values, types = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            check(name not in types, f"one TYPE line for {name}")
+            types[name] = kind
+        elif line and not line.startswith("#"):
+            key, _, value = line.rpartition(" ")
+            values[key] = float(value)
+    return values, types
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="agw-ops-http-")
+    db = os.path.join(tmp, "alarmgw.db")
+    srv = Server(db, "--metric", 'agw_parse_errors_total{adapter="onvif",reason="xml"}=7',
+                 "--metric", "agw_mqtt_connected=1")
+    idle = []
+    try:
+        port = srv.port
+        print(f"agw-ops-httpd on 127.0.0.1:{port}, store {db}")
+        seed(db)
+
+        code, hdr, body = get(port, "/healthz")
+        check(code == 200 and body == b"ok\n", f"/healthz healthy -> 200 ok (got {code} {body!r})")
+        srv.proc.send_signal(signal.SIGUSR1)
+        wait_for(lambda: get(port, "/healthz")[0] == 503, "/healthz unhealthy -> 503")
+        srv.proc.send_signal(signal.SIGUSR2)
+        wait_for(lambda: get(port, "/healthz")[0] == 200, "/healthz healthy again -> 200")
+
+        code, hdr, body = get(port, "/metrics")
+        check(code == 200, "/metrics -> 200")
+        check(hdr.get("content-type", "").startswith("text/plain; version=0.0.4"), "Prometheus content type")
+        check(int(hdr.get("content-length", -1)) == len(body), "Content-Length matches the body")
+        values, types = parse_metrics(body.decode())
+        for state, n in (("offline", 1), ("channel_lost", 1), ("online", 2), ("unknown", 1)):
+            key = f'agw_cameras{{state="{state}"}}'
+            check(values.get(key) == n, f"{key} == {n} (got {values.get(key)})")
+        check(values.get('agw_cases{status="open"}') == 2, "agw_cases{status=open} == 2")
+        check(values.get('agw_cases{status="closed"}') == 1, "agw_cases{status=closed} == 1")
+        check(values.get("agw_outbox_depth") == 2, "agw_outbox_depth == 2")
+        age = values.get("agw_outbox_oldest_age_seconds", -1)
+        check(29 <= age < 120, f"agw_outbox_oldest_age_seconds ~30 (got {age})")
+        check(values.get("agw_journal_last_seq") == len(ALERTS), "agw_journal_last_seq == alerts seeded")
+        check(values.get('agw_parse_errors_total{adapter="onvif",reason="xml"}') == 7,
+              "process counters from agw_metrics_foreach are served")
+        check(types.get("agw_parse_errors_total") == "counter" and types.get("agw_mqtt_connected") == "gauge",
+              "TYPE counter for *_total, gauge otherwise")
+        check(values.get('agw_http_responses_total{code="503"}', 0) >= 1, "HTTP responses are counted by code")
+
+        code, hdr, body = get(port, "/api/status")
+        check(code == 200 and hdr.get("content-type") == "application/json", "/api/status -> 200 JSON")
+        st = json.loads(body)
+        states = {c["id"]: c["state"] for c in st["cameras"]}
+        check(states == {"cam-gate": "online", "cam-yard": "offline", "cam-lobby": "channel_lost",
+                         "cam-roof": "online", "cam-silent": "unknown"}, f"camera states {states}")
+        check([c["id"] for c in st["recent_cases"]] == ["gw1-0002", "gw1-0001", "gw1-0003"], "recent cases, newest first")
+        check(len(st["recent_alerts"]) == len(ALERTS) and st["recent_alerts"][0]["camera"] == "cam-roof",
+              "recent alerts, newest first")
+        check(st["outbox"]["depth"] == 2, "outbox depth in JSON")
+
+        code, hdr, body = get(port, "/", method="HEAD")
+        check(code == 200 and body == b"" and int(hdr["content-length"]) > 1000, "HEAD / -> headers only")
+        code, hdr, body = get(port, "/nothing-here")
+        check(code == 404, "unknown path -> 404")
+        code, hdr, body = get(port, "/metrics", method="DELETE")
+        check(code == 405 and hdr.get("allow") == "GET, HEAD", "DELETE -> 405 with Allow")
+
+        bad = [
+            (b"GARBAGE\r\n\r\n", 400, "request line without target"),
+            (b"GET / HTTP/9.9\r\n\r\n", 400, "unknown HTTP version"),
+            (b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400, "header without a colon"),
+            (b"GET /\x00 HTTP/1.1\r\n\r\n", 400, "NUL byte"),
+            (b"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400, "malformed Content-Length"),
+            (b"POST /metrics HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 413, "a request body"),
+            (b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 413, "a chunked body"),
+            (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 413, "a 9 KB request head"),
+            (b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n", 413, "a 20 KB request line"),
+        ]
+        for raw, want, what in bad:
+            code, hdr, body = request(port, raw)
+            check(code == want, f"{what} -> {want} (got {code})")
+            code, _, _ = get(port, "/healthz")
+            check(code == 200, f"... and the server still serves /healthz")
+
+        # A request that never completes gets 408 after the request timeout; others are served meanwhile.
+        slow = socket.create_connection(("127.0.0.1", port), timeout=30)
+        slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        t = time.monotonic()
+        code, _, _ = get(port, "/healthz")
+        check(code == 200 and time.monotonic() - t < 5, "a slow client does not hold up other requests")
+        data = b""
+        while True:
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        slow.close()
+        check(data.startswith(b"HTTP/1.1 408"), f"an incomplete request gets 408 (got {data[:20]!r})")
+
+        # The connection limit: 64 idle connections fill it, the next is closed at once.
+        for _ in range(64):
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        time.sleep(0.3)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            got = extra.recv(100)
+        except ConnectionResetError:
+            got = b""
+        extra.close()
+        check(got == b"", "the 65th connection is closed without an answer")
+        for s in idle:
+            s.close()
+        idle.clear()
+        wait_for(lambda: get(port, "/healthz")[0] == 200, "served again once the idle connections are gone")
+
+        code, _, body = get(port, "/metrics")
+        values, _ = parse_metrics(body.decode())
+        check(values.get('agw_http_errors_total{reason="bad_request"}', 0) >= 5, "bad requests are counted")
+        check(values.get('agw_http_errors_total{reason="too_large"}', 0) >= 4, "oversized requests are counted")
+        check(values.get('agw_http_errors_total{reason="busy"}', 0) >= 1, "connections over the limit are counted")
+        check(values.get('agw_http_errors_total{reason="timeout"}', 0) >= 1, "timeouts are counted")
+
+        # Stopping with a connection open still closes everything and exits cleanly (ASan checks leaks).
+        idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        rc, err = srv.stop()
+        check(rc == 0, f"agw-ops-httpd stops cleanly on SIGTERM (rc {rc}) {err[-500:] if rc else ''}")
+    finally:
+        for s in idle:
+            s.close()
+        srv.stop()
+    print("PASS")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except AssertionError as e:
+        print(f"FAILED: {e}")
+        sys.exit(1)
