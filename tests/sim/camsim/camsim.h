@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The simulator's state: options, cameras, subscriptions. One libuv loop holds every camera. */
+#ifndef CAMSIM_H
+#define CAMSIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "http.h"
+#include "kinds.h"
+#include "templates.h"
+
+enum camsim_auth {
+	CAMSIM_AUTH_NONE,
+	CAMSIM_AUTH_WSSE,
+	CAMSIM_AUTH_DIGEST,
+	CAMSIM_AUTH_BOTH,
+};
+
+/* What a camera does wrong; set for all cameras at start and per camera through the control port. */
+struct camsim_misbehaviour {
+	unsigned slow_ms;        /* every answer is held this long */
+	unsigned malformed;      /* the next N answers are not well-formed XML */
+	unsigned oversized;      /* the next N answers are padded to oversized_bytes */
+	size_t oversized_bytes;
+	unsigned faults;         /* the next N answers are SOAP faults */
+	bool one_subscriber;     /* a second live subscription is refused */
+	bool unsubscribe_kills_all;
+	bool digest_only;        /* WS-Security refused, HTTP Digest required */
+	bool unknown_sub_404;    /* an unknown subscription answers HTTP 404 instead of a fault */
+};
+
+struct camsim_options {
+	const char *host;
+	int base_port;
+	unsigned cameras;
+	enum camsim_auth auth;
+	const char *user;
+	const char *password;
+	double rate; /* alarms (active edges) per second per camera */
+	double mix[CAMSIM_KIND_COUNT];
+	const char *events_log;
+	const char *ledger;
+	int control_port; /* 0: none */
+	double duration;  /* 0: run until signalled */
+	double skew;
+	bool clock_reset;
+	unsigned queue_limit;
+	uint64_t seed;
+	struct camsim_misbehaviour mb;
+};
+
+struct camsim_sub {
+	struct camsim_sub *next;
+	struct camsim_camera *cam;
+	unsigned idx;
+	bool dead; /* dropped; memory lives until its timer handle is closed */
+	double termination; /* wall clock: the camera's clock may jump, expiry does not */
+	struct camsim_event *queue; /* ring */
+	unsigned qcap, qhead, qlen;
+	/* A PullMessages waiting for events (long poll). */
+	struct camsim_http_conn *waiting;
+	uv_timer_t timer;
+	unsigned wait_limit;
+	char wait_msgid[256];
+};
+
+struct camsim_camera {
+	struct camsim *sim;
+	unsigned index;
+	int port;
+	char id[12];
+	struct camsim_http_server srv;
+	bool up;
+	uv_timer_t event_timer;
+	uv_timer_t reboot_timer;
+	double clock_offset; /* camera clock = wall clock + offset */
+	struct camsim_misbehaviour mb;
+	struct camsim_sub *subs;
+	unsigned next_sub_idx;
+	bool state[CAMSIM_KIND_COUNT];
+	int active_kind;      /* kind whose inactive edge comes next, or -1 */
+	uint64_t seq;         /* EventId counter */
+	uint64_t rng;
+	/* counters for GET /stats */
+	uint64_t requests, subscriptions, queued, delivered, dropped;
+};
+
+struct camsim {
+	uv_loop_t *loop;
+	struct camsim_options opt;
+	struct camsim_camera *cams;
+	unsigned ncams;
+	FILE *events_log;
+	bool events_log_dirty;
+	struct camsim_http_server control;
+	uv_timer_t sweep_timer;
+	uv_timer_t duration_timer;
+	uv_signal_t sigterm, sigint;
+	uv_check_t flush_check;
+	char secret[33]; /* digest nonce key */
+	bool stopping;
+};
+
+/* camera.c: lifecycle and misbehaviour */
+int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned index);
+int camsim_camera_start(struct camsim_camera *cam);
+void camsim_camera_close(struct camsim_camera *cam); /* closes every handle (shutdown) */
+double camsim_camera_now(const struct camsim_camera *cam);
+void camsim_camera_reboot(struct camsim_camera *cam, double seconds);
+void camsim_camera_base_url(const struct camsim_camera *cam, char *buf, size_t len);
+
+/* subscription.c: PullPoint subscriptions, event queues and emission */
+struct camsim_sub *camsim_sub_create(struct camsim_camera *cam, double lifetime);
+struct camsim_sub *camsim_sub_find(struct camsim_camera *cam, unsigned idx);
+unsigned camsim_sub_count(const struct camsim_camera *cam);
+/* Removes a subscription; its undelivered events are logged as dropped with reason. */
+void camsim_sub_drop(struct camsim_sub *sub, const char *reason);
+void camsim_sub_drop_all(struct camsim_camera *cam, const char *reason);
+void camsim_sub_address(const struct camsim_sub *sub, char *buf, size_t len);
+/* Answers now if events are queued, otherwise waits up to timeout seconds. */
+void camsim_sub_pull(struct camsim_sub *sub, struct camsim_http_conn *c, double timeout, unsigned limit,
+		     const char *msgid);
+/* Emits one edge of kind on cam: queued to every live subscription. */
+void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active);
+void camsim_camera_events_start(struct camsim_camera *cam);
+/* Drops subscriptions past their termination time. */
+void camsim_subs_sweep(struct camsim *sim);
+
+/* onvif.c: the camera's HTTP request handler and answer shaping */
+void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_http_request *req, void *ctx);
+/* Sends a SOAP answer through the camera's misbehaviours (fault, malformed, oversized, slow). */
+void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
+		       const char *relates_to);
+
+/* evlog.c: the events log and the ledger */
+int camsim_evlog_open(struct camsim *sim, const char *path);
+void camsim_evlog_queued(struct camsim *sim, const struct camsim_camera *cam, const struct camsim_event *ev);
+void camsim_evlog_dropped(struct camsim *sim, const struct camsim_camera *cam, uint64_t seq, const char *reason);
+void camsim_evlog_flush(struct camsim *sim);
+void camsim_evlog_close(struct camsim *sim);
+int camsim_ledger_write(const struct camsim *sim, const char *path);
+
+/* control.c: the control port */
+int camsim_control_start(struct camsim *sim, int port);
+/* Applies one action to a camera; 0, -ENOENT (unknown action) or -EINVAL (bad argument). */
+int camsim_control_apply(struct camsim_camera *cam, const char *action, const char *query);
+
+#endif

@@ -1,0 +1,395 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* alarmgw-camsim: N simulated ONVIF cameras on one libuv loop, for tests and benchmarks. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+#include <openssl/rand.h>
+
+#include "alarmgw/log.h"
+#include "camsim.h"
+
+#define MAX_CAMERAS 60000
+#define SWEEP_MS 200
+
+static void usage(FILE *f)
+{
+	fputs("usage: alarmgw-camsim [options]\n"
+	      "  -n, --cameras N             cameras to simulate (default 1)\n"
+	      "  -p, --base-port P           camera i listens on P+i (default 18000)\n"
+	      "      --host ADDR             listen address (default 127.0.0.1)\n"
+	      "      --auth MODE             wsse, digest, both or none (default wsse)\n"
+	      "      --user U --password P   credentials (default admin / admin)\n"
+	      "      --rate R                alarms per second per camera, may be < 1 (default 0)\n"
+	      "      --mix SPEC              e.g. motion=5,tamper=1,line=1,intrusion=1 (kinds: motion,\n"
+	      "                              tamper, line, intrusion, motionalarm, scenechange, input)\n"
+	      "      --events-log FILE       JSONL of every event queued to a subscription, and drops\n"
+	      "      --ledger FILE           writes the gateway camera ledger CSV for these cameras\n"
+	      "      --control-port P        HTTP control port on 127.0.0.1\n"
+	      "      --duration S            exit after S seconds\n"
+	      "      --queue-limit N         events queued per subscription (default 1000)\n"
+	      "      --seed N                random seed (default 1)\n"
+	      "      --log-level LEVEL       err, warning, notice, info, debug (default notice)\n"
+	      "misbehaviour of every camera from the start:\n"
+	      "      --skew S  --clock-reset  --one-subscriber  --unsubscribe-kills-all  --digest-only\n"
+	      "      --slow MS  --malformed N  --oversized N  --oversized-bytes B  --fault N\n"
+	      "      --expired-reply 404|fault\n",
+	      f);
+}
+
+enum {
+	OPT_HOST = 256,
+	OPT_AUTH,
+	OPT_USER,
+	OPT_PASSWORD,
+	OPT_RATE,
+	OPT_MIX,
+	OPT_EVENTS_LOG,
+	OPT_LEDGER,
+	OPT_CONTROL_PORT,
+	OPT_DURATION,
+	OPT_QUEUE_LIMIT,
+	OPT_SEED,
+	OPT_LOG_LEVEL,
+	OPT_SKEW,
+	OPT_CLOCK_RESET,
+	OPT_ONE_SUB,
+	OPT_KILLS_ALL,
+	OPT_DIGEST_ONLY,
+	OPT_SLOW,
+	OPT_MALFORMED,
+	OPT_OVERSIZED,
+	OPT_OVERSIZED_BYTES,
+	OPT_FAULT,
+	OPT_EXPIRED_REPLY,
+};
+
+static int parse_number(const char *s, double min, double max, double *ret)
+{
+	char *end;
+	double d = strtod(s, &end);
+	if (end == s || *end || !(d >= min && d <= max))
+		return -EINVAL;
+	*ret = d;
+	return 0;
+}
+
+static int parse_options(int argc, char **argv, struct camsim_options *o)
+{
+	static const struct option longopts[] = {
+		{"cameras", required_argument, NULL, 'n'},
+		{"base-port", required_argument, NULL, 'p'},
+		{"host", required_argument, NULL, OPT_HOST},
+		{"auth", required_argument, NULL, OPT_AUTH},
+		{"user", required_argument, NULL, OPT_USER},
+		{"password", required_argument, NULL, OPT_PASSWORD},
+		{"rate", required_argument, NULL, OPT_RATE},
+		{"mix", required_argument, NULL, OPT_MIX},
+		{"events-log", required_argument, NULL, OPT_EVENTS_LOG},
+		{"ledger", required_argument, NULL, OPT_LEDGER},
+		{"control-port", required_argument, NULL, OPT_CONTROL_PORT},
+		{"duration", required_argument, NULL, OPT_DURATION},
+		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+		{"skew", required_argument, NULL, OPT_SKEW},
+		{"clock-reset", no_argument, NULL, OPT_CLOCK_RESET},
+		{"one-subscriber", no_argument, NULL, OPT_ONE_SUB},
+		{"unsubscribe-kills-all", no_argument, NULL, OPT_KILLS_ALL},
+		{"digest-only", no_argument, NULL, OPT_DIGEST_ONLY},
+		{"slow", required_argument, NULL, OPT_SLOW},
+		{"malformed", required_argument, NULL, OPT_MALFORMED},
+		{"oversized", required_argument, NULL, OPT_OVERSIZED},
+		{"oversized-bytes", required_argument, NULL, OPT_OVERSIZED_BYTES},
+		{"fault", required_argument, NULL, OPT_FAULT},
+		{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	*o = (struct camsim_options){
+		.host = "127.0.0.1", .base_port = 18000, .cameras = 1, .auth = CAMSIM_AUTH_WSSE, .user = "admin",
+		.password = "admin", .queue_limit = 1000, .seed = 1,
+		.mb = {.oversized_bytes = 20 * 1024 * 1024},
+	};
+	camsim_mix_parse("motion=5,tamper=1,line=1,intrusion=1", o->mix);
+	int c;
+	double d;
+	enum agw_log_level level;
+	agw_log_set_level(AGW_LOG_NOTICE);
+	while ((c = getopt_long(argc, argv, "n:p:h", longopts, NULL)) != -1) {
+		int bad = 0;
+		switch (c) {
+		case 'n':
+			bad = parse_number(optarg, 1, MAX_CAMERAS, &d);
+			o->cameras = (unsigned)d;
+			break;
+		case 'p':
+			bad = parse_number(optarg, 1, 65535, &d);
+			o->base_port = (int)d;
+			break;
+		case OPT_HOST:
+			o->host = optarg;
+			break;
+		case OPT_AUTH:
+			if (strcmp(optarg, "wsse") == 0)
+				o->auth = CAMSIM_AUTH_WSSE;
+			else if (strcmp(optarg, "digest") == 0)
+				o->auth = CAMSIM_AUTH_DIGEST;
+			else if (strcmp(optarg, "both") == 0)
+				o->auth = CAMSIM_AUTH_BOTH;
+			else if (strcmp(optarg, "none") == 0)
+				o->auth = CAMSIM_AUTH_NONE;
+			else
+				bad = -EINVAL;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_PASSWORD:
+			o->password = optarg;
+			break;
+		case OPT_RATE:
+			bad = parse_number(optarg, 0, 1000, &o->rate);
+			break;
+		case OPT_MIX:
+			bad = camsim_mix_parse(optarg, o->mix);
+			break;
+		case OPT_EVENTS_LOG:
+			o->events_log = optarg;
+			break;
+		case OPT_LEDGER:
+			o->ledger = optarg;
+			break;
+		case OPT_CONTROL_PORT:
+			bad = parse_number(optarg, 1, 65535, &d);
+			o->control_port = (int)d;
+			break;
+		case OPT_DURATION:
+			bad = parse_number(optarg, 0, 1e7, &o->duration);
+			break;
+		case OPT_QUEUE_LIMIT:
+			bad = parse_number(optarg, 1, 1e6, &d);
+			o->queue_limit = (unsigned)d;
+			break;
+		case OPT_SEED:
+			bad = parse_number(optarg, 0, 1e15, &d);
+			o->seed = (uint64_t)d;
+			break;
+		case OPT_LOG_LEVEL:
+			bad = agw_log_level_parse(optarg, &level);
+			if (!bad)
+				agw_log_set_level(level);
+			break;
+		case OPT_SKEW:
+			bad = parse_number(optarg, -1e10, 1e10, &o->skew);
+			break;
+		case OPT_CLOCK_RESET:
+			o->clock_reset = true;
+			break;
+		case OPT_ONE_SUB:
+			o->mb.one_subscriber = true;
+			break;
+		case OPT_KILLS_ALL:
+			o->mb.unsubscribe_kills_all = true;
+			break;
+		case OPT_DIGEST_ONLY:
+			o->mb.digest_only = true;
+			break;
+		case OPT_SLOW:
+			bad = parse_number(optarg, 0, 600000, &d);
+			o->mb.slow_ms = (unsigned)d;
+			break;
+		case OPT_MALFORMED:
+			bad = parse_number(optarg, 0, 1e9, &d);
+			o->mb.malformed = (unsigned)d;
+			break;
+		case OPT_OVERSIZED:
+			bad = parse_number(optarg, 0, 1e9, &d);
+			o->mb.oversized = (unsigned)d;
+			break;
+		case OPT_OVERSIZED_BYTES:
+			bad = parse_number(optarg, 0, 512.0 * 1024 * 1024, &d);
+			o->mb.oversized_bytes = (size_t)d;
+			break;
+		case OPT_FAULT:
+			bad = parse_number(optarg, 0, 1e9, &d);
+			o->mb.faults = (unsigned)d;
+			break;
+		case OPT_EXPIRED_REPLY:
+			if (strcmp(optarg, "404") == 0)
+				o->mb.unknown_sub_404 = true;
+			else if (strcmp(optarg, "fault") != 0)
+				bad = -EINVAL;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (bad) {
+			fprintf(stderr, "camsim: bad value for option %s: %s\n", argv[optind - 1], optarg ? optarg : "");
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "camsim: unexpected argument %s\n", argv[optind]);
+		return -EINVAL;
+	}
+	if ((unsigned long)o->base_port + o->cameras - 1 > 65535) {
+		fprintf(stderr, "camsim: ports %d..%d do not fit\n", o->base_port, o->base_port + (int)o->cameras - 1);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* 10,000 listeners plus their connections need far more than the usual 1024 descriptors. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			agw_log_warn("camsim", NULL, "cannot raise the descriptor limit: %s", strerror(errno));
+	}
+}
+
+static void stop(struct camsim *sim)
+{
+	if (sim->stopping)
+		return;
+	sim->stopping = true;
+	for (unsigned i = 0; i < sim->ncams; i++)
+		camsim_camera_close(&sim->cams[i]);
+	camsim_http_server_stop(&sim->control);
+	uv_close((uv_handle_t *)&sim->sweep_timer, NULL);
+	uv_close((uv_handle_t *)&sim->duration_timer, NULL);
+	uv_close((uv_handle_t *)&sim->sigterm, NULL);
+	uv_close((uv_handle_t *)&sim->sigint, NULL);
+	uv_close((uv_handle_t *)&sim->flush_check, NULL);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	agw_log_notice("camsim", NULL, "signal %d: stopping", signum);
+	stop(s->data);
+}
+
+static void on_duration(uv_timer_t *t)
+{
+	stop(t->data);
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	struct camsim *sim = t->data;
+	camsim_subs_sweep(sim);
+	camsim_evlog_flush(sim);
+}
+
+/* Once per loop turn: the log reaches the file soon after events are queued. */
+static void on_check(uv_check_t *h)
+{
+	camsim_evlog_flush(h->data);
+}
+
+int main(int argc, char **argv)
+{
+	struct camsim sim = {0};
+	int ret = 1;
+	if (parse_options(argc, argv, &sim.opt) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	xmlInitParser();
+	unsigned char key[16];
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		return 1;
+	for (size_t i = 0; i < sizeof(key); i++)
+		snprintf(sim.secret + 2 * i, 3, "%02x", key[i]);
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sim.loop = uv_default_loop();
+	sim.ncams = sim.opt.cameras;
+	sim.cams = calloc(sim.ncams, sizeof(*sim.cams));
+	if (!sim.cams) {
+		fprintf(stderr, "camsim: out of memory\n");
+		return 1;
+	}
+	if (sim.opt.events_log && camsim_evlog_open(&sim, sim.opt.events_log) < 0) {
+		fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.events_log, strerror(errno));
+		goto out;
+	}
+	uv_timer_init(sim.loop, &sim.sweep_timer);
+	uv_timer_init(sim.loop, &sim.duration_timer);
+	uv_signal_init(sim.loop, &sim.sigterm);
+	uv_signal_init(sim.loop, &sim.sigint);
+	uv_check_init(sim.loop, &sim.flush_check);
+	sim.sweep_timer.data = sim.duration_timer.data = sim.sigterm.data = sim.sigint.data = &sim;
+	sim.flush_check.data = &sim;
+	unsigned started = 0;
+	for (; started < sim.ncams; started++) {
+		struct camsim_camera *cam = &sim.cams[started];
+		camsim_camera_init(&sim, cam, started);
+		int r = camsim_camera_start(cam);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim.opt.host, cam->port, uv_strerror(r));
+			started++;
+			sim.ncams = started;
+			stop(&sim);
+			uv_run(sim.loop, UV_RUN_DEFAULT);
+			goto out;
+		}
+	}
+	if (sim.opt.control_port) {
+		int r = camsim_control_start(&sim, sim.opt.control_port);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim.opt.control_port,
+				uv_strerror(r));
+			stop(&sim);
+			uv_run(sim.loop, UV_RUN_DEFAULT);
+			goto out;
+		}
+	}
+	if (sim.opt.ledger) {
+		int r = camsim_ledger_write(&sim, sim.opt.ledger);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.ledger, strerror(-r));
+			stop(&sim);
+			uv_run(sim.loop, UV_RUN_DEFAULT);
+			goto out;
+		}
+	}
+	for (unsigned i = 0; i < sim.ncams; i++)
+		camsim_camera_events_start(&sim.cams[i]);
+	uv_timer_start(&sim.sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
+	if (sim.opt.duration > 0)
+		uv_timer_start(&sim.duration_timer, on_duration, (uint64_t)(sim.opt.duration * 1000), 0);
+	uv_signal_start(&sim.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&sim.sigint, on_signal, SIGINT);
+	uv_check_start(&sim.flush_check, on_check);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	agw_log_notice("camsim", NULL, "%u cameras on %s:%d..%d started in %.3f s", sim.ncams, sim.opt.host,
+		       sim.opt.base_port, sim.opt.base_port + (int)sim.ncams - 1,
+		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("camsim: ready %u cameras\n", sim.ncams);
+	fflush(stdout);
+	uv_run(sim.loop, UV_RUN_DEFAULT);
+	ret = 0;
+out:
+	camsim_evlog_close(&sim);
+	if (uv_loop_close(sim.loop) != 0)
+		agw_log_warn("camsim", NULL, "handles still open at exit");
+	free(sim.cams);
+	xmlCleanupParser();
+	return ret;
+}
