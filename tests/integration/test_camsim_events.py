@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""camsim events: subscribe, pull, reconcile EventIds with the events log; Initialized burst; long poll;
+MessageLimit; Renew; termination-time expiry; queue overflow; Unsubscribe; only live subscriptions get events."""
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../..")),
+                                "tests/sim/camsim"))
+from camsim_client import Camsim, Fault  # noqa: E402
+
+failures = []
+
+
+def check(cond, what):
+    print("%s: %s" % ("ok" if cond else "FAIL", what))
+    if not cond:
+        failures.append(what)
+
+
+def pull_for(cam, sub, seconds, limit=100):
+    got = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        got += cam.pull(sub, timeout="PT1S", limit=limit)
+    return got
+
+
+def main():
+    # Part 1: a steady stream on 3 cameras, one of them subscribed.
+    with Camsim(cameras=3, auth="wsse", rate=4, extra=["--mix", "motion=3,tamper=1,line=1,intrusion=1"]) as sim:
+        cam = sim.client(1)
+        cam.sync_clock()
+        sub = cam.create_subscription("PT60S")
+        check(sub.startswith("http://127.0.0.1:%d/onvif/subscription?Idx=" % sim.port(1)),
+              "subscription address is Dahua-style on the camera's port: " + sub)
+        first = cam.pull(sub, timeout="PT0S", limit=100)
+        init = [m for m in first if m["operation"] == "Initialized"]
+        check(len(init) == 3 and first[:3] == init,
+              "3 Initialized messages (stateful kinds of the mix) come first: %d" % len(init))
+        check(all(m["data"].get("EventId") for m in first), "every message carries an EventId")
+        got = first + pull_for(cam, sub, 3)
+        limited = cam.pull(sub, timeout="PT5S", limit=1)
+        check(len(limited) == 1, "MessageLimit=1 gives exactly one message")
+        got += limited
+        cam.unsubscribe(sub)
+        try:
+            cam.pull(sub, timeout="PT0S")
+            check(False, "pull after Unsubscribe faults")
+        except Fault as f:
+            check(f.subcode and f.subcode.endswith("ResourceUnknownFault"), "pull after Unsubscribe: " + str(f))
+        stats = sim.stats(1)
+        time.sleep(0.5)
+        queued, dropped = sim.read_events_log()
+
+    changed = [m for m in got if m["operation"] == "Changed"]
+    check(len(changed) >= 10, "at rate 4/s, 3 s of pulling gives at least 10 events: %d" % len(changed))
+    ids = [m["id"] for m in changed]
+    check(len(set(ids)) == len(ids), "EventIds are unique")
+    cam1 = {i: r for i, r in queued.items() if r["camera"] == "cam-00002"}
+    check(all(i in cam1 for i in ids), "every received EventId is in the events log")
+    check(all(cam1[m["id"]]["topic"] == m["topic"] and cam1[m["id"]]["time"] == m["time"] for m in changed),
+          "topic and time in the log match the messages")
+    missing = [i for i in cam1 if i not in ids and i not in dropped]
+    check(not missing, "every logged event was received or logged as dropped (missing %s)" % missing[:5])
+    check(all(dropped[i] == "unsubscribed" for i in cam1 if i not in ids),
+          "undelivered events were dropped by the Unsubscribe")
+    check(not [r for r in queued.values() if r["camera"] != "cam-00002"],
+          "cameras without a subscription log no events")
+    topics = {m["topic"] for m in changed}
+    check("tns1:RuleEngine/CellMotionDetector/Motion" in topics, "motion events seen: %s" % sorted(topics))
+    motion = [m for m in changed if m["topic"].endswith("CellMotionDetector/Motion")]
+    check({m["data"].get("IsMotion") for m in motion} == {"true", "false"}, "motion has active and inactive edges")
+    check(stats["delivered"] == len(changed) and stats["queued"] == len(cam1),
+          "stats delivered/queued match: %s" % stats)
+
+    # Part 2: long poll, renew, expiry, overflow, driven by the control port (no random events).
+    with Camsim(cameras=2, auth="none", rate=0, extra=["--mix", "motion=1", "--queue-limit", "5"]) as sim:
+        cam = sim.client(0)
+        sub = cam.create_subscription("PT30S")
+        check(len(cam.pull(sub, timeout="PT0S")) == 1, "one Initialized message for a motion-only mix")
+        t0 = time.monotonic()
+        empty = cam.pull(sub, timeout="PT2S")
+        waited = time.monotonic() - t0
+        check(empty == [] and waited >= 1.8, "an idle PullMessages waits its Timeout and returns empty (%.2f s)" % waited)
+        threading.Timer(0.5, lambda: sim.control(0, "emit", kind="tamper")).start()
+        t0 = time.monotonic()
+        early = cam.pull(sub, timeout="PT20S")
+        waited = time.monotonic() - t0
+        check(len(early) == 1 and early[0]["topic"] == "tns1:RuleEngine/TamperDetector/Tamper" and waited < 15,
+              "a waiting PullMessages is answered when an event is queued (%.2f s)" % waited)
+        check(early and early[0]["data"].get("IsTamper") == "true", "tamper active edge carries IsTamper=true")
+        for _ in range(8):
+            sim.control(0, "emit", kind="motion", active=1)
+        msgs = cam.pull(sub, timeout="PT0S", limit=100)
+        check(len(msgs) == 5, "queue bounded at --queue-limit 5: %d" % len(msgs))
+        # Renew keeps a short subscription alive; without Renew it expires.
+        short = cam.create_subscription("PT2S")
+        cam.renew(short, "PT30S")
+        lapse = cam.create_subscription("PT2S")
+        sim.control(0, "emit", kind="motion", active=0)
+        time.sleep(3)
+        check(cam.pull(short, timeout="PT0S") != [], "a renewed subscription outlives its initial termination")
+        try:
+            cam.pull(lapse, timeout="PT0S")
+            check(False, "a subscription past its termination time is gone")
+        except Fault as f:
+            check(f.subcode.endswith("ResourceUnknownFault"), "expired subscription: " + str(f))
+        time.sleep(0.3)
+        queued, dropped = sim.read_events_log()
+    reasons = sorted(set(dropped.values()))
+    check("overflow" in reasons and "expired" in reasons, "drop reasons logged: %s" % reasons)
+    check(sum(1 for r in dropped.values() if r == "overflow") == 3, "8 events into a queue of 5 drop 3")
+    if failures:
+        print("FAILED: %d checks" % len(failures))
+        return 1
+    print("all camsim event checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
