@@ -34,7 +34,7 @@ static void make_malformed(struct camsim_buf *b)
 	camsim_buf_puts(b, "<tt:Broken attr=\"unterminated></env:Body>");
 }
 
-/* Pads the answer with a comment inside the Body so that it stays well-formed but huge. */
+/* Pads the answer to at least bytes with a comment inside the Body: well-formed but huge. */
 static void make_oversized(struct camsim_buf *b, size_t bytes)
 {
 	const char *tail = b->data ? strstr(b->data, "</env:Body>") : NULL;
@@ -44,8 +44,8 @@ static void make_oversized(struct camsim_buf *b, size_t bytes)
 	struct camsim_buf o = {0};
 	camsim_buf_append(&o, b->data, head);
 	camsim_buf_puts(&o, "<!-- ");
-	if (bytes > b->len + 16)
-		camsim_buf_fill(&o, 'x', bytes - b->len - 16);
+	if (bytes > b->len)
+		camsim_buf_fill(&o, 'x', bytes - b->len);
 	camsim_buf_puts(&o, " -->");
 	camsim_buf_puts(&o, tail);
 	camsim_buf_free(b);

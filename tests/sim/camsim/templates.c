@@ -210,7 +210,7 @@ static void source_items(struct camsim_buf *b, const struct camsim_kind *k, bool
 	}
 }
 
-/* Writes the path components of topic (after "tns1:") that differ from prev's as nested elements. */
+/* Splits a topic after its "tns1:" prefix into its path components. */
 static int split_topic(const char *topic, const char *parts[8], size_t lens[8])
 {
 	const char *p = strchr(topic, ':') ? strchr(topic, ':') + 1 : topic;
