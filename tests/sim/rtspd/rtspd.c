@@ -18,6 +18,8 @@
  *   start PATH    mount again
  *   mute PATH     the source stops sending frames (connections hang: no video)
  *   unmute PATH   frames flow again
+ *   show PATH normal|black|frozen|covered
+ *                 new connections to PATH get that picture (clearing tests)
  *   quit
  * Prints "READY port=N" once listening (port 0 picks a free port). */
 #include <errno.h>
@@ -253,6 +255,27 @@ static void reply(const char *status, const char *text)
 	fflush(stdout);
 }
 
+/* Changes the picture new connections to m get. */
+static bool show(struct mount *m, const char *what)
+{
+	while (*what == ' ')
+		what++;
+	const struct mount *model = NULL;
+	for (size_t i = 0; i < N_MOUNTS; i++)
+		if (strcmp(mounts[i].path + 1, what) == 0 && !mounts[i].meta && !mounts[i].auth)
+			model = &mounts[i];
+	if (!model || m->meta) {
+		reply("error cannot show", what);
+		return false;
+	}
+	m->pattern = model->pattern;
+	m->clock_band = model->clock_band;
+	char *line = launch_line(m);
+	gst_rtsp_media_factory_set_launch(m->factory, line);
+	g_free(line);
+	return true;
+}
+
 static void command(char *line)
 {
 	g_strstrip(line);
@@ -263,27 +286,26 @@ static void command(char *line)
 		g_main_loop_quit(g.loop);
 		return;
 	}
-	char *sp = strchr(line, ' ');
-	struct mount *m = sp ? mount_find(g_strstrip(sp + 1)) : NULL;
+	char **tok = g_strsplit(line, " ", 3);
+	struct mount *m = tok[0] && tok[1] ? mount_find(tok[1]) : NULL;
+	const char *cmd = tok[0];
 	if (!m) {
 		reply("error unknown command or path:", line);
-		return;
-	}
-	*sp = '\0';
-	if (strcmp(line, "stop") == 0) {
-		mount_set(m, false);
-	} else if (strcmp(line, "start") == 0) {
-		mount_set(m, true);
-	} else if (strcmp(line, "mute") == 0 || strcmp(line, "unmute") == 0) {
-		m->muted = strcmp(line, "mute") == 0;
+	} else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0) {
+		mount_set(m, strcmp(cmd, "start") == 0);
+		reply("ok", line);
+	} else if (strcmp(cmd, "show") == 0 && tok[2]) {
+		if (show(m, tok[2]))
+			reply("ok", line);
+	} else if (strcmp(cmd, "mute") == 0 || strcmp(cmd, "unmute") == 0) {
+		m->muted = strcmp(cmd, "mute") == 0;
 		for (GList *l = m->media; l; l = l->next)
 			set_gate(l->data, m->muted);
+		reply("ok", line);
 	} else {
 		reply("error unknown command:", line);
-		return;
 	}
-	printf("ok %s %s\n", line, m->path);
-	fflush(stdout);
+	g_strfreev(tok);
 }
 
 static gboolean stdin_ready(GIOChannel *ch, GIOCondition cond, gpointer user)
