@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ONVIF notification messages -> struct agw_alert. The XML is checked for well-formedness first
+ * (onvif_xmlcheck.c), then read by the gSOAP bindings: namespaces, not prefixes, decide what each
+ * element is. tt:Message payloads are typed; any other payload is kept as XML text. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onvif_events.h"
+#include "onvif_topics.h"
+#include "onvif_xmlcheck.h"
+
+/* A copy of [b, e) without leading and trailing white space. */
+static char *dup_trimmed(const char *s)
+{
+	if (!s)
+		return strdup("");
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return strndup(s, n);
+}
+
+int agw_onvif_bool_parse(const char *text)
+{
+	static const char *const yes[] = {"true", "1", "active", "on", "yes"};
+	static const char *const no[] = {"false", "0", "inactive", "off", "no"};
+	if (!text)
+		return -1;
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t n = strlen(text);
+	while (n > 0 && isspace((unsigned char)text[n - 1]))
+		n--;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strlen(yes[i]) == n && !strncasecmp(text, yes[i], n))
+			return 1;
+		if (strlen(no[i]) == n && !strncasecmp(text, no[i], n))
+			return 0;
+	}
+	return -1;
+}
+
+static int add_items(struct agw_items *items, const struct tt__ItemList *list)
+{
+	if (!list)
+		return 0;
+	for (int i = 0; i < list->__sizeSimpleItem; i++) {
+		const struct _tt__ItemList_SimpleItem *it = &list->SimpleItem[i];
+		char *name = dup_trimmed(it->Name), *value = dup_trimmed(it->Value);
+		int rc = name && value ? 0 : -ENOMEM;
+		/* an item without a name cannot be addressed by rules: dropped from the map, still in
+		 * the payload when the message is kept raw */
+		if (rc == 0 && *name)
+			rc = agw_items_add(items, name, value);
+		free(name);
+		free(value);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static enum agw_operation operation_of(const char *op)
+{
+	enum agw_operation ret = AGW_OP_NONE;
+	if (!op)
+		return AGW_OP_NONE;
+	char *t = dup_trimmed(op);
+	if (!t)
+		return AGW_OP_NONE;
+	if (!strcasecmp(t, "Initialized"))
+		ret = AGW_OP_INITIALIZED;
+	else if (!strcasecmp(t, "Changed"))
+		ret = AGW_OP_CHANGED;
+	else if (!strcasecmp(t, "Deleted"))
+		ret = AGW_OP_DELETED;
+	free(t);
+	return ret;
+}
+
+/* The state comes from a Data item the table names (IsMotion, State, ...); failing that, from any
+ * Data item called Is<Something> with a boolean value. */
+static enum agw_active active_of(const struct agw_items *data, const struct agw_onvif_topic_table *table)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < data->n; i++) {
+			const char *name = data->v[i].name;
+			bool candidate = pass == 0 ? agw_onvif_topic_state_item(table, name)
+						   : (!strncmp(name, "Is", 2) && isupper((unsigned char)name[2]));
+			if (!candidate)
+				continue;
+			int b = agw_onvif_bool_parse(data->v[i].value);
+			if (b >= 0)
+				return b ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
+		}
+	}
+	return AGW_ACTIVE_NONE;
+}
+
+static const char *find_item(const struct agw_items *items, const char *name)
+{
+	for (size_t i = 0; i < items->n; i++)
+		if (!strcasecmp(items->v[i].name, name))
+			return items->v[i].value;
+	return NULL;
+}
+
+/* Writes a parsed tt:Message back as XML (for kind "other" and ElementItems, so nothing of an
+ * unknown event is lost). Uses the same context: nothing it read is freed. */
+static char *message_xml(struct soap *soap, struct _tt__Message *msg)
+{
+	const char *out = NULL;
+	const char **saved_os = soap->os;
+	soap->os = &out;
+	soap_set_omode(soap, SOAP_ENC_PLAIN | SOAP_XML_CANONICAL);
+	int rc = soap_write__tt__Message(soap, msg);
+	soap_clr_omode(soap, SOAP_ENC_PLAIN | SOAP_XML_CANONICAL);
+	soap->os = saved_os;
+	if (rc != SOAP_OK || !out)
+		return NULL;
+	/* drop the XML declaration gSOAP writes in front */
+	const char *p = out;
+	if (!strncmp(p, "<?xml", 5)) {
+		const char *q = strstr(p, "?>");
+		if (q)
+			p = q + 2;
+	}
+	while (*p == '\n' || *p == '\r')
+		p++;
+	return strdup(p);
+}
+
+static bool has_element_items(const struct _tt__Message *m)
+{
+	const struct tt__ItemList *l[] = {m->Source, m->Key, m->Data};
+	for (size_t i = 0; i < 3; i++)
+		if (l[i] && l[i]->__sizeElementItem > 0)
+			return true;
+	return false;
+}
+
+static bool blank(const char *s)
+{
+	if (!s)
+		return true;
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '\0';
+}
+
+struct walk {
+	struct soap *soap;
+	const struct agw_onvif_topic_table *table;
+	int (*fn)(void *arg, struct agw_alert *alert);
+	void *arg;
+	int count;
+};
+
+static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *nm, struct agw_alert *a)
+{
+	a->topic = dup_trimmed(nm->Topic ? nm->Topic->__item : NULL);
+	if (!a->topic)
+		return -ENOMEM;
+	a->kind = agw_onvif_topic_kind(w->table, a->topic);
+	a->camera_time_ms = AGW_TIME_UNKNOWN;
+	struct _tt__Message *m = nm->Message ? nm->Message->tt__Message : NULL;
+	if (m) {
+		int rc = add_items(&a->source, m->Source);
+		if (rc == 0)
+			rc = add_items(&a->key, m->Key);
+		if (rc == 0)
+			rc = add_items(&a->data, m->Data);
+		if (rc < 0)
+			return rc;
+		a->operation = operation_of(m->PropertyOperation);
+		int64_t ms;
+		if (m->UtcTime && agw_time_parse_ms(m->UtcTime, &ms) == 0)
+			a->camera_time_ms = ms;
+		a->active = active_of(&a->data, w->table);
+		if (a->kind == AGW_KIND_OTHER || has_element_items(m)) {
+			if (!(a->payload = message_xml(w->soap, m)))
+				return -ENOMEM;
+		}
+	}
+	if (nm->Message && !blank(nm->Message->__any) && !a->payload) {
+		if (!(a->payload = strdup(nm->Message->__any)))
+			return -ENOMEM;
+	}
+	const char *id = find_item(&a->data, "EventId");
+	if (!id)
+		id = find_item(&a->key, "EventId");
+	if (id && *id && !(a->event_id = strdup(id)))
+		return -ENOMEM;
+	return 0;
+}
+
+static int emit(struct walk *w, struct wsnt__NotificationMessageHolderType *nm)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	int rc = convert(w, nm, &a);
+	if (rc == 0)
+		rc = w->fn(w->arg, &a);
+	agw_alert_clear(&a);
+	if (rc < 0)
+		return rc;
+	w->count++;
+	return 0;
+}
+
+static int emit_list(struct walk *w, struct wsnt__NotificationMessageHolderType *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int rc = emit(w, &v[i]);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int emit_metadata(struct walk *w, struct _tt__MetadataStream *ms)
+{
+	for (int i = 0; i < ms->__size; i++) {
+		if (ms->__item[i].__union_MetadataStream != SOAP_UNION__tt__union_MetadataStream_tt__Event)
+			continue;
+		struct tt__EventStream *ev = ms->__item[i].union_MetadataStream.tt__Event;
+		for (int j = 0; ev && j < ev->__size; j++) {
+			if (ev->__item[j].__union_EventStream != SOAP_UNION__tt__union_EventStream_wsnt__NotificationMessage)
+				continue;
+			struct wsnt__NotificationMessageHolderType *nm = ev->__item[j].union_EventStream.wsnt__NotificationMessage;
+			if (nm) {
+				int rc = emit(w, nm);
+				if (rc < 0)
+					return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+static void copy_time(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* The document's root (or the Body's child) decides how it is read. */
+enum doc_kind { DOC_NONE, DOC_PULL, DOC_NOTIFY, DOC_MESSAGE, DOC_METADATA };
+
+struct doc {
+	enum doc_kind kind;
+	struct _tev__PullMessagesResponse pull;
+	struct _wsnt__Notify notify;
+	struct wsnt__NotificationMessageHolderType message;
+	struct _tt__MetadataStream metadata;
+};
+
+/* Reads the element at the current position if it is one of the known documents. */
+static int read_known(struct soap *soap, struct doc *d)
+{
+	if (soap_peek_element(soap))
+		return soap->error;
+	if (!soap_match_tag(soap, soap->tag, "tev:PullMessagesResponse")) {
+		d->kind = DOC_PULL;
+		soap_get__tev__PullMessagesResponse(soap, &d->pull, "tev:PullMessagesResponse", NULL);
+	} else if (!soap_match_tag(soap, soap->tag, "wsnt:Notify")) {
+		d->kind = DOC_NOTIFY;
+		soap_get__wsnt__Notify(soap, &d->notify, "wsnt:Notify", NULL);
+	} else if (!soap_match_tag(soap, soap->tag, "wsnt:NotificationMessage")) {
+		d->kind = DOC_MESSAGE;
+		soap_get__wsnt__NotificationMessage(soap, &d->message, "wsnt:NotificationMessage", NULL);
+	} else if (!soap_match_tag(soap, soap->tag, "tt:MetadataStream")) {
+		d->kind = DOC_METADATA;
+		soap_get__tt__MetadataStream(soap, &d->metadata, "tt:MetadataStream", NULL);
+	} else {
+		soap->error = SOAP_TAG_MISMATCH;
+	}
+	return soap->error;
+}
+
+static int read_document(struct soap *soap, struct doc *d)
+{
+	if (soap_begin_recv(soap) || soap_peek_element(soap))
+		return soap->error;
+	if (soap_match_tag(soap, soap->tag, "SOAP-ENV:Envelope")) {
+		if (read_known(soap, d) == SOAP_TAG_MISMATCH)
+			soap->error = SOAP_NO_METHOD;
+		return soap->error || soap_end_recv(soap);
+	}
+	if (soap_envelope_begin_in(soap) || soap_recv_header(soap) || soap_body_begin_in(soap))
+		return soap->error;
+	if (soap_peek_element(soap) == SOAP_NO_TAG) {
+		/* an empty Body: nothing to report */
+		soap->error = SOAP_OK;
+	} else if (read_known(soap, d)) {
+		/* a Fault in the Body is read here; anything else stays an error */
+		int e = soap_recv_fault(soap, 0);
+		if (e != SOAP_FAULT && e != SOAP_CLI_FAULT && e != SOAP_SVR_FAULT)
+			soap->error = SOAP_NO_METHOD;
+		return soap->error;
+	}
+	if (soap_body_end_in(soap) || soap_envelope_end_in(soap) || soap_end_recv(soap))
+		return soap->error;
+	return SOAP_OK;
+}
+
+int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+			     char *err, size_t errlen)
+{
+	struct agw_onvif_input in;
+	if (len > AGW_ONVIF_MAX_DOCUMENT) {
+		snprintf(err, errlen, "document of %zu bytes is over the %u byte limit", len, AGW_ONVIF_MAX_DOCUMENT);
+		return -EMSGSIZE;
+	}
+	int rc = agw_onvif_xml_check(xml, len, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = agw_onvif_parse_begin(soap, &in, xml, len);
+	if (rc < 0) {
+		snprintf(err, errlen, "line %u: NUL byte in the document",
+			 agw_onvif_line_of(xml, len, (size_t)((const char *)memchr(xml, '\0', len) - xml)));
+		return rc;
+	}
+	struct doc *d = soap_malloc(soap, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	memset(d, 0, sizeof(*d));
+	if (read_document(soap, d)) {
+		return agw_onvif_parse_error(soap, &in, err, errlen);
+	}
+	if (info) {
+		copy_time(info->current_time, sizeof(info->current_time), d->kind == DOC_PULL ? d->pull.CurrentTime : NULL);
+		copy_time(info->termination_time, sizeof(info->termination_time),
+			  d->kind == DOC_PULL ? d->pull.TerminationTime : NULL);
+	}
+	struct walk w = {.soap = soap, .table = table ? table : agw_onvif_topic_table_default(), .fn = fn, .arg = arg};
+	switch (d->kind) {
+	case DOC_PULL:
+		rc = emit_list(&w, d->pull.wsnt__NotificationMessage, d->pull.__sizeNotificationMessage);
+		break;
+	case DOC_NOTIFY:
+		rc = emit_list(&w, d->notify.NotificationMessage, d->notify.__sizeNotificationMessage);
+		break;
+	case DOC_MESSAGE:
+		rc = emit(&w, &d->message);
+		break;
+	case DOC_METADATA:
+		rc = emit_metadata(&w, &d->metadata);
+		break;
+	case DOC_NONE:
+		rc = 0;
+		break;
+	}
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		else if (!*err)
+			snprintf(err, errlen, "stopped by the consumer: %s", strerror(-rc));
+		return rc;
+	}
+	return w.count;
+}
+
+int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
+{
+	struct soap *soap = agw_onvif_soap_new();
+	if (!soap) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (errlen)
+		*err = '\0';
+	int rc = agw_onvif_normalize_soap(soap, xml, len, table, fn, arg, NULL, err, errlen);
+	agw_onvif_soap_free(soap);
+	return rc;
+}

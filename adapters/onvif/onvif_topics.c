@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The topic-to-kind table: data, not code (syntax in onvif-topics.conf). The default table is the
+ * same text, embedded at build time, parsed once. */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onvif_topics.h"
+
+#define MAX_SEGMENTS 16
+#define MAX_TABLE_FILE (1u << 20)
+#define MAX_TOPIC 1024
+
+extern const char agw_onvif_topics_data[];
+extern const size_t agw_onvif_topics_size;
+
+struct segment {
+	const char *s;
+	size_t len;
+};
+
+struct topic_rule {
+	char *pattern;
+	struct segment seg[MAX_SEGMENTS];
+	size_t n_seg;
+	enum agw_alert_kind kind;
+};
+
+struct agw_onvif_topic_table {
+	struct topic_rule *rules;
+	size_t n_rules;
+	char **state;
+	size_t n_state;
+	const struct agw_onvif_topic_table *fallback;
+};
+
+static void table_free(struct agw_onvif_topic_table *t)
+{
+	for (size_t i = 0; i < t->n_rules; i++)
+		free(t->rules[i].pattern);
+	free(t->rules);
+	for (size_t i = 0; i < t->n_state; i++)
+		free(t->state[i]);
+	free(t->state);
+	free(t);
+}
+
+/* Splits "a:B/c/d:E" into segments without their prefixes. Returns the count or -E2BIG. */
+static int split_topic(const char *s, size_t len, struct segment *seg)
+{
+	size_t n = 0;
+	const char *p = s, *end = s + len;
+	while (p <= end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *e = slash ? slash : end;
+		const char *b = p;
+		for (const char *q = b; q < e; q++)
+			if (*q == ':')
+				b = q + 1;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		if (n >= MAX_SEGMENTS)
+			return -E2BIG;
+		seg[n].s = b;
+		seg[n].len = (size_t)(e - b);
+		n++;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return (int)n;
+}
+
+static bool seg_eq(const struct segment *a, const struct segment *b)
+{
+	return a->len == b->len && !strncasecmp(a->s, b->s, a->len);
+}
+
+static bool match(const struct segment *pat, size_t np, const struct segment *top, size_t nt)
+{
+	if (np == 0)
+		return nt == 0;
+	if (pat[0].len == 2 && !memcmp(pat[0].s, "**", 2)) {
+		for (size_t skip = 0; skip <= nt; skip++)
+			if (match(pat + 1, np - 1, top + skip, nt - skip))
+				return true;
+		return false;
+	}
+	if (nt == 0)
+		return false;
+	if (!(pat[0].len == 1 && pat[0].s[0] == '*') && !seg_eq(&pat[0], &top[0]))
+		return false;
+	return match(pat + 1, np - 1, top + 1, nt - 1);
+}
+
+enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, const char *topic)
+{
+	struct segment seg[MAX_SEGMENTS];
+	size_t len = topic ? strlen(topic) : 0;
+	if (len == 0 || len > MAX_TOPIC)
+		return AGW_KIND_OTHER;
+	int n = split_topic(topic, len, seg);
+	if (n <= 0)
+		return AGW_KIND_OTHER;
+	for (; t; t = t->fallback)
+		for (size_t i = 0; i < t->n_rules; i++)
+			if (match(t->rules[i].seg, t->rules[i].n_seg, seg, (size_t)n))
+				return t->rules[i].kind;
+	return AGW_KIND_OTHER;
+}
+
+bool agw_onvif_topic_state_item(const struct agw_onvif_topic_table *t, const char *name)
+{
+	if (!name)
+		return false;
+	for (; t; t = t->fallback)
+		for (size_t i = 0; i < t->n_state; i++)
+			if (!strcasecmp(t->state[i], name))
+				return true;
+	return false;
+}
+
+size_t agw_onvif_topic_table_size(const struct agw_onvif_topic_table *t)
+{
+	size_t n = 0;
+	for (; t; t = t->fallback)
+		n += t->n_rules;
+	return n;
+}
+
+static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t plen, enum agw_alert_kind kind)
+{
+	struct topic_rule *v = realloc(t->rules, (t->n_rules + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->rules = v;
+	struct topic_rule *r = &v[t->n_rules];
+	memset(r, 0, sizeof(*r));
+	r->pattern = strndup(pattern, plen);
+	if (!r->pattern)
+		return -ENOMEM;
+	int n = split_topic(r->pattern, plen, r->seg);
+	if (n < 0) {
+		free(r->pattern);
+		return n;
+	}
+	r->n_seg = (size_t)n;
+	r->kind = kind;
+	t->n_rules++;
+	return 0;
+}
+
+static int add_state(struct agw_onvif_topic_table *t, const char *name, size_t len)
+{
+	char **v = realloc(t->state, (t->n_state + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->state = v;
+	if (!(v[t->n_state] = strndup(name, len)))
+		return -ENOMEM;
+	t->n_state++;
+	return 0;
+}
+
+/* Next whitespace-separated word of [*p, end); NULL at the end. */
+static const char *next_word(const char **p, const char *end, size_t *ret_len)
+{
+	const char *b = *p;
+	while (b < end && isspace((unsigned char)*b))
+		b++;
+	const char *e = b;
+	while (e < end && !isspace((unsigned char)*e))
+		e++;
+	*p = e;
+	*ret_len = (size_t)(e - b);
+	return e > b ? b : NULL;
+}
+
+static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char *e, char *why, size_t whylen)
+{
+	const char *p = b;
+	size_t len, klen;
+	const char *w = next_word(&p, e, &len);
+	if (!w || *w == '#')
+		return 0;
+	if (len == 5 && !memcmp(w, "state", 5)) {
+		const char *n;
+		int count = 0;
+		while ((n = next_word(&p, e, &len)) && *n != '#') {
+			int rc = add_state(t, n, len);
+			if (rc < 0)
+				return rc;
+			count++;
+		}
+		if (!count) {
+			snprintf(why, whylen, "'state' needs at least one item name");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	const char *k = next_word(&p, e, &klen);
+	if (!k || *k == '#') {
+		snprintf(why, whylen, "expected 'PATTERN KIND', got only '%.*s'", (int)(len > 80 ? 80 : len), w);
+		return -EINVAL;
+	}
+	size_t xlen;
+	const char *x = next_word(&p, e, &xlen);
+	if (x && *x != '#') {
+		snprintf(why, whylen, "unexpected '%.*s' after the kind", (int)(xlen > 80 ? 80 : xlen), x);
+		return -EINVAL;
+	}
+	char kind_name[64];
+	snprintf(kind_name, sizeof(kind_name), "%.*s", (int)(klen > 63 ? 63 : klen), k);
+	enum agw_alert_kind kind;
+	if (agw_alert_kind_parse(kind_name, &kind) < 0 || kind == AGW_KIND_CAMERA_OFFLINE ||
+	    kind == AGW_KIND_EVENT_CHANNEL_LOST) {
+		snprintf(why, whylen, "unknown kind '%s'", kind_name);
+		return -EINVAL;
+	}
+	int rc = add_rule(t, w, len, kind);
+	if (rc == -E2BIG)
+		snprintf(why, whylen, "pattern has more than %d segments", MAX_SEGMENTS);
+	return rc;
+}
+
+int agw_onvif_topic_table_parse(const char *text, size_t len, const char *origin,
+				const struct agw_onvif_topic_table *fallback, struct agw_onvif_topic_table **ret,
+				char *err, size_t errlen)
+{
+	struct agw_onvif_topic_table *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->fallback = fallback;
+	const char *p = text, *end = text + len;
+	unsigned line = 0;
+	int rc = 0;
+	while (p < end) {
+		line++;
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		char why[160] = "out of memory";
+		rc = parse_line(t, p, e, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "%s:%u: %s", origin, line, why);
+			goto fail;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	*ret = t;
+	return 0;
+fail:
+	table_free(t);
+	return rc;
+}
+
+static struct agw_onvif_topic_table *default_table;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void default_init(void)
+{
+	char err[256];
+	/* The text is part of the build and a unit test parses it: failing here is a build bug,
+	 * and an empty table still maps every topic to "other" without losing events. */
+	if (agw_onvif_topic_table_parse(agw_onvif_topics_data, agw_onvif_topics_size, "onvif-topics.conf", NULL,
+					&default_table, err, sizeof(err)) < 0)
+		default_table = calloc(1, sizeof(*default_table));
+}
+
+const struct agw_onvif_topic_table *agw_onvif_topic_table_default(void)
+{
+	pthread_once(&default_once, default_init);
+	return default_table;
+}
+
+int agw_onvif_topic_table_load(const char *path, struct agw_onvif_topic_table **ret, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	char *buf = malloc(MAX_TABLE_FILE + 1);
+	int rc = -ENOMEM;
+	if (!buf) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	size_t n = fread(buf, 1, MAX_TABLE_FILE + 1, f);
+	if (ferror(f)) {
+		rc = -EIO;
+		snprintf(err, errlen, "%s: read error", path);
+		goto out;
+	}
+	if (n > MAX_TABLE_FILE) {
+		rc = -EFBIG;
+		snprintf(err, errlen, "%s: larger than %u bytes", path, MAX_TABLE_FILE);
+		goto out;
+	}
+	rc = agw_onvif_topic_table_parse(buf, n, path, agw_onvif_topic_table_default(), ret, err, errlen);
+out:
+	free(buf);
+	fclose(f);
+	return rc;
+}
+
+void agw_onvif_topic_table_free(struct agw_onvif_topic_table *t)
+{
+	if (!t || t == default_table)
+		return;
+	table_free(t);
+}

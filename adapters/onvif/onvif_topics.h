@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internals of the topic table (the public part is in onvif_normalize.h). */
+#ifndef AGW_ONVIF_TOPICS_H
+#define AGW_ONVIF_TOPICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alarmgw/alert.h"
+#include "onvif_normalize.h"
+
+/* Parses table text; origin names it in errors ("origin:line: message"). The table falls back to
+ * `fallback` (may be NULL) for topics it does not map. */
+int agw_onvif_topic_table_parse(const char *text, size_t len, const char *origin,
+				const struct agw_onvif_topic_table *fallback, struct agw_onvif_topic_table **ret,
+				char *err, size_t errlen);
+/* The kind of a topic as written ("tns1:RuleEngine/CellMotionDetector/Motion"); AGW_KIND_OTHER
+ * when nothing matches. */
+enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, const char *topic);
+/* Whether a Data item of that name carries the event's on/off state. */
+bool agw_onvif_topic_state_item(const struct agw_onvif_topic_table *t, const char *name);
+/* Number of pattern lines (tests). */
+size_t agw_onvif_topic_table_size(const struct agw_onvif_topic_table *t);
+
+#endif

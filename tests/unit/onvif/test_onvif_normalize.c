@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Normalization of ONVIF event XML: one fixture per quirk of tests/fixtures/onvif (see
+ * docs/onvif.md for where each comes from). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "onvif_events.h"
+#include "onvif_normalize.h"
+#include "onvif_topics.h"
+
+#define MAX_ALERTS 32
+
+struct collected {
+	struct agw_alert v[MAX_ALERTS];
+	size_t n;
+	int stop_after; /* >0: fail the callback after that many */
+};
+
+static int collect(void *arg, struct agw_alert *a)
+{
+	struct collected *c = arg;
+	if (c->stop_after > 0 && (int)c->n >= c->stop_after)
+		return -ECANCELED;
+	assert_true(c->n < MAX_ALERTS);
+	assert_null(a->camera_id);
+	agw_alert_init(&c->v[c->n]);
+	assert_int_equal(agw_alert_copy(&c->v[c->n], a), 0);
+	c->n++;
+	return 0;
+}
+
+static void collected_clear(struct collected *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		agw_alert_clear(&c->v[i]);
+	c->n = 0;
+}
+
+static char *read_fixture(const char *name, size_t *ret_len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/onvif/%s", AGW_FIXTURES, name);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *buf = malloc(1 << 20);
+	assert_non_null(buf);
+	*ret_len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+/* Normalizes a fixture into c; returns normalize's return value; err gets the message. */
+static int run(const char *name, struct collected *c, char *err, size_t errlen)
+{
+	size_t len;
+	char *xml = read_fixture(name, &len);
+	int rc = agw_onvif_normalize(xml, len, NULL, collect, c, err, errlen);
+	free(xml);
+	return rc;
+}
+
+static int64_t t(const char *text)
+{
+	int64_t ms;
+	assert_int_equal(agw_time_parse_ms(text, &ms), 0);
+	return ms;
+}
+
+static void test_hikvision(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("hikvision_pull.xml", &c, err, sizeof(err)), 2);
+	/* topic wrapped in new lines and tabs: trimmed, prefix kept */
+	assert_string_equal(c.v[0].topic, "tns1:RuleEngine/CellMotionDetector/Motion");
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(c.v[0].operation, AGW_OP_CHANGED);
+	/* no zone: UTC */
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-11-22T08:15:01Z"));
+	/* placeholder tokens and the empty Token="" are kept as written */
+	assert_string_equal(agw_items_get(&c.v[0].source, "Rule"), "MyMotionDetectorRule");
+	assert_string_equal(agw_items_get(&c.v[0].source, "VideoSourceConfigurationToken"), "VideoSourceToken");
+	assert_string_equal(agw_items_get(&c.v[0].key, "Token"), "");
+	assert_null(c.v[0].payload);
+	assert_null(c.v[0].event_id);
+	assert_int_equal(c.v[1].kind, AGW_KIND_TAMPER);
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_FALSE);
+	assert_int_equal(c.v[1].camera_time_ms, t("2026-11-22T08:15:01.250Z"));
+	collected_clear(&c);
+}
+
+static void test_axis_initialized(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("axis_initialized.xml", &c, err, sizeof(err)), 4);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(c.v[i].operation, AGW_OP_INITIALIZED);
+	assert_int_equal(c.v[3].operation, AGW_OP_CHANGED);
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_FALSE); /* State="0" */
+	/* microseconds */
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-11-22T08:19:59.961Z"));
+	assert_int_equal(c.v[1].kind, AGW_KIND_SCENE_CHANGE);
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(c.v[2].kind, AGW_KIND_DIGITAL_INPUT);
+	assert_int_equal(c.v[2].active, AGW_ACTIVE_FALSE); /* LogicalState="FALSE" */
+	assert_int_equal(c.v[3].active, AGW_ACTIVE_TRUE);
+	collected_clear(&c);
+}
+
+static void test_prefixes_s_sc(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("standalone_s_sc.xml", &c, err, sizeof(err)), 2);
+	assert_int_equal(c.v[0].kind, AGW_KIND_INTRUSION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_FALSE);
+	assert_string_equal(agw_items_get(&c.v[0].key, "ObjectId"), "17");
+	assert_int_equal(c.v[1].kind, AGW_KIND_LINE_CROSSING);
+	/* Crossed is a pulse: no boolean state item, ObjectId is not one */
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_NONE);
+	collected_clear(&c);
+}
+
+static void test_vendor_mix(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("vendor_mix.xml", &c, err, sizeof(err)), 10);
+	/* tns1:VideoAnalytics/dahua:MotionAlarm, State="active", microseconds */
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-11-22T09:59:58.123Z"));
+	/* VideoSoure misspelling, OFF, 1970 clock */
+	assert_int_equal(c.v[1].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_FALSE);
+	assert_int_equal(c.v[1].camera_time_ms, AGW_TIME_UNKNOWN);
+	/* VideoCover, inactive, 0000-00-00 placeholder */
+	assert_int_equal(c.v[2].kind, AGW_KIND_TAMPER);
+	assert_int_equal(c.v[2].active, AGW_ACTIVE_FALSE);
+	assert_int_equal(c.v[2].camera_time_ms, AGW_TIME_UNKNOWN);
+	/* Reolink */
+	assert_int_equal(c.v[3].kind, AGW_KIND_PERSON);
+	assert_int_equal(c.v[3].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(c.v[4].kind, AGW_KIND_VEHICLE);
+	assert_int_equal(c.v[4].active, AGW_ACTIVE_FALSE);
+	assert_int_equal(c.v[5].kind, AGW_KIND_DOORBELL);
+	/* TP-Link */
+	assert_int_equal(c.v[6].kind, AGW_KIND_LINE_CROSSING);
+	assert_int_equal(c.v[6].active, AGW_ACTIVE_TRUE); /* IsLineCross="1" */
+	assert_int_equal(c.v[7].kind, AGW_KIND_OTHER);
+	assert_int_equal(c.v[7].active, AGW_ACTIVE_FALSE); /* an unlisted Is* item still carries state */
+	assert_non_null(c.v[7].payload);
+	/* whole vendor root: other, no operation, offset zone converted, raw payload with the Key
+	 * SimpleItemDescription the item map cannot hold */
+	assert_int_equal(c.v[8].kind, AGW_KIND_OTHER);
+	assert_int_equal(c.v[8].operation, AGW_OP_NONE);
+	assert_int_equal(c.v[8].camera_time_ms, t("2026-11-22T01:59:59Z"));
+	assert_int_equal(c.v[8].key.n, 0);
+	assert_non_null(c.v[8].payload);
+	assert_non_null(strstr(c.v[8].payload, "Similarity"));
+	assert_non_null(strstr(c.v[8].payload, "0.93"));
+	/* Deleted, value with spaces around */
+	assert_int_equal(c.v[9].operation, AGW_OP_DELETED);
+	assert_int_equal(c.v[9].active, AGW_ACTIVE_TRUE);
+	assert_string_equal(agw_items_get(&c.v[9].data, "LogicalState"), "true");
+	collected_clear(&c);
+}
+
+static void test_vendor_payload_and_namespaces(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("vendor_payload.xml", &c, err, sizeof(err)), 3);
+	/* a non-tt payload is kept as XML text */
+	assert_int_equal(c.v[0].kind, AGW_KIND_OTHER);
+	assert_non_null(c.v[0].payload);
+	assert_non_null(strstr(c.v[0].payload, "AlarmInfo"));
+	assert_non_null(strstr(c.v[0].payload, "Hall &amp; stairs"));
+	/* "tt:" bound to another URI is not an ONVIF message: no items, payload kept */
+	assert_int_equal(c.v[1].data.n, 0);
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_NONE);
+	assert_non_null(c.v[1].payload);
+	assert_non_null(strstr(c.v[1].payload, "urn:not-onvif"));
+	/* the ONVIF namespace under prefix "x:" is typed; the ElementItem survives in the payload */
+	assert_int_equal(c.v[2].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[2].active, AGW_ACTIVE_TRUE);
+	assert_string_equal(agw_items_get(&c.v[2].source, "VideoSourceConfigurationToken"), "VSC1");
+	assert_non_null(c.v[2].payload);
+	assert_non_null(strstr(c.v[2].payload, "CellLayout"));
+	collected_clear(&c);
+}
+
+static void test_bare_and_metadata(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("bare_notification.xml", &c, err, sizeof(err)), 1);
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_string_equal(c.v[0].event_id, "cam-00007-42");
+	collected_clear(&c);
+	assert_int_equal(run("metadata_stream.xml", &c, err, sizeof(err)), 3);
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-11-22T12:00:00.040Z"));
+	assert_int_equal(c.v[1].kind, AGW_KIND_TAMPER);
+	assert_int_equal(c.v[2].kind, AGW_KIND_VIDEO_LOSS);
+	assert_int_equal(c.v[2].active, AGW_ACTIVE_FALSE);
+	collected_clear(&c);
+	assert_int_equal(run("empty_pull.xml", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	assert_int_equal(run("fault_notauthorized.xml", &c, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "fault: SOAP-ENV:Sender/ter:NotAuthorized: Sender not Authorized");
+	assert_int_equal(run("two_roots.xml", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 3: a second root element");
+	assert_int_equal(run("undeclared_prefix.xml", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 7: undeclared namespace prefix");
+	assert_int_equal(run("truncated.xml", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(strncmp(err, "line 7: ", 8), 0);
+	assert_int_equal(run("entity_expansion.xml", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 2: DTDs are not accepted");
+	assert_int_equal(c.n, 0);
+
+	static const char *const bad[] = {
+		"",
+		"not xml",
+		"<a><b></a></b>",
+		"<a x='1' x='2'/>",
+		"<a>&bogus;</a>",
+		"<a b=c/>",
+		"<a/>trailing",
+		"<p:a xmlns:q='urn:q'/>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(agw_onvif_normalize(bad[i], strlen(bad[i]), NULL, collect, &c, err, sizeof(err)), -EINVAL);
+		assert_int_equal(strncmp(err, "line 1: ", 8), 0);
+	}
+	/* a well-formed document of the wrong kind */
+	const char *other = "<a xmlns='urn:x'><b/></a>";
+	assert_int_equal(agw_onvif_normalize(other, strlen(other), NULL, collect, &c, err, sizeof(err)), -EINVAL);
+	/* a NUL byte inside */
+	const char nul[] = "<a>\0</a>";
+	assert_int_equal(agw_onvif_normalize(nul, sizeof(nul) - 1, NULL, collect, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_limits(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	/* nesting deeper than the limit */
+	size_t depth = 200, len = 0;
+	char *deep = malloc(depth * 8 + 1);
+	assert_non_null(deep);
+	for (size_t i = 0; i < depth; i++)
+		len += (size_t)sprintf(deep + len, "<a>");
+	for (size_t i = 0; i < depth; i++)
+		len += (size_t)sprintf(deep + len, "</a>");
+	assert_int_equal(agw_onvif_normalize(deep, len, NULL, collect, &c, err, sizeof(err)), -EMSGSIZE);
+	free(deep);
+	/* a document over the size limit is refused before parsing */
+	size_t big = AGW_ONVIF_MAX_DOCUMENT + 1;
+	char *huge = malloc(big);
+	assert_non_null(huge);
+	memset(huge, ' ', big);
+	huge[0] = '<';
+	assert_int_equal(agw_onvif_normalize(huge, big, NULL, collect, &c, err, sizeof(err)), -EMSGSIZE);
+	free(huge);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_callback_stops(void **state)
+{
+	(void)state;
+	struct collected c = {.stop_after = 1};
+	char err[256];
+	assert_int_equal(run("hikvision_pull.xml", &c, err, sizeof(err)), -ECANCELED);
+	assert_int_equal(c.n, 1);
+	collected_clear(&c);
+}
+
+static void test_booleans(void **state)
+{
+	(void)state;
+	static const char *const yes[] = {"true", "TRUE", "1", "active", "ON", "on", " yes "};
+	static const char *const no[] = {"false", "FALSE", "0", "inactive", "OFF", "off", "No"};
+	static const char *const neither[] = {"", "2", "truth", "-1", "enabled"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_int_equal(agw_onvif_bool_parse(yes[i]), 1);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(agw_onvif_bool_parse(no[i]), 0);
+	for (size_t i = 0; i < sizeof(neither) / sizeof(neither[0]); i++)
+		assert_int_equal(agw_onvif_bool_parse(neither[i]), -1);
+	assert_int_equal(agw_onvif_bool_parse(NULL), -1);
+}
+
+static void test_topic_table(void **state)
+{
+	(void)state;
+	const struct agw_onvif_topic_table *d = agw_onvif_topic_table_default();
+	/* the embedded file parsed: it has far more than a handful of lines */
+	assert_true(agw_onvif_topic_table_size(d) > 50);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:RuleEngine/CellMotionDetector/Motion"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:ruleengine/cellmotiondetector/motion"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:VideoAnalytics/hik:MotionAlarm"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, " tns1:Device/Trigger/DigitalInput "), AGW_KIND_DIGITAL_INPUT);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:RuleEngine/LineCrossDetector/Deep/LineCross"), AGW_KIND_LINE_CROSSING);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/HardwareFailure/StorageFailure"), AGW_KIND_STORAGE_FAILURE);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/HardwareFailure/FanFailure"), AGW_KIND_DEVICE_HEALTH);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Nothing/Known"), AGW_KIND_OTHER);
+	assert_int_equal(agw_onvif_topic_kind(d, ""), AGW_KIND_OTHER);
+	assert_int_equal(agw_onvif_topic_kind(d, NULL), AGW_KIND_OTHER);
+	assert_true(agw_onvif_topic_state_item(d, "IsMotion"));
+	assert_true(agw_onvif_topic_state_item(d, "logicalstate"));
+	assert_false(agw_onvif_topic_state_item(d, "ObjectId"));
+
+	/* a site file extends and overrides the defaults */
+	char path[] = "/tmp/agw-topics-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "# site table\n"
+			   "RuleEngine/TPSmartEventDetector/TPSmartEvent  person\n"
+			   "**/MotionAlarm  intrusion   # override\n"
+			   "state IsPet\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct agw_onvif_topic_table *site = NULL;
+	char err[256];
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), 0);
+	assert_int_equal(agw_onvif_topic_kind(site, "tns1:RuleEngine/TPSmartEventDetector/TPSmartEvent"), AGW_KIND_PERSON);
+	assert_int_equal(agw_onvif_topic_kind(site, "tns1:VideoSource/MotionAlarm"), AGW_KIND_INTRUSION);
+	assert_int_equal(agw_onvif_topic_kind(site, "tns1:RuleEngine/TamperDetector/Tamper"), AGW_KIND_TAMPER);
+	assert_true(agw_onvif_topic_state_item(site, "IsPet"));
+	assert_true(agw_onvif_topic_state_item(site, "IsMotion"));
+
+	/* normalization with the site table */
+	size_t len;
+	char *xml = read_fixture("vendor_mix.xml", &len);
+	struct collected c = {0};
+	assert_int_equal(agw_onvif_normalize(xml, len, site, collect, &c, err, sizeof(err)), 10);
+	assert_int_equal(c.v[7].kind, AGW_KIND_PERSON);
+	assert_null(c.v[7].payload);
+	collected_clear(&c);
+	free(xml);
+	agw_onvif_topic_table_free(site);
+
+	/* errors name the file and line */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# ok\nA/B motion\nA/C flying_saucer\n", f);
+	fclose(f);
+	site = NULL;
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), -EINVAL);
+	assert_null(site);
+	char want[300];
+	snprintf(want, sizeof(want), "%s:3: unknown kind 'flying_saucer'", path);
+	assert_string_equal(err, want);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("A/B\n", f);
+	fclose(f);
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), -EINVAL);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("A/B camera_offline\n", f);
+	fclose(f);
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), -ENOENT);
+	agw_onvif_topic_table_free(NULL);
+	agw_onvif_topic_table_free((struct agw_onvif_topic_table *)d);
+	assert_int_equal(agw_onvif_topic_kind(agw_onvif_topic_table_default(), "tns1:VideoSource/MotionAlarm"), AGW_KIND_MOTION);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hikvision),
+		cmocka_unit_test(test_axis_initialized),
+		cmocka_unit_test(test_prefixes_s_sc),
+		cmocka_unit_test(test_vendor_mix),
+		cmocka_unit_test(test_vendor_payload_and_namespaces),
+		cmocka_unit_test(test_bare_and_metadata),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_topic_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
