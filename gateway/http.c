@@ -74,6 +74,8 @@ struct agw_http {
 	bool listener_open;
 	int port;
 	bool healthy;
+	bool (*health_fn)(void *arg);
+	void *health_arg;
 	bool stopping;
 	void (*done)(void *arg);
 	void *done_arg;
@@ -373,7 +375,7 @@ static void respond_route(struct conn *c)
 	size_t len = 0;
 	int r;
 	if (c->route == ROUTE_HEALTHZ) {
-		if (h->healthy)
+		if (h->health_fn ? h->health_fn(h->health_arg) : h->healthy)
 			conn_send_text(c, 200, "ok\n", "");
 		else
 			conn_send_text(c, 503, "unhealthy\n", "");
@@ -721,6 +723,14 @@ void agw_http_set_health(struct agw_http *h, bool healthy)
 {
 	if (h)
 		h->healthy = healthy;
+}
+
+void agw_http_set_health_fn(struct agw_http *h, bool (*fn)(void *arg), void *arg)
+{
+	if (!h)
+		return;
+	h->health_fn = fn;
+	h->health_arg = arg;
 }
 
 int agw_http_port(const struct agw_http *h)

@@ -23,6 +23,9 @@ struct agw_http;
 int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *store, struct agw_http **ret);
 /* /healthz answers 200 while healthy (the default), 503 otherwise. */
 void agw_http_set_health(struct agw_http *h, bool healthy);
+/* Or ask on every /healthz: fn(arg) runs on the loop and returns whether the gateway is healthy
+ * (the daemon's "journal writes succeed and not stopping"). NULL fn goes back to the flag. */
+void agw_http_set_health_fn(struct agw_http *h, bool (*fn)(void *arg), void *arg);
 /* The port actually bound (useful with port 0). */
 int agw_http_port(const struct agw_http *h);
 /* Closes the listener and every connection; done(arg) runs on the loop once all handles are

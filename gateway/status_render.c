@@ -313,19 +313,42 @@ out:
 
 struct prom {
 	struct buf *b;
+	bool have_store;
 	char last[128];
 };
 
-/* Counters are named *_total by convention (metrics.h); everything else is a gauge. */
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Counters are named *_total (and *_sum / *_count pairs) by convention; everything else is a gauge. */
 static bool is_counter(const char *name)
 {
-	size_t n = strlen(name);
-	return n > 6 && strcmp(name + n - 6, "_total") == 0;
+	return ends_with(name, "_total") || ends_with(name, "_sum") || ends_with(name, "_count");
+}
+
+/* Families computed from the store below. A module may also keep its own copy in the counters
+ * (the daemon counts cameras, the publisher its outbox); the store's is served so that no family
+ * appears twice, and the module's only when the store could not be read. */
+static const char *const store_families[] = {
+	"agw_cameras", "agw_cases", "agw_outbox_depth", "agw_outbox_oldest_age_seconds", "agw_journal_last_seq",
+};
+
+static bool is_store_family(const char *name)
+{
+	for (size_t i = 0; i < sizeof(store_families) / sizeof(store_families[0]); i++)
+		if (strcmp(name, store_families[i]) == 0)
+			return true;
+	return false;
 }
 
 static void prom_metric(const char *name, const char *labels, int64_t value, void *arg)
 {
 	struct prom *p = arg;
+	if (p->have_store && is_store_family(name))
+		return;
 	/* One TYPE line per family; metrics arrive sorted by name. */
 	if (strcmp(p->last, name) != 0) {
 		buf_printf(p->b, "# TYPE %s %s\n", name, is_counter(name) ? "counter" : "gauge");
@@ -353,7 +376,7 @@ static void prom_label_value(struct buf *b, const char *s)
 int agw_status_to_prometheus(const struct agw_status *s, char **ret_text, size_t *ret_len)
 {
 	struct buf b = {0};
-	struct prom p = {.b = &b};
+	struct prom p = {.b = &b, .have_store = s != NULL};
 	agw_metrics_foreach(prom_metric, &p);
 	if (s) {
 		buf_puts(&b, "# HELP agw_cameras Cameras in the ledger by state (from their latest health alerts).\n"

@@ -6,6 +6,7 @@
 The helpers here are also used by test_ops_page.py."""
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -266,6 +267,7 @@ def main():
         for s in idle:
             s.close()
         srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
     print("PASS")
 
 

@@ -14,6 +14,13 @@
 static struct agw_http *http;
 static uv_signal_t sig_term, sig_int, sig_usr1, sig_usr2;
 static int stopped;
+static bool healthy = true;
+
+/* The daemon's way: /healthz asks on every request. */
+static bool is_healthy(void *arg)
+{
+	return *(bool *)arg;
+}
 
 static void on_stopped(void *arg)
 {
@@ -27,7 +34,7 @@ static void on_stopped(void *arg)
 static void on_signal(uv_signal_t *s, int signum)
 {
 	if (signum == SIGUSR1 || signum == SIGUSR2) {
-		agw_http_set_health(http, signum == SIGUSR2);
+		healthy = signum == SIGUSR2;
 		return;
 	}
 	agw_http_stop(http, on_stopped, NULL);
@@ -85,6 +92,7 @@ int main(int argc, char **argv)
 		agw_store_close(store);
 		return 1;
 	}
+	agw_http_set_health_fn(http, is_healthy, &healthy);
 	uv_signal_init(loop, &sig_term);
 	uv_signal_init(loop, &sig_int);
 	uv_signal_init(loop, &sig_usr1);

@@ -283,6 +283,10 @@ static void test_prometheus(void **state)
 	agw_metric_add("agw_parse_errors_total", "adapter=\"onvif\",reason=\"xml\"", 3);
 	agw_metric_add("agw_parse_errors_total", "adapter=\"rtsp\",reason=\"sdp\"", 1);
 	agw_metric_set("agw_mqtt_connected", NULL, 1);
+	/* a module's own copies of store families (the daemon's camera count, the publisher's depth) */
+	agw_metric_set("agw_cameras", NULL, 5);
+	agw_metric_set("agw_outbox_depth", NULL, 9);
+	agw_metric_add("agw_publish_latency_ms_sum", NULL, 120);
 	struct agw_status *s = NULL;
 	char err[256], *text;
 	size_t len;
@@ -305,14 +309,24 @@ static void test_prometheus(void **state)
 		if (!strstr(text, want[i]))
 			fail_msg("missing in /metrics: %s\n--- got:\n%s", want[i], text);
 	}
-	/* one TYPE line per family */
-	const char *p = strstr(text, "# TYPE agw_parse_errors_total");
-	assert_null(strstr(p + 1, "# TYPE agw_parse_errors_total"));
+	/* one TYPE line per family, also where a module keeps its own copy of a store family */
+	const char *fams[] = {"agw_parse_errors_total", "agw_cameras", "agw_outbox_depth"};
+	for (size_t i = 0; i < 3; i++) {
+		char t[96];
+		snprintf(t, sizeof(t), "# TYPE %s ", fams[i]);
+		const char *p = strstr(text, t);
+		assert_non_null(p);
+		assert_null(strstr(p + 1, t));
+	}
+	assert_null(strstr(text, "agw_outbox_depth 9"));
+	assert_null(strstr(text, "agw_cameras 5"));
+	assert_non_null(strstr(text, "# TYPE agw_publish_latency_ms_sum counter\nagw_publish_latency_ms_sum 120\n"));
 	free(text);
-	/* without a snapshot the counters are still served */
+	/* without a snapshot the counters are still served, and the modules' own gauges */
 	assert_int_equal(agw_status_to_prometheus(NULL, &text, &len), 0);
 	assert_non_null(strstr(text, "agw_parse_errors_total{adapter=\"onvif\",reason=\"xml\"} 3\n"));
-	assert_null(strstr(text, "agw_cameras"));
+	assert_non_null(strstr(text, "agw_outbox_depth 9\n"));
+	assert_null(strstr(text, "agw_cameras{"));
 	free(text);
 	agw_status_free(s);
 }

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Installation and the Debian package (cmake/Packaging.cmake):
+- `cmake --install` with DESTDIR and prefix /usr puts binary, unit, default configuration, docs and
+  the ONVIF topic table in their Debian places, the unit names the installed binary, and a second
+  install keeps an edited configuration;
+- `cpack -G DEB` builds alarmgw_<version>_<arch>.deb; dpkg-deb shows its files, its control data
+  (name, runtime library dependencies from dpkg-shlibdeps, systemd), the conffile and the
+  maintainer scripts, and the unit inside passes `systemd-analyze verify` against the unpacked tree.
+Installing and starting the .deb on a clean Debian 12 needs systemd as PID 1 and is not done here.
+Exits 77 (skip) when cpack or dpkg-deb is missing."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from test_ops_http import check
+
+SRC = os.environ.get("AGW_SOURCE_DIR", ".")
+BUILD = os.environ.get("AGW_BUILD_DIR", "build")
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, **kw)
+    if r.returncode != 0:
+        print(f"$ {' '.join(cmd)}\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    return r
+
+
+def check_install(tmp):
+    dest = os.path.join(tmp, "root")
+    env = dict(os.environ, DESTDIR=dest)
+    r = run(["cmake", "--install", BUILD, "--prefix", "/usr"], env=env)
+    check(r.returncode == 0, "cmake --install --prefix /usr with DESTDIR succeeds")
+    for path in ["usr/bin/alarmgw", "usr/lib/systemd/system/alarmgw.service", "etc/alarmgw/alarmgw.conf",
+                 "usr/share/doc/alarmgw/operator-guide.md", "usr/share/doc/alarmgw/metrics.md"]:
+        check(os.path.isfile(os.path.join(dest, path)), f"installed /{path}")
+    if os.path.isfile(os.path.join(SRC, "adapters", "onvif", "onvif-topics.conf")):
+        check(os.path.isfile(os.path.join(dest, "usr/share/alarmgw/onvif-topics.conf")),
+              "installed /usr/share/alarmgw/onvif-topics.conf")
+    unit = open(os.path.join(dest, "usr/lib/systemd/system/alarmgw.service")).read()
+    check("ExecStart=/usr/bin/alarmgw run -c /etc/alarmgw/alarmgw.conf" in unit, "the unit runs /usr/bin/alarmgw")
+    conf = os.path.join(dest, "etc/alarmgw/alarmgw.conf")
+    with open(conf, "a") as f:
+        f.write("# edited by the operator\n")
+    r = run(["cmake", "--install", BUILD, "--prefix", "/usr"], env=env)
+    check(r.returncode == 0 and "edited by the operator" in open(conf).read(),
+          "a second install keeps the edited configuration")
+    # Another prefix: the unit follows the binary.
+    r = run(["cmake", "--install", BUILD, "--prefix", "/opt/agw"], env=env)
+    unit = open(os.path.join(dest, "opt/agw/lib/systemd/system/alarmgw.service")).read()
+    check(r.returncode == 0 and "ExecStart=/opt/agw/bin/alarmgw run" in unit, "prefix /opt/agw: ExecStart follows")
+    check(os.path.isfile(os.path.join(dest, "opt/agw/etc/alarmgw/alarmgw.conf")), "prefix /opt/agw: config in prefix/etc")
+
+
+def check_deb(tmp):
+    out = os.path.join(tmp, "pkg")
+    r = run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"), "-B", out])
+    check(r.returncode == 0, "cpack -G DEB succeeds")
+    debs = [f for f in os.listdir(out) if f.endswith(".deb")]
+    check(len(debs) == 1 and re.match(r"alarmgw_[0-9.]+_[a-z0-9]+\.deb$", debs[0]), f"one .deb built: {debs}")
+    deb = os.path.join(out, debs[0])
+    print(f"package: {deb} ({os.path.getsize(deb)} bytes)")
+    listing = run(["dpkg-deb", "-c", deb]).stdout
+    files = {line.split()[-1] for line in listing.splitlines() if line.strip()}
+    for path in ["./usr/bin/alarmgw", "./usr/lib/systemd/system/alarmgw.service", "./etc/alarmgw/alarmgw.conf",
+                 "./usr/share/doc/alarmgw/operator-guide.md", "./usr/share/doc/alarmgw/metrics.md"]:
+        check(path in files, f"the .deb contains {path}")
+    check(not any("/usr/local" in f or "_CPack_Packages" in f for f in files), "no build paths in the .deb")
+    fields = {}
+    for key in ("Package", "Depends", "Architecture", "Version"):
+        fields[key] = run(["dpkg-deb", "-f", deb, key]).stdout.strip()
+    print(f"control: {fields}")
+    check(fields["Package"] == "alarmgw", "Package: alarmgw")
+    deps = fields["Depends"]
+    for lib in ("libuv1", "libsqlite3-0", "libc6", "systemd"):
+        check(re.search(rf"(^|, ){re.escape(lib)}\b", deps) is not None, f"Depends names {lib}")
+    ctl = os.path.join(tmp, "control")
+    run(["dpkg-deb", "-e", deb, ctl])
+    check(open(os.path.join(ctl, "conffiles")).read().split() == ["/etc/alarmgw/alarmgw.conf"],
+          "the configuration is a conffile")
+    for script in ("postinst", "prerm", "postrm"):
+        p = os.path.join(ctl, script)
+        check(os.access(p, os.X_OK) and run(["sh", "-n", p]).returncode == 0, f"{script} is an executable sh script")
+    check("deb-systemd-helper" in open(os.path.join(ctl, "postinst")).read(), "postinst enables the service")
+    root = os.path.join(tmp, "deb-root")
+    run(["dpkg-deb", "-x", deb, root])
+    if shutil.which("systemd-analyze"):
+        r = run(["systemd-analyze", "verify", "--man=no", f"--root={root}", "alarmgw.service"])
+        print(f"systemd-analyze verify --root: rc {r.returncode} {r.stdout.strip()} {r.stderr.strip()}")
+        check(r.returncode == 0, "the packaged unit verifies against the unpacked package")
+
+
+def main():
+    for tool in ("cpack", "dpkg-deb", "cmake"):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} is not installed; the package was NOT checked")
+            return 77
+    check(os.access(os.path.join(BUILD, "gateway", "alarmgw"), os.X_OK),
+          "the daemon is built (build the target alarmgw first)")
+    tmp = tempfile.mkdtemp(prefix="agw-ops-package-")
+    try:
+        check_install(tmp)
+        check_deb(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except AssertionError as e:
+        print(f"FAILED: {e}")
+        sys.exit(1)
