@@ -75,11 +75,19 @@ int camsim_soap_parse(const char *data, size_t len, struct camsim_soap_request *
 	struct camsim_soap_request r = {0};
 	if (len > CAMSIM_SOAP_MAX_REQUEST)
 		return -EMSGSIZE;
-	/* No network, no entity expansion, no DTD loading: requests come from the network. */
-	r.doc = xmlReadMemory(data, (int)len, "request.xml", NULL,
-			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	/* No network, no entity expansion, no DTD loading: requests come from the network. Undeclared
+	 * prefixes leave a document behind in libxml2; they are an error here. */
+	xmlParserCtxt *ctxt = xmlNewParserCtxt();
+	if (!ctxt)
+		return -ENOMEM;
+	r.doc = xmlCtxtReadMemory(ctxt, data, (int)len, "request.xml", NULL,
+				  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	bool clean = ctxt->wellFormed && ctxt->nsWellFormed;
+	xmlFreeParserCtxt(ctxt);
 	if (!r.doc)
 		return -EBADMSG;
+	if (!clean)
+		goto bad;
 	xmlNode *env = xmlDocGetRootElement(r.doc);
 	if (!env || !is_envelope_ns(env) || strcmp((const char *)env->name, "Envelope") != 0)
 		goto bad;
