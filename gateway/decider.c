@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Pipeline -> case engine -> decisions, cases and outbox rows (see decider.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "alarmgw/log.h"
+#include "alarmgw/metrics.h"
+#include "decider.h"
+#include "grid_import.h"
+#include "rules_file.h"
+#include "topic.h"
+
+#define LOG_COMP "rules"
+#define DEFAULT_CASE_TOPIC "{prefix}/{gateway}/cases/{district}/{grid}"
+
+struct agw_decider {
+	const struct agw_config *cfg;
+	struct agw_engine *engine;
+	int64_t outbox_full;
+};
+
+static const char *or_default(const char *s, const char *def)
+{
+	return s && *s ? s : def;
+}
+
+static int load_rules(const struct agw_config *cfg, struct agw_ruleset **ret, struct agw_errors *errs)
+{
+	if (!cfg->rules_file || !*cfg->rules_file)
+		return agw_ruleset_default(ret);
+	char *path = agw_config_resolve(cfg, cfg->rules_file);
+	if (!path)
+		return -ENOMEM;
+	int r = agw_rules_file_load(path, ret, errs);
+	free(path);
+	return r;
+}
+
+/* Restores open incidents (not closed by the platform, recent enough to matter) after a restart. */
+static int restore_cases(struct agw_decider *d, struct agw_store *store)
+{
+	const struct agw_ruleset *rs = agw_engine_rules(d->engine);
+	int64_t horizon = rs->def_dedup_window_ms;
+	for (size_t i = 0; i < rs->n; i++) {
+		horizon = rs->rules[i].dedup_window_ms > horizon ? rs->rules[i].dedup_window_ms : horizon;
+		horizon = rs->rules[i].clear_timeout_ms > horizon ? rs->rules[i].clear_timeout_ms : horizon;
+	}
+	horizon = rs->flood_camera.window_ms > horizon ? rs->flood_camera.window_ms : horizon;
+	horizon = rs->flood_cell.window_ms > horizon ? rs->flood_cell.window_ms : horizon;
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT id, incident_key, camera_id, kind, status, category, priority,"
+						 " first_seen, last_seen, count, opened_at, updated_at, json FROM cases"
+						 " WHERE status != 'closed' AND last_seen >= ? ORDER BY updated_at");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, agw_now_ms() - horizon - 60000);
+	int rc, n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *j = json_loads((const char *)sqlite3_column_text(st, 12), 0, NULL);
+		json_t *ev = json_object_get(j, "event");
+		struct agw_case_restore r = {
+			.id = (const char *)sqlite3_column_text(st, 0),
+			.key = (const char *)sqlite3_column_text(st, 1),
+			.camera_id = (const char *)sqlite3_column_text(st, 2),
+			.category = (const char *)sqlite3_column_text(st, 5),
+			.priority = sqlite3_column_int(st, 6),
+			.first_seen = sqlite3_column_int64(st, 7),
+			.last_seen = sqlite3_column_int64(st, 8),
+			.count = sqlite3_column_int64(st, 9),
+			.created_ms = sqlite3_column_int64(st, 10),
+			.updated_ms = sqlite3_column_int64(st, 11),
+			.rule = json_string_value(json_object_get(j, "rule")),
+			.title = json_string_value(json_object_get(j, "title")),
+			.topic = json_string_value(json_object_get(ev, "raw_topic")),
+			.aggregate = json_is_true(json_object_get(j, "aggregate")),
+			.active = json_is_true(json_object_get(ev, "active")),
+			.has_state = json_is_boolean(json_object_get(ev, "active")),
+			.first_camera_time = AGW_TIME_UNKNOWN,
+			.last_camera_time = AGW_TIME_UNKNOWN,
+		};
+		agw_time_parse_ms(json_string_value(json_object_get(ev, "first_camera_time")), &r.first_camera_time);
+		agw_time_parse_ms(json_string_value(json_object_get(ev, "camera_time")), &r.last_camera_time);
+		agw_time_parse_ms(json_string_value(json_object_get(ev, "cleared")), &r.cleared_ms);
+		if (agw_alert_kind_parse((const char *)sqlite3_column_text(st, 3), &r.kind) < 0)
+			r.kind = AGW_KIND_OTHER;
+		if (agw_case_status_parse((const char *)sqlite3_column_text(st, 4), &r.status) < 0)
+			r.status = AGW_CASE_OPEN;
+		int e = agw_engine_restore(d->engine, &r);
+		json_decref(j);
+		if (e == -ENOMEM) {
+			sqlite3_reset(st);
+			return e;
+		}
+		n += e == 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (n)
+		agw_log_info(LOG_COMP, NULL, "restored %d open incident(s) from the cases table", n);
+	return 0;
+}
+
+int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struct agw_decider **ret,
+		    struct agw_errors *errs)
+{
+	struct agw_ruleset *rules = NULL;
+	struct agw_grid *grid = NULL;
+	struct agw_camera *cams = NULL;
+	size_t n_cams = 0;
+	struct agw_decider *d = NULL;
+	char err[512];
+	int r = load_rules(cfg, &rules, errs);
+	if (r < 0)
+		goto fail;
+	if (cfg->grid_layer && *cfg->grid_layer) {
+		r = agw_grid_load(store, cfg->grid_layer, &grid, err, sizeof(err));
+		if (r == -ENOENT) {
+			agw_log_warn(LOG_COMP, NULL, "%s; cameras go to their owner cell or \"%s\"", err,
+				     or_default(cfg->unassigned_cell, "unassigned"));
+		} else if (r < 0) {
+			agw_errors_add(errs, cfg->path ? cfg->path : "grid", 0, "grid layer %s: %s", cfg->grid_layer, err);
+			goto fail;
+		}
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	d->cfg = cfg;
+	struct agw_engine_config ec = {.gateway_id = or_default(cfg->gateway_id, "alarmgw"),
+				       .unassigned_cell = or_default(cfg->unassigned_cell, "unassigned")};
+	if ((r = agw_engine_new(&ec, rules, grid, &d->engine)) < 0)
+		goto fail;
+	rules = NULL;
+	grid = NULL;
+	if ((r = agw_store_cameras_load(store, &cams, &n_cams)) < 0) {
+		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "loading cameras: %s", strerror(-r));
+		goto fail;
+	}
+	for (size_t i = 0; i < n_cams; i++) {
+		const struct agw_camera *c = &cams[i];
+		enum agw_crs crs = AGW_CRS_WGS84;
+		if (c->crs && agw_crs_parse(c->crs, &crs) < 0)
+			agw_log_warn(LOG_COMP, c->id, "unknown coordinate system \"%s\"; assuming WGS-84", c->crs);
+		bool located = !isnan(c->lon) && !isnan(c->lat);
+		if ((r = agw_engine_camera_set(d->engine, c->id, c->name, c->vendor, c->tags, c->owner_cell, located,
+					       c->lon, c->lat, crs)) < 0)
+			goto fail;
+		const struct agw_engine_cam *ec2 = agw_engine_camera(d->engine, c->id);
+		if (ec2 && ec2->cell_source == AGW_CELL_UNASSIGNED)
+			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
+				       ec2->cell_code);
+	}
+	if ((r = restore_cases(d, store)) < 0) {
+		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases: %s",
+			       sqlite3_errmsg(agw_store_db(store)));
+		goto fail;
+	}
+	const struct agw_ruleset *rs = agw_engine_rules(d->engine);
+	agw_log_info(LOG_COMP, NULL, "%zu rule(s)%s, %zu grid cell(s), %zu camera(s)", rs->n,
+		     rs->is_default ? " (default policy)" : "",
+		     agw_engine_grid(d->engine) ? agw_grid_count(agw_engine_grid(d->engine)) : 0, n_cams);
+	agw_cameras_free(cams, n_cams);
+	*ret = d;
+	return 0;
+fail:
+	agw_cameras_free(cams, n_cams);
+	agw_ruleset_free(rules);
+	agw_grid_free(grid);
+	agw_decider_free(d);
+	return r < 0 ? r : -EINVAL;
+}
+
+void agw_decider_free(struct agw_decider *d)
+{
+	if (!d)
+		return;
+	agw_engine_free(d->engine);
+	free(d);
+}
+
+struct agw_engine *agw_decider_engine(struct agw_decider *d)
+{
+	return d->engine;
+}
+
+int agw_decider_evaluate(struct agw_decider *d, int64_t alert_seq, const struct agw_alert *alert,
+			 struct agw_decision *ret)
+{
+	return agw_engine_decide(d->engine, alert, alert_seq, agw_now_ms(), ret);
+}
+
+static const char *level(const struct agw_engine_cam *cam, size_t i)
+{
+	/* path = parents top-down, then the cell: level i exists when there are more than i parents */
+	if (cam->cell && i + 1 < cam->cell->n_path)
+		return cam->cell->path[i];
+	return "_";
+}
+
+static int write_case(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
+{
+	const struct agw_case *c = dec->kase;
+	char *json = NULL;
+	size_t len = 0;
+	int r = agw_case_message(d->engine, c, dec->action, &json, &len);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *st = agw_store_stmt(
+		store, "INSERT INTO cases(id, incident_key, camera_id, kind, cell_code, status, category, priority,"
+		       " first_seen, last_seen, count, opened_at, updated_at, json)"
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		       " ON CONFLICT(id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,"
+		       " count = excluded.count, updated_at = excluded.updated_at, json = excluded.json");
+	if (!st) {
+		free(json);
+		return -EIO;
+	}
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->cam->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, agw_alert_kind_name(c->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->cam->cell_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, agw_case_status_name(c->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->category, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, c->priority);
+	sqlite3_bind_int64(st, 9, c->first_seen);
+	sqlite3_bind_int64(st, 10, c->last_seen);
+	sqlite3_bind_int64(st, 11, c->count);
+	sqlite3_bind_int64(st, 12, c->created_ms);
+	sqlite3_bind_int64(st, 13, c->updated_ms);
+	sqlite3_bind_text(st, 14, json, (int)len, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		agw_log_err(LOG_COMP, c->cam->id, "writing case %s: %s", c->id, sqlite3_errmsg(agw_store_db(store)));
+		free(json);
+		return -EIO;
+	}
+
+	const struct agw_config *cfg = d->cfg;
+	struct agw_topic_vars vars = {
+		.prefix = or_default(cfg->mqtt.topic_prefix, "agw"),
+		.gateway = agw_engine_gateway_id(d->engine),
+		.district = level(c->cam, 0),
+		.street = level(c->cam, 1),
+		.community = level(c->cam, 2),
+		.grid = c->cam->cell_code,
+		.kind = agw_alert_kind_name(c->kind),
+		.camera = c->cam->id,
+	};
+	char topic[1024];
+	r = agw_topic_expand(or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC), &vars, topic, sizeof(topic));
+	if (r < 0) {
+		/* `alarmgw check` validates the template; a value can still produce a bad level. */
+		agw_metric_add("agw_case_topic_errors_total", NULL, 1);
+		agw_log_err(LOG_COMP, c->cam->id, "case %s: the case topic template does not expand (%s); not published",
+			    c->id, strerror(-r));
+		free(json);
+		return 0;
+	}
+	r = agw_store_outbox_push(store, topic, json, len, 1, false, c->id, cfg->mqtt.outbox_max_rows, NULL);
+	free(json);
+	if (r == -ENOSPC) {
+		/* The decision and the case row stay; the platform gets the case's next update. */
+		agw_metric_add("agw_outbox_full_total", NULL, 1);
+		if (d->outbox_full++ % 1000 == 0)
+			agw_log_warn(LOG_COMP, c->cam->id,
+				     "outbox full (%" PRId64 " rows): case %s not queued for MQTT (%" PRId64 " so far)",
+				     cfg->mqtt.outbox_max_rows, c->id, d->outbox_full);
+		return 0;
+	}
+	return r < 0 ? r : 0;
+}
+
+static int write_decision(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
+{
+	const char *action = agw_decision_action_name(dec->action);
+	char labels[48];
+	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	agw_metric_add("agw_decisions_total", labels, 1);
+	int r = agw_store_decision_add(store, dec->alert_seq, action, dec->rule, dec->reason,
+				       dec->kase ? dec->kase->id : NULL, dec->at_ms);
+	if (r < 0)
+		return r;
+	if (dec->action == AGW_DECISION_DROP || !dec->kase)
+		return 0;
+	return write_case(d, store, dec);
+}
+
+int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert)
+{
+	struct agw_decider *d = decider;
+	struct agw_decision dec;
+	int r = agw_engine_decide(d->engine, alert, alert_seq, agw_now_ms(), &dec);
+	if (r < 0)
+		return r;
+	return write_decision(d, store, &dec);
+}
+
+struct tick_ctx {
+	struct agw_decider *d;
+	struct agw_store *store;
+};
+
+static int tick_emit(void *arg, const struct agw_decision *dec)
+{
+	struct tick_ctx *t = arg;
+	return write_decision(t->d, t->store, dec);
+}
+
+int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms)
+{
+	struct tick_ctx t = {decider, store};
+	int r = agw_engine_tick(t.d->engine, now_ms, tick_emit, &t);
+	return r < 0 ? r : 0;
+}
+
+int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id, const char *status)
+{
+	enum agw_case_status s;
+	if (!case_id || agw_case_status_parse(status, &s) < 0 || s == AGW_CASE_OPEN)
+		return -EINVAL;
+	int e = agw_engine_feedback(d->engine, case_id, s, NULL);
+	int64_t now = agw_now_ms();
+	sqlite3_stmt *st = agw_store_stmt(store, "UPDATE cases SET status = ?, updated_at = ?,"
+						 " closed_at = CASE WHEN ? THEN ? ELSE closed_at END WHERE id = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, agw_case_status_name(s), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, s == AGW_CASE_CLOSED);
+	sqlite3_bind_int64(st, 4, now);
+	sqlite3_bind_text(st, 5, case_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (sqlite3_changes(agw_store_db(store)) == 0)
+		return -ENOENT;
+	(void)e; /* -ENOENT from the engine: the incident already left memory; the row is what counts */
+	return 0;
+}
+
+int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs)
+{
+	int ret = 0;
+	struct agw_ruleset *rs = NULL;
+	if (cfg->rules_file && *cfg->rules_file) {
+		ret = load_rules(cfg, &rs, errs);
+		agw_ruleset_free(rs);
+	}
+	/* The case topic template with values shaped like real ones. */
+	struct agw_topic_vars vars = {"agw", "gw", "110105", "110105001", "110105001001", "110105001001001",
+				      "intrusion", "cam-1"};
+	char topic[1024];
+	const char *tmpl = or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC);
+	if (agw_topic_expand(tmpl, &vars, topic, sizeof(topic)) < 0) {
+		agw_errors_add(errs, cfg->path ? cfg->path : "config", 0,
+			       "mqtt.case_topic \"%s\": unknown placeholder, wildcard (+ #) or empty level", tmpl);
+		ret = -EINVAL;
+	}
+	return ret < 0 ? ret : 0;
+}

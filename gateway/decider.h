@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The decider: glue between the pipeline and the pure case engine (rules/case_engine.h). It loads
+ * the rules file, the grid layer and the cameras, rebuilds the open incidents from the cases table
+ * (so a restarted gateway keeps deduplicating), and for every alert journals the decision and, for
+ * open/update/close, writes the case row and one outbox row, all inside the pipeline's
+ * transaction.
+ *
+ * Wiring (gateway/daemon.c):
+ *   agw_decider_new(cfg, store, &d, &errs);
+ *   agw_pipeline_set_decider(p, agw_decider_decide, d);
+ *   agw_pipeline_set_tick(p, agw_decider_tick, d, 1000);
+ *   publisher feedback: agw_decider_case_feedback(d, store, case_id, "accepted"|"dispatched"|"closed");
+ *   shutdown, after the pipeline: agw_decider_free(d). */
+#ifndef AGW_DECIDER_H
+#define AGW_DECIDER_H
+
+#include <stdint.h>
+
+#include "alarmgw/alert.h"
+#include "case_engine.h"
+#include "config.h"
+#include "store.h"
+
+struct agw_decider;
+
+/* cfg must outlive the decider. No rules_file configured: the default policy of
+ * agw_ruleset_default (docs/rules.md). A configured rules file that is missing or invalid, or a
+ * store error, fails with every error in errs. A grid layer that was never imported is a warning:
+ * every camera then goes to its owner cell or the unassigned cell. */
+int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struct agw_decider **ret,
+		    struct agw_errors *errs);
+void agw_decider_free(struct agw_decider *d);
+
+/* agw_decide_fn. Returns 0, or negative errno on a store failure (the batch is rolled back and
+ * retried). A full outbox (-ENOSPC) is counted and logged; the decision and case row stay. */
+int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);
+/* agw_tick_fn: clear timeouts, minimum durations reached, expired dedup windows. */
+int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms);
+/* Case status from the platform: "accepted", "dispatched" or "closed". Updates the cases row; a
+ * closed case ends its dedup window. -EINVAL for another status, -ENOENT for an unknown case. */
+int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,
+			      const char *status);
+/* `alarmgw check`: validates the rules file and the case topic template; errors as file:line. */
+int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs);
+
+/* Decides without writing anything (`alarmgw rules test`). *ret is valid until the next call. */
+int agw_decider_evaluate(struct agw_decider *d, int64_t alert_seq, const struct agw_alert *alert,
+			 struct agw_decision *ret);
+struct agw_engine *agw_decider_engine(struct agw_decider *d);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+
+#include "topic.h"
+
+#define MQTT_TOPIC_MAX 65535
+
+static const char *lookup(const struct agw_topic_vars *v, const char *name, size_t n, int *known)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} table[] = {
+		{"prefix", offsetof(struct agw_topic_vars, prefix)},
+		{"gateway", offsetof(struct agw_topic_vars, gateway)},
+		{"district", offsetof(struct agw_topic_vars, district)},
+		{"street", offsetof(struct agw_topic_vars, street)},
+		{"community", offsetof(struct agw_topic_vars, community)},
+		{"grid", offsetof(struct agw_topic_vars, grid)},
+		{"kind", offsetof(struct agw_topic_vars, kind)},
+		{"camera", offsetof(struct agw_topic_vars, camera)},
+	};
+	*known = 0;
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strlen(table[i].name) == n && memcmp(table[i].name, name, n) == 0) {
+			*known = 1;
+			return *(const char *const *)((const char *)v + table[i].offset);
+		}
+	return NULL;
+}
+
+int agw_topic_expand(const char *tmpl, const struct agw_topic_vars *vars, char *buf, size_t len)
+{
+	size_t o = 0;
+	if (!tmpl || !vars || !buf || !len)
+		return -EINVAL;
+	for (const char *p = tmpl; *p;) {
+		if (*p != '{') {
+			if (o + 1 >= len || o + 1 > MQTT_TOPIC_MAX)
+				return -ENAMETOOLONG;
+			buf[o++] = *p++;
+			continue;
+		}
+		const char *end = strchr(p, '}');
+		int known;
+		if (!end)
+			return -EINVAL;
+		const char *val = lookup(vars, p + 1, (size_t)(end - p - 1), &known);
+		if (!known || !val)
+			return -EINVAL;
+		size_t n = strlen(val);
+		if (o + n >= len || o + n > MQTT_TOPIC_MAX)
+			return -ENAMETOOLONG;
+		/* A '/' inside a value would split it into levels subscribers do not expect. */
+		for (size_t i = 0; i < n; i++)
+			buf[o++] = val[i] == '/' ? '_' : val[i];
+		p = end + 1;
+	}
+	buf[o] = '\0';
+	if (o == 0 || buf[0] == '/' || buf[o - 1] == '/' || strstr(buf, "//") || strpbrk(buf, "+#"))
+		return -EINVAL;
+	return (int)o;
+}

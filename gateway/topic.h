@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* MQTT topic templates: "{prefix}/{gateway}/cases/{district}/{grid}" and the like. */
+#ifndef AGW_TOPIC_H
+#define AGW_TOPIC_H
+
+#include <stddef.h>
+
+/* Values for the placeholders; a NULL value makes its placeholder an error (-EINVAL). */
+struct agw_topic_vars {
+	const char *prefix;
+	const char *gateway;
+	const char *district;
+	const char *street;
+	const char *community;
+	const char *grid;
+	const char *kind;
+	const char *camera;
+};
+
+/* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} into buf.
+ * A '/' inside a value becomes '_' so that a value is always exactly one topic level. Returns the
+ * length, -EINVAL for an unknown or unset placeholder, an unclosed brace, an MQTT wildcard ('+' or
+ * '#') or an empty level in the result (leading, trailing or doubled '/', or an empty topic), and
+ * -ENAMETOOLONG when the result does not fit in len (or passes the MQTT limit of 65535 bytes). */
+int agw_topic_expand(const char *tmpl, const struct agw_topic_vars *vars, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The case engine: from an alert to a decision. Pure and single-threaded; the gateway glue
+ * (gateway/decider.c) journals the decisions and writes cases and messages.
+ *
+ * - Cameras are registered once with their location; their cell is resolved then (converting the
+ *   location to the layer's coordinate system), with a fallback to the camera's owner cell and then
+ *   to the unassigned cell. The rules whose static conditions can match a camera are computed on
+ *   the camera's first alert of each kind and kept, so a decision scans only those.
+ * - Start/end pairing: an active edge opens (or joins) an incident; the inactive edge clears it; a
+ *   clear timeout clears it when the camera never sends one (agw_engine_tick).
+ * - Dedup: a matching alert for the same key (camera+kind or cell+kind, per rule) while the
+ *   incident is active or within dedup_window of its last alert updates the case (count, last
+ *   seen). A case closed by platform feedback ends its window at once.
+ * - Flood control: past max_cases cases opened per fixed window by one camera (or one cell), new
+ *   incidents go into one aggregate case for that camera (cell).
+ * - Initialized alerts (current state on subscription) never open cases; an Initialized inactive
+ *   state still clears an active incident.
+ * - Case ids are deterministic: "agw-" + 16 hex digits of FNV-1a 64 over
+ *   gateway_id NUL incident_key NUL first_seen_ms (decimal, the gateway time of the first alert):
+ *   processing the same journal again gives the same ids. */
+#ifndef AGW_RULES_CASE_ENGINE_H
+#define AGW_RULES_CASE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alarmgw/alert.h"
+#include "cellgrid.h"
+#include "crs.h"
+#include "ruleset.h"
+#include "strmap.h"
+
+enum agw_cell_source {
+	AGW_CELL_LOCATED = 0, /* the camera's location is inside the cell */
+	AGW_CELL_OWNER,       /* outside every cell (or no location): the camera's owner cell */
+	AGW_CELL_UNASSIGNED,  /* neither: the unassigned queue */
+};
+
+/* A camera as the engine sees it (read-only for callers). */
+struct agw_engine_cam {
+	char *id, *name, *vendor, *owner_cell;
+	struct agw_strv tags;
+	bool has_location;
+	double lon, lat;           /* as given, in crs */
+	enum agw_crs crs;
+	const struct agw_cell *cell; /* NULL when the fallback has no cell in the layer */
+	const char *cell_code;     /* always set: located, owner or unassigned code */
+	enum agw_cell_source cell_source;
+	/* private */
+	struct agw_kind_state *ks[AGW_KIND__COUNT];
+	uint32_t *cand[AGW_KIND__COUNT];
+	uint32_t n_cand[AGW_KIND__COUNT];
+	uint32_t cand_done;
+	int64_t flood_start, flood_count;
+};
+
+enum agw_case_status {
+	AGW_CASE_OPEN = 0,
+	AGW_CASE_ACCEPTED,
+	AGW_CASE_DISPATCHED,
+	AGW_CASE_CLOSED,
+};
+
+#define AGW_CASE_ID_MAX 40
+#define AGW_CASE_EVIDENCE_MAX 8
+
+struct agw_case_evidence {
+	int64_t alert_seq;
+	char *event_id;
+};
+
+struct agw_case {
+	char id[AGW_CASE_ID_MAX];
+	char *key;                  /* incident key: "camera/<id>/<kind>", "cell/<code>/<kind>", "flood/..." */
+	char *rule;                 /* rule name */
+	char *category;
+	int priority;
+	char *title;
+	struct agw_engine_cam *cam; /* camera of the first alert */
+	enum agw_alert_kind kind;
+	bool aggregate;             /* flood control's aggregate case */
+	enum agw_case_status status;
+	bool active;                /* some camera's alert is still active */
+	bool has_state;             /* the alerts carry an active state (not pulses) */
+	int64_t first_seen, last_seen; /* gateway times */
+	int64_t first_camera_time, last_camera_time; /* AGW_TIME_UNKNOWN when unknown */
+	int64_t created_ms, updated_ms, cleared_ms; /* cleared_ms 0 while not cleared */
+	int64_t last_active_ms;
+	int64_t count;
+	char *topic;                /* raw topic of the last alert */
+	struct agw_case_evidence evidence[AGW_CASE_EVIDENCE_MAX]; /* the latest alerts */
+	size_t n_evidence, evidence_next;
+	int64_t dedup_window_ms, clear_timeout_ms;
+	/* private */
+	struct agw_kind_state **active_ks;
+	size_t n_active_ks, cap_active_ks;
+	bool in_index;
+};
+
+enum agw_decision_action {
+	AGW_DECISION_DROP = 0,
+	AGW_DECISION_OPEN,
+	AGW_DECISION_UPDATE,
+	AGW_DECISION_CLOSE,  /* the alert ended (inactive edge or clear timeout); the case stays for the platform */
+};
+
+struct agw_decision {
+	enum agw_decision_action action;
+	const char *rule;          /* rule name or NULL */
+	char reason[192];
+	struct agw_case *kase;     /* open/update/close; valid until the next engine call */
+	int64_t alert_seq;
+	int64_t at_ms;
+};
+
+const char *agw_decision_action_name(enum agw_decision_action a); /* "drop", "open", "update", "close" */
+const char *agw_case_status_name(enum agw_case_status s);
+int agw_case_status_parse(const char *name, enum agw_case_status *ret);
+
+struct agw_engine_config {
+	const char *gateway_id;
+	const char *unassigned_cell; /* default "unassigned" */
+};
+
+struct agw_engine;
+
+/* Takes ownership of rules and grid (grid may be NULL: no layer, every camera falls back). */
+int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rules, struct agw_grid *grid,
+		   struct agw_engine **ret);
+void agw_engine_free(struct agw_engine *e);
+const struct agw_ruleset *agw_engine_rules(const struct agw_engine *e);
+const struct agw_grid *agw_engine_grid(const struct agw_engine *e);
+const char *agw_engine_gateway_id(const struct agw_engine *e);
+
+/* Registers (or replaces) a camera and resolves its cell. tags: comma or semicolon separated, may
+ * be NULL. has_location false: no location. Replacing resets its rule cache, not its incidents. */
+int agw_engine_camera_set(struct agw_engine *e, const char *id, const char *name, const char *vendor,
+			  const char *tags, const char *owner_cell, bool has_location, double lon, double lat,
+			  enum agw_crs crs);
+struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id);
+
+/* Decides one alert. now_ms: the gateway time used when the alert has none. Returns 0 or -ENOMEM. */
+int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		      struct agw_decision *ret);
+
+/* Timers: clear timeouts, incidents whose minimum duration passed, expired dedup windows.
+ * emit is called for every decision (open/close); returns the number emitted or -ENOMEM. */
+typedef int (*agw_engine_emit_fn)(void *arg, const struct agw_decision *d);
+int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg);
+
+/* Platform feedback. closed ends the dedup window (the next alert opens a new case). Returns 0,
+ * -ENOENT when the engine does not hold the case (it may have expired), -EINVAL for a bad status. */
+int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
+			struct agw_case **ret_case);
+
+/* Rebuilds an incident from the cases table after a restart. The case's rule is looked up by name
+ * for its windows (defaults when it is gone). */
+struct agw_case_restore {
+	const char *id, *key, *rule, *category, *title, *camera_id, *topic;
+	enum agw_alert_kind kind;
+	int priority;
+	enum agw_case_status status;
+	bool active, has_state, aggregate;
+	int64_t first_seen, last_seen, created_ms, updated_ms, cleared_ms, count;
+	int64_t first_camera_time, last_camera_time;
+};
+int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r);
+size_t agw_engine_open_incidents(const struct agw_engine *e);
+
+/* Deterministic case id into buf (AGW_CASE_ID_MAX bytes). */
+void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf);
+
+/* Expands a title template: {kind} {camera} {camera_name} {cell} {cell_name} {district} {street}
+ * {community} {count} {rule}; unknown placeholders stay as written. Always NUL-terminates. */
+void agw_case_title(const char *tmpl, const struct agw_case *c, char *buf, size_t len);
+
+/* The case message (docs/case-message.md), schema version AGW_CASE_SCHEMA_VERSION. action is the
+ * decision that produced it. *ret_json is malloc'd, NUL-terminated, *ret_len without the NUL. */
+#define AGW_CASE_SCHEMA_VERSION 1
+int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
+		     char **ret_json, size_t *ret_len);
+
+#endif

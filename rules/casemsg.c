@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Case titles and the case message (docs/case-message.md). A small JSON writer of its own keeps
+ * message building allocation-light: this runs for every open, update and close. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine.h"
+
+static const char *path_level(const struct agw_case *c, size_t level)
+{
+	const struct agw_engine_cam *cam = c->cam;
+	if (!cam->cell || cam->cell->n_path < 2 || level + 1 >= cam->cell->n_path)
+		return "";
+	return cam->cell->path[level];
+}
+
+static const char *var(const struct agw_case *c, const char *name, size_t n, char *num, size_t numlen)
+{
+	const struct agw_engine_cam *cam = c->cam;
+#define IS(s) (n == sizeof(s) - 1 && memcmp(name, s, n) == 0)
+	if (IS("kind"))
+		return agw_alert_kind_name(c->kind);
+	if (IS("camera"))
+		return cam->id;
+	if (IS("camera_name"))
+		return cam->name ? cam->name : cam->id;
+	if (IS("cell"))
+		return cam->cell_code;
+	if (IS("cell_name"))
+		return cam->cell && cam->cell->name ? cam->cell->name : cam->cell_code;
+	if (IS("district"))
+		return path_level(c, 0);
+	if (IS("street"))
+		return path_level(c, 1);
+	if (IS("community"))
+		return path_level(c, 2);
+	if (IS("rule"))
+		return c->rule ? c->rule : "";
+	if (IS("count")) {
+		snprintf(num, numlen, "%" PRId64, c->count);
+		return num;
+	}
+#undef IS
+	return NULL;
+}
+
+void agw_case_title(const char *tmpl, const struct agw_case *c, char *buf, size_t len)
+{
+	size_t o = 0;
+	char num[32];
+	if (!len)
+		return;
+	for (const char *p = tmpl; *p && o + 1 < len;) {
+		const char *end = *p == '{' ? strchr(p, '}') : NULL;
+		const char *v = end ? var(c, p + 1, (size_t)(end - p - 1), num, sizeof(num)) : NULL;
+		if (v) {
+			size_t n = strlen(v);
+			if (n > len - 1 - o)
+				n = len - 1 - o;
+			memcpy(buf + o, v, n);
+			o += n;
+			p = end + 1;
+		} else {
+			buf[o++] = *p++;
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* ---- JSON writer ---- */
+
+struct jw {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void jw_reserve(struct jw *w, size_t n)
+{
+	if (w->oom || w->len + n + 1 <= w->cap)
+		return;
+	size_t cap = w->cap ? w->cap : 1024;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	char *p = realloc(w->p, cap);
+	if (!p) {
+		w->oom = true;
+		return;
+	}
+	w->p = p;
+	w->cap = cap;
+}
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
+{
+	jw_reserve(w, n);
+	if (w->oom)
+		return;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
+
+static void jw_lit(struct jw *w, const char *s)
+{
+	jw_raw(w, s, strlen(s));
+}
+
+static void jw_str(struct jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		jw_lit(w, "null");
+		return;
+	}
+	size_t n = strlen(s);
+	jw_reserve(w, n * 6 + 2);
+	if (w->oom)
+		return;
+	char *o = w->p + w->len;
+	*o++ = '"';
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+		unsigned char ch = *q;
+		if (ch == '"' || ch == '\\') {
+			*o++ = '\\';
+			*o++ = (char)ch;
+		} else if (ch < 0x20) {
+			*o++ = '\\';
+			switch (ch) {
+			case '\n':
+				*o++ = 'n';
+				break;
+			case '\r':
+				*o++ = 'r';
+				break;
+			case '\t':
+				*o++ = 't';
+				break;
+			default:
+				*o++ = 'u';
+				*o++ = '0';
+				*o++ = '0';
+				*o++ = hex[ch >> 4];
+				*o++ = hex[ch & 15];
+			}
+		} else {
+			*o++ = (char)ch; /* UTF-8 passes through; strings come from valid JSON or the ledger */
+		}
+	}
+	*o++ = '"';
+	w->len = (size_t)(o - w->p);
+	w->p[w->len] = '\0';
+}
+
+static void jw_key(struct jw *w, const char *k)
+{
+	if (w->len && w->p[w->len - 1] != '{' && w->p[w->len - 1] != '[')
+		jw_lit(w, ",");
+	jw_str(w, k);
+	jw_lit(w, ":");
+}
+
+static void jw_int(struct jw *w, int64_t v)
+{
+	char b[32];
+	jw_raw(w, b, (size_t)snprintf(b, sizeof(b), "%" PRId64, v));
+}
+
+static void jw_num(struct jw *w, double v)
+{
+	char b[48];
+	if (!isfinite(v)) {
+		jw_lit(w, "null");
+		return;
+	}
+	jw_raw(w, b, (size_t)snprintf(b, sizeof(b), "%.7f", v));
+}
+
+static void jw_time(struct jw *w, int64_t ms)
+{
+	char b[40];
+	if (ms == AGW_TIME_UNKNOWN) {
+		jw_lit(w, "null");
+		return;
+	}
+	jw_str(w, agw_time_format_ms(ms, b, sizeof(b)));
+}
+
+static void jw_strs(struct jw *w, char *const *v, size_t n)
+{
+	jw_lit(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			jw_lit(w, ",");
+		jw_str(w, v[i]);
+	}
+	jw_lit(w, "]");
+}
+
+int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
+		     char **ret_json, size_t *ret_len)
+{
+	static const char *const sources[] = {"located", "owner", "unassigned"};
+	const struct agw_engine_cam *cam = c->cam;
+	const struct agw_grid *g = agw_engine_grid(e);
+	struct jw w = {0};
+	jw_lit(&w, "{");
+	jw_key(&w, "schema_version");
+	jw_int(&w, AGW_CASE_SCHEMA_VERSION);
+	jw_key(&w, "case_id");
+	jw_str(&w, c->id);
+	jw_key(&w, "action");
+	jw_str(&w, agw_decision_action_name(action));
+	jw_key(&w, "status");
+	jw_str(&w, agw_case_status_name(c->status));
+	jw_key(&w, "created");
+	jw_time(&w, c->created_ms);
+	jw_key(&w, "updated");
+	jw_time(&w, c->updated_ms);
+	jw_key(&w, "gateway");
+	jw_str(&w, agw_engine_gateway_id(e));
+	jw_key(&w, "rule");
+	jw_str(&w, c->rule);
+	jw_key(&w, "category");
+	jw_str(&w, c->category);
+	jw_key(&w, "priority");
+	jw_int(&w, c->priority);
+	jw_key(&w, "title");
+	jw_str(&w, c->title ? c->title : "");
+	jw_key(&w, "aggregate");
+	jw_lit(&w, c->aggregate ? "true" : "false");
+
+	jw_key(&w, "camera");
+	jw_lit(&w, "{");
+	jw_key(&w, "id");
+	jw_str(&w, cam->id);
+	jw_key(&w, "name");
+	jw_str(&w, cam->name);
+	jw_key(&w, "vendor");
+	jw_str(&w, cam->vendor);
+	jw_key(&w, "location");
+	if (cam->has_location) {
+		jw_lit(&w, "{");
+		jw_key(&w, "lon");
+		jw_num(&w, cam->lon);
+		jw_key(&w, "lat");
+		jw_num(&w, cam->lat);
+		jw_key(&w, "crs");
+		jw_str(&w, agw_crs_name(cam->crs));
+		jw_lit(&w, "}");
+	} else {
+		jw_lit(&w, "null");
+	}
+	jw_lit(&w, "}");
+
+	jw_key(&w, "cell");
+	jw_lit(&w, "{");
+	jw_key(&w, "code");
+	jw_str(&w, cam->cell_code);
+	jw_key(&w, "name");
+	jw_str(&w, cam->cell ? cam->cell->name : NULL);
+	jw_key(&w, "path");
+	if (cam->cell)
+		jw_strs(&w, cam->cell->path, cam->cell->n_path);
+	else
+		jw_strs(&w, (char *const *)&cam->cell_code, 1);
+	jw_key(&w, "source");
+	jw_str(&w, sources[cam->cell_source]);
+	jw_key(&w, "layer");
+	jw_str(&w, g ? agw_grid_layer(g) : NULL);
+	jw_key(&w, "layer_version");
+	if (g)
+		jw_int(&w, agw_grid_version(g));
+	else
+		jw_lit(&w, "null");
+	jw_key(&w, "workers");
+	jw_strs(&w, cam->cell ? cam->cell->workers : NULL, cam->cell ? cam->cell->n_workers : 0);
+	jw_lit(&w, "}");
+
+	jw_key(&w, "event");
+	jw_lit(&w, "{");
+	jw_key(&w, "kind");
+	jw_str(&w, agw_alert_kind_name(c->kind));
+	jw_key(&w, "active");
+	jw_lit(&w, !c->has_state ? "null" : c->active ? "true" : "false");
+	jw_key(&w, "first_seen");
+	jw_time(&w, c->first_seen);
+	jw_key(&w, "last_seen");
+	jw_time(&w, c->last_seen);
+	jw_key(&w, "cleared");
+	jw_time(&w, c->cleared_ms ? c->cleared_ms : AGW_TIME_UNKNOWN);
+	jw_key(&w, "count");
+	jw_int(&w, c->count);
+	jw_key(&w, "first_camera_time");
+	jw_time(&w, c->first_camera_time);
+	jw_key(&w, "camera_time");
+	jw_time(&w, c->last_camera_time);
+	jw_key(&w, "gateway_time");
+	jw_time(&w, c->last_seen);
+	jw_key(&w, "raw_topic");
+	jw_str(&w, c->topic);
+	jw_lit(&w, "}");
+
+	jw_key(&w, "evidence");
+	jw_lit(&w, "[");
+	/* Oldest first. */
+	size_t start = c->n_evidence < AGW_CASE_EVIDENCE_MAX ? 0 : c->evidence_next;
+	for (size_t i = 0; i < c->n_evidence; i++) {
+		const struct agw_case_evidence *ev = &c->evidence[(start + i) % AGW_CASE_EVIDENCE_MAX];
+		if (i)
+			jw_lit(&w, ",");
+		jw_lit(&w, "{");
+		jw_key(&w, "type");
+		jw_str(&w, "alert");
+		jw_key(&w, "journal_seq");
+		jw_int(&w, ev->alert_seq);
+		jw_key(&w, "event_id");
+		jw_str(&w, ev->event_id);
+		jw_lit(&w, "}");
+	}
+	jw_lit(&w, "]}");
+	if (w.oom) {
+		free(w.p);
+		return -ENOMEM;
+	}
+	*ret_json = w.p;
+	*ret_len = w.len;
+	return 0;
+}

@@ -1,0 +1,639 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The case engine: schedules, lifecycle, dedup, flood, clear timeout, ids, messages vs schema. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "case_engine.h"
+
+#define MIN (60 * 1000LL)
+#define HOUR (60 * MIN)
+/* 2026-11-23T00:00:00+08:00 is a Monday: 2026-11-22T16:00:00Z */
+#define MONDAY_LOCAL_MIDNIGHT 1795363200000LL
+
+static int64_t local(int day, int h, int m)
+{
+	return MONDAY_LOCAL_MIDNIGHT + day * 24 * HOUR + h * HOUR + m * MIN;
+}
+
+static void test_schedule_across_midnight(void **state)
+{
+	(void)state;
+	struct agw_ruleset *rs;
+	struct agw_rule *r;
+	assert_int_equal(agw_ruleset_new(&rs), 0);
+	assert_int_equal(rs->tz_offset_min, 480);
+	assert_int_equal(agw_ruleset_add(rs, "night", &r), 0);
+	uint8_t mon;
+	assert_int_equal(agw_days_parse("mon", &mon), 0);
+	r->days = mon;
+	struct agw_time_window w;
+	assert_int_equal(agw_time_window_parse("22:00-06:00", &w), 0);
+	assert_int_equal(agw_rule_add_window(r, w.start_min, w.end_min), 0);
+	int tz = rs->tz_offset_min;
+	assert_true(agw_rule_schedule_matches(r, tz, local(0, 22, 0)));
+	assert_true(agw_rule_schedule_matches(r, tz, local(0, 23, 59)));
+	assert_true(agw_rule_schedule_matches(r, tz, local(1, 0, 0)));  /* Tuesday 00:00, Monday's night */
+	assert_true(agw_rule_schedule_matches(r, tz, local(1, 5, 59)));
+	assert_false(agw_rule_schedule_matches(r, tz, local(1, 6, 0)));  /* end is exclusive */
+	assert_false(agw_rule_schedule_matches(r, tz, local(0, 5, 0)));  /* Monday morning = Sunday's night */
+	assert_false(agw_rule_schedule_matches(r, tz, local(0, 21, 59)));
+	assert_false(agw_rule_schedule_matches(r, tz, local(1, 22, 30))); /* Tuesday evening */
+	/* The same instant in UTC terms: Monday 23:00 +08:00 is Monday 15:00Z; with tz 0 it is a day window miss */
+	assert_false(agw_rule_schedule_matches(r, 0, local(0, 23, 0)));
+	/* a day window and whole days */
+	struct agw_rule *d;
+	assert_int_equal(agw_ruleset_add(rs, "office", &d), 0);
+	assert_int_equal(agw_days_parse("weekdays", &d->days), 0);
+	assert_int_equal(agw_time_window_parse("08:30-18:00", &w), 0);
+	agw_rule_add_window(d, w.start_min, w.end_min);
+	assert_true(agw_rule_schedule_matches(d, tz, local(4, 8, 30)));   /* Friday */
+	assert_false(agw_rule_schedule_matches(d, tz, local(5, 9, 0)));   /* Saturday */
+	assert_false(agw_rule_schedule_matches(d, tz, local(2, 18, 0)));
+	struct agw_rule *we;
+	assert_int_equal(agw_ruleset_add(rs, "weekend", &we), 0);
+	assert_int_equal(agw_days_parse("weekend", &we->days), 0);
+	assert_true(agw_rule_schedule_matches(we, tz, local(6, 23, 59)));
+	assert_false(agw_rule_schedule_matches(we, tz, local(7, 0, 0)));  /* next Monday */
+	assert_int_equal(agw_time_window_parse("24:00-01:00", &w), -EINVAL);
+	assert_int_equal(agw_time_window_parse("23:00-24:00", &w), 0);
+	assert_int_equal(w.end_min, 0);
+	assert_int_equal(agw_time_window_parse("7:00-9:00", &w), -EINVAL);
+	agw_ruleset_free(rs);
+}
+
+/* ---- engine fixtures ---- */
+
+struct fx {
+	struct agw_engine *e;
+	struct agw_ruleset *rs;
+	struct agw_rule *r;
+	int64_t seq;
+	struct agw_decision d;
+	int emitted;
+	struct agw_decision last_emit;
+	char last_emit_case[AGW_CASE_ID_MAX];
+};
+
+static struct agw_grid *two_cells(void)
+{
+	static const double a[] = {116.0, 39.0, 116.5, 39.0, 116.5, 39.5, 116.0, 39.5, 116.0, 39.0};
+	static const double b[] = {116.5, 39.0, 117.0, 39.0, 117.0, 39.5, 116.5, 39.5, 116.5, 39.0};
+	struct agw_grid *g;
+	const char *pa[] = {"110105", "110105001", "110105001001"};
+	const char *workers[] = {"w-01", "w-02"};
+	assert_int_equal(agw_grid_new("cells", AGW_CRS_WGS84, 7, &g), 0);
+	struct agw_ring ra = {a, 5}, rb = {b, 5};
+	assert_int_equal(agw_grid_add_cell(g, "110105001001001", "Grid A", pa, 3, workers, 2, &ra, 1), 0);
+	assert_int_equal(agw_grid_add_cell(g, "110105001001002", "Grid B", pa, 3, NULL, 0, &rb, 1), 0);
+	assert_int_equal(agw_grid_build(g, NULL), 0);
+	return g;
+}
+
+/* One open rule for every kind; tests tune fx->r before the first alert. */
+static void fx_init(struct fx *f)
+{
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(agw_ruleset_new(&f->rs), 0);
+	assert_int_equal(agw_ruleset_add(f->rs, "all", &f->r), 0);
+	agw_rule_set_text(&f->r->category, "A01");
+	agw_rule_set_text(&f->r->title, "{kind} at {camera_name} in {cell_name} ({district})");
+	f->r->priority = 2;
+	f->rs->flood_camera.max_cases = 0;
+	f->rs->flood_cell.max_cases = 0;
+	struct agw_engine_config cfg = {.gateway_id = "gw-test", .unassigned_cell = "UNASSIGNED"};
+	assert_int_equal(agw_engine_new(&cfg, f->rs, two_cells(), &f->e), 0);
+	assert_int_equal(agw_engine_camera_set(f->e, "cam-a1", "Gate A1", "hik", "school;gate", NULL, true, 116.2, 39.2,
+					       AGW_CRS_WGS84), 0);
+	assert_int_equal(agw_engine_camera_set(f->e, "cam-a2", "Gate A2", "dahua", "gate", NULL, true, 116.3, 39.3,
+					       AGW_CRS_WGS84), 0);
+	assert_int_equal(agw_engine_camera_set(f->e, "cam-b", "Road B", NULL, NULL, NULL, true, 116.7, 39.2,
+					       AGW_CRS_WGS84), 0);
+	assert_int_equal(agw_engine_camera_set(f->e, "cam-owner", NULL, NULL, NULL, "110105001001002", true, 10, 10,
+					       AGW_CRS_WGS84), 0);
+	assert_int_equal(agw_engine_camera_set(f->e, "cam-lost", NULL, NULL, NULL, NULL, false, 0, 0, AGW_CRS_WGS84), 0);
+}
+
+static void fx_free(struct fx *f)
+{
+	agw_engine_free(f->e);
+}
+
+static enum agw_decision_action alert(struct fx *f, const char *cam, enum agw_alert_kind kind, enum agw_active active,
+				      enum agw_operation op, int64_t t)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)cam;
+	a.kind = kind;
+	a.active = active;
+	a.operation = op;
+	a.gateway_time_ms = t;
+	a.camera_time_ms = t - 1500;
+	a.topic = (char *)"tns1:RuleEngine/FieldDetector/ObjectsInside";
+	char id[32];
+	snprintf(id, sizeof(id), "ev-%lld", (long long)f->seq + 1);
+	a.event_id = id;
+	assert_int_equal(agw_engine_decide(f->e, &a, ++f->seq, t, &f->d), 0);
+	return f->d.action;
+}
+
+static enum agw_decision_action on(struct fx *f, const char *cam, int64_t t)
+{
+	return alert(f, cam, AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t);
+}
+
+static enum agw_decision_action off(struct fx *f, const char *cam, int64_t t)
+{
+	return alert(f, cam, AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, AGW_OP_CHANGED, t);
+}
+
+static int record(void *arg, const struct agw_decision *d)
+{
+	struct fx *f = arg;
+	f->emitted++;
+	f->last_emit = *d;
+	snprintf(f->last_emit_case, sizeof(f->last_emit_case), "%s", d->kase ? d->kase->id : "");
+	return 0;
+}
+
+static void test_cells_and_fallbacks(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	struct agw_engine_cam *c = agw_engine_camera(f.e, "cam-a1");
+	assert_string_equal(c->cell_code, "110105001001001");
+	assert_int_equal(c->cell_source, AGW_CELL_LOCATED);
+	assert_string_equal(agw_engine_camera(f.e, "cam-b")->cell_code, "110105001001002");
+	c = agw_engine_camera(f.e, "cam-owner");
+	assert_string_equal(c->cell_code, "110105001001002");
+	assert_int_equal(c->cell_source, AGW_CELL_OWNER);
+	assert_non_null(c->cell);
+	c = agw_engine_camera(f.e, "cam-lost");
+	assert_string_equal(c->cell_code, "UNASSIGNED");
+	assert_int_equal(c->cell_source, AGW_CELL_UNASSIGNED);
+	/* A GCJ-02 location near the A/B border: converted before locating. The WGS-84 point
+	 * 116.499,39.2 is in A; its GCJ-02 form lies east of 116.5 but must still land in A. */
+	double gx, gy;
+	agw_wgs84_to_gcj02(116.499, 39.2, &gx, &gy);
+	assert_true(gx > 116.5);
+	assert_int_equal(agw_engine_camera_set(f.e, "cam-gcj", NULL, NULL, NULL, NULL, true, gx, gy, AGW_CRS_GCJ02), 0);
+	assert_string_equal(agw_engine_camera(f.e, "cam-gcj")->cell_code, "110105001001001");
+	/* never dropped: an alert from an unknown camera opens a case in the unassigned queue */
+	assert_int_equal(on(&f, "cam-never-seen", local(0, 10, 0)), AGW_DECISION_OPEN);
+	assert_string_equal(f.d.kase->cam->cell_code, "UNASSIGNED");
+	fx_free(&f);
+}
+
+static void test_start_end_pairing_and_dedup(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->dedup_window_ms = 5 * MIN;
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(off(&f, "cam-a1", t), AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "without an active case"));
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
+	char id[AGW_CASE_ID_MAX];
+	strcpy(id, f.d.kase->id);
+	assert_string_equal(f.d.rule, "all");
+	assert_string_equal(f.d.kase->title, "intrusion at Gate A1 in Grid A (110105)");
+	assert_true(f.d.kase->active);
+	assert_int_equal(on(&f, "cam-a1", t + 1000), AGW_DECISION_UPDATE); /* repeat active */
+	assert_int_equal(f.d.kase->count, 2);
+	assert_int_equal(off(&f, "cam-a1", t + 30000), AGW_DECISION_CLOSE);
+	assert_string_equal(f.d.kase->id, id);
+	assert_false(f.d.kase->active);
+	assert_int_equal(f.d.kase->cleared_ms, t + 30000);
+	assert_int_equal(off(&f, "cam-a1", t + 31000), AGW_DECISION_DROP); /* a second inactive edge */
+	/* within the dedup window after the clear: the same case again */
+	assert_int_equal(on(&f, "cam-a1", t + 4 * MIN), AGW_DECISION_UPDATE);
+	assert_string_equal(f.d.kase->id, id);
+	assert_int_equal(f.d.kase->cleared_ms, 0);
+	assert_int_equal(off(&f, "cam-a1", t + 5 * MIN), AGW_DECISION_CLOSE);
+	/* another camera, same cell: dedup by camera keeps them apart */
+	assert_int_equal(on(&f, "cam-a2", t + 5 * MIN), AGW_DECISION_OPEN);
+	assert_string_not_equal(f.d.kase->id, id);
+	/* past the window: a new case with a new id */
+	assert_int_equal(on(&f, "cam-a1", t + 11 * MIN), AGW_DECISION_OPEN);
+	assert_string_not_equal(f.d.kase->id, id);
+	assert_int_equal(f.d.kase->count, 1);
+	fx_free(&f);
+}
+
+static void test_dedup_by_cell(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->dedup_by = AGW_DEDUP_CELL;
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
+	struct agw_case *c = f.d.kase;
+	assert_string_equal(c->key, "cell/110105001001001/intrusion");
+	assert_int_equal(on(&f, "cam-a2", t + 1000), AGW_DECISION_UPDATE);
+	assert_ptr_equal(f.d.kase, c);
+	assert_int_equal(c->count, 2);
+	assert_int_equal(on(&f, "cam-b", t + 2000), AGW_DECISION_OPEN); /* other cell */
+	/* the case clears only when the last active camera ends */
+	assert_int_equal(off(&f, "cam-a1", t + 3000), AGW_DECISION_UPDATE);
+	assert_true(c->active);
+	assert_int_equal(off(&f, "cam-a2", t + 4000), AGW_DECISION_CLOSE);
+	assert_ptr_equal(f.d.kase, c);
+	fx_free(&f);
+}
+
+static void test_clear_timeout(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->clear_timeout_ms = 2 * MIN;
+	f.r->dedup_window_ms = 5 * MIN;
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
+	char id[AGW_CASE_ID_MAX];
+	strcpy(id, f.d.kase->id);
+	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN - 1, record, &f), 0);
+	assert_int_equal(f.emitted, 0);
+	assert_int_equal(on(&f, "cam-a1", t + MIN), AGW_DECISION_UPDATE); /* refreshes the timeout */
+	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN + 1, record, &f), 0);
+	assert_int_equal(agw_engine_tick(f.e, t + 3 * MIN, record, &f), 1);
+	assert_int_equal(f.last_emit.action, AGW_DECISION_CLOSE);
+	assert_string_equal(f.last_emit_case, id);
+	assert_non_null(strstr(f.last_emit.reason, "clear timeout"));
+	assert_int_equal(agw_engine_tick(f.e, t + 3 * MIN + 1, record, &f), 0); /* once */
+	/* the late inactive edge finds nothing active */
+	assert_int_equal(off(&f, "cam-a1", t + 4 * MIN), AGW_DECISION_DROP);
+	/* the window expires: the incident is forgotten */
+	assert_int_equal(agw_engine_open_incidents(f.e), 1);
+	agw_engine_tick(f.e, t + 20 * MIN, record, &f);
+	assert_int_equal(agw_engine_open_incidents(f.e), 0);
+	fx_free(&f);
+}
+
+static void test_initialized_never_opens(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t),
+			 AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "initialized"));
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, AGW_OP_INITIALIZED, t),
+			 AGW_DECISION_DROP);
+	assert_int_equal(on(&f, "cam-a1", t + 1), AGW_DECISION_OPEN);
+	/* an Initialized "false" after a reconnect ends the active incident */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, AGW_OP_INITIALIZED, t + 2),
+			 AGW_DECISION_CLOSE);
+	fx_free(&f);
+}
+
+static void test_flood_per_camera_and_cell(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->dedup_window_ms = 0; /* every pulse is a new incident */
+	f.rs->flood_camera = (struct agw_flood){3, 10 * MIN};
+	int64_t t = local(0, 10, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + i * 1000),
+				 AGW_DECISION_OPEN);
+		assert_false(f.d.kase->aggregate);
+	}
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 3000), AGW_DECISION_OPEN);
+	assert_true(f.d.kase->aggregate);
+	assert_non_null(strstr(f.d.reason, "flood: camera cam-a1"));
+	char agg[AGW_CASE_ID_MAX];
+	strcpy(agg, f.d.kase->id);
+	for (int i = 4; i < 10; i++) {
+		assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + i * 1000),
+				 AGW_DECISION_UPDATE);
+		assert_string_equal(f.d.kase->id, agg);
+	}
+	assert_int_equal(f.d.kase->count, 7);
+	/* other cameras are not affected */
+	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 10000), AGW_DECISION_OPEN);
+	assert_false(f.d.kase->aggregate);
+	/* after the window: normal cases again */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 11 * MIN),
+			 AGW_DECISION_OPEN);
+	assert_false(f.d.kase->aggregate);
+	fx_free(&f);
+
+	fx_init(&f);
+	f.r->dedup_window_ms = 0;
+	f.rs->flood_cell = (struct agw_flood){2, 10 * MIN};
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_OPEN);
+	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 1), AGW_DECISION_OPEN);
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 2), AGW_DECISION_OPEN);
+	assert_true(f.d.kase->aggregate);
+	assert_string_equal(f.d.kase->key, "flood/cell/110105001001001");
+	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 3),
+			 AGW_DECISION_UPDATE);
+	assert_true(f.d.kase->aggregate);
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 4), AGW_DECISION_OPEN);
+	assert_false(f.d.kase->aggregate);
+	fx_free(&f);
+}
+
+static void test_min_duration(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->min_duration_ms = 10000;
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "pending"));
+	assert_int_equal(off(&f, "cam-a1", t + 4000), AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "shorter than min_duration 10s"));
+	assert_int_equal(agw_engine_tick(f.e, t + 60000, record, &f), 0);
+	/* held long enough: the tick opens it, first seen at the start */
+	assert_int_equal(on(&f, "cam-a1", t + 100000), AGW_DECISION_DROP);
+	int64_t seq = f.seq;
+	assert_int_equal(agw_engine_tick(f.e, t + 105000, record, &f), 0);
+	assert_int_equal(agw_engine_tick(f.e, t + 110000, record, &f), 1);
+	assert_int_equal(f.last_emit.action, AGW_DECISION_OPEN);
+	assert_int_equal(f.last_emit.alert_seq, seq);
+	struct agw_case *c = f.last_emit.kase;
+	assert_int_equal(c->first_seen, t + 100000);
+	assert_true(c->active);
+	assert_int_equal(off(&f, "cam-a1", t + 120000), AGW_DECISION_CLOSE);
+	/* or a repeated active edge past the duration opens it without waiting for the tick */
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t), AGW_DECISION_DROP);
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t + 10000),
+			 AGW_DECISION_OPEN);
+	assert_int_equal(f.d.kase->first_seen, t);
+	fx_free(&f);
+}
+
+static void test_repeat_and_drop_rules(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	/* rule order: drop motion at gates, repeat 3 in 1 min for loitering, the catch-all */
+	struct agw_ruleset *rs;
+	struct agw_rule *r;
+	assert_int_equal(agw_ruleset_new(&rs), 0);
+	assert_int_equal(agw_ruleset_add(rs, "gate-motion", &r), 0);
+	r->kinds = 1u << AGW_KIND_MOTION;
+	agw_strv_add(&r->tags, "gate");
+	r->action = AGW_RULE_DROP;
+	agw_rule_set_text(&r->reason, "gates see people all day");
+	assert_int_equal(agw_ruleset_add(rs, "loiter", &r), 0);
+	r->kinds = 1u << AGW_KIND_LOITERING;
+	r->repeat_count = 3;
+	r->repeat_window_ms = MIN;
+	assert_int_equal(agw_ruleset_add(rs, "district-only", &r), 0);
+	agw_strv_add(&r->cells, "110105001001002");
+	r->kinds = 1u << AGW_KIND_MOTION;
+	r->priority = 1;
+	fx_free(&f);
+	struct agw_engine_config cfg = {.gateway_id = "gw-test"};
+	assert_int_equal(agw_engine_new(&cfg, rs, two_cells(), &f.e), 0);
+	agw_engine_camera_set(f.e, "cam-a1", NULL, NULL, "school,gate", NULL, true, 116.2, 39.2, AGW_CRS_WGS84);
+	agw_engine_camera_set(f.e, "cam-b", NULL, NULL, NULL, NULL, true, 116.7, 39.2, AGW_CRS_WGS84);
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_DROP);
+	assert_string_equal(f.d.rule, "gate-motion");
+	assert_string_equal(f.d.reason, "gates see people all day");
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_OPEN);
+	assert_string_equal(f.d.rule, "district-only");
+	assert_int_equal(f.d.kase->priority, 1);
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_DROP);
+	assert_null(f.d.rule);
+	assert_string_equal(f.d.reason, "no rule matched");
+	/* repeat: 3 within a minute; the first of a stale series does not count */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_DROP);
+	assert_string_equal(f.d.reason, "repeat 1/3 within 1m");
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 61000),
+			 AGW_DECISION_DROP);
+	assert_string_equal(f.d.reason, "repeat 1/3 within 1m");
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 70000),
+			 AGW_DECISION_DROP);
+	assert_string_equal(f.d.reason, "repeat 2/3 within 1m");
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 80000),
+			 AGW_DECISION_OPEN);
+	assert_string_equal(f.d.rule, "loiter");
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 90000),
+			 AGW_DECISION_UPDATE);
+	fx_free(&f);
+}
+
+static void test_feedback_and_deterministic_ids(void **state)
+{
+	(void)state;
+	struct fx f, g;
+	fx_init(&f);
+	fx_init(&g);
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
+	assert_int_equal(on(&g, "cam-a1", t), AGW_DECISION_OPEN);
+	char id[AGW_CASE_ID_MAX];
+	strcpy(id, f.d.kase->id);
+	assert_string_equal(id, g.d.kase->id); /* same incident, same id */
+	assert_int_equal(strncmp(id, "agw-", 4), 0);
+	assert_int_equal(strlen(id), 20);
+	char manual[AGW_CASE_ID_MAX];
+	agw_case_id_make("gw-test", "camera/cam-a1/intrusion", t, manual);
+	assert_string_equal(manual, id);
+	agw_case_id_make("gw-other", "camera/cam-a1/intrusion", t, manual);
+	assert_string_not_equal(manual, id);
+	struct agw_case *c;
+	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_ACCEPTED, &c), 0);
+	assert_int_equal(c->status, AGW_CASE_ACCEPTED);
+	assert_int_equal(on(&f, "cam-a1", t + 1000), AGW_DECISION_UPDATE);
+	assert_int_equal(f.d.kase->status, AGW_CASE_ACCEPTED);
+	/* closed by the platform: the dedup window ends, the next alert opens a new case */
+	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_CLOSED, NULL), 0);
+	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_CLOSED, NULL), -ENOENT);
+	assert_int_equal(on(&f, "cam-a1", t + 2000), AGW_DECISION_OPEN);
+	assert_string_not_equal(f.d.kase->id, id);
+	/* the camera's old active state went with the closed case: its inactive edge closes the new one */
+	assert_int_equal(off(&f, "cam-a1", t + 3000), AGW_DECISION_CLOSE);
+	fx_free(&f);
+	fx_free(&g);
+}
+
+static void test_restore(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	int64_t t = local(0, 10, 0);
+	struct agw_case_restore r = {
+		.id = "agw-0123456789abcdef", .key = "camera/cam-a1/intrusion", .rule = "all", .category = "A01",
+		.title = "restored", .camera_id = "cam-a1", .kind = AGW_KIND_INTRUSION, .priority = 2,
+		.status = AGW_CASE_DISPATCHED, .active = true, .has_state = true, .first_seen = t - MIN,
+		.last_seen = t - 1000, .created_ms = t - MIN, .updated_ms = t - 1000, .count = 4,
+		.first_camera_time = AGW_TIME_UNKNOWN, .last_camera_time = AGW_TIME_UNKNOWN,
+	};
+	assert_int_equal(agw_engine_restore(f.e, &r), 0);
+	assert_int_equal(agw_engine_restore(f.e, &r), -EEXIST);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_UPDATE);
+	assert_string_equal(f.d.kase->id, "agw-0123456789abcdef");
+	assert_int_equal(f.d.kase->count, 5);
+	assert_int_equal(f.d.kase->status, AGW_CASE_DISPATCHED);
+	assert_int_equal(off(&f, "cam-a1", t + 1000), AGW_DECISION_CLOSE);
+	fx_free(&f);
+}
+
+/* Every "required" member of the schema, recursively through "properties", must be present. */
+static void check_required(json_t *schema, json_t *doc, json_t *defs, const char *path)
+{
+	json_t *ref = json_object_get(schema, "$ref");
+	if (json_is_string(ref)) {
+		const char *name = strrchr(json_string_value(ref), '/');
+		schema = json_object_get(defs, name ? name + 1 : "");
+		assert_non_null(schema);
+	}
+	json_t *req = json_object_get(schema, "required");
+	json_t *props = json_object_get(schema, "properties");
+	size_t i;
+	json_t *v;
+	json_array_foreach(req, i, v) {
+		if (!json_object_get(doc, json_string_value(v)))
+			fail_msg("missing %s.%s", path, json_string_value(v));
+	}
+	const char *k;
+	json_object_foreach(props, k, v) {
+		json_t *member = json_object_get(doc, k);
+		char sub[256];
+		snprintf(sub, sizeof(sub), "%s.%s", path, k);
+		if (json_is_object(member))
+			check_required(v, member, defs, sub);
+		json_t *items = json_object_get(v, "items");
+		if (json_is_array(member) && json_is_object(items)) {
+			size_t j;
+			json_t *el;
+			json_array_foreach(member, j, el) {
+				if (json_is_object(el))
+					check_required(items, el, defs, sub);
+			}
+		}
+	}
+}
+
+static void test_case_message_schema(void **state)
+{
+	(void)state;
+	json_error_t jerr;
+	json_t *schema = json_load_file(AGW_FIXTURES "/../../docs/case-message.schema.json", 0, &jerr);
+	if (!schema)
+		fail_msg("schema: %s", jerr.text);
+	assert_string_equal(json_string_value(json_object_get(schema, "$schema")),
+			    "https://json-schema.org/draft/2020-12/schema");
+	assert_true(json_array_size(json_object_get(schema, "required")) >= 10);
+	struct fx f;
+	fx_init(&f);
+	int64_t t = local(0, 10, 0);
+	const char *cams[] = {"cam-a1", "cam-lost"};
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(on(&f, cams[i], t), AGW_DECISION_OPEN);
+		for (int step = 0; step < 2; step++) {
+			char *json;
+			size_t len;
+			assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+			assert_int_equal(strlen(json), len);
+			json_t *doc = json_loads(json, 0, &jerr);
+			if (!doc)
+				fail_msg("message is not JSON: %s: %s", jerr.text, json);
+			check_required(schema, doc, json_object_get(schema, "$defs"), "case");
+			assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), 1);
+			json_t *ev = json_object_get(doc, "event");
+			json_t *cell = json_object_get(doc, "cell");
+			if (i == 0) {
+				assert_string_equal(json_string_value(json_object_get(cell, "code")), "110105001001001");
+				assert_int_equal(json_array_size(json_object_get(cell, "path")), 4);
+				assert_int_equal(json_integer_value(json_object_get(cell, "layer_version")), 7);
+				assert_int_equal(json_array_size(json_object_get(cell, "workers")), 2);
+			} else {
+				assert_string_equal(json_string_value(json_object_get(cell, "source")), "unassigned");
+				assert_true(json_is_null(json_object_get(json_object_get(doc, "camera"), "location")));
+			}
+			assert_string_equal(json_string_value(json_object_get(ev, "raw_topic")),
+					    "tns1:RuleEngine/FieldDetector/ObjectsInside");
+			assert_int_equal(json_integer_value(json_object_get(ev, "count")), step + 1);
+			assert_string_equal(json_string_value(json_object_get(doc, "action")), step ? "close" : "open");
+			assert_true(json_is_boolean(json_object_get(ev, "active")));
+			assert_true(step ? json_is_string(json_object_get(ev, "cleared"))
+					 : json_is_null(json_object_get(ev, "cleared")));
+			free(json);
+			json_decref(doc);
+			if (step == 0)
+				assert_int_equal(off(&f, cams[i], t + 1000), AGW_DECISION_CLOSE);
+		}
+	}
+	/* escaping: a camera name with quotes and control characters stays valid JSON */
+	agw_engine_camera_set(f.e, "cam-q", "Gate \"North\"\n\\", NULL, NULL, NULL, false, 0, 0, AGW_CRS_WGS84);
+	assert_int_equal(on(&f, "cam-q", t), AGW_DECISION_OPEN);
+	char *json;
+	size_t len;
+	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	json_t *doc = json_loads(json, 0, &jerr);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "camera"), "name")),
+			    "Gate \"North\"\n\\");
+	json_decref(doc);
+	free(json);
+	fx_free(&f);
+	json_decref(schema);
+}
+
+static void test_default_policy(void **state)
+{
+	(void)state;
+	struct agw_ruleset *rs;
+	struct agw_engine *e;
+	assert_int_equal(agw_ruleset_default(&rs), 0);
+	assert_true(rs->is_default);
+	assert_int_equal(agw_engine_new(NULL, rs, NULL, &e), 0);
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)"c1";
+	a.kind = AGW_KIND_OTHER;
+	a.gateway_time_ms = local(0, 3, 0);
+	struct agw_decision d;
+	assert_int_equal(agw_engine_decide(e, &a, 1, 0, &d), 0);
+	assert_int_equal(d.action, AGW_DECISION_DROP);
+	a.kind = AGW_KIND_VIDEO_LOSS;
+	assert_int_equal(agw_engine_decide(e, &a, 2, 0, &d), 0);
+	assert_int_equal(d.action, AGW_DECISION_OPEN);
+	assert_int_equal(d.kase->priority, 3);
+	assert_string_equal(d.kase->cam->cell_code, "unassigned");
+	agw_engine_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_schedule_across_midnight),
+		cmocka_unit_test(test_cells_and_fallbacks),
+		cmocka_unit_test(test_start_end_pairing_and_dedup),
+		cmocka_unit_test(test_dedup_by_cell),
+		cmocka_unit_test(test_clear_timeout),
+		cmocka_unit_test(test_initialized_never_opens),
+		cmocka_unit_test(test_flood_per_camera_and_cell),
+		cmocka_unit_test(test_min_duration),
+		cmocka_unit_test(test_repeat_and_drop_rules),
+		cmocka_unit_test(test_feedback_and_deterministic_ids),
+		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_case_message_schema),
+		cmocka_unit_test(test_default_policy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
