@@ -9,6 +9,10 @@
 # /etc/alarmgw/ when the prefix is /usr (prefix/etc/alarmgw/ otherwise). An existing
 # configuration is never overwritten by `cmake --install` (dpkg handles it as a conffile).
 
+# Installing and packaging take what has been built (`cmake --build` first) instead of building
+# every target (tests, benchmarks) on the way.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
+
 set(AGW_PKG_DIR ${PROJECT_SOURCE_DIR}/systemd)
 set(AGW_PKG_STAGE ${PROJECT_BINARY_DIR}/packaging)
 file(MAKE_DIRECTORY ${AGW_PKG_STAGE})
@@ -20,6 +24,8 @@ install(CODE "
   file(WRITE \"${AGW_PKG_STAGE}/alarmgw.service\" \"\${_agw_unit}\")
 " COMPONENT alarmgw)
 install(FILES ${AGW_PKG_STAGE}/alarmgw.service DESTINATION lib/systemd/system COMPONENT alarmgw)
+# The system user; `systemd-sysusers` creates it (the .deb's postinst runs it).
+install(FILES ${AGW_PKG_DIR}/alarmgw.sysusers DESTINATION lib/sysusers.d RENAME alarmgw.conf COMPONENT alarmgw)
 
 install(CODE "
   if(CMAKE_INSTALL_PREFIX STREQUAL \"/usr\")

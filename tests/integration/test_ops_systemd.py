@@ -68,9 +68,12 @@ def main():
     check(one("StateDirectory") == "alarmgw" and one("ConfigurationDirectory") == "alarmgw",
           "StateDirectory and ConfigurationDirectory alarmgw")
     check(int(one("LimitNOFILE")) >= 65536, "LimitNOFILE >= 65536 (10,000 cameras)")
-    check(one("DynamicUser") == "yes" or one("User") not in (None, "root"), "not root (DynamicUser)")
+    check(one("DynamicUser") == "yes" or one("User") not in (None, "root"), f"not root (User={one('User')})")
+    sysusers = open(os.path.join(SRC, "systemd", "alarmgw.sysusers")).read()
+    check(one("DynamicUser") == "yes" or re.search(rf"^u\s+{one('User')}\s", sysusers, re.M) is not None,
+          "the unit's user is created by systemd/alarmgw.sysusers")
     for key, want in [("ProtectSystem", "strict"), ("NoNewPrivileges", "yes"), ("PrivateTmp", "yes"),
-                      ("PrivateDevices", "yes"), ("ProtectHome", "yes"), ("ProtectKernelTunables", "yes"),
+                      ("PrivateDevices", "yes"), ("PrivateMounts", "yes"), ("ProtectHome", "yes"), ("ProtectKernelTunables", "yes"),
                       ("ProtectKernelModules", "yes"), ("ProtectKernelLogs", "yes"),
                       ("ProtectControlGroups", "yes"), ("SystemCallArchitectures", "native"),
                       ("MemoryDenyWriteExecute", "yes"), ("LockPersonality", "yes"), ("RestrictRealtime", "yes"),
