@@ -123,7 +123,7 @@ struct agw_publisher {
 
 	/* connection */
 	bool connected, connecting;
-	unsigned attempt, gen, rng;
+	unsigned attempt, gen, conn, rng;
 	char ssl_error[256]; /* last OpenSSL error text (paho thread writes, under reg_lock) */
 
 	/* outbox window: slots from the oldest unacknowledged send to the newest */
@@ -324,9 +324,10 @@ static int on_ssl_error(const char *str, size_t len, void *u)
 
 /* ---- loop thread ---- */
 
+/* Connection events carry the paho client's incarnation, so one from a destroyed client is ignored. */
 static uint64_t ctl_tag(const struct agw_publisher *p)
 {
-	return tag_make(TAG_CONTROL, p->slot, p->gen, 0);
+	return tag_make(TAG_CONTROL, p->slot, p->conn, 0);
 }
 
 /* The seq span, exact while rows leave in order (the measure the outbox limit uses). Written as
@@ -376,8 +377,45 @@ static void schedule_retry(struct agw_publisher *p)
 	uv_timer_start(&p->retry_timer, retry_cb, (uint64_t)d, 0);
 }
 
+/* A fresh paho client for every connection attempt. paho 1.3.12 keeps in-flight messages of a
+ * persistent session across reconnects and resends them itself; that path raced into a
+ * heap-use-after-free inside paho under ASan when a broker was killed twice. The outbox already
+ * resends everything, so a new client per connection loses nothing and keeps paho on its simplest
+ * path. The broker keeps our session (subscription, queued feedback): same client id. */
+static int client_create(struct agw_publisher *p)
+{
+	if (p->client)
+		MQTTAsync_destroy(&p->client);
+	p->client = NULL;
+	p->conn = (p->conn + 1) & GEN_MASK;
+	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
+	co.MQTTVersion = p->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
+	co.sendWhileDisconnected = 0; /* the outbox is our buffer */
+	int rc = MQTTAsync_createWithOptions(&p->client, p->uri, p->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	if (rc != MQTTASYNC_SUCCESS) {
+		char uri[256];
+		agw_log_err(COMP, NULL, "cannot create the MQTT client for %s: %s", agw_url_redact(p->uri, uri, sizeof(uri)),
+			    MQTTAsync_strerror(rc));
+		p->client = NULL;
+		return -EINVAL;
+	}
+	rc = MQTTAsync_setCallbacks(p->client, tag_ptr(ctl_tag(p)), on_lost, on_message, NULL);
+	if (rc != MQTTASYNC_SUCCESS) {
+		MQTTAsync_destroy(&p->client);
+		p->client = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void do_connect(struct agw_publisher *p)
 {
+	if (p->attempt > 0 || p->gen > 0) {
+		if (client_create(p) < 0) {
+			schedule_retry(p);
+			return;
+		}
+	}
 	MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
 	MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
@@ -837,6 +875,12 @@ static void async_cb(uv_async_t *a)
 	pthread_mutex_unlock(&reg_lock);
 	for (size_t i = 0; i < n; i++) {
 		struct event *e = &ev[i];
+		bool stale = tag_kind(e->tag) == TAG_CONTROL && tag_gen(e->tag) != p->conn;
+		if (stale && e->type != EV_MESSAGE) {
+			free(e->text);
+			free(e->data);
+			continue;
+		}
 		switch (e->type) {
 		case EV_CONNECTED:
 			handle_connected(p, e);
@@ -1153,23 +1197,8 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 	}
 	if ((r = slot_claim(p)) < 0)
 		goto fail;
-	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-	co.MQTTVersion = p->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-	co.sendWhileDisconnected = 0; /* the outbox is our buffer */
-	int rc = MQTTAsync_createWithOptions(&p->client, p->uri, p->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
-	if (rc != MQTTASYNC_SUCCESS) {
-		char uri[256];
-		agw_log_err(COMP, NULL, "cannot create the MQTT client for %s: %s", agw_url_redact(p->uri, uri, sizeof(uri)),
-			    MQTTAsync_strerror(rc));
-		p->client = NULL;
-		r = -EINVAL;
+	if ((r = client_create(p)) < 0)
 		goto fail;
-	}
-	rc = MQTTAsync_setCallbacks(p->client, tag_ptr(ctl_tag(p)), on_lost, on_message, NULL);
-	if (rc != MQTTASYNC_SUCCESS) {
-		r = -EINVAL;
-		goto fail;
-	}
 	*ret = p;
 	return 0;
 fail:

@@ -45,7 +45,7 @@ void agw_publisher_free(struct agw_publisher *p);
  * the rows still in this window: a broker killed with SIGKILL loses messages it acknowledged but
  * had neither delivered nor saved (mosquitto saves on autosave_interval), and only the sender can
  * make up for that. 0 deletes on PUBACK. Rows in the window are deleted at a clean stop. */
-#define AGW_MQTT_RESEND_WINDOW_MS 10000
+#define AGW_MQTT_RESEND_WINDOW_MS 2000
 void agw_publisher_set_resend_window(struct agw_publisher *p, int64_t ms);
 
 /* For tests and the benchmark: rows acknowledged and deleted since start, and whether connected. */

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The publisher against a real mosquitto: rows leave the outbox only on PUBACK, in order; a
+gateway restart resends what was not acknowledged; a broker killed with SIGKILL and restarted loses
+nothing; the last will says offline when the gateway is killed; retained status and camera health;
+malformed feedback is counted and valid feedback reaches the callback; MQTT 3.1.1 and 5."""
+import os
+import shutil
+import sqlite3
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+from mqttlab import Broker, Driver, Sub, case_ids, check, pub, retained, workdir  # noqa: E402
+
+
+def outbox_rows(db):
+    with sqlite3.connect(db) as c:
+        return c.execute("SELECT count(*) FROM outbox").fetchone()[0]
+
+
+def test_publish_in_order(w, version):
+    print("-- publish from the outbox, MQTT %s" % ("5" if version == 5 else "3.1.1"))
+    b = Broker(w, "b-order-%d" % version).start()
+    sub = Sub(w, b.port, "agw/cases/#", "order-sub-%d" % version)
+    time.sleep(0.5)
+    db = os.path.join(w, "order-%d.db" % version)
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--version", version, "--push", 5000, "--batch", 250,
+               "--until-empty", "--resend-window-ms", 0, "--inflight", 32, "--health", "cam-7=event_channel_lost",
+               "--metrics")
+    check(d.wait_exit(60) == 0, "driver drained the outbox and exited")
+    stopped = d.wait_line("STOPPED", 1)
+    check(stopped == "STOPPED acked=5000 remaining=0", "5000 PUBACKs, outbox empty: %s" % stopped)
+    check(outbox_rows(db) == 0, "no rows left in the outbox table")
+    m = d.metrics()
+    check(m.get("agw_mqtt_published_total{}") == 5000, "agw_mqtt_published_total = 5000")
+    check(m.get("agw_outbox_depth{}") == 0, "agw_outbox_depth = 0")
+    check(m.get("agw_publish_latency_ms_count{}") == 5000, "a publish latency per row")
+    time.sleep(0.5)
+    ids = case_ids(sub.lines())
+    sub.stop()
+    expect = ["c-%d" % i for i in range(5000)]
+    check(ids == expect, "subscriber got all 5000 case ids exactly once and in seq order (got %d)" % len(ids))
+    st = retained(b.port, "agw/gateways/gw-test/status")
+    check(st == "offline", "retained gateway status after a clean stop is offline: %r" % st)
+    h = retained(b.port, "agw/cameras/cam-7/health")
+    check(h is not None and '"state":"event_channel_lost"' in h and '"camera":"cam-7"' in h,
+          "retained camera health published: %r" % h)
+    b.stop()
+
+
+def test_no_delete_without_puback(w):
+    print("-- rows stay while no broker acknowledges them; a restart resends them")
+    b = Broker(w, "b-late")  # not started yet: nothing listens on its port
+    db = os.path.join(w, "late.db")
+    uri = "tcp://127.0.0.1:%d" % b.port
+    d = Driver(db, uri, "--push", 700, "--batch", 100, "--run-ms", 1500, "--reconnect-min-ms", 100,
+               "--reconnect-max-ms", 300)
+    check(d.wait_exit(20) == 0, "driver ran without a broker and stopped")
+    check(d.wait_line("CONNECTED", 0) is None, "it never connected")
+    check(d.wait_line("STOPPED", 1) == "STOPPED acked=0 remaining=700", "all 700 rows kept")
+    check("cannot connect to tcp://127.0.0.1:%d" % b.port in d.stderr(), "connection failure logged with the broker")
+    b.start()
+    sub = Sub(w, b.port, "agw/cases/#", "late-sub")
+    time.sleep(0.5)
+    d2 = Driver(db, uri, "--until-empty", "--resend-window-ms", 0)
+    check(d2.wait_exit(30) == 0, "restarted driver drained the outbox")
+    check(d2.wait_line("STOPPED", 1) == "STOPPED acked=700 remaining=0", "the 700 rows were sent after restart")
+    time.sleep(0.5)
+    ids = case_ids(sub.lines())
+    sub.stop()
+    check(ids == ["c-%d" % i for i in range(700)], "subscriber got the 700 ids in order")
+    b.stop()
+
+
+def test_gateway_kill_resend(w):
+    print("-- gateway killed with SIGKILL mid-run: the restart resends what was not acknowledged")
+    b = Broker(w, "b-gwkill").start()
+    sub = Sub(w, b.port, "agw/cases/#", "gwkill-sub")
+    status_sub = Sub(w, b.port, "agw/gateways/+/status", "gwkill-status")
+    time.sleep(0.5)
+    db = os.path.join(w, "gwkill.db")
+    uri = "tcp://127.0.0.1:%d" % b.port
+    d = Driver(db, uri, "--push", 20000, "--batch", 200, "--interval-ms", 10)
+    check(d.wait_line("CONNECTED", 10) is not None, "driver connected")
+    time.sleep(0.6)
+    d.kill()
+    left = outbox_rows(db)
+    print("     killed with %d rows in the outbox" % left)
+    time.sleep(1.0)
+    status = [l for l in status_sub.lines() if l.startswith("agw/gateways/gw-test/status")]
+    check(status and status[-1].endswith(" offline"), "last will published offline on SIGKILL: %s" % status[-2:])
+    st = retained(b.port, "agw/gateways/gw-test/status")
+    check(st == "offline", "the retained status is offline after the kill")
+    # finish the pushes where the killed run stopped: rows it had committed are in the table
+    with sqlite3.connect(db) as c:
+        pushed = c.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0]
+        seq_row = c.execute("SELECT seq FROM sqlite_sequence WHERE name='outbox'").fetchone()
+        pushed = seq_row[0] if seq_row else pushed
+    d2 = Driver(db, uri, "--push", 20000 - pushed, "--start", pushed, "--batch", 1000, "--until-empty")
+    check(d2.wait_exit(120) == 0, "restarted driver drained the outbox")
+    check(retained(b.port, "agw/gateways/gw-test/status") == "offline", "status offline after the clean stop")
+    time.sleep(0.5)
+    ids = case_ids(sub.lines())
+    online = [l for l in status_sub.lines() if l.endswith(" online")]
+    sub.stop()
+    status_sub.stop()
+    got = set(ids)
+    missing = [i for i in range(20000) if "c-%d" % i not in got]
+    print("     received %d messages, %d distinct, %d duplicates" % (len(ids), len(got), len(ids) - len(got)))
+    check(not missing, "zero missing case ids (missing: %s)" % missing[:10])
+    check(len(online) >= 2, "online status published on each start")
+    b.stop()
+
+
+def test_broker_kill_resend(w):
+    print("-- broker killed with SIGKILL twice during the run: nothing lost")
+    b = Broker(w, "b-kill").start()
+    sub = Sub(w, b.port, "agw/cases/#", "kill-sub")
+    time.sleep(1.5)  # the broker saves the subscriber's session (autosave_interval 1)
+    db = os.path.join(w, "kill.db")
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--push", 20000, "--batch", 100, "--interval-ms", 10,
+               "--reconnect-min-ms", 100, "--reconnect-max-ms", 1000, "--metrics")
+    check(d.wait_line("CONNECTED", 10) is not None, "driver connected")
+    for k in range(2):
+        time.sleep(1.0)
+        mark = len(d.out.snapshot())
+        b.kill()
+        print("     broker killed (%d rows in the outbox)" % outbox_rows(db))
+        check(d.out.wait_for(lambda l: "DISCONNECTED" in d.out.snapshot()[mark:], 15) is not None,
+              "publisher saw the connection drop")
+        time.sleep(0.5)
+        mark = len(d.out.snapshot())
+        b.start()
+        check(d.out.wait_for(lambda l: "CONNECTED" in d.out.snapshot()[mark:], 15) is not None,
+              "publisher reconnected to the restarted broker")
+    check(d.wait_line("PUSHED", 60) is not None, "all rows pushed")
+    end = time.time() + 90
+    while time.time() < end and len(set(case_ids(sub.lines()))) < 20000:
+        time.sleep(0.5)
+    d.terminate()
+    ids = case_ids(sub.lines())
+    got = set(ids)
+    missing = [i for i in range(20000) if "c-%d" % i not in got]
+    m = d.metrics()
+    print("     received %d messages, %d distinct, %d duplicates; reconnects %s, resent %s" %
+          (len(ids), len(got), len(ids) - len(got), m.get("agw_mqtt_connects_total{}"),
+           m.get("agw_mqtt_resent_total{}")))
+    check(m.get("agw_mqtt_connects_total{}", 0) >= 3, "the publisher reconnected after each kill")
+    check(not missing, "zero missing case ids (missing %d: %s)" % (len(missing), missing[:10]))
+    sub.stop()
+    b.stop()
+
+
+def test_feedback(w, version):
+    print("-- feedback: valid messages reach the callback, malformed ones are counted (MQTT %s)" %
+          ("5" if version == 5 else "3.1.1"))
+    b = Broker(w, "b-fb-%d" % version).start()
+    db = os.path.join(w, "fb-%d.db" % version)
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--version", version, "--run-ms", 30000, "--metrics")
+    check(d.wait_line("CONNECTED", 10) is not None, "driver connected")
+    time.sleep(0.5)  # subscription in place
+    topic = "agw/case-status/gw-test"
+    big = os.path.join(w, "big-%d.json" % version)
+    with open(big, "w") as f:
+        f.write('{"case_id":"c-big","status":"closed","pad":"%s"}' % ("x" * 70000))
+    pub(b.port, topic, '{"case_id":"c-1","status":"accepted"}')
+    pub(b.port, topic, "this is not json")
+    pub(b.port, topic, '{"case_id":"c-2"}')
+    pub(b.port, topic, '{"case_id":"c-2","status":"reopened"}')
+    pub(b.port, topic, '{"status":"closed"}')
+    pub(b.port, topic, file=big)
+    pub(b.port, topic, '{"case_id":"c-3","status":"closed"}')
+    check(d.wait_line("FEEDBACK c-3", 10) is not None, "valid feedback after the malformed ones still arrives")
+    d.terminate()
+    fb = [l for l in d.out.snapshot() if l.startswith("FEEDBACK")]
+    check(fb == ["FEEDBACK c-1 accepted", "FEEDBACK c-3 closed"], "exactly the two valid messages: %s" % fb)
+    m = d.metrics()
+    errs = {k: v for k, v in m.items() if k.startswith("agw_feedback_errors_total")}
+    check(errs.get('agw_feedback_errors_total{reason="json"}') == 1, "not-JSON counted")
+    check(errs.get('agw_feedback_errors_total{reason="status"}') == 2, "missing and unknown status counted")
+    check(errs.get('agw_feedback_errors_total{reason="case_id"}') == 1, "missing case_id counted")
+    if version == 5:
+        # MQTT 5: we announce a maximum packet size, so the broker does not even send it to us
+        check(errs.get('agw_feedback_errors_total{reason="too_large"}', 0) in (0, 1), "oversized not delivered")
+    else:
+        check(errs.get('agw_feedback_errors_total{reason="too_large"}') == 1, "oversized message counted")
+    check(m.get('agw_feedback_total{status="closed"}') == 1, "valid feedback counted by status")
+    check("malformed feedback" in d.stderr() and "invalid JSON" in d.stderr(), "rejects logged with the reason")
+    b.stop()
+
+
+def main():
+    w = workdir("agw-mqtt-pub-")
+    ok = False
+    try:
+        only = sys.argv[1:]  # test names to run, for debugging; all by default
+        tests = [("order3", lambda: test_publish_in_order(w, 4)), ("order5", lambda: test_publish_in_order(w, 5)),
+                 ("nopuback", lambda: test_no_delete_without_puback(w)), ("feedback3", lambda: test_feedback(w, 4)),
+                 ("feedback5", lambda: test_feedback(w, 5)), ("gwkill", lambda: test_gateway_kill_resend(w)),
+                 ("brokerkill", lambda: test_broker_kill_resend(w))]
+        for name, fn in tests:
+            if not only or name in only:
+                fn()
+        ok = True
+    finally:
+        if ok:
+            shutil.rmtree(w, ignore_errors=True)
+        else:
+            print("work directory kept: %s" % w)
+
+
+if __name__ == "__main__":
+    main()
