@@ -430,10 +430,10 @@ int agw_status_print(const struct agw_status *s, FILE *out)
 		fprintf(out, " none");
 	for (size_t i = 0; i < s->n_cases_by_status; i++)
 		fprintf(out, "  %s %" PRId64, term(s->cases_by_status[i].name, t1, sizeof(t1)), s->cases_by_status[i].n);
-	fprintf(out, "\n\nCAMERAS\n%-22s %-13s %-17s %-25s %s\n", "ID", "STATE", "LAST EVENT", "LAST EVENT TIME", "NAME");
+	fprintf(out, "\n\nCAMERAS\n%-22s %-13s %-18s %-25s %s\n", "ID", "STATE", "LAST EVENT", "LAST EVENT TIME", "NAME");
 	for (size_t i = 0; i < s->n_cameras; i++) {
 		const struct agw_status_camera *c = &s->cameras[i];
-		fprintf(out, "%-22s %-13s %-17s %-25s %s\n", term(c->id, t1, sizeof(t1)), agw_camera_state_name(c->state),
+		fprintf(out, "%-22s %-13s %-18s %-25s %s\n", term(c->id, t1, sizeof(t1)), agw_camera_state_name(c->state),
 			term(c->last_kind, t2, sizeof(t2)), time_text(c->last_event_ms, tb, sizeof(tb)),
 			term(c->name, t3, sizeof(t3)));
 	}
@@ -446,11 +446,11 @@ int agw_status_print(const struct agw_status *s, FILE *out)
 			term(c->cell_code, t5, sizeof(t5)), c->priority, c->count,
 			time_text(c->updated_at_ms, tb, sizeof(tb)));
 	}
-	fprintf(out, "\nRECENT ALERTS\n%-10s %-25s %-22s %-16s %-9s %s\n", "SEQ", "TIME", "CAMERA", "KIND", "STATE",
+	fprintf(out, "\nRECENT ALERTS\n%-10s %-25s %-22s %-18s %-9s %s\n", "SEQ", "TIME", "CAMERA", "KIND", "STATE",
 		"TOPIC");
 	for (size_t i = 0; i < s->n_alerts; i++) {
 		const struct agw_status_alert *a = &s->alerts[i];
-		fprintf(out, "%-10" PRId64 " %-25s %-22s %-16s %-9s %s\n", a->seq,
+		fprintf(out, "%-10" PRId64 " %-25s %-22s %-18s %-9s %s\n", a->seq,
 			time_text(a->gateway_time_ms, tb, sizeof(tb)), term(a->camera_id, t1, sizeof(t1)),
 			term(a->kind, t2, sizeof(t2)), active_text(a->active), term(a->topic, t6, sizeof(t6)));
 	}
