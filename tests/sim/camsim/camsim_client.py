@@ -245,7 +245,8 @@ class Camsim:
 
     def start(self):
         for _ in range(8):
-            self.base_port = random.randrange(20000, 60000 - self.cameras)
+            # below the ephemeral range (32768+) where outgoing connections take ports
+            self.base_port = random.randrange(12000, max(12001, 32700 - self.cameras))
             self.control_port = free_port()
             args = [binary(), "-n", str(self.cameras), "-p", str(self.base_port), "--auth", self.auth,
                     "--user", self.user, "--password", self.password, "--rate", str(self.rate),

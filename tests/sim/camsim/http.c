@@ -363,8 +363,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 static void on_connection(uv_stream_t *listener, int status)
 {
 	struct camsim_http_server *s = listener->data;
-	if (status < 0)
+	static unsigned long failures;
+	if (status < 0) {
+		/* EMFILE when the descriptor limit is reached: libuv then refuses the client; log the first of a
+		 * series and every 1000th so the cause is visible without flooding. */
+		if (failures++ % 1000 == 0)
+			agw_log_warn("camsim", NULL, "accept failed (%lu so far): %s", failures, uv_strerror(status));
 		return;
+	}
 	struct camsim_http_conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return;

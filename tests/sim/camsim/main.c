@@ -251,15 +251,23 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 	return 0;
 }
 
-/* 10,000 listeners plus their connections need far more than the usual 1024 descriptors. */
-static void raise_nofile(void)
+/* 10,000 listeners plus their connections need far more than the usual 1024 descriptors: take the
+ * hard limit, and say so when even that leaves little room for connections. */
+static void raise_nofile(unsigned cameras)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 			agw_log_warn("camsim", NULL, "cannot raise the descriptor limit: %s", strerror(errno));
 	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * (rlim_t)cameras + 64)
+		agw_log_warn("camsim", NULL,
+			     "descriptor limit %llu leaves room for about %lld connections to %u cameras; "
+			     "run several camsim processes for one connection per camera",
+			     (unsigned long long)rl.rlim_cur, (long long)rl.rlim_cur - cameras - 32, cameras);
 }
 
 static void stop(struct camsim *sim)
@@ -308,7 +316,7 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &sim.opt) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
+	raise_nofile(sim.opt.cameras);
 	xmlInitParser();
 	unsigned char key[16];
 	if (RAND_bytes(key, sizeof(key)) != 1)

@@ -112,8 +112,14 @@ static int check_auth(struct call *k)
 			challenge(k, false);
 			return -EACCES;
 		}
-		int r = camsim_digest_verify(&a, k->cam->sim->secret, (int64_t)camsim_wall_now(), k->http->method,
-					     opt->user, opt->password);
+		/* The answer must be for this very request target (RFC 7616 section 3.4.6). */
+		char target[sizeof(k->http->path) + sizeof(k->http->query) + 1];
+		snprintf(target, sizeof(target), "%s%s%s", k->http->path, k->http->query[0] ? "?" : "",
+			 k->http->query);
+		int r = strcmp(a.uri, target) == 0 ? camsim_digest_verify(&a, k->cam->sim->secret,
+									   (int64_t)camsim_wall_now(), k->http->method,
+									   opt->user, opt->password)
+						   : -EACCES;
 		if (r < 0) {
 			challenge(k, r == -ESTALE);
 			return -EACCES;
