@@ -188,6 +188,8 @@ int agw_onvif_write_begin(struct soap *soap, const char **out)
 	soap_end(soap);
 	soap->error = SOAP_OK;
 	*out = NULL;
+	soap->header = NULL;
+	soap->fault = NULL;
 	soap->os = out;
 	soap_set_omode(soap, SOAP_ENC_PLAIN);
 	return 0;

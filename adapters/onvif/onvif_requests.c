@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Request serialization and response parsing for the ONVIF operations (see onvif_requests.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "alarmgw/alert.h"
+#include "onvif_requests.h"
+#include "onvif_wsse.h"
+#include "onvif_xmlcheck.h"
+#include "wsaapi.h"
+
+#define NS_EVENTS "http://www.onvif.org/ver10/events/wsdl"
+#define NS_MEDIA "http://www.onvif.org/ver10/media/wsdl"
+
+static const struct {
+	const char *name;
+	const char *action;
+} ops[AGW_ONVIF_OP__COUNT] = {
+	[AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME] = {"GetSystemDateAndTime",
+						"http://www.onvif.org/ver10/device/wsdl/GetSystemDateAndTime"},
+	[AGW_ONVIF_GET_SERVICES] = {"GetServices", "http://www.onvif.org/ver10/device/wsdl/GetServices"},
+	[AGW_ONVIF_GET_CAPABILITIES] = {"GetCapabilities", "http://www.onvif.org/ver10/device/wsdl/GetCapabilities"},
+	[AGW_ONVIF_GET_DEVICE_INFORMATION] = {"GetDeviceInformation",
+					      "http://www.onvif.org/ver10/device/wsdl/GetDeviceInformation"},
+	[AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION] =
+		{"CreatePullPointSubscription",
+		 "http://www.onvif.org/ver10/events/wsdl/EventPortType/CreatePullPointSubscriptionRequest"},
+	[AGW_ONVIF_PULL_MESSAGES] = {"PullMessages",
+				     "http://www.onvif.org/ver10/events/wsdl/PullPointSubscription/PullMessagesRequest"},
+	[AGW_ONVIF_RENEW] = {"Renew", "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/RenewRequest"},
+	[AGW_ONVIF_UNSUBSCRIBE] = {"Unsubscribe",
+				   "http://docs.oasis-open.org/wsn/bw-2/SubscriptionManager/UnsubscribeRequest"},
+	[AGW_ONVIF_GET_EVENT_PROPERTIES] = {"GetEventProperties",
+					    "http://www.onvif.org/ver10/events/wsdl/EventPortType/GetEventPropertiesRequest"},
+	[AGW_ONVIF_GET_PROFILES] = {"GetProfiles", "http://www.onvif.org/ver10/media/wsdl/GetProfiles"},
+	[AGW_ONVIF_GET_STREAM_URI] = {"GetStreamUri", "http://www.onvif.org/ver10/media/wsdl/GetStreamUri"},
+	[AGW_ONVIF_GET_SNAPSHOT_URI] = {"GetSnapshotUri", "http://www.onvif.org/ver10/media/wsdl/GetSnapshotUri"},
+};
+
+const char *agw_onvif_op_name(enum agw_onvif_op op)
+{
+	return op < AGW_ONVIF_OP__COUNT ? ops[op].name : "?";
+}
+
+int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op)
+{
+	for (int i = 0; i < AGW_ONVIF_OP__COUNT; i++) {
+		if (!strcasecmp(name, ops[i].name)) {
+			*ret_op = (enum agw_onvif_op)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int send_op(struct soap *soap, const struct agw_onvif_request *r)
+{
+	const char *to = r->to;
+	switch (r->op) {
+	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME: {
+		struct _tds__GetSystemDateAndTime req;
+		soap_default__tds__GetSystemDateAndTime(soap, &req);
+		return soap_send___tds__GetSystemDateAndTime(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_SERVICES: {
+		struct _tds__GetServices req;
+		soap_default__tds__GetServices(soap, &req);
+		req.IncludeCapability = (char *)"false";
+		return soap_send___tds__GetServices(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_CAPABILITIES: {
+		struct _tds__GetCapabilities req;
+		char *all = (char *)"All";
+		soap_default__tds__GetCapabilities(soap, &req);
+		req.__sizeCategory = 1;
+		req.Category = &all;
+		return soap_send___tds__GetCapabilities(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_DEVICE_INFORMATION: {
+		struct _tds__GetDeviceInformation req;
+		soap_default__tds__GetDeviceInformation(soap, &req);
+		return soap_send___tds__GetDeviceInformation(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
+		struct _tev__CreatePullPointSubscription req;
+		soap_default__tev__CreatePullPointSubscription(soap, &req);
+		req.InitialTerminationTime = (char *)r->duration;
+		return soap_send___tev__CreatePullPointSubscription(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_PULL_MESSAGES: {
+		struct _tev__PullMessages req;
+		soap_default__tev__PullMessages(soap, &req);
+		req.Timeout = (char *)(r->duration ? r->duration : "PT10S");
+		req.MessageLimit = r->message_limit > 0 ? r->message_limit : 100;
+		return soap_send___tev__PullMessages(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_RENEW: {
+		struct _wsnt__Renew req;
+		soap_default__wsnt__Renew(soap, &req);
+		req.TerminationTime = (char *)r->duration;
+		return soap_send___tev__Renew(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_UNSUBSCRIBE: {
+		struct _wsnt__Unsubscribe req;
+		soap_default__wsnt__Unsubscribe(soap, &req);
+		return soap_send___tev__Unsubscribe(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_EVENT_PROPERTIES: {
+		struct _tev__GetEventProperties req;
+		soap_default__tev__GetEventProperties(soap, &req);
+		return soap_send___tev__GetEventProperties(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_PROFILES: {
+		struct _trt__GetProfiles req;
+		soap_default__trt__GetProfiles(soap, &req);
+		return soap_send___trt__GetProfiles(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_STREAM_URI: {
+		struct _trt__GetStreamUri req;
+		struct tt__StreamSetup setup;
+		struct tt__Transport transport;
+		soap_default__trt__GetStreamUri(soap, &req);
+		soap_default_tt__StreamSetup(soap, &setup);
+		soap_default_tt__Transport(soap, &transport);
+		transport.Protocol = (char *)"RTSP";
+		setup.Stream = (char *)"RTP-Unicast";
+		setup.Transport = &transport;
+		req.StreamSetup = &setup;
+		req.ProfileToken = (char *)r->profile_token;
+		return soap_send___trt__GetStreamUri(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_GET_SNAPSHOT_URI: {
+		struct _trt__GetSnapshotUri req;
+		soap_default__trt__GetSnapshotUri(soap, &req);
+		req.ProfileToken = (char *)r->profile_token;
+		return soap_send___trt__GetSnapshotUri(soap, to, NULL, &req);
+	}
+	case AGW_ONVIF_OP__COUNT:
+		break;
+	}
+	return SOAP_ERR;
+}
+
+int agw_onvif_request_build(struct soap *soap, const struct agw_onvif_request *req, char **ret_xml,
+			    const char **ret_action)
+{
+	const char *out = NULL;
+	if (req->op >= AGW_ONVIF_OP__COUNT || !req->to)
+		return -EINVAL;
+	agw_onvif_write_begin(soap, &out);
+	/* subscription calls go to the subscription's own address: WS-Addressing says which */
+	if (req->op == AGW_ONVIF_PULL_MESSAGES || req->op == AGW_ONVIF_RENEW || req->op == AGW_ONVIF_UNSUBSCRIBE ||
+	    req->op == AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION) {
+		if (soap_wsa_request(soap, NULL, req->to, ops[req->op].action) != SOAP_OK)
+			return -ENOMEM;
+	}
+	if (req->username && *req->username) {
+		int rc = agw_onvif_wsse_add(soap, req->username, req->password, req->camera_now_ms);
+		if (rc < 0)
+			return rc;
+	}
+	int rc = agw_onvif_write_end(soap, send_op(soap, req), &out, ret_xml);
+	if (rc == 0)
+		*ret_action = ops[req->op].action;
+	return rc;
+}
+
+void agw_onvif_response_clear(struct agw_onvif_response *r)
+{
+	free(r->events_xaddr);
+	free(r->media_xaddr);
+	free(r->subscription_address);
+	free(r->manufacturer);
+	free(r->model);
+	free(r->firmware);
+	free(r->serial);
+	free(r->uri);
+	free(r->profile_token);
+	memset(r, 0, sizeof(*r));
+	r->camera_time_ms = AGW_TIME_UNKNOWN;
+	r->termination_ms = AGW_TIME_UNKNOWN;
+}
+
+static int dup_trim(char **dst, const char *s)
+{
+	if (!s)
+		return 0;
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	free(*dst);
+	*dst = strndup(s, n);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int int_of(const char *s, int *ret)
+{
+	char *end;
+	if (!s)
+		return -EINVAL;
+	long v = strtol(s, &end, 10);
+	while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
+		end++;
+	if (end == s || *end || v < 0 || v > 100000)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+/* tt:DateTime as ms since the epoch; a clock reset to 1970/2000 is still a time (the offset). */
+static int datetime_ms(const struct tt__DateTime *dt, int64_t *ret)
+{
+	int y, mo, d, h, mi, s;
+	if (!dt || !dt->Date || !dt->Time || int_of(dt->Date->Year, &y) || int_of(dt->Date->Month, &mo) ||
+	    int_of(dt->Date->Day, &d) || int_of(dt->Time->Hour, &h) || int_of(dt->Time->Minute, &mi) ||
+	    int_of(dt->Time->Second, &s))
+		return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+		return -EINVAL;
+	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
+			.tm_sec = s > 59 ? 59 : s};
+	*ret = (int64_t)timegm(&tm) * 1000;
+	return 0;
+}
+
+/* xs:dateTime text; times before 1971 are accepted here (a reset camera clock is still its clock). */
+static int64_t time_or_unknown(const char *text)
+{
+	int64_t ms;
+	if (text && agw_time_parse_ms(text, &ms) == 0)
+		return ms;
+	/* agw_time_parse_ms refuses 1970: read it by hand so the relative termination still works */
+	int y, mo, d, h, mi, s;
+	if (text && sscanf(text, " %4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s) == 6 && y >= 1970 && mo >= 1 &&
+	    mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && s <= 60) {
+		struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
+				.tm_sec = s > 59 ? 59 : s};
+		return (int64_t)timegm(&tm) * 1000;
+	}
+	return AGW_TIME_UNKNOWN;
+}
+
+static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
+{
+	switch (op) {
+	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME: {
+		struct _tds__GetSystemDateAndTimeResponse resp;
+		if (soap_recv___tds__GetSystemDateAndTime(soap, &resp))
+			return soap->error;
+		int64_t ms;
+		/* without a readable UTCDateTime the caller keeps the time unknown (offset 0) */
+		if (resp.SystemDateAndTime && datetime_ms(resp.SystemDateAndTime->UTCDateTime, &ms) == 0)
+			r->camera_time_ms = ms;
+		return 0;
+	}
+	case AGW_ONVIF_GET_SERVICES: {
+		struct _tds__GetServicesResponse resp;
+		if (soap_recv___tds__GetServices(soap, &resp))
+			return soap->error;
+		r->count = resp.__sizeService;
+		for (int i = 0; i < resp.__sizeService; i++) {
+			const struct tds__Service *s = &resp.Service[i];
+			if (!s->Namespace || !s->XAddr)
+				continue;
+			char *ns = NULL;
+			if (dup_trim(&ns, s->Namespace) < 0)
+				return -ENOMEM;
+			int rc = 0;
+			if (!strcmp(ns, NS_EVENTS))
+				rc = dup_trim(&r->events_xaddr, s->XAddr);
+			else if (!strcmp(ns, NS_MEDIA))
+				rc = dup_trim(&r->media_xaddr, s->XAddr);
+			free(ns);
+			if (rc < 0)
+				return rc;
+		}
+		return 0;
+	}
+	case AGW_ONVIF_GET_CAPABILITIES: {
+		struct _tds__GetCapabilitiesResponse resp;
+		if (soap_recv___tds__GetCapabilities(soap, &resp))
+			return soap->error;
+		const struct tt__Capabilities *c = resp.Capabilities;
+		if (c && c->Media && dup_trim(&r->media_xaddr, c->Media->XAddr) < 0)
+			return -ENOMEM;
+		if (c && c->Events && dup_trim(&r->events_xaddr, c->Events->XAddr) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	case AGW_ONVIF_GET_DEVICE_INFORMATION: {
+		struct _tds__GetDeviceInformationResponse resp;
+		if (soap_recv___tds__GetDeviceInformation(soap, &resp))
+			return soap->error;
+		if (dup_trim(&r->manufacturer, resp.Manufacturer) < 0 || dup_trim(&r->model, resp.Model) < 0 ||
+		    dup_trim(&r->firmware, resp.FirmwareVersion) < 0 || dup_trim(&r->serial, resp.SerialNumber) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
+		struct _tev__CreatePullPointSubscriptionResponse resp;
+		if (soap_recv___tev__CreatePullPointSubscription(soap, &resp))
+			return soap->error;
+		if (!resp.SubscriptionReference || !resp.SubscriptionReference->Address)
+			return -ENOENT;
+		if (dup_trim(&r->subscription_address, resp.SubscriptionReference->Address) < 0)
+			return -ENOMEM;
+		r->camera_time_ms = time_or_unknown(resp.wsnt__CurrentTime);
+		r->termination_ms = time_or_unknown(resp.wsnt__TerminationTime);
+		return 0;
+	}
+	case AGW_ONVIF_RENEW: {
+		struct _wsnt__RenewResponse resp;
+		if (soap_recv___tev__Renew(soap, &resp))
+			return soap->error;
+		r->camera_time_ms = time_or_unknown(resp.CurrentTime);
+		r->termination_ms = time_or_unknown(resp.TerminationTime);
+		return 0;
+	}
+	case AGW_ONVIF_UNSUBSCRIBE: {
+		struct _wsnt__UnsubscribeResponse resp;
+		if (soap_recv___tev__Unsubscribe(soap, &resp))
+			return soap->error;
+		return 0;
+	}
+	case AGW_ONVIF_GET_EVENT_PROPERTIES: {
+		struct _tev__GetEventPropertiesResponse resp;
+		if (soap_recv___tev__GetEventProperties(soap, &resp))
+			return soap->error;
+		r->count = resp.wstop__TopicSet ? resp.wstop__TopicSet->__size : 0;
+		return 0;
+	}
+	case AGW_ONVIF_GET_PROFILES: {
+		struct _trt__GetProfilesResponse resp;
+		if (soap_recv___trt__GetProfiles(soap, &resp))
+			return soap->error;
+		r->count = resp.__sizeProfiles;
+		if (resp.__sizeProfiles > 0 && dup_trim(&r->profile_token, resp.Profiles[0].token) < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	case AGW_ONVIF_GET_STREAM_URI: {
+		struct _trt__GetStreamUriResponse resp;
+		if (soap_recv___trt__GetStreamUri(soap, &resp))
+			return soap->error;
+		return resp.MediaUri ? dup_trim(&r->uri, resp.MediaUri->Uri) : 0;
+	}
+	case AGW_ONVIF_GET_SNAPSHOT_URI: {
+		struct _trt__GetSnapshotUriResponse resp;
+		if (soap_recv___trt__GetSnapshotUri(soap, &resp))
+			return soap->error;
+		return resp.MediaUri ? dup_trim(&r->uri, resp.MediaUri->Uri) : 0;
+	}
+	case AGW_ONVIF_PULL_MESSAGES:
+	case AGW_ONVIF_OP__COUNT:
+		break;
+	}
+	return -EINVAL;
+}
+
+int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char *buf, size_t len,
+			     struct agw_onvif_response *ret, char *err, size_t errlen)
+{
+	struct agw_onvif_input in;
+	struct agw_onvif_response r = {0};
+	agw_onvif_response_clear(&r);
+	if (op == AGW_ONVIF_PULL_MESSAGES || op >= AGW_ONVIF_OP__COUNT) {
+		snprintf(err, errlen, "PullMessages responses are read by the normalizer");
+		return -EINVAL;
+	}
+	if (len > AGW_ONVIF_MAX_DOCUMENT) {
+		snprintf(err, errlen, "response of %zu bytes is over the %u byte limit", len, AGW_ONVIF_MAX_DOCUMENT);
+		return -EMSGSIZE;
+	}
+	int rc = agw_onvif_xml_check(buf, len, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = agw_onvif_parse_begin(soap, &in, buf, len);
+	if (rc < 0) {
+		snprintf(err, errlen, "NUL byte in the document");
+		return rc;
+	}
+	rc = read_op(soap, op, &r);
+	if (rc > 0) {
+		rc = agw_onvif_parse_error(soap, &in, err, errlen);
+	} else if (rc == -ENOENT) {
+		snprintf(err, errlen, "%s response without the expected content", ops[op].name);
+	} else if (rc < 0) {
+		snprintf(err, errlen, "%s", strerror(-rc));
+	}
+	if (rc < 0) {
+		agw_onvif_response_clear(&r);
+		return rc;
+	}
+	*ret = r;
+	return 0;
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ONVIF operations the gateway uses: request documents written by gSOAP to a string, and
+ * response documents read back from the buffer libcurl received. No I/O here. */
+#ifndef AGW_ONVIF_REQUESTS_H
+#define AGW_ONVIF_REQUESTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onvif_soap.h"
+
+enum agw_onvif_op {
+	AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME,
+	AGW_ONVIF_GET_SERVICES,
+	AGW_ONVIF_GET_CAPABILITIES,
+	AGW_ONVIF_GET_DEVICE_INFORMATION,
+	AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION,
+	AGW_ONVIF_PULL_MESSAGES,
+	AGW_ONVIF_RENEW,
+	AGW_ONVIF_UNSUBSCRIBE,
+	AGW_ONVIF_GET_EVENT_PROPERTIES,
+	AGW_ONVIF_GET_PROFILES,
+	AGW_ONVIF_GET_STREAM_URI,
+	AGW_ONVIF_GET_SNAPSHOT_URI,
+	AGW_ONVIF_OP__COUNT,
+};
+
+const char *agw_onvif_op_name(enum agw_onvif_op op);
+int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op);
+
+struct agw_onvif_request {
+	enum agw_onvif_op op;
+	const char *to;            /* the endpoint; also wsa:To on subscription calls */
+	const char *username;      /* NULL: no WS-Security header */
+	const char *password;
+	int64_t camera_now_ms;     /* for the WS-Security Created time */
+	const char *duration;      /* "PT60S": InitialTerminationTime, Renew TerminationTime, pull Timeout */
+	int message_limit;         /* PullMessages */
+	const char *profile_token; /* GetStreamUri, GetSnapshotUri */
+};
+
+/* Serializes the request; *ret_xml is malloc'd, *ret_action is the SOAP action (static). */
+int agw_onvif_request_build(struct soap *soap, const struct agw_onvif_request *req, char **ret_xml,
+			    const char **ret_action);
+
+/* What the responses say; strings are malloc'd (free with agw_onvif_response_clear). */
+struct agw_onvif_response {
+	int64_t camera_time_ms;     /* GetSystemDateAndTime UTC; CurrentTime of subscribe/renew */
+	int64_t termination_ms;     /* TerminationTime of subscribe/renew (camera clock) */
+	char *events_xaddr;         /* GetServices / GetCapabilities */
+	char *media_xaddr;
+	char *subscription_address; /* CreatePullPointSubscription */
+	char *manufacturer, *model, *firmware, *serial; /* GetDeviceInformation */
+	char *uri;                  /* GetStreamUri, GetSnapshotUri */
+	char *profile_token;        /* GetProfiles: the first profile */
+	int count;                  /* profiles, services, topics: how many items were read */
+};
+
+void agw_onvif_response_clear(struct agw_onvif_response *r);
+
+/* Parses the response to op (not PullMessages: agw_onvif_normalize_soap reads those). Returns 0,
+ * -EPROTO for a SOAP Fault (err "fault: code: reason"), -EINVAL / -EMSGSIZE like the normalizer,
+ * -ENOENT when a required part (the time, the subscription address) is missing. */
+int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char *buf, size_t len,
+			     struct agw_onvif_response *ret, char *err, size_t errlen);
+
+#endif
