@@ -56,6 +56,57 @@ def check_install(tmp):
     check(os.path.isfile(os.path.join(dest, "opt/agw/etc/alarmgw/alarmgw.conf")), "prefix /opt/agw: config in prefix/etc")
 
 
+STUBS = {
+    # tool: exit status per "first argument" (default 0); every call is logged
+    "getent": None, "systemd-sysusers": None, "dpkg-statoverride": None, "deb-systemd-helper": None,
+    "deb-systemd-invoke": None, "systemctl": None, "adduser": None,
+}
+
+
+def run_script(script, args, tmp, user_exists, override_exists, was_enabled):
+    """Runs a maintainer script with every tool it calls replaced by a stub that logs the call."""
+    stubs = os.path.join(tmp, "stubs")
+    os.makedirs(stubs, exist_ok=True)
+    log = os.path.join(tmp, "calls.log")
+    open(log, "w").close()
+    for tool in STUBS:
+        status = {"getent": 0 if user_exists else 2}.get(tool, 0)
+        body = f'echo "{tool} $*" >> {log}\n'
+        if tool == "dpkg-statoverride":
+            body += f'[ "$1" = "--list" ] && exit {0 if override_exists else 1}\n'
+        if tool == "deb-systemd-helper":
+            body += f'[ "$2" = "was-enabled" ] && exit {0 if was_enabled else 1}\n'
+        with open(os.path.join(stubs, tool), "w") as f:
+            f.write(f"#!/bin/sh\n{body}exit {status}\n")
+        os.chmod(os.path.join(stubs, tool), 0o755)
+    env = dict(os.environ, PATH=f"{stubs}:/usr/bin:/bin")
+    r = subprocess.run(["sh", "-e", script, *args], capture_output=True, text=True, env=env, timeout=60)
+    check(r.returncode == 0, f"{os.path.basename(script)} {' '.join(args)} exits 0 ({r.stderr.strip()})")
+    return [line.strip() for line in open(log)]
+
+
+def check_maintainer_scripts(ctl, tmp):
+    """postinst and prerm with stubbed tools (this container has no systemd as PID 1, so the
+    start/restart branches guarded by /run/systemd/system are not reached here)."""
+    postinst = os.path.join(ctl, "postinst")
+    calls = run_script(postinst, ["configure", ""], tmp, user_exists=False, override_exists=False, was_enabled=True)
+    print("postinst configure (new install):", calls)
+    check("systemd-sysusers alarmgw.conf" in calls, "new install: the user is created by systemd-sysusers")
+    check("dpkg-statoverride --update --add root alarmgw 0640 /etc/alarmgw/alarmgw.conf" in calls,
+          "new install: the configuration becomes root:alarmgw 0640")
+    check("deb-systemd-helper unmask alarmgw.service" in calls and "deb-systemd-helper enable alarmgw.service" in calls,
+          "new install: the service is unmasked and enabled")
+    calls = run_script(postinst, ["configure", "0.0.9"], tmp, user_exists=True, override_exists=True,
+                       was_enabled=False)
+    print("postinst configure 0.0.9 (upgrade, service disabled by the admin):", calls)
+    check(not any(c.startswith("systemd-sysusers") or "--add" in c for c in calls),
+          "upgrade: user and permissions are left as they are")
+    check("deb-systemd-helper enable alarmgw.service" not in calls and
+          "deb-systemd-helper update-state alarmgw.service" in calls, "upgrade: a disabled service stays disabled")
+    calls = run_script(os.path.join(ctl, "prerm"), ["upgrade", "0.1.1"], tmp, True, True, True)
+    check(calls == [], "prerm upgrade does nothing (postinst restarts)")
+
+
 def check_deb(tmp):
     out = os.path.join(tmp, "pkg")
     r = run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"), "-B", out])
@@ -90,6 +141,7 @@ def check_deb(tmp):
     check("deb-systemd-helper" in postinst, "postinst enables the service")
     check("systemd-sysusers" in postinst and "dpkg-statoverride" in postinst,
           "postinst creates the user and makes the configuration root:alarmgw 0640")
+    check_maintainer_scripts(ctl, tmp)
     root = os.path.join(tmp, "deb-root")
     run(["dpkg-deb", "-x", deb, root])
     binary = os.path.join(root, "usr/bin/alarmgw")
