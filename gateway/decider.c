@@ -110,6 +110,12 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struct agw_decider **ret,
 		    struct agw_errors *errs)
 {
+	return agw_decider_open(cfg, store, 0, ret, errs);
+}
+
+int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsigned flags,
+		     struct agw_decider **ret, struct agw_errors *errs)
+{
 	struct agw_ruleset *rules = NULL;
 	struct agw_grid *grid = NULL;
 	struct agw_camera *cams = NULL;
@@ -159,7 +165,7 @@ int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struc
 			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
 				       ec2->cell_code);
 	}
-	if ((r = restore_cases(d, store)) < 0) {
+	if (!(flags & AGW_DECIDER_NO_RESTORE) && (r = restore_cases(d, store)) < 0) {
 		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases: %s",
 			       sqlite3_errmsg(agw_store_db(store)));
 		goto fail;

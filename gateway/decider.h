@@ -29,6 +29,10 @@ struct agw_decider;
  * every camera then goes to its owner cell or the unassigned cell. */
 int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struct agw_decider **ret,
 		    struct agw_errors *errs);
+/* Flags for agw_decider_open. */
+#define AGW_DECIDER_NO_RESTORE 0x1 /* do not rebuild incidents from the cases table (dry runs) */
+int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsigned flags,
+		     struct agw_decider **ret, struct agw_errors *errs);
 void agw_decider_free(struct agw_decider *d);
 
 /* agw_decide_fn. Returns 0, or negative errno on a store failure (the batch is rolled back and

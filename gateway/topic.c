@@ -52,9 +52,11 @@ int agw_topic_expand(const char *tmpl, const struct agw_topic_vars *vars, char *
 		size_t n = strlen(val);
 		if (o + n >= len || o + n > MQTT_TOPIC_MAX)
 			return -ENAMETOOLONG;
-		/* A '/' inside a value would split it into levels subscribers do not expect. */
-		for (size_t i = 0; i < n; i++)
-			buf[o++] = val[i] == '/' ? '_' : val[i];
+		/* A value is exactly one level: '/' would split it, '+' and '#' are wildcards. */
+		for (size_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)val[i];
+			buf[o++] = (ch == '/' || ch == '+' || ch == '#' || ch < 0x20) ? '_' : (char)ch;
+		}
 		p = end + 1;
 	}
 	buf[o] = '\0';

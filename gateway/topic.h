@@ -18,9 +18,10 @@ struct agw_topic_vars {
 };
 
 /* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} into buf.
- * A '/' inside a value becomes '_' so that a value is always exactly one topic level. Returns the
- * length, -EINVAL for an unknown or unset placeholder, an unclosed brace, an MQTT wildcard ('+' or
- * '#') or an empty level in the result (leading, trailing or doubled '/', or an empty topic), and
+ * '/', '+', '#' and control characters inside a value become '_' so that a value is always exactly
+ * one topic level (as gateway/mqtt_topic.c does). Returns the length, -EINVAL for an unknown or
+ * unset placeholder, an unclosed brace, an MQTT wildcard ('+' or '#') in the template or an empty
+ * level in the result (an empty value, leading, trailing or doubled '/', or an empty topic), and
  * -ENAMETOOLONG when the result does not fit in len (or passes the MQTT limit of 65535 bytes). */
 int agw_topic_expand(const char *tmpl, const struct agw_topic_vars *vars, char *buf, size_t len);
 

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `alarmgw grid import|locate`: grid layers in the store. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "grid_import.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: alarmgw grid import (-c FILE | --db PATH) [--layer NAME] [--crs wgs84|gcj02|cgcs2000] CELLS.geojson\n"
+		"       alarmgw grid locate (-c FILE | --db PATH) [--layer NAME] [--crs wgs84|gcj02|cgcs2000] LON LAT\n\n"
+		"import replaces the layer (default: the configured grid_layer) with the FeatureCollection's\n"
+		"Polygon/MultiPolygon cells, all or nothing, and bumps its version. Feature properties: code\n"
+		"(required), name, parents (codes top-down) or district/street/community, workers.\n"
+		"--crs declares the coordinate system of the file (default: its \"crs\" member, else wgs84).\n"
+		"locate prints the cell containing the point as {\"code\", \"name\", \"path\"} or {\"code\": null};\n"
+		"--crs is the point's system (default wgs84), converted to the layer's. See docs/rules.md.\n");
+}
+
+static int parse_coord(const char *s, double min, double max, double *ret)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int locate(struct agw_store *store, const char *layer, const char *crs_name, const char *slon,
+		  const char *slat)
+{
+	double lon, lat;
+	enum agw_crs crs = AGW_CRS_WGS84;
+	if (parse_coord(slon, -180, 180, &lon) < 0 || parse_coord(slat, -90, 90, &lat) < 0) {
+		fprintf(stderr, "alarmgw: LON LAT must be decimal degrees (-180..180, -90..90)\n");
+		return 2;
+	}
+	if (crs_name && agw_crs_parse(crs_name, &crs) < 0) {
+		fprintf(stderr, "alarmgw: unknown coordinate system \"%s\" (wgs84, gcj02, cgcs2000)\n", crs_name);
+		return 2;
+	}
+	struct agw_grid *g;
+	char err[512];
+	int r = agw_grid_load(store, layer, &g, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "alarmgw: %s\n", err);
+		return 1;
+	}
+	double x, y;
+	agw_crs_convert(crs, agw_grid_crs(g), lon, lat, &x, &y);
+	const struct agw_cell *c = agw_grid_locate(g, x, y);
+	json_t *o = json_object();
+	if (c) {
+		json_t *path = json_array();
+		for (size_t i = 0; i < c->n_path; i++)
+			json_array_append_new(path, json_string(c->path[i]));
+		json_object_set_new(o, "code", json_string(c->code));
+		json_object_set_new(o, "name", c->name ? json_string(c->name) : json_null());
+		json_object_set_new(o, "path", path);
+	} else {
+		json_object_set_new(o, "code", json_null());
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+	printf("%s\n", s ? s : "{\"code\":null}");
+	free(s);
+	json_decref(o);
+	agw_grid_free(g);
+	return 0;
+}
+
+int agw_cmd_grid(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
+		{"layer", required_argument, NULL, 'l'},  {"crs", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *action = argv[1];
+	const char *config_path = NULL, *db_path = NULL, *layer = NULL, *crs = NULL;
+	int c;
+	argc--;
+	argv++;
+	/* "+": LON may be negative ("-73.9") and must not be read as an option. */
+	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'd': db_path = optarg; break;
+		case 'l': layer = optarg; break;
+		case 'r': crs = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	bool is_import = strcmp(action, "import") == 0, is_locate = strcmp(action, "locate") == 0;
+	if (argc - optind > 0 && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if ((!is_import && !is_locate) || (is_import && argc - optind != 1) || (is_locate && argc - optind != 2)) {
+		usage(stderr);
+		return 2;
+	}
+	struct agw_config cfg;
+	int rc = agw_cli_load_config(config_path, db_path, &cfg);
+	if (rc) {
+		agw_config_free(&cfg);
+		return rc;
+	}
+	if (!layer)
+		layer = cfg.grid_layer && *cfg.grid_layer ? cfg.grid_layer : "default";
+	struct agw_store *store = NULL;
+	rc = agw_cli_open_store(&cfg, &store);
+	if (rc == 0 && is_import) {
+		struct agw_grid_import_result res;
+		char err[1024];
+		int r = agw_grid_import_file(store, layer, crs, argv[optind], &res, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "alarmgw: %s: %s\n", argv[optind], err);
+			fprintf(stderr, "alarmgw: import aborted, layer \"%s\" is unchanged\n", layer);
+			rc = 1;
+		} else {
+			printf("imported %zu cells into layer \"%s\" (version %lld)\n", res.cells, layer,
+			       (long long)res.version);
+		}
+	} else if (rc == 0) {
+		rc = locate(store, layer, crs, argv[optind], argv[optind + 1]);
+	}
+	agw_store_close(store);
+	agw_config_free(&cfg);
+	return rc;
+}

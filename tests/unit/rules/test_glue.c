@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The gateway glue of the rules: rules file errors with lines, topic templates, GeoJSON import
+ * (atomic, versioned, errors naming the feature) and the decider against a real store. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "alarmgw/metrics.h"
+#include "decider.h"
+#include "grid_import.h"
+#include "rules_file.h"
+#include "topic.h"
+
+#define FIX AGW_FIXTURES
+#define MINUTE (60 * 1000LL)
+#define S(x) ((char *)(x)) /* ledger fields are char * */
+/* 2026-11-23T00:00:00+08:00, a Monday */
+#define MONDAY_LOCAL_MIDNIGHT 1795363200000LL
+
+static bool has_error(const struct agw_errors *errs, int line, const char *text)
+{
+	char want[64];
+	snprintf(want, sizeof(want), ":%d: ", line);
+	for (size_t i = 0; i < errs->n; i++)
+		if (strstr(errs->v[i], want) && strstr(errs->v[i], text))
+			return true;
+	return false;
+}
+
+static void test_rules_file(void **state)
+{
+	(void)state;
+	struct agw_errors errs = {0};
+	struct agw_ruleset *rs = NULL;
+	assert_int_equal(agw_rules_file_load(FIX "/rules/rules.conf", &rs, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(rs->n, 5);
+	assert_int_equal(rs->tz_offset_min, 480);
+	const struct agw_rule *r = agw_ruleset_find(rs, "night-intrusion");
+	assert_non_null(r);
+	assert_int_equal(r->priority, 1);
+	assert_int_equal(r->days, AGW_DAYS_ALL);
+	assert_int_equal(r->n_windows, 1);
+	assert_int_equal(r->windows[0].start_min, 22 * 60);
+	assert_int_equal(r->line, 12);
+	r = agw_ruleset_find(rs, "tamper");
+	assert_int_equal(r->min_duration_ms, 10000);
+	assert_int_equal(r->dedup_by, AGW_DEDUP_CELL);
+	assert_int_equal(r->dedup_window_ms, 5 * MINUTE); /* from defaults */
+	r = agw_ruleset_find(rs, "loitering-chaoyang");
+	assert_int_equal(r->repeat_count, 3);
+	assert_int_equal(r->repeat_window_ms, MINUTE);
+	assert_int_equal(agw_ruleset_find(rs, "day-intrusion")->clear_timeout_ms, 2 * MINUTE);
+	assert_int_equal(agw_ruleset_find(rs, "ignore-gate-motion")->action, AGW_RULE_DROP);
+	agw_ruleset_free(rs);
+
+	rs = NULL;
+	assert_int_equal(agw_rules_file_load(FIX "/rules/rules_bad.conf", &rs, &errs), -EINVAL);
+	assert_null(rs);
+	for (size_t i = 0; i < errs.n; i++)
+		printf("# %s\n", errs.v[i]);
+	assert_true(has_error(&errs, 2, "timezone"));
+	assert_true(has_error(&errs, 4, "teleport"));
+	assert_true(has_error(&errs, 5, "priority"));
+	assert_true(has_error(&errs, 6, "needs a \"reason\""));
+	assert_true(has_error(&errs, 7, "25:00-06:00"));
+	assert_true(has_error(&errs, 8, "colour"));
+	assert_true(has_error(&errs, 9, "earlier rule"));
+	assert_true(has_error(&errs, 10, "escalate"));
+	assert_true(has_error(&errs, 10, "dedup_window"));
+	assert_int_equal(errs.n, 9);
+	agw_errors_clear(&errs);
+
+	assert_int_equal(agw_rules_file_load(FIX "/rules/does-not-exist.conf", &rs, &errs), -ENOENT);
+	assert_int_equal(errs.n, 1);
+	agw_errors_clear(&errs);
+}
+
+static void test_topic(void **state)
+{
+	(void)state;
+	struct agw_topic_vars v = {"agw", "gw-1", "110105", "110105001", "110105001001", "110105001001001", "intrusion",
+				   "cam/1+#"};
+	char buf[256];
+	assert_int_equal(agw_topic_expand("{prefix}/{gateway}/cases/{district}/{grid}", &v, buf, sizeof(buf)),
+			 (int)strlen("agw/gw-1/cases/110105/110105001001001"));
+	assert_string_equal(buf, "agw/gw-1/cases/110105/110105001001001");
+	assert_true(agw_topic_expand("{prefix}/{camera}/{kind}", &v, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "agw/cam_1__/intrusion"); /* a value stays one level, no wildcards */
+	assert_true(agw_topic_expand("{prefix}/{street}/{community}", &v, buf, sizeof(buf)) > 0);
+	assert_int_equal(agw_topic_expand("agw/+/cases", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("agw/cases/#", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("agw//cases", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("/agw/cases", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("agw/cases/", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("{prefix}/{nope}", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("{prefix}/{grid", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("", &v, buf, sizeof(buf)), -EINVAL);
+	v.district = "";
+	assert_int_equal(agw_topic_expand("{prefix}/{district}/x", &v, buf, sizeof(buf)), -EINVAL);
+	v.district = NULL;
+	assert_int_equal(agw_topic_expand("{prefix}/{district}/x", &v, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_topic_expand("{prefix}/{grid}", &v, buf, 10), -ENAMETOOLONG);
+}
+
+struct env {
+	char dir[64];
+	struct agw_config cfg;
+	struct agw_store *store;
+};
+
+static void env_open(struct env *e, const char *rules_file)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dir, sizeof(e->dir), "/tmp/agw-rules-XXXXXX");
+	assert_non_null(mkdtemp(e->dir));
+	agw_config_defaults(&e->cfg);
+	free(e->cfg.state_dir);
+	e->cfg.state_dir = strdup(e->dir);
+	free(e->cfg.gateway_id);
+	e->cfg.gateway_id = strdup("gw-test");
+	free(e->cfg.grid_layer);
+	e->cfg.grid_layer = strdup("cells");
+	free(e->cfg.mqtt.case_topic);
+	e->cfg.mqtt.case_topic = strdup("{prefix}/{gateway}/cases/{district}/{grid}");
+	if (rules_file)
+		e->cfg.rules_file = strdup(rules_file);
+	char *path = agw_config_db_path(&e->cfg), err[256];
+	assert_int_equal(agw_store_open(path, &e->store, err, sizeof(err)), 0);
+	free(path);
+}
+
+static void env_reopen(struct env *e)
+{
+	agw_store_close(e->store);
+	char *path = agw_config_db_path(&e->cfg), err[256];
+	assert_int_equal(agw_store_open(path, &e->store, err, sizeof(err)), 0);
+	free(path);
+}
+
+static void env_close(struct env *e)
+{
+	agw_store_close(e->store);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
+	assert_int_equal(system(cmd), 0);
+	agw_config_free(&e->cfg);
+}
+
+static int64_t count(struct agw_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(agw_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static void test_grid_import(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	struct agw_grid_import_result res;
+	char err[512];
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
+	assert_int_equal(res.version, 1);
+	assert_int_equal(res.cells, 4);
+	assert_int_equal(agw_grid_import_file(e.store, "cells", "gcj02", FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
+	assert_int_equal(res.version, 2);
+	/* bad files: the error names the feature; the layer stays as it was */
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/bad_unclosed.geojson", &res, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "feature 1"));
+	assert_non_null(strstr(err, "not closed"));
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/bad_nocode.geojson", &res, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "feature 2"));
+	assert_non_null(strstr(err, "code"));
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/bad_hole.geojson", &res, err,
+					      sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "feature 0"));
+	assert_int_equal(agw_grid_import_file(e.store, "cells", "bd09", FIX "/grid/cells.geojson", &res, err,
+					      sizeof(err)), -EINVAL);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM grid_cells WHERE layer = 'cells'"), 4);
+	assert_int_equal(count(e.store, "SELECT version FROM grid_layers WHERE name = 'cells'"), 2);
+
+	struct agw_grid *g;
+	assert_int_equal(agw_grid_load(e.store, "cells", &g, err, sizeof(err)), 0);
+	assert_int_equal(agw_grid_version(g), 2);
+	assert_int_equal(agw_grid_crs(g), AGW_CRS_GCJ02);
+	assert_int_equal(agw_grid_count(g), 4);
+	const struct agw_cell *c = agw_grid_locate(g, 116.41, 39.91);
+	assert_non_null(c);
+	assert_string_equal(c->code, "110105001001001");
+	assert_int_equal(c->n_workers, 2);
+	assert_int_equal(c->n_path, 4);
+	assert_string_equal(agw_grid_locate(g, 116.425, 39.925)->code, "110105001001003"); /* in the hole */
+	assert_string_equal(agw_grid_locate(g, 116.45, 39.92)->code, "110105001001002");   /* shared edge: east */
+	assert_string_equal(agw_grid_locate(g, 116.52, 39.92)->code, "110105002001001");   /* second part */
+	assert_string_equal(agw_grid_locate(g, 116.42, 39.95)->code, "110105002001001");   /* edge: north */
+	assert_null(agw_grid_locate(g, 116.6, 39.92));
+	assert_string_equal(agw_grid_find(g, "110105001001002")->path[1], "110105001"); /* per-level properties */
+	agw_grid_free(g);
+	assert_int_equal(agw_grid_load(e.store, "nope", &g, err, sizeof(err)), -ENOENT);
+	env_close(&e);
+}
+
+static void add_cameras(struct env *e)
+{
+	struct agw_camera cams[] = {
+		{.id = S("cam-1"), .name = S("Gate 1"), .vendor = S("hik"), .protocol = S("onvif"), .address = S("10.0.0.1"),
+		 .lon = 116.41, .lat = 39.91, .crs = S("wgs84"), .tags = S("gate;school")},
+		{.id = S("cam-2"), .name = S("Road 2"), .vendor = S("dahua"), .protocol = S("onvif"), .address = S("10.0.0.2"),
+		 .lon = 116.46, .lat = 39.91, .crs = S("wgs84"), .tags = S("")},
+		{.id = S("cam-3"), .name = S("Yard 3"), .vendor = S("uniview"), .protocol = S("rtsp"), .address = S("rtsp://10.0.0.3/"),
+		 .lon = 116.47, .lat = 39.92, .crs = S("wgs84")},
+		{.id = S("cam-out"), .name = S("Far away"), .protocol = S("onvif"), .address = S("10.0.0.9"), .lon = NAN, .lat = NAN,
+		 .owner_cell = S("110105002001001")},
+	};
+	assert_int_equal(agw_store_begin(e->store), 0);
+	assert_int_equal(agw_store_cameras_replace(e->store, cams, 4), 0);
+	assert_int_equal(agw_store_commit(e->store), 0);
+}
+
+static int decide(struct agw_decider *d, struct agw_store *s, const char *cam, enum agw_alert_kind kind,
+		  enum agw_active active, int64_t t)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)cam;
+	a.kind = kind;
+	a.active = active;
+	a.operation = AGW_OP_CHANGED;
+	a.gateway_time_ms = t;
+	a.topic = (char *)"tns1:RuleEngine/FieldDetector/ObjectsInside";
+	int64_t seq;
+	assert_int_equal(agw_store_journal_alert(s, &a, &seq), 0);
+	return agw_decider_decide(d, s, seq, &a);
+}
+
+static void test_decider_store(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, FIX "/rules/rules.conf");
+	char err[512];
+	struct agw_grid_import_result res;
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
+	add_cameras(&e);
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	int64_t day = MONDAY_LOCAL_MIDNIGHT + 10 * 60 * MINUTE; /* 10:00 local */
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-1", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, day), 0);        /* drop: gate */
+	assert_int_equal(decide(d, e.store, "cam-2", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, day), 0);     /* open */
+	assert_int_equal(decide(d, e.store, "cam-2", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, day + 1000), 0); /* update */
+	assert_int_equal(decide(d, e.store, "cam-out", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, day), 0);   /* owner cell */
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions"), 4);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'drop' AND rule = "
+					"'ignore-gate-motion' AND reason = 'gate cameras see people all day'"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases"), 2);
+	assert_int_equal(count(e.store, "SELECT count FROM cases WHERE camera_id = 'cam-2'"), 2);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-out' AND "
+					"cell_code = '110105002001001'"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox WHERE topic = "
+					"'agw/gw-test/cases/110105/110105001001002'"), 2);
+	/* the decision row names the case the outbox rows carry */
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions d JOIN outbox o ON o.case_id = d.case_id"
+					" WHERE d.action = 'update'"), 2);
+
+	/* clear timeout through the tick (day-intrusion: 2 minutes) */
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, day + 3 * MINUTE), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'close' AND reason LIKE "
+					"'clear timeout%' AND alert_seq IS NULL"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox"), 4);
+
+	/* A restart keeps dedup. Restoring looks at cases seen recently by the wall clock, so the
+	 * fixed-date cases above go, and the rest of the test runs at the real time. */
+	agw_decider_free(d);
+	assert_int_equal(sqlite3_exec(agw_store_db(e.store), "DELETE FROM cases", NULL, NULL, NULL), SQLITE_OK);
+	int64_t now = agw_now_ms();
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-3", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, now), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	agw_decider_free(d);
+	env_reopen(&e);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	assert_int_equal(agw_engine_open_incidents(agw_decider_engine(d)), 1);
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-2", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, now + 1000), 0); /* same cell */
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count FROM cases WHERE camera_id = 'cam-3' AND kind = 'tamper'"), 2);
+
+	/* platform feedback: closed ends the window */
+	char id[64];
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(agw_store_db(e.store), "SELECT id FROM cases WHERE camera_id = 'cam-3'", -1, &st, NULL);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "dispatched"), 0);
+	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "bogus"), -EINVAL);
+	assert_int_equal(agw_decider_case_feedback(d, e.store, "agw-nope", "closed"), -ENOENT);
+	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "closed"), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"), 1);
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-3", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, now + 2000), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-3'"), 2);
+
+	/* a full outbox: counted, the decision and the case stay */
+	agw_decider_free(d);
+	e.cfg.mqtt.outbox_max_rows = count(e.store, "SELECT count(*) FROM outbox");
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t full0 = agw_metric_get("agw_outbox_full_total", NULL);
+	int64_t dec0 = count(e.store, "SELECT count(*) FROM decisions");
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, now), 0);
+	assert_int_equal(decide(d, e.store, "cam-1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, now + 1), 0);
+	assert_int_equal(decide(d, e.store, "cam-1", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, now + 2), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(agw_metric_get("agw_outbox_full_total", NULL) - full0, 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions") - dec0, 3);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-1' AND kind = 'loitering'"), 1);
+	agw_decider_free(d);
+
+	/* check: a bad rules file and a bad topic template are reported */
+	free(e.cfg.rules_file);
+	e.cfg.rules_file = strdup(FIX "/rules/rules_bad.conf");
+	free(e.cfg.mqtt.case_topic);
+	e.cfg.mqtt.case_topic = strdup("{prefix}/cases/+/{grid}");
+	assert_int_equal(agw_decider_check(&e.cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, 10);
+	agw_errors_clear(&errs);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), -EINVAL);
+	agw_errors_clear(&errs);
+	env_close(&e);
+}
+
+static void test_decider_default_policy(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL); /* no rules file, no grid layer imported */
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	assert_true(agw_engine_rules(agw_decider_engine(d))->is_default);
+	assert_int_equal(agw_decider_check(&e.cfg, &errs), 0);
+	int64_t now = agw_now_ms();
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-x", AGW_KIND_OTHER, AGW_ACTIVE_TRUE, now), 0);
+	assert_int_equal(decide(d, e.store, "cam-x", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, now), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE priority = 3 AND cell_code = 'unassigned'"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox WHERE topic = 'agw/gw-test/cases/_/unassigned'"), 1);
+	agw_decider_free(d);
+	env_close(&e);
+}
+
+int main(void)
+{
+	agw_log_set_level(AGW_LOG_WARNING);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules_file),
+		cmocka_unit_test(test_topic),
+		cmocka_unit_test(test_grid_import),
+		cmocka_unit_test(test_decider_store),
+		cmocka_unit_test(test_decider_default_policy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
