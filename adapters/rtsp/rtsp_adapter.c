@@ -389,6 +389,9 @@ static void patrol_done(struct agw_rtsp_work *w, bool ran)
 	c->busy = false;
 	if (ran && j->err != -ECANCELED && !c->removed) {
 		agw_metric_add("agw_rtsp_patrols_total", j->have_pic ? "result=\"picture\"" : "result=\"no_video\"", 1);
+		if (j->have_pic)
+			agw_log_debug(LOG_TAG, j->cam_id, "patrol: %dx%d, mean luma %.1f, stddev %.1f, edge %.2f", j->width,
+				      j->height, j->pic.mean, j->pic.stddev, j->pic.edge);
 		if (!j->have_pic) {
 			/* Counted and logged once per transition (log_change); repeats only at debug. */
 			agw_metric_add("agw_rtsp_patrol_errors_total", NULL, 1);

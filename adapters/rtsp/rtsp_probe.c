@@ -23,11 +23,16 @@ int64_t agw_rtsp_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_us(void)
+static int64_t clock_us(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t mono_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
 }
 
 /* Masks "scheme://user:password@" anywhere in a line of FFmpeg's log. */
@@ -223,11 +228,13 @@ int agw_rtsp_probe_run(const char *url, const struct agw_rtsp_probe_opts *opts, 
 		/* Normally only the keyframe is decoded. If the demuxer never flags keyframes, decode
 		 * everything after half the budget: the decoder outputs nothing before a keyframe. */
 		if (pkt->stream_index == vidx && (key || (!any_key && p->packets > opts->max_packets / 2))) {
-			int64_t t2 = mono_us();
+			int64_t t2 = mono_us(), c2 = clock_us(CLOCK_THREAD_CPUTIME_ID);
 			int d = decode_one(dec, pkt, frame);
 			if (d >= 0) {
 				p->read_us = t2 - t1;
 				p->decode_us = mono_us() - t2;
+				p->decode_cpu_us = clock_us(CLOCK_THREAD_CPUTIME_ID) - c2;
+				p->keyframe_bytes = pkt->size;
 				p->frame = frame;
 				frame = NULL;
 				r = 0;

@@ -46,6 +46,8 @@ struct agw_rtsp_probe {
 	struct AVFrame *frame;   /* the decoded keyframe (owned) */
 	bool has_data_stream;    /* the session offers a data track (ONVIF metadata) */
 	int64_t open_us, read_us, decode_us; /* time to PLAY, to the keyframe, to decode it */
+	int64_t decode_cpu_us;   /* CPU time of the decode (this thread) */
+	int keyframe_bytes;
 	int packets;             /* packets read up to the keyframe */
 	char reason[160];        /* why it failed, no URL */
 };

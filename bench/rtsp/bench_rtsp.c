@@ -137,7 +137,8 @@ int main(int argc, char **argv)
 	double *wall = calloc((size_t)runs, sizeof(double)), *cpu = calloc((size_t)runs, sizeof(double));
 	double *dec = calloc((size_t)runs, sizeof(double)), *meas = calloc((size_t)runs, sizeof(double));
 	double *jpg = calloc((size_t)runs, sizeof(double)), *srv_cpu = calloc((size_t)runs, sizeof(double));
-	double *open = calloc((size_t)runs, sizeof(double));
+	double *open = calloc((size_t)runs, sizeof(double)), *dec_cpu = calloc((size_t)runs, sizeof(double));
+	double *kf = calloc((size_t)runs, sizeof(double));
 	int ok = 0, fw = 0, fh = 0;
 	/* one warm-up patrol: first-use costs (codec tables, DNS-free loopback connect) are not a patrol's */
 	struct agw_rtsp_probe p;
@@ -173,6 +174,8 @@ int main(int argc, char **argv)
 		wall[ok] = (w1 - w0) * 1e3;
 		cpu[ok] = (c1 - c0) * 1e3;
 		dec[ok] = (double)p.decode_us / 1e3;
+		dec_cpu[ok] = (double)p.decode_cpu_us / 1e3;
+		kf[ok] = (double)p.keyframe_bytes;
 		open[ok] = (double)p.open_us / 1e3;
 		meas[ok] = (m1 - m0) * 1e3;
 		jpg[ok] = (j1 - j0) * 1e3;
@@ -197,7 +200,8 @@ int main(int argc, char **argv)
 	printf("  patrol wall time           %8.1f ms (connect..keyframe decoded and measured)\n", median(wall, ok));
 	printf("    of which RTSP open       %8.1f ms (DESCRIBE/SETUP/PLAY)\n", median(open, ok));
 	printf("  gateway CPU per patrol     %8.2f ms\n", cpu_med);
-	printf("  decode per keyframe        %8.2f ms\n", median(dec, ok));
+	printf("  decode per keyframe        %8.2f ms wall, %.2f ms CPU (keyframe %.0f bytes)\n", median(dec, ok),
+	       median(dec_cpu, ok), median(kf, ok));
 	printf("  picture measurement        %8.2f ms\n", median(meas, ok));
 	printf("  JPEG evidence encoding     %8.2f ms (only on a transition)\n", median(jpg, ok));
 	printf("  server CPU per patrol      %8.1f ms (the test server encoding; a camera's cost)\n", median(srv_cpu, ok));
@@ -209,5 +213,7 @@ int main(int argc, char **argv)
 	free(jpg);
 	free(srv_cpu);
 	free(open);
+	free(dec_cpu);
+	free(kf);
 	return 0;
 }

@@ -11,7 +11,9 @@
  *   /meta     like /normal plus an ONVIF metadata track (application/vnd.onvif.metadata) that
  *             sends a tt:MetadataStream motion event every --meta-interval ms, split across RTP
  *             packets (marker bit on the last packet of a document)
- *   /auth     like /normal, requires the --auth user:password (basic) when given
+
+ * With --auth USER:PASSWORD every mount requires those credentials (HTTP basic; a client without
+ * them gets a 401 challenge).
  *
  * Commands, one per line on stdin, answered "ok ..." or "error ..." on stdout:
  *   stop PATH     unmount: new connections get 404 (video loss)
@@ -44,7 +46,6 @@ struct mount {
 	const char *pattern; /* videotestsrc pattern */
 	bool clock_band;     /* draw the wall-clock band */
 	bool meta;           /* add the metadata track */
-	bool auth;
 	GstRTSPMediaFactory *factory;
 	bool mounted;
 	bool muted;
@@ -58,7 +59,6 @@ static struct mount mounts[] = {
 	{.path = "/covered", .pattern = "solid-color"},
 	{.path = "/switch", .pattern = "smpte", .clock_band = true},
 	{.path = "/meta", .pattern = "smpte", .clock_band = true, .meta = true},
-	{.path = "/auth", .pattern = "smpte", .clock_band = true, .auth = true},
 };
 #define N_MOUNTS (sizeof(mounts) / sizeof(mounts[0]))
 
@@ -262,7 +262,7 @@ static bool show(struct mount *m, const char *what)
 		what++;
 	const struct mount *model = NULL;
 	for (size_t i = 0; i < N_MOUNTS; i++)
-		if (strcmp(mounts[i].path + 1, what) == 0 && !mounts[i].meta && !mounts[i].auth)
+		if (strcmp(mounts[i].path + 1, what) == 0  && !mounts[i].meta)
 			model = &mounts[i];
 	if (!model || m->meta) {
 		reply("error cannot show", what);
@@ -390,9 +390,8 @@ int main(int argc, char **argv)
 		gst_rtsp_auth_add_basic(auth, basic, user);
 		g_free(basic);
 		gst_rtsp_token_unref(user);
-		GstRTSPToken *anon = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "anonymous", NULL);
-		gst_rtsp_auth_set_default_token(auth, anon);
-		gst_rtsp_token_unref(anon);
+		/* No default token: a request without credentials gets a 401 challenge (with an
+		 * anonymous token it would get a 404, and clients only send credentials when challenged). */
 		gst_rtsp_server_set_auth(g.server, auth);
 		g_strfreev(up);
 	}
@@ -404,16 +403,10 @@ int main(int argc, char **argv)
 		gst_rtsp_media_factory_set_launch(m->factory, line);
 		g_free(line);
 		gst_rtsp_media_factory_set_shared(m->factory, FALSE);
-		if (auth) {
+		if (auth)
 			gst_rtsp_media_factory_add_role(m->factory, "user", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
 							G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
 							G_TYPE_BOOLEAN, TRUE, NULL);
-			if (!m->auth)
-				gst_rtsp_media_factory_add_role(m->factory, "anonymous",
-								GST_RTSP_PERM_MEDIA_FACTORY_ACCESS, G_TYPE_BOOLEAN, TRUE,
-								GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, G_TYPE_BOOLEAN,
-								TRUE, NULL);
-		}
 		g_signal_connect(m->factory, "media-configure", G_CALLBACK(media_configure), m);
 		if (m->meta)
 			g_timeout_add(g.meta_interval_ms, meta_tick, m);
