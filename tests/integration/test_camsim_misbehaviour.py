@@ -135,6 +135,30 @@ def main():
         check(faults == 2, "fault count=2 gives two faults")
         check(cam.system_time() > 0, "then normal answers")
 
+        # unsupported operations (GetServices -> fall back to GetCapabilities) and a wrong advertised host
+        sim.control(4, "unsupported", ops="GetServices,GetEventProperties")
+        for op in ("GetServices", "GetEventProperties"):
+            try:
+                cam.call("/onvif/device_service", "<tds:%s/>" % op if op == "GetServices" else
+                         "<tev:GetEventProperties/>")
+                check(False, "%s unsupported" % op)
+            except Fault as f:
+                check(f.subcode == "ter:ActionNotSupported", "%s unsupported: %s" % (op, f))
+        caps = cam.call("/onvif/device_service", "<tds:GetCapabilities/>")
+        check(caps.find(".//{http://www.onvif.org/ver10/schema}Events") is not None, "GetCapabilities still answers")
+        sim.control(4, "unsupported")
+        check(cam.call("/onvif/device_service", "<tds:GetServices/>") is not None, "unsupported cleared")
+        sim.control(4, "advertise-host", host="192.168.1.108")
+        caps = cam.call("/onvif/device_service", "<tds:GetCapabilities/>")
+        xaddr = caps.find(".//{http://www.onvif.org/ver10/schema}Events/{http://www.onvif.org/ver10/schema}XAddr").text
+        check(xaddr == "http://192.168.1.108:%d/onvif/event_service" % sim.port(4), "advertised XAddr: " + xaddr)
+        sub = cam.create_subscription()
+        check(sub.startswith("http://192.168.1.108:%d/onvif/subscription?Idx=" % sim.port(4)),
+              "advertised subscription address: " + sub)
+        got = cam.pull(sub.replace("192.168.1.108", "127.0.0.1"), timeout="PT0S")
+        check([m["operation"] for m in got] == ["Initialized"], "the subscription works at the real host")
+        sim.control(4, "advertise-host")
+
         # all cameras at once, and errors of the control port
         check(sim.control("all", "slow", ms=0)["cameras"] == 6, "control /cam/all applies to every camera")
         for bad, status in (("0/nonsense", 404), ("99/slow", 404), ("0/slow?ms=x", 400)):

@@ -55,9 +55,9 @@ double camsim_camera_now(const struct camsim_camera *cam)
 	return camsim_wall_now() + cam->clock_offset;
 }
 
-void camsim_camera_base_url(const struct camsim_camera *cam, char *buf, size_t len)
+void camsim_camera_base_url(const struct camsim_camera *cam, bool advertised, char *buf, size_t len)
 {
-	const char *host = cam->sim->opt.host;
+	const char *host = advertised && cam->mb.advertise_host[0] ? cam->mb.advertise_host : cam->sim->opt.host;
 	if (strchr(host, ':'))
 		snprintf(buf, len, "http://[%s]:%d", host, cam->port);
 	else

@@ -31,6 +31,8 @@ struct camsim_misbehaviour {
 	bool unsubscribe_kills_all;
 	bool digest_only;        /* WS-Security refused, HTTP Digest required */
 	bool unknown_sub_404;    /* an unknown subscription answers HTTP 404 instead of a fault */
+	uint32_t unsupported;    /* CAMSIM_OP_* bits answered with ter:ActionNotSupported */
+	char advertise_host[64]; /* host written into XAddrs and subscription addresses, "" = the real one */
 };
 
 struct camsim_options {
@@ -111,7 +113,8 @@ int camsim_camera_start(struct camsim_camera *cam);
 void camsim_camera_close(struct camsim_camera *cam); /* closes every handle (shutdown) */
 double camsim_camera_now(const struct camsim_camera *cam);
 void camsim_camera_reboot(struct camsim_camera *cam, double seconds);
-void camsim_camera_base_url(const struct camsim_camera *cam, char *buf, size_t len);
+/* http://host:port of the camera; advertised: with the host it writes into its answers. */
+void camsim_camera_base_url(const struct camsim_camera *cam, bool advertised, char *buf, size_t len);
 
 /* subscription.c: PullPoint subscriptions, event queues and emission */
 struct camsim_sub *camsim_sub_create(struct camsim_camera *cam, double lifetime);
@@ -132,6 +135,8 @@ void camsim_subs_sweep(struct camsim *sim);
 
 /* onvif.c: the camera's HTTP request handler and answer shaping */
 void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_http_request *req, void *ctx);
+/* Parses "GetServices,GetCapabilities" into CAMSIM_OP_* bits ("" = none); -EINVAL on an unknown name. */
+int camsim_onvif_ops_parse(const char *list, uint32_t *ret_mask);
 /* Sends a SOAP answer through the camera's misbehaviours (fault, malformed, oversized, slow). */
 void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
 		       const char *relates_to);

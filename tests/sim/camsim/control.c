@@ -91,6 +91,22 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 			return -EINVAL;
 		mb->oversized = (unsigned)n;
 		mb->oversized_bytes = bytes;
+	} else if (strcmp(action, "unsupported") == 0) {
+		char v[512];
+		uint32_t mask;
+		if (camsim_query_get(query, "ops", v, sizeof(v)) < 0)
+			v[0] = '\0';
+		if (camsim_onvif_ops_parse(v, &mask) < 0)
+			return -EINVAL;
+		mb->unsupported = mask;
+	} else if (strcmp(action, "advertise-host") == 0) {
+		char v[sizeof(mb->advertise_host)];
+		if (camsim_query_get(query, "host", v, sizeof(v)) < 0)
+			v[0] = '\0';
+		for (const char *c = v; *c; c++)
+			if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != ':')
+				return -EINVAL;
+		strcpy(mb->advertise_host, v);
 	} else if (strcmp(action, "emit") == 0) {
 		char v[32];
 		unsigned long active;

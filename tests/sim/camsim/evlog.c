@@ -87,7 +87,7 @@ int camsim_ledger_write(const struct camsim *sim, const char *path)
 		const struct camsim_camera *cam = &sim->cams[i];
 		char name[32], addr[160], base[128], lon[32], lat[32];
 		snprintf(name, sizeof(name), "Simulated camera %u", i + 1);
-		camsim_camera_base_url(cam, base, sizeof(base));
+		camsim_camera_base_url(cam, false, base, sizeof(base));
 		snprintf(addr, sizeof(addr), "%s/onvif/device_service", base);
 		snprintf(lon, sizeof(lon), "%.6f", 108.93 + (i % side) * step);
 		snprintf(lat, sizeof(lat), "%.6f", 34.25 + (i / side) * step);

@@ -40,7 +40,9 @@ static void usage(FILE *f)
 	      "misbehaviour of every camera from the start:\n"
 	      "      --skew S  --clock-reset  --one-subscriber  --unsubscribe-kills-all  --digest-only\n"
 	      "      --slow MS  --malformed N  --oversized N  --oversized-bytes B  --fault N\n"
-	      "      --expired-reply 404|fault\n",
+	      "      --expired-reply 404|fault\n"
+	      "      --unsupported OPS       e.g. GetServices,GetEventProperties: ActionNotSupported faults\n"
+	      "      --advertise-host H      host written into XAddrs and subscription addresses\n",
 	      f);
 }
 
@@ -69,6 +71,8 @@ enum {
 	OPT_OVERSIZED_BYTES,
 	OPT_FAULT,
 	OPT_EXPIRED_REPLY,
+	OPT_UNSUPPORTED,
+	OPT_ADVERTISE_HOST,
 };
 
 static int parse_number(const char *s, double min, double max, double *ret)
@@ -110,6 +114,8 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		{"oversized-bytes", required_argument, NULL, OPT_OVERSIZED_BYTES},
 		{"fault", required_argument, NULL, OPT_FAULT},
 		{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
+		{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
+		{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -227,6 +233,15 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 				o->mb.unknown_sub_404 = true;
 			else if (strcmp(optarg, "fault") != 0)
 				bad = -EINVAL;
+			break;
+		case OPT_UNSUPPORTED:
+			bad = camsim_onvif_ops_parse(optarg, &o->mb.unsupported);
+			break;
+		case OPT_ADVERTISE_HOST:
+			if (strlen(optarg) >= sizeof(o->mb.advertise_host))
+				bad = -EINVAL;
+			else
+				strcpy(o->mb.advertise_host, optarg);
 			break;
 		case 'h':
 			usage(stdout);

@@ -17,6 +17,42 @@
 #define MAX_PULL_TIMEOUT 600.0
 #define MAX_MESSAGE_LIMIT 1000
 
+/* Operations by bit, for the "unsupported" misbehaviour. */
+static const char *const op_names[] = {
+	"GetSystemDateAndTime", "GetDeviceInformation", "GetCapabilities", "GetServices", "GetProfiles",
+	"GetStreamUri", "GetSnapshotUri", "GetEventProperties", "CreatePullPointSubscription", "PullMessages",
+	"Renew", "Unsubscribe",
+};
+
+int camsim_onvif_ops_parse(const char *list, uint32_t *ret_mask)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t i = 0;
+		for (; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+			if (strlen(op_names[i]) == n && strncmp(op_names[i], p, n) == 0)
+				break;
+		if (i == sizeof(op_names) / sizeof(op_names[0]))
+			return -EINVAL;
+		mask |= 1u << i;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	*ret_mask = mask;
+	return 0;
+}
+
+static bool op_unsupported(const struct camsim_camera *cam, const char *op)
+{
+	for (size_t i = 0; i < sizeof(op_names) / sizeof(op_names[0]); i++)
+		if (strcmp(op_names[i], op) == 0)
+			return cam->mb.unsupported & (1u << i);
+	return false;
+}
+
 struct call {
 	struct camsim_camera *cam;
 	struct camsim_http_conn *conn;
@@ -305,8 +341,10 @@ static void dispatch(struct call *k)
 	const char *msgid = k->soap.message_id;
 	char base[128];
 	struct camsim_buf b = {0};
-	camsim_camera_base_url(cam, base, sizeof(base));
-	if (strcmp(op, "GetDeviceInformation") == 0)
+	camsim_camera_base_url(cam, true, base, sizeof(base));
+	if (op_unsupported(cam, op))
+		send_fault(k, 500, "env:Receiver", "ter:ActionNotSupported", "Operation not supported", NULL);
+	else if (strcmp(op, "GetDeviceInformation") == 0)
 		camsim_tpl_device_information(&b, msgid, cam->id);
 	else if (strcmp(op, "GetCapabilities") == 0)
 		camsim_tpl_capabilities(&b, msgid, base);
@@ -364,7 +402,7 @@ void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_htt
 		send_fault(&k, 400, "env:Sender", "ter:WellFormed", "Request is not a well-formed SOAP envelope", NULL);
 		return;
 	}
-	if (strcmp(k.soap.op_name, "GetSystemDateAndTime") == 0) {
+	if (strcmp(k.soap.op_name, "GetSystemDateAndTime") == 0 && !op_unsupported(k.cam, k.soap.op_name)) {
 		struct camsim_buf b = {0};
 		camsim_tpl_system_date_time(&b, k.soap.message_id, (int64_t)camsim_camera_now(k.cam),
 					    k.cam->clock_offset == 0);

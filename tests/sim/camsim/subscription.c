@@ -41,7 +41,7 @@ static void stop_waiting(struct camsim_sub *sub)
 void camsim_sub_address(const struct camsim_sub *sub, char *buf, size_t len)
 {
 	char base[128];
-	camsim_camera_base_url(sub->cam, base, sizeof(base));
+	camsim_camera_base_url(sub->cam, true, base, sizeof(base));
 	snprintf(buf, len, "%s/onvif/subscription?Idx=%u", base, sub->idx);
 }
 
