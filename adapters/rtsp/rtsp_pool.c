@@ -166,11 +166,6 @@ const atomic_bool *agw_rtsp_pool_stop_flag(const struct agw_rtsp_pool *p)
 	return &p->stop;
 }
 
-unsigned agw_rtsp_pool_queued(const struct agw_rtsp_pool *p)
-{
-	return p->queued; /* loop-side estimate; only the loop adds */
-}
-
 void agw_rtsp_pool_stop(struct agw_rtsp_pool *p, void (*stopped)(void *arg), void *arg)
 {
 	if (p->stopping)

@@ -29,7 +29,6 @@ int agw_rtsp_pool_submit(struct agw_rtsp_pool *p, struct agw_rtsp_work *w);
 void agw_rtsp_pool_post(struct agw_rtsp_pool *p, struct agw_rtsp_work *w);
 /* Set once stop begins; jobs poll it (interrupt callbacks). */
 const atomic_bool *agw_rtsp_pool_stop_flag(const struct agw_rtsp_pool *p);
-unsigned agw_rtsp_pool_queued(const struct agw_rtsp_pool *p);
 /* Begins the stop: queued jobs get done(w, false), running ones are asked to stop. Once every
  * thread has ended and the handle is closed, stopped(arg) runs on the loop and the pool is freed. */
 void agw_rtsp_pool_stop(struct agw_rtsp_pool *p, void (*stopped)(void *arg), void *arg);
