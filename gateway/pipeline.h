@@ -7,6 +7,7 @@
 #ifndef ALARMGW_PIPELINE_H
 #define ALARMGW_PIPELINE_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "alarmgw/alert.h"
@@ -34,5 +35,7 @@ int agw_pipeline_submit(struct agw_pipeline *p, const struct agw_alert *alert);
 /* Writes the queued batch now (also called by the loop). Returns the number of alerts written. */
 int agw_pipeline_flush(struct agw_pipeline *p);
 size_t agw_pipeline_queued(const struct agw_pipeline *p);
+/* False while writes have been failing for longer than a few seconds (the watchdog stops). */
+bool agw_pipeline_healthy(const struct agw_pipeline *p);
 
 #endif

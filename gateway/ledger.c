@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Camera ledger import. The CSV comes from the platform's device ledger, often through a
+ * spreadsheet: so a UTF-8 BOM, CRLF line ends, quoted fields (with commas, quotes and newlines)
+ * and columns in any order are accepted; everything else wrong is an error with its line. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "alarmgw/log.h"
+#include "ledger.h"
+
+enum column { COL_ID, COL_NAME, COL_VENDOR, COL_PROTOCOL, COL_ADDRESS, COL_USERNAME, COL_PASSWORD,
+	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL__COUNT };
+
+static const char *const column_names[COL__COUNT] = {
+	"id", "name", "vendor", "protocol", "address", "username", "password",
+	"longitude", "latitude", "crs", "tags", "owner_cell",
+};
+/* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell. */
+static const bool column_required[COL__COUNT] = {true, true, true, true, true, true, true,
+						 true, true, true, true, false};
+
+struct row {
+	char **fields;
+	size_t n;
+	int line; /* line the record starts on */
+};
+
+struct reader {
+	const char *p, *end;
+	int line;
+};
+
+static void row_clear(struct row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->fields[i]);
+	free(r->fields);
+	r->fields = NULL;
+	r->n = 0;
+}
+
+static int row_push(struct row *r, const char *s, size_t len)
+{
+	char **f = realloc(r->fields, (r->n + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	r->fields = f;
+	f[r->n] = strndup(s, len);
+	if (!f[r->n])
+		return -ENOMEM;
+	r->n++;
+	return 0;
+}
+
+/* Reads one record. Returns 1 for a record, 0 at the end, -EINVAL for a bad quote (msg set). */
+static int read_record(struct reader *rd, struct row *row, const char **msg)
+{
+	if (rd->p >= rd->end)
+		return 0;
+	row->line = rd->line;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		bool quoted = false;
+		len = 0;
+		if (rd->p < rd->end && *rd->p == '"') {
+			quoted = true;
+			rd->p++;
+			for (;;) {
+				if (rd->p >= rd->end) {
+					free(buf);
+					*msg = "a quoted field is not closed";
+					return -EINVAL;
+				}
+				char c = *rd->p++;
+				if (c == '"') {
+					if (rd->p < rd->end && *rd->p == '"')
+						rd->p++; /* "" is a literal quote */
+					else
+						break;
+				}
+				if (c == '\n')
+					rd->line++;
+				if (len + 1 >= cap) {
+					cap = cap ? cap * 2 : 64;
+					char *nb = realloc(buf, cap);
+					if (!nb) {
+						free(buf);
+						return -ENOMEM;
+					}
+					buf = nb;
+				}
+				buf[len++] = c;
+			}
+		}
+		const char *start = rd->p;
+		while (rd->p < rd->end && *rd->p != ',' && *rd->p != '\n' && *rd->p != '\r')
+			rd->p++;
+		if (quoted && rd->p != start) {
+			free(buf);
+			*msg = "text after a closing quote";
+			return -EINVAL;
+		}
+		int r = quoted ? row_push(row, buf ? buf : "", len) : row_push(row, start, (size_t)(rd->p - start));
+		if (r < 0) {
+			free(buf);
+			return r;
+		}
+		if (rd->p < rd->end && *rd->p == ',') {
+			rd->p++;
+			continue;
+		}
+		if (rd->p < rd->end && *rd->p == '\r')
+			rd->p++;
+		if (rd->p < rd->end && *rd->p == '\n')
+			rd->p++;
+		rd->line++;
+		free(buf);
+		return 1;
+	}
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool valid_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : (*p & 0xF8) == 0xF0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xC2))
+			return false;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xC0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+static bool valid_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-:", *s))
+			return false;
+	return true;
+}
+
+static int parse_coord(const char *s, double lo, double hi, double *ret)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static const char *normalize_crs(const char *s)
+{
+	if (!strcasecmp(s, "wgs84") || !strcasecmp(s, "wgs-84") || !strcasecmp(s, "epsg:4326"))
+		return "wgs84";
+	if (!strcasecmp(s, "gcj02") || !strcasecmp(s, "gcj-02"))
+		return "gcj02";
+	if (!strcasecmp(s, "cgcs2000") || !strcasecmp(s, "epsg:4490"))
+		return "cgcs2000";
+	return NULL;
+}
+
+/* Validates the address for the protocol. Credentials in it are refused: they would end up in
+ * logs and status pages; they belong in the username and password columns. */
+static const char *check_address(const char *protocol, const char *addr)
+{
+	if (!*addr)
+		return "address is empty";
+	for (const char *p = addr; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return "address contains spaces or control characters";
+	const char *scheme_end = strstr(addr, "://");
+	const char *host = scheme_end ? scheme_end + 3 : addr;
+	const char *path = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(path - host)))
+		return "address contains credentials; put them in the username and password columns";
+	if (path == host)
+		return "address has no host";
+	if (strcmp(protocol, "rtsp") == 0) {
+		if (strncasecmp(addr, "rtsp://", 7) != 0 && strncasecmp(addr, "rtsps://", 8) != 0)
+			return "an rtsp camera needs an rtsp:// or rtsps:// URL";
+	} else if (scheme_end && strncasecmp(addr, "http://", 7) != 0 && strncasecmp(addr, "https://", 8) != 0) {
+		return "an onvif camera needs host[:port] or an http:// or https:// URL";
+	}
+	return NULL;
+}
+
+/* Builds a camera from a row, or returns the reason it is invalid. */
+static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
+{
+	char *f[COL__COUNT] = {0};
+	static char empty[] = "";
+	for (int i = 0; i < COL__COUNT; i++) {
+		f[i] = map[i] >= 0 && (size_t)map[i] < row->n ? trim(row->fields[map[i]]) : empty;
+		if (!valid_utf8(f[i]))
+			return "a field is not valid UTF-8";
+	}
+	if (!valid_id(f[COL_ID]))
+		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
+	if (!*f[COL_NAME])
+		return "name is empty";
+	if (strcmp(f[COL_PROTOCOL], "onvif") != 0 && strcmp(f[COL_PROTOCOL], "rtsp") != 0)
+		return "protocol must be onvif or rtsp";
+	const char *why = check_address(f[COL_PROTOCOL], f[COL_ADDRESS]);
+	if (why)
+		return why;
+	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])
+		return "a password without a username";
+	c->lon = c->lat = NAN;
+	bool has_lon = *f[COL_LONGITUDE], has_lat = *f[COL_LATITUDE];
+	if (has_lon != has_lat)
+		return "longitude and latitude go together";
+	if (has_lon && parse_coord(f[COL_LONGITUDE], -180, 180, &c->lon) < 0)
+		return "longitude must be a number in [-180, 180]";
+	if (has_lat && parse_coord(f[COL_LATITUDE], -90, 90, &c->lat) < 0)
+		return "latitude must be a number in [-90, 90]";
+	const char *crs = *f[COL_CRS] ? normalize_crs(f[COL_CRS]) : "wgs84";
+	if (!crs)
+		return "crs must be wgs84, gcj02 or cgcs2000";
+	for (const char *p = f[COL_TAGS]; *p; p++)
+		if (*p == '"' || iscntrl((unsigned char)*p))
+			return "tags contain a quote or a control character";
+	c->id = strdup(f[COL_ID]);
+	c->name = strdup(f[COL_NAME]);
+	c->vendor = strdup(f[COL_VENDOR]);
+	c->protocol = strdup(f[COL_PROTOCOL]);
+	c->address = strdup(f[COL_ADDRESS]);
+	c->username = *f[COL_USERNAME] ? strdup(f[COL_USERNAME]) : NULL;
+	c->password = *f[COL_PASSWORD] ? strdup(f[COL_PASSWORD]) : NULL;
+	c->crs = strdup(crs);
+	c->tags = strdup(f[COL_TAGS]);
+	c->owner_cell = *f[COL_OWNER_CELL] ? strdup(f[COL_OWNER_CELL]) : NULL;
+	if (!c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
+		return "out of memory";
+	return NULL;
+}
+
+static char *read_file(const char *path, size_t *ret_len, struct agw_errors *errs)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		agw_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	char *buf = malloc(AGW_LEDGER_MAX_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, AGW_LEDGER_MAX_BYTES + 1, f) : 0;
+	bool err = ferror(f);
+	fclose(f);
+	if (!buf || err) {
+		agw_errors_add(errs, path, 0, "cannot read");
+		free(buf);
+		return NULL;
+	}
+	if (n > AGW_LEDGER_MAX_BYTES) {
+		agw_errors_add(errs, path, 0, "larger than %d MiB", AGW_LEDGER_MAX_BYTES >> 20);
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n)) {
+		agw_errors_add(errs, path, 0, "contains a NUL byte: not a text CSV file");
+		free(buf);
+		return NULL;
+	}
+	*ret_len = n;
+	return buf;
+}
+
+static bool blank_row(const struct row *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		for (const char *p = r->fields[i]; *p; p++)
+			if (!isspace((unsigned char)*p))
+				return false;
+	return true;
+}
+
+int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *ret_n, struct agw_errors *errs)
+{
+	size_t len, before = errs->n;
+	char *text = read_file(path, &len, errs);
+	if (!text)
+		return -EINVAL;
+	struct reader rd = {.p = text, .end = text + len, .line = 1};
+	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+		rd.p += 3;
+	struct row row = {0};
+	struct agw_camera *cams = NULL;
+	size_t n = 0, cap = 0;
+	int map[COL__COUNT];
+	const char *msg = NULL;
+	int r = read_record(&rd, &row, &msg);
+	if (r <= 0) {
+		agw_errors_add(errs, path, rd.line, "%s", r < 0 ? msg : "empty file: expected a header line");
+		goto out;
+	}
+	/* Header: map each known column to its position. */
+	for (int i = 0; i < COL__COUNT; i++)
+		map[i] = -1;
+	for (size_t i = 0; i < row.n; i++) {
+		char *name = trim(row.fields[i]);
+		int col = -1;
+		for (int j = 0; j < COL__COUNT; j++)
+			if (strcasecmp(name, column_names[j]) == 0)
+				col = j;
+		if (col < 0)
+			agw_errors_add(errs, path, row.line, "unknown column \"%s\" in the header", name);
+		else if (map[col] >= 0)
+			agw_errors_add(errs, path, row.line, "column \"%s\" appears twice", name);
+		else
+			map[col] = (int)i;
+	}
+	for (int j = 0; j < COL__COUNT; j++)
+		if (column_required[j] && map[j] < 0)
+			agw_errors_add(errs, path, row.line, "missing column \"%s\" in the header", column_names[j]);
+	size_t header_fields = row.n;
+	row_clear(&row);
+	if (errs->n > before)
+		goto out;
+	while (errs->n - before < AGW_LEDGER_MAX_ERRORS && (r = read_record(&rd, &row, &msg)) != 0) {
+		if (r < 0) {
+			agw_errors_add(errs, path, row.line, "%s", r == -ENOMEM ? "out of memory" : msg);
+			break;
+		}
+		if (blank_row(&row)) {
+			row_clear(&row);
+			continue;
+		}
+		if (row.n != header_fields) {
+			agw_errors_add(errs, path, row.line, "%zu fields, the header has %zu", row.n, header_fields);
+			row_clear(&row);
+			continue;
+		}
+		if (n >= AGW_LEDGER_MAX_ROWS) {
+			agw_errors_add(errs, path, row.line, "more than %d cameras", AGW_LEDGER_MAX_ROWS);
+			row_clear(&row);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct agw_camera *nc = realloc(cams, cap * sizeof(*nc));
+			if (!nc) {
+				agw_errors_add(errs, path, row.line, "out of memory");
+				row_clear(&row);
+				break;
+			}
+			cams = nc;
+		}
+		struct agw_camera *c = &cams[n];
+		memset(c, 0, sizeof(*c));
+		const char *why = row_to_camera(&row, map, c);
+		if (!why)
+			for (size_t i = 0; i < n; i++)
+				if (strcmp(cams[i].id, c->id) == 0) {
+					why = "duplicate camera id";
+					break;
+				}
+		/* Name the camera in the error when its id is usable (it is a file's text, not a secret). */
+		const char *raw_id = (size_t)map[COL_ID] < row.n ? trim(row.fields[map[COL_ID]]) : "";
+		if (why && valid_id(raw_id)) {
+			agw_errors_add(errs, path, row.line, "camera %s: %s", raw_id, why);
+			agw_camera_clear(c);
+		} else if (why) {
+			agw_errors_add(errs, path, row.line, "%s", why);
+			agw_camera_clear(c);
+		} else {
+			n++;
+		}
+		row_clear(&row);
+	}
+out:
+	row_clear(&row);
+	free(text);
+	if (errs->n > before) {
+		agw_cameras_free(cams, n);
+		return -EINVAL;
+	}
+	*ret_cameras = cams;
+	*ret_n = n;
+	return (int)n;
+}
+
+int agw_ledger_import(struct agw_store *store, const char *path, struct agw_errors *errs)
+{
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	int r = agw_ledger_parse(path, &cams, &n, errs);
+	if (r < 0)
+		return r;
+	if ((r = agw_store_begin(store)) < 0 || (r = agw_store_cameras_replace(store, cams, n)) < 0 ||
+	    (r = agw_store_commit(store)) < 0) {
+		agw_store_rollback(store);
+		agw_errors_add(errs, path, 0, "cannot write the ledger to the database");
+		agw_cameras_free(cams, n);
+		return r;
+	}
+	agw_cameras_free(cams, n);
+	return (int)n;
+}

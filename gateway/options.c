@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+/* Applies a value given as text (defaults) or as a libconfig setting. */
+static int set_value(const struct agw_option *o, void *priv, const char *text, config_setting_t *s, char *why,
+		     size_t whylen)
+{
+	void *field = (char *)priv + o->offset;
+	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
+	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
+	double num = 0;
+	switch (o->type) {
+	case AGW_OPT_STRING:
+		if (s && t != CONFIG_TYPE_STRING) {
+			snprintf(why, whylen, "must be a string");
+			return -EINVAL;
+		}
+		free(*(char **)field);
+		*(char **)field = strdup(s ? config_setting_get_string(s) : text);
+		return *(char **)field ? 0 : -ENOMEM;
+	case AGW_OPT_BOOL:
+		if (s && t != CONFIG_TYPE_BOOL) {
+			snprintf(why, whylen, "must be true or false");
+			return -EINVAL;
+		}
+		*(bool *)field = s ? config_setting_get_bool(s) : (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0);
+		return 0;
+	case AGW_OPT_DURATION: {
+		int64_t ms;
+		if (s && is_num) {
+			num = config_setting_get_float(s);
+			if (is_int)
+				num = (double)config_setting_get_int64(s);
+			ms = (int64_t)llround(num * 1000);
+		} else if (t != CONFIG_TYPE_STRING ||
+			   agw_duration_parse(s ? config_setting_get_string(s) : text, &ms) < 0) {
+			snprintf(why, whylen, "must be a duration such as \"500ms\", \"10s\", \"5m\"");
+			return -EINVAL;
+		}
+		num = (double)ms;
+		if ((o->min || o->max) && (num < o->min || num > o->max)) {
+			snprintf(why, whylen, "must be between %.0fms and %.0fms", o->min, o->max);
+			return -ERANGE;
+		}
+		*(int64_t *)field = ms;
+		return 0;
+	}
+	case AGW_OPT_INT:
+	case AGW_OPT_DOUBLE: {
+		if (s) {
+			if (!is_num || (o->type == AGW_OPT_INT && !is_int)) {
+				snprintf(why, whylen, "must be %s", o->type == AGW_OPT_INT ? "a whole number" : "a number");
+				return -EINVAL;
+			}
+			num = is_int ? (double)config_setting_get_int64(s) : config_setting_get_float(s);
+		} else {
+			char *end;
+			num = strtod(text, &end);
+			if (end == text || *end) {
+				snprintf(why, whylen, "default \"%s\" is not a number", text);
+				return -EINVAL;
+			}
+		}
+		if ((o->min || o->max) && (num < o->min || num > o->max)) {
+			snprintf(why, whylen, "must be between %g and %g", o->min, o->max);
+			return -ERANGE;
+		}
+		if (o->type == AGW_OPT_INT)
+			*(int64_t *)field = (int64_t)num;
+		else
+			*(double *)field = num;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+int agw_options_parse(const struct agw_adapter *adapter, config_setting_t *section, void *priv, const char *file,
+		      struct agw_errors *errs)
+{
+	size_t before = errs->n;
+	char why[200];
+	for (const struct agw_option *o = adapter->options; o && o->name; o++)
+		if (o->def && set_value(o, priv, o->def, NULL, why, sizeof(why)) < 0)
+			agw_errors_add(errs, file, 0, "adapters.%s.%s: bad built-in default: %s", adapter->name, o->name, why);
+	int n = section ? config_setting_length(section) : 0;
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(section, (unsigned)i);
+		const char *name = config_setting_name(s);
+		int line = (int)config_setting_source_line(s);
+		if (strcmp(name, "enabled") == 0)
+			continue;
+		const struct agw_option *o = adapter->options;
+		while (o && o->name && strcmp(o->name, name) != 0)
+			o++;
+		if (!o || !o->name) {
+			agw_errors_add(errs, file, line, "unknown option adapters.%s.%s (see `alarmgw run --help-adapter %s`)",
+				       adapter->name, name, adapter->name);
+			continue;
+		}
+		if (set_value(o, priv, NULL, s, why, sizeof(why)) < 0)
+			agw_errors_add(errs, file, line, "adapters.%s.%s %s", adapter->name, name, why);
+	}
+	for (const struct agw_option *o = adapter->options; o && o->name; o++)
+		if (o->required && !(section && config_setting_get_member(section, o->name)))
+			agw_errors_add(errs, file, section ? (int)config_setting_source_line(section) : 0,
+				       "adapters.%s.%s is required", adapter->name, o->name);
+	return errs->n > before ? -EINVAL : 0;
+}
+
+void agw_options_free(const struct agw_adapter *adapter, void *priv)
+{
+	for (const struct agw_option *o = adapter->options; priv && o && o->name; o++)
+		if (o->type == AGW_OPT_STRING) {
+			char **field = (char **)((char *)priv + o->offset);
+			free(*field);
+			*field = NULL;
+		}
+}
+
+void agw_options_print_help(const struct agw_adapter *adapter, FILE *out)
+{
+	static const char *const types[] = {"string", "integer", "boolean", "duration", "number"};
+	fprintf(out, "adapter %s: %s\n", adapter->name, adapter->description ? adapter->description : "");
+	if (adapter->protocol)
+		fprintf(out, "  serves ledger cameras with protocol \"%s\"\n", adapter->protocol);
+	fprintf(out, "  options (config section adapters.%s):\n", adapter->name);
+	for (const struct agw_option *o = adapter->options; o && o->name; o++) {
+		fprintf(out, "    %-22s %-9s %s", o->name, types[o->type], o->help ? o->help : "");
+		if (o->required)
+			fprintf(out, " (required)");
+		else if (o->def)
+			fprintf(out, " (default %s)", o->def);
+		fprintf(out, "\n");
+	}
+}
+
+bool agw_options_equal(const struct agw_adapter *adapter, const void *a, const void *b)
+{
+	for (const struct agw_option *o = adapter->options; o && o->name; o++) {
+		const void *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
+		switch (o->type) {
+		case AGW_OPT_STRING: {
+			const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
+			if ((sa == NULL) != (sb == NULL) || (sa && strcmp(sa, sb) != 0))
+				return false;
+			break;
+		}
+		case AGW_OPT_BOOL:
+			if (*(const bool *)fa != *(const bool *)fb)
+				return false;
+			break;
+		case AGW_OPT_INT:
+		case AGW_OPT_DURATION:
+			if (*(const int64_t *)fa != *(const int64_t *)fb)
+				return false;
+			break;
+		case AGW_OPT_DOUBLE:
+			if (*(const double *)fa != *(const double *)fb)
+				return false;
+			break;
+		}
+	}
+	return true;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Camera ledger import: the shapes real spreadsheets export are accepted; every kind of bad row
+ * aborts the whole import with its line and reason, and the stored ledger stays as it was. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "ledger.h"
+#include "testutil.h"
+
+#define HEADER "id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n"
+
+static struct agw_store *open_store(char **dir)
+{
+	*dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/t.db", *dir);
+	struct agw_store *s = NULL;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	return s;
+}
+
+static void good_ledger(void **state)
+{
+	(void)state;
+	/* BOM, CRLF, columns in another order, quoted fields with a comma, a quote and a newline,
+	 * a blank line, GCJ-02 spelled as exported, no coordinates for one camera */
+	char *path = write_temp(".csv",
+				"\xEF\xBB\xBFname,id,vendor,protocol,address,username,password,longitude,latitude,crs,tags\r\n"
+				"\"North Gate, east\",cam-001,Hikvision,onvif,192.168.1.10:80,admin,\"p,a\"\"ss\",108.94,34.26,"
+				"GCJ-02,gate;entrance\r\n"
+				"\r\n"
+				"\"Square\nline two\",cam-002,Dahua,rtsp,rtsp://10.0.0.2:554/live,,,,,,\r\n");
+	char *dir;
+	struct agw_store *s = open_store(&dir);
+	struct agw_errors errs = {0};
+	int n = agw_ledger_import(s, path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("%s\n", errs.v[i]);
+	assert_int_equal(n, 2);
+	struct agw_camera *cams;
+	size_t count;
+	assert_int_equal(agw_store_cameras_load(s, &cams, &count), 2);
+	assert_string_equal(cams[0].id, "cam-001");
+	assert_string_equal(cams[0].name, "North Gate, east");
+	assert_string_equal(cams[0].password, "p,a\"ss");
+	assert_string_equal(cams[0].crs, "gcj02");
+	assert_string_equal(cams[0].tags, "gate;entrance");
+	assert_true(fabs(cams[0].lon - 108.94) < 1e-9 && fabs(cams[0].lat - 34.26) < 1e-9);
+	assert_string_equal(cams[1].name, "Square\nline two");
+	assert_true(isnan(cams[1].lon));
+	assert_null(cams[1].username);
+	agw_cameras_free(cams, count);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+	unlink(path);
+	free(path);
+}
+
+/* Each bad row, after one good row, gives exactly this line and reason and imports nothing. */
+static void bad_rows(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *row;
+		int line;
+		const char *reason;
+	} cases[] = {
+		{",Nameless id,V,onvif,10.0.0.1,,,,,,\n", 3, "id must be"},
+		{"cam-9,,V,onvif,10.0.0.1,,,,,,\n", 3, "name is empty"},
+		{"cam-9,N,V,gb28181,10.0.0.1,,,,,,\n", 3, "protocol must be onvif or rtsp"},
+		{"cam-9,N,V,rtsp,http://10.0.0.1/x,,,,,,\n", 3, "rtsp:// or rtsps://"},
+		{"cam-9,N,V,onvif,http://admin:secret@10.0.0.1/onvif,,,,,,\n", 3, "contains credentials"},
+		{"cam-9,N,V,onvif,,,,,,,\n", 3, "address is empty"},
+		{"cam-9,N,V,onvif,10.0.0.1,,pw,,,,\n", 3, "password without a username"},
+		{"cam-9,N,V,onvif,10.0.0.1,,,108.9,,wgs84,\n", 3, "go together"},
+		{"cam-9,N,V,onvif,10.0.0.1,,,190,34,wgs84,\n", 3, "longitude must be"},
+		{"cam-9,N,V,onvif,10.0.0.1,,,108,north,wgs84,\n", 3, "latitude must be"},
+		{"cam-9,N,V,onvif,10.0.0.1,,,108,34,bd09,\n", 3, "crs must be"},
+		{"cam-1,N,V,onvif,10.0.0.1,,,,,,\n", 3, "duplicate camera id"},
+		{"cam-9,N,V,onvif,10.0.0.1,,,,,\n", 3, "10 fields, the header has 11"},
+		{"cam-9,\"N,V,onvif,10.0.0.1,,,,,,\n", 3, "quoted field is not closed"},
+		{"cam-9,\"N\"x,V,onvif,10.0.0.1,,,,,,\n", 3, "after a closing quote"},
+		{"cam-9,N\xff,V,onvif,10.0.0.1,,,,,,\n", 3, "UTF-8"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), HEADER "cam-1,Good,V,onvif,10.0.0.1,,,,,,\n%s", cases[i].row);
+		char *path = write_temp(".csv", text);
+		char *dir;
+		struct agw_store *s = open_store(&dir);
+		/* a ledger that is already there must survive the failed import */
+		char *before = write_temp(".csv", HEADER "old-1,Old,V,onvif,10.9.9.9,,,,,,\n");
+		struct agw_errors errs = {0};
+		assert_int_equal(agw_ledger_import(s, before, &errs), 1);
+		assert_int_equal(agw_ledger_import(s, path, &errs), -EINVAL);
+		char want[600];
+		snprintf(want, sizeof(want), "%s:%d:", path, cases[i].line);
+		if (errs.n < 1 || !strstr(errs.v[0], want) || !strstr(errs.v[0], cases[i].reason))
+			fail_msg("case %zu: got \"%s\", want %s ... %s", i, errs.n ? errs.v[0] : "(none)", want,
+				 cases[i].reason);
+		/* a password in a bad row is never echoed */
+		assert_null(strstr(errs.v[0], "secret"));
+		struct agw_camera *cams;
+		size_t n;
+		assert_int_equal(agw_store_cameras_load(s, &cams, &n), 1);
+		assert_string_equal(cams[0].id, "old-1");
+		agw_cameras_free(cams, n);
+		agw_errors_clear(&errs);
+		agw_store_close(s);
+		remove_tree(dir);
+		free(dir);
+		unlink(path);
+		unlink(before);
+		free(path);
+		free(before);
+	}
+}
+
+static void bad_headers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		const char *reason;
+	} cases[] = {
+		{"", "empty file"},
+		{"id,name,vendor,protocol,address,username,password,longitude,latitude,crs\n", "missing column \"tags\""},
+		{"id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags,colour\n",
+		 "unknown column \"colour\""},
+		{"id,id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n", "appears twice"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *path = write_temp(".csv", cases[i].text);
+		struct agw_camera *cams = NULL;
+		size_t n = 0;
+		struct agw_errors errs = {0};
+		assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+		assert_true(errs.n >= 1);
+		if (!strstr(errs.v[0], cases[i].reason))
+			fail_msg("case %zu: \"%s\" lacks %s", i, errs.v[0], cases[i].reason);
+		agw_errors_clear(&errs);
+		unlink(path);
+		free(path);
+	}
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	struct agw_errors errs = {0};
+	assert_int_equal(agw_ledger_parse("/nonexistent.csv", &cams, &n, &errs), -EINVAL);
+	assert_non_null(strstr(errs.v[0], "cannot open"));
+	agw_errors_clear(&errs);
+}
+
+static void every_bad_row_reported(void **state)
+{
+	(void)state;
+	char *path = write_temp(".csv", HEADER "a,A,V,onvif,10.0.0.1,,,,,,\n"
+					       "b,,V,onvif,10.0.0.1,,,,,,\n"
+					       "c,C,V,ftp,10.0.0.1,,,,,,\n"
+					       "d,D,V,onvif,10.0.0.1,,,,,,\n");
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	struct agw_errors errs = {0};
+	assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+	assert_int_equal(errs.n, 2);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:3: camera b: name is empty", path);
+	assert_string_equal(errs.v[0], want);
+	snprintf(want, sizeof(want), "%s:4: camera c: protocol must be onvif or rtsp", path);
+	assert_string_equal(errs.v[1], want);
+	agw_errors_clear(&errs);
+	unlink(path);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good_ledger),
+		cmocka_unit_test(bad_rows),
+		cmocka_unit_test(bad_headers),
+		cmocka_unit_test(every_bad_row_reported),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
