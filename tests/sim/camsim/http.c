@@ -11,6 +11,7 @@
 
 #define INITIAL_BUF 4096
 #define MAX_BUF (CAMSIM_HTTP_MAX_HEADER + CAMSIM_HTTP_MAX_BODY)
+#define LINGER_MS 2000
 
 static const char *find_crlfcrlf(const char *data, size_t len)
 {
@@ -170,6 +171,29 @@ void camsim_http_conn_close(struct camsim_http_conn *c)
 	uv_close((uv_handle_t *)&c->timer, conn_handle_closed);
 }
 
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+}
+
+static void on_linger_timeout(uv_timer_t *t)
+{
+	camsim_http_conn_close(t->data);
+}
+
+/* Closing a socket with unread input makes the kernel send a reset, which can destroy the answer
+ * before the client reads it: send FIN, read and discard until the client closes, or give up. */
+static void linger(struct camsim_http_conn *c)
+{
+	if (c->lingering)
+		return;
+	c->lingering = true;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+		camsim_http_conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
@@ -179,8 +203,10 @@ static void on_written(uv_write_t *req, int status)
 	free(w);
 	if (c->closing)
 		return;
-	if (status < 0 || (c->close_after && c->tcp.write_queue_size == 0 && !c->busy))
+	if (status < 0)
 		camsim_http_conn_close(c);
+	else if (c->close_after && c->tcp.write_queue_size == 0 && !c->busy)
+		linger(c);
 }
 
 /* Hands head and body (both owned) to libuv; the connection is closed if writing fails. */
@@ -218,9 +244,7 @@ static void finish_request(struct camsim_http_conn *c, char *head, size_t head_l
 	write_out(c, head, head_len, body, body_len);
 	if (c->closing)
 		return;
-	if (c->close_after)
-		uv_read_stop((uv_stream_t *)&c->tcp);
-	else
+	if (!c->close_after)
 		process(c);
 }
 
@@ -356,7 +380,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		camsim_http_conn_close(c);
 		return;
 	}
-	c->len += (size_t)nread;
+	/* After the last answer of a connection, input is only drained. */
+	if (!c->close_after)
+		c->len += (size_t)nread;
 	process(c);
 }
 

@@ -42,7 +42,8 @@ struct camsim_http_server {
 
 struct camsim_http_conn {
 	uv_tcp_t tcp;
-	uv_timer_t timer; /* delayed answers */
+	uv_timer_t timer; /* delayed answers, then the lingering close */
+	uv_shutdown_t shutdown;
 	struct camsim_http_server *server;
 	struct camsim_http_conn *prev, *next;
 	char *buf;
@@ -54,6 +55,7 @@ struct camsim_http_conn {
 	bool continue_sent;
 	bool close_after;   /* close once the answer is written */
 	bool closing;
+	bool lingering;     /* answer sent, FIN sent, input drained until EOF or a timeout */
 	int handles;        /* open libuv handles; the memory goes when both are closed */
 	char *pending_head, *pending_body;
 	size_t pending_head_len, pending_body_len;
