@@ -33,7 +33,8 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define MAX_PUBLISHERS 64
 #define STOP_DRAIN_MS 2000     /* how long stop waits for in-flight PUBACKs */
 #define STOP_STEP_MS 1000      /* offline status PUBACK, then disconnect */
-#define TICK_MS 1000           /* metrics refresh */
+#define TICK_MS 250            /* metrics refresh, pending deletes */
+#define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
 #define CONNECT_TIMEOUT_S 10
 
@@ -135,6 +136,7 @@ struct agw_publisher {
 	size_t a_head, a_n, a_cap;
 	int64_t resend_window_ms;
 	long long acked_total;
+	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
 	bool skipped_logged;
 
 	/* health */
@@ -584,22 +586,27 @@ static void rewind_window(struct agw_publisher *p)
 /* Deletes acknowledged rows whose resend window has passed (all of them with all=true), in one
  * transaction. Rows that cannot be deleted now stay listed and are retried on the next turn; if the
  * process dies first they are resent (a duplicate, never a loss). */
-static void flush_deletes(struct agw_publisher *p, bool all)
+static void flush_deletes(struct agw_publisher *p, bool all, size_t min_rows)
 {
 	int64_t limit = agw_now_ms() - p->resend_window_ms;
 	size_t k = 0;
 	while (k < p->a_n && (all || p->acked[p->a_head + k].at_ms <= limit))
 		k++;
-	if (!k)
+	if (!k || k < min_rows)
 		return;
 	if (agw_store_begin(p->store) < 0)
 		return;
 	int64_t deleted = 0;
-	for (size_t i = 0; i < k; i++) {
-		sqlite3_stmt *st = agw_store_stmt(p->store, "DELETE FROM outbox WHERE seq = ?");
+	for (size_t i = 0; i < k;) {
+		/* PUBACKs mostly come in order: one range delete per run of consecutive seqs */
+		int64_t lo = p->acked[p->a_head + i].seq, hi = lo;
+		for (i++; i < k && p->acked[p->a_head + i].seq == hi + 1; i++)
+			hi++;
+		sqlite3_stmt *st = agw_store_stmt(p->store, "DELETE FROM outbox WHERE seq BETWEEN ? AND ?");
 		if (!st)
 			goto fail;
-		sqlite3_bind_int64(st, 1, p->acked[p->a_head + i].seq);
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
 		int rc = sqlite3_step(st);
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
@@ -623,7 +630,7 @@ fail:
 static int note_acked(struct agw_publisher *p, int64_t seq)
 {
 	p->acked_total++;
-	agw_metric_add("agw_mqtt_published_total", NULL, 1);
+	p->m_published++;
 	if (p->a_head + p->a_n == p->a_cap) {
 		if (p->a_head) {
 			/* reuse the space of rows already deleted */
@@ -661,9 +668,9 @@ static void outbox_acked(struct agw_publisher *p, uint64_t tag)
 			continue;
 		if (!s->acked) {
 			int64_t lat = agw_now_ms() - s->created_at;
-			agw_metric_add("agw_publish_latency_ms_sum", NULL, lat);
-			agw_metric_add("agw_publish_latency_ms_count", NULL, 1);
-			agw_metric_set("agw_publish_latency_ms_last", NULL, lat);
+			p->m_lat_sum += lat;
+			p->m_lat_count++;
+			p->m_lat_last = lat;
 		}
 		s->acked = true;
 		break;
@@ -863,6 +870,18 @@ static void handle_sent(struct agw_publisher *p, const struct event *e)
 	}
 }
 
+static void flush_metrics(struct agw_publisher *p)
+{
+	if (p->m_published)
+		agw_metric_add("agw_mqtt_published_total", NULL, p->m_published);
+	if (p->m_lat_count) {
+		agw_metric_add("agw_publish_latency_ms_sum", NULL, p->m_lat_sum);
+		agw_metric_add("agw_publish_latency_ms_count", NULL, p->m_lat_count);
+		agw_metric_set("agw_publish_latency_ms_last", NULL, p->m_lat_last);
+	}
+	p->m_published = p->m_lat_sum = p->m_lat_count = 0;
+}
+
 static void async_cb(uv_async_t *a)
 {
 	struct agw_publisher *p = a->data;
@@ -914,7 +933,10 @@ static void async_cb(uv_async_t *a)
 		free(e->data);
 	}
 	free(ev);
-	flush_deletes(p, false);
+	flush_metrics(p);
+	/* A commit per wake-up would cost more than the publishing itself: batch deletes here and let
+	 * the tick take the rest. A crash before the delete only means a resend. */
+	flush_deletes(p, false, DELETE_BATCH);
 	if (p->stop == STOP_NONE)
 		fill_window(p);
 	else if (p->stop == STOP_DRAIN && p->n == 0)
@@ -1007,7 +1029,8 @@ void agw_publisher_kick(void *publisher)
 static void tick_cb(uv_timer_t *t)
 {
 	struct agw_publisher *p = t->data;
-	flush_deletes(p, false);
+	flush_metrics(p);
+	flush_deletes(p, false, 0);
 	update_depth(p);
 }
 
@@ -1055,7 +1078,8 @@ static void stop_advance(struct agw_publisher *p)
 		/* Without a broker to confirm it is alive, rows in their resend window stay for the next
 		 * start (resent then). */
 		p->stop = STOP_CLOSING;
-		flush_deletes(p, false);
+		flush_metrics(p);
+		flush_deletes(p, false, 0);
 		update_depth(p);
 		close_handles(p);
 		return;
@@ -1091,7 +1115,8 @@ static void stop_advance(struct agw_publisher *p)
 		agw_metric_set("agw_mqtt_connected", NULL, 0);
 		p->stop = STOP_CLOSING;
 		/* The broker that acknowledged them was alive until now: no resend needed. */
-		flush_deletes(p, true);
+		flush_metrics(p);
+		flush_deletes(p, true, 0);
 		update_depth(p);
 		close_handles(p);
 		return;
