@@ -72,7 +72,7 @@ int agw_cmd_status(int argc, char **argv)
 		goto out;
 	struct agw_status *st = NULL;
 	char err[256];
-	if (agw_status_collect(agw_store_db(store), (size_t)recent, agw_now_ms(), &st, err, sizeof(err)) < 0) {
+	if (agw_status_collect(agw_store_db(store), NULL, (size_t)recent, agw_now_ms(), &st, err, sizeof(err)) < 0) {
 		fprintf(stderr, "alarmgw status: %s\n", err);
 		ret = 1;
 		goto out;

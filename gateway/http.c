@@ -82,6 +82,7 @@ struct agw_http {
 	struct conn *conns;
 	size_t n_conns;
 	struct collect_job *job;   /* in flight, or NULL */
+	struct agw_health_tracker *tracker; /* used by one snapshot at a time: the job in flight */
 	struct agw_status *cached; /* last good snapshot */
 	uint64_t cached_at;        /* uv_now() when it was taken */
 	bool cache_valid;
@@ -104,6 +105,7 @@ static void maybe_done(struct agw_http *h)
 	if (!h->stopping || h->n_conns || h->listener_open || h->job)
 		return;
 	agw_status_free(h->cached);
+	agw_health_tracker_free(h->tracker);
 	void (*done)(void *) = h->done;
 	void *arg = h->done_arg;
 	free(h);
@@ -279,8 +281,8 @@ static void collect_work(uv_work_t *work)
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	job->ret = agw_status_collect(db, AGW_STATUS_RECENT_DEFAULT, agw_now_ms(), &job->status, job->err,
-				      sizeof(job->err));
+	job->ret = agw_status_collect(db, job->http->tracker, AGW_STATUS_RECENT_DEFAULT, agw_now_ms(), &job->status,
+				      job->err, sizeof(job->err));
 out:
 	sqlite3_close(db);
 }
@@ -332,8 +334,8 @@ static void collect_start(struct agw_http *h)
 		/* An in-memory store has no file to open a second connection on: read it here. */
 		struct agw_status *st = NULL;
 		char err[256] = "";
-		int r = agw_status_collect(agw_store_db(h->store), AGW_STATUS_RECENT_DEFAULT, agw_now_ms(), &st, err,
-					   sizeof(err));
+		int r = agw_status_collect(agw_store_db(h->store), h->tracker, AGW_STATUS_RECENT_DEFAULT, agw_now_ms(),
+					   &st, err, sizeof(err));
 		collect_finished(h, r, st, err);
 		return;
 	}
@@ -670,7 +672,9 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 
 static void free_unstarted(uv_handle_t *handle)
 {
-	free(handle->data);
+	struct agw_http *h = handle->data;
+	agw_health_tracker_free(h->tracker);
+	free(h);
 }
 
 int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *store, struct agw_http **ret)
@@ -693,8 +697,11 @@ int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *s
 	h->loop = loop;
 	h->store = store;
 	h->healthy = true;
-	int r = uv_tcp_init(loop, &h->listener);
+	int r = agw_health_tracker_new(&h->tracker);
+	if (r == 0)
+		r = uv_tcp_init(loop, &h->listener);
 	if (r < 0) {
+		agw_health_tracker_free(h->tracker);
 		free(h);
 		return r;
 	}

@@ -120,16 +120,131 @@ static int grow(void **v, size_t n, size_t *cap, size_t size)
 	return 0;
 }
 
-/* The latest health alert of one kind decides; NULL active (a pulse) counts as active. */
-static int health_active(struct reader *r, sqlite3_stmt *st, const char *camera, const char *kind, bool *ret_active)
+/* ---- camera health ----
+ * The journal has no index on kind, so "the latest camera_offline alert of each camera" would read
+ * the whole journal. The tracker reads it once, then only the alerts journaled since (a rowid
+ * range), and keeps each camera's state. */
+
+struct health_entry {
+	char *camera;
+	bool offline;
+	bool lost;
+};
+
+struct agw_health_tracker {
+	int64_t last_seq;
+	struct health_entry *v;
+	size_t n, cap;
+};
+
+int agw_health_tracker_new(struct agw_health_tracker **ret)
 {
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, camera, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	*ret_active = rc == SQLITE_ROW &&
-		      (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_int(st, 0) != 0);
-	return step_error(r, rc);
+	struct agw_health_tracker *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	*ret = t;
+	return 0;
+}
+
+static void tracker_reset(struct agw_health_tracker *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].camera);
+	t->n = 0;
+	t->last_seq = 0;
+}
+
+void agw_health_tracker_free(struct agw_health_tracker *t)
+{
+	if (!t)
+		return;
+	tracker_reset(t);
+	free(t->v);
+	free(t);
+}
+
+/* Binary search; *ret_pos is where camera is or would be inserted. */
+static struct health_entry *tracker_find(const struct agw_health_tracker *t, const char *camera, size_t *ret_pos)
+{
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(camera, t->v[mid].camera);
+		if (c == 0) {
+			if (ret_pos)
+				*ret_pos = mid;
+			return &t->v[mid];
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (ret_pos)
+		*ret_pos = lo;
+	return NULL;
+}
+
+static struct health_entry *tracker_get(struct agw_health_tracker *t, const char *camera)
+{
+	size_t pos;
+	struct health_entry *e = tracker_find(t, camera, &pos);
+	if (e)
+		return e;
+	if (grow((void **)&t->v, t->n, &t->cap, sizeof(*t->v)) < 0)
+		return NULL;
+	char *copy = strdup(camera);
+	if (!copy)
+		return NULL;
+	memmove(&t->v[pos + 1], &t->v[pos], (t->n - pos) * sizeof(*t->v));
+	t->v[pos] = (struct health_entry){.camera = copy};
+	t->n++;
+	return &t->v[pos];
+}
+
+/* Applies the health alerts journaled after the tracker's last look, in journal order. */
+static int tracker_update(struct reader *r, struct agw_health_tracker *t, int64_t last_seq)
+{
+	sqlite3_stmt *st = NULL;
+	/* A journal that went backwards (restored from a backup) is read again from the start. */
+	if (last_seq < t->last_seq)
+		tracker_reset(t);
+	int ret = prepare(r,
+			  "SELECT seq, camera_id, kind, active FROM alerts WHERE seq > ?1 AND seq <= ?2 AND kind IN (?3, ?4) "
+			  "ORDER BY seq",
+			  &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(st, 1, t->last_seq);
+	sqlite3_bind_int64(st, 2, last_seq);
+	const char *offline = agw_alert_kind_name(AGW_KIND_CAMERA_OFFLINE);
+	sqlite3_bind_text(st, 3, offline, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, agw_alert_kind_name(AGW_KIND_EVENT_CHANNEL_LOST), -1, SQLITE_STATIC);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *camera = (const char *)sqlite3_column_text(st, 1);
+		const char *kind = (const char *)sqlite3_column_text(st, 2);
+		if (!camera || !kind)
+			continue;
+		struct health_entry *e = tracker_get(t, camera);
+		if (!e) {
+			snprintf(r->err, r->errlen, "out of memory");
+			ret = -ENOMEM;
+			goto out;
+		}
+		/* A pulse (no state) counts as active: the camera said something is wrong. */
+		bool active = sqlite3_column_type(st, 3) == SQLITE_NULL || sqlite3_column_int(st, 3) != 0;
+		if (strcmp(kind, offline) == 0)
+			e->offline = active;
+		else
+			e->lost = active;
+	}
+	ret = step_error(r, rc);
+	if (ret == 0)
+		t->last_seq = last_seq;
+out:
+	sqlite3_finalize(st);
+	return ret;
 }
 
 static int camera_cmp(const void *a, const void *b)
@@ -140,22 +255,17 @@ static int camera_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-static int read_cameras(struct reader *r, struct agw_status *s)
+static int read_cameras(struct reader *r, struct agw_status *s, const struct agw_health_tracker *t)
 {
-	sqlite3_stmt *cams = NULL, *last = NULL, *health = NULL;
+	sqlite3_stmt *cams = NULL, *last = NULL;
 	size_t cap = 0;
 	bool oom = false;
 	int ret = prepare(r, "SELECT id, name, protocol, vendor FROM cameras ORDER BY id", &cams);
 	if (ret < 0)
 		goto out;
-	/* Both use the journal's (camera_id, gateway_time) index: one seek per camera. */
+	/* The journal's (camera_id, gateway_time) index: one seek per camera. */
 	ret = prepare(r, "SELECT kind, gateway_time FROM alerts WHERE camera_id = ?1 ORDER BY gateway_time DESC LIMIT 1",
 		      &last);
-	if (ret < 0)
-		goto out;
-	ret = prepare(r,
-		      "SELECT active FROM alerts WHERE camera_id = ?1 AND kind = ?2 ORDER BY gateway_time DESC LIMIT 1",
-		      &health);
 	if (ret < 0)
 		goto out;
 	int rc;
@@ -189,13 +299,8 @@ static int read_cameras(struct reader *r, struct agw_status *s)
 			ret = -ENOMEM;
 			goto out;
 		}
-		bool offline, lost;
-		ret = health_active(r, health, c->id, agw_alert_kind_name(AGW_KIND_CAMERA_OFFLINE), &offline);
-		if (ret < 0)
-			goto out;
-		ret = health_active(r, health, c->id, agw_alert_kind_name(AGW_KIND_EVENT_CHANNEL_LOST), &lost);
-		if (ret < 0)
-			goto out;
+		const struct health_entry *h = tracker_find(t, c->id, NULL);
+		bool offline = h && h->offline, lost = h && h->lost;
 		c->state = offline ? AGW_CAMERA_OFFLINE : lost ? AGW_CAMERA_CHANNEL_LOST : AGW_CAMERA_ONLINE;
 	}
 	ret = step_error(r, rc);
@@ -210,7 +315,6 @@ out:
 		snprintf(r->err, r->errlen, "out of memory");
 	sqlite3_finalize(cams);
 	sqlite3_finalize(last);
-	sqlite3_finalize(health);
 	return ret;
 }
 
@@ -334,10 +438,11 @@ static int read_totals(struct reader *r, struct agw_status *s)
 	return ret;
 }
 
-int agw_status_collect(sqlite3 *db, size_t recent, int64_t now_ms, struct agw_status **ret_status, char *err,
-		       size_t errlen)
+int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t recent, int64_t now_ms,
+		       struct agw_status **ret_status, char *err, size_t errlen)
 {
 	struct reader r = {.db = db, .err = err, .errlen = errlen};
+	struct agw_health_tracker *own = NULL;
 	if (recent > AGW_STATUS_RECENT_MAX)
 		recent = AGW_STATUS_RECENT_MAX;
 	struct agw_status *s = calloc(1, sizeof(*s));
@@ -356,9 +461,19 @@ int agw_status_collect(sqlite3 *db, size_t recent, int64_t now_ms, struct agw_st
 		ret = -EIO;
 		goto out;
 	}
+	if (!tracker) {
+		ret = agw_health_tracker_new(&own);
+		if (ret < 0) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		tracker = own;
+	}
 	ret = read_totals(&r, s);
 	if (ret >= 0)
-		ret = read_cameras(&r, s);
+		ret = tracker_update(&r, tracker, s->journal_last_seq);
+	if (ret >= 0)
+		ret = read_cameras(&r, s, tracker);
 	if (ret >= 0)
 		ret = read_alerts(&r, s, recent);
 	if (ret >= 0)
@@ -366,6 +481,7 @@ int agw_status_collect(sqlite3 *db, size_t recent, int64_t now_ms, struct agw_st
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:
+	agw_health_tracker_free(own);
 	if (ret < 0) {
 		agw_status_free(s);
 		return ret;

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* A camera's state, from the latest camera_offline / event_channel_lost alerts in the journal. */
+/* A camera's state, from its latest camera_offline / event_channel_lost alerts in the journal. */
 enum agw_camera_state {
 	AGW_CAMERA_OFFLINE,      /* last camera_offline alert is active */
 	AGW_CAMERA_CHANNEL_LOST, /* reachable, but the last event_channel_lost alert is active */
@@ -81,10 +81,18 @@ struct agw_status {
 #define AGW_STATUS_RECENT_DEFAULT 50
 #define AGW_STATUS_RECENT_MAX 1000
 
-/* Reads a snapshot in one read transaction. recent: how many recent alerts and cases (at most
- * AGW_STATUS_RECENT_MAX). On failure writes a reason into err. */
-int agw_status_collect(sqlite3 *db, size_t recent, int64_t now_ms, struct agw_status **ret_status, char *err,
-		       size_t errlen);
+/* Camera states from the health alerts, kept between snapshots: the first snapshot reads every
+ * health alert of the journal, later ones only those journaled since. Used by one collector at
+ * a time. */
+struct agw_health_tracker;
+int agw_health_tracker_new(struct agw_health_tracker **ret);
+void agw_health_tracker_free(struct agw_health_tracker *t); /* NULL is a no-op */
+
+/* Reads a snapshot in one read transaction. tracker: kept by the caller across snapshots, or NULL
+ * for a one-off. recent: how many recent alerts and cases (at most AGW_STATUS_RECENT_MAX). On
+ * failure writes a reason into err. */
+int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t recent, int64_t now_ms,
+		       struct agw_status **ret_status, char *err, size_t errlen);
 void agw_status_free(struct agw_status *status); /* NULL is a no-op */
 
 /* Outbox age in ms at the snapshot's time (0 when empty). */

@@ -132,7 +132,7 @@ static void test_collect(void **state)
 	seed(f->store);
 	struct agw_status *s = NULL;
 	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 3, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 3, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(s->n_cameras, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], 1);
@@ -177,7 +177,7 @@ static void test_empty_store(void **state)
 	struct fixture *f = *state;
 	struct agw_status *s = NULL;
 	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 50, T0, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0, &s, err, sizeof(err)), 0);
 	assert_int_equal(s->n_cameras + s->n_alerts + s->n_cases + s->n_cases_by_status, 0);
 	assert_int_equal(s->outbox_depth, 0);
 	assert_int_equal(agw_status_outbox_age_ms(s), 0);
@@ -205,12 +205,49 @@ static void test_inside_transaction(void **state)
 	journal(f->store, "cam-4", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 8000, NULL);
 	struct agw_status *s = NULL;
 	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 5, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 2);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_UNKNOWN], 0);
 	assert_false(sqlite3_get_autocommit(agw_store_db(f->store)));
 	agw_status_free(s);
 	assert_int_equal(agw_store_rollback(f->store), 0);
+}
+
+/* A tracker kept across snapshots reads only what was journaled since, and starts over when the
+ * journal goes backwards. */
+static void test_tracker(void **state)
+{
+	struct fixture *f = *state;
+	seed(f->store);
+	struct agw_health_tracker *t = NULL;
+	struct agw_status *s = NULL;
+	char err[256];
+	sqlite3 *db = agw_store_db(f->store);
+	assert_int_equal(agw_health_tracker_new(&t), 0);
+	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
+	agw_status_free(s);
+	/* cam-2 comes back, cam-1 goes offline */
+	assert_int_equal(agw_store_begin(f->store), 0);
+	journal(f->store, "cam-2", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_FALSE, T0 + 9000, NULL);
+	journal(f->store, "cam-1", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 9000, NULL);
+	journal(f->store, "cam-3", AGW_KIND_EVENT_CHANNEL_LOST, AGW_ACTIVE_FALSE, T0 + 9000, NULL);
+	assert_int_equal(agw_store_commit(f->store), 0);
+	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_string_equal(s->cameras[0].id, "cam-1");
+	assert_int_equal(s->cameras[0].state, AGW_CAMERA_OFFLINE);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], 0);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_ONLINE], 3);
+	agw_status_free(s);
+	/* the journal is replaced by an older one: the tracker reads it again */
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM alerts WHERE seq > 3", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(s->journal_last_seq, 3);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1); /* cam-2 from seq 3 */
+	assert_string_equal(s->cameras[0].id, "cam-2");
+	agw_status_free(s);
+	agw_health_tracker_free(t);
 }
 
 static void test_json(void **state)
@@ -220,7 +257,7 @@ static void test_json(void **state)
 	struct agw_status *s = NULL;
 	char err[256], *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 50, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_json(s, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
 	json_error_t jerr;
@@ -250,7 +287,7 @@ static void test_html(void **state)
 	struct agw_status *s = NULL;
 	char err[256], *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 50, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_html(s, 10, 1000, &text, &len), 0);
 	assert_non_null(strstr(text, "<meta http-equiv=\"refresh\" content=\"10\">"));
 	/* a camera name never becomes markup */
@@ -290,7 +327,7 @@ static void test_prometheus(void **state)
 	struct agw_status *s = NULL;
 	char err[256], *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 50, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_prometheus(s, &text, &len), 0);
 	const char *want[] = {
 		"# TYPE agw_mqtt_connected gauge\nagw_mqtt_connected 1\n",
@@ -337,7 +374,7 @@ static void test_print(void **state)
 	seed(f->store);
 	struct agw_status *s = NULL;
 	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), 50, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -358,6 +395,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_collect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_inside_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tracker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_html, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prometheus, setup, teardown),
