@@ -113,6 +113,55 @@ def main():
     reasons = sorted(set(dropped.values()))
     check("overflow" in reasons and "expired" in reasons, "drop reasons logged: %s" % reasons)
     check(sum(1 for r in dropped.values() if r == "overflow") == 3, "8 events into a queue of 5 drop 3")
+
+    # Part 3: misbehaving answers to PullMessages never lose events: they stay queued for the next pull.
+    with Camsim(cameras=1, auth="none", rate=0, extra=["--mix", "motion=1"]) as sim:
+        cam = sim.client(0)
+        sub = cam.create_subscription("PT120S")
+        received = [m["id"] for m in cam.pull(sub, timeout="PT0S") if m["operation"] == "Changed"]
+        for action, args in (("fault", {"count": 1}), ("malformed", {"count": 1}),
+                             ("oversized", {"count": 1, "bytes": 3000000})):
+            sim.control(0, "emit", kind="motion", active=1)
+            sim.control(0, action, **args)
+            try:
+                bad = cam.pull(sub, timeout="PT0S")
+                check(bad == [], "%s answer to PullMessages carries no events" % action)
+            except Exception as e:  # fault or unparsable answer
+                check(True, "%s answer to PullMessages: %s" % (action, type(e).__name__))
+                cam.close()
+            got = cam.pull(sub, timeout="PT0S")
+            check(len(got) == 1, "after the %s answer the event is still delivered" % action)
+            received += [m["id"] for m in got]
+        # a slow camera and a client that gives up before the answer
+        sim.control(0, "slow", ms=1500)
+        sim.control(0, "emit", kind="motion", active=0)
+        impatient = sim.client(0, timeout=0.5)
+        try:
+            impatient.pull(sub, timeout="PT0S")
+            check(False, "the impatient client times out")
+        except Exception as e:
+            check("timed out" in str(e), "the impatient client times out: %s" % e)
+        impatient.close()
+        time.sleep(1.6)
+        sim.control(0, "slow", ms=0)
+        got = cam.pull(sub, timeout="PT0S")
+        check(len(got) == 1, "the event held by the slow answer is delivered to the next pull")
+        received += [m["id"] for m in got]
+        # and a reboot while a slow answer is held: the event is logged as dropped by the reboot
+        sim.control(0, "emit", kind="motion", active=1)
+        sim.control(0, "slow", ms=3000)
+        try:
+            sim.client(0, timeout=1).pull(sub, timeout="PT0S")
+        except Exception:
+            pass
+        sim.control(0, "reboot", seconds=0.5)
+        sim.control(0, "slow", ms=0)
+        rc = sim.stop()
+        queued, dropped = sim.read_events_log()
+    check(rc == 0, "camsim exit status %s" % rc)
+    check(len(queued) == 5 and set(queued) == set(received) | set(dropped) and not set(received) & set(dropped),
+          "reconciled exactly: %d queued, %d received, dropped %s" % (len(queued), len(received), dropped))
+    check(list(dropped.values()) == ["reboot"], "the held event was dropped by the reboot")
     if failures:
         print("FAILED: %d checks" % len(failures))
         return 1

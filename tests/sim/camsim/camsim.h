@@ -65,6 +65,7 @@ struct camsim_sub {
 	unsigned qcap, qhead, qlen;
 	/* A PullMessages waiting for events (long poll). */
 	struct camsim_http_conn *waiting;
+	bool holding; /* a slow camera holds the answer before taking events off the queue */
 	uv_timer_t timer;
 	unsigned wait_limit;
 	char wait_msgid[256];
@@ -137,9 +138,11 @@ void camsim_subs_sweep(struct camsim *sim);
 void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_http_request *req, void *ctx);
 /* Parses "GetServices,GetCapabilities" into CAMSIM_OP_* bits ("" = none); -EINVAL on an unknown name. */
 int camsim_onvif_ops_parse(const char *list, uint32_t *ret_mask);
-/* Sends a SOAP answer through the camera's misbehaviours (fault, malformed, oversized, slow). */
+/* True when the camera's next SOAP answer will be replaced by a fault, cut or padded. */
+bool camsim_onvif_next_misbehaves(const struct camsim_camera *cam);
+/* Sends a SOAP answer through the camera's misbehaviours (fault, malformed, oversized), held delay_ms. */
 void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
-		       const char *relates_to);
+		       const char *relates_to, unsigned delay_ms);
 
 /* evlog.c: the events log and the ledger */
 int camsim_evlog_open(struct camsim *sim, const char *path);

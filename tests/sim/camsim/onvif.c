@@ -88,8 +88,13 @@ static void make_oversized(struct camsim_buf *b, size_t bytes)
 	*b = o;
 }
 
+bool camsim_onvif_next_misbehaves(const struct camsim_camera *cam)
+{
+	return cam->mb.faults || cam->mb.malformed || cam->mb.oversized;
+}
+
 void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
-		       const char *relates_to)
+		       const char *relates_to, unsigned delay_ms)
 {
 	struct camsim_misbehaviour *mb = &cam->mb;
 	if (mb->faults > 0) {
@@ -110,7 +115,7 @@ void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, in
 		camsim_http_respond_text(c, 500, "out of memory\n");
 		return;
 	}
-	camsim_http_respond(c, status, SOAP_CONTENT_TYPE, NULL, body, len, mb->slow_ms);
+	camsim_http_respond(c, status, SOAP_CONTENT_TYPE, NULL, body, len, delay_ms);
 }
 
 static void send_fault(struct call *k, int status, const char *code, const char *subcode, const char *reason,
@@ -118,7 +123,7 @@ static void send_fault(struct call *k, int status, const char *code, const char 
 {
 	struct camsim_buf b = {0};
 	camsim_tpl_fault(&b, k->soap.message_id, code, subcode, reason, detail);
-	camsim_onvif_send(k->cam, k->conn, status, &b, k->soap.message_id);
+	camsim_onvif_send(k->cam, k->conn, status, &b, k->soap.message_id, k->cam->mb.slow_ms);
 }
 
 static void not_authorized(struct call *k, const char *why)
@@ -183,7 +188,7 @@ static int check_auth(struct call *k)
 
 static void send_buf(struct call *k, struct camsim_buf *b)
 {
-	camsim_onvif_send(k->cam, k->conn, 200, b, k->soap.message_id);
+	camsim_onvif_send(k->cam, k->conn, 200, b, k->soap.message_id, k->cam->mb.slow_ms);
 }
 
 /* Lifetime from a relative (xs:duration) or absolute (camera clock) time; 0 or -EINVAL. */

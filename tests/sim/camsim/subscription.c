@@ -35,6 +35,7 @@ static void stop_waiting(struct camsim_sub *sub)
 	c->waiter = NULL;
 	c->on_close = NULL;
 	sub->waiting = NULL;
+	sub->holding = false;
 	uv_timer_stop(&sub->timer);
 }
 
@@ -80,7 +81,9 @@ static void enqueue(struct camsim_sub *sub, const struct camsim_event *ev)
 	sub->qlen++;
 }
 
-/* Answers the waiting (or given) PullMessages with up to limit queued messages. */
+/* Answers a PullMessages with up to limit queued messages. An answer that is going to be a fault, cut
+ * short or padded carries no messages: they stay queued, so every logged event is either delivered
+ * intact or logged as dropped. */
 static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
 {
 	struct camsim_camera *cam = sub->cam;
@@ -90,6 +93,8 @@ static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsi
 	camsim_sub_address(sub, addr, sizeof(addr));
 	camsim_tpl_pull_begin(&b, msgid, now, (int64_t)(sub->termination + cam->clock_offset));
 	unsigned n = sub->qlen < limit ? sub->qlen : limit;
+	if (camsim_onvif_next_misbehaves(cam))
+		n = 0;
 	for (unsigned i = 0; i < n; i++) {
 		camsim_tpl_notification(&b, addr, cam->id, &sub->queue[sub->qhead]);
 		if (!sub->queue[sub->qhead].initialized)
@@ -100,37 +105,61 @@ static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsi
 	camsim_tpl_pull_end(&b);
 	/* The log must hold an event before any client can have seen it. */
 	camsim_evlog_flush(cam->sim);
-	camsim_onvif_send(cam, c, 200, &b, msgid);
+	camsim_onvif_send(cam, c, 200, &b, msgid, 0);
 }
 
-static void on_pull_timeout(uv_timer_t *t)
+static void wait_on(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
 {
-	struct camsim_sub *sub = t->data;
+	sub->waiting = c;
+	sub->wait_limit = limit;
+	snprintf(sub->wait_msgid, sizeof(sub->wait_msgid), "%s", msgid);
+	c->waiter = sub;
+	c->on_close = waiter_closed;
+}
+
+/* Takes the waiting pull off the subscription and answers it now. */
+static void answer_waiting(struct camsim_sub *sub)
+{
 	struct camsim_http_conn *c = sub->waiting;
 	if (!c)
 		return;
 	char msgid[sizeof(sub->wait_msgid)];
 	strcpy(msgid, sub->wait_msgid);
+	unsigned limit = sub->wait_limit;
 	stop_waiting(sub);
-	answer_pull(sub, c, sub->wait_limit, msgid);
+	answer_pull(sub, c, limit, msgid);
+}
+
+static void on_pull_timer(uv_timer_t *t)
+{
+	answer_waiting(t->data);
+}
+
+/* A slow camera holds the answer with the events still queued: a client that gives up meanwhile
+ * loses nothing, and a reboot meanwhile logs them as dropped. */
+static void respond_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
+{
+	unsigned slow = sub->cam->mb.slow_ms;
+	if (slow == 0) {
+		answer_pull(sub, c, limit, msgid);
+		return;
+	}
+	wait_on(sub, c, limit, msgid);
+	sub->holding = true;
+	uv_timer_start(&sub->timer, on_pull_timer, slow, 0);
 }
 
 void camsim_sub_pull(struct camsim_sub *sub, struct camsim_http_conn *c, double timeout, unsigned limit,
 		     const char *msgid)
 {
 	/* A newer pull on the same subscription takes over; the older one gets what there is. */
-	if (sub->waiting)
-		on_pull_timeout(&sub->timer);
+	answer_waiting(sub);
 	if (sub->qlen > 0 || timeout <= 0) {
-		answer_pull(sub, c, limit, msgid);
+		respond_pull(sub, c, limit, msgid);
 		return;
 	}
-	sub->waiting = c;
-	sub->wait_limit = limit;
-	snprintf(sub->wait_msgid, sizeof(sub->wait_msgid), "%s", msgid);
-	c->waiter = sub;
-	c->on_close = waiter_closed;
-	uv_timer_start(&sub->timer, on_pull_timeout, (uint64_t)(timeout * 1000), 0);
+	wait_on(sub, c, limit, msgid);
+	uv_timer_start(&sub->timer, on_pull_timer, (uint64_t)(timeout * 1000), 0);
 }
 
 struct camsim_sub *camsim_sub_create(struct camsim_camera *cam, double lifetime)
@@ -185,7 +214,7 @@ static void answer_vanished(struct camsim_camera *cam, struct camsim_http_conn *
 	camsim_tpl_fault(&b, msgid, "env:Sender", "wsrf-r:ResourceUnknownFault", "Subscription not found",
 			 "<wsrf-r:ResourceUnknownFault><wsrf-bf:Description>Subscription not found"
 			 "</wsrf-bf:Description></wsrf-r:ResourceUnknownFault>");
-	camsim_onvif_send(cam, c, 400, &b, msgid);
+	camsim_onvif_send(cam, c, 400, &b, msgid, cam->mb.slow_ms);
 }
 
 void camsim_sub_drop(struct camsim_sub *sub, const char *reason)
@@ -252,13 +281,13 @@ void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active)
 		cam->queued++;
 		camsim_evlog_queued(cam->sim, cam, &ev);
 		enqueue(s, &ev);
-		if (s->waiting) {
+		if (s->waiting && !s->holding) {
 			struct camsim_http_conn *c = s->waiting;
 			char msgid[sizeof(s->wait_msgid)];
 			strcpy(msgid, s->wait_msgid);
 			unsigned limit = s->wait_limit;
 			stop_waiting(s);
-			answer_pull(s, c, limit, msgid);
+			respond_pull(s, c, limit, msgid);
 		}
 	}
 }
