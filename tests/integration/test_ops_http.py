@@ -29,10 +29,10 @@ def check(cond, what):
 class Server:
     """agw-ops-httpd on db; stopped (and reaped) by stop() whatever happens."""
 
-    def __init__(self, db, *extra):
+    def __init__(self, db, *extra, listen="127.0.0.1:0"):
         if not os.access(DRIVER, os.X_OK):
             raise AssertionError(f"{DRIVER} is missing: build the target agw-ops-httpd first")
-        self.proc = subprocess.Popen([DRIVER, db, "127.0.0.1:0", *extra], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([DRIVER, db, listen, *extra], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # the driver prints its port once it listens
         if not line.startswith("port "):
@@ -258,6 +258,31 @@ def main():
         check(values.get('agw_http_errors_total{reason="too_large"}', 0) >= 4, "oversized requests are counted")
         check(values.get('agw_http_errors_total{reason="busy"}', 0) >= 1, "connections over the limit are counted")
         check(values.get('agw_http_errors_total{reason="timeout"}', 0) >= 1, "timeouts are counted")
+
+        # Listen addresses: IPv6 loopback, and addresses that are refused with a reason.
+        if socket.has_ipv6:
+            try:
+                with socket.socket(socket.AF_INET6) as probe:
+                    probe.bind(("::1", 0))
+                have_v6 = True
+            except OSError:
+                have_v6 = False
+            if have_v6:
+                v6 = Server(db, listen="[::1]:0")
+                try:
+                    with socket.create_connection(("::1", v6.port), timeout=10) as c6:
+                        c6.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+                        data = c6.recv(4096)
+                    check(data.startswith(b"HTTP/1.1 200"), "[::1]:0 serves over IPv6")
+                finally:
+                    v6.stop()
+            else:
+                print("note: no IPv6 loopback here; [::1] not tried")
+        for bad in ("127.0.0.1", "nohost:80", "127.0.0.1:99999", "[::1:80"):
+            r = subprocess.run([DRIVER, db, bad], capture_output=True, text=True, timeout=20)
+            check(r.returncode == 1 and "http_listen" in r.stderr, f"listen address {bad!r} refused with a reason")
+        r = subprocess.run([DRIVER, db, f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=20)
+        check(r.returncode == 1 and "cannot listen" in r.stderr, "a port in use is refused with a reason")
 
         # Stopping with a connection open still closes everything and exits cleanly (ASan checks leaks).
         idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
