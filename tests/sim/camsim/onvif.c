@@ -140,14 +140,17 @@ static void challenge(struct call *k, bool stale)
 	camsim_http_respond(k->conn, 401, "text/plain", header, body, body ? strlen(body) : 0, 0);
 }
 
-/* 0 when the caller may go on; otherwise the answer has been sent. */
-static int check_auth(struct call *k)
+static bool needs_digest(const struct camsim_camera *cam)
+{
+	enum camsim_auth auth = cam->sim->opt.auth;
+	return auth == CAMSIM_AUTH_DIGEST || auth == CAMSIM_AUTH_BOTH || cam->mb.digest_only;
+}
+
+/* HTTP Digest, when the camera wants it: 0 when the caller may go on; otherwise the 401 has been sent. */
+static int check_digest(struct call *k)
 {
 	const struct camsim_options *opt = &k->cam->sim->opt;
-	const struct camsim_misbehaviour *mb = &k->cam->mb;
-	bool need_digest = opt->auth == CAMSIM_AUTH_DIGEST || opt->auth == CAMSIM_AUTH_BOTH || mb->digest_only;
-	bool need_wsse = (opt->auth == CAMSIM_AUTH_WSSE || opt->auth == CAMSIM_AUTH_BOTH) && !mb->digest_only;
-	if (need_digest) {
+	if (needs_digest(k->cam)) {
 		struct camsim_digest_auth a;
 		if (!k->http->authorization[0] || camsim_digest_parse(k->http->authorization, &a) < 0) {
 			challenge(k, false);
@@ -166,6 +169,15 @@ static int check_auth(struct call *k)
 			return -EACCES;
 		}
 	}
+	return 0;
+}
+
+/* WS-Security, when the camera wants it (or refuses it): 0, or the fault has been sent. */
+static int check_wsse(struct call *k)
+{
+	const struct camsim_options *opt = &k->cam->sim->opt;
+	const struct camsim_misbehaviour *mb = &k->cam->mb;
+	bool need_wsse = (opt->auth == CAMSIM_AUTH_WSSE || opt->auth == CAMSIM_AUTH_BOTH) && !mb->digest_only;
 	struct camsim_wsse_token t;
 	int have = camsim_wsse_extract(k->soap.header, &t);
 	if (mb->digest_only && have != -ENOENT) {
@@ -403,6 +415,9 @@ void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_htt
 		return;
 	}
 	if (camsim_soap_parse(req->body, req->body_len, &k.soap) < 0) {
+		/* libcurl negotiates Digest with an empty POST first: a camera answers it with the challenge. */
+		if (check_digest(&k) < 0)
+			return;
 		agw_log_debug("camsim", k.cam->id, "request is not a SOAP envelope");
 		send_fault(&k, 400, "env:Sender", "ter:WellFormed", "Request is not a well-formed SOAP envelope", NULL);
 		return;
@@ -412,7 +427,7 @@ void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_htt
 		camsim_tpl_system_date_time(&b, k.soap.message_id, (int64_t)camsim_camera_now(k.cam),
 					    k.cam->clock_offset == 0);
 		send_buf(&k, &b);
-	} else if (check_auth(&k) == 0) {
+	} else if (check_digest(&k) == 0 && check_wsse(&k) == 0) {
 		dispatch(&k);
 	}
 	camsim_soap_request_free(&k.soap);
