@@ -77,4 +77,9 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_INSTALL_PREFIX /usr)
 
+if(AGW_SANITIZE)
+  message(STATUS "alarmgw: a package made from this sanitizer build depends on libasan/libubsan; "
+    "package a build without AGW_SANITIZE")
+endif()
+
 include(CPack)
