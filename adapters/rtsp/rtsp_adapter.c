@@ -300,8 +300,14 @@ static void emit_change(struct rtsp *r, const struct patrol_job *j, const struct
 		snprintf(num, sizeof(num), "%dx%d", j->width, j->height);
 		e |= add_item(d, "Resolution", num);
 	}
-	if (e == 0 && j->evidence_rel)
+	if (e == 0 && j->evidence_rel) {
 		e = add_item(d, "Evidence", j->evidence_rel);
+		/* The case message lists its alerts' event ids as evidence: with the picture's path as the
+		 * id (unique: camera, time, condition) the case points at the picture. */
+		a.event_id = strdup(j->evidence_rel);
+		if (!a.event_id)
+			e = -ENOMEM;
+	}
 	if (e == 0)
 		e = r->ctx->emit(r->ctx, &a);
 	if (e < 0) {
@@ -431,6 +437,8 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 		.io_timeout_ms = r->io_timeout_ms,
 		.max_packets = (int)r->max_packets,
 		.stop = agw_rtsp_pool_stop_flag(r->pool),
+		/* While a metadata session holds the data track, the patrol sets up the video only. */
+		.media_types = c->watch ? "video" : "video+data",
 	};
 	j->evidence = r->evidence && r->ctx->state_dir;
 	j->quality = (int)r->evidence_quality;

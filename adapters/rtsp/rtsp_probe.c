@@ -168,7 +168,7 @@ int agw_rtsp_probe_run(const char *url, const struct agw_rtsp_probe_opts *opts, 
 	AVPacket *pkt = NULL;
 	AVFrame *frame = NULL;
 	int64_t t0 = mono_us();
-	int r = agw_rtsp_open(url, "video+data", opts->io_timeout_ms, &irq, &fmt, p->reason, sizeof(p->reason));
+	int r = agw_rtsp_open(url, opts->media_types ? opts->media_types : "video+data", opts->io_timeout_ms, &irq, &fmt, p->reason, sizeof(p->reason));
 	if (r < 0)
 		return r;
 	p->open_us = mono_us() - t0;

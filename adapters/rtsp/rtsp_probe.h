@@ -40,6 +40,7 @@ struct agw_rtsp_probe_opts {
 	int max_packets;       /* packets read before giving up on a keyframe */
 	const atomic_bool *stop;
 	const atomic_bool *cancel;
+	const char *media_types; /* allowed_media_types; NULL = "video+data" */
 };
 
 struct agw_rtsp_probe {

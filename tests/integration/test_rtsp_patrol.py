@@ -98,7 +98,7 @@ class Alerts:
                 print("  alert", a["camera"], a["kind"], a["data"].get("Condition"), a["active"],
                       a["data"].get("Reason", ""))
 
-    def wait(self, camera, cond, active, timeout=30):
+    def wait(self, camera, cond, active, timeout=60):
         end = time.time() + timeout
         while time.time() < end:
             for a in self.all:
@@ -128,8 +128,8 @@ def main():
     state = tempfile.mkdtemp(prefix="agw-rtsp-")
     server, port = start_rtspd()
     url = f"rtsp://127.0.0.1:{port}"
-    drive = Proc([DRIVE, "--state", state, "--set", "interval=1s", "--set", "jitter=0", "--set", "timeout=5s",
-                  "--set", "io_timeout=3s", "--set", "frozen_count=3",
+    drive = Proc([DRIVE, "--state", state, "--set", "interval=1s", "--set", "jitter=0", "--set", "timeout=10s",
+                  "--set", "io_timeout=5s", "--set", "frozen_count=3",
                   "--camera", f"normal={url}/normal", "--camera", f"black={url}/black",
                   "--camera", f"frozen={url}/frozen", "--camera", f"covered={url}/covered",
                   "--camera", f"sw={url}/switch"])
