@@ -84,6 +84,7 @@ struct cam {
 	int64_t term_deadline_ms;      /* gateway clock */
 	unsigned failures;
 	bool offline, channel_lost, subscribed;
+	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
 	bool recreate_after_unsubscribe;
 	enum cam_error last_error;
 	bool removed;                  /* freed once its timer is closed */
@@ -126,6 +127,7 @@ struct onvif_adapter {
 
 static void cam_bootstrap(struct cam *c);
 static void cam_send(struct cam *c, enum agw_onvif_op op);
+static bool cam_enable_digest(struct cam *c);
 static void cam_pull(struct cam *c);
 static void cam_recreate(struct cam *c, enum cam_error why);
 static void maybe_finish_stop(struct onvif_adapter *ad);
@@ -680,6 +682,12 @@ static void cam_done(struct agw_onvif_http_req *req, CURLcode code)
 		cam_recreate(c, ERR_NOT_FOUND);
 		return;
 	}
+	if (status == 401 && ad->auth_mode != AUTH_WSSE && ad->auth_mode != AUTH_NONE && cam_enable_digest(c)) {
+		/* the camera wants HTTP Digest (instead of or on top of WS-Security): ask again */
+		agw_log_info(COMPONENT, c->id, "camera asks for HTTP Digest authentication");
+		cam_send(c, c->op);
+		return;
+	}
 	if (status == 401 || status == 403) {
 		cam_error(c, ERR_AUTH, "%s: HTTP %ld, check the camera's credentials", agw_onvif_op_name(c->op), status);
 		if (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)
@@ -835,6 +843,19 @@ static void cam_timer_closed(uv_handle_t *h)
 	maybe_finish_stop(ad);
 }
 
+/* curl negotiates Digest with an empty POST first; only cameras that asked for it (401) or are
+ * configured digest-only get that round trip. */
+static bool cam_enable_digest(struct cam *c)
+{
+	if (c->digest || !c->username || !*c->username)
+		return false;
+	c->digest = true;
+	curl_easy_setopt(c->easy, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
+	curl_easy_setopt(c->easy, CURLOPT_USERNAME, c->username);
+	curl_easy_setopt(c->easy, CURLOPT_PASSWORD, c->password ? c->password : "");
+	return true;
+}
+
 static int cam_new(struct onvif_adapter *ad, const struct agw_camera *camera, struct cam **ret)
 {
 	struct cam *c = calloc(1, sizeof(*c));
@@ -867,12 +888,8 @@ static int cam_new(struct onvif_adapter *ad, const struct agw_camera *camera, st
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ad->connect_timeout_ms);
 	curl_easy_setopt(c->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	if (c->username && *c->username && (ad->auth_mode == AUTH_AUTO || ad->auth_mode == AUTH_DIGEST)) {
-		/* only answers a 401 challenge: cameras that do not ask never see it */
-		curl_easy_setopt(c->easy, CURLOPT_HTTPAUTH, CURLAUTH_DIGEST);
-		curl_easy_setopt(c->easy, CURLOPT_USERNAME, c->username);
-		curl_easy_setopt(c->easy, CURLOPT_PASSWORD, c->password ? c->password : "");
-	}
+	if (ad->auth_mode == AUTH_DIGEST)
+		cam_enable_digest(c);
 	uv_timer_init(ad->ctx->loop, &c->timer);
 	c->timer.data = c;
 	*ret = c;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "alarmgw/alert.h"
+#include "alarmgw/metrics.h"
 #include "onvif_requests.h"
 #include "onvif_wsse.h"
 #include "onvif_xmlcheck.h"
@@ -57,20 +58,31 @@ int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op)
 	return -EINVAL;
 }
 
+/* What the generated soap_send_<op> does, minus its connect: gSOAP never touches the network
+ * here, the document goes to soap->os and libcurl carries it. */
+#define WRITE(soap, T, tag, req)                                                                                       \
+	(soap_serializeheader(soap), soap_serialize_##T(soap, req),                                                     \
+	 (soap_begin_send(soap) || soap_envelope_begin_out(soap) || soap_putheader(soap) || soap_body_begin_out(soap) || \
+	  soap_put_##T(soap, req, tag, "") || soap_body_end_out(soap) || soap_envelope_end_out(soap) ||                 \
+	  soap_end_send(soap))                                                                                          \
+		 ? soap->error                                                                                         \
+		 : SOAP_OK)
+
 static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 {
-	const char *to = r->to;
+	soap->encodingStyle = NULL; /* document/literal */
+
 	switch (r->op) {
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME: {
 		struct _tds__GetSystemDateAndTime req;
 		soap_default__tds__GetSystemDateAndTime(soap, &req);
-		return soap_send___tds__GetSystemDateAndTime(soap, to, NULL, &req);
+		return WRITE(soap, _tds__GetSystemDateAndTime, "tds:GetSystemDateAndTime", &req);
 	}
 	case AGW_ONVIF_GET_SERVICES: {
 		struct _tds__GetServices req;
 		soap_default__tds__GetServices(soap, &req);
 		req.IncludeCapability = (char *)"false";
-		return soap_send___tds__GetServices(soap, to, NULL, &req);
+		return WRITE(soap, _tds__GetServices, "tds:GetServices", &req);
 	}
 	case AGW_ONVIF_GET_CAPABILITIES: {
 		struct _tds__GetCapabilities req;
@@ -78,46 +90,46 @@ static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 		soap_default__tds__GetCapabilities(soap, &req);
 		req.__sizeCategory = 1;
 		req.Category = &all;
-		return soap_send___tds__GetCapabilities(soap, to, NULL, &req);
+		return WRITE(soap, _tds__GetCapabilities, "tds:GetCapabilities", &req);
 	}
 	case AGW_ONVIF_GET_DEVICE_INFORMATION: {
 		struct _tds__GetDeviceInformation req;
 		soap_default__tds__GetDeviceInformation(soap, &req);
-		return soap_send___tds__GetDeviceInformation(soap, to, NULL, &req);
+		return WRITE(soap, _tds__GetDeviceInformation, "tds:GetDeviceInformation", &req);
 	}
 	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
 		struct _tev__CreatePullPointSubscription req;
 		soap_default__tev__CreatePullPointSubscription(soap, &req);
 		req.InitialTerminationTime = (char *)r->duration;
-		return soap_send___tev__CreatePullPointSubscription(soap, to, NULL, &req);
+		return WRITE(soap, _tev__CreatePullPointSubscription, "tev:CreatePullPointSubscription", &req);
 	}
 	case AGW_ONVIF_PULL_MESSAGES: {
 		struct _tev__PullMessages req;
 		soap_default__tev__PullMessages(soap, &req);
 		req.Timeout = (char *)(r->duration ? r->duration : "PT10S");
 		req.MessageLimit = r->message_limit > 0 ? r->message_limit : 100;
-		return soap_send___tev__PullMessages(soap, to, NULL, &req);
+		return WRITE(soap, _tev__PullMessages, "tev:PullMessages", &req);
 	}
 	case AGW_ONVIF_RENEW: {
 		struct _wsnt__Renew req;
 		soap_default__wsnt__Renew(soap, &req);
 		req.TerminationTime = (char *)r->duration;
-		return soap_send___tev__Renew(soap, to, NULL, &req);
+		return WRITE(soap, _wsnt__Renew, "wsnt:Renew", &req);
 	}
 	case AGW_ONVIF_UNSUBSCRIBE: {
 		struct _wsnt__Unsubscribe req;
 		soap_default__wsnt__Unsubscribe(soap, &req);
-		return soap_send___tev__Unsubscribe(soap, to, NULL, &req);
+		return WRITE(soap, _wsnt__Unsubscribe, "wsnt:Unsubscribe", &req);
 	}
 	case AGW_ONVIF_GET_EVENT_PROPERTIES: {
 		struct _tev__GetEventProperties req;
 		soap_default__tev__GetEventProperties(soap, &req);
-		return soap_send___tev__GetEventProperties(soap, to, NULL, &req);
+		return WRITE(soap, _tev__GetEventProperties, "tev:GetEventProperties", &req);
 	}
 	case AGW_ONVIF_GET_PROFILES: {
 		struct _trt__GetProfiles req;
 		soap_default__trt__GetProfiles(soap, &req);
-		return soap_send___trt__GetProfiles(soap, to, NULL, &req);
+		return WRITE(soap, _trt__GetProfiles, "trt:GetProfiles", &req);
 	}
 	case AGW_ONVIF_GET_STREAM_URI: {
 		struct _trt__GetStreamUri req;
@@ -131,13 +143,13 @@ static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 		setup.Transport = &transport;
 		req.StreamSetup = &setup;
 		req.ProfileToken = (char *)r->profile_token;
-		return soap_send___trt__GetStreamUri(soap, to, NULL, &req);
+		return WRITE(soap, _trt__GetStreamUri, "trt:GetStreamUri", &req);
 	}
 	case AGW_ONVIF_GET_SNAPSHOT_URI: {
 		struct _trt__GetSnapshotUri req;
 		soap_default__trt__GetSnapshotUri(soap, &req);
 		req.ProfileToken = (char *)r->profile_token;
-		return soap_send___trt__GetSnapshotUri(soap, to, NULL, &req);
+		return WRITE(soap, _trt__GetSnapshotUri, "trt:GetSnapshotUri", &req);
 	}
 	case AGW_ONVIF_OP__COUNT:
 		break;
@@ -363,6 +375,45 @@ static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_res
 	return -EINVAL;
 }
 
+/* A copy of the document with xmlns declarations added on the root element for the prefixes of
+ * the namespace table that it uses without declaring. NULL when nothing could be added. */
+static char *declare_known_prefixes(const char *buf, size_t len, size_t *ret_len)
+{
+	const char *root = buf, *end = buf + len;
+	while ((root = memchr(root, '<', (size_t)(end - root))) && root + 1 < end && (root[1] == '?' || root[1] == '!'))
+		root++;
+	if (!root)
+		return NULL;
+	const char *name_end = root + 1;
+	while (name_end < end && !strchr(" \t\r\n/>", *name_end))
+		name_end++;
+	char extra[2048] = "";
+	size_t n = 0;
+	for (const struct Namespace *ns = agw_onvif_namespaces(); ns->id; ns++) {
+		char use[80], decl[80];
+		snprintf(use, sizeof(use), "<%s:", ns->id);
+		snprintf(decl, sizeof(decl), "xmlns:%s=", ns->id);
+		if (!memmem(buf, len, use, strlen(use)) || memmem(buf, len, decl, strlen(decl)))
+			continue;
+		int w = snprintf(extra + n, sizeof(extra) - n, " xmlns:%s=\"%s\"", ns->id, ns->ns);
+		if (w < 0 || (size_t)w >= sizeof(extra) - n)
+			return NULL;
+		n += (size_t)w;
+	}
+	if (n == 0)
+		return NULL;
+	size_t head = (size_t)(name_end - buf);
+	char *out = malloc(len + n + 1);
+	if (!out)
+		return NULL;
+	memcpy(out, buf, head);
+	memcpy(out + head, extra, n);
+	memcpy(out + head + n, buf + head, len - head);
+	out[len + n] = '\0';
+	*ret_len = len + n;
+	return out;
+}
+
 int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char *buf, size_t len,
 			     struct agw_onvif_response *ret, char *err, size_t errlen)
 {
@@ -377,7 +428,18 @@ int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char
 		snprintf(err, errlen, "response of %zu bytes is over the %u byte limit", len, AGW_ONVIF_MAX_DOCUMENT);
 		return -EMSGSIZE;
 	}
+	char *repaired = NULL;
 	int rc = agw_onvif_xml_check(buf, len, err, errlen);
+	if (rc == -EINVAL && strstr(err, "undeclared namespace prefix") &&
+	    agw_onvif_xml_check_flags(buf, len, AGW_XMLCHECK_UNDECLARED_OK, err, errlen) == 0 &&
+	    (repaired = declare_known_prefixes(buf, len, &len))) {
+		/* Hand-edited firmware templates forget to declare SOAP-ENV: such a device answer is
+		 * read with the usual meaning of the prefix, and counted. Event documents get no such
+		 * leniency: the normalizer refuses them. */
+		agw_metric_add("agw_onvif_lenient_parses_total", NULL, 1);
+		buf = repaired;
+		rc = 0;
+	}
 	if (rc < 0)
 		return rc;
 	rc = agw_onvif_parse_begin(soap, &in, buf, len);
@@ -393,6 +455,7 @@ int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char
 	} else if (rc < 0) {
 		snprintf(err, errlen, "%s", strerror(-rc));
 	}
+	free(repaired);
 	if (rc < 0) {
 		agw_onvif_response_clear(&r);
 		return rc;

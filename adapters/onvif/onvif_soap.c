@@ -2,6 +2,7 @@
 /* gSOAP as a (de)serializer on memory buffers: see onvif_soap.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,12 @@ static void namespaces_init(void)
 	agw_namespaces[n].ns = "http://www.onvif.org/ver10/error";
 	agw_namespaces[n + 1].id = "tns1";
 	agw_namespaces[n + 1].ns = "http://www.onvif.org/ver10/topics";
+}
+
+const struct Namespace *agw_onvif_namespaces(void)
+{
+	pthread_once(&namespaces_once, namespaces_init);
+	return agw_namespaces;
 }
 
 /* Limits for documents that come from the network: nesting depth, items per list, string size. */
@@ -135,6 +142,28 @@ unsigned agw_onvif_line_of(const char *buf, size_t len, size_t off)
 	return line;
 }
 
+/* Copies s into buf with runs of white space collapsed and trimmed (fault texts are often
+ * pretty-printed across lines). */
+static const char *squeeze(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+	bool space = false;
+	if (!s)
+		s = "";
+	for (; *s && n + 1 < len; s++) {
+		if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+			space = n > 0;
+			continue;
+		}
+		if (space && n + 2 < len)
+			buf[n++] = ' ';
+		space = false;
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static const char *parse_error_text(int error)
 {
 	switch (error) {
@@ -159,14 +188,15 @@ static const char *parse_error_text(int error)
 int agw_onvif_parse_error(struct soap *soap, const struct agw_onvif_input *in, char *err, size_t errlen)
 {
 	if (soap->error == SOAP_FAULT || soap->error == SOAP_CLI_FAULT || soap->error == SOAP_SVR_FAULT) {
-		const char *code = NULL, *sub = soap_fault_subcode(soap), *reason = soap_fault_string(soap);
 		const char **c = soap_faultcode(soap);
-		if (c)
-			code = *c;
+		const char *sub = soap_fault_subcode(soap);
+		char code[128], subcode[128], reason[256];
+		squeeze(c && *c ? *c : "?", code, sizeof(code));
+		squeeze(soap_fault_string(soap), reason, sizeof(reason));
 		if (sub)
-			snprintf(err, errlen, "fault: %s/%s: %s", code ? code : "?", sub, reason ? reason : "");
+			snprintf(err, errlen, "fault: %s/%s: %s", code, squeeze(sub, subcode, sizeof(subcode)), reason);
 		else
-			snprintf(err, errlen, "fault: %s: %s", code ? code : "?", reason ? reason : "");
+			snprintf(err, errlen, "fault: %s: %s", code, reason);
 		return -EPROTO;
 	}
 	if (soap->error == SOAP_LEVEL || soap->error == SOAP_OCCURS || soap->error == SOAP_LENGTH ||

@@ -17,6 +17,9 @@ struct agw_onvif_input {
 	size_t len, pos;
 };
 
+/* The namespace table every context uses (prefix -> URI), NULL-terminated. */
+const struct Namespace *agw_onvif_namespaces(void);
+
 /* A context with the project's namespace table, input limits and the WS-Addressing plugin. */
 struct soap *agw_onvif_soap_new(void);
 void agw_onvif_soap_free(struct soap *soap); /* NULL is a no-op */

@@ -28,6 +28,7 @@ struct scan {
 		size_t len;
 	} ns[MAX_NS];
 	unsigned n_ns;
+	bool lenient;
 	char *err;
 	size_t errlen;
 };
@@ -129,7 +130,7 @@ static int check_prefix(struct scan *s, const char *name, size_t len)
 		return 0;
 	if (plen == 0 || colon + 1 == name + len || memchr(colon + 1, ':', (size_t)(name + len - colon - 1)))
 		return fail(s, name, -EINVAL, "malformed qualified name");
-	if (!prefix_declared(s, name, plen))
+	if (!prefix_declared(s, name, plen) && !s->lenient)
 		return fail(s, name, -EINVAL, "undeclared namespace prefix");
 	return 0;
 }
@@ -244,8 +245,14 @@ static int skip_past(struct scan *s, const char *term, const char *what)
 
 int agw_onvif_xml_check(const char *buf, size_t len, char *err, size_t errlen)
 {
+	return agw_onvif_xml_check_flags(buf, len, 0, err, errlen);
+}
+
+int agw_onvif_xml_check_flags(const char *buf, size_t len, unsigned flags, char *err, size_t errlen)
+{
 	struct scan scan = {0};
 	struct scan *s = &scan;
+	s->lenient = flags & AGW_XMLCHECK_UNDECLARED_OK;
 	s->p = s->start = buf;
 	s->end = buf + len;
 	s->err = err;
