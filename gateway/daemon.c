@@ -14,9 +14,11 @@
 #include "alarmgw/metrics.h"
 #include "check.h"
 #include "daemon.h"
+#include "decider.h"
 #include "ledger.h"
 #include "options.h"
 #include "pipeline.h"
+#include "publisher.h"
 #include "http.h"
 #include "store.h"
 
@@ -52,6 +54,8 @@ struct daemon {
 	int exit_code;
 	/* wiring points: modules owned elsewhere */
 	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
+	struct agw_decider *decider;
+	struct agw_publisher *publisher;
 };
 
 /* ---- adapters ---- */
@@ -285,6 +289,8 @@ static void finish(struct daemon *d)
 	agw_pipeline_free(d->pipeline); /* writes what is still queued */
 	d->pipeline = NULL;
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
+	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
+	d->publisher = NULL;
 	agw_http_stop(d->http, NULL, NULL);
 	d->http = NULL;
 	uv_walk(&d->loop, close_handle, NULL);
@@ -303,6 +309,26 @@ static void on_deadline(uv_timer_t *t)
 	finish(d);
 }
 
+static void publisher_stopped(void *arg)
+{
+	struct daemon *d = arg;
+	d->stops_pending--;
+	maybe_finish_stop(d);
+}
+
+/* Case status from the platform, on the loop thread; outside the pipeline's batch (autocommit). */
+static void case_feedback(void *arg, const char *case_id, const char *status)
+{
+	struct daemon *d = arg;
+	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status);
+	if (r == -ENOENT) {
+		agw_metric_add("agw_feedback_errors_total", "reason=\"unknown_case\"", 1);
+		agw_log_warn("mqtt", NULL, "feedback for unknown case %s ignored", case_id);
+	} else if (r < 0) {
+		agw_log_err("mqtt", NULL, "feedback for case %s not recorded: %s", case_id, strerror(-r));
+	}
+}
+
 static void begin_stop(struct daemon *d, const char *why)
 {
 	if (d->stopping) {
@@ -316,6 +342,11 @@ static void begin_stop(struct daemon *d, const char *why)
 	uv_timer_stop(&d->watchdog);
 	for (size_t i = 0; i < d->n_instances; i++)
 		instance_stop(d, d->instances[i]);
+	if (d->publisher) {
+		/* in flight: up to 2 s for PUBACKs, then the retained offline status and a disconnect */
+		d->stops_pending++;
+		agw_publisher_stop(d->publisher, publisher_stopped, d);
+	}
 	maybe_finish_stop(d);
 }
 
@@ -462,6 +493,19 @@ int agw_daemon_run(struct agw_config *cfg)
 	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg.queue_max, &d->pipeline) < 0)
 		goto out;
 	/* wiring point: decider (rules) and publisher (MQTT) are created here */
+	if (agw_decider_new(&d->cfg, d->store, &d->decider, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			agw_log_err("core", NULL, "%s", errs.v[i]);
+		goto out;
+	}
+	agw_pipeline_set_decider(d->pipeline, agw_decider_decide, d->decider);
+	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
+	if (agw_publisher_new(&d->loop, &d->cfg, d->store, &d->publisher) < 0)
+		goto out;
+	agw_publisher_set_feedback(d->publisher, case_feedback, d);
+	if (agw_pipeline_add_committed_hook(d->pipeline, agw_publisher_kick, d->publisher) < 0 ||
+	    agw_publisher_start(d->publisher) < 0)
+		goto out;
 	if (d->cfg.http_listen && *d->cfg.http_listen) {
 		if (agw_http_start(&d->loop, d->cfg.http_listen, d->store, &d->http) < 0)
 			goto out;
@@ -537,6 +581,7 @@ out:
 		free_instance(d->instances[i]);
 	free(d->instances);
 	agw_cameras_free(d->cameras, d->n_cameras);
+	agw_decider_free(d->decider);
 	if (uv_loop_close(&d->loop) != 0)
 		agw_log_warn("core", NULL, "event loop closed with handles still open");
 	agw_store_close(d->store);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Expansion of the publisher's own topic templates (status, camera health, feedback):
- * {prefix} {gateway} {camera}. Case topics are expanded by the decider, not here. */
+/* Small MQTT helpers of the publisher: topic checks and the reconnect backoff. Templates are
+ * expanded by gateway/topic.h (agw_topic_expand). */
 #ifndef ALARMGW_MQTT_TOPIC_H
 #define ALARMGW_MQTT_TOPIC_H
 
@@ -8,18 +8,6 @@
 #include <stddef.h>
 
 #define AGW_MQTT_TOPIC_MAX 512
-
-struct agw_mqtt_topic_vars {
-	const char *prefix;
-	const char *gateway;
-	const char *camera; /* NULL where the template has no camera */
-};
-
-/* Writes the expanded template into buf. Values are made safe for a topic level: '/', '+', '#'
- * and control characters become '_' (a camera id must not add levels or wildcards).
- * Returns the length, -EINVAL for an unknown or unset {key} or an unclosed brace,
- * -ENAMETOOLONG when the result does not fit. */
-int agw_mqtt_topic_expand(const char *tmpl, const struct agw_mqtt_topic_vars *vars, char *buf, size_t len);
 
 /* True for a topic one may publish to: 1..65535 bytes, no '+' or '#', no NUL inside. */
 bool agw_mqtt_topic_publishable(const char *topic);

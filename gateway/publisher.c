@@ -26,6 +26,7 @@
 #include "feedback.h"
 #include "mqtt_topic.h"
 #include "publisher.h"
+#include "topic.h"
 
 _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit tags");
 
@@ -512,9 +513,9 @@ static void publish_status(struct agw_publisher *p, const char *status)
 static void send_health(struct agw_publisher *p, size_t i)
 {
 	struct health *h = &p->health[i];
-	struct agw_mqtt_topic_vars vars = {.prefix = p->prefix, .gateway = p->gateway, .camera = h->camera};
+	struct agw_topic_vars vars = {.prefix = p->prefix, .gateway = p->gateway, .camera = h->camera};
 	char topic[AGW_MQTT_TOPIC_MAX], at[40], *json = NULL;
-	if (agw_mqtt_topic_expand(p->health_tmpl, &vars, topic, sizeof(topic)) < 0) {
+	if (agw_topic_expand(p->health_tmpl, &vars, topic, sizeof(topic)) < 0) {
 		agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"topic\"", 1);
 		agw_log_err(COMP, h->camera, "health topic template \"%s\" does not expand", p->health_tmpl);
 		h->confirmed = true; /* nothing will ever fix it at run time; logged once */
@@ -1196,8 +1197,8 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 	    (r = copy_str(&p->gateway, gateway)) < 0 ||
 	    (r = copy_str(&p->health_tmpl, m->health_topic ? m->health_topic : "{prefix}/cameras/{camera}/health")) < 0)
 		goto fail;
-	struct agw_mqtt_topic_vars vars = {.prefix = p->prefix, .gateway = p->gateway};
-	if (agw_mqtt_topic_expand(m->status_topic ? m->status_topic : "{prefix}/gateways/{gateway}/status", &vars,
+	struct agw_topic_vars vars = {.prefix = p->prefix, .gateway = p->gateway};
+	if (agw_topic_expand(m->status_topic ? m->status_topic : "{prefix}/gateways/{gateway}/status", &vars,
 				  p->status_topic, sizeof(p->status_topic)) < 0 ||
 	    !agw_mqtt_topic_publishable(p->status_topic)) {
 		agw_log_err(COMP, NULL, "mqtt.status_topic does not expand to a valid topic");
@@ -1205,8 +1206,9 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 		goto fail;
 	}
 	if (m->feedback_topic && *m->feedback_topic &&
-	    agw_mqtt_topic_expand(m->feedback_topic, &vars, p->feedback_topic, sizeof(p->feedback_topic)) < 0) {
-		agw_log_err(COMP, NULL, "mqtt.feedback_topic does not expand (keys: {prefix} {gateway})");
+	    agw_topic_expand(m->feedback_topic, &vars, p->feedback_topic, sizeof(p->feedback_topic)) < 0) {
+		agw_log_err(COMP, NULL, "mqtt.feedback_topic does not expand to a topic (keys: {prefix} {gateway}; "
+					"no wildcards, no empty levels)");
 		r = -EINVAL;
 		goto fail;
 	}
