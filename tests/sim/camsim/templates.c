@@ -157,7 +157,13 @@ void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to)
 			   "<tt:VideoEncoderConfiguration token=\"VideoEncoderToken_1\"><tt:Name>VideoEncoder_1</tt:Name>"
 			   "<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
 			   "<tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution>"
-			   "<tt:Quality>5</tt:Quality></tt:VideoEncoderConfiguration>"
+			   "<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>25</tt:FrameRateLimit>"
+			   "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>4096</tt:BitrateLimit>"
+			   "</tt:RateControl><tt:H264><tt:GovLength>50</tt:GovLength><tt:H264Profile>Main</tt:H264Profile>"
+			   "</tt:H264><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0"
+			   "</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL>"
+			   "<tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>"
+			   "</tt:VideoEncoderConfiguration>"
 			   "</trt:Profiles></trt:GetProfilesResponse>");
 	end(b);
 }
