@@ -21,11 +21,11 @@ with open(bad_conf, "w") as f:
             f'  state_dir = "{state}";\n'            # 2
             f'  log_level = "chatty";\n'             # 3  bad value
             f'  queue_max = -4;\n'                   # 4  out of range
-            f'};\n'                                  # 5
+            '};\n'                                   # 5
             f'mqtt: {{\n'                            # 6
             f'  inflight = "ten";\n'                 # 7  wrong type
             f'  keep_alive = 30;\n'                  # 8  unknown key
-            f'};\n'                                  # 9
+            '};\n'                                   # 9
             f'adapters: {{\n'                        # 10
             f'  replay: {{ file = "x"; speed = 3; }};\n'  # 11 unknown adapter option
             f'}};\n')
