@@ -24,6 +24,7 @@ static void waiter_closed(struct camsim_http_conn *c)
 {
 	struct camsim_sub *sub = c->waiter;
 	sub->waiting = NULL;
+	sub->holding = false;
 	uv_timer_stop(&sub->timer);
 }
 
@@ -111,6 +112,7 @@ static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsi
 static void wait_on(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
 {
 	sub->waiting = c;
+	sub->holding = false;
 	sub->wait_limit = limit;
 	snprintf(sub->wait_msgid, sizeof(sub->wait_msgid), "%s", msgid);
 	c->waiter = sub;
