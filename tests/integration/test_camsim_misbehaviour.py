@@ -83,7 +83,18 @@ def main():
         except Fault as f:
             check(f.status == 500 and "SubscribeCreationFailed" in f.text, "second subscription refused: %s" % f)
         cam.unsubscribe(first)
-        check(cam.create_subscription() is not None, "after Unsubscribe a new subscription is allowed")
+        again = cam.create_subscription()
+        check(again is not None, "after Unsubscribe a new subscription is allowed")
+        cam.unsubscribe(again)
+        # a faulted CreatePullPointSubscription leaves no orphan behind to block the next one
+        sim.control(2, "fault", count=1)
+        try:
+            cam.create_subscription()
+            check(False, "faulted CreatePullPointSubscription")
+        except Fault:
+            pass
+        check(sim.stats(2)["live_subscriptions"] == 0 and cam.create_subscription() is not None,
+              "a faulted CreatePullPointSubscription created nothing")
 
         # Unsubscribe kills every subscription
         cam = sim.client(3)

@@ -359,8 +359,14 @@ static void dispatch(struct call *k)
 	char base[128];
 	struct camsim_buf b = {0};
 	camsim_camera_base_url(cam, true, base, sizeof(base));
+	bool changes_state = strcmp(op, "CreatePullPointSubscription") == 0 || strcmp(op, "Renew") == 0 ||
+			     strcmp(op, "Unsubscribe") == 0;
 	if (op_unsupported(cam, op))
 		send_fault(k, 500, "env:Receiver", "ter:ActionNotSupported", "Operation not supported", NULL);
+	else if (changes_state && camsim_onvif_next_misbehaves(cam))
+		/* The client cannot know what a faulted or mangled answer did: it does nothing (no orphan
+		 * subscription). Any well-formed body does, it is replaced or mangled on the way out. */
+		camsim_tpl_unsubscribed(&b, msgid);
 	else if (strcmp(op, "GetDeviceInformation") == 0)
 		camsim_tpl_device_information(&b, msgid, cam->id);
 	else if (strcmp(op, "GetCapabilities") == 0)

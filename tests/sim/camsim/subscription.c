@@ -66,8 +66,13 @@ static void enqueue(struct camsim_sub *sub, const struct camsim_event *ev)
 			sub->qhead = 0;
 		}
 	}
-	if (sub->qcap == 0)
+	if (sub->qcap == 0) { /* out of memory: the event is lost, and the log says so */
+		if (!ev->initialized) {
+			camsim_evlog_dropped(cam->sim, cam, ev->seq, "overflow");
+			cam->dropped++;
+		}
 		return;
+	}
 	if (sub->qlen == sub->qcap) {
 		struct camsim_event *old = &sub->queue[sub->qhead];
 		if (!old->initialized) {
