@@ -85,6 +85,7 @@ struct cam {
 	unsigned failures;
 	bool offline, channel_lost, subscribed;
 	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
+	bool no_wsse;                  /* the camera refuses WS-Security once Digest is on */
 	bool recreate_after_unsubscribe;
 	enum cam_error last_error;
 	bool removed;                  /* freed once its timer is closed */
@@ -455,6 +456,18 @@ static void set_deadline(struct cam *c, const struct agw_onvif_response *r)
 	c->term_deadline_ms = now_ms(ad) + rel;
 }
 
+/* Some cameras configured for HTTP Digest refuse a request that also carries a UsernameToken
+ * (ter:NotAuthorized although the digest was right): drop WS-Security for them and ask again. */
+static bool auth_fallback(struct cam *c, const char *err)
+{
+	if (!c->digest || c->no_wsse || c->ad->auth_mode != AUTH_AUTO || !strstr(err, "NotAuthorized"))
+		return false;
+	c->no_wsse = true;
+	agw_log_info(COMPONENT, c->id, "camera refuses WS-Security next to HTTP Digest: using Digest alone");
+	cam_send(c, c->op);
+	return true;
+}
+
 struct pull_ctx {
 	struct cam *c;
 	int64_t gateway_ms;
@@ -485,6 +498,8 @@ static void handle_pull(struct cam *c, int64_t now)
 	char err[512] = "";
 	int rc = agw_onvif_normalize_soap(ad->soap, c->resp, c->resp_len, ad->table, on_event, &p, &info, err,
 					  sizeof(err));
+	if (rc == -EPROTO && auth_fallback(c, err))
+		return;
 	if (rc == -EPROTO) {
 		cam_error(c, ERR_FAULT, "PullMessages %s: recreating the subscription", err);
 		set_channel_lost(c, true, "PullMessages fault");
@@ -535,6 +550,9 @@ static void handle_response(struct cam *c, int64_t now)
 			c->recreate_after_unsubscribe = false;
 			cam_retry_later(c);
 		}
+		return;
+	}
+	if (rc == -EPROTO && auth_fallback(c, err)) {
 		return;
 	}
 	if (rc < 0) {
@@ -744,7 +762,7 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *arg)
 static bool use_wsse(const struct cam *c, enum agw_onvif_op op)
 {
 	/* GetSystemDateAndTime is always sent without credentials: it is how the clock is learned */
-	return c->username && *c->username && op != AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME &&
+	return c->username && *c->username && op != AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME && !c->no_wsse &&
 	       (c->ad->auth_mode == AUTH_AUTO || c->ad->auth_mode == AUTH_WSSE);
 }
 
