@@ -40,6 +40,16 @@ struct agw_engine {
 	struct agw_strmap ids;       /* case id -> struct agw_case */
 	struct agw_strmap floods;    /* cell code -> struct cell_flood */
 	struct agw_kind_state *pending;
+	struct agw_case **heap; /* timers: min-heap on case->due */
+	size_t heap_n, heap_cap;
+	struct agw_strmap rules_by_camera; /* camera id -> struct cam_rules: rules that list it */
+};
+
+/* The rules naming one camera in their camera list, ascending. */
+struct cam_rules {
+	const char *id; /* borrowed from the first rule naming it */
+	uint32_t *v;
+	size_t n, cap;
 };
 
 #define KEY_MAX 512
@@ -274,34 +284,99 @@ static struct agw_engine_cam *cam_get(struct agw_engine *e, const char *id)
 	return agw_strmap_get(&e->cams, id);
 }
 
-/* The rules whose static conditions can match this camera and kind, in file order; computed on
- * first use because the camera and its cell do not change between reloads. */
-static int cam_candidates(struct agw_engine *e, struct agw_engine_cam *c, enum agw_alert_kind kind)
+/* The rules whose static conditions can match this camera, per kind, in file order. Computed on
+ * the camera's first alert in one pass over the rules (the camera, its tags and its cell do not
+ * change between reloads), so a decision only scans the few rules that can apply. */
+static int cam_candidates(struct agw_engine *e, struct agw_engine_cam *c)
 {
-	if (c->cand_done & (1u << kind))
+	if (c->cand_done)
 		return 0;
 	const char *one[1] = {c->cell_code};
 	const char *const *path = c->cell ? (const char *const *)c->cell->path : one;
 	size_t n_path = c->cell ? c->cell->n_path : 1;
-	uint32_t *v = NULL, n = 0;
+	uint32_t *v[AGW_KIND__COUNT] = {0}, n[AGW_KIND__COUNT] = {0}, cap[AGW_KIND__COUNT] = {0};
+	const uint32_t all = (1u << AGW_KIND__COUNT) - 1;
+	const struct cam_rules *named = agw_strmap_get(&e->rules_by_camera, c->id);
+	size_t ni = 0;
 	for (size_t i = 0; i < e->rules->n; i++) {
-		if (!agw_rule_matches_static(&e->rules->rules[i], kind, c->id, &c->tags, path, n_path))
-			continue;
-		uint32_t *nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
+		const struct agw_rule *r = &e->rules->rules[i];
+		if (r->cameras.n) {
+			/* Camera lists go through the index: both sequences ascend. */
+			while (named && ni < named->n && named->v[ni] < i)
+				ni++;
+			if (!named || ni >= named->n || named->v[ni] != i)
+				continue;
 		}
-		v = nv;
-		v[n++] = (uint32_t)i;
+		if (!agw_rule_matches_where(r, NULL, &c->tags, path, n_path))
+			continue;
+		uint32_t kinds = r->kinds ? r->kinds : all;
+		for (uint32_t k = 0; k < AGW_KIND__COUNT; k++) {
+			if (!(kinds & (1u << k)))
+				continue;
+			if (n[k] == cap[k]) {
+				cap[k] = cap[k] ? cap[k] * 2 : 4;
+				uint32_t *nv = realloc(v[k], cap[k] * sizeof(**v));
+				if (!nv) {
+					for (int j = 0; j < AGW_KIND__COUNT; j++)
+						free(v[j]);
+					return -ENOMEM;
+				}
+				v[k] = nv;
+			}
+			v[k][n[k]++] = (uint32_t)i;
+		}
 	}
-	c->cand[kind] = v;
-	c->n_cand[kind] = n;
-	c->cand_done |= 1u << kind;
+	for (uint32_t k = 0; k < AGW_KIND__COUNT; k++) {
+		c->cand[k] = v[k];
+		c->n_cand[k] = n[k];
+	}
+	c->cand_done = all;
 	return 0;
 }
 
 /* ---- engine ---- */
+
+static void camera_rules_free(struct agw_engine *e)
+{
+	for (size_t i = agw_strmap_next(&e->rules_by_camera, 0); i < e->rules_by_camera.cap;
+	     i = agw_strmap_next(&e->rules_by_camera, i + 1)) {
+		struct cam_rules *cr = e->rules_by_camera.slots[i].value;
+		free(cr->v);
+		free(cr);
+	}
+	agw_strmap_clear(&e->rules_by_camera);
+}
+
+static int index_camera_rules(struct agw_engine *e)
+{
+	for (size_t i = 0; i < e->rules->n; i++) {
+		const struct agw_strv *cams = &e->rules->rules[i].cameras;
+		for (size_t k = 0; k < cams->n; k++) {
+			struct cam_rules *cr = agw_strmap_get(&e->rules_by_camera, cams->v[k]);
+			if (!cr) {
+				if (!(cr = calloc(1, sizeof(*cr))))
+					return -ENOMEM;
+				cr->id = cams->v[k];
+				if (agw_strmap_put(&e->rules_by_camera, cr->id, cr) < 0) {
+					free(cr);
+					return -ENOMEM;
+				}
+			}
+			if (cr->n && cr->v[cr->n - 1] == i)
+				continue; /* listed twice in one rule */
+			if (cr->n == cr->cap) {
+				size_t cap = cr->cap ? cr->cap * 2 : 4;
+				uint32_t *v = realloc(cr->v, cap * sizeof(*v));
+				if (!v)
+					return -ENOMEM;
+				cr->v = v;
+				cr->cap = cap;
+			}
+			cr->v[cr->n++] = (uint32_t)i;
+		}
+	}
+	return 0;
+}
 
 int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rules, struct agw_grid *grid,
 		   struct agw_engine **ret)
@@ -324,6 +399,13 @@ int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rule
 	agw_strmap_init(&e->incidents);
 	agw_strmap_init(&e->ids);
 	agw_strmap_init(&e->floods);
+	agw_strmap_init(&e->rules_by_camera);
+	if (index_camera_rules(e) < 0) {
+		e->rules = NULL; /* the caller keeps ownership on failure */
+		e->grid = NULL;
+		agw_engine_free(e);
+		return -ENOMEM;
+	}
 	*ret = e;
 	return 0;
 }
@@ -362,6 +444,8 @@ void agw_engine_free(struct agw_engine *e)
 	agw_strmap_clear(&e->incidents);
 	agw_strmap_clear(&e->ids);
 	agw_strmap_clear(&e->floods);
+	free(e->heap);
+	camera_rules_free(e);
 	agw_ruleset_free(e->rules);
 	agw_grid_free(e->grid);
 	free(e->gateway_id);
@@ -437,14 +521,86 @@ static void case_unlink_all(struct agw_case *c)
 	c->n_active_ks = 0;
 }
 
+static void heap_remove(struct agw_engine *e, struct agw_case *c);
+
 static void case_remove(struct agw_engine *e, struct agw_case *c)
 {
+	heap_remove(e, c);
 	if (c->in_index) {
 		agw_strmap_remove(&e->incidents, c->key);
 		agw_strmap_remove(&e->ids, c->id);
 		c->in_index = false;
 	}
 	case_free(c);
+}
+
+/* When the tick must look at this incident next: its clear timeout, or the end of its window. */
+static int64_t case_due(const struct agw_case *c)
+{
+	if (c->active)
+		return c->clear_timeout_ms > 0 ? c->last_active_ms + c->clear_timeout_ms : INT64_MAX;
+	return c->last_seen + c->dedup_window_ms + 1;
+}
+
+/* ---- timer heap: the tick visits only incidents that are due ---- */
+
+static void heap_set(struct agw_engine *e, size_t i, struct agw_case *c)
+{
+	e->heap[i] = c;
+	c->heap_pos = i;
+}
+
+static void heap_sift(struct agw_engine *e, size_t i)
+{
+	struct agw_case *c = e->heap[i];
+	while (i > 0 && e->heap[(i - 1) / 2]->due > c->due) {
+		heap_set(e, i, e->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		int64_t best = c->due;
+		if (l < e->heap_n && e->heap[l]->due < best)
+			m = l, best = e->heap[l]->due;
+		if (l + 1 < e->heap_n && e->heap[l + 1]->due < best)
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_set(e, i, e->heap[m]);
+		i = m;
+	}
+	heap_set(e, i, c);
+}
+
+static void heap_remove(struct agw_engine *e, struct agw_case *c)
+{
+	size_t i = c->heap_pos;
+	if (i == SIZE_MAX)
+		return;
+	c->heap_pos = SIZE_MAX;
+	struct agw_case *last = e->heap[--e->heap_n];
+	if (i < e->heap_n) {
+		heap_set(e, i, last);
+		heap_sift(e, i);
+	}
+}
+
+/* Puts c in the heap at its current due time (or moves it there). */
+static void due_update(struct agw_engine *e, struct agw_case *c)
+{
+	c->due = case_due(c);
+	if (c->heap_pos == SIZE_MAX) {
+		if (e->heap_n == e->heap_cap) {
+			size_t cap = e->heap_cap ? e->heap_cap * 2 : 64;
+			struct agw_case **h = realloc(e->heap, cap * sizeof(*h));
+			if (!h)
+				return; /* the incident then lives until the platform closes it; memory is short anyway */
+			e->heap = h;
+			e->heap_cap = cap;
+		}
+		heap_set(e, e->heap_n++, c);
+	}
+	heap_sift(e, c->heap_pos);
 }
 
 static bool case_live(const struct agw_case *c, int64_t t)
@@ -509,6 +665,7 @@ static struct agw_case *case_new(struct agw_engine *e, const char *key, const st
 	struct agw_case *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->heap_pos = SIZE_MAX;
 	if (!(c->key = strdup(key)) || !(c->rule = strdup(rule->name)) ||
 	    dup_or_null(&c->category, rule->category ? rule->category : "video_alarm") < 0)
 		goto oom;
@@ -549,12 +706,24 @@ static int set_title(struct agw_case *c, const char *tmpl)
 	return agw_rule_set_text(&c->title, buf);
 }
 
+static void key_append(char *buf, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > KEY_MAX - 1 - *o)
+		n = KEY_MAX - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+/* "camera/<id>/<kind>" or "cell/<code>/<kind>" (hot path: no printf). */
 static void make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind)
 {
-	if (by == AGW_DEDUP_CELL)
-		snprintf(buf, KEY_MAX, "cell/%s/%s", cam->cell_code, agw_alert_kind_name(kind));
-	else
-		snprintf(buf, KEY_MAX, "camera/%s/%s", cam->id, agw_alert_kind_name(kind));
+	size_t o = 0;
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? "cell/" : "camera/");
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? cam->cell_code : cam->id);
+	key_append(buf, &o, "/");
+	key_append(buf, &o, agw_alert_kind_name(kind));
+	buf[o] = '\0';
 }
 
 /* Fixed-window counter: true when one more case would pass the limit. */
@@ -653,7 +822,7 @@ static int open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 static const struct agw_rule *match_rule(struct agw_engine *e, struct agw_engine_cam *cam, enum agw_alert_kind kind,
 					 int64_t t, int *err)
 {
-	*err = cam_candidates(e, cam, kind);
+	*err = cam_candidates(e, cam);
 	if (*err < 0)
 		return NULL;
 	for (uint32_t i = 0; i < cam->n_cand[kind]; i++) {
@@ -750,8 +919,8 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 	return 0;
 }
 
-int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
-		      struct agw_decision *d)
+static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		  struct agw_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	struct contrib x = {
@@ -851,6 +1020,15 @@ int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t a
 	return open_incident(e, cam, ks, a->kind, r, key, first_seen, &x, d);
 }
 
+int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		      struct agw_decision *d)
+{
+	int r = decide(e, a, alert_seq, now_ms, d);
+	if (r == 0 && d->kase)
+		due_update(e, d->kase);
+	return r;
+}
+
 int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg)
 {
 	int emitted = 0;
@@ -897,20 +1075,21 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 					 fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
 		}
 		ks_pending_clear(e, ks);
+		due_update(e, d.kase);
 		if (emit && (ret = emit(arg, &d)) < 0)
 			return ret;
 		emitted++;
 	}
-	/* Clear timeouts, then forget incidents whose dedup window passed. Removal only leaves
-	 * tombstones, so iterating while removing is safe. */
-	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap;
-	     i = agw_strmap_next(&e->incidents, i + 1)) {
-		struct agw_case *c = e->incidents.slots[i].value;
+	/* Clear timeouts, then forget incidents whose dedup window passed: only the incidents at the
+	 * top of the timer heap are visited. */
+	while (e->heap_n && e->heap[0]->due <= now_ms) {
+		struct agw_case *c = e->heap[0];
 		if (c->active && c->clear_timeout_ms > 0 && now_ms - c->last_active_ms >= c->clear_timeout_ms) {
 			case_unlink_all(c);
 			c->active = false;
 			c->cleared_ms = now_ms;
 			c->updated_ms = now_ms;
+			due_update(e, c);
 			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .kase = c, .at_ms = now_ms};
 			snprintf(d.reason, sizeof(d.reason), "clear timeout: no inactive edge within %s",
 				 fmt_dur(c->clear_timeout_ms, dur, sizeof(dur)));
@@ -918,10 +1097,11 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 			if (ret < 0)
 				return ret;
 			emitted++;
-			continue;
-		}
-		if (!case_live(c, now_ms))
+		} else if (!case_live(c, now_ms)) {
 			case_remove(e, c);
+		} else {
+			due_update(e, c); /* touched since it was queued: now due later */
+		}
 	}
 	return emitted;
 }
@@ -960,6 +1140,7 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 	struct agw_case *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->heap_pos = SIZE_MAX;
 	snprintf(c->id, sizeof(c->id), "%s", r->id);
 	if (!(c->key = strdup(r->key)) || dup_or_null(&c->rule, r->rule ? r->rule : "") < 0 ||
 	    dup_or_null(&c->category, r->category) < 0 || dup_or_null(&c->title, r->title) < 0 ||
@@ -996,6 +1177,7 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 		return -ENOMEM;
 	}
 	c->in_index = true;
+	due_update(e, c);
 	/* The camera of the first alert is the one known to be active; others rejoin on their next
 	 * active alert, and the clear timeout covers the rest. */
 	if (r->active && !r->aggregate) {

@@ -96,6 +96,8 @@ struct agw_case {
 	struct agw_kind_state **active_ks;
 	size_t n_active_ks, cap_active_ks;
 	bool in_index;
+	int64_t due;                /* when the tick must look at it (timer heap key) */
+	size_t heap_pos;            /* SIZE_MAX when not in the timer heap */
 };
 
 enum agw_decision_action {
@@ -178,6 +180,9 @@ void agw_case_title(const char *tmpl, const struct agw_case *c, char *buf, size_
 /* The case message (docs/case-message.md), schema version AGW_CASE_SCHEMA_VERSION. action is the
  * decision that produced it. *ret_json is malloc'd, NUL-terminated, *ret_len without the NUL. */
 #define AGW_CASE_SCHEMA_VERSION 1
+/* The message's time format ("2026-11-22T16:21:08.123Z"), printf-free; buf of AGW_CASE_TIME_LEN. */
+#define AGW_CASE_TIME_LEN 32
+const char *agw_case_time_format(int64_t ms, char *buf);
 int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
 		     char **ret_json, size_t *ret_len);
 

@@ -83,7 +83,7 @@ static void jw_reserve(struct jw *w, size_t n)
 {
 	if (w->oom || w->len + n + 1 <= w->cap)
 		return;
-	size_t cap = w->cap ? w->cap : 1024;
+	size_t cap = w->cap ? w->cap : 2048; /* a message is about 1.1 KB */
 	while (cap < w->len + n + 1)
 		cap *= 2;
 	char *p = realloc(w->p, cap);
@@ -105,10 +105,7 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 	w->p[w->len] = '\0';
 }
 
-static void jw_lit(struct jw *w, const char *s)
-{
-	jw_raw(w, s, strlen(s));
-}
+#define jw_lit(w, s) jw_raw(w, s, strlen(s)) /* literals: the compiler folds strlen */
 
 static void jw_str(struct jw *w, const char *s)
 {
@@ -156,38 +153,124 @@ static void jw_str(struct jw *w, const char *s)
 	w->p[w->len] = '\0';
 }
 
-static void jw_key(struct jw *w, const char *k)
+/* Keys are literals without escapes: written as they are, their length known at compile time. */
+#define jw_key(w, k) jw_keyn(w, k, sizeof(k) - 1)
+static void jw_keyn(struct jw *w, const char *k, size_t n)
 {
-	if (w->len && w->p[w->len - 1] != '{' && w->p[w->len - 1] != '[')
-		jw_lit(w, ",");
-	jw_str(w, k);
-	jw_lit(w, ":");
+	jw_reserve(w, n + 4);
+	if (w->oom)
+		return;
+	char *o = w->p + w->len;
+	if (w->len && o[-1] != '{' && o[-1] != '[')
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, k, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	*o = '\0';
+	w->len = (size_t)(o - w->p);
 }
 
 static void jw_int(struct jw *w, int64_t v)
 {
-	char b[32];
-	jw_raw(w, b, (size_t)snprintf(b, sizeof(b), "%" PRId64, v));
+	char b[24], *p = b + sizeof(b);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	jw_raw(w, p, (size_t)(b + sizeof(b) - p));
 }
 
-static void jw_num(struct jw *w, double v)
+static char *put_digits(char *p, unsigned v, int n)
 {
-	char b[48];
-	if (!isfinite(v)) {
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* RFC 3339 UTC with milliseconds, like agw_time_format_ms but without gmtime_r and printf: the
+ * days-to-civil-date conversion on the proleptic Gregorian calendar (runs for every message). */
+const char *agw_case_time_format(int64_t ms, char *buf)
+{
+	int64_t secs = ms / 1000, rem = ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		secs--;
+	}
+	int64_t days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) {
+		strcpy(buf, "invalid");
+		return buf;
+	}
+	char *p = put_digits(buf, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)rem, 3);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
+}
+
+/* Degrees with 7 decimals (about 1 cm), as fixed point: no printf on the hot path. */
+static void jw_deg(struct jw *w, double v)
+{
+	if (!isfinite(v) || fabs(v) > 1e6) {
 		jw_lit(w, "null");
 		return;
 	}
-	jw_raw(w, b, (size_t)snprintf(b, sizeof(b), "%.7f", v));
+	int64_t f = llround(fabs(v) * 1e7);
+	char b[32], *p = b + sizeof(b);
+	for (int i = 0; i < 7; i++) {
+		*--p = (char)('0' + f % 10);
+		f /= 10;
+	}
+	*--p = '.';
+	do {
+		*--p = (char)('0' + f % 10);
+		f /= 10;
+	} while (f);
+	if (v < 0)
+		*--p = '-';
+	jw_raw(w, p, (size_t)(b + sizeof(b) - p));
 }
 
 static void jw_time(struct jw *w, int64_t ms)
 {
-	char b[40];
+	char b[AGW_CASE_TIME_LEN];
 	if (ms == AGW_TIME_UNKNOWN) {
 		jw_lit(w, "null");
 		return;
 	}
-	jw_str(w, agw_time_format_ms(ms, b, sizeof(b)));
+	jw_str(w, agw_case_time_format(ms, b));
 }
 
 static void jw_strs(struct jw *w, char *const *v, size_t n)
@@ -246,9 +329,9 @@ int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum 
 	if (cam->has_location) {
 		jw_lit(&w, "{");
 		jw_key(&w, "lon");
-		jw_num(&w, cam->lon);
+		jw_deg(&w, cam->lon);
 		jw_key(&w, "lat");
-		jw_num(&w, cam->lat);
+		jw_deg(&w, cam->lat);
 		jw_key(&w, "crs");
 		jw_str(&w, agw_crs_name(cam->crs));
 		jw_lit(&w, "}");

@@ -222,7 +222,13 @@ bool agw_rule_matches_static(const struct agw_rule *r, enum agw_alert_kind kind,
 {
 	if (r->kinds && !(r->kinds & (1u << kind)))
 		return false;
-	if (r->cameras.n && !strv_has(&r->cameras, camera_id))
+	return agw_rule_matches_where(r, camera_id, tags, path, n_path);
+}
+
+bool agw_rule_matches_where(const struct agw_rule *r, const char *camera_id, const struct agw_strv *tags,
+			    const char *const *path, size_t n_path)
+{
+	if (camera_id && r->cameras.n && !strv_has(&r->cameras, camera_id))
 		return false;
 	if (r->tags.n) {
 		bool any = false;

@@ -101,6 +101,10 @@ int agw_days_parse(const char *text, uint8_t *ret_mask);
  * cell's own code last; n_path 0 when the camera has no cell). */
 bool agw_rule_matches_static(const struct agw_rule *r, enum agw_alert_kind kind, const char *camera_id,
 			     const struct agw_strv *tags, const char *const *path, size_t n_path);
+/* The same without the kind: camera ids, tags and cells only. camera_id NULL: the camera list is
+ * not checked (the caller has an index of it). */
+bool agw_rule_matches_where(const struct agw_rule *r, const char *camera_id, const struct agw_strv *tags,
+			    const char *const *path, size_t n_path);
 /* Schedule at time_ms (UTC) with the ruleset's offset. */
 bool agw_rule_schedule_matches(const struct agw_rule *r, int tz_offset_min, int64_t time_ms);
 

@@ -26,9 +26,15 @@ void agw_strmap_clear(struct agw_strmap *m)
 	agw_strmap_init(m);
 }
 
+/* FNV-1a up to the NUL: one pass, no strlen. */
 static uint64_t key_hash(const char *key)
 {
-	return agw_hash_bytes(AGW_FNV64_OFFSET, key, strlen(key));
+	uint64_t h = AGW_FNV64_OFFSET;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
 }
 
 static struct agw_strmap_slot *find(const struct agw_strmap *m, const char *key, uint64_t h)
