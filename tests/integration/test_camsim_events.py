@@ -6,10 +6,11 @@ import os
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../..")),
                                 "tests/sim/camsim"))
-from camsim_client import Camsim, Fault  # noqa: E402
+from camsim_client import NS, Camsim, Fault, envelope, parse_notification, wsse_header  # noqa: E402
 
 failures = []
 
@@ -168,6 +169,34 @@ def main():
     check(len(queued) == 6 and set(queued) == set(received) | set(dropped) and not set(received) & set(dropped),
           "reconciled exactly: %d queued, %d received, dropped %s" % (len(queued), len(received), dropped))
     check(list(dropped.values()) == ["reboot"], "the held event was dropped by the reboot")
+    # Part 4: cameras speaking the four dialects (prefixes, booleans, time styles, padded topics).
+    with Camsim(cameras=4, auth="wsse", rate=0, extra=["--dialect", "mixed", "--mix", "motion=1"]) as sim:
+        spelled = []
+        received = []
+        for i in range(4):
+            cam = sim.client(i)
+            sub = cam.create_subscription()
+            sim.control(i, "emit", kind="motion", active=1)
+            pull = envelope("<tev:PullMessages><tev:Timeout>PT0S</tev:Timeout><tev:MessageLimit>9</tev:MessageLimit>"
+                            "</tev:PullMessages>", wsse_header("admin", "admin"))
+            raw = cam.raw(sub[sub.index("/onvif"):], pull).body.decode()
+            prefix = raw[raw.index("<", 5) + 1:raw.index(":Envelope")]
+            spelled.append((prefix, "\n        tns1:" in raw, sim.stats(i)["dialect"]))
+            msgs = [parse_notification(n) for n in ET.fromstring(raw).findall(".//wsnt:NotificationMessage", NS)]
+            changed = [m for m in msgs if m["operation"] == "Changed"]
+            check(len(changed) == 1, "dialect camera %d delivers its event" % i)
+            received += [m["id"] for m in changed]
+            spelled[-1] += (changed[0]["data"]["IsMotion"], changed[0]["time"]) if changed else ()
+        sim.stop()
+        queued, dropped = sim.read_events_log()
+    print("dialects:", spelled)
+    check([s[0] for s in spelled] == ["env", "s", "SOAP-ENV", "env"], "envelope prefixes per dialect")
+    check([s[3] for s in spelled if len(s) > 3] == ["true", "1", "ON", "active"], "boolean spellings per dialect")
+    check(len(spelled) == 4 and len(spelled[1]) > 4 and spelled[1][4].endswith(".000000Z") and
+          not spelled[2][4].endswith("Z"), "time styles per dialect")
+    check([s[1] for s in spelled] == [False, True, False, True], "padded topics per dialect")
+    check(set(received) == set(queued) and not dropped, "dialect events reconcile with the log")
+
     if failures:
         print("FAILED: %d checks" % len(failures))
         return 1

@@ -19,6 +19,8 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 	cam->srv.on_request = camsim_onvif_on_request;
 	cam->srv.ctx = cam;
 	cam->mb = sim->opt.mb;
+	if (sim->opt.mixed_dialects)
+		cam->mb.dialect = (uint8_t)(index % CAMSIM_DIALECT_COUNT);
 	cam->active_kind = -1;
 	cam->clock_offset = sim->opt.skew;
 	if (sim->opt.clock_reset)

@@ -33,6 +33,7 @@ struct camsim_misbehaviour {
 	bool unknown_sub_404;    /* an unknown subscription answers HTTP 404 instead of a fault */
 	uint32_t unsupported;    /* CAMSIM_OP_* bits answered with ter:ActionNotSupported */
 	char advertise_host[64]; /* host written into XAddrs and subscription addresses, "" = the real one */
+	uint8_t dialect;         /* index in camsim_dialects */
 };
 
 struct camsim_options {
@@ -50,6 +51,7 @@ struct camsim_options {
 	double duration;  /* 0: run until signalled */
 	double skew;
 	bool clock_reset;
+	bool mixed_dialects; /* camera i speaks dialect i % CAMSIM_DIALECT_COUNT */
 	unsigned queue_limit;
 	uint64_t seed;
 	struct camsim_misbehaviour mb;

@@ -107,6 +107,12 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 			if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != ':')
 				return -EINVAL;
 		strcpy(mb->advertise_host, v);
+	} else if (strcmp(action, "dialect") == 0) {
+		char v[32];
+		int dialect = camsim_query_get(query, "name", v, sizeof(v)) == 0 ? camsim_dialect_find(v) : -ENOENT;
+		if (dialect < 0)
+			return -EINVAL;
+		mb->dialect = (uint8_t)dialect;
 	} else if (strcmp(action, "emit") == 0) {
 		char v[32];
 		unsigned long active;
@@ -146,9 +152,10 @@ static void camera_stats(struct camsim_buf *b, const struct camsim_camera *cam)
 	camsim_buf_printf(b,
 			  "{\"index\":%u,\"id\":\"%s\",\"port\":%d,\"up\":%s,\"requests\":%" PRIu64
 			  ",\"subscriptions\":%" PRIu64 ",\"live_subscriptions\":%u,\"queued\":%" PRIu64
-			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"clock_offset\":%.3f}",
+			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"clock_offset\":%.3f,\"dialect\":\"%s\"}",
 			  cam->index, cam->id, cam->port, cam->up ? "true" : "false", cam->requests, cam->subscriptions,
-			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->clock_offset);
+			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->clock_offset,
+			  camsim_dialects[cam->mb.dialect].name);
 }
 
 static void stats(struct camsim *sim, struct camsim_http_conn *c, const char *query)

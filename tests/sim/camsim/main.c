@@ -42,7 +42,8 @@ static void usage(FILE *f)
 	      "      --slow MS  --malformed N  --oversized N  --oversized-bytes B  --fault N\n"
 	      "      --expired-reply 404|fault\n"
 	      "      --unsupported OPS       e.g. GetServices,GetEventProperties: ActionNotSupported faults\n"
-	      "      --advertise-host H      host written into XAddrs and subscription addresses\n",
+	      "      --advertise-host H      host written into XAddrs and subscription addresses\n"
+	      "      --dialect D             standard, alt1, alt2, alt3, or mixed (camera i: i % 4)\n",
 	      f);
 }
 
@@ -73,6 +74,7 @@ enum {
 	OPT_EXPIRED_REPLY,
 	OPT_UNSUPPORTED,
 	OPT_ADVERTISE_HOST,
+	OPT_DIALECT,
 };
 
 static int parse_number(const char *s, double min, double max, double *ret)
@@ -116,6 +118,7 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
 		{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
 		{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
+		{"dialect", required_argument, NULL, OPT_DIALECT},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -243,6 +246,15 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			else
 				strcpy(o->mb.advertise_host, optarg);
 			break;
+		case OPT_DIALECT: {
+			int dialect = camsim_dialect_find(optarg);
+			o->mixed_dialects = strcmp(optarg, "mixed") == 0;
+			if (dialect >= 0)
+				o->mb.dialect = (uint8_t)dialect;
+			else if (!o->mixed_dialects)
+				bad = -EINVAL;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);

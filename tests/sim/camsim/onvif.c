@@ -97,10 +97,12 @@ void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, in
 		       const char *relates_to, unsigned delay_ms)
 {
 	struct camsim_misbehaviour *mb = &cam->mb;
+	camsim_tpl_restyle(b, &camsim_dialects[mb->dialect]);
 	if (mb->faults > 0) {
 		mb->faults--;
 		camsim_buf_free(b);
 		camsim_tpl_fault(b, relates_to, "env:Receiver", "ter:Action", "Simulated failure", NULL);
+		camsim_tpl_restyle(b, &camsim_dialects[mb->dialect]);
 		status = 500;
 	} else if (mb->malformed > 0) {
 		mb->malformed--;

@@ -102,7 +102,7 @@ static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsi
 	if (camsim_onvif_next_misbehaves(cam))
 		n = 0;
 	for (unsigned i = 0; i < n; i++) {
-		camsim_tpl_notification(&b, addr, cam->id, &sub->queue[sub->qhead]);
+		camsim_tpl_notification(&b, addr, cam->id, &sub->queue[sub->qhead], &camsim_dialects[cam->mb.dialect]);
 		if (!sub->queue[sub->qhead].initialized)
 			cam->delivered++;
 		sub->qhead = (sub->qhead + 1) % sub->qcap;

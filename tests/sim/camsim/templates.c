@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,63 @@ static void put_time(struct camsim_buf *b, const char *element, int64_t t)
 {
 	char ts[40];
 	camsim_buf_printf(b, "<%s>%s</%s>", element, camsim_time_format(t, ts, sizeof(ts)), element);
+}
+
+const struct camsim_dialect camsim_dialects[CAMSIM_DIALECT_COUNT] = {
+	{"standard", "env", "true", "false", CAMSIM_TIME_Z, false},
+	{"alt1", "s", "1", "0", CAMSIM_TIME_MICROS, true},
+	{"alt2", "SOAP-ENV", "ON", "OFF", CAMSIM_TIME_NO_ZONE, false},
+	{"alt3", "env", "active", "inactive", CAMSIM_TIME_Z, true},
+};
+
+int camsim_dialect_find(const char *name)
+{
+	for (int i = 0; i < CAMSIM_DIALECT_COUNT; i++)
+		if (strcmp(camsim_dialects[i].name, name) == 0)
+			return i;
+	return -ENOENT;
+}
+
+void camsim_tpl_restyle(struct camsim_buf *b, const struct camsim_dialect *d)
+{
+	if (!b->data || strcmp(d->prefix, "env") == 0)
+		return;
+	/* "env:" and "xmlns:env=" only occur as the envelope prefix in what the templates write. */
+	struct camsim_buf o = {0};
+	const char *p = b->data;
+	const char *decl = strstr(p, "xmlns:env=");
+	for (;;) {
+		const char *use = strstr(p, "env:");
+		if (!use && !decl)
+			break;
+		if (decl && (!use || decl < use)) {
+			camsim_buf_append(&o, p, (size_t)(decl - p));
+			camsim_buf_printf(&o, "xmlns:%s=", d->prefix);
+			p = decl + strlen("xmlns:env=");
+			decl = NULL;
+		} else {
+			camsim_buf_append(&o, p, (size_t)(use - p));
+			camsim_buf_printf(&o, "%s:", d->prefix);
+			p = use + strlen("env:");
+		}
+	}
+	camsim_buf_puts(&o, p);
+	camsim_buf_free(b);
+	*b = o;
+}
+
+static const char *format_time(int64_t t, enum camsim_time_style style, char *buf, size_t len)
+{
+	char ts[40];
+	camsim_time_format(t, ts, sizeof(ts));
+	size_t n = strlen(ts) - 1; /* without the Z */
+	if (style == CAMSIM_TIME_MICROS)
+		snprintf(buf, len, "%.*s.000000Z", (int)n, ts);
+	else if (style == CAMSIM_TIME_NO_ZONE)
+		snprintf(buf, len, "%.*s", (int)n, ts);
+	else
+		snprintf(buf, len, "%s", ts);
+	return buf;
 }
 
 void camsim_event_id(const char *camera_id, uint64_t seq, char *buf, size_t len)
@@ -337,7 +395,7 @@ void camsim_tpl_pull_begin(struct camsim_buf *b, const char *relates_to, int64_t
 }
 
 void camsim_tpl_notification(struct camsim_buf *b, const char *sub_address, const char *camera_id,
-			     const struct camsim_event *ev)
+			     const struct camsim_event *ev, const struct camsim_dialect *d)
 {
 	const struct camsim_kind *k = &camsim_kinds[ev->kind < CAMSIM_KIND_COUNT ? ev->kind : 0];
 	char ts[40], id[64];
@@ -345,16 +403,15 @@ void camsim_tpl_notification(struct camsim_buf *b, const char *sub_address, cons
 	camsim_buf_puts(b, "<wsnt:NotificationMessage>");
 	put_address(b, "wsnt:SubscriptionReference", sub_address);
 	camsim_buf_printf(b, "<wsnt:Topic Dialect=\"http://www.onvif.org/ver10/tev/topicExpression/ConcreteSet\">"
-			     "%s</wsnt:Topic>",
-			  k->topic);
+			     "%s%s%s</wsnt:Topic>",
+			  d->padded_topic ? "\n        " : "", k->topic, d->padded_topic ? "\n      " : "");
 	camsim_buf_printf(b, "<wsnt:Message><tt:Message UtcTime=\"%s\" PropertyOperation=\"%s\"><tt:Source>",
-			  camsim_time_format(ev->time, ts, sizeof(ts)),
-			  ev->initialized ? "Initialized" : "Changed");
+			  format_time(ev->time, d->time, ts, sizeof(ts)), ev->initialized ? "Initialized" : "Changed");
 	source_items(b, k, false);
 	camsim_buf_puts(b, "</tt:Source><tt:Data>");
 	if (k->state_item)
 		camsim_buf_printf(b, "<tt:SimpleItem Name=\"%s\" Value=\"%s\"/>", k->state_item,
-				  ev->active ? "true" : "false");
+				  ev->active ? d->yes : d->no);
 	if (k->extra_item)
 		camsim_buf_printf(b, "<tt:SimpleItem Name=\"%s\" Value=\"%s\"/>", k->extra_item, k->extra_value);
 	camsim_buf_printf(b, "<tt:SimpleItem Name=\"EventId\" Value=\"%s\"/>", id);

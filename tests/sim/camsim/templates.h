@@ -17,6 +17,28 @@ struct camsim_event {
 	bool initialized; /* current state sent right after subscribing */
 };
 
+/* How a camera writes what the standard leaves open, as seen in real captures (ONVIF-NOTES.md). */
+enum camsim_time_style {
+	CAMSIM_TIME_Z,        /* 2026-11-22T16:00:00Z */
+	CAMSIM_TIME_MICROS,   /* 2026-11-22T16:00:00.000000Z */
+	CAMSIM_TIME_NO_ZONE,  /* 2026-11-22T16:00:00 (meant as UTC) */
+};
+
+struct camsim_dialect {
+	const char *name;
+	const char *prefix;   /* of the SOAP envelope elements */
+	const char *yes, *no; /* boolean spelling in state items */
+	enum camsim_time_style time;
+	bool padded_topic;    /* topic text wrapped in a newline and spaces */
+};
+
+#define CAMSIM_DIALECT_COUNT 4
+extern const struct camsim_dialect camsim_dialects[CAMSIM_DIALECT_COUNT];
+/* Index of a dialect by name, or -ENOENT. */
+int camsim_dialect_find(const char *name);
+/* Rewrites the envelope prefix "env" of a rendered answer to d's prefix. */
+void camsim_tpl_restyle(struct camsim_buf *b, const struct camsim_dialect *d);
+
 /* The EventId data item: "<camera id>-<seq>" (camera ids are "cam-%05u"). */
 void camsim_event_id(const char *camera_id, uint64_t seq, char *buf, size_t len);
 
@@ -40,7 +62,7 @@ void camsim_tpl_unsubscribed(struct camsim_buf *b, const char *relates_to);
 /* PullMessagesResponse: begin, one call per message, end. */
 void camsim_tpl_pull_begin(struct camsim_buf *b, const char *relates_to, int64_t now, int64_t termination);
 void camsim_tpl_notification(struct camsim_buf *b, const char *sub_address, const char *camera_id,
-			     const struct camsim_event *ev);
+			     const struct camsim_event *ev, const struct camsim_dialect *d);
 void camsim_tpl_pull_end(struct camsim_buf *b);
 
 #endif

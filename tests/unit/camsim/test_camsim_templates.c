@@ -112,7 +112,7 @@ static void test_pull_messages(void **state)
 	for (int k = 0; k < CAMSIM_KIND_COUNT; k++) {
 		struct camsim_event ev = {.seq = (uint64_t)k + 40, .time = 1000, .kind = (uint8_t)k, .active = k % 2,
 					  .initialized = k == 0};
-		camsim_tpl_notification(&b, "http://h/onvif/subscription?Idx=1", "cam-00003", &ev);
+		camsim_tpl_notification(&b, "http://h/onvif/subscription?Idx=1", "cam-00003", &ev, &camsim_dialects[0]);
 	}
 	camsim_tpl_pull_end(&b);
 	parse_answer(&b, &r, "PullMessagesResponse");
@@ -189,6 +189,47 @@ static void test_event_properties(void **state)
 	camsim_buf_free(&b);
 }
 
+/* Dialects: another envelope prefix (same namespace), boolean spellings, time styles, padded topics. */
+static void test_dialects(void **state)
+{
+	for (int d = 0; d < CAMSIM_DIALECT_COUNT; d++) {
+		const struct camsim_dialect *dl = &camsim_dialects[d];
+		struct camsim_buf b = {0};
+		struct camsim_soap_request r;
+		char text[128];
+		struct camsim_event ev = {.seq = 9, .time = 60, .kind = 0, .active = true};
+		assert_int_equal(camsim_dialect_find(dl->name), d);
+		camsim_tpl_pull_begin(&b, "urn:x", 60, 120);
+		camsim_tpl_notification(&b, "http://h/s?Idx=1", "cam-00001", &ev, dl);
+		camsim_tpl_pull_end(&b);
+		camsim_tpl_restyle(&b, dl);
+		char open_tag[64];
+		snprintf(open_tag, sizeof(open_tag), "<%s:Envelope xmlns:%s=", dl->prefix, dl->prefix);
+		assert_non_null(strstr(b.data, open_tag));
+		assert_true(strcmp(dl->prefix, "env") == 0 || strstr(b.data, "env:") == NULL);
+		parse_answer(&b, &r, "PullMessagesResponse");
+		xmlNode *msg = camsim_soap_find(r.op, NS_TT, "Message");
+		xmlChar *utc = xmlGetProp(msg, (const xmlChar *)"UtcTime");
+		const char *expect_time = dl->time == CAMSIM_TIME_MICROS    ? "1970-01-01T00:01:00.000000Z"
+					  : dl->time == CAMSIM_TIME_NO_ZONE ? "1970-01-01T00:01:00"
+									    : "1970-01-01T00:01:00Z";
+		assert_string_equal((const char *)utc, expect_time);
+		xmlFree(utc);
+		xmlNode *item = xmlFirstElementChild(camsim_soap_find(msg, NS_TT, "Data"));
+		xmlChar *value = xmlGetProp(item, (const xmlChar *)"Value");
+		assert_string_equal((const char *)value, dl->yes);
+		xmlFree(value);
+		xmlNode *topic = camsim_soap_find(r.op, NS_WSNT, "Topic");
+		xmlChar *raw = xmlNodeGetContent(topic);
+		assert_int_equal(raw[0] == '\n', dl->padded_topic);
+		xmlFree(raw);
+		assert_string_equal(camsim_soap_text(r.op, NS_WSNT, "Topic", text, sizeof(text)), camsim_kinds[0].topic);
+		camsim_soap_request_free(&r);
+		camsim_buf_free(&b);
+	}
+	assert_int_equal(camsim_dialect_find("nonsense"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_pull_messages),
 		cmocka_unit_test(test_event_properties),
+		cmocka_unit_test(test_dialects),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	xmlCleanupParser();
