@@ -30,6 +30,9 @@
 #include "onvif_requests.h"
 
 #define COMPONENT "onvif"
+/* A fault on a live subscription is retried this many times before it is recreated (its queued
+ * events would be lost); 404 and ResourceUnknownFault mean it is gone at once. */
+#define FAULT_RETRIES 3
 
 enum auth_mode { AUTH_AUTO, AUTH_WSSE, AUTH_DIGEST, AUTH_NONE };
 
@@ -87,6 +90,8 @@ struct cam {
 	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
 	bool no_wsse;                  /* the camera refuses WS-Security once Digest is on */
 	bool recreate_after_unsubscribe;
+	bool resync;                   /* GetSystemDateAndTime to go on with the same subscription */
+	unsigned pull_faults;          /* consecutive faults on the live subscription */
 	enum cam_error last_error;
 	bool removed;                  /* freed once its timer is closed */
 };
@@ -422,14 +427,21 @@ static void cam_retry_later(struct cam *c)
 static void cam_recreate(struct cam *c, enum cam_error why)
 {
 	(void)why;
+	/* sub_url stays: the bootstrap unsubscribes it once the clock is known again, because a
+	 * one-subscriber camera refuses a new subscription while the old one lives, and an
+	 * Unsubscribe with a stale WS-Security time would be refused and leave an orphan */
 	c->subscribed = false;
-	/* a one-subscriber camera refuses a new subscription while the old one lives */
-	if (c->sub_url) {
-		c->recreate_after_unsubscribe = true;
-		cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
-		return;
-	}
+	c->resync = false;
+	c->pull_faults = 0;
 	cam_retry_later(c);
+}
+
+/* The camera refused our WS-Security time (clock reset, NTP jump): learn its clock again and go
+ * on with the same subscription; its queued events are not lost. */
+static void cam_resync(struct cam *c)
+{
+	c->resync = true;
+	cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
 }
 
 static void cam_pull(struct cam *c)
@@ -501,8 +513,17 @@ static void handle_pull(struct cam *c, int64_t now)
 	if (rc == -EPROTO && auth_fallback(c, err))
 		return;
 	if (rc == -EPROTO) {
+		bool gone = strstr(err, "ResourceUnknown") != NULL;
+		if (!gone && ++c->pull_faults <= FAULT_RETRIES) {
+			cam_error(c, ERR_FAULT, "PullMessages %s: retrying the subscription", err);
+			if (strstr(err, "NotAuthorized"))
+				cam_resync(c);
+			else
+				cam_after(c, backoff_ms(c), cam_pull);
+			return;
+		}
 		cam_error(c, ERR_FAULT, "PullMessages %s: recreating the subscription", err);
-		set_channel_lost(c, true, "PullMessages fault");
+		set_channel_lost(c, true, gone ? "subscription unknown to the camera" : "PullMessages faults");
 		cam_recreate(c, ERR_FAULT);
 		return;
 	}
@@ -514,6 +535,7 @@ static void handle_pull(struct cam *c, int64_t now)
 	}
 	agw_metric_add("agw_onvif_events_total", NULL, p.events);
 	c->failures = 0;
+	c->pull_faults = 0;
 	cam_recovered(c);
 	set_channel_lost(c, false, NULL);
 	/* the camera clock may jump (reset, NTP): follow it so WS-Security stays valid */
@@ -548,7 +570,7 @@ static void handle_response(struct cam *c, int64_t now)
 			maybe_finish_stop(ad);
 		} else if (c->recreate_after_unsubscribe) {
 			c->recreate_after_unsubscribe = false;
-			cam_retry_later(c);
+			cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
 		}
 		return;
 	}
@@ -574,6 +596,10 @@ static void handle_response(struct cam *c, int64_t now)
 			cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
 			return;
 		case AGW_ONVIF_RENEW:
+			if (e == ERR_FAULT && strstr(err, "NotAuthorized") && ++c->pull_faults <= FAULT_RETRIES) {
+				cam_resync(c);
+				return;
+			}
 			set_channel_lost(c, true, "Renew failed");
 			cam_recreate(c, e);
 			return;
@@ -590,7 +616,16 @@ static void handle_response(struct cam *c, int64_t now)
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
 		if (r.camera_time_ms != AGW_TIME_UNKNOWN)
 			c->offset_ms = r.camera_time_ms - (c->sent_ms + now) / 2;
-		cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
+		if (c->resync && c->subscribed) {
+			c->resync = false;
+			cam_pull(c);
+		} else if (c->sub_url) {
+			/* the old subscription first (see cam_recreate) */
+			c->recreate_after_unsubscribe = true;
+			cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
+		} else {
+			cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
+		}
 		break;
 	case AGW_ONVIF_GET_SERVICES:
 	case AGW_ONVIF_GET_CAPABILITIES: {

@@ -15,7 +15,7 @@
 
 /* The generated table plus namespaces that only appear in values (fault subcodes), so that
  * gSOAP prints them with a known prefix. */
-static struct Namespace agw_namespaces[sizeof(namespaces) / sizeof(namespaces[0]) + 2];
+static struct Namespace agw_namespaces[sizeof(namespaces) / sizeof(namespaces[0]) + 3];
 static pthread_once_t namespaces_once = PTHREAD_ONCE_INIT;
 
 static void namespaces_init(void)
@@ -26,6 +26,8 @@ static void namespaces_init(void)
 	agw_namespaces[n].ns = "http://www.onvif.org/ver10/error";
 	agw_namespaces[n + 1].id = "tns1";
 	agw_namespaces[n + 1].ns = "http://www.onvif.org/ver10/topics";
+	agw_namespaces[n + 2].id = "wsrf-r";
+	agw_namespaces[n + 2].ns = "http://docs.oasis-open.org/wsrf/r-2";
 }
 
 const struct Namespace *agw_onvif_namespaces(void)
