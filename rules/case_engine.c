@@ -585,10 +585,15 @@ static void heap_remove(struct agw_engine *e, struct agw_case *c)
 	}
 }
 
-/* Puts c in the heap at its current due time (or moves it there). */
+/* Makes sure the heap visits c no later than its due time. A due time that moved later is left
+ * as it is (the tick finds the entry early and requeues it): most alerts push an incident's due
+ * time later, and this keeps them O(1). */
 static void due_update(struct agw_engine *e, struct agw_case *c)
 {
-	c->due = case_due(c);
+	int64_t due = case_due(c);
+	if (c->heap_pos != SIZE_MAX && due >= c->due)
+		return;
+	c->due = due;
 	if (c->heap_pos == SIZE_MAX) {
 		if (e->heap_n == e->heap_cap) {
 			size_t cap = e->heap_cap ? e->heap_cap * 2 : 64;
@@ -600,6 +605,13 @@ static void due_update(struct agw_engine *e, struct agw_case *c)
 		}
 		heap_set(e, e->heap_n++, c);
 	}
+	heap_sift(e, c->heap_pos);
+}
+
+/* The tick looked at c before its real due time: requeue it there. */
+static void due_requeue(struct agw_engine *e, struct agw_case *c)
+{
+	c->due = case_due(c);
 	heap_sift(e, c->heap_pos);
 }
 
@@ -1089,7 +1101,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 			c->active = false;
 			c->cleared_ms = now_ms;
 			c->updated_ms = now_ms;
-			due_update(e, c);
+			due_requeue(e, c);
 			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .kase = c, .at_ms = now_ms};
 			snprintf(d.reason, sizeof(d.reason), "clear timeout: no inactive edge within %s",
 				 fmt_dur(c->clear_timeout_ms, dur, sizeof(dur)));
@@ -1100,7 +1112,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 		} else if (!case_live(c, now_ms)) {
 			case_remove(e, c);
 		} else {
-			due_update(e, c); /* touched since it was queued: now due later */
+			due_requeue(e, c); /* touched since it was queued: due later */
 		}
 	}
 	return emitted;

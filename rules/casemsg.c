@@ -107,6 +107,7 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 
 #define jw_lit(w, s) jw_raw(w, s, strlen(s)) /* literals: the compiler folds strlen */
 
+/* Escapes as it copies, reserving room in chunks (no strlen pass first). */
 static void jw_str(struct jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -114,43 +115,47 @@ static void jw_str(struct jw *w, const char *s)
 		jw_lit(w, "null");
 		return;
 	}
-	size_t n = strlen(s);
-	jw_reserve(w, n * 6 + 2);
-	if (w->oom)
-		return;
-	char *o = w->p + w->len;
-	*o++ = '"';
-	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-		unsigned char ch = *q;
-		if (ch == '"' || ch == '\\') {
-			*o++ = '\\';
-			*o++ = (char)ch;
-		} else if (ch < 0x20) {
-			*o++ = '\\';
-			switch (ch) {
-			case '\n':
-				*o++ = 'n';
-				break;
-			case '\r':
-				*o++ = 'r';
-				break;
-			case '\t':
-				*o++ = 't';
-				break;
-			default:
-				*o++ = 'u';
-				*o++ = '0';
-				*o++ = '0';
-				*o++ = hex[ch >> 4];
-				*o++ = hex[ch & 15];
+	const unsigned char *q = (const unsigned char *)s;
+	jw_raw(w, "\"", 1);
+	while (!w->oom) {
+		jw_reserve(w, 64 * 6 + 2);
+		if (w->oom)
+			return;
+		char *o = w->p + w->len;
+		int i;
+		for (i = 0; i < 64 && *q; i++, q++) {
+			unsigned char ch = *q;
+			if (ch == '"' || ch == '\\') {
+				*o++ = '\\';
+				*o++ = (char)ch;
+			} else if (ch < 0x20) {
+				*o++ = '\\';
+				switch (ch) {
+				case '\n':
+					*o++ = 'n';
+					break;
+				case '\r':
+					*o++ = 'r';
+					break;
+				case '\t':
+					*o++ = 't';
+					break;
+				default:
+					*o++ = 'u';
+					*o++ = '0';
+					*o++ = '0';
+					*o++ = hex[ch >> 4];
+					*o++ = hex[ch & 15];
+				}
+			} else {
+				*o++ = (char)ch; /* UTF-8 passes through; strings come from valid JSON or the ledger */
 			}
-		} else {
-			*o++ = (char)ch; /* UTF-8 passes through; strings come from valid JSON or the ledger */
 		}
+		w->len = (size_t)(o - w->p);
+		if (!*q)
+			break;
 	}
-	*o++ = '"';
-	w->len = (size_t)(o - w->p);
-	w->p[w->len] = '\0';
+	jw_raw(w, "\"", 1);
 }
 
 /* Keys are literals without escapes: written as they are, their length known at compile time. */
