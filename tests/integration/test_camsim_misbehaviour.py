@@ -72,6 +72,21 @@ def main():
         e = pull_error(cam, sub)
         check(isinstance(e, Fault), "subscription from before the reboot is gone: %s" % e)
         check(sim.stats(1)["up"], "stats show the camera up")
+        # clocks that come back in 2000, after a reboot or on demand
+        y2k = 946684800
+        sim.control(1, "reboot", seconds=0.3, clock=2000)
+        for _ in range(100):
+            time.sleep(0.1)
+            if not refused(sim.port(1)):
+                break
+        t = cam.system_time()
+        check(y2k <= t < y2k + 30, "reboot clock=2000 brings the camera back in 2000: %.0f" % t)
+        sim.control(1, "clock-ok")
+        sim.control(1, "clock-reset", year=2000)
+        t = cam.system_time()
+        check(y2k <= t < y2k + 30, "clock-reset year=2000: %.0f" % t)
+        sim.control(1, "clock-ok")
+        check(abs(cam.system_time() - time.time()) < 3, "clock-ok sets the clock right")
 
         # one subscriber
         cam = sim.client(2)
@@ -220,6 +235,17 @@ def main():
             r = cam.raw("/onvif/subscription?Idx=77", envelope("<tev:PullMessages><tev:Timeout>PT0S</tev:Timeout>"
                                                                "<tev:MessageLimit>1</tev:MessageLimit></tev:PullMessages>"))
             check(r.status == 404, "--expired-reply 404: unknown subscription -> %d" % r.status)
+
+    # alarms that never end on the wire
+    with Camsim(cameras=1, auth="none", rate=5, extra=["--no-inactive", "--mix", "motion=1"]) as sim:
+        cam = sim.client(0)
+        sub = cam.create_subscription()
+        got = []
+        end = time.monotonic() + 2.5
+        while time.monotonic() < end:
+            got += [m for m in cam.pull(sub, timeout="PT1S") if m["operation"] == "Changed"]
+        states = {m["data"]["IsMotion"] for m in got}
+        check(len(got) >= 5 and states == {"true"}, "--no-inactive: %d events, states %s" % (len(got), states))
 
     with Camsim(cameras=1, auth="none", extra=["--duration", "1"]) as sim:
         try:

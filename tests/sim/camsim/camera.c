@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "alarmgw/log.h"
 #include "camsim.h"
@@ -23,8 +24,8 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 		cam->mb.dialect = (uint8_t)(index % CAMSIM_DIALECT_COUNT);
 	cam->active_kind = -1;
 	cam->clock_offset = sim->opt.skew;
-	if (sim->opt.clock_reset)
-		cam->clock_offset = -camsim_wall_now();
+	if (sim->opt.clock_reset_year)
+		camsim_camera_clock_reset(cam, sim->opt.clock_reset_year);
 	/* Per camera stream so runs with the same seed emit the same sequence. */
 	cam->rng = (sim->opt.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1))) | 1;
 	uv_timer_init(sim->loop, &cam->event_timer);
@@ -52,6 +53,12 @@ void camsim_camera_close(struct camsim_camera *cam)
 	uv_close((uv_handle_t *)&cam->reboot_timer, NULL);
 }
 
+void camsim_camera_clock_reset(struct camsim_camera *cam, int year)
+{
+	struct tm tm = {.tm_year = year - 1900, .tm_mday = 1};
+	cam->clock_offset = (double)timegm(&tm) - camsim_wall_now();
+}
+
 double camsim_camera_now(const struct camsim_camera *cam)
 {
 	return camsim_wall_now() + cam->clock_offset;
@@ -76,10 +83,13 @@ static void on_boot(uv_timer_t *t)
 		uv_timer_start(&cam->reboot_timer, on_boot, 500, 0);
 		return;
 	}
+	if (cam->reset_year_after_boot)
+		camsim_camera_clock_reset(cam, cam->reset_year_after_boot);
+	cam->reset_year_after_boot = 0;
 	agw_log_info("camsim", cam->id, "back up after reboot");
 }
 
-void camsim_camera_reboot(struct camsim_camera *cam, double seconds)
+void camsim_camera_reboot(struct camsim_camera *cam, double seconds, int reset_year)
 {
 	if (cam->sim->stopping)
 		return;
@@ -90,6 +100,7 @@ void camsim_camera_reboot(struct camsim_camera *cam, double seconds)
 	for (int k = 0; k < CAMSIM_KIND_COUNT; k++)
 		cam->state[k] = false;
 	cam->active_kind = -1;
+	cam->reset_year_after_boot = reset_year;
 	uint64_t ms = seconds > 0 ? (uint64_t)(seconds * 1000) : 0;
 	uv_timer_start(&cam->reboot_timer, on_boot, ms, 0);
 	agw_log_info("camsim", cam->id, "rebooting for %.1f s", seconds);

@@ -34,6 +34,7 @@ struct camsim_misbehaviour {
 	uint32_t unsupported;    /* CAMSIM_OP_* bits answered with ter:ActionNotSupported */
 	char advertise_host[64]; /* host written into XAddrs and subscription addresses, "" = the real one */
 	uint8_t dialect;         /* index in camsim_dialects */
+	bool no_inactive;        /* alarms end silently: the inactive edge is never sent */
 };
 
 struct camsim_options {
@@ -50,7 +51,7 @@ struct camsim_options {
 	int control_port; /* 0: none */
 	double duration;  /* 0: run until signalled */
 	double skew;
-	bool clock_reset;
+	int clock_reset_year; /* 0, or the camera clock starts at Jan 1 of this year (1970, 2000) */
 	bool mixed_dialects; /* camera i speaks dialect i % CAMSIM_DIALECT_COUNT */
 	unsigned queue_limit;
 	uint64_t seed;
@@ -83,6 +84,7 @@ struct camsim_camera {
 	uv_timer_t event_timer;
 	uv_timer_t reboot_timer;
 	double clock_offset; /* camera clock = wall clock + offset */
+	int reset_year_after_boot;
 	struct camsim_misbehaviour mb;
 	struct camsim_sub *subs;
 	unsigned next_sub_idx;
@@ -115,7 +117,10 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 int camsim_camera_start(struct camsim_camera *cam);
 void camsim_camera_close(struct camsim_camera *cam); /* closes every handle (shutdown) */
 double camsim_camera_now(const struct camsim_camera *cam);
-void camsim_camera_reboot(struct camsim_camera *cam, double seconds);
+/* reset_year: 0, or the camera comes back with its clock at Jan 1 of that year. */
+void camsim_camera_reboot(struct camsim_camera *cam, double seconds, int reset_year);
+/* Sets the camera clock to Jan 1 of year (UTC), running from now. */
+void camsim_camera_clock_reset(struct camsim_camera *cam, int year);
 /* http://host:port of the camera; advertised: with the host it writes into its answers. */
 void camsim_camera_base_url(const struct camsim_camera *cam, bool advertised, char *buf, size_t len);
 

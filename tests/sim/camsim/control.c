@@ -45,7 +45,9 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 			return -EINVAL;
 		cam->clock_offset = d;
 	} else if (strcmp(action, "clock-reset") == 0) {
-		cam->clock_offset = -camsim_wall_now();
+		if (arg_uint(query, "year", 1970, 2100, &n) < 0 || n < 1970)
+			return -EINVAL;
+		camsim_camera_clock_reset(cam, (int)n);
 	} else if (strcmp(action, "clock-ok") == 0) {
 		cam->clock_offset = 0;
 	} else if (strcmp(action, "expire") == 0) {
@@ -57,9 +59,10 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 		}
 		camsim_sub_drop_all(cam, "expired");
 	} else if (strcmp(action, "reboot") == 0) {
-		if (arg_double(query, "seconds", 5, &d) < 0 || d < 0 || d > 86400)
+		if (arg_double(query, "seconds", 5, &d) < 0 || d < 0 || d > 86400 ||
+		    arg_uint(query, "clock", 0, 2100, &n) < 0 || (n && n < 1970))
 			return -EINVAL;
-		camsim_camera_reboot(cam, d);
+		camsim_camera_reboot(cam, d, (int)n);
 	} else if (strcmp(action, "one-subscriber") == 0) {
 		if (arg_uint(query, "on", 1, 1, &n) < 0)
 			return -EINVAL;
@@ -68,6 +71,10 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 		if (arg_uint(query, "on", 1, 1, &n) < 0)
 			return -EINVAL;
 		mb->unsubscribe_kills_all = n;
+	} else if (strcmp(action, "no-inactive") == 0) {
+		if (arg_uint(query, "on", 1, 1, &n) < 0)
+			return -EINVAL;
+		mb->no_inactive = n;
 	} else if (strcmp(action, "digest-only") == 0) {
 		if (arg_uint(query, "on", 1, 1, &n) < 0)
 			return -EINVAL;

@@ -38,7 +38,8 @@ static void usage(FILE *f)
 	      "      --seed N                random seed (default 1)\n"
 	      "      --log-level LEVEL       err, warning, notice, info, debug (default notice)\n"
 	      "misbehaviour of every camera from the start:\n"
-	      "      --skew S  --clock-reset  --one-subscriber  --unsubscribe-kills-all  --digest-only\n"
+	      "      --skew S  --clock-reset[=YEAR]  --one-subscriber  --unsubscribe-kills-all  --digest-only\n"
+	      "      --no-inactive\n"
 	      "      --slow MS  --malformed N  --oversized N  --oversized-bytes B  --fault N\n"
 	      "      --expired-reply 404|fault\n"
 	      "      --unsupported OPS       e.g. GetServices,GetEventProperties: ActionNotSupported faults\n"
@@ -75,6 +76,7 @@ enum {
 	OPT_UNSUPPORTED,
 	OPT_ADVERTISE_HOST,
 	OPT_DIALECT,
+	OPT_NO_INACTIVE,
 };
 
 static int parse_number(const char *s, double min, double max, double *ret)
@@ -106,7 +108,8 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"skew", required_argument, NULL, OPT_SKEW},
-		{"clock-reset", no_argument, NULL, OPT_CLOCK_RESET},
+		{"clock-reset", optional_argument, NULL, OPT_CLOCK_RESET},
+		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
 		{"one-subscriber", no_argument, NULL, OPT_ONE_SUB},
 		{"unsubscribe-kills-all", no_argument, NULL, OPT_KILLS_ALL},
 		{"digest-only", no_argument, NULL, OPT_DIGEST_ONLY},
@@ -200,7 +203,14 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			bad = parse_number(optarg, -1e10, 1e10, &o->skew);
 			break;
 		case OPT_CLOCK_RESET:
-			o->clock_reset = true;
+			o->clock_reset_year = 1970;
+			if (optarg) {
+				bad = parse_number(optarg, 1970, 2100, &d);
+				o->clock_reset_year = (int)d;
+			}
+			break;
+		case OPT_NO_INACTIVE:
+			o->mb.no_inactive = true;
 			break;
 		case OPT_ONE_SUB:
 			o->mb.one_subscriber = true;

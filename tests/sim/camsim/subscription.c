@@ -332,7 +332,10 @@ static void on_event_tick(uv_timer_t *t)
 	if (!cam->up)
 		return;
 	if (cam->active_kind >= 0) {
-		camsim_camera_emit(cam, cam->active_kind, false);
+		if (cam->mb.no_inactive)
+			cam->state[cam->active_kind] = false; /* ends without telling anyone */
+		else
+			camsim_camera_emit(cam, cam->active_kind, false);
 		cam->active_kind = -1;
 		return;
 	}
