@@ -167,7 +167,8 @@ def main():
     mute.listen(128)
     hang_url = f"rtsp://127.0.0.1:{mute.getsockname()[1]}/live"
 
-    drive = start_drive(state, ["interval=1s", "jitter=0", "timeout=2s", "io_timeout=2s"],
+    drive = start_drive(state, ["interval=1s", "jitter=0", "timeout=2s", "io_timeout=2s",
+                                "metadata_idle_timeout=2s"],
                         [f"meta={url}/meta,{user},{password}", f"auth={url}/normal,{user},{password}",
                          f"badauth={url}/normal,{user},wrong", f"noauth={url}/normal", f"hang={hang_url}"], debug=True)
     al = Alerts(drive)
@@ -190,6 +191,27 @@ def main():
                 or not a["camera_time"]:
             fail(f"unexpected metadata alert {a}")
     print("  ids", ids)
+
+    print("a metadata session that goes quiet is closed and reopened; events resume")
+    server.send("mute /meta")
+    quiet = lambda: any("[rtsp:meta] metadata session ended" in l and "no metadata for" in l for l in drive.err)
+    end = time.time() + 30
+    while time.time() < end and not quiet():
+        al.pump(0.5)
+    if not quiet():
+        fail("the quiet metadata session was not closed")
+    a = al.wait("meta", "video_loss", True)  # the patrols see the muted stream too
+    print("  muted:", a["data"]["Reason"])
+    last = max(int(a["id"].split("-")[1]) for a in al.of("meta") if a["kind"] == "motion")
+    server.send("unmute /meta")
+    al.wait("meta", "video_loss", False)
+    end = time.time() + 40
+    resumed = lambda: [a for a in al.of("meta") if a["kind"] == "motion" and int(a["id"].split("-")[1]) > last]
+    while time.time() < end and len(resumed()) < 2:
+        al.pump(0.5)
+    if len(resumed()) < 2:
+        fail("metadata events did not resume after the stream came back")
+    print("  resumed with ids", [a["id"] for a in resumed()])
 
     print("credentials: right ones patrol, wrong ones are video loss, none is ever printed")
     a = al.wait("badauth", "video_loss", True)

@@ -180,6 +180,7 @@ def main():
     print("the server going away is video loss; it coming back on the same port clears it")
     server.stop()
     a = al.wait("normal", "video_loss", True)
+    al.wait("black", "video_loss", True)  # keep the outage until both were patrolled in it
     print("  reason:", a["data"].get("Reason"))
     server, port2 = start_rtspd(port)
     if port2 != port:

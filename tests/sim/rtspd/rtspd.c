@@ -18,7 +18,7 @@
  * Commands, one per line on stdin, answered "ok ..." or "error ..." on stdout:
  *   stop PATH     unmount: new connections get 404 (video loss)
  *   start PATH    mount again
- *   mute PATH     the source stops sending frames (connections hang: no video)
+ *   mute PATH     the source stops sending frames and metadata (connections hang: no video)
  *   unmute PATH   frames flow again
  *   show PATH normal|black|frozen|covered
  *                 new connections to PATH get that picture (clearing tests)
@@ -147,7 +147,7 @@ static void meta_push(GstAppSrc *src, const char *doc, guint32 rtptime)
 static gboolean meta_tick(gpointer user)
 {
 	struct mount *m = user;
-	if (!m->media)
+	if (!m->media || m->muted)
 		return G_SOURCE_CONTINUE;
 	char when[40], doc[2048];
 	time_t now = time(NULL);
@@ -332,6 +332,15 @@ static gboolean on_signal(gpointer user)
 	return G_SOURCE_REMOVE;
 }
 
+/* The RTSP server asks every payloader for its "pt" property; our metadata appsrc has none, and
+ * GLib would warn on every connection. Everything else goes to GLib's default handler. */
+static void log_filter(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer user)
+{
+	if (message && strstr(message, "GstAppSrc' has no property named 'pt'"))
+		return;
+	g_log_default_handler(domain, level, message, user);
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: alarmgw-rtspd [-a ADDR] [-p PORT] [-W WIDTH] [-H HEIGHT] [-r FPS]\n"
@@ -372,10 +381,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	gst_init(&argc, &argv);
+	g_log_set_handler("GLib-GObject", G_LOG_LEVEL_WARNING, log_filter, NULL);
 	g.loop = g_main_loop_new(NULL, FALSE);
 	g.server = gst_rtsp_server_new();
 	gst_rtsp_server_set_address(g.server, addr);
 	gst_rtsp_server_set_service(g.server, port);
+	/* A thread per client: one connection stuck on a muted mount must not stall the others (by
+	 * default every client shares one thread). */
+	GstRTSPThreadPool *tp = gst_rtsp_server_get_thread_pool(g.server);
+	gst_rtsp_thread_pool_set_max_threads(tp, 64);
+	g_object_unref(tp);
 
 	GstRTSPAuth *auth = NULL;
 	if (auth_cred) {
