@@ -16,6 +16,9 @@
 #include "alarmgw/log.h"
 #include "rtsp_probe.h"
 
+/* 8K (7680x4320) and a little more: larger pictures are refused before any allocation. */
+#define AGW_RTSP_MAX_PIXELS (8192 * 4352)
+
 int64_t agw_rtsp_mono_ms(void)
 {
 	struct timespec ts;
@@ -204,6 +207,7 @@ int agw_rtsp_probe_run(const char *url, const struct agw_rtsp_probe_opts *opts, 
 	}
 	avcodec_parameters_to_context(dec, par);
 	dec->thread_count = 1; /* the pool is the parallelism; frame threads would delay the picture */
+	dec->max_pixels = AGW_RTSP_MAX_PIXELS; /* the picture size comes from the network */
 	r = avcodec_open2(dec, codec, NULL);
 	if (r < 0) {
 		r = av_errno(r, &irq, p->reason, sizeof(p->reason), "decoder");
