@@ -78,6 +78,39 @@ static int locate(struct agw_store *store, const char *layer, const char *crs_na
 	return 0;
 }
 
+static bool takes_value(const char *a)
+{
+	static const char *const opts[] = {"-c", "--config", "--db", "--layer", "--crs"};
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strcmp(a, opts[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Western longitudes are negative ("-73.9"): move the operands behind "--" so that getopt reads
+ * them as operands, keeping their order. out has room for 2 * argc + 1 entries; the operands are
+ * staged in its upper half. */
+static int split_operands(int argc, char **argv, char **out)
+{
+	int n = 0, np = 0;
+	char **ops = out + argc + 1;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		bool negative = a[0] == '-' && (a[1] == '.' || (a[1] >= '0' && a[1] <= '9'));
+		if (i == 0 || (a[0] == '-' && !negative)) {
+			out[n++] = argv[i];
+			if (i > 0 && takes_value(a) && i + 1 < argc)
+				out[n++] = argv[++i];
+		} else {
+			ops[np++] = argv[i];
+		}
+	}
+	out[n++] = (char *)"--";
+	for (int i = 0; i < np; i++)
+		out[n++] = ops[i];
+	return n;
+}
+
 int agw_cmd_grid(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -92,30 +125,32 @@ int agw_cmd_grid(int argc, char **argv)
 	const char *action = argv[1];
 	const char *config_path = NULL, *db_path = NULL, *layer = NULL, *crs = NULL;
 	int c;
-	argc--;
-	argv++;
-	/* "+": LON may be negative ("-73.9") and must not be read as an option. */
-	while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
+	char **args = calloc(2 * (size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return 1;
+	argc = split_operands(argc - 1, argv + 1, args);
+	argv = args;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'd': db_path = optarg; break;
 		case 'l': layer = optarg; break;
 		case 'r': crs = optarg; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); free(args); return 0;
+		default: usage(stderr); free(args); return 2;
 		}
 	}
 	bool is_import = strcmp(action, "import") == 0, is_locate = strcmp(action, "locate") == 0;
-	if (argc - optind > 0 && strcmp(argv[optind], "--") == 0)
-		optind++;
 	if ((!is_import && !is_locate) || (is_import && argc - optind != 1) || (is_locate && argc - optind != 2)) {
 		usage(stderr);
+		free(args);
 		return 2;
 	}
 	struct agw_config cfg;
 	int rc = agw_cli_load_config(config_path, db_path, &cfg);
 	if (rc) {
 		agw_config_free(&cfg);
+		free(args);
 		return rc;
 	}
 	if (!layer)
@@ -139,5 +174,6 @@ int agw_cmd_grid(int argc, char **argv)
 	}
 	agw_store_close(store);
 	agw_config_free(&cfg);
+	free(args);
 	return rc;
 }
