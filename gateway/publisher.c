@@ -33,7 +33,7 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define COMP "mqtt"
 #define MAX_PUBLISHERS 64
 #define STOP_DRAIN_MS 2000     /* how long stop waits for in-flight PUBACKs */
-#define STOP_STEP_MS 1000      /* offline status PUBACK, then disconnect */
+#define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
 #define TICK_MS 250            /* metrics refresh, pending deletes */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
@@ -126,6 +126,7 @@ struct agw_publisher {
 	/* connection */
 	bool connected, connecting;
 	unsigned attempt, gen, conn, rng;
+	unsigned nacks; /* publishes refused by the broker (MQTT 5 reason code) since the last PUBACK */
 	char ssl_error[256]; /* last OpenSSL error text (paho thread writes, under reg_lock) */
 
 	/* outbox window: slots from the oldest unacknowledged send to the newest */
@@ -152,6 +153,7 @@ struct agw_publisher {
 
 	/* stop */
 	enum stop_phase stop;
+	bool offline_acked;
 	void (*done)(void *arg);
 	void *done_arg;
 };
@@ -663,6 +665,7 @@ static void outbox_acked(struct agw_publisher *p, uint64_t tag)
 		agw_log_err(COMP, NULL, "out of memory; outbox row %" PRId64 " will be resent", seq);
 	if (tag_gen(tag) != p->gen)
 		return;
+	p->nacks = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct slot *s = ring_at(p, i);
 		if (s->seq != seq)
@@ -799,13 +802,20 @@ static void handle_send_failed(struct agw_publisher *p, const struct event *e)
 	 * it (MQTT 5 reason code), the next reconnect resends it: drop the connection's window by
 	 * reconnecting, so an order-preserving resend follows. */
 	if (p->connected && e->code >= 0x80) {
-		agw_log_err(COMP, NULL, "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent",
-			    tag_val(e->tag), reason_text(e->code), e->code);
+		/* Consecutive refusals (an ACL that denies the case topic) back off like failed connects
+		 * and are logged the first time and every 10th, not on every reconnect. */
+		p->nacks++;
+		if (p->nacks == 1 || p->nacks % 10 == 0)
+			agw_log_err(COMP, NULL,
+				    "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent "
+				    "(refusal %u in a row)",
+				    tag_val(e->tag), reason_text(e->code), e->code, p->nacks);
 		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
 		d.timeout = 100;
 		MQTTAsync_disconnect(p->client, &d);
 		p->connected = false;
 		agw_metric_set("agw_mqtt_connected", NULL, 0);
+		p->attempt = p->nacks < 32 ? p->nacks : 32;
 		schedule_retry(p);
 	}
 }
@@ -853,8 +863,10 @@ static void handle_sent(struct agw_publisher *p, const struct event *e)
 		outbox_acked(p, e->tag);
 		break;
 	case TAG_STATUS:
-		if (p->stop == STOP_OFFLINE && tag_gen(e->tag) == p->gen)
+		if (p->stop == STOP_OFFLINE && tag_gen(e->tag) == p->gen) {
+			p->offline_acked = true;
 			stop_advance(p);
+		}
 		break;
 	case TAG_HEALTH: {
 		size_t i = (size_t)(tag_val(e->tag) >> 20);
@@ -1115,9 +1127,10 @@ static void stop_advance(struct agw_publisher *p)
 		p->connected = false;
 		agw_metric_set("agw_mqtt_connected", NULL, 0);
 		p->stop = STOP_CLOSING;
-		/* The broker that acknowledged them was alive until now: no resend needed. */
+		/* When the broker acknowledged the offline status it was alive and working after the rows
+		 * in the resend window: they need no resend. Otherwise (frozen, gone) they stay. */
 		flush_metrics(p);
-		flush_deletes(p, true, 0);
+		flush_deletes(p, p->offline_acked, 0);
 		update_depth(p);
 		close_handles(p);
 		return;

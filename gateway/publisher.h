@@ -33,9 +33,11 @@ void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, c
 /* Retained health of one camera: state is "online", "offline" or "event_channel_lost" (-EINVAL
  * otherwise). Kept and (re)published when connected; the latest state per camera wins. */
 int agw_publisher_camera_health(struct agw_publisher *p, const char *camera_id, const char *state);
-/* Stops promptly: waits at most ~2 s for PUBACKs of what is in flight, publishes the retained
- * offline status, disconnects, then calls done(arg) on the loop. Rows not acknowledged stay in the
- * outbox for the next start. Call agw_publisher_free after done. */
+/* Stops promptly: waits at most 2 s for PUBACKs of what is in flight, publishes the retained
+ * offline status (0.5 s for its PUBACK), disconnects (0.5 s), then calls done(arg) on the loop: at
+ * most ~3 s even with a frozen broker. Rows not acknowledged stay in the outbox for the next start;
+ * rows in the resend window are deleted only if the broker acknowledged the offline status.
+ * Call agw_publisher_free after done. */
 void agw_publisher_stop(struct agw_publisher *p, void (*done)(void *arg), void *arg);
 /* NULL is a no-op. Without a finished stop the handles are closed here and the memory is released
  * by their close callbacks (the loop must run once more). */

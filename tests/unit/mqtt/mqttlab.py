@@ -163,11 +163,11 @@ class Lines:
 class Driver:
     """agw-mqtt-driver: the publisher on a store (see mqtt_driver.c for its output lines)."""
 
-    def __init__(self, db, uri, *args, stderr_path=None):
+    def __init__(self, db, uri, *args, stderr_path=None, env=None):
         self.stderr_path = stderr_path or (db + ".stderr")
         self.err = open(self.stderr_path, "ab")
         self.proc = spawn([DRIVER, "--db", db, "--uri", uri] + [str(a) for a in args], stdout=subprocess.PIPE,
-                          stderr=self.err)
+                          stderr=self.err, env=env)
         self.out = Lines(self.proc)
 
     def wait_line(self, prefix, timeout):
