@@ -94,6 +94,7 @@ struct cam {
 	unsigned pull_faults;          /* consecutive faults on the live subscription */
 	enum cam_error last_error;
 	bool removed;                  /* freed once its timer is closed */
+	bool retiring;                 /* removed from the ledger: its last Unsubscribe is running */
 };
 
 struct onvif_adapter {
@@ -121,6 +122,7 @@ struct onvif_adapter {
 	struct agw_onvif_topic_table *table;
 	struct cam *cams;
 	size_t n_cams;
+	struct cam *retired;           /* removed cameras giving their subscription back */
 	int64_t bootstrapping;
 	struct cam *wait_head, *wait_tail;
 	char pull_duration[32], term_duration[32];
@@ -137,6 +139,8 @@ static bool cam_enable_digest(struct cam *c);
 static void cam_pull(struct cam *c);
 static void cam_recreate(struct cam *c, enum cam_error why);
 static void maybe_finish_stop(struct onvif_adapter *ad);
+static void list_del(struct cam **head, struct cam *c);
+static void cam_close(struct cam *c);
 
 /* ---- small helpers ---- */
 
@@ -420,6 +424,8 @@ static void cam_bootstrap(struct cam *c)
 /* Something went wrong before or with the subscription: free the slot and start over later. */
 static void cam_retry_later(struct cam *c)
 {
+	if (c->retiring)
+		return; /* camera_remove closes it */
 	slot_release(c);
 	cam_after(c, backoff_ms(c), cam_begin);
 }
@@ -692,6 +698,11 @@ static void cam_done(struct agw_onvif_http_req *req, CURLcode code)
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (c->removed)
 		return;
+	if (c->retiring) {
+		list_del(&ad->retired, c);
+		cam_close(c);
+		return;
+	}
 	if (ad->stopping) {
 		if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
 			ad->unsub_pending--;
@@ -851,7 +862,7 @@ static void cam_send(struct cam *c, enum agw_onvif_op op)
 	int64_t timeout = ad->request_timeout_ms;
 	if (op == AGW_ONVIF_PULL_MESSAGES)
 		timeout += ad->pull_timeout_ms;
-	else if (op == AGW_ONVIF_UNSUBSCRIBE && ad->stopping)
+	else if (op == AGW_ONVIF_UNSUBSCRIBE && (ad->stopping || c->retiring))
 		timeout = ad->unsubscribe_timeout_ms;
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
@@ -960,16 +971,30 @@ static struct cam *cam_find(struct onvif_adapter *ad, const char *id)
 	return NULL;
 }
 
-static void cam_unlink(struct cam *c)
+static void list_del(struct cam **head, struct cam *c)
 {
-	struct onvif_adapter *ad = c->ad;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		ad->cams = c->next;
+		*head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
+}
+
+static void list_add(struct cam **head, struct cam *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void cam_unlink(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	list_del(&ad->cams, c);
 	ad->n_cams--;
 	agw_metric_set("agw_onvif_cameras", NULL, (int64_t)ad->n_cams);
 }
@@ -1009,10 +1034,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 			    agw_url_redact(camera->address ? camera->address : "", safe, sizeof(safe)), strerror(-rc));
 		return rc;
 	}
-	c->next = ad->cams;
-	if (ad->cams)
-		ad->cams->prev = c;
-	ad->cams = c;
+	list_add(&ad->cams, c);
 	ad->n_cams++;
 	agw_metric_set("agw_onvif_cameras", NULL, (int64_t)ad->n_cams);
 	/* keep-alive for every camera: one cached connection each, plus room for reconnects */
@@ -1029,7 +1051,26 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	if (!c)
 		return;
 	cam_unlink(c);
-	cam_close(c);
+	if (!c->sub_url || ad->stopping) {
+		cam_close(c);
+		return;
+	}
+	/* give the subscription back, or a one-subscriber camera refuses whoever comes next; the
+	 * camera is out of the list already (it may be added again at once under the same id) */
+	uv_timer_stop(&c->timer);
+	if (c->busy) {
+		agw_onvif_http_cancel(ad->http, c->easy);
+		c->busy = false;
+	}
+	wait_remove(c);
+	slot_release(c);
+	c->retiring = true;
+	list_add(&ad->retired, c);
+	cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
+	if (!c->busy) {
+		list_del(&ad->retired, c);
+		cam_close(c);
+	}
 }
 
 /* ---- lifecycle ---- */
@@ -1123,6 +1164,11 @@ static void finish_stop(struct onvif_adapter *ad)
 		cam_unlink(c);
 		cam_close(c);
 	}
+	while (ad->retired) {
+		struct cam *c = ad->retired;
+		list_del(&ad->retired, c);
+		cam_close(c);
+	}
 	ad->closing_handles += 2;
 	uv_timer_stop(&ad->stop_timer);
 	uv_close((uv_handle_t *)&ad->stop_timer, stop_timer_closed);
@@ -1185,6 +1231,11 @@ static void onvif_uninit(void *priv)
 	while (ad->cams) {
 		struct cam *c = ad->cams;
 		cam_unlink(c);
+		cam_free(c);
+	}
+	while (ad->retired) {
+		struct cam *c = ad->retired;
+		list_del(&ad->retired, c);
 		cam_free(c);
 	}
 	agw_onvif_soap_free(ad->soap);
