@@ -660,12 +660,13 @@ static void case_touch(struct agw_case *c, struct agw_kind_state *ks, const stru
 	c->updated_ms = x->t;
 	set_topic(c, x->topic);
 	evidence_add(c, x->seq, x->event_id);
-	if (x->active == AGW_ACTIVE_TRUE) {
+	/* An aggregate counts alerts of many incidents: it has no state of its own to pair or clear. */
+	if (x->active == AGW_ACTIVE_TRUE && !c->aggregate) {
 		c->has_state = true;
 		c->active = true;
 		c->cleared_ms = 0;
 		c->last_active_ms = x->t;
-		if (ks && !c->aggregate)
+		if (ks)
 			ks_link(c, ks);
 	}
 }

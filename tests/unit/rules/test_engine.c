@@ -324,10 +324,22 @@ static void test_flood_per_camera_and_cell(void **state)
 		assert_string_equal(f.d.kase->id, agg);
 	}
 	assert_int_equal(f.d.kase->count, 7);
+	/* an active alert joins the aggregate without making it an active (never expiring) case */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t + 10000),
+			 AGW_DECISION_UPDATE);
+	assert_true(f.d.kase->aggregate);
+	assert_false(f.d.kase->active);
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_FALSE, AGW_OP_CHANGED, t + 10001),
+			 AGW_DECISION_DROP);
 	/* other cameras are not affected */
 	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 10000), AGW_DECISION_OPEN);
 	assert_false(f.d.kase->aggregate);
-	/* after the window: normal cases again */
+	/* after the window: the aggregate expires, normal cases again */
+	assert_int_equal(agw_engine_feedback(f.e, agg, AGW_CASE_ACCEPTED, NULL), 0);
+	agw_engine_tick(f.e, t + 10 * MIN + 10000, record, &f);
+	assert_int_equal(agw_engine_feedback(f.e, agg, AGW_CASE_ACCEPTED, NULL), 0); /* not yet */
+	agw_engine_tick(f.e, t + 10 * MIN + 10002, record, &f);
+	assert_int_equal(agw_engine_feedback(f.e, agg, AGW_CASE_ACCEPTED, NULL), -ENOENT);
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 11 * MIN),
 			 AGW_DECISION_OPEN);
 	assert_false(f.d.kase->aggregate);
