@@ -10,7 +10,11 @@
  *   agw_pipeline_set_decider(p, agw_decider_decide, d);
  *   agw_pipeline_set_tick(p, agw_decider_tick, d, 1000);
  *   publisher feedback: agw_decider_case_feedback(d, store, case_id, "accepted"|"dispatched"|"closed");
- *   shutdown, after the pipeline: agw_decider_free(d). */
+ *   shutdown, after the pipeline: agw_decider_free(d).
+ * Reload (rules file, grid layer, ledger changed): commit the pending batch, build a new decider
+ * with agw_decider_new (it restores the open incidents from the cases table), and only if that
+ * succeeds swap it into the pipeline and free the old one. Pending minimum-duration starts and
+ * repeat counts are not carried over. */
 #ifndef AGW_DECIDER_H
 #define AGW_DECIDER_H
 

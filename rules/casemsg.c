@@ -107,6 +107,21 @@ static void jw_raw(struct jw *w, const char *s, size_t n)
 
 #define jw_lit(w, s) jw_raw(w, s, strlen(s)) /* literals: the compiler folds strlen */
 
+/* Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not one (overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	int n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+	    (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
 /* Escapes as it copies, reserving room in chunks (no strlen pass first). */
 static void jw_str(struct jw *w, const char *s)
 {
@@ -147,8 +162,21 @@ static void jw_str(struct jw *w, const char *s)
 					*o++ = hex[ch >> 4];
 					*o++ = hex[ch & 15];
 				}
+			} else if (ch < 0x80) {
+				*o++ = (char)ch;
 			} else {
-				*o++ = (char)ch; /* UTF-8 passes through; strings come from valid JSON or the ledger */
+				/* Camera-supplied text: copy valid UTF-8, replace anything else with U+FFFD so
+				 * the message stays valid JSON. */
+				int n = utf8_len(q);
+				if (n) {
+					memcpy(o, q, (size_t)n);
+					o += n;
+					q += n - 1;
+					i += n - 1;
+				} else {
+					memcpy(o, "\\ufffd", 6);
+					o += 6;
+				}
 			}
 		}
 		w->len = (size_t)(o - w->p);

@@ -602,6 +602,25 @@ static void test_case_message_schema(void **state)
 			    "Gate \"North\"\n\\");
 	json_decref(doc);
 	free(json);
+	/* invalid UTF-8 from a camera becomes U+FFFD; valid multi-byte text passes */
+	agw_engine_camera_set(f.e, "cam-u", "\xe5\x8d\x97\xe9\x97\xa8 \xff\xc3(\xed\xa0\x80", NULL, NULL, NULL, false, 0, 0,
+			      AGW_CRS_WGS84);
+	assert_int_equal(on(&f, "cam-u", t), AGW_DECISION_OPEN);
+	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	doc = json_loads(json, 0, &jerr);
+	if (!doc)
+		fail_msg("invalid UTF-8 made invalid JSON: %s", jerr.text);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "camera"), "name")),
+			    "\xe5\x8d\x97\xe9\x97\xa8 \xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_decref(doc);
+	free(json);
+	/* the printf-free time format agrees with agw_time_format_ms */
+	for (int64_t ms = -86400000LL * 400; ms < 4102444800000LL; ms += 7777777777LL + 123) {
+		char a[AGW_CASE_TIME_LEN], b[40];
+		if (ms < 0)
+			continue;
+		assert_string_equal(agw_case_time_format(ms, a), agw_time_format_ms(ms, b, sizeof(b)));
+	}
 	fx_free(&f);
 	json_decref(schema);
 }
