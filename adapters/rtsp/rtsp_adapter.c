@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libavutil/frame.h>
 
@@ -54,6 +55,7 @@ struct rtsp {
 	int64_t next_prune_ms;
 	atomic_int pending_alerts;
 	struct agw_rtsp_thresholds th;
+	uint64_t rng;
 };
 
 struct rtsp_cam {
@@ -113,9 +115,21 @@ static int64_t now_ms(void)
 	return agw_rtsp_mono_ms();
 }
 
-static int64_t jitter(const struct rtsp *r)
+/* xorshift64: the adapter's own generator, seeded per process, so jitter differs between
+ * gateways and restarts without touching the process-wide random() state. */
+static uint64_t rng_next(struct rtsp *r)
 {
-	return r->jitter_ms > 0 ? (int64_t)((uint64_t)random() % (uint64_t)(r->jitter_ms + 1)) : 0;
+	uint64_t x = r->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	r->rng = x;
+	return x;
+}
+
+static int64_t jitter(struct rtsp *r)
+{
+	return r->jitter_ms > 0 ? (int64_t)(rng_next(r) % (uint64_t)(r->jitter_ms + 1)) : 0;
 }
 
 /* ---- camera URLs ---- */
@@ -707,6 +721,9 @@ static int rtsp_init(void *priv, struct agw_adapter_ctx *ctx)
 		.frozen_count = (int)r->frozen_count,
 	};
 	atomic_init(&r->pending_alerts, 0);
+	r->rng = ((uint64_t)agw_now_ms() << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
+	if (!r->rng)
+		r->rng = 0x9e3779b97f4a7c15ULL;
 	agw_rtsp_av_log_setup();
 	unsigned threads = (unsigned)(r->concurrency + (r->metadata ? r->metadata_sessions : 0));
 	int e = agw_rtsp_pool_new(ctx->loop, threads, threads * 2, &r->pool);
