@@ -38,6 +38,7 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
 #define CONNECT_TIMEOUT_S 10
+#define HEALTH_BURST 32        /* health messages sent per loop wake-up */
 
 enum tag_kind { TAG_OUTBOX = 0, TAG_STATUS = 1, TAG_HEALTH = 2, TAG_CONTROL = 3 };
 #define VAL_BITS 42
@@ -144,6 +145,7 @@ struct agw_publisher {
 	/* health */
 	struct health *health;
 	size_t n_health, cap_health;
+	bool health_dirty; /* some state waits to be (re)sent */
 
 	/* feedback */
 	void (*fb_fn)(void *arg, const char *case_id, const char *status);
@@ -548,11 +550,27 @@ static void send_health(struct agw_publisher *p, size_t i)
 	free(json);
 }
 
+/* Sends health states not yet confirmed, at most HEALTH_BURST per call so that 10,000 cameras
+ * coming online do not crowd out the cases; the PUBACKs wake the loop and the rest follows. */
 static void flush_health(struct agw_publisher *p)
 {
-	for (size_t i = 0; i < p->n_health && p->connected; i++)
-		if (!p->health[i].confirmed && !p->health[i].sending)
-			send_health(p, i);
+	size_t sent = 0;
+	p->health_dirty = false;
+	for (size_t i = 0; i < p->n_health && p->connected; i++) {
+		struct health *h = &p->health[i];
+		if (h->confirmed || h->sending)
+			continue;
+		if (sent == HEALTH_BURST) {
+			p->health_dirty = true;
+			return;
+		}
+		send_health(p, i);
+		sent++;
+		if (!h->sending) { /* paho refused it for now (busy): try again on the next wake-up */
+			p->health_dirty = true;
+			return;
+		}
+	}
 }
 
 static void subscribe_feedback(struct agw_publisher *p)
@@ -793,6 +811,7 @@ static void handle_send_failed(struct agw_publisher *p, const struct event *e)
 		size_t i = (size_t)(tag_val(e->tag) >> 20);
 		if (i < p->n_health)
 			p->health[i].sending = false;
+		p->health_dirty = true;
 		return;
 	}
 	if (kind != TAG_OUTBOX)
@@ -875,6 +894,8 @@ static void handle_sent(struct agw_publisher *p, const struct event *e)
 			p->health[i].sending = false;
 			if ((p->health[i].version & 0xfffffu) == ver)
 				p->health[i].confirmed = true;
+			else
+				p->health_dirty = true; /* a newer state came while this one was in flight */
 		}
 		break;
 	}
@@ -950,6 +971,8 @@ static void async_cb(uv_async_t *a)
 	/* A commit per wake-up would cost more than the publishing itself: batch deletes here and let
 	 * the tick take the rest. A crash before the delete only means a resend. */
 	flush_deletes(p, false, DELETE_BATCH);
+	if (p->stop == STOP_NONE && p->health_dirty)
+		flush_health(p);
 	if (p->stop == STOP_NONE)
 		fill_window(p);
 	else if (p->stop == STOP_DRAIN && p->n == 0)
@@ -1310,8 +1333,10 @@ int agw_publisher_camera_health(struct agw_publisher *p, const char *camera_id, 
 	h->state = st;
 	h->version++;
 	h->confirmed = false;
-	if (p->connected && p->stop == STOP_NONE)
+	if (p->connected && p->stop == STOP_NONE && !h->sending)
 		send_health(p, i);
+	if (!h->sending)
+		p->health_dirty = true; /* sent on connect, or when the previous version is acknowledged */
 	return 0;
 }
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -261,6 +262,24 @@ def test_stop_with_frozen_broker(w):
     b.stop()
 
 
+def test_health_many(w):
+    print("-- retained health of 3000 cameras: states set before the connection, then all changed")
+    b = Broker(w, "b-health", persistence=False).start()
+    db = os.path.join(w, "health.db")
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--health-count", 3000, "--health-flip-ms", 2500,
+               "--push", 500, "--batch", 50, "--run-ms", 6000, "--resend-window-ms", 0, "--metrics")
+    check(d.wait_line("FLIPPED", 15) is not None, "states changed while connected")
+    check(d.wait_exit(30) == 0, "driver stopped")
+    check(d.wait_line("STOPPED", 0) == "STOPPED acked=500 remaining=0", "cases went out next to the health burst")
+    r = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(b.port), "-t", "agw/cameras/+/health",
+                        "--retained-only", "-W", "3", "-v"], capture_output=True, timeout=20)
+    lines = r.stdout.decode().splitlines()
+    cams = {l.split(" ", 1)[0].split("/")[2]: l for l in lines}
+    check(len(cams) == 3000, "3000 retained health topics (%d)" % len(cams))
+    check(all('"state":"online"' in l for l in cams.values()), "every retained state is the latest (online)")
+    b.stop()
+
+
 def main():
     w = workdir("agw-mqtt-pub-")
     ok = False
@@ -271,7 +290,7 @@ def main():
                  ("feedback5", lambda: test_feedback(w, 5)), ("gwkill", lambda: test_gateway_kill_resend(w)),
                  ("brokerkill", lambda: test_broker_kill_resend(w)), ("acl", lambda: test_refused_by_acl(w)),
                  ("fboffline", lambda: test_feedback_while_offline(w)),
-                 ("frozen", lambda: test_stop_with_frozen_broker(w))]
+                 ("frozen", lambda: test_stop_with_frozen_broker(w)), ("health", lambda: test_health_many(w))]
         for name, fn in tests:
             if not only or name in only:
                 fn()

@@ -27,12 +27,13 @@ static struct {
 	int until_empty, metrics;
 	char *health[64];
 	int n_health;
+	long long health_count, health_flip_ms; /* cameras cam-h<i> offline at start, online after flip */
 } o = {.batch = 500, .interval_ms = 10, .size = 300, .case_prefix = "c", .resend_ms = -1};
 
 static struct agw_config cfg;
 static struct agw_store *store;
 static struct agw_publisher *pub;
-static uv_timer_t push_timer, poll_timer;
+static uv_timer_t push_timer, poll_timer, flip_timer;
 static uv_signal_t sigterm, sigint;
 static long long pushed;
 static int was_connected = -1, stopping;
@@ -87,6 +88,23 @@ static void push_cb(uv_timer_t *t)
 	}
 }
 
+static void set_all_health(const char *state)
+{
+	for (long long i = 0; i < o.health_count; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "cam-h%05lld", i);
+		if (agw_publisher_camera_health(pub, id, state) < 0)
+			fprintf(stderr, "health %s refused\n", id);
+	}
+}
+
+static void flip_cb(uv_timer_t *t)
+{
+	set_all_health("online");
+	printf("FLIPPED\n");
+	fflush(stdout);
+}
+
 static void print_metric(const char *name, const char *labels, int64_t value, void *arg)
 {
 	printf("METRIC %s{%s} %lld\n", name, labels, (long long)value);
@@ -100,6 +118,7 @@ static void stopped(void *arg)
 	fflush(stdout);
 	uv_close((uv_handle_t *)&push_timer, NULL);
 	uv_close((uv_handle_t *)&poll_timer, NULL);
+	uv_close((uv_handle_t *)&flip_timer, NULL);
 	uv_close((uv_handle_t *)&sigterm, NULL);
 	uv_close((uv_handle_t *)&sigint, NULL);
 }
@@ -111,6 +130,7 @@ static void begin_stop(void)
 	stopping = 1;
 	uv_timer_stop(&push_timer);
 	uv_timer_stop(&poll_timer);
+	uv_timer_stop(&flip_timer);
 	agw_publisher_stop(pub, stopped, NULL);
 }
 
@@ -139,6 +159,7 @@ static void usage(void)
 			"  [--username U --password P] [--ca FILE] [--cert FILE --key FILE] [--inflight N]\n"
 			"  [--push N] [--start I] [--batch B] [--interval-ms T] [--size BYTES] [--case-prefix P]\n"
 			"  [--feedback-topic T] [--health CAMERA=STATE]... [--resend-window-ms MS]\n"
+			"  [--health-count N [--health-flip-ms MS]]\n"
 			"  [--reconnect-min-ms MS] [--reconnect-max-ms MS] [--clean] [--until-empty] [--run-ms MS] [--metrics]\n");
 }
 
@@ -158,6 +179,7 @@ int main(int argc, char **argv)
 		{"reconnect-min-ms", required_argument, NULL, 'm'}, {"reconnect-max-ms", required_argument, NULL, 'M'},
 		{"clean", no_argument, NULL, 'c'},            {"until-empty", no_argument, NULL, 'e'},
 		{"run-ms", required_argument, NULL, 'r'},     {"metrics", no_argument, NULL, 'x'},
+		{"health-count", required_argument, NULL, 'N'}, {"health-flip-ms", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},             {0},
 	};
 	cfg.gateway_id = strdup("gw-test");
@@ -203,6 +225,8 @@ int main(int argc, char **argv)
 		case 'e': o.until_empty = 1; break;
 		case 'r': o.run_ms = atoll(optarg); break;
 		case 'x': o.metrics = 1; break;
+		case 'N': o.health_count = atoll(optarg); break;
+		case 'F': o.health_flip_ms = atoll(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -235,8 +259,12 @@ int main(int argc, char **argv)
 		if (agw_publisher_camera_health(pub, o.health[i], eq + 1) < 0)
 			fprintf(stderr, "health %s=%s refused\n", o.health[i], eq + 1);
 	}
+	set_all_health("offline");
 	uv_timer_init(loop, &push_timer);
 	uv_timer_init(loop, &poll_timer);
+	uv_timer_init(loop, &flip_timer);
+	if (o.health_flip_ms > 0)
+		uv_timer_start(&flip_timer, flip_cb, (uint64_t)o.health_flip_ms, 0);
 	uv_signal_init(loop, &sigterm);
 	uv_signal_init(loop, &sigint);
 	uv_signal_start(&sigterm, signal_cb, SIGTERM);
