@@ -283,7 +283,7 @@ static int add_item(struct agw_items *items, const char *name, const char *value
 	return agw_items_add(items, name, value) < 0 ? -ENOMEM : 0;
 }
 
-static void emit_change(struct rtsp *r, const struct patrol_job *j, const struct agw_rtsp_change *ch)
+static int emit_change(struct rtsp *r, const struct patrol_job *j, const struct agw_rtsp_change *ch)
 {
 	struct agw_alert a;
 	agw_alert_init(&a);
@@ -330,6 +330,7 @@ static void emit_change(struct rtsp *r, const struct patrol_job *j, const struct
 			     strerror(-e));
 	}
 	agw_alert_clear(&a);
+	return e;
 }
 
 /* ---- patrol ---- */
@@ -419,7 +420,10 @@ static void patrol_done(struct agw_rtsp_work *w, bool ran)
 		}
 		for (int i = 0; i < j->n_changes; i++) {
 			log_change(j, &j->changes[i]);
-			emit_change(r, j, &j->changes[i]);
+			/* Not taken (the core's queue is full): forget the transition, so the next
+			 * patrol finds it again and the alert is not lost. No job holds the state now. */
+			if (emit_change(r, j, &j->changes[i]) < 0)
+				c->diag.active[j->changes[i].cond] = !j->changes[i].active;
 		}
 		if (j->has_data && !c->has_meta && r->metadata)
 			agw_log_info(LOG_TAG, j->cam_id, "stream has a metadata track: watching it");

@@ -3,7 +3,8 @@
 """RTSP patrol diagnosis against the real GStreamer test server (alarmgw-rtspd) on loopback.
 
 Runs the RTSP adapter (agw-rtsp-drive: the adapter alone on a uv loop, alerts as JSON lines) and
-checks: a normal picture raises nothing; black, covered and frozen pictures each raise exactly one
+checks: a normal picture raises nothing; an alert the core refuses is emitted again by the next
+patrol; black, covered and frozen pictures each raise exactly one
 alert with an evidence JPEG; on one camera whose picture the server switches, each condition
 clears when the picture is back; a stopped mount raises video_loss and clears on start; killing
 the whole server raises video_loss, and restarting it on the same port clears it."""
@@ -87,11 +88,15 @@ class Alerts:
     def __init__(self, drive):
         self.drive = drive
         self.all = []
+        self.refused = []
 
     def pump(self, seconds):
         end = time.time() + seconds
         while time.time() < end:
             line = self.drive.line(0.2)
+            if line and line.startswith("REFUSED "):
+                self.refused.append(json.loads(line[8:]))
+                print("  refused", self.refused[-1]["camera"], self.refused[-1]["data"].get("Condition"))
             if line and line.startswith("{"):
                 a = json.loads(line)
                 self.all.append(a)
@@ -132,7 +137,7 @@ def main():
                   "--set", "io_timeout=5s", "--set", "frozen_count=3",
                   "--camera", f"normal={url}/normal", "--camera", f"black={url}/black",
                   "--camera", f"frozen={url}/frozen", "--camera", f"covered={url}/covered",
-                  "--camera", f"sw={url}/switch"])
+                  "--camera", f"sw={url}/switch", "--refuse", "1"])
     if drive.line(10) != "READY":
         fail("driver did not start")
     al = Alerts(drive)
@@ -153,6 +158,15 @@ def main():
         if al.of(cam):
             fail(f"{cam}: a normal picture raised {al.of(cam)}")
     print("  normal pictures raised nothing")
+    # The driver refused the very first alert (as a full core queue would): it must have come again.
+    if len(al.refused) != 1:
+        fail(f"expected one refused alert, got {al.refused}")
+    r = al.refused[0]
+    again = [a for a in al.of(r["camera"]) if a["data"]["Condition"] == r["data"]["Condition"]
+             and a["active"] == r["active"]]
+    if len(again) != 1:
+        fail(f"the refused {r['camera']} {r['data']['Condition']} alert was not emitted again once")
+    print("  refused alert emitted again by the next patrol:", r["camera"], r["data"]["Condition"])
 
     print("each condition clears when the picture is back")
     for show in ("black", "covered", "frozen"):

@@ -7,6 +7,8 @@
  *
  * Options are the adapter's option table (same names and value syntax as the config section
  * adapters.rtsp). stdin commands: "remove ID", "quit"; end of stdin, SIGINT or SIGTERM stop it.
+ * --refuse N: the first N alerts are refused as by a full core queue (-ENOBUFS) and printed as
+ * "REFUSED <json>", to test that the adapter emits them again.
  * Prints "READY" after start and "STOPPED <ms>" once the adapter has stopped (the time stop took). */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +34,7 @@ static uv_signal_t sig_int, sig_term;
 static uv_pipe_t in_pipe;
 static bool stopping, stopped;
 static uint64_t stop_began_ms;
+static long refuse;
 
 static int parse_duration(const char *t, int64_t *ret_ms)
 {
@@ -90,6 +93,13 @@ static int emit(struct agw_adapter_ctx *c, const struct agw_alert *alert)
 	char *json = NULL;
 	if (agw_alert_to_json(alert, &json) < 0)
 		return -ENOMEM;
+	if (refuse > 0) {
+		refuse--;
+		printf("REFUSED %s\n", json);
+		fflush(stdout);
+		free(json);
+		return -ENOBUFS;
+	}
 	printf("%s\n", json);
 	fflush(stdout);
 	free(json);
@@ -187,10 +197,11 @@ int main(int argc, char **argv)
 		{"set", required_argument, NULL, 'o'},
 		{"camera", required_argument, NULL, 'c'},
 		{"debug", no_argument, NULL, 'd'},
+		{"refuse", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "s:o:c:d", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:o:c:dr:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			state = optarg;
@@ -213,6 +224,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			agw_log_set_level(AGW_LOG_DEBUG);
+			break;
+		case 'r':
+			refuse = strtol(optarg, NULL, 10);
 			break;
 		default:
 			fprintf(stderr, "usage: agw-rtsp-drive --state DIR [--set option=value]... "
