@@ -273,12 +273,18 @@ struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id)
 	return agw_strmap_get(&e->cams, id);
 }
 
-/* Alerts from cameras missing in the ledger still count: they get a camera without location. */
-static struct agw_engine_cam *cam_get(struct agw_engine *e, const char *id)
+/* Alerts from cameras missing in the ledger still count: they get a camera without location, up
+ * to a limit (camera ids come from the network). */
+static struct agw_engine_cam *cam_get(struct agw_engine *e, const char *id, bool *ret_full)
 {
 	struct agw_engine_cam *c = agw_strmap_get(&e->cams, id);
+	*ret_full = false;
 	if (c)
 		return c;
+	if (e->cams.live >= AGW_ENGINE_MAX_CAMERAS) {
+		*ret_full = true;
+		return NULL;
+	}
 	if (agw_engine_camera_set(e, id, NULL, NULL, NULL, NULL, false, 0, 0, AGW_CRS_WGS84) < 0)
 		return NULL;
 	return agw_strmap_get(&e->cams, id);
@@ -950,7 +956,12 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		drop(d, NULL, "malformed alert");
 		return 0;
 	}
-	struct agw_engine_cam *cam = cam_get(e, a->camera_id);
+	bool full;
+	struct agw_engine_cam *cam = cam_get(e, a->camera_id, &full);
+	if (!cam && full) {
+		drop(d, NULL, "unknown camera: already tracking %d cameras", AGW_ENGINE_MAX_CAMERAS);
+		return 0;
+	}
 	if (!cam)
 		return -ENOMEM;
 	if (a->active == AGW_ACTIVE_FALSE)
@@ -1147,9 +1158,10 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 		return -EINVAL;
 	if (r->status == AGW_CASE_CLOSED || agw_strmap_get(&e->incidents, r->key) || agw_strmap_get(&e->ids, r->id))
 		return -EEXIST;
-	struct agw_engine_cam *cam = cam_get(e, r->camera_id);
+	bool full;
+	struct agw_engine_cam *cam = cam_get(e, r->camera_id, &full);
 	if (!cam)
-		return -ENOMEM;
+		return full ? -E2BIG : -ENOMEM;
 	struct agw_case *c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

@@ -127,6 +127,10 @@ struct agw_engine_config {
 
 struct agw_engine;
 
+/* Cameras the engine tracks, ledger and unknown ones together: past it, alerts of cameras it
+ * does not know yet are dropped with a reason. */
+#define AGW_ENGINE_MAX_CAMERAS 1000000
+
 /* Takes ownership of rules and grid (grid may be NULL: no layer, every camera falls back). */
 int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rules, struct agw_grid *grid,
 		   struct agw_engine **ret);
