@@ -167,7 +167,7 @@ def main():
     mute.listen(128)
     hang_url = f"rtsp://127.0.0.1:{mute.getsockname()[1]}/live"
 
-    drive = start_drive(state, ["interval=1s", "jitter=0", "timeout=2s", "io_timeout=2s",
+    drive = start_drive(state, ["interval=1s", "jitter=0", "timeout=5s", "io_timeout=5s",
                                 "metadata_idle_timeout=2s"],
                         [f"meta={url}/meta,{user},{password}", f"auth={url}/normal,{user},{password}",
                          f"badauth={url}/normal,{user},wrong", f"noauth={url}/normal", f"hang={hang_url}"], debug=True)
