@@ -56,12 +56,17 @@ def test_no_delete_without_puback(w):
     b = Broker(w, "b-late")  # not started yet: nothing listens on its port
     db = os.path.join(w, "late.db")
     uri = "tcp://127.0.0.1:%d" % b.port
-    d = Driver(db, uri, "--push", 700, "--batch", 100, "--run-ms", 1500, "--reconnect-min-ms", 100,
-               "--reconnect-max-ms", 300)
+    d = Driver(db, uri, "--push", 700, "--batch", 100, "--run-ms", 2200, "--reconnect-min-ms", 100,
+               "--reconnect-max-ms", 300, "--metrics")
     check(d.wait_exit(20) == 0, "driver ran without a broker and stopped")
     check(d.wait_line("CONNECTED", 0) is None, "it never connected")
     check(d.wait_line("STOPPED", 1) == "STOPPED acked=0 remaining=700", "all 700 rows kept")
     check("cannot connect to tcp://127.0.0.1:%d" % b.port in d.stderr(), "connection failure logged with the broker")
+    m = d.metrics()
+    check(m.get("agw_outbox_depth{}") == 700, "agw_outbox_depth = 700 (%s)" % m.get("agw_outbox_depth{}"))
+    check(m.get("agw_outbox_oldest_age_seconds{}", 0) >= 1, "agw_outbox_oldest_age_seconds grows (%s)" %
+          m.get("agw_outbox_oldest_age_seconds{}"))
+    check(m.get('agw_mqtt_connect_errors_total{reason="network"}', 0) >= 3, "failed attempts counted, with backoff")
     b.start()
     sub = Sub(w, b.port, "agw/cases/#", "late-sub")
     time.sleep(0.5)
