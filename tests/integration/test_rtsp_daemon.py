@@ -4,7 +4,8 @@
 RTSP cameras from the ledger CSV, against alarmgw-rtspd on loopback. Checks that the options of
 the config section reach the adapter (a 1 s patrol interval), that a black camera's tamper alert
 and a stopped camera's video_loss raise and clear land in the journal (sqlite), that the evidence
-JPEG the alert names exists under state_dir, that a normal camera journals nothing, and that
+JPEG the alert names exists under state_dir and is referenced by the case message in the outbox,
+that a normal camera journals nothing, and that
 SIGTERM stops the daemon promptly."""
 import json
 import os
@@ -121,6 +122,14 @@ adapters = {{
         if f.read(2) != b"\xff\xd8":
             fail(f"{ev} is not a JPEG")
     print("  evidence", a["data"]["Evidence"])
+    # The case message sent for it lists the picture among its evidence (the alert's event id).
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    msgs = [json.loads(p) for (p,) in con.execute("SELECT payload FROM outbox ORDER BY seq")]
+    con.close()
+    case = [m for m in msgs if m.get("camera", {}).get("id") == "cam-black"]
+    if not case or a["data"]["Evidence"] not in [e.get("event_id") for e in case[0].get("evidence", [])]:
+        fail(f"the case message for cam-black does not reference the picture: {case}")
+    print("  case", case[0]["case_id"], "references it")
 
     print("a stopped stream raises video_loss; starting it again clears it")
     server.stdin.write("stop /switch\n")
