@@ -738,6 +738,9 @@ static void key_append(char *buf, size_t *o, const char *s)
 static void make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind)
 {
 	size_t o = 0;
+	/* The unassigned queue is no place: its cameras are deduplicated one by one. */
+	if (cam->cell_source == AGW_CELL_UNASSIGNED)
+		by = AGW_DEDUP_CAMERA;
 	key_append(buf, &o, by == AGW_DEDUP_CELL ? "cell/" : "camera/");
 	key_append(buf, &o, by == AGW_DEDUP_CELL ? cam->cell_code : cam->id);
 	key_append(buf, &o, "/");
@@ -789,7 +792,7 @@ static int open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 		per_camera = true;
 		snprintf(d->reason, sizeof(d->reason), "flood: camera %s opened %u cases within %s; aggregated", cam->id,
 			 rs->flood_camera.max_cases, fmt_dur(rs->flood_camera.window_ms, dur, sizeof(dur)));
-	} else if (flood_full(&rs->flood_cell, &cf->start, &cf->count, x->t)) {
+	} else if (cam->cell_source != AGW_CELL_UNASSIGNED && flood_full(&rs->flood_cell, &cf->start, &cf->count, x->t)) {
 		snprintf(akey, sizeof(akey), "flood/cell/%s", cam->cell_code);
 		snprintf(d->reason, sizeof(d->reason), "flood: cell %s opened %u cases within %s; aggregated",
 			 cam->cell_code, rs->flood_cell.max_cases, fmt_dur(rs->flood_cell.window_ms, dur, sizeof(dur)));

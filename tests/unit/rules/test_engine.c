@@ -251,6 +251,11 @@ static void test_dedup_by_cell(void **state)
 	assert_true(c->active);
 	assert_int_equal(off(&f, "cam-a2", t + 4000), AGW_DECISION_CLOSE);
 	assert_ptr_equal(f.d.kase, c);
+	/* cameras in the unassigned queue share no place: each keeps its own case */
+	assert_int_equal(on(&f, "cam-lost", t + 5000), AGW_DECISION_OPEN);
+	assert_string_equal(f.d.kase->key, "camera/cam-lost/intrusion");
+	assert_int_equal(on(&f, "cam-unknown", t + 6000), AGW_DECISION_OPEN);
+	assert_string_equal(f.d.kase->cam->cell_code, "UNASSIGNED");
 	fx_free(&f);
 }
 
