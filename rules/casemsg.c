@@ -140,6 +140,18 @@ static void jw_str(struct jw *w, const char *s)
 		int i;
 		for (i = 0; i < 64 && *q; i++, q++) {
 			unsigned char ch = *q;
+			/* Fast path: a run of plain ASCII copies without per-byte branches below. */
+			if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+				const unsigned char *r = q;
+				while (r - q < 64 - i && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\')
+					r++;
+				size_t n = (size_t)(r - q);
+				memcpy(o, q, n);
+				o += n;
+				i += (int)n - 1;
+				q = r - 1;
+				continue;
+			}
 			if (ch == '"' || ch == '\\') {
 				*o++ = '\\';
 				*o++ = (char)ch;
