@@ -95,6 +95,63 @@ static bool inside_or_on(const struct agw_ring *shell, double px, double py)
 	return agw_ring_crossings_odd(shell->xy, shell->n, px, py);
 }
 
+static int orient(const double *a, const double *b, const double *c)
+{
+	double v = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
+	return (v > 0) - (v < 0);
+}
+
+static bool within(const double *a, const double *b, const double *p)
+{
+	return fmin(a[0], b[0]) <= p[0] && p[0] <= fmax(a[0], b[0]) && fmin(a[1], b[1]) <= p[1] &&
+	       p[1] <= fmax(a[1], b[1]);
+}
+
+/* Segments ab and cd share a point (crossing, touching or overlapping). */
+static bool segments_meet(const double *a, const double *b, const double *c, const double *d)
+{
+	int o1 = orient(a, b, c), o2 = orient(a, b, d), o3 = orient(c, d, a), o4 = orient(c, d, b);
+	if (o1 != o2 && o3 != o4)
+		return true;
+	return (o1 == 0 && within(a, b, c)) || (o2 == 0 && within(a, b, d)) || (o3 == 0 && within(c, d, a)) ||
+	       (o4 == 0 && within(c, d, b));
+}
+
+/* Pairs of non-adjacent edges that meet make a ring self-intersecting (a bow-tie, a figure eight,
+ * a spike back along itself). Quadratic: rings above the limit are not checked. */
+#define SELF_CHECK_MAX 4000
+
+static int ring_simple(const struct agw_ring *r, size_t *ret_i, size_t *ret_j)
+{
+	size_t n = open_count(r->xy, r->n); /* edges: i -> i+1 (mod n) */
+	if (n > SELF_CHECK_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const double *a = r->xy + 2 * i, *b = r->xy + 2 * ((i + 1) % n);
+		for (size_t j = i + 1; j < n; j++) {
+			if (j == i + 1 || (i == 0 && j == n - 1)) {
+				/* Adjacent edges share one vertex; they may only fold back onto each other. */
+				const double *c = r->xy + 2 * j, *d = r->xy + 2 * ((j + 1) % n);
+				const double *shared = j == i + 1 ? b : a, *p = j == i + 1 ? a : b;
+				const double *q = j == i + 1 ? d : c;
+				if (orient(p, shared, q) == 0 && (within(p, shared, q) || within(shared, q, p)) &&
+				    !(q[0] == shared[0] && q[1] == shared[1])) {
+					*ret_i = i;
+					*ret_j = j;
+					return -EINVAL;
+				}
+				continue;
+			}
+			if (segments_meet(a, b, r->xy + 2 * j, r->xy + 2 * ((j + 1) % n))) {
+				*ret_i = i;
+				*ret_j = j;
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 static int ring_check(const struct agw_ring *r, const char *what, size_t idx, char *err, size_t errlen)
 {
 	if (r->n < 4) {
@@ -121,6 +178,11 @@ static int ring_check(const struct agw_ring *r, const char *what, size_t idx, ch
 	agw_bbox_add_ring(&b, r);
 	if (b.maxx - b.minx >= 180) {
 		snprintf(err, errlen, "%s %zu spans 180 degrees of longitude or more (antimeridian?)", what, idx);
+		return -EINVAL;
+	}
+	size_t ei, ej;
+	if (ring_simple(r, &ei, &ej) < 0) {
+		snprintf(err, errlen, "%s %zu intersects itself (edges %zu and %zu)", what, idx, ei, ej);
 		return -EINVAL;
 	}
 	return 0;

@@ -38,8 +38,8 @@ void agw_bbox_add_ring(struct agw_bbox *b, const struct agw_ring *r);
 
 /* Checks one polygon: rings[0] is the shell, the others holes. Closed rings of at least 4
  * positions (GeoJSON), finite lon in [-180, 180] and lat in [-90, 90], non-zero area, an extent
- * under 180 degrees of longitude (no antimeridian crossing), every hole's vertices inside or on the
- * shell. Returns 0 or -EINVAL with a reason in err. */
+ * under 180 degrees of longitude (no antimeridian crossing), no ring crossing or touching itself
+ * (rings of up to 4000 positions are checked), every hole's vertices inside or on the shell. Returns 0 or -EINVAL with a reason in err. */
 int agw_polygon_check(const struct agw_ring *rings, size_t n_rings, char *err, size_t errlen);
 
 /* Signed area (shoelace, square degrees); positive for counter-clockwise rings. */

@@ -90,6 +90,26 @@ static void test_polygon_check(void **state)
 	static const double badlat[] = {0, 0, 1, 0, 1, 95, 0, 0};
 	r = (struct agw_ring){badlat, 4};
 	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), -EINVAL);
+	/* self-intersections: a bow-tie, a ring touching itself at a vertex, a spike folding back */
+	static const double bowtie[] = {0, 0, 2, 2, 2, 0, 0, 1, 0, 0}; /* lopsided: non-zero area */
+	r = (struct agw_ring){bowtie, 5};
+	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "intersects itself"));
+	static const double eight[] = {0, 0, 2, 0, 1, 1, 2, 2, 0, 2, 1, 1, 0, 0};
+	r = (struct agw_ring){eight, 7};
+	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "intersects itself"));
+	static const double spike[] = {0, 0, 2, 0, 2, 2, 2, 1, 0, 2, 0, 0};
+	r = (struct agw_ring){spike, 6};
+	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "intersects itself"));
+	/* concave and collinear-but-simple rings are fine */
+	static const double u[] = {0, 0, 3, 0, 3, 3, 2, 3, 2, 1, 1, 1, 1, 3, 0, 3, 0, 0};
+	r = (struct agw_ring){u, 9};
+	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), 0);
+	static const double colinear[] = {0, 0, 1, 0, 2, 0, 2, 2, 0, 2, 0, 0};
+	r = (struct agw_ring){colinear, 6};
+	assert_int_equal(agw_polygon_check(&r, 1, err, sizeof(err)), 0);
 	/* Chinese extents: fine */
 	static const double bj[] = {116.3, 39.9, 116.4, 39.9, 116.4, 40.0, 116.3, 40.0, 116.3, 39.9};
 	r = (struct agw_ring){bj, 5};
