@@ -3,6 +3,7 @@
  * replacing transaction, so an import either fully happens or leaves the old layer untouched. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,14 +279,21 @@ static int collection_read(json_t *root, struct agw_grid *g, char *err, size_t e
 	const char *dup = NULL;
 	int ret = agw_grid_build(g, &dup);
 	if (ret == -EEXIST) {
-		/* Name the first feature with that code. */
+		/* Name the second feature with that code, and the first. */
+		size_t first = SIZE_MAX, second = SIZE_MAX;
 		json_array_foreach(features, i, f) {
 			char c[128];
 			if (code_of(json_object_get(json_object_get(f, "properties"), "code"), c, sizeof(c)) == 0 &&
-			    strcmp(c, dup) == 0)
-				break;
+			    strcmp(c, dup) == 0) {
+				if (first == SIZE_MAX) {
+					first = i;
+				} else {
+					second = i;
+					break;
+				}
+			}
 		}
-		snprintf(err, errlen, "feature %zu: code %s appears more than once", i, dup);
+		snprintf(err, errlen, "feature %zu: code %s is already used by feature %zu", second, dup, first);
 	} else if (ret < 0) {
 		snprintf(err, errlen, "building the index: %s", strerror(-ret));
 	}

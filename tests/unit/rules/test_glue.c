@@ -214,6 +214,42 @@ static void test_grid_import(void **state)
 	assert_string_equal(agw_grid_find(g, "110105001001002")->path[1], "110105001"); /* per-level properties */
 	agw_grid_free(g);
 	assert_int_equal(agw_grid_load(e.store, "nope", &g, err, sizeof(err)), -ENOENT);
+
+	/* the collection's own "crs" member declares the system when --crs is not given */
+	char path[128];
+	snprintf(path, sizeof(path), "%s/crs.geojson", e.dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"type\":\"FeatureCollection\",\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+	      "\"urn:ogc:def:crs:EPSG::4490\"}},\"features\":[{\"type\":\"Feature\",\"properties\":{\"code\":110105},"
+	      "\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[116,39],[117,39],[117,40],[116,40],[116,39]]]}}]}",
+	      f);
+	fclose(f);
+	assert_int_equal(agw_grid_import_file(e.store, "c2000", NULL, path, &res, err, sizeof(err)), 0);
+	assert_int_equal(agw_grid_load(e.store, "c2000", &g, err, sizeof(err)), 0);
+	assert_int_equal(agw_grid_crs(g), AGW_CRS_CGCS2000);
+	assert_string_equal(agw_grid_locate(g, 116.5, 39.5)->code, "110105"); /* a numeric code as digits */
+	agw_grid_free(g);
+
+	/* from text, without the store: errors name the feature */
+	static const char two[] =
+		"{\"type\":\"FeatureCollection\",\"features\":["
+		"{\"type\":\"Feature\",\"properties\":{\"code\":\"A\"},\"geometry\":{\"type\":\"Polygon\","
+		"\"coordinates\":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},"
+		"{\"type\":\"Feature\",\"properties\":{\"code\":\"A\"},\"geometry\":{\"type\":\"Polygon\","
+		"\"coordinates\":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}},"
+		"{\"type\":\"Feature\",\"properties\":{\"code\":\"B\"},\"geometry\":{\"type\":\"Point\","
+		"\"coordinates\":[0,0]}}]}";
+	assert_int_equal(agw_grid_from_geojson(two, sizeof(two) - 1, "t", AGW_CRS_WGS84, 1, &g, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "feature 2"));
+	assert_non_null(strstr(err, "Point"));
+	/* without the Point: the duplicate code is named */
+	char *cut = strdup(two);
+	strcpy(strstr(cut, ",{\"type\":\"Feature\",\"properties\":{\"code\":\"B\""), "]}");
+	assert_int_equal(agw_grid_from_geojson(cut, strlen(cut), "t", AGW_CRS_WGS84, 1, &g, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "feature 1: code A is already used by feature 0"));
+	free(cut);
 	env_close(&e);
 }
 
