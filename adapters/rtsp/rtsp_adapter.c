@@ -260,7 +260,7 @@ struct patrol_job {
 	struct rtsp_cam *cam;
 	char *url;
 	char *cam_id;           /* copy for the worker's log lines */
-	const char *state_dir;
+	char *state_dir;        /* copy: the core may replace ctx->state_dir on reload */
 	struct agw_rtsp_thresholds th;
 	struct agw_rtsp_probe_opts popts;
 	bool evidence;
@@ -432,6 +432,7 @@ static void patrol_done(struct agw_rtsp_work *w, bool ran)
 	c->next_ms = now_ms() + r->interval_ms + jitter(r);
 	url_free(j->url);
 	free(j->cam_id);
+	free(j->state_dir);
 	free(j->evidence_rel);
 	free(j);
 	cam_release(c);
@@ -448,7 +449,7 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 	j->cam = c;
 	j->url = open_url(c);
 	j->cam_id = strdup(c->id);
-	j->state_dir = r->ctx->state_dir;
+	j->state_dir = r->ctx->state_dir ? strdup(r->ctx->state_dir) : NULL;
 	j->th = r->th;
 	j->popts = (struct agw_rtsp_probe_opts){
 		.timeout_ms = r->timeout_ms,
@@ -458,12 +459,14 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 		/* While a metadata session holds the data track, the patrol sets up the video only. */
 		.media_types = c->watch ? "video" : "video+data",
 	};
-	j->evidence = r->evidence && r->ctx->state_dir;
+	j->evidence = r->evidence && j->state_dir;
 	j->quality = (int)r->evidence_quality;
-	int e = (!j->url || !j->cam_id) ? -ENOMEM : agw_rtsp_pool_submit(r->pool, &j->w);
+	int e = (!j->url || !j->cam_id || (r->ctx->state_dir && !j->state_dir)) ? -ENOMEM
+										: agw_rtsp_pool_submit(r->pool, &j->w);
 	if (e < 0) {
 		url_free(j->url);
 		free(j->cam_id);
+		free(j->state_dir);
 		free(j);
 		return e;
 	}
@@ -640,6 +643,7 @@ static int watch_start(struct rtsp *r, struct rtsp_cam *c)
 struct prune_job {
 	struct agw_rtsp_work w;
 	struct rtsp *r;
+	char *state_dir; /* copy: the core may replace ctx->state_dir on reload */
 	int err;
 	struct agw_rtsp_prune_stats stats;
 };
@@ -648,7 +652,7 @@ static void prune_work(struct agw_rtsp_work *w)
 {
 	struct prune_job *j = (struct prune_job *)w;
 	struct rtsp *r = j->r;
-	j->err = agw_rtsp_evidence_prune(r->ctx->state_dir, agw_now_ms(), r->evidence_max_age_ms,
+	j->err = agw_rtsp_evidence_prune(j->state_dir, agw_now_ms(), r->evidence_max_age_ms,
 					 (uint64_t)r->evidence_max_bytes, EVIDENCE_MAX_FILES, &j->stats);
 }
 
@@ -663,8 +667,9 @@ static void prune_done(struct agw_rtsp_work *w, bool ran)
 	else if (ran && j->stats.removed)
 		agw_log_info(LOG_TAG, NULL, "evidence pruned: %zu of %zu files removed (%llu bytes)", j->stats.removed,
 			     j->stats.files, (unsigned long long)j->stats.removed_bytes);
-	if (ran)
+	if (ran && j->err == 0)
 		agw_metric_set("agw_rtsp_evidence_bytes", NULL, (int64_t)(j->stats.bytes - j->stats.removed_bytes));
+	free(j->state_dir);
 	free(j);
 }
 
@@ -676,7 +681,9 @@ static void prune_start(struct rtsp *r)
 	j->w.work = prune_work;
 	j->w.done = prune_done;
 	j->r = r;
-	if (agw_rtsp_pool_submit(r->pool, &j->w) < 0) {
+	j->state_dir = strdup(r->ctx->state_dir);
+	if (!j->state_dir || agw_rtsp_pool_submit(r->pool, &j->w) < 0) {
+		free(j->state_dir);
 		free(j);
 		return;
 	}
