@@ -5,7 +5,8 @@ RTSP cameras from the ledger CSV, against alarmgw-rtspd on loopback. Checks that
 the config section reach the adapter (a 1 s patrol interval), that a black camera's tamper alert
 and a stopped camera's video_loss raise and clear land in the journal (sqlite), that the evidence
 JPEG the alert names exists under state_dir and is referenced by the case message in the outbox,
-that a normal camera journals nothing, and that
+that a normal camera journals nothing, that a reload with a new ledger drops and adds cameras
+(an unchanged camera keeps its state), and that
 SIGTERM stops the daemon promptly."""
 import json
 import os
@@ -145,6 +146,25 @@ adapters = {{
     if len(black) != 1:
         fail(f"the black camera should have one alert, has {black}")
     print("  journal:", [(cam, a["data"]["Condition"], a["active"]) for cam, a in journal(db)])
+
+    print("reload (SIGHUP) with a new ledger: a removed camera is no longer patrolled, a new one is")
+    with open(ledger, "w") as f:
+        f.write("id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n")
+        f.write(f"cam-black,Black,test,rtsp,{url}/black,,,116.39,39.90,wgs84,\n")
+        f.write(f"cam-normal,Normal,test,rtsp,{url}/normal,,,116.39,39.91,wgs84,\n")
+        f.write(f"cam-frozen,Frozen,test,rtsp,{url}/frozen,,,116.39,39.93,wgs84,\n")
+    daemon.send_signal(signal.SIGHUP)
+    wait_for(db, "cam-frozen", "frozen", True)
+    before = len([1 for cam, _ in journal(db) if cam == "cam-switch"])
+    server.stdin.write("stop /switch\n")
+    server.stdin.flush()
+    time.sleep(4)  # four patrol intervals
+    after = len([1 for cam, _ in journal(db) if cam == "cam-switch"])
+    if after != before:
+        fail(f"the removed camera cam-switch still raised alerts ({before} -> {after})")
+    if len([1 for cam, a in journal(db) if cam == "cam-black"]) != 1:
+        fail("the kept camera cam-black raised its black picture again after the reload")
+    print("  cam-frozen raised frozen; cam-switch silent; cam-black kept its state")
 
     print("SIGTERM stops the daemon")
     t0 = time.time()
