@@ -62,7 +62,8 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 	sqlite3_bind_int64(st, 1, agw_now_ms() - horizon - 60000);
 	int rc, n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		json_t *j = json_loads((const char *)sqlite3_column_text(st, 12), 0, NULL);
+		const char *text = (const char *)sqlite3_column_text(st, 12);
+		json_t *j = text ? json_loads(text, 0, NULL) : NULL; /* a case without a message restores too */
 		json_t *ev = json_object_get(j, "event");
 		struct agw_case_restore r = {
 			.id = (const char *)sqlite3_column_text(st, 0),
