@@ -20,8 +20,12 @@
 #define LOG_COMP "rules"
 #define DEFAULT_CASE_TOPIC "{prefix}/{gateway}/cases/{district}/{grid}"
 
+/* What the decider needs from the configuration is copied, so a reload may replace or free the
+ * configuration while this decider still runs. */
 struct agw_decider {
-	const struct agw_config *cfg;
+	char *topic_prefix;
+	char *case_topic;
+	int64_t outbox_max_rows;
 	struct agw_engine *engine;
 	int64_t outbox_full;
 };
@@ -141,7 +145,13 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		r = -ENOMEM;
 		goto fail;
 	}
-	d->cfg = cfg;
+	d->topic_prefix = strdup(or_default(cfg->mqtt.topic_prefix, "agw"));
+	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC));
+	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	if (!d->topic_prefix || !d->case_topic) {
+		r = -ENOMEM;
+		goto fail;
+	}
 	struct agw_engine_config ec = {.gateway_id = or_default(cfg->gateway_id, "alarmgw"),
 				       .unassigned_cell = or_default(cfg->unassigned_cell, "unassigned")};
 	if ((r = agw_engine_new(&ec, rules, grid, &d->engine)) < 0)
@@ -191,6 +201,8 @@ void agw_decider_free(struct agw_decider *d)
 	if (!d)
 		return;
 	agw_engine_free(d->engine);
+	free(d->topic_prefix);
+	free(d->case_topic);
 	free(d);
 }
 
@@ -253,9 +265,8 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		return -EIO;
 	}
 
-	const struct agw_config *cfg = d->cfg;
 	struct agw_topic_vars vars = {
-		.prefix = or_default(cfg->mqtt.topic_prefix, "agw"),
+		.prefix = d->topic_prefix,
 		.gateway = agw_engine_gateway_id(d->engine),
 		.district = level(c->cam, 0),
 		.street = level(c->cam, 1),
@@ -265,7 +276,7 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		.camera = c->cam->id,
 	};
 	char topic[1024];
-	r = agw_topic_expand(or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC), &vars, topic, sizeof(topic));
+	r = agw_topic_expand(d->case_topic, &vars, topic, sizeof(topic));
 	if (r < 0) {
 		/* `alarmgw check` validates the template; a value can still produce a bad level. */
 		agw_metric_add("agw_case_topic_errors_total", NULL, 1);
@@ -274,7 +285,7 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		free(json);
 		return 0;
 	}
-	r = agw_store_outbox_push(store, topic, json, len, 1, false, c->id, cfg->mqtt.outbox_max_rows, NULL);
+	r = agw_store_outbox_push(store, topic, json, len, 1, false, c->id, d->outbox_max_rows, NULL);
 	free(json);
 	if (r == -ENOSPC) {
 		/* The decision and the case row stay; the platform gets the case's next update. */
@@ -282,7 +293,7 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		if (d->outbox_full++ % 1000 == 0)
 			agw_log_warn(LOG_COMP, c->cam->id,
 				     "outbox full (%" PRId64 " rows): case %s not queued for MQTT (%" PRId64 " so far)",
-				     cfg->mqtt.outbox_max_rows, c->id, d->outbox_full);
+				     d->outbox_max_rows, c->id, d->outbox_full);
 		return 0;
 	}
 	return r < 0 ? r : 0;

@@ -27,7 +27,7 @@
 
 struct agw_decider;
 
-/* cfg must outlive the decider. No rules_file configured: the default policy of
+/* cfg is only read during the call (the decider copies what it needs). No rules_file configured: the default policy of
  * agw_ruleset_default (docs/rules.md). A configured rules file that is missing or invalid, or a
  * store error, fails with every error in errs. A grid layer that was never imported is a warning:
  * every camera then goes to its owner cell or the unassigned cell. */
