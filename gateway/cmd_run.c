@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alarmgw/adapter.h"
@@ -49,11 +50,15 @@ int agw_cmd_run(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	struct agw_config cfg;
-	int rc = agw_cli_load_config(config_path, db_path, &cfg);
+	/* On the heap: the daemon keeps it (and modules keep pointers into it) until it exits. */
+	struct agw_config *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return 1;
+	int rc = agw_cli_load_config(config_path, db_path, cfg);
 	if (rc) {
-		agw_config_free(&cfg);
+		agw_config_free(cfg);
+		free(cfg);
 		return rc;
 	}
-	return agw_daemon_run(&cfg);
+	return agw_daemon_run(cfg);
 }

@@ -38,7 +38,7 @@ struct instance {
 
 struct daemon {
 	uv_loop_t loop;
-	struct agw_config cfg;
+	struct agw_config *cfg; /* heap: the decider keeps pointers into it */
 	struct agw_store *store;
 	struct agw_pipeline *pipeline;
 	struct instance **instances;
@@ -52,6 +52,7 @@ struct daemon {
 	bool stopping;
 	bool finished;
 	int exit_code;
+	long long journaled; /* alerts written this run, kept when the pipeline is gone */
 	/* wiring points: modules owned elsewhere */
 	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
 	struct agw_decider *decider;
@@ -59,6 +60,22 @@ struct daemon {
 };
 
 /* ---- adapters ---- */
+
+/* Health transitions also go out on the camera's retained health topic, so a platform sees the
+ * current state of every camera without replaying cases. */
+static void report_health(struct daemon *d, const struct agw_alert *a)
+{
+	if (!d->publisher || a->active == AGW_ACTIVE_NONE)
+		return;
+	bool on = a->active == AGW_ACTIVE_TRUE;
+	const char *state = NULL;
+	if (a->kind == AGW_KIND_CAMERA_OFFLINE)
+		state = on ? "offline" : "online";
+	else if (a->kind == AGW_KIND_EVENT_CHANNEL_LOST)
+		state = on ? "event_channel_lost" : "online";
+	if (state && agw_publisher_camera_health(d->publisher, a->camera_id, state) < 0)
+		agw_log_warn("core", a->camera_id, "health state %s not published", state);
+}
 
 static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 {
@@ -86,6 +103,7 @@ static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 		}
 		return r;
 	}
+	report_health(d, alert);
 	return 0;
 }
 
@@ -286,7 +304,9 @@ static void finish(struct daemon *d)
 	if (d->finished)
 		return;
 	d->finished = true;
-	agw_pipeline_free(d->pipeline); /* writes what is still queued */
+	agw_pipeline_flush(d->pipeline); /* writes what is still queued */
+	d->journaled = (long long)agw_pipeline_written(d->pipeline);
+	agw_pipeline_free(d->pipeline);
 	d->pipeline = NULL;
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
@@ -355,31 +375,50 @@ static void begin_stop(struct daemon *d, const char *why)
 static void reload(struct daemon *d)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
-	agw_log_notice("core", NULL, "reloading %s", d->cfg.path ? d->cfg.path : "(defaults)");
-	struct agw_config cfg;
+	agw_log_notice("core", NULL, "reloading %s", d->cfg->path ? d->cfg->path : "(defaults)");
+	struct agw_config *cfg = calloc(1, sizeof(*cfg));
 	struct agw_errors errs = {0};
-	int r = d->cfg.path ? agw_config_load(d->cfg.path, &cfg, &errs) : -EINVAL;
-	if (!d->cfg.path)
-		agw_config_defaults(&cfg);
-	if (r == 0)
-		r = agw_check_config(&cfg, &errs);
+	struct agw_decider *decider = NULL;
+	struct agw_camera *cams = NULL;
+	size_t n_cams = 0;
+	int r = -ENOMEM;
+	if (cfg && d->cfg->path) {
+		r = agw_config_load(d->cfg->path, cfg, &errs);
+		if (r == 0)
+			r = agw_check_config(cfg, &errs);
+	} else if (cfg) {
+		agw_config_defaults(cfg); /* --db mode: nothing to re-read but the ledger and rules */
+		r = 0;
+	}
+	if (r == 0 && errs.n == 0) {
+		/* The new decider rebuilds open incidents from the cases table: write what is queued first.
+		 * Cameras come before the decider, which locates them in the grid. */
+		agw_pipeline_flush(d->pipeline);
+		r = load_cameras(d, cfg, &cams, &n_cams);
+		if (r < 0)
+			agw_errors_add(&errs, cfg->path, 0, "the camera ledger could not be loaded");
+		else
+			r = agw_decider_new(cfg, d->store, &decider, &errs);
+	}
 	if (r < 0 || errs.n) {
 		for (size_t i = 0; i < errs.n; i++)
 			agw_log_err("core", NULL, "reload: %s", errs.v[i]);
 		agw_log_err("core", NULL, "reload refused (%zu errors); the running configuration stays", errs.n);
 		agw_metric_add("agw_reloads_total", "result=\"refused\"", 1);
 		agw_errors_clear(&errs);
-		agw_config_free(&cfg);
-		agw_log_set_level(d->cfg.log_level);
+		agw_cameras_free(cams, n_cams);
+		agw_config_free(cfg);
+		free(cfg);
+		agw_log_set_level(d->cfg->log_level);
 		sd_notify(0, "READY=1\nSTATUS=running (last reload refused)");
 		return;
 	}
 	/* Adapters: keep those whose options are unchanged, replace changed ones, stop removed ones. */
-	struct instance **fresh = calloc(cfg.n_adapters + 1, sizeof(*fresh));
+	struct instance **fresh = calloc(cfg->n_adapters + 1, sizeof(*fresh));
 	size_t n_fresh = 0;
-	for (size_t i = 0; fresh && i < cfg.n_adapters; i++) {
+	for (size_t i = 0; fresh && i < cfg->n_adapters; i++) {
 		struct instance *in = NULL;
-		if (instance_new(d, &cfg, cfg.adapters[i], &errs, &in) == 0)
+		if (instance_new(d, cfg, cfg->adapters[i], &errs, &in) == 0)
 			fresh[n_fresh++] = in;
 	}
 	for (size_t k = 0; k < d->n_instances; k++) {
@@ -402,20 +441,17 @@ static void reload(struct daemon *d)
 				instance_stop(d, old);
 		}
 	}
-	/* wiring point: reload rules and grid (decider) here */
-	struct agw_config old_cfg = d->cfg;
+	/* Swap in the new rules, grid and cameras. */
+	agw_pipeline_set_decider(d->pipeline, agw_decider_decide, decider);
+	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, decider, 1000);
+	agw_decider_free(d->decider);
+	d->decider = decider;
+	struct agw_config *old_cfg = d->cfg;
 	d->cfg = cfg;
-	/* Instances keep pointers into the old config's tree only during parse; state_dir is copied by
-	 * value in ctx, so point it at the new config. */
 	for (size_t k = 0; k < d->n_instances; k++)
-		d->instances[k]->ctx.state_dir = d->cfg.state_dir;
-	agw_log_set_level(d->cfg.log_level);
-	struct agw_camera *cams = NULL;
-	size_t n = 0;
-	if (load_cameras(d, &d->cfg, &cams, &n) == 0)
-		apply_cameras(d, cams, n);
-	else
-		agw_log_err("core", NULL, "reload: cameras unchanged (ledger not readable)");
+		d->instances[k]->ctx.state_dir = d->cfg->state_dir;
+	agw_log_set_level(d->cfg->log_level);
+	apply_cameras(d, cams, n_cams);
 	for (size_t i = 0; i < n_fresh; i++) {
 		if (!fresh[i])
 			continue;
@@ -426,15 +462,16 @@ static void reload(struct daemon *d)
 		}
 		d->instances = v;
 		v[d->n_instances++] = fresh[i];
-		fresh[i]->ctx.state_dir = d->cfg.state_dir;
+		fresh[i]->ctx.state_dir = d->cfg->state_dir;
 		if (instance_start(d, fresh[i]) < 0)
 			fresh[i]->retiring = true;
 	}
 	free(fresh);
-	agw_config_free(&old_cfg);
+	agw_config_free(old_cfg);
+	free(old_cfg);
 	agw_errors_clear(&errs);
 	agw_metric_add("agw_reloads_total", "result=\"applied\"", 1);
-	agw_log_notice("core", NULL, "reload done");
+	agw_log_notice("core", NULL, "reload done: %zu cameras, %zu adapters", d->n_cameras, d->n_instances);
 	sd_notify(0, "READY=1\nSTATUS=running");
 }
 
@@ -461,7 +498,7 @@ static void on_watchdog(uv_timer_t *t)
 		agw_log_err("core", NULL, "unhealthy (journal writes failing): watchdog not pinged");
 	char status[160];
 	snprintf(status, sizeof(status), "STATUS=running: %zu cameras, %lld alerts, %zu queued", d->n_cameras,
-		 (long long)agw_metric_get("agw_alerts_total", NULL), agw_pipeline_queued(d->pipeline));
+		 (long long)agw_pipeline_written(d->pipeline), agw_pipeline_queued(d->pipeline));
 	sd_notify(0, status);
 }
 
@@ -470,18 +507,18 @@ int agw_daemon_run(struct agw_config *cfg)
 	struct daemon *d = calloc(1, sizeof(*d));
 	if (!d) {
 		agw_config_free(cfg);
+		free(cfg);
 		return 1;
 	}
-	d->cfg = *cfg;
-	memset(cfg, 0, sizeof(*cfg));
+	d->cfg = cfg;
 	int code = 1;
 	struct agw_errors errs = {0};
 	uv_loop_init(&d->loop);
-	agw_log_set_level(d->cfg.log_level);
+	agw_log_set_level(d->cfg->log_level);
 	/* A broken pipe to a peer is an error to handle where it happens, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
 
-	char *db = agw_config_db_path(&d->cfg);
+	char *db = agw_config_db_path(d->cfg);
 	char err[512];
 	if (!db || agw_store_open(db, &d->store, err, sizeof(err)) < 0) {
 		agw_log_err("core", NULL, "%s", db ? err : "out of memory");
@@ -490,41 +527,40 @@ int agw_daemon_run(struct agw_config *cfg)
 	}
 	agw_log_info("core", NULL, "database %s (schema %d)", db, agw_store_schema_version(d->store));
 	free(db);
-	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg.queue_max, &d->pipeline) < 0)
+	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg->queue_max, &d->pipeline) < 0)
 		goto out;
-	/* wiring point: decider (rules) and publisher (MQTT) are created here */
-	if (agw_decider_new(&d->cfg, d->store, &d->decider, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			agw_log_err("core", NULL, "%s", errs.v[i]);
-		goto out;
-	}
-	agw_pipeline_set_decider(d->pipeline, agw_decider_decide, d->decider);
-	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
-	if (agw_publisher_new(&d->loop, &d->cfg, d->store, &d->publisher) < 0)
-		goto out;
-	agw_publisher_set_feedback(d->publisher, case_feedback, d);
-	if (agw_pipeline_add_committed_hook(d->pipeline, agw_publisher_kick, d->publisher) < 0 ||
-	    agw_publisher_start(d->publisher) < 0)
-		goto out;
-	if (d->cfg.http_listen && *d->cfg.http_listen) {
-		if (agw_http_start(&d->loop, d->cfg.http_listen, d->store, &d->http) < 0)
-			goto out;
-		agw_http_set_health_fn(d->http, daemon_healthy, d);
-	}
-
+	/* The ledger first: the decider locates the cameras in the grid when it is created. */
 	struct agw_camera *cams = NULL;
 	size_t n = 0;
-	if (load_cameras(d, &d->cfg, &cams, &n) < 0) {
+	if (load_cameras(d, d->cfg, &cams, &n) < 0) {
 		agw_log_err("core", NULL, "cannot load the camera ledger");
 		goto out;
 	}
 	d->cameras = cams;
 	d->n_cameras = n;
 	agw_metric_set("agw_cameras", NULL, (int64_t)n);
+	if (agw_decider_new(d->cfg, d->store, &d->decider, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			agw_log_err("core", NULL, "%s", errs.v[i]);
+		goto out;
+	}
+	agw_pipeline_set_decider(d->pipeline, agw_decider_decide, d->decider);
+	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
+	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
+		goto out;
+	agw_publisher_set_feedback(d->publisher, case_feedback, d);
+	if (agw_pipeline_add_committed_hook(d->pipeline, agw_publisher_kick, d->publisher) < 0 ||
+	    agw_publisher_start(d->publisher) < 0)
+		goto out;
+	if (d->cfg->http_listen && *d->cfg->http_listen) {
+		if (agw_http_start(&d->loop, d->cfg->http_listen, d->store, &d->http) < 0)
+			goto out;
+		agw_http_set_health_fn(d->http, daemon_healthy, d);
+	}
 
-	for (size_t i = 0; i < d->cfg.n_adapters; i++) {
+	for (size_t i = 0; i < d->cfg->n_adapters; i++) {
 		struct instance *in = NULL;
-		if (instance_new(d, &d->cfg, d->cfg.adapters[i], &errs, &in) < 0)
+		if (instance_new(d, d->cfg, d->cfg->adapters[i], &errs, &in) < 0)
 			continue;
 		struct instance **v = realloc(d->instances, (d->n_instances + 1) * sizeof(*v));
 		if (!v) {
@@ -554,20 +590,19 @@ int agw_daemon_run(struct agw_config *cfg)
 	uv_timer_init(&d->loop, &d->watchdog);
 	d->deadline.data = d->watchdog.data = d;
 	uint64_t usec = 0;
-	if (d->cfg.watchdog_ms > 0)
-		d->watchdog_interval_ms = (uint64_t)d->cfg.watchdog_ms;
+	if (d->cfg->watchdog_ms > 0)
+		d->watchdog_interval_ms = (uint64_t)d->cfg->watchdog_ms;
 	else if (sd_watchdog_enabled(0, &usec) > 0)
 		d->watchdog_interval_ms = usec / 2000; /* ping at twice the rate systemd requires */
 	if (d->watchdog_interval_ms)
 		uv_timer_start(&d->watchdog, on_watchdog, d->watchdog_interval_ms, d->watchdog_interval_ms);
 
 	agw_log_notice("core", NULL, "alarmgw %s running: gateway %s, %zu cameras, %zu adapters", AGW_VERSION,
-		       d->cfg.gateway_id, d->n_cameras, d->n_instances);
+		       d->cfg->gateway_id, d->n_cameras, d->n_instances);
 	sd_notify(0, "READY=1\nSTATUS=running");
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	code = 0;
-	agw_log_notice("core", NULL, "stopped: %lld alerts journaled this run",
-		       (long long)agw_metric_get("agw_alerts_total", NULL));
+	agw_log_notice("core", NULL, "stopped: %lld alerts journaled this run", (long long)d->journaled);
 out:
 	if (!d->finished) {
 		/* Start-up failed: stop whatever started, then drain the loop. */
@@ -586,7 +621,8 @@ out:
 		agw_log_warn("core", NULL, "event loop closed with handles still open");
 	agw_store_close(d->store);
 	agw_errors_clear(&errs);
-	agw_config_free(&d->cfg);
+	agw_config_free(d->cfg);
+	free(d->cfg);
 	free(d);
 	return code;
 }

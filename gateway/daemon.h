@@ -6,7 +6,8 @@
 
 #include "config.h"
 
-/* Takes ownership of *cfg (the daemon frees it). Returns the process exit code. */
+/* Takes ownership of cfg, a heap-allocated loaded config (the daemon frees it). Returns the process
+ * exit code. */
 int agw_daemon_run(struct agw_config *cfg);
 
 #endif

@@ -3,6 +3,7 @@
  * loop turn in one transaction, so a burst of 1,000 alerts costs one commit, not 1,000; a uv_timer
  * runs the decider's tick. On a store failure the batch is rolled back and kept for the next turn. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ struct agw_pipeline {
 	size_t n_hooks;
 	bool pending_tick;
 	int64_t failing_since_ms; /* 0 while writes succeed */
+	uint64_t written;         /* alerts journaled since start */
 	int closing;
 };
 
@@ -137,6 +139,11 @@ size_t agw_pipeline_queued(const struct agw_pipeline *p)
 	return p->count;
 }
 
+uint64_t agw_pipeline_written(const struct agw_pipeline *p)
+{
+	return p->written;
+}
+
 bool agw_pipeline_healthy(const struct agw_pipeline *p)
 {
 	return !p->failing_since_ms || agw_now_ms() - p->failing_since_ms < 10000;
@@ -174,11 +181,14 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
 	for (size_t i = 0; i < n; i++) {
 		struct agw_alert *a = &p->queue[(p->head + i) % p->cap];
-		agw_metric_add("agw_alerts_total", NULL, 1);
+		char labels[64];
+		snprintf(labels, sizeof(labels), "kind=\"%s\"", agw_alert_kind_name(a->kind));
+		agw_metric_add("agw_alerts_total", labels, 1);
 		agw_alert_clear(a);
 	}
 	p->head = (p->head + n) % p->cap;
 	p->count -= n;
+	p->written += n;
 	run_hooks(p);
 	return (int)n;
 fail:

@@ -37,5 +37,6 @@ int agw_pipeline_flush(struct agw_pipeline *p);
 size_t agw_pipeline_queued(const struct agw_pipeline *p);
 /* False while writes have been failing for longer than a few seconds (the watchdog stops). */
 bool agw_pipeline_healthy(const struct agw_pipeline *p);
+uint64_t agw_pipeline_written(const struct agw_pipeline *p);
 
 #endif
