@@ -391,27 +391,29 @@ static void schedule_retry(struct agw_publisher *p)
  * path. The broker keeps our session (subscription, queued feedback): same client id. */
 static int client_create(struct agw_publisher *p)
 {
-	if (p->client)
-		MQTTAsync_destroy(&p->client);
-	p->client = NULL;
-	p->conn = (p->conn + 1) & GEN_MASK;
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
 	co.MQTTVersion = p->version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
 	co.sendWhileDisconnected = 0; /* the outbox is our buffer */
-	int rc = MQTTAsync_createWithOptions(&p->client, p->uri, p->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	MQTTAsync client = NULL;
+	int rc = MQTTAsync_createWithOptions(&client, p->uri, p->client_id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		char uri[256];
 		agw_log_err(COMP, NULL, "cannot create the MQTT client for %s: %s", agw_url_redact(p->uri, uri, sizeof(uri)),
 			    MQTTAsync_strerror(rc));
-		p->client = NULL;
 		return -EINVAL;
 	}
-	rc = MQTTAsync_setCallbacks(p->client, tag_ptr(ctl_tag(p)), on_lost, on_message, NULL);
+	unsigned conn = (p->conn + 1) & GEN_MASK;
+	rc = MQTTAsync_setCallbacks(client, tag_ptr(tag_make(TAG_CONTROL, p->slot, conn, 0)), on_lost, on_message, NULL);
 	if (rc != MQTTASYNC_SUCCESS) {
-		MQTTAsync_destroy(&p->client);
-		p->client = NULL;
+		MQTTAsync_destroy(&client);
 		return -EINVAL;
 	}
+	/* The old client goes only after the new one exists: destroying paho's last client stops its
+	 * threads and sleeps ~100 ms, which would stall the loop at every reconnect. */
+	if (p->client)
+		MQTTAsync_destroy(&p->client);
+	p->client = client;
+	p->conn = conn;
 	return 0;
 }
 
