@@ -33,6 +33,7 @@
 /* A fault on a live subscription is retried this many times before it is recreated (its queued
  * events would be lost); 404 and ResourceUnknownFault mean it is gone at once. */
 #define FAULT_RETRIES 3
+#define CAMERAS_PER_SHARD 128
 
 enum auth_mode { AUTH_AUTO, AUTH_WSSE, AUTH_DIGEST, AUTH_NONE };
 
@@ -95,6 +96,7 @@ struct cam {
 	enum cam_error last_error;
 	bool removed;                  /* freed once its timer is closed */
 	bool retiring;                 /* removed from the ledger: its last Unsubscribe is running */
+	size_t shard;                  /* index into the adapter's shards */
 };
 
 struct onvif_adapter {
@@ -117,7 +119,13 @@ struct onvif_adapter {
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	enum auth_mode auth_mode;
-	struct agw_onvif_http *http;
+	/* cameras are spread over several curl multi handles: removing a finished transfer from a
+	 * multi handle walks its whole connection cache, so caches are kept small */
+	struct shard {
+		struct agw_onvif_http *http;
+		size_t n;
+	} *shards;
+	size_t n_shards;
 	struct soap *soap;
 	struct agw_onvif_topic_table *table;
 	struct cam *cams;
@@ -130,7 +138,6 @@ struct onvif_adapter {
 	int unsub_pending;
 	uv_timer_t stop_timer;
 	int closing_handles;
-	bool http_closed;
 };
 
 static void cam_bootstrap(struct cam *c);
@@ -143,6 +150,11 @@ static void list_del(struct cam **head, struct cam *c);
 static void cam_close(struct cam *c);
 
 /* ---- small helpers ---- */
+
+static struct agw_onvif_http *cam_http(const struct cam *c)
+{
+	return c->ad->shards[c->shard].http;
+}
 
 static void iso_duration(int64_t ms, char *buf, size_t len)
 {
@@ -869,7 +881,7 @@ static void cam_send(struct cam *c, enum agw_onvif_op op)
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->body));
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
-	if (agw_onvif_http_start(ad->http, c->easy) < 0) {
+	if (agw_onvif_http_start(cam_http(c), c->easy) < 0) {
 		cam_error(c, ERR_INTERNAL, "%s: cannot start the transfer", agw_onvif_op_name(op));
 		cam_retry_later(c);
 		return;
@@ -1004,7 +1016,7 @@ static void cam_close(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
 	if (c->busy) {
-		agw_onvif_http_cancel(ad->http, c->easy);
+		agw_onvif_http_cancel(cam_http(c), c->easy);
 		c->busy = false;
 	}
 	wait_remove(c);
@@ -1014,9 +1026,35 @@ static void cam_close(struct cam *c)
 	if (c->channel_lost)
 		agw_metric_add("agw_onvif_event_channels_lost", NULL, -1);
 	c->removed = true;
+	c->ad->shards[c->shard].n--;
 	uv_timer_stop(&c->timer);
 	ad->closing_handles++;
 	uv_close((uv_handle_t *)&c->timer, cam_timer_closed);
+}
+
+/* A shard with room, created when all are full. */
+static int shard_pick(struct onvif_adapter *ad, size_t *ret)
+{
+	for (size_t i = 0; i < ad->n_shards; i++) {
+		if (ad->shards[i].n < CAMERAS_PER_SHARD) {
+			*ret = i;
+			return 0;
+		}
+	}
+	struct shard *v = realloc(ad->shards, (ad->n_shards + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	ad->shards = v;
+	struct agw_onvif_http *h;
+	int rc = agw_onvif_http_new(ad->ctx->loop, &h);
+	if (rc < 0)
+		return rc;
+	/* one kept-alive connection per camera, and room for reconnects */
+	agw_onvif_http_set_max_connections(h, CAMERAS_PER_SHARD + CAMERAS_PER_SHARD / 4);
+	v[ad->n_shards].http = h;
+	v[ad->n_shards].n = 0;
+	*ret = ad->n_shards++;
+	return 0;
 }
 
 static int onvif_camera_add(void *priv, const struct agw_camera *camera)
@@ -1027,18 +1065,21 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 	if (cam_find(ad, camera->id))
 		return -EEXIST;
 	struct cam *c;
-	int rc = cam_new(ad, camera, &c);
+	size_t shard;
+	int rc = shard_pick(ad, &shard);
+	if (rc == 0)
+		rc = cam_new(ad, camera, &c);
 	if (rc < 0) {
 		char safe[512];
 		agw_log_err(COMPONENT, camera->id, "unusable camera address %s: %s",
 			    agw_url_redact(camera->address ? camera->address : "", safe, sizeof(safe)), strerror(-rc));
 		return rc;
 	}
+	c->shard = shard;
+	ad->shards[shard].n++;
 	list_add(&ad->cams, c);
 	ad->n_cams++;
 	agw_metric_set("agw_onvif_cameras", NULL, (int64_t)ad->n_cams);
-	/* keep-alive for every camera: one cached connection each, plus room for reconnects */
-	agw_onvif_http_set_max_connections(ad->http, (long)(ad->n_cams + ad->n_cams / 8 + 16));
 	if (ad->started)
 		cam_begin(c);
 	return 0;
@@ -1059,7 +1100,7 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	 * camera is out of the list already (it may be added again at once under the same id) */
 	uv_timer_stop(&c->timer);
 	if (c->busy) {
-		agw_onvif_http_cancel(ad->http, c->easy);
+		agw_onvif_http_cancel(cam_http(c), c->easy);
 		c->busy = false;
 	}
 	wait_remove(c);
@@ -1115,14 +1156,6 @@ static int onvif_init(void *priv, struct agw_adapter_ctx *ctx)
 		ad->table = NULL;
 		return -ENOMEM;
 	}
-	int rc = agw_onvif_http_new(ctx->loop, &ad->http);
-	if (rc < 0) {
-		agw_onvif_soap_free(ad->soap);
-		ad->soap = NULL;
-		agw_onvif_topic_table_free(ad->table);
-		ad->table = NULL;
-		return rc;
-	}
 	uv_timer_init(ctx->loop, &ad->stop_timer);
 	ad->stop_timer.data = ad;
 	return 0;
@@ -1140,8 +1173,6 @@ static int onvif_start(void *priv)
 static void http_closed(void *arg)
 {
 	struct onvif_adapter *ad = arg;
-	ad->http = NULL;
-	ad->http_closed = true;
 	ad->closing_handles--;
 	maybe_finish_stop(ad);
 }
@@ -1159,6 +1190,7 @@ static void finish_stop(struct onvif_adapter *ad)
 	if (ad->finishing)
 		return;
 	ad->finishing = true;
+	agw_log_info(COMPONENT, NULL, "closing %zu cameras and %zu connection pools", ad->n_cams, ad->n_shards);
 	while (ad->cams) {
 		struct cam *c = ad->cams;
 		cam_unlink(c);
@@ -1169,10 +1201,14 @@ static void finish_stop(struct onvif_adapter *ad)
 		list_del(&ad->retired, c);
 		cam_close(c);
 	}
-	ad->closing_handles += 2;
+	ad->closing_handles += 1; /* the stop timer */
 	uv_timer_stop(&ad->stop_timer);
 	uv_close((uv_handle_t *)&ad->stop_timer, stop_timer_closed);
-	agw_onvif_http_close(ad->http, http_closed, ad);
+	ad->closing_handles += (int)ad->n_shards;
+	for (size_t i = 0; i < ad->n_shards; i++) {
+		agw_onvif_http_close(ad->shards[i].http, http_closed, ad);
+		ad->shards[i].http = NULL;
+	}
 }
 
 static void maybe_finish_stop(struct onvif_adapter *ad)
@@ -1184,7 +1220,7 @@ static void maybe_finish_stop(struct onvif_adapter *ad)
 			finish_stop(ad);
 		return;
 	}
-	if (ad->closing_handles == 0 && ad->http_closed)
+	if (ad->closing_handles == 0)
 		ad->ctx->stopped(ad->ctx);
 }
 
@@ -1209,7 +1245,7 @@ static void onvif_stop(void *priv)
 		c->wait_next = NULL;
 		uv_timer_stop(&c->timer);
 		if (c->busy) {
-			agw_onvif_http_cancel(ad->http, c->easy);
+			agw_onvif_http_cancel(cam_http(c), c->easy);
 			c->busy = false;
 		}
 		/* the gateway owns the camera's subscription: give it back so it is not left to expire */
@@ -1219,6 +1255,7 @@ static void onvif_stop(void *priv)
 				ad->unsub_pending++;
 		}
 	}
+	agw_log_info(COMPONENT, NULL, "stopping: %zu cameras, %d Unsubscribe sent", ad->n_cams, ad->unsub_pending);
 	if (ad->unsub_pending > 0)
 		uv_timer_start(&ad->stop_timer, stop_timeout, (uint64_t)ad->unsubscribe_timeout_ms + 200, 0);
 	maybe_finish_stop(ad);
@@ -1242,6 +1279,9 @@ static void onvif_uninit(void *priv)
 	ad->soap = NULL;
 	agw_onvif_topic_table_free(ad->table);
 	ad->table = NULL;
+	free(ad->shards); /* their multi handles were closed by stop() */
+	ad->shards = NULL;
+	ad->n_shards = 0;
 }
 
 #define OPT(field) offsetof(struct onvif_adapter, field)
