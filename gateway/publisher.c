@@ -592,9 +592,12 @@ static void subscribe_feedback(struct agw_publisher *p)
 		agw_log_err(COMP, NULL, "cannot subscribe to %s: %s", p->feedback_topic, MQTTAsync_strerror(rc));
 }
 
+static void flush_deletes(struct agw_publisher *p, bool all, size_t min_rows);
+
 /* Forgets the window and restarts from the oldest row: called on every (re)connect. */
 static void rewind_window(struct agw_publisher *p)
 {
+	flush_deletes(p, false, 0); /* rows past their resend window need no resend */
 	p->gen = (p->gen + 1) & GEN_MASK;
 	p->head = p->n = 0;
 	p->cursor = 0;
