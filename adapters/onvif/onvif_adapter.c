@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/alert.h"
@@ -116,6 +117,8 @@ struct onvif_adapter {
 	char *auth;
 	char *topic_table;
 	bool unsubscribe_on_stop;
+	bool tls_verify;
+	char *ca_file;
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	enum auth_mode auth_mode;
@@ -964,6 +967,13 @@ static int cam_new(struct onvif_adapter *ad, const struct agw_camera *camera, st
 	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)ad->connect_timeout_ms);
 	curl_easy_setopt(c->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (!ad->tls_verify) {
+		/* cameras with self-signed certificates, by the operator's explicit choice */
+		curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c->easy, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (ad->ca_file && *ad->ca_file)
+		curl_easy_setopt(c->easy, CURLOPT_CAINFO, ad->ca_file);
 	if (ad->auth_mode == AUTH_DIGEST)
 		cam_enable_digest(c);
 	uv_timer_init(ad->ctx->loop, &c->timer);
@@ -1149,6 +1159,7 @@ static int onvif_init(void *priv, struct agw_adapter_ctx *ctx)
 			return rc;
 		}
 	}
+	srandom((unsigned)agw_now_ms() ^ (unsigned)getpid()); /* backoff jitter differs per process */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	if (!(ad->soap = agw_onvif_soap_new())) {
@@ -1314,6 +1325,9 @@ static const struct agw_option onvif_options[] = {
 	 "least time between two empty pulls (cameras that ignore the long-poll timeout)"},
 	{"auth", AGW_OPT_STRING, OPT(auth), "auto", 0, 0, false,
 	 "auto (WS-Security, plus HTTP Digest when challenged), wsse, digest, or none"},
+	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
+	 "verify https cameras' certificates (false accepts self-signed ones)"},
+	{"ca_file", AGW_OPT_STRING, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https cameras"},
 	{"topic_table", AGW_OPT_STRING, OPT(topic_table), NULL, 0, 0, false,
 	 "file of extra topic-to-kind lines (syntax: share/alarmgw/onvif-topics.conf)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
