@@ -285,6 +285,34 @@ def test_health_many(w):
     b.stop()
 
 
+def test_bad_topic_row(w):
+    print("-- a row with a wildcard topic is kept and reported, the rows after it still go out")
+    b = Broker(w, "b-badtopic", persistence=False).start()
+    sub = Sub(w, b.port, "agw/cases/#", "badtopic-sub")
+    time.sleep(0.5)
+    db = os.path.join(w, "badtopic.db")
+    # the schema comes from a first run of the driver, then one bad row goes in first
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--run-ms", 300)
+    d.wait_exit(20)
+    with sqlite3.connect(db) as c:
+        c.execute("INSERT INTO outbox(topic, payload, qos, retained, case_id, created_at) "
+                  "VALUES('agw/cases/+/oops', '{\"case_id\":\"bad\"}', 1, 0, 'bad', 0)")
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--push", 100, "--run-ms", 2500, "--resend-window-ms", 0,
+               "--metrics")
+    check(d.wait_exit(20) == 0, "driver ran")
+    check(d.wait_line("STOPPED", 0) == "STOPPED acked=100 remaining=1", "100 sent, the bad row kept")
+    m = d.metrics()
+    check(m.get('agw_mqtt_publish_errors_total{reason="topic"}', 0) >= 1, "invalid topic counted")
+    check(sum("has an invalid topic" in l for l in d.stderr().splitlines()) == 1, "logged once")
+    time.sleep(0.3)
+    ids = case_ids(sub.lines())
+    check(ids == ["c-%d" % i for i in range(100)], "the rows after it were delivered in order")
+    check(d.wait_line("CONNECTED", 0) is not None and "connection lost" not in d.stderr(),
+          "the connection was never dropped by the broker")
+    sub.stop()
+    b.stop()
+
+
 def main():
     w = workdir("agw-mqtt-pub-")
     ok = False
@@ -295,7 +323,8 @@ def main():
                  ("feedback5", lambda: test_feedback(w, 5)), ("gwkill", lambda: test_gateway_kill_resend(w)),
                  ("brokerkill", lambda: test_broker_kill_resend(w)), ("acl", lambda: test_refused_by_acl(w)),
                  ("fboffline", lambda: test_feedback_while_offline(w)),
-                 ("frozen", lambda: test_stop_with_frozen_broker(w)), ("health", lambda: test_health_many(w))]
+                 ("frozen", lambda: test_stop_with_frozen_broker(w)), ("health", lambda: test_health_many(w)),
+                 ("badtopic", lambda: test_bad_topic_row(w))]
         for name, fn in tests:
             if not only or name in only:
                 fn()
