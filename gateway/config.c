@@ -3,6 +3,7 @@
  * its file and line so `alarmgw check` can print them all at once. */
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,7 +52,7 @@ int agw_duration_parse(const char *text, int64_t *ret_ms)
 	char *end;
 	errno = 0;
 	double v = strtod(text, &end);
-	if (errno || end == text || v < 0)
+	if (errno || end == text || !isfinite(v) || v < 0) /* strtod accepts "nan" and "inf" */
 		return -EINVAL;
 	double mult;
 	if (!*end || strcmp(end, "s") == 0)

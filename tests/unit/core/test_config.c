@@ -173,6 +173,9 @@ static void durations(void **state)
 	assert_int_equal(agw_duration_parse("-1s", &ms), -EINVAL);
 	assert_int_equal(agw_duration_parse("5 parsecs", &ms), -EINVAL);
 	assert_int_equal(agw_duration_parse("", &ms), -EINVAL);
+	assert_int_equal(agw_duration_parse("nan", &ms), -EINVAL);
+	assert_int_equal(agw_duration_parse("infs", &ms), -EINVAL);
+	assert_int_equal(agw_duration_parse("1e300h", &ms), -ERANGE);
 }
 
 int main(void)
