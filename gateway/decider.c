@@ -302,8 +302,21 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 static int write_decision(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
 {
 	const char *action = agw_decision_action_name(dec->action);
-	char labels[48];
-	snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	char labels[160];
+	if (dec->action == AGW_DECISION_DROP) {
+		/* Drops by reason: the rule that dropped it, or the built-in reason's name (the text before
+		 * any ':'), a small fixed set; the full reason is in the decisions table. */
+		char why[96];
+		snprintf(why, sizeof(why), "%.95s", dec->rule ? dec->rule : dec->reason);
+		if (!dec->rule)
+			why[strcspn(why, ":")] = '\0';
+		for (char *q = why; *q; q++)
+			if (*q == '"' || *q == '\\' || *q == '\n')
+				*q = '_';
+		snprintf(labels, sizeof(labels), "action=\"drop\",reason=\"%s\"", why);
+	} else {
+		snprintf(labels, sizeof(labels), "action=\"%s\"", action);
+	}
 	agw_metric_add("agw_decisions_total", labels, 1);
 	int r = agw_store_decision_add(store, dec->alert_seq, action, dec->rule, dec->reason,
 				       dec->kase ? dec->kase->id : NULL, dec->at_ms);

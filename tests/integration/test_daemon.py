@@ -5,9 +5,9 @@ good one applies it, SIGTERM exits 0 within 5 s with nothing lost."""
 import json
 import os
 import signal
-import time
+import urllib.request
 
-from agwtest import Gateway, check, finish, sql, tempdir, wait_for
+from agwtest import Gateway, check, finish, free_port, sql, tempdir, wait_for
 
 work = tempdir()
 state = os.path.join(work, "state")
@@ -22,15 +22,21 @@ def write_alerts(path, n, prefix, bad_every=0):
             if bad_every and i % bad_every == bad_every - 1:
                 f.write('{"camera": "cam-1", "kind": "earthquake"}\n')  # not a kind: skipped, counted
                 continue
-            f.write(json.dumps({"camera": f"cam-{i % 7}", "kind": "motion", "active": True,
+            # every tenth is the state a camera reports on subscription: journaled, never a case
+            op = "Initialized" if i % 10 == 0 else "Changed"
+            f.write(json.dumps({"camera": f"cam-{i % 7}", "kind": "motion", "active": True, "operation": op,
                                 "camera_time": "2026-11-22T08:00:00Z", "id": f"{prefix}-{i}"}) + "\n")
             good += 1
     return good
 
 
+http_port = free_port()
+
+
 def write_config(path, replay_file, extra=""):
     with open(path, "w") as f:
-        f.write(f'gateway: {{ id = "it-gw"; state_dir = "{state}"; log_level = "info"; }};\n'
+        f.write(f'gateway: {{ id = "it-gw"; state_dir = "{state}"; log_level = "info"; '
+                f'http_listen = "127.0.0.1:{http_port}"; }};\n'
                 f'mqtt: {{ uri = "tcp://127.0.0.1:1"; }};\n'
                 f'adapters: {{ replay: {{ file = "{replay_file}"; }}; }};\n{extra}')
 
@@ -50,6 +56,19 @@ check(len(bad) == 30, f"30 bad lines logged ({len(bad)})")
 check(any(f"{first}:100: " in l and "kind" in l for l in bad), "a bad line is reported as file:line with the reason")
 row = sql(db, "SELECT camera_id, kind, active, adapter, camera_time FROM alerts WHERE event_id='a-0'")[0]
 check(row[:4] == ("cam-0", "motion", 1, "replay"), f"journal row holds the alert's fields {row}")
+
+# The counters an operator reads: alerts by kind, drops by reason.
+metrics = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=10).read().decode()
+kind_line = next((l for l in metrics.splitlines() if l.startswith('agw_alerts_total{kind="motion"}')), "")
+check(kind_line.endswith(f" {good_first}"), f"metrics count the alerts by kind: {kind_line!r}")
+initialized = sql(db, "SELECT count(*) FROM alerts WHERE operation='Initialized' AND event_id LIKE 'a-%'")[0][0]
+drop_line = next((l for l in metrics.splitlines()
+                  if l.startswith('agw_decisions_total{action="drop",reason="initialized"}')), "")
+check(initialized > 0 and drop_line.endswith(f" {initialized}"),
+      f"metrics count the {initialized} Initialized drops by reason: {drop_line!r}")
+opened = sql(db, "SELECT count(*) FROM decisions d JOIN alerts a ON a.seq = d.alert_seq "
+                 "WHERE a.operation='Initialized' AND d.action != 'drop'")[0][0]
+check(opened == 0, "no Initialized alert opened or updated a case")
 
 # A broken config on SIGHUP: refused with its error, the old one keeps running.
 with open(conf, "w") as f:
