@@ -798,8 +798,8 @@ static void handle_lost(struct agw_publisher *p, const struct event *e)
 	p->connected = false;
 	agw_metric_set("agw_mqtt_connected", NULL, 0);
 	agw_metric_add("agw_mqtt_connection_lost_total", NULL, 1);
-	agw_log_warn(COMP, NULL, "connection lost: %s; %zu messages in flight will be resent", e->text ? e->text : "no reason given",
-		     p->n);
+	agw_log_warn(COMP, NULL, "connection lost: %s; %zu messages in flight will be resent",
+		     e->text ? e->text : "no reason given", p->n);
 	if (p->stop != STOP_NONE) {
 		stop_advance(p);
 		return;
