@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
@@ -502,6 +503,20 @@ static void on_watchdog(uv_timer_t *t)
 	sd_notify(0, status);
 }
 
+/* Every camera holds at least one socket (a long-poll), so 10,000 cameras need more descriptors than
+ * the usual soft limit of 1,024: take the hard limit (systemd's LimitNOFILE sets both). */
+static void raise_nofile_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		agw_log_warn("core", NULL, "cannot raise the open file limit from %llu: %s", (unsigned long long)was,
+			     strerror(errno));
+}
+
 int agw_daemon_run(struct agw_config *cfg)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
@@ -517,6 +532,7 @@ int agw_daemon_run(struct agw_config *cfg)
 	agw_log_set_level(d->cfg->log_level);
 	/* A broken pipe to a peer is an error to handle where it happens, not a reason to die. */
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile_limit();
 
 	char *db = agw_config_db_path(d->cfg);
 	char err[512];

@@ -25,8 +25,12 @@ void camsim_evlog_queued(struct camsim *sim, const struct camsim_camera *cam, co
 		return;
 	char ts[40], id[64];
 	camsim_event_id(cam->id, ev->seq, id, sizeof(id));
-	fprintf(sim->events_log, "{\"camera\":\"%s\",\"topic\":\"%s\",\"time\":\"%s\",\"id\":\"%s\"}\n", cam->id,
-		camsim_kinds[ev->kind].topic, camsim_time_format(ev->time, ts, sizeof(ts)), id);
+	/* queued_ms: the real clock in ms when queued, for end-to-end latency (time is the camera's clock
+	 * at one-second resolution). */
+	fprintf(sim->events_log,
+		"{\"camera\":\"%s\",\"topic\":\"%s\",\"time\":\"%s\",\"id\":\"%s\",\"queued_ms\":%.0f}\n",
+		cam->id, camsim_kinds[ev->kind].topic, camsim_time_format(ev->time, ts, sizeof(ts)), id,
+		floor(camsim_wall_now() * 1000.0));
 	sim->events_log_dirty = true;
 }
 

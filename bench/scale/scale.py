@@ -1,0 +1,474 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench/scale: alarmgw against N simulated ONVIF cameras, and a Node.js bridge as a peer.
+
+Per step (N cameras) it starts a fresh mosquitto (loopback, random port, persistence, no queue
+limits), alarmgw-camsim (processes of at most 5,000 cameras: each camera costs a listener and a
+connection, and the hard descriptor limit here is 20,000), an MQTT subscriber (mosquitto_sub with
+receipt timestamps) and then the system under test: the gateway (`alarmgw run`, rules that turn
+every event into a case message) or the Node bridge (bench/scale/onvif_bridge.js). It waits until
+every camera holds a live subscription (camsim's /stats), measures for --seconds, lets the pipeline
+drain, stops everything and reconciles by EventId:
+
+  expected = events camsim queued before the end of the window (events log), minus those camsim
+             logged as dropped; received = (camera, EventId) pairs seen on MQTT (for the gateway:
+             every `evidence` entry of the case messages; for the bridge: its `event_id`);
+  lost     = expected - received - events the gateway journaled and its rules dropped (reported).
+
+Latency: camsim's `queued_ms` (real clock when the event was queued for the subscription) to the
+subscriber's receipt time, for events queued inside the window (for the gateway, the last evidence
+entry of a message is the alert that caused it). Gateway CPU and RSS come from /proc/PID.
+
+    python3 bench/scale/scale.py --build-dir build-scale --sizes 100,1000,5000,10000 \\
+        --seconds 60 --peer-sizes 100,1000,5000 --out /tmp/agw-scale
+"""
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+CAMSIM_CHUNK = 5000
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def log(*a):
+    print("[scale %s]" % time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Procs:
+    """Every process a step starts, stopped in reverse order (also on failure)."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, name, argv, **kw):
+        log("start", name, " ".join(argv[:6]), "..." if len(argv) > 6 else "")
+        p = subprocess.Popen(argv, **kw)
+        self.procs.append((name, p))
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=15.0):
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode
+
+    def stop_all(self):
+        for _name, p in reversed(self.procs):
+            self.stop(p)
+        self.procs = []
+
+
+def proc_sample(pid):
+    """(cpu seconds, rss bytes, peak rss bytes) of a process, from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / TICK
+    rss = hwm = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+            elif line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) * 1024
+    return cpu, rss, hwm
+
+
+def fd_count(pid):
+    try:
+        return len(os.listdir("/proc/%d/fd" % pid))
+    except OSError:
+        return -1
+
+
+def percentile(sorted_v, q):
+    if not sorted_v:
+        return float("nan")
+    i = min(len(sorted_v) - 1, max(0, int(round(q * (len(sorted_v) - 1)))))
+    return sorted_v[i]
+
+
+def start_mosquitto(procs, work):
+    port = free_port()
+    conf = os.path.join(work, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write("listener %d 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                "persistence_location %s/\nmax_queued_messages 0\nmax_queued_bytes 0\n"
+                "max_inflight_messages 0\nmemory_limit 0\n" % (port, work))
+    p = procs.start("mosquitto", ["mosquitto", "-c", conf],
+                    stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "mosquitto.log"), "w"))
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return p, port
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("mosquitto did not start")
+
+
+def start_subscriber(procs, work, port, topics):
+    out = os.path.join(work, "received.txt")
+    argv = ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-i", "bench-sub", "-c",
+            "-F", "%U %t %p"]
+    for t in topics + ["bench/probe"]:
+        argv += ["-t", t]
+    p = procs.start("mosquitto_sub", argv, stdout=open(out, "w"), stderr=subprocess.DEVNULL)
+    # It prints nothing when subscribed: publish probes until one comes back.
+    for _ in range(100):
+        subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", "bench/probe", "-m", "x"],
+                       check=True)
+        time.sleep(0.1)
+        with open(out) as f:
+            if "bench/probe" in f.read():
+                return p, out
+    raise RuntimeError("subscriber did not subscribe")
+
+
+def start_camsims(procs, work, camsim, n, rate, seed):
+    """camsim processes of at most CAMSIM_CHUNK cameras; returns [(proc, control_port, offset, log)]
+    and writes one ledger with global ids (cam-00001 .. cam-N, the second process' cameras renamed)."""
+    sims = []
+    rows = []
+    for k, off in enumerate(range(0, n, CAMSIM_CHUNK)):
+        cnt = min(CAMSIM_CHUNK, n - off)
+        for attempt in range(8):
+            # a run of ports below the ephemeral range (32768): other tests pick free ports there too
+            base = random.randrange(10000, 32000 - cnt)
+            ctl = free_port()
+            evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
+            ledger = os.path.join(work, "ledger-%d.csv" % k)
+            out = os.path.join(work, "camsim-%d.out" % k)
+            p = procs.start("camsim-%d" % k,
+                            [camsim, "-n", str(cnt), "-p", str(base), "--user", "admin", "--password", "bench",
+                             "--rate", str(rate), "--events-log", evlog, "--ledger", ledger,
+                             "--control-port", str(ctl), "--seed", str(seed + k), "--log-level", "warning"],
+                            stdout=open(out, "w"), stderr=open(os.path.join(work, "camsim-%d.log" % k), "w"))
+            ready = False
+            for _ in range(600):
+                if p.poll() is not None:
+                    break
+                with open(out) as f:
+                    if "ready" in f.read():
+                        ready = True
+                        break
+                time.sleep(0.05)
+            if ready:
+                break
+            procs.stop(p)
+            log("camsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
+        else:
+            raise RuntimeError("camsim did not start")
+        sims.append((p, ctl, off, evlog))
+        with open(ledger, newline="") as f:
+            r = csv.reader(f)
+            head = next(r)
+            for row in r:
+                row[0] = "cam-%05d" % (int(row[0][4:]) + off)
+                rows.append(row)
+    ledger = os.path.join(work, "ledger.csv")
+    with open(ledger, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(head)
+        w.writerows(rows)
+    return sims, ledger
+
+
+def live_subscriptions(sims):
+    total = 0
+    for _p, ctl, _off, _log in sims:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/stats" % ctl, timeout=10) as r:
+                st = json.load(r)
+            total += sum(1 for c in st["cameras"] if c.get("live_subscriptions", 0) > 0)
+        except (OSError, ValueError, KeyError):
+            return -1
+    return total
+
+
+def read_camsim_logs(sims):
+    """{(camera, id): queued_ms} and the set of dropped keys."""
+    queued, dropped = {}, {}
+    for _p, _ctl, off, path in sims:
+        with open(path) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                cam_local = e["id"].rsplit("-", 1)[0]
+                cam = "cam-%05d" % (int(cam_local[4:]) + off)
+                if "dropped" in e:
+                    dropped[(cam, e["id"])] = e["dropped"]
+                else:
+                    queued[(cam, e["id"])] = e["queued_ms"]
+    return queued, dropped
+
+
+def read_received(path):
+    """first receipt time (ms) per (camera, event id) and, for latency, per the message's own event."""
+    seen, cause, msgs = {}, {}, 0
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) < 3 or parts[1] == "bench/probe":
+                continue
+            try:
+                t = float(parts[0]) * 1000.0
+                m = json.loads(parts[2])
+            except ValueError:
+                continue
+            msgs += 1
+            if "evidence" in m:
+                cam = (m.get("camera") or {}).get("id")
+                ids = [e.get("event_id") for e in m["evidence"] if e.get("event_id")]
+                last = m["evidence"][-1].get("event_id") if m["evidence"] else None
+            else:
+                cam, ids, last = m.get("camera"), [m.get("event_id")] if m.get("event_id") else [], m.get("event_id")
+            for i in ids:
+                seen.setdefault((cam, i), t)
+            if last:
+                cause.setdefault((cam, last), t)
+    return seen, cause, msgs
+
+
+def journal_drops(db):
+    """(camera, event id) the gateway journaled and its rules dropped, with the reason."""
+    out = {}
+    if not os.path.exists(db):
+        return out
+    con = sqlite3.connect(db)
+    try:
+        for cam, eid, reason in con.execute(
+                "SELECT a.camera_id, a.event_id, d.reason FROM alerts a JOIN decisions d ON d.alert_seq = a.seq "
+                "WHERE d.action = 'drop' AND a.event_id IS NOT NULL"):
+            out[(cam, eid)] = reason
+    finally:
+        con.close()
+    return out
+
+
+def write_gateway_config(work, ledger, mqtt_port, args):
+    state = os.path.join(work, "state")
+    os.makedirs(state, exist_ok=True)
+    conf = os.path.join(work, "alarmgw.conf")
+    with open(conf, "w") as f:
+        f.write('gateway: { id = "bench-gw"; state_dir = "%s"; log_level = "notice"; };\n' % state)
+        f.write('cameras: { ledger = "%s"; };\n' % ledger)
+        f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
+        f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
+                % (mqtt_port, args.inflight))
+        f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; }; };\n' % args.max_bootstraps)
+    return conf, os.path.join(state, "alarmgw.db")
+
+
+def run_step(impl, n, args, tools):
+    work = os.path.join(args.out, "%s-%d" % (impl, n))
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    procs = Procs()
+    row = {"impl": impl, "cameras": n}
+    try:
+        _mq, mport = start_mosquitto(procs, work)
+        topic = "agw/cases/#" if impl == "alarmgw" else "nodebridge/#"
+        sub, received_path = start_subscriber(procs, work, mport, [topic])
+        sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed)
+        t0 = time.time()
+        if impl == "alarmgw":
+            conf, db = write_gateway_config(work, ledger, mport, args)
+            sut = procs.start("alarmgw", [tools["alarmgw"], "run", "-c", conf],
+                              stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "alarmgw.log"), "w"))
+        else:
+            db = None
+            env = dict(os.environ, NODE_PATH=tools["node_modules"])
+            sut = procs.start("node-bridge", ["node", os.path.join(HERE, "onvif_bridge.js"), ledger,
+                                              "mqtt://127.0.0.1:%d" % mport, "nodebridge", str(args.max_bootstraps)],
+                              env=env, stdout=open(os.path.join(work, "bridge.out"), "w"),
+                              stderr=open(os.path.join(work, "bridge.log"), "w"))
+        subscribed, t_sub = 0, None
+        peak_rss = 0
+        while time.time() - t0 < args.subscribe_timeout:
+            if sut.poll() is not None:
+                raise RuntimeError("%s exited with %s during start" % (impl, sut.returncode))
+            subscribed = live_subscriptions(sims)
+            peak_rss = max(peak_rss, proc_sample(sut.pid)[1])
+            if subscribed >= n:
+                t_sub = time.time() - t0
+                break
+            time.sleep(0.5)
+        row["subscribed"] = subscribed
+        row["subscribe_s"] = round(t_sub, 1) if t_sub is not None else None
+        log("%s N=%d: %d subscribed in %s s" % (impl, n, subscribed, row["subscribe_s"]))
+        time.sleep(args.warmup)
+        c1, _r, _h = proc_sample(sut.pid)
+        w1 = time.time()
+        rss_samples = []
+        while time.time() - w1 < args.seconds:
+            if sut.poll() is not None:
+                raise RuntimeError("%s exited with %s during the window" % (impl, sut.returncode))
+            rss_samples.append(proc_sample(sut.pid)[1])
+            time.sleep(1.0)
+        c2, _r, hwm = proc_sample(sut.pid)
+        w2 = time.time()
+        row["fds"] = fd_count(sut.pid)
+        row["cpu_pct"] = round(100.0 * (c2 - c1) / (w2 - w1), 1)
+        row["rss_mib"] = round(statistics.median(rss_samples) / 2**20, 1)
+        row["peak_rss_mib"] = round(max(hwm, peak_rss, max(rss_samples)) / 2**20, 1)
+        # Drain: what was queued before w2 has a pull timeout plus the pipeline to reach the broker.
+        time.sleep(args.drain)
+        procs.stop(sut, timeout=20)
+        for p, _ctl, _off, _log in sims:
+            procs.stop(p)
+        time.sleep(1.0)
+        procs.stop(sub)
+
+        queued, dropped = read_camsim_logs(sims)
+        seen, cause, msgs = read_received(received_path)
+        drops = journal_drops(db) if db else {}
+        w1ms, w2ms = w1 * 1000.0, w2 * 1000.0
+        expected = [k for k, q in queued.items() if q < w2ms and k not in dropped]
+        lost = [k for k in expected if k not in seen and k not in drops]
+        in_window = [k for k, q in queued.items() if w1ms <= q < w2ms]
+        lat = sorted(cause[k] - queued[k] for k in in_window if k in cause)
+        row["events_per_s"] = round(len(in_window) / (w2 - w1), 1)
+        row["p50_ms"] = round(percentile(lat, 0.50), 1)
+        row["p99_ms"] = round(percentile(lat, 0.99), 1)
+        row["max_ms"] = round(lat[-1], 1) if lat else None
+        row["cpu_us_per_event"] = round((c2 - c1) * 1e6 / max(1, len(in_window)), 1)
+        row["kib_per_camera"] = round(row["rss_mib"] * 1024 / n, 1)
+        row["expected"] = len(expected)
+        row["camsim_dropped"] = sum(1 for k, q in queued.items() if q < w2ms and k in dropped)
+        row["rule_drops"] = sum(1 for k in expected if k not in seen and k in drops)
+        row["lost"] = len(lost)
+        row["messages"] = msgs
+        if lost:
+            with open(os.path.join(work, "lost.txt"), "w") as f:
+                for k in sorted(lost):
+                    f.write("%s %s queued_ms=%d\n" % (k[0], k[1], queued[k]))
+        if row["rule_drops"]:
+            reasons = {}
+            for k in expected:
+                if k not in seen and k in drops:
+                    r = drops[k].split(":")[0]
+                    reasons[r] = reasons.get(r, 0) + 1
+            row["rule_drop_reasons"] = reasons
+    except Exception as e:  # a step that falls over is a result too
+        row["error"] = str(e)
+        log("%s N=%d failed: %s" % (impl, n, e))
+    finally:
+        procs.stop_all()
+    log("%s N=%d: %s" % (impl, n, json.dumps(row)))
+    with open(os.path.join(work, "result.json"), "w") as f:
+        json.dump(row, f, indent=1)
+    return row
+
+
+COLS = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
+        "rss_mib", "peak_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera", "fds", "expected",
+        "camsim_dropped", "rule_drops", "lost", "messages", "error"]
+
+
+def print_table(rows):
+    head = ["impl", "cams", "subscr", "t_sub s", "ev/s", "p50 ms", "p99 ms", "RSS MiB", "peak MiB",
+            "CPU %", "us/ev", "KiB/cam", "expected", "lost"]
+    keys = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "rss_mib",
+            "peak_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera", "expected", "lost"]
+    print(" | ".join("%9s" % h for h in head))
+    for r in rows:
+        print(" | ".join("%9s" % ("-" if r.get(k) is None else r.get(k)) for k in keys)
+              + ("  ERROR: " + r["error"] if r.get("error") else ""))
+
+
+def install_node_packages(out):
+    d = os.path.join(out, "node")
+    if not os.path.isdir(os.path.join(d, "node_modules", "onvif")):
+        os.makedirs(d, exist_ok=True)
+        log("npm install onvif mqtt into", d)
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--prefix", d, "onvif@0.8", "mqtt@5"],
+                       check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(d, "node_modules")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(SOURCE, "build-scale"))
+    ap.add_argument("--sizes", default="100,1000,5000,10000")
+    ap.add_argument("--peer-sizes", default="100,1000,5000,10000",
+                    help="Node bridge sizes (stops growing after a step it cannot hold); empty: no peer")
+    ap.add_argument("--rate", type=float, default=0.1, help="alarms per second per camera")
+    ap.add_argument("--seconds", type=float, default=60, help="measurement window per step")
+    ap.add_argument("--warmup", type=float, default=5)
+    ap.add_argument("--drain", type=float, default=15)
+    ap.add_argument("--subscribe-timeout", type=float, default=180)
+    ap.add_argument("--max-bootstraps", type=int, default=64)
+    ap.add_argument("--inflight", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", default="/tmp/agw-scale")
+    args = ap.parse_args()
+
+    tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),
+             "camsim": os.path.join(args.build_dir, "tests", "sim", "camsim", "alarmgw-camsim")}
+    for k in ("alarmgw", "camsim"):
+        if not os.access(tools[k], os.X_OK):
+            sys.exit("missing %s (build the targets alarmgw and alarmgw-camsim in %s)" % (tools[k], args.build_dir))
+    soft, hard = __import__("resource").getrlimit(__import__("resource").RLIMIT_NOFILE)
+    __import__("resource").setrlimit(__import__("resource").RLIMIT_NOFILE, (hard, hard))
+    os.makedirs(args.out, exist_ok=True)
+    rows = []
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    peer = [int(s) for s in args.peer_sizes.split(",") if s]
+    if peer:
+        tools["node_modules"] = install_node_packages(args.out)
+    peer_ok = True
+    for n in sorted(set(sizes) | set(peer)):
+        if n in sizes:
+            rows.append(run_step("alarmgw", n, args, tools))
+        if n in peer and peer_ok:
+            r = run_step("node", n, args, tools)
+            rows.append(r)
+            held = (not r.get("error") and r.get("subscribed") == n
+                    and r.get("lost", 1) <= 0.01 * max(1, r.get("expected", 0)))
+            if not held:
+                log("node bridge fell over at N=%d; not growing it further" % n)
+                peer_ok = False
+    csv_path = os.path.join(args.out, "scale.csv")
+    with open(csv_path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=COLS, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    print_table(rows)
+    gw = {r["cameras"]: r for r in rows if r["impl"] == "alarmgw" and not r.get("error")}
+    for r in rows:
+        if r["impl"] == "node" and not r.get("error") and r["cameras"] in gw:
+            g = gw[r["cameras"]]
+            print("N=%d node/alarmgw: memory per camera %.1fx, CPU per event %.1fx" % (
+                r["cameras"], r["kib_per_camera"] / max(0.001, g["kib_per_camera"]),
+                r["cpu_us_per_event"] / max(0.001, g["cpu_us_per_event"])))
+    print("csv:", csv_path)
+    return 1 if any(r.get("lost") or r.get("error") for r in rows if r["impl"] == "alarmgw") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
