@@ -118,6 +118,8 @@ static const struct key keys[] = {
 	{"mqtt", "outbox_max_rows", K_INT, C(mqtt.outbox_max_rows), 1000, 100000000, "outbox size limit"},
 	{"mqtt", "reconnect_min", K_DURATION, C(mqtt.reconnect_min_ms), 100, 3600000, "first reconnect delay"},
 	{"mqtt", "reconnect_max", K_DURATION, C(mqtt.reconnect_max_ms), 100, 3600000, "longest reconnect delay"},
+	{"mqtt", "resend_window", K_DURATION, C(mqtt.resend_window_ms), 0, 600000,
+	 "acknowledged messages resent after a reconnect"},
 };
 #undef C
 
@@ -149,6 +151,7 @@ void agw_config_defaults(struct agw_config *cfg)
 	m->outbox_max_rows = 1000000;
 	m->reconnect_min_ms = 1000;
 	m->reconnect_max_ms = 60000;
+	m->resend_window_ms = 2000;
 }
 
 static const char *type_name(int t)

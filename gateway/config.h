@@ -38,6 +38,7 @@ struct agw_mqtt_config {
 	int64_t inflight;     /* in-flight window */
 	int64_t outbox_max_rows;
 	int64_t reconnect_min_ms, reconnect_max_ms;
+	int64_t resend_window_ms; /* acknowledged rows kept and resent on reconnect (broker crash) */
 };
 
 struct agw_config {

@@ -565,6 +565,7 @@ int agw_daemon_run(struct agw_config *cfg)
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
 		goto out;
 	agw_publisher_set_feedback(d->publisher, case_feedback, d);
+	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_pipeline_add_committed_hook(d->pipeline, agw_publisher_kick, d->publisher) < 0 ||
 	    agw_publisher_start(d->publisher) < 0)
 		goto out;

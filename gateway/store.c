@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The sqlite store: open + migrate, statement cache, ledger, journal, decisions, outbox. */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
@@ -29,6 +31,11 @@ int agw_store_open(const char *path, struct agw_store **ret_store, char *err, si
 		return -ENOMEM;
 	}
 	int r = -EIO;
+	/* The ledger holds camera passwords: a new database is readable by its owner only (sqlite gives
+	 * its -wal and -shm files the same mode). An existing file keeps the mode the operator set. */
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -402,9 +409,11 @@ int agw_store_decision_add(struct agw_store *store, int64_t alert_seq, const cha
 static const char SQL_OUTBOX_PUSH[] =
 	"INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at) VALUES(?,?,?,?,?,?)";
 static const char SQL_OUTBOX_COUNT[] = "SELECT count(*) FROM outbox";
-/* count(*) walks the whole table; the seq span is O(log n) and never smaller than the row count
- * (rows leave in order, so it is exact in practice), which is what a limit check needs. */
-static const char SQL_OUTBOX_SPAN[] = "SELECT coalesce(max(seq)-min(seq)+1, 0) FROM outbox";
+/* count(*) walks the whole table; the seq span is never smaller than the row count (rows leave in
+ * order, so it is exact in practice), which is what a limit check needs. min() and max() each in
+ * their own sub-select: sqlite answers those from the primary key in O(log n), but not both in one. */
+static const char SQL_OUTBOX_SPAN[] =
+	"SELECT coalesce((SELECT max(seq) FROM outbox) - (SELECT min(seq) FROM outbox) + 1, 0)";
 
 int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
 			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq)

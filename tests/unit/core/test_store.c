@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/stat.h>
+
 #include <cmocka.h>
 
 #include "store.h"
@@ -86,6 +88,10 @@ static void journal_and_outbox(void **state)
 	snprintf(path, sizeof(path), "%s/j.db", dir);
 	struct agw_store *s = NULL;
 	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	/* camera passwords live in it: owner only */
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0077, 0);
 	struct agw_alert a;
 	agw_alert_init(&a);
 	a.camera_id = strdup("c1");
