@@ -6,109 +6,10 @@ A camera on alarmgw-rtspd's /switch mount is switched between a black and a norm
 transition keeps a JPEG under <state>/evidence/sw/. With evidence_max_bytes small and a 1 s prune
 interval, the directory must stay near the limit while more than the limit is written, the
 newest pictures must survive, and the files an alert names must be JPEGs until pruned."""
-import json
 import os
-import queue
-import subprocess
-import sys
-import threading
 import time
 
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
-RTSPD = os.path.join(BUILD, "tests/sim/rtspd/alarmgw-rtspd")
-DRIVE = os.path.join(BUILD, "tests/sim/rtspd/agw-rtsp-drive")
-procs = []
-
-
-class Proc:
-    """A child whose stdout lines are queued by a thread; stderr is kept."""
-
-    def __init__(self, argv, env=None):
-        self.argv = argv
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, bufsize=1, env=env)
-        self.lines = queue.Queue()
-        self.err = []
-        threading.Thread(target=self._pump, args=(self.p.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.p.stderr, self.err.append), daemon=True).start()
-        procs.append(self)
-
-    @staticmethod
-    def _pump(f, put):
-        for line in f:
-            put(line.rstrip("\n"))
-
-    def line(self, timeout):
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def send(self, text):
-        self.p.stdin.write(text + "\n")
-        self.p.stdin.flush()
-
-    def stop(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    for p in procs:
-        print("--- stderr of", os.path.basename(p.argv[0]))
-        print("\n".join(p.err[-30:]))
-    raise SystemExit(1)
-
-
-def start_rtspd(port=0):
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # GStreamer keeps globals until exit
-    s = Proc([RTSPD, "-p", str(port)], env=env)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = s.line(1)
-        if line and line.startswith("READY port="):
-            return s, int(line.split("=")[1])
-    fail("alarmgw-rtspd did not get ready")
-
-
-class Alerts:
-    """Alerts from the driver, in order, with waiting helpers."""
-
-    def __init__(self, drive):
-        self.drive = drive
-        self.all = []
-
-    def pump(self, seconds):
-        end = time.time() + seconds
-        while time.time() < end:
-            line = self.drive.line(0.2)
-            if line and line.startswith("{"):
-                a = json.loads(line)
-                self.all.append(a)
-                print("  alert", a["camera"], a["kind"], a["data"].get("Condition"), a["active"],
-                      a["data"].get("Reason", ""))
-
-    def wait(self, camera, cond, active, timeout=60):
-        end = time.time() + timeout
-        while time.time() < end:
-            for a in self.all:
-                if a["camera"] == camera and a["data"].get("Condition") == cond and a["active"] == active:
-                    return a
-            self.pump(0.5)
-        fail(f"no {cond} {'raise' if active else 'clear'} for {camera} within {timeout}s")
-
-    def of(self, camera):
-        return [a for a in self.all if a["camera"] == camera]
-
+from rtsptest import Alerts, fail, run, start_drive, start_rtspd, stop_drive
 
 
 def evidence_files(state):
@@ -124,11 +25,8 @@ def main():
     state = tempfile.mkdtemp(prefix="agw-rtsp-")
     server, port = start_rtspd()
     limit = 12000
-    drive = Proc([DRIVE, "--state", state, "--set", "interval=1s", "--set", "jitter=0",
-                  "--set", f"evidence_max_bytes={limit}", "--set", "evidence_prune_interval=1s",
-                  "--camera", f"sw=rtsp://127.0.0.1:{port}/switch"])
-    if drive.line(10) != "READY":
-        fail("driver did not start")
+    drive = start_drive(state, ["interval=1s", "jitter=0", f"evidence_max_bytes={limit}",
+                                "evidence_prune_interval=1s"], [f"sw=rtsp://127.0.0.1:{port}/switch"])
     al = Alerts(drive)
     written = 0
     seen = set()
@@ -163,19 +61,8 @@ def main():
     with open(os.path.join(state, newest), "rb") as f:
         if f.read(2) != b"\xff\xd8":
             fail("the newest picture is not a JPEG")
-    drive.send("quit")
-    end = time.time() + 30
-    while time.time() < end:
-        line = drive.line(1)
-        if line and line.startswith("STOPPED"):
-            break
-    else:
-        fail("driver did not stop")
+    stop_drive(drive, 30, check_exit=False)
     print("PASS")
 
 
-try:
-    main()
-finally:
-    for p in procs:
-        p.stop()
+run(main)

@@ -11,139 +11,9 @@ the password never appears in any output, even at debug level with FFmpeg's own 
 that accepts TCP but never answers is video loss by the patrol deadline; stopping the adapter while
 such a patrol is in flight does not wait for the patrol's deadline."""
 import json
-import os
-import queue
-import subprocess
-import sys
-import threading
 import time
 
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
-RTSPD = os.path.join(BUILD, "tests/sim/rtspd/alarmgw-rtspd")
-DRIVE = os.path.join(BUILD, "tests/sim/rtspd/agw-rtsp-drive")
-procs = []
-
-
-class Proc:
-    """A child whose stdout lines are queued by a thread; stderr is kept."""
-
-    def __init__(self, argv, env=None):
-        self.argv = argv
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, bufsize=1, env=env)
-        self.lines = queue.Queue()
-        self.err = []
-        threading.Thread(target=self._pump, args=(self.p.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.p.stderr, self.err.append), daemon=True).start()
-        procs.append(self)
-
-    @staticmethod
-    def _pump(f, put):
-        for line in f:
-            put(line.rstrip("\n"))
-
-    def line(self, timeout):
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def send(self, text):
-        self.p.stdin.write(text + "\n")
-        self.p.stdin.flush()
-
-    def stop(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    for p in procs:
-        print("--- stderr of", os.path.basename(p.argv[0]))
-        print("\n".join(p.err[-30:]))
-    raise SystemExit(1)
-
-
-def start_rtspd(port=0):
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # GStreamer keeps globals until exit
-    s = Proc([RTSPD, "-p", str(port)], env=env)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = s.line(1)
-        if line and line.startswith("READY port="):
-            return s, int(line.split("=")[1])
-    fail("alarmgw-rtspd did not get ready")
-
-
-class Alerts:
-    """Alerts from the driver, in order, with waiting helpers."""
-
-    def __init__(self, drive):
-        self.drive = drive
-        self.all = []
-
-    def pump(self, seconds):
-        end = time.time() + seconds
-        while time.time() < end:
-            line = self.drive.line(0.2)
-            if line and line.startswith("{"):
-                a = json.loads(line)
-                self.all.append(a)
-                print("  alert", a["camera"], a["kind"], a["data"].get("Condition"), a["active"],
-                      a["data"].get("Reason", ""))
-
-    def wait(self, camera, cond, active, timeout=30):
-        end = time.time() + timeout
-        while time.time() < end:
-            for a in self.all:
-                if a["camera"] == camera and a["data"].get("Condition") == cond and a["active"] == active:
-                    return a
-            self.pump(0.5)
-        fail(f"no {cond} {'raise' if active else 'clear'} for {camera} within {timeout}s")
-
-    def of(self, camera):
-        return [a for a in self.all if a["camera"] == camera]
-
-
-
-def start_drive(state, sets, cams, debug=False):
-    argv = [DRIVE, "--state", state]
-    for s in sets:
-        argv += ["--set", s]
-    for c in cams:
-        argv += ["--camera", c]
-    if debug:
-        argv.append("--debug")
-    d = Proc(argv)
-    if d.line(10) != "READY":
-        fail("driver did not start")
-    return d
-
-
-def stop_drive(d, within):
-    """Sends quit; returns the stop time the driver measured and the alerts that came meanwhile."""
-    t0 = time.time()
-    d.send("quit")
-    late = []
-    while time.time() - t0 < within:
-        line = d.line(0.5)
-        if line and line.startswith("{"):
-            late.append(json.loads(line))
-        if line and line.startswith("STOPPED"):
-            d.p.wait(timeout=10)
-            if d.p.returncode != 0:
-                fail(f"driver exit code {d.p.returncode}")
-            return int(line.split()[1]), late
-    fail(f"driver did not stop within {within}s")
+from rtsptest import Alerts, fail, run, start_drive, start_rtspd, stop_drive
 
 
 def main():
@@ -151,15 +21,7 @@ def main():
     import tempfile
     state = tempfile.mkdtemp(prefix="agw-rtsp-")
     user, password = "operator", "s3cr3t@:/x"
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
-    server = Proc([RTSPD, "-p", "0", "--auth", f"{user}:{password}", "--meta-interval", "500"], env=env)
-    port = None
-    while port is None:
-        line = server.line(20)
-        if line is None:
-            fail("alarmgw-rtspd did not get ready")
-        if line.startswith("READY port="):
-            port = int(line.split("=")[1])
+    server, port = start_rtspd(args=["--auth", f"{user}:{password}", "--meta-interval", "500"])
     url = f"rtsp://127.0.0.1:{port}"
     # A "camera" that accepts the connection and never says a word.
     mute = socket.socket()
@@ -171,7 +33,7 @@ def main():
                                 "metadata_idle_timeout=2s"],
                         [f"meta={url}/meta,{user},{password}", f"auth={url}/normal,{user},{password}",
                          f"badauth={url}/normal,{user},wrong", f"noauth={url}/normal", f"hang={hang_url}"], debug=True)
-    al = Alerts(drive)
+    al = Alerts(drive, timeout=30)
 
     print("metadata track events become normalized alerts")
     end = time.time() + 40
@@ -253,8 +115,4 @@ def main():
     print("PASS")
 
 
-try:
-    main()
-finally:
-    for p in procs:
-        p.stop()
+run(main)

@@ -8,112 +8,9 @@ patrol; black, covered and frozen pictures each raise exactly one
 alert with an evidence JPEG; on one camera whose picture the server switches, each condition
 clears when the picture is back; a stopped mount raises video_loss and clears on start; killing
 the whole server raises video_loss, and restarting it on the same port clears it."""
-import json
 import os
-import queue
-import subprocess
-import sys
-import threading
-import time
 
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
-RTSPD = os.path.join(BUILD, "tests/sim/rtspd/alarmgw-rtspd")
-DRIVE = os.path.join(BUILD, "tests/sim/rtspd/agw-rtsp-drive")
-procs = []
-
-
-class Proc:
-    """A child whose stdout lines are queued by a thread; stderr is kept."""
-
-    def __init__(self, argv, env=None):
-        self.argv = argv
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, bufsize=1, env=env)
-        self.lines = queue.Queue()
-        self.err = []
-        threading.Thread(target=self._pump, args=(self.p.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.p.stderr, self.err.append), daemon=True).start()
-        procs.append(self)
-
-    @staticmethod
-    def _pump(f, put):
-        for line in f:
-            put(line.rstrip("\n"))
-
-    def line(self, timeout):
-        try:
-            return self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-
-    def send(self, text):
-        self.p.stdin.write(text + "\n")
-        self.p.stdin.flush()
-
-    def stop(self):
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-
-
-def fail(msg):
-    print("FAIL:", msg)
-    for p in procs:
-        print("--- stderr of", os.path.basename(p.argv[0]))
-        print("\n".join(p.err[-30:]))
-    raise SystemExit(1)
-
-
-def start_rtspd(port=0):
-    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")  # GStreamer keeps globals until exit
-    s = Proc([RTSPD, "-p", str(port)], env=env)
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        line = s.line(1)
-        if line and line.startswith("READY port="):
-            return s, int(line.split("=")[1])
-    fail("alarmgw-rtspd did not get ready")
-
-
-class Alerts:
-    """Alerts from the driver, in order, with waiting helpers."""
-
-    def __init__(self, drive):
-        self.drive = drive
-        self.all = []
-        self.refused = []
-
-    def pump(self, seconds):
-        end = time.time() + seconds
-        while time.time() < end:
-            line = self.drive.line(0.2)
-            if line and line.startswith("REFUSED "):
-                self.refused.append(json.loads(line[8:]))
-                print("  refused", self.refused[-1]["camera"], self.refused[-1]["data"].get("Condition"))
-            if line and line.startswith("{"):
-                a = json.loads(line)
-                self.all.append(a)
-                print("  alert", a["camera"], a["kind"], a["data"].get("Condition"), a["active"],
-                      a["data"].get("Reason", ""))
-
-    def wait(self, camera, cond, active, timeout=60):
-        end = time.time() + timeout
-        while time.time() < end:
-            for a in self.all:
-                if a["camera"] == camera and a["data"].get("Condition") == cond and a["active"] == active:
-                    return a
-            self.pump(0.5)
-        fail(f"no {cond} {'raise' if active else 'clear'} for {camera} within {timeout}s")
-
-    def of(self, camera):
-        return [a for a in self.all if a["camera"] == camera]
+from rtsptest import Alerts, fail, run, start_drive, start_rtspd, stop_drive
 
 
 def check_evidence(state, a):
@@ -133,13 +30,9 @@ def main():
     state = tempfile.mkdtemp(prefix="agw-rtsp-")
     server, port = start_rtspd()
     url = f"rtsp://127.0.0.1:{port}"
-    drive = Proc([DRIVE, "--state", state, "--set", "interval=1s", "--set", "jitter=0", "--set", "timeout=10s",
-                  "--set", "io_timeout=5s", "--set", "frozen_count=3",
-                  "--camera", f"normal={url}/normal", "--camera", f"black={url}/black",
-                  "--camera", f"frozen={url}/frozen", "--camera", f"covered={url}/covered",
-                  "--camera", f"sw={url}/switch", "--refuse", "1"])
-    if drive.line(10) != "READY":
-        fail("driver did not start")
+    drive = start_drive(state, ["interval=1s", "jitter=0", "timeout=10s", "io_timeout=5s", "frozen_count=3"],
+                        [f"normal={url}/normal", f"black={url}/black", f"frozen={url}/frozen",
+                         f"covered={url}/covered", f"sw={url}/switch"], extra=["--refuse", "1"])
     al = Alerts(drive)
 
     print("each diagnosis raises once, with its kind and evidence")
@@ -210,24 +103,9 @@ def main():
     if normal_conds != {"video_loss"}:
         fail(f"normal camera raised {normal_conds}")
 
-    drive.send("quit")
-    end = time.time() + 30
-    stopped = None
-    while time.time() < end and stopped is None:
-        line = drive.line(1)
-        if line and line.startswith("STOPPED"):
-            stopped = line
-    if stopped is None:
-        fail("driver did not stop")
-    drive.p.wait(timeout=10)
-    if drive.p.returncode != 0:
-        fail(f"driver exit code {drive.p.returncode}")
-    print("  driver", stopped.lower(), "ms")
+    stopped_ms, _ = stop_drive(drive, 30)
+    print("  driver stopped", stopped_ms, "ms")
     print("PASS")
 
 
-try:
-    main()
-finally:
-    for p in procs:
-        p.stop()
+run(main)
