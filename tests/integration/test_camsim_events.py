@@ -8,17 +8,10 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.join(os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../..")),
-                                "tests/sim/camsim"))
+from agwtest import SOURCE, check, finish
+
+sys.path.insert(0, os.path.join(SOURCE, "tests/sim/camsim"))
 from camsim_client import NS, Camsim, Fault, envelope, parse_notification, wsse_header  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print("%s: %s" % ("ok" if cond else "FAIL", what))
-    if not cond:
-        failures.append(what)
 
 
 def pull_for(cam, sub, seconds, limit=100):
@@ -197,12 +190,7 @@ def main():
     check([s[1] for s in spelled] == [False, True, False, True], "padded topics per dialect")
     check(set(received) == set(queued) and not dropped, "dialect events reconcile with the log")
 
-    if failures:
-        print("FAILED: %d checks" % len(failures))
-        return 1
-    print("all camsim event checks passed")
-    return 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
+    finish()
