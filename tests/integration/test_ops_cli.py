@@ -6,21 +6,11 @@ pointed at a temporary one, as /var/lib/alarmgw does not exist here)."""
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
 import test_ops_http as ops
-from test_ops_http import check
-
-SRC = os.environ.get("AGW_SOURCE_DIR", ".")
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
-ALARMGW = os.path.join(BUILD, "gateway", "alarmgw")
-
-
-def agw(*args):
-    r = subprocess.run([ALARMGW, *args], capture_output=True, text=True, timeout=60)
-    return r.returncode, r.stdout, r.stderr
+from agwtest import ALARMGW, SOURCE as SRC, alarmgw as agw
+from test_ops_http import check, run_main
 
 
 def main():
@@ -73,13 +63,7 @@ def main():
         check(rc == 0 and "cameras: 5" in out, "status -c reads the configured database")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
-    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print(f"FAILED: {e}")
-        sys.exit(1)
+    run_main(main)

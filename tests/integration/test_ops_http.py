@@ -15,15 +15,30 @@ import sys
 import tempfile
 import time
 
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
+import agwtest
+from agwtest import BUILD
+
 DRIVER = os.path.join(BUILD, "tests", "unit", "ops", "agw-ops-httpd")
 T0 = int(time.time() * 1000)
 
 
 def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
+    """The ops tests stop at the first failed check: later steps build on earlier ones."""
+    if not agwtest.check(cond, what):
         raise AssertionError(what)
+
+
+def run_main(main):
+    """The ops tests' entry point: main returns None or 0 (passed) or 77 (skipped, said why);
+    a failed check ends the test with exit code 1."""
+    try:
+        rc = main()
+    except AssertionError as e:
+        print(f"FAILED: {e}")
+        sys.exit(1)
+    if not rc:
+        print("PASS")
+    sys.exit(rc or 0)
 
 
 class Server:
@@ -293,12 +308,7 @@ def main():
             s.close()
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAILED: {e}")
-        sys.exit(1)
+    run_main(main)

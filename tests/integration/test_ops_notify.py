@@ -10,22 +10,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import shutil
 
 import test_ops_http as ops
-from test_ops_http import check
-
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
-ALARMGW = os.path.join(BUILD, "gateway", "alarmgw")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from agwtest import ALARMGW, free_port
+from test_ops_http import check, run_main
 
 
 CONFIG = """
@@ -131,13 +122,7 @@ def main():
         if proc.returncode not in (0, None):
             print(tail)
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
-    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print(f"FAILED: {e}")
-        sys.exit(1)
+    run_main(main)

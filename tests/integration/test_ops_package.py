@@ -13,13 +13,10 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
-from test_ops_http import check
-
-SRC = os.environ.get("AGW_SOURCE_DIR", ".")
-BUILD = os.environ.get("AGW_BUILD_DIR", "build")
+from agwtest import BUILD, SOURCE as SRC
+from test_ops_http import check, run_main
 
 
 def run(cmd, **kw):
@@ -177,13 +174,7 @@ def main():
         check_deb(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
-    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print(f"FAILED: {e}")
-        sys.exit(1)
+    run_main(main)

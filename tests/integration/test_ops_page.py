@@ -9,13 +9,12 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import zlib
 from html.parser import HTMLParser
 
 import test_ops_http as ops
-from test_ops_http import check
+from test_ops_http import check, run_main
 
 SKIP = 77
 
@@ -181,13 +180,7 @@ def main():
     finally:
         srv.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("PASS")
-    return 0
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except AssertionError as e:
-        print(f"FAILED: {e}")
-        sys.exit(1)
+    run_main(main)
