@@ -318,20 +318,36 @@ out:
 	return ret;
 }
 
+/* Prepares a "... LIMIT ?1" query for the most recent rows, bound to recent, and an array for them
+ * (one element when recent is 0, so the array is never NULL). */
+static int prepare_recent(struct reader *r, const char *sql, size_t recent, size_t size, sqlite3_stmt **ret_st,
+			  void **ret_rows)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = prepare(r, sql, &st);
+	if (ret < 0)
+		return ret;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
+	void *rows = calloc(recent ? recent : 1, size);
+	if (!rows) {
+		snprintf(r->err, r->errlen, "out of memory");
+		sqlite3_finalize(st);
+		return -ENOMEM;
+	}
+	*ret_st = st;
+	*ret_rows = rows;
+	return 0;
+}
+
 static int read_alerts(struct reader *r, struct agw_status *s, size_t recent)
 {
 	sqlite3_stmt *st = NULL;
 	bool oom = false;
-	int ret = prepare(r, "SELECT seq, camera_id, kind, active, gateway_time, topic FROM alerts ORDER BY seq DESC LIMIT ?1",
-			  &st);
+	int ret = prepare_recent(r, "SELECT seq, camera_id, kind, active, gateway_time, topic FROM alerts "
+				    "ORDER BY seq DESC LIMIT ?1",
+				 recent, sizeof(*s->alerts), &st, (void **)&s->alerts);
 	if (ret < 0)
 		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
-	s->alerts = calloc(recent ? recent : 1, sizeof(*s->alerts));
-	if (!s->alerts) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_alerts < recent) {
 		struct agw_status_alert *a = &s->alerts[s->n_alerts++];
@@ -359,18 +375,12 @@ static int read_cases(struct reader *r, struct agw_status *s, size_t recent)
 	sqlite3_stmt *st = NULL;
 	bool oom = false;
 	size_t cap = 0;
-	int ret = prepare(r,
-			  "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at FROM cases "
-			  "ORDER BY updated_at DESC, id LIMIT ?1",
-			  &st);
+	int ret = prepare_recent(r,
+				 "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at "
+				 "FROM cases ORDER BY updated_at DESC, id LIMIT ?1",
+				 recent, sizeof(*s->cases), &st, (void **)&s->cases);
 	if (ret < 0)
 		return ret;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
-	s->cases = calloc(recent ? recent : 1, sizeof(*s->cases));
-	if (!s->cases) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_cases < recent) {
 		struct agw_status_case *c = &s->cases[s->n_cases++];

@@ -126,13 +126,20 @@ static void seed(struct agw_store *store)
 	assert_int_equal(agw_store_commit(store), 0);
 }
 
+/* A snapshot without a health tracker, taken 10 s after T0, with up to recent alerts and cases. */
+static struct agw_status *collect(struct fixture *f, size_t recent)
+{
+	struct agw_status *s = NULL;
+	char err[256];
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, recent, T0 + 10000, &s, err, sizeof(err)), 0);
+	return s;
+}
+
 static void test_collect(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = NULL;
-	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 3, T0 + 10000, &s, err, sizeof(err)), 0);
+	struct agw_status *s = collect(f, 3);
 	assert_int_equal(s->n_cameras, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], 1);
@@ -203,9 +210,7 @@ static void test_inside_transaction(void **state)
 	seed(f->store);
 	assert_int_equal(agw_store_begin(f->store), 0);
 	journal(f->store, "cam-4", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 8000, NULL);
-	struct agw_status *s = NULL;
-	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	struct agw_status *s = collect(f, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 2);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_UNKNOWN], 0);
 	assert_false(sqlite3_get_autocommit(agw_store_db(f->store)));
@@ -254,10 +259,9 @@ static void test_json(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = NULL;
-	char err[256], *text;
+	struct agw_status *s = collect(f, 50);
+	char *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_json(s, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
 	json_error_t jerr;
@@ -284,10 +288,9 @@ static void test_html(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = NULL;
-	char err[256], *text;
+	struct agw_status *s = collect(f, 50);
+	char *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_html(s, 10, 1000, &text, &len), 0);
 	assert_non_null(strstr(text, "<meta http-equiv=\"refresh\" content=\"10\">"));
 	/* a camera name never becomes markup */
@@ -324,10 +327,9 @@ static void test_prometheus(void **state)
 	agw_metric_set("agw_cameras", NULL, 5);
 	agw_metric_set("agw_outbox_depth", NULL, 9);
 	agw_metric_add("agw_publish_latency_ms_sum", NULL, 120);
-	struct agw_status *s = NULL;
-	char err[256], *text;
+	struct agw_status *s = collect(f, 50);
+	char *text;
 	size_t len;
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
 	assert_int_equal(agw_status_to_prometheus(s, &text, &len), 0);
 	const char *want[] = {
 		"# TYPE agw_mqtt_connected gauge\nagw_mqtt_connected 1\n",
@@ -372,9 +374,7 @@ static void test_print(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = NULL;
-	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, 50, T0 + 10000, &s, err, sizeof(err)), 0);
+	struct agw_status *s = collect(f, 50);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
