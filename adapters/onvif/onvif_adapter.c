@@ -523,14 +523,23 @@ static int on_event(void *arg, struct agw_alert *a)
 	return 0;
 }
 
-static void handle_pull(struct cam *c, int64_t now)
+/* Emits the events of a PullMessages answer; returns how many, or the normalizer's error. */
+static int deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info *info, char *err, size_t errlen)
 {
 	struct onvif_adapter *ad = c->ad;
 	struct pull_ctx p = {.c = c, .gateway_ms = now};
+	int rc = agw_onvif_normalize_soap(ad->soap, c->resp, c->resp_len, ad->table, on_event, &p, info, err, errlen);
+	if (rc >= 0)
+		agw_metric_add("agw_onvif_events_total", NULL, p.events);
+	return rc;
+}
+
+static void handle_pull(struct cam *c, int64_t now)
+{
+	struct onvif_adapter *ad = c->ad;
 	struct agw_onvif_pull_info info;
 	char err[512] = "";
-	int rc = agw_onvif_normalize_soap(ad->soap, c->resp, c->resp_len, ad->table, on_event, &p, &info, err,
-					  sizeof(err));
+	int rc = deliver(c, now, &info, err, sizeof(err));
 	if (rc == -EPROTO && auth_fallback(c, err))
 		return;
 	if (rc == -EPROTO) {
@@ -554,7 +563,6 @@ static void handle_pull(struct cam *c, int64_t now)
 		cam_after(c, backoff_ms(c), cam_pull);
 		return;
 	}
-	agw_metric_add("agw_onvif_events_total", NULL, p.events);
 	c->failures = 0;
 	c->pull_faults = 0;
 	cam_recovered(c);
@@ -567,7 +575,7 @@ static void handle_pull(struct cam *c, int64_t now)
 			c->offset_ms = off;
 	}
 	/* a camera that answers an empty pull at once (no long-poll support) must not spin the loop */
-	if (p.events == 0 && now - c->sent_ms < ad->pull_min_interval_ms)
+	if (rc == 0 && now - c->sent_ms < ad->pull_min_interval_ms)
 		cam_after(c, ad->pull_min_interval_ms - (now - c->sent_ms), cam_pull);
 	else
 		cam_pull(c);
@@ -714,6 +722,15 @@ static void cam_done(struct agw_onvif_http_req *req, CURLcode code)
 	if (c->removed)
 		return;
 	if (c->retiring) {
+		if (c->op == AGW_ONVIF_PULL_MESSAGES) {
+			struct agw_onvif_pull_info info;
+			char err[512];
+			if (code == CURLE_OK && status == 200 && !c->resp_too_big)
+				deliver(c, now, &info, err, sizeof(err));
+			cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
+			if (c->busy)
+				return;
+		}
 		list_del(&ad->retired, c);
 		cam_close(c);
 		return;
@@ -1109,14 +1126,18 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	/* give the subscription back, or a one-subscriber camera refuses whoever comes next; the
 	 * camera is out of the list already (it may be added again at once under the same id) */
 	uv_timer_stop(&c->timer);
-	if (c->busy) {
-		agw_onvif_http_cancel(cam_http(c), c->easy);
-		c->busy = false;
-	}
 	wait_remove(c);
 	slot_release(c);
 	c->retiring = true;
 	list_add(&ad->retired, c);
+	/* a long-poll under way may already carry events the camera counts as delivered: let it
+	 * finish (cam_done journals them), then unsubscribe */
+	if (c->busy && c->op == AGW_ONVIF_PULL_MESSAGES)
+		return;
+	if (c->busy) {
+		agw_onvif_http_cancel(cam_http(c), c->easy);
+		c->busy = false;
+	}
 	cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
 	if (!c->busy) {
 		list_del(&ad->retired, c);

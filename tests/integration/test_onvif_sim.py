@@ -300,6 +300,12 @@ def main_run(tmp):
         assert "did not stop" not in text, "the adapter did not report stopped in time"
         print("errors the adapter logged:", sorted(set(l.split("] ", 1)[1].split(":")[0] for l in text.splitlines()
                                                        if l.startswith("<4>[onvif"))))
+    except BaseException:
+        if d:
+            d.stop()
+            tail = [l for l in d.log_text().splitlines() if not l.startswith("<6>")][-40:]
+            print("daemon log (last 40 lines without info):\n" + "\n".join(tail))
+        raise
     finally:
         if d:
             d.stop()
