@@ -29,6 +29,7 @@
 #include "onvif_events.h"
 #include "onvif_http.h"
 #include "onvif_requests.h"
+#include "onvif_url.h"
 
 #define COMPONENT "onvif"
 /* A fault on a live subscription is retried this many times before it is recreated (its queued
@@ -242,94 +243,6 @@ static void set_channel_lost(struct cam *c, bool lost, const char *reason)
 	else
 		agw_log_notice(COMPONENT, c->id, "event channel restored");
 	emit_health(c, AGW_KIND_EVENT_CHANNEL_LOST, lost, reason);
-}
-
-/* ---- URLs ---- */
-
-/* Splits "scheme://authority/rest"; authority is host[:port] or [v6][:port]. */
-static int url_split(const char *url, char **scheme, char **authority, char **host, const char **rest)
-{
-	const char *p = strstr(url, "://");
-	if (!p)
-		return -EINVAL;
-	const char *a = p + 3;
-	const char *slash = strpbrk(a, "/?#");
-	const char *end = slash ? slash : a + strlen(a);
-	const char *at = memchr(a, '@', (size_t)(end - a));
-	if (at)
-		a = at + 1; /* credentials never belong in a camera URL: dropped */
-	if (a == end)
-		return -EINVAL;
-	const char *hend;
-	if (*a == '[') {
-		hend = memchr(a, ']', (size_t)(end - a));
-		if (!hend)
-			return -EINVAL;
-		hend++;
-	} else {
-		hend = memchr(a, ':', (size_t)(end - a));
-		if (!hend)
-			hend = end;
-	}
-	if (scheme && !(*scheme = strndup(url, (size_t)(p - url))))
-		return -ENOMEM;
-	if (authority && !(*authority = strndup(a, (size_t)(end - a))))
-		return -ENOMEM;
-	if (host && !(*host = strndup(a, (size_t)(hend - a))))
-		return -ENOMEM;
-	if (rest)
-		*rest = end;
-	return 0;
-}
-
-/* A service address as the camera wrote it, pointed at the host the gateway connects to when
- * the camera names another one (a private address behind NAT, 0.0.0.0, a stale DHCP address).
- * Path and query are kept exactly (Dahua: ...?Idx=11). */
-static char *rewrite_address(const struct cam *c, const char *addr)
-{
-	char *scheme = NULL, *authority = NULL, *host = NULL, *out = NULL;
-	const char *rest;
-	if (!addr || !*addr)
-		return NULL;
-	if (addr[0] == '/') {
-		if (asprintf(&out, "%s://%s%s", c->scheme, c->authority, addr) < 0)
-			return NULL;
-		return out;
-	}
-	if (url_split(addr, &scheme, &authority, &host, &rest) < 0) {
-		free(scheme);
-		free(authority);
-		free(host);
-		return NULL;
-	}
-	int n;
-	if (strcasecmp(host, c->host) != 0)
-		n = asprintf(&out, "%s://%s%s", c->scheme, c->authority, rest);
-	else
-		n = asprintf(&out, "%s://%s%s", scheme, authority, rest);
-	if (n < 0)
-		out = NULL;
-	free(scheme);
-	free(authority);
-	free(host);
-	return out;
-}
-
-static int device_url_of(const char *address, char **ret)
-{
-	const char *p = strstr(address, "://");
-	if (p && (!strncasecmp(address, "http://", 7) || !strncasecmp(address, "https://", 8))) {
-		const char *path = strchr(p + 3, '/');
-		if (path && path[1])
-			return (*ret = strdup(address)) ? 0 : -ENOMEM;
-		return asprintf(ret, "%.*s/onvif/device_service", (int)(path ? path - address : (long)strlen(address)),
-				address) < 0
-			       ? -ENOMEM
-			       : 0;
-	}
-	if (p)
-		return -EINVAL; /* rtsp:// and friends are not an ONVIF device address */
-	return asprintf(ret, "http://%s/onvif/device_service", address) < 0 ? -ENOMEM : 0;
 }
 
 /* ---- bootstrap slots ---- */
@@ -658,7 +571,7 @@ static void handle_response(struct cam *c, int64_t now)
 		break;
 	case AGW_ONVIF_GET_SERVICES:
 	case AGW_ONVIF_GET_CAPABILITIES: {
-		char *events = rewrite_address(c, r.events_xaddr);
+		char *events = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.events_xaddr);
 		if (!events && op == AGW_ONVIF_GET_SERVICES) {
 			cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
 			break;
@@ -675,7 +588,7 @@ static void handle_response(struct cam *c, int64_t now)
 		cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
 		break;
 	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
-		char *sub = rewrite_address(c, r.subscription_address);
+		char *sub = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.subscription_address);
 		if (!sub) {
 			cam_error(c, ERR_NO_SUBSCRIPTION, "CreatePullPointSubscription: unusable address");
 			cam_retry_later(c);
@@ -966,10 +879,10 @@ static int cam_new(struct onvif_adapter *ad, const struct agw_camera *camera, st
 		goto fail;
 	if (camera->password && !(c->password = strdup(camera->password)))
 		goto fail;
-	rc = device_url_of(camera->address ? camera->address : "", &c->device_url);
+	rc = agw_onvif_device_url(camera->address ? camera->address : "", &c->device_url);
 	if (rc < 0)
 		goto fail;
-	rc = url_split(c->device_url, &c->scheme, &c->authority, &c->host, NULL);
+	rc = agw_onvif_url_split(c->device_url, &c->scheme, &c->authority, &c->host, NULL);
 	if (rc < 0)
 		goto fail;
 	rc = -ENOMEM;

@@ -10,17 +10,18 @@
 #include "onvif_soap.h"
 #include "wsaapi.h"
 
-/* The one namespace table of the program (soapcpp2 writes the same table into every .nsmap). */
-#include "Device.nsmap"
-
 /* The generated table plus namespaces that only appear in values (fault subcodes), so that
  * gSOAP prints them with a known prefix. */
-static struct Namespace agw_namespaces[sizeof(namespaces) / sizeof(namespaces[0]) + 3];
+#define MAX_NAMESPACES 64
+static struct Namespace agw_namespaces[MAX_NAMESPACES];
 static pthread_once_t namespaces_once = PTHREAD_ONCE_INIT;
 
+/* namespaces[] is the generated table (gsoap/onvif_nsmap.c) */
 static void namespaces_init(void)
 {
-	size_t n = sizeof(namespaces) / sizeof(namespaces[0]) - 1;
+	size_t n = 0;
+	while (namespaces[n].id && n < MAX_NAMESPACES - 4)
+		n++;
 	memcpy(agw_namespaces, namespaces, n * sizeof(namespaces[0]));
 	agw_namespaces[n].id = "ter";
 	agw_namespaces[n].ns = "http://www.onvif.org/ver10/error";
