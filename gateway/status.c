@@ -107,6 +107,16 @@ static int step_error(struct reader *r, int rc)
 	return -EIO;
 }
 
+/* Where a query ends, also on failure: an allocation failure gets its message (the others set
+ * theirs), and the statement is finalized. Returns ret. */
+static int query_end(struct reader *r, sqlite3_stmt *st, int ret)
+{
+	if (ret == -ENOMEM)
+		snprintf(r->err, r->errlen, "out of memory");
+	sqlite3_finalize(st);
+	return ret;
+}
+
 static int grow(void **v, size_t n, size_t *cap, size_t size)
 {
 	if (n < *cap)
@@ -311,52 +321,31 @@ static int read_cameras(struct reader *r, struct agw_status *s, const struct agw
 	if (s->n_cameras)
 		qsort(s->cameras, s->n_cameras, sizeof(*s->cameras), camera_cmp);
 out:
-	if (ret == -ENOMEM)
-		snprintf(r->err, r->errlen, "out of memory");
-	sqlite3_finalize(cams);
 	sqlite3_finalize(last);
-	return ret;
+	return query_end(r, cams, ret);
 }
 
-/* Prepares a "... LIMIT ?1" query for the most recent rows, bound to recent, and an array for them
- * (one element when recent is 0, so the array is never NULL). */
-static int prepare_recent(struct reader *r, const char *sql, size_t recent, size_t size, sqlite3_stmt **ret_st,
-			  void **ret_rows)
+/* Reads up to recent rows of a "... LIMIT ?1" query into a new array of elements of size bytes,
+ * one fill() a row (fill sets *oom when a copy failed). The array and the count are the
+ * snapshot's, so agw_status_free() frees what a failure leaves behind. */
+static int read_recent(struct reader *r, const char *sql, size_t recent, size_t size, void **rows, size_t *n,
+		       void (*fill)(sqlite3_stmt *st, void *row, bool *oom))
 {
 	sqlite3_stmt *st = NULL;
+	bool oom = false;
 	int ret = prepare(r, sql, &st);
 	if (ret < 0)
 		return ret;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)recent);
-	void *rows = calloc(recent ? recent : 1, size);
-	if (!rows) {
-		snprintf(r->err, r->errlen, "out of memory");
-		sqlite3_finalize(st);
-		return -ENOMEM;
+	char *v = calloc(recent ? recent : 1, size);
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	*ret_st = st;
-	*ret_rows = rows;
-	return 0;
-}
-
-static int read_alerts(struct reader *r, struct agw_status *s, size_t recent)
-{
-	sqlite3_stmt *st = NULL;
-	bool oom = false;
-	int ret = prepare_recent(r, "SELECT seq, camera_id, kind, active, gateway_time, topic FROM alerts "
-				    "ORDER BY seq DESC LIMIT ?1",
-				 recent, sizeof(*s->alerts), &st, (void **)&s->alerts);
-	if (ret < 0)
-		return ret;
+	*rows = v;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_alerts < recent) {
-		struct agw_status_alert *a = &s->alerts[s->n_alerts++];
-		a->seq = sqlite3_column_int64(st, 0);
-		a->camera_id = column_dup(st, 1, &oom);
-		a->kind = column_dup(st, 2, &oom);
-		a->active = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3) != 0;
-		a->gateway_time_ms = column_time(st, 4);
-		a->topic = column_dup(st, 5, &oom);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < recent) {
+		fill(st, v + (*n)++ * size, &oom);
 		if (oom) {
 			ret = -ENOMEM;
 			goto out;
@@ -364,45 +353,53 @@ static int read_alerts(struct reader *r, struct agw_status *s, size_t recent)
 	}
 	ret = step_error(r, rc);
 out:
-	if (ret == -ENOMEM)
-		snprintf(r->err, r->errlen, "out of memory");
-	sqlite3_finalize(st);
-	return ret;
+	return query_end(r, st, ret);
+}
+
+static void alert_fill(sqlite3_stmt *st, void *row, bool *oom)
+{
+	struct agw_status_alert *a = row;
+	a->seq = sqlite3_column_int64(st, 0);
+	a->camera_id = column_dup(st, 1, oom);
+	a->kind = column_dup(st, 2, oom);
+	a->active = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 3) != 0;
+	a->gateway_time_ms = column_time(st, 4);
+	a->topic = column_dup(st, 5, oom);
+}
+
+static int read_alerts(struct reader *r, struct agw_status *s, size_t recent)
+{
+	return read_recent(r, "SELECT seq, camera_id, kind, active, gateway_time, topic FROM alerts "
+			      "ORDER BY seq DESC LIMIT ?1",
+			   recent, sizeof(*s->alerts), (void **)&s->alerts, &s->n_alerts, alert_fill);
+}
+
+static void case_fill(sqlite3_stmt *st, void *row, bool *oom)
+{
+	struct agw_status_case *c = row;
+	c->id = column_dup(st, 0, oom);
+	c->camera_id = column_dup(st, 1, oom);
+	c->kind = column_dup(st, 2, oom);
+	c->cell_code = column_dup(st, 3, oom);
+	c->status = column_dup(st, 4, oom);
+	c->priority = sqlite3_column_int64(st, 5);
+	c->count = sqlite3_column_int64(st, 6);
+	c->opened_at_ms = column_time(st, 7);
+	c->updated_at_ms = column_time(st, 8);
 }
 
 static int read_cases(struct reader *r, struct agw_status *s, size_t recent)
 {
+	int ret = read_recent(r,
+			      "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at "
+			      "FROM cases ORDER BY updated_at DESC, id LIMIT ?1",
+			      recent, sizeof(*s->cases), (void **)&s->cases, &s->n_cases, case_fill);
+	if (ret < 0)
+		return ret;
 	sqlite3_stmt *st = NULL;
 	bool oom = false;
 	size_t cap = 0;
-	int ret = prepare_recent(r,
-				 "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at "
-				 "FROM cases ORDER BY updated_at DESC, id LIMIT ?1",
-				 recent, sizeof(*s->cases), &st, (void **)&s->cases);
-	if (ret < 0)
-		return ret;
 	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && s->n_cases < recent) {
-		struct agw_status_case *c = &s->cases[s->n_cases++];
-		c->id = column_dup(st, 0, &oom);
-		c->camera_id = column_dup(st, 1, &oom);
-		c->kind = column_dup(st, 2, &oom);
-		c->cell_code = column_dup(st, 3, &oom);
-		c->status = column_dup(st, 4, &oom);
-		c->priority = sqlite3_column_int64(st, 5);
-		c->count = sqlite3_column_int64(st, 6);
-		c->opened_at_ms = column_time(st, 7);
-		c->updated_at_ms = column_time(st, 8);
-		if (oom) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	ret = step_error(r, rc);
-	if (ret < 0)
-		goto out;
-	sqlite3_finalize(st);
-	st = NULL;
 	ret = prepare(r, "SELECT status, count(*) FROM cases GROUP BY status ORDER BY status", &st);
 	if (ret < 0)
 		goto out;
@@ -422,10 +419,7 @@ static int read_cases(struct reader *r, struct agw_status *s, size_t recent)
 	}
 	ret = step_error(r, rc);
 out:
-	if (ret == -ENOMEM)
-		snprintf(r->err, r->errlen, "out of memory");
-	sqlite3_finalize(st);
-	return ret;
+	return query_end(r, st, ret);
 }
 
 static int read_totals(struct reader *r, struct agw_status *s)
