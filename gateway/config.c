@@ -94,6 +94,10 @@ static const struct key keys[] = {
 	{"gateway", "watchdog", K_DURATION, C(watchdog_ms), 0, 3600000, "watchdog ping interval (0: from systemd)"},
 	{"gateway", "queue_max", K_INT, C(queue_max), 100, 10000000, "alerts waiting for the journal"},
 	{"gateway", "http_listen", K_STR, C(http_listen), 0, 0, "metrics and status page address, host:port"},
+	{"gateway", "journal_retention", K_DURATION, C(journal_retention_ms), 0, 3650LL * 86400000,
+	 "age after which journal rows are deleted (0: keep)"},
+	{"gateway", "journal_max_rows", K_INT, C(journal_max_rows), 0, 10000000000LL,
+	 "alerts kept at most (0: no limit)"},
 	{"cameras", "ledger", K_STR, C(ledger_file), 0, 0, "camera ledger CSV imported at start and on reload"},
 	{"cameras", "topic_table", K_STR, C(topic_table_file), 0, 0, "extra ONVIF topic-to-kind mappings"},
 	{"rules", "file", K_STR, C(rules_file), 0, 0, "the rules file"},
@@ -136,6 +140,8 @@ void agw_config_defaults(struct agw_config *cfg)
 	cfg->db_path = xstrdup("alarmgw.db");
 	cfg->log_level = AGW_LOG_INFO;
 	cfg->queue_max = 100000;
+	cfg->journal_retention_ms = 30LL * 86400000;
+	cfg->journal_max_rows = 10000000;
 	cfg->grid_layer = xstrdup("default");
 	cfg->unassigned_cell = xstrdup("unassigned");
 	struct agw_mqtt_config *m = &cfg->mqtt;

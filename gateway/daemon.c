@@ -19,6 +19,7 @@
 #include "ledger.h"
 #include "options.h"
 #include "pipeline.h"
+#include "retention.h"
 #include "publisher.h"
 #include "http.h"
 #include "store.h"
@@ -47,7 +48,7 @@ struct daemon {
 	struct agw_camera *cameras;
 	size_t n_cameras;
 	uv_signal_t sig_term, sig_int, sig_hup;
-	uv_timer_t watchdog, deadline;
+	uv_timer_t watchdog, deadline, retention;
 	uint64_t watchdog_interval_ms;
 	int stops_pending;
 	bool stopping;
@@ -361,6 +362,7 @@ static void begin_stop(struct daemon *d, const char *why)
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	uv_timer_stop(&d->watchdog);
+	uv_timer_stop(&d->retention);
 	for (size_t i = 0; i < d->n_instances; i++)
 		instance_stop(d, d->instances[i]);
 	if (d->publisher) {
@@ -474,6 +476,24 @@ static void reload(struct daemon *d)
 	agw_metric_add("agw_reloads_total", "result=\"applied\"", 1);
 	agw_log_notice("core", NULL, "reload done: %zu cameras, %zu adapters", d->n_cameras, d->n_instances);
 	sd_notify(0, "READY=1\nSTATUS=running");
+}
+
+/* ---- journal retention ---- */
+
+#define RETENTION_PERIOD_MS 60000
+#define RETENTION_BATCH 5000
+
+static void on_retention(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct agw_retention policy = {
+		.max_age_ms = d->cfg->journal_retention_ms,
+		.max_rows = d->cfg->journal_max_rows,
+		.batch = RETENTION_BATCH,
+	};
+	int64_t n = agw_retention_prune(d->store, &policy, agw_now_ms());
+	/* A backlog is worked off in batches between other work, not in one long transaction. */
+	uv_timer_start(t, on_retention, n > 0 ? 50 : RETENTION_PERIOD_MS, 0);
 }
 
 /* ---- signals, watchdog ---- */
@@ -605,7 +625,9 @@ int agw_daemon_run(struct agw_config *cfg)
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	uv_timer_init(&d->loop, &d->deadline);
 	uv_timer_init(&d->loop, &d->watchdog);
-	d->deadline.data = d->watchdog.data = d;
+	uv_timer_init(&d->loop, &d->retention);
+	d->deadline.data = d->watchdog.data = d->retention.data = d;
+	uv_timer_start(&d->retention, on_retention, 1000, 0);
 	uint64_t usec = 0;
 	if (d->cfg->watchdog_ms > 0)
 		d->watchdog_interval_ms = (uint64_t)d->cfg->watchdog_ms;

@@ -40,6 +40,9 @@ static const char *const migrations[] = {
 	"  layer TEXT NOT NULL, code TEXT NOT NULL, name TEXT, parents TEXT, workers TEXT,"
 	"  geometry TEXT NOT NULL, PRIMARY KEY(layer, code));"
 	"CREATE INDEX alerts_camera_time ON alerts(camera_id, gateway_time);",
+
+	/* 4: closed cases found by age (journal retention) */
+	"CREATE INDEX cases_closed ON cases(status, closed_at);",
 };
 
 int agw_store_latest_schema_version(void)
