@@ -58,3 +58,19 @@ int agw_cli_open_store(const struct agw_config *cfg, struct agw_store **ret_stor
 	free(path);
 	return r < 0 ? 1 : 0;
 }
+
+int agw_cli_open(const char *config_path, const char *db_path, struct agw_config *cfg, struct agw_store **ret_store)
+{
+	int rc = agw_cli_load_config(config_path, db_path, cfg);
+	if (rc == 0)
+		rc = agw_cli_open_store(cfg, ret_store);
+	if (rc)
+		agw_config_free(cfg);
+	return rc;
+}
+
+void agw_cli_close(struct agw_config *cfg, struct agw_store *store)
+{
+	agw_store_close(store);
+	agw_config_free(cfg);
+}

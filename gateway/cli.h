@@ -22,6 +22,10 @@ extern const struct agw_command agw_commands[]; /* terminated by {NULL} */
 int agw_cli_load_config(const char *config_path, const char *db_path, struct agw_config *cfg);
 /* Opens the configured store, printing the reason on failure. Returns 0 or exit code 1. */
 int agw_cli_open_store(const struct agw_config *cfg, struct agw_store **ret_store);
+/* Both of the above for a command that works on the store; on failure nothing is left to free.
+ * Returns 0 or the exit code. Pair with agw_cli_close. */
+int agw_cli_open(const char *config_path, const char *db_path, struct agw_config *cfg, struct agw_store **ret_store);
+void agw_cli_close(struct agw_config *cfg, struct agw_store *store);
 
 int agw_cmd_run(int argc, char **argv);
 int agw_cmd_check(int argc, char **argv);

@@ -98,14 +98,11 @@ int agw_cmd_cameras(int argc, char **argv)
 		return 2;
 	}
 	struct agw_config cfg;
-	int rc = agw_cli_load_config(config_path, db_path, &cfg);
-	if (rc) {
-		agw_config_free(&cfg);
-		return rc;
-	}
 	struct agw_store *store = NULL;
-	rc = agw_cli_open_store(&cfg, &store);
-	if (rc == 0 && is_import) {
+	int rc = agw_cli_open(config_path, db_path, &cfg, &store);
+	if (rc)
+		return rc;
+	if (is_import) {
 		struct agw_errors errs = {0};
 		int n = agw_ledger_import(store, argv[optind], &errs);
 		for (size_t i = 0; i < errs.n; i++)
@@ -117,10 +114,9 @@ int agw_cmd_cameras(int argc, char **argv)
 			printf("imported %d cameras from %s\n", n, argv[optind]);
 		}
 		agw_errors_clear(&errs);
-	} else if (rc == 0) {
+	} else {
 		rc = list(store, as_json);
 	}
-	agw_store_close(store);
-	agw_config_free(&cfg);
+	agw_cli_close(&cfg, store);
 	return rc;
 }

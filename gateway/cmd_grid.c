@@ -147,17 +147,15 @@ int agw_cmd_grid(int argc, char **argv)
 		return 2;
 	}
 	struct agw_config cfg;
-	int rc = agw_cli_load_config(config_path, db_path, &cfg);
+	struct agw_store *store = NULL;
+	int rc = agw_cli_open(config_path, db_path, &cfg, &store);
 	if (rc) {
-		agw_config_free(&cfg);
 		free(args);
 		return rc;
 	}
 	if (!layer)
 		layer = cfg.grid_layer && *cfg.grid_layer ? cfg.grid_layer : "default";
-	struct agw_store *store = NULL;
-	rc = agw_cli_open_store(&cfg, &store);
-	if (rc == 0 && is_import) {
+	if (is_import) {
 		struct agw_grid_import_result res;
 		char err[1024];
 		int r = agw_grid_import_file(store, layer, crs, argv[optind], &res, err, sizeof(err));
@@ -169,11 +167,10 @@ int agw_cmd_grid(int argc, char **argv)
 			printf("imported %zu cells into layer \"%s\" (version %lld)\n", res.cells, layer,
 			       (long long)res.version);
 		}
-	} else if (rc == 0) {
+	} else {
 		rc = locate(store, layer, crs, argv[optind], argv[optind + 1]);
 	}
-	agw_store_close(store);
-	agw_config_free(&cfg);
+	agw_cli_close(&cfg, store);
 	free(args);
 	return rc;
 }

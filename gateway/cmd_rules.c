@@ -140,29 +140,23 @@ int agw_cmd_rules(int argc, char **argv)
 		return 2;
 	}
 	struct agw_config cfg;
-	int rc = agw_cli_load_config(config_path, db_path, &cfg);
-	if (rc) {
-		agw_config_free(&cfg);
-		return rc;
-	}
 	struct agw_store *store = NULL;
 	struct agw_decider *dec = NULL;
-	rc = agw_cli_open_store(&cfg, &store);
-	if (rc == 0) {
-		struct agw_errors errs = {0};
-		if (agw_decider_open(&cfg, store, AGW_DECIDER_NO_RESTORE, &dec, &errs) < 0) {
-			for (size_t i = 0; i < errs.n; i++)
-				fprintf(stderr, "%s\n", errs.v[i]);
-			if (!errs.n)
-				fprintf(stderr, "alarmgw: cannot load the rules\n");
-			rc = 1;
-		}
-		agw_errors_clear(&errs);
+	int rc = agw_cli_open(config_path, db_path, &cfg, &store);
+	if (rc)
+		return rc;
+	struct agw_errors errs = {0};
+	if (agw_decider_open(&cfg, store, AGW_DECIDER_NO_RESTORE, &dec, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.v[i]);
+		if (!errs.n)
+			fprintf(stderr, "alarmgw: cannot load the rules\n");
+		rc = 1;
 	}
+	agw_errors_clear(&errs);
 	if (rc == 0)
 		rc = run_file(dec, argv[optind]);
 	agw_decider_free(dec);
-	agw_store_close(store);
-	agw_config_free(&cfg);
+	agw_cli_close(&cfg, store);
 	return rc;
 }
