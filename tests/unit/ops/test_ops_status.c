@@ -126,12 +126,12 @@ static void seed(struct agw_store *store)
 	assert_int_equal(agw_store_commit(store), 0);
 }
 
-/* A snapshot without a health tracker, taken 10 s after T0, with up to recent alerts and cases. */
-static struct agw_status *collect(struct fixture *f, size_t recent)
+/* A snapshot taken 10 s after T0 with up to recent alerts and cases, through tracker t (or none). */
+static struct agw_status *collect(struct fixture *f, struct agw_health_tracker *t, size_t recent)
 {
 	struct agw_status *s = NULL;
 	char err[256];
-	assert_int_equal(agw_status_collect(agw_store_db(f->store), NULL, recent, T0 + 10000, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_status_collect(agw_store_db(f->store), t, recent, T0 + 10000, &s, err, sizeof(err)), 0);
 	return s;
 }
 
@@ -139,7 +139,7 @@ static void test_collect(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = collect(f, 3);
+	struct agw_status *s = collect(f, NULL, 3);
 	assert_int_equal(s->n_cameras, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], 1);
@@ -210,7 +210,7 @@ static void test_inside_transaction(void **state)
 	seed(f->store);
 	assert_int_equal(agw_store_begin(f->store), 0);
 	journal(f->store, "cam-4", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 8000, NULL);
-	struct agw_status *s = collect(f, 5);
+	struct agw_status *s = collect(f, NULL, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 2);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_UNKNOWN], 0);
 	assert_false(sqlite3_get_autocommit(agw_store_db(f->store)));
@@ -225,11 +225,9 @@ static void test_tracker(void **state)
 	struct fixture *f = *state;
 	seed(f->store);
 	struct agw_health_tracker *t = NULL;
-	struct agw_status *s = NULL;
-	char err[256];
 	sqlite3 *db = agw_store_db(f->store);
 	assert_int_equal(agw_health_tracker_new(&t), 0);
-	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	struct agw_status *s = collect(f, t, 5);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
 	agw_status_free(s);
 	/* cam-2 comes back, cam-1 goes offline */
@@ -238,7 +236,7 @@ static void test_tracker(void **state)
 	journal(f->store, "cam-1", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 9000, NULL);
 	journal(f->store, "cam-3", AGW_KIND_EVENT_CHANNEL_LOST, AGW_ACTIVE_FALSE, T0 + 9000, NULL);
 	assert_int_equal(agw_store_commit(f->store), 0);
-	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	s = collect(f, t, 5);
 	assert_string_equal(s->cameras[0].id, "cam-1");
 	assert_int_equal(s->cameras[0].state, AGW_CAMERA_OFFLINE);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1);
@@ -247,7 +245,7 @@ static void test_tracker(void **state)
 	agw_status_free(s);
 	/* the journal is replaced by an older one: the tracker reads it again */
 	assert_int_equal(sqlite3_exec(db, "DELETE FROM alerts WHERE seq > 3", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(agw_status_collect(db, t, 5, T0 + 10000, &s, err, sizeof(err)), 0);
+	s = collect(f, t, 5);
 	assert_int_equal(s->journal_last_seq, 3);
 	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 1); /* cam-2 from seq 3 */
 	assert_string_equal(s->cameras[0].id, "cam-2");
@@ -259,7 +257,7 @@ static void test_json(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = collect(f, 50);
+	struct agw_status *s = collect(f, NULL, 50);
 	char *text;
 	size_t len;
 	assert_int_equal(agw_status_to_json(s, &text, &len), 0);
@@ -288,7 +286,7 @@ static void test_html(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = collect(f, 50);
+	struct agw_status *s = collect(f, NULL, 50);
 	char *text;
 	size_t len;
 	assert_int_equal(agw_status_to_html(s, 10, 1000, &text, &len), 0);
@@ -327,7 +325,7 @@ static void test_prometheus(void **state)
 	agw_metric_set("agw_cameras", NULL, 5);
 	agw_metric_set("agw_outbox_depth", NULL, 9);
 	agw_metric_add("agw_publish_latency_ms_sum", NULL, 120);
-	struct agw_status *s = collect(f, 50);
+	struct agw_status *s = collect(f, NULL, 50);
 	char *text;
 	size_t len;
 	assert_int_equal(agw_status_to_prometheus(s, &text, &len), 0);
@@ -374,7 +372,7 @@ static void test_print(void **state)
 {
 	struct fixture *f = *state;
 	seed(f->store);
-	struct agw_status *s = collect(f, 50);
+	struct agw_status *s = collect(f, NULL, 50);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
