@@ -74,6 +74,7 @@ struct cam {
 	char *id, *username, *password;
 	char *device_url, *scheme, *authority, *host;
 	char *events_url, *sub_url;
+	char *sub_refs;                /* the subscription's ReferenceParameters, echoed in headers */
 	bool have_services;
 	CURL *easy;
 	struct curl_slist *headers;
@@ -507,6 +508,8 @@ static void handle_response(struct cam *c, int64_t now)
 			agw_onvif_response_clear(&r);
 		free(c->sub_url);
 		c->sub_url = NULL;
+		free(c->sub_refs);
+		c->sub_refs = NULL;
 		if (ad->stopping) {
 			ad->unsub_pending--;
 			maybe_finish_stop(ad);
@@ -596,6 +599,9 @@ static void handle_response(struct cam *c, int64_t now)
 		}
 		free(c->sub_url);
 		c->sub_url = sub;
+		free(c->sub_refs);
+		c->sub_refs = r.reference_params;
+		r.reference_params = NULL;
 		c->subscribed = true;
 		set_deadline(c, &r);
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
@@ -777,6 +783,7 @@ static void cam_send(struct cam *c, enum agw_onvif_op op)
 		.camera_now_ms = now + c->offset_ms,
 		.duration = op == AGW_ONVIF_PULL_MESSAGES ? ad->pull_duration : ad->term_duration,
 		.message_limit = (int)ad->message_limit,
+		.reference_params = c->sub_refs,
 	};
 	const char *action = NULL;
 	char *body = NULL;
@@ -840,6 +847,7 @@ static void cam_free(struct cam *c)
 	free(c->host);
 	free(c->events_url);
 	free(c->sub_url);
+	free(c->sub_refs);
 	free(c);
 }
 

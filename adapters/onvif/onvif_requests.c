@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Request serialization and response parsing for the ONVIF operations (see onvif_requests.h). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,6 +171,14 @@ int agw_onvif_request_build(struct soap *soap, const struct agw_onvif_request *r
 		if (soap_wsa_request(soap, NULL, req->to, ops[req->op].action) != SOAP_OK)
 			return -ENOMEM;
 	}
+	if (req->reference_params && *req->reference_params &&
+	    (req->op == AGW_ONVIF_PULL_MESSAGES || req->op == AGW_ONVIF_RENEW || req->op == AGW_ONVIF_UNSUBSCRIBE)) {
+		char **any = soap_malloc(soap, sizeof(*any));
+		if (!soap->header || !any || !(*any = soap_strdup(soap, req->reference_params)))
+			return -ENOMEM;
+		soap->header->__size_ref = 1;
+		soap->header->__any = any;
+	}
 	if (req->username && *req->username) {
 		int rc = agw_onvif_wsse_add(soap, req->username, req->password, req->camera_now_ms);
 		if (rc < 0)
@@ -186,6 +195,7 @@ void agw_onvif_response_clear(struct agw_onvif_response *r)
 	free(r->events_xaddr);
 	free(r->media_xaddr);
 	free(r->subscription_address);
+	free(r->reference_params);
 	free(r->manufacturer);
 	free(r->model);
 	free(r->firmware);
@@ -258,6 +268,114 @@ static int64_t time_or_unknown(const char *text)
 	return AGW_TIME_UNKNOWN;
 }
 
+static bool name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+	       ch == '-' || ch == '.' || (unsigned char)ch >= 0x80;
+}
+
+/* gSOAP keeps a captured element as written, without the declarations of prefixes bound on its
+ * ancestors (Axis declares the SubscriptionId prefix on the Envelope). Echoed alone it would be
+ * an undeclared prefix: declare, on each top-level element, the prefixes it uses, with the URI the
+ * response document bound them to. Returns a new string, or NULL when nothing needs declaring. */
+static char *declare_used_prefixes(const char *lit, const char *doc, size_t doclen)
+{
+	char decls[1024] = "";
+	size_t dn = 0;
+	for (const char *p = lit; (p = strpbrk(p, "< ")); p++) {
+		const char *n = p + 1;
+		if (*n == '/')
+			n++;
+		const char *e = n;
+		while (name_char(*e))
+			e++;
+		if (*e != ':' || e == n || (size_t)(e - n) > 64)
+			continue;
+		char prefix[80], decl[96];
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(e - n), n);
+		if (!strcmp(prefix, "xmlns") || !strcmp(prefix, "xml"))
+			continue;
+		snprintf(decl, sizeof(decl), "xmlns:%s=", prefix);
+		if (strstr(lit, decl) || strstr(decls, decl))
+			continue;
+		const char *d = memmem(doc, doclen, decl, strlen(decl));
+		if (!d)
+			continue;
+		const char *q = d + strlen(decl);
+		const char *end = doc + doclen;
+		if (q >= end || (*q != '"' && *q != '\''))
+			continue;
+		const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
+		if (!close)
+			continue;
+		int w = snprintf(decls + dn, sizeof(decls) - dn, " %s\"%.*s\"", decl, (int)(close - q - 1), q + 1);
+		if (w < 0 || (size_t)w >= sizeof(decls) - dn)
+			break;
+		dn += (size_t)w;
+	}
+	if (dn == 0)
+		return NULL;
+	/* insert after the name of every start tag at depth 0 */
+	size_t len = strlen(lit), cap = len + 1 + dn * 8;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	int depth = 0;
+	for (const char *p = lit; *p;) {
+		if (p[0] == '<' && p[1] != '/' && p[1] != '!' && p[1] != '?') {
+			const char *e = p + 1;
+			while (name_char(*e) || *e == ':')
+				e++;
+			size_t head = (size_t)(e - p);
+			if (o + head + dn + 1 > cap)
+				break;
+			memcpy(out + o, p, head);
+			o += head;
+			if (depth == 0) {
+				memcpy(out + o, decls, dn);
+				o += dn;
+			}
+			const char *gt = strchr(e, '>');
+			if (!gt)
+				break;
+			if (gt[-1] != '/')
+				depth++;
+			p = e;
+			continue;
+		}
+		if (p[0] == '<' && p[1] == '/')
+			depth--;
+		if (o + 2 > cap)
+			break;
+		out[o++] = *p++;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The ReferenceParameters' elements, concatenated as XML text (NULL when there are none). */
+static int reference_params(const struct wsa5__ReferenceParametersType *rp, char **ret)
+{
+	size_t len = 0;
+	for (int i = 0; rp && i < rp->__size; i++)
+		len += rp->__any[i] ? strlen(rp->__any[i]) : 0;
+	if (len == 0)
+		return 0;
+	char *out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	size_t n = 0;
+	for (int i = 0; i < rp->__size; i++) {
+		size_t l = rp->__any[i] ? strlen(rp->__any[i]) : 0;
+		memcpy(out + n, rp->__any[i], l);
+		n += l;
+	}
+	out[n] = '\0';
+	*ret = out;
+	return 0;
+}
+
 static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
 {
 	switch (op) {
@@ -322,6 +440,14 @@ static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_res
 			return -ENOENT;
 		if (dup_trim(&r->subscription_address, resp.SubscriptionReference->Address) < 0)
 			return -ENOMEM;
+		if (reference_params(resp.SubscriptionReference->ReferenceParameters, &r->reference_params) < 0)
+			return -ENOMEM;
+		struct agw_onvif_input *in = soap->user;
+		char *declared = r->reference_params ? declare_used_prefixes(r->reference_params, in->buf, in->len) : NULL;
+		if (declared) {
+			free(r->reference_params);
+			r->reference_params = declared;
+		}
 		r->camera_time_ms = time_or_unknown(resp.wsnt__CurrentTime);
 		r->termination_ms = time_or_unknown(resp.wsnt__TerminationTime);
 		return 0;

@@ -38,6 +38,7 @@ struct agw_onvif_request {
 	const char *duration;      /* "PT60S": InitialTerminationTime, Renew TerminationTime, pull Timeout */
 	int message_limit;         /* PullMessages */
 	const char *profile_token; /* GetStreamUri, GetSnapshotUri */
+	const char *reference_params; /* XML echoed in the header of subscription calls, or NULL */
 };
 
 /* Serializes the request; *ret_xml is malloc'd, *ret_action is the SOAP action (static). */
@@ -51,6 +52,7 @@ struct agw_onvif_response {
 	char *events_xaddr;         /* GetServices / GetCapabilities */
 	char *media_xaddr;
 	char *subscription_address; /* CreatePullPointSubscription */
+	char *reference_params;     /* its ReferenceParameters' elements as XML, or NULL */
 	char *manufacturer, *model, *firmware, *serial; /* GetDeviceInformation */
 	char *uri;                  /* GetStreamUri, GetSnapshotUri */
 	char *profile_token;        /* GetProfiles: the first profile */

@@ -37,9 +37,13 @@ typedef char *xsd__duration;
 typedef char *xsd__boolean;  /* true/false/1/0 read by the caller */
 typedef char *xsd__int;
 
-/* The SOAP header: WS-Addressing (wsa5.h) plus WS-Security. */
+/* The SOAP header: WS-Addressing (wsa5.h) plus WS-Security, plus literal XML: the
+ * ReferenceParameters of a subscription reference, echoed on every call to it (Axis identifies
+ * subscriptions by them). */
 mutable struct SOAP_ENV__Header {
 	mustUnderstand struct _wsse__Security *wsse__Security 0;
+	$int __size_ref;
+	_XML *__any;
 };
 
 /******************************************************************************\

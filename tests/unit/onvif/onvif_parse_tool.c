@@ -61,6 +61,8 @@ int main(int argc, char **argv)
 				       r.events_xaddr ? r.events_xaddr : "-", r.subscription_address ? r.subscription_address : "-",
 				       r.manufacturer ? r.manufacturer : "-", r.model ? r.model : "-", r.uri ? r.uri : "-",
 				       r.profile_token ? r.profile_token : "-", r.count);
+				if (r.reference_params)
+					printf("  reference parameters: %s\n", r.reference_params);
 				agw_onvif_response_clear(&r);
 			}
 		}

@@ -16,6 +16,7 @@
 #include "alarmgw/alert.h"
 #include "onvif_requests.h"
 #include "onvif_wsse.h"
+#include "onvif_xmlcheck.h"
 
 /* Text between <prefix:name ...> and </prefix:name>, for any prefix; NULL when absent. */
 static char *element_text(const char *xml, const char *local)
@@ -184,6 +185,47 @@ static void test_responses(void **state)
 	agw_onvif_soap_free(soap);
 }
 
+/* Axis identifies subscriptions by a ReferenceParameter whose prefix the Envelope declares: it is
+ * echoed in the header of every subscription call, with its declaration. */
+static void test_reference_parameters(void **state)
+{
+	(void)state;
+	struct soap *soap = agw_onvif_soap_new();
+	struct agw_onvif_response r;
+	char err[256];
+	const char *xml =
+		"<SOAP-ENV:Envelope xmlns:SOAP-ENV='http://www.w3.org/2003/05/soap-envelope' "
+		"xmlns:wsa5='http://www.w3.org/2005/08/addressing' xmlns:tev='http://www.onvif.org/ver10/events/wsdl' "
+		"xmlns:dom0='http://www.axis.com/2009/event'><SOAP-ENV:Body><tev:CreatePullPointSubscriptionResponse>"
+		"<tev:SubscriptionReference><wsa5:Address>http://192.168.0.90/onvif/services</wsa5:Address>"
+		"<wsa5:ReferenceParameters><dom0:SubscriptionId>14</dom0:SubscriptionId></wsa5:ReferenceParameters>"
+		"</tev:SubscriptionReference></tev:CreatePullPointSubscriptionResponse></SOAP-ENV:Body></SOAP-ENV:Envelope>";
+	assert_int_equal(agw_onvif_response_parse(soap, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION, xml, strlen(xml), &r,
+						  err, sizeof(err)), 0);
+	assert_string_equal(r.reference_params,
+			    "<dom0:SubscriptionId xmlns:dom0=\"http://www.axis.com/2009/event\">14</dom0:SubscriptionId>");
+	struct agw_onvif_request req = {.op = AGW_ONVIF_PULL_MESSAGES, .to = r.subscription_address, .duration = "PT5S",
+					.message_limit = 10, .reference_params = r.reference_params};
+	char *out = NULL;
+	const char *action;
+	assert_int_equal(agw_onvif_request_build(soap, &req, &out, &action), 0);
+	const char *hdr = strstr(out, "Header>"), *body = strstr(out, ":Body>");
+	const char *ref = strstr(out, "<dom0:SubscriptionId xmlns:dom0=\"http://www.axis.com/2009/event\">14<");
+	assert_non_null(ref);
+	assert_true(hdr && body && ref > hdr && ref < body);
+	/* what goes out is well-formed, prefixes declared */
+	assert_int_equal(agw_onvif_xml_check(out, strlen(out), err, sizeof(err)), 0);
+	free(out);
+	/* a subscription without them sends none */
+	agw_onvif_response_clear(&r);
+	req.reference_params = NULL;
+	req.to = "http://192.168.0.90/onvif/services";
+	assert_int_equal(agw_onvif_request_build(soap, &req, &out, &action), 0);
+	assert_null(strstr(out, "SubscriptionId"));
+	free(out);
+	agw_onvif_soap_free(soap);
+}
+
 static void test_op_names(void **state)
 {
 	(void)state;
@@ -201,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_digest_vector),
 		cmocka_unit_test(test_pull_request),
 		cmocka_unit_test(test_responses),
+		cmocka_unit_test(test_reference_parameters),
 		cmocka_unit_test(test_op_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
