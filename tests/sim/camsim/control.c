@@ -35,12 +35,35 @@ static int arg_uint(const char *query, const char *key, double def, double max, 
 	return 0;
 }
 
+/* The misbehaviours that are only on or off: ?on=1 (the default) or ?on=0. NULL for other actions. */
+static bool *switch_flag(struct camsim_misbehaviour *mb, const char *action)
+{
+	const struct {
+		const char *action;
+		bool *flag;
+	} switches[] = {
+		{"one-subscriber", &mb->one_subscriber},
+		{"unsubscribe-kills-all", &mb->unsubscribe_kills_all},
+		{"no-inactive", &mb->no_inactive},
+		{"digest-only", &mb->digest_only},
+	};
+	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++)
+		if (strcmp(action, switches[i].action) == 0)
+			return switches[i].flag;
+	return NULL;
+}
+
 int camsim_control_apply(struct camsim_camera *cam, const char *action, const char *query)
 {
 	struct camsim_misbehaviour *mb = &cam->mb;
 	unsigned long n;
 	double d;
-	if (strcmp(action, "skew") == 0) {
+	bool *flag = switch_flag(mb, action);
+	if (flag) {
+		if (arg_uint(query, "on", 1, 1, &n) < 0)
+			return -EINVAL;
+		*flag = n;
+	} else if (strcmp(action, "skew") == 0) {
 		if (arg_double(query, "seconds", 0, &d) < 0 || d < -1e10 || d > 1e10)
 			return -EINVAL;
 		cam->clock_offset = d;
@@ -63,22 +86,6 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 		    arg_uint(query, "clock", 0, 2100, &n) < 0 || (n && n < 1970))
 			return -EINVAL;
 		camsim_camera_reboot(cam, d, (int)n);
-	} else if (strcmp(action, "one-subscriber") == 0) {
-		if (arg_uint(query, "on", 1, 1, &n) < 0)
-			return -EINVAL;
-		mb->one_subscriber = n;
-	} else if (strcmp(action, "unsubscribe-kills-all") == 0) {
-		if (arg_uint(query, "on", 1, 1, &n) < 0)
-			return -EINVAL;
-		mb->unsubscribe_kills_all = n;
-	} else if (strcmp(action, "no-inactive") == 0) {
-		if (arg_uint(query, "on", 1, 1, &n) < 0)
-			return -EINVAL;
-		mb->no_inactive = n;
-	} else if (strcmp(action, "digest-only") == 0) {
-		if (arg_uint(query, "on", 1, 1, &n) < 0)
-			return -EINVAL;
-		mb->digest_only = n;
 	} else if (strcmp(action, "slow") == 0) {
 		if (arg_uint(query, "ms", 0, 600000, &n) < 0)
 			return -EINVAL;
