@@ -14,10 +14,15 @@ sys.path.insert(0, os.path.join(SOURCE, "tests/sim/camsim"))
 from camsim_client import Camsim, envelope  # noqa: E402
 
 
-def exchange(port, data, wait_close=True, timeout=10):
-    """Sends raw bytes; returns everything received until the peer closes (or the timeout)."""
+def exchange(port, data, wait_close=True, timeout=10, trickle=False):
+    """Sends raw bytes (one send a byte with trickle); returns everything received until the peer
+    closes (or the timeout)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.sendall(data)
+    if trickle:
+        for b in data:
+            s.send(bytes([b]))
+    else:
+        s.sendall(data)
     out = b""
     try:
         while True:
@@ -70,16 +75,7 @@ def main():
         check(r.count(b"HTTP/1.1 200") == 2 and r.index(b"GetSystemDateAndTimeResponse") <
               r.index(b"GetDeviceInformationResponse"), "pipelined requests answered in order")
         # a request trickling in byte by byte
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        for b in post(b"/onvif/device_service", SDT, b"Connection: close\r\n"):
-            s.send(bytes([b]))
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-        s.close()
+        data = exchange(port, post(b"/onvif/device_service", SDT, b"Connection: close\r\n"), trickle=True)
         check(data.startswith(b"HTTP/1.1 200"), "a request sent byte by byte is answered")
 
         # clients that vanish: during a long poll, during a slow answer, mid-request
