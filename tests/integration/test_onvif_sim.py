@@ -9,7 +9,8 @@ Checked:
 - camera_offline / event_channel_lost alerts come in true/false pairs where expected;
 - reconciliation by id: every event camsim queued to a live subscription (its events log) and did
   not log as dropped is in the journal (table alerts, column event_id), with no id it never issued;
-- a second run with --auth both (WS-Security and HTTP Digest on every call) delivers too.
+- a second run with --auth both (WS-Security and HTTP Digest on every call) delivers too;
+- a third with cameras that refuse GetServices (the events address from GetCapabilities).
 """
 import json
 import os
@@ -333,6 +334,30 @@ def auth_both_run(tmp):
         sim.stop()
 
 
+def capabilities_run(tmp):
+    """Cameras without GetServices: the events address comes from GetCapabilities."""
+    sim = camsim_client.Camsim(cameras=2, auth="wsse", rate=4.0, workdir=tmp, extra=["--unsupported", "GetServices"])
+    d = None
+    try:
+        sim.start()
+        d = Daemon(tmp, sim.ledger).start()
+        wait_until("events from cameras without GetServices",
+                   lambda: len(d.query("SELECT DISTINCT camera_id FROM alerts WHERE event_id IS NOT NULL")) == 2, 60)
+        time.sleep(2.0)
+        snapshot, _ = read_log_ids(sim.events_log)
+        time.sleep(1.5)
+        assert d.stop() == 0
+        text = d.log_text()
+        assert "GetServices: fault" in text, "the cameras did not refuse GetServices"
+        sim.stop()
+        print("GetCapabilities fallback:", end=" ")
+        reconcile(d, sim, list(snapshot))
+    finally:
+        if d:
+            d.stop()
+        sim.stop()
+
+
 def main():
     for path in (ALARMGW, camsim_client.binary()):
         if not os.path.exists(path):
@@ -342,6 +367,8 @@ def main():
         main_run(os.path.join(tmp, "main") if os.makedirs(os.path.join(tmp, "main")) is None else tmp)
     with tempfile.TemporaryDirectory(prefix="agw-onvif-both-") as tmp:
         auth_both_run(tmp)
+    with tempfile.TemporaryDirectory(prefix="agw-onvif-caps-") as tmp:
+        capabilities_run(tmp)
     print("PASS")
     return 0
 
