@@ -7,11 +7,13 @@
  *   -> GetDeviceInformation (vendor, model, firmware; optional)
  *   -> CreatePullPointSubscription (relative termination time)
  *   -> PullMessages long-poll loop, Renew before the termination time
- * A fault, 404 or failed Renew recreates the subscription (Unsubscribe first, for one-subscriber
- * cameras), with exponential backoff and jitter. A timeout or refused connection retries the same
- * subscription first (its queued events are not lost when the camera was only unreachable) and
- * recreates it when the camera no longer knows it. At most max_bootstraps cameras bootstrap at
- * once, so 10,000 cameras do not all connect at the same moment. */
+ * A 404, ResourceUnknownFault, repeated faults or a failed Renew recreate the subscription with
+ * exponential backoff and jitter: GetSystemDateAndTime, Unsubscribe of the old one (one-subscriber
+ * cameras), CreatePullPointSubscription. A timeout, refused connection, broken answer or a single
+ * fault retries the same subscription first (its queued events are not lost when the camera was
+ * only unreachable); NotAuthorized re-learns the camera clock and goes on with it. At most
+ * max_bootstraps cameras bootstrap at once, so 10,000 cameras do not all connect at once.
+ * Cameras are spread over several curl multi handles (see struct onvif_adapter). */
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
