@@ -268,14 +268,7 @@ def main():
         for s in idle:
             s.close()
         idle.clear()
-
-        def healthz_ok():
-            try:
-                return get(port, "/healthz")[0] == 200
-            except ConnectionResetError:  # still full: the server has not yet seen every idle close
-                return False
-
-        wait_for(healthz_ok, "served again once the idle connections are gone")
+        wait_for(lambda: get(port, "/healthz")[0] == 200, "served again once the idle connections are gone")
 
         code, _, body = get(port, "/metrics")
         values, _ = parse_metrics(body.decode())
