@@ -10,13 +10,13 @@
 void agw_check_extra(struct agw_config *cfg, struct agw_errors *errs)
 {
 	agw_decider_check(cfg, errs);
-	if (cfg->topic_table_file) {
-		char *path = agw_config_resolve(cfg, cfg->topic_table_file);
+	char *path = agw_config_adapter_path(cfg, "onvif", "topic_table");
+	if (path) {
 		struct agw_onvif_topic_table *t = NULL;
 		char err[512];
 		/* the loader's message carries the file and line of the bad entry */
-		if (path && agw_onvif_topic_table_load(path, &t, err, sizeof(err)) < 0)
-			agw_errors_add(errs, NULL, 0, "cameras.topic_table: %s", err);
+		if (agw_onvif_topic_table_load(path, &t, err, sizeof(err)) < 0)
+			agw_errors_add(errs, NULL, 0, "adapters.onvif.topic_table: %s", err);
 		agw_onvif_topic_table_free(t);
 		free(path);
 	}

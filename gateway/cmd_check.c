@@ -54,7 +54,6 @@ int agw_check_config(struct agw_config *cfg, struct agw_errors *errs)
 	check_readable(cfg, "mqtt.cert_file", cfg->mqtt.cert_file, errs);
 	check_readable(cfg, "mqtt.key_file", cfg->mqtt.key_file, errs);
 	check_readable(cfg, "rules.file", cfg->rules_file, errs);
-	check_readable(cfg, "cameras.topic_table", cfg->topic_table_file, errs);
 	char *dir = agw_config_resolve(cfg, cfg->state_dir);
 	struct stat st;
 	if (dir && (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 		   "topic, kind, active, operation, camera_time, source, key, data.\n"
 		   "  --adapter NAME       the adapter whose normalization to apply (onvif)\n"
 		   "  --topic-table FILE   extra topic-to-kind lines, tried before the default table\n"
-		   "  -c, --config FILE    use the configuration's topic_table_file\n"
+		   "  -c, --config FILE    use the configuration's adapters.onvif.topic_table\n"
 		   "Exit status: 0 ok, 1 a SOAP Fault or XML that is not well-formed (reason on stderr), 2 usage.\n");
 }
 
@@ -156,8 +156,7 @@ int agw_cmd_normalize(int argc, char **argv)
 	if (config_path) {
 		if (agw_cli_load_config(config_path, NULL, &cfg) != 0)
 			return 1;
-		if (cfg.topic_table_file)
-			cfg_table = agw_config_resolve(&cfg, cfg.topic_table_file);
+		cfg_table = agw_config_adapter_path(&cfg, "onvif", "topic_table");
 		agw_config_free(&cfg);
 		if (!table_path)
 			table_path = cfg_table;

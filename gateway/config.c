@@ -99,7 +99,6 @@ static const struct key keys[] = {
 	{"gateway", "journal_max_rows", K_INT, C(journal_max_rows), 0, 10000000000LL,
 	 "alerts kept at most (0: no limit)"},
 	{"cameras", "ledger", K_STR, C(ledger_file), 0, 0, "camera ledger CSV imported at start and on reload"},
-	{"cameras", "topic_table", K_STR, C(topic_table_file), 0, 0, "extra ONVIF topic-to-kind mappings"},
 	{"rules", "file", K_STR, C(rules_file), 0, 0, "the rules file"},
 	{"rules", "grid_layer", K_STR, C(grid_layer), 0, 0, "grid layer used to locate cameras"},
 	{"rules", "unassigned_cell", K_STR, C(unassigned_cell), 0, 0, "cell code for cameras outside every cell"},
@@ -413,4 +412,13 @@ char *agw_config_db_path(const struct agw_config *cfg)
 	char *out = join(dir, cfg->db_path);
 	free(dir);
 	return out;
+}
+
+char *agw_config_adapter_path(struct agw_config *cfg, const char *adapter, const char *key)
+{
+	config_setting_t *section = agw_config_adapter_section(cfg, adapter);
+	const char *value = NULL;
+	if (!section || !config_setting_lookup_string(section, key, &value))
+		return NULL;
+	return agw_config_resolve(cfg, value);
 }

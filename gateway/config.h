@@ -59,7 +59,6 @@ struct agw_config {
 	char *rules_file;
 	char *grid_layer;     /* grid layer name used for locating cameras */
 	char *unassigned_cell;/* code used when a camera is outside every cell and has no owner cell */
-	char *topic_table_file; /* extra ONVIF topic-to-kind mappings */
 	struct agw_mqtt_config mqtt;
 	/* adapters: the parsed libconfig tree is kept so adapters parse their own option tables */
 	config_t tree;
@@ -76,6 +75,9 @@ int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors 
 void agw_config_free(struct agw_config *cfg);
 /* The adapter's section ("adapters.<name>") or NULL. */
 config_setting_t *agw_config_adapter_section(struct agw_config *cfg, const char *name);
+/* The string option `key` of adapter section `adapter`, resolved as a path like agw_config_resolve;
+ * NULL when absent. malloc'd. */
+char *agw_config_adapter_path(struct agw_config *cfg, const char *adapter, const char *key);
 /* Full path of the database (state_dir joined with db_path); malloc'd. */
 char *agw_config_db_path(const struct agw_config *cfg);
 /* Resolves a path relative to the config file's directory; malloc'd. */
