@@ -57,6 +57,22 @@ rc, out, err = alarmgw("check", "-c", ledger_conf)
 check(rc == 1 and f"{bad_ledger}:4: camera cam-3: protocol must be onvif or rtsp" in err,
       "check validates the referenced ledger with its line")
 
+# The files a config names are checked too: a rules file and an ONVIF topic table with a bad line.
+rules = os.path.join(work, "rules.conf")
+with open(rules, "w") as f:
+    f.write('version = 1;\nrules = (\n  { name = "x"; kinds = ["motion"]; action = "explode"; }\n);\n')
+topics = os.path.join(work, "topics.conf")
+with open(topics, "w") as f:
+    f.write("# vendor additions\nVideoAnalytics/hik:Crowd crowd_gathering\n")
+refs_conf = os.path.join(work, "refs.conf")
+with open(refs_conf, "w") as f:
+    f.write(f'gateway: {{ state_dir = "{state}"; }};\nrules: {{ file = "{rules}"; }};\n'
+            f'adapters: {{ onvif: {{ topic_table = "{topics}"; }}; }};\n')
+rc, out, err = alarmgw("check", "-c", refs_conf)
+print(err)
+check(rc == 1 and f"{rules}:3:" in err and "action" in err, "check reports the rules file's bad line")
+check(f"{topics}:2" in err, "check reports the topic table's bad line")
+
 db = os.path.join(work, "cli.db")
 rc, out, err = alarmgw("cameras", "import", "--db", db, ledger)
 check(rc == 0 and "imported 2 cameras" in out, f"import of a good ledger ({rc}: {err.strip()})")
