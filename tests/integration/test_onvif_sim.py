@@ -281,6 +281,11 @@ def main_run(tmp):
         print("reload: %s unsubscribed within %.1f s, %d alerts from it afterwards, the others flowing" %
               (cam_id(gone), (quiet_ms - 1000 - reload_ms) / 1000.0, late[0][0]))
         assert late[0][0] == 0
+        # a reload leaves the cameras whose ledger rows did not change alone: no new subscription
+        st = sim.stats(0)
+        print("%s after the reload: %d subscription(s) created, %d live" % (cam_id(0), st["subscriptions"],
+                                                                          st["live_subscriptions"]))
+        assert st["subscriptions"] == 1 and st["live_subscriptions"] == 1, "reload resubscribed an unchanged camera"
         removed_camera = cam_id(gone)
 
         # reconcile: snapshot the events log, let it drain, stop
