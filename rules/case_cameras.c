@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The cameras the engine knows: registration, cell resolution (located, owner, unassigned), the
+ * per-kind state with its pending minimum-duration start, and cameras seen only in alerts. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine_internal.h"
+
+void engine_ks_pending_clear(struct agw_engine *e, struct agw_kind_state *ks)
+{
+	if (!ks->pending)
+		return;
+	if (ks->pprev)
+		ks->pprev->pnext = ks->pnext;
+	else
+		e->pending = ks->pnext;
+	if (ks->pnext)
+		ks->pnext->pprev = ks->pprev;
+	ks->pnext = ks->pprev = NULL;
+	ks->pending = false;
+	ks->pending_rule = NULL;
+	free(ks->pending_topic);
+	free(ks->pending_event_id);
+	ks->pending_topic = ks->pending_event_id = NULL;
+}
+
+void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c)
+{
+	for (int k = 0; k < AGW_KIND__COUNT; k++) {
+		struct agw_kind_state *ks = c->ks[k];
+		if (ks) {
+			engine_ks_pending_clear(e, ks);
+			free(ks->rep);
+			free(ks);
+		}
+		free(c->cand[k]);
+	}
+	free(c->id);
+	free(c->name);
+	free(c->vendor);
+	free(c->owner_cell);
+	agw_strv_clear(&c->tags);
+	free(c);
+}
+
+struct agw_kind_state *engine_ks_get(struct agw_engine_cam *cam, enum agw_alert_kind kind)
+{
+	if (!cam->ks[kind]) {
+		struct agw_kind_state *ks = calloc(1, sizeof(*ks));
+		if (!ks)
+			return NULL;
+		ks->cam = cam;
+		ks->kind = kind;
+		cam->ks[kind] = ks;
+	}
+	return cam->ks[kind];
+}
+
+static void cam_resolve(struct agw_engine *e, struct agw_engine_cam *c)
+{
+	c->cell = NULL;
+	if (c->has_location && e->grid) {
+		double x, y;
+		agw_crs_convert(c->crs, agw_grid_crs(e->grid), c->lon, c->lat, &x, &y);
+		c->cell = agw_grid_locate(e->grid, x, y);
+	}
+	if (c->cell) {
+		c->cell_code = c->cell->code;
+		c->cell_source = AGW_CELL_LOCATED;
+	} else if (c->owner_cell && *c->owner_cell) {
+		c->cell = e->grid ? agw_grid_find(e->grid, c->owner_cell) : NULL;
+		c->cell_code = c->owner_cell;
+		c->cell_source = AGW_CELL_OWNER;
+	} else {
+		c->cell_code = e->unassigned;
+		c->cell_source = AGW_CELL_UNASSIGNED;
+	}
+	for (int k = 0; k < AGW_KIND__COUNT; k++) {
+		free(c->cand[k]);
+		c->cand[k] = NULL;
+		c->n_cand[k] = 0;
+	}
+	c->cand_done = 0;
+}
+
+static int split_tags(struct agw_strv *sv, const char *tags)
+{
+	const char *p = tags;
+	while (p && *p) {
+		size_t n = strcspn(p, ",;");
+		while (n && (*p == ' ' || *p == '\t')) {
+			p++;
+			n--;
+		}
+		size_t m = n;
+		while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+			m--;
+		if (m) {
+			char *t = strndup(p, m);
+			if (!t || agw_strv_add(sv, t) < 0) {
+				free(t);
+				return -ENOMEM;
+			}
+			free(t);
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+int agw_engine_camera_set(struct agw_engine *e, const char *id, const char *name, const char *vendor,
+			  const char *tags, const char *owner_cell, bool has_location, double lon, double lat,
+			  enum agw_crs crs)
+{
+	if (!id || !*id)
+		return -EINVAL;
+	struct agw_engine_cam *c = agw_strmap_get(&e->cams, id);
+	bool fresh = !c;
+	if (fresh) {
+		c = calloc(1, sizeof(*c));
+		if (!c || !(c->id = strdup(id)))
+			goto oom;
+	}
+	char *nname, *nvendor, *nowner;
+	struct agw_strv ntags = {0};
+	if (dup_or_null(&nname, name ? name : id) < 0)
+		goto oom;
+	if (dup_or_null(&nvendor, vendor) < 0 || dup_or_null(&nowner, owner_cell) < 0 || split_tags(&ntags, tags) < 0) {
+		free(nname);
+		free(nvendor);
+		agw_strv_clear(&ntags);
+		goto oom;
+	}
+	free(c->name);
+	free(c->vendor);
+	free(c->owner_cell);
+	agw_strv_clear(&c->tags);
+	c->name = nname;
+	c->vendor = nvendor;
+	c->owner_cell = nowner;
+	c->tags = ntags;
+	c->has_location = has_location;
+	c->lon = lon;
+	c->lat = lat;
+	c->crs = crs;
+	cam_resolve(e, c);
+	if (fresh && agw_strmap_put(&e->cams, c->id, c) < 0)
+		goto oom;
+	return 0;
+oom:
+	if (fresh && c)
+		engine_cam_free(e, c);
+	return -ENOMEM;
+}
+
+struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id)
+{
+	return agw_strmap_get(&e->cams, id);
+}
+
+/* Alerts from cameras missing in the ledger still count: they get a camera without location, up
+ * to a limit (camera ids come from the network). */
+struct agw_engine_cam *engine_cam_get(struct agw_engine *e, const char *id, bool *ret_full)
+{
+	struct agw_engine_cam *c = agw_strmap_get(&e->cams, id);
+	*ret_full = false;
+	if (c)
+		return c;
+	if (e->cams.live >= AGW_ENGINE_MAX_CAMERAS) {
+		*ret_full = true;
+		return NULL;
+	}
+	if (agw_engine_camera_set(e, id, NULL, NULL, NULL, NULL, false, 0, 0, AGW_CRS_WGS84) < 0)
+		return NULL;
+	return agw_strmap_get(&e->cams, id);
+}

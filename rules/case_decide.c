@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The decision for one alert: pairing with the inactive edge, Initialized/Deleted, rule match,
+ * dedup into a live incident, repeat count, minimum duration, then opening an incident. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine_internal.h"
+
+/* Records t and tells whether the rule's repeat count is reached within its window. */
+static int repeat_reached(struct agw_kind_state *ks, const struct agw_rule *r, int64_t t, uint32_t *ret_n)
+{
+	if (!ks->rep && !(ks->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
+		return -ENOMEM;
+	if (ks->rep_rule != r) {
+		ks->rep_rule = r;
+		ks->rep_n = ks->rep_head = 0;
+	}
+	ks->rep[ks->rep_head] = t;
+	ks->rep_head = (ks->rep_head + 1) % AGW_REPEAT_MAX;
+	if (ks->rep_n < AGW_REPEAT_MAX)
+		ks->rep_n++;
+	uint32_t want = r->repeat_count > AGW_REPEAT_MAX ? AGW_REPEAT_MAX : r->repeat_count, n = 0;
+	for (uint32_t i = 0; i < ks->rep_n; i++) {
+		int64_t ti = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX];
+		if (t - ti > r->repeat_window_ms)
+			break;
+		n++;
+	}
+	*ret_n = n;
+	if (n >= want) {
+		ks->rep_n = 0; /* the next incident counts afresh */
+		return 1;
+	}
+	return 0;
+}
+
+static void drop(struct agw_decision *d, const char *rule, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void drop(struct agw_decision *d, const char *rule, const char *fmt, ...)
+{
+	va_list ap;
+	d->action = AGW_DECISION_DROP;
+	d->rule = rule;
+	d->kase = NULL;
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+}
+
+static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const struct agw_alert *a,
+			 const struct contrib *x, struct agw_decision *d)
+{
+	struct agw_kind_state *ks = cam->ks[a->kind];
+	char dur[32], dur2[32];
+	if (ks && ks->inc) {
+		struct agw_case *c = ks->inc;
+		engine_ks_unlink(ks);
+		c->count++;
+		if (x->t > c->last_seen)
+			c->last_seen = x->t;
+		if (x->camera_time != AGW_TIME_UNKNOWN)
+			c->last_camera_time = x->camera_time;
+		c->updated_ms = x->t;
+		engine_evidence_add(c, x->seq, x->event_id);
+		d->rule = c->rule;
+		d->kase = c;
+		if (c->n_active_ks == 0) {
+			c->active = false;
+			c->cleared_ms = x->t;
+			d->action = AGW_DECISION_CLOSE;
+			snprintf(d->reason, sizeof(d->reason), "inactive edge: alert ended after %s",
+				 fmt_dur(x->t - c->first_seen, dur, sizeof(dur)));
+		} else {
+			d->action = AGW_DECISION_UPDATE;
+			snprintf(d->reason, sizeof(d->reason), "inactive edge; %zu other camera(s) still active",
+				 c->n_active_ks);
+		}
+		return 0;
+	}
+	if (ks && ks->pending) {
+		const struct agw_rule *r = ks->pending_rule;
+		int64_t held = x->t - ks->pending_since;
+		engine_ks_pending_clear(e, ks);
+		drop(d, r->name, "active for %s, shorter than min_duration %s", fmt_dur(held, dur, sizeof(dur)),
+		     fmt_dur(r->min_duration_ms, dur2, sizeof(dur2)));
+		return 0;
+	}
+	if (a->operation == AGW_OP_INITIALIZED)
+		drop(d, NULL, "initialized: current state on subscription, not an event");
+	else
+		drop(d, NULL, "inactive edge without an active case");
+	return 0;
+}
+
+static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		  struct agw_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	struct contrib x = {
+		.t = a->gateway_time_ms ? a->gateway_time_ms : now_ms,
+		.camera_time = a->camera_time_ms,
+		.seq = alert_seq,
+		.active = a->active,
+		.topic = a->topic,
+		.event_id = a->event_id,
+	};
+	d->alert_seq = alert_seq;
+	d->at_ms = x.t;
+	if (!a->camera_id || (unsigned)a->kind >= AGW_KIND__COUNT) {
+		drop(d, NULL, "malformed alert");
+		return 0;
+	}
+	bool full;
+	struct agw_engine_cam *cam = engine_cam_get(e, a->camera_id, &full);
+	if (!cam && full) {
+		drop(d, NULL, "unknown camera: already tracking %d cameras", AGW_ENGINE_MAX_CAMERAS);
+		return 0;
+	}
+	if (!cam)
+		return -ENOMEM;
+	if (a->active == AGW_ACTIVE_FALSE)
+		return inactive_edge(e, cam, a, &x, d);
+	if (a->operation == AGW_OP_INITIALIZED) {
+		drop(d, NULL, "initialized: current state on subscription, not an event");
+		return 0;
+	}
+	if (a->operation == AGW_OP_DELETED) {
+		drop(d, NULL, "deleted: the property went away, not an event");
+		return 0;
+	}
+	int err;
+	const struct agw_rule *r = engine_match_rule(e, cam, a->kind, x.t, &err);
+	if (err < 0)
+		return err;
+	if (!r) {
+		drop(d, NULL, "no rule matched");
+		return 0;
+	}
+	if (r->action == AGW_RULE_DROP) {
+		drop(d, r->name, "%s", r->reason ? r->reason : "dropped by rule");
+		return 0;
+	}
+	char key[KEY_MAX], dur[32];
+	engine_make_key(key, r->dedup_by, cam, a->kind);
+	struct agw_case *c = agw_strmap_get(&e->incidents, key);
+	if (c && !engine_case_live(c, x.t)) {
+		engine_case_remove(e, c);
+		c = NULL;
+	}
+	struct agw_kind_state *ks = engine_ks_get(cam, a->kind);
+	if (!ks)
+		return -ENOMEM;
+	if (c) {
+		engine_case_touch(c, ks, &x);
+		d->action = AGW_DECISION_UPDATE;
+		d->rule = r->name;
+		d->kase = c;
+		snprintf(d->reason, sizeof(d->reason), "dedup: same %s and kind within %s (count %" PRId64 ")",
+			 r->dedup_by == AGW_DEDUP_CELL ? "cell" : "camera", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)),
+			 c->count);
+		return 0;
+	}
+	if (r->repeat_count > 1) {
+		uint32_t n;
+		int rr = repeat_reached(ks, r, x.t, &n);
+		if (rr < 0)
+			return rr;
+		if (!rr) {
+			drop(d, r->name, "repeat %u/%u within %s", n, r->repeat_count,
+			     fmt_dur(r->repeat_window_ms, dur, sizeof(dur)));
+			return 0;
+		}
+	}
+	int64_t first_seen = x.t;
+	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE) {
+		if (!ks->pending || ks->pending_rule != r) {
+			engine_ks_pending_clear(e, ks);
+			ks->pending = true;
+			ks->pending_rule = r;
+			ks->pending_since = x.t;
+			ks->pending_seq = alert_seq;
+			ks->pending_camera_time = x.camera_time;
+			ks->pending_topic = a->topic ? strdup(a->topic) : NULL;
+			ks->pending_event_id = a->event_id ? strdup(a->event_id) : NULL;
+			ks->pnext = e->pending;
+			if (e->pending)
+				e->pending->pprev = ks;
+			e->pending = ks;
+		}
+		if (x.t - ks->pending_since < r->min_duration_ms) {
+			drop(d, r->name, "pending: a case opens once active for %s",
+			     fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
+			return 0;
+		}
+		first_seen = ks->pending_since;
+		engine_ks_pending_clear(e, ks);
+	}
+	return engine_open_incident(e, cam, ks, a->kind, r, key, first_seen, &x, d);
+}
+
+int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		      struct agw_decision *d)
+{
+	int r = decide(e, a, alert_seq, now_ms, d);
+	if (r == 0 && d->kase)
+		engine_due_update(e, d->kase);
+	return r;
+}

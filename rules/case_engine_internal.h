@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to the case engine (rules/case_*.c): its state and the functions its files share.
+ * Callers use case_engine.h. Shared functions carry the engine_ prefix. */
+#ifndef AGW_RULES_CASE_ENGINE_INTERNAL_H
+#define AGW_RULES_CASE_ENGINE_INTERNAL_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine.h"
+
+/* Per camera and kind: the incident this camera keeps active, a pending minimum-duration start,
+ * and the recent times for a repeat count. */
+struct agw_kind_state {
+	struct agw_engine_cam *cam;
+	enum agw_alert_kind kind;
+	struct agw_case *inc; /* invariant: set iff this state is in inc->active_ks */
+	bool pending;
+	const struct agw_rule *pending_rule;
+	int64_t pending_since, pending_seq, pending_camera_time;
+	char *pending_topic, *pending_event_id;
+	struct agw_kind_state *pnext, *pprev;
+	const struct agw_rule *rep_rule;
+	int64_t *rep;         /* ring of AGW_REPEAT_MAX times */
+	uint32_t rep_n, rep_head;
+};
+
+struct cell_flood {
+	char *code;
+	int64_t start, count;
+};
+
+struct agw_engine {
+	char *gateway_id;
+	char *unassigned;
+	struct agw_ruleset *rules;
+	struct agw_grid *grid;
+	struct agw_strmap cams;      /* id -> struct agw_engine_cam */
+	struct agw_strmap incidents; /* key -> struct agw_case (live and recently cleared) */
+	struct agw_strmap ids;       /* case id -> struct agw_case */
+	struct agw_strmap floods;    /* cell code -> struct cell_flood */
+	struct agw_kind_state *pending;
+	struct agw_case **heap; /* timers: min-heap on case->due */
+	size_t heap_n, heap_cap;
+	struct agw_strmap rules_by_camera; /* camera id -> struct cam_rules: rules that list it */
+};
+
+/* The rules naming one camera in their camera list, ascending. */
+struct cam_rules {
+	const char *id; /* borrowed from the first rule naming it */
+	uint32_t *v;
+	size_t n, cap;
+};
+
+#define KEY_MAX 512
+
+/* What an alert (or a pending start replayed by the tick) contributes to a case. */
+struct contrib {
+	int64_t t, camera_time, seq;
+	enum agw_active active;
+	const char *topic, *event_id;
+};
+
+/* Human form of a duration for reasons: "90s", "5m", "1h30m", "250ms". */
+static inline const char *fmt_dur(int64_t ms, char *buf, size_t len)
+{
+	if (ms % 1000)
+		snprintf(buf, len, "%" PRId64 "ms", ms);
+	else if (ms % 60000)
+		snprintf(buf, len, "%" PRId64 "s", ms / 1000);
+	else if (ms % 3600000)
+		snprintf(buf, len, "%" PRId64 "m", ms / 60000);
+	else
+		snprintf(buf, len, "%" PRId64 "h", ms / 3600000);
+	return buf;
+}
+
+static inline int dup_or_null(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* case_cameras.c */
+void engine_ks_pending_clear(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c);
+struct agw_kind_state *engine_ks_get(struct agw_engine_cam *cam, enum agw_alert_kind kind);
+struct agw_engine_cam *engine_cam_get(struct agw_engine *e, const char *id, bool *ret_full);
+
+/* case_match.c */
+void engine_camera_rules_free(struct agw_engine *e);
+int engine_index_camera_rules(struct agw_engine *e);
+const struct agw_rule *engine_match_rule(struct agw_engine *e, struct agw_engine_cam *cam, enum agw_alert_kind kind,
+					 int64_t t, int *err);
+
+/* case_incident.c */
+void engine_case_free(struct agw_case *c);
+void engine_ks_link(struct agw_case *c, struct agw_kind_state *ks);
+void engine_ks_unlink(struct agw_kind_state *ks);
+void engine_case_unlink_all(struct agw_case *c);
+void engine_case_remove(struct agw_engine *e, struct agw_case *c);
+bool engine_case_live(const struct agw_case *c, int64_t t);
+void engine_evidence_add(struct agw_case *c, int64_t seq, const char *event_id);
+void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x);
+struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
+				 struct agw_engine_cam *cam, enum agw_alert_kind kind, int64_t first_seen,
+				 const struct contrib *x);
+int engine_set_title(struct agw_case *c, const char *tmpl);
+
+/* case_timers.c */
+void engine_heap_remove(struct agw_engine *e, struct agw_case *c);
+void engine_due_update(struct agw_engine *e, struct agw_case *c);
+
+/* case_keys.c */
+void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind);
+
+/* case_flood.c */
+int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *ks,
+			 enum agw_alert_kind kind, const struct agw_rule *rule, const char *key, int64_t first_seen,
+			 const struct contrib *x, struct agw_decision *d);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The incident (case) object: creation and indexing, what an alert adds to it, the cameras it
+ * keeps active, whether it is still live, and its removal. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine_internal.h"
+
+void engine_case_free(struct agw_case *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_active_ks; i++)
+		c->active_ks[i]->inc = NULL;
+	free(c->active_ks);
+	free(c->key);
+	free(c->rule);
+	free(c->category);
+	free(c->title);
+	free(c->topic);
+	for (size_t i = 0; i < c->n_evidence; i++)
+		free(c->evidence[i].event_id);
+	free(c);
+}
+
+void engine_ks_link(struct agw_case *c, struct agw_kind_state *ks)
+{
+	if (ks->inc == c)
+		return;
+	if (ks->inc) {
+		/* The camera moved to another incident (a rule with another dedup key matched). */
+		struct agw_case *o = ks->inc;
+		for (size_t i = 0; i < o->n_active_ks; i++)
+			if (o->active_ks[i] == ks) {
+				o->active_ks[i] = o->active_ks[--o->n_active_ks];
+				break;
+			}
+		ks->inc = NULL;
+	}
+	if (c->n_active_ks == c->cap_active_ks) {
+		size_t cap = c->cap_active_ks ? c->cap_active_ks * 2 : 2;
+		struct agw_kind_state **v = realloc(c->active_ks, cap * sizeof(*v));
+		if (!v)
+			return; /* the clear timeout still closes the incident */
+		c->active_ks = v;
+		c->cap_active_ks = cap;
+	}
+	c->active_ks[c->n_active_ks++] = ks;
+	ks->inc = c;
+}
+
+void engine_ks_unlink(struct agw_kind_state *ks)
+{
+	struct agw_case *c = ks->inc;
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n_active_ks; i++)
+		if (c->active_ks[i] == ks) {
+			c->active_ks[i] = c->active_ks[--c->n_active_ks];
+			break;
+		}
+	ks->inc = NULL;
+}
+
+void engine_case_unlink_all(struct agw_case *c)
+{
+	for (size_t i = 0; i < c->n_active_ks; i++)
+		c->active_ks[i]->inc = NULL;
+	c->n_active_ks = 0;
+}
+
+void engine_case_remove(struct agw_engine *e, struct agw_case *c)
+{
+	engine_heap_remove(e, c);
+	if (c->in_index) {
+		agw_strmap_remove(&e->incidents, c->key);
+		agw_strmap_remove(&e->ids, c->id);
+		c->in_index = false;
+	}
+	engine_case_free(c);
+}
+
+bool engine_case_live(const struct agw_case *c, int64_t t)
+{
+	return c->status != AGW_CASE_CLOSED && (c->active || t - c->last_seen <= c->dedup_window_ms);
+}
+
+void engine_evidence_add(struct agw_case *c, int64_t seq, const char *event_id)
+{
+	struct agw_case_evidence *ev = &c->evidence[c->evidence_next];
+	if (c->n_evidence == AGW_CASE_EVIDENCE_MAX)
+		free(ev->event_id);
+	else
+		c->n_evidence++;
+	ev->alert_seq = seq;
+	ev->event_id = event_id ? strdup(event_id) : NULL;
+	c->evidence_next = (c->evidence_next + 1) % AGW_CASE_EVIDENCE_MAX;
+}
+
+static void set_topic(struct agw_case *c, const char *topic)
+{
+	if (!topic || (c->topic && strcmp(c->topic, topic) == 0))
+		return;
+	char *t = strdup(topic);
+	if (t) {
+		free(c->topic);
+		c->topic = t;
+	}
+}
+
+void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x)
+{
+	c->count++;
+	if (x->t > c->last_seen)
+		c->last_seen = x->t;
+	if (x->camera_time != AGW_TIME_UNKNOWN)
+		c->last_camera_time = x->camera_time;
+	c->updated_ms = x->t;
+	set_topic(c, x->topic);
+	engine_evidence_add(c, x->seq, x->event_id);
+	/* An aggregate counts alerts of many incidents: it has no state of its own to pair or clear. */
+	if (x->active == AGW_ACTIVE_TRUE && !c->aggregate) {
+		c->has_state = true;
+		c->active = true;
+		c->cleared_ms = 0;
+		c->last_active_ms = x->t;
+		if (ks)
+			engine_ks_link(c, ks);
+	}
+}
+
+struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
+				 struct agw_engine_cam *cam, enum agw_alert_kind kind, int64_t first_seen,
+				 const struct contrib *x)
+{
+	struct agw_case *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->heap_pos = SIZE_MAX;
+	if (!(c->key = strdup(key)) || !(c->rule = strdup(rule->name)) ||
+	    dup_or_null(&c->category, rule->category ? rule->category : "video_alarm") < 0)
+		goto oom;
+	agw_case_id_make(e->gateway_id, key, first_seen, c->id);
+	/* Another incident (closed by the platform) may have had this very id. */
+	for (unsigned n = 2; agw_strmap_get(&e->ids, c->id) && n < 1000; n++) {
+		char base[AGW_CASE_ID_MAX];
+		agw_case_id_make(e->gateway_id, key, first_seen, base);
+		snprintf(c->id, sizeof(c->id), "%.20s-%u", base, n);
+	}
+	c->priority = rule->priority >= 1 && rule->priority <= 4 ? rule->priority : 3;
+	c->cam = cam;
+	c->kind = kind;
+	c->status = AGW_CASE_OPEN;
+	c->first_seen = c->last_seen = first_seen;
+	c->first_camera_time = c->last_camera_time = x->camera_time;
+	c->created_ms = x->t;
+	c->dedup_window_ms = rule->dedup_window_ms;
+	c->clear_timeout_ms = rule->clear_timeout_ms;
+	c->count = 0;
+	if (agw_strmap_put(&e->incidents, c->key, c) < 0)
+		goto oom;
+	if (agw_strmap_put(&e->ids, c->id, c) < 0) {
+		agw_strmap_remove(&e->incidents, c->key);
+		goto oom;
+	}
+	c->in_index = true;
+	return c;
+oom:
+	engine_case_free(c);
+	return NULL;
+}
+
+int engine_set_title(struct agw_case *c, const char *tmpl)
+{
+	char buf[512];
+	agw_case_title(tmpl ? tmpl : "{kind} at {camera_name}", c, buf, sizeof(buf));
+	return agw_rule_set_text(&c->title, buf);
+}

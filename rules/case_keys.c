@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Incident keys ("camera/<id>/<kind>", "cell/<code>/<kind>") and the deterministic case ids
+ * derived from them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "case_engine_internal.h"
+
+void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf)
+{
+	char num[32];
+	uint64_t h = AGW_FNV64_OFFSET;
+	h = agw_hash_bytes(h, gateway_id, strlen(gateway_id) + 1);
+	h = agw_hash_bytes(h, key, strlen(key) + 1);
+	int n = snprintf(num, sizeof(num), "%" PRId64, first_seen_ms);
+	h = agw_hash_bytes(h, num, (size_t)n);
+	snprintf(buf, AGW_CASE_ID_MAX, "agw-%016" PRIx64, h);
+}
+
+static void key_append(char *buf, size_t *o, const char *s)
+{
+	size_t n = strlen(s);
+	if (n > KEY_MAX - 1 - *o)
+		n = KEY_MAX - 1 - *o;
+	memcpy(buf + *o, s, n);
+	*o += n;
+}
+
+/* "camera/<id>/<kind>" or "cell/<code>/<kind>" (hot path: no printf). */
+void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind)
+{
+	size_t o = 0;
+	/* The unassigned queue is no place: its cameras are deduplicated one by one. */
+	if (cam->cell_source == AGW_CELL_UNASSIGNED)
+		by = AGW_DEDUP_CAMERA;
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? "cell/" : "camera/");
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? cam->cell_code : cam->id);
+	key_append(buf, &o, "/");
+	key_append(buf, &o, agw_alert_kind_name(kind));
+	buf[o] = '\0';
+}

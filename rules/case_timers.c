@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The engine's timers: a min-heap of incidents on their due time, and agw_engine_tick, which opens
+ * pending starts past their minimum duration, applies clear timeouts and forgets incidents whose
+ * dedup window passed. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "case_engine_internal.h"
+
+/* When the tick must look at this incident next: its clear timeout, or the end of its window. */
+static int64_t case_due(const struct agw_case *c)
+{
+	if (c->active)
+		return c->clear_timeout_ms > 0 ? c->last_active_ms + c->clear_timeout_ms : INT64_MAX;
+	return c->last_seen + c->dedup_window_ms + 1;
+}
+
+/* ---- timer heap: the tick visits only incidents that are due ---- */
+
+static void heap_set(struct agw_engine *e, size_t i, struct agw_case *c)
+{
+	e->heap[i] = c;
+	c->heap_pos = i;
+}
+
+static void heap_sift(struct agw_engine *e, size_t i)
+{
+	struct agw_case *c = e->heap[i];
+	while (i > 0 && e->heap[(i - 1) / 2]->due > c->due) {
+		heap_set(e, i, e->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		int64_t best = c->due;
+		if (l < e->heap_n && e->heap[l]->due < best)
+			m = l, best = e->heap[l]->due;
+		if (l + 1 < e->heap_n && e->heap[l + 1]->due < best)
+			m = l + 1;
+		if (m == i)
+			break;
+		heap_set(e, i, e->heap[m]);
+		i = m;
+	}
+	heap_set(e, i, c);
+}
+
+void engine_heap_remove(struct agw_engine *e, struct agw_case *c)
+{
+	size_t i = c->heap_pos;
+	if (i == SIZE_MAX)
+		return;
+	c->heap_pos = SIZE_MAX;
+	struct agw_case *last = e->heap[--e->heap_n];
+	if (i < e->heap_n) {
+		heap_set(e, i, last);
+		heap_sift(e, i);
+	}
+}
+
+/* Makes sure the heap visits c no later than its due time. A due time that moved later is left
+ * as it is (the tick finds the entry early and requeues it): most alerts push an incident's due
+ * time later, and this keeps them O(1). */
+void engine_due_update(struct agw_engine *e, struct agw_case *c)
+{
+	int64_t due = case_due(c);
+	if (c->heap_pos != SIZE_MAX && due >= c->due)
+		return;
+	c->due = due;
+	if (c->heap_pos == SIZE_MAX) {
+		if (e->heap_n == e->heap_cap) {
+			size_t cap = e->heap_cap ? e->heap_cap * 2 : 64;
+			struct agw_case **h = realloc(e->heap, cap * sizeof(*h));
+			if (!h)
+				return; /* the incident then lives until the platform closes it; memory is short anyway */
+			e->heap = h;
+			e->heap_cap = cap;
+		}
+		heap_set(e, e->heap_n++, c);
+	}
+	heap_sift(e, c->heap_pos);
+}
+
+/* The tick looked at c before its real due time: requeue it there. */
+static void due_requeue(struct agw_engine *e, struct agw_case *c)
+{
+	c->due = case_due(c);
+	heap_sift(e, c->heap_pos);
+}
+
+int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg)
+{
+	int emitted = 0;
+	char dur[32];
+	/* Starts that stayed active for their minimum duration. */
+	for (struct agw_kind_state *ks = e->pending, *next; ks; ks = next) {
+		next = ks->pnext;
+		const struct agw_rule *r = ks->pending_rule;
+		if (now_ms - ks->pending_since < r->min_duration_ms)
+			continue;
+		struct agw_decision d = {.alert_seq = ks->pending_seq, .at_ms = now_ms};
+		struct contrib x = {
+			.t = now_ms,
+			.camera_time = ks->pending_camera_time,
+			.seq = ks->pending_seq,
+			.active = AGW_ACTIVE_TRUE,
+			.topic = ks->pending_topic,
+			.event_id = ks->pending_event_id,
+		};
+		char key[KEY_MAX];
+		engine_make_key(key, r->dedup_by, ks->cam, ks->kind);
+		struct agw_case *c = agw_strmap_get(&e->incidents, key);
+		if (c && !engine_case_live(c, now_ms)) {
+			engine_case_remove(e, c);
+			c = NULL;
+		}
+		int64_t since = ks->pending_since;
+		int ret = 0;
+		if (c) {
+			engine_case_touch(c, ks, &x);
+			d.action = AGW_DECISION_UPDATE;
+			d.rule = r->name;
+			d.kase = c;
+			snprintf(d.reason, sizeof(d.reason), "active for %s: joined open incident",
+				 fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
+		} else {
+			ret = engine_open_incident(e, ks->cam, ks, ks->kind, r, key, since, &x, &d);
+			if (ret < 0) {
+				engine_ks_pending_clear(e, ks);
+				return ret;
+			}
+			if (d.action == AGW_DECISION_OPEN && !d.kase->aggregate)
+				snprintf(d.reason, sizeof(d.reason), "active for %s (min_duration)",
+					 fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
+		}
+		engine_ks_pending_clear(e, ks);
+		engine_due_update(e, d.kase);
+		if (emit && (ret = emit(arg, &d)) < 0)
+			return ret;
+		emitted++;
+	}
+	/* Clear timeouts, then forget incidents whose dedup window passed: only the incidents at the
+	 * top of the timer heap are visited. */
+	while (e->heap_n && e->heap[0]->due <= now_ms) {
+		struct agw_case *c = e->heap[0];
+		if (c->active && c->clear_timeout_ms > 0 && now_ms - c->last_active_ms >= c->clear_timeout_ms) {
+			engine_case_unlink_all(c);
+			c->active = false;
+			c->cleared_ms = now_ms;
+			c->updated_ms = now_ms;
+			due_requeue(e, c);
+			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .kase = c, .at_ms = now_ms};
+			snprintf(d.reason, sizeof(d.reason), "clear timeout: no inactive edge within %s",
+				 fmt_dur(c->clear_timeout_ms, dur, sizeof(dur)));
+			int ret = emit ? emit(arg, &d) : 0;
+			if (ret < 0)
+				return ret;
+			emitted++;
+		} else if (!engine_case_live(c, now_ms)) {
+			engine_case_remove(e, c);
+		} else {
+			due_requeue(e, c); /* touched since it was queued: due later */
+		}
+	}
+	return emitted;
+}
