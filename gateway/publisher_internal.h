@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Private to the MQTT publisher (gateway/publisher*.c): its state, the tags paho's callbacks carry,
+ * the events they queue, and the functions its files share (pub_ prefix). Callers use publisher.h. */
+#ifndef ALARMGW_PUBLISHER_INTERNAL_H
+#define ALARMGW_PUBLISHER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include <MQTTAsync.h>
+
+#include "mqtt_topic.h"
+#include "publisher.h"
+
+_Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit tags");
+
+#define COMP "mqtt"
+#define MAX_PUBLISHERS 64
+#define STOP_DRAIN_MS 2000     /* how long stop waits for in-flight PUBACKs */
+#define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
+#define TICK_MS 250            /* metrics refresh, pending deletes */
+#define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
+#define FEEDBACK_QUEUE_MAX 10000
+#define CONNECT_TIMEOUT_S 10
+#define HEALTH_BURST 32        /* health messages sent per loop wake-up */
+
+enum tag_kind { TAG_OUTBOX = 0, TAG_STATUS = 1, TAG_HEALTH = 2, TAG_CONTROL = 3 };
+#define VAL_BITS 42
+#define VAL_MASK ((UINT64_C(1) << VAL_BITS) - 1)
+#define GEN_MASK 0x3fffu
+
+static inline uint64_t tag_make(enum tag_kind kind, unsigned slot, unsigned gen, uint64_t val)
+{
+	return ((uint64_t)kind << 62) | ((uint64_t)slot << 56) | ((uint64_t)(gen & GEN_MASK) << VAL_BITS) |
+	       (val & VAL_MASK);
+}
+static inline enum tag_kind tag_kind(uint64_t t) { return (enum tag_kind)(t >> 62); }
+static inline unsigned tag_slot(uint64_t t) { return (unsigned)((t >> 56) & 0x3f); }
+static inline unsigned tag_gen(uint64_t t) { return (unsigned)((t >> VAL_BITS) & GEN_MASK); }
+static inline uint64_t tag_val(uint64_t t) { return t & VAL_MASK; }
+static inline void *tag_ptr(uint64_t t) { return (void *)(uintptr_t)t; }
+
+enum ev_type {
+	EV_CONNECTED,
+	EV_CONNECT_FAILED,
+	EV_LOST,
+	EV_SENT,
+	EV_SEND_FAILED,
+	EV_MESSAGE,
+	EV_SUBSCRIBE_FAILED,
+	EV_DISCONNECTED,
+};
+
+struct event {
+	enum ev_type type;
+	uint64_t tag;
+	int code;      /* paho or MQTT reason code */
+	int flag;      /* session present */
+	char *text;    /* failure text, or the topic of a message */
+	void *data;    /* message payload */
+	size_t len;
+};
+
+struct slot {
+	int64_t seq;
+	int64_t created_at;
+	bool acked;
+};
+
+struct acked {
+	int64_t seq;
+	int64_t at_ms;
+};
+
+struct health {
+	char *camera;
+	const char *state; /* static string */
+	unsigned version;
+	bool confirmed;  /* the broker acknowledged the latest version */
+	bool sending;
+};
+
+enum stop_phase { STOP_NONE, STOP_DRAIN, STOP_OFFLINE, STOP_DISCONNECT, STOP_CLOSING, STOP_DONE };
+
+struct agw_publisher {
+	uv_loop_t *loop;
+	struct agw_store *store;
+	MQTTAsync client;
+	unsigned slot;
+
+	/* copied configuration */
+	char *uri, *client_id, *username, *password, *ca_file, *cert_file, *key_file;
+	char *prefix, *gateway, *health_tmpl;
+	char status_topic[AGW_MQTT_TOPIC_MAX], feedback_topic[AGW_MQTT_TOPIC_MAX];
+	int version, keepalive_s;
+	bool clean, tls;
+	size_t window;
+	int64_t reconnect_min_ms, reconnect_max_ms;
+
+	/* handles */
+	uv_async_t async;
+	uv_timer_t retry_timer, tick_timer, stop_timer;
+	int open_handles;
+	bool started, free_pending;
+
+	/* events from paho threads, under pub_reg_lock */
+	struct event *ev;
+	size_t n_ev, cap_ev, n_msg_queued;
+	bool accepting;
+
+	/* connection */
+	bool connected, connecting;
+	unsigned attempt, gen, conn, rng;
+	unsigned nacks; /* publishes refused by the broker (MQTT 5 reason code) since the last PUBACK */
+	char ssl_error[256]; /* last OpenSSL error text (paho thread writes, under pub_reg_lock) */
+
+	/* outbox window: slots from the oldest unacknowledged send to the newest */
+	struct slot *ring;
+	size_t head, n;
+	int64_t cursor;        /* highest seq handed to paho in this generation */
+	int64_t high_water;    /* highest seq ever handed to paho (resend accounting) */
+	struct acked *acked;   /* acknowledged rows, in ack order, deleted after the resend window */
+	size_t a_head, a_n, a_cap;
+	int64_t resend_window_ms;
+	long long acked_total;
+	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
+	bool skipped_logged;
+
+	/* health */
+	struct health *health;
+	size_t n_health, cap_health;
+	bool health_dirty; /* some state waits to be (re)sent */
+
+	/* feedback */
+	void (*fb_fn)(void *arg, const char *case_id, const char *status);
+	void *fb_arg;
+	int64_t fb_log_window_ms;
+	int fb_logged;
+
+	/* stop */
+	enum stop_phase stop;
+	bool offline_acked;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+/* publisher_events.c: paho threads only touch the registry and a publisher's event queue, under
+ * this lock. */
+extern pthread_mutex_t pub_reg_lock;
+extern struct agw_publisher *pub_registry[MAX_PUBLISHERS];
+void pub_on_connect_ok(void *ctx, MQTTAsync_successData *r);
+void pub_on_connect_ok5(void *ctx, MQTTAsync_successData5 *r);
+void pub_on_connect_fail(void *ctx, MQTTAsync_failureData *r);
+void pub_on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r);
+void pub_on_sent(void *ctx, MQTTAsync_successData *r);
+void pub_on_sent5(void *ctx, MQTTAsync_successData5 *r);
+void pub_on_send_fail(void *ctx, MQTTAsync_failureData *r);
+void pub_on_send_fail5(void *ctx, MQTTAsync_failureData5 *r);
+void pub_on_subscribe_fail(void *ctx, MQTTAsync_failureData *r);
+void pub_on_subscribe_fail5(void *ctx, MQTTAsync_failureData5 *r);
+void pub_on_subscribed5(void *ctx, MQTTAsync_successData5 *r);
+void pub_on_disconnected(void *ctx, MQTTAsync_successData *r);
+void pub_on_disconnect_fail(void *ctx, MQTTAsync_failureData *r);
+void pub_on_lost(void *ctx, char *cause);
+int pub_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m);
+int pub_on_ssl_error(const char *str, size_t len, void *u);
+void pub_async_cb(uv_async_t *a);
+
+/* Connection events carry the paho client's incarnation, so one from a destroyed client is ignored. */
+static inline uint64_t ctl_tag(const struct agw_publisher *p)
+{
+	return tag_make(TAG_CONTROL, p->slot, p->conn, 0);
+}
+
+/* publisher_conn.c */
+int pub_client_create(struct agw_publisher *p);
+void pub_do_connect(struct agw_publisher *p);
+void pub_schedule_retry(struct agw_publisher *p);
+const char *pub_reason_text(int code);
+void pub_handle_connect_failed(struct agw_publisher *p, const struct event *e);
+void pub_handle_connected(struct agw_publisher *p, const struct event *e);
+void pub_handle_lost(struct agw_publisher *p, const struct event *e);
+
+/* publisher_outbox.c */
+void pub_update_depth(struct agw_publisher *p);
+void pub_rewind_window(struct agw_publisher *p);
+void pub_flush_deletes(struct agw_publisher *p, bool all, size_t min_rows);
+void pub_handle_send_failed(struct agw_publisher *p, const struct event *e);
+void pub_handle_sent(struct agw_publisher *p, const struct event *e);
+void pub_flush_metrics(struct agw_publisher *p);
+void pub_fill_window(struct agw_publisher *p);
+void pub_tick_cb(uv_timer_t *t);
+
+/* publisher_status.c */
+void pub_publish_status(struct agw_publisher *p, const char *status);
+void pub_flush_health(struct agw_publisher *p);
+
+/* publisher_feedback.c */
+void pub_subscribe_feedback(struct agw_publisher *p);
+void pub_handle_message(struct agw_publisher *p, struct event *e);
+
+/* publisher_stop.c */
+void pub_close_handles(struct agw_publisher *p);
+void pub_stop_advance(struct agw_publisher *p);
+
+#endif

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The outbox drain: the in-flight window filled from sqlite in seq order, PUBACK bookkeeping (what
+ * each acknowledgement or refusal means), deletes after the resend window, and the outbox and
+ * latency metrics. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/log.h"
+#include "alarmgw/metrics.h"
+#include "mqtt_topic.h"
+#include "publisher_internal.h"
+
+/* The seq span, exact while rows leave in order (the measure the outbox limit uses). Written as
+ * separate sub-selects on purpose: "SELECT max(seq)-min(seq)" in one select scans the whole table
+ * (sqlite's min/max shortcut applies only to a lone aggregate); these are O(log n) each. */
+static const char SQL_SPAN[] = "SELECT coalesce((SELECT max(seq) FROM outbox) - (SELECT min(seq) FROM outbox) + 1, 0)";
+static const char SQL_FIRST_AFTER[] = "SELECT created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1";
+
+/* agw_outbox_depth: rows not yet acknowledged (acknowledged rows waiting out their resend window
+ * are agw_outbox_resend_window_rows); agw_outbox_oldest_age_seconds: age of the oldest of them. */
+void pub_update_depth(struct agw_publisher *p)
+{
+	int64_t span = 0, oldest = INT64_MAX;
+	sqlite3_stmt *st = agw_store_stmt(p->store, SQL_SPAN);
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		span = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	if (p->n)
+		oldest = p->ring[p->head].created_at;
+	st = agw_store_stmt(p->store, SQL_FIRST_AFTER);
+	if (st) {
+		sqlite3_bind_int64(st, 1, p->cursor);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) < oldest)
+			oldest = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	int64_t depth = span - (int64_t)p->a_n;
+	agw_metric_set("agw_outbox_depth", NULL, depth > 0 ? depth : 0);
+	agw_metric_set("agw_outbox_resend_window_rows", NULL, (int64_t)p->a_n);
+	int64_t age = oldest == INT64_MAX ? 0 : (agw_now_ms() - oldest) / 1000;
+	agw_metric_set("agw_outbox_oldest_age_seconds", NULL, age > 0 ? age : 0);
+}
+
+/* Forgets the window and restarts from the oldest row: called on every (re)connect. */
+void pub_rewind_window(struct agw_publisher *p)
+{
+	pub_flush_deletes(p, false, 0); /* rows past their resend window need no resend */
+	p->gen = (p->gen + 1) & GEN_MASK;
+	p->head = p->n = 0;
+	p->cursor = 0;
+	p->skipped_logged = false;
+	/* Acknowledged rows still in their resend window are sent again by this generation (a broker
+	 * killed with SIGKILL loses what it acknowledged but had not delivered or saved). */
+	p->a_head = p->a_n = 0;
+	for (size_t i = 0; i < p->n_health; i++)
+		p->health[i].sending = false;
+}
+
+/* Deletes acknowledged rows whose resend window has passed (all of them with all=true), in one
+ * transaction. Rows that cannot be deleted now stay listed and are retried on the next turn; if the
+ * process dies first they are resent (a duplicate, never a loss). */
+void pub_flush_deletes(struct agw_publisher *p, bool all, size_t min_rows)
+{
+	int64_t limit = agw_now_ms() - p->resend_window_ms;
+	size_t k = 0;
+	while (k < p->a_n && (all || p->acked[p->a_head + k].at_ms <= limit))
+		k++;
+	if (!k || k < min_rows)
+		return;
+	if (agw_store_begin(p->store) < 0)
+		return;
+	int64_t deleted = 0;
+	for (size_t i = 0; i < k;) {
+		/* PUBACKs mostly come in order: one range delete per run of consecutive seqs */
+		int64_t lo = p->acked[p->a_head + i].seq, hi = lo;
+		for (i++; i < k && p->acked[p->a_head + i].seq == hi + 1; i++)
+			hi++;
+		sqlite3_stmt *st = agw_store_stmt(p->store, "DELETE FROM outbox WHERE seq BETWEEN ? AND ?");
+		if (!st)
+			goto fail;
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		int rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto fail;
+		deleted += sqlite3_changes(agw_store_db(p->store));
+	}
+	if (agw_store_commit(p->store) < 0)
+		goto fail;
+	p->a_head += k;
+	p->a_n -= k;
+	if (!p->a_n)
+		p->a_head = 0;
+	agw_metric_add("agw_outbox_deleted_total", NULL, deleted);
+	return;
+fail:
+	agw_metric_add("agw_store_errors_total", "op=\"outbox_delete\"", 1);
+	agw_log_err(COMP, NULL, "cannot delete acknowledged outbox rows: %s", sqlite3_errmsg(agw_store_db(p->store)));
+	agw_store_rollback(p->store);
+}
+
+static int note_acked(struct agw_publisher *p, int64_t seq)
+{
+	p->acked_total++;
+	p->m_published++;
+	if (p->a_head + p->a_n == p->a_cap) {
+		if (p->a_head) {
+			/* reuse the space of rows already deleted */
+			memmove(p->acked, p->acked + p->a_head, p->a_n * sizeof(*p->acked));
+			p->a_head = 0;
+		}
+		if (p->a_n == p->a_cap) {
+			size_t cap = p->a_cap ? p->a_cap * 2 : 1024;
+			struct acked *v = realloc(p->acked, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			p->acked = v;
+			p->a_cap = cap;
+		}
+	}
+	p->acked[p->a_head + p->a_n++] = (struct acked){.seq = seq, .at_ms = agw_now_ms()};
+	return 0;
+}
+
+static struct slot *ring_at(struct agw_publisher *p, size_t i)
+{
+	return &p->ring[(p->head + i) % p->window];
+}
+
+static void outbox_acked(struct agw_publisher *p, uint64_t tag)
+{
+	int64_t seq = (int64_t)tag_val(tag);
+	if (note_acked(p, seq) < 0)
+		agw_log_err(COMP, NULL, "out of memory; outbox row %" PRId64 " will be resent", seq);
+	if (tag_gen(tag) != p->gen)
+		return;
+	p->nacks = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct slot *s = ring_at(p, i);
+		if (s->seq != seq)
+			continue;
+		if (!s->acked) {
+			int64_t lat = agw_now_ms() - s->created_at;
+			p->m_lat_sum += lat;
+			p->m_lat_count++;
+			p->m_lat_last = lat;
+		}
+		s->acked = true;
+		break;
+	}
+	while (p->n && ring_at(p, 0)->acked) {
+		p->head = (p->head + 1) % p->window;
+		p->n--;
+	}
+}
+
+void pub_handle_send_failed(struct agw_publisher *p, const struct event *e)
+{
+	enum tag_kind kind = tag_kind(e->tag);
+	if (tag_gen(e->tag) != p->gen)
+		return; /* an older generation: the rewind already resent it */
+	if (kind == TAG_HEALTH) {
+		size_t i = (size_t)(tag_val(e->tag) >> 20);
+		if (i < p->n_health)
+			p->health[i].sending = false;
+		p->health_dirty = true;
+		return;
+	}
+	if (kind != TAG_OUTBOX)
+		return;
+	agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"nack\"", 1);
+	/* The row stays. If the connection is gone the reconnect resends it; if the broker refused
+	 * it (MQTT 5 reason code), the next reconnect resends it: drop the connection's window by
+	 * reconnecting, so an order-preserving resend follows. */
+	if (p->connected && e->code >= 0x80) {
+		/* Consecutive refusals (an ACL that denies the case topic) back off like failed connects
+		 * and are logged the first time and every 10th, not on every reconnect. */
+		p->nacks++;
+		if (p->nacks == 1 || p->nacks % 10 == 0)
+			agw_log_err(COMP, NULL,
+				    "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent "
+				    "(refusal %u in a row)",
+				    tag_val(e->tag), pub_reason_text(e->code), e->code, p->nacks);
+		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
+		d.timeout = 100;
+		MQTTAsync_disconnect(p->client, &d);
+		p->connected = false;
+		agw_metric_set("agw_mqtt_connected", NULL, 0);
+		p->attempt = p->nacks < 32 ? p->nacks : 32;
+		pub_schedule_retry(p);
+	}
+}
+
+void pub_handle_sent(struct agw_publisher *p, const struct event *e)
+{
+	switch (tag_kind(e->tag)) {
+	case TAG_OUTBOX:
+		outbox_acked(p, e->tag);
+		break;
+	case TAG_STATUS:
+		if (p->stop == STOP_OFFLINE && tag_gen(e->tag) == p->gen) {
+			p->offline_acked = true;
+			pub_stop_advance(p);
+		}
+		break;
+	case TAG_HEALTH: {
+		size_t i = (size_t)(tag_val(e->tag) >> 20);
+		unsigned ver = (unsigned)(tag_val(e->tag) & 0xfffffu);
+		if (i < p->n_health && tag_gen(e->tag) == p->gen) {
+			p->health[i].sending = false;
+			if ((p->health[i].version & 0xfffffu) == ver)
+				p->health[i].confirmed = true;
+			else
+				p->health_dirty = true; /* a newer state came while this one was in flight */
+		}
+		break;
+	}
+	case TAG_CONTROL:
+		break;
+	}
+}
+
+void pub_flush_metrics(struct agw_publisher *p)
+{
+	if (p->m_published)
+		agw_metric_add("agw_mqtt_published_total", NULL, p->m_published);
+	if (p->m_lat_count) {
+		agw_metric_add("agw_publish_latency_ms_sum", NULL, p->m_lat_sum);
+		agw_metric_add("agw_publish_latency_ms_count", NULL, p->m_lat_count);
+		agw_metric_set("agw_publish_latency_ms_last", NULL, p->m_lat_last);
+	}
+	p->m_published = p->m_lat_sum = p->m_lat_count = 0;
+}
+
+/* Sends rows after the cursor while the window has room. */
+void pub_fill_window(struct agw_publisher *p)
+{
+	if (!p->connected || p->stop != STOP_NONE)
+		return;
+	while (p->n < p->window) {
+		sqlite3_stmt *st = agw_store_stmt(p->store, "SELECT seq, topic, payload, qos, retained, created_at "
+							    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
+		if (!st)
+			return;
+		size_t asked = p->window - p->n;
+		sqlite3_bind_int64(st, 1, p->cursor);
+		sqlite3_bind_int64(st, 2, (int64_t)asked);
+		size_t rows = 0;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			rows++;
+			int64_t seq = sqlite3_column_int64(st, 0);
+			const char *topic = (const char *)sqlite3_column_text(st, 1);
+			MQTTAsync_message m = MQTTAsync_message_initializer;
+			m.payload = (void *)sqlite3_column_blob(st, 2);
+			m.payloadlen = sqlite3_column_bytes(st, 2);
+			m.qos = sqlite3_column_int(st, 3) == 0 ? 0 : 1;
+			m.retained = sqlite3_column_int(st, 4) != 0;
+			p->cursor = seq;
+			if (!agw_mqtt_topic_publishable(topic)) {
+				/* A wildcard topic would make the broker drop the connection, for ever.
+				 * Keep the row (it shows in depth and age) and go on with the others. */
+				agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"topic\"", 1);
+				if (!p->skipped_logged)
+					agw_log_err(COMP, NULL, "outbox row %" PRId64 " has an invalid topic \"%.200s\"; kept, not sent",
+						    seq, topic ? topic : "");
+				p->skipped_logged = true;
+				continue;
+			}
+			MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+			ro.context = tag_ptr(tag_make(TAG_OUTBOX, p->slot, p->gen, (uint64_t)seq));
+			if (p->version == 5) {
+				ro.onSuccess5 = pub_on_sent5;
+				ro.onFailure5 = pub_on_send_fail5;
+			} else {
+				ro.onSuccess = pub_on_sent;
+				ro.onFailure = pub_on_send_fail;
+			}
+			int src = MQTTAsync_sendMessage(p->client, topic, &m, &ro);
+			if (src != MQTTASYNC_SUCCESS) {
+				/* Disconnected under our feet: connectionLost follows and the reconnect resends. */
+				p->cursor = seq - 1;
+				sqlite3_reset(st);
+				agw_log_debug(COMP, NULL, "send of row %" PRId64 " deferred: %s", seq, MQTTAsync_strerror(src));
+				return;
+			}
+			if (seq <= p->high_water)
+				agw_metric_add("agw_mqtt_resent_total", NULL, 1);
+			else
+				p->high_water = seq;
+			if (m.qos == 0) {
+				/* QoS 0 gets no PUBACK: it is done once handed over. */
+				note_acked(p, seq);
+				continue;
+			}
+			*ring_at(p, p->n) = (struct slot){.seq = seq, .created_at = sqlite3_column_int64(st, 5)};
+			p->n++;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			agw_metric_add("agw_store_errors_total", "op=\"outbox_read\"", 1);
+			agw_log_err(COMP, NULL, "cannot read the outbox: %s", sqlite3_errmsg(agw_store_db(p->store)));
+			return;
+		}
+		if (rows < asked)
+			break; /* the outbox has nothing more after the cursor */
+	}
+}
+
+void agw_publisher_kick(void *publisher)
+{
+	struct agw_publisher *p = publisher;
+	if (!p || !p->started)
+		return;
+	pub_fill_window(p);
+}
+
+void pub_tick_cb(uv_timer_t *t)
+{
+	struct agw_publisher *p = t->data;
+	pub_flush_metrics(p);
+	pub_flush_deletes(p, false, 0);
+	pub_update_depth(p);
+}
+
+void agw_publisher_set_resend_window(struct agw_publisher *p, int64_t ms)
+{
+	p->resend_window_ms = ms > 0 ? ms : 0;
+}
+
+long long agw_publisher_acked(const struct agw_publisher *p)
+{
+	return p->acked_total;
+}
