@@ -105,6 +105,19 @@ def low_soft_nofile():
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
 
 
+def nofile_soft(pid):
+    """The process's soft RLIMIT_NOFILE as it runs (from /proc/PID/limits), or -1."""
+    try:
+        with open("/proc/%d/limits" % pid) as f:
+            for line in f:
+                if line.startswith("Max open files"):
+                    v = line.split()[3]
+                    return -2 if v == "unlimited" else int(v)
+    except (OSError, ValueError, IndexError):
+        pass
+    return -1
+
+
 def fd_count(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -342,6 +355,7 @@ def run_step(impl, n, args, tools):
         c2, _r, hwm = proc_sample(sut.pid)
         w2 = time.time()
         row["fds"] = fd_count(sut.pid)
+        row["nofile_soft"] = nofile_soft(sut.pid)
         row["cpu_pct"] = round(100.0 * (c2 - c1) / (w2 - w1), 1)
         row["rss_mib"] = round(statistics.median(rss_samples) / 2**20, 1)
         row["peak_rss_mib"] = round(max(hwm, peak_rss, max(rss_samples)) / 2**20, 1)
@@ -411,7 +425,7 @@ def run_step(impl, n, args, tools):
 
 
 COLS = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
-        "rss_mib", "peak_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera", "fds", "expected",
+        "rss_mib", "peak_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera", "fds", "nofile_soft", "expected",
         "camsim_dropped", "rule_drops", "lost", "messages", "drain_s", "error"]
 
 

@@ -6,6 +6,7 @@ EventId (on MQTT, or journaled and dropped by a rule). No timing assertions: the
 printed, not judged."""
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,11 @@ try:
     check(r.get("lost") == 0, "no event lost between camsim and MQTT (%s lost)" % r.get("lost"))
     check(r.get("messages", 0) >= r.get("expected", 0) - r.get("rule_drops", 0),
           "at least one case message per event not dropped by a rule (%s messages)" % r.get("messages"))
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard > 1024:
+        # the harness starts the gateway at a soft limit of 1,024; 10,000 cameras need the hard one
+        check(r.get("nofile_soft") == hard,
+              "the gateway raised its soft descriptor limit to the hard limit %d (%s)" % (hard, r.get("nofile_soft")))
     check(p.returncode == 0, "scale.py exit code 0 (%d)" % p.returncode)
     check(os.path.exists(os.path.join(out, "scale.csv")), "the CSV is written")
 finally:
