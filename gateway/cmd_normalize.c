@@ -104,8 +104,8 @@ static int read_file(const char *path, char **ret_buf, size_t *ret_len)
 
 static int normalize_file(const char *path, const struct agw_onvif_topic_table *table)
 {
-	char *buf;
-	size_t len;
+	char *buf = NULL;
+	size_t len = 0;
 	if (read_file(path, &buf, &len) < 0)
 		return 1;
 	char err[512] = "";

@@ -18,6 +18,7 @@
 #include "topic.h"
 
 #define LOG_COMP "rules"
+#define UNASSIGNED_NAMED 10
 #define DEFAULT_CASE_TOPIC "{prefix}/{gateway}/cases/{district}/{grid}"
 
 /* What the decider needs from the configuration is copied, so a reload may replace or free the
@@ -162,6 +163,7 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "loading cameras: %s", strerror(-r));
 		goto fail;
 	}
+	size_t unassigned = 0;
 	for (size_t i = 0; i < n_cams; i++) {
 		const struct agw_camera *c = &cams[i];
 		enum agw_crs crs = AGW_CRS_WGS84;
@@ -172,10 +174,15 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 					       c->lon, c->lat, crs)) < 0)
 			goto fail;
 		const struct agw_engine_cam *ec2 = agw_engine_camera(d->engine, c->id);
-		if (ec2 && ec2->cell_source == AGW_CELL_UNASSIGNED)
+		/* Named one by one for the first few; without a grid layer that would be every camera, so
+		 * the rest are only counted (10,000 log lines at start help nobody). */
+		if (ec2 && ec2->cell_source == AGW_CELL_UNASSIGNED && ++unassigned <= UNASSIGNED_NAMED)
 			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
 				       ec2->cell_code);
 	}
+	if (unassigned > UNASSIGNED_NAMED)
+		agw_log_notice(LOG_COMP, NULL, "%zu cameras in all are outside every grid cell with no owner cell (%zu named above)",
+			       unassigned, (size_t)UNASSIGNED_NAMED);
 	if (!(flags & AGW_DECIDER_NO_RESTORE) && (r = restore_cases(d, store)) < 0) {
 		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases: %s",
 			       sqlite3_errmsg(agw_store_db(store)));
