@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* What the daemon's files share: its state and the adapter/camera operations the start, stop and
+ * reload sequences are made of. Private to gateway/daemon*.c. */
+#ifndef ALARMGW_DAEMON_INTERNAL_H
+#define ALARMGW_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "alarmgw/adapter.h"
+#include "config.h"
+#include "store.h"
+
+struct daemon;
+
+struct instance {
+	const struct agw_adapter *adapter;
+	void *priv;
+	struct agw_adapter_ctx ctx;
+	struct daemon *d;
+	bool started;
+	bool stopping;
+	bool retiring; /* being replaced or removed by a reload: free it once stopped */
+};
+
+struct daemon {
+	uv_loop_t loop;
+	struct agw_config *cfg; /* heap: the decider keeps pointers into it */
+	struct agw_store *store;
+	struct agw_pipeline *pipeline;
+	struct instance **instances;
+	size_t n_instances;
+	struct agw_camera *cameras;
+	size_t n_cameras;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t watchdog, deadline, retention;
+	uint64_t watchdog_interval_ms;
+	int stops_pending;
+	bool stopping;
+	bool finished;
+	int exit_code;
+	long long journaled; /* alerts written this run, kept when the pipeline is gone */
+	/* wiring points: modules owned elsewhere */
+	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
+	struct agw_decider *decider;
+	struct agw_publisher *publisher;
+};
+
+/* daemon_adapters.c: adapter instances and the cameras they serve */
+int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
+			struct instance **ret);
+int daemon_instance_start(struct daemon *d, struct instance *in);
+void daemon_instance_stop(struct daemon *d, struct instance *in);
+void daemon_instance_free(struct instance *in);
+/* Imports the configured ledger (if any), then reads the cameras from the store. */
+int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n);
+/* Takes ownership of cams; touches only cameras added, removed or changed. */
+void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n);
+
+/* daemon.c */
+void daemon_maybe_finish_stop(struct daemon *d);
+
+/* daemon_reload.c: SIGHUP */
+void daemon_reload(struct daemon *d);
+
+#endif
