@@ -178,15 +178,19 @@ void pub_handle_send_failed(struct agw_publisher *p, const struct event *e)
 	/* The row stays. If the connection is gone the reconnect resends it; if the broker refused
 	 * it (MQTT 5 reason code), the next reconnect resends it: drop the connection's window by
 	 * reconnecting, so an order-preserving resend follows. */
-	if (p->connected && e->code >= 0x80) {
-		/* Consecutive refusals (an ACL that denies the case topic) back off like failed connects
-		 * and are logged the first time and every 10th, not on every reconnect. */
-		p->nacks++;
-		if (p->nacks == 1 || p->nacks % 10 == 0)
-			agw_log_err(COMP, NULL,
-				    "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent "
-				    "(refusal %u in a row)",
-				    tag_val(e->tag), pub_reason_text(e->code), e->code, p->nacks);
+	if (e->code < 0x80)
+		return; /* not a refusal: the connection went; the reconnect resends the row */
+	/* Consecutive refusals (an ACL that denies the case topic) are logged the first time and every
+	 * 10th, not on every reconnect; logged whether or not an earlier refusal of the same window
+	 * already dropped the connection (the events arrive in any order). */
+	p->nacks++;
+	if (p->nacks == 1 || p->nacks % 10 == 0)
+		agw_log_err(COMP, NULL,
+			    "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent "
+			    "(refusal %u in a row)",
+			    tag_val(e->tag), pub_reason_text(e->code), e->code, p->nacks);
+	if (p->connected) {
+		/* back off like failed connects */
 		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
 		d.timeout = 100;
 		MQTTAsync_disconnect(p->client, &d);
