@@ -11,14 +11,12 @@ no in-flight or queue limits). After a gateway kill, the alerts it had not journ
 replayed from a new file (the journal is the source's acknowledgement), as a camera would resend."""
 import json
 import os
-import shutil
-import signal
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
 from agwtest import Gateway, sql  # noqa: E402
-from mqttlab import Broker, Sub, case_ids, check, workdir  # noqa: E402
+from mqttlab import Broker, Sub, case_ids, check, release, workdir  # noqa: E402
 
 N_ALERTS = 20500
 RATE = 700.0  # alerts per second: the run lasts ~30 s, long enough for 10 kills
@@ -110,16 +108,7 @@ def main():
         check(not missing, "zero missing case ids (missing %d: %s)" % (len(missing), missing[:5]))
         ok = True
     finally:
-        if gw and gw.proc and gw.proc.poll() is None:
-            gw.proc.send_signal(signal.SIGKILL)
-        if sub:
-            sub.stop()
-        if broker:
-            broker.stop()
-        if ok:
-            shutil.rmtree(w, ignore_errors=True)
-        else:
-            print("work directory kept: %s" % w)
+        release(w, ok, gw, sub, broker)
 
 
 if __name__ == "__main__":

@@ -7,13 +7,12 @@ malformed one are logged and change nothing; the retained gateway status is onli
 and offline after SIGTERM."""
 import json
 import os
-import shutil
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
 from agwtest import Gateway, sql  # noqa: E402
-from mqttlab import Broker, Sub, check, pub, retained, workdir  # noqa: E402
+from mqttlab import Broker, Sub, check, pub, release, retained, workdir  # noqa: E402
 
 
 def messages(sub):
@@ -83,16 +82,7 @@ def main():
         check(sql(db, "SELECT count(*) FROM outbox")[0][0] == 0, "outbox empty after a clean stop")
         ok = True
     finally:
-        if gw and gw.proc and gw.proc.poll() is None:
-            gw.kill()
-        if sub:
-            sub.stop()
-        if b:
-            b.stop()
-        if ok:
-            shutil.rmtree(w, ignore_errors=True)
-        else:
-            print("work directory kept: %s" % w)
+        release(w, ok, gw, sub, b)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ gateway restart resends what was not acknowledged; a broker killed with SIGKILL 
 nothing; the last will says offline when the gateway is killed; retained status and camera health;
 malformed feedback is counted and valid feedback reaches the callback; MQTT 3.1.1 and 5."""
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
-from mqttlab import Broker, Driver, Sub, case_ids, check, pub, retained, workdir  # noqa: E402
+from mqttlab import Broker, Driver, Sub, case_ids, check, pub, release, retained, workdir  # noqa: E402
 
 
 def outbox_rows(db):
@@ -330,10 +329,7 @@ def main():
                 fn()
         ok = True
     finally:
-        if ok:
-            shutil.rmtree(w, ignore_errors=True)
-        else:
-            print("work directory kept: %s" % w)
+        release(w, ok)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,12 @@ server verification with the right CA works, a wrong CA and a wrong host name fa
 certificate is presented when the broker requires one; a bad password is refused with a clear
 error that does not contain the password (MQTT 3.1.1 and 5)."""
 import os
-import shutil
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
-from mqttlab import Broker, Driver, Sub, case_ids, check, free_port, make_ca, make_cert, wait_port, workdir  # noqa
+from mqttlab import Broker, Driver, Sub, case_ids, check, free_port, make_ca, make_cert, release, wait_port, workdir  # noqa
 
 
 def drain(w, name, uri, *args):
@@ -129,10 +128,7 @@ def main():
         test_auth(w)
         ok = True
     finally:
-        if ok:
-            shutil.rmtree(w, ignore_errors=True)
-        else:
-            print("work directory kept: %s" % w)
+        release(w, ok)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ openssl. Every process started here is registered and killed at exit, also on fa
 import atexit
 import os
 import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -286,3 +287,17 @@ def make_cert(d, ca, name, cn, san=None):
 
 def workdir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def release(w, ok, gateway=None, *servers):
+    """Ends a test's run: kills the gateway if it still runs, stops the servers (None skipped), and
+    removes the work directory after a pass or keeps it, named, after a failure."""
+    if gateway is not None and gateway.proc and gateway.proc.poll() is None:
+        gateway.kill()
+    for s in servers:
+        if s:
+            s.stop()
+    if ok:
+        shutil.rmtree(w, ignore_errors=True)
+    else:
+        print("work directory kept: %s" % w)
