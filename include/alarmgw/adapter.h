@@ -2,7 +2,7 @@
 /* The adapter contract. An adapter is one const struct (like an FFmpeg demuxer): a name, the size
  * of its private state (the core allocates it zeroed), an option table that both parses its config
  * section and prints its help, and lifecycle callbacks. All callbacks run on the event loop thread.
- * Adding a vendor protocol = one folder under adapters/ + one line in gateway/registry.c. */
+ * Adding a vendor protocol = one folder under adapters/ + one line in the registry (adapters/registry.c). */
 #ifndef ALARMGW_ADAPTER_H
 #define ALARMGW_ADAPTER_H
 
@@ -36,7 +36,7 @@ struct agw_camera {
 	char *id;
 	char *name;
 	char *vendor;
-	char *protocol;   /* "onvif" | "rtsp" */
+	char *protocol;   /* the protocol of the adapter that serves it ("onvif", "rtsp", ...) */
 	char *address;    /* host[:port], http(s) URL or rtsp URL, without credentials */
 	char *username;
 	char *password;   /* never log */
@@ -78,9 +78,33 @@ struct agw_adapter {
 	 * and added again; unchanged cameras are left alone on reload. */
 	int (*camera_add)(void *priv, const struct agw_camera *camera);
 	void (*camera_remove)(void *priv, const char *camera_id);
+
+	/* What the core asks of an adapter without running it (`alarmgw check`, `alarmgw normalize`,
+	 * the ledger import). All optional. `opts` below is a zeroed private struct in which only the
+	 * options of the adapter's config section (or their defaults) are set: init() has not run. */
+
+	/* Checks a ledger address for this adapter's protocol: NULL when fine, else a message
+	 * ("an rtsp camera needs an rtsp:// URL"). Credentials in addresses are refused by the core. */
+	const char *(*check_address)(const char *address);
+	/* The option that names the adapter's event mapping table file ("topic_table",
+	 * "event_table"); `alarmgw normalize --table FILE` sets it. NULL when there is none. */
+	const char *table_option;
+	/* Validates what the options name (table files, certificates) beyond the option table's
+	 * syntax. Returns 0, or negative errno with "what: why" (a file's errors as "path:line: ...")
+	 * in err. */
+	int (*check)(const void *opts, char *err, size_t errlen);
+	/* `alarmgw normalize --adapter NAME FILE`: turns one captured document or stream (as the
+	 * adapter receives it) into alerts, calling fn for each event in document order with kind,
+	 * active, operation, camera_time_ms, topic, source, key, data, payload and event_id set (the
+	 * caller owns camera_id and the gateway times). Returns the number of events, or fn's negative
+	 * return, or a negative errno with err = "offset N: what" (or "line N: what") naming the first
+	 * input it could not read: the events before it have been passed to fn. Documents that carry no
+	 * event (heartbeats, answers to other requests) give 0. */
+	int (*normalize)(const void *opts, const char *buf, size_t len,
+			 int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen);
 };
 
-/* The registry (gateway/registry.c): NULL-terminated. */
+/* The registry (adapters/registry.c): NULL-terminated. */
 extern const struct agw_adapter *const agw_adapters[];
 const struct agw_adapter *agw_adapter_find(const char *name);
 

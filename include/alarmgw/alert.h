@@ -29,6 +29,7 @@
 	X(DEVICE_HEALTH, "device_health")                                                          \
 	X(CAMERA_OFFLINE, "camera_offline")                                                        \
 	X(EVENT_CHANNEL_LOST, "event_channel_lost")                                                \
+	X(EVENTS_LOST, "events_lost")                                                              \
 	X(OTHER, "other")
 
 enum agw_alert_kind {
