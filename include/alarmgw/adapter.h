@@ -54,9 +54,19 @@ struct agw_adapter_ctx {
 	const char *name;          /* the adapter's name, for log tags */
 	const char *state_dir;     /* where evidence files may be written */
 	/* Hands one alert to the core (journal, rules, outbox). The core copies what it keeps; the
-	 * caller still owns and clears *alert. Returns 0, or negative errno when the core refused it
-	 * (queue full, stopping): the refusal is counted by the core. */
+	 * caller still owns and clears *alert. Returns 0, or -EAGAIN when the pipeline cannot take
+	 * more now (queue full by count or bytes, store failing): back-pressure. The adapter then keeps
+	 * the alert (and every later one) itself, stops taking events from its sources (no new pull,
+	 * pause the stream, answer pushes with a retryable error) and emits again when the core calls
+	 * its resume(). Returns -ESHUTDOWN once the core is stopping for good and -EINVAL for an alert
+	 * without a camera id. An event that left a camera is never dropped in memory. */
 	int (*emit)(struct agw_adapter_ctx *ctx, const struct agw_alert *alert);
+	/* Like emit, for push protocols that must acknowledge to the source only once the event is
+	 * durable (a SIP 200, an HTTP 200): done(arg, 0) is called on the loop after the transaction
+	 * that journals the alert has committed, or done(arg, negative errno) when it is dropped
+	 * unwritten (gateway stopping). Not called when emit_durable itself returns an error. */
+	int (*emit_durable)(struct agw_adapter_ctx *ctx, const struct agw_alert *alert,
+			    void (*done)(void *arg, int status), void *arg);
 	/* Called by the adapter once stop() has finished (all its handles closed). */
 	void (*stopped)(struct agw_adapter_ctx *ctx);
 	void *core;                /* private to the core */
@@ -78,6 +88,9 @@ struct agw_adapter {
 	 * and added again; unchanged cameras are left alone on reload. */
 	int (*camera_add)(void *priv, const struct agw_camera *camera);
 	void (*camera_remove)(void *priv, const char *camera_id);
+	/* Called on the loop when the core can take alerts again after an emit() returned -EAGAIN:
+	 * emit what the adapter held back, then resume taking events. Optional. */
+	void (*resume)(void *priv);
 
 	/* What the core asks of an adapter without running it (`alarmgw check`, `alarmgw normalize`,
 	 * the ledger import). All optional. `opts` below is a zeroed private struct in which only the
