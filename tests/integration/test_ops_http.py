@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The operations HTTP server (gateway/http.c) through agw-ops-httpd on a seeded store:
+"""The operations HTTP server (gateway/http/http.c) through agw-ops-httpd on a seeded store:
 /metrics content and values, /healthz 200/503, /api/status, bad and oversized requests (400, 405,
 408, 413) while the server keeps serving, the connection limit, and a clean stop.
 The helpers here are also used by test_ops_page.py."""

@@ -15,7 +15,7 @@
 #include "mqtt_topic.h"
 #include "topic.h"
 
-/* The publisher's own templates through agw_topic_expand (gateway/topic.h): a camera id can
+/* The publisher's own templates through agw_topic_expand (gateway/mqtt/topic.h): a camera id can
  * neither add levels nor wildcards to its health topic. */
 static void test_topic_expand(void **state)
 {
