@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The adapter registry: adding a protocol is one folder under adapters/ and one line here. */
+/* The adapter registry: adding a protocol is one folder under adapters/ and one line here.
+ * Nothing outside adapters/ names a particular adapter; the core finds them through this table. */
 #include <stddef.h>
 #include <string.h>
 
@@ -22,4 +23,29 @@ const struct agw_adapter *agw_adapter_find(const char *name)
 		if (strcmp(agw_adapters[i]->name, name) == 0)
 			return agw_adapters[i];
 	return NULL;
+}
+
+const struct agw_adapter *agw_adapter_for_protocol(const char *protocol)
+{
+	for (size_t i = 0; protocol && agw_adapters[i]; i++)
+		if (agw_adapters[i]->protocol && strcmp(agw_adapters[i]->protocol, protocol) == 0)
+			return agw_adapters[i];
+	return NULL;
+}
+
+const char *agw_adapter_protocol_list(void)
+{
+	static char list[256]; /* the registry is constant: built once */
+	if (list[0])
+		return list;
+	size_t used = 0;
+	for (size_t i = 0; agw_adapters[i]; i++) {
+		if (!agw_adapters[i]->protocol)
+			continue;
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s", used ? ", " : "", agw_adapters[i]->protocol);
+		if (n < 0 || (size_t)n >= sizeof(list) - used)
+			break;
+		used += (size_t)n;
+	}
+	return list;
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "alarmgw/adapter.h"
@@ -1273,11 +1274,46 @@ static const struct agw_option onvif_options[] = {
 	 "auto (WS-Security, plus HTTP Digest when challenged), wsse, digest, or none"},
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
 	 "verify https cameras' certificates (false accepts self-signed ones)"},
-	{"ca_file", AGW_OPT_STRING, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https cameras"},
-	{"topic_table", AGW_OPT_STRING, OPT(topic_table), NULL, 0, 0, false,
+	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https cameras"},
+	{"topic_table", AGW_OPT_PATH, OPT(topic_table), NULL, 0, 0, false,
 	 "file of extra topic-to-kind lines (syntax: share/alarmgw/onvif-topics.conf)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
+
+/* An ONVIF ledger address: host[:port] or an http(s) URL of the device service. */
+static const char *onvif_check_address(const char *address)
+{
+	if (strstr(address, "://") && strncasecmp(address, "http://", 7) != 0 && strncasecmp(address, "https://", 8) != 0)
+		return "an onvif camera needs host[:port] or an http:// or https:// URL";
+	return NULL;
+}
+
+static int load_table(const struct onvif_adapter *opts, struct agw_onvif_topic_table **ret, char *err, size_t errlen)
+{
+	*ret = NULL;
+	if (!opts->topic_table || !*opts->topic_table)
+		return 0;
+	return agw_onvif_topic_table_load(opts->topic_table, ret, err, errlen);
+}
+
+static int onvif_check(const void *priv, char *err, size_t errlen)
+{
+	struct agw_onvif_topic_table *t = NULL;
+	int r = load_table(priv, &t, err, errlen); /* the loader's message names the file and line */
+	agw_onvif_topic_table_free(t);
+	return r;
+}
+
+static int onvif_normalize_document(const void *priv, const char *buf, size_t len,
+				    int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
+{
+	struct agw_onvif_topic_table *t = NULL;
+	int r = load_table(priv, &t, err, errlen);
+	if (r >= 0)
+		r = agw_onvif_normalize(buf, len, t, fn, arg, err, errlen);
+	agw_onvif_topic_table_free(t);
+	return r;
+}
 
 const struct agw_adapter agw_adapter_onvif = {
 	.name = "onvif",
@@ -1291,4 +1327,8 @@ const struct agw_adapter agw_adapter_onvif = {
 	.uninit = onvif_uninit,
 	.camera_add = onvif_camera_add,
 	.camera_remove = onvif_camera_remove,
+	.check_address = onvif_check_address,
+	.table_option = "topic_table",
+	.check = onvif_check,
+	.normalize = onvif_normalize_document,
 };

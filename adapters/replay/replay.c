@@ -32,7 +32,7 @@ struct replay {
 
 #define OPT(field) offsetof(struct replay, field)
 static const struct agw_option replay_options[] = {
-	{"file", AGW_OPT_STRING, OPT(file), NULL, 0, 0, true, "JSONL file of alerts"},
+	{"file", AGW_OPT_PATH, OPT(file), NULL, 0, 0, true, "JSONL file of alerts"},
 	{"rate", AGW_OPT_DOUBLE, OPT(rate), "0", 0, 1e7, false, "alerts per second (0: as fast as possible)"},
 	{"loop", AGW_OPT_BOOL, OPT(loop), "false", 0, 0, false, "start again at the end of the file"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},

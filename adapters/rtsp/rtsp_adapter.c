@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libavutil/frame.h>
@@ -854,6 +855,13 @@ static void rtsp_camera_remove(void *priv, const char *camera_id)
 	cam_release(c);
 }
 
+static const char *rtsp_check_address(const char *address)
+{
+	if (strncasecmp(address, "rtsp://", 7) != 0 && strncasecmp(address, "rtsps://", 8) != 0)
+		return "an rtsp camera needs an rtsp:// or rtsps:// URL";
+	return NULL;
+}
+
 const struct agw_adapter agw_adapter_rtsp = {
 	.name = "rtsp",
 	.description = "RTSP cameras (libavformat): patrols for video loss, black, frozen and covered pictures; "
@@ -867,4 +875,5 @@ const struct agw_adapter agw_adapter_rtsp = {
 	.uninit = rtsp_uninit,
 	.camera_add = rtsp_camera_add,
 	.camera_remove = rtsp_camera_remove,
+	.check_address = rtsp_check_address,
 };

@@ -9,7 +9,7 @@ const struct agw_command agw_commands[] = {
 	{"check", "validate a configuration and everything it references", agw_cmd_check},
 	{"cameras", "import and list the camera ledger", agw_cmd_cameras},
 	{"status", "show cameras, recent alerts and cases, and the outbox", agw_cmd_status},
-	{"normalize", "show how camera event XML is normalized (--adapter onvif)", agw_cmd_normalize},
+	{"normalize", "show how a device's event documents are normalized (--adapter NAME)", agw_cmd_normalize},
 	{"grid", "import grid cells (GeoJSON) and locate a point in them", agw_cmd_grid},
 	{"rules", "test the rules on alerts from a JSONL file", agw_cmd_rules},
 	{"version", "print the version", agw_cmd_version},

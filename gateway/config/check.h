@@ -7,7 +7,5 @@
 #include "config.h"
 
 int agw_check_config(struct agw_config *cfg, struct agw_errors *errs);
-/* Checks owned by other modules (rules file, topic table): gateway/check_extra.c, one call each. */
-void agw_check_extra(struct agw_config *cfg, struct agw_errors *errs);
 
 #endif

@@ -7,9 +7,27 @@
 
 #include "options.h"
 
+static bool owns_string(const struct agw_option *o)
+{
+	return o->type == AGW_OPT_STRING || o->type == AGW_OPT_PATH;
+}
+
+/* A relative file name in a config file means "beside the config file", whatever the working
+ * directory of the process that reads it (the daemon, `check`, `normalize -c`). */
+static char *resolve_path(const char *value, const char *config_file)
+{
+	const char *slash = config_file ? strrchr(config_file, '/') : NULL;
+	if (!*value || value[0] == '/' || !slash)
+		return strdup(value);
+	char *out = NULL;
+	if (asprintf(&out, "%.*s/%s", (int)(slash - config_file), config_file, value) < 0)
+		return NULL;
+	return out;
+}
+
 /* Applies a value given as text (defaults) or as a libconfig setting. */
-static int set_value(const struct agw_option *o, void *priv, const char *text, config_setting_t *s, char *why,
-		     size_t whylen)
+static int set_value(const struct agw_option *o, void *priv, const char *text, config_setting_t *s,
+		     const char *config_file, char *why, size_t whylen)
 {
 	void *field = (char *)priv + o->offset;
 	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
@@ -24,6 +42,14 @@ static int set_value(const struct agw_option *o, void *priv, const char *text, c
 		}
 		free(*(char **)field);
 		*(char **)field = strdup(s ? config_setting_get_string(s) : text);
+		return *(char **)field ? 0 : -ENOMEM;
+	case AGW_OPT_PATH:
+		if (s && t != CONFIG_TYPE_STRING) {
+			snprintf(why, whylen, "must be a file name (a string)");
+			return -EINVAL;
+		}
+		free(*(char **)field);
+		*(char **)field = resolve_path(s ? config_setting_get_string(s) : text, s ? config_file : NULL);
 		return *(char **)field ? 0 : -ENOMEM;
 	case AGW_OPT_BOOL:
 		if (s && t != CONFIG_TYPE_BOOL) {
@@ -88,7 +114,7 @@ int agw_options_parse(const struct agw_adapter *adapter, config_setting_t *secti
 	size_t before = errs->n;
 	char why[200];
 	for (const struct agw_option *o = adapter->options; o && o->name; o++)
-		if (o->def && set_value(o, priv, o->def, NULL, why, sizeof(why)) < 0)
+		if (o->def && set_value(o, priv, o->def, NULL, NULL, why, sizeof(why)) < 0)
 			agw_errors_add(errs, file, 0, "adapters.%s.%s: bad built-in default: %s", adapter->name, o->name, why);
 	int n = section ? config_setting_length(section) : 0;
 	for (int i = 0; i < n; i++) {
@@ -105,7 +131,7 @@ int agw_options_parse(const struct agw_adapter *adapter, config_setting_t *secti
 				       adapter->name, name, adapter->name);
 			continue;
 		}
-		if (set_value(o, priv, NULL, s, why, sizeof(why)) < 0)
+		if (set_value(o, priv, NULL, s, file, why, sizeof(why)) < 0)
 			agw_errors_add(errs, file, line, "adapters.%s.%s %s", adapter->name, name, why);
 	}
 	for (const struct agw_option *o = adapter->options; o && o->name; o++)
@@ -118,7 +144,7 @@ int agw_options_parse(const struct agw_adapter *adapter, config_setting_t *secti
 void agw_options_free(const struct agw_adapter *adapter, void *priv)
 {
 	for (const struct agw_option *o = adapter->options; priv && o && o->name; o++)
-		if (o->type == AGW_OPT_STRING) {
+		if (owns_string(o)) {
 			char **field = (char **)((char *)priv + o->offset);
 			free(*field);
 			*field = NULL;
@@ -127,7 +153,7 @@ void agw_options_free(const struct agw_adapter *adapter, void *priv)
 
 void agw_options_print_help(const struct agw_adapter *adapter, FILE *out)
 {
-	static const char *const types[] = {"string", "integer", "boolean", "duration", "number"};
+	static const char *const types[] = {"string", "integer", "boolean", "duration", "number", "file"};
 	fprintf(out, "adapter %s: %s\n", adapter->name, adapter->description ? adapter->description : "");
 	if (adapter->protocol)
 		fprintf(out, "  serves ledger cameras with protocol \"%s\"\n", adapter->protocol);
@@ -147,7 +173,8 @@ bool agw_options_equal(const struct agw_adapter *adapter, const void *a, const v
 	for (const struct agw_option *o = adapter->options; o && o->name; o++) {
 		const void *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
 		switch (o->type) {
-		case AGW_OPT_STRING: {
+		case AGW_OPT_STRING:
+		case AGW_OPT_PATH: {
 			const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
 			if ((sa == NULL) != (sb == NULL) || (sa && strcmp(sa, sb) != 0))
 				return false;

@@ -185,7 +185,7 @@ static const char *normalize_crs(const char *s)
 
 /* Validates the address for the protocol. Credentials in it are refused: they would end up in
  * logs and status pages; they belong in the username and password columns. */
-static const char *check_address(const char *protocol, const char *addr)
+static const char *check_address(const struct agw_adapter *adapter, const char *addr)
 {
 	if (!*addr)
 		return "address is empty";
@@ -199,13 +199,7 @@ static const char *check_address(const char *protocol, const char *addr)
 		return "address contains credentials; put them in the username and password columns";
 	if (path == host)
 		return "address has no host";
-	if (strcmp(protocol, "rtsp") == 0) {
-		if (strncasecmp(addr, "rtsp://", 7) != 0 && strncasecmp(addr, "rtsps://", 8) != 0)
-			return "an rtsp camera needs an rtsp:// or rtsps:// URL";
-	} else if (scheme_end && strncasecmp(addr, "http://", 7) != 0 && strncasecmp(addr, "https://", 8) != 0) {
-		return "an onvif camera needs host[:port] or an http:// or https:// URL";
-	}
-	return NULL;
+	return adapter->check_address ? adapter->check_address(addr) : NULL;
 }
 
 /* Builds a camera from a row, or returns the reason it is invalid. */
@@ -222,9 +216,13 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
 	if (!*f[COL_NAME])
 		return "name is empty";
-	if (strcmp(f[COL_PROTOCOL], "onvif") != 0 && strcmp(f[COL_PROTOCOL], "rtsp") != 0)
-		return "protocol must be onvif or rtsp";
-	const char *why = check_address(f[COL_PROTOCOL], f[COL_ADDRESS]);
+	const struct agw_adapter *adapter = agw_adapter_for_protocol(f[COL_PROTOCOL]);
+	if (!adapter) {
+		static char why_protocol[320]; /* the registry is constant; one message for every row */
+		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
+		return why_protocol;
+	}
+	const char *why = check_address(adapter, f[COL_ADDRESS]);
 	if (why)
 		return why;
 	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])

@@ -19,6 +19,7 @@ enum agw_option_type {
 	AGW_OPT_BOOL,     /* bool */
 	AGW_OPT_DURATION, /* int64_t milliseconds; config accepts "500ms", "10s", "5m", "1h" or a number of seconds */
 	AGW_OPT_DOUBLE,   /* double, within [min, max] */
+	AGW_OPT_PATH,     /* char *, a file name: a relative one is taken from the config file's folder */
 };
 
 struct agw_option {
@@ -120,5 +121,9 @@ struct agw_adapter {
 /* The registry (adapters/registry.c): NULL-terminated. */
 extern const struct agw_adapter *const agw_adapters[];
 const struct agw_adapter *agw_adapter_find(const char *name);
+/* The adapter that serves ledger cameras of this protocol, or NULL. */
+const struct agw_adapter *agw_adapter_for_protocol(const char *protocol);
+/* "onvif, rtsp, ...": the protocols the registry's adapters serve, for messages. */
+const char *agw_adapter_protocol_list(void);
 
 #endif

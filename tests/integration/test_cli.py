@@ -54,7 +54,7 @@ ledger_conf = os.path.join(work, "ledger.conf")
 with open(ledger_conf, "w") as f:
     f.write(f'gateway: {{ state_dir = "{state}"; }};\ncameras: {{ ledger = "{bad_ledger}"; }};\n')
 rc, out, err = alarmgw("check", "-c", ledger_conf)
-check(rc == 1 and f"{bad_ledger}:4: camera cam-3: protocol must be onvif or rtsp" in err,
+check(rc == 1 and f"{bad_ledger}:4: camera cam-3: protocol must be one of: " in err,
       "check validates the referenced ledger with its line")
 
 # The files a config names are checked too: a rules file and an ONVIF topic table with a bad line.

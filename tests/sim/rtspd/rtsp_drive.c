@@ -62,6 +62,7 @@ static int option_set(const struct agw_option *o, const char *text)
 	char *end;
 	switch (o->type) {
 	case AGW_OPT_STRING:
+	case AGW_OPT_PATH:
 		free(*(char **)field);
 		*(char **)field = strdup(text);
 		return 0;

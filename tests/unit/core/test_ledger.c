@@ -74,7 +74,7 @@ static void bad_rows(void **state)
 	} cases[] = {
 		{",Nameless id,V,onvif,10.0.0.1,,,,,,\n", 3, "id must be"},
 		{"cam-9,,V,onvif,10.0.0.1,,,,,,\n", 3, "name is empty"},
-		{"cam-9,N,V,gb28181,10.0.0.1,,,,,,\n", 3, "protocol must be onvif or rtsp"},
+		{"cam-9,N,V,ftp,10.0.0.1,,,,,,\n", 3, "protocol must be one of: "},
 		{"cam-9,N,V,rtsp,http://10.0.0.1/x,,,,,,\n", 3, "rtsp:// or rtsps://"},
 		{"cam-9,N,V,onvif,http://admin:secret@10.0.0.1/onvif,,,,,,\n", 3, "contains credentials"},
 		{"cam-9,N,V,onvif,,,,,,,\n", 3, "address is empty"},
@@ -172,7 +172,7 @@ static void every_bad_row_reported(void **state)
 	char want[600];
 	snprintf(want, sizeof(want), "%s:3: camera b: name is empty", path);
 	assert_string_equal(errs.v[0], want);
-	snprintf(want, sizeof(want), "%s:4: camera c: protocol must be onvif or rtsp", path);
+	snprintf(want, sizeof(want), "%s:4: camera c: protocol must be one of: %s", path, agw_adapter_protocol_list());
 	assert_string_equal(errs.v[1], want);
 	agw_errors_clear(&errs);
 	unlink(path);
