@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "alarmgw/alert.h"
+#include "alarmgw/limits.h"
 #include "cellgrid.h"
 #include "crs.h"
 #include "ruleset.h"
@@ -62,7 +63,6 @@ enum agw_case_status {
 	AGW_CASE_CLOSED,
 };
 
-#define AGW_CASE_ID_MAX 40
 #define AGW_CASE_EVIDENCE_MAX 8
 
 struct agw_case_evidence {
@@ -71,7 +71,7 @@ struct agw_case_evidence {
 };
 
 struct agw_case {
-	char id[AGW_CASE_ID_MAX];
+	char id[AGW_CASE_ID_SIZE];
 	char *key;                  /* incident key: "camera/<id>/<kind>", "cell/<code>/<kind>", "flood/..." */
 	char *rule;                 /* rule name */
 	char *category;
@@ -174,7 +174,7 @@ struct agw_case_restore {
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r);
 size_t agw_engine_open_incidents(const struct agw_engine *e);
 
-/* Deterministic case id into buf (AGW_CASE_ID_MAX bytes). */
+/* Deterministic case id into buf (AGW_CASE_ID_SIZE bytes). */
 void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf);
 
 /* Expands a title template: {kind} {camera} {camera_name} {cell} {cell_name} {district} {street}

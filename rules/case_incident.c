@@ -145,7 +145,7 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 	agw_case_id_make(e->gateway_id, key, first_seen, c->id);
 	/* Another incident (closed by the platform) may have had this very id. */
 	for (unsigned n = 2; agw_strmap_get(&e->ids, c->id) && n < 1000; n++) {
-		char base[AGW_CASE_ID_MAX];
+		char base[AGW_CASE_ID_SIZE];
 		agw_case_id_make(e->gateway_id, key, first_seen, base);
 		snprintf(c->id, sizeof(c->id), "%.20s-%u", base, n);
 	}

@@ -15,7 +15,7 @@ void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_see
 	h = agw_hash_bytes(h, key, strlen(key) + 1);
 	int n = snprintf(num, sizeof(num), "%" PRId64, first_seen_ms);
 	h = agw_hash_bytes(h, num, (size_t)n);
-	snprintf(buf, AGW_CASE_ID_MAX, "agw-%016" PRIx64, h);
+	snprintf(buf, AGW_CASE_ID_SIZE, "agw-%016" PRIx64, h);
 }
 
 static void key_append(char *buf, size_t *o, const char *s)

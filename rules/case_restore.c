@@ -32,7 +32,7 @@ int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case
 
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 {
-	if (!r->id || !r->key || !r->camera_id || strlen(r->id) >= AGW_CASE_ID_MAX || (unsigned)r->kind >= AGW_KIND__COUNT)
+	if (!r->id || !r->key || !r->camera_id || strlen(r->id) >= AGW_CASE_ID_SIZE || (unsigned)r->kind >= AGW_KIND__COUNT)
 		return -EINVAL;
 	if (r->status == AGW_CASE_CLOSED || agw_strmap_get(&e->incidents, r->key) || agw_strmap_get(&e->ids, r->id))
 		return -EEXIST;

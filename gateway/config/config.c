@@ -148,7 +148,7 @@ void agw_config_defaults(struct agw_config *cfg)
 	m->version = 4;
 	m->keepalive_ms = 30000;
 	m->topic_prefix = xstrdup("agw");
-	m->case_topic = xstrdup("{prefix}/cases/{district}/{grid}");
+	m->case_topic = xstrdup(AGW_DEFAULT_CASE_TOPIC);
 	m->status_topic = xstrdup("{prefix}/gateways/{gateway}/status");
 	m->health_topic = xstrdup("{prefix}/cameras/{camera}/health");
 	m->feedback_topic = xstrdup("{prefix}/case-status/{gateway}");

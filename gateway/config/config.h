@@ -41,6 +41,9 @@ struct agw_mqtt_config {
 	int64_t resend_window_ms; /* acknowledged rows kept and resent on reconnect (broker crash) */
 };
 
+/* The case topic when the configuration names none (the one default: config and decider share it). */
+#define AGW_DEFAULT_CASE_TOPIC "{prefix}/cases/{district}/{grid}"
+
 struct agw_config {
 	char *path;           /* the file it was read from, NULL for defaults */
 	/* gateway */

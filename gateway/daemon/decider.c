@@ -19,7 +19,6 @@
 
 #define LOG_COMP "rules"
 #define UNASSIGNED_NAMED 10
-#define DEFAULT_CASE_TOPIC "{prefix}/{gateway}/cases/{district}/{grid}"
 
 /* What the decider needs from the configuration is copied, so a reload may replace or free the
  * configuration while this decider still runs. */
@@ -147,7 +146,7 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		goto fail;
 	}
 	d->topic_prefix = strdup(or_default(cfg->mqtt.topic_prefix, "agw"));
-	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC));
+	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC));
 	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
@@ -400,7 +399,7 @@ int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs)
 	struct agw_topic_vars vars = {"agw", "gw", "110105", "110105001", "110105001001", "110105001001001",
 				      "intrusion", "cam-1"};
 	char topic[1024];
-	const char *tmpl = or_default(cfg->mqtt.case_topic, DEFAULT_CASE_TOPIC);
+	const char *tmpl = or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC);
 	if (agw_topic_expand(tmpl, &vars, topic, sizeof(topic)) < 0) {
 		agw_errors_add(errs, cfg->path ? cfg->path : "config", 0,
 			       "mqtt.case_topic \"%s\": unknown placeholder, wildcard (+ #) or empty level", tmpl);

@@ -18,7 +18,7 @@ static int fail(const char **ret_reason, const char *reason, char *detail, size_
 /* Case ids are printed in logs and used as sqlite keys: printable ASCII only. */
 static int case_id_ok(const char *s, size_t n)
 {
-	if (n == 0 || n > AGW_CASE_ID_MAX)
+	if (n == 0 || n >= AGW_CASE_ID_SIZE)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)

@@ -7,11 +7,12 @@
 
 #include <stddef.h>
 
+#include "alarmgw/limits.h"
+
 #define AGW_FEEDBACK_MAX_BYTES 65536 /* larger messages are refused before parsing */
-#define AGW_CASE_ID_MAX 128          /* bytes, without the NUL */
 
 struct agw_feedback {
-	char case_id[AGW_CASE_ID_MAX + 1];
+	char case_id[AGW_CASE_ID_SIZE];
 	const char *status; /* static string: "accepted", "dispatched" or "closed" */
 };
 

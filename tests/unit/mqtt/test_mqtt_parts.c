@@ -108,13 +108,13 @@ static void test_feedback_malformed(void **state)
 		assert_string_equal(reason, cases[i].reason);
 	}
 	/* a case id at the limit passes, one byte more does not */
-	char text[400], id[AGW_CASE_ID_MAX + 2];
+	char text[400], id[AGW_CASE_ID_SIZE + 1];
 	memset(id, 'a', sizeof(id));
-	id[AGW_CASE_ID_MAX] = '\0';
+	id[AGW_CASE_ID_SIZE - 1] = '\0';
 	snprintf(text, sizeof(text), "{\"case_id\":\"%s\",\"status\":\"closed\"}", id);
 	assert_int_equal(parse(text, &fb, &reason), 0);
-	id[AGW_CASE_ID_MAX] = 'a';
-	id[AGW_CASE_ID_MAX + 1] = '\0';
+	id[AGW_CASE_ID_SIZE - 1] = 'a';
+	id[AGW_CASE_ID_SIZE] = '\0';
 	snprintf(text, sizeof(text), "{\"case_id\":\"%s\",\"status\":\"closed\"}", id);
 	assert_int_equal(parse(text, &fb, &reason), -EINVAL);
 	assert_string_equal(reason, "case_id");

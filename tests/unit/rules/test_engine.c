@@ -81,7 +81,7 @@ struct fx {
 	struct agw_decision d;
 	int emitted;
 	struct agw_decision last_emit;
-	char last_emit_case[AGW_CASE_ID_MAX];
+	char last_emit_case[AGW_CASE_ID_SIZE];
 };
 
 static struct agw_grid *two_cells(void)
@@ -205,7 +205,7 @@ static void test_start_end_pairing_and_dedup(void **state)
 	assert_int_equal(off(&f, "cam-a1", t), AGW_DECISION_DROP);
 	assert_non_null(strstr(f.d.reason, "without an active case"));
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
-	char id[AGW_CASE_ID_MAX];
+	char id[AGW_CASE_ID_SIZE];
 	strcpy(id, f.d.kase->id);
 	assert_string_equal(f.d.rule, "all");
 	assert_string_equal(f.d.kase->title, "intrusion at Gate A1 in Grid A (110105)");
@@ -268,7 +268,7 @@ static void test_clear_timeout(void **state)
 	f.r->dedup_window_ms = 5 * MIN;
 	int64_t t = local(0, 10, 0);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
-	char id[AGW_CASE_ID_MAX];
+	char id[AGW_CASE_ID_SIZE];
 	strcpy(id, f.d.kase->id);
 	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN - 1, record, &f), 0);
 	assert_int_equal(f.emitted, 0);
@@ -322,7 +322,7 @@ static void test_flood_per_camera_and_cell(void **state)
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 3000), AGW_DECISION_OPEN);
 	assert_true(f.d.kase->aggregate);
 	assert_non_null(strstr(f.d.reason, "flood: camera cam-a1"));
-	char agg[AGW_CASE_ID_MAX];
+	char agg[AGW_CASE_ID_SIZE];
 	strcpy(agg, f.d.kase->id);
 	for (int i = 4; i < 10; i++) {
 		assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + i * 1000),
@@ -461,12 +461,12 @@ static void test_feedback_and_deterministic_ids(void **state)
 	int64_t t = local(0, 10, 0);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
 	assert_int_equal(on(&g, "cam-a1", t), AGW_DECISION_OPEN);
-	char id[AGW_CASE_ID_MAX];
+	char id[AGW_CASE_ID_SIZE];
 	strcpy(id, f.d.kase->id);
 	assert_string_equal(id, g.d.kase->id); /* same incident, same id */
 	assert_int_equal(strncmp(id, "agw-", 4), 0);
 	assert_int_equal(strlen(id), 20);
-	char manual[AGW_CASE_ID_MAX];
+	char manual[AGW_CASE_ID_SIZE];
 	agw_case_id_make("gw-test", "camera/cam-a1/intrusion", t, manual);
 	assert_string_equal(manual, id);
 	agw_case_id_make("gw-other", "camera/cam-a1/intrusion", t, manual);
