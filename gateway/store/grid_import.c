@@ -325,25 +325,19 @@ static int sql_fail(struct agw_store *store, char *err, size_t errlen, const cha
 	return -EIO;
 }
 
-int agw_grid_import_file(struct agw_store *store, const char *layer, const char *crs_name, const char *path,
-			 struct agw_grid_import_result *ret, char *err, size_t errlen)
+/* The collection's coordinate system: --crs wins over an old-style "crs" member. */
+static int collection_crs(json_t *root, const char *crs_name, enum agw_crs *ret, char *err, size_t errlen)
 {
-	json_error_t jerr;
-	json_t *root = json_load_file(path, 0, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
-		return -EINVAL;
-	}
 	enum agw_crs crs = AGW_CRS_WGS84;
-	/* An old-style "crs" member may declare the system; --crs wins over it. */
 	json_t *jcrs = json_object_get(root, "crs");
 	const char *declared = json_string_value(json_object_get(json_object_get(jcrs, "properties"), "name"));
 	if (!declared)
 		declared = json_string_value(jcrs);
-	int r = 0;
 	if (crs_name) {
-		if ((r = agw_crs_parse(crs_name, &crs)) < 0)
+		if (agw_crs_parse(crs_name, &crs) < 0) {
 			snprintf(err, errlen, "unknown coordinate system \"%s\" (wgs84, gcj02, cgcs2000)", crs_name);
+			return -EINVAL;
+		}
 	} else if (declared) {
 		const char *tail = strrchr(declared, ':');
 		/* "urn:ogc:def:crs:EPSG::4490" -> "epsg:4490"; "gcj02" as is. */
@@ -354,106 +348,132 @@ int agw_grid_import_file(struct agw_store *store, const char *layer, const char 
 			snprintf(name, sizeof(name), "%s", declared);
 		if (agw_crs_parse(name, &crs) < 0 && strstr(declared, "CRS84") == NULL) {
 			snprintf(err, errlen, "the collection declares coordinate system \"%s\"; pass --crs", declared);
-			r = -EINVAL;
+			return -EINVAL;
 		}
 	}
-	struct agw_grid *g = NULL;
-	if (r == 0)
-		r = agw_grid_new(layer, crs, 0, &g);
-	if (r == 0)
-		r = collection_read(root, g, err, errlen);
-	json_t *features = json_object_get(root, "features");
-	if (r < 0)
-		goto out;
+	*ret = crs;
+	return 0;
+}
 
-	sqlite3_stmt *st;
+/* Inside the import's transaction: the layer's next version, and its old cells gone. */
+static int layer_clear(struct agw_store *store, const char *layer, int64_t *ret_version, char *err, size_t errlen)
+{
 	int64_t version = 1;
-	if ((r = agw_store_begin(store)) < 0) {
-		sql_fail(store, err, errlen, "begin");
-		goto out;
-	}
-	st = agw_store_stmt(store, "SELECT version FROM grid_layers WHERE name = ?");
-	if (!st) {
-		r = sql_fail(store, err, errlen, "reading the layer");
-		goto rollback;
-	}
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT version FROM grid_layers WHERE name = ?");
+	if (!st)
+		return sql_fail(store, err, errlen, "reading the layer");
 	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int64(st, 0) + 1;
 	sqlite3_reset(st);
 	st = agw_store_stmt(store, "DELETE FROM grid_cells WHERE layer = ?");
-	if (!st) {
-		r = sql_fail(store, err, errlen, "replacing the layer");
-		goto rollback;
-	}
+	if (!st)
+		return sql_fail(store, err, errlen, "replacing the layer");
 	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sql_fail(store, err, errlen, "replacing the layer");
-		goto rollback;
-	}
-	size_t i;
-	json_t *f;
-	json_array_foreach(features, i, f) {
-		struct cell_props p;
-		char where[32];
-		snprintf(where, sizeof(where), "feature %zu", i);
-		if ((r = props_read(json_object_get(f, "properties"), &p, err, errlen, where)) < 0) {
-			props_clear(&p);
-			goto rollback;
-		}
-		char *parents = json_dumps(p.parents, JSON_COMPACT);
-		char *workers = json_dumps(p.workers, JSON_COMPACT);
-		char *geom = json_dumps(json_object_get(f, "geometry"), JSON_COMPACT | JSON_REAL_PRECISION(15));
-		st = agw_store_stmt(store, "INSERT INTO grid_cells(layer, code, name, parents, workers, geometry) "
-					   "VALUES(?, ?, ?, ?, ?, ?)");
-		r = 0;
-		if (!parents || !workers || !geom)
-			r = -ENOMEM;
-		else if (!st)
-			r = -EIO;
-		else {
-			sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, p.code, -1, SQLITE_STATIC);
-			if (p.name)
-				sqlite3_bind_text(st, 3, p.name, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, parents, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 5, workers, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 6, geom, -1, SQLITE_STATIC);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				r = -EIO;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-		}
-		free(parents);
-		free(workers);
-		free(geom);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sql_fail(store, err, errlen, "replacing the layer");
+	*ret_version = version;
+	return 0;
+}
+
+/* Inside the import's transaction: one feature (already validated by collection_read) as a row. */
+static int cell_insert(struct agw_store *store, const char *layer, json_t *f, size_t i, char *err, size_t errlen)
+{
+	struct cell_props p;
+	char where[32];
+	snprintf(where, sizeof(where), "feature %zu", i);
+	int r = props_read(json_object_get(f, "properties"), &p, err, errlen, where);
+	if (r < 0) {
 		props_clear(&p);
-		if (r < 0) {
-			if (r == -EIO)
-				sql_fail(store, err, errlen, where);
-			else
-				snprintf(err, errlen, "%s: out of memory", where);
-			goto rollback;
-		}
+		return r;
 	}
-	st = agw_store_stmt(store, "INSERT OR REPLACE INTO grid_layers(name, crs, version, imported_at, source, cells) "
-				   "VALUES(?, ?, ?, ?, ?, ?)");
-	if (!st) {
-		r = sql_fail(store, err, errlen, "writing the layer");
-		goto rollback;
+	char *parents = json_dumps(p.parents, JSON_COMPACT);
+	char *workers = json_dumps(p.workers, JSON_COMPACT);
+	char *geom = json_dumps(json_object_get(f, "geometry"), JSON_COMPACT | JSON_REAL_PRECISION(15));
+	sqlite3_stmt *st = agw_store_stmt(store, "INSERT INTO grid_cells(layer, code, name, parents, workers, geometry) "
+						 "VALUES(?, ?, ?, ?, ?, ?)");
+	if (!parents || !workers || !geom)
+		r = -ENOMEM;
+	else if (!st)
+		r = -EIO;
+	else {
+		sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, p.code, -1, SQLITE_STATIC);
+		if (p.name)
+			sqlite3_bind_text(st, 3, p.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, parents, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, workers, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, geom, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = -EIO;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
 	}
+	free(parents);
+	free(workers);
+	free(geom);
+	props_clear(&p);
+	if (r == -EIO)
+		sql_fail(store, err, errlen, where);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: out of memory", where);
+	return r;
+}
+
+/* Inside the import's transaction: the layer's own row. */
+static int layer_write(struct agw_store *store, const char *layer, enum agw_crs crs, int64_t version,
+		       const char *path, size_t cells, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "INSERT OR REPLACE INTO grid_layers(name, crs, version, imported_at, "
+						 "source, cells) VALUES(?, ?, ?, ?, ?, ?)");
+	if (!st)
+		return sql_fail(store, err, errlen, "writing the layer");
 	sqlite3_bind_text(st, 1, layer, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, agw_crs_name(crs), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, version);
 	sqlite3_bind_int64(st, 4, agw_now_ms());
 	sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (int64_t)agw_grid_count(g));
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		r = sql_fail(store, err, errlen, "writing the layer");
-		sqlite3_reset(st);
-		goto rollback;
-	}
+	sqlite3_bind_int64(st, 6, (int64_t)cells);
+	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : sql_fail(store, err, errlen, "writing the layer");
+}
+
+int agw_grid_import_file(struct agw_store *store, const char *layer, const char *crs_name, const char *path,
+			 struct agw_grid_import_result *ret, char *err, size_t errlen)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	enum agw_crs crs = AGW_CRS_WGS84;
+	struct agw_grid *g = NULL;
+	int r = collection_crs(root, crs_name, &crs, err, errlen);
+	if (r == 0)
+		r = agw_grid_new(layer, crs, 0, &g);
+	if (r == 0)
+		r = collection_read(root, g, err, errlen);
+	if (r < 0)
+		goto out;
+	/* Every feature is valid: replace the layer in one transaction. */
+	if ((r = agw_store_begin(store)) < 0) {
+		sql_fail(store, err, errlen, "begin");
+		goto out;
+	}
+	int64_t version = 0;
+	json_t *features = json_object_get(root, "features"), *f;
+	size_t i;
+	if ((r = layer_clear(store, layer, &version, err, errlen)) < 0)
+		goto rollback;
+	json_array_foreach(features, i, f)
+		if ((r = cell_insert(store, layer, f, i, err, errlen)) < 0)
+			goto rollback;
+	if ((r = layer_write(store, layer, crs, version, path, agw_grid_count(g), err, errlen)) < 0)
+		goto rollback;
 	if ((r = agw_store_commit(store)) < 0) {
 		sql_fail(store, err, errlen, "commit");
 		goto rollback;
