@@ -30,7 +30,7 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "onvif_events.h"
-#include "onvif_http.h"
+#include "alarmgw/curl_loop.h"
 #include "onvif_requests.h"
 #include "onvif_url.h"
 
@@ -69,7 +69,7 @@ static const char *const error_names[ERR__COUNT] = {
 struct onvif_adapter;
 
 struct cam {
-	struct agw_onvif_http_req req; /* first: the http layer hands it back */
+	struct agw_curl_req req; /* first: the http layer hands it back */
 	struct onvif_adapter *ad;
 	struct cam *prev, *next;       /* every camera */
 	struct cam *wait_next;         /* waiting for a bootstrap slot */
@@ -130,7 +130,7 @@ struct onvif_adapter {
 	/* cameras are spread over several curl multi handles: removing a finished transfer from a
 	 * multi handle walks its whole connection cache, so caches are kept small */
 	struct shard {
-		struct agw_onvif_http *http;
+		struct agw_curl_loop *http;
 		size_t n;
 	} *shards;
 	size_t n_shards;
@@ -159,7 +159,7 @@ static void cam_close(struct cam *c);
 
 /* ---- small helpers ---- */
 
-static struct agw_onvif_http *cam_http(const struct cam *c)
+static struct agw_curl_loop *cam_http(const struct cam *c)
 {
 	return c->ad->shards[c->shard].http;
 }
@@ -633,7 +633,7 @@ static enum cam_error transport_error(CURLcode code)
 	}
 }
 
-static void cam_done(struct agw_onvif_http_req *req, CURLcode code)
+static void cam_done(struct agw_curl_req *req, CURLcode code)
 {
 	struct cam *c = (struct cam *)req;
 	struct onvif_adapter *ad = c->ad;
@@ -824,7 +824,7 @@ static void cam_send(struct cam *c, enum agw_onvif_op op)
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDS, c->body);
 	curl_easy_setopt(c->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(c->body));
 	curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, (long)timeout);
-	if (agw_onvif_http_start(cam_http(c), c->easy) < 0) {
+	if (agw_curl_loop_start(cam_http(c), c->easy) < 0) {
 		cam_error(c, ERR_INTERNAL, "%s: cannot start the transfer", agw_onvif_op_name(op));
 		cam_retry_later(c);
 		return;
@@ -969,7 +969,7 @@ static void cam_close(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
 	if (c->busy) {
-		agw_onvif_http_cancel(cam_http(c), c->easy);
+		agw_curl_loop_cancel(cam_http(c), c->easy);
 		c->busy = false;
 	}
 	wait_remove(c);
@@ -998,12 +998,12 @@ static int shard_pick(struct onvif_adapter *ad, size_t *ret)
 	if (!v)
 		return -ENOMEM;
 	ad->shards = v;
-	struct agw_onvif_http *h;
-	int rc = agw_onvif_http_new(ad->ctx->loop, &h);
+	struct agw_curl_loop *h;
+	int rc = agw_curl_loop_new(ad->ctx->loop, &h);
 	if (rc < 0)
 		return rc;
 	/* one kept-alive connection per camera, and room for reconnects */
-	agw_onvif_http_set_max_connections(h, CAMERAS_PER_SHARD + CAMERAS_PER_SHARD / 4);
+	agw_curl_loop_set_max_connections(h, CAMERAS_PER_SHARD + CAMERAS_PER_SHARD / 4);
 	v[ad->n_shards].http = h;
 	v[ad->n_shards].n = 0;
 	*ret = ad->n_shards++;
@@ -1061,7 +1061,7 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	if (c->busy && c->op == AGW_ONVIF_PULL_MESSAGES)
 		return;
 	if (c->busy) {
-		agw_onvif_http_cancel(cam_http(c), c->easy);
+		agw_curl_loop_cancel(cam_http(c), c->easy);
 		c->busy = false;
 	}
 	cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
@@ -1164,7 +1164,7 @@ static void finish_stop(struct onvif_adapter *ad)
 	uv_close((uv_handle_t *)&ad->stop_timer, stop_timer_closed);
 	ad->closing_handles += (int)ad->n_shards;
 	for (size_t i = 0; i < ad->n_shards; i++) {
-		agw_onvif_http_close(ad->shards[i].http, http_closed, ad);
+		agw_curl_loop_close(ad->shards[i].http, http_closed, ad);
 		ad->shards[i].http = NULL;
 	}
 }
@@ -1203,7 +1203,7 @@ static void onvif_stop(void *priv)
 		c->wait_next = NULL;
 		uv_timer_stop(&c->timer);
 		if (c->busy) {
-			agw_onvif_http_cancel(cam_http(c), c->easy);
+			agw_curl_loop_cancel(cam_http(c), c->easy);
 			c->busy = false;
 		}
 		/* the gateway owns the camera's subscription: give it back so it is not left to expire */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* libcurl multi on the libuv loop (see onvif_http.h). The socket callback mirrors curl's wishes
+/* libcurl multi on the libuv loop (see alarmgw/curl_loop.h). The socket callback mirrors curl's wishes
  * into uv_poll_t handles; the timer callback drives curl's timeouts; finished transfers are
  * collected after every curl_multi_socket_action. */
 #include <errno.h>
@@ -8,16 +8,16 @@
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
-#include "onvif_http.h"
+#include "alarmgw/curl_loop.h"
 
 struct sock {
 	uv_poll_t poll;
 	curl_socket_t fd;
-	struct agw_onvif_http *h;
+	struct agw_curl_loop *h;
 	struct sock *prev, *next;
 };
 
-struct agw_onvif_http {
+struct agw_curl_loop {
 	uv_loop_t *loop;
 	CURLM *multi;
 	uv_timer_t timer;
@@ -28,7 +28,7 @@ struct agw_onvif_http {
 	void *closed_arg;
 };
 
-static void handle_closed(struct agw_onvif_http *h)
+static void handle_closed(struct agw_curl_loop *h)
 {
 	if (--h->open_handles == 0 && h->closing) {
 		void (*closed)(void *) = h->closed;
@@ -42,14 +42,14 @@ static void handle_closed(struct agw_onvif_http *h)
 static void sock_closed(uv_handle_t *handle)
 {
 	struct sock *s = handle->data;
-	struct agw_onvif_http *h = s->h;
+	struct agw_curl_loop *h = s->h;
 	free(s);
 	handle_closed(h);
 }
 
 static void sock_close(struct sock *s)
 {
-	struct agw_onvif_http *h = s->h;
+	struct agw_curl_loop *h = s->h;
 	if (s->prev)
 		s->prev->next = s->next;
 	else
@@ -60,7 +60,7 @@ static void sock_close(struct sock *s)
 	uv_close((uv_handle_t *)&s->poll, sock_closed);
 }
 
-static void check_done(struct agw_onvif_http *h)
+static void check_done(struct agw_curl_loop *h)
 {
 	CURLMsg *msg;
 	int pending;
@@ -69,7 +69,7 @@ static void check_done(struct agw_onvif_http *h)
 			continue;
 		CURL *easy = msg->easy_handle;
 		CURLcode code = msg->data.result;
-		struct agw_onvif_http_req *req = NULL;
+		struct agw_curl_req *req = NULL;
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&req);
 		curl_multi_remove_handle(h->multi, easy);
 		if (req && req->done)
@@ -80,7 +80,7 @@ static void check_done(struct agw_onvif_http *h)
 static void poll_cb(uv_poll_t *poll, int status, int events)
 {
 	struct sock *s = poll->data;
-	struct agw_onvif_http *h = s->h;
+	struct agw_curl_loop *h = s->h;
 	int flags = 0, running;
 	if (status < 0)
 		flags = CURL_CSELECT_ERR;
@@ -94,7 +94,7 @@ static void poll_cb(uv_poll_t *poll, int status, int events)
 
 static void timer_cb(uv_timer_t *timer)
 {
-	struct agw_onvif_http *h = timer->data;
+	struct agw_curl_loop *h = timer->data;
 	int running;
 	curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	check_done(h);
@@ -102,7 +102,7 @@ static void timer_cb(uv_timer_t *timer)
 
 static int socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-	struct agw_onvif_http *h = userp;
+	struct agw_curl_loop *h = userp;
 	struct sock *s = socketp;
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
@@ -118,7 +118,7 @@ static int socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 			return -1;
 		if (uv_poll_init_socket(h->loop, &s->poll, fd) < 0) {
 			/* counted and logged by the transfer that fails because of it */
-			agw_metric_add("agw_onvif_errors_total", "reason=\"poll\"", 1);
+			agw_metric_add("agw_http_client_errors_total", "reason=\"poll\"", 1);
 			free(s);
 			return -1;
 		}
@@ -143,7 +143,7 @@ static int socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *
 
 static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
 {
-	struct agw_onvif_http *h = userp;
+	struct agw_curl_loop *h = userp;
 	(void)multi;
 	if (timeout_ms < 0)
 		uv_timer_stop(&h->timer);
@@ -152,9 +152,9 @@ static int timer_fn(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
-int agw_onvif_http_new(uv_loop_t *loop, struct agw_onvif_http **ret)
+int agw_curl_loop_new(uv_loop_t *loop, struct agw_curl_loop **ret)
 {
-	struct agw_onvif_http *h = calloc(1, sizeof(*h));
+	struct agw_curl_loop *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->loop = loop;
@@ -174,7 +174,7 @@ int agw_onvif_http_new(uv_loop_t *loop, struct agw_onvif_http **ret)
 	return 0;
 }
 
-int agw_onvif_http_start(struct agw_onvif_http *h, CURL *easy)
+int agw_curl_loop_start(struct agw_curl_loop *h, CURL *easy)
 {
 	if (h->closing)
 		return -ECANCELED;
@@ -182,12 +182,12 @@ int agw_onvif_http_start(struct agw_onvif_http *h, CURL *easy)
 	return mc == CURLM_OK ? 0 : -EIO;
 }
 
-void agw_onvif_http_cancel(struct agw_onvif_http *h, CURL *easy)
+void agw_curl_loop_cancel(struct agw_curl_loop *h, CURL *easy)
 {
 	curl_multi_remove_handle(h->multi, easy);
 }
 
-void agw_onvif_http_set_max_connections(struct agw_onvif_http *h, long n)
+void agw_curl_loop_set_max_connections(struct agw_curl_loop *h, long n)
 {
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, n);
 }
@@ -197,7 +197,7 @@ static void timer_closed(uv_handle_t *handle)
 	handle_closed(handle->data);
 }
 
-void agw_onvif_http_close(struct agw_onvif_http *h, void (*closed)(void *arg), void *arg)
+void agw_curl_loop_close(struct agw_curl_loop *h, void (*closed)(void *arg), void *arg)
 {
 	h->closing = true;
 	h->closed = closed;
