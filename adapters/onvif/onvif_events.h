@@ -16,6 +16,8 @@ struct agw_onvif_pull_info {
 	char termination_time[48];
 };
 
+/* agw_onvif_normalize() on a caller's context, for answers to PullMessages: there, an envelope that
+ * answers another operation is an error (-EINVAL, "line N: not a PullMessagesResponse, ..."). */
 int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
 			     char *err, size_t errlen);

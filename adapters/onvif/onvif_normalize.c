@@ -83,23 +83,33 @@ static enum agw_operation operation_of(const char *op)
 	return ret;
 }
 
-/* The state comes from a Data item the table names (IsMotion, State, ...); failing that, from any
- * Data item called Is<Something> with a boolean value. */
+/* The state of an event is one boolean Data item. Devices name it many ways (IsMotion, State,
+ * LogicalState, Failed, is_moving, on_preset, active, ...) and write it many ways (true, FALSE, 1,
+ * active, OFF), so, in this order: an item the table names as a state item; else the only
+ * boolean-valued item, ids and counters ("nostate" names) aside, since 0 and 1 are also numbers;
+ * else, among several, the first called Is<Something>. None of these: a pulse (no state). */
 static enum agw_active active_of(const struct agw_items *data, const struct agw_onvif_topic_table *table)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < data->n; i++) {
-			const char *name = data->v[i].name;
-			bool candidate = pass == 0 ? agw_onvif_topic_state_item(table, name)
-						   : (!strncmp(name, "Is", 2) && isupper((unsigned char)name[2]));
-			if (!candidate)
-				continue;
-			int b = agw_onvif_bool_parse(data->v[i].value);
-			if (b >= 0)
-				return b ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
-		}
+	int only = -1, only_is = -1;
+	size_t n_bool = 0;
+	for (size_t i = 0; i < data->n; i++) {
+		const char *name = data->v[i].name;
+		int b = agw_onvif_bool_parse(data->v[i].value);
+		if (b < 0)
+			continue;
+		if (agw_onvif_topic_state_item(table, name))
+			return b ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
+		if (agw_onvif_topic_nostate_item(table, name))
+			continue;
+		n_bool++;
+		only = b;
+		if (only_is < 0 && !strncmp(name, "Is", 2) && isupper((unsigned char)name[2]))
+			only_is = b;
 	}
-	return AGW_ACTIVE_NONE;
+	int b = n_bool == 1 ? only : only_is;
+	if (b < 0)
+		return AGW_ACTIVE_NONE;
+	return b ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
 }
 
 static const char *find_item(const struct agw_items *items, const char *name)
@@ -166,7 +176,6 @@ static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *n
 	a->topic = dup_trimmed(nm->Topic ? nm->Topic->__item : NULL);
 	if (!a->topic)
 		return -ENOMEM;
-	a->kind = agw_onvif_topic_kind(w->table, a->topic);
 	a->camera_time_ms = AGW_TIME_UNKNOWN;
 	struct _tt__Message *m = nm->Message ? nm->Message->tt__Message : NULL;
 	if (m) {
@@ -182,6 +191,11 @@ static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *n
 		if (m->UtcTime && agw_time_parse_ms(m->UtcTime, &ms) == 0)
 			a->camera_time_ms = ms;
 		a->active = active_of(&a->data, w->table);
+	}
+	/* some topics say what happened only through their Data item (TP-Link's TPSmartEvent
+	 * carries IsVehicle, IsPeople or IsPet): the table may ask for one */
+	a->kind = agw_onvif_topic_kind_of(w->table, a->topic, &a->data);
+	if (m) {
 		if (a->kind == AGW_KIND_OTHER || has_element_items(m)) {
 			if (!(a->payload = message_xml(w->soap, m)))
 				return -ENOMEM;
@@ -248,8 +262,9 @@ static void copy_time(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-/* The document's root (or the Body's child) decides how it is read. */
-enum doc_kind { DOC_NONE, DOC_PULL, DOC_NOTIFY, DOC_MESSAGE, DOC_METADATA };
+/* The document's root (or the Body's child) decides how it is read. DOC_OTHER: a SOAP answer
+ * of another operation (GetSystemDateAndTime, CreatePullPointSubscription, ...), no events. */
+enum doc_kind { DOC_NONE, DOC_PULL, DOC_NOTIFY, DOC_MESSAGE, DOC_METADATA, DOC_OTHER };
 
 struct doc {
 	enum doc_kind kind;
@@ -282,7 +297,9 @@ static int read_known(struct soap *soap, struct doc *d)
 	return soap->error;
 }
 
-static int read_document(struct soap *soap, struct doc *d)
+/* other_ok: the Body may hold any answer (it then has no events); else only the known ones.
+ * *ret_why: a better reason than gSOAP's for some errors. */
+static int read_document(struct soap *soap, struct doc *d, bool other_ok, const char **ret_why)
 {
 	if (soap_begin_recv(soap) || soap_peek_element(soap))
 		return soap->error;
@@ -291,12 +308,23 @@ static int read_document(struct soap *soap, struct doc *d)
 			soap->error = SOAP_NO_METHOD;
 		return soap->error || soap_end_recv(soap);
 	}
-	if (soap_envelope_begin_in(soap) || soap_recv_header(soap) || soap_body_begin_in(soap))
+	if (soap_envelope_begin_in(soap) || soap_recv_header(soap))
 		return soap->error;
+	if (soap_body_begin_in(soap)) {
+		*ret_why = "SOAP Envelope without a Body";
+		return soap->error;
+	}
 	if (soap_peek_element(soap) == SOAP_NO_TAG) {
 		/* an empty Body: nothing to report */
 		soap->error = SOAP_OK;
 	} else if (read_known(soap, d)) {
+		bool other = soap->error == SOAP_TAG_MISMATCH && soap_match_tag(soap, soap->tag, "SOAP-ENV:Fault");
+		if (other && other_ok) {
+			/* the answer of another operation: no events. The XML check has read the whole
+			 * document, so there is no need to read the rest of it here. */
+			d->kind = DOC_OTHER;
+			return soap->error = SOAP_OK;
+		}
 		/* a Fault in the Body is read here; anything else stays an error */
 		int e = soap_recv_fault(soap, 0);
 		if (e != SOAP_FAULT && e != SOAP_CLI_FAULT && e != SOAP_SVR_FAULT)
@@ -308,9 +336,9 @@ static int read_document(struct soap *soap, struct doc *d)
 	return SOAP_OK;
 }
 
-int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
-			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
-			     char *err, size_t errlen)
+static int normalize(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+		     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+		     bool other_ok, char *err, size_t errlen)
 {
 	struct agw_onvif_input in;
 	if (len > AGW_ONVIF_MAX_DOCUMENT) {
@@ -332,8 +360,13 @@ int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, con
 		return -ENOMEM;
 	}
 	memset(d, 0, sizeof(*d));
-	if (read_document(soap, d)) {
-		return agw_onvif_parse_error(soap, &in, err, errlen);
+	const char *why = NULL;
+	if (read_document(soap, d, other_ok, &why)) {
+		rc = agw_onvif_parse_error(soap, &in, err, errlen);
+		unsigned line;
+		if (rc == -EINVAL && why && sscanf(err, "line %u:", &line) == 1)
+			snprintf(err, errlen, "line %u: %s", line, why);
+		return rc;
 	}
 	if (info) {
 		copy_time(info->current_time, sizeof(info->current_time), d->kind == DOC_PULL ? d->pull.CurrentTime : NULL);
@@ -355,6 +388,7 @@ int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, con
 		rc = emit_metadata(&w, &d->metadata);
 		break;
 	case DOC_NONE:
+	case DOC_OTHER:
 		rc = 0;
 		break;
 	}
@@ -368,6 +402,15 @@ int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, con
 	return w.count;
 }
 
+/* The adapter reads answers to its PullMessages: anything but a PullMessagesResponse (or a
+ * notification document) there is a broken answer, counted as such. */
+int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+			     char *err, size_t errlen)
+{
+	return normalize(soap, xml, len, table, fn, arg, info, false, err, errlen);
+}
+
 int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
 {
@@ -378,7 +421,7 @@ int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topi
 	}
 	if (errlen)
 		*err = '\0';
-	int rc = agw_onvif_normalize_soap(soap, xml, len, table, fn, arg, NULL, err, errlen);
+	int rc = normalize(soap, xml, len, table, fn, arg, NULL, true, err, errlen);
 	agw_onvif_soap_free(soap);
 	return rc;
 }

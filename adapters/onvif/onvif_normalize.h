@@ -24,9 +24,11 @@ void agw_onvif_topic_table_free(struct agw_onvif_topic_table *t); /* NULL and th
  * alert whose kind, active, operation, camera_time_ms, topic, source, key, data, payload and
  * event_id (the Data or Key SimpleItem named EventId) are filled; camera_id, adapter and the
  * gateway times are left for the caller. The alert is cleared after fn returns. table NULL means
- * the default table. Returns the number of notifications, or fn's negative return, or -EPROTO for
- * a SOAP Fault (err = "fault: <code>: <reason>"), -EINVAL for malformed XML or an unexpected
- * document (err starts with "line N:"), -EMSGSIZE over a size limit, -ENOMEM. */
+ * the default table. Returns the number of notifications (0 also for a well-formed SOAP envelope
+ * that answers another operation: GetSystemDateAndTime, CreatePullPointSubscription, Renew, ...),
+ * or fn's negative return, or -EPROTO for a SOAP Fault (err = "fault: <code>: <reason>"), -EINVAL
+ * for malformed XML or a document that is neither SOAP nor one of the above (err starts with
+ * "line N:"), -EMSGSIZE over a size limit, -ENOMEM. */
 int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen);
 

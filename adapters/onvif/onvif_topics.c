@@ -26,25 +26,40 @@ struct topic_rule {
 	char *pattern;
 	struct segment seg[MAX_SEGMENTS];
 	size_t n_seg;
+	char *item; /* "PATTERN[Item]": the rule needs a Data item of that name, else NULL */
 	enum agw_alert_kind kind;
+};
+
+/* A list of item names ("state", "nostate" lines). */
+struct names {
+	char **v;
+	size_t n;
 };
 
 struct agw_onvif_topic_table {
 	struct topic_rule *rules;
 	size_t n_rules;
-	char **state;
-	size_t n_state;
+	struct names state;
+	struct names nostate;
 	const struct agw_onvif_topic_table *fallback;
 };
 
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
 static void table_free(struct agw_onvif_topic_table *t)
 {
-	for (size_t i = 0; i < t->n_rules; i++)
+	for (size_t i = 0; i < t->n_rules; i++) {
 		free(t->rules[i].pattern);
+		free(t->rules[i].item);
+	}
 	free(t->rules);
-	for (size_t i = 0; i < t->n_state; i++)
-		free(t->state[i]);
-	free(t->state);
+	names_free(&t->state);
+	names_free(&t->nostate);
 	free(t);
 }
 
@@ -98,7 +113,16 @@ static bool match(const struct segment *pat, size_t np, const struct segment *to
 	return match(pat + 1, np - 1, top + 1, nt - 1);
 }
 
-enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, const char *topic)
+static bool has_item(const struct agw_items *data, const char *name)
+{
+	for (size_t i = 0; data && i < data->n; i++)
+		if (!strcasecmp(data->v[i].name, name))
+			return true;
+	return false;
+}
+
+enum agw_alert_kind agw_onvif_topic_kind_of(const struct agw_onvif_topic_table *t, const char *topic,
+					    const struct agw_items *data)
 {
 	struct segment seg[MAX_SEGMENTS];
 	size_t len = topic ? strlen(topic) : 0;
@@ -108,10 +132,38 @@ enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, 
 	if (n <= 0)
 		return AGW_KIND_OTHER;
 	for (; t; t = t->fallback)
-		for (size_t i = 0; i < t->n_rules; i++)
-			if (match(t->rules[i].seg, t->rules[i].n_seg, seg, (size_t)n))
-				return t->rules[i].kind;
+		for (size_t i = 0; i < t->n_rules; i++) {
+			const struct topic_rule *r = &t->rules[i];
+			if (r->item && !has_item(data, r->item))
+				continue;
+			if (match(r->seg, r->n_seg, seg, (size_t)n))
+				return r->kind;
+		}
 	return AGW_KIND_OTHER;
+}
+
+enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, const char *topic)
+{
+	return agw_onvif_topic_kind_of(t, topic, NULL);
+}
+
+/* Names compare case-insensitively; a name may start or end with '*' ("*Id" matches "ObjectId"). */
+static bool name_match(const char *pat, const char *name)
+{
+	size_t pl = strlen(pat), nl = strlen(name);
+	if (pl > 1 && pat[0] == '*')
+		return nl >= pl - 1 && !strcasecmp(name + nl - (pl - 1), pat + 1);
+	if (pl > 1 && pat[pl - 1] == '*')
+		return nl >= pl - 1 && !strncasecmp(name, pat, pl - 1);
+	return !strcasecmp(pat, name);
+}
+
+static bool names_have(const struct names *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (name_match(l->v[i], name))
+			return true;
+	return false;
 }
 
 bool agw_onvif_topic_state_item(const struct agw_onvif_topic_table *t, const char *name)
@@ -119,9 +171,18 @@ bool agw_onvif_topic_state_item(const struct agw_onvif_topic_table *t, const cha
 	if (!name)
 		return false;
 	for (; t; t = t->fallback)
-		for (size_t i = 0; i < t->n_state; i++)
-			if (!strcasecmp(t->state[i], name))
-				return true;
+		if (names_have(&t->state, name))
+			return true;
+	return false;
+}
+
+bool agw_onvif_topic_nostate_item(const struct agw_onvif_topic_table *t, const char *name)
+{
+	if (!name)
+		return false;
+	for (; t; t = t->fallback)
+		if (names_have(&t->nostate, name))
+			return true;
 	return false;
 }
 
@@ -133,8 +194,18 @@ size_t agw_onvif_topic_table_size(const struct agw_onvif_topic_table *t)
 	return n;
 }
 
+/* "PATTERN" or "PATTERN[Item]"; -EBADMSG for a bracket that is not one non-empty suffix. */
 static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t plen, enum agw_alert_kind kind)
 {
+	const char *open = memchr(pattern, '[', plen), *close = memchr(pattern, ']', plen);
+	size_t item_len = 0;
+	if (open || close) {
+		if (!open || close != pattern + plen - 1 || close <= open + 1 || open == pattern ||
+		    memchr(open + 1, '[', (size_t)(close - open - 1)))
+			return -EBADMSG;
+		item_len = (size_t)(close - open - 1);
+		plen = (size_t)(open - pattern);
+	}
 	struct topic_rule *v = realloc(t->rules, (t->n_rules + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -144,9 +215,14 @@ static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t
 	r->pattern = strndup(pattern, plen);
 	if (!r->pattern)
 		return -ENOMEM;
+	if (open && !(r->item = strndup(open + 1, item_len))) {
+		free(r->pattern);
+		return -ENOMEM;
+	}
 	int n = split_topic(r->pattern, plen, r->seg);
 	if (n < 0) {
 		free(r->pattern);
+		free(r->item);
 		return n;
 	}
 	r->n_seg = (size_t)n;
@@ -155,15 +231,15 @@ static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t
 	return 0;
 }
 
-static int add_state(struct agw_onvif_topic_table *t, const char *name, size_t len)
+static int add_name(struct names *l, const char *name, size_t len)
 {
-	char **v = realloc(t->state, (t->n_state + 1) * sizeof(*v));
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	t->state = v;
-	if (!(v[t->n_state] = strndup(name, len)))
+	l->v = v;
+	if (!(v[l->n] = strndup(name, len)))
 		return -ENOMEM;
-	t->n_state++;
+	l->n++;
 	return 0;
 }
 
@@ -188,17 +264,18 @@ static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char
 	const char *w = next_word(&p, e, &len);
 	if (!w || *w == '#')
 		return 0;
-	if (len == 5 && !memcmp(w, "state", 5)) {
+	bool is_state = len == 5 && !memcmp(w, "state", 5), is_nostate = len == 7 && !memcmp(w, "nostate", 7);
+	if (is_state || is_nostate) {
 		const char *n;
 		int count = 0;
 		while ((n = next_word(&p, e, &len)) && *n != '#') {
-			int rc = add_state(t, n, len);
+			int rc = add_name(is_state ? &t->state : &t->nostate, n, len);
 			if (rc < 0)
 				return rc;
 			count++;
 		}
 		if (!count) {
-			snprintf(why, whylen, "'state' needs at least one item name");
+			snprintf(why, whylen, "'%s' needs at least one item name", is_state ? "state" : "nostate");
 			return -EINVAL;
 		}
 		return 0;
@@ -225,6 +302,11 @@ static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char
 	int rc = add_rule(t, w, len, kind);
 	if (rc == -E2BIG)
 		snprintf(why, whylen, "pattern has more than %d segments", MAX_SEGMENTS);
+	if (rc == -EBADMSG) {
+		snprintf(why, whylen, "'%.*s': an item condition is one '[Name]' at the end of the pattern",
+			 (int)(len > 80 ? 80 : len), w);
+		rc = -EINVAL;
+	}
 	return rc;
 }
 

@@ -397,6 +397,210 @@ static void test_topic_table(void **state)
 	assert_int_equal(agw_onvif_topic_kind(agw_onvif_topic_table_default(), "tns1:VideoSource/MotionAlarm"), AGW_KIND_MOTION);
 }
 
+
+/* A PullMessagesResponse with one message whose Data items are `items` (already XML). */
+static int run_data(const char *items, struct collected *c, char *err, size_t errlen)
+{
+	char xml[4096];
+	snprintf(xml, sizeof(xml),
+		 "<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'"
+		 " xmlns:tev='http://www.onvif.org/ver10/events/wsdl' xmlns:wsnt='http://docs.oasis-open.org/wsn/b-2'"
+		 " xmlns:tt='http://www.onvif.org/ver10/schema'><s:Body><tev:PullMessagesResponse>"
+		 "<wsnt:NotificationMessage><wsnt:Topic>tns1:Vendor/Thing</wsnt:Topic><wsnt:Message>"
+		 "<tt:Message UtcTime='2026-11-22T08:00:00Z'><tt:Data>%s</tt:Data></tt:Message>"
+		 "</wsnt:Message></wsnt:NotificationMessage></tev:PullMessagesResponse></s:Body></s:Envelope>",
+		 items);
+	return agw_onvif_normalize(xml, strlen(xml), NULL, collect, c, err, errlen);
+}
+
+static void test_state_item(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *items;
+		enum agw_active want;
+	} cases[] = {
+		/* the only boolean item, whatever its name (Axis PTZ, HardwareFailure) */
+		{"<tt:SimpleItem Name='is_moving' Value='1'/>", AGW_ACTIVE_TRUE},
+		{"<tt:SimpleItem Name='Failed' Value='TRUE'/>", AGW_ACTIVE_TRUE},
+		{"<tt:SimpleItem Name='Whatever' Value='OFF'/>", AGW_ACTIVE_FALSE},
+		/* a named state item wins over another boolean */
+		{"<tt:SimpleItem Name='Flag' Value='true'/><tt:SimpleItem Name='State' Value='false'/>", AGW_ACTIVE_FALSE},
+		/* ids and counters are numbers even when they are 0 or 1 */
+		{"<tt:SimpleItem Name='ObjectId' Value='1'/>", AGW_ACTIVE_NONE},
+		{"<tt:SimpleItem Name='PeopleCount' Value='0'/>", AGW_ACTIVE_NONE},
+		{"<tt:SimpleItem Name='ObjectId' Value='0'/><tt:SimpleItem Name='Flag' Value='1'/>", AGW_ACTIVE_TRUE},
+		/* two unnamed booleans: ambiguous, unless one is Is<Something> */
+		{"<tt:SimpleItem Name='A' Value='true'/><tt:SimpleItem Name='B' Value='false'/>", AGW_ACTIVE_NONE},
+		{"<tt:SimpleItem Name='A' Value='true'/><tt:SimpleItem Name='IsBlue' Value='false'/>", AGW_ACTIVE_FALSE},
+		/* no boolean value at all; a named item whose value is not a boolean */
+		{"<tt:SimpleItem Name='Status' Value='2025-04-17T15:31:49Z'/>", AGW_ACTIVE_NONE},
+		{"<tt:SimpleItem Name='State' Value='2'/>", AGW_ACTIVE_NONE},
+		{"", AGW_ACTIVE_NONE},
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct collected c = {0};
+		assert_int_equal(run_data(cases[i].items, &c, err, sizeof(err)), 1);
+		if (c.v[0].active != cases[i].want)
+			fail_msg("%s: active %d, want %d", cases[i].items, c.v[0].active, cases[i].want);
+		collected_clear(&c);
+	}
+}
+
+static int run_text(const char *xml, struct collected *c, char *err, size_t errlen)
+{
+	err[0] = '\0';
+	return agw_onvif_normalize(xml, strlen(xml), NULL, collect, c, err, errlen);
+}
+
+static void test_other_answers(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	/* SOAP 1.2 and 1.1 answers of other operations: no notification, no error */
+	const char *gsdt = "<env:Envelope xmlns:env='http://www.w3.org/2003/05/soap-envelope'><env:Header/><env:Body>"
+			   "<tds:GetSystemDateAndTimeResponse xmlns:tds='http://www.onvif.org/ver10/device/wsdl'>"
+			   "<tds:SystemDateAndTime><x:Unknown xmlns:x='urn:x'/></tds:SystemDateAndTime>"
+			   "</tds:GetSystemDateAndTimeResponse></env:Body></env:Envelope>";
+	assert_int_equal(run_text(gsdt, &c, err, sizeof(err)), 0);
+	const char *renew11 = "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body>"
+			      "<wsnt:RenewResponse xmlns:wsnt='http://docs.oasis-open.org/wsn/b-2'>"
+			      "<wsnt:TerminationTime>2026-01-01T00:01:00Z</wsnt:TerminationTime></wsnt:RenewResponse>"
+			      "</soap:Body></soap:Envelope>";
+	assert_int_equal(run_text(renew11, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 0);
+	/* the adapter's PullMessages path still calls that a broken answer */
+	struct soap *soap = agw_onvif_soap_new();
+	assert_non_null(soap);
+	assert_int_equal(agw_onvif_normalize_soap(soap, gsdt, strlen(gsdt), NULL, collect, &c, NULL, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not a PullMessagesResponse"));
+	agw_onvif_soap_free(soap);
+	/* SOAP 1.1: notifications are read, a Fault is still a fault */
+	const char *pull11 = "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body>"
+			     "<tev:PullMessagesResponse xmlns:tev='http://www.onvif.org/ver10/events/wsdl'"
+			     " xmlns:wsnt='http://docs.oasis-open.org/wsn/b-2' xmlns:tt='http://www.onvif.org/ver10/schema'>"
+			     "<wsnt:NotificationMessage><wsnt:Topic>tns1:VideoSource/MotionAlarm</wsnt:Topic><wsnt:Message>"
+			     "<tt:Message UtcTime='2026-01-01T08:00:00+08:00'><tt:Data><tt:SimpleItem Name='State' Value='ON'/>"
+			     "</tt:Data></tt:Message></wsnt:Message></wsnt:NotificationMessage></tev:PullMessagesResponse>"
+			     "</soap:Body></soap:Envelope>";
+	assert_int_equal(run_text(pull11, &c, err, sizeof(err)), 1);
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-01-01T00:00:00Z"));
+	collected_clear(&c);
+	const char *fault11 = "<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'><soap:Body>"
+			      "<soap:Fault><faultcode>soap:Client</faultcode><faultstring>Not authorized</faultstring>"
+			      "</soap:Fault></soap:Body></soap:Envelope>";
+	assert_int_equal(run_text(fault11, &c, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "Not authorized"));
+	/* an Envelope without a Body, a root that is not SOAP: errors that say so */
+	const char *nobody = "<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'>\n<s:Header/>\n</s:Envelope>";
+	assert_int_equal(run_text(nobody, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(strncmp(err, "line ", 5), 0);
+	assert_non_null(strstr(err, "SOAP Envelope without a Body"));
+	const char *notsoap = "<s:Envelope xmlns:s='urn:not-soap'><s:Body><x/></s:Body></s:Envelope>";
+	assert_int_equal(run_text(notsoap, &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_xml_declaration(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	static const char *const ok[] = {
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?><tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
+		"<?xml version='1.0' standalone='yes' ?><tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
+		/* a CRLF before the declaration, as some cameras send it */
+		"\r\n<?xml version=\"1.0\"?><tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_int_equal(run_text(ok[i], &c, err, sizeof(err)), 0);
+	static const struct {
+		const char *xml;
+		const char *err;
+	} bad[] = {
+		{"<?xml version=\xe2\x80\x9d" "1.0\xe2\x80\x9d ?>\n<a/>", "line 1: XML declaration: value not in straight quotes"},
+		{"<?xml encoding='UTF-8'?><a/>", "line 1: XML declaration without a version"},
+		{"<?xml version='1.0' colour='red'?><a/>", "line 1: unknown attribute in the XML declaration"},
+		{"<?xml version='1.0?><a/>", "line 1: XML declaration: unterminated value"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(run_text(bad[i].xml, &c, err, sizeof(err)), -EINVAL);
+		assert_string_equal(err, bad[i].err);
+	}
+	assert_int_equal(c.n, 0);
+}
+
+static void test_topic_item_conditions(void **state)
+{
+	(void)state;
+	const struct agw_onvif_topic_table *d = agw_onvif_topic_table_default();
+	struct agw_items data = {0};
+	const char *tp = "tns1:RuleEngine/TPSmartEventDetector/TPSmartEvent";
+	/* without its item the conditional lines do not apply */
+	assert_int_equal(agw_onvif_topic_kind(d, tp), AGW_KIND_OTHER);
+	assert_int_equal(agw_items_add(&data, "IsVehicle", "false"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(d, tp, &data), AGW_KIND_VEHICLE);
+	agw_items_clear(&data);
+	assert_int_equal(agw_items_add(&data, "ispeople", "true"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(d, tp, &data), AGW_KIND_PERSON);
+	agw_items_clear(&data);
+	assert_int_equal(agw_items_add(&data, "IsPet", "true"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(d, tp, &data), AGW_KIND_OTHER);
+	agw_items_clear(&data);
+	/* vendor application topics */
+	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:RuleEngine/tnsaxis:VMD3/vmd3_video_1"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:Storage/Alert"), AGW_KIND_STORAGE_FAILURE);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/tns1:Trigger/tns1:Relay"), AGW_KIND_RELAY);
+	assert_true(agw_onvif_topic_nostate_item(d, "objectid"));
+	assert_true(agw_onvif_topic_nostate_item(d, "VehicleCount"));
+	assert_false(agw_onvif_topic_nostate_item(d, "Counted"));
+	assert_false(agw_onvif_topic_nostate_item(d, "State"));
+
+	char path[] = "/tmp/agw-topics-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *text = "Vendor/Event[IsSmoke]  other\n"
+			   "Vendor/Event[IsFire]   device_health\n"
+			   "Vendor/Event           intrusion\n"
+			   "nostate Temp* *Level\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct agw_onvif_topic_table *site = NULL;
+	char err[256];
+	assert_int_equal(agw_onvif_topic_table_load(path, &site, err, sizeof(err)), 0);
+	assert_int_equal(agw_items_add(&data, "IsFire", "1"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_DEVICE_HEALTH);
+	agw_items_clear(&data);
+	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_INTRUSION);
+	assert_true(agw_onvif_topic_nostate_item(site, "Temperature"));
+	assert_true(agw_onvif_topic_nostate_item(site, "NoiseLevel"));
+	assert_true(agw_onvif_topic_nostate_item(site, "ObjectId")); /* the defaults still count */
+	agw_onvif_topic_table_free(site);
+
+	static const char *const bad[] = {"A/B[ motion\n", "A/B[] motion\n", "A/[x]B motion\n", "A/B]x[ motion\n",
+					  "A/B[x][y] motion\n", "[x] motion\n", "nostate\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(bad[i], f);
+		fclose(f);
+		site = NULL;
+		if (agw_onvif_topic_table_load(path, &site, err, sizeof(err)) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_null(site);
+		char want[300];
+		snprintf(want, sizeof(want), "%s:1: ", path);
+		assert_int_equal(strncmp(err, want, strlen(want)), 0);
+	}
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +615,10 @@ int main(void)
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_topic_table),
+		cmocka_unit_test(test_state_item),
+		cmocka_unit_test(test_other_answers),
+		cmocka_unit_test(test_xml_declaration),
+		cmocka_unit_test(test_topic_item_conditions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
