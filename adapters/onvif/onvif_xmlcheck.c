@@ -243,47 +243,6 @@ static int skip_past(struct scan *s, const char *term, const char *what)
 	return 0;
 }
 
-/* "<?xml version='1.0' encoding='UTF-8' standalone='yes'?>"; s->p is on "xml". Captures pasted
- * through word processors carry typographic quotes here (version=<U+201D>1.0<U+201D>): say so on line 1 rather
- * than fail later on something else. */
-static int scan_xml_decl(struct scan *s, const char *tag)
-{
-	s->p += 3;
-	bool version = false;
-	for (;;) {
-		const char *before = s->p;
-		skip_space(s);
-		if (s->end - s->p >= 2 && !memcmp(s->p, "?>", 2)) {
-			s->p += 2;
-			break;
-		}
-		const char *name = s->p;
-		while (s->p < s->end && ((*s->p >= 'a' && *s->p <= 'z') || (*s->p >= 'A' && *s->p <= 'Z')))
-			s->p++;
-		size_t len = (size_t)(s->p - name);
-		if (!len || s->p == before)
-			return fail(s, s->p, -EINVAL, "malformed XML declaration");
-		if (len == 7 && !memcmp(name, "version", 7))
-			version = true;
-		else if (!(len == 8 && !memcmp(name, "encoding", 8)) && !(len == 10 && !memcmp(name, "standalone", 10)))
-			return fail(s, name, -EINVAL, "unknown attribute in the XML declaration");
-		skip_space(s);
-		if (s->p >= s->end || *s->p != '=')
-			return fail(s, s->p, -EINVAL, "malformed XML declaration: expected '='");
-		s->p++;
-		skip_space(s);
-		if (s->p >= s->end || (*s->p != '"' && *s->p != '\''))
-			return fail(s, s->p, -EINVAL, "XML declaration: value not in straight quotes");
-		const char *q = memchr(s->p + 1, *s->p, (size_t)(s->end - s->p - 1));
-		if (!q)
-			return fail(s, s->p, -EINVAL, "XML declaration: unterminated value");
-		s->p = q + 1;
-	}
-	if (!version)
-		return fail(s, tag, -EINVAL, "XML declaration without a version");
-	return 0;
-}
-
 int agw_onvif_xml_check(const char *buf, size_t len, char *err, size_t errlen)
 {
 	return agw_onvif_xml_check_flags(buf, len, 0, err, errlen);
@@ -320,13 +279,7 @@ int agw_onvif_xml_check_flags(const char *buf, size_t len, unsigned flags, char 
 		const char *tag = s->p++;
 		if (s->p >= s->end)
 			return fail(s, tag, -EINVAL, "document ends inside a tag");
-		if (*s->p == '?' && s->end - s->p >= 5 && !memcmp(s->p, "?xml", 4) &&
-		    (is_space(s->p[4]) || s->p[4] == '?')) {
-			/* where it stands is not checked: cameras send a CRLF before it, and gSOAP
-			 * reads that fine */
-			s->p++;
-			rc = scan_xml_decl(s, tag);
-		} else if (*s->p == '?') {
+		if (*s->p == '?') {
 			rc = skip_past(s, "?>", "unterminated processing instruction");
 		} else if (s->end - s->p >= 3 && !memcmp(s->p, "!--", 3)) {
 			rc = skip_past(s, "-->", "unterminated comment");

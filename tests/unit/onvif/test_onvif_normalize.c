@@ -506,6 +506,8 @@ static void test_other_answers(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* The XML declaration is not checked (gSOAP reads it leniently, and the device answers of the
+ * adapter rely on that): one with typographic quotes, pasted through a word processor, still reads. */
 static void test_xml_declaration(void **state)
 {
 	(void)state;
@@ -516,22 +518,13 @@ static void test_xml_declaration(void **state)
 		"<?xml version='1.0' standalone='yes' ?><tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
 		/* a CRLF before the declaration, as some cameras send it */
 		"\r\n<?xml version=\"1.0\"?><tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
+		"<?xml version=\xe2\x80\x9d" "1.0\xe2\x80\x9d ?>\n<tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'/>",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		assert_int_equal(run_text(ok[i], &c, err, sizeof(err)), 0);
-	static const struct {
-		const char *xml;
-		const char *err;
-	} bad[] = {
-		{"<?xml version=\xe2\x80\x9d" "1.0\xe2\x80\x9d ?>\n<a/>", "line 1: XML declaration: value not in straight quotes"},
-		{"<?xml encoding='UTF-8'?><a/>", "line 1: XML declaration without a version"},
-		{"<?xml version='1.0' colour='red'?><a/>", "line 1: unknown attribute in the XML declaration"},
-		{"<?xml version='1.0?><a/>", "line 1: XML declaration: unterminated value"},
-	};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(run_text(bad[i].xml, &c, err, sizeof(err)), -EINVAL);
-		assert_string_equal(err, bad[i].err);
-	}
+	/* an unterminated one is not */
+	assert_int_equal(run_text("<?xml version='1.0'", &c, err, sizeof(err)), -EINVAL);
+	assert_int_equal(strncmp(err, "line 1: ", 8), 0);
 	assert_int_equal(c.n, 0);
 }
 
