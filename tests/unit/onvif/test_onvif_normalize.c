@@ -424,6 +424,8 @@ static void test_state_item(void **state)
 		{"<tt:SimpleItem Name='is_moving' Value='1'/>", AGW_ACTIVE_TRUE},
 		{"<tt:SimpleItem Name='Failed' Value='TRUE'/>", AGW_ACTIVE_TRUE},
 		{"<tt:SimpleItem Name='Whatever' Value='OFF'/>", AGW_ACTIVE_FALSE},
+		/* Hanwha digital inputs call it Level */
+		{"<tt:SimpleItem Name='Level' Value='false'/>", AGW_ACTIVE_FALSE},
 		/* a named state item wins over another boolean */
 		{"<tt:SimpleItem Name='Flag' Value='true'/><tt:SimpleItem Name='State' Value='false'/>", AGW_ACTIVE_FALSE},
 		/* ids and counters are numbers even when they are 0 or 1 */

@@ -59,6 +59,10 @@ static const struct want_doc docs[] = {
 		"2020-09-05T04:25:51.692Z", "id=0", "", "state=OFF"}}},
 	{"axis_loitering_guard_init.xml", 1, NULL, {{"tnsaxis:CameraApplicationPlatform/LoiteringGuard/Camera1Profile1",
 		AGW_KIND_LOITERING, F, "Initialized", "2020-09-04T20:57:25.764Z", "", "", "active=0"}}},
+	{"axis_motion_alarm_and_aoa.xml", 2, NULL, {
+		{"tns1:VideoSource/MotionAlarm", AGW_KIND_MOTION, T, "Changed", "2026-08-29T18:25:09Z", "Source=0", "", "State=1"},
+		{"tnsaxis:CameraApplicationPlatform/ObjectAnalytics/Device1Scenario1", AGW_KIND_INTRUSION, T, "Changed",
+			"2026-08-29T18:25:08Z", "", "", "active=1|classTypes=human|scenarioType=ObjectInArea|objectId=68600"}}},
 	{"axis_motion_guard_init.xml", 1, NULL, {{"tnsaxis:CameraApplicationPlatform/MotionGuard/Camera1ProfileANY",
 		AGW_KIND_MOTION, F, "Initialized", "2020-09-04T21:01:36.676Z", "", "", "active=0"}}},
 	{"axis_object_analytics_any_change.xml", 1, NULL, {{"tnsaxis:CameraApplicationPlatform/ObjectAnalytics/Device1Scenario1",
@@ -97,6 +101,13 @@ static const struct want_doc docs[] = {
 			"VideoSourceToken=vstoken_ch0001", "", "State=FALSE"},
 		{"tns1:RuleEngine/TamperDetector/Tamper", AGW_KIND_TAMPER, F, "Initialized", "2023-06-01T07:27:22Z",
 			"VideoSourceToken=vstoken_ch0001", "", "State=FALSE"}}},
+
+	/* s:/sc: prefixes, standalone="yes", an empty Header, 00000 tokens */
+	{"idx_camera_pull_s_sc.xml", 2, NULL, {
+		{CMD "Motion", AGW_KIND_MOTION, T, "Changed", "2022-10-12T00:09:40Z",
+			"VideoSourceConfigurationToken=00000|VideoAnalyticsConfigurationToken=00000|Rule=00000", "", "IsMotion=true"},
+		{"tns1:VideoSource/MotionAlarm", AGW_KIND_MOTION, T, "Changed", "2022-10-12T00:09:40Z", "Source=00000", "",
+			"State=true"}}},
 
 	/* Imou (Dahua) doorbell: a topic with tns1: twice, no PropertyOperation */
 	{"imou_digital_input.xml", 1, NULL, {{"tns1:VideoSource/tns1:Device/Trigger/DigitalInput", AGW_KIND_DIGITAL_INPUT, F,
@@ -181,6 +192,9 @@ static const struct want_doc docs[] = {
 			"IsTamper=true"},
 		{CMD "Intrusion", AGW_KIND_INTRUSION, T, "Changed", "2025-01-11T10:40:45Z", TAPO_SRC("MyIntrusionDetectorRule"), "",
 			"IsIntrusion=true"}}},
+	/* Tapo C200: Value before Name, a 1970 clock */
+	{"tplink_tapo_c200_motion.xml", 1, NULL, {{CMD "Motion", AGW_KIND_MOTION, F, "Changed", NULL,
+		TAPO_SRC("MyMotionDetectorRule"), "", "IsMotion=false"}}},
 	{"tplink_tapo_smart_events.xml", 3, NULL, {
 		{"tns1:RuleEngine/TPSmartEventDetector/TPSmartEvent", AGW_KIND_VEHICLE, T, "Changed", "2024-11-02T00:33:11Z",
 			TAPO_SRC("MyTPSmartEventDetectorRule"), "", "IsVehicle=true"},
