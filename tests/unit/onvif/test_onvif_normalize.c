@@ -550,6 +550,9 @@ static void test_topic_item_conditions(void **state)
 	/* vendor application topics */
 	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:CameraApplicationPlatform/VMD/Camera1ProfileANY"), AGW_KIND_MOTION);
 	assert_int_equal(agw_onvif_topic_kind(d, "tns1:RuleEngine/tnsaxis:VMD3/vmd3_video_1"), AGW_KIND_MOTION);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:RuleEngine/tnsaxis:VMD3/timer"), AGW_KIND_OTHER);
+	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:CameraApplicationPlatform/ObjectAnalytics/xinternal_data"),
+			 AGW_KIND_OTHER);
 	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:Storage/Alert"), AGW_KIND_STORAGE_FAILURE);
 	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/tns1:Trigger/tns1:Relay"), AGW_KIND_RELAY);
 	assert_true(agw_onvif_topic_nostate_item(d, "objectid"));
