@@ -554,6 +554,8 @@ static void test_topic_item_conditions(void **state)
 	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:CameraApplicationPlatform/ObjectAnalytics/xinternal_data"),
 			 AGW_KIND_OTHER);
 	assert_int_equal(agw_onvif_topic_kind(d, "tnsaxis:Storage/Alert"), AGW_KIND_STORAGE_FAILURE);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/HardwareFailure/HardDiskFull"), AGW_KIND_STORAGE_FAILURE);
+	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/tnshik:Network/tnshik:IPAddrConflict"), AGW_KIND_DEVICE_HEALTH);
 	assert_int_equal(agw_onvif_topic_kind(d, "tns1:Device/tns1:Trigger/tns1:Relay"), AGW_KIND_RELAY);
 	assert_true(agw_onvif_topic_nostate_item(d, "objectid"));
 	assert_true(agw_onvif_topic_nostate_item(d, "VehicleCount"));
