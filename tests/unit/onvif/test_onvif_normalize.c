@@ -498,6 +498,20 @@ static void test_other_answers(void **state)
 			      "</soap:Fault></soap:Body></soap:Envelope>";
 	assert_int_equal(run_text(fault11, &c, err, sizeof(err)), -EPROTO);
 	assert_non_null(strstr(err, "Not authorized"));
+	/* no prefixes at all: default namespaces on every element */
+	const char *defns = "<Envelope xmlns='http://www.w3.org/2003/05/soap-envelope'><Header/><Body>"
+			    "<PullMessagesResponse xmlns='http://www.onvif.org/ver10/events/wsdl'>"
+			    "<NotificationMessage xmlns='http://docs.oasis-open.org/wsn/b-2'><Topic>\n tns1:RuleEngine/"
+			    "CellMotionDetector/Motion\n</Topic><Message><Message xmlns='http://www.onvif.org/ver10/schema'"
+			    " UtcTime='2026-01-01T00:00:00.5Z' PropertyOperation='Changed'><Data><SimpleItem Name='IsMotion'"
+			    " Value='false'/></Data></Message></Message></NotificationMessage></PullMessagesResponse>"
+			    "</Body></Envelope>";
+	assert_int_equal(run_text(defns, &c, err, sizeof(err)), 1);
+	assert_string_equal(c.v[0].topic, "tns1:RuleEngine/CellMotionDetector/Motion");
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_FALSE);
+	assert_int_equal(c.v[0].camera_time_ms, t("2026-01-01T00:00:00.500Z"));
+	collected_clear(&c);
 	/* an Envelope without a Body, a root that is not SOAP: errors that say so */
 	const char *nobody = "<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope'>\n<s:Header/>\n</s:Envelope>";
 	assert_int_equal(run_text(nobody, &c, err, sizeof(err)), -EINVAL);
