@@ -53,6 +53,8 @@ static const struct want_doc docs[] = {
 		"2019-02-06T18:58:51.007Z", "VideoSourceConfigurationToken=1", "", "day=1"}}},
 	{"axis_fence_guard_init.xml", 1, NULL, {{"tnsaxis:CameraApplicationPlatform/FenceGuard/Camera1Profile1",
 		AGW_KIND_LINE_CROSSING, F, "Initialized", "2020-09-04T20:08:34.701Z", "", "", "active=0"}}},
+	/* the first document of a metadata stream: no event yet */
+	{"axis_first_message.xml", 0, NULL, {{0}}},
 	{"axis_global_scene_change.xml", 1, NULL, {{"tns1:VideoSource/GlobalSceneChange/ImagingService",
 		AGW_KIND_SCENE_CHANGE, F, "Initialized", "2020-09-05T04:45:30.199Z", "Source=0", "", "State=0"}}},
 	{"axis_light_status_init.xml", 1, NULL, {{"tns1:Device/tnsaxis:Light/Status", AGW_KIND_OTHER, F, "Initialized",
