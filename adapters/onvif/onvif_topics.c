@@ -26,7 +26,8 @@ struct topic_rule {
 	char *pattern;
 	struct segment seg[MAX_SEGMENTS];
 	size_t n_seg;
-	char *item; /* "PATTERN[Item]": the rule needs a Data item of that name, else NULL */
+	char *item;  /* "PATTERN[Item]": the rule needs a Data item of that name, else NULL */
+	char *value; /* "PATTERN[Item=Value]": ... with that value (any case), else NULL */
 	enum agw_alert_kind kind;
 };
 
@@ -56,6 +57,7 @@ static void table_free(struct agw_onvif_topic_table *t)
 	for (size_t i = 0; i < t->n_rules; i++) {
 		free(t->rules[i].pattern);
 		free(t->rules[i].item);
+		free(t->rules[i].value);
 	}
 	free(t->rules);
 	names_free(&t->state);
@@ -113,10 +115,11 @@ static bool match(const struct segment *pat, size_t np, const struct segment *to
 	return match(pat + 1, np - 1, top + 1, nt - 1);
 }
 
-static bool has_item(const struct agw_items *data, const char *name)
+static bool has_item(const struct agw_items *data, const char *name, const char *value)
 {
 	for (size_t i = 0; data && i < data->n; i++)
-		if (!strcasecmp(data->v[i].name, name))
+		if (!strcasecmp(data->v[i].name, name) &&
+		    (!value || !strcasecmp(data->v[i].value ? data->v[i].value : "", value)))
 			return true;
 	return false;
 }
@@ -134,7 +137,7 @@ enum agw_alert_kind agw_onvif_topic_kind_of(const struct agw_onvif_topic_table *
 	for (; t; t = t->fallback)
 		for (size_t i = 0; i < t->n_rules; i++) {
 			const struct topic_rule *r = &t->rules[i];
-			if (r->item && !has_item(data, r->item))
+			if (r->item && !has_item(data, r->item, r->value))
 				continue;
 			if (match(r->seg, r->n_seg, seg, (size_t)n))
 				return r->kind;
@@ -194,14 +197,15 @@ size_t agw_onvif_topic_table_size(const struct agw_onvif_topic_table *t)
 	return n;
 }
 
-/* "PATTERN" or "PATTERN[Item]"; -EBADMSG for a bracket that is not one non-empty suffix. */
+/* "PATTERN", "PATTERN[Item]" or "PATTERN[Item=Value]"; -EBADMSG for a bracket that is not one
+ * suffix with a non-empty item name. */
 static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t plen, enum agw_alert_kind kind)
 {
 	const char *open = memchr(pattern, '[', plen), *close = memchr(pattern, ']', plen);
 	size_t item_len = 0;
 	if (open || close) {
 		if (!open || close != pattern + plen - 1 || close <= open + 1 || open == pattern ||
-		    memchr(open + 1, '[', (size_t)(close - open - 1)))
+		    memchr(open + 1, '[', (size_t)(close - open - 1)) || open[1] == '=')
 			return -EBADMSG;
 		item_len = (size_t)(close - open - 1);
 		plen = (size_t)(open - pattern);
@@ -215,14 +219,22 @@ static int add_rule(struct agw_onvif_topic_table *t, const char *pattern, size_t
 	r->pattern = strndup(pattern, plen);
 	if (!r->pattern)
 		return -ENOMEM;
-	if (open && !(r->item = strndup(open + 1, item_len))) {
-		free(r->pattern);
-		return -ENOMEM;
+	if (open) {
+		const char *eq = memchr(open + 1, '=', item_len);
+		r->item = strndup(open + 1, eq ? (size_t)(eq - open - 1) : item_len);
+		r->value = eq ? strndup(eq + 1, (size_t)(close - eq - 1)) : NULL;
+		if (!r->item || (eq && !r->value)) {
+			free(r->pattern);
+			free(r->item);
+			free(r->value);
+			return -ENOMEM;
+		}
 	}
 	int n = split_topic(r->pattern, plen, r->seg);
 	if (n < 0) {
 		free(r->pattern);
 		free(r->item);
+		free(r->value);
 		return n;
 	}
 	r->n_seg = (size_t)n;
@@ -303,7 +315,7 @@ static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char
 	if (rc == -E2BIG)
 		snprintf(why, whylen, "pattern has more than %d segments", MAX_SEGMENTS);
 	if (rc == -EBADMSG) {
-		snprintf(why, whylen, "'%.*s': an item condition is one '[Name]' at the end of the pattern",
+		snprintf(why, whylen, "'%.*s': an item condition is one '[Name]' or '[Name=Value]' at the end",
 			 (int)(len > 80 ? 80 : len), w);
 		rc = -EINVAL;
 	}

@@ -15,8 +15,8 @@ int agw_onvif_topic_table_parse(const char *text, size_t len, const char *origin
 				const struct agw_onvif_topic_table *fallback, struct agw_onvif_topic_table **ret,
 				char *err, size_t errlen);
 /* The kind of a topic as written ("tns1:RuleEngine/CellMotionDetector/Motion") whose message
- * carries the Data items `data` (NULL: none; rules with an item condition then never match);
- * AGW_KIND_OTHER when nothing matches. */
+ * carries the Data items `data` (NULL: none; rules with an item condition, "PATTERN[Item]" or
+ * "PATTERN[Item=Value]", then never match); AGW_KIND_OTHER when nothing matches. */
 enum agw_alert_kind agw_onvif_topic_kind_of(const struct agw_onvif_topic_table *t, const char *topic,
 					    const struct agw_items *data);
 enum agw_alert_kind agw_onvif_topic_kind(const struct agw_onvif_topic_table *t, const char *topic);

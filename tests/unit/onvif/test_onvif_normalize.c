@@ -581,6 +581,8 @@ static void test_topic_item_conditions(void **state)
 	assert_true(fd >= 0);
 	const char *text = "Vendor/Event[IsSmoke]  other\n"
 			   "Vendor/Event[IsFire]   device_health\n"
+			   "Vendor/Event[scenarioType=Fence]   line_crossing\n"
+			   "Vendor/Event[scenarioType=]        loitering\n"
 			   "Vendor/Event           intrusion\n"
 			   "nostate Temp* *Level\n";
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -591,14 +593,26 @@ static void test_topic_item_conditions(void **state)
 	assert_int_equal(agw_items_add(&data, "IsFire", "1"), 0);
 	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_DEVICE_HEALTH);
 	agw_items_clear(&data);
+	/* a value condition: that value in any case; an empty value is a value too */
+	assert_int_equal(agw_items_add(&data, "scenarioType", "FENCE"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_LINE_CROSSING);
+	agw_items_clear(&data);
+	assert_int_equal(agw_items_add(&data, "scenarioType", "ObjectInArea"), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_INTRUSION);
+	agw_items_clear(&data);
+	assert_int_equal(agw_items_add(&data, "scenarioType", ""), 0);
+	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_LOITERING);
+	agw_items_clear(&data);
 	assert_int_equal(agw_onvif_topic_kind_of(site, "x:Vendor/y:Event", &data), AGW_KIND_INTRUSION);
 	assert_true(agw_onvif_topic_nostate_item(site, "Temperature"));
 	assert_true(agw_onvif_topic_nostate_item(site, "NoiseLevel"));
 	assert_true(agw_onvif_topic_nostate_item(site, "ObjectId")); /* the defaults still count */
 	agw_onvif_topic_table_free(site);
 
-	static const char *const bad[] = {"A/B[ motion\n", "A/B[] motion\n", "A/[x]B motion\n", "A/B]x[ motion\n",
-					  "A/B[x][y] motion\n", "[x] motion\n", "nostate\n"};
+	static const char *const bad[] = {
+		"A/B[ motion\n", "A/B[] motion\n", "A/[x]B motion\n", "A/B]x[ motion\n",
+		"A/B[x][y] motion\n", "[x] motion\n", "A/B[=x] motion\n", "nostate\n",
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		FILE *f = fopen(path, "w");
 		assert_non_null(f);
