@@ -411,6 +411,123 @@ int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, con
 	return normalize(soap, xml, len, table, fn, arg, info, false, err, errlen);
 }
 
+/* The end of an HTTP head ("\r\n\r\n" or "\n\n", whichever comes first): the offset of the body,
+ * or 0 when there is none. */
+static size_t head_end(const char *buf, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		if (buf[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n')
+			return i + 3;
+	}
+	return 0;
+}
+
+static bool head_is_chunked(const char *head, size_t len)
+{
+	static const char name[] = "\ntransfer-encoding:";
+	for (size_t i = 0; i + sizeof(name) - 1 <= len; i++) {
+		if (strncasecmp(head + i, name, sizeof(name) - 1))
+			continue;
+		const char *v = head + i + sizeof(name) - 1, *eol = memchr(v, '\n', len - (size_t)(v - head));
+		size_t n = eol ? (size_t)(eol - v) : len - (size_t)(v - head);
+		for (size_t j = 0; j + 7 <= n; j++)
+			if (!strncasecmp(v + j, "chunked", 7))
+				return true;
+	}
+	return false;
+}
+
+/* Joins the chunks of a chunked body into *ret (malloc'd, at most len bytes). On a bad chunk
+ * returns -EINVAL with *ret_bad at its offset in body. */
+static int dechunk(const char *body, size_t len, char **ret, size_t *ret_len, size_t *ret_bad)
+{
+	char *out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	size_t pos = 0, n = 0;
+	for (;;) {
+		size_t start = pos, size = 0;
+		int digits = 0;
+		while (pos < len && isxdigit((unsigned char)body[pos]) && digits < 8) {
+			char c = body[pos++];
+			size = size * 16 + (size_t)(isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+			digits++;
+		}
+		const char *eol = digits ? memchr(body + pos, '\n', len - pos) : NULL; /* skips chunk extensions */
+		if (!eol || size > len - (size_t)(eol + 1 - body)) {
+			*ret_bad = start;
+			free(out);
+			return -EINVAL;
+		}
+		pos = (size_t)(eol + 1 - body);
+		if (size == 0)
+			break;
+		memcpy(out + n, body + pos, size);
+		n += size;
+		pos += size;
+		if (pos < len && body[pos] == '\r')
+			pos++;
+		if (pos >= len || body[pos] != '\n') {
+			*ret_bad = pos;
+			free(out);
+			return -EINVAL;
+		}
+		pos++;
+	}
+	*ret = out;
+	*ret_len = n;
+	return 0;
+}
+
+/* "line N: what" in err becomes "line N+lines: what". */
+static void shift_line(char *err, size_t errlen, unsigned lines)
+{
+	unsigned line;
+	int off = 0;
+	if (!lines || sscanf(err, "line %u: %n", &line, &off) != 1 || off <= 0)
+		return;
+	char rest[512];
+	snprintf(rest, sizeof(rest), "%s", err + off);
+	snprintf(err, errlen, "line %u: %s", line + lines, rest);
+}
+
+/* A capture saved from a network trace ("follow HTTP stream") starts with the HTTP response head;
+ * the document is its body, de-chunked when the head says Transfer-Encoding: chunked. Errors in
+ * the body keep the line numbers of the file (of the joined chunks, for a chunked body). */
+static int normalize_capture(struct soap *soap, const char *buf, size_t len, const struct agw_onvif_topic_table *table,
+			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
+{
+	if (len < 5 || memcmp(buf, "HTTP/", 5))
+		return normalize(soap, buf, len, table, fn, arg, NULL, true, err, errlen);
+	size_t body = head_end(buf, len);
+	if (!body) {
+		snprintf(err, errlen, "line 1: HTTP response head without the empty line that ends it");
+		return -EINVAL;
+	}
+	unsigned lines = agw_onvif_line_of(buf, len, body) - 1;
+	char *joined = NULL;
+	size_t joined_len = 0, bad = 0;
+	if (head_is_chunked(buf, body)) {
+		int rc = dechunk(buf + body, len - body, &joined, &joined_len, &bad);
+		if (rc == -EINVAL)
+			snprintf(err, errlen, "line %u: bad chunk in a chunked HTTP body", agw_onvif_line_of(buf, len, body + bad));
+		else if (rc < 0)
+			snprintf(err, errlen, "out of memory");
+		if (rc < 0)
+			return rc;
+	}
+	int rc = joined ? normalize(soap, joined, joined_len, table, fn, arg, NULL, true, err, errlen)
+			: normalize(soap, buf + body, len - body, table, fn, arg, NULL, true, err, errlen);
+	if (rc == -EINVAL)
+		shift_line(err, errlen, lines);
+	free(joined);
+	return rc;
+}
+
 int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
 {
@@ -421,7 +538,7 @@ int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topi
 	}
 	if (errlen)
 		*err = '\0';
-	int rc = normalize(soap, xml, len, table, fn, arg, NULL, true, err, errlen);
+	int rc = normalize_capture(soap, xml, len, table, fn, arg, err, errlen);
 	agw_onvif_soap_free(soap);
 	return rc;
 }

@@ -20,7 +20,8 @@ const struct agw_onvif_topic_table *agw_onvif_topic_table_default(void);
 void agw_onvif_topic_table_free(struct agw_onvif_topic_table *t); /* NULL and the default are no-ops */
 
 /* Parses a PullMessagesResponse envelope (or a wsnt:Notify), a bare wsnt:NotificationMessage or a
- * tt:MetadataStream document and calls fn for each NotificationMessage in document order with an
+ * tt:MetadataStream document (or such a document behind the HTTP response head of a network
+ * capture, chunked or not) and calls fn for each NotificationMessage in document order with an
  * alert whose kind, active, operation, camera_time_ms, topic, source, key, data, payload and
  * event_id (the Data or Key SimpleItem named EventId) are filled; camera_id, adapter and the
  * gateway times are left for the caller. The alert is cleared after fn returns. table NULL means

@@ -629,6 +629,54 @@ static void test_topic_item_conditions(void **state)
 	unlink(path);
 }
 
+
+/* Captures saved from a network trace start with the HTTP response head. */
+static void test_http_head(void **state)
+{
+	(void)state;
+	struct collected c = {0};
+	char err[256];
+	const char *doc = "<tt:MetadataStream xmlns:tt='http://www.onvif.org/ver10/schema'"
+			  " xmlns:wsnt='http://docs.oasis-open.org/wsn/b-2'><tt:Event><wsnt:NotificationMessage>"
+			  "<wsnt:Topic>tns1:VideoSource/MotionAlarm</wsnt:Topic><wsnt:Message><tt:Message>"
+			  "<tt:Data><tt:SimpleItem Name='State' Value='true'/></tt:Data></tt:Message></wsnt:Message>"
+			  "</wsnt:NotificationMessage></tt:Event></tt:MetadataStream>";
+	char buf[2048];
+	snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(doc), doc);
+	assert_int_equal(run_text(buf, &c, err, sizeof(err)), 1);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_TRUE);
+	collected_clear(&c);
+	/* chunked, with a chunk extension, LF line ends */
+	size_t half = strlen(doc) / 2;
+	snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\nTransfer-Encoding: Chunked\n\n%zx;x=y\n%.*s\n%zx\n%s\n0\n\n", half,
+		 (int)half, doc, strlen(doc) - half, doc + half);
+	assert_int_equal(run_text(buf, &c, err, sizeof(err)), 1);
+	assert_int_equal(c.v[0].kind, AGW_KIND_MOTION);
+	collected_clear(&c);
+	/* errors: the line numbers are the file's */
+	assert_int_equal(run_text("HTTP/1.1 200 OK\r\nServer: x\r\n", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 1: HTTP response head without the empty line that ends it");
+	assert_int_equal(run_text("HTTP/1.1 200 OK\nServer: x\n\n<a>\n<b></a>", &c, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "line 5: end tag does not match the start tag");
+	assert_int_equal(run_text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<a/>", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "line 4: bad chunk in a chunked HTTP body");
+	assert_int_equal(run_text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfff\r\n<a/>", &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(run_text("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n<a/>X\r\n0\r\n\r\n", &c, err,
+				  sizeof(err)),
+			 -EINVAL);
+	/* the adapter's path reads bodies only */
+	struct soap *soap = agw_onvif_soap_new();
+	assert_non_null(soap);
+	snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\n\r\n%s", doc);
+	assert_int_equal(agw_onvif_normalize_soap(soap, buf, strlen(buf), NULL, collect, &c, NULL, err, sizeof(err)),
+			 -EINVAL);
+	agw_onvif_soap_free(soap);
+	assert_int_equal(c.n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_other_answers),
 		cmocka_unit_test(test_xml_declaration),
 		cmocka_unit_test(test_topic_item_conditions),
+		cmocka_unit_test(test_http_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
