@@ -42,8 +42,10 @@ struct want_doc {
 
 #define CMD "tns1:RuleEngine/CellMotionDetector/"
 #define MYRULE "tns1:RuleEngine/MyRuleDetector/"
-#define TAPO_SRC(rule) "VideoSourceConfigurationToken=vsconf|VideoAnalyticsConfigurationToken=VideoAnalyticsToken|Rule=" rule
-#define MILE_SRC(rule) "VideoSourceConfigurationToken=VideoSourceToken|VideoAnalyticsConfigurationToken=VideoAnalyticsToken|Rule=" rule
+#define TAPO_SRC(rule)                                                                               \
+	"VideoSourceConfigurationToken=vsconf|VideoAnalyticsConfigurationToken=VideoAnalyticsToken|Rule=" rule
+#define MILE_SRC(rule)                                                                               \
+	"VideoSourceConfigurationToken=VideoSourceToken|VideoAnalyticsConfigurationToken=VideoAnalyticsToken|Rule=" rule
 
 static const struct want_doc docs[] = {
 	/* Axis, RTSP metadata stream documents */
