@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Validation of a loaded configuration and everything it references: adapter sections (through
  * their option tables and check hooks), TLS files, the state directory, the ledger, the rules. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,33 @@ static void check_readable(const struct agw_config *cfg, const char *key, const 
 	if (full && access(full, R_OK) != 0)
 		agw_errors_add(errs, cfg->path, 0, "%s: cannot read %s: %s", key, full, strerror(errno));
 	free(full);
+}
+
+/* Ids that become etcd keys and case ids: letters, digits, '.', '_', '-'. */
+static bool plain_id(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static void check_cluster(const struct agw_config *cfg, struct agw_errors *errs)
+{
+	const struct agw_cluster_settings *c = &cfg->cluster;
+	if (!c->etcd || !*c->etcd)
+		return;
+	if (!c->id)
+		agw_errors_add(errs, cfg->path, 0, "cluster.id is required with cluster.etcd (the same on every instance)");
+	else if (!plain_id(c->id))
+		agw_errors_add(errs, cfg->path, 0, "cluster.id \"%s\": use 1-64 letters, digits, '.', '_' or '-'", c->id);
+	if (!plain_id(cfg->gateway_id))
+		agw_errors_add(errs, cfg->path, 0, "gateway.id \"%s\" names this instance in the cluster: use 1-64 "
+			       "letters, digits, '.', '_' or '-'", cfg->gateway_id);
+	if (strncmp(c->etcd, "http://", 7) != 0 && strncmp(c->etcd, "https://", 8) != 0)
+		agw_errors_add(errs, cfg->path, 0, "cluster.etcd: comma-separated http:// or https:// URLs");
 }
 
 /* Parses every enabled adapter section through its option table, then lets the adapter check
@@ -71,6 +99,7 @@ int agw_check_config(struct agw_config *cfg, struct agw_errors *errs)
 			agw_cameras_free(cams, n);
 		free(ledger);
 	}
+	check_cluster(cfg, errs);
 	agw_decider_check(cfg, errs);
 	return errs->n > before ? -EINVAL : 0;
 }

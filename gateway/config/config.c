@@ -123,6 +123,12 @@ static const struct key keys[] = {
 	{"mqtt", "reconnect_max", K_DURATION, C(mqtt.reconnect_max_ms), 100, 3600000, "longest reconnect delay"},
 	{"mqtt", "resend_window", K_DURATION, C(mqtt.resend_window_ms), 0, 600000,
 	 "acknowledged messages resent after a reconnect"},
+	{"cluster", "etcd", K_STR, C(cluster.etcd), 0, 0, "etcd endpoints, comma-separated URLs (unset: one instance)"},
+	{"cluster", "id", K_STR, C(cluster.id), 0, 0, "cluster id: the etcd key prefix and the case id base"},
+	{"cluster", "slots", K_INT, C(cluster.slots), 1, 65536, "camera slots (the same on every instance)"},
+	{"cluster", "lease_ttl", K_DURATION, C(cluster.lease_ttl_ms), 2000, 300000,
+	 "an instance silent this long loses its cameras to the others"},
+	{"cluster", "claim_rate", K_INT, C(cluster.claim_rate), 1, 1000000, "slot claims per second at most"},
 };
 #undef C
 
@@ -157,6 +163,9 @@ void agw_config_defaults(struct agw_config *cfg)
 	m->reconnect_min_ms = 1000;
 	m->reconnect_max_ms = 60000;
 	m->resend_window_ms = 2000;
+	cfg->cluster.slots = 1024;
+	cfg->cluster.lease_ttl_ms = 10000;
+	cfg->cluster.claim_rate = 200;
 }
 
 static const char *type_name(int t)
@@ -253,7 +262,7 @@ static void set_key(struct agw_config *cfg, const struct key *k, config_setting_
 	}
 }
 
-static const char *const sections[] = {"gateway", "cameras", "rules", "mqtt", "adapters"};
+static const char *const sections[] = {"gateway", "cameras", "rules", "mqtt", "cluster", "adapters"};
 
 static bool known_section(const char *name)
 {

@@ -44,6 +44,15 @@ struct agw_mqtt_config {
 /* The case topic when the configuration names none (the one default: config and decider share it). */
 #define AGW_DEFAULT_CASE_TOPIC "{prefix}/cases/{district}/{grid}"
 
+/* Scale-out through etcd (gateway/cluster/); etcd NULL: a single instance, as without a cluster. */
+struct agw_cluster_settings {
+	char *etcd;           /* comma-separated endpoint URLs */
+	char *id;             /* cluster id (default: the gateway id) */
+	int64_t slots;
+	int64_t lease_ttl_ms;
+	int64_t claim_rate;   /* slot claims per second */
+};
+
 struct agw_config {
 	char *path;           /* the file it was read from, NULL for defaults */
 	/* gateway */
@@ -63,6 +72,7 @@ struct agw_config {
 	char *grid_layer;     /* grid layer name used for locating cameras */
 	char *unassigned_cell;/* code used when a camera is outside every cell and has no owner cell */
 	struct agw_mqtt_config mqtt;
+	struct agw_cluster_settings cluster;
 	/* adapters: the parsed libconfig tree is kept so adapters parse their own option tables */
 	config_t tree;
 	bool has_tree;

@@ -55,6 +55,7 @@ static void finish(struct daemon *d)
 	d->publisher = NULL;
 	agw_http_stop(d->http, NULL, NULL);
 	d->http = NULL;
+	daemon_cluster_free(d);
 	uv_walk(&d->loop, close_handle, NULL);
 }
 
@@ -105,6 +106,7 @@ static void begin_stop(struct daemon *d, const char *why)
 	uv_timer_stop(&d->retention);
 	for (size_t i = 0; i < d->n_instances; i++)
 		daemon_instance_stop(d, d->instances[i]);
+	daemon_cluster_stop(d);
 	if (d->publisher) {
 		/* in flight: up to 2 s for PUBACKs, then the retained offline status and a disconnect */
 		d->stops_pending++;
@@ -250,6 +252,8 @@ int agw_daemon_run(struct agw_config *cfg)
 	for (size_t i = 0; i < d->n_instances; i++)
 		if (daemon_instance_start(d, d->instances[i]) < 0)
 			goto out;
+	if (daemon_cluster_start(d) < 0)
+		goto out;
 
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);

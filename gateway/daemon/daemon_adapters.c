@@ -130,7 +130,8 @@ int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const ch
 
 static bool serves(const struct instance *in, const struct agw_camera *c)
 {
-	return in->adapter->protocol && c->protocol && strcmp(in->adapter->protocol, c->protocol) == 0;
+	return in->adapter->protocol && c->protocol && strcmp(in->adapter->protocol, c->protocol) == 0 &&
+	       daemon_camera_owned(in->d, c);
 }
 
 int daemon_instance_start(struct daemon *d, struct instance *in)

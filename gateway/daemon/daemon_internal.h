@@ -14,6 +14,7 @@
 #include "store.h"
 
 struct daemon;
+struct agw_cluster;
 
 struct instance {
 	const struct agw_adapter *adapter;
@@ -46,6 +47,8 @@ struct daemon {
 	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
 	struct agw_decider *decider;
 	struct agw_publisher *publisher;
+	struct agw_cluster *cluster; /* NULL without cluster.etcd: every camera runs here */
+	uv_timer_t cluster_wait;     /* a graceful stop leaves the cluster once the adapters stopped */
 };
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
@@ -58,6 +61,13 @@ void daemon_instance_free(struct instance *in);
 int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n);
 /* Takes ownership of cams; touches only cameras added, removed or changed. */
 void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n);
+
+/* daemon_cluster.c: cluster mode */
+int daemon_cluster_start(struct daemon *d);
+/* True when this instance runs the camera (always, without a cluster). */
+bool daemon_camera_owned(const struct daemon *d, const struct agw_camera *c);
+void daemon_cluster_stop(struct daemon *d);
+void daemon_cluster_free(struct daemon *d);
 
 /* daemon.c */
 void daemon_maybe_finish_stop(struct daemon *d);

@@ -152,7 +152,10 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		r = -ENOMEM;
 		goto fail;
 	}
-	struct agw_engine_config ec = {.gateway_id = or_default(cfg->gateway_id, "alarmgw"),
+	/* In a cluster every instance makes the same case id for the same incident (an incident seen
+	 * by two owners during a handover is one case for the platform): ids come from the cluster id. */
+	const char *id_base = cfg->cluster.etcd && cfg->cluster.id ? cfg->cluster.id : cfg->gateway_id;
+	struct agw_engine_config ec = {.gateway_id = or_default(id_base, "alarmgw"),
 				       .unassigned_cell = or_default(cfg->unassigned_cell, "unassigned")};
 	if ((r = agw_engine_new(&ec, rules, grid, &d->engine)) < 0)
 		goto fail;
