@@ -167,6 +167,19 @@ static const char *squeeze(const char *s, char *buf, size_t len)
 	return buf;
 }
 
+/* A fault code as gSOAP gives it: "prefix:Local", or "\"URI\":Local" when the camera did not
+ * declare the prefix it used. The URI form says nothing to a reader: keep the local name. */
+static const char *code_text(const char *s, char *buf, size_t len)
+{
+	squeeze(s, buf, len);
+	if (buf[0] == '"') {
+		char *end = strchr(buf + 1, '"');
+		if (end && end[1] == ':')
+			memmove(buf, end + 2, strlen(end + 2) + 1);
+	}
+	return buf;
+}
+
 static const char *parse_error_text(int error)
 {
 	switch (error) {
@@ -194,10 +207,11 @@ int agw_onvif_parse_error(struct soap *soap, const struct agw_onvif_input *in, c
 		const char **c = soap_faultcode(soap);
 		const char *sub = soap_fault_subcode(soap);
 		char code[128], subcode[128], reason[256];
-		squeeze(c && *c ? *c : "?", code, sizeof(code));
+		code_text(c && *c ? *c : "?", code, sizeof(code));
 		squeeze(soap_fault_string(soap), reason, sizeof(reason));
-		if (sub)
-			snprintf(err, errlen, "fault: %s/%s: %s", code, squeeze(sub, subcode, sizeof(subcode)), reason);
+		/* SOAP 1.1 has no subcode: gSOAP then reports the code again */
+		if (sub && strcmp(code_text(sub, subcode, sizeof(subcode)), code) != 0)
+			snprintf(err, errlen, "fault: %s/%s: %s", code, subcode, reason);
 		else
 			snprintf(err, errlen, "fault: %s: %s", code, reason);
 		return -EPROTO;

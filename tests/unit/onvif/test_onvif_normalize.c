@@ -234,6 +234,9 @@ static void test_errors(void **state)
 	char err[256];
 	assert_int_equal(run("fault_notauthorized.xml", &c, err, sizeof(err)), -EPROTO);
 	assert_string_equal(err, "fault: SOAP-ENV:Sender/ter:NotAuthorized: Sender not Authorized");
+	/* an undeclared env: prefix: the code by its local name, not gSOAP's "URI":Sender form */
+	assert_int_equal(run("real/milesight_soap_fault.xml", &c, err, sizeof(err)), -EPROTO);
+	assert_string_equal(err, "fault: Sender/ter:InvalidArgVal: Argument Value Invalid");
 	assert_int_equal(run("two_roots.xml", &c, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "line 3: a second root element");
 	assert_int_equal(run("undeclared_prefix.xml", &c, err, sizeof(err)), -EINVAL);
