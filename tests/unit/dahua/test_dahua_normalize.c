@@ -297,12 +297,62 @@ static void test_adapter_hooks(void **state)
 	free(opts);
 }
 
+static int count_only(void *arg, struct agw_alert *a)
+{
+	(void)a;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Mutated captures: never a crash or a leak (ASan), every failure names an offset in the input. */
+static void test_mutations(void **state)
+{
+	(void)state;
+	static const char *files[] = {"attach_rroller166_cut.txt", "attach_amcrest22.txt", "events_openhab11391.txt"};
+	uint64_t rng = 0x243f6a8885a308d3ull;
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		size_t len;
+		char *orig = read_fixture(files[f], &len);
+		char *buf = malloc(len + 64);
+		assert_non_null(buf);
+		for (int iter = 0; iter < 400; iter++) {
+			memcpy(buf, orig, len);
+			size_t n = len;
+			int edits = 1 + (int)(rng % 4);
+			for (int e = 0; e < edits && n > 1; e++) {
+				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+				size_t at = (size_t)(rng >> 33) % n;
+				static const char junk[] = "-\r\n{}[]\"=;:0\\";
+				switch ((rng >> 20) % 4) {
+				case 0: buf[at] = junk[(rng >> 40) % (sizeof(junk) - 1)]; break;
+				case 1: memmove(buf + at + 1, buf + at, n - at); buf[at] = '\n'; n++; break;
+				case 2: memmove(buf + at, buf + at + 1, n - at - 1); n--; break;
+				default: n = at + 1; break;
+				}
+			}
+			int events = 0;
+			char err[256] = "";
+			int rc = agw_dahua_normalize(buf, n, agw_dahua_table_default(), count_only, &events, err, sizeof(err));
+			if (rc >= 0) {
+				assert_int_equal(rc, events);
+			} else {
+				assert_int_equal(rc, -EINVAL);
+				unsigned long long off;
+				if (sscanf(err, "offset %llu:", &off) != 1 || off > n)
+					fail_msg("%s iteration %d: err '%s'", files[f], iter, err);
+			}
+		}
+		free(buf);
+		free(orig);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_attach_capture), cmocka_unit_test(test_amcrest_capture),
 		cmocka_unit_test(test_bare_events),    cmocka_unit_test(test_part_text),
-		cmocka_unit_test(test_adapter_hooks),
+		cmocka_unit_test(test_adapter_hooks),  cmocka_unit_test(test_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
