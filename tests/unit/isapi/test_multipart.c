@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The multipart push parser (gateway/multipart.c): every stream is fed whole, one byte at a time
+/* The multipart push parser (gateway/core/multipart.c): every stream is fed whole, one byte at a time
  * and in uneven chunks, and must give the same parts and errors each way. */
 #include <errno.h>
 #include <setjmp.h>
