@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 #include <uv.h>
 
 #include "alarmgw/adapter.h"
@@ -43,6 +44,8 @@ struct server {
 	char first_request_line[256];
 	/* what connection i (from 0) gets, and whether it stays open after it */
 	const char *(*script)(int conn, bool *keep_open);
+	/* when set, answers instead of script from the request's text */
+	const char *(*auth_check)(const char *request, bool *keep_open);
 	struct client *clients;
 };
 
@@ -108,6 +111,14 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		snprintf(s->first_request_line, sizeof(s->first_request_line), "%.*s", (int)strcspn(c->req, "\r"), c->req);
 	bool keep = false;
 	const char *resp = s->script(s->conns++, &keep);
+	if (s->auth_check) {
+		resp = s->auth_check(c->req, &keep);
+		if (keep) {
+			/* an answer with a length on a kept connection: the next request follows */
+			c->answered = false;
+			c->n = 0;
+		}
+	}
 	size_t len = strlen(resp);
 	struct wreq *r = malloc(sizeof(*r) + len);
 	assert_non_null(r);
@@ -262,6 +273,82 @@ static void set_opt(void *priv, const char *name, int64_t v)
 }
 
 static void harness_run(struct harness *h, const char *(*script)(int, bool *), const char *address, int refuse,
+			size_t stop_at);
+
+#define HEAD "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=boundary\r\n\r\n"
+#define DOC(type, state, ch)                                                                                   \
+	"--boundary\r\nContent-Type: application/xml; charset=\"UTF-8\"\r\n\r\n"                                 \
+	"<EventNotificationAlert version=\"2.0\" xmlns=\"http://www.hikvision.com/ver20/XMLSchema\">"          \
+	"<channelID>" ch "</channelID><dateTime>2024-01-01T10:00:00+08:00</dateTime><eventType>" type         \
+	"</eventType><eventState>" state "</eventState></EventNotificationAlert>\r\n"
+
+static void md5_hex(const char *text, char out[33])
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned n = 0;
+	assert_int_equal(EVP_Digest(text, strlen(text), d, &n, EVP_md5(), NULL), 1);
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* The value of a Digest parameter in an Authorization header ("name=\"v\"" or name=v). */
+static bool digest_param(const char *hdr, const char *name, char *out, size_t len)
+{
+	char key[32];
+	snprintf(key, sizeof(key), " %s=", name);
+	const char *p = strstr(hdr, key);
+	if (!p) {
+		snprintf(key, sizeof(key), ",%s=", name);
+		p = strstr(hdr, key);
+	}
+	if (!p)
+		return false;
+	p += strlen(key);
+	bool q = *p == '"';
+	p += q;
+	size_t n = q ? strcspn(p, "\"") : strcspn(p, ",\r");
+	snprintf(out, len, "%.*s", (int)n, p);
+	return true;
+}
+
+static int digest_ok, digest_challenges;
+
+/* A device that wants Digest (realm, nonce, qop=auth) and checks the answer like a device does. */
+static const char *auth_digest(const char *req, bool *keep_open)
+{
+	static const char challenge[] = "HTTP/1.1 401 Unauthorized\r\n"
+					"WWW-Authenticate: Digest realm=\"IP Camera(C1234)\", nonce=\"4e6f6e6365\", qop=\"auth\"\r\n"
+					"Content-Type: text/html\r\nContent-Length: 12\r\n\r\nUnauthorized";
+	const char *auth = strstr(req, "\r\nAuthorization: Digest ");
+	if (!auth) {
+		digest_challenges++;
+		*keep_open = true;
+		return challenge;
+	}
+	char user[64], realm[64], nonce[64], uri[256], response[64], qop[16], nc[16], cnonce[64];
+	const char *hdr = auth + 2;
+	if (!digest_param(hdr, "username", user, sizeof(user)) || !digest_param(hdr, "realm", realm, sizeof(realm)) ||
+	    !digest_param(hdr, "nonce", nonce, sizeof(nonce)) || !digest_param(hdr, "uri", uri, sizeof(uri)) ||
+	    !digest_param(hdr, "response", response, sizeof(response)) || !digest_param(hdr, "qop", qop, sizeof(qop)) ||
+	    !digest_param(hdr, "nc", nc, sizeof(nc)) || !digest_param(hdr, "cnonce", cnonce, sizeof(cnonce)))
+		fail_msg("incomplete Digest header: %.300s", hdr);
+	char a1[256], a2[300], ha1[33], ha2[33], all[400], want[33];
+	snprintf(a1, sizeof(a1), "%s:%s:%s", user, realm, "secret");
+	snprintf(a2, sizeof(a2), "GET:%s", uri);
+	md5_hex(a1, ha1);
+	md5_hex(a2, ha2);
+	snprintf(all, sizeof(all), "%s:%s:%s:%s:%s:%s", ha1, nonce, nc, cnonce, qop, ha2);
+	md5_hex(all, want);
+	if (strcmp(user, "admin") != 0 || strcmp(response, want) != 0) {
+		*keep_open = true;
+		return challenge;
+	}
+	digest_ok++;
+	*keep_open = true;
+	return HEAD DOC("VMD", "active", "7") "--boundary\r\n";
+}
+
+static void harness_run(struct harness *h, const char *(*script)(int, bool *), const char *address, int refuse,
 			size_t stop_at)
 {
 	assert_int_equal(uv_loop_init(&h->loop), 0);
@@ -305,13 +392,6 @@ static void harness_run(struct harness *h, const char *(*script)(int, bool *), c
 	free(h->priv);
 	assert_int_equal(uv_loop_close(&h->loop), 0);
 }
-
-#define HEAD "HTTP/1.1 200 OK\r\nContent-Type: multipart/mixed; boundary=boundary\r\n\r\n"
-#define DOC(type, state, ch)                                                                                   \
-	"--boundary\r\nContent-Type: application/xml; charset=\"UTF-8\"\r\n\r\n"                                 \
-	"<EventNotificationAlert version=\"2.0\" xmlns=\"http://www.hikvision.com/ver20/XMLSchema\">"          \
-	"<channelID>" ch "</channelID><dateTime>2024-01-01T10:00:00+08:00</dateTime><eventType>" type         \
-	"</eventType><eventState>" state "</eventState></EventNotificationAlert>\r\n"
 
 /* connection 0: an event and a heartbeat, then the device ends the stream; connection 1: an
  * event, then silence with the socket open */
@@ -460,6 +540,21 @@ static void test_dahua(void **state)
 	free(h);
 }
 
+/* HTTP Digest as devices ask for it: challenged once, then the stream. */
+static void test_digest(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->srv.auth_check = auth_digest;
+	harness_run(h, script_unused, NULL, 0, 1);
+	assert_int_equal(digest_challenges, 1);
+	assert_int_equal(digest_ok, 1);
+	assert_string_equal(h->seen[0].topic, "VMD");
+	assert_string_equal(h->seen[0].channel, "7");
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_back_pressure),
 		cmocka_unit_test(test_dahua),
+		cmocka_unit_test(test_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
