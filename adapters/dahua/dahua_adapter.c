@@ -101,9 +101,29 @@ static const char *dahua_check_address(const char *address)
 	return agw_vendor_check_http_address(address, "a dahua device needs host[:port] or an http:// or https:// URL");
 }
 
+/* The request path of the attach stream, from the codes and heartbeat options. */
+static int attach_path(const struct dahua_adapter *o, char *out, size_t len, char *err, size_t errlen)
+{
+	const char *codes = o->codes && *o->codes ? o->codes : "[All]";
+	for (const char *c = codes; *c; c++)
+		if (*c <= ' ' || *c == '&' || *c == '#' || *c == '%' || *c == '?') {
+			snprintf(err, errlen, "codes '%.100s': no spaces, '&', '#', '%%' or '?'", codes);
+			return -EINVAL;
+		}
+	if ((size_t)snprintf(out, len, "/cgi-bin/eventManager.cgi?action=attach&codes=%s&heartbeat=%lld", codes,
+			     (long long)o->heartbeat_s) >= len) {
+		snprintf(err, errlen, "codes: longer than %zu characters", len - 64);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int dahua_check(const void *opts, char *err, size_t errlen)
 {
 	const struct dahua_adapter *o = opts;
+	char path[sizeof(o->path)];
+	if (attach_path(o, path, sizeof(path), err, errlen) < 0)
+		return -EINVAL;
 	const struct agw_vendor_table *t;
 	int rc = agw_dahua_table_open(o->event_table, &t, err, errlen);
 	if (rc < 0)
@@ -140,15 +160,8 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 		agw_log_err(LOG_TAG, NULL, "%s", err);
 		return -EINVAL;
 	}
-	const char *codes = ad->codes && *ad->codes ? ad->codes : "[All]";
-	for (const char *c = codes; *c; c++)
-		if (*c <= ' ' || *c == '&' || *c == '#' || *c == '%') {
-			agw_log_err(LOG_TAG, NULL, "codes '%s': no spaces, '&', '#' or '%%'", codes);
-			return -EINVAL;
-		}
-	if ((size_t)snprintf(ad->path, sizeof(ad->path), "/cgi-bin/eventManager.cgi?action=attach&codes=%s&heartbeat=%lld",
-			     codes, (long long)ad->heartbeat_s) >= sizeof(ad->path)) {
-		agw_log_err(LOG_TAG, NULL, "codes: longer than %zu characters", sizeof(ad->path) - 64);
+	if (attach_path(ad, ad->path, sizeof(ad->path), err, sizeof(err)) < 0) {
+		agw_log_err(LOG_TAG, NULL, "%s", err);
 		return -EINVAL;
 	}
 	struct agw_vendor_pull_config cfg = {

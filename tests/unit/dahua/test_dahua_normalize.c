@@ -294,6 +294,15 @@ static void test_adapter_hooks(void **state)
 	assert_int_equal(ad->check(opts, err, sizeof(err)), -ENOENT);
 	if (!strstr(err, path))
 		fail_msg("err '%s'", err);
+	*(char **)((char *)opts + o->offset) = NULL;
+	assert_int_equal(ad->check(opts, err, sizeof(err)), 0);
+	const struct agw_option *codes = ad->options;
+	while (codes->name && strcmp(codes->name, "codes") != 0)
+		codes++;
+	assert_non_null(codes->name);
+	*(char **)((char *)opts + codes->offset) = (char *)"[VideoMotion]&x=1";
+	assert_int_equal(ad->check(opts, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "codes '[VideoMotion]&x=1'"));
 	free(opts);
 }
 
