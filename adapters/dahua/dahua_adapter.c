@@ -24,7 +24,7 @@
 struct dahua_adapter {
 	/* options */
 	char *event_table;
-	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms;
+	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
 	bool basic_auth, tls_verify;
 	char *ca_file;
 	int64_t heartbeat_s;
@@ -51,6 +51,9 @@ static const struct agw_option dahua_options[] = {
 	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
 	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
 	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
+	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "0", 0, 3600000, false,
+	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "
+	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},
 	{"basic_auth", AGW_OPT_BOOL, OPT(basic_auth), "false", 0, 0, false,
 	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
@@ -173,6 +176,7 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 		.connect_timeout_ms = ad->connect_timeout_ms,
 		.backoff_min_ms = ad->backoff_min_ms,
 		.backoff_max_ms = ad->backoff_max_ms,
+		.coalesce_ms = ad->coalesce_ms,
 		.allow_basic = ad->basic_auth,
 		.tls_verify = ad->tls_verify,
 		.ca_file = ad->ca_file,

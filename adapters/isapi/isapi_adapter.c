@@ -3,8 +3,8 @@
  * (vendor_pull.h: libcurl multi on the loop, Digest, liveness by heartbeat, reconnect with
  * backoff and jitter, back-pressure), documents and pictures normalized by isapi_stream.h; and
  * what the core asks without running it (address check, event table check, `alarmgw normalize
- * --adapter isapi`). Not yet: push mode (devices POSTing to the gateway), coalescing of repeated
- * actives (the rules' clear timeout ends them), routing NVR channels to their own cameras. */
+ * --adapter isapi`). Not yet: push mode (devices POSTing to the gateway), routing NVR channels to
+ * their own cameras. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,7 +25,7 @@
 struct isapi_adapter {
 	/* options */
 	char *event_table;
-	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms;
+	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
 	bool basic_auth, tls_verify;
 	char *ca_file;
 	/* state */
@@ -45,6 +45,9 @@ static const struct agw_option isapi_options[] = {
 	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
 	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
 	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
+	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "10s", 0, 3600000, false,
+	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "
+	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},
 	{"basic_auth", AGW_OPT_BOOL, OPT(basic_auth), "false", 0, 0, false,
 	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
@@ -143,6 +146,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		.connect_timeout_ms = ad->connect_timeout_ms,
 		.backoff_min_ms = ad->backoff_min_ms,
 		.backoff_max_ms = ad->backoff_max_ms,
+		.coalesce_ms = ad->coalesce_ms,
 		.allow_basic = ad->basic_auth,
 		.tls_verify = ad->tls_verify,
 		.ca_file = ad->ca_file,

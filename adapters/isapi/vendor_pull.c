@@ -17,6 +17,14 @@
 
 enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 
+#define MAX_RUNS 64 /* active runs remembered per device for coalescing */
+
+/* An active event (topic and channel) and when it was last emitted. */
+struct run {
+	char *key;
+	uint64_t last;
+};
+
 struct dev {
 	struct agw_curl_req req; /* CURLOPT_PRIVATE */
 	struct agw_vendor_pull *p;
@@ -36,6 +44,8 @@ struct dev {
 	size_t n_held, cap_held;
 	bool paused;
 	bool removed;
+	struct run runs[MAX_RUNS];
+	uint64_t coalesced;      /* repeats not emitted */
 	struct dev *next;
 };
 
@@ -127,9 +137,51 @@ static void set_health(struct dev *d, bool offline, bool lost, const char *reaso
 	}
 }
 
+/* Whether an alert repeats an active run emitted less than coalesce_ms ago; keeps the runs. */
+static bool repeat(struct dev *d, const struct agw_alert *a)
+{
+	struct agw_vendor_pull *p = d->p;
+	if (p->cfg.coalesce_ms <= 0 || a->active == AGW_ACTIVE_NONE || !a->topic)
+		return false;
+	const char *ch = agw_items_get(&a->source, "channel");
+	char key[300];
+	snprintf(key, sizeof(key), "%s\x1f%s", a->topic, ch ? ch : "");
+	uint64_t now = uv_now(p->ctx->loop);
+	struct run *slot = NULL, *oldest = &d->runs[0];
+	for (size_t i = 0; i < MAX_RUNS; i++) {
+		struct run *r = &d->runs[i];
+		if (r->key && !strcmp(r->key, key)) {
+			slot = r;
+			break;
+		}
+		if (!r->key || (oldest->key && r->last < oldest->last))
+			oldest = r;
+	}
+	if (a->active == AGW_ACTIVE_FALSE) {
+		if (slot) {
+			free(slot->key);
+			slot->key = NULL;
+		}
+		return false;
+	}
+	if (slot && now - slot->last < (uint64_t)p->cfg.coalesce_ms) {
+		d->coalesced++;
+		return true;
+	}
+	if (!slot) {
+		slot = oldest;
+		free(slot->key);
+		slot->key = strdup(key); /* out of memory: this run is simply not coalesced */
+	}
+	slot->last = now;
+	return false;
+}
+
 static int on_alert(void *arg, struct agw_alert *a)
 {
-	deliver(arg, a);
+	struct dev *d = arg;
+	if (!repeat(d, a))
+		deliver(d, a);
 	return 0;
 }
 
@@ -332,6 +384,8 @@ static void timer_cb(uv_timer_t *t)
 
 static void dev_free(struct dev *d)
 {
+	for (size_t i = 0; i < MAX_RUNS; i++)
+		free(d->runs[i].key);
 	if (d->easy)
 		curl_easy_cleanup(d->easy);
 	for (size_t i = 0; i < d->n_held; i++)

@@ -11,6 +11,10 @@
  * - Health: a device that cannot be reached at all (no HTTP answer) raises camera_offline once; a
  *   device that answers but whose stream fails or stops raises event_channel_lost once; each is
  *   cleared (the same kind, active false) when the stream delivers again.
+ * - Repeats: ISAPI re-posts an active event about once a second (activePostCount) and often never
+ *   sends the inactive one. An active alert of the same topic and channel as one emitted less than
+ *   coalesce_ms ago is not emitted again (counted); an inactive one always is, and ends the run.
+ *   The rules' clear timeout (longer than coalesce_ms) ends runs that never get an inactive.
  * - Back-pressure: when emit() returns -EAGAIN the alert (and every later one of that device) is
  *   held, the transfer is paused (curl keeps the bytes it has not delivered, the device's TCP
  *   window closes), and resume() emits what was held, then unpauses. Nothing is dropped.
@@ -46,6 +50,7 @@ struct agw_vendor_pull_config {
 	int64_t heartbeat_timeout_ms;
 	int64_t connect_timeout_ms;
 	int64_t backoff_min_ms, backoff_max_ms;
+	int64_t coalesce_ms;                    /* 0: every repeat is emitted */
 	bool allow_basic;                       /* Basic as well as Digest (sends the password in clear on http) */
 	bool tls_verify;
 	const char *ca_file;                    /* NULL: the system's */

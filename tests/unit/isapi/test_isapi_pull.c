@@ -179,6 +179,7 @@ struct seen {
 
 struct harness {
 	struct agw_adapter_ctx ctx;
+	int64_t coalesce_ms;
 	uv_loop_t loop;
 	uv_timer_t guard, resume_timer, stop_timer;
 	struct server srv;
@@ -374,6 +375,7 @@ static void harness_run(struct harness *h, const char *(*script)(int, bool *), c
 	set_opt(h->priv, "connect_timeout", 2000);
 	set_opt(h->priv, "backoff_min", 30);
 	set_opt(h->priv, "backoff_max", 200);
+	set_opt(h->priv, "coalesce", h->coalesce_ms);
 	if (adapter == &agw_adapter_dahua)
 		set_opt(h->priv, "heartbeat", 5); /* the core sets every default; this test sets what it uses */
 	assert_int_equal(adapter->init(h->priv, &h->ctx), 0);
@@ -540,6 +542,41 @@ static void test_dahua(void **state)
 	free(h);
 }
 
+static const char *script_repeats(int conn, bool *keep_open)
+{
+	(void)conn;
+	*keep_open = true;
+	return HEAD DOC("VMD", "active", "1") DOC("VMD", "active", "1") DOC("VMD", "active", "1")
+		DOC("VMD", "active", "2") DOC("VMD", "inactive", "1") DOC("VMD", "active", "1") "--boundary\r\n";
+}
+
+/* ISAPI's once-a-second repeats of an active event: emitted once per run (per topic and channel);
+ * an inactive ends the run, so the next active is new. */
+static void test_coalesce(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->coalesce_ms = 10000;
+	harness_run(h, script_repeats, NULL, 0, 4);
+	assert_int_equal(h->n_seen, 4);
+	static const struct {
+		const char *ch;
+		enum agw_active active;
+	} want[] = {{"1", AGW_ACTIVE_TRUE}, {"2", AGW_ACTIVE_TRUE}, {"1", AGW_ACTIVE_FALSE}, {"1", AGW_ACTIVE_TRUE}};
+	for (size_t i = 0; i < 4; i++) {
+		assert_string_equal(h->seen[i].channel, want[i].ch);
+		assert_int_equal(h->seen[i].active, want[i].active);
+	}
+	free(h);
+	/* without coalescing, every repeat */
+	h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	harness_run(h, script_repeats, NULL, 0, 6);
+	assert_int_equal(h->n_seen, 6);
+	free(h);
+}
+
 /* HTTP Digest as devices ask for it: challenged once, then the stream. */
 static void test_digest(void **state)
 {
@@ -564,6 +601,7 @@ int main(void)
 		cmocka_unit_test(test_back_pressure),
 		cmocka_unit_test(test_dahua),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_coalesce),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
