@@ -568,6 +568,14 @@ static int line_step(struct agw_multipart *m, const char *p, size_t n, size_t *k
 	const char *nl = memchr(p, '\n', n);
 	size_t take = nl ? (size_t)(nl - p) + 1 : n;
 	*k = take;
+	if (m->line_long) {
+		/* the rest of a line too long to be a delimiter (already reported): dropped */
+		if (nl) {
+			m->line_long = false;
+			buf_reset(m);
+		}
+		return 0;
+	}
 	if (m->len == m->line_start)
 		m->line_off = m->off;
 	size_t cap = line_cap(m);
@@ -589,11 +597,9 @@ static int line_step(struct agw_multipart *m, const char *p, size_t n, size_t *k
 			start_seek(m, true);
 			return 0;
 		default:
-			/* a long line is never a delimiter: drop its bytes */
-			if (!m->line_long) {
-				m->line_long = true;
-				seek_line(m, "x", 1);
-			}
+			/* a long line is never a delimiter: report it, drop its bytes */
+			m->line_long = true;
+			seek_line(m, "x", 1);
 			if (nl) {
 				m->line_long = false;
 				buf_reset(m);

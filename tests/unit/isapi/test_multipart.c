@@ -326,6 +326,20 @@ static void test_garbage_between_parts(void **state)
 	check("multipart/mixed; boundary=b", in, 0, wp, 2, we, 1);
 }
 
+/* A garbage line longer than any delimiter, fed in any pieces, does not hide the delimiter after it. */
+static void test_long_garbage_line(void **state)
+{
+	(void)state;
+	char in[1024];
+	char junk[301];
+	memset(junk, 'j', sizeof(junk) - 1);
+	junk[sizeof(junk) - 1] = '\0';
+	snprintf(in, sizeof(in), "--b\nContent-Length: 1\n\n1\n%s\n--b\n\n2\n--b\n", junk);
+	const struct want_part wp[] = {{"", "1", 0, false, false}, {"", "2", 326, false, false}};
+	const struct want_err we[] = {{25, "unexpected data between parts"}};
+	check("multipart/mixed; boundary=b", in, 0, wp, 2, we, 1);
+}
+
 /* A stream cut inside a part with Content-Length: the parts before it, then an error at the cut
  * part's delimiter. Without Content-Length the last part is given, marked unterminated. */
 static void test_cut_stream(void **state)
@@ -467,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_short_body),
 		cmocka_unit_test(test_no_blank_line_after_headers),
 		cmocka_unit_test(test_garbage_between_parts),
+		cmocka_unit_test(test_long_garbage_line),
 		cmocka_unit_test(test_cut_stream),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_http_head),
