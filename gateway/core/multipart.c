@@ -595,6 +595,7 @@ static int line_step(struct agw_multipart *m, const char *p, size_t n, size_t *k
 		case ST_HEADERS:
 			report(m, m->part_off, "part headers longer than %zu bytes, part skipped", cap);
 			start_seek(m, true);
+			m->line_long = nl == NULL; /* the rest of this line is not a delimiter either */
 			return 0;
 		default:
 			/* a long line is never a delimiter: report it, drop its bytes */
@@ -613,6 +614,16 @@ static int line_step(struct agw_multipart *m, const char *p, size_t n, size_t *k
 	return nl ? on_line(m) : 0;
 }
 
+/* The body outgrew max_part: reported, the rest of the part skipped up to the next delimiter
+ * (the rest of the current line first, when it is not complete). */
+static int body_overflow(struct agw_multipart *m, bool line_complete)
+{
+	report(m, m->part_off, "part larger than %zu bytes, skipped up to the next boundary", m->cfg.max_part);
+	start_seek(m, true);
+	m->line_long = !line_complete;
+	return 0;
+}
+
 /* Consumes body bytes of [p, p+n); *k = bytes used. */
 static int body_step(struct agw_multipart *m, const char *p, size_t n, size_t *k)
 {
@@ -628,13 +639,22 @@ static int body_step(struct agw_multipart *m, const char *p, size_t n, size_t *k
 		return emit_with_tail(m);
 	}
 	*k = take;
-	if (!m->hold && have + take > m->cfg.max_part) {
-		report(m, m->part_off, "part larger than %zu bytes, skipped up to the next boundary", m->cfg.max_part);
-		start_seek(m, true);
-		return 0;
-	}
+	bool over = !m->hold && have + take > m->cfg.max_part;
+	if (over && m->len - m->line_start + take > m->blen + 64)
+		return body_overflow(m, nl != NULL && take == (size_t)(nl - p) + 1);
 	if (buf_append(m, p, take) < 0)
 		return -ENOMEM;
+	if (over) {
+		/* past the limit, unless this line is (or may still become) the delimiter that ends
+		 * the body: the same verdict however the input was cut into chunks */
+		const char *ls = m->buf + m->line_start;
+		size_t ln = m->len - m->line_start;
+		bool complete = ls[ln - 1] == '\n', close;
+		if (complete ? !is_delimiter(m, ls, ln, &close) : !delimiter_prefix(m, ls, ln))
+			return body_overflow(m, complete);
+		if (!complete)
+			return 0;
+	}
 	if (m->len > m->line_start && m->buf[m->len - 1] == '\n') {
 		bool close;
 		const char *s = m->buf + m->line_start;
@@ -866,6 +886,8 @@ int agw_multipart_finish(struct agw_multipart *m)
 		else if (m->clen >= 0)
 			report(m, m->part_off, "the input ends inside a part: %zu of %" PRId64 " bytes", m->len - m->body_start,
 			       m->clen);
+		else if (m->len - m->body_start > m->cfg.max_part) /* the end of a line that looked like a delimiter */
+			report(m, m->part_off, "part larger than %zu bytes, skipped up to the next boundary", m->cfg.max_part);
 		else
 			rc = emit(m, m->len, false, true);
 		break;

@@ -14,8 +14,8 @@
 
 #include "alarmgw/multipart.h"
 
-#define MAX_PARTS 16
-#define MAX_ERRS 8
+#define MAX_PARTS 64
+#define MAX_ERRS 64
 
 struct got_part {
 	char ctype[64];
@@ -454,6 +454,93 @@ static void test_single_document(void **state)
 	check(NULL, "\r\n\r\n", 0, NULL, 0, NULL, 0);
 }
 
+static uint64_t rng_next(uint64_t *r)
+{
+	*r = *r * 6364136223846793005ull + 1442695040888963407ull;
+	return *r >> 33;
+}
+
+/* Random streams built from what real streams hold (parts with and without Content-Length, right
+ * and wrong lengths, delimiter spellings, CRLF and LF, blank lines, garbage lines short and long,
+ * binary bodies, a cut end) must give exactly the same parts and errors however they are cut into
+ * chunks: whole, byte by byte, in random pieces. */
+static void test_chunking_invariance(void **state)
+{
+	(void)state;
+	uint64_t r = 4242;
+	char *in = malloc(1 << 16);
+	assert_non_null(in);
+	for (int iter = 0; iter < 600; iter++) {
+		/* half with the boundary from a Content-Type, half sniffed from the first line */
+		const char *ctype = iter % 2 ? NULL : "multipart/mixed; boundary=myboundary";
+		size_t n = 0;
+		int parts = 1 + (int)(rng_next(&r) % 12);
+		for (int i = 0; i < parts && n < 50000; i++) {
+			const char *eol = rng_next(&r) % 2 ? "\r\n" : "\n";
+			static const char *delims[] = {"--myboundary", "myboundary", "-- myboundary", "----myboundary", "--myboundaryX"};
+			n += (size_t)sprintf(in + n, "%s%s", delims[rng_next(&r) % 5], eol);
+			char body[600];
+			size_t bl = rng_next(&r) % sizeof(body);
+			for (size_t k = 0; k < bl; k++) {
+				uint64_t c = rng_next(&r) % 40;
+				body[k] = c == 0 ? '\n' : c == 1 ? '-' : c == 2 ? '\r' : c == 3 ? (char)0xff : (char)('a' + c % 26);
+			}
+			switch (rng_next(&r) % 4) {
+			case 0: n += (size_t)sprintf(in + n, "Content-Length: %zu%s", bl, eol); break;
+			case 1: n += (size_t)sprintf(in + n, "Content-Length:%zu%s", bl + rng_next(&r) % 20, eol); break;
+			case 2: n += (size_t)sprintf(in + n, "Content-Length: x%s", eol); break;
+			default: break;
+			}
+			if (rng_next(&r) % 5)
+				n += (size_t)sprintf(in + n, "Content-Type: text/plain%s", eol);
+			n += (size_t)sprintf(in + n, "%s", eol);
+			memcpy(in + n, body, bl);
+			n += bl;
+			n += (size_t)sprintf(in + n, "%s", eol);
+			if (rng_next(&r) % 4 == 0) {
+				size_t gl = rng_next(&r) % 300;
+				memset(in + n, 'g', gl);
+				n += gl;
+				n += (size_t)sprintf(in + n, "%s", eol);
+			}
+		}
+		if (rng_next(&r) % 3 == 0)
+			n -= rng_next(&r) % (n / 2 + 1);
+		struct got ref = {0};
+		assert_int_equal(run(ctype, in, n, 0, 256, &ref), 0);
+		static const size_t steps[] = {1, 2, 5, 64};
+		for (size_t st = 0; st < sizeof(steps) / sizeof(steps[0]); st++) {
+			struct got g = {0};
+			assert_int_equal(run(ctype, in, n, steps[st], 256, &g), 0);
+			if (g.n != ref.n || g.nerr != ref.nerr) {
+				for (size_t i = 0; i < ref.nerr; i++)
+					print_message("whole: error @%llu: %s\n", (unsigned long long)ref.err_off[i], ref.err[i]);
+				for (size_t i = 0; i < g.nerr; i++)
+					print_message("pieces: error @%llu: %s\n", (unsigned long long)g.err_off[i], g.err[i]);
+			}
+			if (g.n != ref.n || g.nerr != ref.nerr)
+				fail_msg("iteration %d step %zu: %zu parts %zu errors, whole: %zu parts %zu errors", iter, steps[st],
+					 g.n, g.nerr, ref.n, ref.nerr);
+			for (size_t i = 0; i < g.n; i++) {
+				assert_int_equal(g.p[i].len, ref.p[i].len);
+				assert_memory_equal(g.p[i].body, ref.p[i].body, g.p[i].len);
+				assert_int_equal(g.p[i].offset, ref.p[i].offset);
+				assert_int_equal(g.p[i].short_body, ref.p[i].short_body);
+				assert_int_equal(g.p[i].unterminated, ref.p[i].unterminated);
+				assert_true(g.p[i].len <= 256);
+			}
+			for (size_t i = 0; i < g.nerr; i++) {
+				assert_int_equal(g.err_off[i], ref.err_off[i]);
+				assert_string_equal(g.err[i], ref.err[i]);
+				assert_true(g.err_off[i] <= n);
+			}
+			got_clear(&g);
+		}
+		got_clear(&ref);
+	}
+	free(in);
+}
+
 /* A negative return from on_part stops the parser and comes back from feed. */
 static void test_callback_stops(void **state)
 {
@@ -487,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_http_head),
 		cmocka_unit_test(test_single_document),
 		cmocka_unit_test(test_callback_stops),
+		cmocka_unit_test(test_chunking_invariance),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
