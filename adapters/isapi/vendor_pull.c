@@ -13,9 +13,12 @@
 
 #include "alarmgw/curl_loop.h"
 #include "alarmgw/log.h"
+#include "alarmgw/metrics.h"
 #include "vendor_pull.h"
 
 enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
+
+#define LOGGED_STREAM_ERRORS 5 /* per transfer; the rest are counted */
 
 #define MAX_RUNS 64 /* active runs remembered per device for coalescing */
 
@@ -46,11 +49,14 @@ struct dev {
 	bool removed;
 	struct run runs[MAX_RUNS];
 	uint64_t coalesced;      /* repeats not emitted */
+	unsigned stream_errors;  /* in this transfer */
+	bool counted;            /* in the agw_stream_devices gauge */
 	struct dev *next;
 };
 
 struct agw_vendor_pull {
 	struct agw_vendor_pull_config cfg;
+	char labels[64];          /* adapter="isapi" */
 	struct agw_adapter_ctx *ctx;
 	struct agw_curl_loop *http;
 	struct dev *devs;
@@ -62,6 +68,11 @@ struct agw_vendor_pull {
 };
 
 static void dev_connect(struct dev *d);
+
+static void count(struct agw_vendor_pull *p, const char *name, int64_t delta)
+{
+	agw_metric_add(name, p->labels, delta);
+}
 
 /* ---- alerts: emit, or hold while the core pushes back ---- */
 
@@ -92,6 +103,8 @@ static void deliver(struct dev *d, struct agw_alert *a)
 	if (!a->gateway_time_ms)
 		a->gateway_time_ms = agw_now_ms();
 	int rc = d->n_held ? -EAGAIN : p->ctx->emit(p->ctx, a);
+	if (rc == -EAGAIN)
+		count(p, "agw_stream_alerts_held", 1);
 	if (rc == -EAGAIN && hold(d, a) < 0)
 		agw_log_err(p->cfg.adapter, d->id, "out of memory: an alert (%s) is lost", a->topic ? a->topic : "");
 	else if (rc < 0 && rc != -EAGAIN && rc != -ESHUTDOWN)
@@ -121,6 +134,7 @@ static void set_health(struct dev *d, bool offline, bool lost, const char *reaso
 	const char *tag = d->p->cfg.adapter;
 	if (d->offline != offline) {
 		d->offline = offline;
+		count(d->p, "agw_stream_devices_offline", offline ? 1 : -1);
 		if (offline)
 			agw_log_warn(tag, d->id, "device unreachable: %s", reason);
 		else
@@ -129,6 +143,7 @@ static void set_health(struct dev *d, bool offline, bool lost, const char *reaso
 	}
 	if (d->lost != lost) {
 		d->lost = lost;
+		count(d->p, "agw_stream_channels_lost", lost ? 1 : -1);
 		if (lost)
 			agw_log_warn(tag, d->id, "event stream lost: %s", reason);
 		else
@@ -166,6 +181,7 @@ static bool repeat(struct dev *d, const struct agw_alert *a)
 	}
 	if (slot && now - slot->last < (uint64_t)p->cfg.coalesce_ms) {
 		d->coalesced++;
+		count(p, "agw_stream_coalesced_total", 1);
 		return true;
 	}
 	if (!slot) {
@@ -180,6 +196,7 @@ static bool repeat(struct dev *d, const struct agw_alert *a)
 static int on_alert(void *arg, struct agw_alert *a)
 {
 	struct dev *d = arg;
+	count(d->p, "agw_stream_events_total", 1);
 	if (!repeat(d, a))
 		deliver(d, a);
 	return 0;
@@ -188,7 +205,10 @@ static int on_alert(void *arg, struct agw_alert *a)
 static void on_stream_error(void *arg, uint64_t off, const char *what)
 {
 	struct dev *d = arg;
-	agw_log_warn(d->p->cfg.adapter, d->id, "event stream, byte %" PRIu64 ": %s", off, what);
+	count(d->p, "agw_stream_errors_total", 1);
+	if (++d->stream_errors <= LOGGED_STREAM_ERRORS)
+		agw_log_warn(d->p->cfg.adapter, d->id, "event stream, byte %" PRIu64 ": %s%s", off, what,
+			     d->stream_errors == LOGGED_STREAM_ERRORS ? " (further errors of this stream are only counted)" : "");
 }
 
 /* ---- transfers ---- */
@@ -243,6 +263,9 @@ static void transfer_ended(struct dev *d, CURLcode code)
 		d->backoff_ms = p->cfg.backoff_min_ms;
 	int64_t delay = d->backoff_ms + (int64_t)(rand_next(p) % (uint64_t)(d->backoff_ms / 4 + 1));
 	d->backoff_ms = d->backoff_ms * 2 > p->cfg.backoff_max_ms ? p->cfg.backoff_max_ms : d->backoff_ms * 2;
+	count(p, "agw_stream_reconnects_total", 1);
+	if (d->stream_errors > LOGGED_STREAM_ERRORS)
+		agw_log_warn(p->cfg.adapter, d->id, "%u errors in that stream", d->stream_errors);
 	agw_log_info(p->cfg.adapter, d->id, "reconnecting in %" PRId64 " ms", delay);
 	arm(d, (uint64_t)delay);
 }
@@ -337,6 +360,7 @@ static void dev_connect(struct dev *d)
 {
 	struct agw_vendor_pull *p = d->p;
 	d->reason[0] = '\0';
+	d->stream_errors = 0;
 	d->answered = false;
 	d->flowing = false;
 	d->paused = false;
@@ -384,6 +408,16 @@ static void timer_cb(uv_timer_t *t)
 
 static void dev_free(struct dev *d)
 {
+	if (d->counted) {
+		/* the gauges forget the device */
+		count(d->p, "agw_stream_devices", -1);
+		if (d->offline)
+			count(d->p, "agw_stream_devices_offline", -1);
+		if (d->lost)
+			count(d->p, "agw_stream_channels_lost", -1);
+		if (d->n_held)
+			count(d->p, "agw_stream_alerts_held", -(int64_t)d->n_held);
+	}
 	for (size_t i = 0; i < MAX_RUNS; i++)
 		free(d->runs[i].key);
 	if (d->easy)
@@ -484,6 +518,8 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 	}
 	d->next = p->devs;
 	p->devs = d;
+	count(p, "agw_stream_devices", 1);
+	d->counted = true;
 	if (p->started)
 		dev_begin(d);
 	return 0;
@@ -511,6 +547,7 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 	p->cfg = *cfg;
 	p->ctx = ctx;
 	p->rng = uv_hrtime() | 1;
+	snprintf(p->labels, sizeof(p->labels), "adapter=\"%s\"", cfg->adapter);
 	*ret = p;
 	return 0;
 }
@@ -578,6 +615,8 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 			d->n_held--;
 			memmove(d->held, d->held + 1, d->n_held * sizeof(*d->held));
 			int rc = p->ctx->emit(p->ctx, &a);
+			if (rc != -EAGAIN)
+				count(p, "agw_stream_alerts_held", -1);
 			if (rc == -EAGAIN) {
 				memmove(d->held + 1, d->held, d->n_held * sizeof(*d->held));
 				d->held[0] = a;

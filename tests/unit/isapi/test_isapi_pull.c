@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "alarmgw/adapter.h"
+#include "alarmgw/metrics.h"
 
 extern const struct agw_adapter agw_adapter_isapi;
 extern const struct agw_adapter agw_adapter_dahua;
@@ -405,12 +406,22 @@ static const char *script_lost(int conn, bool *keep_open)
 	return HEAD DOC("IO", "active", "2") "--boundary\r\n";
 }
 
+#define LABELS "adapter=\"isapi\""
+
 static void test_stream_lost_and_silent(void **state)
 {
 	(void)state;
 	struct harness *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
+	int64_t events0 = agw_metric_get("agw_stream_events_total", LABELS);
+	int64_t reconnects0 = agw_metric_get("agw_stream_reconnects_total", LABELS);
 	harness_run(h, script_lost, NULL, 0, 5);
+	/* the device's VMD and IO (the heartbeat is no event); two ends, two reconnects scheduled */
+	assert_int_equal(agw_metric_get("agw_stream_events_total", LABELS) - events0, 2);
+	assert_int_equal(agw_metric_get("agw_stream_reconnects_total", LABELS) - reconnects0, 2);
+	/* stopped: the gauges forget the device */
+	assert_int_equal(agw_metric_get("agw_stream_devices", LABELS), 0);
+	assert_int_equal(agw_metric_get("agw_stream_channels_lost", LABELS), 0);
 	assert_string_equal(h->srv.first_request_line, "GET /ISAPI/Event/notification/alertStream HTTP/1.1");
 	assert_int_equal(h->n_seen, 5);
 	/* the event, then the stream's end */
@@ -504,6 +515,7 @@ static void test_back_pressure(void **state)
 	struct harness *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
 	harness_run(h, script_burst, NULL, 2, 5);
+	assert_int_equal(agw_metric_get("agw_stream_alerts_held", LABELS), 0);
 	assert_int_equal(h->refused, 2);
 	assert_int_equal(h->n_seen, 5);
 	for (size_t i = 0; i < 5; i++) {
@@ -558,7 +570,9 @@ static void test_coalesce(void **state)
 	struct harness *h = calloc(1, sizeof(*h));
 	assert_non_null(h);
 	h->coalesce_ms = 10000;
+	int64_t coalesced0 = agw_metric_get("agw_stream_coalesced_total", LABELS);
 	harness_run(h, script_repeats, NULL, 0, 4);
+	assert_int_equal(agw_metric_get("agw_stream_coalesced_total", LABELS) - coalesced0, 2);
 	assert_int_equal(h->n_seen, 4);
 	static const struct {
 		const char *ch;
