@@ -38,6 +38,7 @@ struct dev {
 	uv_timer_t timer;
 	bool timer_open;
 	uint64_t last_byte;      /* uv_now() of the last byte received */
+	uint64_t flow_start;     /* uv_now() of this transfer's first body byte */
 	int64_t backoff_ms;
 	bool answered;           /* this transfer got an HTTP answer */
 	bool flowing;            /* this transfer delivered body bytes with 200 */
@@ -251,6 +252,8 @@ static void transfer_ended(struct dev *d, CURLcode code)
 	char why[300];
 	if (d->reason[0])
 		snprintf(why, sizeof(why), "%s", d->reason);
+	else if (code == CURLE_OK && http != 0 && http != 200)
+		snprintf(why, sizeof(why), "HTTP %ld", http);
 	else if (code == CURLE_OK)
 		snprintf(why, sizeof(why), "the device ended the stream");
 	else
@@ -259,7 +262,9 @@ static void transfer_ended(struct dev *d, CURLcode code)
 		set_health(d, true, d->lost, why);
 	else
 		set_health(d, false, true, why);
-	if (d->flowing)
+	/* a stream that lived through a heartbeat period was healthy: start the delays again; one
+	 * that a device ends at once (a connection limit, a crashing service) keeps backing off */
+	if (d->flowing && uv_now(p->ctx->loop) - d->flow_start >= (uint64_t)p->cfg.heartbeat_timeout_ms)
 		d->backoff_ms = p->cfg.backoff_min_ms;
 	int64_t delay = d->backoff_ms + (int64_t)(rand_next(p) % (uint64_t)(d->backoff_ms / 4 + 1));
 	d->backoff_ms = d->backoff_ms * 2 > p->cfg.backoff_max_ms ? p->cfg.backoff_max_ms : d->backoff_ms * 2;
@@ -314,7 +319,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	d->last_byte = uv_now(p->ctx->loop);
 	if (!d->flowing) {
 		d->flowing = true;
-		d->backoff_ms = p->cfg.backoff_min_ms;
+		d->flow_start = d->last_byte;
 		set_health(d, false, false, NULL);
 	}
 	if (p->cfg.ops->feed(d->parser, ptr, n) < 0) {
