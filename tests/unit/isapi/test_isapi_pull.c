@@ -43,6 +43,7 @@ struct server {
 	int port;
 	int conns;
 	char first_request_line[256];
+	uint64_t request_at[16]; /* uv_now() of each connection's request */
 	/* what connection i (from 0) gets, and whether it stays open after it */
 	const char *(*script)(int conn, bool *keep_open);
 	/* when set, answers instead of script from the request's text */
@@ -111,6 +112,8 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (s->conns == 0)
 		snprintf(s->first_request_line, sizeof(s->first_request_line), "%.*s", (int)strcspn(c->req, "\r"), c->req);
 	bool keep = false;
+	if (s->conns < 16)
+		s->request_at[s->conns] = uv_now(c->tcp.loop);
 	const char *resp = s->script(s->conns++, &keep);
 	if (s->auth_check) {
 		resp = s->auth_check(c->req, &keep);
@@ -591,6 +594,37 @@ static void test_coalesce(void **state)
 	free(h);
 }
 
+static struct harness *backoff_h;
+static void stop_all(struct harness *h);
+
+/* a device that answers, sends its head and one heartbeat, and ends the stream at once */
+static const char *script_flapping(int conn, bool *keep_open)
+{
+	(void)keep_open;
+	if (conn == 4)
+		stop_all(backoff_h);
+	return HEAD DOC("videoloss", "inactive", "1") "--boundary\r\n";
+}
+
+/* A device that ends every stream at once: the delays double (30, 60, 120, then 200 ms, the
+ * maximum), never shorter; jitter only adds. */
+static void test_backoff(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	backoff_h = h;
+	harness_run(h, script_flapping, NULL, 0, 0);
+	assert_true(h->srv.conns >= 5);
+	static const uint64_t least[] = {30, 60, 120, 200};
+	for (size_t i = 0; i < 4; i++) {
+		uint64_t gap = h->srv.request_at[i + 1] - h->srv.request_at[i];
+		if (gap < least[i])
+			fail_msg("delay %zu: %llu ms, want at least %llu", i, (unsigned long long)gap, (unsigned long long)least[i]);
+	}
+	free(h);
+}
+
 /* HTTP Digest as devices ask for it: challenged once, then the stream. */
 static void test_digest(void **state)
 {
@@ -616,6 +650,7 @@ int main(void)
 		cmocka_unit_test(test_dahua),
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_coalesce),
+		cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
