@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The Dahua adapter (Amcrest, Lorex and other white-label firmware speak the same): one
+ * GET /cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=N per device (vendor_pull.h:
+ * libcurl multi on the loop, Digest, liveness by heartbeat, reconnect with backoff and jitter,
+ * back-pressure), event texts normalized by dahua_stream.h; and what the core asks without running
+ * it (address check, event table check, `alarmgw normalize --adapter dahua`). Not yet: routing NVR
+ * channels to their own cameras (the alert carries the channel in its source). */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/adapter.h"
+#include "alarmgw/log.h"
+#include "dahua_stream.h"
+#include "dahua_table.h"
+#include "vendor_address.h"
+#include "vendor_pull.h"
+
+#define LOG_TAG "dahua"
+
+struct dahua_adapter {
+	/* options */
+	char *event_table;
+	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
+	bool basic_auth, tls_verify;
+	char *ca_file;
+	int64_t heartbeat_s;
+	char *codes;
+	/* state */
+	char path[512];
+	struct agw_adapter_ctx *ctx;
+	const struct agw_vendor_table *table;
+	struct agw_vendor_pull *pull;
+};
+
+#define OPT(field) offsetof(struct dahua_adapter, field)
+static const struct agw_option dahua_options[] = {
+	{"event_table", AGW_OPT_STRING, OPT(event_table), NULL, 0, 0, false,
+	 "file of extra Code-to-kind lines, tried before the default table (syntax: share/alarmgw/dahua-events.conf)"},
+	{"heartbeat", AGW_OPT_INT, OPT(heartbeat_s), "5", 1, 300, false,
+	 "seconds between the Heartbeat parts asked of each device (attach&heartbeat=N)"},
+	{"codes", AGW_OPT_STRING, OPT(codes), "[All]", 0, 0, false,
+	 "event codes asked for (attach&codes=...), for example [All] or [VideoMotion,CrossLineDetection]"},
+	{"heartbeat_timeout", AGW_OPT_DURATION, OPT(heartbeat_timeout_ms), "20s", 1000, 3600000, false,
+	 "no byte on a device's attach stream for this long: reconnect (keep it a few heartbeats long)"},
+	{"connect_timeout", AGW_OPT_DURATION, OPT(connect_timeout_ms), "10s", 100, 600000, false,
+	 "deadline of a connection to a device"},
+	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
+	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
+	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
+	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "0", 0, 3600000, false,
+	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "
+	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},
+	{"basic_auth", AGW_OPT_BOOL, OPT(basic_auth), "false", 0, 0, false,
+	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
+	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
+	 "verify https devices' certificates (false accepts self-signed ones)"},
+	{"ca_file", AGW_OPT_STRING, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	{NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+
+/* ---- the stream parser behind vendor_pull's function table ---- */
+
+static int parser_create(const char *content_type, const struct agw_vendor_table *table,
+			 int (*on_alert)(void *arg, struct agw_alert *alert),
+			 void (*on_error)(void *arg, uint64_t offset, const char *what), void *arg, void **ret)
+{
+	struct agw_dahua_stream_config cfg = {
+		.content_type = content_type, .table = table, .on_alert = on_alert, .on_error = on_error, .arg = arg,
+	};
+	struct agw_dahua_stream *s;
+	int rc = agw_dahua_stream_new(&cfg, &s);
+	if (rc == 0)
+		*ret = s;
+	return rc;
+}
+
+static int parser_feed(void *parser, const void *buf, size_t len)
+{
+	return agw_dahua_stream_feed(parser, buf, len);
+}
+
+static int parser_finish(void *parser)
+{
+	return agw_dahua_stream_finish(parser);
+}
+
+static void parser_destroy(void *parser)
+{
+	agw_dahua_stream_free(parser);
+}
+
+static const struct agw_vendor_parser_ops dahua_parser = {
+	.create = parser_create, .feed = parser_feed, .finish = parser_finish, .destroy = parser_destroy,
+};
+
+/* ---- hooks the core calls without running the adapter ---- */
+
+static const char *dahua_check_address(const char *address)
+{
+	return agw_vendor_check_http_address(address, "a dahua device needs host[:port] or an http:// or https:// URL");
+}
+
+/* The request path of the attach stream, from the codes and heartbeat options. */
+static int attach_path(const struct dahua_adapter *o, char *out, size_t len, char *err, size_t errlen)
+{
+	const char *codes = o->codes && *o->codes ? o->codes : "[All]";
+	for (const char *c = codes; *c; c++)
+		if (*c <= ' ' || *c == '&' || *c == '#' || *c == '%' || *c == '?') {
+			snprintf(err, errlen, "codes '%.100s': no spaces, '&', '#', '%%' or '?'", codes);
+			return -EINVAL;
+		}
+	if ((size_t)snprintf(out, len, "/cgi-bin/eventManager.cgi?action=attach&codes=%s&heartbeat=%lld", codes,
+			     (long long)o->heartbeat_s) >= len) {
+		snprintf(err, errlen, "codes: longer than %zu characters", len - 64);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dahua_check(const void *opts, char *err, size_t errlen)
+{
+	const struct dahua_adapter *o = opts;
+	char path[sizeof(o->path)];
+	if (attach_path(o, path, sizeof(path), err, errlen) < 0)
+		return -EINVAL;
+	const struct agw_vendor_table *t;
+	int rc = agw_dahua_table_open(o->event_table, &t, err, errlen);
+	if (rc < 0)
+		return rc;
+	agw_dahua_table_close(t);
+	if (o->backoff_max_ms && o->backoff_min_ms > o->backoff_max_ms) {
+		snprintf(err, errlen, "backoff_min is longer than backoff_max");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int dahua_normalize(const void *opts, const char *buf, size_t len, int (*fn)(void *arg, struct agw_alert *alert),
+			   void *arg, char *err, size_t errlen)
+{
+	const struct dahua_adapter *o = opts;
+	const struct agw_vendor_table *t;
+	int rc = agw_dahua_table_open(o->event_table, &t, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = agw_dahua_normalize(buf, len, t, fn, arg, err, errlen);
+	agw_dahua_table_close(t);
+	return rc;
+}
+
+/* ---- lifecycle ---- */
+
+static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
+{
+	struct dahua_adapter *ad = priv;
+	char err[512];
+	ad->ctx = ctx;
+	if (dahua_check(ad, err, sizeof(err)) < 0 || agw_dahua_table_open(ad->event_table, &ad->table, err, sizeof(err)) < 0) {
+		agw_log_err(LOG_TAG, NULL, "%s", err);
+		return -EINVAL;
+	}
+	if (attach_path(ad, ad->path, sizeof(ad->path), err, sizeof(err)) < 0) {
+		agw_log_err(LOG_TAG, NULL, "%s", err);
+		return -EINVAL;
+	}
+	struct agw_vendor_pull_config cfg = {
+		.adapter = LOG_TAG,
+		.path = ad->path,
+		.ops = &dahua_parser,
+		.table = ad->table,
+		.heartbeat_timeout_ms = ad->heartbeat_timeout_ms,
+		.connect_timeout_ms = ad->connect_timeout_ms,
+		.backoff_min_ms = ad->backoff_min_ms,
+		.backoff_max_ms = ad->backoff_max_ms,
+		.coalesce_ms = ad->coalesce_ms,
+		.allow_basic = ad->basic_auth,
+		.tls_verify = ad->tls_verify,
+		.ca_file = ad->ca_file,
+	};
+	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
+}
+
+static int dahua_start(void *priv)
+{
+	struct dahua_adapter *ad = priv;
+	return agw_vendor_pull_start(ad->pull);
+}
+
+static void pull_stopped(void *arg)
+{
+	struct dahua_adapter *ad = arg;
+	ad->pull = NULL;
+	ad->ctx->stopped(ad->ctx);
+}
+
+static void dahua_stop(void *priv)
+{
+	struct dahua_adapter *ad = priv;
+	if (ad->pull)
+		agw_vendor_pull_stop(ad->pull, pull_stopped, ad);
+	else
+		ad->ctx->stopped(ad->ctx);
+}
+
+static void dahua_uninit(void *priv)
+{
+	struct dahua_adapter *ad = priv;
+	agw_vendor_pull_free(ad->pull); /* only when it never started: stop frees it */
+	ad->pull = NULL;
+	agw_dahua_table_close(ad->table);
+	ad->table = NULL;
+}
+
+static int dahua_camera_add(void *priv, const struct agw_camera *camera)
+{
+	struct dahua_adapter *ad = priv;
+	return agw_vendor_pull_add(ad->pull, camera);
+}
+
+static void dahua_camera_remove(void *priv, const char *camera_id)
+{
+	struct dahua_adapter *ad = priv;
+	agw_vendor_pull_remove(ad->pull, camera_id);
+}
+
+static void dahua_resume(void *priv)
+{
+	struct dahua_adapter *ad = priv;
+	agw_vendor_pull_resume(ad->pull);
+}
+
+const struct agw_adapter agw_adapter_dahua = {
+	.name = "dahua",
+	.description = "Dahua devices (and Amcrest, Lorex): eventManager attach stream (Digest, heartbeat liveness, "
+		       "reconnect), Code=...;action=...;index=...;data={...} events",
+	.protocol = "dahua",
+	.priv_size = sizeof(struct dahua_adapter),
+	.options = dahua_options,
+	.init = dahua_init,
+	.start = dahua_start,
+	.stop = dahua_stop,
+	.uninit = dahua_uninit,
+	.camera_add = dahua_camera_add,
+	.camera_remove = dahua_camera_remove,
+	.resume = dahua_resume,
+	.check_address = dahua_check_address,
+	.table_option = "event_table",
+	.check = dahua_check,
+	.normalize = dahua_normalize,
+};

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The live client of never-ending HTTP event streams (ISAPI alertStream, Dahua eventManager
+ * attach), shared by both adapters: one long-lived GET per device on the loop's libcurl multi (no
+ * thread per device), HTTP Digest (and Basic only when allowed), TLS verified for https.
+ *
+ * - Liveness: devices send heartbeats every few seconds; no byte for heartbeat_timeout means the
+ *   stream is dead although the socket may not know it: the transfer is dropped and made again.
+ * - Reconnect: after a failure, a delay from backoff_min doubling to backoff_max, with up to 25 %
+ *   jitter so that devices behind one switch do not come back in step; a stream that lived
+ *   through a heartbeat period resets the delay (one a device ends at once keeps backing off).
+ * - Health: a device that cannot be reached at all (no HTTP answer) raises camera_offline once; a
+ *   device that answers but whose stream fails or stops raises event_channel_lost once; each is
+ *   cleared (the same kind, active false) when the stream delivers again.
+ * - Repeats: ISAPI re-posts an active event about once a second (activePostCount) and often never
+ *   sends the inactive one. An active alert of the same topic and channel as one emitted less than
+ *   coalesce_ms ago is not emitted again (counted); an inactive one always is, and ends the run.
+ *   The rules' clear timeout (longer than coalesce_ms) ends runs that never get an inactive.
+ * - Back-pressure: when emit() returns -EAGAIN the alert (and every later one of that device) is
+ *   held, the transfer is paused (curl keeps the bytes it has not delivered, the device's TCP
+ *   window closes), and resume() emits what was held, then unpauses. Nothing is dropped.
+ * All on the loop thread; remove(), stop() and resume() are not to be called from inside the
+ * core's emit() (they may end the transfer whose bytes are being parsed). */
+#ifndef AGW_VENDOR_PULL_H
+#define AGW_VENDOR_PULL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alarmgw/adapter.h"
+#include "vendor_table.h"
+
+/* The stream parser of a protocol, behind a function table. */
+struct agw_vendor_parser_ops {
+	/* A parser for a response of this Content-Type (may be NULL); alerts and problems go to the
+	 * callbacks with arg. */
+	int (*create)(const char *content_type, const struct agw_vendor_table *table,
+		      int (*on_alert)(void *arg, struct agw_alert *alert),
+		      void (*on_error)(void *arg, uint64_t offset, const char *what), void *arg, void **ret);
+	int (*feed)(void *parser, const void *buf, size_t len);
+	int (*finish)(void *parser);
+	void (*destroy)(void *parser);
+};
+
+struct agw_vendor_pull_config {
+	const char *adapter;                    /* "isapi", "dahua": log tag and alert->adapter */
+	const char *path;                       /* request path and query, appended to the device address */
+	const struct agw_vendor_parser_ops *ops;
+	const struct agw_vendor_table *table;
+	int64_t heartbeat_timeout_ms;
+	int64_t connect_timeout_ms;
+	int64_t backoff_min_ms, backoff_max_ms;
+	int64_t coalesce_ms;                    /* 0: every repeat is emitted */
+	bool allow_basic;                       /* Basic as well as Digest (sends the password in clear on http) */
+	bool tls_verify;
+	const char *ca_file;                    /* NULL: the system's */
+};
+
+struct agw_vendor_pull;
+
+/* cfg's strings and table must outlive the client. */
+int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_adapter_ctx *ctx,
+			struct agw_vendor_pull **ret);
+/* Devices: a stream starts at once when the client is started. */
+int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *camera);
+void agw_vendor_pull_remove(struct agw_vendor_pull *p, const char *camera_id);
+int agw_vendor_pull_start(struct agw_vendor_pull *p);
+/* Cancels every transfer and closes every handle; done(arg) runs once all are closed (it may run
+ * before this returns). The client is then freed. */
+void agw_vendor_pull_stop(struct agw_vendor_pull *p, void (*done)(void *arg), void *arg);
+/* Frees a client that was never started (after stop, the client is already gone). */
+void agw_vendor_pull_free(struct agw_vendor_pull *p);
+void agw_vendor_pull_resume(struct agw_vendor_pull *p);
+
+/* The URL of a device: "host[:port]" -> "http://host[:port]" + path; an http(s) URL keeps its
+ * scheme and its path prefix. Returns a malloc'd string or NULL. */
+char *agw_vendor_pull_url(const char *address, const char *path);
+
+#endif
