@@ -9,11 +9,15 @@
 extern const struct agw_adapter agw_adapter_replay;
 extern const struct agw_adapter agw_adapter_rtsp;
 extern const struct agw_adapter agw_adapter_onvif;
+extern const struct agw_adapter agw_adapter_isapi;
+extern const struct agw_adapter agw_adapter_dahua;
 
 const struct agw_adapter *const agw_adapters[] = {
 	&agw_adapter_replay,
 	&agw_adapter_rtsp,
 	&agw_adapter_onvif,
+	&agw_adapter_isapi,
+	&agw_adapter_dahua,
 	NULL,
 };
 
