@@ -78,6 +78,8 @@ static int on_part(void *arg, const struct agw_multipart_part *p)
 	struct agw_isapi_stream *s = arg;
 	if (is_picture(p)) {
 		if (s->pending && s->got < s->want) {
+			if (s->cfg.on_picture)
+				s->cfg.on_picture(s->cfg.arg, &s->alert, s->got, p->content_type, p->body, p->len);
 			s->bytes[s->got++] = p->len;
 			s->stats.pictures++;
 			return s->got == s->want ? flush(s) : 0;

@@ -31,6 +31,10 @@ struct agw_isapi_stream_config {
 	int (*on_alert)(void *arg, struct agw_alert *alert);
 	/* Each problem: where it starts in the input and what it is. Optional. */
 	void (*on_error)(void *arg, uint64_t offset, const char *what);
+	/* Each picture attached to an event, before the event goes to on_alert: index from 0, the
+	 * part's Content-Type and bytes (valid during the call). For evidence files. Optional. */
+	void (*on_picture)(void *arg, const struct agw_alert *event, unsigned index, const char *content_type,
+			   const void *data, size_t len);
 	void *arg;
 };
 

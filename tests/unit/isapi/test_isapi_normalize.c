@@ -265,8 +265,36 @@ static void test_stream(void **state)
 	free(buf);
 }
 
+struct pictures {
+	struct collected c;
+	unsigned n;
+	size_t bytes;
+	char topic[32], ctype[32];
+	bool jpeg;
+};
+
+static int collect_pictured(void *arg, struct agw_alert *a)
+{
+	struct pictures *p = arg;
+	return collect(&p->c, a);
+}
+
+static void on_picture(void *arg, const struct agw_alert *event, unsigned index, const char *content_type,
+		       const void *data, size_t len)
+{
+	struct pictures *p = arg;
+	assert_int_equal(index, p->n);
+	assert_int_equal(p->c.n, 0); /* before its event */
+	p->n++;
+	p->bytes += len;
+	snprintf(p->topic, sizeof(p->topic), "%s", event->topic);
+	snprintf(p->ctype, sizeof(p->ctype), "%s", content_type);
+	p->jpeg = len >= 2 && !memcmp(data, "\xff\xd8", 2) && !memcmp((const char *)data + len - 2, "\xff\xd9", 2);
+}
+
 /* A multipart push whose fielddetection announces one binary picture: the JPEG part after it is
- * attached (its size), then the close delimiter. */
+ * attached (its size, and its bytes to on_picture before the event goes out), then the close
+ * delimiter. */
 static void test_picture(void **state)
 {
 	(void)state;
@@ -279,6 +307,25 @@ static void test_picture(void **state)
 	assert_string_equal(agw_items_get(&c.v[0].data, "pictures"), "1");
 	assert_string_equal(agw_items_get(&c.v[0].data, "picture_bytes"), "222");
 	collected_clear(&c);
+
+	struct pictures p = {0};
+	struct agw_isapi_stream_config cfg = {
+		.table = agw_isapi_table_default(), .on_alert = collect_pictured, .on_picture = on_picture, .arg = &p,
+	};
+	struct agw_isapi_stream *s;
+	assert_int_equal(agw_isapi_stream_new(&cfg, &s), 0);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(agw_isapi_stream_feed(s, buf + i, 1), 0);
+	assert_int_equal(agw_isapi_stream_finish(s), 0);
+	assert_int_equal(agw_isapi_stream_stats(s)->pictures, 1);
+	agw_isapi_stream_free(s);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.bytes, 222);
+	assert_true(p.jpeg);
+	assert_string_equal(p.topic, "fielddetection");
+	assert_string_equal(p.ctype, "image/jpeg");
+	assert_int_equal(p.c.n, 1);
+	collected_clear(&p.c);
 	free(buf);
 }
 
