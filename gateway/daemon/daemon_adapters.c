@@ -64,7 +64,7 @@ static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 
 void daemon_instance_free(struct instance *in)
 {
-	if (in->adapter->uninit)
+	if (in->initialized && in->adapter->uninit)
 		in->adapter->uninit(in->priv);
 	agw_options_free(in->adapter, in->priv);
 	free(in->priv);
@@ -141,12 +141,13 @@ int daemon_instance_start(struct daemon *d, struct instance *in)
 		agw_log_err("core", NULL, "adapter %s failed to initialize: %s", in->adapter->name, strerror(-r));
 		return r;
 	}
+	in->initialized = true;
 	r = in->adapter->start ? in->adapter->start(in->priv) : 0;
 	if (r < 0) {
 		agw_log_err("core", NULL, "adapter %s failed to start: %s", in->adapter->name, strerror(-r));
 		if (in->adapter->uninit)
 			in->adapter->uninit(in->priv);
-		in->adapter = in->adapter; /* uninit done; free_instance must not run it twice */
+		in->initialized = false; /* uninit done: daemon_instance_free must not run it twice */
 		return r;
 	}
 	in->started = true;
