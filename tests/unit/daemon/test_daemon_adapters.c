@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The core's side of the adapter lifecycle, with a fake adapter that counts what the core calls:
- * uninit exactly once for an instance that was initialized (never for one that was not),. */
+ * uninit exactly once for an instance that was initialized (never for one that was not), and
+ * every adapter of the array stopped even when stop() calls stopped() synchronously. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -124,11 +125,43 @@ static void test_unstarted_not_uninit(void **state)
 	daemon_done(d);
 }
 
+/* What a reload does to adapters whose configuration changed: retire and stop each, walking the
+ * array. With stopped() called inside stop(), every one must still be stopped, and each freed
+ * once, after the walk. */
+static void test_sync_stopped_skips_none(void **state)
+{
+	struct agw_config cfg;
+	struct daemon *d = daemon_new(&cfg);
+	struct agw_errors errs = {0};
+	enum { N = 4 };
+	d->instances = calloc(N, sizeof(*d->instances));
+	assert_non_null(d->instances);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(daemon_instance_new(d, &cfg, "fake", &errs, &d->instances[i]), 0);
+		assert_int_equal(daemon_instance_start(d, d->instances[i]), 0);
+		d->n_instances++;
+	}
+	for (size_t k = 0; k < d->n_instances; k++) {
+		struct instance *old = d->instances[k];
+		if (old->retiring)
+			continue;
+		old->retiring = true;
+		daemon_instance_stop(d, old);
+	}
+	assert_int_equal(stops, N);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	assert_int_equal(d->n_instances, 0);
+	assert_int_equal(uninits, N);
+	assert_int_equal(d->stops_pending, 0);
+	daemon_done(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_start_uninit_once),
 		cmocka_unit_test(test_unstarted_not_uninit),
+		cmocka_unit_test(test_sync_stopped_skips_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
