@@ -47,7 +47,8 @@ struct rtsp {
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	struct agw_rtsp_pool *pool;
-	uv_timer_t tick;
+	uv_timer_t *tick; /* on the heap: uninit may have to close it after a failed start, and the
+			   * core frees this struct before the loop runs the close */
 	bool tick_open, started, stopping;
 	int pending_closes;
 	struct rtsp_cam *cams;
@@ -743,8 +744,14 @@ static int rtsp_init(void *priv, struct agw_adapter_ctx *ctx)
 		agw_log_err(LOG_TAG, NULL, "cannot start %u worker threads: %s", threads, strerror(-e));
 		return e;
 	}
-	uv_timer_init(ctx->loop, &r->tick);
-	r->tick.data = r;
+	r->tick = malloc(sizeof(*r->tick));
+	if (!r->tick) {
+		agw_rtsp_pool_abandon(r->pool);
+		r->pool = NULL;
+		return -ENOMEM;
+	}
+	uv_timer_init(ctx->loop, r->tick);
+	r->tick->data = r;
 	r->tick_open = true;
 	return 0;
 }
@@ -755,7 +762,7 @@ static int rtsp_start(void *priv)
 	r->started = true;
 	agw_log_info(LOG_TAG, NULL, "patrolling every %lld ms (+0..%lld ms jitter), %lld at a time",
 		     (long long)r->interval_ms, (long long)r->jitter_ms, (long long)r->concurrency);
-	return uv_timer_start(&r->tick, on_tick, TICK_MS, TICK_MS);
+	return uv_timer_start(r->tick, on_tick, TICK_MS, TICK_MS);
 }
 
 static void closed_one(struct rtsp *r)
@@ -766,7 +773,10 @@ static void closed_one(struct rtsp *r)
 
 static void on_tick_closed(uv_handle_t *h)
 {
-	closed_one(h->data);
+	struct rtsp *r = h->data;
+	free(h);
+	if (r)
+		closed_one(r);
 }
 
 static void on_pool_stopped(void *arg)
@@ -786,7 +796,8 @@ static void rtsp_stop(void *priv)
 	if (r->tick_open) {
 		r->pending_closes++;
 		r->tick_open = false;
-		uv_close((uv_handle_t *)&r->tick, on_tick_closed);
+		uv_close((uv_handle_t *)r->tick, on_tick_closed);
+		r->tick = NULL;
 	}
 	if (r->pool) {
 		r->pending_closes++;
@@ -798,6 +809,23 @@ static void rtsp_stop(void *priv)
 static void rtsp_uninit(void *priv)
 {
 	struct rtsp *r = priv;
+	/* Not stopped, or the stop did not finish (the core's deadline closed the loop's handles):
+	 * nothing may be left that points into r once the core frees it. */
+	if (r->tick_open) {
+		r->tick_open = false;
+		if (uv_is_closing((uv_handle_t *)r->tick)) {
+			free(r->tick); /* closed by the core's walk, and the loop has run since */
+		} else {
+			r->tick->data = NULL;
+			uv_close((uv_handle_t *)r->tick, on_tick_closed);
+		}
+		r->tick = NULL;
+	}
+	if (r->pool) {
+		agw_log_warn(LOG_TAG, NULL, "workers still running at exit: waiting for them to end");
+		agw_rtsp_pool_abandon(r->pool);
+		r->pool = NULL;
+	}
 	struct rtsp_cam *c = r->cams;
 	while (c) {
 		struct rtsp_cam *next = c->next;
