@@ -16,6 +16,27 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define DRIVER_MAX_INPUT (1u << 20) /* libFuzzer's default -max_len is far below this */
+#define DRIVER_MALLOC_LIMIT ((size_t)64 << 20) /* libFuzzer's -malloc_limit_mb=64 */
+
+/* In a sanitizer build, the same bound a campaign puts on one allocation: a parser that asks for
+ * more than 64 MiB for any input (a size field believed) fails the regression run too. */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+					      void (*free_hook)(const volatile void *)) __attribute__((weak));
+
+static void free_hook(const volatile void *ptr)
+{
+	(void)ptr; /* both hooks are required */
+}
+
+static void malloc_hook(const volatile void *ptr, size_t size)
+{
+	(void)ptr;
+	if (size > DRIVER_MALLOC_LIMIT) {
+		fprintf(stderr, "one allocation of %zu bytes: over the %zu MiB limit per input\n", size,
+			DRIVER_MALLOC_LIMIT >> 20);
+		abort();
+	}
+}
 
 static int run_file(const char *path, unsigned *count)
 {
@@ -104,6 +125,8 @@ static int run_path(const char *path, unsigned *count)
 int main(int argc, char **argv)
 {
 	unsigned count = 0;
+	if (__sanitizer_install_malloc_and_free_hooks)
+		__sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook);
 	for (int i = 1; i < argc; i++) {
 		if (argv[i][0] == '-')
 			continue; /* libFuzzer flags given to the regression command are ignored */
