@@ -38,7 +38,7 @@ function(agw_fuzz_target name)
   endif()
   agw_target_warnings(${exe})
   target_include_directories(${exe} PRIVATE ${AGW_FUZZ_DIR} ${PROJECT_SOURCE_DIR}/include ${AGW_GATEWAY_INCLUDE_DIRS}
-    ${PROJECT_SOURCE_DIR}/adapters/rtsp)
+    ${PROJECT_SOURCE_DIR}/adapters/rtsp ${PROJECT_SOURCE_DIR}/adapters/onvif)
   target_link_libraries(${exe} PRIVATE ${F_LIBS})
   set(dict "")
   if(F_DICT)

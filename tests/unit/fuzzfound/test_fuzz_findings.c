@@ -95,12 +95,28 @@ static void test_ledger_small_file_small_memory(void **state)
 	assert_true(largest < (1u << 20));
 }
 
+/* time_rfc3339: a local time within range could lie outside it in UTC ("9999-12-31T23:59:59.9-22:11"
+ * is in the year 10000): accepted, then formatted as a time nothing reads back. */
+static void test_time_offset_stays_in_range(void **state)
+{
+	int64_t ms = 0, again = 0;
+	char buf[64];
+	assert_int_equal(agw_time_parse_ms("9999-12-31T23:59:59.9-22:11", &ms), -EINVAL);
+	assert_int_equal(agw_time_parse_ms("1971-01-01T00:30:00+01:00", &ms), -EINVAL);
+	assert_int_equal(agw_time_parse_ms("9999-12-31T23:59:59.999Z", &ms), 0);
+	assert_int_equal(agw_time_parse_ms(agw_time_format_ms(ms, buf, sizeof(buf)), &again), 0);
+	assert_int_equal(again, ms);
+	assert_int_equal(agw_time_parse_ms("1971-01-01T01:30:00+01:00", &ms), 0);
+	assert_int_equal(ms, 31536000000LL + 1800000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_onvif_repaired_nul_no_leak),
 		cmocka_unit_test(test_alert_json_round_trip_without_gateway_time),
 		cmocka_unit_test(test_ledger_small_file_small_memory),
+		cmocka_unit_test(test_time_offset_stays_in_range),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
