@@ -188,8 +188,10 @@ bool agw_http_host_allowed(const struct agw_http_access *a, const char *host, si
 				return true;
 		return false;
 	}
+	/* A loopback name with the server's port, or with none (curl -H 'Host: localhost'): what
+	 * matters against DNS rebinding is the name, which a rebound page cannot choose. */
 	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
-		if (entry_matches(loopback[i], name, name_len, port, a->port))
+		if (entry_matches(loopback[i], name, name_len, port < 0 ? a->port : port, a->port))
 			return true;
 	return false;
 }
