@@ -44,7 +44,10 @@ struct rtsp {
 	int64_t metadata_sessions, metadata_idle_ms, metadata_max_doc;
 	bool evidence;
 	int64_t evidence_quality, evidence_max_age_ms, evidence_max_bytes, evidence_prune_ms;
+	bool tls_verify;
+	char *ca_file;
 	/* state */
+	struct agw_rtsp_tls tls; /* read by the workers; set in init */
 	struct agw_adapter_ctx *ctx;
 	struct agw_rtsp_pool *pool;
 	uv_timer_t *tick; /* on the heap: uninit may have to close it after a failed start, and the
@@ -108,6 +111,9 @@ static const struct agw_option rtsp_options[] = {
 	 "total size of the evidence files; the oldest go first (0: no limit)"},
 	{"evidence_prune_interval", AGW_OPT_DURATION, OPT(evidence_prune_ms), "10m", 1000, 86400000, false,
 	 "how often the evidence directory is pruned"},
+	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
+	 "rtsps:// cameras must present a certificate valid for their address (false: not authenticated)"},
+	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for rtsps:// cameras (default: the system's)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 #undef OPT
@@ -460,6 +466,7 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 		.stop = agw_rtsp_pool_stop_flag(r->pool),
 		/* While a metadata session holds the data track, the patrol sets up the video only. */
 		.media_types = c->watch ? "video" : "video+data",
+		.tls = &r->tls,
 	};
 	j->evidence = r->evidence && j->state_dir;
 	j->quality = (int)r->evidence_quality;
@@ -627,6 +634,7 @@ static int watch_start(struct rtsp *r, struct rtsp_cam *c)
 		.max_doc = (size_t)r->metadata_max_doc,
 		.stop = agw_rtsp_pool_stop_flag(r->pool),
 		.cancel = &j->cancel,
+		.tls = &r->tls,
 	};
 	int e = (!j->url || !j->cam_id) ? -ENOMEM : agw_rtsp_pool_submit(r->pool, &j->w);
 	if (e < 0) {
@@ -738,6 +746,9 @@ static int rtsp_init(void *priv, struct agw_adapter_ctx *ctx)
 	if (!r->rng)
 		r->rng = 0x9e3779b97f4a7c15ULL;
 	agw_rtsp_av_log_setup();
+	r->tls = (struct agw_rtsp_tls){.verify = r->tls_verify, .ca_file = r->ca_file};
+	if (!r->tls_verify)
+		agw_log_warn(LOG_TAG, NULL, "tls_verify = false: rtsps:// cameras are encrypted but not authenticated");
 	unsigned threads = (unsigned)(r->concurrency + (r->metadata ? r->metadata_sessions : 0));
 	int e = agw_rtsp_pool_new(ctx->loop, threads, threads * 2, &r->pool);
 	if (e < 0) {
