@@ -630,7 +630,7 @@ static void free_unstarted(uv_handle_t *handle)
 }
 
 /* Reads the bearer token: one line of printable characters without spaces. The file should be
- * readable by the service only; a token others can read is said so once. */
+ * readable by the service's group only, like the config; a world-readable one is said so once. */
 static int token_read(const char *path, char **ret)
 {
 	char buf[TOKEN_MAX + 2];
@@ -641,8 +641,9 @@ static int token_read(const char *path, char **ret)
 		return -e;
 	}
 	struct stat st;
-	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077))
-		agw_log_warn(COMPONENT, NULL, "http_token_file %s can be read by other users (mode %03o): chmod 600 it",
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0007))
+		agw_log_warn(COMPONENT, NULL,
+			     "http_token_file %s can be read by every user (mode %03o): make it root:alarmgw 0640",
 			     path, (unsigned)(st.st_mode & 0777));
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
