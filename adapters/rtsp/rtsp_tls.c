@@ -99,12 +99,10 @@ int agw_rtsp_tls_check(const char *url, const struct agw_rtsp_tls *tls, int64_t 
 	if (port <= 0)
 		port = RTSPS_DEFAULT_PORT;
 	int64_t deadline = agw_rtsp_mono_ms() + timeout_ms;
-	int fd = connect_to(host, port, deadline, stop, reason, reason_len);
-	if (fd < 0)
-		return fd;
-	int r = -EPROTO;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	int fd = -1, r = -EPROTO;
 	SSL *ssl = NULL;
+	/* The trust store is loaded before connecting: the camera should not wait for it. */
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx)
 		goto out;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -113,6 +111,11 @@ int agw_rtsp_tls_check(const char *url, const struct agw_rtsp_tls *tls, int64_t 
 					  : SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		snprintf(reason, reason_len, "tls check: cannot load the CA file");
 		r = -ENOENT;
+		goto out;
+	}
+	fd = connect_to(host, port, deadline, stop, reason, reason_len);
+	if (fd < 0) {
+		r = fd;
 		goto out;
 	}
 	ssl = SSL_new(ctx);
@@ -156,6 +159,7 @@ int agw_rtsp_tls_check(const char *url, const struct agw_rtsp_tls *tls, int64_t 
 out:
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }

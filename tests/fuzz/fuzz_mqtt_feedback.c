@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *reason = NULL;
 	char detail[256];
 	if (agw_feedback_parse(data, size, &fb, &reason, detail, sizeof(detail)) == 0) {
-		if (strlen(fb.case_id) > AGW_CASE_ID_MAX || !fb.status)
+		if (strnlen(fb.case_id, sizeof(fb.case_id)) >= sizeof(fb.case_id) || !fb.status)
 			abort();
 	} else if (!reason) {
 		abort(); /* every reject is counted under a reason label */

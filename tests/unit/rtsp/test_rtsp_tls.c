@@ -36,6 +36,8 @@ static void *serve(void *arg)
 		int fd = accept(s->listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
+		struct timeval tv = {.tv_sec = 10, .tv_usec = 0}; /* not the listener's short one */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		SSL *ssl = SSL_new(s->ctx);
 		SSL_set_fd(ssl, fd);
 		if (SSL_accept(ssl) == 1) {
