@@ -571,6 +571,7 @@ int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char
 	rc = agw_onvif_parse_begin(soap, &in, buf, len);
 	if (rc < 0) {
 		snprintf(err, errlen, "NUL byte in the document");
+		free(repaired);
 		return rc;
 	}
 	rc = read_op(soap, op, &r);

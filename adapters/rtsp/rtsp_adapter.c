@@ -44,10 +44,14 @@ struct rtsp {
 	int64_t metadata_sessions, metadata_idle_ms, metadata_max_doc;
 	bool evidence;
 	int64_t evidence_quality, evidence_max_age_ms, evidence_max_bytes, evidence_prune_ms;
+	bool tls_verify;
+	char *ca_file;
 	/* state */
+	struct agw_rtsp_tls tls; /* read by the workers; set in init */
 	struct agw_adapter_ctx *ctx;
 	struct agw_rtsp_pool *pool;
-	uv_timer_t tick;
+	uv_timer_t *tick; /* on the heap: uninit may have to close it after a failed start, and the
+			   * core frees this struct before the loop runs the close */
 	bool tick_open, started, stopping;
 	int pending_closes;
 	struct rtsp_cam *cams;
@@ -107,6 +111,9 @@ static const struct agw_option rtsp_options[] = {
 	 "total size of the evidence files; the oldest go first (0: no limit)"},
 	{"evidence_prune_interval", AGW_OPT_DURATION, OPT(evidence_prune_ms), "10m", 1000, 86400000, false,
 	 "how often the evidence directory is pruned"},
+	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
+	 "rtsps:// cameras must present a certificate valid for their address (false: not authenticated)"},
+	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for rtsps:// cameras (default: the system's)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 #undef OPT
@@ -459,6 +466,7 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 		.stop = agw_rtsp_pool_stop_flag(r->pool),
 		/* While a metadata session holds the data track, the patrol sets up the video only. */
 		.media_types = c->watch ? "video" : "video+data",
+		.tls = &r->tls,
 	};
 	j->evidence = r->evidence && j->state_dir;
 	j->quality = (int)r->evidence_quality;
@@ -626,6 +634,7 @@ static int watch_start(struct rtsp *r, struct rtsp_cam *c)
 		.max_doc = (size_t)r->metadata_max_doc,
 		.stop = agw_rtsp_pool_stop_flag(r->pool),
 		.cancel = &j->cancel,
+		.tls = &r->tls,
 	};
 	int e = (!j->url || !j->cam_id) ? -ENOMEM : agw_rtsp_pool_submit(r->pool, &j->w);
 	if (e < 0) {
@@ -737,14 +746,23 @@ static int rtsp_init(void *priv, struct agw_adapter_ctx *ctx)
 	if (!r->rng)
 		r->rng = 0x9e3779b97f4a7c15ULL;
 	agw_rtsp_av_log_setup();
+	r->tls = (struct agw_rtsp_tls){.verify = r->tls_verify, .ca_file = r->ca_file};
+	if (!r->tls_verify)
+		agw_log_warn(LOG_TAG, NULL, "tls_verify = false: rtsps:// cameras are encrypted but not authenticated");
 	unsigned threads = (unsigned)(r->concurrency + (r->metadata ? r->metadata_sessions : 0));
 	int e = agw_rtsp_pool_new(ctx->loop, threads, threads * 2, &r->pool);
 	if (e < 0) {
 		agw_log_err(LOG_TAG, NULL, "cannot start %u worker threads: %s", threads, strerror(-e));
 		return e;
 	}
-	uv_timer_init(ctx->loop, &r->tick);
-	r->tick.data = r;
+	r->tick = malloc(sizeof(*r->tick));
+	if (!r->tick) {
+		agw_rtsp_pool_abandon(r->pool);
+		r->pool = NULL;
+		return -ENOMEM;
+	}
+	uv_timer_init(ctx->loop, r->tick);
+	r->tick->data = r;
 	r->tick_open = true;
 	return 0;
 }
@@ -755,7 +773,7 @@ static int rtsp_start(void *priv)
 	r->started = true;
 	agw_log_info(LOG_TAG, NULL, "patrolling every %lld ms (+0..%lld ms jitter), %lld at a time",
 		     (long long)r->interval_ms, (long long)r->jitter_ms, (long long)r->concurrency);
-	return uv_timer_start(&r->tick, on_tick, TICK_MS, TICK_MS);
+	return uv_timer_start(r->tick, on_tick, TICK_MS, TICK_MS);
 }
 
 static void closed_one(struct rtsp *r)
@@ -766,7 +784,10 @@ static void closed_one(struct rtsp *r)
 
 static void on_tick_closed(uv_handle_t *h)
 {
-	closed_one(h->data);
+	struct rtsp *r = h->data;
+	free(h);
+	if (r)
+		closed_one(r);
 }
 
 static void on_pool_stopped(void *arg)
@@ -786,7 +807,8 @@ static void rtsp_stop(void *priv)
 	if (r->tick_open) {
 		r->pending_closes++;
 		r->tick_open = false;
-		uv_close((uv_handle_t *)&r->tick, on_tick_closed);
+		uv_close((uv_handle_t *)r->tick, on_tick_closed);
+		r->tick = NULL;
 	}
 	if (r->pool) {
 		r->pending_closes++;
@@ -798,6 +820,23 @@ static void rtsp_stop(void *priv)
 static void rtsp_uninit(void *priv)
 {
 	struct rtsp *r = priv;
+	/* Not stopped, or the stop did not finish (the core's deadline closed the loop's handles):
+	 * nothing may be left that points into r once the core frees it. */
+	if (r->tick_open) {
+		r->tick_open = false;
+		if (uv_is_closing((uv_handle_t *)r->tick)) {
+			free(r->tick); /* closed by the core's walk, and the loop has run since */
+		} else {
+			r->tick->data = NULL;
+			uv_close((uv_handle_t *)r->tick, on_tick_closed);
+		}
+		r->tick = NULL;
+	}
+	if (r->pool) {
+		agw_log_warn(LOG_TAG, NULL, "workers still running at exit: waiting for them to end");
+		agw_rtsp_pool_abandon(r->pool);
+		r->pool = NULL;
+	}
 	struct rtsp_cam *c = r->cams;
 	while (c) {
 		struct rtsp_cam *next = c->next;

@@ -57,15 +57,20 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static void pool_free(struct agw_rtsp_pool *p)
+{
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p->threads);
+	free(p);
+}
+
 static void on_closed(uv_handle_t *h)
 {
 	struct agw_rtsp_pool *p = h->data;
 	void (*stopped)(void *) = p->stopped;
 	void *arg = p->stopped_arg;
-	pthread_mutex_destroy(&p->lock);
-	pthread_cond_destroy(&p->cond);
-	free(p->threads);
-	free(p);
+	pool_free(p);
 	if (stopped)
 		stopped(arg);
 }
@@ -186,4 +191,41 @@ void agw_rtsp_pool_stop(struct agw_rtsp_pool *p, void (*stopped)(void *arg), voi
 		q = next;
 	}
 	uv_async_send(&p->async); /* in case every thread had already exited */
+}
+
+/* Hands back every job of list with done(w, false). */
+static void drop_all(struct agw_rtsp_work *w)
+{
+	while (w) {
+		struct agw_rtsp_work *next = w->next;
+		w->done(w, false);
+		w = next;
+	}
+}
+
+void agw_rtsp_pool_abandon(struct agw_rtsp_pool *p)
+{
+	if (!p)
+		return;
+	p->stopping = true;
+	p->stopped = NULL; /* whoever waited for the stop is gone */
+	pthread_mutex_lock(&p->lock);
+	atomic_store(&p->stop, true);
+	struct agw_rtsp_work *queued = p->queue_head;
+	p->queue_head = p->queue_tail = NULL;
+	p->queued = 0;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	/* The point of it all: a job stuck where no interrupt reaches (getaddrinfo) still holds
+	 * pointers into its owner's state; the owner frees that state only after this returns. */
+	for (unsigned i = 0; i < p->n_threads; i++)
+		pthread_join(p->threads[i], NULL);
+	p->n_threads = p->n_exited = 0;
+	drop_all(queued);
+	drop_all(p->done_head);
+	p->done_head = p->done_tail = NULL;
+	if (uv_is_closing((uv_handle_t *)&p->async))
+		pool_free(p); /* closed by someone else (a uv_walk at the deadline), loop run since */
+	else
+		uv_close((uv_handle_t *)&p->async, on_closed);
 }

@@ -32,5 +32,13 @@ const atomic_bool *agw_rtsp_pool_stop_flag(const struct agw_rtsp_pool *p);
 /* Begins the stop: queued jobs get done(w, false), running ones are asked to stop. Once every
  * thread has ended and the handle is closed, stopped(arg) runs on the loop and the pool is freed. */
 void agw_rtsp_pool_stop(struct agw_rtsp_pool *p, void (*stopped)(void *arg), void *arg);
+/* For an owner being torn down while its pool has not finished stopping (the daemon's stop
+ * deadline closed every handle of the loop, or a start failed): raises the stop flag, waits for
+ * every thread to end (a job blocked where no interrupt reaches, such as name resolution, is
+ * waited for: it still points into the owner's state), then hands back every job not delivered
+ * with done(w, false) and frees the pool. The stopped callback of an earlier stop is not called.
+ * Loop thread, with the loop not running; if something else closed the pool's handle, the loop
+ * must have run since (so the close finished). NULL is a no-op. */
+void agw_rtsp_pool_abandon(struct agw_rtsp_pool *p);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef AGW_RTSP_PROBE_H
 #define AGW_RTSP_PROBE_H
 
+#include "rtsp_tls.h"
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,9 +31,10 @@ void agw_rtsp_av_log_setup(void);
 
 /* Opens url (which may carry credentials: it is never logged) with RTSP over TCP. media_types is
  * libavformat's allowed_media_types ("video+data", "data"). On failure writes a reason without
- * the URL and returns a negative errno: -ETIMEDOUT (deadline), -ECANCELED (stop), or the cause. */
+ * the URL and returns a negative errno: -ETIMEDOUT (deadline), -ECANCELED (stop), or the cause.
+ * An rtsps:// url is opened only after agw_rtsp_tls_check passed (-EPERM: certificate refused). */
 int agw_rtsp_open(const char *url, const char *media_types, int64_t io_timeout_ms, struct agw_rtsp_irq *irq,
-		  struct AVFormatContext **ret_fmt, char *reason, size_t reason_len);
+		  const struct agw_rtsp_tls *tls, struct AVFormatContext **ret_fmt, char *reason, size_t reason_len);
 
 struct agw_rtsp_probe_opts {
 	int64_t timeout_ms;    /* the whole patrol: connect, describe, setup, play, keyframe, decode */
@@ -41,6 +43,7 @@ struct agw_rtsp_probe_opts {
 	const atomic_bool *stop;
 	const atomic_bool *cancel;
 	const char *media_types; /* allowed_media_types; NULL = "video+data" */
+	const struct agw_rtsp_tls *tls; /* rtsps:// certificate checks; NULL: none */
 };
 
 struct agw_rtsp_probe {
@@ -72,6 +75,7 @@ struct agw_rtsp_watch_opts {
 	int64_t io_timeout_ms;   /* socket inactivity */
 	int64_t idle_timeout_ms; /* no metadata packet for this long ends the session */
 	size_t max_doc;          /* largest document reassembled */
+	const struct agw_rtsp_tls *tls; /* rtsps:// certificate checks; NULL: none */
 	const atomic_bool *stop;
 	const atomic_bool *cancel;
 };

@@ -17,7 +17,7 @@ int agw_rtsp_watch_run(const char *url, const struct agw_rtsp_watch_opts *opts,
 	struct agw_rtsp_irq irq = {
 		.stop = opts->stop, .cancel = opts->cancel, .deadline_ms = agw_rtsp_mono_ms() + opts->open_timeout_ms};
 	AVFormatContext *fmt = NULL;
-	int r = agw_rtsp_open(url, "data", opts->io_timeout_ms, &irq, &fmt, stats->reason, sizeof(stats->reason));
+	int r = agw_rtsp_open(url, "data", opts->io_timeout_ms, &irq, opts->tls, &fmt, stats->reason, sizeof(stats->reason));
 	if (r < 0)
 		return r;
 	struct agw_rtsp_meta meta;

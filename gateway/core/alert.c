@@ -173,7 +173,8 @@ int agw_alert_to_json(const struct agw_alert *a, char **ret_json)
 			    a->active == AGW_ACTIVE_NONE ? json_null() : json_boolean(a->active == AGW_ACTIVE_TRUE));
 	json_object_set_new(o, "operation", str_or_null(op));
 	json_object_set_new(o, "camera_time", time_or_null(a->camera_time_ms));
-	json_object_set_new(o, "gateway_time", time_or_null(a->gateway_time_ms));
+	/* 0 is "not stamped yet" (the pipeline stamps it); 1970 would not parse back */
+	json_object_set_new(o, "gateway_time", time_or_null(a->gateway_time_ms ? a->gateway_time_ms : AGW_TIME_UNKNOWN));
 	json_object_set_new(o, "clock_offset_ms", json_integer(a->clock_offset_ms));
 	json_object_set_new(o, "topic", str_or_null(a->topic));
 	json_object_set_new(o, "id", str_or_null(a->event_id));

@@ -9,6 +9,9 @@
 
 #include "alarmgw/alert.h"
 
+#define TIME_MIN_MS 31536000000LL      /* 1971-01-01T00:00:00Z */
+#define TIME_MAX_MS 253402300799999LL  /* 9999-12-31T23:59:59.999Z */
+
 int64_t agw_now_ms(void)
 {
 	struct timespec ts;
@@ -106,6 +109,11 @@ int agw_time_parse_ms(const char *text, int64_t *ret_ms)
 	struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour, .tm_min = min,
 			.tm_sec = sec > 59 ? 59 : sec};
 	time_t t = timegm(&tm);
-	*ret_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
+	int64_t utc_ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + ms;
+	/* The same range in UTC: an offset must not carry a time into 1970 or the year 10000, which
+	 * could be written (journal, case messages) but never read back. */
+	if (utc_ms < TIME_MIN_MS || utc_ms > TIME_MAX_MS)
+		return -EINVAL;
+	*ret_ms = utc_ms;
 	return 0;
 }

@@ -227,7 +227,13 @@ int agw_daemon_run(struct agw_config *cfg)
 	    agw_publisher_start(d->publisher) < 0)
 		goto out;
 	if (d->cfg->http_listen && *d->cfg->http_listen) {
-		if (agw_http_start(&d->loop, d->cfg->http_listen, d->store, &d->http) < 0)
+		char *token_file = d->cfg->http_token_file ? agw_config_resolve(d->cfg, d->cfg->http_token_file) : NULL;
+		struct agw_http_config hc = {
+			.listen = d->cfg->http_listen, .token_file = token_file, .hosts = d->cfg->http_hosts};
+		int hr = d->cfg->http_token_file && !token_file ? -ENOMEM
+								 : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
+		free(token_file);
+		if (hr < 0)
 			goto out;
 		agw_http_set_health_fn(d->http, daemon_healthy, d);
 	}

@@ -64,11 +64,39 @@ static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 
 void daemon_instance_free(struct instance *in)
 {
-	if (in->adapter->uninit)
+	if (in->initialized && in->adapter->uninit)
 		in->adapter->uninit(in->priv);
 	agw_options_free(in->adapter, in->priv);
 	free(in->priv);
 	free(in);
+}
+
+/* A retired instance leaves d->instances on a later loop turn, never inside stopped(): an adapter
+ * may call stopped() from within stop(), while the caller is walking the array (a reload), and
+ * compacting it there made the walk skip the next adapter. */
+struct retire {
+	uv_timer_t timer;
+	struct instance *in;
+};
+
+static void retire_closed(uv_handle_t *h)
+{
+	struct retire *rt = h->data;
+	struct instance *in = rt->in;
+	struct daemon *d = in->d;
+	for (size_t i = 0; i < d->n_instances; i++)
+		if (d->instances[i] == in) {
+			memmove(&d->instances[i], &d->instances[i + 1], (d->n_instances - i - 1) * sizeof(in));
+			d->n_instances--;
+			break;
+		}
+	daemon_instance_free(in);
+	free(rt);
+}
+
+static void retire_now(uv_timer_t *t)
+{
+	uv_close((uv_handle_t *)t, retire_closed);
 }
 
 static void core_stopped(struct agw_adapter_ctx *ctx)
@@ -79,13 +107,16 @@ static void core_stopped(struct agw_adapter_ctx *ctx)
 	in->started = false;
 	d->stops_pending--;
 	if (in->retiring) {
-		for (size_t i = 0; i < d->n_instances; i++)
-			if (d->instances[i] == in) {
-				memmove(&d->instances[i], &d->instances[i + 1], (d->n_instances - i - 1) * sizeof(in));
-				d->n_instances--;
-				break;
-			}
-		daemon_instance_free(in);
+		/* Without memory for the timer the instance stays in the array, stopped, and is freed
+		 * with the others at exit. */
+		struct retire *rt = malloc(sizeof(*rt));
+		if (rt && uv_timer_init(&d->loop, &rt->timer) == 0) {
+			rt->in = in;
+			rt->timer.data = rt;
+			uv_timer_start(&rt->timer, retire_now, 0, 0);
+		} else {
+			free(rt);
+		}
 	}
 	daemon_maybe_finish_stop(d);
 }
@@ -141,12 +172,13 @@ int daemon_instance_start(struct daemon *d, struct instance *in)
 		agw_log_err("core", NULL, "adapter %s failed to initialize: %s", in->adapter->name, strerror(-r));
 		return r;
 	}
+	in->initialized = true;
 	r = in->adapter->start ? in->adapter->start(in->priv) : 0;
 	if (r < 0) {
 		agw_log_err("core", NULL, "adapter %s failed to start: %s", in->adapter->name, strerror(-r));
 		if (in->adapter->uninit)
 			in->adapter->uninit(in->priv);
-		in->adapter = in->adapter; /* uninit done; free_instance must not run it twice */
+		in->initialized = false; /* uninit done: daemon_instance_free must not run it twice */
 		return r;
 	}
 	in->started = true;

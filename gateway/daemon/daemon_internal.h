@@ -21,6 +21,7 @@ struct instance {
 	void *priv;
 	struct agw_adapter_ctx ctx;
 	struct daemon *d;
+	bool initialized; /* init() succeeded and uninit() has not run: uninit exactly once */
 	bool started;
 	bool stopping;
 	bool retiring; /* being replaced or removed by a reload: free it once stopped */

@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "alarmgw/alert.h"
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "http.h"
+#include "http_request.h"
 #include "status.h"
 
 #define COMPONENT "http"
@@ -25,6 +27,12 @@
 #define LINGER_MS 2000           /* reading what a client still sends after our answer */
 #define PAGE_REFRESH_S 10
 #define PAGE_MAX_CAMERAS 2000
+/* The page needs nothing but itself and its one <style> block: no script runs, nothing loads,
+ * nobody frames it. Every other answer is data and may do nothing at all. */
+#define PAGE_CSP "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+#define PLAIN_CSP "default-src 'none'; frame-ancestors 'none'"
+#define TOKEN_MIN 16 /* bytes: a guessable token is no token */
+#define TOKEN_MAX 512
 
 enum conn_state {
 	CONN_READING,
@@ -87,9 +95,14 @@ struct agw_http {
 	uint64_t cached_at;        /* uv_now() when it was taken */
 	bool cache_valid;
 	int last_collect_ret;      /* of the last finished collection */
+	struct agw_http_access access; /* Host names and token; points at the strings below */
+	char *token;
+	char **hosts;
+	size_t n_hosts;
 };
 
 static void respond_route(struct conn *c);
+static void http_free(struct agw_http *h);
 
 static void count_error(const char *reason)
 {
@@ -105,10 +118,9 @@ static void maybe_done(struct agw_http *h)
 	if (!h->stopping || h->n_conns || h->listener_open || h->job)
 		return;
 	agw_status_free(h->cached);
-	agw_health_tracker_free(h->tracker);
 	void (*done)(void *) = h->done;
 	void *arg = h->done_arg;
-	free(h);
+	http_free(h);
 	if (done)
 		done(arg);
 }
@@ -218,14 +230,21 @@ static void on_write_timeout(uv_timer_t *timer)
 /* Sends code with body (owned: freed with the connection). extra: more header lines or "". */
 static void conn_send(struct conn *c, int code, const char *type, const char *extra, char *body, size_t body_len)
 {
-	char head[512];
+	char head[1024];
 	char labels[32];
 	snprintf(labels, sizeof(labels), "code=\"%d\"", code);
 	agw_metric_add("agw_http_responses_total", labels, 1);
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
-			 "X-Content-Type-Options: nosniff\r\nConnection: close\r\n%s\r\n",
-			 code, reason_phrase(code), type, body_len, extra);
+			 "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
+			 "Content-Security-Policy: %s\r\nConnection: close\r\n%s\r\n",
+			 code, reason_phrase(code), type, body_len,
+			 strncmp(type, "text/html", 9) == 0 ? PAGE_CSP : PLAIN_CSP, extra);
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		free(body);
+		conn_close(c);
+		return;
+	}
 	size_t total = (size_t)n + (c->head ? 0 : body_len);
 	char *out = malloc(total);
 	if (!out) {
@@ -412,9 +431,7 @@ static void respond_route(struct conn *c)
 		r = agw_status_to_html(h->cached, PAGE_REFRESH_S, PAGE_MAX_CAMERAS, &text, &len);
 		if (r < 0)
 			break;
-		/* The page needs nothing but itself and its inline style. */
-		conn_send(c, 200, "text/html; charset=utf-8",
-			  "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'\r\n", text, len);
+		conn_send(c, 200, "text/html; charset=utf-8", "", text, len);
 		return;
 	case ROUTE_HEALTHZ:
 		break;
@@ -426,12 +443,6 @@ unavailable:
 }
 
 /* ---- request parsing ---- */
-
-static bool is_tchar(char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       (ch && strchr("!#$%&'*+-.^_`|~", ch));
-}
 
 /* Returns the end of the head (after the blank line) or NULL when it is not complete yet. */
 static char *find_head_end(char *p, size_t len)
@@ -449,91 +460,22 @@ static char *find_head_end(char *p, size_t len)
 
 static void handle_request(struct conn *c, char *end)
 {
-	*end = '\0';
-	if (memchr(c->req, '\0', (size_t)(end - c->req)) != NULL) {
-		conn_refuse(c, 400, "bad_request", "NUL byte in the request", "");
+	struct agw_http *h = c->http;
+	struct agw_http_request req;
+	struct agw_http_refusal no;
+	if (agw_http_request_parse(c->req, (size_t)(end - c->req), &req, &no) < 0 ||
+	    agw_http_access_check(&h->access, &req, &no) < 0) {
+		conn_refuse(c, no.code, no.reason, no.text, no.extra);
 		return;
 	}
-	/* request-line = method SP request-target SP HTTP-version */
-	char *line_end = strchr(c->req, '\n');
-	char *method = c->req, *sp1 = strchr(method, ' ');
-	if (!sp1 || sp1 > line_end || sp1 == method) {
-		conn_refuse(c, 400, "bad_request", "malformed request line", "");
-		return;
-	}
-	for (char *p = method; p < sp1; p++) {
-		if (!is_tchar(*p)) {
-			conn_refuse(c, 400, "bad_request", "malformed method", "");
-			return;
-		}
-	}
-	char *target = sp1 + 1, *sp2 = strchr(target, ' ');
-	if (!sp2 || sp2 > line_end || *target != '/') {
-		conn_refuse(c, 400, "bad_request", "malformed request target", "");
-		return;
-	}
-	char *version = sp2 + 1;
-	size_t vlen = (size_t)(line_end - version);
-	if (vlen && version[vlen - 1] == '\r')
-		vlen--;
-	if (vlen != 8 || (strncmp(version, "HTTP/1.1", 8) != 0 && strncmp(version, "HTTP/1.0", 8) != 0)) {
-		conn_refuse(c, 400, "bad_request", "unsupported HTTP version", "");
-		return;
-	}
-	/* Headers: we need none, but each must be well-formed and none may announce a body. */
-	for (char *line = line_end + 1; *line && *line != '\r' && *line != '\n';) {
-		char *nl = strchr(line, '\n');
-		char *colon = memchr(line, ':', (size_t)(nl - line));
-		if (!colon || colon == line) {
-			conn_refuse(c, 400, "bad_request", "malformed header", "");
-			return;
-		}
-		for (char *p = line; p < colon; p++) {
-			if (!is_tchar(*p)) {
-				conn_refuse(c, 400, "bad_request", "malformed header name", "");
-				return;
-			}
-		}
-		size_t name_len = (size_t)(colon - line);
-		if (name_len == 17 && strncasecmp(line, "Transfer-Encoding", 17) == 0) {
-			conn_refuse(c, 413, "too_large", "request bodies are not accepted", "");
-			return;
-		}
-		if (name_len == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
-			char *v = colon + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			char *e;
-			errno = 0;
-			unsigned long long n = strtoull(v, &e, 10);
-			while (*e == ' ' || *e == '\t' || *e == '\r')
-				e++;
-			if (e == v || *e != '\n' || errno) {
-				conn_refuse(c, 400, "bad_request", "malformed Content-Length", "");
-				return;
-			}
-			if (n > 0) {
-				conn_refuse(c, 413, "too_large", "request bodies are not accepted", "");
-				return;
-			}
-		}
-		line = nl + 1;
-	}
-	size_t mlen = (size_t)(sp1 - method);
-	if (mlen == 4 && strncmp(method, "HEAD", 4) == 0)
-		c->head = true;
-	else if (!(mlen == 3 && strncmp(method, "GET", 3) == 0)) {
-		conn_refuse(c, 405, "method", "only GET and HEAD are served", "Allow: GET, HEAD\r\n");
-		return;
-	}
-	size_t plen = strcspn(target, "? ");
-	if (plen == 1)
+	c->head = req.head;
+	if (req.path_len == 1)
 		c->route = ROUTE_PAGE;
-	else if (plen == 8 && strncmp(target, "/metrics", 8) == 0)
+	else if (req.path_len == 8 && strncmp(req.path, "/metrics", 8) == 0)
 		c->route = ROUTE_METRICS;
-	else if (plen == 8 && strncmp(target, "/healthz", 8) == 0)
+	else if (req.path_len == 8 && strncmp(req.path, "/healthz", 8) == 0)
 		c->route = ROUTE_HEALTHZ;
-	else if (plen == 11 && strncmp(target, "/api/status", 11) == 0)
+	else if (req.path_len == 11 && strncmp(req.path, "/api/status", 11) == 0)
 		c->route = ROUTE_API_STATUS;
 	else {
 		agw_metric_add("agw_http_errors_total", "reason=\"not_found\"", 1);
@@ -670,15 +612,103 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
+static void http_free(struct agw_http *h)
+{
+	agw_health_tracker_free(h->tracker);
+	if (h->token)
+		explicit_bzero(h->token, strlen(h->token));
+	free(h->token);
+	for (size_t i = 0; i < h->n_hosts; i++)
+		free(h->hosts[i]);
+	free(h->hosts);
+	free(h);
+}
+
 static void free_unstarted(uv_handle_t *handle)
 {
-	struct agw_http *h = handle->data;
-	agw_health_tracker_free(h->tracker);
-	free(h);
+	http_free(handle->data);
+}
+
+/* Reads the bearer token: one line of printable characters without spaces. The file should be
+ * readable by the service's group only, like the config; a world-readable one is said so once. */
+static int token_read(const char *path, char **ret)
+{
+	char buf[TOKEN_MAX + 2];
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		int e = errno;
+		agw_log_err(COMPONENT, NULL, "http_token_file %s: %s", path, strerror(e));
+		return -e;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0007))
+		agw_log_warn(COMPONENT, NULL,
+			     "http_token_file %s can be read by every user (mode %03o): make it root:alarmgw 0640",
+			     path, (unsigned)(st.st_mode & 0777));
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	bool ok = n >= TOKEN_MIN && n <= TOKEN_MAX;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = buf[i] > ' ' && buf[i] < 127;
+	if (!ok) {
+		agw_log_err(COMPONENT, NULL,
+			    "http_token_file %s: the token must be one line of %d to %d printable characters "
+			    "without spaces (e.g. openssl rand -hex 32)",
+			    path, TOKEN_MIN, TOKEN_MAX);
+		explicit_bzero(buf, sizeof(buf));
+		return -EINVAL;
+	}
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* "a.example, 10.0.0.5:9108 [::1]" -> h->hosts; each entry checked the way requests are. */
+static int hosts_parse(struct agw_http *h, const char *text)
+{
+	const char *p = text;
+	while (*p) {
+		size_t skip = strspn(p, ", \t");
+		p += skip;
+		size_t len = strcspn(p, ", \t");
+		if (!len)
+			break;
+		struct agw_http_access probe = {.hosts = NULL, .n_hosts = 0, .port = -1, .token = NULL};
+		char *entry = strndup(p, len);
+		char **v = entry ? realloc(h->hosts, (h->n_hosts + 1) * sizeof(*v)) : NULL;
+		if (!v) {
+			free(entry);
+			return -ENOMEM;
+		}
+		h->hosts = v;
+		h->hosts[h->n_hosts++] = entry;
+		/* An entry that cannot match itself is malformed ("a:b", "[::1"). */
+		const char *const one[] = {entry};
+		probe.hosts = one;
+		probe.n_hosts = 1;
+		if (!agw_http_host_allowed(&probe, entry, len)) {
+			agw_log_err(COMPONENT, NULL, "http_hosts: \"%s\" is not a host name, host:port or [v6]:port",
+				    entry);
+			return -EINVAL;
+		}
+		p += len;
+	}
+	return 0;
 }
 
 int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *store, struct agw_http **ret)
 {
+	struct agw_http_config cfg = {.listen = listen_addr, .token_file = NULL, .hosts = NULL};
+	return agw_http_start_config(loop, &cfg, store, ret);
+}
+
+int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, struct agw_store *store,
+			  struct agw_http **ret)
+{
+	const char *listen_addr = cfg->listen;
 	struct sockaddr_storage ss;
 	memset(&ss, 0, sizeof(ss));
 	if (!listen_addr || parse_listen(listen_addr, &ss) < 0) {
@@ -686,25 +716,42 @@ int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *s
 			    listen_addr ? listen_addr : "");
 		return -EINVAL;
 	}
-	if (!is_loopback(&ss))
-		agw_log_warn(COMPONENT, NULL,
-			     "http_listen %s is not a loopback address: the status page and metrics have no "
-			     "authentication",
-			     listen_addr);
+	bool loopback = is_loopback(&ss);
+	bool has_token = cfg->token_file && *cfg->token_file;
+	if (!loopback && !has_token) {
+		agw_log_err(COMPONENT, NULL,
+			    "http_listen %s is not a loopback address: set gateway.http_token_file (a bearer token "
+			    "every request but /healthz must carry) or listen on 127.0.0.1",
+			    listen_addr);
+		return -EINVAL;
+	}
 	struct agw_http *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->loop = loop;
 	h->store = store;
 	h->healthy = true;
-	int r = agw_health_tracker_new(&h->tracker);
+	int r = has_token ? token_read(cfg->token_file, &h->token) : 0;
+	if (r == 0 && cfg->hosts)
+		r = hosts_parse(h, cfg->hosts);
+	if (r == 0 && !loopback && !h->n_hosts) {
+		agw_log_err(COMPONENT, NULL,
+			    "http_listen %s is not a loopback address: set gateway.http_hosts to the names clients "
+			    "use (the Host header is checked against them)",
+			    listen_addr);
+		r = -EINVAL;
+	}
+	if (r == 0)
+		r = agw_health_tracker_new(&h->tracker);
 	if (r == 0)
 		r = uv_tcp_init(loop, &h->listener);
 	if (r < 0) {
-		agw_health_tracker_free(h->tracker);
-		free(h);
+		http_free(h);
 		return r;
 	}
+	h->access.hosts = (const char *const *)h->hosts;
+	h->access.n_hosts = h->n_hosts;
+	h->access.token = h->token;
 	h->listener.data = h;
 	r = uv_tcp_bind(&h->listener, (const struct sockaddr *)&ss, 0);
 	if (r == 0)
@@ -719,9 +766,11 @@ int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *s
 	if (uv_tcp_getsockname(&h->listener, (struct sockaddr *)&bound, &blen) == 0)
 		h->port = ntohs(bound.ss_family == AF_INET ? ((struct sockaddr_in *)&bound)->sin_port
 							   : ((struct sockaddr_in6 *)&bound)->sin6_port);
+	h->access.port = h->port;
 	h->listener_open = true;
-	agw_log_info(COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d)", listen_addr,
-		     h->port);
+	agw_log_info(COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d%s%s)",
+		     listen_addr, h->port, h->token ? ", bearer token required" : "",
+		     h->n_hosts ? ", Host names from http_hosts" : ", Host must be a loopback name");
 	*ret = h;
 	return 0;
 }

@@ -17,9 +17,19 @@ struct agw_http;
 #define AGW_HTTP_MAX_REQUEST 8192   /* request line and headers; requests with a body are refused */
 #define AGW_HTTP_TIMEOUT_MS 10000   /* to receive a whole request, and again to send the response */
 
-/* listen_addr: "127.0.0.1:9108", "[::1]:9108" or "localhost:9108"; port 0 picks a free port.
- * Anything but a loopback address is allowed with a warning: the page has no authentication.
- * store is borrowed and must outlive the server. Returns 0 or negative errno (logged). */
+struct agw_http_config {
+	const char *listen;     /* "127.0.0.1:9108", "[::1]:9108" or "localhost:9108"; port 0 picks one */
+	const char *token_file; /* a file holding the bearer token every path but /healthz needs, or NULL */
+	const char *hosts;      /* Host names clients may use ("a.example, 10.1.2.3:9108"), or NULL for
+				 * the loopback names with the bound port (what DNS rebinding cannot send) */
+};
+
+/* Starts the server. A listen address that is not loopback needs token_file and hosts: without
+ * them the server refuses to start. store is borrowed and must outlive the server. Returns 0 or
+ * negative errno (logged). */
+int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, struct agw_store *store,
+			  struct agw_http **ret);
+/* The same with only a listen address (loopback, no token). */
 int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *store, struct agw_http **ret);
 /* /healthz answers 200 while healthy (the default), 503 otherwise. */
 void agw_http_set_health(struct agw_http *h, bool healthy);

@@ -263,11 +263,27 @@ static char *read_file(const char *path, size_t *ret_len, struct agw_errors *err
 		agw_errors_add(errs, path, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
-	char *buf = malloc(AGW_LEDGER_MAX_BYTES + 1);
-	size_t n = buf ? fread(buf, 1, AGW_LEDGER_MAX_BYTES + 1, f) : 0;
-	bool err = ferror(f);
+	/* Grown as read: a ledger of a few cameras must not cost the 64 MiB the limit allows. */
+	const size_t limit = (size_t)AGW_LEDGER_MAX_BYTES + 1; /* one more byte tells "too large" */
+	size_t cap = 64 * 1024, n = 0;
+	char *buf = malloc(cap);
+	bool oom = !buf;
+	while (!oom && !ferror(f) && !feof(f) && n < limit) {
+		if (n == cap) {
+			size_t ncap = cap * 2 > limit ? limit : cap * 2;
+			char *nb = realloc(buf, ncap);
+			if (!nb) {
+				oom = true;
+				break;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		n += fread(buf + n, 1, cap - n, f);
+	}
+	bool err = ferror(f) || oom;
 	fclose(f);
-	if (!buf || err) {
+	if (err) {
 		agw_errors_add(errs, path, 0, "cannot read");
 		free(buf);
 		return NULL;
@@ -276,6 +292,15 @@ static char *read_file(const char *path, size_t *ret_len, struct agw_errors *err
 		agw_errors_add(errs, path, 0, "larger than %d MiB", AGW_LEDGER_MAX_BYTES >> 20);
 		free(buf);
 		return NULL;
+	}
+	if (n == cap) {
+		char *nb = realloc(buf, n + 1);
+		if (!nb) {
+			agw_errors_add(errs, path, 0, "cannot read: out of memory");
+			free(buf);
+			return NULL;
+		}
+		buf = nb;
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', n)) {

@@ -313,7 +313,7 @@ def main():
                 v6 = Server(db, listen="[::1]:0")
                 try:
                     with socket.create_connection(("::1", v6.port), timeout=10) as c6:
-                        c6.sendall(b"GET /healthz HTTP/1.1\r\n\r\n")
+                        c6.sendall(f"GET /healthz HTTP/1.1\r\nHost: [::1]:{v6.port}\r\n\r\n".encode())
                         data = c6.recv(4096)
                     check(data.startswith(b"HTTP/1.1 200"), "[::1]:0 serves over IPv6")
                 finally:
@@ -325,6 +325,62 @@ def main():
             check(r.returncode == 1 and "http_listen" in r.stderr, f"listen address {bad!r} refused with a reason")
         r = subprocess.run([DRIVER, db, f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=20)
         check(r.returncode == 1 and "cannot listen" in r.stderr, "a port in use is refused with a reason")
+
+        # The network surface: security headers, the Host check (DNS rebinding), the bearer token.
+        code, hdr, body = get(port, "/")
+        csp = hdr.get("content-security-policy", "")
+        check(code == 200 and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+              and "script-src" not in csp and "unsafe-eval" not in csp, f"the page's CSP runs no script, no framing ({csp})")
+        for path in ("/", "/api/status", "/metrics", "/nothing-here"):
+            code, hdr, _ = get(port, path)
+            check(hdr.get("x-frame-options") == "DENY" and hdr.get("x-content-type-options") == "nosniff"
+                  and hdr.get("referrer-policy") == "no-referrer" and "frame-ancestors 'none'" in
+                  hdr.get("content-security-policy", ""), f"{path}: X-Frame-Options, nosniff, no-referrer, CSP")
+        code, _, body = request(port, f"GET /api/status HTTP/1.1\r\nHost: rebound.example:{port}\r\n"
+                                f"Origin: http://rebound.example:{port}\r\n\r\n".encode())
+        check(code == 421 and b"cases" not in body, f"a rebound Host name gets 421, no data (got {code})")
+        code, _, _ = request(port, f"GET /api/status HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n".encode())
+        check(code == 200, "Host localhost:<port> is served")
+        code, _, body = get(port, "/metrics")
+        values, _ = parse_metrics(body.decode())
+        check(values.get('agw_http_errors_total{reason="host"}', 0) >= 1, "foreign Host names are counted")
+
+        token_file = os.path.join(tmp, "http.token")
+        token = "4f1c9a0e5b7d2c3a8e6f1b0d9c7a5e3f"
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        os.chmod(token_file, 0o600)
+        r = subprocess.run([DRIVER, db, "0.0.0.0:0"], capture_output=True, text=True, timeout=20)
+        check(r.returncode == 1 and "http_token_file" in r.stderr, "off loopback without a token: refused to start")
+        r = subprocess.run([DRIVER, db, "0.0.0.0:0", "--token-file", token_file], capture_output=True, text=True,
+                           timeout=20)
+        check(r.returncode == 1 and "http_hosts" in r.stderr, "off loopback without Host names: refused to start")
+        short = os.path.join(tmp, "short.token")
+        with open(short, "w") as f:
+            f.write("secret\n")
+        r = subprocess.run([DRIVER, db, "127.0.0.1:0", "--token-file", short], capture_output=True, text=True,
+                           timeout=20)
+        check(r.returncode == 1 and "16" in r.stderr, "a short token is refused")
+        remote = Server(db, "--token-file", token_file, "--hosts", "status.example, 127.0.0.1", listen="0.0.0.0:0")
+        try:
+            rp = remote.port
+            auth = f"Authorization: Bearer {token}\r\n"
+            code, hdr, _ = request(rp, f"GET /api/status HTTP/1.1\r\nHost: status.example:{rp}\r\n\r\n".encode())
+            check(code == 401 and hdr.get("www-authenticate", "").startswith("Bearer"), f"no token -> 401 (got {code})")
+            code, _, _ = request(rp, f"GET /api/status HTTP/1.1\r\nHost: status.example\r\n"
+                                 f"Authorization: Bearer {token[:-1]}0\r\n\r\n".encode())
+            check(code == 401, f"a wrong token -> 401 (got {code})")
+            code, _, body = request(rp, f"GET /api/status HTTP/1.1\r\nHost: status.example:{rp}\r\n{auth}\r\n".encode())
+            check(code == 200 and json.loads(body)["outbox"]["depth"] == 2, f"the token -> 200 (got {code})")
+            code, _, _ = request(rp, f"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:{rp}\r\n{auth}\r\n".encode())
+            check(code == 200, "a configured name with any port is served")
+            code, _, _ = request(rp, f"GET /metrics HTTP/1.1\r\nHost: localhost:{rp}\r\n{auth}\r\n".encode())
+            check(code == 421, "configured names replace the loopback ones")
+            code, _, _ = request(rp, b"GET /healthz HTTP/1.1\r\nHost: status.example\r\n\r\n")
+            check(code == 200, "/healthz needs no token (load balancers probe it)")
+        finally:
+            rc, err = remote.stop()
+            check(token not in err, "the token is never logged")
 
         # Stopping with a connection open still closes everything and exits cleanly (ASan checks leaks).
         idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))

@@ -67,12 +67,17 @@ static int set_metric(const char *spec)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: agw-ops-httpd DB [LISTEN] [--metric NAME[{LABELS}]=VALUE]...\n");
+		fprintf(stderr, "usage: agw-ops-httpd DB [LISTEN] [--token-file FILE] [--hosts NAMES] "
+				"[--metric NAME[{LABELS}]=VALUE]...\n");
 		return 2;
 	}
-	const char *listen = "127.0.0.1:0";
+	const char *listen = "127.0.0.1:0", *token_file = NULL, *hosts = NULL;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
+			token_file = argv[++i];
+		} else if (strcmp(argv[i], "--hosts") == 0 && i + 1 < argc) {
+			hosts = argv[++i];
+		} else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
 			if (set_metric(argv[++i]) < 0) {
 				fprintf(stderr, "agw-ops-httpd: bad --metric %s\n", argv[i]);
 				return 2;
@@ -88,7 +93,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uv_loop_t *loop = uv_default_loop();
-	if (agw_http_start(loop, listen, store, &http) < 0) {
+	struct agw_http_config hc = {.listen = listen, .token_file = token_file, .hosts = hosts};
+	if (agw_http_start_config(loop, &hc, store, &http) < 0) {
 		agw_store_close(store);
 		return 1;
 	}

@@ -52,7 +52,7 @@ static void test_jpeg(void **state)
 	char *rel = NULL;
 	assert_int_equal(agw_rtsp_evidence_write(dir, "../cam/1", "black", 1700000000123, jpeg, len, &rel), 0);
 	/* The camera id cannot leave the evidence directory. */
-	assert_string_equal(rel, "evidence/_._cam_1/20231114T221320.123Z-black.jpg");
+	assert_string_equal(rel, "evidence/%2E.%2Fcam%2F1/20231114T221320.123Z-black.jpg");
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, rel);
 	struct stat sb;
@@ -119,6 +119,83 @@ static void test_prune(void **state)
 	assert_int_equal(none.files, 0);
 }
 
+static char *write_for(const char *root, const char *camera_id)
+{
+	char *rel = NULL;
+	static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xd9};
+	assert_int_equal(agw_rtsp_evidence_write(root, camera_id, "frozen", 1700000000000, jpeg, sizeof(jpeg), &rel), 0);
+	return rel;
+}
+
+/* Folder names are an injective encoding of the id: ids that differ never share a folder. */
+static void test_names(void **state)
+{
+	char root[512];
+	snprintf(root, sizeof(root), "%s/names", dir);
+	mkdir(root, 0755);
+	char *a = write_for(root, "cam:1"), *b = write_for(root, "cam_1"), *c = write_for(root, "cam?1");
+	assert_string_equal(a, "evidence/cam%3A1/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(b, "evidence/cam_1/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(c, "evidence/cam%3F1/20231114T221320.000Z-frozen.jpg");
+	char *d = write_for(root, "50%"), *e = write_for(root, "50%25"), *f = write_for(root, ".hidden"),
+	     *g = write_for(root, "a~b"), *h = write_for(root, "\xe8\xa7\x86");
+	assert_string_equal(d, "evidence/50%25/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(e, "evidence/50%2525/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(f, "evidence/%2Ehidden/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(g, "evidence/a%7Eb/20231114T221320.000Z-frozen.jpg");
+	assert_string_equal(h, "evidence/%E8%A7%86/20231114T221320.000Z-frozen.jpg");
+	/* long ids: a prefix and the id's SHA-256, within a file name's limits, still distinct */
+	char long1[400], long2[400];
+	memset(long1, ':', sizeof(long1) - 1);
+	long1[sizeof(long1) - 1] = '\0';
+	memcpy(long2, long1, sizeof(long1));
+	long2[sizeof(long2) - 2] = ';';
+	char *l1 = write_for(root, long1), *l2 = write_for(root, long2);
+	assert_string_not_equal(l1, l2);
+	const char *slash = strchr(l1 + strlen("evidence/"), '/');
+	size_t name_len = (size_t)(slash - (l1 + strlen("evidence/")));
+	assert_true(name_len <= 255);
+	assert_non_null(strchr(l1, '~'));
+	assert_null(strstr(l1, "%3~")); /* no %XX cut in two */
+	free(a), free(b), free(c), free(d), free(e), free(f), free(g), free(h), free(l1), free(l2);
+}
+
+/* The byte cap holds however many files there are: max_files bounds the memory of one round,
+ * not what is looked at. */
+static void test_prune_many_files(void **state)
+{
+	char root[512], path[600];
+	snprintf(root, sizeof(root), "%s/many", dir);
+	mkdir(root, 0755);
+	snprintf(path, sizeof(path), "%s/evidence", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/evidence/cam", root);
+	mkdir(path, 0755);
+	for (int i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path), "%s/evidence/cam/f%02d.jpg", root, i);
+		FILE *fp = fopen(path, "w");
+		assert_non_null(fp);
+		for (int k = 0; k < 100; k++)
+			fputc('x', fp);
+		fclose(fp);
+		struct timeval tv[2];
+		gettimeofday(&tv[0], NULL);
+		tv[0].tv_sec -= 1000 - i; /* f49 is the newest */
+		tv[1] = tv[0];
+		assert_int_equal(utimes(path, tv), 0);
+	}
+	struct timeval now;
+	gettimeofday(&now, NULL);
+	struct agw_rtsp_prune_stats st;
+	assert_int_equal(agw_rtsp_evidence_prune(root, (int64_t)now.tv_sec * 1000, 0, 1000, 8, &st), 0);
+	assert_int_equal(st.files, 50);
+	assert_int_equal(st.removed, 40);
+	for (int i = 0; i < 50; i++) {
+		snprintf(path, sizeof(path), "%s/evidence/cam/f%02d.jpg", root, i);
+		assert_int_equal(access(path, F_OK) == 0, i >= 40);
+	}
+}
+
 static int teardown(void **state)
 {
 	char cmd[256];
@@ -133,6 +210,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_jpeg),
 		cmocka_unit_test(test_prune),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_prune_many_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }
