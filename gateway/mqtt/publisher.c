@@ -19,6 +19,7 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "mqtt_topic.h"
+#include "broker_list.h"
 #include "publisher_internal.h"
 #include "topic.h"
 
@@ -66,9 +67,23 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 	p->resend_window_ms = AGW_MQTT_RESEND_WINDOW_MS;
 	p->reconnect_min_ms = m->reconnect_min_ms > 0 ? m->reconnect_min_ms : 1000;
 	p->reconnect_max_ms = m->reconnect_max_ms > p->reconnect_min_ms ? m->reconnect_max_ms : p->reconnect_min_ms;
-	p->tls = strncmp(m->uri, "ssl://", 6) == 0 || strncmp(m->uri, "mqtts://", 8) == 0;
+	p->n_uris = agw_broker_list_count(m->uri);
+	for (size_t i = 0; i < p->n_uris; i++) {
+		/* every broker of the list is reached the same way (TLS or not, same CA) */
+		char *u = agw_broker_list_get(m->uri, i);
+		bool tls = u && (strncmp(u, "ssl://", 6) == 0 || strncmp(u, "mqtts://", 8) == 0);
+		if (i > 0 && tls != p->tls) {
+			agw_log_err(COMP, NULL, "mqtt.uri: the brokers of the list must all use TLS or none");
+			free(u);
+			free(p);
+			return -EINVAL;
+		}
+		p->tls = tls;
+		free(u);
+	}
 	const char *gateway = cfg->gateway_id ? cfg->gateway_id : "alarmgw";
-	if ((r = copy_str(&p->uri, m->uri)) < 0 || (r = copy_str(&p->client_id, m->client_id ? m->client_id : gateway)) < 0 ||
+	if ((r = copy_str(&p->uris, m->uri)) < 0 || (r = (p->uri = agw_broker_list_get(m->uri, 0)) ? 0 : -EINVAL) < 0 ||
+	    (r = copy_str(&p->client_id, m->client_id ? m->client_id : gateway)) < 0 ||
 	    (r = copy_str(&p->username, m->username)) < 0 || (r = copy_str(&p->password, m->password)) < 0 ||
 	    (r = copy_str(&p->ca_file, m->ca_file)) < 0 || (r = copy_str(&p->cert_file, m->cert_file)) < 0 ||
 	    (r = copy_str(&p->key_file, m->key_file)) < 0 ||
@@ -173,6 +188,7 @@ void agw_publisher_free(struct agw_publisher *p)
 	free(p->ring);
 	free(p->acked);
 	free(p->uri);
+	free(p->uris);
 	free(p->client_id);
 	free(p->username);
 	if (p->password) {

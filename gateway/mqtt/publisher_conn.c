@@ -6,9 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
+#include "broker_list.h"
 #include "feedback.h"
 #include "mqtt_topic.h"
 #include "publisher_internal.h"
@@ -64,8 +66,24 @@ int pub_client_create(struct agw_publisher *p)
 	return 0;
 }
 
+/* After a failed attempt, the next broker of the cluster (a lost connection first tries the same
+ * one again: it may have been a blip). */
+static void next_broker(struct agw_publisher *p)
+{
+	char *u = agw_broker_list_get(p->uris, p->uri_index + 1);
+	if (!u)
+		return; /* out of memory: stay on the current one */
+	p->uri_index = (p->uri_index + 1) % p->n_uris;
+	free(p->uri);
+	p->uri = u;
+	char safe[256];
+	agw_log_info(COMP, NULL, "trying broker %s", agw_url_redact(p->uri, safe, sizeof(safe)));
+}
+
 void pub_do_connect(struct agw_publisher *p)
 {
+	if (p->attempt > 0 && p->n_uris > 1)
+		next_broker(p);
 	if (p->attempt > 0 || p->gen > 0) {
 		if (pub_client_create(p) < 0) {
 			pub_schedule_retry(p);

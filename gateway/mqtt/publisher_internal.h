@@ -92,7 +92,10 @@ struct agw_publisher {
 	unsigned slot;
 
 	/* copied configuration */
-	char *uri, *client_id, *username, *password, *ca_file, *cert_file, *key_file;
+	char *uri;   /* the broker of this connection attempt, from the list in uris */
+	char *uris;  /* mqtt.uri as configured: one broker or a comma-separated cluster */
+	size_t n_uris, uri_index;
+	char *client_id, *username, *password, *ca_file, *cert_file, *key_file;
 	char *prefix, *gateway, *health_tmpl;
 	char status_topic[AGW_MQTT_TOPIC_MAX], feedback_topic[AGW_MQTT_TOPIC_MAX];
 	int version, keepalive_s;

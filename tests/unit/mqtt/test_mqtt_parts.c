@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "broker_list.h"
 #include "feedback.h"
 #include "mqtt_topic.h"
 #include "topic.h"
@@ -137,9 +138,29 @@ static void test_feedback_size_limit(void **state)
 	free(big);
 }
 
+/* mqtt.uri as a cluster: entries trimmed, empty ones skipped, the index wraps. */
+static void test_broker_list(void **state)
+{
+	(void)state;
+	const char *list = " tcp://a:1883 ,, tcp://b:1883,tcp://c:1883 ";
+	assert_int_equal(agw_broker_list_count(list), 3);
+	const char *want[] = {"tcp://a:1883", "tcp://b:1883", "tcp://c:1883", "tcp://a:1883"};
+	for (size_t i = 0; i < 4; i++) {
+		char *u = agw_broker_list_get(list, i);
+		assert_non_null(u);
+		assert_string_equal(u, want[i]);
+		free(u);
+	}
+	assert_int_equal(agw_broker_list_count("tcp://only:1883"), 1);
+	assert_int_equal(agw_broker_list_count(" , "), 0);
+	assert_null(agw_broker_list_get(" , ", 0));
+	assert_null(agw_broker_list_get(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broker_list),
 		cmocka_unit_test(test_topic_expand),     cmocka_unit_test(test_topic_publishable),
 		cmocka_unit_test(test_backoff),          cmocka_unit_test(test_feedback_valid),
 		cmocka_unit_test(test_feedback_malformed), cmocka_unit_test(test_feedback_size_limit),
