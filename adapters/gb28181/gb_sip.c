@@ -128,7 +128,8 @@ static int scan_head(const char *buf, size_t len, struct head *h, char *err, siz
 			continue; /* folded continuation of the header before */
 		const char *colon = memchr(buf + b, ':', e - b);
 		if (!colon || colon == buf + b) {
-			snprintf(err, errlen, "line %u: header line without a name and colon: '%.40s'", line, buf + b);
+			int show = (int)(e - b > 40 ? 40 : e - b); /* the line is not NUL-terminated */
+			snprintf(err, errlen, "line %u: header line without a name and colon: '%.*s'", line, show, buf + b);
 			return -EINVAL;
 		}
 		size_t nlen = (size_t)(colon - (buf + b));
