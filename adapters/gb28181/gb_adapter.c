@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The GB/T 28181 adapter. What exists: reading GB/T 28181 messages (SIP with libosip2, MANSCDP
- * with libxml2, GB2312/GBK through iconv) and turning Alarm notifications into alerts, which
- * `alarmgw normalize --adapter gb28181` shows. What does not exist yet: the SIP server (devices
- * registering, keepalives, catalog, alarms acknowledged after commit); a started instance says so.
+/* The GB/T 28181 adapter: reading GB/T 28181 messages (SIP with libosip2, MANSCDP with libxml2,
+ * GB2312/GBK through iconv), turning Alarm notifications into alerts (`alarmgw normalize --adapter
+ * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c): UDP,
+ * REGISTER with Digest, keepalives, alarms answered after commit. Not built yet: TCP, catalog
+ * queries, arming, the Alarm Response MESSAGE; a started instance says what it does and does not.
  *
  * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the
  * channel ID the device reports in its Catalog and writes as DeviceID in its alarms (for a camera
@@ -11,6 +12,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alarmgw/adapter.h"
@@ -18,18 +20,34 @@
 #include "gb_alarm.h"
 #include "gb_events.h"
 #include "gb_message.h"
+#include "gb_server.h"
 
 #define COMPONENT "gb28181"
 #define GB_ID_LEN 20
+
+/* A ledger camera of this protocol: its GB ID (the address) and password. */
+struct gb_cam {
+	struct gb_cam *next;
+	char *camera_id, *gb_id, *password;
+};
 
 struct gb28181 {
 	/* options */
 	char *event_table;
 	int64_t utc_offset_min;
+	char *listen;
+	char *sip_id;
+	char *domain;
+	char *password;
+	int64_t expires_min_s, expires_max_s;
+	int64_t keepalive_interval_ms, keepalive_misses;
+	int64_t max_devices;
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	struct agw_gb_event_table *table;
+	struct gb_cam *cams;
 	size_t n_cameras;
+	struct agw_gb_server *server;
 };
 
 #define OPT(field) offsetof(struct gb28181, field)
@@ -38,6 +56,24 @@ static const struct agw_option gb_options[] = {
 	 "file of extra AlarmMethod/AlarmType-to-kind lines (syntax: share/alarmgw/gb28181-events.conf)"},
 	{"utc_offset", AGW_OPT_INT, OPT(utc_offset_min), "480", -720, 840, false,
 	 "minutes east of UTC of AlarmTime values written without a zone (China Standard Time: 480)"},
+	{"listen", AGW_OPT_STRING, OPT(listen), NULL, 0, 0, false,
+	 "ip:port of the SIP server (UDP), for example 0.0.0.0:5060; unset: not listening"},
+	{"sip_id", AGW_OPT_STRING, OPT(sip_id), "34020000002000000001", 0, 0, false,
+	 "the gateway's 20-digit SIP server ID, as configured on the devices"},
+	{"domain", AGW_OPT_STRING, OPT(domain), NULL, 0, 0, false,
+	 "the SIP domain and Digest realm (default: the first 10 digits of sip_id)"},
+	{"password", AGW_OPT_STRING, OPT(password), NULL, 0, 0, false,
+	 "domain-wide registration password, for devices without one in the ledger"},
+	{"register_expires_min", AGW_OPT_INT, OPT(expires_min_s), "60", 1, 86400, false,
+	 "shortest registration accepted, in seconds (shorter: 423 Interval Too Brief)"},
+	{"register_expires_max", AGW_OPT_INT, OPT(expires_max_s), "3600", 60, 604800, false,
+	 "longest registration granted, in seconds"},
+	{"keepalive_interval", AGW_OPT_DURATION, OPT(keepalive_interval_ms), "60s", 1000, 3600000, false,
+	 "the devices' keepalive interval"},
+	{"keepalive_misses", AGW_OPT_INT, OPT(keepalive_misses), "3", 1, 100, false,
+	 "keepalives missed in a row before a device is offline"},
+	{"max_devices", AGW_OPT_INT, OPT(max_devices), "20000", 1, 1000000, false,
+	 "registered devices at most (more get 503)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 #undef OPT
@@ -98,25 +134,117 @@ static int gb_init(void *priv, struct agw_adapter_ctx *ctx)
 	return rc;
 }
 
+static const char *env_camera_of(void *arg, const char *gb_id)
+{
+	const struct gb28181 *g = arg;
+	for (const struct gb_cam *c = g->cams; c; c = c->next)
+		if (!strcmp(c->gb_id, gb_id))
+			return c->camera_id;
+	return NULL;
+}
+
+static const char *env_password_of(void *arg, const char *gb_id)
+{
+	const struct gb28181 *g = arg;
+	for (const struct gb_cam *c = g->cams; c; c = c->next)
+		if (!strcmp(c->gb_id, gb_id) && c->password && *c->password)
+			return c->password;
+	return NULL;
+}
+
+static int env_emit(void *arg, const struct agw_alert *alert)
+{
+	struct gb28181 *g = arg;
+	return g->ctx->emit(g->ctx, alert);
+}
+
+static int env_emit_durable(void *arg, const struct agw_alert *alert, void (*done)(void *done_arg, int status),
+			    void *done_arg)
+{
+	struct gb28181 *g = arg;
+	/* acknowledging before the commit is what this adapter exists not to do */
+	if (!g->ctx->emit_durable)
+		return -ENOTSUP;
+	return g->ctx->emit_durable(g->ctx, alert, done, done_arg);
+}
+
 static int gb_start(void *priv)
 {
 	struct gb28181 *g = priv;
-	agw_log_warn(COMPONENT, NULL,
-		     "the GB/T 28181 SIP server is not built yet: not listening; %zu gb28181 camera%s in the ledger "
-		     "cannot register and their alarms are not received",
-		     g->n_cameras, g->n_cameras == 1 ? "" : "s");
+	if (!g->listen || !*g->listen) {
+		agw_log_warn(COMPONENT, NULL,
+			     "no 'listen' configured: the SIP server is not listening; %zu gb28181 camera%s in the "
+			     "ledger cannot register and their alarms are not received",
+			     g->n_cameras, g->n_cameras == 1 ? "" : "s");
+		return 0;
+	}
+	struct agw_gb_server_config cfg = {
+		.listen = g->listen,
+		.sip_id = g->sip_id,
+		.domain = g->domain && *g->domain ? g->domain : NULL,
+		.password = g->password && *g->password ? g->password : NULL,
+		.expires_min_s = g->expires_min_s,
+		.expires_max_s = g->expires_max_s,
+		.keepalive_interval_ms = g->keepalive_interval_ms,
+		.keepalive_misses = g->keepalive_misses,
+		.max_devices = g->max_devices,
+		.utc_offset_min = (int)g->utc_offset_min,
+		.table = g->table,
+	};
+	struct agw_gb_server_env env = {
+		.arg = g,
+		.camera_of = env_camera_of,
+		.password_of = env_password_of,
+		.emit = env_emit,
+		.emit_durable = env_emit_durable,
+	};
+	char err[256];
+	int rc = agw_gb_server_start(g->ctx->loop, &cfg, &env, &g->server, err, sizeof(err));
+	if (rc < 0) {
+		agw_log_err(COMPONENT, NULL, "SIP server: %s", err);
+		g->server = NULL;
+		return rc;
+	}
+	agw_log_notice(COMPONENT, NULL,
+		       "SIP server %s listening on udp %s for %zu ledger camera%s; not built yet: TCP, catalog "
+		       "queries, arming, the Alarm Response MESSAGE",
+		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s");
 	return 0;
+}
+
+static void on_server_stopped(void *arg)
+{
+	struct gb28181 *g = arg;
+	g->ctx->stopped(g->ctx);
 }
 
 static void gb_stop(void *priv)
 {
 	struct gb28181 *g = priv;
-	g->ctx->stopped(g->ctx);
+	if (g->server)
+		agw_gb_server_stop(g->server, on_server_stopped, g);
+	else
+		g->ctx->stopped(g->ctx);
+}
+
+static void cam_free(struct gb_cam *c)
+{
+	free(c->camera_id);
+	free(c->gb_id);
+	free(c->password);
+	free(c);
 }
 
 static void gb_uninit(void *priv)
 {
 	struct gb28181 *g = priv;
+	agw_gb_server_free(g->server);
+	g->server = NULL;
+	while (g->cams) {
+		struct gb_cam *c = g->cams;
+		g->cams = c->next;
+		cam_free(c);
+	}
 	agw_gb_event_table_free(g->table);
 	g->table = NULL;
 }
@@ -124,7 +252,15 @@ static void gb_uninit(void *priv)
 static int gb_camera_add(void *priv, const struct agw_camera *camera)
 {
 	struct gb28181 *g = priv;
-	(void)camera;
+	struct gb_cam *c = calloc(1, sizeof(*c));
+	if (!c || !(c->camera_id = strdup(camera->id)) || !(c->gb_id = strdup(camera->address ? camera->address : "")) ||
+	    (camera->password && !(c->password = strdup(camera->password)))) {
+		if (c)
+			cam_free(c);
+		return -ENOMEM;
+	}
+	c->next = g->cams;
+	g->cams = c;
 	g->n_cameras++;
 	return 0;
 }
@@ -132,15 +268,20 @@ static int gb_camera_add(void *priv, const struct agw_camera *camera)
 static void gb_camera_remove(void *priv, const char *camera_id)
 {
 	struct gb28181 *g = priv;
-	(void)camera_id;
-	if (g->n_cameras > 0)
-		g->n_cameras--;
+	for (struct gb_cam **p = &g->cams; *p; p = &(*p)->next)
+		if (!strcmp((*p)->camera_id, camera_id)) {
+			struct gb_cam *c = *p;
+			*p = c->next;
+			cam_free(c);
+			g->n_cameras--;
+			return;
+		}
 }
 
 const struct agw_adapter agw_adapter_gb28181 = {
 	.name = "gb28181",
-	.description = "GB/T 28181 devices and platforms (message parsing and alarm normalization; "
-		       "the SIP server is not built yet)",
+	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives and alarms over UDP "
+		       "(TCP, catalog and arming not built yet)",
 	.protocol = "gb28181",
 	.priv_size = sizeof(struct gb28181),
 	.options = gb_options,
