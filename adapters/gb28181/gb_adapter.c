@@ -52,7 +52,7 @@ struct gb28181 {
 
 #define OPT(field) offsetof(struct gb28181, field)
 static const struct agw_option gb_options[] = {
-	{"event_table", AGW_OPT_STRING, OPT(event_table), NULL, 0, 0, false,
+	{"event_table", AGW_OPT_PATH, OPT(event_table), NULL, 0, 0, false,
 	 "file of extra AlarmMethod/AlarmType-to-kind lines (syntax: share/alarmgw/gb28181-events.conf)"},
 	{"utc_offset", AGW_OPT_INT, OPT(utc_offset_min), "480", -720, 840, false,
 	 "minutes east of UTC of AlarmTime values written without a zone (China Standard Time: 480)"},

@@ -56,7 +56,7 @@ static void test_contract(void **state)
 	assert_non_null(ad->check);
 	assert_non_null(ad->normalize);
 	const struct agw_option *o = option("event_table");
-	assert_int_equal(o->type, AGW_OPT_STRING);
+	assert_int_equal(o->type, AGW_OPT_PATH);
 	o = option("utc_offset");
 	assert_int_equal(o->type, AGW_OPT_INT);
 	assert_string_equal(o->def, "480");
