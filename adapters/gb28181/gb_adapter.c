@@ -48,6 +48,7 @@ struct gb28181 {
 	struct gb_cam *cams;
 	size_t n_cameras;
 	struct agw_gb_server *server;
+	bool warned_no_durable;
 };
 
 #define OPT(field) offsetof(struct gb28181, field)
@@ -163,8 +164,13 @@ static int env_emit_durable(void *arg, const struct agw_alert *alert, void (*don
 {
 	struct gb28181 *g = arg;
 	/* acknowledging before the commit is what this adapter exists not to do */
-	if (!g->ctx->emit_durable)
+	if (!g->ctx->emit_durable) {
+		if (!g->warned_no_durable)
+			agw_log_err(COMPONENT, NULL, "the core offers no emit_durable: alarms are answered 500 and not "
+						     "journaled (devices retransmit them for a while, then give up)");
+		g->warned_no_durable = true;
 		return -ENOTSUP;
+	}
 	return g->ctx->emit_durable(g->ctx, alert, done, done_arg);
 }
 
