@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The GB/T 28181 adapter: reading GB/T 28181 messages (SIP with libosip2, MANSCDP with libxml2,
  * GB2312/GBK through iconv), turning Alarm notifications into alerts (`alarmgw normalize --adapter
- * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c): UDP,
- * REGISTER with Digest, keepalives, alarms answered after commit. Not built yet: TCP, catalog
- * queries, arming, the Alarm Response MESSAGE; a started instance says what it does and does not.
+ * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c,
+ * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit.
+ * Not built yet: catalog queries, arming, the Alarm Response MESSAGE; a started instance says
+ * what it does and does not.
  *
  * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the
  * channel ID the device reports in its Catalog and writes as DeviceID in its alarms (for a camera
@@ -58,7 +59,7 @@ static const struct agw_option gb_options[] = {
 	{"utc_offset", AGW_OPT_INT, OPT(utc_offset_min), "480", -720, 840, false,
 	 "minutes east of UTC of AlarmTime values written without a zone (China Standard Time: 480)"},
 	{"listen", AGW_OPT_STRING, OPT(listen), NULL, 0, 0, false,
-	 "ip:port of the SIP server (UDP), for example 0.0.0.0:5060; unset: not listening"},
+	 "ip:port of the SIP server (UDP and TCP), for example 0.0.0.0:5060; unset: not listening"},
 	{"sip_id", AGW_OPT_STRING, OPT(sip_id), "34020000002000000001", 0, 0, false,
 	 "the gateway's 20-digit SIP server ID, as configured on the devices"},
 	{"domain", AGW_OPT_STRING, OPT(domain), NULL, 0, 0, false,
@@ -212,7 +213,7 @@ static int gb_start(void *priv)
 		return rc;
 	}
 	agw_log_notice(COMPONENT, NULL,
-		       "SIP server %s listening on udp %s for %zu ledger camera%s; not built yet: TCP, catalog "
+		       "SIP server %s listening on udp and tcp %s for %zu ledger camera%s; not built yet: catalog "
 		       "queries, arming, the Alarm Response MESSAGE",
 		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s");
 	return 0;
@@ -287,7 +288,7 @@ static void gb_camera_remove(void *priv, const char *camera_id)
 const struct agw_adapter agw_adapter_gb28181 = {
 	.name = "gb28181",
 	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives and alarms over UDP "
-		       "(TCP, catalog and arming not built yet)",
+		       "and TCP (catalog and arming not built yet)",
 	.protocol = "gb28181",
 	.priv_size = sizeof(struct gb28181),
 	.options = gb_options,

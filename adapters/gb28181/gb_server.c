@@ -23,68 +23,7 @@
 #include "gb_message.h"
 #include "gb_reply.h"
 #include "gb_server.h"
-
-#define COMPONENT "gb28181"
-#define BUCKETS 4096u
-#define TXN_LINGER_MS 32000     /* 64*T1: how long an answered transaction absorbs retransmissions */
-#define NONCE_LIFETIME_S 300
-#define SN_RING 64              /* alarm SNs remembered per device */
-#define SWEEP_MS 1000
-#define GB_ID_LEN 20
-
-enum txn_state { TXN_PROCEEDING, TXN_COMPLETED };
-
-struct txn {
-	struct txn *hnext;      /* hash chain */
-	struct txn *qnext;      /* expiry queue (completed ones) */
-	struct agw_gb_server *srv;
-	char *key;
-	enum txn_state state;
-	struct sockaddr_storage peer;
-	char *response;
-	size_t response_len;
-	int64_t expire_ms;
-	struct agw_gb_sip_msg *req; /* kept while proceeding, to build the answer */
-	char device[GB_ID_LEN + 1];
-	char sn[24];
-	bool orphan;            /* the server stopped before done() came */
-};
-
-struct device {
-	struct device *hnext;
-	char id[GB_ID_LEN + 1];
-	struct sockaddr_storage peer;
-	bool registered, online;
-	int64_t expires_ms, last_seen_ms;
-	char sns[SN_RING][24];
-	unsigned sn_pos;
-	bool warned_password, warned_encoding, offline_pending;
-	enum agw_active offline_state; /* last camera_offline emitted for this device's camera */
-};
-
-struct agw_gb_server {
-	uv_loop_t *loop;
-	uv_udp_t udp;
-	uv_timer_t sweep;
-	int closing;
-	void (*stop_done)(void *arg);
-	void *stop_arg;
-	bool stopping;
-	bool free_when_closed;
-	struct agw_gb_server_config cfg;
-	char sip_id[GB_ID_LEN + 1], domain[32];
-	char *password;
-	struct agw_gb_server_env env;
-	struct agw_gb_nonce_key nonce_key;
-	struct txn *txns[BUCKETS];
-	struct txn *q_head, *q_tail;
-	size_t n_pending;           /* alarms handed to emit_durable without an answer yet */
-	struct device *devices[BUCKETS];
-	size_t n_devices;
-	char rbuf[AGW_GB_SIP_MAX_MESSAGE + 1];
-	struct agw_gb_server_stats stats;
-	char tag[16];
-};
+#include "gb_server_internal.h"
 
 static uint32_t hash(const char *s)
 {
@@ -104,59 +43,20 @@ static bool gb_id(const char *s)
 	return true;
 }
 
-static void peer_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
-{
-	ip[0] = '\0';
-	*port = 0;
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-		uv_ip4_name(a, ip, iplen);
-		*port = ntohs(a->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-		uv_ip6_name(a, ip, iplen);
-		*port = ntohs(a->sin6_port);
-	}
-}
-
 /* ---- sending ---- */
 
-struct send_req {
-	uv_udp_send_t req;
-	char data[];
-};
-
-static void on_sent(uv_udp_send_t *req, int status)
-{
-	(void)status; /* UDP: a lost answer is a retransmitted request */
-	free(req);
-}
-
-static void send_to(struct agw_gb_server *s, const struct sockaddr_storage *peer, const char *data, size_t len)
-{
-	if (s->stopping)
-		return;
-	struct send_req *r = malloc(sizeof(*r) + len);
-	if (!r)
-		return;
-	memcpy(r->data, data, len);
-	uv_buf_t b = uv_buf_init(r->data, (unsigned)len);
-	if (uv_udp_send(&r->req, &s->udp, &b, 1, (const struct sockaddr *)peer, on_sent) < 0)
-		free(r);
-}
-
 /* Builds and sends an answer; keeps it in txn (may be NULL) for retransmissions. */
-static void answer(struct agw_gb_server *s, const struct agw_gb_sip_msg *req, const struct sockaddr_storage *peer,
+static void answer(struct agw_gb_server *s, const struct agw_gb_sip_msg *req, const struct gb_peer *peer,
 		   struct txn *t, int status, const char *extra)
 {
 	char ip[64];
 	int port;
-	peer_text(peer, ip, sizeof(ip), &port);
+	gb_peer_text(&peer->addr, ip, sizeof(ip), &port);
 	char *out = NULL;
 	size_t len = 0;
 	if (agw_gb_reply(req, status, s->tag, ip, port, extra, &out, &len) < 0)
 		return;
-	send_to(s, peer, out, len);
+	gb_transport_send(s, peer, out, len);
 	if (t && status >= 200) {
 		free(t->response);
 		t->response = out;
@@ -168,7 +68,7 @@ static void answer(struct agw_gb_server *s, const struct agw_gb_sip_msg *req, co
 
 /* ---- transactions ---- */
 
-static char *txn_key(const struct agw_gb_sip_msg *m, const struct sockaddr_storage *peer)
+static char *txn_key(const struct agw_gb_sip_msg *m, const struct gb_peer *peer)
 {
 	osip_via_t *via = osip_list_get(&m->osip->vias, 0);
 	osip_generic_param_t *branch = NULL;
@@ -177,7 +77,7 @@ static char *txn_key(const struct agw_gb_sip_msg *m, const struct sockaddr_stora
 		osip_generic_param_get_byname(&via->via_params, name, &branch);
 	char ip[64];
 	int port;
-	peer_text(peer, ip, sizeof(ip), &port);
+	gb_peer_text(&peer->addr, ip, sizeof(ip), &port);
 	char *key = NULL;
 	/* RFC 2543 peers have no branch: Call-ID and CSeq stand in */
 	if (asprintf(&key, "%s|%s|%s|%lu|%s:%d", branch && branch->gvalue ? branch->gvalue : "-", m->method, m->call_id,
@@ -311,6 +211,7 @@ static void on_sweep(uv_timer_t *timer)
 	struct agw_gb_server *s = timer->data;
 	int64_t now = (int64_t)uv_now(s->loop);
 	txns_expire(s, now);
+	gb_transport_sweep(s, now);
 	int64_t dead = s->cfg.keepalive_interval_ms * s->cfg.keepalive_misses;
 	for (unsigned b = 0; b < BUCKETS; b++)
 		for (struct device *d = s->devices[b]; d; d = d->hnext) {
@@ -337,7 +238,7 @@ static void wall_date(const struct agw_gb_server *s, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
-static void challenge(struct agw_gb_server *s, const struct agw_gb_sip_msg *m, const struct sockaddr_storage *peer,
+static void challenge(struct agw_gb_server *s, const struct agw_gb_sip_msg *m, const struct gb_peer *peer,
 		      bool stale)
 {
 	char nonce[AGW_GB_NONCE_LEN + 1], extra[256];
@@ -363,7 +264,7 @@ static int64_t requested_expires(const struct agw_gb_sip_msg *m)
 	return 3600;
 }
 
-static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m, const struct sockaddr_storage *peer)
+static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m, const struct gb_peer *peer)
 {
 	const char *id = m->from_user;
 	if (!gb_id(id)) {
@@ -464,7 +365,7 @@ static void alarm_done(void *arg, int status)
 	}
 }
 
-static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const struct sockaddr_storage *peer,
+static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const struct gb_peer *peer,
 		     struct device *d, struct txn *t)
 {
 	const struct agw_gb_doc *doc = &msg->doc;
@@ -521,7 +422,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	txn_complete(s, t);
 }
 
-static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, const struct sockaddr_storage *peer)
+static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, const struct gb_peer *peer)
 {
 	const struct agw_gb_sip_msg *m = msg->sip;
 	char *key = txn_key(m, peer);
@@ -532,7 +433,7 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 		free(key);
 		s->stats.retransmissions++;
 		if (t->state == TXN_COMPLETED && t->response)
-			send_to(s, peer, t->response, t->response_len);
+			gb_transport_send(s, peer, t->response, t->response_len);
 		else
 			answer(s, m, peer, NULL, 100, NULL);
 		return;
@@ -542,6 +443,13 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 		free(key);
 		s->stats.unknown_device++;
 		answer(s, m, peer, NULL, 403, "Warning: 399 alarmgw \"not registered\"\r\n");
+		return;
+	}
+	/* MESSAGE carries no credentials: only the host that registered speaks for the device */
+	if (!gb_peer_same_host(&d->peer.addr, &peer->addr)) {
+		free(key);
+		s->stats.unknown_device++;
+		answer(s, m, peer, NULL, 403, "Warning: 399 alarmgw \"registered from another address\"\r\n");
 		return;
 	}
 	t = calloc(1, sizeof(*t));
@@ -573,19 +481,21 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 	txn_complete(s, t);
 }
 
-static void on_datagram(struct agw_gb_server *s, const char *buf, size_t len, const struct sockaddr_storage *peer)
+void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
+			const struct gb_peer *peer)
 {
 	s->stats.received++;
 	struct agw_gb_message msg;
 	char err[512];
-	int rc = agw_gb_message_parse(buf, len, 0, &msg, err, sizeof(err));
+	int rc = agw_gb_message_parse(buf, len, sip_flags, &msg, err, sizeof(err));
 	if (rc < 0) {
 		s->stats.bad++;
 		agw_metric_add("agw_gb28181_bad_messages_total", NULL, 1);
 		/* answerable when the SIP part was readable and only the body was not */
 		struct agw_gb_sip_msg *m = NULL;
 		char e2[64];
-		if (agw_gb_sip_parse(buf, len, 0, &m, e2, sizeof(e2)) == 0 && m->method && strcmp(m->method, "ACK") != 0) {
+		if (agw_gb_sip_parse(buf, len, sip_flags, &m, e2, sizeof(e2)) == 0 && m->method &&
+		    strcmp(m->method, "ACK") != 0) {
 			char extra[600];
 			for (char *p = err; *p; p++)
 				if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
@@ -596,7 +506,7 @@ static void on_datagram(struct agw_gb_server *s, const char *buf, size_t len, co
 		agw_gb_sip_msg_free(m);
 		char ip[64];
 		int port;
-		peer_text(peer, ip, sizeof(ip), &port);
+		gb_peer_text(&peer->addr, ip, sizeof(ip), &port);
 		agw_log_debug(COMPONENT, NULL, "from %s:%d: %s", ip, port, err);
 		return;
 	}
@@ -620,64 +530,13 @@ static void on_datagram(struct agw_gb_server *s, const char *buf, size_t len, co
 	agw_gb_message_clear(&msg);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)suggested;
-	struct agw_gb_server *s = h->data;
-	*buf = uv_buf_init(s->rbuf, sizeof(s->rbuf));
-}
-
-static void on_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *buf, const struct sockaddr *addr, unsigned flags)
-{
-	struct agw_gb_server *s = u->data;
-	if (n <= 0 || !addr)
-		return;
-	if ((flags & UV_UDP_PARTIAL) || (size_t)n > AGW_GB_SIP_MAX_MESSAGE) {
-		s->stats.bad++;
-		agw_metric_add("agw_gb28181_bad_messages_total", NULL, 1);
-		return;
-	}
-	struct sockaddr_storage peer;
-	memset(&peer, 0, sizeof(peer));
-	memcpy(&peer, addr, addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	on_datagram(s, buf->base, (size_t)n, &peer);
-}
-
 /* ---- lifecycle ---- */
-
-static int parse_listen(const char *text, struct sockaddr_storage *ss)
-{
-	char host[64];
-	const char *colon = strrchr(text, ':');
-	if (!colon || (size_t)(colon - text) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535)
-		return -EINVAL;
-	char *h = host;
-	if (h[0] == '[' && h[strlen(h) - 1] == ']') {
-		h[strlen(h) - 1] = '\0';
-		h++;
-	}
-	if (uv_ip4_addr(h, (int)port, (struct sockaddr_in *)ss) == 0)
-		return 0;
-	return uv_ip6_addr(h, (int)port, (struct sockaddr_in6 *)ss) == 0 ? 0 : -EINVAL;
-}
 
 int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg, const struct agw_gb_server_env *env,
 			struct agw_gb_server **ret, char *err, size_t errlen)
 {
 	if (!gb_id(cfg->sip_id)) {
 		snprintf(err, errlen, "sip_id '%s' is not a 20-digit GB/T 28181 ID", cfg->sip_id ? cfg->sip_id : "");
-		return -EINVAL;
-	}
-	struct sockaddr_storage addr;
-	memset(&addr, 0, sizeof(addr));
-	if (parse_listen(cfg->listen, &addr) < 0) {
-		snprintf(err, errlen, "listen '%s' is not ip:port", cfg->listen);
 		return -EINVAL;
 	}
 	struct agw_gb_server *s = calloc(1, sizeof(*s));
@@ -693,42 +552,19 @@ int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg,
 	s->password = cfg->password ? strdup(cfg->password) : NULL;
 	s->cfg.listen = s->cfg.sip_id = s->cfg.domain = s->cfg.password = NULL; /* not kept: the caller's */
 	int rc = agw_gb_nonce_key_init(&s->nonce_key);
-	if (rc < 0) {
+	if (rc < 0)
 		snprintf(err, errlen, "no random bytes for nonces");
+	else
+		rc = gb_transport_start(s, cfg->listen, err, errlen);
+	if (rc < 0) {
 		free(s->password);
 		free(s);
 		return rc;
 	}
 	const unsigned char *r = s->nonce_key.secret;
 	snprintf(s->tag, sizeof(s->tag), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]); /* our To-tag */
-	/* bound before any libuv handle exists, so a failure leaves nothing to close */
-	int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)&addr,
-		 addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "udp %s: %s", cfg->listen, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		free(s->password);
-		free(s);
-		return rc;
-	}
-	uv_udp_init(loop, &s->udp);
-	s->udp.data = s;
 	uv_timer_init(loop, &s->sweep);
 	s->sweep.data = s;
-	rc = uv_udp_open(&s->udp, fd);
-	if (rc == 0)
-		rc = uv_udp_recv_start(&s->udp, on_alloc, on_recv);
-	if (rc < 0) {
-		/* cannot happen with a fresh bound socket; still reported, and the handles closed */
-		snprintf(err, errlen, "udp %s: %s", cfg->listen, uv_strerror(rc));
-		agw_gb_server_stop(s, NULL, NULL);
-		s->free_when_closed = true;
-		return rc;
-	}
 	uv_timer_start(&s->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
 	*ret = s;
 	return 0;
@@ -743,30 +579,31 @@ static void maybe_done(struct agw_gb_server *s)
 	}
 }
 
-static void on_closed(uv_handle_t *h)
+void gb_server_closed(struct agw_gb_server *s)
 {
-	struct agw_gb_server *s = h->data;
 	s->closing--;
-	if (s->closing == 0 && s->free_when_closed)
-		agw_gb_server_free(s);
-	else
-		maybe_done(s);
+	maybe_done(s);
+}
+
+void gb_server_handle_closed(uv_handle_t *h)
+{
+	gb_server_closed(h->data);
 }
 
 void agw_gb_server_stop(struct agw_gb_server *s, void (*done)(void *arg), void *arg)
 {
-	s->stopping = true;
 	s->stop_done = done;
 	s->stop_arg = arg;
-	/* alarms still waiting for their commit: their done() will come and find them orphaned */
-	for (unsigned b = 0; b < BUCKETS; b++)
-		for (struct txn *t = s->txns[b]; t; t = t->hnext)
-			if (t->state == TXN_PROCEEDING)
-				t->orphan = true;
-	if (!uv_is_closing((uv_handle_t *)&s->udp)) {
-		s->closing += 2;
-		uv_close((uv_handle_t *)&s->udp, on_closed);
-		uv_close((uv_handle_t *)&s->sweep, on_closed);
+	if (!s->stopping) {
+		s->stopping = true;
+		/* alarms still waiting for their commit: their done() will come and find them orphaned */
+		for (unsigned b = 0; b < BUCKETS; b++)
+			for (struct txn *t = s->txns[b]; t; t = t->hnext)
+				if (t->state == TXN_PROCEEDING)
+					t->orphan = true;
+		gb_transport_close(s);
+		s->closing++;
+		uv_close((uv_handle_t *)&s->sweep, gb_server_handle_closed);
 	}
 	maybe_done(s);
 }
@@ -800,11 +637,11 @@ int agw_gb_server_port(const struct agw_gb_server *s)
 {
 	struct sockaddr_storage ss;
 	int len = sizeof(ss);
-	if (uv_udp_getsockname(&s->udp, (struct sockaddr *)&ss, &len) < 0)
+	if (uv_udp_getsockname(s->udp, (struct sockaddr *)&ss, &len) < 0)
 		return -1;
 	char ip[64];
 	int port;
-	peer_text(&ss, ip, sizeof(ip), &port);
+	gb_peer_text(&ss, ip, sizeof(ip), &port);
 	return port;
 }
 

@@ -417,6 +417,117 @@ static void test_liveness(void **state)
 	agw_gb_server_stop(w->srv, on_stopped, NULL);
 }
 
+/* TCP: messages split across reads and several in one write, answers on the connection, and a
+ * stream that cannot be framed closes the connection. */
+static int tcp_connect(struct world *w)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	/* connect() completes once the loop accepts; the kernel finishes the handshake without it */
+	assert_int_equal(connect(fd, (struct sockaddr *)&w->to, sizeof(w->to)), 0);
+	return fd;
+}
+
+static size_t tcp_receive(struct world *w, int fd, char *buf, size_t len, int ms)
+{
+	size_t got = 0;
+	for (int i = 0; i < ms; i++) {
+		uv_run(&w->loop, UV_RUN_NOWAIT);
+		ssize_t n = recv(fd, buf + got, len - 1 - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			break; /* closed by the server */
+		else if (got && strstr(buf, "\r\n\r\n"))
+			break;
+		buf[got] = '\0';
+		usleep(1000);
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+static void test_tcp(void **state)
+{
+	struct world *w = *state;
+	char msg[4096], buf[8192], auth[512];
+	int fd = tcp_connect(w);
+	register_msg(w, msg, sizeof(msg), "", 3600);
+	/* in two pieces, cut inside a header */
+	size_t half = 70;
+	assert_int_equal(send(fd, msg, half, 0), (ssize_t)half);
+	assert_int_equal(tcp_receive(w, fd, buf, sizeof(buf), 100), 0);
+	assert_int_equal(send(fd, msg + half, strlen(msg) - half, 0), (ssize_t)(strlen(msg) - half));
+	tcp_receive(w, fd, buf, sizeof(buf), 2000);
+	if (strncmp(buf, "SIP/2.0 401", 11) != 0)
+		fail_msg("got '%.100s'", buf);
+	const char *n = strstr(buf, "nonce=\"");
+	char nonce[64];
+	snprintf(nonce, sizeof(nonce), "%.40s", n + 7);
+	authorization(nonce, "12345678", auth, sizeof(auth));
+	register_msg(w, msg, sizeof(msg), auth, 3600);
+	/* a CRLF keep-alive (RFC 5626) before it */
+	assert_int_equal(send(fd, "\r\n\r\n", 4, 0), 4);
+	assert_int_equal(send(fd, msg, strlen(msg), 0), (ssize_t)strlen(msg));
+	tcp_receive(w, fd, buf, sizeof(buf), 2000);
+	assert_memory_equal(buf, "SIP/2.0 200 OK", 14);
+	assert_true(agw_gb_server_device_online(w->srv, DEVICE));
+	/* two requests in one write: a keepalive and an alarm; the keepalive is answered at once, the
+	 * alarm after its commit, both on this connection */
+	char two[8192];
+	message(w, msg, sizeof(msg), 40, "<Notify><CmdType>Keepalive</CmdType><SN>3</SN><DeviceID>" DEVICE
+					 "</DeviceID><Status>OK</Status></Notify>");
+	int o = snprintf(two, sizeof(two), "%s", msg);
+	message(w, msg, sizeof(msg), 41, alarm_body("500"));
+	snprintf(two + o, sizeof(two) - (size_t)o, "%s", msg);
+	assert_int_equal(send(fd, two, strlen(two), 0), (ssize_t)strlen(two));
+	tcp_receive(w, fd, buf, sizeof(buf), 2000);
+	assert_memory_equal(buf, "SIP/2.0 200 OK", 14);
+	assert_non_null(strstr(buf, "Call-ID: msg-40"));
+	assert_int_equal(w->fake.durable_calls, 1);
+	w->fake.done(w->fake.done_arg, 0);
+	tcp_receive(w, fd, buf, sizeof(buf), 2000);
+	assert_memory_equal(buf, "SIP/2.0 200 OK", 14);
+	assert_non_null(strstr(buf, "Call-ID: msg-41"));
+	/* no Content-Length on a stream: the connection is closed */
+	const char *nocl = "MESSAGE sip:" SERVER_ID "@3402000000 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKx\r\n"
+			   "From: <sip:" DEVICE "@3402000000>;tag=1\r\nTo: <sip:" SERVER_ID "@3402000000>\r\nCall-ID: x\r\n"
+			   "CSeq: 1 MESSAGE\r\n\r\n";
+	assert_int_equal(send(fd, nocl, strlen(nocl), 0), (ssize_t)strlen(nocl));
+	uint64_t bad = agw_gb_server_stats(w->srv)->bad;
+	assert_int_equal(tcp_receive(w, fd, buf, sizeof(buf), 2000), 0);
+	assert_int_equal(agw_gb_server_stats(w->srv)->bad, bad + 1);
+	close(fd);
+	agw_gb_server_stop(w->srv, on_stopped, NULL);
+}
+
+/* A MESSAGE claiming a registered device from another host is refused. */
+static void test_other_host(void **state)
+{
+	struct world *w = *state;
+	char msg[2048], buf[4096];
+	do_register(w);
+	int other = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7F000002)}; /* 127.0.0.2 */
+	assert_int_equal(bind(other, (struct sockaddr *)&a, sizeof(a)), 0);
+	message(w, msg, sizeof(msg), 50, alarm_body("600"));
+	assert_int_equal(sendto(other, msg, strlen(msg), 0, (struct sockaddr *)&w->to, sizeof(w->to)), (ssize_t)strlen(msg));
+	buf[0] = '\0';
+	for (int i = 0; i < 2000 && !buf[0]; i++) {
+		uv_run(&w->loop, UV_RUN_NOWAIT);
+		ssize_t n = recv(other, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n > 0)
+			buf[n] = '\0';
+		else
+			usleep(1000);
+	}
+	assert_memory_equal(buf, "SIP/2.0 403 Forbidden", 21);
+	assert_non_null(strstr(buf, "registered from another address"));
+	assert_int_equal(w->fake.durable_calls, 0);
+	close(other);
+	agw_gb_server_stop(w->srv, on_stopped, NULL);
+}
+
 static void test_bind_failure(void **state)
 {
 	(void)state;
@@ -444,6 +555,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_alarm_after_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmatched_channel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_liveness, setup_fast, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_host, setup, teardown),
 		cmocka_unit_test(test_bind_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
