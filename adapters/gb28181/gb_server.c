@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The SIP server (see gb_server.h). One UDP socket, everything on the loop.
+/* The SIP server (see gb_server.h): everything on the loop; its sockets are in gb_transport.c.
  *
  * Transactions (RFC 3261 17.2.2, non-INVITE): keyed by the top Via branch, the method and the
  * source address. A retransmission while the request is in progress (an alarm waiting for its
  * journal commit) gets 100 Trying; one after the answer gets the same answer again, for 32 s
- * (64*T1). So a retransmitted alarm never reaches the pipeline twice; a new transaction with an SN
- * the device already had journaled is answered 200 and not journaled again. */
+ * (64*T1). So a retransmitted alarm never reaches the pipeline twice; a new transaction with an
+ * alarm the device already had journaled (same channel, SN, time and type) is answered 200 and not
+ * journaled again. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -163,18 +164,33 @@ static struct device *device_get(struct agw_gb_server *s, const char *id)
 	return d;
 }
 
-static bool device_has_sn(const struct device *d, const char *sn)
+/* What makes an alarm the same alarm again: its SN with its channel, time and type. The SN alone
+ * is not enough: devices count it from 1 again after a restart. */
+static uint64_t alarm_key(const struct agw_gb_doc *doc)
+{
+	const char *parts[] = {doc->device_id, doc->sn, agw_gb_doc_get(doc, "AlarmTime"), agw_gb_doc_get(doc, "AlarmMethod"),
+			       agw_gb_doc_get(doc, "Info/AlarmType")};
+	uint64_t h = 14695981039346656037u;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		for (const char *p = parts[i] ? parts[i] : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211u;
+		h = (h ^ 0x1F) * 1099511628211u; /* a separator no text contains */
+	}
+	return h ? h : 1;
+}
+
+static bool device_seen(const struct device *d, uint64_t key)
 {
 	for (unsigned i = 0; i < SN_RING; i++)
-		if (d->sns[i][0] && !strcmp(d->sns[i], sn))
+		if (d->alarm_keys[i] == key)
 			return true;
 	return false;
 }
 
-static void device_add_sn(struct device *d, const char *sn)
+static void device_remember(struct device *d, uint64_t key)
 {
-	snprintf(d->sns[d->sn_pos], sizeof(d->sns[0]), "%s", sn);
-	d->sn_pos = (d->sn_pos + 1) % SN_RING;
+	d->alarm_keys[d->alarm_pos] = key;
+	d->alarm_pos = (d->alarm_pos + 1) % SN_RING;
 }
 
 /* camera_offline for the ledger camera that is the device itself (channels come with the
@@ -354,8 +370,8 @@ static void alarm_done(void *arg, int status)
 	if (status == 0) {
 		s->stats.alarms_journaled++;
 		struct device *d = device_find(s, t->device);
-		if (d && t->sn[0])
-			device_add_sn(d, t->sn);
+		if (d && t->alarm_key)
+			device_remember(d, t->alarm_key);
 		answer(s, t->req, &t->peer, t, 200, NULL);
 		txn_complete(s, t);
 	} else {
@@ -369,7 +385,8 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		     struct device *d, struct txn *t)
 {
 	const struct agw_gb_doc *doc = &msg->doc;
-	if (doc->sn[0] && device_has_sn(d, doc->sn)) {
+	uint64_t key = alarm_key(doc);
+	if (doc->sn[0] && device_seen(d, key)) {
 		s->stats.alarms_duplicate++;
 		answer(s, msg->sip, peer, t, 200, NULL);
 		txn_complete(s, t);
@@ -400,7 +417,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		rc = a.camera_id && a.adapter ? 0 : -ENOMEM;
 	}
 	snprintf(t->device, sizeof(t->device), "%s", d->id);
-	snprintf(t->sn, sizeof(t->sn), "%s", doc->sn);
+	t->alarm_key = doc->sn[0] ? key : 0;
 	if (rc == 0)
 		rc = s->env.emit_durable(s->env.arg, &a, alarm_done, t);
 	agw_alert_clear(&a);

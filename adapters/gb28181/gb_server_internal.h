@@ -24,7 +24,7 @@ struct gb_peer {
 #define BUCKETS 4096u
 #define TXN_LINGER_MS 32000     /* 64*T1: how long an answered transaction absorbs retransmissions */
 #define NONCE_LIFETIME_S 300
-#define SN_RING 64              /* alarm SNs remembered per device */
+#define SN_RING 64              /* alarms remembered per device, against repeats */
 #define SWEEP_MS 1000
 #define GB_ID_LEN 20
 
@@ -42,7 +42,7 @@ struct txn {
 	int64_t expire_ms;
 	struct agw_gb_sip_msg *req; /* kept while proceeding, to build the answer */
 	char device[GB_ID_LEN + 1];
-	char sn[24];
+	uint64_t alarm_key;      /* see alarm_key() in gb_server.c; 0: none */
 	bool orphan;            /* the server stopped before done() came */
 };
 
@@ -52,8 +52,8 @@ struct device {
 	struct gb_peer peer;
 	bool registered, online;
 	int64_t expires_ms, last_seen_ms;
-	char sns[SN_RING][24];
-	unsigned sn_pos;
+	uint64_t alarm_keys[SN_RING]; /* alarms journaled lately (0: free slot) */
+	unsigned alarm_pos;
 	bool warned_password, warned_encoding, offline_pending;
 	enum agw_active offline_state; /* last camera_offline emitted for this device's camera */
 };

@@ -154,16 +154,21 @@ static void message(struct world *w, char *out, size_t len, unsigned branch, con
 	(void)w;
 }
 
-static const char *alarm_body(const char *sn)
+static const char *alarm_body_at(const char *sn, const char *time)
 {
 	static char b[1024];
 	snprintf(b, sizeof(b),
 		 "<?xml version=\"1.0\" encoding=\"GB2312\" standalone=\"yes\" ?><Notify><CmdType>Alarm</CmdType>"
 		 "<SN>%s</SN><DeviceID>" CHANNEL "</DeviceID><AlarmPriority>1</AlarmPriority><AlarmMethod>5</AlarmMethod>"
-		 "<AlarmTime>2023-08-09T07:38:35</AlarmTime><AlarmDescription>\xCA\xD3\xC6\xB5\xB6\xAF\xBC\xEC</AlarmDescription>"
+		 "<AlarmTime>%s</AlarmTime><AlarmDescription>\xCA\xD3\xC6\xB5\xB6\xAF\xBC\xEC</AlarmDescription>"
 		 "<Info><AlarmType>2</AlarmType></Info></Notify>",
-		 sn);
+		 sn, time);
 	return b;
+}
+
+static const char *alarm_body(const char *sn)
+{
+	return alarm_body_at(sn, "2023-08-09T07:38:35");
 }
 
 static int64_t keepalive_ms = 60000;
@@ -339,16 +344,23 @@ static void test_alarm_after_commit(void **state)
 	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
 	assert_int_equal(w->fake.durable_calls, 1);
 	assert_int_equal(agw_gb_server_stats(w->srv)->alarms_duplicate, 1);
+	/* the same SN at another time is another alarm (a device counts from 1 again after a restart) */
+	message(w, msg, sizeof(msg), 13, alarm_body_at("9", "2023-08-09T09:00:00"));
+	sendmsg_(w, msg);
+	assert_int_equal(receive(w, buf, sizeof(buf), 100), 0);
+	assert_int_equal(w->fake.durable_calls, 2);
+	w->fake.done(w->fake.done_arg, 0);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
 	/* back-pressure: no answer, and the retransmission is tried again */
 	w->fake.durable_rc = -EAGAIN;
 	message(w, msg, sizeof(msg), 12, alarm_body("10"));
 	sendmsg_(w, msg);
 	assert_int_equal(receive(w, buf, sizeof(buf), 100), 0);
-	assert_int_equal(w->fake.durable_calls, 2);
+	assert_int_equal(w->fake.durable_calls, 3);
 	w->fake.durable_rc = 0;
 	sendmsg_(w, msg);
 	assert_int_equal(receive(w, buf, sizeof(buf), 100), 0);
-	assert_int_equal(w->fake.durable_calls, 3);
+	assert_int_equal(w->fake.durable_calls, 4);
 	/* stopping with that alarm uncommitted: stop waits for its done() */
 	stopped = 0;
 	agw_gb_server_stop(w->srv, on_stopped, NULL);
