@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Fuzz target for everything a GB/T 28181 peer can send: SIP framing, SIP parsing (datagram and
  * stream), encodings, MANSCDP, alarm normalization. With clang:
- *   clang -fsanitize=fuzzer,address ... fuzz_gb_message.c (libfuzzer-14-dev)
+ *   tests/unit/gb28181/fuzz.sh [SECONDS]   (clang, libfuzzer-14-dev)
  * Without (AGW_FUZZ_STANDALONE), it is a unit test that runs the target over the fixtures, every
  * prefix of them and deterministic mutations, under the build's ASan/UBSan. Besides not crashing,
  * the target checks the contract of an error: a negative errno and a message that says where. */
