@@ -37,6 +37,7 @@ struct gb28181 {
 	char *event_table;
 	int64_t utc_offset_min;
 	char *listen;
+	char *address;
 	char *sip_id;
 	char *domain;
 	char *password;
@@ -60,6 +61,9 @@ static const struct agw_option gb_options[] = {
 	 "minutes east of UTC of AlarmTime values written without a zone (China Standard Time: 480)"},
 	{"listen", AGW_OPT_STRING, OPT(listen), NULL, 0, 0, false,
 	 "ip:port of the SIP server (UDP and TCP), for example 0.0.0.0:5060; unset: not listening"},
+	{"address", AGW_OPT_STRING, OPT(address), NULL, 0, 0, false,
+	 "the IP devices reach the gateway at, for the requests it sends them (default: the listen address, "
+	 "or the address each device sends to)"},
 	{"sip_id", AGW_OPT_STRING, OPT(sip_id), "34020000002000000001", 0, 0, false,
 	 "the gateway's 20-digit SIP server ID, as configured on the devices"},
 	{"domain", AGW_OPT_STRING, OPT(domain), NULL, 0, 0, false,
@@ -187,6 +191,7 @@ static int gb_start(void *priv)
 	}
 	struct agw_gb_server_config cfg = {
 		.listen = g->listen,
+		.address = g->address && *g->address ? g->address : NULL,
 		.sip_id = g->sip_id,
 		.domain = g->domain && *g->domain ? g->domain : NULL,
 		.password = g->password && *g->password ? g->password : NULL,
@@ -214,7 +219,7 @@ static int gb_start(void *priv)
 	}
 	agw_log_notice(COMPONENT, NULL,
 		       "SIP server %s listening on udp and tcp %s for %zu ledger camera%s; not built yet: catalog "
-		       "queries, arming, the Alarm Response MESSAGE",
+		       "queries, arming",
 		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s");
 	return 0;
 }

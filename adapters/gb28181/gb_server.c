@@ -193,6 +193,15 @@ static void device_remember(struct device *d, uint64_t key)
 	d->alarm_pos = (d->alarm_pos + 1) % SN_RING;
 }
 
+/* The device's Request-URI host when it is an IPv4 address: how it reaches us. */
+static void note_via_host(struct device *d, const struct agw_gb_sip_msg *m)
+{
+	const char *host = m->osip->req_uri ? m->osip->req_uri->host : NULL;
+	struct in_addr a;
+	if (host && strlen(host) < sizeof(d->via_host) && inet_pton(AF_INET, host, &a) == 1)
+		snprintf(d->via_host, sizeof(d->via_host), "%s", host);
+}
+
 /* camera_offline for the ledger camera that is the device itself (channels come with the
  * catalog, later). Kept pending and retried by the sweep when the core cannot take it now. */
 static void device_liveness(struct agw_gb_server *s, struct device *d, bool online)
@@ -228,6 +237,7 @@ static void on_sweep(uv_timer_t *timer)
 	int64_t now = (int64_t)uv_now(s->loop);
 	txns_expire(s, now);
 	gb_transport_sweep(s, now);
+	gb_request_sweep(s, now);
 	int64_t dead = s->cfg.keepalive_interval_ms * s->cfg.keepalive_misses;
 	for (unsigned b = 0; b < BUCKETS; b++)
 		for (struct device *d = s->devices[b]; d; d = d->hnext) {
@@ -342,6 +352,7 @@ static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m,
 	int64_t now = (int64_t)uv_now(s->loop);
 	bool was = d->registered;
 	d->peer = *peer;
+	note_via_host(d, m);
 	d->registered = exp > 0;
 	d->expires_ms = now + exp * 1000;
 	d->last_seen_ms = now;
@@ -374,6 +385,8 @@ static void alarm_done(void *arg, int status)
 			device_remember(d, t->alarm_key);
 		answer(s, t->req, &t->peer, t, 200, NULL);
 		txn_complete(s, t);
+		if (d)
+			gb_request_alarm_response(s, d, t->sn, t->channel);
 	} else {
 		/* dropped unwritten: no answer, so the device sends it again */
 		txn_unlink(s, t);
@@ -390,6 +403,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		s->stats.alarms_duplicate++;
 		answer(s, msg->sip, peer, t, 200, NULL);
 		txn_complete(s, t);
+		gb_request_alarm_response(s, d, doc->sn, doc->device_id); /* it may not have had ours */
 		return;
 	}
 	const char *cam = s->env.camera_of ? s->env.camera_of(s->env.arg, doc->device_id) : NULL;
@@ -418,6 +432,8 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	}
 	snprintf(t->device, sizeof(t->device), "%s", d->id);
 	t->alarm_key = doc->sn[0] ? key : 0;
+	snprintf(t->sn, sizeof(t->sn), "%s", doc->sn);
+	snprintf(t->channel, sizeof(t->channel), "%s", doc->device_id);
 	if (rc == 0)
 		rc = s->env.emit_durable(s->env.arg, &a, alarm_done, t);
 	agw_alert_clear(&a);
@@ -482,6 +498,7 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 	s->txns[h] = t;
 	d->last_seen_ms = (int64_t)uv_now(s->loop);
 	d->peer = *peer;
+	note_via_host(d, m);
 	if (msg->has_doc && msg->text.note[0] && !d->warned_encoding) {
 		agw_log_notice(COMPONENT, d->id, "%s", msg->text.note);
 		d->warned_encoding = true;
@@ -534,7 +551,7 @@ void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, un
 	}
 	const char *method = msg.sip->method;
 	if (!method) {
-		/* answers to our requests: no client transactions yet */
+		gb_request_answered(s, msg.sip); /* an answer to a request of ours, or a stray one */
 	} else if (!strcmp(method, "REGISTER")) {
 		on_register(s, msg.sip, peer);
 	} else if (!strcmp(method, "MESSAGE") || !strcmp(method, "NOTIFY")) {
@@ -548,6 +565,23 @@ void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, un
 }
 
 /* ---- lifecycle ---- */
+
+/* The host our requests name in Via: the address option, else the listen address unless it is a
+ * wildcard (then each device's own view of us, from its Request-URI). */
+static void via_host_of(const struct agw_gb_server_config *cfg, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (cfg->address && *cfg->address) {
+		snprintf(out, len, "%s", cfg->address);
+		return;
+	}
+	const char *colon = cfg->listen ? strrchr(cfg->listen, ':') : NULL;
+	if (!colon)
+		return;
+	snprintf(out, len, "%.*s", (int)(colon - cfg->listen), cfg->listen);
+	if (!strcmp(out, "0.0.0.0") || !strcmp(out, "[::]") || !strcmp(out, "::") || !out[0])
+		out[0] = '\0';
+}
 
 int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg, const struct agw_gb_server_env *env,
 			struct agw_gb_server **ret, char *err, size_t errlen)
@@ -578,6 +612,8 @@ int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg,
 		free(s);
 		return rc;
 	}
+	s->port = agw_gb_server_port(s);
+	via_host_of(cfg, s->via_host, sizeof(s->via_host));
 	const unsigned char *r = s->nonce_key.secret;
 	snprintf(s->tag, sizeof(s->tag), "%02x%02x%02x%02x", r[0], r[1], r[2], r[3]); /* our To-tag */
 	uv_timer_init(loop, &s->sweep);
@@ -641,6 +677,7 @@ void agw_gb_server_free(struct agw_gb_server *s)
 			free(d);
 		}
 	}
+	gb_request_free_all(s);
 	free(s->password);
 	free(s);
 }

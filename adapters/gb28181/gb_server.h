@@ -22,6 +22,8 @@ struct agw_gb_server_config {
 	int64_t keepalive_interval_ms;
 	int64_t keepalive_misses;
 	int64_t max_devices;
+	const char *address;         /* the IP devices reach the gateway at (Via of our requests); NULL:
+				      * the listen address, or how each device addresses us */
 	int utc_offset_min;
 	const struct agw_gb_event_table *table; /* NULL: the default */
 };
@@ -40,7 +42,8 @@ struct agw_gb_server_env {
 
 struct agw_gb_server_stats {
 	uint64_t received, bad, registered, auth_failed, keepalives, alarms_journaled, alarms_duplicate,
-		alarms_unmatched, alarms_refused, retransmissions, unknown_device;
+		alarms_unmatched, alarms_refused, retransmissions, unknown_device, requests_sent, requests_answered,
+		requests_timed_out;
 };
 
 struct agw_gb_server;

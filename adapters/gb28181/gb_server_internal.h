@@ -25,7 +25,7 @@ struct gb_peer {
 #define TXN_LINGER_MS 32000     /* 64*T1: how long an answered transaction absorbs retransmissions */
 #define NONCE_LIFETIME_S 300
 #define SN_RING 64              /* alarms remembered per device, against repeats */
-#define SWEEP_MS 1000
+#define SWEEP_MS 250         /* timers' granularity: liveness, expiry, our retransmissions */
 #define GB_ID_LEN 20
 
 enum txn_state { TXN_PROCEEDING, TXN_COMPLETED };
@@ -43,6 +43,7 @@ struct txn {
 	struct agw_gb_sip_msg *req; /* kept while proceeding, to build the answer */
 	char device[GB_ID_LEN + 1];
 	uint64_t alarm_key;      /* see alarm_key() in gb_server.c; 0: none */
+	char sn[24], channel[GB_ID_LEN + 1]; /* for the Alarm Response */
 	bool orphan;            /* the server stopped before done() came */
 };
 
@@ -56,6 +57,18 @@ struct device {
 	unsigned alarm_pos;
 	bool warned_password, warned_encoding, offline_pending;
 	enum agw_active offline_state; /* last camera_offline emitted for this device's camera */
+	char via_host[64];             /* how the device addresses us (its Request-URI's IP), or "" */
+};
+
+/* A request of ours (RFC 3261 17.1.2, non-INVITE client transaction): sent again with Timer E
+ * (500 ms doubling to 4 s) over UDP until a final answer comes or Timer F (32 s) runs out. */
+struct creq {
+	struct creq *next, *prev;
+	char branch[48];
+	struct gb_peer peer;
+	char *data;
+	size_t len;
+	int64_t next_ms, deadline_ms, interval_ms;
 };
 
 /* A TCP connection (RFC 3261 18.3 framing). */
@@ -98,6 +111,11 @@ struct agw_gb_server {
 	char rbuf[AGW_GB_SIP_MAX_MESSAGE + 1];
 	struct agw_gb_server_stats stats;
 	char tag[16];
+	char via_host[64];          /* the address option, or the listen address when it is not a wildcard */
+	int port;                   /* the port bound */
+	struct creq *creqs;
+	size_t n_creqs;
+	uint32_t cseq, next_id;
 };
 
 /* transports (gb_transport.c) */
@@ -107,6 +125,16 @@ void gb_transport_send(struct agw_gb_server *s, const struct gb_peer *p, const c
 void gb_transport_sweep(struct agw_gb_server *s, int64_t now);
 void gb_peer_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
 bool gb_peer_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* our requests (gb_request.c) */
+/* Sends <Response><CmdType>Alarm</CmdType>...<Result>OK</Result></Response> to the device, the
+ * answer GB/T 28181 asks a platform to give an alarm notification after its 200 OK. */
+void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn,
+			       const char *channel);
+/* An answer to one of our requests: stops its retransmissions. Returns whether it was ours. */
+bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m);
+void gb_request_sweep(struct agw_gb_server *s, int64_t now);
+void gb_request_free_all(struct agw_gb_server *s);
 
 /* the server (gb_server.c) */
 void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,

@@ -3,7 +3,7 @@
 project's code): REGISTER is challenged (401) and accepted with Digest (200, Expires, Date), a wrong
 password is refused (403), keepalives are answered, a device that never registered is refused, a
 broken body gets 400 with the reason, and an alarm is answered 200 only once it is journaled, once,
-however often it is retransmitted or repeated with its SN. Skipped (77) while the registry does not
+however often it is retransmitted or repeated with its SN, and followed by the Alarm Response. Skipped (77) while the registry does not
 name the adapter."""
 import hashlib
 import os
@@ -51,12 +51,20 @@ def send(text):
     sock.sendto(text if isinstance(text, bytes) else text.encode(), ("127.0.0.1", port))
 
 
+requests = []  # what the gateway sent us (the Alarm Response MESSAGE)
+
+
 def recv(timeout=3):
+    """The next answer; requests from the gateway are kept in `requests`."""
     sock.settimeout(timeout)
-    try:
-        return sock.recv(70000).decode("utf-8", "replace")
-    except socket.timeout:
-        return ""
+    while True:
+        try:
+            text = sock.recv(70000).decode("utf-8", "replace")
+        except socket.timeout:
+            return ""
+        if text.startswith("SIP/2.0 "):
+            return text
+        requests.append(text)
 
 
 def register(auth="", expires=3600):
@@ -133,6 +141,9 @@ else:
     check(recv().startswith("SIP/2.0 200"), "the same SN in a new transaction is answered")
     rows = sql(db, "SELECT count(*) FROM alerts WHERE adapter='gb28181'")
     check(rows == [(1,)], f"and not journaled again: {rows}")
+    recv(1)
+    check(any("<CmdType>Alarm</CmdType>" in q and "<Result>OK</Result>" in q for q in requests),
+          "the gateway sends the Alarm Response MESSAGE")
 
 code, secs = gw.stop()
 check(code == 0 and secs < 5, f"SIGTERM: exit {code} in {secs:.1f} s")

@@ -80,14 +80,41 @@ struct world {
 	struct sockaddr_in to;
 	char nonce[64];
 	unsigned branch;
+	char request[4096];   /* the last request the server sent us */
+	int requests;
+	bool answer_requests; /* answer them 200 (else they are retransmitted) */
 };
+
+static void sendmsg_(struct world *w, const char *msg);
+
+/* The header line of a message that starts with name, with its CRLF, appended to out. */
+static void copy_header(const char *msg, const char *name, char *out, size_t len)
+{
+	const char *p = strstr(msg, name);
+	const char *e = p ? strstr(p, "\r\n") : NULL;
+	if (p && e)
+		snprintf(out + strlen(out), len - strlen(out), "%.*s\r\n", (int)(e - p), p);
+}
+
+static void answer_request(struct world *w, const char *req)
+{
+	char out[2048] = "SIP/2.0 200 OK\r\n";
+	copy_header(req, "Via: ", out, sizeof(out));
+	copy_header(req, "From: ", out, sizeof(out));
+	copy_header(req, "To: ", out, sizeof(out));
+	copy_header(req, "Call-ID: ", out, sizeof(out));
+	copy_header(req, "CSeq: ", out, sizeof(out));
+	snprintf(out + strlen(out), sizeof(out) - strlen(out), "Content-Length: 0\r\n\r\n");
+	sendmsg_(w, out);
+}
 
 static void sendmsg_(struct world *w, const char *msg)
 {
 	assert_int_equal(sendto(w->sock, msg, strlen(msg), 0, (struct sockaddr *)&w->to, sizeof(w->to)), (ssize_t)strlen(msg));
 }
 
-/* Runs the loop until an answer comes (or ms pass); returns its length, 0 for none. */
+/* Runs the loop until an answer comes (or ms pass); returns its length, 0 for none. Requests
+ * from the server are kept aside (and answered when the test says so). */
 static size_t receive(struct world *w, char *buf, size_t len, int ms)
 {
 	for (int i = 0; i < ms; i++) {
@@ -95,7 +122,13 @@ static size_t receive(struct world *w, char *buf, size_t len, int ms)
 		ssize_t n = recv(w->sock, buf, len - 1, MSG_DONTWAIT);
 		if (n > 0) {
 			buf[n] = '\0';
-			return (size_t)n;
+			if (!strncmp(buf, "SIP/2.0 ", 8))
+				return (size_t)n;
+			snprintf(w->request, sizeof(w->request), "%s", buf);
+			w->requests++;
+			if (w->answer_requests)
+				answer_request(w, buf);
+			continue;
 		}
 		usleep(1000);
 	}
@@ -331,6 +364,24 @@ static void test_alarm_after_commit(void **state)
 	size_t n = receive(w, first, sizeof(first), 2000);
 	assert_true(n > 0);
 	assert_memory_equal(first, "SIP/2.0 200 OK", 14);
+	/* then the Alarm Response the standard asks for, as a MESSAGE to the device, sent again until
+	 * answered (Timer E: 500 ms, 1 s, ...) */
+	for (int i = 0; i < 40 && w->requests < 3; i++) /* at 0, 0.5 and 1.5 s, on a 250 ms sweep */
+		receive(w, buf, sizeof(buf), 100);
+	assert_int_equal(w->requests, 3);
+	assert_memory_equal(w->request, "MESSAGE sip:" DEVICE "@127.0.0.1:", 12 + 20 + 11);
+	assert_non_null(strstr(w->request, "<CmdType>Alarm</CmdType>"));
+	assert_non_null(strstr(w->request, "<SN>9</SN>"));
+	assert_non_null(strstr(w->request, "<DeviceID>" CHANNEL "</DeviceID>"));
+	assert_non_null(strstr(w->request, "<Result>OK</Result>"));
+	assert_non_null(strstr(w->request, "From: <sip:" SERVER_ID "@3402000000>;tag="));
+	/* the Via host is the listen address (a wildcard one would give the device's Request-URI host) */
+	assert_non_null(strstr(w->request, "Via: SIP/2.0/UDP 127.0.0.1:"));
+	answer_request(w, w->request);
+	receive(w, buf, sizeof(buf), 2500); /* the next would have come 2 s after the third */
+	assert_int_equal(w->requests, 3);
+	assert_int_equal(agw_gb_server_stats(w->srv)->requests_answered, 1);
+	w->answer_requests = true;
 	/* a late retransmission gets the same answer, byte for byte */
 	sendmsg_(w, msg);
 	receive(w, buf, sizeof(buf), 2000);
