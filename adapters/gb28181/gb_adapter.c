@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The GB/T 28181 adapter: reading GB/T 28181 messages (SIP with libosip2, MANSCDP with libxml2,
+ * GB2312/GBK through iconv), turning Alarm notifications into alerts (`alarmgw normalize --adapter
+ * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c,
+ * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit.
+ * Not built yet: catalog queries, arming, the Alarm Response MESSAGE; a started instance says
+ * what it does and does not.
+ *
+ * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the
+ * channel ID the device reports in its Catalog and writes as DeviceID in its alarms (for a camera
+ * behind an NVR or a lower platform, the channel's ID, not the NVR's). */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/adapter.h"
+#include "alarmgw/log.h"
+#include "gb_alarm.h"
+#include "gb_events.h"
+#include "gb_message.h"
+#include "gb_server.h"
+
+#define COMPONENT "gb28181"
+#define GB_ID_LEN 20
+
+/* A ledger camera of this protocol: its GB ID (the address) and password. */
+struct gb_cam {
+	struct gb_cam *next;
+	char *camera_id, *gb_id, *password;
+};
+
+struct gb28181 {
+	/* options */
+	char *event_table;
+	int64_t utc_offset_min;
+	char *listen;
+	char *address;
+	char *sip_id;
+	char *domain;
+	char *password;
+	int64_t expires_min_s, expires_max_s;
+	int64_t keepalive_interval_ms, keepalive_misses;
+	int64_t max_devices;
+	/* state */
+	struct agw_adapter_ctx *ctx;
+	struct agw_gb_event_table *table;
+	struct gb_cam *cams;
+	size_t n_cameras;
+	struct agw_gb_server *server;
+	bool warned_no_durable;
+};
+
+#define OPT(field) offsetof(struct gb28181, field)
+static const struct agw_option gb_options[] = {
+	{"event_table", AGW_OPT_PATH, OPT(event_table), NULL, 0, 0, false,
+	 "file of extra AlarmMethod/AlarmType-to-kind lines (syntax: share/alarmgw/gb28181-events.conf)"},
+	{"utc_offset", AGW_OPT_INT, OPT(utc_offset_min), "480", -720, 840, false,
+	 "minutes east of UTC of AlarmTime values written without a zone (China Standard Time: 480)"},
+	{"listen", AGW_OPT_STRING, OPT(listen), NULL, 0, 0, false,
+	 "ip:port of the SIP server (UDP and TCP), for example 0.0.0.0:5060; unset: not listening"},
+	{"address", AGW_OPT_STRING, OPT(address), NULL, 0, 0, false,
+	 "the IP devices reach the gateway at, for the requests it sends them (default: the listen address, "
+	 "or the address each device sends to)"},
+	{"sip_id", AGW_OPT_STRING, OPT(sip_id), "34020000002000000001", 0, 0, false,
+	 "the gateway's 20-digit SIP server ID, as configured on the devices"},
+	{"domain", AGW_OPT_STRING, OPT(domain), NULL, 0, 0, false,
+	 "the SIP domain and Digest realm (default: the first 10 digits of sip_id)"},
+	{"password", AGW_OPT_STRING, OPT(password), NULL, 0, 0, false,
+	 "domain-wide registration password, for devices without one in the ledger"},
+	{"register_expires_min", AGW_OPT_INT, OPT(expires_min_s), "60", 1, 86400, false,
+	 "shortest registration accepted, in seconds (shorter: 423 Interval Too Brief)"},
+	{"register_expires_max", AGW_OPT_INT, OPT(expires_max_s), "3600", 60, 604800, false,
+	 "longest registration granted, in seconds"},
+	{"keepalive_interval", AGW_OPT_DURATION, OPT(keepalive_interval_ms), "60s", 1000, 3600000, false,
+	 "the devices' keepalive interval"},
+	{"keepalive_misses", AGW_OPT_INT, OPT(keepalive_misses), "3", 1, 100, false,
+	 "keepalives missed in a row before a device is offline"},
+	{"max_devices", AGW_OPT_INT, OPT(max_devices), "20000", 1, 1000000, false,
+	 "registered devices at most (more get 503)"},
+	{NULL, 0, 0, NULL, 0, 0, false, NULL},
+};
+#undef OPT
+
+static const char *gb_check_address(const char *address)
+{
+	size_t n = address ? strlen(address) : 0;
+	bool digits = n == GB_ID_LEN;
+	for (size_t i = 0; digits && i < n; i++)
+		digits = isdigit((unsigned char)address[i]);
+	if (!digits)
+		return "a gb28181 camera's address is its 20-digit GB/T 28181 channel ID (for example "
+		       "34020000001320000001)";
+	return NULL;
+}
+
+static int load_table(const struct gb28181 *g, struct agw_gb_event_table **ret, char *err, size_t errlen)
+{
+	*ret = NULL;
+	if (!g->event_table || !*g->event_table)
+		return 0;
+	return agw_gb_event_table_load(g->event_table, ret, err, errlen);
+}
+
+static int gb_check(const void *opts, char *err, size_t errlen)
+{
+	struct agw_gb_event_table *t;
+	int rc = load_table(opts, &t, err, errlen);
+	agw_gb_event_table_free(t);
+	return rc;
+}
+
+static int gb_normalize(const void *opts, const char *buf, size_t len, int (*fn)(void *arg, struct agw_alert *alert),
+			void *arg, char *err, size_t errlen)
+{
+	const struct gb28181 *g = opts;
+	struct agw_gb_event_table *t;
+	int rc = load_table(g, &t, err, errlen);
+	if (rc < 0)
+		return rc;
+	char note[256];
+	rc = agw_gb_normalize(buf, len, t ? t : agw_gb_event_table_default(), (int)g->utc_offset_min, fn, arg, note,
+			      sizeof(note), err, errlen);
+	if (note[0])
+		agw_log_notice(COMPONENT, NULL, "%s", note);
+	agw_gb_event_table_free(t);
+	return rc;
+}
+
+static int gb_init(void *priv, struct agw_adapter_ctx *ctx)
+{
+	struct gb28181 *g = priv;
+	g->ctx = ctx;
+	char err[512];
+	int rc = load_table(g, &g->table, err, sizeof(err));
+	if (rc < 0)
+		agw_log_err(COMPONENT, NULL, "event_table: %s", err);
+	return rc;
+}
+
+static const char *env_camera_of(void *arg, const char *gb_id)
+{
+	const struct gb28181 *g = arg;
+	for (const struct gb_cam *c = g->cams; c; c = c->next)
+		if (!strcmp(c->gb_id, gb_id))
+			return c->camera_id;
+	return NULL;
+}
+
+static const char *env_password_of(void *arg, const char *gb_id)
+{
+	const struct gb28181 *g = arg;
+	for (const struct gb_cam *c = g->cams; c; c = c->next)
+		if (!strcmp(c->gb_id, gb_id) && c->password && *c->password)
+			return c->password;
+	return NULL;
+}
+
+static int env_emit(void *arg, const struct agw_alert *alert)
+{
+	struct gb28181 *g = arg;
+	return g->ctx->emit(g->ctx, alert);
+}
+
+static int env_emit_durable(void *arg, const struct agw_alert *alert, void (*done)(void *done_arg, int status),
+			    void *done_arg)
+{
+	struct gb28181 *g = arg;
+	/* acknowledging before the commit is what this adapter exists not to do */
+	if (!g->ctx->emit_durable) {
+		if (!g->warned_no_durable)
+			agw_log_err(COMPONENT, NULL, "the core offers no emit_durable: alarms are answered 500 and not "
+						     "journaled (devices retransmit them for a while, then give up)");
+		g->warned_no_durable = true;
+		return -ENOTSUP;
+	}
+	return g->ctx->emit_durable(g->ctx, alert, done, done_arg);
+}
+
+static int gb_start(void *priv)
+{
+	struct gb28181 *g = priv;
+	if (!g->listen || !*g->listen) {
+		agw_log_warn(COMPONENT, NULL,
+			     "no 'listen' configured: the SIP server is not listening; %zu gb28181 camera%s in the "
+			     "ledger cannot register and their alarms are not received",
+			     g->n_cameras, g->n_cameras == 1 ? "" : "s");
+		return 0;
+	}
+	struct agw_gb_server_config cfg = {
+		.listen = g->listen,
+		.address = g->address && *g->address ? g->address : NULL,
+		.sip_id = g->sip_id,
+		.domain = g->domain && *g->domain ? g->domain : NULL,
+		.password = g->password && *g->password ? g->password : NULL,
+		.expires_min_s = g->expires_min_s,
+		.expires_max_s = g->expires_max_s,
+		.keepalive_interval_ms = g->keepalive_interval_ms,
+		.keepalive_misses = g->keepalive_misses,
+		.max_devices = g->max_devices,
+		.utc_offset_min = (int)g->utc_offset_min,
+		.table = g->table,
+	};
+	struct agw_gb_server_env env = {
+		.arg = g,
+		.camera_of = env_camera_of,
+		.password_of = env_password_of,
+		.emit = env_emit,
+		.emit_durable = env_emit_durable,
+	};
+	char err[256];
+	int rc = agw_gb_server_start(g->ctx->loop, &cfg, &env, &g->server, err, sizeof(err));
+	if (rc < 0) {
+		agw_log_err(COMPONENT, NULL, "SIP server: %s", err);
+		g->server = NULL;
+		return rc;
+	}
+	agw_log_notice(COMPONENT, NULL,
+		       "SIP server %s listening on udp and tcp %s for %zu ledger camera%s; not built yet: catalog "
+		       "queries, arming",
+		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s");
+	return 0;
+}
+
+static void on_server_stopped(void *arg)
+{
+	struct gb28181 *g = arg;
+	g->ctx->stopped(g->ctx);
+}
+
+static void gb_stop(void *priv)
+{
+	struct gb28181 *g = priv;
+	if (g->server)
+		agw_gb_server_stop(g->server, on_server_stopped, g);
+	else
+		g->ctx->stopped(g->ctx);
+}
+
+static void cam_free(struct gb_cam *c)
+{
+	free(c->camera_id);
+	free(c->gb_id);
+	free(c->password);
+	free(c);
+}
+
+static void gb_uninit(void *priv)
+{
+	struct gb28181 *g = priv;
+	agw_gb_server_free(g->server);
+	g->server = NULL;
+	while (g->cams) {
+		struct gb_cam *c = g->cams;
+		g->cams = c->next;
+		cam_free(c);
+	}
+	agw_gb_event_table_free(g->table);
+	g->table = NULL;
+}
+
+static int gb_camera_add(void *priv, const struct agw_camera *camera)
+{
+	struct gb28181 *g = priv;
+	struct gb_cam *c = calloc(1, sizeof(*c));
+	if (!c || !(c->camera_id = strdup(camera->id)) || !(c->gb_id = strdup(camera->address ? camera->address : "")) ||
+	    (camera->password && !(c->password = strdup(camera->password)))) {
+		if (c)
+			cam_free(c);
+		return -ENOMEM;
+	}
+	c->next = g->cams;
+	g->cams = c;
+	g->n_cameras++;
+	return 0;
+}
+
+static void gb_camera_remove(void *priv, const char *camera_id)
+{
+	struct gb28181 *g = priv;
+	for (struct gb_cam **p = &g->cams; *p; p = &(*p)->next)
+		if (!strcmp((*p)->camera_id, camera_id)) {
+			struct gb_cam *c = *p;
+			*p = c->next;
+			cam_free(c);
+			g->n_cameras--;
+			return;
+		}
+}
+
+const struct agw_adapter agw_adapter_gb28181 = {
+	.name = "gb28181",
+	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives and alarms over UDP "
+		       "and TCP (catalog and arming not built yet)",
+	.protocol = "gb28181",
+	.priv_size = sizeof(struct gb28181),
+	.options = gb_options,
+	.init = gb_init,
+	.start = gb_start,
+	.stop = gb_stop,
+	.uninit = gb_uninit,
+	.camera_add = gb_camera_add,
+	.camera_remove = gb_camera_remove,
+	.check_address = gb_check_address,
+	.table_option = "event_table",
+	.check = gb_check,
+	.normalize = gb_normalize,
+};

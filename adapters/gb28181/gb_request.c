@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Requests the gateway sends to devices, and their retransmissions (see gb_server_internal.h).
+ * For now one: the Alarm Response MESSAGE. Its loss costs nothing that matters (the alarm is
+ * journaled and answered 200 already), so a request that times out is only counted. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/log.h"
+#include "gb_server_internal.h"
+
+#define T1_MS 500
+#define T2_MS 4000
+#define TIMER_F_MS (64 * T1_MS)
+
+static void creq_unlink(struct agw_gb_server *s, struct creq *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		s->creqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	s->n_creqs--;
+	free(r->data);
+	free(r);
+}
+
+void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn, const char *channel)
+{
+	if (s->n_creqs >= (size_t)s->cfg.max_devices * 4)
+		return; /* devices that never answer: do not let them grow this without bound */
+	struct creq *r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	uint32_t id = ++s->next_id;
+	snprintf(r->branch, sizeof(r->branch), "z9hG4bK%s%08x", s->tag, id);
+	r->peer = d->peer;
+	char ip[64];
+	int port;
+	gb_peer_text(&d->peer.addr, ip, sizeof(ip), &port);
+	const char *via = s->via_host[0] ? s->via_host : d->via_host[0] ? d->via_host : "0.0.0.0";
+	char body[512];
+	int blen = snprintf(body, sizeof(body),
+			    "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>Alarm</CmdType>\r\n"
+			    "<SN>%.20s</SN>\r\n<DeviceID>%.20s</DeviceID>\r\n<Result>OK</Result>\r\n</Response>\r\n",
+			    sn, channel);
+	int n = asprintf(&r->data,
+			 "MESSAGE sip:%s@%s:%d SIP/2.0\r\n"
+			 "Via: SIP/2.0/%s %s:%d;rport;branch=%s\r\n"
+			 "From: <sip:%s@%s>;tag=%s\r\n"
+			 "To: <sip:%s@%s>\r\n"
+			 "Call-ID: %08x%s@%s\r\n"
+			 "CSeq: %u MESSAGE\r\n"
+			 "Content-Type: Application/MANSCDP+xml\r\n"
+			 "Max-Forwards: 70\r\n"
+			 "User-Agent: alarmgw\r\n"
+			 "Content-Length: %d\r\n\r\n%s",
+			 d->id, ip, port, d->peer.conn ? "TCP" : "UDP", via, s->port, r->branch, s->sip_id, s->domain, s->tag,
+			 d->id, s->domain, id, s->tag, via, ++s->cseq, blen, body);
+	if (n < 0) {
+		free(r);
+		return;
+	}
+	r->len = (size_t)n;
+	int64_t now = (int64_t)uv_now(s->loop);
+	r->interval_ms = T1_MS;
+	r->next_ms = d->peer.conn ? now + TIMER_F_MS : now + T1_MS; /* TCP is reliable: no retransmission */
+	r->deadline_ms = now + TIMER_F_MS;
+	r->next = s->creqs;
+	if (s->creqs)
+		s->creqs->prev = r;
+	s->creqs = r;
+	s->n_creqs++;
+	s->stats.requests_sent++;
+	gb_transport_send(s, &r->peer, r->data, r->len);
+}
+
+bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m)
+{
+	osip_via_t *via = osip_list_get(&m->osip->vias, 0);
+	osip_generic_param_t *branch = NULL;
+	char name[] = "branch";
+	if (via)
+		osip_generic_param_get_byname(&via->via_params, name, &branch);
+	if (!branch || !branch->gvalue)
+		return false;
+	for (struct creq *r = s->creqs; r; r = r->next)
+		if (!strcmp(r->branch, branch->gvalue)) {
+			if (m->status >= 200) {
+				s->stats.requests_answered++;
+				creq_unlink(s, r);
+			} else {
+				r->next_ms = r->deadline_ms; /* provisional: wait for the final one quietly */
+			}
+			return true;
+		}
+	return false;
+}
+
+void gb_request_sweep(struct agw_gb_server *s, int64_t now)
+{
+	for (struct creq *r = s->creqs, *next; r; r = next) {
+		next = r->next;
+		if (now >= r->deadline_ms) {
+			s->stats.requests_timed_out++;
+			creq_unlink(s, r);
+		} else if (now >= r->next_ms) {
+			gb_transport_send(s, &r->peer, r->data, r->len);
+			r->interval_ms = r->interval_ms * 2 < T2_MS ? r->interval_ms * 2 : T2_MS;
+			r->next_ms = now + r->interval_ms;
+		}
+	}
+}
+
+void gb_request_free_all(struct agw_gb_server *s)
+{
+	while (s->creqs)
+		creq_unlink(s, s->creqs);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Internals of the SIP server, shared by its logic (gb_server.c) and its transports
+ * (gb_transport.c). */
+#ifndef AGW_GB_SERVER_INTERNAL_H
+#define AGW_GB_SERVER_INTERNAL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "gb_digest.h"
+#include "gb_server.h"
+#include "gb_sip.h"
+
+/* Where a request came from and where its answer goes: UDP (conn 0) or a TCP connection. */
+struct gb_peer {
+	struct sockaddr_storage addr;
+	uint64_t conn;
+};
+
+#define COMPONENT "gb28181"
+#define BUCKETS 4096u
+#define TXN_LINGER_MS 32000     /* 64*T1: how long an answered transaction absorbs retransmissions */
+#define NONCE_LIFETIME_S 300
+#define SN_RING 64              /* alarms remembered per device, against repeats */
+#define SWEEP_MS 250         /* timers' granularity: liveness, expiry, our retransmissions */
+#define GB_ID_LEN 20
+
+enum txn_state { TXN_PROCEEDING, TXN_COMPLETED };
+
+struct txn {
+	struct txn *hnext;      /* hash chain */
+	struct txn *qnext;      /* expiry queue (completed ones) */
+	struct agw_gb_server *srv;
+	char *key;
+	enum txn_state state;
+	struct gb_peer peer;
+	char *response;
+	size_t response_len;
+	int64_t expire_ms;
+	struct agw_gb_sip_msg *req; /* kept while proceeding, to build the answer */
+	char device[GB_ID_LEN + 1];
+	uint64_t alarm_key;      /* see alarm_key() in gb_server.c; 0: none */
+	char sn[24], channel[GB_ID_LEN + 1]; /* for the Alarm Response */
+	bool orphan;            /* the server stopped before done() came */
+};
+
+struct device {
+	struct device *hnext;
+	char id[GB_ID_LEN + 1];
+	struct gb_peer peer;
+	bool registered, online;
+	int64_t expires_ms, last_seen_ms;
+	uint64_t alarm_keys[SN_RING]; /* alarms journaled lately (0: free slot) */
+	unsigned alarm_pos;
+	bool warned_password, warned_encoding, offline_pending;
+	enum agw_active offline_state; /* last camera_offline emitted for this device's camera */
+	char via_host[64];             /* how the device addresses us (its Request-URI's IP), or "" */
+};
+
+/* A request of ours (RFC 3261 17.1.2, non-INVITE client transaction): sent again with Timer E
+ * (500 ms doubling to 4 s) over UDP until a final answer comes or Timer F (32 s) runs out. */
+struct creq {
+	struct creq *next, *prev;
+	char branch[48];
+	struct gb_peer peer;
+	char *data;
+	size_t len;
+	int64_t next_ms, deadline_ms, interval_ms;
+};
+
+/* A TCP connection (RFC 3261 18.3 framing). */
+struct gb_conn {
+	struct gb_conn *hnext;      /* by id */
+	struct gb_conn *next, *prev; /* every connection, for the idle sweep */
+	struct agw_gb_server *srv;
+	uint64_t id;
+	uv_tcp_t tcp;
+	struct sockaddr_storage addr;
+	char *buf;
+	size_t len, cap;
+	int64_t last_ms;
+	bool closing;
+};
+
+struct agw_gb_server {
+	uv_loop_t *loop;
+	uv_udp_t *udp;          /* on the heap: a failed start closes them without the server */
+	uv_tcp_t *listener;
+	uv_timer_t sweep;
+	struct gb_conn *conns_by_id[BUCKETS];
+	struct gb_conn *conns;
+	size_t n_conns;
+	uint64_t next_conn;
+	int closing;
+	void (*stop_done)(void *arg);
+	void *stop_arg;
+	bool stopping;
+	struct agw_gb_server_config cfg;
+	char sip_id[GB_ID_LEN + 1], domain[32];
+	char *password;
+	struct agw_gb_server_env env;
+	struct agw_gb_nonce_key nonce_key;
+	struct txn *txns[BUCKETS];
+	struct txn *q_head, *q_tail;
+	size_t n_pending;           /* alarms handed to emit_durable without an answer yet */
+	struct device *devices[BUCKETS];
+	size_t n_devices;
+	char rbuf[AGW_GB_SIP_MAX_MESSAGE + 1];
+	struct agw_gb_server_stats stats;
+	char tag[16];
+	char via_host[64];          /* the address option, or the listen address when it is not a wildcard */
+	int port;                   /* the port bound */
+	struct creq *creqs;
+	size_t n_creqs;
+	uint32_t cseq, next_id;
+};
+
+/* transports (gb_transport.c) */
+int gb_transport_start(struct agw_gb_server *s, const char *listen, char *err, size_t errlen);
+void gb_transport_close(struct agw_gb_server *s); /* each closed handle calls gb_server_handle_closed */
+void gb_transport_send(struct agw_gb_server *s, const struct gb_peer *p, const char *data, size_t len);
+void gb_transport_sweep(struct agw_gb_server *s, int64_t now);
+void gb_peer_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port);
+bool gb_peer_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
+/* our requests (gb_request.c) */
+/* Sends <Response><CmdType>Alarm</CmdType>...<Result>OK</Result></Response> to the device, the
+ * answer GB/T 28181 asks a platform to give an alarm notification after its 200 OK. */
+void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn,
+			       const char *channel);
+/* An answer to one of our requests: stops its retransmissions. Returns whether it was ours. */
+bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m);
+void gb_request_sweep(struct agw_gb_server *s, int64_t now);
+void gb_request_free_all(struct agw_gb_server *s);
+
+/* the server (gb_server.c) */
+void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
+			const struct gb_peer *peer);
+void gb_server_handle_closed(uv_handle_t *h); /* h->data is the server; frees nothing */
+void gb_server_closed(struct agw_gb_server *s);  /* one more handle of the server is closed */
+
+#endif
