@@ -11,6 +11,7 @@ extern const struct agw_adapter agw_adapter_rtsp;
 extern const struct agw_adapter agw_adapter_onvif;
 extern const struct agw_adapter agw_adapter_isapi;
 extern const struct agw_adapter agw_adapter_dahua;
+extern const struct agw_adapter agw_adapter_gb28181;
 
 const struct agw_adapter *const agw_adapters[] = {
 	&agw_adapter_replay,
@@ -18,6 +19,7 @@ const struct agw_adapter *const agw_adapters[] = {
 	&agw_adapter_onvif,
 	&agw_adapter_isapi,
 	&agw_adapter_dahua,
+	&agw_adapter_gb28181,
 	NULL,
 };
 
