@@ -38,7 +38,7 @@ struct dahua_adapter {
 
 #define OPT(field) offsetof(struct dahua_adapter, field)
 static const struct agw_option dahua_options[] = {
-	{"event_table", AGW_OPT_STRING, OPT(event_table), NULL, 0, 0, false,
+	{"event_table", AGW_OPT_PATH, OPT(event_table), NULL, 0, 0, false,
 	 "file of extra Code-to-kind lines, tried before the default table (syntax: share/alarmgw/dahua-events.conf)"},
 	{"heartbeat", AGW_OPT_INT, OPT(heartbeat_s), "5", 1, 300, false,
 	 "seconds between the Heartbeat parts asked of each device (attach&heartbeat=N)"},
@@ -58,7 +58,7 @@ static const struct agw_option dahua_options[] = {
 	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
 	 "verify https devices' certificates (false accepts self-signed ones)"},
-	{"ca_file", AGW_OPT_STRING, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 

@@ -36,7 +36,7 @@ struct isapi_adapter {
 
 #define OPT(field) offsetof(struct isapi_adapter, field)
 static const struct agw_option isapi_options[] = {
-	{"event_table", AGW_OPT_STRING, OPT(event_table), NULL, 0, 0, false,
+	{"event_table", AGW_OPT_PATH, OPT(event_table), NULL, 0, 0, false,
 	 "file of extra eventType-to-kind lines, tried before the default table (syntax: share/alarmgw/isapi-events.conf)"},
 	{"heartbeat_timeout", AGW_OPT_DURATION, OPT(heartbeat_timeout_ms), "30s", 1000, 3600000, false,
 	 "no byte on a device's alertStream for this long (devices send a heartbeat every few seconds): reconnect"},
@@ -52,7 +52,7 @@ static const struct agw_option isapi_options[] = {
 	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
 	 "verify https devices' certificates (false accepts self-signed ones)"},
-	{"ca_file", AGW_OPT_STRING, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
