@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""A reference consumer of alarmgw's case messages, for the governance platform's developers: the
+integration to start from (docs/case-message.md, docs/mqtt.md).
+
+It
+- subscribes with a persistent session (clean session off, a fixed client id, QoS 1), so cases
+  published while it is down are kept by the broker and delivered when it comes back;
+- deduplicates: QoS 1 is at least once, so the same message may arrive twice; per case_id it keeps
+  the message with the latest `updated` (then the highest `event.count`) and ignores older ones;
+- stores each case as CASES_DIR/<case_id>.json (written to a temporary file, then renamed), and
+  evidence messages ({prefix}/evidence/<case_id>/<n>) as CASES_DIR/evidence/<case_id>/<n>;
+- answers on the feedback topic as a platform does: `accepted` when a case arrives, then `closed`
+  after --close-after seconds (0: never), so the gateway ends the incident's dedup window. What it
+  sent is journaled in CASES_DIR/feedback.jsonl: after a restart it knows its cases and closes the
+  ones it had not closed yet.
+
+Needs paho-mqtt (Debian: python3-paho-mqtt). Example:
+    consumer.py --broker 127.0.0.1:1883 --gateway gw-01 --store /var/lib/platform/cases --close-after 30
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+import paho.mqtt.client as mqtt
+
+
+def newer(a, b):
+    """True when case message a carries later information than b."""
+    return (a.get("updated") or "", (a.get("event") or {}).get("count") or 0) > \
+           (b.get("updated") or "", (b.get("event") or {}).get("count") or 0)
+
+
+class Consumer:
+    def __init__(self, args):
+        self.a = args
+        self.cases = {}       # case_id -> latest message
+        self.duplicates = 0
+        self.feedback = {}    # case_id -> statuses sent
+        self.lock = threading.Lock()
+        self.timers = []
+        os.makedirs(os.path.join(args.store, "evidence"), exist_ok=True)
+        self.journal = os.path.join(args.store, "feedback.jsonl")
+        host, port = args.broker.rsplit(":", 1)
+        self.client = mqtt.Client(client_id=args.client_id, clean_session=False, protocol=mqtt.MQTTv311)
+        if args.username:
+            self.client.username_pw_set(args.username, os.environ.get("CONSUMER_PASSWORD"))
+        self.client.on_connect = self.on_connect
+        self.client.on_message = self.on_message
+        self.client.connect(host, int(port), keepalive=30)
+
+    def recover(self):
+        """The cases stored before a restart, and the closes still owed for them."""
+        for name in os.listdir(self.a.store):
+            if name.endswith(".json"):
+                with open(os.path.join(self.a.store, name)) as f:
+                    case = json.load(f)
+                self.cases[case["case_id"]] = case
+        if os.path.exists(self.journal):
+            for line in open(self.journal):
+                fb = json.loads(line)
+                self.feedback.setdefault(fb["case_id"], []).append(fb["status"])
+        for case_id in self.cases:
+            if self.a.close_after > 0 and "closed" not in self.feedback.get(case_id, []):
+                self.close_later(case_id)
+
+    def close_later(self, case_id):
+        t = threading.Timer(self.a.close_after, self.send, (case_id, "closed"))
+        t.daemon = True
+        t.start()
+        self.timers.append(t)
+
+    def on_connect(self, client, userdata, flags, rc):
+        if rc != 0:
+            print(f"consumer: broker refused the connection ({rc})", file=sys.stderr, flush=True)
+            return
+        client.subscribe([(f"{self.a.prefix}/cases/#", 1), (f"{self.a.prefix}/evidence/#", 1)])
+        print(f"consumer: connected (session {'resumed' if flags.get('session present') else 'new'})", flush=True)
+
+    def on_message(self, client, userdata, msg):
+        if msg.topic.startswith(f"{self.a.prefix}/evidence/"):
+            self.store_evidence(msg)
+            return
+        try:
+            case = json.loads(msg.payload)
+            case_id = case["case_id"]
+        except (ValueError, KeyError, TypeError):
+            print(f"consumer: not a case message on {msg.topic}", file=sys.stderr, flush=True)
+            return
+        with self.lock:
+            old = self.cases.get(case_id)
+            if old is not None and not newer(case, old):
+                self.duplicates += 1
+                return
+            self.cases[case_id] = case
+            first = old is None
+        self.write_case(case)
+        if first:
+            self.send(case_id, "accepted")
+            if self.a.close_after > 0:
+                self.close_later(case_id)
+
+    def write_case(self, case):
+        path = os.path.join(self.a.store, case["case_id"] + ".json")
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(case, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, path)
+
+    def store_evidence(self, msg):
+        parts = msg.topic.split("/")
+        if len(parts) < 4 or any(p in ("", ".", "..") for p in parts[-2:]):
+            return
+        d = os.path.join(self.a.store, "evidence", parts[-2])
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, parts[-1]), "wb") as f:
+            f.write(msg.payload)
+
+    def send(self, case_id, status):
+        topic = f"{self.a.prefix}/case-status/{self.a.gateway}"
+        self.client.publish(topic, json.dumps({"case_id": case_id, "status": status}), qos=1)
+        with self.lock:
+            self.feedback.setdefault(case_id, []).append(status)
+            with open(self.journal, "a") as f:
+                f.write(json.dumps({"case_id": case_id, "status": status}) + "\n")
+
+    def report(self):
+        with self.lock:
+            closed = sum(1 for s in self.feedback.values() if "closed" in s)
+            return {"cases": len(self.cases), "duplicates_ignored": self.duplicates, "closed_sent": closed}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--broker", default="127.0.0.1:1883", help="host:port")
+    p.add_argument("--client-id", default="platform-consumer", help="the persistent session's id")
+    p.add_argument("--username")
+    p.add_argument("--prefix", default="agw", help="mqtt.topic_prefix of the gateway")
+    p.add_argument("--gateway", required=True, help="gateway.id: its feedback topic is {prefix}/case-status/{gateway}")
+    p.add_argument("--store", required=True, help="folder for cases and evidence")
+    p.add_argument("--close-after", type=float, default=0, help="send 'closed' this many seconds after a case arrives")
+    p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: on SIGTERM)")
+    a = p.parse_args()
+    c = Consumer(a)
+    c.recover()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    c.client.loop_start()
+    stop.wait(a.duration if a.duration > 0 else None)
+    c.client.disconnect()  # sends what is queued first
+    c.client.loop_stop()
+    print("consumer: " + json.dumps(c.report()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
