@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ONVIF camera's state machine: bootstrap slots, retries with backoff, the subscription's
+ * life (create, pull, renew, resync, recreate) and the health alerts (camera_offline,
+ * event_channel_lost), once per transition. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/metrics.h"
+#include "onvif_camera.h"
+#include "onvif_url.h"
+
+static void cam_bootstrap(struct cam *c);
+
+const char *const agw_onvif_error_names[ERR__COUNT] = {
+	[ERR_NONE] = "none",         [ERR_TIMEOUT] = "timeout",     [ERR_REFUSED] = "refused",
+	[ERR_NETWORK] = "network",   [ERR_OVERSIZED] = "oversized", [ERR_MALFORMED] = "malformed",
+	[ERR_FAULT] = "fault",       [ERR_AUTH] = "auth",           [ERR_NOT_FOUND] = "not_found",
+	[ERR_HTTP] = "http",         [ERR_NO_SUBSCRIPTION] = "no_subscription", [ERR_INTERNAL] = "internal",
+};
+
+/* Counted always, logged when the reason changes (once per transition, not once per retry). */
+void agw_onvif_cam_error(struct cam *c, enum cam_error e, const char *fmt, ...)
+{
+	char labels[64], msg[512];
+	snprintf(labels, sizeof(labels), "reason=\"%s\"", agw_onvif_error_names[e]);
+	agw_metric_add("agw_onvif_errors_total", labels, 1);
+	if (c->last_error == e)
+		return;
+	c->last_error = e;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	agw_log_warn(COMPONENT, c->id, "%s", msg);
+}
+
+void agw_onvif_cam_recovered(struct cam *c)
+{
+	if (c->last_error != ERR_NONE)
+		agw_log_notice(COMPONENT, c->id, "events flowing again (after %s)", agw_onvif_error_names[c->last_error]);
+	c->last_error = ERR_NONE;
+}
+
+/* Health alerts: ordinary alerts with active true/false, once per transition. */
+static void emit_health(struct cam *c, enum agw_alert_kind kind, bool active, const char *reason)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = c->id;
+	a.adapter = (char *)COMPONENT;
+	a.kind = kind;
+	a.active = active ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
+	a.operation = AGW_OP_CHANGED;
+	a.camera_time_ms = AGW_TIME_UNKNOWN;
+	a.gateway_time_ms = agw_now_ms();
+	a.clock_offset_ms = c->offset_ms;
+	a.topic = (char *)(kind == AGW_KIND_CAMERA_OFFLINE ? "alarmgw:CameraOffline" : "alarmgw:EventChannelLost");
+	struct agw_item item = {.name = (char *)"reason", .value = (char *)reason};
+	a.data.v = &item;
+	a.data.n = reason ? 1 : 0;
+	c->ad->ctx->emit(c->ad->ctx, &a);
+	/* everything was borrowed: nothing to clear */
+}
+
+void agw_onvif_cam_set_offline(struct cam *c, bool offline, const char *reason)
+{
+	if (c->offline == offline)
+		return;
+	c->offline = offline;
+	agw_metric_add("agw_onvif_cameras_offline", NULL, offline ? 1 : -1);
+	if (offline)
+		agw_log_warn(COMPONENT, c->id, "camera offline: %s", reason);
+	else
+		agw_log_notice(COMPONENT, c->id, "camera back online");
+	emit_health(c, AGW_KIND_CAMERA_OFFLINE, offline, reason);
+}
+
+void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason)
+{
+	if (c->channel_lost == lost)
+		return;
+	c->channel_lost = lost;
+	agw_metric_add("agw_onvif_event_channels_lost", NULL, lost ? 1 : -1);
+	if (lost)
+		agw_log_warn(COMPONENT, c->id, "event channel lost: %s", reason);
+	else
+		agw_log_notice(COMPONENT, c->id, "event channel restored");
+	emit_health(c, AGW_KIND_EVENT_CHANNEL_LOST, lost, reason);
+}
+
+/* ---- bootstrap slots ---- */
+
+void agw_onvif_slot_release(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	if (!c->in_slot)
+		return;
+	c->in_slot = false;
+	ad->bootstrapping--;
+	while (ad->wait_head && ad->bootstrapping < ad->max_bootstraps && !ad->stopping) {
+		struct cam *n = ad->wait_head;
+		ad->wait_head = n->wait_next;
+		if (!ad->wait_head)
+			ad->wait_tail = NULL;
+		n->wait_next = NULL;
+		n->waiting = false;
+		n->in_slot = true;
+		ad->bootstrapping++;
+		cam_bootstrap(n);
+	}
+}
+
+void agw_onvif_wait_remove(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	if (!c->waiting)
+		return;
+	struct cam **pp = &ad->wait_head, *prev = NULL;
+	while (*pp && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->wait_next;
+	}
+	if (*pp)
+		*pp = c->wait_next;
+	if (ad->wait_tail == c)
+		ad->wait_tail = prev;
+	c->wait_next = NULL;
+	c->waiting = false;
+}
+
+/* Takes a slot or queues the camera; the bootstrap starts when it has one. */
+void agw_onvif_cam_begin(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	if (ad->stopping || c->removed)
+		return;
+	if (c->in_slot) {
+		cam_bootstrap(c);
+		return;
+	}
+	if (ad->bootstrapping < ad->max_bootstraps) {
+		c->in_slot = true;
+		ad->bootstrapping++;
+		cam_bootstrap(c);
+		return;
+	}
+	if (!c->waiting) {
+		c->waiting = true;
+		if (ad->wait_tail)
+			ad->wait_tail->wait_next = c;
+		else
+			ad->wait_head = c;
+		ad->wait_tail = c;
+	}
+}
+
+/* ---- timers ---- */
+
+static void timer_cb(uv_timer_t *t)
+{
+	struct cam *c = t->data;
+	void (*fn)(struct cam *) = c->timer_fn;
+	c->timer_fn = NULL;
+	if (fn && !c->ad->stopping && !c->removed)
+		fn(c);
+}
+
+void agw_onvif_cam_after(struct cam *c, int64_t ms, void (*fn)(struct cam *c))
+{
+	c->timer_fn = fn;
+	uv_timer_start(&c->timer, timer_cb, (uint64_t)(ms > 0 ? ms : 0), 0);
+}
+
+/* Exponential backoff with jitter: a random delay in [d/2, d], d = min * 2^failures capped. */
+int64_t agw_onvif_cam_backoff_ms(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	int64_t d = ad->backoff_min_ms > 0 ? ad->backoff_min_ms : 1;
+	for (unsigned i = 0; i < c->failures && d < ad->backoff_max_ms; i++)
+		d *= 2;
+	if (d > ad->backoff_max_ms)
+		d = ad->backoff_max_ms;
+	c->failures++;
+	return d / 2 + (int64_t)((uint64_t)random() % (uint64_t)(d / 2 + 1));
+}
+
+/* ---- the state machine ---- */
+
+static void cam_bootstrap(struct cam *c)
+{
+	c->subscribed = false;
+	agw_onvif_cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
+}
+
+/* Something went wrong before or with the subscription: free the slot and start over later. */
+void agw_onvif_cam_retry_later(struct cam *c)
+{
+	if (c->retiring)
+		return; /* camera_remove closes it */
+	agw_onvif_slot_release(c);
+	agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_begin);
+}
+
+void agw_onvif_cam_recreate(struct cam *c, enum cam_error why)
+{
+	(void)why;
+	/* sub_url stays: the bootstrap unsubscribes it once the clock is known again, because a
+	 * one-subscriber camera refuses a new subscription while the old one lives, and an
+	 * Unsubscribe with a stale WS-Security time would be refused and leave an orphan */
+	c->subscribed = false;
+	c->resync = false;
+	c->pull_faults = 0;
+	agw_onvif_cam_retry_later(c);
+}
+
+/* The camera refused our WS-Security time (clock reset, NTP jump): learn its clock again and go
+ * on with the same subscription; its queued events are not lost. */
+void agw_onvif_cam_resync(struct cam *c)
+{
+	c->resync = true;
+	agw_onvif_cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
+}
+
+void agw_onvif_cam_pull(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	/* renew while the termination time is still ahead, with room for one more long-poll */
+	if (onvif_now_ms(ad) + ad->pull_timeout_ms + ad->renew_margin_ms >= c->term_deadline_ms) {
+		agw_onvif_cam_send(c, AGW_ONVIF_RENEW);
+		return;
+	}
+	agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+}
+
+static void set_deadline(struct cam *c, const struct agw_onvif_response *r)
+{
+	struct onvif_adapter *ad = c->ad;
+	int64_t rel = ad->termination_ms;
+	if (r->termination_ms != AGW_TIME_UNKNOWN && r->camera_time_ms != AGW_TIME_UNKNOWN &&
+	    r->termination_ms > r->camera_time_ms)
+		rel = r->termination_ms - r->camera_time_ms;
+	/* firmware that misreads duration units: never trust more than asked for */
+	if (rel > ad->termination_ms)
+		rel = ad->termination_ms;
+	c->term_deadline_ms = onvif_now_ms(ad) + rel;
+}
+
+/* Some cameras configured for HTTP Digest refuse a request that also carries a UsernameToken
+ * (ter:NotAuthorized although the digest was right): drop WS-Security for them and ask again. */
+bool agw_onvif_cam_auth_fallback(struct cam *c, const char *err)
+{
+	if (!c->digest || c->no_wsse || c->ad->auth_mode != AUTH_AUTO || !strstr(err, "NotAuthorized"))
+		return false;
+	c->no_wsse = true;
+	agw_log_info(COMPONENT, c->id, "camera refuses WS-Security next to HTTP Digest: using Digest alone");
+	agw_onvif_cam_send(c, c->op);
+	return true;
+}
+
+void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
+{
+	struct onvif_adapter *ad = c->ad;
+	struct agw_onvif_response r;
+	char err[512] = "";
+	enum agw_onvif_op op = c->op;
+	int rc = agw_onvif_response_parse(ad->soap, op, c->resp, c->resp_len, &r, err, sizeof(err));
+	if (op == AGW_ONVIF_UNSUBSCRIBE) {
+		/* whatever the answer, the old subscription is given up */
+		if (rc == 0)
+			agw_onvif_response_clear(&r);
+		free(c->sub_url);
+		c->sub_url = NULL;
+		free(c->sub_refs);
+		c->sub_refs = NULL;
+		if (ad->stopping) {
+			ad->unsub_pending--;
+			agw_onvif_maybe_finish_stop(ad);
+		} else if (c->recreate_after_unsubscribe) {
+			c->recreate_after_unsubscribe = false;
+			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
+		}
+		return;
+	}
+	if (rc == -EPROTO && agw_onvif_cam_auth_fallback(c, err)) {
+		return;
+	}
+	if (rc < 0) {
+		enum cam_error e = rc == -EPROTO ? ERR_FAULT : rc == -EMSGSIZE ? ERR_OVERSIZED
+							      : rc == -ENOENT ? ERR_NO_SUBSCRIPTION : ERR_MALFORMED;
+		agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(op), err);
+		switch (op) {
+		case AGW_ONVIF_GET_SERVICES:
+			agw_onvif_cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
+			return;
+		case AGW_ONVIF_GET_CAPABILITIES:
+			/* many cameras serve every service on the device address */
+			free(c->events_url);
+			c->events_url = strdup(c->device_url);
+			c->have_services = true;
+			agw_onvif_cam_send(c, AGW_ONVIF_GET_DEVICE_INFORMATION);
+			return;
+		case AGW_ONVIF_GET_DEVICE_INFORMATION:
+			agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
+			return;
+		case AGW_ONVIF_RENEW:
+			if (e == ERR_FAULT && strstr(err, "NotAuthorized") && ++c->pull_faults <= FAULT_RETRIES) {
+				agw_onvif_cam_resync(c);
+				return;
+			}
+			agw_onvif_cam_set_channel_lost(c, true, "Renew failed");
+			agw_onvif_cam_recreate(c, e);
+			return;
+		case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION:
+			agw_onvif_cam_set_channel_lost(c, true, "CreatePullPointSubscription failed");
+			agw_onvif_cam_retry_later(c);
+			return;
+		default:
+			agw_onvif_cam_retry_later(c);
+			return;
+		}
+	}
+	switch (op) {
+	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
+		if (r.camera_time_ms != AGW_TIME_UNKNOWN)
+			c->offset_ms = r.camera_time_ms - (c->sent_ms + now) / 2;
+		if (c->resync && c->subscribed) {
+			c->resync = false;
+			agw_onvif_cam_pull(c);
+		} else if (c->sub_url) {
+			/* the old subscription first (see agw_onvif_cam_recreate) */
+			c->recreate_after_unsubscribe = true;
+			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
+		} else {
+			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
+		}
+		break;
+	case AGW_ONVIF_GET_SERVICES:
+	case AGW_ONVIF_GET_CAPABILITIES: {
+		char *events = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.events_xaddr);
+		if (!events && op == AGW_ONVIF_GET_SERVICES) {
+			agw_onvif_cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
+			break;
+		}
+		free(c->events_url);
+		c->events_url = events ? events : strdup(c->device_url);
+		c->have_services = true;
+		agw_onvif_cam_send(c, AGW_ONVIF_GET_DEVICE_INFORMATION);
+		break;
+	}
+	case AGW_ONVIF_GET_DEVICE_INFORMATION:
+		agw_log_info(COMPONENT, c->id, "%s %s, firmware %s", r.manufacturer ? r.manufacturer : "?",
+			     r.model ? r.model : "?", r.firmware ? r.firmware : "?");
+		agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
+		break;
+	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
+		char *sub = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.subscription_address);
+		if (!sub) {
+			agw_onvif_cam_error(c, ERR_NO_SUBSCRIPTION, "CreatePullPointSubscription: unusable address");
+			agw_onvif_cam_retry_later(c);
+			break;
+		}
+		free(c->sub_url);
+		c->sub_url = sub;
+		free(c->sub_refs);
+		c->sub_refs = r.reference_params;
+		r.reference_params = NULL;
+		c->subscribed = true;
+		set_deadline(c, &r);
+		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
+		agw_log_debug(COMPONENT, c->id, "subscribed");
+		agw_onvif_slot_release(c);
+		agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+		break;
+	}
+	case AGW_ONVIF_RENEW:
+		set_deadline(c, &r);
+		agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+		break;
+	default:
+		agw_onvif_cam_retry_later(c);
+		break;
+	}
+	agw_onvif_response_clear(&r);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ONVIF adapter's camera, shared by its files: PullPoint event subscriptions for thousands
+ * of cameras on one libuv loop.
+ *
+ * Per camera, one curl easy handle carries one request at a time (connections are reused):
+ *   GetSystemDateAndTime (no credentials: the clock offset for WS-Security)
+ *   -> GetServices (or GetCapabilities) -> events address, rewritten to the configured host
+ *   -> GetDeviceInformation (vendor, model, firmware; optional)
+ *   -> CreatePullPointSubscription (relative termination time)
+ *   -> PullMessages long-poll loop, Renew before the termination time
+ * A 404, ResourceUnknownFault, repeated faults or a failed Renew recreate the subscription with
+ * exponential backoff and jitter: GetSystemDateAndTime, Unsubscribe of the old one (one-subscriber
+ * cameras), CreatePullPointSubscription. A timeout, refused connection, broken answer or a single
+ * fault retries the same subscription first (its queued events are not lost when the camera was
+ * only unreachable); NotAuthorized re-learns the camera clock and goes on with it. At most
+ * max_bootstraps cameras bootstrap at once, so 10,000 cameras do not all connect at once.
+ * Cameras are spread over several curl multi handles (see struct onvif_adapter).
+ *
+ * The files, by job: onvif_adapter.c (lifecycle, options, cameras added and removed),
+ * onvif_camera.c (the camera's state machine: bootstrap, subscription, renew, recovery, health),
+ * onvif_exchange.c (one SOAP request over curl and what its transport outcome means),
+ * onvif_pull.c (PullMessages answers turned into alerts). */
+#ifndef AGW_ONVIF_CAMERA_H
+#define AGW_ONVIF_CAMERA_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "alarmgw/adapter.h"
+#include "alarmgw/alert.h"
+#include "alarmgw/log.h"
+#include "onvif_events.h"
+#include "alarmgw/curl_loop.h"
+#include "onvif_requests.h"
+
+#define COMPONENT "onvif"
+/* A fault on a live subscription is retried this many times before it is recreated (its queued
+ * events would be lost); 404 and ResourceUnknownFault mean it is gone at once. */
+#define FAULT_RETRIES 3
+#define CAMERAS_PER_SHARD 128
+
+enum auth_mode { AUTH_AUTO, AUTH_WSSE, AUTH_DIGEST, AUTH_NONE };
+
+/* Why a camera is unhappy: counted every time, logged once per change. */
+enum cam_error {
+	ERR_NONE,
+	ERR_TIMEOUT,
+	ERR_REFUSED,
+	ERR_NETWORK,
+	ERR_OVERSIZED,
+	ERR_MALFORMED,
+	ERR_FAULT,
+	ERR_AUTH,
+	ERR_NOT_FOUND,
+	ERR_HTTP,
+	ERR_NO_SUBSCRIPTION,
+	ERR_INTERNAL,
+	ERR__COUNT,
+};
+
+extern const char *const agw_onvif_error_names[ERR__COUNT];
+
+struct onvif_adapter;
+
+struct cam {
+	struct agw_curl_req req; /* first: the http layer hands it back */
+	struct onvif_adapter *ad;
+	struct cam *prev, *next;       /* every camera */
+	struct cam *wait_next;         /* waiting for a bootstrap slot */
+	bool waiting, in_slot;
+	char *id, *username, *password;
+	char *device_url, *scheme, *authority, *host;
+	char *events_url, *sub_url;
+	char *sub_refs;                /* the subscription's ReferenceParameters, echoed in headers */
+	bool have_services;
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body;
+	char *resp;
+	size_t resp_len, resp_cap;
+	bool resp_too_big;
+	bool busy;
+	enum agw_onvif_op op;
+	int64_t sent_ms;
+	uv_timer_t timer;
+	void (*timer_fn)(struct cam *c);
+	int64_t offset_ms;
+	int64_t term_deadline_ms;      /* gateway clock */
+	unsigned failures;
+	bool offline, channel_lost, subscribed;
+	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
+	bool no_wsse;                  /* the camera refuses WS-Security once Digest is on */
+	bool recreate_after_unsubscribe;
+	bool resync;                   /* GetSystemDateAndTime to go on with the same subscription */
+	unsigned pull_faults;          /* consecutive faults on the live subscription */
+	enum cam_error last_error;
+	bool removed;                  /* freed once its timer is closed */
+	bool retiring;                 /* removed from the ledger: its last Unsubscribe is running */
+	size_t shard;                  /* index into the adapter's shards */
+};
+
+struct onvif_adapter {
+	/* options */
+	int64_t connect_timeout_ms;
+	int64_t request_timeout_ms;
+	int64_t pull_timeout_ms;
+	int64_t message_limit;
+	int64_t termination_ms;
+	int64_t renew_margin_ms;
+	int64_t backoff_min_ms;
+	int64_t backoff_max_ms;
+	int64_t max_response_bytes;
+	int64_t max_bootstraps;
+	int64_t unsubscribe_timeout_ms;
+	int64_t pull_min_interval_ms;
+	char *auth;
+	char *topic_table;
+	bool unsubscribe_on_stop;
+	bool tls_verify;
+	char *ca_file;
+	/* state */
+	struct agw_adapter_ctx *ctx;
+	enum auth_mode auth_mode;
+	/* cameras are spread over several curl multi handles: removing a finished transfer from a
+	 * multi handle walks its whole connection cache, so caches are kept small */
+	struct shard {
+		struct agw_curl_loop *http;
+		size_t n;
+	} *shards;
+	size_t n_shards;
+	struct soap *soap;
+	struct agw_onvif_topic_table *table;
+	struct cam *cams;
+	size_t n_cams;
+	struct cam *retired;           /* removed cameras giving their subscription back */
+	int64_t bootstrapping;
+	struct cam *wait_head, *wait_tail;
+	char pull_duration[32], term_duration[32];
+	bool started, stopping, finishing;
+	int unsub_pending;
+	uv_timer_t stop_timer;
+	int closing_handles;
+};
+
+static inline struct agw_curl_loop *onvif_cam_http(const struct cam *c)
+{
+	return c->ad->shards[c->shard].http;
+}
+
+static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
+{
+	(void)ad;
+	return agw_now_ms();
+}
+
+/* onvif_camera.c: the state machine */
+void agw_onvif_cam_error(struct cam *c, enum cam_error e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void agw_onvif_cam_recovered(struct cam *c);
+void agw_onvif_cam_set_offline(struct cam *c, bool offline, const char *reason);
+void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason);
+void agw_onvif_slot_release(struct cam *c);
+void agw_onvif_wait_remove(struct cam *c);
+void agw_onvif_cam_begin(struct cam *c);
+void agw_onvif_cam_after(struct cam *c, int64_t ms, void (*fn)(struct cam *c));
+int64_t agw_onvif_cam_backoff_ms(struct cam *c);
+void agw_onvif_cam_retry_later(struct cam *c);
+void agw_onvif_cam_recreate(struct cam *c, enum cam_error why);
+void agw_onvif_cam_resync(struct cam *c);
+void agw_onvif_cam_pull(struct cam *c);
+bool agw_onvif_cam_auth_fallback(struct cam *c, const char *err);
+void agw_onvif_cam_handle_response(struct cam *c, int64_t now);
+
+/* onvif_pull.c: PullMessages answers */
+int agw_onvif_cam_deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info *info, char *err, size_t errlen);
+void agw_onvif_cam_handle_pull(struct cam *c, int64_t now);
+
+/* onvif_exchange.c: one request at a time per camera */
+void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op);
+void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code);
+size_t agw_onvif_cam_write_cb(char *data, size_t size, size_t nmemb, void *arg);
+bool agw_onvif_cam_enable_digest(struct cam *c);
+
+/* onvif_adapter.c: cameras and lifecycle */
+void agw_onvif_maybe_finish_stop(struct onvif_adapter *ad);
+void agw_onvif_list_del(struct cam **head, struct cam *c);
+void agw_onvif_cam_close(struct cam *c);
+
+#endif
