@@ -152,13 +152,11 @@ void agw_onvif_cam_close(struct cam *c)
 		agw_curl_loop_cancel(onvif_cam_http(c), c->easy);
 		c->busy = false;
 	}
-	agw_onvif_wait_remove(c);
-	agw_onvif_slot_release(c);
+	agw_onvif_cam_set_state(c, CAM_CLOSED); /* out of the wait queue, its slot freed */
 	if (c->offline)
 		agw_metric_add("agw_onvif_cameras_offline", NULL, -1);
 	if (c->channel_lost)
 		agw_metric_add("agw_onvif_event_channels_lost", NULL, -1);
-	c->removed = true;
 	c->ad->shards[c->shard].n--;
 	uv_timer_stop(&c->timer);
 	ad->closing_handles++;
@@ -232,9 +230,7 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	/* give the subscription back, or a one-subscriber camera refuses whoever comes next; the
 	 * camera is out of the list already (it may be added again at once under the same id) */
 	uv_timer_stop(&c->timer);
-	agw_onvif_wait_remove(c);
-	agw_onvif_slot_release(c);
-	c->retiring = true;
+	agw_onvif_cam_set_state(c, CAM_LEAVING);
 	list_add(&ad->retired, c);
 	/* a long-poll under way may already carry events the camera counts as delivered: let it
 	 * finish (agw_onvif_cam_done journals them), then unsubscribe */
@@ -377,10 +373,9 @@ static void onvif_stop(void *priv)
 	if (ad->stopping)
 		return;
 	ad->stopping = true;
-	ad->wait_head = ad->wait_tail = NULL;
 	for (struct cam *c = ad->cams; c; c = c->next) {
-		c->waiting = false;
-		c->wait_next = NULL;
+		if (c->state == CAM_WAITING)
+			agw_onvif_cam_set_state(c, CAM_LEAVING); /* nothing under way: closed with the rest */
 		uv_timer_stop(&c->timer);
 		if (c->busy) {
 			agw_curl_loop_cancel(onvif_cam_http(c), c->easy);

@@ -93,33 +93,46 @@ void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason
 	emit_health(c, AGW_KIND_EVENT_CHANNEL_LOST, lost, reason);
 }
 
-/* ---- bootstrap slots ---- */
+/* ---- states ---- */
 
-void agw_onvif_slot_release(struct cam *c)
+static const char *const state_names[CAM__STATE_COUNT] = {
+	[CAM_IDLE] = "idle",       [CAM_WAITING] = "waiting", [CAM_BOOTSTRAP] = "bootstrap",
+	[CAM_BACKOFF] = "backoff", [CAM_PULLING] = "pulling", [CAM_RESYNC] = "resync",
+	[CAM_LEAVING] = "leaving", [CAM_CLOSED] = "closed",
+};
+
+#define TO(s) (1u << (s))
+/* The transitions: from a state (row) to the states it may go to. Staying is always allowed. */
+static const unsigned transitions[CAM__STATE_COUNT] = {
+	[CAM_IDLE] = TO(CAM_WAITING) | TO(CAM_BOOTSTRAP) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_WAITING] = TO(CAM_BOOTSTRAP) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_BOOTSTRAP] = TO(CAM_PULLING) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_BACKOFF] = TO(CAM_WAITING) | TO(CAM_BOOTSTRAP) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_PULLING] = TO(CAM_RESYNC) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_RESYNC] = TO(CAM_PULLING) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_LEAVING] = TO(CAM_CLOSED),
+	[CAM_CLOSED] = 0,
+};
+
+const char *agw_onvif_state_name(enum cam_state s)
 {
-	struct onvif_adapter *ad = c->ad;
-	if (!c->in_slot)
-		return;
-	c->in_slot = false;
-	ad->bootstrapping--;
-	while (ad->wait_head && ad->bootstrapping < ad->max_bootstraps && !ad->stopping) {
-		struct cam *n = ad->wait_head;
-		ad->wait_head = n->wait_next;
-		if (!ad->wait_head)
-			ad->wait_tail = NULL;
-		n->wait_next = NULL;
-		n->waiting = false;
-		n->in_slot = true;
-		ad->bootstrapping++;
-		cam_bootstrap(n);
-	}
+	return s < CAM__STATE_COUNT ? state_names[s] : "?";
 }
 
-void agw_onvif_wait_remove(struct cam *c)
+static void wait_push(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
-	if (!c->waiting)
-		return;
+	c->wait_next = NULL;
+	if (ad->wait_tail)
+		ad->wait_tail->wait_next = c;
+	else
+		ad->wait_head = c;
+	ad->wait_tail = c;
+}
+
+static void wait_remove(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
 	struct cam **pp = &ad->wait_head, *prev = NULL;
 	while (*pp && *pp != c) {
 		prev = *pp;
@@ -130,33 +143,54 @@ void agw_onvif_wait_remove(struct cam *c)
 	if (ad->wait_tail == c)
 		ad->wait_tail = prev;
 	c->wait_next = NULL;
-	c->waiting = false;
+}
+
+/* A slot came free: the cameras waiting longest bootstrap next. */
+static void slots_admit(struct onvif_adapter *ad)
+{
+	while (ad->wait_head && ad->bootstrapping < ad->max_bootstraps && !ad->stopping) {
+		struct cam *n = ad->wait_head;
+		agw_onvif_cam_set_state(n, CAM_BOOTSTRAP);
+		cam_bootstrap(n);
+	}
+}
+
+void agw_onvif_cam_set_state(struct cam *c, enum cam_state to)
+{
+	enum cam_state from = c->state;
+	if (from == to)
+		return;
+	if (!(transitions[from] & TO(to))) {
+		/* a bug, not the camera's doing: counted and logged, and the change is made anyway so
+		 * that the camera's resources are still accounted for */
+		agw_metric_add("agw_onvif_errors_total", "reason=\"internal\"", 1);
+		agw_log_err(COMPONENT, c->id, "unexpected state change %s -> %s", state_names[from], state_names[to]);
+	}
+	c->state = to;
+	if (from == CAM_WAITING)
+		wait_remove(c);
+	if (to == CAM_WAITING)
+		wait_push(c);
+	if (to == CAM_BOOTSTRAP)
+		c->ad->bootstrapping++;
+	if (from == CAM_BOOTSTRAP) {
+		c->ad->bootstrapping--;
+		slots_admit(c->ad);
+	}
 }
 
 /* Takes a slot or queues the camera; the bootstrap starts when it has one. */
 void agw_onvif_cam_begin(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
-	if (ad->stopping || c->removed)
+	if (ad->stopping || c->state == CAM_LEAVING || c->state == CAM_CLOSED || c->state == CAM_WAITING)
 		return;
-	if (c->in_slot) {
+	if (c->state == CAM_BOOTSTRAP || ad->bootstrapping < ad->max_bootstraps) {
+		agw_onvif_cam_set_state(c, CAM_BOOTSTRAP);
 		cam_bootstrap(c);
 		return;
 	}
-	if (ad->bootstrapping < ad->max_bootstraps) {
-		c->in_slot = true;
-		ad->bootstrapping++;
-		cam_bootstrap(c);
-		return;
-	}
-	if (!c->waiting) {
-		c->waiting = true;
-		if (ad->wait_tail)
-			ad->wait_tail->wait_next = c;
-		else
-			ad->wait_head = c;
-		ad->wait_tail = c;
-	}
+	agw_onvif_cam_set_state(c, CAM_WAITING);
 }
 
 /* ---- timers ---- */
@@ -166,7 +200,7 @@ static void timer_cb(uv_timer_t *t)
 	struct cam *c = t->data;
 	void (*fn)(struct cam *) = c->timer_fn;
 	c->timer_fn = NULL;
-	if (fn && !c->ad->stopping && !c->removed)
+	if (fn && !c->ad->stopping && c->state != CAM_LEAVING && c->state != CAM_CLOSED)
 		fn(c);
 }
 
@@ -191,18 +225,18 @@ int64_t agw_onvif_cam_backoff_ms(struct cam *c)
 
 /* ---- the state machine ---- */
 
+/* In CAM_BOOTSTRAP: the clock first (WS-Security needs it). */
 static void cam_bootstrap(struct cam *c)
 {
-	c->subscribed = false;
 	agw_onvif_cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
 }
 
 /* Something went wrong before or with the subscription: free the slot and start over later. */
 void agw_onvif_cam_retry_later(struct cam *c)
 {
-	if (c->retiring)
-		return; /* camera_remove closes it */
-	agw_onvif_slot_release(c);
+	if (c->state == CAM_LEAVING || c->state == CAM_CLOSED)
+		return; /* leaving: the leave path closes it */
+	agw_onvif_cam_set_state(c, CAM_BACKOFF);
 	agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_begin);
 }
 
@@ -212,8 +246,6 @@ void agw_onvif_cam_recreate(struct cam *c, enum cam_error why)
 	/* sub_url stays: the bootstrap unsubscribes it once the clock is known again, because a
 	 * one-subscriber camera refuses a new subscription while the old one lives, and an
 	 * Unsubscribe with a stale WS-Security time would be refused and leave an orphan */
-	c->subscribed = false;
-	c->resync = false;
 	c->pull_faults = 0;
 	agw_onvif_cam_retry_later(c);
 }
@@ -222,7 +254,7 @@ void agw_onvif_cam_recreate(struct cam *c, enum cam_error why)
  * on with the same subscription; its queued events are not lost. */
 void agw_onvif_cam_resync(struct cam *c)
 {
-	c->resync = true;
+	agw_onvif_cam_set_state(c, CAM_RESYNC);
 	agw_onvif_cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
 }
 
@@ -280,8 +312,8 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		if (ad->stopping) {
 			ad->unsub_pending--;
 			agw_onvif_maybe_finish_stop(ad);
-		} else if (c->recreate_after_unsubscribe) {
-			c->recreate_after_unsubscribe = false;
+		} else if (c->state == CAM_BOOTSTRAP) {
+			/* the old subscription given back: now the new one */
 			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
 		}
 		return;
@@ -328,12 +360,11 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
 		if (r.camera_time_ms != AGW_TIME_UNKNOWN)
 			c->offset_ms = r.camera_time_ms - (c->sent_ms + now) / 2;
-		if (c->resync && c->subscribed) {
-			c->resync = false;
+		if (c->state == CAM_RESYNC) {
+			agw_onvif_cam_set_state(c, CAM_PULLING);
 			agw_onvif_cam_pull(c);
 		} else if (c->sub_url) {
 			/* the old subscription first (see agw_onvif_cam_recreate) */
-			c->recreate_after_unsubscribe = true;
 			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
 		} else {
 			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
@@ -369,11 +400,10 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		free(c->sub_refs);
 		c->sub_refs = r.reference_params;
 		r.reference_params = NULL;
-		c->subscribed = true;
 		set_deadline(c, &r);
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");
-		agw_onvif_slot_release(c);
+		agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
 		agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
 		break;
 	}

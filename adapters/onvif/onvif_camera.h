@@ -63,14 +63,33 @@ enum cam_error {
 
 extern const char *const agw_onvif_error_names[ERR__COUNT];
 
+/* Where a camera is in its life. Every change goes through agw_onvif_cam_set_state, which checks
+ * it against the table of transitions in onvif_camera.c and does what entering or leaving a state
+ * implies (a bootstrap slot is held exactly in CAM_BOOTSTRAP, the wait queue holds exactly the
+ * CAM_WAITING cameras). Orthogonal to the state: whether a request is in flight (busy, op), the
+ * authentication learned (digest, no_wsse), and the health reported (offline, channel_lost). */
+enum cam_state {
+	CAM_IDLE,      /* added, the adapter not started */
+	CAM_WAITING,   /* queued for a bootstrap slot (max_bootstraps) */
+	CAM_BOOTSTRAP, /* in a slot: clock, services, device information, Unsubscribe of an old
+			* subscription (one-subscriber cameras), CreatePullPointSubscription */
+	CAM_BACKOFF,   /* failed before or with the subscription: starts over when its timer fires */
+	CAM_PULLING,   /* subscribed: PullMessages and Renew, one after the other (or a timer between) */
+	CAM_RESYNC,    /* subscribed, learning the camera clock again after NotAuthorized */
+	CAM_LEAVING,   /* removed (ledger, reload) or stopping: the pull under way finishes, then the
+			* subscription is given back (Unsubscribe) or kept, then CAM_CLOSED */
+	CAM_CLOSED,    /* its handles are closing; freed in the close callback */
+	CAM__STATE_COUNT,
+};
+
 struct onvif_adapter;
 
 struct cam {
 	struct agw_curl_req req; /* first: the http layer hands it back */
 	struct onvif_adapter *ad;
 	struct cam *prev, *next;       /* every camera */
-	struct cam *wait_next;         /* waiting for a bootstrap slot */
-	bool waiting, in_slot;
+	struct cam *wait_next;         /* in the wait queue (CAM_WAITING) */
+	enum cam_state state;
 	char *id, *username, *password;
 	char *device_url, *scheme, *authority, *host;
 	char *events_url, *sub_url;
@@ -90,15 +109,11 @@ struct cam {
 	int64_t offset_ms;
 	int64_t term_deadline_ms;      /* gateway clock */
 	unsigned failures;
-	bool offline, channel_lost, subscribed;
+	bool offline, channel_lost;
 	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
 	bool no_wsse;                  /* the camera refuses WS-Security once Digest is on */
-	bool recreate_after_unsubscribe;
-	bool resync;                   /* GetSystemDateAndTime to go on with the same subscription */
 	unsigned pull_faults;          /* consecutive faults on the live subscription */
 	enum cam_error last_error;
-	bool removed;                  /* freed once its timer is closed */
-	bool retiring;                 /* removed from the ledger: its last Unsubscribe is running */
 	size_t shard;                  /* index into the adapter's shards */
 };
 
@@ -157,12 +172,16 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 }
 
 /* onvif_camera.c: the state machine */
+const char *agw_onvif_state_name(enum cam_state s);
+void agw_onvif_cam_set_state(struct cam *c, enum cam_state to);
+static inline bool agw_onvif_cam_subscribed(const struct cam *c)
+{
+	return c->state == CAM_PULLING || c->state == CAM_RESYNC;
+}
 void agw_onvif_cam_error(struct cam *c, enum cam_error e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void agw_onvif_cam_recovered(struct cam *c);
 void agw_onvif_cam_set_offline(struct cam *c, bool offline, const char *reason);
 void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason);
-void agw_onvif_slot_release(struct cam *c);
-void agw_onvif_wait_remove(struct cam *c);
 void agw_onvif_cam_begin(struct cam *c);
 void agw_onvif_cam_after(struct cam *c, int64_t ms, void (*fn)(struct cam *c));
 int64_t agw_onvif_cam_backoff_ms(struct cam *c);

@@ -30,9 +30,9 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 	long status = 0;
 	c->busy = false;
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (c->removed)
+	if (c->state == CAM_CLOSED)
 		return;
-	if (c->retiring) {
+	if (c->state == CAM_LEAVING) {
 		if (c->op == AGW_ONVIF_PULL_MESSAGES) {
 			struct agw_onvif_pull_info info;
 			char err[512];
@@ -72,12 +72,11 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		agw_onvif_cam_set_offline(c, true, agw_onvif_error_names[e]);
 		if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
 			agw_onvif_cam_handle_response(c, now);
-		} else if (c->subscribed && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW) &&
+		} else if (agw_onvif_cam_subscribed(c) && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW) &&
 			   now < c->term_deadline_ms) {
 			/* the subscription may outlive a network blip: try it again before recreating */
 			agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_pull);
 		} else {
-			c->subscribed = false;
 			agw_onvif_cam_retry_later(c);
 		}
 		return;
@@ -101,7 +100,7 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 			agw_onvif_cam_set_channel_lost(c, true, "not authorized");
 		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
 			agw_onvif_cam_handle_response(c, now);
-		else if (c->subscribed)
+		else if (agw_onvif_cam_subscribed(c))
 			agw_onvif_cam_recreate(c, ERR_AUTH);
 		else
 			agw_onvif_cam_retry_later(c);
@@ -111,7 +110,7 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		agw_onvif_cam_error(c, ERR_HTTP, "%s: HTTP %ld", agw_onvif_op_name(c->op), status);
 		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
 			agw_onvif_cam_handle_response(c, now);
-		else if (c->subscribed)
+		else if (agw_onvif_cam_subscribed(c))
 			agw_onvif_cam_recreate(c, ERR_HTTP);
 		else
 			agw_onvif_cam_retry_later(c);
@@ -206,7 +205,7 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 	int64_t timeout = ad->request_timeout_ms;
 	if (op == AGW_ONVIF_PULL_MESSAGES)
 		timeout += ad->pull_timeout_ms;
-	else if (op == AGW_ONVIF_UNSUBSCRIBE && (ad->stopping || c->retiring))
+	else if (op == AGW_ONVIF_UNSUBSCRIBE && (ad->stopping || c->state == CAM_LEAVING))
 		timeout = ad->unsubscribe_timeout_ms;
 	curl_easy_setopt(c->easy, CURLOPT_URL, url);
 	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, c->headers);
