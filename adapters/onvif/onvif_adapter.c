@@ -29,6 +29,7 @@ static void iso_duration(int64_t ms, char *buf, size_t len)
 
 static void cam_free(struct cam *c)
 {
+	agw_onvif_cam_held_drop(c); /* none normally: cam_close dropped them */
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
 	curl_slist_free_all(c->headers);
@@ -153,6 +154,7 @@ void agw_onvif_cam_close(struct cam *c)
 		c->busy = false;
 	}
 	agw_onvif_cam_set_state(c, CAM_CLOSED); /* out of the wait queue, its slot freed */
+	agw_onvif_cam_held_drop(c);
 	if (c->offline)
 		agw_metric_add("agw_onvif_cameras_offline", NULL, -1);
 	if (c->channel_lost)
@@ -394,6 +396,11 @@ static void onvif_stop(void *priv)
 	agw_onvif_maybe_finish_stop(ad);
 }
 
+static void onvif_resume(void *priv)
+{
+	agw_onvif_resume(priv);
+}
+
 static void onvif_uninit(void *priv)
 {
 	struct onvif_adapter *ad = priv;
@@ -502,6 +509,7 @@ const struct agw_adapter agw_adapter_onvif = {
 	.uninit = onvif_uninit,
 	.camera_add = onvif_camera_add,
 	.camera_remove = onvif_camera_remove,
+	.resume = onvif_resume,
 	.check_address = onvif_check_address,
 	.table_option = "topic_table",
 	.check = onvif_check,

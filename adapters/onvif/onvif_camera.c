@@ -63,7 +63,7 @@ static void emit_health(struct cam *c, enum agw_alert_kind kind, bool active, co
 	struct agw_item item = {.name = (char *)"reason", .value = (char *)reason};
 	a.data.v = &item;
 	a.data.n = reason ? 1 : 0;
-	c->ad->ctx->emit(c->ad->ctx, &a);
+	agw_onvif_cam_emit(c, &a); /* kept and retried when the core refuses: never lost */
 	/* everything was borrowed: nothing to clear */
 }
 
@@ -98,7 +98,7 @@ void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason
 static const char *const state_names[CAM__STATE_COUNT] = {
 	[CAM_IDLE] = "idle",       [CAM_WAITING] = "waiting", [CAM_BOOTSTRAP] = "bootstrap",
 	[CAM_BACKOFF] = "backoff", [CAM_PULLING] = "pulling", [CAM_RESYNC] = "resync",
-	[CAM_LEAVING] = "leaving", [CAM_CLOSED] = "closed",
+	[CAM_HELD] = "held",       [CAM_LEAVING] = "leaving", [CAM_CLOSED] = "closed",
 };
 
 #define TO(s) (1u << (s))
@@ -108,8 +108,9 @@ static const unsigned transitions[CAM__STATE_COUNT] = {
 	[CAM_WAITING] = TO(CAM_BOOTSTRAP) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
 	[CAM_BOOTSTRAP] = TO(CAM_PULLING) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
 	[CAM_BACKOFF] = TO(CAM_WAITING) | TO(CAM_BOOTSTRAP) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
-	[CAM_PULLING] = TO(CAM_RESYNC) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_PULLING] = TO(CAM_RESYNC) | TO(CAM_HELD) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
 	[CAM_RESYNC] = TO(CAM_PULLING) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
+	[CAM_HELD] = TO(CAM_PULLING) | TO(CAM_BACKOFF) | TO(CAM_LEAVING) | TO(CAM_CLOSED),
 	[CAM_LEAVING] = TO(CAM_CLOSED),
 	[CAM_CLOSED] = 0,
 };
@@ -258,6 +259,20 @@ void agw_onvif_cam_resync(struct cam *c)
 	agw_onvif_cam_send(c, AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME);
 }
 
+/* PullMessages now, unless the core refuses events (back-pressure): then the camera keeps them
+ * and this one waits, renewing its subscription when due, until resume(). */
+static void cam_pull_now(struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	if (!agw_onvif_cam_may_pull(c)) {
+		int64_t due = c->term_deadline_ms - ad->pull_timeout_ms - ad->renew_margin_ms - onvif_now_ms(ad);
+		/* at least one long-poll apart, for firmware that grants less time than asked */
+		agw_onvif_cam_after(c, due > ad->pull_timeout_ms ? due : ad->pull_timeout_ms, agw_onvif_cam_pull);
+		return;
+	}
+	agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+}
+
 void agw_onvif_cam_pull(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
@@ -266,7 +281,7 @@ void agw_onvif_cam_pull(struct cam *c)
 		agw_onvif_cam_send(c, AGW_ONVIF_RENEW);
 		return;
 	}
-	agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+	cam_pull_now(c);
 }
 
 static void set_deadline(struct cam *c, const struct agw_onvif_response *r)
@@ -404,12 +419,12 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");
 		agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
-		agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+		cam_pull_now(c);
 		break;
 	}
 	case AGW_ONVIF_RENEW:
 		set_deadline(c, &r);
-		agw_onvif_cam_send(c, AGW_ONVIF_PULL_MESSAGES);
+		cam_pull_now(c);
 		break;
 	default:
 		agw_onvif_cam_retry_later(c);

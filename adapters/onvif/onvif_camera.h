@@ -76,6 +76,8 @@ enum cam_state {
 	CAM_BACKOFF,   /* failed before or with the subscription: starts over when its timer fires */
 	CAM_PULLING,   /* subscribed: PullMessages and Renew, one after the other (or a timer between) */
 	CAM_RESYNC,    /* subscribed, learning the camera clock again after NotAuthorized */
+	CAM_HELD,      /* subscribed, not pulling: the core refused events (back-pressure); the camera
+			* keeps its queue, the events already pulled wait in held[], Renew goes on */
 	CAM_LEAVING,   /* removed (ledger, reload) or stopping: the pull under way finishes, then the
 			* subscription is given back (Unsubscribe) or kept, then CAM_CLOSED */
 	CAM_CLOSED,    /* its handles are closing; freed in the close callback */
@@ -100,7 +102,7 @@ struct cam {
 	char *body;
 	char *resp;
 	size_t resp_len, resp_cap;
-	bool resp_too_big;
+	bool resp_too_big;             /* resp holds the first max_response_bytes of a longer answer */
 	bool busy;
 	enum agw_onvif_op op;
 	int64_t sent_ms;
@@ -115,6 +117,12 @@ struct cam {
 	unsigned pull_faults;          /* consecutive faults on the live subscription */
 	enum cam_error last_error;
 	size_t shard;                  /* index into the adapter's shards */
+	/* Alerts the core refused (back-pressure), oldest first: at most one PullMessages answer
+	 * (MessageLimit) since nothing is pulled while any wait, plus health edges. */
+	struct agw_alert *held;
+	size_t n_held, cap_held;
+	struct cam *held_next;         /* in the adapter's held queue (n_held > 0 or CAM_HELD) */
+	bool in_held_queue;
 };
 
 struct onvif_adapter {
@@ -153,6 +161,10 @@ struct onvif_adapter {
 	struct cam *retired;           /* removed cameras giving their subscription back */
 	int64_t bootstrapping;
 	struct cam *wait_head, *wait_tail;
+	/* Back-pressure: set when emit() returned -EAGAIN, cleared by resume(); while set no camera
+	 * starts a PullMessages. The held queue lists the cameras to serve on resume, in order. */
+	bool refused;
+	struct cam *held_head, *held_tail;
 	char pull_duration[32], term_duration[32];
 	bool started, stopping, finishing;
 	int unsub_pending;
@@ -176,7 +188,7 @@ const char *agw_onvif_state_name(enum cam_state s);
 void agw_onvif_cam_set_state(struct cam *c, enum cam_state to);
 static inline bool agw_onvif_cam_subscribed(const struct cam *c)
 {
-	return c->state == CAM_PULLING || c->state == CAM_RESYNC;
+	return c->state == CAM_PULLING || c->state == CAM_RESYNC || c->state == CAM_HELD;
 }
 void agw_onvif_cam_error(struct cam *c, enum cam_error e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void agw_onvif_cam_recovered(struct cam *c);
@@ -192,9 +204,21 @@ void agw_onvif_cam_pull(struct cam *c);
 bool agw_onvif_cam_auth_fallback(struct cam *c, const char *err);
 void agw_onvif_cam_handle_response(struct cam *c, int64_t now);
 
-/* onvif_pull.c: PullMessages answers */
+/* onvif_pull.c: PullMessages answers, and what the core could not take yet */
+/* Reads c->resp (a whole answer, or with resp_too_big the start of a longer one) and emits its
+ * events; what could not be read is named in an events_lost alert. Returns the number of events,
+ * or -EPROTO for a SOAP Fault (err says which), -ENOMEM. */
 int agw_onvif_cam_deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info *info, char *err, size_t errlen);
 void agw_onvif_cam_handle_pull(struct cam *c, int64_t now);
+/* Hands an alert to the core, or keeps a copy when the core refuses or earlier ones wait (order
+ * per camera is kept). 0, or a negative errno when it is neither accepted nor kept. */
+int agw_onvif_cam_emit(struct cam *c, const struct agw_alert *a);
+/* Subscribed and allowed to pull: false while the core refuses or the camera holds alerts (then
+ * the camera is put in CAM_HELD). */
+bool agw_onvif_cam_may_pull(struct cam *c);
+/* Forgets what the camera held (it is closing): the count is logged and returned. */
+size_t agw_onvif_cam_held_drop(struct cam *c);
+void agw_onvif_resume(struct onvif_adapter *ad);
 
 /* onvif_exchange.c: one request at a time per camera */
 void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op);

@@ -36,7 +36,7 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		if (c->op == AGW_ONVIF_PULL_MESSAGES) {
 			struct agw_onvif_pull_info info;
 			char err[512];
-			if (code == CURLE_OK && status == 200 && !c->resp_too_big)
+			if ((code == CURLE_OK && status == 200) || c->resp_too_big)
 				agw_onvif_cam_deliver(c, now, &info, err, sizeof(err));
 			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
 			if (c->busy)
@@ -59,7 +59,7 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		agw_onvif_cam_error(c, ERR_OVERSIZED, "%s: response over %lld bytes", agw_onvif_op_name(c->op),
 			  (long long)ad->max_response_bytes);
 		if (c->op == AGW_ONVIF_PULL_MESSAGES)
-			agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_pull);
+			agw_onvif_cam_handle_pull(c, now); /* what was received is read, the rest named */
 		else if (c->op == AGW_ONVIF_UNSUBSCRIBE)
 			agw_onvif_cam_handle_response(c, now);
 		else
@@ -127,10 +127,10 @@ size_t agw_onvif_cam_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct cam *c = arg;
 	size_t n = size * nmemb;
-	if (c->resp_len + n > (size_t)c->ad->max_response_bytes) {
-		c->resp_too_big = true;
-		return 0; /* aborts the transfer */
-	}
+	size_t room = (size_t)c->ad->max_response_bytes - c->resp_len;
+	bool too_big = n > room;
+	if (too_big)
+		n = room; /* the start of the answer is kept: its complete messages can be read */
 	if (c->resp_len + n + 1 > c->resp_cap) {
 		size_t cap = c->resp_cap ? c->resp_cap : 4096;
 		while (cap < c->resp_len + n + 1)
@@ -144,6 +144,10 @@ size_t agw_onvif_cam_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	memcpy(c->resp + c->resp_len, data, n);
 	c->resp_len += n;
 	c->resp[c->resp_len] = '\0';
+	if (too_big) {
+		c->resp_too_big = true;
+		return 0; /* aborts the transfer */
+	}
 	return n;
 }
 

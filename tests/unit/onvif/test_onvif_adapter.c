@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The ONVIF adapter's camera without a network: a camera is put in the state it would have after
+ * subscribing, handed a PullMessages answer as curl would have received it, and what reaches the
+ * core is recorded by this test's own emit() (which can refuse, as the core does under
+ * back-pressure). The camera's address is a closed local port: requests it starts fail fast and
+ * are cancelled by stop() before the loop ever runs them. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "alarmgw/adapter.h"
+#include "alarmgw/alert.h"
+#include "onvif_camera.h"
+
+extern const struct agw_adapter agw_adapter_onvif;
+
+#define MAX_ALERTS 64
+
+struct harness {
+	uv_loop_t loop;
+	struct agw_adapter_ctx ctx;
+	struct onvif_adapter *ad;
+	struct cam *c;
+	struct agw_alert got[MAX_ALERTS];
+	size_t n_got;
+	int accept;     /* alerts still accepted before refusing; -1 = accept all */
+	int refusals;
+	bool stopped;
+};
+
+static struct harness *H;
+
+static int test_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *a)
+{
+	(void)ctx;
+	if (H->accept == 0) {
+		H->refusals++;
+		return -EAGAIN;
+	}
+	if (H->accept > 0)
+		H->accept--;
+	assert_true(H->n_got < MAX_ALERTS);
+	agw_alert_init(&H->got[H->n_got]);
+	assert_int_equal(agw_alert_copy(&H->got[H->n_got], a), 0);
+	H->n_got++;
+	return 0;
+}
+
+static void test_stopped(struct agw_adapter_ctx *ctx)
+{
+	(void)ctx;
+	H->stopped = true;
+}
+
+static char *read_fixture(const char *name, size_t *ret_len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/onvif/%s", AGW_FIXTURES, name);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *buf = malloc(1 << 20);
+	assert_non_null(buf);
+	*ret_len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*ret_len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int setup(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	H = h;
+	assert_int_equal(uv_loop_init(&h->loop), 0);
+	h->accept = -1;
+	h->ctx = (struct agw_adapter_ctx){.loop = &h->loop, .name = "onvif", .state_dir = "/nonexistent",
+					  .emit = test_emit, .stopped = test_stopped};
+	struct onvif_adapter *ad = calloc(1, agw_adapter_onvif.priv_size);
+	assert_non_null(ad);
+	/* the option table's defaults */
+	ad->connect_timeout_ms = 5000;
+	ad->request_timeout_ms = 10000;
+	ad->pull_timeout_ms = 10000;
+	ad->message_limit = 100;
+	ad->termination_ms = 60000;
+	ad->renew_margin_ms = 15000;
+	ad->backoff_min_ms = 1000;
+	ad->backoff_max_ms = 60000;
+	ad->max_response_bytes = 1048576;
+	ad->max_bootstraps = 64;
+	ad->unsubscribe_timeout_ms = 2000;
+	ad->pull_min_interval_ms = 500;
+	ad->tls_verify = true;
+	assert_int_equal(agw_adapter_onvif.init(ad, &h->ctx), 0);
+	h->ad = ad;
+	struct agw_camera cam = {.id = (char *)"cam-1", .address = (char *)"127.0.0.1:9", .protocol = (char *)"onvif"};
+	assert_int_equal(agw_adapter_onvif.camera_add(ad, &cam), 0);
+	h->c = ad->cams;
+	assert_non_null(h->c);
+	assert_int_equal(h->c->state, CAM_IDLE);
+	/* as after CreatePullPointSubscription */
+	agw_onvif_cam_set_state(h->c, CAM_BOOTSTRAP);
+	agw_onvif_cam_set_state(h->c, CAM_PULLING);
+	h->c->sub_url = strdup("http://127.0.0.1:9/onvif/subscription?Idx=1");
+	h->c->term_deadline_ms = onvif_now_ms(ad) + 60000;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct harness *h = *state;
+	agw_adapter_onvif.stop(h->ad);
+	for (int i = 0; i < 1000 && !h->stopped; i++)
+		uv_run(&h->loop, UV_RUN_ONCE);
+	assert_true(h->stopped);
+	agw_adapter_onvif.uninit(h->ad);
+	free(h->ad);
+	assert_int_equal(uv_loop_close(&h->loop), 0);
+	for (size_t i = 0; i < h->n_got; i++)
+		agw_alert_clear(&h->got[i]);
+	free(h);
+	return 0;
+}
+
+/* The camera receives buf as the answer to its PullMessages. */
+static void answer_pull(struct harness *h, const char *buf, size_t len)
+{
+	struct cam *c = h->c;
+	c->op = AGW_ONVIF_PULL_MESSAGES;
+	c->sent_ms = onvif_now_ms(h->ad);
+	c->resp_len = 0;
+	c->resp_too_big = false;
+	size_t chunk = 4096;
+	for (size_t off = 0; off < len; off += chunk) {
+		size_t n = len - off < chunk ? len - off : chunk;
+		if (agw_onvif_cam_write_cb((char *)buf + off, 1, n, c) != n)
+			break; /* over max_response_bytes: curl aborts the transfer */
+	}
+	if (c->resp_too_big) {
+		c->busy = true;
+		agw_onvif_cam_done(&c->req, CURLE_WRITE_ERROR);
+		return;
+	}
+	agw_onvif_cam_handle_pull(c, onvif_now_ms(h->ad));
+}
+
+static const char *item(const struct agw_alert *a, const char *name)
+{
+	return agw_items_get(&a->data, name);
+}
+
+/* A PullMessages answer cut in the middle of its second message: the first message is kept, and
+ * an events_lost alert says what could not be read (reason, bytes). */
+static void test_malformed_answer_keeps_messages(void **state)
+{
+	struct harness *h = *state;
+	size_t len;
+	char *doc = read_fixture("hikvision_pull.xml", &len);
+	char *second = strstr(strstr(doc, "</wsnt:NotificationMessage>"), "<tt:Data>");
+	assert_non_null(second);
+	strcpy(second, "<tt:Broken attr=\"unterminated></env:Body>");
+	len = strlen(doc);
+	answer_pull(h, doc, len);
+	assert_int_equal(h->n_got, 2);
+	assert_int_equal(h->got[0].kind, AGW_KIND_MOTION);
+	assert_string_equal(h->got[0].camera_id, "cam-1");
+	assert_int_equal(h->got[1].kind, AGW_KIND_EVENTS_LOST);
+	assert_string_equal(h->got[1].camera_id, "cam-1");
+	assert_string_equal(item(&h->got[1], "reason"), "malformed");
+	char bytes[32];
+	snprintf(bytes, sizeof(bytes), "%zu", len);
+	assert_string_equal(item(&h->got[1], "bytes"), bytes);
+	assert_string_equal(item(&h->got[1], "messages_read"), "1");
+	assert_string_equal(item(&h->got[1], "messages_unreadable"), "1");
+	assert_non_null(item(&h->got[1], "error"));
+	/* the camera goes on pulling the same subscription */
+	assert_int_equal(h->c->state, CAM_PULLING);
+	free(doc);
+}
+
+/* An answer over max_response_bytes: the messages in the part that was received are kept. */
+static void test_oversized_answer_keeps_messages(void **state)
+{
+	struct harness *h = *state;
+	size_t len;
+	char *doc = read_fixture("hikvision_pull.xml", &len);
+	h->ad->max_response_bytes = 4096;
+	/* padding after the messages, as a camera that appends a huge comment or payload */
+	char *tail = strstr(doc, "</tev:PullMessagesResponse>");
+	assert_non_null(tail);
+	size_t head = (size_t)(tail - doc);
+	char *big = malloc(head + 20000 + strlen(tail) + 16);
+	assert_non_null(big);
+	memcpy(big, doc, head);
+	memcpy(big + head, "<!-- ", 5);
+	memset(big + head + 5, 'x', 20000);
+	strcpy(big + head + 20005, " -->");
+	strcat(big, tail);
+	answer_pull(h, big, strlen(big));
+	assert_int_equal(h->n_got, 3);
+	assert_int_equal(h->got[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(h->got[1].kind, AGW_KIND_TAMPER);
+	assert_int_equal(h->got[2].kind, AGW_KIND_EVENTS_LOST);
+	assert_string_equal(item(&h->got[2], "reason"), "oversized");
+	assert_string_equal(item(&h->got[2], "messages_read"), "2");
+	assert_string_equal(item(&h->got[2], "bytes_received"), "4096");
+	free(big);
+	free(doc);
+}
+
+/* The core refuses the second event: it is kept, the camera stops pulling, and on resume() the
+ * kept event goes first, then the camera pulls again. */
+static void test_backpressure_keeps_events(void **state)
+{
+	struct harness *h = *state;
+	size_t len;
+	char *doc = read_fixture("hikvision_pull.xml", &len);
+	h->accept = 1;
+	answer_pull(h, doc, len);
+	assert_int_equal(h->n_got, 1);
+	assert_int_equal(h->got[0].kind, AGW_KIND_MOTION);
+	assert_true(h->refusals >= 1);
+	assert_false(h->c->busy); /* no new PullMessages while the core refuses */
+	assert_int_equal(h->c->state, CAM_HELD);
+	/* still refusing: resume() is only called when there is room, but a second refusal is fine */
+	assert_non_null(agw_adapter_onvif.resume);
+	agw_adapter_onvif.resume(h->ad);
+	assert_int_equal(h->n_got, 1);
+	assert_false(h->c->busy);
+	h->accept = -1;
+	agw_adapter_onvif.resume(h->ad);
+	assert_int_equal(h->n_got, 2);
+	assert_int_equal(h->got[1].kind, AGW_KIND_TAMPER);
+	assert_int_equal(h->c->state, CAM_PULLING);
+	assert_true(h->c->busy);
+	assert_int_equal(h->c->op, AGW_ONVIF_PULL_MESSAGES);
+	free(doc);
+}
+
+/* A refused health edge is retried until accepted, in order with the events. */
+static void test_health_edge_retried(void **state)
+{
+	struct harness *h = *state;
+	h->accept = 0;
+	agw_onvif_cam_set_offline(h->c, true, "timeout");
+	agw_onvif_cam_set_offline(h->c, false, NULL);
+	assert_int_equal(h->n_got, 0);
+	h->accept = -1;
+	assert_non_null(agw_adapter_onvif.resume);
+	agw_adapter_onvif.resume(h->ad);
+	assert_int_equal(h->n_got, 2);
+	assert_int_equal(h->got[0].kind, AGW_KIND_CAMERA_OFFLINE);
+	assert_int_equal(h->got[0].active, AGW_ACTIVE_TRUE);
+	assert_int_equal(h->got[1].kind, AGW_KIND_CAMERA_OFFLINE);
+	assert_int_equal(h->got[1].active, AGW_ACTIVE_FALSE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_malformed_answer_keeps_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_answer_keeps_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backpressure_keeps_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_edge_retried, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
