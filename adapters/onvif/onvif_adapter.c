@@ -284,7 +284,6 @@ static int onvif_init(void *priv, struct agw_adapter_ctx *ctx)
 			return rc;
 		}
 	}
-	srandom((unsigned)agw_now_ms() ^ (unsigned)getpid()); /* backoff jitter differs per process */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return -EIO;
 	if (!(ad->soap = agw_onvif_soap_new())) {

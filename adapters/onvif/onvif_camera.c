@@ -12,6 +12,7 @@
 
 #include "alarmgw/metrics.h"
 #include "onvif_camera.h"
+#include "alarmgw/backoff.h"
 #include "onvif_url.h"
 
 static void cam_bootstrap(struct cam *c);
@@ -211,17 +212,11 @@ void agw_onvif_cam_after(struct cam *c, int64_t ms, void (*fn)(struct cam *c))
 	uv_timer_start(&c->timer, timer_cb, (uint64_t)(ms > 0 ? ms : 0), 0);
 }
 
-/* Exponential backoff with jitter: a random delay in [d/2, d], d = min * 2^failures capped. */
+/* The project's backoff with jitter (alarmgw/backoff.h), one step further per failure. */
 int64_t agw_onvif_cam_backoff_ms(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
-	int64_t d = ad->backoff_min_ms > 0 ? ad->backoff_min_ms : 1;
-	for (unsigned i = 0; i < c->failures && d < ad->backoff_max_ms; i++)
-		d *= 2;
-	if (d > ad->backoff_max_ms)
-		d = ad->backoff_max_ms;
-	c->failures++;
-	return d / 2 + (int64_t)((uint64_t)random() % (uint64_t)(d / 2 + 1));
+	return agw_backoff_ms(c->failures++, ad->backoff_min_ms, ad->backoff_max_ms);
 }
 
 /* ---- the state machine ---- */
@@ -374,7 +369,7 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 	switch (op) {
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
 		if (r.camera_time_ms != AGW_TIME_UNKNOWN)
-			c->offset_ms = r.camera_time_ms - (c->sent_ms + now) / 2;
+			c->offset_ms = r.camera_time_ms - (c->sent_wall_ms + agw_now_ms()) / 2;
 		if (c->state == CAM_RESYNC) {
 			agw_onvif_cam_set_state(c, CAM_PULLING);
 			agw_onvif_cam_pull(c);

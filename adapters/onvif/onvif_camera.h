@@ -105,11 +105,12 @@ struct cam {
 	bool resp_too_big;             /* resp holds the first max_response_bytes of a longer answer */
 	bool busy;
 	enum agw_onvif_op op;
-	int64_t sent_ms;
+	int64_t sent_ms;               /* monotonic, when the request went out */
+	int64_t sent_wall_ms;          /* wall clock then, for the camera clock offset */
 	uv_timer_t timer;
 	void (*timer_fn)(struct cam *c);
-	int64_t offset_ms;
-	int64_t term_deadline_ms;      /* gateway clock */
+	int64_t offset_ms;             /* camera clock minus wall clock */
+	int64_t term_deadline_ms;      /* monotonic */
 	unsigned failures;
 	bool offline, channel_lost;
 	bool digest;                   /* HTTP Digest enabled (after the camera asked for it) */
@@ -177,10 +178,12 @@ static inline struct agw_curl_loop *onvif_cam_http(const struct cam *c)
 	return c->ad->shards[c->shard].http;
 }
 
+/* The loop's monotonic clock (ms): every duration of the adapter (deadlines, backoff, intervals)
+ * is measured on it, so a wall clock step changes none of them. The wall clock (agw_now_ms) is
+ * only for times that leave the process: alert times and the camera's clock (WS-Security). */
 static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 {
-	(void)ad;
-	return agw_now_ms();
+	return (int64_t)uv_now(ad->ctx->loop);
 }
 
 /* onvif_camera.c: the state machine */

@@ -175,7 +175,7 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 		.to = url,
 		.username = use_wsse(c, op) ? c->username : NULL,
 		.password = c->password,
-		.camera_now_ms = now + c->offset_ms,
+		.camera_now_ms = agw_now_ms() + c->offset_ms, /* the WS-Security Created time */
 		.duration = op == AGW_ONVIF_PULL_MESSAGES ? ad->pull_duration : ad->term_duration,
 		.message_limit = (int)ad->message_limit,
 		.reference_params = c->sub_refs,
@@ -206,6 +206,7 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 	c->resp_too_big = false;
 	c->op = op;
 	c->sent_ms = now;
+	c->sent_wall_ms = agw_now_ms();
 	int64_t timeout = ad->request_timeout_ms;
 	if (op == AGW_ONVIF_PULL_MESSAGES)
 		timeout += ad->pull_timeout_ms;

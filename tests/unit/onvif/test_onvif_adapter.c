@@ -263,6 +263,33 @@ static void test_health_edge_retried(void **state)
 	assert_int_equal(h->got[1].active, AGW_ACTIVE_FALSE);
 }
 
+/* The subscription's renew deadline is a duration: it runs on the loop's monotonic clock
+ * (uv_now), so a wall clock step (NTP, an operator) neither renews too late nor storms. */
+static void test_deadline_on_monotonic_clock(void **state)
+{
+	struct harness *h = *state;
+	struct cam *c = h->c;
+	const char *xml =
+		"<s:Envelope xmlns:s='http://www.w3.org/2003/05/soap-envelope' xmlns:a='http://www.w3.org/2005/08/addressing' "
+		"xmlns:tev='http://www.onvif.org/ver10/events/wsdl' xmlns:wsnt='http://docs.oasis-open.org/wsn/b-2'><s:Body>"
+		"<wsnt:RenewResponse><wsnt:TerminationTime>2026-11-22T08:01:00Z</wsnt:TerminationTime>"
+		"<wsnt:CurrentTime>2026-11-22T08:00:00Z</wsnt:CurrentTime></wsnt:RenewResponse></s:Body></s:Envelope>";
+	c->op = AGW_ONVIF_RENEW;
+	c->resp_len = 0;
+	assert_int_equal(agw_onvif_cam_write_cb((char *)xml, 1, strlen(xml), c), strlen(xml));
+	uv_update_time(&h->loop);
+	int64_t mono = (int64_t)uv_now(&h->loop);
+	agw_onvif_cam_handle_response(c, onvif_now_ms(h->ad));
+	assert_true(c->term_deadline_ms >= mono + 59000 && c->term_deadline_ms <= mono + 61000);
+	/* and the retry delays come from the project's backoff: [min/2..min] floored at min */
+	c->failures = 0;
+	assert_int_equal(agw_onvif_cam_backoff_ms(c), 1000);
+	c->failures = 3;
+	int64_t d = agw_onvif_cam_backoff_ms(c);
+	assert_true(d >= 4000 && d <= 8000);
+	assert_int_equal(c->failures, 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +297,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversized_answer_keeps_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure_keeps_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_edge_retried, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline_on_monotonic_clock, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
