@@ -153,6 +153,8 @@ void agw_onvif_cam_close(struct cam *c)
 		agw_curl_loop_cancel(onvif_cam_http(c), c->easy);
 		c->busy = false;
 	}
+	if (c->state == CAM_LEAVING)
+		ad->leaving--;
 	agw_onvif_cam_set_state(c, CAM_CLOSED); /* out of the wait queue, its slot freed */
 	agw_onvif_cam_held_drop(c);
 	if (c->offline)
@@ -213,6 +215,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 	list_add(&ad->cams, c);
 	ad->n_cams++;
 	agw_metric_set("agw_onvif_cameras", NULL, (int64_t)ad->n_cams);
+	agw_onvif_subscription_load(c); /* kept by the previous run: resumed by the bootstrap */
 	if (ad->started)
 		agw_onvif_cam_begin(c);
 	return 0;
@@ -224,29 +227,12 @@ static void onvif_camera_remove(void *priv, const char *camera_id)
 	struct cam *c = cam_find(ad, camera_id);
 	if (!c)
 		return;
+	/* out of the list at once (it may be added again under the same id), then the one way out:
+	 * the pull under way finishes, the subscription is given back (a one-subscriber camera
+	 * refuses whoever comes next otherwise), then it closes */
 	cam_unlink(c);
-	if (!c->sub_url || ad->stopping) {
-		agw_onvif_cam_close(c);
-		return;
-	}
-	/* give the subscription back, or a one-subscriber camera refuses whoever comes next; the
-	 * camera is out of the list already (it may be added again at once under the same id) */
-	uv_timer_stop(&c->timer);
-	agw_onvif_cam_set_state(c, CAM_LEAVING);
 	list_add(&ad->retired, c);
-	/* a long-poll under way may already carry events the camera counts as delivered: let it
-	 * finish (agw_onvif_cam_done journals them), then unsubscribe */
-	if (c->busy && c->op == AGW_ONVIF_PULL_MESSAGES)
-		return;
-	if (c->busy) {
-		agw_curl_loop_cancel(onvif_cam_http(c), c->easy);
-		c->busy = false;
-	}
-	agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
-	if (!c->busy) {
-		agw_onvif_list_del(&ad->retired, c);
-		agw_onvif_cam_close(c);
-	}
+	agw_onvif_cam_leave(c, true);
 }
 
 /* ---- lifecycle ---- */
@@ -319,7 +305,7 @@ static void stop_timer_closed(uv_handle_t *h)
 	agw_onvif_maybe_finish_stop(ad);
 }
 
-/* Second half of stop: cancel everything, close every handle; stopped() when all are closed. */
+/* Second half of stop: cancel what is left, close every handle; stopped() when all are closed. */
 static void finish_stop(struct onvif_adapter *ad)
 {
 	if (ad->finishing)
@@ -333,6 +319,10 @@ static void finish_stop(struct onvif_adapter *ad)
 	}
 	while (ad->retired) {
 		struct cam *c = ad->retired;
+		/* cut by the stop deadline: a pull that never answered took nothing, so a kept
+		 * subscription is still worth resuming */
+		if (c->state == CAM_LEAVING && c->leave_keep && !c->leave_unsubscribe)
+			agw_onvif_subscription_saved(c);
 		agw_onvif_list_del(&ad->retired, c);
 		agw_onvif_cam_close(c);
 	}
@@ -351,7 +341,7 @@ void agw_onvif_maybe_finish_stop(struct onvif_adapter *ad)
 	if (!ad->stopping)
 		return;
 	if (!ad->finishing) {
-		if (ad->unsub_pending <= 0)
+		if (ad->leaving <= 0)
 			finish_stop(ad);
 		return;
 	}
@@ -362,36 +352,32 @@ void agw_onvif_maybe_finish_stop(struct onvif_adapter *ad)
 static void stop_timeout(uv_timer_t *t)
 {
 	struct onvif_adapter *ad = t->data;
-	if (ad->unsub_pending > 0)
-		agw_log_info(COMPONENT, NULL, "%d cameras did not confirm Unsubscribe in time", ad->unsub_pending);
-	ad->unsub_pending = 0;
+	if (ad->leaving > 0)
+		agw_log_info(COMPONENT, NULL, "%d cameras still finishing a pull or an Unsubscribe at the stop deadline: "
+			     "cancelled", ad->leaving);
 	finish_stop(ad);
 }
 
+/* Every camera leaves the one way (onvif_leave.c): the pull under way finishes within
+ * stop_timeout and its events are emitted, then the subscription is kept for the next start (the
+ * default) or given back (unsubscribe_on_stop). */
 static void onvif_stop(void *priv)
 {
 	struct onvif_adapter *ad = priv;
 	if (ad->stopping)
 		return;
 	ad->stopping = true;
-	for (struct cam *c = ad->cams; c; c = c->next) {
-		if (c->state == CAM_WAITING)
-			agw_onvif_cam_set_state(c, CAM_LEAVING); /* nothing under way: closed with the rest */
-		uv_timer_stop(&c->timer);
-		if (c->busy) {
-			agw_curl_loop_cancel(onvif_cam_http(c), c->easy);
-			c->busy = false;
-		}
-		/* the gateway owns the camera's subscription: give it back so it is not left to expire */
-		if (ad->unsubscribe_on_stop && c->sub_url) {
-			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
-			if (c->busy)
-				ad->unsub_pending++;
-		}
+	size_t n = ad->n_cams;
+	while (ad->cams) {
+		struct cam *c = ad->cams;
+		cam_unlink(c);
+		list_add(&ad->retired, c);
+		agw_onvif_cam_leave(c, ad->unsubscribe_on_stop);
 	}
-	agw_log_info(COMPONENT, NULL, "stopping: %zu cameras, %d Unsubscribe sent", ad->n_cams, ad->unsub_pending);
-	if (ad->unsub_pending > 0)
-		uv_timer_start(&ad->stop_timer, stop_timeout, (uint64_t)ad->unsubscribe_timeout_ms + 200, 0);
+	agw_log_info(COMPONENT, NULL, "stopping: %zu cameras, %d finishing a pull or %s", n, ad->leaving,
+		     ad->unsubscribe_on_stop ? "giving back their subscription" : "(subscriptions kept for the next start)");
+	if (ad->leaving > 0)
+		uv_timer_start(&ad->stop_timer, stop_timeout, (uint64_t)ad->stop_timeout_ms, 0);
 	agw_onvif_maybe_finish_stop(ad);
 }
 
@@ -445,10 +431,13 @@ static const struct agw_option onvif_options[] = {
 	 "larger camera answers are refused (counted, logged, retried)"},
 	{"max_bootstraps", AGW_OPT_INT, OPT(max_bootstraps), "64", 1, 100000, false,
 	 "cameras bootstrapping (time, services, subscription) at the same time"},
-	{"unsubscribe_on_stop", AGW_OPT_BOOL, OPT(unsubscribe_on_stop), "true", 0, 0, false,
-	 "send Unsubscribe to every camera when the gateway stops"},
+	{"unsubscribe_on_stop", AGW_OPT_BOOL, OPT(unsubscribe_on_stop), "false", 0, 0, false,
+	 "give every subscription back when the gateway stops (false: keep them, the next start resumes "
+	 "them and gets what the cameras queued meanwhile)"},
 	{"unsubscribe_timeout", AGW_OPT_DURATION, OPT(unsubscribe_timeout_ms), "2s", 100, 4000, false,
-	 "how long stopping waits for the Unsubscribe answers"},
+	 "time a camera has to answer an Unsubscribe"},
+	{"stop_timeout", AGW_OPT_DURATION, OPT(stop_timeout_ms), "3s", 100, 4000, false,
+	 "how long stopping lets PullMessages under way finish (their events are kept) and Unsubscribes answer"},
 	{"pull_min_interval", AGW_OPT_DURATION, OPT(pull_min_interval_ms), "500ms", 0, 60000, false,
 	 "least time between two empty pulls (cameras that ignore the long-poll timeout)"},
 	{"auth", AGW_OPT_STRING, OPT(auth), "auto", 0, 0, false,

@@ -319,11 +319,9 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		c->sub_url = NULL;
 		free(c->sub_refs);
 		c->sub_refs = NULL;
-		if (ad->stopping) {
-			ad->unsub_pending--;
-			agw_onvif_maybe_finish_stop(ad);
-		} else if (c->state == CAM_BOOTSTRAP) {
+		if (c->state == CAM_BOOTSTRAP) {
 			/* the old subscription given back: now the new one */
+			agw_onvif_subscription_forget(c);
 			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
 		}
 		return;
@@ -350,6 +348,11 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 			agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
 			return;
 		case AGW_ONVIF_RENEW:
+			if (c->state == CAM_BOOTSTRAP) {
+				/* the stored subscription of the previous run */
+				agw_onvif_subscription_resume_failed(c, err);
+				return;
+			}
 			if (e == ERR_FAULT && strstr(err, "NotAuthorized") && ++c->pull_faults <= FAULT_RETRIES) {
 				agw_onvif_cam_resync(c);
 				return;
@@ -373,6 +376,9 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		if (c->state == CAM_RESYNC) {
 			agw_onvif_cam_set_state(c, CAM_PULLING);
 			agw_onvif_cam_pull(c);
+		} else if (c->sub_url && c->sub_resumable) {
+			/* the subscription the previous run kept: the camera may hold events for it */
+			agw_onvif_cam_send(c, AGW_ONVIF_RENEW);
 		} else if (c->sub_url) {
 			/* the old subscription first (see agw_onvif_cam_recreate) */
 			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
@@ -413,12 +419,17 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		set_deadline(c, &r);
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");
+		agw_onvif_subscription_saved(c); /* resumed by the next start, even after a crash */
 		agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
 		cam_pull_now(c);
 		break;
 	}
 	case AGW_ONVIF_RENEW:
 		set_deadline(c, &r);
+		if (c->state == CAM_BOOTSTRAP) {
+			agw_onvif_subscription_resumed(c);
+			agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
+		}
 		cam_pull_now(c);
 		break;
 	default:

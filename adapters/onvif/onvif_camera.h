@@ -19,7 +19,8 @@
  * The files, by job: onvif_adapter.c (lifecycle, options, cameras added and removed),
  * onvif_camera.c (the camera's state machine: bootstrap, subscription, renew, recovery, health),
  * onvif_exchange.c (one SOAP request over curl and what its transport outcome means),
- * onvif_pull.c (PullMessages answers turned into alerts). */
+ * onvif_pull.c (PullMessages answers turned into alerts, back-pressure), onvif_salvage.c (what
+ * can be read of a broken answer), onvif_leave.c (stop, remove, reload; subscriptions kept). */
 #ifndef AGW_ONVIF_CAMERA_H
 #define AGW_ONVIF_CAMERA_H
 
@@ -124,6 +125,9 @@ struct cam {
 	size_t n_held, cap_held;
 	struct cam *held_next;         /* in the adapter's held queue (n_held > 0 or CAM_HELD) */
 	bool in_held_queue;
+	bool sub_resumable;            /* sub_url is the stored subscription of the previous run */
+	/* CAM_LEAVING: give the subscription back, or keep it for the next start */
+	bool leave_unsubscribe, leave_keep, unsubscribe_sent;
 };
 
 struct onvif_adapter {
@@ -139,6 +143,7 @@ struct onvif_adapter {
 	int64_t max_response_bytes;
 	int64_t max_bootstraps;
 	int64_t unsubscribe_timeout_ms;
+	int64_t stop_timeout_ms;
 	int64_t pull_min_interval_ms;
 	char *auth;
 	char *topic_table;
@@ -168,7 +173,7 @@ struct onvif_adapter {
 	struct cam *held_head, *held_tail;
 	char pull_duration[32], term_duration[32];
 	bool started, stopping, finishing;
-	int unsub_pending;
+	int leaving;                   /* cameras in CAM_LEAVING not closed yet */
 	uv_timer_t stop_timer;
 	int closing_handles;
 };
@@ -228,6 +233,15 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op);
 void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code);
 size_t agw_onvif_cam_write_cb(char *data, size_t size, size_t nmemb, void *arg);
 bool agw_onvif_cam_enable_digest(struct cam *c);
+
+/* onvif_leave.c: stop, remove, reload: finish the pull, then leave; subscriptions kept */
+void agw_onvif_cam_leave(struct cam *c, bool unsubscribe);
+void agw_onvif_cam_leave_next(struct cam *c);
+int agw_onvif_subscription_load(struct cam *c);
+void agw_onvif_subscription_saved(struct cam *c);
+void agw_onvif_subscription_forget(struct cam *c);
+void agw_onvif_subscription_resumed(struct cam *c);
+void agw_onvif_subscription_resume_failed(struct cam *c, const char *why);
 
 /* onvif_adapter.c: cameras and lifecycle */
 void agw_onvif_maybe_finish_stop(struct onvif_adapter *ad);

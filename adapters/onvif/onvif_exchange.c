@@ -33,26 +33,22 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 	if (c->state == CAM_CLOSED)
 		return;
 	if (c->state == CAM_LEAVING) {
-		if (c->op == AGW_ONVIF_PULL_MESSAGES) {
+		/* the pull it waited for, or its Unsubscribe: then on with leaving (onvif_leave.c) */
+		if (c->op == AGW_ONVIF_PULL_MESSAGES && ((code == CURLE_OK && status == 200) || c->resp_too_big)) {
 			struct agw_onvif_pull_info info;
 			char err[512];
-			if ((code == CURLE_OK && status == 200) || c->resp_too_big)
-				agw_onvif_cam_deliver(c, now, &info, err, sizeof(err));
-			agw_onvif_cam_send(c, AGW_ONVIF_UNSUBSCRIBE);
-			if (c->busy)
-				return;
+			agw_onvif_cam_deliver(c, now, &info, err, sizeof(err));
+		} else if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
+			free(c->sub_url);
+			c->sub_url = NULL;
+			free(c->sub_refs);
+			c->sub_refs = NULL;
 		}
-		agw_onvif_list_del(&ad->retired, c);
-		agw_onvif_cam_close(c);
+		agw_onvif_cam_leave_next(c);
 		return;
 	}
-	if (ad->stopping) {
-		if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
-			ad->unsub_pending--;
-			agw_onvif_maybe_finish_stop(ad);
-		}
-		return;
-	}
+	if (ad->stopping)
+		return; /* every camera is leaving by then: not reached */
 	if (c->resp_too_big) {
 		/* the camera answered: it is online, but this answer is refused */
 		agw_onvif_cam_set_offline(c, false, NULL);
@@ -82,6 +78,10 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		return;
 	}
 	agw_onvif_cam_set_offline(c, false, NULL);
+	if (status == 404 && c->op == AGW_ONVIF_RENEW && c->state == CAM_BOOTSTRAP) {
+		agw_onvif_subscription_resume_failed(c, "HTTP 404");
+		return;
+	}
 	if (status == 404 && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)) {
 		agw_onvif_cam_error(c, ERR_NOT_FOUND, "%s: HTTP 404, the subscription is gone", agw_onvif_op_name(c->op));
 		agw_onvif_cam_set_channel_lost(c, true, "subscription gone (404)");

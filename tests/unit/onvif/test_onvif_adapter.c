@@ -33,6 +33,8 @@ struct harness {
 	int accept;     /* alerts still accepted before refusing; -1 = accept all */
 	int refusals;
 	bool stopped;
+	char *stored;   /* the durable state's "subscription" value, as state_put left it */
+	int puts;
 };
 
 static struct harness *H;
@@ -50,6 +52,27 @@ static int test_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *a)
 	agw_alert_init(&H->got[H->n_got]);
 	assert_int_equal(agw_alert_copy(&H->got[H->n_got], a), 0);
 	H->n_got++;
+	return 0;
+}
+
+static int test_state_put(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, const char *value)
+{
+	(void)ctx;
+	assert_string_equal(camera_id, "cam-1");
+	assert_string_equal(key, "subscription");
+	free(H->stored);
+	H->stored = value ? strdup(value) : NULL;
+	H->puts++;
+	return 0;
+}
+
+static int test_state_get(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, char **ret_value)
+{
+	(void)ctx;
+	(void)key;
+	if (!H->stored || strcmp(camera_id, "cam-1") != 0)
+		return -ENOENT;
+	*ret_value = strdup(H->stored);
 	return 0;
 }
 
@@ -96,6 +119,7 @@ static int setup(void **state)
 	ad->max_response_bytes = 1048576;
 	ad->max_bootstraps = 64;
 	ad->unsubscribe_timeout_ms = 2000;
+	ad->stop_timeout_ms = 3000;
 	ad->pull_min_interval_ms = 500;
 	ad->tls_verify = true;
 	assert_int_equal(agw_adapter_onvif.init(ad, &h->ctx), 0);
@@ -126,6 +150,7 @@ static int teardown(void **state)
 	assert_int_equal(uv_loop_close(&h->loop), 0);
 	for (size_t i = 0; i < h->n_got; i++)
 		agw_alert_clear(&h->got[i]);
+	free(h->stored);
 	free(h);
 	return 0;
 }
@@ -290,6 +315,92 @@ static void test_deadline_on_monotonic_clock(void **state)
 	assert_int_equal(c->failures, 4);
 }
 
+/* A stop keeps the subscription (unsubscribe_on_stop is false by default): its address,
+ * ReferenceParameters and termination time are stored, and a camera added by the next start
+ * finds them and resumes (Renew) instead of subscribing anew. */
+static void test_stop_keeps_subscription(void **state)
+{
+	struct harness *h = *state;
+	h->ctx.state_put = test_state_put;
+	h->ctx.state_get = test_state_get;
+	free(h->c->sub_refs);
+	h->c->sub_refs = strdup("<dom0:SubscriptionId xmlns:dom0=\"http://www.axis.com/2009/event\">7</dom0:SubscriptionId>");
+	agw_adapter_onvif.stop(h->ad);
+	for (int i = 0; i < 1000 && !h->stopped; i++)
+		uv_run(&h->loop, UV_RUN_ONCE);
+	assert_true(h->stopped);
+	assert_non_null(h->stored);
+	long long term = strtoll(h->stored, NULL, 10);
+	int64_t left = term - agw_now_ms();
+	assert_true(left > 55000 && left <= 60000);
+	assert_non_null(strstr(h->stored, "\nhttp://127.0.0.1:9/onvif/subscription?Idx=1\n<dom0:SubscriptionId"));
+	agw_adapter_onvif.uninit(h->ad);
+	free(h->ad);
+
+	/* the next start */
+	h->stopped = false;
+	struct onvif_adapter *ad = calloc(1, agw_adapter_onvif.priv_size);
+	assert_non_null(ad);
+	ad->connect_timeout_ms = 5000;
+	ad->request_timeout_ms = 10000;
+	ad->pull_timeout_ms = 10000;
+	ad->message_limit = 100;
+	ad->termination_ms = 60000;
+	ad->renew_margin_ms = 15000;
+	ad->backoff_min_ms = 1000;
+	ad->backoff_max_ms = 60000;
+	ad->max_response_bytes = 1048576;
+	ad->max_bootstraps = 64;
+	ad->unsubscribe_timeout_ms = 2000;
+	ad->stop_timeout_ms = 3000;
+	assert_int_equal(agw_adapter_onvif.init(ad, &h->ctx), 0);
+	h->ad = ad;
+	struct agw_camera cam = {.id = (char *)"cam-1", .address = (char *)"127.0.0.1:9", .protocol = (char *)"onvif"};
+	assert_int_equal(agw_adapter_onvif.camera_add(ad, &cam), 0);
+	struct cam *c = ad->cams;
+	assert_true(c->sub_resumable);
+	assert_string_equal(c->sub_url, "http://127.0.0.1:9/onvif/subscription?Idx=1");
+	assert_non_null(strstr(c->sub_refs, "SubscriptionId"));
+	int64_t mono_left = c->term_deadline_ms - onvif_now_ms(ad);
+	assert_true(mono_left > 50000 && mono_left <= 60000);
+	/* the camera no longer knows it: forgotten, and a new subscription is asked for */
+	agw_onvif_cam_set_state(c, CAM_BOOTSTRAP);
+	agw_onvif_subscription_resume_failed(c, "HTTP 404");
+	assert_null(c->sub_url);
+	assert_false(c->sub_resumable);
+	assert_null(h->stored);
+	assert_true(c->busy);
+	assert_int_equal(c->op, AGW_ONVIF_GET_SERVICES);
+	h->c = c;
+}
+
+/* An expired stored subscription is not resumed (the camera has dropped it) and is forgotten. */
+static void test_expired_subscription_forgotten(void **state)
+{
+	struct harness *h = *state;
+	h->ctx.state_put = test_state_put;
+	h->ctx.state_get = test_state_get;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%lld\nhttp://127.0.0.1:9/onvif/subscription?Idx=4\n", (long long)(agw_now_ms() - 1000));
+	h->stored = strdup(buf);
+	struct agw_camera cam = {.id = (char *)"cam-1", .address = (char *)"127.0.0.1:9", .protocol = (char *)"onvif"};
+	/* a subscribed camera removed from the ledger gives its subscription back first */
+	agw_adapter_onvif.camera_remove(h->ad, "cam-1");
+	assert_true(h->c->busy);
+	assert_int_equal(h->c->op, AGW_ONVIF_UNSUBSCRIBE);
+	assert_int_equal(h->c->state, CAM_LEAVING);
+	assert_non_null(h->stored);
+	h->c->resp_len = 0;
+	agw_onvif_cam_done(&h->c->req, CURLE_OK); /* whatever the answer: given back */
+	assert_null(h->stored); /* and forgets what it stored */
+	h->stored = strdup(buf);
+	assert_int_equal(agw_adapter_onvif.camera_add(h->ad, &cam), 0);
+	assert_null(h->ad->cams->sub_url);
+	assert_false(h->ad->cams->sub_resumable);
+	assert_null(h->stored);
+	h->c = h->ad->cams;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +409,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_backpressure_keeps_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_edge_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_on_monotonic_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_keeps_subscription, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_subscription_forgotten, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
