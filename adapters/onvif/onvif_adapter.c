@@ -428,7 +428,7 @@ static const struct agw_option onvif_options[] = {
 	 "first retry delay after a failure (doubles each time, with jitter)"},
 	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest retry delay"},
 	{"max_response_bytes", AGW_OPT_INT, OPT(max_response_bytes), "1048576", 4096, 16777216, false,
-	 "larger camera answers are refused (counted, logged, retried)"},
+	 "larger camera answers are cut there: what was received is read, the rest named in an events_lost alert"},
 	{"max_bootstraps", AGW_OPT_INT, OPT(max_bootstraps), "64", 1, 100000, false,
 	 "cameras bootstrapping (time, services, subscription) at the same time"},
 	{"unsubscribe_on_stop", AGW_OPT_BOOL, OPT(unsubscribe_on_stop), "false", 0, 0, false,
