@@ -14,6 +14,9 @@
  * fault retries the same subscription first (its queued events are not lost when the camera was
  * only unreachable); NotAuthorized re-learns the camera clock and goes on with it. At most
  * max_bootstraps cameras bootstrap at once, so 10,000 cameras do not all connect at once.
+ * A subscription kept by the previous run (onvif_leave.c) is resumed after GetSystemDateAndTime
+ * with a Renew on its stored reference. A broken answer's readable messages are kept and the
+ * rest named (events_lost); events the core refuses are kept until it resumes (CAM_HELD).
  * Cameras are spread over several curl multi handles (see struct onvif_adapter).
  *
  * The files, by job: onvif_adapter.c (lifecycle, options, cameras added and removed),
