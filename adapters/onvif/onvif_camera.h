@@ -107,6 +107,7 @@ struct cam {
 	char *resp;
 	size_t resp_len, resp_cap;
 	bool resp_too_big;             /* resp holds the first max_response_bytes of a longer answer */
+	const char *resp_cut;          /* resp holds what arrived of an answer cut short: why, or NULL */
 	bool busy;
 	enum agw_onvif_op op;
 	int64_t sent_ms;               /* monotonic, when the request went out */
@@ -221,6 +222,10 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now);
  * or -EPROTO for a SOAP Fault (err says which), -ENOMEM. */
 int agw_onvif_cam_deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info *info, char *err, size_t errlen);
 void agw_onvif_cam_handle_pull(struct cam *c, int64_t now);
+/* A PullMessages the gateway gave up (timeout) after the camera had it: the camera may have put
+ * events in an answer nobody reads. What arrived of it is read; the first such pull of an outage
+ * raises events_lost (reason pull_timeout), the later ones are counted. */
+void agw_onvif_cam_pull_abandoned(struct cam *c, int64_t now);
 /* Hands an alert to the core, or keeps a copy when the core refuses or earlier ones wait (order
  * per camera is kept). 0, or a negative errno when it is neither accepted nor kept. */
 int agw_onvif_cam_emit(struct cam *c, const struct agw_alert *a);

@@ -65,6 +65,8 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 	if (code != CURLE_OK || status == 0) {
 		enum cam_error e = transport_error(code);
 		agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(c->op), curl_easy_strerror(code));
+		if (c->op == AGW_ONVIF_PULL_MESSAGES && code == CURLE_OPERATION_TIMEDOUT)
+			agw_onvif_cam_pull_abandoned(c, now);
 		agw_onvif_cam_set_offline(c, true, agw_onvif_error_names[e]);
 		if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
 			agw_onvif_cam_handle_response(c, now);
@@ -204,6 +206,7 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 	c->headers = h2;
 	c->resp_len = 0;
 	c->resp_too_big = false;
+	c->resp_cut = NULL;
 	c->op = op;
 	c->sent_ms = now;
 	c->sent_wall_ms = agw_now_ms();

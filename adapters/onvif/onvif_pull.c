@@ -221,7 +221,9 @@ static void report_lost(struct cam *c, int64_t now, const char *reason, const ch
 	items[n++] = (struct agw_item){.name = (char *)"reason", .value = (char *)reason};
 	items[n++] = (struct agw_item){.name = (char *)"error", .value = (char *)error};
 	curl_off_t total = -1;
-	if (c->resp_too_big)
+	if (c->resp_cut)
+		total = -1; /* never known */
+	else if (c->resp_too_big)
 		curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &total);
 	else
 		total = (curl_off_t)c->resp_len;
@@ -234,7 +236,10 @@ static void report_lost(struct cam *c, int64_t now, const char *reason, const ch
 	snprintf(read, sizeof(read), "%d", s->read);
 	items[n++] = (struct agw_item){.name = (char *)"messages_read", .value = read};
 	/* a lower bound: messages after a cut cannot be counted */
-	snprintf(unreadable, sizeof(unreadable), "%d", s->unreadable);
+	if (c->resp_cut && c->resp_len == 0)
+		snprintf(unreadable, sizeof(unreadable), "unknown");
+	else
+		snprintf(unreadable, sizeof(unreadable), "%d", s->unreadable);
 	items[n++] = (struct agw_item){.name = (char *)"messages_unreadable", .value = unreadable};
 	snprintf(offset, sizeof(offset), "%zu", s->first_bad);
 	items[n++] = (struct agw_item){.name = (char *)"unread_from_offset", .value = offset};
@@ -272,7 +277,9 @@ int agw_onvif_cam_deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info
 	struct pull_ctx p = {.c = c, .gateway_ms = agw_now_ms()};
 	int rc = -EMSGSIZE;
 	memset(info, 0, sizeof(*info));
-	if (c->resp_too_big) {
+	if (c->resp_cut) {
+		snprintf(err, errlen, "answer cut short (%s) after %zu bytes", c->resp_cut, c->resp_len);
+	} else if (c->resp_too_big) {
 		snprintf(err, errlen, "answer over max_response_bytes (%lld)", (long long)ad->max_response_bytes);
 	} else {
 		rc = agw_onvif_normalize_soap(ad->soap, c->resp, c->resp_len, ad->table, on_event, &p, info, err, errlen);
@@ -289,13 +296,29 @@ int agw_onvif_cam_deliver(struct cam *c, int64_t now, struct agw_onvif_pull_info
 	if (n < 0)
 		return n;
 	agw_metric_add("agw_onvif_events_total", NULL, p.events);
-	const char *reason = c->resp_too_big || rc == -EMSGSIZE ? "oversized" : "malformed";
-	if (c->resp_too_big || !s.complete || s.unreadable > 0)
+	const char *reason = c->resp_cut ? c->resp_cut : c->resp_too_big || rc == -EMSGSIZE ? "oversized" : "malformed";
+	if (c->resp_cut || c->resp_too_big || !s.complete || s.unreadable > 0)
 		report_lost(c, now, reason, err, &s);
 	else
 		agw_log_warn(COMPONENT, c->id, "PullMessages answer %s (%s): all %d messages read one by one", reason, err,
 			     s.read);
 	return rc; /* the answer was broken all the same (the caller counts and backs off) */
+}
+
+void agw_onvif_cam_pull_abandoned(struct cam *c, int64_t now)
+{
+	long sent = 0;
+	curl_easy_getinfo(c->easy, CURLINFO_REQUEST_SIZE, &sent);
+	if (sent <= 0 && c->resp_len == 0)
+		return; /* never connected: the camera never had the request */
+	agw_metric_add("agw_onvif_pulls_abandoned_total", NULL, 1);
+	if (c->offline && c->resp_len == 0)
+		return; /* the same outage: named once, when it began */
+	struct agw_onvif_pull_info info;
+	char err[256];
+	c->resp_cut = "pull_timeout";
+	agw_onvif_cam_deliver(c, now, &info, err, sizeof(err));
+	c->resp_cut = NULL;
 }
 
 void agw_onvif_cam_handle_pull(struct cam *c, int64_t now)

@@ -184,6 +184,10 @@ def reconcile(d, sim, snapshot_ids, allow=None, abandon_ok=()):
             assert lost, "%s: events of a %s answer neither journaled nor named lost" % (cam, kind)
         if kind == "unwritten":
             assert cam in abandon_ok, "%s: events in answers never written (the gateway gave up a pull)" % cam
+            lost = [json.loads(r[1])["data"] for r in events_lost(d, cam)]
+            print("%s: %d events in answers never written, events_lost alerts: %s" % (cam, len(ids), lost))
+            assert [x for x in lost if x.get("reason") == "pull_timeout"], \
+                "%s: the pulls the gateway gave up are not named" % cam
     early = {}
     for i in snapshot_ids:
         if i in dropped:

@@ -241,6 +241,34 @@ static void test_oversized_answer_keeps_messages(void **state)
 	free(doc);
 }
 
+/* A PullMessages the gateway gives up (timeout) while the camera was answering: what arrived is
+ * read, and events_lost names the answer nobody will read (once per outage). */
+static void test_abandoned_pull_named(void **state)
+{
+	struct harness *h = *state;
+	size_t len;
+	char *doc = read_fixture("hikvision_pull.xml", &len);
+	char *second = strstr(strstr(doc, "</wsnt:NotificationMessage>"), "<tt:Data>");
+	assert_non_null(second);
+	struct cam *c = h->c;
+	c->op = AGW_ONVIF_PULL_MESSAGES;
+	c->resp_len = 0;
+	assert_int_equal(agw_onvif_cam_write_cb(doc, 1, (size_t)(second - doc), c), (size_t)(second - doc));
+	c->busy = true;
+	agw_onvif_cam_done(&c->req, CURLE_OPERATION_TIMEDOUT);
+	assert_int_equal(h->n_got, 3);
+	assert_int_equal(h->got[0].kind, AGW_KIND_MOTION);
+	assert_int_equal(h->got[1].kind, AGW_KIND_EVENTS_LOST);
+	assert_string_equal(item(&h->got[1], "reason"), "pull_timeout");
+	assert_string_equal(item(&h->got[1], "messages_read"), "1");
+	assert_int_equal(h->got[2].kind, AGW_KIND_CAMERA_OFFLINE);
+	assert_int_equal(h->got[2].active, AGW_ACTIVE_TRUE);
+	/* the subscription may outlive the outage: the same one is pulled again later */
+	assert_int_equal(c->state, CAM_PULLING);
+	assert_false(c->busy);
+	free(doc);
+}
+
 /* The core refuses the second event: it is kept, the camera stops pulling, and on resume() the
  * kept event goes first, then the camera pulls again. */
 static void test_backpressure_keeps_events(void **state)
@@ -406,6 +434,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_malformed_answer_keeps_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_answer_keeps_messages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned_pull_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backpressure_keeps_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health_edge_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_on_monotonic_clock, setup, teardown),
