@@ -304,75 +304,72 @@ bool agw_onvif_cam_auth_fallback(struct cam *c, const char *err)
 	return true;
 }
 
-void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
+/* Whatever the answer, the old subscription is given up. */
+static void unsubscribed(struct cam *c, int rc, struct agw_onvif_response *r)
 {
-	struct onvif_adapter *ad = c->ad;
-	struct agw_onvif_response r;
-	char err[512] = "";
-	enum agw_onvif_op op = c->op;
-	int rc = agw_onvif_response_parse(ad->soap, op, c->resp, c->resp_len, &r, err, sizeof(err));
-	if (op == AGW_ONVIF_UNSUBSCRIBE) {
-		/* whatever the answer, the old subscription is given up */
-		if (rc == 0)
-			agw_onvif_response_clear(&r);
-		free(c->sub_url);
-		c->sub_url = NULL;
-		free(c->sub_refs);
-		c->sub_refs = NULL;
+	if (rc == 0)
+		agw_onvif_response_clear(r);
+	free(c->sub_url);
+	c->sub_url = NULL;
+	free(c->sub_refs);
+	c->sub_refs = NULL;
+	if (c->state == CAM_BOOTSTRAP) {
+		/* the old subscription given back: now the new one */
+		agw_onvif_subscription_forget(c);
+		agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
+	}
+}
+
+/* A request of the bootstrap or a Renew failed (fault, broken answer, missing part). */
+static void request_failed(struct cam *c, enum agw_onvif_op op, int rc, const char *err)
+{
+	enum cam_error e = rc == -EPROTO ? ERR_FAULT : rc == -EMSGSIZE ? ERR_OVERSIZED
+						      : rc == -ENOENT ? ERR_NO_SUBSCRIPTION : ERR_MALFORMED;
+	agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(op), err);
+	switch (op) {
+	case AGW_ONVIF_GET_SERVICES:
+		agw_onvif_cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
+		return;
+	case AGW_ONVIF_GET_CAPABILITIES:
+		/* many cameras serve every service on the device address */
+		free(c->events_url);
+		c->events_url = strdup(c->device_url);
+		c->have_services = true;
+		agw_onvif_cam_send(c, AGW_ONVIF_GET_DEVICE_INFORMATION);
+		return;
+	case AGW_ONVIF_GET_DEVICE_INFORMATION:
+		agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
+		return;
+	case AGW_ONVIF_RENEW:
 		if (c->state == CAM_BOOTSTRAP) {
-			/* the old subscription given back: now the new one */
-			agw_onvif_subscription_forget(c);
-			agw_onvif_cam_send(c, c->have_services ? AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION : AGW_ONVIF_GET_SERVICES);
-		}
-		return;
-	}
-	if (rc == -EPROTO && agw_onvif_cam_auth_fallback(c, err)) {
-		return;
-	}
-	if (rc < 0) {
-		enum cam_error e = rc == -EPROTO ? ERR_FAULT : rc == -EMSGSIZE ? ERR_OVERSIZED
-							      : rc == -ENOENT ? ERR_NO_SUBSCRIPTION : ERR_MALFORMED;
-		agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(op), err);
-		switch (op) {
-		case AGW_ONVIF_GET_SERVICES:
-			agw_onvif_cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
-			return;
-		case AGW_ONVIF_GET_CAPABILITIES:
-			/* many cameras serve every service on the device address */
-			free(c->events_url);
-			c->events_url = strdup(c->device_url);
-			c->have_services = true;
-			agw_onvif_cam_send(c, AGW_ONVIF_GET_DEVICE_INFORMATION);
-			return;
-		case AGW_ONVIF_GET_DEVICE_INFORMATION:
-			agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
-			return;
-		case AGW_ONVIF_RENEW:
-			if (c->state == CAM_BOOTSTRAP) {
-				/* the stored subscription of the previous run */
-				agw_onvif_subscription_resume_failed(c, err);
-				return;
-			}
-			if (e == ERR_FAULT && strstr(err, "NotAuthorized") && ++c->pull_faults <= FAULT_RETRIES) {
-				agw_onvif_cam_resync(c);
-				return;
-			}
-			agw_onvif_cam_set_channel_lost(c, true, "Renew failed");
-			agw_onvif_cam_recreate(c, e);
-			return;
-		case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION:
-			agw_onvif_cam_set_channel_lost(c, true, "CreatePullPointSubscription failed");
-			agw_onvif_cam_retry_later(c);
-			return;
-		default:
-			agw_onvif_cam_retry_later(c);
+			/* the stored subscription of the previous run */
+			agw_onvif_subscription_resume_failed(c, err);
 			return;
 		}
+		if (e == ERR_FAULT && strstr(err, "NotAuthorized") && ++c->pull_faults <= FAULT_RETRIES) {
+			agw_onvif_cam_resync(c);
+			return;
+		}
+		agw_onvif_cam_set_channel_lost(c, true, "Renew failed");
+		agw_onvif_cam_recreate(c, e);
+		return;
+	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION:
+		agw_onvif_cam_set_channel_lost(c, true, "CreatePullPointSubscription failed");
+		agw_onvif_cam_retry_later(c);
+		return;
+	default:
+		agw_onvif_cam_retry_later(c);
+		return;
 	}
+}
+
+/* A good answer to a request of the bootstrap or a Renew: the next step. */
+static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_response *r)
+{
 	switch (op) {
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
-		if (r.camera_time_ms != AGW_TIME_UNKNOWN)
-			c->offset_ms = r.camera_time_ms - (c->sent_wall_ms + agw_now_ms()) / 2;
+		if (r->camera_time_ms != AGW_TIME_UNKNOWN)
+			c->offset_ms = r->camera_time_ms - (c->sent_wall_ms + agw_now_ms()) / 2;
 		if (c->state == CAM_RESYNC) {
 			agw_onvif_cam_set_state(c, CAM_PULLING);
 			agw_onvif_cam_pull(c);
@@ -388,7 +385,7 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		break;
 	case AGW_ONVIF_GET_SERVICES:
 	case AGW_ONVIF_GET_CAPABILITIES: {
-		char *events = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.events_xaddr);
+		char *events = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r->events_xaddr);
 		if (!events && op == AGW_ONVIF_GET_SERVICES) {
 			agw_onvif_cam_send(c, AGW_ONVIF_GET_CAPABILITIES);
 			break;
@@ -400,12 +397,12 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		break;
 	}
 	case AGW_ONVIF_GET_DEVICE_INFORMATION:
-		agw_log_info(COMPONENT, c->id, "%s %s, firmware %s", r.manufacturer ? r.manufacturer : "?",
-			     r.model ? r.model : "?", r.firmware ? r.firmware : "?");
+		agw_log_info(COMPONENT, c->id, "%s %s, firmware %s", r->manufacturer ? r->manufacturer : "?",
+			     r->model ? r->model : "?", r->firmware ? r->firmware : "?");
 		agw_onvif_cam_send(c, AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION);
 		break;
 	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
-		char *sub = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.subscription_address);
+		char *sub = agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r->subscription_address);
 		if (!sub) {
 			agw_onvif_cam_error(c, ERR_NO_SUBSCRIPTION, "CreatePullPointSubscription: unusable address");
 			agw_onvif_cam_retry_later(c);
@@ -414,9 +411,9 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		free(c->sub_url);
 		c->sub_url = sub;
 		free(c->sub_refs);
-		c->sub_refs = r.reference_params;
-		r.reference_params = NULL;
-		set_deadline(c, &r);
+		c->sub_refs = r->reference_params;
+		r->reference_params = NULL;
+		set_deadline(c, r);
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");
 		agw_onvif_subscription_saved(c); /* resumed by the next start, even after a crash */
@@ -425,7 +422,7 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		break;
 	}
 	case AGW_ONVIF_RENEW:
-		set_deadline(c, &r);
+		set_deadline(c, r);
 		if (c->state == CAM_BOOTSTRAP) {
 			agw_onvif_subscription_resumed(c);
 			agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
@@ -436,5 +433,26 @@ void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
 		agw_onvif_cam_retry_later(c);
 		break;
 	}
+}
+
+void agw_onvif_cam_handle_response(struct cam *c, int64_t now)
+{
+	struct onvif_adapter *ad = c->ad;
+	struct agw_onvif_response r;
+	char err[512] = "";
+	enum agw_onvif_op op = c->op;
+	(void)now;
+	int rc = agw_onvif_response_parse(ad->soap, op, c->resp, c->resp_len, &r, err, sizeof(err));
+	if (op == AGW_ONVIF_UNSUBSCRIBE) {
+		unsubscribed(c, rc, &r);
+		return;
+	}
+	if (rc == -EPROTO && agw_onvif_cam_auth_fallback(c, err))
+		return;
+	if (rc < 0) {
+		request_failed(c, op, rc, err);
+		return;
+	}
+	request_done(c, op, &r);
 	agw_onvif_response_clear(&r);
 }

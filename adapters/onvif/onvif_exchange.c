@@ -22,6 +22,72 @@ static enum cam_error transport_error(CURLcode code)
 	}
 }
 
+/* No answer: refused, reset, timed out. */
+static void transport_failed(struct cam *c, CURLcode code, int64_t now)
+{
+	enum cam_error e = transport_error(code);
+	agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(c->op), curl_easy_strerror(code));
+	if (c->op == AGW_ONVIF_PULL_MESSAGES && code == CURLE_OPERATION_TIMEDOUT)
+		agw_onvif_cam_pull_abandoned(c, now);
+	agw_onvif_cam_set_offline(c, true, agw_onvif_error_names[e]);
+	if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
+		agw_onvif_cam_handle_response(c, now);
+	} else if (agw_onvif_cam_subscribed(c) && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW) &&
+		   now < c->term_deadline_ms) {
+		/* the subscription may outlive a network blip: try it again before recreating */
+		agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_pull);
+	} else {
+		agw_onvif_cam_retry_later(c);
+	}
+}
+
+/* An HTTP answer that is not a SOAP document to read (404, 401, 403, other statuses): handled
+ * here (true), or left to the SOAP readers (false: 200, or 400/500 carrying a SOAP Fault). */
+static bool status_handled(struct cam *c, long status, int64_t now)
+{
+	struct onvif_adapter *ad = c->ad;
+	agw_onvif_cam_set_offline(c, false, NULL);
+	if (status == 404 && c->op == AGW_ONVIF_RENEW && c->state == CAM_BOOTSTRAP) {
+		agw_onvif_subscription_resume_failed(c, "HTTP 404");
+		return true;
+	}
+	if (status == 404 && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)) {
+		agw_onvif_cam_error(c, ERR_NOT_FOUND, "%s: HTTP 404, the subscription is gone", agw_onvif_op_name(c->op));
+		agw_onvif_cam_set_channel_lost(c, true, "subscription gone (404)");
+		agw_onvif_cam_recreate(c, ERR_NOT_FOUND);
+		return true;
+	}
+	if (status == 401 && ad->auth_mode != AUTH_WSSE && ad->auth_mode != AUTH_NONE && agw_onvif_cam_enable_digest(c)) {
+		/* the camera wants HTTP Digest (instead of or on top of WS-Security): ask again */
+		agw_log_info(COMPONENT, c->id, "camera asks for HTTP Digest authentication");
+		agw_onvif_cam_send(c, c->op);
+		return true;
+	}
+	if (status == 401 || status == 403) {
+		agw_onvif_cam_error(c, ERR_AUTH, "%s: HTTP %ld, check the camera's credentials", agw_onvif_op_name(c->op), status);
+		if (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)
+			agw_onvif_cam_set_channel_lost(c, true, "not authorized");
+		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
+			agw_onvif_cam_handle_response(c, now);
+		else if (agw_onvif_cam_subscribed(c))
+			agw_onvif_cam_recreate(c, ERR_AUTH);
+		else
+			agw_onvif_cam_retry_later(c);
+		return true;
+	}
+	if ((status < 200 || status >= 300) && status != 400 && status != 500) {
+		agw_onvif_cam_error(c, ERR_HTTP, "%s: HTTP %ld", agw_onvif_op_name(c->op), status);
+		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
+			agw_onvif_cam_handle_response(c, now);
+		else if (agw_onvif_cam_subscribed(c))
+			agw_onvif_cam_recreate(c, ERR_HTTP);
+		else
+			agw_onvif_cam_retry_later(c);
+		return true;
+	}
+	return false;
+}
+
 void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 {
 	struct cam *c = (struct cam *)req;
@@ -63,61 +129,11 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 		return;
 	}
 	if (code != CURLE_OK || status == 0) {
-		enum cam_error e = transport_error(code);
-		agw_onvif_cam_error(c, e, "%s: %s", agw_onvif_op_name(c->op), curl_easy_strerror(code));
-		if (c->op == AGW_ONVIF_PULL_MESSAGES && code == CURLE_OPERATION_TIMEDOUT)
-			agw_onvif_cam_pull_abandoned(c, now);
-		agw_onvif_cam_set_offline(c, true, agw_onvif_error_names[e]);
-		if (c->op == AGW_ONVIF_UNSUBSCRIBE) {
-			agw_onvif_cam_handle_response(c, now);
-		} else if (agw_onvif_cam_subscribed(c) && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW) &&
-			   now < c->term_deadline_ms) {
-			/* the subscription may outlive a network blip: try it again before recreating */
-			agw_onvif_cam_after(c, agw_onvif_cam_backoff_ms(c), agw_onvif_cam_pull);
-		} else {
-			agw_onvif_cam_retry_later(c);
-		}
+		transport_failed(c, code, now);
 		return;
 	}
-	agw_onvif_cam_set_offline(c, false, NULL);
-	if (status == 404 && c->op == AGW_ONVIF_RENEW && c->state == CAM_BOOTSTRAP) {
-		agw_onvif_subscription_resume_failed(c, "HTTP 404");
+	if (status_handled(c, status, now))
 		return;
-	}
-	if (status == 404 && (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)) {
-		agw_onvif_cam_error(c, ERR_NOT_FOUND, "%s: HTTP 404, the subscription is gone", agw_onvif_op_name(c->op));
-		agw_onvif_cam_set_channel_lost(c, true, "subscription gone (404)");
-		agw_onvif_cam_recreate(c, ERR_NOT_FOUND);
-		return;
-	}
-	if (status == 401 && ad->auth_mode != AUTH_WSSE && ad->auth_mode != AUTH_NONE && agw_onvif_cam_enable_digest(c)) {
-		/* the camera wants HTTP Digest (instead of or on top of WS-Security): ask again */
-		agw_log_info(COMPONENT, c->id, "camera asks for HTTP Digest authentication");
-		agw_onvif_cam_send(c, c->op);
-		return;
-	}
-	if (status == 401 || status == 403) {
-		agw_onvif_cam_error(c, ERR_AUTH, "%s: HTTP %ld, check the camera's credentials", agw_onvif_op_name(c->op), status);
-		if (c->op == AGW_ONVIF_PULL_MESSAGES || c->op == AGW_ONVIF_RENEW)
-			agw_onvif_cam_set_channel_lost(c, true, "not authorized");
-		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
-			agw_onvif_cam_handle_response(c, now);
-		else if (agw_onvif_cam_subscribed(c))
-			agw_onvif_cam_recreate(c, ERR_AUTH);
-		else
-			agw_onvif_cam_retry_later(c);
-		return;
-	}
-	if ((status < 200 || status >= 300) && status != 400 && status != 500) {
-		agw_onvif_cam_error(c, ERR_HTTP, "%s: HTTP %ld", agw_onvif_op_name(c->op), status);
-		if (c->op == AGW_ONVIF_UNSUBSCRIBE)
-			agw_onvif_cam_handle_response(c, now);
-		else if (agw_onvif_cam_subscribed(c))
-			agw_onvif_cam_recreate(c, ERR_HTTP);
-		else
-			agw_onvif_cam_retry_later(c);
-		return;
-	}
 	/* 200, or 400/500 carrying a SOAP Fault */
 	if (c->op == AGW_ONVIF_PULL_MESSAGES)
 		agw_onvif_cam_handle_pull(c, now);
