@@ -2,6 +2,7 @@
 /* Camera addresses: the device service URL from a ledger address, and service addresses returned
  * by the camera pointed back at the host the gateway reaches it on. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ int agw_onvif_url_split(const char *url, char **scheme, char **authority, char *
 
 /* A service address as the camera wrote it, pointed at the host the gateway connects to when
  * the camera names another one (a private address behind NAT, 0.0.0.0, a stale DHCP address).
- * Path and query are kept exactly (Dahua: ...?Idx=11). */
+ * Path and query are kept exactly (Dahua: ...?Idx=11). An https camera's http addresses are
+ * taken over https on the configured port: the operator chose TLS. */
 char *agw_onvif_rewrite_address(const char *cam_scheme, const char *cam_authority, const char *cam_host,
 				const char *addr)
 {
@@ -67,7 +69,10 @@ char *agw_onvif_rewrite_address(const char *cam_scheme, const char *cam_authorit
 		return NULL;
 	}
 	int n;
-	if (strcasecmp(host, cam_host) != 0)
+	/* Another host (NAT, 0.0.0.0), or plain http from a camera the operator reaches over https
+	 * (factory XAddrs): the configured scheme and authority, never a silent downgrade to plaintext. */
+	bool downgrade = !strcasecmp(cam_scheme, "https") && strcasecmp(scheme, "https") != 0;
+	if (strcasecmp(host, cam_host) != 0 || downgrade)
 		n = asprintf(&out, "%s://%s%s", cam_scheme, cam_authority, rest);
 	else
 		n = asprintf(&out, "%s://%s%s", scheme, authority, rest);

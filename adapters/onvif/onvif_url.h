@@ -8,8 +8,9 @@
 int agw_onvif_url_split(const char *url, char **scheme, char **authority, char **host, const char **rest);
 
 /* A service address the camera returned, pointed at the configured host when it names another one
- * (private address behind NAT, 0.0.0.0); path and query are kept exactly; a bare path is joined to
- * the configured authority. malloc'd, NULL when unusable. */
+ * (private address behind NAT, 0.0.0.0) or downgrades https to http (then the configured scheme
+ * and authority are used); path and query are kept exactly; a bare path is joined to the
+ * configured authority. malloc'd, NULL when unusable. */
 char *agw_onvif_rewrite_address(const char *cam_scheme, const char *cam_authority, const char *cam_host,
 				const char *addr);
 

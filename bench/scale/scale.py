@@ -243,6 +243,8 @@ def read_camsim_logs(sims):
                 cam = "cam-%05d" % (int(cam_local[4:]) + off)
                 if "dropped" in e:
                     dropped[(cam, e["id"])] = e["dropped"]
+                elif "sent" in e:
+                    continue  # which answer it left in (camsim's sent lines): not a queued event
                 else:
                     queued[(cam, e["id"])] = e["queued_ms"]
     return queued, dropped

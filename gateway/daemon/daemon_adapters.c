@@ -99,6 +99,18 @@ static void retire_now(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, retire_closed);
 }
 
+static int core_state_put(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, const char *value)
+{
+	struct instance *in = ctx->core;
+	return agw_store_adapter_state_put(in->d->store, in->adapter->name, camera_id, key, value, agw_now_ms());
+}
+
+static int core_state_get(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, char **ret_value)
+{
+	struct instance *in = ctx->core;
+	return agw_store_adapter_state_get(in->d->store, in->adapter->name, camera_id, key, ret_value);
+}
+
 static void core_stopped(struct agw_adapter_ctx *ctx)
 {
 	struct instance *in = ctx->core;
@@ -146,6 +158,8 @@ int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const ch
 		.state_dir = cfg->state_dir,
 		.emit = core_emit,
 		.stopped = core_stopped,
+		.state_put = core_state_put,
+		.state_get = core_state_get,
 		.core = in,
 	};
 	if (agw_options_parse(a, agw_config_adapter_section((struct agw_config *)cfg, name), priv, cfg->path, errs) <

@@ -446,3 +446,56 @@ int64_t agw_store_outbox_count(struct agw_store *store)
 {
 	return count_rows(store, SQL_OUTBOX_COUNT);
 }
+
+/* ---- adapter state ---- */
+
+static const char SQL_STATE_PUT[] =
+	"INSERT INTO adapter_state(adapter,camera_id,key,value,updated_at) VALUES(?,?,?,?,?) "
+	"ON CONFLICT(adapter,camera_id,key) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at";
+static const char SQL_STATE_DEL[] = "DELETE FROM adapter_state WHERE adapter=? AND camera_id=? AND key=?";
+static const char SQL_STATE_GET[] = "SELECT value FROM adapter_state WHERE adapter=? AND camera_id=? AND key=?";
+
+int agw_store_adapter_state_put(struct agw_store *store, const char *adapter, const char *camera_id, const char *key,
+				const char *value, int64_t now_ms)
+{
+	if (value && strlen(value) > AGW_STORE_STATE_MAX)
+		return -EMSGSIZE;
+	sqlite3_stmt *st = agw_store_stmt(store, value ? SQL_STATE_PUT : SQL_STATE_DEL);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, adapter);
+	bind_text(st, 2, camera_id);
+	bind_text(st, 3, key);
+	if (value) {
+		bind_text(st, 4, value);
+		sqlite3_bind_int64(st, 5, now_ms);
+	}
+	return step_done(store, st);
+}
+
+int agw_store_adapter_state_get(struct agw_store *store, const char *adapter, const char *camera_id, const char *key,
+				char **ret_value)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, SQL_STATE_GET);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, adapter);
+	bind_text(st, 2, camera_id);
+	bind_text(st, 3, key);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return -EIO;
+	}
+	const unsigned char *v = sqlite3_column_text(st, 0);
+	char *copy = strdup(v ? (const char *)v : "");
+	sqlite3_reset(st);
+	if (!copy)
+		return -ENOMEM;
+	*ret_value = copy;
+	return 0;
+}

@@ -56,4 +56,13 @@ int agw_store_outbox_push(struct agw_store *store, const char *topic, const void
 			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq);
 int64_t agw_store_outbox_count(struct agw_store *store);
 
+/* Adapter state (adapter.h state_put/state_get): one text value per adapter, camera and key, in
+ * its own autocommit statement (or the caller's transaction). value NULL deletes. get: *ret_value
+ * malloc'd, -ENOENT when there is none. -EIO when the store fails, -EMSGSIZE over 64 KiB. */
+#define AGW_STORE_STATE_MAX 65536
+int agw_store_adapter_state_put(struct agw_store *store, const char *adapter, const char *camera_id, const char *key,
+				const char *value, int64_t now_ms);
+int agw_store_adapter_state_get(struct agw_store *store, const char *adapter, const char *camera_id, const char *key,
+				char **ret_value);
+
 #endif

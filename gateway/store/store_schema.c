@@ -43,6 +43,11 @@ static const char *const migrations[] = {
 
 	/* 4: closed cases found by age (journal retention) */
 	"CREATE INDEX cases_closed ON cases(status, closed_at);",
+
+	/* 5: what adapters keep across restarts, per camera (ONVIF: the subscription to resume) */
+	"CREATE TABLE adapter_state("
+	"  adapter TEXT NOT NULL, camera_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL, PRIMARY KEY(adapter, camera_id, key));",
 };
 
 int agw_store_latest_schema_version(void)

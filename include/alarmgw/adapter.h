@@ -68,6 +68,14 @@ struct agw_adapter_ctx {
 	 * unwritten (gateway stopping). Not called when emit_durable itself returns an error. */
 	int (*emit_durable)(struct agw_adapter_ctx *ctx, const struct agw_alert *alert,
 			    void (*done)(void *arg, int status), void *arg);
+	/* A small durable key-value store per adapter and camera (a table of the state database), for
+	 * what must outlive a restart (ONVIF: the subscription to resume). Text values up to 64 KiB;
+	 * value NULL deletes. Synchronous, on the loop: call it on rare events (a new subscription, a
+	 * stop), not per event. Returns 0, -EIO when the store fails (the adapter carries on without
+	 * it), -EMSGSIZE. NULL when the core has no store (tools, tests): check before calling. */
+	int (*state_put)(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, const char *value);
+	/* *ret_value is malloc'd (the caller frees it); -ENOENT when nothing is stored, -EIO. */
+	int (*state_get)(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, char **ret_value);
 	/* Called by the adapter once stop() has finished (all its handles closed). */
 	void (*stopped)(struct agw_adapter_ctx *ctx);
 	void *core;                /* private to the core */

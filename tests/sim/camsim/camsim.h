@@ -68,7 +68,6 @@ struct camsim_sub {
 	unsigned qcap, qhead, qlen;
 	/* A PullMessages waiting for events (long poll). */
 	struct camsim_http_conn *waiting;
-	bool holding; /* a slow camera holds the answer before taking events off the queue */
 	uv_timer_t timer;
 	unsigned wait_limit;
 	char wait_msgid[256];
@@ -94,6 +93,7 @@ struct camsim_camera {
 	uint64_t rng;
 	/* counters for GET /stats */
 	uint64_t requests, subscriptions, queued, delivered, dropped;
+	uint64_t bad_answer_events; /* taken off the queue for an answer that was not ok or not written */
 };
 
 struct camsim {
@@ -110,6 +110,7 @@ struct camsim {
 	uv_check_t flush_check;
 	char secret[33]; /* digest nonce key */
 	bool stopping;
+	uint64_t answers; /* PullMessages answers carrying events, numbered for the events log */
 };
 
 /* camera.c: lifecycle and misbehaviour */
@@ -145,9 +146,25 @@ void camsim_subs_sweep(struct camsim *sim);
 void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_http_request *req, void *ctx);
 /* Parses "GetServices,GetCapabilities" into CAMSIM_OP_* bits ("" = none); -EINVAL on an unknown name. */
 int camsim_onvif_ops_parse(const char *list, uint32_t *ret_mask);
+/* The kind of answer a camera writes, for the events log: what the client could read of it. */
+enum camsim_answer {
+	CAMSIM_ANSWER_OK,
+	CAMSIM_ANSWER_FAULT,     /* a SOAP fault instead of the answer: its events are gone */
+	CAMSIM_ANSWER_MALFORMED, /* cut short: the events before the cut may be readable */
+	CAMSIM_ANSWER_OVERSIZED, /* padded: intact, but over a client's size limit */
+	CAMSIM_ANSWER__COUNT,
+};
+extern const char *const camsim_answer_names[CAMSIM_ANSWER__COUNT];
 /* True when the camera's next SOAP answer will be replaced by a fault, cut or padded. */
 bool camsim_onvif_next_misbehaves(const struct camsim_camera *cam);
-/* Sends a SOAP answer through the camera's misbehaviours (fault, malformed, oversized), held delay_ms. */
+/* Applies the camera's next misbehaviour (fault, malformed, oversized) to a SOAP answer in b;
+ * *status becomes 500 for a fault. Returns what the answer became. */
+enum camsim_answer camsim_onvif_shape(struct camsim_camera *cam, struct camsim_buf *b, const char *relates_to,
+				      int *status);
+/* Sends a shaped answer held delay_ms; done as for camsim_http_respond_tracked (may be NULL). */
+void camsim_onvif_send_tracked(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
+			       unsigned delay_ms, void (*done)(void *arg, int status), void *arg);
+/* Shapes and sends a SOAP answer (fault, malformed, oversized), held delay_ms. */
 void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
 		       const char *relates_to, unsigned delay_ms);
 
@@ -155,6 +172,10 @@ void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, in
 int camsim_evlog_open(struct camsim *sim, const char *path);
 void camsim_evlog_queued(struct camsim *sim, const struct camsim_camera *cam, const struct camsim_event *ev);
 void camsim_evlog_dropped(struct camsim *sim, const struct camsim_camera *cam, uint64_t seq, const char *reason);
+/* An event that left the queue in answer number `answer` of kind `shape`; written: whether the
+ * answer reached the kernel (false: the client went away first, or the write failed). */
+void camsim_evlog_sent(struct camsim *sim, const struct camsim_camera *cam, uint64_t seq, uint64_t answer,
+		       enum camsim_answer shape, bool written);
 void camsim_evlog_flush(struct camsim *sim);
 void camsim_evlog_close(struct camsim *sim);
 int camsim_ledger_write(const struct camsim *sim, const char *path);

@@ -317,6 +317,18 @@ class Camsim:
                 rec = json.loads(line)
                 if "dropped" in rec:
                     dropped[rec["id"]] = rec["dropped"]
-                else:
+                elif "sent" not in rec:
                     queued[rec["id"]] = rec
         return queued, dropped
+
+    def read_events_sent(self):
+        """{id: record} of the events that left a queue in a PullMessages answer: record["sent"] is
+        the kind of answer (ok, fault, malformed, oversized), record["written"] whether it reached
+        the kernel (False: the client went away first), record["answer"] numbers the answer."""
+        sent = {}
+        with open(self.events_log) as f:
+            for line in f:
+                rec = json.loads(line)
+                if "sent" in rec:
+                    sent[rec["id"]] = rec
+        return sent

@@ -105,12 +105,14 @@ def main():
     finally:
         p.terminate()
         p.wait(timeout=60)
-    queued, dropped = set(), {}
+    queued, dropped, sent = set(), {}, {}
     with open(log) as f:
         for line in f:
             rec = json.loads(line)
             if "dropped" in rec:
                 dropped[rec["id"]] = rec["dropped"]
+            elif "sent" in rec:
+                sent[rec["id"]] = rec
             else:
                 queued.add(rec["id"])
     os.unlink(log)
@@ -119,8 +121,10 @@ def main():
           (args.cameras, args.rate, wall, len(errors), (": " + errors[0]) if errors else ""))
     print("events queued %d, received %d (%.0f/s), dropped %d %s" %
           (len(queued), len(received), len(received) / wall, len(dropped), sorted(set(dropped.values()))))
-    print("reconciled: received + dropped == queued: %s; duplicates %d; unknown ids %d" %
-          (got | set(dropped) == queued, len(received) - len(got), len(got - queued)))
+    bad = [i for i, r in sent.items() if r["sent"] != "ok" or not r["written"]]
+    print("reconciled: received + dropped + in answers not ok or not written (%d) == queued: %s; duplicates %d; "
+          "unknown ids %d" % (len(bad), got | set(dropped) | set(bad) == queued, len(received) - len(got),
+                              len(got - queued)))
     print("camsim CPU %.1f s over %.1f s (%.0f%% of one core), peak RSS %.1f MB" %
           (cpu1 - cpu0, wall, 100 * (cpu1 - cpu0) / wall, hwm / 1024))
     return 0

@@ -166,9 +166,10 @@ static void camera_stats(struct camsim_buf *b, const struct camsim_camera *cam)
 	camsim_buf_printf(b,
 			  "{\"index\":%u,\"id\":\"%s\",\"port\":%d,\"up\":%s,\"requests\":%" PRIu64
 			  ",\"subscriptions\":%" PRIu64 ",\"live_subscriptions\":%u,\"queued\":%" PRIu64
-			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"clock_offset\":%.3f,\"dialect\":\"%s\"}",
+			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"bad_answer_events\":%" PRIu64
+			  ",\"clock_offset\":%.3f,\"dialect\":\"%s\"}",
 			  cam->index, cam->id, cam->port, cam->up ? "true" : "false", cam->requests, cam->subscriptions,
-			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->clock_offset,
+			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->bad_answer_events, cam->clock_offset,
 			  camsim_dialects[cam->mb.dialect].name);
 }
 
@@ -188,7 +189,7 @@ static void stats(struct camsim *sim, struct camsim_http_conn *c, const char *qu
 		respond_json(c, 200, &b);
 		return;
 	}
-	uint64_t t[5] = {0};
+	uint64_t t[6] = {0};
 	camsim_buf_puts(&b, "{\"cameras\":[");
 	for (unsigned i = 0; i < sim->ncams; i++) {
 		const struct camsim_camera *cam = &sim->cams[i];
@@ -200,11 +201,12 @@ static void stats(struct camsim *sim, struct camsim_http_conn *c, const char *qu
 		t[2] += cam->queued;
 		t[3] += cam->delivered;
 		t[4] += cam->dropped;
+		t[5] += cam->bad_answer_events;
 	}
 	camsim_buf_printf(&b,
 			  "],\n\"totals\":{\"requests\":%" PRIu64 ",\"subscriptions\":%" PRIu64 ",\"queued\":%" PRIu64
-			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 "}}\n",
-			  t[0], t[1], t[2], t[3], t[4]);
+			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"bad_answer_events\":%" PRIu64 "}}\n",
+			  t[0], t[1], t[2], t[3], t[4], t[5]);
 	respond_json(c, 200, &b);
 }
 

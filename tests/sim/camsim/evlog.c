@@ -44,6 +44,18 @@ void camsim_evlog_dropped(struct camsim *sim, const struct camsim_camera *cam, u
 	sim->events_log_dirty = true;
 }
 
+void camsim_evlog_sent(struct camsim *sim, const struct camsim_camera *cam, uint64_t seq, uint64_t answer,
+		       enum camsim_answer shape, bool written)
+{
+	if (!sim->events_log)
+		return;
+	char id[64];
+	camsim_event_id(cam->id, seq, id, sizeof(id));
+	fprintf(sim->events_log, "{\"id\":\"%s\",\"sent\":\"%s\",\"answer\":%" PRIu64 ",\"written\":%s,\"sent_ms\":%.0f}\n",
+		id, camsim_answer_names[shape], answer, written ? "true" : "false", floor(camsim_wall_now() * 1000.0));
+	sim->events_log_dirty = true;
+}
+
 void camsim_evlog_flush(struct camsim *sim)
 {
 	if (sim->events_log && sim->events_log_dirty) {

@@ -136,7 +136,16 @@ struct write_req {
 	struct camsim_http_conn *conn;
 	char *head;
 	char *body;
+	void (*done)(void *arg, int status);
+	void *arg;
 };
+
+/* Tells the owner of an answer whether it was handed to the kernel (0) or not (a libuv error). */
+static void answer_done(void (*done)(void *arg, int status), void *arg, int status)
+{
+	if (done)
+		done(arg, status);
+}
 
 static void process(struct camsim_http_conn *c);
 
@@ -163,6 +172,9 @@ void camsim_http_conn_close(struct camsim_http_conn *c)
 	c->prev = c->next = NULL;
 	if (c->on_close)
 		c->on_close(c);
+	void (*done)(void *arg, int status) = c->pending_done;
+	c->pending_done = NULL;
+	answer_done(done, c->pending_arg, UV_ECONNRESET); /* a held answer never written */
 	free(c->pending_head);
 	free(c->pending_body);
 	c->pending_head = c->pending_body = NULL;
@@ -198,6 +210,7 @@ static void on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
 	struct camsim_http_conn *c = w->conn;
+	answer_done(w->done, w->arg, status);
 	free(w->head);
 	free(w->body);
 	free(w);
@@ -210,20 +223,26 @@ static void on_written(uv_write_t *req, int status)
 }
 
 /* Hands head and body (both owned) to libuv; the connection is closed if writing fails. */
-static void write_out(struct camsim_http_conn *c, char *head, size_t head_len, char *body, size_t body_len)
+static void write_out(struct camsim_http_conn *c, char *head, size_t head_len, char *body, size_t body_len,
+		      void (*done)(void *arg, int status), void *arg)
 {
 	struct write_req *w = calloc(1, sizeof(*w));
 	if (!w) {
 		free(head);
 		free(body);
+		answer_done(done, arg, UV_ENOMEM);
 		camsim_http_conn_close(c);
 		return;
 	}
 	w->conn = c;
 	w->head = head;
 	w->body = body;
+	w->done = done;
+	w->arg = arg;
 	uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len), uv_buf_init(body ? body : head, (unsigned)body_len)};
-	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, body_len ? 2 : 1, on_written) < 0) {
+	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, body_len ? 2 : 1, on_written);
+	if (rc < 0) {
+		answer_done(done, arg, rc);
 		free(head);
 		free(body);
 		free(w);
@@ -232,7 +251,8 @@ static void write_out(struct camsim_http_conn *c, char *head, size_t head_len, c
 }
 
 /* The answer is on its way: forget the request and look at the next one. */
-static void finish_request(struct camsim_http_conn *c, char *head, size_t head_len, char *body, size_t body_len)
+static void finish_request(struct camsim_http_conn *c, char *head, size_t head_len, char *body, size_t body_len,
+			   void (*done)(void *arg, int status), void *arg)
 {
 	if (c->req_len <= c->len) {
 		memmove(c->buf, c->buf + c->req_len, c->len - c->req_len);
@@ -241,7 +261,7 @@ static void finish_request(struct camsim_http_conn *c, char *head, size_t head_l
 	c->req_len = 0;
 	c->busy = false;
 	c->continue_sent = false;
-	write_out(c, head, head_len, body, body_len);
+	write_out(c, head, head_len, body, body_len, done, arg);
 	if (c->closing)
 		return;
 	if (!c->close_after)
@@ -252,8 +272,10 @@ static void on_delay(uv_timer_t *t)
 {
 	struct camsim_http_conn *c = t->data;
 	char *head = c->pending_head, *body = c->pending_body;
+	void (*done)(void *arg, int status) = c->pending_done;
 	c->pending_head = c->pending_body = NULL;
-	finish_request(c, head, c->pending_head_len, body, c->pending_body_len);
+	c->pending_done = NULL;
+	finish_request(c, head, c->pending_head_len, body, c->pending_body_len, done, c->pending_arg);
 }
 
 static const char *reason_phrase(int status)
@@ -287,8 +309,16 @@ static const char *reason_phrase(int status)
 void camsim_http_respond(struct camsim_http_conn *c, int status, const char *content_type, const char *extra_headers,
 			 char *body, size_t len, unsigned delay_ms)
 {
+	camsim_http_respond_tracked(c, status, content_type, extra_headers, body, len, delay_ms, NULL, NULL);
+}
+
+void camsim_http_respond_tracked(struct camsim_http_conn *c, int status, const char *content_type,
+				 const char *extra_headers, char *body, size_t len, unsigned delay_ms,
+				 void (*done)(void *arg, int status), void *arg)
+{
 	if (c->closing || !c->busy) {
 		free(body);
+		answer_done(done, arg, UV_ECANCELED);
 		return;
 	}
 	if (!c->req.keep_alive)
@@ -297,6 +327,7 @@ void camsim_http_respond(struct camsim_http_conn *c, int status, const char *con
 	char *head = malloc(cap);
 	if (!head) {
 		free(body);
+		answer_done(done, arg, UV_ENOMEM);
 		camsim_http_conn_close(c);
 		return;
 	}
@@ -309,10 +340,12 @@ void camsim_http_respond(struct camsim_http_conn *c, int status, const char *con
 		c->pending_head_len = (size_t)n;
 		c->pending_body = body;
 		c->pending_body_len = len;
+		c->pending_done = done;
+		c->pending_arg = arg;
 		uv_timer_start(&c->timer, on_delay, delay_ms, 0);
 		return;
 	}
-	finish_request(c, head, (size_t)n, body, len);
+	finish_request(c, head, (size_t)n, body, len, done, arg);
 }
 
 void camsim_http_respond_text(struct camsim_http_conn *c, int status, const char *text)
@@ -345,7 +378,7 @@ static void process(struct camsim_http_conn *c)
 				char *head = strdup(cont);
 				c->continue_sent = true;
 				if (head)
-					write_out(c, head, sizeof(cont) - 1, NULL, 0);
+					write_out(c, head, sizeof(cont) - 1, NULL, 0, NULL, NULL);
 			}
 			break;
 		}

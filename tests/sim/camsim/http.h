@@ -59,6 +59,8 @@ struct camsim_http_conn {
 	int handles;        /* open libuv handles; the memory goes when both are closed */
 	char *pending_head, *pending_body;
 	size_t pending_head_len, pending_body_len;
+	void (*pending_done)(void *arg, int status); /* of the held answer */
+	void *pending_arg;
 	/* Owner hook: a long poll waiting on this connection is told that it went away. */
 	void *waiter;
 	void (*on_close)(struct camsim_http_conn *c);
@@ -72,6 +74,12 @@ void camsim_http_server_stop(struct camsim_http_server *s);
  * when len is 0). extra_headers: full header lines with CRLF or NULL. delay_ms > 0 holds the answer. */
 void camsim_http_respond(struct camsim_http_conn *c, int status, const char *content_type, const char *extra_headers,
 			 char *body, size_t len, unsigned delay_ms);
+/* The same, and done(arg, status) is called once: 0 when the answer was handed to the kernel,
+ * a negative libuv error when it never was (the connection closed before a held answer went out,
+ * or the write failed). What a camera takes off its queue for an answer is gone either way. */
+void camsim_http_respond_tracked(struct camsim_http_conn *c, int status, const char *content_type,
+				 const char *extra_headers, char *body, size_t len, unsigned delay_ms,
+				 void (*done)(void *arg, int status), void *arg);
 /* Plain text answer (copies text). */
 void camsim_http_respond_text(struct camsim_http_conn *c, int status, const char *text);
 void camsim_http_conn_close(struct camsim_http_conn *c);

@@ -93,8 +93,15 @@ bool camsim_onvif_next_misbehaves(const struct camsim_camera *cam)
 	return cam->mb.faults || cam->mb.malformed || cam->mb.oversized;
 }
 
-void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
-		       const char *relates_to, unsigned delay_ms)
+const char *const camsim_answer_names[CAMSIM_ANSWER__COUNT] = {
+	[CAMSIM_ANSWER_OK] = "ok",
+	[CAMSIM_ANSWER_FAULT] = "fault",
+	[CAMSIM_ANSWER_MALFORMED] = "malformed",
+	[CAMSIM_ANSWER_OVERSIZED] = "oversized",
+};
+
+enum camsim_answer camsim_onvif_shape(struct camsim_camera *cam, struct camsim_buf *b, const char *relates_to,
+				      int *status)
 {
 	struct camsim_misbehaviour *mb = &cam->mb;
 	camsim_tpl_restyle(b, &camsim_dialects[mb->dialect]);
@@ -103,21 +110,42 @@ void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, in
 		camsim_buf_free(b);
 		camsim_tpl_fault(b, relates_to, "env:Receiver", "ter:Action", "Simulated failure", NULL);
 		camsim_tpl_restyle(b, &camsim_dialects[mb->dialect]);
-		status = 500;
-	} else if (mb->malformed > 0) {
+		*status = 500;
+		return CAMSIM_ANSWER_FAULT;
+	}
+	if (mb->malformed > 0) {
 		mb->malformed--;
 		make_malformed(b);
-	} else if (mb->oversized > 0) {
+		return CAMSIM_ANSWER_MALFORMED;
+	}
+	if (mb->oversized > 0) {
 		mb->oversized--;
 		make_oversized(b, mb->oversized_bytes);
+		return CAMSIM_ANSWER_OVERSIZED;
 	}
+	return CAMSIM_ANSWER_OK;
+}
+
+void camsim_onvif_send_tracked(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
+			       unsigned delay_ms, void (*done)(void *arg, int status), void *arg)
+{
 	size_t len = 0;
 	char *body = camsim_buf_steal(b, &len);
 	if (!body) {
 		camsim_http_respond_text(c, 500, "out of memory\n");
+		if (done)
+			done(arg, UV_ENOMEM);
 		return;
 	}
-	camsim_http_respond(c, status, SOAP_CONTENT_TYPE, NULL, body, len, delay_ms);
+	(void)cam;
+	camsim_http_respond_tracked(c, status, SOAP_CONTENT_TYPE, NULL, body, len, delay_ms, done, arg);
+}
+
+void camsim_onvif_send(struct camsim_camera *cam, struct camsim_http_conn *c, int status, struct camsim_buf *b,
+		       const char *relates_to, unsigned delay_ms)
+{
+	camsim_onvif_shape(cam, b, relates_to, &status);
+	camsim_onvif_send_tracked(cam, c, status, b, delay_ms, NULL, NULL);
 }
 
 static void send_fault(struct call *k, int status, const char *code, const char *subcode, const char *reason,

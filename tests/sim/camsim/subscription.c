@@ -24,7 +24,6 @@ static void waiter_closed(struct camsim_http_conn *c)
 {
 	struct camsim_sub *sub = c->waiter;
 	sub->waiting = NULL;
-	sub->holding = false;
 	uv_timer_stop(&sub->timer);
 }
 
@@ -36,7 +35,6 @@ static void stop_waiting(struct camsim_sub *sub)
 	c->waiter = NULL;
 	c->on_close = NULL;
 	sub->waiting = NULL;
-	sub->holding = false;
 	uv_timer_stop(&sub->timer);
 }
 
@@ -87,10 +85,38 @@ static void enqueue(struct camsim_sub *sub, const struct camsim_event *ev)
 	sub->qlen++;
 }
 
-/* Answers a PullMessages with up to limit queued messages. An answer that is going to be a fault, cut
- * short or padded carries no messages: they stay queued, so every logged event is either delivered
- * intact or logged as dropped. */
-static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
+/* The events of one PullMessages answer, kept until the answer is written or given up. */
+struct answer {
+	struct camsim_camera *cam;
+	uint64_t no;
+	enum camsim_answer shape;
+	unsigned n;
+	uint64_t seq[];
+};
+
+static void answer_written(void *arg, int status)
+{
+	struct answer *a = arg;
+	struct camsim_camera *cam = a->cam;
+	bool ok = status == 0 && a->shape == CAMSIM_ANSWER_OK;
+	for (unsigned i = 0; i < a->n; i++)
+		camsim_evlog_sent(cam->sim, cam, a->seq[i], a->no, a->shape, status == 0);
+	if (ok)
+		cam->delivered += a->n;
+	else
+		cam->bad_answer_events += a->n;
+	if (status < 0 && a->n)
+		agw_log_debug("camsim", cam->id, "answer %llu with %u events not written: %s", (unsigned long long)a->no,
+			      a->n, uv_strerror(status));
+	free(a);
+}
+
+/* Answers a PullMessages with up to limit queued messages, held delay_ms. Like real firmware at its
+ * worst, the events leave the queue as the answer is composed, whatever the answer becomes (a
+ * fault, cut short, padded) and whether or not the client is still there to read it: the events
+ * log says which events went out in which answer, so a test sees what the client could lose. */
+static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid,
+			unsigned delay_ms)
 {
 	struct camsim_camera *cam = sub->cam;
 	char addr[192];
@@ -99,25 +125,34 @@ static void answer_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsi
 	camsim_sub_address(sub, addr, sizeof(addr));
 	camsim_tpl_pull_begin(&b, msgid, now, (int64_t)(sub->termination + cam->clock_offset));
 	unsigned n = sub->qlen < limit ? sub->qlen : limit;
-	if (camsim_onvif_next_misbehaves(cam))
-		n = 0;
+	struct answer *a = malloc(sizeof(*a) + n * sizeof(a->seq[0]));
+	if (!a) {
+		camsim_buf_free(&b);
+		camsim_http_respond_text(c, 500, "out of memory\n");
+		return;
+	}
+	a->cam = cam;
+	a->no = ++cam->sim->answers;
+	a->n = 0;
 	for (unsigned i = 0; i < n; i++) {
-		camsim_tpl_notification(&b, addr, cam->id, &sub->queue[sub->qhead], &camsim_dialects[cam->mb.dialect]);
-		if (!sub->queue[sub->qhead].initialized)
-			cam->delivered++;
+		const struct camsim_event *ev = &sub->queue[sub->qhead];
+		camsim_tpl_notification(&b, addr, cam->id, ev, &camsim_dialects[cam->mb.dialect]);
+		if (!ev->initialized) /* the current state is not an event of the log */
+			a->seq[a->n++] = ev->seq;
 		sub->qhead = (sub->qhead + 1) % sub->qcap;
 		sub->qlen--;
 	}
 	camsim_tpl_pull_end(&b);
+	int status = 200;
+	a->shape = camsim_onvif_shape(cam, &b, msgid, &status);
 	/* The log must hold an event before any client can have seen it. */
 	camsim_evlog_flush(cam->sim);
-	camsim_onvif_send(cam, c, 200, &b, msgid, 0);
+	camsim_onvif_send_tracked(cam, c, status, &b, delay_ms, answer_written, a);
 }
 
 static void wait_on(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
 {
 	sub->waiting = c;
-	sub->holding = false;
 	sub->wait_limit = limit;
 	snprintf(sub->wait_msgid, sizeof(sub->wait_msgid), "%s", msgid);
 	c->waiter = sub;
@@ -134,7 +169,7 @@ static void answer_waiting(struct camsim_sub *sub)
 	strcpy(msgid, sub->wait_msgid);
 	unsigned limit = sub->wait_limit;
 	stop_waiting(sub);
-	answer_pull(sub, c, limit, msgid);
+	answer_pull(sub, c, limit, msgid, sub->cam->mb.slow_ms);
 }
 
 static void on_pull_timer(uv_timer_t *t)
@@ -142,18 +177,11 @@ static void on_pull_timer(uv_timer_t *t)
 	answer_waiting(t->data);
 }
 
-/* A slow camera holds the answer with the events still queued: a client that gives up meanwhile
- * loses nothing, and a reboot meanwhile logs them as dropped. */
+/* A slow camera takes the events off the queue, then holds the answer: a client that gives up
+ * meanwhile, or a reboot meanwhile, loses them (logged as sent in an answer never written). */
 static void respond_pull(struct camsim_sub *sub, struct camsim_http_conn *c, unsigned limit, const char *msgid)
 {
-	unsigned slow = sub->cam->mb.slow_ms;
-	if (slow == 0) {
-		answer_pull(sub, c, limit, msgid);
-		return;
-	}
-	wait_on(sub, c, limit, msgid);
-	sub->holding = true;
-	uv_timer_start(&sub->timer, on_pull_timer, slow, 0);
+	answer_pull(sub, c, limit, msgid, sub->cam->mb.slow_ms);
 }
 
 void camsim_sub_pull(struct camsim_sub *sub, struct camsim_http_conn *c, double timeout, unsigned limit,
@@ -288,7 +316,7 @@ void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active)
 		cam->queued++;
 		camsim_evlog_queued(cam->sim, cam, &ev);
 		enqueue(s, &ev);
-		if (s->waiting && !s->holding) {
+		if (s->waiting) {
 			struct camsim_http_conn *c = s->waiting;
 			char msgid[sizeof(s->wait_msgid)];
 			strcpy(msgid, s->wait_msgid);

@@ -122,12 +122,48 @@ static void journal_and_outbox(void **state)
 	free(dir);
 }
 
+/* The adapters' durable per-camera values: put, replace, get, delete, survive a reopen. */
+static void adapter_state(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/j.db", dir);
+	struct agw_store *s = NULL;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	char *v = NULL;
+	assert_int_equal(agw_store_adapter_state_get(s, "onvif", "c1", "subscription", &v), -ENOENT);
+	assert_int_equal(agw_store_adapter_state_put(s, "onvif", "c1", "subscription", "one", 5), 0);
+	assert_int_equal(agw_store_adapter_state_put(s, "onvif", "c1", "subscription", "two\nlines", 6), 0);
+	assert_int_equal(agw_store_adapter_state_put(s, "rtsp", "c1", "subscription", "other adapter", 6), 0);
+	agw_store_close(s);
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	assert_int_equal(agw_store_adapter_state_get(s, "onvif", "c1", "subscription", &v), 0);
+	assert_string_equal(v, "two\nlines");
+	free(v);
+	assert_int_equal(agw_store_adapter_state_put(s, "onvif", "c1", "subscription", NULL, 7), 0);
+	assert_int_equal(agw_store_adapter_state_get(s, "onvif", "c1", "subscription", &v), -ENOENT);
+	assert_int_equal(agw_store_adapter_state_get(s, "rtsp", "c1", "subscription", &v), 0);
+	assert_string_equal(v, "other adapter");
+	free(v);
+	char *big = malloc(AGW_STORE_STATE_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'x', AGW_STORE_STATE_MAX + 1);
+	big[AGW_STORE_STATE_MAX + 1] = '\0';
+	assert_int_equal(agw_store_adapter_state_put(s, "onvif", "c1", "big", big, 8), -EMSGSIZE);
+	free(big);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(migrates_old_schema),
 		cmocka_unit_test(refuses_newer_schema),
 		cmocka_unit_test(journal_and_outbox),
+		cmocka_unit_test(adapter_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,28 @@ static void test_rewrite(void **state)
 	check_rewrite("http://[::1/x", NULL);
 }
 
+static void check_rewrite_https(const char *addr, const char *want)
+{
+	char *out = agw_onvif_rewrite_address("https", "cam.example:8443", "cam.example", addr);
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* An https camera that advertises http service addresses (factory XAddrs) must not be talked to
+ * in plaintext: the scheme and port the operator configured are kept, the path is the camera's. */
+static void test_rewrite_keeps_https(void **state)
+{
+	(void)state;
+	check_rewrite_https("http://cam.example/onvif/events", "https://cam.example:8443/onvif/events");
+	check_rewrite_https("http://cam.example:80/onvif/Subscription?Idx=2",
+			    "https://cam.example:8443/onvif/Subscription?Idx=2");
+	check_rewrite_https("http://192.168.1.108/onvif/events", "https://cam.example:8443/onvif/events");
+	/* https on another port of the same host stays as the camera wrote it */
+	check_rewrite_https("https://cam.example:9443/onvif/events", "https://cam.example:9443/onvif/events");
+	check_rewrite_https("/onvif/events", "https://cam.example:8443/onvif/events");
+}
+
 static void test_split(void **state)
 {
 	(void)state;
@@ -91,6 +113,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_url),
 		cmocka_unit_test(test_rewrite),
+		cmocka_unit_test(test_rewrite_keeps_https),
 		cmocka_unit_test(test_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
