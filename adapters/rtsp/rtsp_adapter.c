@@ -15,6 +15,7 @@
 #include <libavutil/frame.h>
 
 #include "alarmgw/adapter.h"
+#include "alarmgw/backoff.h"
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "rtsp_diag.h"
@@ -60,7 +61,6 @@ struct rtsp {
 	int64_t next_prune_ms;
 	atomic_int pending_alerts;
 	struct agw_rtsp_thresholds th;
-	uint64_t rng;
 };
 
 struct rtsp_cam {
@@ -70,7 +70,8 @@ struct rtsp_cam {
 	int64_t next_ms;
 	bool busy, removed, has_meta;
 	struct watch_job *watch;
-	int64_t watch_next_ms, watch_backoff_ms;
+	int64_t watch_next_ms;
+	unsigned watch_failures; /* metadata sessions in a row that delivered nothing */
 	struct rtsp_cam *next;
 };
 
@@ -123,21 +124,10 @@ static int64_t now_ms(void)
 	return agw_rtsp_mono_ms();
 }
 
-/* xorshift64: the adapter's own generator, seeded per process, so jitter differs between
- * gateways and restarts without touching the process-wide random() state. */
-static uint64_t rng_next(struct rtsp *r)
-{
-	uint64_t x = r->rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	r->rng = x;
-	return x;
-}
-
+/* Patrols spread over the jitter window: the project's one random source (alarmgw/backoff.h). */
 static int64_t jitter(struct rtsp *r)
 {
-	return r->jitter_ms > 0 ? (int64_t)(rng_next(r) % (uint64_t)(r->jitter_ms + 1)) : 0;
+	return r->jitter_ms > 0 ? (int64_t)(agw_random_u64() % (uint64_t)(r->jitter_ms + 1)) : 0;
 }
 
 /* ---- camera URLs ---- */
@@ -596,14 +586,13 @@ static void watch_done(struct agw_rtsp_work *w, bool ran)
 		if (j->stats.dropped)
 			agw_metric_add("agw_parse_errors_total", "adapter=\"rtsp\",reason=\"metadata_incomplete\"",
 				       (int64_t)j->stats.dropped);
-		/* A session that delivered documents was healthy: start again soon. */
+		/* A session that delivered documents was healthy: start again soon. Otherwise the
+		 * project's one backoff (doubling, with jitter, so cameras do not retry in step). */
 		if (j->stats.docs > 0)
-			c->watch_backoff_ms = WATCH_BACKOFF_MIN_MS;
-		else if (c->watch_backoff_ms < WATCH_BACKOFF_MAX_MS)
-			c->watch_backoff_ms = c->watch_backoff_ms ? c->watch_backoff_ms * 2 : WATCH_BACKOFF_MIN_MS;
-		if (c->watch_backoff_ms > WATCH_BACKOFF_MAX_MS)
-			c->watch_backoff_ms = WATCH_BACKOFF_MAX_MS;
-		c->watch_next_ms = now_ms() + c->watch_backoff_ms;
+			c->watch_failures = 0;
+		c->watch_next_ms = now_ms() + agw_backoff_ms(c->watch_failures, WATCH_BACKOFF_MIN_MS, WATCH_BACKOFF_MAX_MS);
+		if (j->stats.docs == 0 && c->watch_failures < 32)
+			c->watch_failures++;
 		if (j->err == -ENODATA && j->stats.docs == 0)
 			c->has_meta = false; /* the next patrol tells again */
 		agw_log_info(LOG_TAG, j->cam_id, "metadata session ended after %llu documents, %llu alerts: %s",
@@ -742,9 +731,6 @@ static int rtsp_init(void *priv, struct agw_adapter_ctx *ctx)
 		.frozen_count = (int)r->frozen_count,
 	};
 	atomic_init(&r->pending_alerts, 0);
-	r->rng = ((uint64_t)agw_now_ms() << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
-	if (!r->rng)
-		r->rng = 0x9e3779b97f4a7c15ULL;
 	agw_rtsp_av_log_setup();
 	r->tls = (struct agw_rtsp_tls){.verify = r->tls_verify, .ca_file = r->ca_file};
 	if (!r->tls_verify)
