@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "alarmgw/backoff.h"
 #include "alarmgw/curl_loop.h"
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
@@ -65,7 +66,6 @@ struct agw_vendor_pull {
 	int open_handles;
 	void (*stop_done)(void *arg);
 	void *stop_arg;
-	uint64_t rng;
 };
 
 static void dev_connect(struct dev *d);
@@ -214,14 +214,6 @@ static void on_stream_error(void *arg, uint64_t off, const char *what)
 
 /* ---- transfers ---- */
 
-static uint64_t rand_next(struct agw_vendor_pull *p)
-{
-	p->rng ^= p->rng << 13;
-	p->rng ^= p->rng >> 7;
-	p->rng ^= p->rng << 17;
-	return p->rng;
-}
-
 static void parser_drop(struct dev *d, bool finish)
 {
 	if (!d->parser)
@@ -266,7 +258,7 @@ static void transfer_ended(struct dev *d, CURLcode code)
 	 * that a device ends at once (a connection limit, a crashing service) keeps backing off */
 	if (d->flowing && uv_now(p->ctx->loop) - d->flow_start >= (uint64_t)p->cfg.heartbeat_timeout_ms)
 		d->backoff_ms = p->cfg.backoff_min_ms;
-	int64_t delay = d->backoff_ms + (int64_t)(rand_next(p) % (uint64_t)(d->backoff_ms / 4 + 1));
+	int64_t delay = d->backoff_ms + (int64_t)(agw_random_u64() % (uint64_t)(d->backoff_ms / 4 + 1));
 	d->backoff_ms = d->backoff_ms * 2 > p->cfg.backoff_max_ms ? p->cfg.backoff_max_ms : d->backoff_ms * 2;
 	count(p, "agw_stream_reconnects_total", 1);
 	if (d->stream_errors > LOGGED_STREAM_ERRORS)
@@ -487,7 +479,7 @@ static void dev_begin(struct dev *d)
 	d->backoff_ms = p->cfg.backoff_min_ms;
 	/* spread the first connections over a second */
 	d->state = DEV_WAIT;
-	arm(d, rand_next(p) % 1000);
+	arm(d, agw_random_u64() % 1000);
 }
 
 char *agw_vendor_pull_url(const char *address, const char *path)
@@ -551,7 +543,6 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 		return -ENOMEM;
 	p->cfg = *cfg;
 	p->ctx = ctx;
-	p->rng = uv_hrtime() | 1;
 	snprintf(p->labels, sizeof(p->labels), "adapter=\"%s\"", cfg->adapter);
 	*ret = p;
 	return 0;
