@@ -36,5 +36,6 @@ int agw_cmd_rules(int argc, char **argv);
 int agw_cmd_status(int argc, char **argv);
 int agw_cmd_normalize(int argc, char **argv);
 int agw_cmd_cluster(int argc, char **argv);
+int agw_cmd_outbox(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@ const struct agw_command agw_commands[] = {
 	{"check", "validate a configuration and everything it references", agw_cmd_check},
 	{"cameras", "import and list the camera ledger", agw_cmd_cameras},
 	{"status", "show cameras, recent alerts and cases, and the outbox", agw_cmd_status},
+	{"outbox", "list the MQTT outbox (parked rows and their reasons) and retry parked rows", agw_cmd_outbox},
 	{"normalize", "show how a device's event documents are normalized (--adapter NAME)", agw_cmd_normalize},
 	{"grid", "import grid cells (GeoJSON) and locate a point in them", agw_cmd_grid},
 	{"rules", "test the rules on alerts from a JSONL file", agw_cmd_rules},

@@ -72,6 +72,12 @@ void agw_status_free(struct agw_status *s)
 	for (size_t i = 0; i < s->n_cases_by_status; i++)
 		free(s->cases_by_status[i].name);
 	free(s->cases_by_status);
+	for (size_t i = 0; i < s->n_parked; i++) {
+		free(s->parked[i].topic);
+		free(s->parked[i].case_id);
+		free(s->parked[i].reason);
+	}
+	free(s->parked);
 	free(s);
 }
 
@@ -425,8 +431,13 @@ out:
 static int read_totals(struct reader *r, struct agw_status *s)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = prepare(r, "SELECT (SELECT coalesce(max(seq), 0) FROM alerts), (SELECT count(*) FROM outbox), "
-			     "(SELECT min(created_at) FROM outbox), (SELECT user_version FROM pragma_user_version)",
+	/* Row counts by state are kept by triggers (outbox_rows); the oldest pending row is the first
+	 * in seq order, found from the primary key. */
+	int ret = prepare(r, "SELECT (SELECT coalesce(max(seq), 0) FROM alerts),"
+			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'pending'),"
+			     " (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1),"
+			     " (SELECT user_version FROM pragma_user_version),"
+			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'parked')",
 			  &st);
 	if (ret < 0)
 		return ret;
@@ -436,10 +447,30 @@ static int read_totals(struct reader *r, struct agw_status *s)
 		s->outbox_depth = sqlite3_column_int64(st, 1);
 		s->outbox_oldest_ms = column_time(st, 2);
 		s->schema_version = sqlite3_column_int(st, 3);
+		s->outbox_parked = sqlite3_column_int64(st, 4);
 	}
 	ret = step_error(r, rc);
 	sqlite3_finalize(st);
 	return ret;
+}
+
+static void parked_fill(sqlite3_stmt *st, void *row, bool *oom)
+{
+	struct agw_status_parked *p = row;
+	p->seq = sqlite3_column_int64(st, 0);
+	p->topic = column_dup(st, 1, oom);
+	p->case_id = column_dup(st, 2, oom);
+	p->reason = column_dup(st, 3, oom);
+	p->parked_at_ms = column_time(st, 4);
+}
+
+static int read_parked(struct reader *r, struct agw_status *s)
+{
+	if (!s->outbox_parked)
+		return 0;
+	return read_recent(r, "SELECT seq, topic, case_id, reason, parked_at FROM outbox WHERE state = 'parked' "
+			      "ORDER BY seq LIMIT ?1",
+			   AGW_STATUS_PARKED_SHOWN, sizeof(*s->parked), (void **)&s->parked, &s->n_parked, parked_fill);
 }
 
 int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t recent, int64_t now_ms,
@@ -482,6 +513,8 @@ int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t r
 		ret = read_alerts(&r, s, recent);
 	if (ret >= 0)
 		ret = read_cases(&r, s, recent);
+	if (ret >= 0)
+		ret = read_parked(&r, s);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:

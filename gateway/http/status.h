@@ -59,6 +59,17 @@ struct agw_status_count {
 	int64_t n;
 };
 
+/* An outbox row the broker refused, waiting for the operator (`alarmgw outbox retry`). */
+struct agw_status_parked {
+	int64_t seq;
+	char *topic;
+	char *case_id;
+	char *reason;
+	int64_t parked_at_ms;
+};
+
+#define AGW_STATUS_PARKED_SHOWN 20
+
 struct agw_status {
 	int64_t generated_ms;
 	int schema_version;
@@ -74,8 +85,11 @@ struct agw_status {
 	struct agw_status_count *cases_by_status; /* sorted by status */
 	size_t n_cases_by_status;
 	int64_t journal_last_seq; /* sequence number of the newest journaled alert, 0 when none */
-	int64_t outbox_depth;
-	int64_t outbox_oldest_ms; /* created_at of the oldest row, or AGW_TIME_UNKNOWN when empty */
+	int64_t outbox_depth;     /* pending rows: not yet acknowledged by the broker (or in the resend window) */
+	int64_t outbox_oldest_ms; /* created_at of the oldest pending row, or AGW_TIME_UNKNOWN when none */
+	int64_t outbox_parked;    /* rows the broker refused, parked with the reason */
+	struct agw_status_parked *parked; /* the first AGW_STATUS_PARKED_SHOWN of them, oldest first */
+	size_t n_parked;
 };
 
 #define AGW_STATUS_RECENT_DEFAULT 50

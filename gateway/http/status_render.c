@@ -159,12 +159,36 @@ int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t ma
 	buf_printf(&b, "<span>outbox depth: <b id=\"outbox-depth\">%" PRId64 "</b></span>", s->outbox_depth);
 	buf_printf(&b, "<span>outbox age: <b id=\"outbox-age\">%.1f s</b></span>",
 		   (double)agw_status_outbox_age_ms(s) / 1000.0);
+	buf_printf(&b, "<span%s>outbox parked: <b id=\"outbox-parked\">%" PRId64 "</b></span>",
+		   s->outbox_parked ? " class=\"offline\"" : "", s->outbox_parked);
 	for (size_t i = 0; i < s->n_cases_by_status; i++) {
 		buf_puts(&b, "<span>cases ");
 		html_escape(&b, s->cases_by_status[i].name);
 		buf_printf(&b, ": <b>%" PRId64 "</b></span>", s->cases_by_status[i].n);
 	}
 	buf_puts(&b, "</div>\n");
+
+	if (s->outbox_parked) {
+		/* Refused by the broker: nothing retries them until the operator has fixed the cause. */
+		buf_printf(&b, "<h2>Parked outbox rows (%" PRId64 ")</h2>\n<p class=\"muted\">Refused by the broker; "
+			       "fix the cause, then <code>alarmgw outbox retry ID|--all</code>.</p>\n"
+			       "<table id=\"parked\"><thead><tr><th>id</th><th>case</th><th>topic</th><th>reason</th>"
+			       "<th>parked</th></tr></thead><tbody>\n",
+			   s->outbox_parked);
+		for (size_t i = 0; i < s->n_parked; i++) {
+			const struct agw_status_parked *p = &s->parked[i];
+			char id[32];
+			snprintf(id, sizeof(id), "%" PRId64, p->seq);
+			buf_puts(&b, "<tr>");
+			html_cell(&b, id);
+			html_cell(&b, p->case_id);
+			html_cell(&b, p->topic);
+			html_cell(&b, p->reason);
+			html_cell(&b, time_text(p->parked_at_ms, tb, sizeof(tb)));
+			buf_puts(&b, "</tr>\n");
+		}
+		buf_puts(&b, "</tbody></table>\n");
+	}
 
 	buf_puts(&b, "<h2>Cameras</h2>\n<table id=\"cameras\"><thead><tr><th>id</th><th>name</th><th>protocol</th>"
 		     "<th>state</th><th>last event</th><th>last event time</th></tr></thead><tbody>\n");
@@ -270,6 +294,16 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 		json_object_set_new(outbox, "depth", json_integer(s->outbox_depth));
 		json_object_set_new(outbox, "oldest", json_time(s->outbox_oldest_ms));
 		json_object_set_new(outbox, "age_seconds", json_real((double)agw_status_outbox_age_ms(s) / 1000.0));
+		json_object_set_new(outbox, "parked", json_integer(s->outbox_parked));
+		json_t *rows = json_array();
+		for (size_t i = 0; rows && i < s->n_parked; i++) {
+			const struct agw_status_parked *p = &s->parked[i];
+			json_array_append_new(rows, json_pack("{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->seq, "topic",
+							      json_str(p->topic), "case_id", json_str(p->case_id),
+							      "reason", json_str(p->reason), "parked",
+							      json_time(p->parked_at_ms)));
+		}
+		json_object_set_new(outbox, "parked_rows", rows ? rows : json_null());
 	}
 	json_object_set_new(root, "outbox", outbox ? outbox : json_null());
 	for (size_t i = 0; i < s->n_cameras; i++) {
@@ -334,6 +368,7 @@ static bool is_counter(const char *name)
  * appears twice, and the module's only when the store could not be read. */
 static const char *const store_families[] = {
 	"agw_cameras", "agw_cases", "agw_outbox_depth", "agw_outbox_oldest_age_seconds", "agw_journal_last_seq",
+	"agw_outbox_parked",
 };
 
 static bool is_store_family(const char *name)
@@ -392,11 +427,14 @@ int agw_status_to_prometheus(const struct agw_status *s, char **ret_text, size_t
 		buf_printf(&b,
 			   "# HELP agw_outbox_depth Messages in the outbox waiting for the broker's acknowledgement.\n"
 			   "# TYPE agw_outbox_depth gauge\nagw_outbox_depth %" PRId64 "\n"
+			   "# HELP agw_outbox_parked Outbox rows the broker refused, waiting for `alarmgw outbox retry`.\n"
+			   "# TYPE agw_outbox_parked gauge\nagw_outbox_parked %" PRId64 "\n"
 			   "# HELP agw_outbox_oldest_age_seconds Age of the oldest message in the outbox (0 when empty).\n"
 			   "# TYPE agw_outbox_oldest_age_seconds gauge\nagw_outbox_oldest_age_seconds %.3f\n"
 			   "# HELP agw_journal_last_seq Sequence number of the newest journaled alert.\n"
 			   "# TYPE agw_journal_last_seq gauge\nagw_journal_last_seq %" PRId64 "\n",
-			   s->outbox_depth, (double)agw_status_outbox_age_ms(s) / 1000.0, s->journal_last_seq);
+			   s->outbox_depth, s->outbox_parked, (double)agw_status_outbox_age_ms(s) / 1000.0,
+			   s->journal_last_seq);
 	}
 	return buf_finish(&b, ret_text, ret_len);
 }
@@ -423,8 +461,9 @@ int agw_status_print(const struct agw_status *s, FILE *out)
 	fprintf(out, "cameras: %zu", s->n_cameras);
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
 		fprintf(out, "  %s %zu", agw_camera_state_name(st), s->cameras_by_state[st]);
-	fprintf(out, "\noutbox: depth %" PRId64 ", oldest %.1f s\n", s->outbox_depth,
-		(double)agw_status_outbox_age_ms(s) / 1000.0);
+	fprintf(out, "\noutbox: depth %" PRId64 ", oldest %.1f s, parked %" PRId64 "%s\n", s->outbox_depth,
+		(double)agw_status_outbox_age_ms(s) / 1000.0, s->outbox_parked,
+		s->outbox_parked ? " (refused by the broker: alarmgw outbox list --parked)" : "");
 	fprintf(out, "cases:");
 	if (!s->n_cases_by_status)
 		fprintf(out, " none");

@@ -252,6 +252,23 @@ void pub_handle_lost(struct agw_publisher *p, const struct event *e)
 	agw_metric_add("agw_mqtt_connection_lost_total", NULL, 1);
 	agw_log_warn(COMP, NULL, "connection lost: %s; %zu messages in flight will be resent",
 		     e->text ? e->text : "no reason given", p->n);
+	if (p->n && !p->conn_done) {
+		/* Lost with rows in flight and not one answered: maybe the broker closes the connection
+		 * on a row it refuses, and the refusal was lost with the connection. Probe next time. */
+		p->suspect++;
+		if (!p->probe && p->suspect == 1)
+			agw_log_notice(COMP, NULL, "the next connection sends one row at a time until the broker answers one");
+		p->probe = true;
+		if (p->suspect > 3) {
+			/* the same oldest row was alone in flight three times, and each time the broker
+			 * closed the connection without answering: it will not take that row */
+			int64_t seq = p->ring[p->head].seq;
+			pub_park_row(p, seq, "the broker closed the connection each time this row was sent (3 times)",
+				     "connection closed");
+			p->suspect = 0;
+			p->probe = false;
+		}
+	}
 	if (p->stop != STOP_NONE) {
 		pub_stop_advance(p);
 		return;

@@ -117,7 +117,16 @@ struct agw_publisher {
 	/* connection */
 	bool connected, connecting;
 	unsigned attempt, gen, conn, rng;
-	unsigned nacks; /* publishes refused by the broker (MQTT 5 reason code) since the last PUBACK */
+	/* A broker may close the connection right after refusing a publish (mosquitto 2.0.11 does with
+	 * max_queued_messages 0), and its RST can destroy the refusal before paho reads it. A
+	 * connection lost with rows in flight and nothing acknowledged makes the next connection
+	 * probe: one row at a time until one is acknowledged or parked, so the refusal arrives alone
+	 * (before the close) and its row is parked with the broker's reason. */
+	unsigned suspect;      /* connections lost in a row with rows in flight and no PUBACK */
+	bool probe;            /* this connection sends one row at a time */
+	long long conn_done;   /* rows acknowledged or parked on this connection */
+	int64_t park_log_window_ms;
+	int park_logged;
 	char ssl_error[256]; /* last OpenSSL error text (paho thread writes, under pub_reg_lock) */
 
 	/* outbox window: slots from the oldest unacknowledged send to the newest */
@@ -130,7 +139,6 @@ struct agw_publisher {
 	int64_t resend_window_ms;
 	long long acked_total;
 	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
-	bool skipped_logged;
 
 	/* health */
 	struct health *health;
@@ -195,6 +203,8 @@ void pub_handle_send_failed(struct agw_publisher *p, const struct event *e);
 void pub_handle_sent(struct agw_publisher *p, const struct event *e);
 void pub_flush_metrics(struct agw_publisher *p);
 void pub_fill_window(struct agw_publisher *p);
+/* Parks outbox row seq with reason (a log line, a metric by label, the row leaves the window). */
+void pub_park_row(struct agw_publisher *p, int64_t seq, const char *reason, const char *label);
 void pub_tick_cb(uv_timer_t *t);
 
 /* publisher_status.c */

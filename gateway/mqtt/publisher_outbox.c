@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,33 +15,32 @@
 #include "mqtt_topic.h"
 #include "publisher_internal.h"
 
-/* The seq span, exact while rows leave in order (the measure the outbox limit uses). Written as
- * separate sub-selects on purpose: "SELECT max(seq)-min(seq)" in one select scans the whole table
- * (sqlite's min/max shortcut applies only to a lone aggregate); these are O(log n) each. */
-static const char SQL_SPAN[] = "SELECT coalesce((SELECT max(seq) FROM outbox) - (SELECT min(seq) FROM outbox) + 1, 0)";
-static const char SQL_FIRST_AFTER[] = "SELECT created_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT 1";
+static const char SQL_FIRST_AFTER[] =
+	"SELECT created_at FROM outbox WHERE seq > ? AND state = 'pending' ORDER BY seq LIMIT 1";
 
-/* agw_outbox_depth: rows not yet acknowledged (acknowledged rows waiting out their resend window
- * are agw_outbox_resend_window_rows); agw_outbox_oldest_age_seconds: age of the oldest of them. */
+/* agw_outbox_depth: pending rows not yet acknowledged (acknowledged rows waiting out their resend
+ * window are agw_outbox_resend_window_rows; in flight ones agw_outbox_inflight_rows);
+ * agw_outbox_parked: rows the broker refused, waiting for the operator; agw_outbox_oldest_age_seconds:
+ * age of the oldest pending row not yet acknowledged. All are row counts. */
 void pub_update_depth(struct agw_publisher *p)
 {
-	int64_t span = 0, oldest = INT64_MAX;
-	sqlite3_stmt *st = agw_store_stmt(p->store, SQL_SPAN);
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		span = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
+	int64_t oldest = INT64_MAX;
+	struct agw_outbox_counts c = {0};
+	if (agw_outbox_counts(p->store, &c) < 0)
+		return;
 	if (p->n)
 		oldest = p->ring[p->head].created_at;
-	st = agw_store_stmt(p->store, SQL_FIRST_AFTER);
+	sqlite3_stmt *st = agw_store_stmt(p->store, SQL_FIRST_AFTER);
 	if (st) {
 		sqlite3_bind_int64(st, 1, p->cursor);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) < oldest)
 			oldest = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
-	int64_t depth = span - (int64_t)p->a_n;
+	int64_t depth = c.pending - (int64_t)p->a_n;
 	agw_metric_set("agw_outbox_depth", NULL, depth > 0 ? depth : 0);
+	agw_metric_set("agw_outbox_parked", NULL, c.parked);
+	agw_metric_set("agw_outbox_inflight_rows", NULL, (int64_t)p->n);
 	agw_metric_set("agw_outbox_resend_window_rows", NULL, (int64_t)p->a_n);
 	int64_t age = oldest == INT64_MAX ? 0 : (agw_now_ms() - oldest) / 1000;
 	agw_metric_set("agw_outbox_oldest_age_seconds", NULL, age > 0 ? age : 0);
@@ -53,7 +53,7 @@ void pub_rewind_window(struct agw_publisher *p)
 	p->gen = (p->gen + 1) & GEN_MASK;
 	p->head = p->n = 0;
 	p->cursor = 0;
-	p->skipped_logged = false;
+	p->conn_done = 0;
 	/* Acknowledged rows still in their resend window are sent again by this generation (a broker
 	 * killed with SIGKILL loses what it acknowledged but had not delivered or saved). */
 	p->a_head = p->a_n = 0;
@@ -133,19 +133,14 @@ static struct slot *ring_at(struct agw_publisher *p, size_t i)
 	return &p->ring[(p->head + i) % p->window];
 }
 
-static void outbox_acked(struct agw_publisher *p, uint64_t tag)
+/* The row left the window of this generation (acknowledged or parked): advance over done slots. */
+static void slot_done(struct agw_publisher *p, int64_t seq, bool acked)
 {
-	int64_t seq = (int64_t)tag_val(tag);
-	if (note_acked(p, seq) < 0)
-		agw_log_err(COMP, NULL, "out of memory; outbox row %" PRId64 " will be resent", seq);
-	if (tag_gen(tag) != p->gen)
-		return;
-	p->nacks = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		struct slot *s = ring_at(p, i);
 		if (s->seq != seq)
 			continue;
-		if (!s->acked) {
+		if (!s->acked && acked) {
 			int64_t lat = agw_now_ms() - s->created_at;
 			p->m_lat_sum += lat;
 			p->m_lat_count++;
@@ -158,6 +153,53 @@ static void outbox_acked(struct agw_publisher *p, uint64_t tag)
 		p->head = (p->head + 1) % p->window;
 		p->n--;
 	}
+	/* The broker answered for a row on this connection. A PUBACK ends probing; a refusal does not
+	 * (a broker that closes the connection after each refusal would destroy the next one's reason
+	 * again with a full window in flight). */
+	p->conn_done++;
+	p->suspect = 0;
+	if (acked)
+		p->probe = false;
+}
+
+static void outbox_acked(struct agw_publisher *p, uint64_t tag)
+{
+	int64_t seq = (int64_t)tag_val(tag);
+	if (note_acked(p, seq) < 0)
+		agw_log_err(COMP, NULL, "out of memory; outbox row %" PRId64 " will be resent", seq);
+	if (tag_gen(tag) != p->gen)
+		return;
+	slot_done(p, seq, true);
+}
+
+void pub_park_row(struct agw_publisher *p, int64_t seq, const char *reason, const char *label)
+{
+	int r = agw_outbox_park(p->store, seq, reason, agw_now_ms());
+	/* the label is a slug of the reason: "not authorized" -> not_authorized */
+	char labels[96];
+	int k = snprintf(labels, sizeof(labels), "reason=\"");
+	for (const char *c = label; *c && k < (int)sizeof(labels) - 3; c++)
+		labels[k++] = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ? *c : '_';
+	snprintf(labels + k, sizeof(labels) - (size_t)k, "\"");
+	if (r == 0)
+		agw_metric_add("agw_outbox_parked_total", labels, 1);
+	/* Every parked row is an alarm an operator must see, but a broker refusing a whole topic
+	 * tree must not flood the journal: 10 lines a minute, the rest counted. */
+	int64_t now = agw_now_ms();
+	if (now - p->park_log_window_ms > 60000) {
+		if (p->park_logged > 10)
+			agw_log_err(COMP, NULL, "%d more outbox rows parked in the last minute (agw_outbox_parked_total)",
+				    p->park_logged - 10);
+		p->park_log_window_ms = now;
+		p->park_logged = 0;
+	}
+	if (r < 0 && r != -ENOENT)
+		agw_log_err(COMP, NULL, "outbox row %" PRId64 " refused (%s) but could not be parked: %s; it is resent "
+					"after the next reconnect", seq, reason, strerror(-r));
+	else if (r == 0 && p->park_logged++ < 10)
+		agw_log_err(COMP, NULL, "outbox row %" PRId64 " parked: %s; the other rows go on (see `alarmgw outbox list "
+					"--parked`, then `alarmgw outbox retry`)", seq, reason);
+	slot_done(p, seq, false);
 }
 
 void pub_handle_send_failed(struct agw_publisher *p, const struct event *e)
@@ -174,31 +216,18 @@ void pub_handle_send_failed(struct agw_publisher *p, const struct event *e)
 	}
 	if (kind != TAG_OUTBOX)
 		return;
-	agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"nack\"", 1);
-	/* The row stays. If the connection is gone the reconnect resends it; if the broker refused
-	 * it (MQTT 5 reason code), the next reconnect resends it: drop the connection's window by
-	 * reconnecting, so an order-preserving resend follows. */
-	if (e->code < 0x80)
-		return; /* not a refusal: the connection went; the reconnect resends the row */
-	/* Consecutive refusals (an ACL that denies the case topic) are logged the first time and every
-	 * 10th, not on every reconnect; logged whether or not an earlier refusal of the same window
-	 * already dropped the connection (the events arrive in any order). */
-	p->nacks++;
-	if (p->nacks == 1 || p->nacks % 10 == 0)
-		agw_log_err(COMP, NULL,
-			    "broker refused outbox row %" PRIu64 ": %s (code 0x%x); the row is kept and resent "
-			    "(refusal %u in a row)",
-			    tag_val(e->tag), pub_reason_text(e->code), e->code, p->nacks);
-	if (p->connected) {
-		/* back off like failed connects */
-		MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer;
-		d.timeout = 100;
-		MQTTAsync_disconnect(p->client, &d);
-		p->connected = false;
-		agw_metric_set("agw_mqtt_connected", NULL, 0);
-		p->attempt = p->nacks < 32 ? p->nacks : 32;
-		pub_schedule_retry(p);
+	if (e->code < 0x80) {
+		/* not a refusal: the connection went; the reconnect resends the row */
+		agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"connection\"", 1);
+		return;
 	}
+	/* The broker refused this row (MQTT 5 reason code: ACL, quota, too large, bad topic). Resending
+	 * it would be refused again and, at the head of the line, hold up everything after it: park
+	 * it with the reason and go on. The connection stays. */
+	agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"nack\"", 1);
+	char reason[96];
+	snprintf(reason, sizeof(reason), "broker refused: %s (0x%02x)", pub_reason_text(e->code), (unsigned)e->code);
+	pub_park_row(p, (int64_t)tag_val(e->tag), reason, pub_reason_text(e->code));
 }
 
 void pub_handle_sent(struct agw_publisher *p, const struct event *e)
@@ -247,12 +276,14 @@ void pub_fill_window(struct agw_publisher *p)
 {
 	if (!p->connected || p->stop != STOP_NONE)
 		return;
-	while (p->n < p->window) {
+	size_t window = p->probe ? 1 : p->window;
+	while (p->n < window) {
 		sqlite3_stmt *st = agw_store_stmt(p->store, "SELECT seq, topic, payload, qos, retained, created_at "
-							    "FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?");
+							    "FROM outbox WHERE seq > ? AND state = 'pending' "
+							    "ORDER BY seq LIMIT ?");
 		if (!st)
 			return;
-		size_t asked = p->window - p->n;
+		size_t asked = window - p->n;
 		sqlite3_bind_int64(st, 1, p->cursor);
 		sqlite3_bind_int64(st, 2, (int64_t)asked);
 		size_t rows = 0;
@@ -268,13 +299,13 @@ void pub_fill_window(struct agw_publisher *p)
 			m.retained = sqlite3_column_int(st, 4) != 0;
 			p->cursor = seq;
 			if (!agw_mqtt_topic_publishable(topic)) {
-				/* A wildcard topic would make the broker drop the connection, for ever.
-				 * Keep the row (it shows in depth and age) and go on with the others. */
+				/* A wildcard topic would make the broker drop the connection, for ever: park
+				 * the row (shown to the operator) and go on with the others. */
 				agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"topic\"", 1);
-				if (!p->skipped_logged)
-					agw_log_err(COMP, NULL, "outbox row %" PRId64 " has an invalid topic \"%.200s\"; kept, not sent",
-						    seq, topic ? topic : "");
-				p->skipped_logged = true;
+				char reason[300];
+				snprintf(reason, sizeof(reason), "invalid topic \"%.200s\" (wildcard, empty or too long)",
+					 topic ? topic : "");
+				pub_park_row(p, seq, reason, "invalid topic");
 				continue;
 			}
 			MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
@@ -287,6 +318,15 @@ void pub_fill_window(struct agw_publisher *p)
 				ro.onFailure = pub_on_send_fail;
 			}
 			int src = MQTTAsync_sendMessage(p->client, topic, &m, &ro);
+			if (src == MQTTASYNC_BAD_UTF8_STRING || src == MQTTASYNC_TOPICNAME_TRUNCATED ||
+			    src == MQTTASYNC_BAD_QOS || src == MQTTASYNC_BAD_STRUCTURE) {
+				/* paho refuses this message itself, and would every time */
+				char reason[128];
+				snprintf(reason, sizeof(reason), "the MQTT client refused it: %s", MQTTAsync_strerror(src));
+				agw_metric_add("agw_mqtt_publish_errors_total", "reason=\"client\"", 1);
+				pub_park_row(p, seq, reason, "client");
+				continue;
+			}
 			if (src != MQTTASYNC_SUCCESS) {
 				/* Disconnected under our feet: connectionLost follows and the reconnect resends. */
 				p->cursor = seq - 1;
@@ -330,6 +370,9 @@ void pub_tick_cb(uv_timer_t *t)
 	struct agw_publisher *p = t->data;
 	pub_flush_metrics(p);
 	pub_flush_deletes(p, false, 0);
+	/* rows another process requeued (`alarmgw outbox retry`) have new seqs: pick them up */
+	if (p->stop == STOP_NONE)
+		pub_fill_window(p);
 	pub_update_depth(p);
 }
 

@@ -404,48 +404,7 @@ int agw_store_decision_add(struct agw_store *store, int64_t alert_seq, const cha
 	return step_done(store, st);
 }
 
-/* ---- outbox ---- */
-
-static const char SQL_OUTBOX_PUSH[] =
-	"INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at) VALUES(?,?,?,?,?,?)";
-static const char SQL_OUTBOX_COUNT[] = "SELECT count(*) FROM outbox";
-/* count(*) walks the whole table; the seq span is never smaller than the row count (rows leave in
- * order, so it is exact in practice), which is what a limit check needs. min() and max() each in
- * their own sub-select: sqlite answers those from the primary key in O(log n), but not both in one. */
-static const char SQL_OUTBOX_SPAN[] =
-	"SELECT coalesce((SELECT max(seq) FROM outbox) - (SELECT min(seq) FROM outbox) + 1, 0)";
-
-int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
-			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq)
-{
-	if (max_rows > 0) {
-		int64_t n = count_rows(store, SQL_OUTBOX_SPAN);
-		if (n < 0)
-			return (int)n;
-		if (n >= max_rows)
-			return -ENOSPC;
-	}
-	sqlite3_stmt *st = agw_store_stmt(store, SQL_OUTBOX_PUSH);
-	if (!st)
-		return -EIO;
-	bind_text(st, 1, topic);
-	sqlite3_bind_blob(st, 2, payload, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, qos);
-	sqlite3_bind_int(st, 4, retained);
-	bind_text(st, 5, case_id);
-	sqlite3_bind_int64(st, 6, agw_now_ms());
-	int r = step_done(store, st);
-	if (r < 0)
-		return r;
-	if (ret_seq)
-		*ret_seq = sqlite3_last_insert_rowid(store->db);
-	return 0;
-}
-
-int64_t agw_store_outbox_count(struct agw_store *store)
-{
-	return count_rows(store, SQL_OUTBOX_COUNT);
-}
+/* The outbox: gateway/store/outbox.c */
 
 /* ---- adapter state ---- */
 

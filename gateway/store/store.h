@@ -50,11 +50,8 @@ int64_t agw_store_journal_count(struct agw_store *store);
 int agw_store_decision_add(struct agw_store *store, int64_t alert_seq, const char *action, const char *rule,
 			   const char *reason, const char *case_id, int64_t at_ms);
 
-/* Outbox (inside the caller's transaction). Fails with -ENOSPC when the outbox holds max_rows rows
- * (max_rows <= 0: unlimited); the caller raises the alert and counts it. */
-int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
-			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq);
-int64_t agw_store_outbox_count(struct agw_store *store);
+/* The outbox: gateway/store/outbox.h */
+#include "outbox.h"
 
 /* Adapter state (adapter.h state_put/state_get): one text value per adapter, camera and key, in
  * its own autocommit statement (or the caller's transaction). value NULL deletes. get: *ret_value

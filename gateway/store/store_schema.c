@@ -48,6 +48,25 @@ static const char *const migrations[] = {
 	"CREATE TABLE adapter_state("
 	"  adapter TEXT NOT NULL, camera_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
 	"  updated_at INTEGER NOT NULL, PRIMARY KEY(adapter, camera_id, key));",
+
+	/* 6: outbox row states. A row is pending until the broker acknowledges it, or parked with the
+	 * reason when the broker refused it (or it can never be sent): a parked row waits for the
+	 * operator (`alarmgw outbox retry`) and blocks nothing. outbox_rows counts the rows of each
+	 * state, kept exact by triggers, so the limit and the depth are row counts read in O(1). */
+	"ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'pending' CHECK(state IN ('pending','parked'));"
+	"ALTER TABLE outbox ADD COLUMN reason TEXT;"
+	"ALTER TABLE outbox ADD COLUMN parked_at INTEGER;"
+	"CREATE INDEX outbox_parked ON outbox(seq) WHERE state = 'parked';"
+	"CREATE TABLE outbox_rows(state TEXT PRIMARY KEY, n INTEGER NOT NULL);"
+	"INSERT INTO outbox_rows SELECT 'pending', count(*) FROM outbox;"
+	"INSERT INTO outbox_rows VALUES('parked', 0);"
+	"CREATE TRIGGER outbox_rows_insert AFTER INSERT ON outbox BEGIN"
+	"  UPDATE outbox_rows SET n = n + 1 WHERE state = NEW.state; END;"
+	"CREATE TRIGGER outbox_rows_delete AFTER DELETE ON outbox BEGIN"
+	"  UPDATE outbox_rows SET n = n - 1 WHERE state = OLD.state; END;"
+	"CREATE TRIGGER outbox_rows_update AFTER UPDATE OF state ON outbox WHEN OLD.state <> NEW.state BEGIN"
+	"  UPDATE outbox_rows SET n = n - 1 WHERE state = OLD.state;"
+	"  UPDATE outbox_rows SET n = n + 1 WHERE state = NEW.state; END;",
 };
 
 int agw_store_latest_schema_version(void)

@@ -197,7 +197,7 @@ def test_feedback(w, version):
 
 
 def test_refused_by_acl(w):
-    print("-- MQTT 5: a publish the broker refuses (ACL) keeps its row, is counted and logged")
+    print("-- MQTT 5: publishes the broker refuses (ACL) are parked with the reason, counted and logged")
     acl = os.path.join(w, "acl")
     with open(acl, "w") as f:
         f.write("topic readwrite agw/gateways/#\ntopic readwrite agw/cameras/#\ntopic read agw/case-status/#\n")
@@ -209,17 +209,26 @@ def test_refused_by_acl(w):
     with open(supp, "w") as f:
         f.write("leak:libpaho-mqtt3as.so\n")
     env = dict(os.environ, LSAN_OPTIONS="suppressions=%s:print_suppressions=0" % supp)
-    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--version", 5, "--push", 10, "--run-ms", 3000,
-               "--reconnect-min-ms", 200, "--metrics", env=env)
+    # mosquitto 2.0.11 with max_queued_messages 0 (docs/mqtt.md) closes the connection after each
+    # refusal, so every refused row costs a reconnect here (about 1 s with paho): 5 rows
+    d = Driver(db, "tcp://127.0.0.1:%d" % b.port, "--version", 5, "--push", 5, "--run-ms", 12000,
+               "--reconnect-min-ms", 100, "--reconnect-max-ms", 400, "--metrics", env=env)
     check(d.wait_exit(30) == 0, "driver ran and stopped")
-    check(d.wait_line("STOPPED", 0) == "STOPPED acked=0 remaining=10", "no row deleted without a successful PUBACK")
+    check(d.wait_line("STOPPED", 0) == "STOPPED acked=0 remaining=5", "no row deleted without a successful PUBACK")
+    with sqlite3.connect(db) as c:
+        states = c.execute("SELECT state, reason FROM outbox").fetchall()
+    check(len(states) == 5 and all(s == "parked" and "not authorized" in r for s, r in states),
+          "the 5 refused rows are parked with the broker's reason: %s" % states)
     m = d.metrics()
-    check(m.get('agw_mqtt_publish_errors_total{reason="nack"}', 0) >= 10, "refusals counted: %s" %
+    check(m.get('agw_mqtt_publish_errors_total{reason="nack"}', 0) == 5, "5 refusals counted: %s" %
           m.get('agw_mqtt_publish_errors_total{reason="nack"}'))
+    check(m.get("agw_outbox_parked{}") == 5 and m.get("agw_outbox_depth{}") == 0, "parked 5, depth 0")
     err = d.stderr()
-    lines = [l for l in err.splitlines() if "broker refused outbox row" in l]
+    lines = [l for l in err.splitlines() if "parked: broker refused" in l]
+    # the refusal, not only the connection drop that follows it on mosquitto 2.0.11, must be seen
+    # and logged, also on a busy machine (it flaked there: "refusal logged with the reason: []")
     check(lines and "not authorized" in lines[0], "refusal logged with the reason: %s" % lines[:1])
-    check(len(lines) <= 2, "repeated refusals are not logged each time (%d lines)" % len(lines))
+    check(len(lines) <= 10, "at most 10 park lines a minute (%d lines)" % len(lines))
     b.stop()
 
 
@@ -285,7 +294,7 @@ def test_health_many(w):
 
 
 def test_bad_topic_row(w):
-    print("-- a row with a wildcard topic is kept and reported, the rows after it still go out")
+    print("-- a row with a wildcard topic is parked and reported, the rows after it still go out")
     b = Broker(w, "b-badtopic", persistence=False).start()
     sub = Sub(w, b.port, "agw/cases/#", "badtopic-sub")
     time.sleep(0.5)
@@ -302,7 +311,7 @@ def test_bad_topic_row(w):
     check(d.wait_line("STOPPED", 0) == "STOPPED acked=100 remaining=1", "100 sent, the bad row kept")
     m = d.metrics()
     check(m.get('agw_mqtt_publish_errors_total{reason="topic"}', 0) >= 1, "invalid topic counted")
-    check(sum("has an invalid topic" in l for l in d.stderr().splitlines()) == 1, "logged once")
+    check(sum("parked: invalid topic" in l for l in d.stderr().splitlines()) == 1, "parked and logged once")
     time.sleep(0.3)
     ids = case_ids(sub.lines())
     check(ids == ["c-%d" % i for i in range(100)], "the rows after it were delivered in order")

@@ -7,7 +7,8 @@
  *   PUSHED <n>                    all rows pushed
  *   STOPPED acked=<n> remaining=<rows in the outbox>
  *   METRIC <name>{<labels>} <value>   (with --metrics, at exit)
- * Case ids are "<case-prefix>-<i>" for i in [start, start+push). */
+ * Case ids are "<case-prefix>-<i>" for i in [start, start+push); --topic-of I=TOPIC sends case I to
+ * TOPIC instead of its cell's topic (a case routed where an ACL refuses it). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@ static struct {
 	char *health[64];
 	int n_health;
 	long long health_count, health_flip_ms; /* cameras cam-h<i> offline at start, online after flip */
+	long long odd_index;  /* the row of this index goes to odd_topic */
+	const char *odd_topic;
 } o = {.batch = 500, .interval_ms = 10, .size = 300, .case_prefix = "c", .resend_ms = -1};
 
 static struct agw_config cfg;
@@ -55,7 +58,10 @@ static int push_batch(void)
 		long long i = o.start + pushed;
 		char id[64];
 		snprintf(id, sizeof(id), "%s-%lld", o.case_prefix, i);
-		snprintf(topic, sizeof(topic), "%s/cases/d%lld/g%lld", cfg.mqtt.topic_prefix, i % 3, i % 7);
+		if (o.odd_topic && i == o.odd_index)
+			snprintf(topic, sizeof(topic), "%s", o.odd_topic);
+		else
+			snprintf(topic, sizeof(topic), "%s/cases/d%lld/g%lld", cfg.mqtt.topic_prefix, i % 3, i % 7);
 		int n = snprintf(payload, 256, "{\"case_id\":\"%s\",\"n\":%lld,\"pad\":\"", id, i);
 		while (n < o.size - 2)
 			payload[n++] = 'x';
@@ -159,7 +165,7 @@ static void usage(void)
 			"  [--username U --password P] [--ca FILE] [--cert FILE --key FILE] [--inflight N]\n"
 			"  [--push N] [--start I] [--batch B] [--interval-ms T] [--size BYTES] [--case-prefix P]\n"
 			"  [--feedback-topic T] [--health CAMERA=STATE]... [--resend-window-ms MS]\n"
-			"  [--health-count N [--health-flip-ms MS]]\n"
+			"  [--health-count N [--health-flip-ms MS]] [--topic-of I=TOPIC]\n"
 			"  [--reconnect-min-ms MS] [--reconnect-max-ms MS] [--clean] [--until-empty] [--run-ms MS] [--metrics]\n");
 }
 
@@ -180,7 +186,8 @@ int main(int argc, char **argv)
 		{"clean", no_argument, NULL, 'c'},            {"until-empty", no_argument, NULL, 'e'},
 		{"run-ms", required_argument, NULL, 'r'},     {"metrics", no_argument, NULL, 'x'},
 		{"health-count", required_argument, NULL, 'N'}, {"health-flip-ms", required_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'},             {0},
+		{"topic-of", required_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'},
+		{0},
 	};
 	cfg.gateway_id = strdup("gw-test");
 	cfg.mqtt.version = 4;
@@ -227,6 +234,17 @@ int main(int argc, char **argv)
 		case 'x': o.metrics = 1; break;
 		case 'N': o.health_count = atoll(optarg); break;
 		case 'F': o.health_flip_ms = atoll(optarg); break;
+		case 'T': {
+			char *eq = strchr(optarg, '=');
+			if (!eq) {
+				usage();
+				return 2;
+			}
+			*eq = '\0';
+			o.odd_index = atoll(optarg);
+			o.odd_topic = eq + 1;
+			break;
+		}
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
