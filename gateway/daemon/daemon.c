@@ -53,6 +53,8 @@ static void finish(struct daemon *d)
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
 	d->publisher = NULL;
+	agw_publisher_free(d->publisher_next); /* a reload's rebuild that never started */
+	d->publisher_next = NULL;
 	agw_http_stop(d->http, NULL, NULL);
 	d->http = NULL;
 	daemon_cluster_free(d);
@@ -217,13 +219,13 @@ int agw_daemon_run(struct agw_config *cfg)
 			agw_log_err("core", NULL, "%s", errs.v[i]);
 		goto out;
 	}
-	agw_pipeline_set_decider(d->pipeline, agw_decider_decide, d->decider);
+	agw_pipeline_set_decider(d->pipeline, daemon_decide, d);
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
 		goto out;
 	agw_publisher_set_feedback(d->publisher, case_feedback, d);
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
-	if (agw_pipeline_add_committed_hook(d->pipeline, agw_publisher_kick, d->publisher) < 0 ||
+	if (agw_pipeline_add_committed_hook(d->pipeline, daemon_kick_publisher, d) < 0 ||
 	    agw_publisher_start(d->publisher) < 0)
 		goto out;
 	if (d->cfg->http_listen && *d->cfg->http_listen) {

@@ -10,27 +10,11 @@
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
+#include "camera_diff.h"
 #include "daemon_internal.h"
 #include "ledger.h"
 #include "options.h"
 #include "pipeline.h"
-#include "publisher.h"
-
-/* Health transitions also go out on the camera's retained health topic, so a platform sees the
- * current state of every camera without replaying cases. */
-static void report_health(struct daemon *d, const struct agw_alert *a)
-{
-	if (!d->publisher || a->active == AGW_ACTIVE_NONE)
-		return;
-	bool on = a->active == AGW_ACTIVE_TRUE;
-	const char *state = NULL;
-	if (a->kind == AGW_KIND_CAMERA_OFFLINE)
-		state = on ? "offline" : "online";
-	else if (a->kind == AGW_KIND_EVENT_CHANNEL_LOST)
-		state = on ? "event_channel_lost" : "online";
-	if (state && agw_publisher_camera_health(d->publisher, a->camera_id, state) < 0)
-		agw_log_warn("core", a->camera_id, "health state %s not published", state);
-}
 
 static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 {
@@ -58,7 +42,8 @@ static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 		}
 		return r;
 	}
-	report_health(d, alert);
+	/* Health edges go to the camera's retained health topic from the journal's transaction
+	 * (daemon_decide.c), not from here: nothing is published before it is journaled. */
 	return 0;
 }
 
@@ -236,44 +221,38 @@ int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct a
 	return n < 0 ? n : 0;
 }
 
-static const struct agw_camera *find_camera(const struct agw_camera *v, size_t n, const char *id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].id, id) == 0)
-			return &v[i];
-	return NULL;
-}
-
 /* Applies a new camera list: only cameras that were added, removed or changed are touched, so
  * unchanged cameras keep their subscriptions. Takes ownership of cams. */
 void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n)
 {
-	size_t added = 0, removed = 0, changed = 0;
+	/* O(n log n) (camera_diff.c): a 200,000-camera ledger must not stall the loop */
+	struct agw_camera_diff diff;
+	if (agw_camera_diff(d->cameras, d->n_cameras, cams, n, &diff) < 0) {
+		agw_log_err("core", NULL, "out of memory: the new camera list is not applied");
+		agw_cameras_free(cams, n);
+		return;
+	}
 	for (size_t k = 0; k < d->n_instances; k++) {
 		struct instance *in = d->instances[k];
 		if (!in->started || in->stopping)
 			continue;
-		for (size_t i = 0; i < d->n_cameras; i++) {
-			const struct agw_camera *old = &d->cameras[i];
-			const struct agw_camera *neu = find_camera(cams, n, old->id);
-			if (!serves(in, old))
-				continue;
-			if (!neu || !agw_camera_equal(old, neu)) {
-				if (in->adapter->camera_remove)
-					in->adapter->camera_remove(in->priv, old->id);
-				neu ? changed++ : removed++;
-			}
+		if (in->adapter->camera_remove) {
+			for (size_t i = 0; i < diff.n_removed; i++)
+				if (serves(in, diff.removed[i]))
+					in->adapter->camera_remove(in->priv, diff.removed[i]->id);
+			for (size_t i = 0; i < diff.n_changed; i++)
+				if (serves(in, diff.changed_old[i]))
+					in->adapter->camera_remove(in->priv, diff.changed_old[i]->id);
 		}
-		for (size_t i = 0; i < n; i++) {
-			const struct agw_camera *old = find_camera(d->cameras, d->n_cameras, cams[i].id);
-			if (!serves(in, &cams[i]) || (old && agw_camera_equal(old, &cams[i])))
-				continue;
-			if (in->adapter->camera_add && in->adapter->camera_add(in->priv, &cams[i]) < 0)
-				agw_log_err("core", cams[i].id, "adapter %s refused the camera", in->adapter->name);
-			if (!old)
-				added++;
-		}
+		const struct agw_camera **lists[] = {diff.changed_new, diff.added};
+		size_t counts[] = {diff.n_changed, diff.n_added};
+		for (size_t l = 0; l < 2 && in->adapter->camera_add; l++)
+			for (size_t i = 0; i < counts[l]; i++)
+				if (serves(in, lists[l][i]) && in->adapter->camera_add(in->priv, lists[l][i]) < 0)
+					agw_log_err("core", lists[l][i]->id, "adapter %s refused the camera", in->adapter->name);
 	}
+	size_t added = diff.n_added, changed = diff.n_changed, removed = diff.n_removed;
+	agw_camera_diff_free(&diff);
 	/* Adapters read cameras until camera_remove: free the old list only after the diff. */
 	agw_cameras_free(d->cameras, d->n_cameras);
 	d->cameras = cams;

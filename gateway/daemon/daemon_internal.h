@@ -50,6 +50,7 @@ struct daemon {
 	struct agw_publisher *publisher;
 	struct agw_cluster *cluster; /* NULL without cluster.etcd: every camera runs here */
 	uv_timer_t cluster_wait;     /* a graceful stop leaves the cluster once the adapters stopped */
+	struct agw_publisher *publisher_next; /* a reload's rebuilt publisher, waiting for the old one to stop */
 };
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
@@ -75,5 +76,9 @@ void daemon_maybe_finish_stop(struct daemon *d);
 
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct daemon *d);
+/* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
+int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);
+/* The pipeline's committed hook: kicks whichever publisher is current (reload rebuilds it). */
+void daemon_kick_publisher(void *d);
 
 #endif

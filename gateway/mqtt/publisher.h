@@ -30,6 +30,9 @@ void agw_publisher_kick(void *publisher);
 /* Valid feedback messages go to fn on the loop thread. status: "accepted", "dispatched", "closed". */
 void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, const char *case_id, const char *status),
 				void *arg);
+/* A publisher built to replace old (a reload with new broker settings) takes over what the daemon
+ * wired into old: the feedback callback. Call before agw_publisher_start(neu). */
+void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old);
 /* Retained health of one camera: state is "online", "offline" or "event_channel_lost" (-EINVAL
  * otherwise). Kept and (re)published when connected; the latest state per camera wins. */
 int agw_publisher_camera_health(struct agw_publisher *p, const char *camera_id, const char *state);

@@ -68,3 +68,11 @@ void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, c
 	p->fb_fn = fn;
 	p->fb_arg = arg;
 }
+
+void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old)
+{
+	if (!neu || !old)
+		return;
+	neu->fb_fn = old->fb_fn;
+	neu->fb_arg = old->fb_arg;
+}

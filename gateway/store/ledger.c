@@ -321,6 +321,45 @@ static bool blank_row(const struct row *r)
 	return true;
 }
 
+struct id_line {
+	const char *id;
+	size_t line;
+};
+
+static int id_line_cmp(const void *a, const void *b)
+{
+	const struct id_line *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Duplicate ids by sorting (O(n log n): 200,000 rows must not take minutes), each reported on the
+ * line of its repetition with the line of its first appearance. */
+static void check_duplicates(const char *path, const struct agw_camera *cams, const size_t *lines, size_t n,
+			     struct agw_errors *errs, size_t before)
+{
+	if (n < 2)
+		return;
+	struct id_line *v = malloc(n * sizeof(*v));
+	if (!v) {
+		agw_errors_add(errs, path, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = (struct id_line){.id = cams[i].id, .line = lines[i]};
+	qsort(v, n, sizeof(*v), id_line_cmp);
+	size_t first = 0;
+	for (size_t i = 1; i < n && errs->n - before < AGW_LEDGER_MAX_ERRORS; i++) {
+		if (strcmp(v[i].id, v[first].id) != 0) {
+			first = i;
+			continue;
+		}
+		agw_errors_add(errs, path, v[i].line, "camera %s: duplicate camera id (first on line %zu)", v[i].id,
+			       v[first].line);
+	}
+	free(v);
+}
+
 int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *ret_n, struct agw_errors *errs)
 {
 	size_t len, before = errs->n;
@@ -332,6 +371,7 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 		rd.p += 3;
 	struct row row = {0};
 	struct agw_camera *cams = NULL;
+	size_t *lines = NULL; /* the line of each camera, for the duplicate check */
 	size_t n = 0, cap = 0;
 	int map[COL__COUNT];
 	const char *msg = NULL;
@@ -385,22 +425,19 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct agw_camera *nc = realloc(cams, cap * sizeof(*nc));
-			if (!nc) {
+			if (nc)
+				cams = nc;
+			size_t *nl = nc ? realloc(lines, cap * sizeof(*nl)) : NULL;
+			if (!nl) {
 				agw_errors_add(errs, path, row.line, "out of memory");
 				row_clear(&row);
 				break;
 			}
-			cams = nc;
+			lines = nl;
 		}
 		struct agw_camera *c = &cams[n];
 		memset(c, 0, sizeof(*c));
 		const char *why = row_to_camera(&row, map, c);
-		if (!why)
-			for (size_t i = 0; i < n; i++)
-				if (strcmp(cams[i].id, c->id) == 0) {
-					why = "duplicate camera id";
-					break;
-				}
 		/* Name the camera in the error when its id is usable (it is a file's text, not a secret). */
 		const char *raw_id = (size_t)map[COL_ID] < row.n ? trim(row.fields[map[COL_ID]]) : "";
 		if (why && valid_id(raw_id)) {
@@ -410,13 +447,15 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 			agw_errors_add(errs, path, row.line, "%s", why);
 			agw_camera_clear(c);
 		} else {
-			n++;
+			lines[n++] = row.line;
 		}
 		row_clear(&row);
 	}
+	check_duplicates(path, cams, lines, n, errs, before);
 out:
 	row_clear(&row);
 	free(text);
+	free(lines);
 	if (errs->n > before) {
 		agw_cameras_free(cams, n);
 		return -EINVAL;
