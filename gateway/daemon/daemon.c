@@ -46,6 +46,7 @@ static void finish(struct daemon *d)
 	if (d->finished)
 		return;
 	d->finished = true;
+	daemon_feedback_summary(d);
 	agw_pipeline_flush(d->pipeline); /* writes what is still queued */
 	d->journaled = (long long)agw_pipeline_written(d->pipeline);
 	agw_pipeline_free(d->pipeline);
@@ -79,19 +80,6 @@ static void publisher_stopped(void *arg)
 	struct daemon *d = arg;
 	d->stops_pending--;
 	daemon_maybe_finish_stop(d);
-}
-
-/* Case status from the platform, on the loop thread; outside the pipeline's batch (autocommit). */
-static void case_feedback(void *arg, const char *case_id, const char *status)
-{
-	struct daemon *d = arg;
-	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status);
-	if (r == -ENOENT) {
-		agw_metric_add("agw_feedback_errors_total", "reason=\"unknown_case\"", 1);
-		agw_log_warn("mqtt", NULL, "feedback for unknown case %s ignored", case_id);
-	} else if (r < 0) {
-		agw_log_err("mqtt", NULL, "feedback for case %s not recorded: %s", case_id, strerror(-r));
-	}
 }
 
 static void begin_stop(struct daemon *d, const char *why)
@@ -223,7 +211,7 @@ int agw_daemon_run(struct agw_config *cfg)
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
 		goto out;
-	agw_publisher_set_feedback(d->publisher, case_feedback, d);
+	agw_publisher_set_feedback(d->publisher, daemon_case_feedback, d);
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_pipeline_add_committed_hook(d->pipeline, daemon_kick_publisher, d) < 0 ||
 	    agw_publisher_start(d->publisher) < 0)

@@ -51,6 +51,8 @@ struct daemon {
 	struct agw_cluster *cluster; /* NULL without cluster.etcd: every camera runs here */
 	uv_timer_t cluster_wait;     /* a graceful stop leaves the cluster once the adapters stopped */
 	struct agw_publisher *publisher_next; /* a reload's rebuilt publisher, waiting for the old one to stop */
+	uint64_t fb_window_ms; /* feedback for unknown cases: log window start (uv_now) and count in it */
+	int fb_unknown;
 };
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
@@ -76,6 +78,9 @@ void daemon_maybe_finish_stop(struct daemon *d);
 
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct daemon *d);
+/* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
+void daemon_case_feedback(void *d, const char *case_id, const char *status);
+void daemon_feedback_summary(struct daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
 int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);
 /* The pipeline's committed hook: kicks whichever publisher is current (reload rebuilds it). */

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Feedback inside `alarmgw run`: feedback for unknown cases is counted, one by one, and logged at
+most 10 times a minute plus a summary (a platform replaying old case ids must not flood the
+journal); a valid feedback after the flood is still recorded."""
+import json
+import os
+import sys
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+from agwtest import Gateway, free_port, sql  # noqa: E402
+from mqttlab import Broker, Sub, case_ids, check, pub, release, workdir  # noqa: E402
+
+
+def metrics(port):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+        out = {}
+        for line in r.read().decode().splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                out[k] = float(v)
+        return out
+
+
+def main():
+    w = workdir("agw-mqtt-feedback-")
+    os.makedirs(os.path.join(w, "state"))
+    db = os.path.join(w, "state", "alarmgw.db")
+    ok = False
+    b = sub = gw = None
+    try:
+        b = Broker(w, "broker", persistence=False).start()
+        sub = Sub(w, b.port, "agw/cases/#", "platform", extra=["-V", "mqttv5"])
+        time.sleep(0.3)
+        alerts = os.path.join(w, "alerts.jsonl")
+        with open(alerts, "w") as f:
+            f.write(json.dumps({"camera": "cam-1", "kind": "intrusion", "active": True, "id": "e-1"}) + "\n")
+        http = free_port()
+        conf = os.path.join(w, "alarmgw.conf")
+        with open(conf, "w") as f:
+            f.write('gateway: { id = "gw-fb"; state_dir = "%s/state"; log_level = "info"; '
+                    'http_listen = "127.0.0.1:%d"; };\n' % (w, http))
+            f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; version = "5"; reconnect_min = "200ms"; };\n' % b.port)
+            f.write('adapters: { replay: { file = "%s"; }; };\n' % alerts)
+        gw = Gateway(conf).start()
+        gw.wait_log(r"\[mqtt\] connected to", timeout=20)
+        end = time.time() + 10
+        while time.time() < end and not case_ids(sub.lines()):
+            time.sleep(0.1)
+        ids = case_ids(sub.lines())
+        check(len(ids) == 1, "one case published: %s" % ids)
+        time.sleep(0.5)  # the feedback subscription is in place
+        topic = "agw/case-status/gw-fb"
+        print("-- 50 feedback messages for unknown cases")
+        for i in range(50):
+            pub(b.port, topic, json.dumps({"case_id": "agw-unknown-%d" % i, "status": "closed"}))
+        pub(b.port, topic, json.dumps({"case_id": ids[0], "status": "closed"}))
+        end = time.time() + 20
+        while time.time() < end and sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) != [("closed",)]:
+            time.sleep(0.2)
+        check(sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) == [("closed",)],
+              "the valid feedback after the flood is recorded")
+        m = metrics(http)
+        n = m.get('agw_feedback_errors_total{reason="unknown_case"}')
+        check(n == 50, "every unknown-case feedback counted: %s" % n)
+        lines = [l for l in gw.log() if "feedback for unknown case" in l]
+        print("     %d log lines, first: %s" % (len(lines), lines[:1]))
+        check(1 <= len(lines) <= 10, "at most 10 lines a minute (%d)" % len(lines))
+        code, took = gw.stop(timeout=15)
+        summary = [l for l in gw.log() if "more feedback messages for unknown cases" in l]
+        check(code == 0, "SIGTERM exits 0")
+        check(summary and "40 more" in summary[0], "the rest is summed up in one line: %s" % summary[:1])
+        ok = True
+    finally:
+        if not ok and gw is not None:
+            print("gateway log (last 25 lines):\n" + "\n".join(gw.log()[-25:]))
+        release(w, ok, gw, sub, b)
+
+
+if __name__ == "__main__":
+    main()
