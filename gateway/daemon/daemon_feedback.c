@@ -24,7 +24,7 @@ void daemon_feedback_summary(struct daemon *d)
 	d->fb_unknown = 0;
 }
 
-void daemon_case_feedback(void *arg, const char *case_id, const char *status)
+int daemon_case_feedback(void *arg, const char *case_id, const char *status)
 {
 	struct daemon *d = arg;
 	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status);
@@ -37,7 +37,13 @@ void daemon_case_feedback(void *arg, const char *case_id, const char *status)
 		}
 		if (d->fb_unknown++ < FEEDBACK_LOG_MAX)
 			agw_log_warn("mqtt", NULL, "feedback for unknown case %s ignored", case_id);
-	} else if (r < 0) {
-		agw_log_err("mqtt", NULL, "feedback for case %s not recorded: %s", case_id, strerror(-r));
+		return 0; /* nothing to record, ever: acknowledged */
 	}
+	if (r < 0) {
+		/* not recorded now (the store failed): not acknowledged, the MQTT client delivers it again */
+		agw_log_err("mqtt", NULL, "feedback for case %s not recorded yet: %s; it is delivered again", case_id,
+			    strerror(-r));
+		return r;
+	}
+	return 0;
 }

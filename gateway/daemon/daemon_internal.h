@@ -79,7 +79,7 @@ void daemon_maybe_finish_stop(struct daemon *d);
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct daemon *d);
 /* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
-void daemon_case_feedback(void *d, const char *case_id, const char *status);
+int daemon_case_feedback(void *d, const char *case_id, const char *status);
 void daemon_feedback_summary(struct daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
 int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);

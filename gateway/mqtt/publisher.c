@@ -116,6 +116,8 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 		r = -ENOMEM;
 		goto fail;
 	}
+	if ((r = pub_feedback_open(p)) < 0)
+		goto fail;
 	if ((r = slot_claim(p)) < 0)
 		goto fail;
 	if ((r = pub_client_create(p)) < 0)
@@ -177,6 +179,7 @@ void agw_publisher_free(struct agw_publisher *p)
 	/* After the slot is cleared a late paho callback finds nothing; destroy stops the rest. */
 	if (p->client)
 		MQTTAsync_destroy(&p->client);
+	pub_feedback_close(p);
 	for (size_t i = 0; i < p->n_ev; i++) {
 		free(p->ev[i].text);
 		free(p->ev[i].data);

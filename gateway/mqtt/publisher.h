@@ -27,9 +27,15 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 int agw_publisher_start(struct agw_publisher *p);
 /* An agw_committed_fn (gateway/pipeline.h): new outbox rows were committed; send what is new. */
 void agw_publisher_kick(void *publisher);
-/* Valid feedback messages go to fn on the loop thread. status: "accepted", "dispatched", "closed". */
-void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, const char *case_id, const char *status),
-				void *arg);
+/* Valid feedback messages go to fn on the loop thread, inside a transaction that also removes them
+ * from the store's feedback inbox. status: "accepted", "dispatched", "closed". A valid message is
+ * written to the inbox (committed) by paho's thread before paho is told it was handled; fn then
+ * returns 0 when it is recorded or refused for good (an unknown case), or a negative errno when it
+ * could not be recorded now (the store failed): the inbox row stays and is applied again later.
+ * paho sends the protocol PUBACK before it hands a message over (paho-mqtt-c has no manual
+ * acknowledgement); see docs/mqtt.md for what that leaves. */
+typedef int (*agw_feedback_fn)(void *arg, const char *case_id, const char *status);
+void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, void *arg);
 /* A publisher built to replace old (a reload with new broker settings) takes over what the daemon
  * wired into old: the feedback callback. Call before agw_publisher_start(neu). */
 void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old);

@@ -2,6 +2,7 @@
 /* The bridge from paho's threads to the loop: paho's callbacks only queue an event (under the
  * registry lock) and wake the loop; on the loop thread pub_async_cb hands each event to its
  * handler. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -139,6 +140,31 @@ void pub_on_lost(void *ctx, char *cause)
 int pub_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
 	uint64_t tag = (uintptr_t)ctx;
+	size_t len = (size_t)(m->payloadlen > 0 ? m->payloadlen : 0);
+	/* A valid feedback is made durable here, in the feedback inbox, before paho is told the message
+	 * was handled (return 1); when it cannot be written (the database is locked or failing, the
+	 * publisher is going away) 0 leaves it with paho, which delivers it again. Malformed messages
+	 * only need counting and logging: they go to the loop as events. */
+	struct agw_feedback fb;
+	const char *why;
+	char detail[200];
+	if (len <= AGW_FEEDBACK_MAX_BYTES && agw_feedback_parse(m->payload, len, &fb, &why, detail, sizeof(detail)) == 0) {
+		pthread_mutex_lock(&pub_reg_lock);
+		struct agw_publisher *p = pub_registry[tag_slot(tag)];
+		int r = -EAGAIN;
+		if (p && p->accepting && p->fb_db)
+			r = pub_feedback_store(p, fb.case_id, fb.status);
+		pthread_mutex_unlock(&pub_reg_lock);
+		if (r == 0) {
+			post(tag, (struct event){.type = EV_FEEDBACK_STORED});
+			MQTTAsync_freeMessage(&m);
+			MQTTAsync_free(topic);
+			return 1;
+		}
+		if (r != -ENOENT)
+			return 0; /* paho delivers it again */
+		/* no inbox (a database without a file): handed to the loop as an event */
+	}
 	/* Back-pressure instead of loss: returning 0 makes paho deliver the message again later. */
 	pthread_mutex_lock(&pub_reg_lock);
 	struct agw_publisher *p = pub_registry[tag_slot(tag)];
@@ -146,7 +172,7 @@ int pub_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 	pthread_mutex_unlock(&pub_reg_lock);
 	if (full)
 		return 0;
-	struct event ev = {.type = EV_MESSAGE, .len = (size_t)(m->payloadlen > 0 ? m->payloadlen : 0)};
+	struct event ev = {.type = EV_MESSAGE, .len = len};
 	/* The size limit is enforced before copying: only the length of an oversized message travels. */
 	if (ev.len <= AGW_FEEDBACK_MAX_BYTES) {
 		ev.data = malloc(ev.len + 1);
@@ -226,11 +252,16 @@ void pub_async_cb(uv_async_t *a)
 			if (p->stop == STOP_DISCONNECT)
 				pub_stop_advance(p);
 			break;
+		case EV_FEEDBACK_STORED:
+			p->fb_pending = true;
+			break;
 		}
 		free(e->text);
 		free(e->data);
 	}
 	free(ev);
+	if (p->fb_pending)
+		pub_apply_feedback(p);
 	pub_flush_metrics(p);
 	/* A commit per wake-up would cost more than the publishing itself: batch deletes here and let
 	 * the tick take the rest. A crash before the delete only means a resend. */

@@ -3,6 +3,7 @@
  * before it goes to the callback. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
@@ -54,6 +55,7 @@ void pub_handle_message(struct agw_publisher *p, struct event *e)
 				     detail);
 		return;
 	}
+	/* only without an inbox (a database without a file): applied once, not kept */
 	char labels[64];
 	snprintf(labels, sizeof(labels), "status=\"%s\"", fb.status);
 	agw_metric_add("agw_feedback_total", labels, 1);
@@ -62,8 +64,110 @@ void pub_handle_message(struct agw_publisher *p, struct event *e)
 		p->fb_fn(p->fb_arg, fb.case_id, fb.status);
 }
 
-void agw_publisher_set_feedback(struct agw_publisher *p, void (*fn)(void *arg, const char *case_id, const char *status),
-				void *arg)
+static const char SQL_INBOX_INSERT[] = "INSERT INTO feedback_inbox(case_id, status, received_at) VALUES(?,?,?)";
+
+int pub_feedback_open(struct agw_publisher *p)
+{
+	const char *path = sqlite3_db_filename(agw_store_db(p->store), "main");
+	if (!path || !*path)
+		return 0; /* an in-memory store: feedback goes to the loop directly */
+	/* FULLMUTEX: paho's thread writes with it, the loop thread opens and closes it */
+	if (sqlite3_open_v2(path, &p->fb_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(p->fb_db, FEEDBACK_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_prepare_v2(p->fb_db, SQL_INBOX_INSERT, -1, &p->fb_insert, NULL) != SQLITE_OK) {
+		agw_log_err(COMP, NULL, "cannot open the feedback inbox in %s: %s", path,
+			    p->fb_db ? sqlite3_errmsg(p->fb_db) : "out of memory");
+		pub_feedback_close(p);
+		return -EIO;
+	}
+	return 0;
+}
+
+void pub_feedback_close(struct agw_publisher *p)
+{
+	sqlite3_finalize(p->fb_insert);
+	sqlite3_close(p->fb_db);
+	p->fb_insert = NULL;
+	p->fb_db = NULL;
+}
+
+int pub_feedback_store(struct agw_publisher *p, const char *case_id, const char *status)
+{
+	if (!p->fb_insert)
+		return -ENOENT;
+	sqlite3_reset(p->fb_insert);
+	sqlite3_bind_text(p->fb_insert, 1, case_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p->fb_insert, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(p->fb_insert, 3, agw_now_ms());
+	int rc = sqlite3_step(p->fb_insert);
+	sqlite3_reset(p->fb_insert);
+	return rc == SQLITE_DONE ? 0 : -EIO; /* autocommit: durable (WAL) when it returns */
+}
+
+static const char SQL_INBOX_READ[] = "SELECT seq, case_id, status FROM feedback_inbox ORDER BY seq LIMIT ?";
+static const char SQL_INBOX_DELETE[] = "DELETE FROM feedback_inbox WHERE seq = ?";
+
+/* One inbox row: its case updated and the row deleted in one transaction, or neither. */
+static int apply_one(struct agw_publisher *p, int64_t seq, const char *case_id, const char *status)
+{
+	if (agw_store_begin(p->store) < 0)
+		return -EIO;
+	int r = p->fb_fn ? p->fb_fn(p->fb_arg, case_id, status) : 0;
+	sqlite3_stmt *st = r < 0 ? NULL : agw_store_stmt(p->store, SQL_INBOX_DELETE);
+	if (st) {
+		sqlite3_bind_int64(st, 1, seq);
+		r = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_reset(st);
+	} else if (r == 0) {
+		r = -EIO;
+	}
+	if (r == 0)
+		r = agw_store_commit(p->store);
+	if (r < 0) {
+		agw_store_rollback(p->store);
+		return r;
+	}
+	char labels[64];
+	snprintf(labels, sizeof(labels), "status=\"%s\"", status);
+	agw_metric_add("agw_feedback_total", labels, 1);
+	agw_log_debug(COMP, NULL, "feedback: case %s %s", case_id, status);
+	return 0;
+}
+
+void pub_apply_feedback(struct agw_publisher *p)
+{
+	p->fb_pending = false;
+	sqlite3_stmt *st = agw_store_stmt(p->store, SQL_INBOX_READ);
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, FEEDBACK_BATCH);
+	struct {
+		int64_t seq;
+		char case_id[AGW_CASE_ID_SIZE];
+		char status[16];
+	} *rows = malloc(FEEDBACK_BATCH * sizeof(*rows));
+	size_t n = 0;
+	while (rows && n < FEEDBACK_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 1), *status = (const char *)sqlite3_column_text(st, 2);
+		rows[n].seq = sqlite3_column_int64(st, 0);
+		snprintf(rows[n].case_id, sizeof(rows[n].case_id), "%s", id ? id : "");
+		snprintf(rows[n].status, sizeof(rows[n].status), "%s", status ? status : "");
+		n++;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		if (apply_one(p, rows[i].seq, rows[i].case_id, rows[i].status) < 0) {
+			/* the store failed: the rows stay in the inbox for the next tick */
+			agw_metric_add("agw_feedback_retries_total", NULL, 1);
+			break;
+		}
+	}
+	if (n == FEEDBACK_BATCH)
+		p->fb_pending = true; /* more after these */
+	free(rows);
+}
+
+void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, void *arg)
 {
 	p->fb_fn = fn;
 	p->fb_arg = arg;

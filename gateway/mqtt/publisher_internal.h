@@ -24,6 +24,8 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define TICK_MS 250            /* metrics refresh, pending deletes */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
+#define FEEDBACK_BATCH 256     /* inbox rows applied per loop wake-up */
+#define FEEDBACK_BUSY_MS 2000  /* how long paho's thread waits for the database's write lock */
 #define CONNECT_TIMEOUT_S 10
 #define HEALTH_BURST 32        /* health messages sent per loop wake-up */
 
@@ -52,6 +54,7 @@ enum ev_type {
 	EV_MESSAGE,
 	EV_SUBSCRIBE_FAILED,
 	EV_DISCONNECTED,
+	EV_FEEDBACK_STORED, /* a valid feedback is in the inbox */
 };
 
 struct event {
@@ -146,8 +149,13 @@ struct agw_publisher {
 	bool health_dirty; /* some state waits to be (re)sent */
 
 	/* feedback */
-	void (*fb_fn)(void *arg, const char *case_id, const char *status);
+	agw_feedback_fn fb_fn;
 	void *fb_arg;
+	/* paho's thread writes valid feedback to the inbox through its own connection (under
+	 * pub_reg_lock), before it tells paho the message was handled */
+	sqlite3 *fb_db;
+	sqlite3_stmt *fb_insert;
+	bool fb_pending; /* inbox rows may be waiting to be applied */
 	int64_t fb_log_window_ms;
 	int fb_logged;
 
@@ -214,6 +222,13 @@ void pub_flush_health(struct agw_publisher *p);
 /* publisher_feedback.c */
 void pub_subscribe_feedback(struct agw_publisher *p);
 void pub_handle_message(struct agw_publisher *p, struct event *e);
+/* Applies what the feedback inbox holds (at most FEEDBACK_BATCH rows), on the loop thread. */
+void pub_apply_feedback(struct agw_publisher *p);
+/* Opens/closes the feedback inbox connection (agw_publisher_new / free). */
+int pub_feedback_open(struct agw_publisher *p);
+void pub_feedback_close(struct agw_publisher *p);
+/* paho's thread, pub_reg_lock held: writes one valid feedback to the inbox; 0 or -EIO. */
+int pub_feedback_store(struct agw_publisher *p, const char *case_id, const char *status);
 
 /* publisher_stop.c */
 void pub_close_handles(struct agw_publisher *p);

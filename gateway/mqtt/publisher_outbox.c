@@ -373,6 +373,9 @@ void pub_tick_cb(uv_timer_t *t)
 	/* rows another process requeued (`alarmgw outbox retry`) have new seqs: pick them up */
 	if (p->stop == STOP_NONE)
 		pub_fill_window(p);
+	/* feedback left in the inbox by a failed write or a previous run */
+	if (p->stop == STOP_NONE)
+		pub_apply_feedback(p);
 	pub_update_depth(p);
 }
 

@@ -66,7 +66,12 @@ static const char *const migrations[] = {
 	"  UPDATE outbox_rows SET n = n - 1 WHERE state = OLD.state; END;"
 	"CREATE TRIGGER outbox_rows_update AFTER UPDATE OF state ON outbox WHEN OLD.state <> NEW.state BEGIN"
 	"  UPDATE outbox_rows SET n = n - 1 WHERE state = OLD.state;"
-	"  UPDATE outbox_rows SET n = n + 1 WHERE state = NEW.state; END;",
+	"  UPDATE outbox_rows SET n = n + 1 WHERE state = NEW.state; END;"
+	/* Case status feedback as received, written by the MQTT client's thread before it takes the
+	 * message off paho's hands; the loop applies each row to its case and deletes it in one
+	 * transaction (a crash in between applies it again at the next start). */
+	"CREATE TABLE feedback_inbox(seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, status TEXT NOT NULL,"
+	"  received_at INTEGER NOT NULL);",
 };
 
 int agw_store_latest_schema_version(void)

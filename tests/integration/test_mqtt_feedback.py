@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Feedback inside `alarmgw run`: feedback for unknown cases is counted, one by one, and logged at
 most 10 times a minute plus a summary (a platform replaying old case ids must not flood the
-journal); a valid feedback after the flood is still recorded."""
+journal); a valid feedback after the flood is still recorded; a feedback that cannot be written
+(another process holds the database's write lock) is not acknowledged to the MQTT client: it is
+delivered again and recorded once the lock is gone."""
 import json
 import os
+import sqlite3
 import sys
 import time
 import urllib.request
@@ -42,7 +45,9 @@ def main():
         with open(conf, "w") as f:
             f.write('gateway: { id = "gw-fb"; state_dir = "%s/state"; log_level = "info"; '
                     'http_listen = "127.0.0.1:%d"; };\n' % (w, http))
-            f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; version = "5"; reconnect_min = "200ms"; };\n' % b.port)
+            # a keep-alive ping every 2 s: a feedback paho holds back is delivered again with the next packet
+            f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; version = "5"; reconnect_min = "200ms"; keepalive = "2s"; };\n'
+                    % b.port)
             f.write('adapters: { replay: { file = "%s"; }; };\n' % alerts)
         gw = Gateway(conf).start()
         gw.wait_log(r"\[mqtt\] connected to", timeout=20)
@@ -62,6 +67,25 @@ def main():
             time.sleep(0.2)
         check(sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) == [("closed",)],
               "the valid feedback after the flood is recorded")
+        print("-- feedback arriving while another process holds the database's write lock")
+        pub(b.port, topic, json.dumps({"case_id": ids[0], "status": "dispatched"}))
+        end = time.time() + 10
+        while time.time() < end and sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) != [("dispatched",)]:
+            time.sleep(0.1)
+        lock = sqlite3.connect(db, isolation_level=None, timeout=10)
+        lock.execute("BEGIN IMMEDIATE")
+        try:
+            pub(b.port, topic, json.dumps({"case_id": ids[0], "status": "closed"}))
+            time.sleep(7)  # longer than the gateway's busy timeout (5 s)
+        finally:
+            lock.execute("ROLLBACK")
+            lock.close()
+        end = time.time() + 20
+        while time.time() < end and sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) != [("closed",)]:
+            time.sleep(0.2)
+        check(sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) == [("closed",)],
+              "the feedback that could not be written under the lock is recorded once the lock is gone "
+              "(it was handed back to the MQTT client, not dropped)")
         m = metrics(http)
         n = m.get('agw_feedback_errors_total{reason="unknown_case"}')
         check(n == 50, "every unknown-case feedback counted: %s" % n)

@@ -42,10 +42,11 @@ static long long pushed;
 static int was_connected = -1, stopping;
 static uint64_t started_ms;
 
-static void on_feedback(void *arg, const char *case_id, const char *status)
+static int on_feedback(void *arg, const char *case_id, const char *status)
 {
 	printf("FEEDBACK %s %s\n", case_id, status);
 	fflush(stdout);
+	return 0;
 }
 
 static int push_batch(void)
