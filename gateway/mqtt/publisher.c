@@ -88,8 +88,7 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 	    (r = copy_str(&p->ca_file, m->ca_file)) < 0 || (r = copy_str(&p->cert_file, m->cert_file)) < 0 ||
 	    (r = copy_str(&p->key_file, m->key_file)) < 0 ||
 	    (r = copy_str(&p->prefix, m->topic_prefix ? m->topic_prefix : "agw")) < 0 ||
-	    (r = copy_str(&p->gateway, gateway)) < 0 ||
-	    (r = copy_str(&p->health_tmpl, m->health_topic ? m->health_topic : "{prefix}/cameras/{camera}/health")) < 0)
+	    (r = copy_str(&p->gateway, gateway)) < 0)
 		goto fail;
 	struct agw_topic_vars vars = {.prefix = p->prefix, .gateway = p->gateway};
 	if (agw_topic_expand(m->status_topic ? m->status_topic : "{prefix}/gateways/{gateway}/status", &vars,
@@ -185,9 +184,6 @@ void agw_publisher_free(struct agw_publisher *p)
 		free(p->ev[i].data);
 	}
 	free(p->ev);
-	for (size_t i = 0; i < p->n_health; i++)
-		free(p->health[i].camera);
-	free(p->health);
 	free(p->ring);
 	free(p->acked);
 	free(p->uri);
@@ -204,6 +200,5 @@ void agw_publisher_free(struct agw_publisher *p)
 	free(p->key_file);
 	free(p->prefix);
 	free(p->gateway);
-	free(p->health_tmpl);
 	free(p);
 }

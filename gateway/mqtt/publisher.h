@@ -2,12 +2,14 @@
 /* The MQTT publisher (paho MQTTAsync): drains the sqlite outbox in seq order with a bounded
  * in-flight window and deletes a row only when its PUBACK arrived; resends what was not
  * acknowledged after a reconnect or a restart (at least once: consumers dedup by case id).
- * Also: retained gateway status (online, and offline as last will and on stop), retained
- * per-camera health, and the case status feedback subscription.
+ * Also: retained gateway status (online, and offline as last will and on stop) and the case status
+ * feedback subscription. Camera health is an outbox row like any other message
+ * (gateway/mqtt/health_out.c), written where the health alert is journaled.
  *
  * Threads: every function here runs on the loop thread. paho calls back on its own threads; those
  * callbacks only queue an event and wake the loop (uv_async), so sqlite and all state are touched
- * on the loop thread only. See docs/mqtt.md for the operator side (broker settings). */
+ * on the loop thread only, with one exception: a valid feedback message is written to the feedback
+ * inbox by paho's thread through its own connection, before paho is told it was handled. See docs/mqtt.md for the operator side (broker settings). */
 #ifndef ALARMGW_PUBLISHER_H
 #define ALARMGW_PUBLISHER_H
 
@@ -39,9 +41,6 @@ void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, voi
 /* A publisher built to replace old (a reload with new broker settings) takes over what the daemon
  * wired into old: the feedback callback. Call before agw_publisher_start(neu). */
 void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old);
-/* Retained health of one camera: state is "online", "offline" or "event_channel_lost" (-EINVAL
- * otherwise). Kept and (re)published when connected; the latest state per camera wins. */
-int agw_publisher_camera_health(struct agw_publisher *p, const char *camera_id, const char *state);
 /* Stops promptly: waits at most 2 s for PUBACKs of what is in flight, publishes the retained
  * offline status (0.5 s for its PUBACK), disconnects (0.5 s), then calls done(arg) on the loop: at
  * most ~3 s even with a frozen broker. Rows not acknowledged stay in the outbox for the next start;

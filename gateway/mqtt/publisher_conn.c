@@ -116,7 +116,7 @@ void pub_do_connect(struct agw_publisher *p)
 		co.onFailure = pub_on_connect_fail;
 	}
 	co.keepAliveInterval = p->keepalive_s;
-	/* paho's own window is a little larger than ours: status and health share the connection. */
+	/* paho's own window is a little larger than ours: the status shares the connection. */
 	co.maxInflight = (int)p->window + 64;
 	co.username = p->username;
 	co.password = p->password;
@@ -239,7 +239,6 @@ void pub_handle_connected(struct agw_publisher *p, const struct event *e)
 	pub_rewind_window(p);
 	pub_publish_status(p, "online");
 	pub_subscribe_feedback(p);
-	pub_flush_health(p);
 	pub_fill_window(p);
 }
 

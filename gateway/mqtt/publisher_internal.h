@@ -27,9 +27,8 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define FEEDBACK_BATCH 256     /* inbox rows applied per loop wake-up */
 #define FEEDBACK_BUSY_MS 2000  /* how long paho's thread waits for the database's write lock */
 #define CONNECT_TIMEOUT_S 10
-#define HEALTH_BURST 32        /* health messages sent per loop wake-up */
 
-enum tag_kind { TAG_OUTBOX = 0, TAG_STATUS = 1, TAG_HEALTH = 2, TAG_CONTROL = 3 };
+enum tag_kind { TAG_OUTBOX = 0, TAG_STATUS = 1, TAG_UNUSED = 2, TAG_CONTROL = 3 };
 #define VAL_BITS 42
 #define VAL_MASK ((UINT64_C(1) << VAL_BITS) - 1)
 #define GEN_MASK 0x3fffu
@@ -78,14 +77,6 @@ struct acked {
 	int64_t at_ms;
 };
 
-struct health {
-	char *camera;
-	const char *state; /* static string */
-	unsigned version;
-	bool confirmed;  /* the broker acknowledged the latest version */
-	bool sending;
-};
-
 enum stop_phase { STOP_NONE, STOP_DRAIN, STOP_OFFLINE, STOP_DISCONNECT, STOP_CLOSING, STOP_DONE };
 
 struct agw_publisher {
@@ -99,7 +90,7 @@ struct agw_publisher {
 	char *uris;  /* mqtt.uri as configured: one broker or a comma-separated cluster */
 	size_t n_uris, uri_index;
 	char *client_id, *username, *password, *ca_file, *cert_file, *key_file;
-	char *prefix, *gateway, *health_tmpl;
+	char *prefix, *gateway;
 	char status_topic[AGW_MQTT_TOPIC_MAX], feedback_topic[AGW_MQTT_TOPIC_MAX];
 	int version, keepalive_s;
 	bool clean, tls;
@@ -143,10 +134,6 @@ struct agw_publisher {
 	long long acked_total;
 	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
 
-	/* health */
-	struct health *health;
-	size_t n_health, cap_health;
-	bool health_dirty; /* some state waits to be (re)sent */
 
 	/* feedback */
 	agw_feedback_fn fb_fn;
@@ -217,7 +204,6 @@ void pub_tick_cb(uv_timer_t *t);
 
 /* publisher_status.c */
 void pub_publish_status(struct agw_publisher *p, const char *status);
-void pub_flush_health(struct agw_publisher *p);
 
 /* publisher_feedback.c */
 void pub_subscribe_feedback(struct agw_publisher *p);

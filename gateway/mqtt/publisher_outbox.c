@@ -57,8 +57,6 @@ void pub_rewind_window(struct agw_publisher *p)
 	/* Acknowledged rows still in their resend window are sent again by this generation (a broker
 	 * killed with SIGKILL loses what it acknowledged but had not delivered or saved). */
 	p->a_head = p->a_n = 0;
-	for (size_t i = 0; i < p->n_health; i++)
-		p->health[i].sending = false;
 }
 
 /* Deletes acknowledged rows whose resend window has passed (all of them with all=true), in one
@@ -207,13 +205,6 @@ void pub_handle_send_failed(struct agw_publisher *p, const struct event *e)
 	enum tag_kind kind = tag_kind(e->tag);
 	if (tag_gen(e->tag) != p->gen)
 		return; /* an older generation: the rewind already resent it */
-	if (kind == TAG_HEALTH) {
-		size_t i = (size_t)(tag_val(e->tag) >> 20);
-		if (i < p->n_health)
-			p->health[i].sending = false;
-		p->health_dirty = true;
-		return;
-	}
 	if (kind != TAG_OUTBOX)
 		return;
 	if (e->code < 0x80) {
@@ -242,18 +233,7 @@ void pub_handle_sent(struct agw_publisher *p, const struct event *e)
 			pub_stop_advance(p);
 		}
 		break;
-	case TAG_HEALTH: {
-		size_t i = (size_t)(tag_val(e->tag) >> 20);
-		unsigned ver = (unsigned)(tag_val(e->tag) & 0xfffffu);
-		if (i < p->n_health && tag_gen(e->tag) == p->gen) {
-			p->health[i].sending = false;
-			if ((p->health[i].version & 0xfffffu) == ver)
-				p->health[i].confirmed = true;
-			else
-				p->health_dirty = true; /* a newer state came while this one was in flight */
-		}
-		break;
-	}
+	case TAG_UNUSED:
 	case TAG_CONTROL:
 		break;
 	}

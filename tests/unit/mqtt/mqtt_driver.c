@@ -18,6 +18,7 @@
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
+#include "health_out.h"
 #include "publisher.h"
 #include "store.h"
 
@@ -95,14 +96,32 @@ static void push_cb(uv_timer_t *t)
 	}
 }
 
+/* Health goes through the outbox as the daemon writes it: a health edge per camera. */
+static int push_health(const char *camera, const char *state)
+{
+	struct agw_alert a = {.camera_id = (char *)camera, .gateway_time_ms = agw_now_ms()};
+	if (strcmp(state, "event_channel_lost") == 0) {
+		a.kind = AGW_KIND_EVENT_CHANNEL_LOST;
+		a.active = AGW_ACTIVE_TRUE;
+	} else {
+		a.kind = AGW_KIND_CAMERA_OFFLINE;
+		a.active = strcmp(state, "offline") == 0 ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
+	}
+	return agw_health_outbox_push(store, &cfg, &a) == 1 ? 0 : -EINVAL;
+}
+
 static void set_all_health(const char *state)
 {
+	if (!o.health_count || agw_store_begin(store) < 0)
+		return;
 	for (long long i = 0; i < o.health_count; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "cam-h%05lld", i);
-		if (agw_publisher_camera_health(pub, id, state) < 0)
+		if (push_health(id, state) < 0)
 			fprintf(stderr, "health %s refused\n", id);
 	}
+	agw_store_commit(store);
+	agw_publisher_kick(pub);
 }
 
 static void flip_cb(uv_timer_t *t)
@@ -275,7 +294,7 @@ int main(int argc, char **argv)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		if (agw_publisher_camera_health(pub, o.health[i], eq + 1) < 0)
+		if (push_health(o.health[i], eq + 1) < 0)
 			fprintf(stderr, "health %s=%s refused\n", o.health[i], eq + 1);
 	}
 	set_all_health("offline");

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The publisher's lifecycle without a broker (a closed loopback port): argument checks, stop
- * before and after start, free without stop, health states kept while disconnected, rows never
- * deleted without a PUBACK. ASan checks that every path releases what it took. */
+ * before and after start, free without stop, rows never deleted without a PUBACK. ASan checks that every path releases what it took. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -151,9 +150,6 @@ static void test_rows_kept_without_broker(void **state)
 	}
 	assert_int_equal(agw_store_commit(f->store), 0);
 	assert_int_equal(agw_publisher_new(&f->loop, &f->cfg, f->store, &p), 0);
-	assert_int_equal(agw_publisher_camera_health(p, "cam-1", "offline"), 0);
-	assert_int_equal(agw_publisher_camera_health(p, "cam-1", "sleeping"), -EINVAL);
-	assert_int_equal(agw_publisher_camera_health(p, "", "online"), -EINVAL);
 	assert_int_equal(agw_publisher_start(p), 0);
 	assert_int_equal(agw_publisher_start(p), -EALREADY);
 	agw_publisher_kick(p);
