@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 {
 	long rows = 200000;
 	const char *dir = NULL;
-	static const struct option opts[] = {{"rows", required_argument, NULL, 'n'}, {"dir", required_argument, NULL, 'd'}, {0}};
+	static const struct option opts[] = {
+		{"rows", required_argument, NULL, 'n'}, {"dir", required_argument, NULL, 'd'}, {0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'n')
@@ -160,8 +161,8 @@ int main(int argc, char **argv)
 			return 1;
 		t_diff[run] = now_ms() - t0;
 	}
-	printf("ledger rows: %ld (the new ledger renames every 100th camera, drops the first %ld, adds %ld)\n", rows, shift,
-	       shift);
+	printf("ledger rows: %ld (the new ledger renames every 100th camera, drops the first %ld, adds %ld)\n", rows,
+	       shift, shift);
 	printf("diff result: %zu same, %zu changed, %zu removed, %zu added\n", d.n_same, d.n_changed, d.n_removed,
 	       d.n_added);
 	printf("parse + duplicate check (O(n log n)):  %8.1f ms\n", median3(t_parse));
@@ -176,7 +177,8 @@ int main(int argc, char **argv)
 	double t_naive_dup = now_ms() - t0;
 	printf("before, on %zu rows: O(n^2) diff %.1f ms (%zu touched), O(n^2) duplicate check %.1f ms (%zu found);"
 	       " x100 at %ld rows: ~%.0f s and ~%.0f s\n",
-	       tenth, t_naive_diff, touched, t_naive_dup, dups, rows, t_naive_diff * 100 / 1e3, t_naive_dup * 100 / 1e3);
+	       tenth, t_naive_diff, touched, t_naive_dup, dups, rows, t_naive_diff * 100 / 1e3,
+	       t_naive_dup * 100 / 1e3);
 	agw_camera_diff_free(&d);
 	agw_cameras_free(old, n_old);
 	agw_cameras_free(neu, n_new);

@@ -66,12 +66,12 @@ static int print_json(const struct agw_outbox_counts *c, const struct agw_outbox
 	for (size_t i = 0; i < n; i++) {
 		char created[40], parked[40];
 		const struct agw_outbox_row *r = &rows[i];
+		const char *parked_text =
+			r->parked_at == AGW_TIME_UNKNOWN ? NULL : agw_time_format_ms(r->parked_at, parked, sizeof(parked));
 		json_t *o = json_pack("{s:I, s:s, s:s?, s:s, s:s?, s:s, s:s?, s:I}", "id", (json_int_t)r->seq, "topic",
-				      r->topic ? r->topic : "", "case_id", r->case_id, "state", r->state ? r->state : "?",
-				      "reason", r->reason, "created",
-				      agw_time_format_ms(r->created_at, created, sizeof(created)), "parked",
-				      r->parked_at == AGW_TIME_UNKNOWN ? NULL
-								       : agw_time_format_ms(r->parked_at, parked, sizeof(parked)),
+				      r->topic ? r->topic : "", "case_id", r->case_id, "state",
+				      r->state ? r->state : "?", "reason", r->reason, "created",
+				      agw_time_format_ms(r->created_at, created, sizeof(created)), "parked", parked_text,
 				      "bytes", (json_int_t)r->bytes);
 		if (!o || json_array_append_new(list, o) < 0) {
 			json_decref(doc);
@@ -162,8 +162,9 @@ static int cmd_retry(const char *config_path, const char *db_path, const char *i
 		int64_t neu = 0;
 		int r = agw_outbox_retry(store, seq, &neu);
 		if (r == -ENOENT) {
-			fprintf(stderr, "alarmgw outbox retry: row %" PRId64 " is not a parked row (see `alarmgw outbox list "
-					"--parked`)\n", seq);
+			fprintf(stderr,
+				"alarmgw outbox retry: row %" PRId64 " is not a parked row (see `alarmgw outbox list --parked`)\n",
+				seq);
 			ret = 1;
 		} else if (r < 0) {
 			fprintf(stderr, "alarmgw outbox retry: %s\n", strerror(-r));

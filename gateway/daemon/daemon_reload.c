@@ -125,8 +125,8 @@ static int stage(struct daemon *d, struct next *nx, struct agw_errors *errs)
 		return -EINVAL; /* the reasons are in errs */
 	if (!publisher_same(d->cfg, nx->cfg)) {
 		if ((r = agw_publisher_new(&d->loop, nx->cfg, d->store, &nx->publisher)) < 0) {
-			agw_errors_add(errs, nx->cfg->path, 0, "mqtt: the new broker settings cannot be used (%s; see above)",
-				       strerror(-r));
+			agw_errors_add(errs, nx->cfg->path, 0,
+				       "mqtt: the new broker settings cannot be used (%s; see above)", strerror(-r));
 			return r;
 		}
 	}
