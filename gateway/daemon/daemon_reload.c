@@ -166,7 +166,7 @@ static void apply_publisher(struct daemon *d, struct next *nx)
 {
 	if (!nx->publisher) {
 		if (d->publisher)
-			agw_publisher_set_resend_window(d->publisher, nx->cfg->mqtt.resend_window_ms);
+			agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 		return;
 	}
 	if (d->publisher_next) {

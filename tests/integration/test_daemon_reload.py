@@ -148,6 +148,13 @@ def main():
         print("     %d cases; %d messages at A, %d at B" % (len(want), len(case_ids(sub_a.lines())), len(got_b)))
         check(got_b, "cases after the reload went to broker B")
         check(want and want <= got, "every case in the store was delivered (missing: %s)" % sorted(want - got)[:5])
+        print("-- a reload with the same broker settings keeps the publisher")
+        gw.signal(signal.SIGHUP)
+        end = time.time() + 15
+        while time.time() < end and reloads(gw, "reload done") < 2 and gw.proc.poll() is None:
+            time.sleep(0.1)
+        check(reloads(gw, "reload done") == 2 and gw.proc.poll() is None, "applied, the gateway still runs")
+        check(reloads(gw, "MQTT publisher rebuilt") == 1, "the publisher was rebuilt once, for the new address only")
         code, took = gw.stop(timeout=15)
         check(code == 0, "SIGTERM exits 0 in %.1f s" % took)
         check(sql(db, "SELECT count(*) FROM outbox")[0][0] == 0, "outbox empty after a clean stop")
