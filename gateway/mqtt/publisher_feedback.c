@@ -112,7 +112,7 @@ static int apply_one(struct agw_publisher *p, int64_t seq, const char *case_id, 
 {
 	if (agw_store_begin(p->store) < 0)
 		return -EIO;
-	int r = p->fb_fn ? p->fb_fn(p->fb_arg, case_id, status) : 0;
+	int r = p->fb_fn(p->fb_arg, case_id, status);
 	sqlite3_stmt *st = r < 0 ? NULL : agw_store_stmt(p->store, SQL_INBOX_DELETE);
 	if (st) {
 		sqlite3_bind_int64(st, 1, seq);
@@ -137,6 +137,8 @@ static int apply_one(struct agw_publisher *p, int64_t seq, const char *case_id, 
 void pub_apply_feedback(struct agw_publisher *p)
 {
 	p->fb_pending = false;
+	if (!p->fb_fn)
+		return; /* nobody to apply them yet: the rows wait in the inbox */
 	sqlite3_stmt *st = agw_store_stmt(p->store, SQL_INBOX_READ);
 	if (!st)
 		return;

@@ -25,7 +25,10 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
 #define FEEDBACK_BATCH 256     /* inbox rows applied per loop wake-up */
-#define FEEDBACK_BUSY_MS 2000  /* how long paho's thread waits for the database's write lock */
+/* How long paho's thread waits for the database's write lock when it writes a feedback to the
+ * inbox. paho holds its own mutex while messageArrived runs, so the loop's paho calls can wait this
+ * long too, and only while another writer holds the database. */
+#define FEEDBACK_BUSY_MS 2000
 #define CONNECT_TIMEOUT_S 10
 
 enum tag_kind { TAG_OUTBOX = 0, TAG_STATUS = 1, TAG_UNUSED = 2, TAG_CONTROL = 3 };

@@ -188,6 +188,69 @@ static void test_free_without_stop(void **state)
 	uv_run(&f->loop, UV_RUN_DEFAULT); /* returns only once every handle is closed */
 }
 
+static int fb_calls, fb_fail;
+static char fb_last[64];
+
+static int record_feedback(void *arg, const char *case_id, const char *status)
+{
+	fb_calls++;
+	if (fb_fail)
+		return -EIO;
+	snprintf(fb_last, sizeof(fb_last), "%s %s", case_id, status);
+	return 0;
+}
+
+static int64_t inbox_rows(struct fixture *f)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(agw_store_db(f->store), "SELECT count(*) FROM feedback_inbox", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* A feedback written to the inbox (by paho's thread, or left by a crash before it was applied) is
+ * applied by the loop and leaves the inbox in the same transaction; while its case cannot be
+ * updated (the callback fails) it stays, and is applied on a later tick. */
+static void test_feedback_inbox(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(sqlite3_exec(agw_store_db(f->store),
+				      "INSERT INTO feedback_inbox(case_id, status, received_at) VALUES('c-9', 'closed', 0)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	struct agw_publisher *p;
+	assert_int_equal(agw_publisher_new(&f->loop, &f->cfg, f->store, &p), 0);
+	agw_publisher_set_feedback(p, record_feedback, NULL);
+	fb_calls = 0;
+	fb_fail = 1;
+	fb_last[0] = '\0';
+	assert_int_equal(agw_publisher_start(p), 0);
+	uv_timer_t t;
+	uv_timer_init(&f->loop, &t);
+	t.data = p;
+	uv_timer_start(&t, stop_timer_cb, 700, 0); /* a few ticks (250 ms) */
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_true(fb_calls >= 2);   /* retried on later ticks */
+	assert_int_equal(inbox_rows(f), 1); /* kept while it cannot be applied */
+	agw_publisher_free(p);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+
+	assert_int_equal(agw_publisher_new(&f->loop, &f->cfg, f->store, &p), 0);
+	agw_publisher_set_feedback(p, record_feedback, NULL);
+	fb_fail = 0;
+	assert_int_equal(agw_publisher_start(p), 0);
+	uv_timer_init(&f->loop, &t);
+	t.data = p;
+	uv_timer_start(&t, stop_timer_cb, 400, 0);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_string_equal(fb_last, "c-9 closed");
+	assert_int_equal(inbox_rows(f), 0);
+	agw_publisher_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stop_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rows_kept_without_broker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_without_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feedback_inbox, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
