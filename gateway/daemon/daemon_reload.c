@@ -17,6 +17,7 @@
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
+#include "camera_diff.h"
 #include "check.h"
 #include "daemon_internal.h"
 #include "decider.h"
@@ -72,8 +73,46 @@ static bool publisher_same(const struct agw_config *a, const struct agw_config *
 	       x->reconnect_max_ms == y->reconnect_max_ms;
 }
 
-/* Inside the reload's transaction: the new ledger (if configured) replaces the stored one, then the
- * cameras are read back as the decider will see them. */
+static int camera_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct agw_camera *)a)->id, ((const struct agw_camera *)b)->id);
+}
+
+/* Writes only what differs between the stored ledger and cams (a 200,000-row ledger with a few
+ * changes costs a few rows, not a rewrite of all of them). */
+static int write_ledger_changes(struct daemon *d, const struct agw_camera *cams, size_t n)
+{
+	struct agw_camera *stored = NULL;
+	size_t n_stored = 0;
+	struct agw_camera_diff diff;
+	int r = agw_store_cameras_load(d->store, &stored, &n_stored);
+	if (r < 0)
+		return r;
+	if ((r = agw_camera_diff(stored, n_stored, cams, n, &diff)) < 0) {
+		agw_cameras_free(stored, n_stored);
+		return r;
+	}
+	const struct agw_camera **gone = malloc((diff.n_removed + diff.n_changed + 1) * sizeof(*gone));
+	const struct agw_camera **put = malloc((diff.n_changed + diff.n_added + 1) * sizeof(*put));
+	r = -ENOMEM;
+	if (gone && put) {
+		memcpy(gone, diff.removed, diff.n_removed * sizeof(*gone));
+		memcpy(gone + diff.n_removed, diff.changed_old, diff.n_changed * sizeof(*gone));
+		memcpy(put, diff.changed_new, diff.n_changed * sizeof(*put));
+		memcpy(put + diff.n_changed, diff.added, diff.n_added * sizeof(*put));
+		r = agw_store_cameras_change(d->store, gone, diff.n_removed + diff.n_changed, put,
+					     diff.n_changed + diff.n_added);
+	}
+	free(gone);
+	free(put);
+	agw_camera_diff_free(&diff);
+	agw_cameras_free(stored, n_stored);
+	return r;
+}
+
+/* Inside the reload's transaction: the new ledger (if configured) is written over the stored one
+ * (only the rows that differ), and becomes the camera list; without a ledger file the stored
+ * cameras are read as the decider will see them. */
 static int stage_cameras(struct daemon *d, struct next *nx, struct agw_errors *errs)
 {
 	if (nx->cfg->ledger_file) {
@@ -81,12 +120,17 @@ static int stage_cameras(struct daemon *d, struct next *nx, struct agw_errors *e
 		size_t n = 0;
 		char *path = agw_config_resolve(nx->cfg, nx->cfg->ledger_file);
 		int r = path ? agw_ledger_parse(path, &cams, &n, errs) : -ENOMEM;
-		if (r >= 0 && (r = agw_store_cameras_replace(d->store, cams, n)) < 0)
+		if (r >= 0 && (r = write_ledger_changes(d, cams, n)) < 0)
 			agw_errors_add(errs, path, 0, "cannot write the ledger to the database");
-		agw_cameras_free(cams, n);
 		free(path);
-		if (r < 0)
+		if (r < 0) {
+			agw_cameras_free(cams, n);
 			return r;
+		}
+		qsort(cams, n, sizeof(*cams), camera_by_id); /* in id order, as the store gives them */
+		nx->cams = cams;
+		nx->n_cams = n;
+		return 0;
 	}
 	int n = agw_store_cameras_load(d->store, &nx->cams, &nx->n_cams);
 	if (n < 0)

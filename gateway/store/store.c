@@ -238,38 +238,61 @@ static const char SQL_CAMERA_INSERT[] =
 	"INSERT INTO cameras(id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,updated_at)"
 	" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
+static int camera_insert(struct agw_store *store, const struct agw_camera *c, int64_t now)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, SQL_CAMERA_INSERT);
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, c->id);
+	bind_text(st, 2, c->name);
+	bind_text(st, 3, c->vendor);
+	bind_text(st, 4, c->protocol);
+	bind_text(st, 5, c->address);
+	bind_text(st, 6, c->username);
+	bind_text(st, 7, c->password);
+	if (isnan(c->lon) || isnan(c->lat)) {
+		sqlite3_bind_null(st, 8);
+		sqlite3_bind_null(st, 9);
+	} else {
+		sqlite3_bind_double(st, 8, c->lon);
+		sqlite3_bind_double(st, 9, c->lat);
+	}
+	bind_text(st, 10, c->crs);
+	bind_text(st, 11, c->tags);
+	bind_text(st, 12, c->owner_cell);
+	sqlite3_bind_int64(st, 13, now);
+	return step_done(store, st);
+}
+
 int agw_store_cameras_replace(struct agw_store *store, const struct agw_camera *cameras, size_t n)
 {
 	sqlite3_stmt *del = agw_store_stmt(store, SQL_CAMERAS_DELETE);
 	if (!del || step_done(store, del) < 0)
 		return -EIO;
 	int64_t now = agw_now_ms();
-	for (size_t i = 0; i < n; i++) {
-		const struct agw_camera *c = &cameras[i];
-		sqlite3_stmt *st = agw_store_stmt(store, SQL_CAMERA_INSERT);
+	for (size_t i = 0; i < n; i++)
+		if (camera_insert(store, &cameras[i], now) < 0)
+			return -EIO;
+	return 0;
+}
+
+static const char SQL_CAMERA_DELETE_ID[] = "DELETE FROM cameras WHERE id = ?";
+
+int agw_store_cameras_change(struct agw_store *store, const struct agw_camera *const *gone, size_t n_gone,
+			     const struct agw_camera *const *put, size_t n_put)
+{
+	for (size_t i = 0; i < n_gone; i++) {
+		sqlite3_stmt *st = agw_store_stmt(store, SQL_CAMERA_DELETE_ID);
 		if (!st)
 			return -EIO;
-		bind_text(st, 1, c->id);
-		bind_text(st, 2, c->name);
-		bind_text(st, 3, c->vendor);
-		bind_text(st, 4, c->protocol);
-		bind_text(st, 5, c->address);
-		bind_text(st, 6, c->username);
-		bind_text(st, 7, c->password);
-		if (isnan(c->lon) || isnan(c->lat)) {
-			sqlite3_bind_null(st, 8);
-			sqlite3_bind_null(st, 9);
-		} else {
-			sqlite3_bind_double(st, 8, c->lon);
-			sqlite3_bind_double(st, 9, c->lat);
-		}
-		bind_text(st, 10, c->crs);
-		bind_text(st, 11, c->tags);
-		bind_text(st, 12, c->owner_cell);
-		sqlite3_bind_int64(st, 13, now);
+		bind_text(st, 1, gone[i]->id);
 		if (step_done(store, st) < 0)
 			return -EIO;
 	}
+	int64_t now = agw_now_ms();
+	for (size_t i = 0; i < n_put; i++)
+		if (camera_insert(store, put[i], now) < 0)
+			return -EIO;
 	return 0;
 }
 

@@ -35,6 +35,10 @@ sqlite3_stmt *agw_store_stmt(struct agw_store *store, const char *sql);
 
 /* Camera ledger. replace: inside the caller's transaction, deletes all cameras then inserts these. */
 int agw_store_cameras_replace(struct agw_store *store, const struct agw_camera *cameras, size_t n);
+/* Inside the caller's transaction: deletes the cameras of gone (by id), then inserts put; what a
+ * reload writes when only some rows of a large ledger changed (gateway/daemon/camera_diff.h). */
+int agw_store_cameras_change(struct agw_store *store, const struct agw_camera *const *gone, size_t n_gone,
+			     const struct agw_camera *const *put, size_t n_put);
 /* Loads all cameras ordered by id; *ret_cameras is an array freed with agw_cameras_free. */
 int agw_store_cameras_load(struct agw_store *store, struct agw_camera **ret_cameras, size_t *ret_n);
 void agw_camera_clear(struct agw_camera *camera);

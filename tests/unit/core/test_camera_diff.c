@@ -6,7 +6,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -53,8 +56,44 @@ static void test_empty(void **state)
 	agw_camera_diff_free(NULL);
 }
 
+/* A reload writes only the rows that differ: the store ends up holding exactly the new list. */
+static void test_store_change(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/agw-camdiff-XXXXXX", db[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(db, sizeof(db), "%s/c.db", dir);
+	struct agw_store *store;
+	assert_int_equal(agw_store_open(db, &store, err, sizeof(err)), 0);
+	struct agw_camera old[] = {cam("a", "A"), cam("b", "B"), cam("c", "C")};
+	struct agw_camera neu[] = {cam("d", "D"), cam("b", "B2"), cam("a", "A")};
+	assert_int_equal(agw_store_cameras_replace(store, old, 3), 0);
+	struct agw_camera_diff d;
+	assert_int_equal(agw_camera_diff(old, 3, neu, 3, &d), 0);
+	const struct agw_camera *gone[] = {d.removed[0], d.changed_old[0]}, *put[] = {d.changed_new[0], d.added[0]};
+	assert_int_equal(agw_store_cameras_change(store, gone, 2, put, 2), 0);
+	agw_camera_diff_free(&d);
+	struct agw_camera *back = NULL;
+	size_t n = 0;
+	assert_int_equal(agw_store_cameras_load(store, &back, &n), 3);
+	assert_string_equal(back[0].id, "a");
+	assert_string_equal(back[1].id, "b");
+	assert_string_equal(back[1].name, "B2");
+	assert_string_equal(back[2].id, "d");
+	agw_cameras_free(back, n);
+	agw_store_close(store);
+	char path[96];
+	const char *files[] = {"c.db", "c.db-wal", "c.db-shm"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(test_diff), cmocka_unit_test(test_empty)};
+	const struct CMUnitTest tests[] = {cmocka_unit_test(test_diff), cmocka_unit_test(test_empty),
+					   cmocka_unit_test(test_store_change)};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
