@@ -14,15 +14,19 @@
 #include "ledger.h"
 
 enum column { COL_ID, COL_NAME, COL_VENDOR, COL_PROTOCOL, COL_ADDRESS, COL_USERNAME, COL_PASSWORD,
-	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL__COUNT };
+	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL, COL__COUNT };
 
 static const char *const column_names[COL__COUNT] = {
 	"id", "name", "vendor", "protocol", "address", "username", "password",
-	"longitude", "latitude", "crs", "tags", "owner_cell",
+	"longitude", "latitude", "crs", "tags", "owner_cell", "device", "channel",
 };
-/* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell. */
+/* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell.
+ * device and channel are optional: the NVR (or multi-channel camera) row whose connection carries
+ * this camera's events, and the camera's 1-based channel on it. */
 static const bool column_required[COL__COUNT] = {true, true, true, true, true, true, true,
-						 true, true, true, true, false};
+						 true, true, true, true, false, false, false};
+
+#define MAX_CHANNEL 4096 /* NVRs number IP channels up to a few hundred (older firmware from 33) */
 
 struct row {
 	char **fields;
@@ -222,7 +226,29 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
 		return why_protocol;
 	}
-	const char *why = check_address(adapter, f[COL_ADDRESS]);
+	const char *dev = f[COL_DEVICE];
+	if (*dev && !valid_id(dev))
+		return "device must be the id of another ledger row";
+	if (*dev && !strcmp(dev, f[COL_ID]))
+		return "device names the row itself; leave it empty on the device's own row";
+	if ((*dev || *f[COL_CHANNEL]) && !adapter->channels) {
+		static char why_channels[160];
+		snprintf(why_channels, sizeof(why_channels),
+			 "the %s adapter does not route device channels; leave device and channel empty", adapter->name);
+		return why_channels;
+	}
+	if (*f[COL_CHANNEL]) {
+		char *end;
+		errno = 0;
+		long ch = strtol(f[COL_CHANNEL], &end, 10);
+		if (errno || end == f[COL_CHANNEL] || *end || ch < 1 || ch > MAX_CHANNEL)
+			return "channel must be a whole number in [1, 4096] (the device's channel, from 1)";
+		c->channel = (int)ch;
+	} else if (*dev) {
+		return "a row with a device needs its channel on that device";
+	}
+	/* a channel row's events come over its device's connection: its own address is optional */
+	const char *why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
 	if (why)
 		return why;
 	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])
@@ -251,7 +277,8 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	c->crs = strdup(crs);
 	c->tags = strdup(f[COL_TAGS]);
 	c->owner_cell = *f[COL_OWNER_CELL] ? strdup(f[COL_OWNER_CELL]) : NULL;
-	if (!c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
+	c->device = *dev ? strdup(dev) : NULL;
+	if ((*dev && !c->device) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
 		return "out of memory";
 	return NULL;
 }
@@ -360,6 +387,97 @@ static void check_duplicates(const char *path, const struct agw_camera *cams, co
 	free(v);
 }
 
+/* ---- NVR channels: the rules that span rows ---- */
+
+static const struct agw_camera *sort_base;
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(sort_base[*(const size_t *)a].id, sort_base[*(const size_t *)b].id);
+}
+
+/* The device a row's channel belongs to: the row it names, or itself. */
+static const char *owner_of(const struct agw_camera *c)
+{
+	return c->device ? c->device : c->id;
+}
+
+static int by_channel(const void *a, const void *b)
+{
+	const struct agw_camera *x = &sort_base[*(const size_t *)a], *y = &sort_base[*(const size_t *)b];
+	int r = strcmp(owner_of(x), owner_of(y));
+	if (r)
+		return r;
+	if (x->channel != y->channel)
+		return x->channel < y->channel ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1; /* file order: the later row is the error */
+}
+
+static const struct agw_camera *find_row(const struct agw_camera *cams, const size_t *order, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(cams[order[mid]].id, id);
+		if (r == 0)
+			return &cams[order[mid]];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* A channel row names a device row of the same protocol that is not itself a channel row; a
+ * device's channels are unique (its own row's channel counts). Sorted, so 200,000 rows stay fast.
+ * Runs once the ids are known to be unique. */
+static void check_channels(const char *path, const struct agw_camera *cams, const size_t *lines, size_t n,
+			   struct agw_errors *errs)
+{
+	size_t before = errs->n;
+	size_t *order = malloc((n ? n : 1) * sizeof(*order));
+	if (!order) {
+		agw_errors_add(errs, path, 0, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	sort_base = cams;
+	qsort(order, n, sizeof(*order), by_id);
+	for (size_t i = 0; i < n && errs->n - before < AGW_LEDGER_MAX_ERRORS; i++) {
+		const struct agw_camera *c = &cams[i];
+		if (!c->device)
+			continue;
+		const struct agw_camera *d = find_row(cams, order, n, c->device);
+		if (!d)
+			agw_errors_add(errs, path, lines[i], "camera %s: device %s is not a row of the ledger", c->id,
+				       c->device);
+		else if (strcmp(d->protocol, c->protocol) != 0)
+			agw_errors_add(errs, path, lines[i],
+				       "camera %s: device %s is an %s row; a channel's device has its protocol (%s)", c->id,
+				       c->device, d->protocol, c->protocol);
+		else if (d->device)
+			agw_errors_add(errs, path, lines[i],
+				       "camera %s: device %s is itself a channel of %s; name the device row %s", c->id,
+				       c->device, d->device, d->device);
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cams[i].channel > 0)
+			order[m++] = i;
+	qsort(order, m, sizeof(*order), by_channel);
+	for (size_t k = 1; k < m && errs->n - before < AGW_LEDGER_MAX_ERRORS; k++) {
+		const struct agw_camera *a = &cams[order[k - 1]], *b = &cams[order[k]];
+		if (a->channel == b->channel && !strcmp(owner_of(a), owner_of(b)))
+			agw_errors_add(errs, path, lines[order[k]],
+				       "camera %s: channel %d of device %s is already camera %s (line %zu)", b->id, b->channel,
+				       owner_of(b), a->id, lines[order[k - 1]]);
+	}
+	sort_base = NULL;
+	free(order);
+}
+
 int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *ret_n, struct agw_errors *errs)
 {
 	size_t len, before = errs->n;
@@ -371,7 +489,7 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 		rd.p += 3;
 	struct row row = {0};
 	struct agw_camera *cams = NULL;
-	size_t *lines = NULL; /* the line of each camera, for the duplicate check */
+	size_t *lines = NULL; /* the line of each camera, for the checks that span rows */
 	size_t n = 0, cap = 0;
 	int map[COL__COUNT];
 	const char *msg = NULL;
@@ -452,6 +570,8 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 		row_clear(&row);
 	}
 	check_duplicates(path, cams, lines, n, errs, before);
+	if (errs->n == before)
+		check_channels(path, cams, lines, n, errs);
 out:
 	row_clear(&row);
 	free(text);

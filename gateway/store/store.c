@@ -182,6 +182,7 @@ void agw_camera_clear(struct agw_camera *c)
 	free(c->crs);
 	free(c->tags);
 	free(c->owner_cell);
+	free(c->device);
 	memset(c, 0, sizeof(*c));
 	c->lon = c->lat = NAN;
 }
@@ -201,12 +202,13 @@ static int dup_or_null(char **dst, const char *src)
 
 int agw_camera_copy(struct agw_camera *dst, const struct agw_camera *src)
 {
-	struct agw_camera c = {.lon = src->lon, .lat = src->lat};
+	struct agw_camera c = {.lon = src->lon, .lat = src->lat, .channel = src->channel};
 	if (dup_or_null(&c.id, src->id) < 0 || dup_or_null(&c.name, src->name) < 0 ||
 	    dup_or_null(&c.vendor, src->vendor) < 0 || dup_or_null(&c.protocol, src->protocol) < 0 ||
 	    dup_or_null(&c.address, src->address) < 0 || dup_or_null(&c.username, src->username) < 0 ||
 	    dup_or_null(&c.password, src->password) < 0 || dup_or_null(&c.crs, src->crs) < 0 ||
-	    dup_or_null(&c.tags, src->tags) < 0 || dup_or_null(&c.owner_cell, src->owner_cell) < 0) {
+	    dup_or_null(&c.tags, src->tags) < 0 || dup_or_null(&c.owner_cell, src->owner_cell) < 0 ||
+	    dup_or_null(&c.device, src->device) < 0) {
 		agw_camera_clear(&c);
 		return -ENOMEM;
 	}
@@ -230,13 +232,13 @@ bool agw_camera_equal(const struct agw_camera *a, const struct agw_camera *b)
 	       str_eq(a->protocol, b->protocol) && str_eq(a->address, b->address) &&
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) && num_eq(a->lon, b->lon) &&
 	       num_eq(a->lat, b->lat) && str_eq(a->crs, b->crs) && str_eq(a->tags, b->tags) &&
-	       str_eq(a->owner_cell, b->owner_cell);
+	       str_eq(a->owner_cell, b->owner_cell) && str_eq(a->device, b->device) && a->channel == b->channel;
 }
 
 static const char SQL_CAMERAS_DELETE[] = "DELETE FROM cameras";
 static const char SQL_CAMERA_INSERT[] =
-	"INSERT INTO cameras(id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,updated_at)"
-	" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"INSERT INTO cameras(id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,updated_at,"
+	"device,channel) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int camera_insert(struct agw_store *store, const struct agw_camera *c, int64_t now)
 {
@@ -261,6 +263,11 @@ static int camera_insert(struct agw_store *store, const struct agw_camera *c, in
 	bind_text(st, 11, c->tags);
 	bind_text(st, 12, c->owner_cell);
 	sqlite3_bind_int64(st, 13, now);
+	bind_text(st, 14, c->device);
+	if (c->channel > 0)
+		sqlite3_bind_int(st, 15, c->channel);
+	else
+		sqlite3_bind_null(st, 15);
 	return step_done(store, st);
 }
 
@@ -297,7 +304,8 @@ int agw_store_cameras_change(struct agw_store *store, const struct agw_camera *c
 }
 
 static const char SQL_CAMERAS_LOAD[] =
-	"SELECT id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell FROM cameras ORDER BY id";
+	"SELECT id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,device,channel FROM cameras"
+	" ORDER BY id";
 
 static int column_dup(sqlite3_stmt *st, int i, char **dst)
 {
@@ -328,11 +336,13 @@ int agw_store_cameras_load(struct agw_store *store, struct agw_camera **ret_came
 		memset(c, 0, sizeof(*c));
 		c->lon = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 7);
 		c->lat = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
+		c->channel = sqlite3_column_int(st, 13); /* NULL reads as 0: none */
 		if (column_dup(st, 0, &c->id) < 0 || column_dup(st, 1, &c->name) < 0 ||
 		    column_dup(st, 2, &c->vendor) < 0 || column_dup(st, 3, &c->protocol) < 0 ||
 		    column_dup(st, 4, &c->address) < 0 || column_dup(st, 5, &c->username) < 0 ||
 		    column_dup(st, 6, &c->password) < 0 || column_dup(st, 9, &c->crs) < 0 ||
-		    column_dup(st, 10, &c->tags) < 0 || column_dup(st, 11, &c->owner_cell) < 0) {
+		    column_dup(st, 10, &c->tags) < 0 || column_dup(st, 11, &c->owner_cell) < 0 ||
+		    column_dup(st, 12, &c->device) < 0) {
 			r = -ENOMEM;
 			break;
 		}

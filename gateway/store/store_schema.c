@@ -72,6 +72,10 @@ static const char *const migrations[] = {
 	 * transaction (a crash in between applies it again at the next start). */
 	"CREATE TABLE feedback_inbox(seq INTEGER PRIMARY KEY, case_id TEXT NOT NULL, status TEXT NOT NULL,"
 	"  received_at INTEGER NOT NULL);",
+
+	/* 7: NVR channels: the ledger row of the device that carries a camera's events, and its channel */
+	"ALTER TABLE cameras ADD COLUMN device TEXT;"
+	"ALTER TABLE cameras ADD COLUMN channel INTEGER;",
 };
 
 int agw_store_latest_schema_version(void)

@@ -45,6 +45,13 @@ struct agw_camera {
 	char *crs;        /* "wgs84" | "gcj02" | "cgcs2000" */
 	char *tags;       /* comma separated */
 	char *owner_cell; /* fallback grid cell code, or NULL */
+	/* NVR channels (docs/configuration.md "Camera ledger CSV"): a camera whose events arrive on
+	 * another ledger row's connection names that row here, and its 1-based channel on it. A
+	 * device row has device NULL; its own channel, when set, routes that channel to it. The core
+	 * hands channel rows to the adapter like any camera: the adapter opens no connection for
+	 * them and routes each alert of the device to the row of its channel. */
+	char *device;     /* id of the device row (same protocol), or NULL */
+	int channel;      /* 1-based channel on the device (or on itself), 0 = none */
 };
 
 struct agw_adapter_ctx;
@@ -85,6 +92,9 @@ struct agw_adapter {
 	const char *name;
 	const char *description;
 	const char *protocol;      /* ledger protocol it serves ("onvif", "rtsp") or NULL for none */
+	/* Whether it routes a device's channels to the ledger rows that name the device (device and
+	 * channel columns). The ledger refuses those columns for the protocols of adapters that do not. */
+	bool channels;
 	size_t priv_size;
 	const struct agw_option *options; /* terminated by an entry with name == NULL */
 	/* priv is zeroed and its options already set. Returns 0 or negative errno. */

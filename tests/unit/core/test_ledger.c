@@ -179,6 +179,116 @@ static void every_bad_row_reported(void **state)
 	free(path);
 }
 
+#define NVR_HEADER "id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags,device,channel\n"
+#define NVR_ROW "nvr-1,NVR,Hikvision,isapi,10.0.0.50,admin,pw,,,,,,\n"
+
+/* An NVR row and its channels: each channel row is a camera with its own place; the device and
+ * channel survive the store; a channel row may leave its address empty. */
+static void nvr_channels(void **state)
+{
+	(void)state;
+	char *path = write_temp(".csv", NVR_HEADER NVR_ROW
+				"gate,Gate,Hikvision,isapi,,,,108.90,34.20,,,nvr-1,1\n"
+				"yard,Yard,Hikvision,isapi,10.0.0.62,,,108.91,34.21,,,nvr-1,2\n"
+				"cam-x,Standalone,Hikvision,isapi,10.0.0.70,,,,,,,,\n");
+	char *dir;
+	struct agw_store *s = open_store(&dir);
+	struct agw_errors errs = {0};
+	int n = agw_ledger_import(s, path, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("%s\n", errs.v[i]);
+	assert_int_equal(n, 4);
+	struct agw_camera *cams;
+	size_t count;
+	assert_int_equal(agw_store_cameras_load(s, &cams, &count), 4);
+	/* ordered by id: cam-x, gate, nvr-1, yard */
+	assert_null(cams[0].device);
+	assert_int_equal(cams[0].channel, 0);
+	assert_string_equal(cams[1].device, "nvr-1");
+	assert_int_equal(cams[1].channel, 1);
+	assert_string_equal(cams[1].address, "");
+	assert_null(cams[2].device);
+	assert_string_equal(cams[3].device, "nvr-1");
+	assert_int_equal(cams[3].channel, 2);
+	/* a changed channel is a changed camera (reload re-adds it) */
+	struct agw_camera copy;
+	assert_int_equal(agw_camera_copy(&copy, &cams[3]), 0);
+	assert_true(agw_camera_equal(&copy, &cams[3]));
+	copy.channel = 3;
+	assert_false(agw_camera_equal(&copy, &cams[3]));
+	agw_camera_clear(&copy);
+	agw_cameras_free(cams, count);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+	unlink(path);
+	free(path);
+}
+
+/* Each broken channel rule gives its line and reason, and nothing is imported. */
+static void nvr_bad_rows(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *rows;
+		int line;
+		const char *reason;
+	} cases[] = {
+		{"c1,C1,V,isapi,,,,,,,,nvr-9,1\n", 3, "camera c1: device nvr-9 is not a row of the ledger"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,\n", 3, "camera c1: a row with a device needs its channel"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,0\n", 3, "channel must be a whole number in [1, 4096]"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,two\n", 3, "channel must be a whole number"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,4097\n", 3, "channel must be a whole number"},
+		{"c1,C1,V,isapi,,,,,,,,c1,1\n", 3, "device names the row itself"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,1\nc2,C2,V,isapi,,,,,,,,nvr-1,1\n", 4,
+		 "camera c2: channel 1 of device nvr-1 is already camera c1 (line 3)"},
+		{"c1,C1,V,dahua,,,,,,,,nvr-1,1\n", 3, "camera c1: device nvr-1 is an isapi row; a channel's device has its protocol (dahua)"},
+		{"c1,C1,V,isapi,,,,,,,,nvr-1,1\nc2,C2,V,isapi,,,,,,,,c1,1\n", 4,
+		 "camera c2: device c1 is itself a channel of nvr-1; name the device row nvr-1"},
+		{"o1,O1,V,onvif,10.0.0.9,,,,,,,nvr-1,1\n", 3, "the onvif adapter does not route device channels"},
+		{"c1,C1,V,isapi,http://u:p@10.0.0.9/,,,,,,,nvr-1,1\n", 3, "contains credentials"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), NVR_HEADER NVR_ROW "%s", cases[i].rows);
+		char *path = write_temp(".csv", text);
+		struct agw_camera *cams = NULL;
+		size_t n = 0;
+		struct agw_errors errs = {0};
+		assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+		assert_null(cams);
+		char want[600];
+		snprintf(want, sizeof(want), "%s:%d:", path, cases[i].line);
+		if (errs.n != 1 || !strstr(errs.v[0], want) || !strstr(errs.v[0], cases[i].reason))
+			fail_msg("case %zu: got %zu errors, \"%s\", want %s ... %s", i, errs.n, errs.n ? errs.v[0] : "(none)",
+				 want, cases[i].reason);
+		agw_errors_clear(&errs);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* A device row's own channel counts among its channels; another device may reuse the number. */
+static void nvr_own_channel(void **state)
+{
+	(void)state;
+	char *path = write_temp(".csv", NVR_HEADER "nvr-1,NVR,V,isapi,10.0.0.50,,,,,,,,1\n"
+						  "nvr-2,NVR2,V,isapi,10.0.0.51,,,,,,,,\n"
+						  "c2,C2,V,isapi,,,,,,,,nvr-2,1\n"
+						  "c1,C1,V,isapi,,,,,,,,nvr-1,1\n");
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	struct agw_errors errs = {0};
+	assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	char want[600];
+	snprintf(want, sizeof(want), "%s:5: camera c1: channel 1 of device nvr-1 is already camera nvr-1 (line 2)", path);
+	assert_string_equal(errs.v[0], want);
+	agw_errors_clear(&errs);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +296,9 @@ int main(void)
 		cmocka_unit_test(bad_rows),
 		cmocka_unit_test(bad_headers),
 		cmocka_unit_test(every_bad_row_reported),
+		cmocka_unit_test(nvr_channels),
+		cmocka_unit_test(nvr_bad_rows),
+		cmocka_unit_test(nvr_own_channel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
