@@ -238,6 +238,7 @@ const struct agw_adapter agw_adapter_dahua = {
 	.description = "Dahua devices (and Amcrest, Lorex): eventManager attach stream (Digest, heartbeat liveness, "
 		       "reconnect), Code=...;action=...;index=...;data={...} events",
 	.protocol = "dahua",
+	.channels = true,
 	.priv_size = sizeof(struct dahua_adapter),
 	.options = dahua_options,
 	.init = dahua_init,

@@ -208,6 +208,7 @@ const struct agw_adapter agw_adapter_isapi = {
 	.description = "Hikvision ISAPI devices: alertStream (Digest, heartbeat liveness, reconnect), XML and JSON "
 		       "EventNotificationAlert documents with their pictures",
 	.protocol = "isapi",
+	.channels = true,
 	.priv_size = sizeof(struct isapi_adapter),
 	.options = isapi_options,
 	.init = isapi_init,

@@ -16,6 +16,7 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "vendor_pull.h"
+#include "vendor_routes.h"
 
 enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 
@@ -62,6 +63,7 @@ struct agw_vendor_pull {
 	struct agw_adapter_ctx *ctx;
 	struct agw_curl_loop *http;
 	struct dev *devs;
+	struct agw_vendor_routes *routes; /* NVR channels: (device, channel) -> camera */
 	bool started, stopping;
 	int open_handles;
 	void (*stop_done)(void *arg);
@@ -95,11 +97,13 @@ static int hold(struct dev *d, const struct agw_alert *a)
 	return 0;
 }
 
-/* Hands an alert to the core; camera_id, adapter and gateway time are set here (borrowed). */
+/* Hands an alert to the core; camera_id (the camera of its channel, vendor_routes.h), adapter and
+ * gateway time are set here (borrowed). Routing is the adapter's: it alone knows which of the
+ * vendor's fields is the channel and which ledger rows share this connection. */
 static void deliver(struct dev *d, struct agw_alert *a)
 {
 	struct agw_vendor_pull *p = d->p;
-	a->camera_id = d->id;
+	a->camera_id = (char *)agw_vendor_routes_route(p->routes, p->cfg.adapter, d->id, a);
 	a->adapter = (char *)p->cfg.adapter;
 	if (!a->gateway_time_ms)
 		a->gateway_time_ms = agw_now_ms();
@@ -499,6 +503,11 @@ char *agw_vendor_pull_url(const char *address, const char *path)
 
 int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *camera)
 {
+	int rc = agw_vendor_routes_add(p->routes, camera);
+	if (rc < 0)
+		return rc;
+	if (camera->device)
+		return 0; /* a channel row: its events come on its device's stream */
 	struct dev *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -511,6 +520,7 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 	if (!d->id || !d->url || (camera->username && *camera->username && !d->username) ||
 	    (camera->password && !d->password)) {
 		dev_free(d);
+		agw_vendor_routes_remove(p->routes, camera->id);
 		return -ENOMEM;
 	}
 	d->next = p->devs;
@@ -524,6 +534,7 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 
 void agw_vendor_pull_remove(struct agw_vendor_pull *p, const char *camera_id)
 {
+	agw_vendor_routes_remove(p->routes, camera_id);
 	for (struct dev **pp = &p->devs; *pp; pp = &(*pp)->next) {
 		struct dev *d = *pp;
 		if (strcmp(d->id, camera_id) != 0)
@@ -541,6 +552,10 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 	struct agw_vendor_pull *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	if (agw_vendor_routes_new(&p->routes) < 0) {
+		free(p);
+		return -ENOMEM;
+	}
 	p->cfg = *cfg;
 	p->ctx = ctx;
 	snprintf(p->labels, sizeof(p->labels), "adapter=\"%s\"", cfg->adapter);
@@ -599,6 +614,7 @@ void agw_vendor_pull_free(struct agw_vendor_pull *p)
 		p->devs = d->next;
 		dev_free(d);
 	}
+	agw_vendor_routes_free(p->routes);
 	free(p);
 }
 

@@ -193,6 +193,8 @@ struct harness {
 	int refuse; /* emit answers -EAGAIN this many times */
 	int refused;
 	size_t stop_at; /* stop the adapter after this many alerts */
+	const struct agw_camera *extra; /* more ledger rows (NVR channels), added before nvr-1 */
+	size_t n_extra;
 	bool stopping, stopped;
 };
 
@@ -390,6 +392,8 @@ static void harness_run(struct harness *h, const char *(*script)(int, bool *), c
 		snprintf(addr, sizeof(addr), "127.0.0.1:%d", h->srv.port);
 	struct agw_camera cam = {.id = (char *)"nvr-1", .name = (char *)"NVR", .protocol = (char *)adapter->protocol,
 				 .address = addr, .username = (char *)"admin", .password = (char *)"secret"};
+	for (size_t i = 0; i < h->n_extra; i++)
+		assert_int_equal(adapter->camera_add(h->priv, &h->extra[i]), 0);
 	assert_int_equal(adapter->camera_add(h->priv, &cam), 0);
 	assert_int_equal(adapter->start(h->priv), 0);
 	uv_run(&h->loop, UV_RUN_DEFAULT);
@@ -640,6 +644,60 @@ static void test_digest(void **state)
 	free(h);
 }
 
+/* an NVR's one stream with events of channels 1, 2 and 7, and one of the device itself */
+static const char *script_nvr(int conn, bool *keep_open)
+{
+	(void)conn;
+	*keep_open = true;
+	return HEAD DOC("VMD", "active", "1") DOC("linedetection", "active", "2") DOC("VMD", "active", "7")
+		"--boundary\r\nContent-Type: application/xml\r\n\r\n<EventNotificationAlert><eventType>diskfull</eventType>"
+		"<eventState>active</eventState></EventNotificationAlert>\r\n"
+		DOC("VMD", "inactive", "2") "--boundary\r\n";
+}
+
+#define UNROUTED "agw_unrouted_channel_alerts_total"
+
+/* NVR channels: the ledger rows "gate" (channel 1) and "yard" (channel 2) name nvr-1; one stream
+ * for the device (the channel rows open none), each event on the camera of its channel; channel 7,
+ * which no row names, stays on the device with its channel, and is counted; the device's own
+ * event (no channel) is the device's and is not counted. */
+static void test_nvr_channels(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	static const struct agw_camera rows[] = {
+		{.id = (char *)"gate", .name = (char *)"Gate", .protocol = (char *)"isapi", .address = (char *)"",
+		 .device = (char *)"nvr-1", .channel = 1},
+		{.id = (char *)"yard", .name = (char *)"Yard", .protocol = (char *)"isapi", .address = (char *)"",
+		 .device = (char *)"nvr-1", .channel = 2},
+	};
+	h->extra = rows;
+	h->n_extra = 2;
+	const char *l1 = "adapter=\"isapi\",device=\"nvr-1\",channel=\"1\"";
+	const char *l7 = "adapter=\"isapi\",device=\"nvr-1\",channel=\"7\"";
+	int64_t c1 = agw_metric_get(UNROUTED, l1), c7 = agw_metric_get(UNROUTED, l7);
+	harness_run(h, script_nvr, NULL, 0, 5);
+	assert_int_equal(h->srv.conns, 1); /* one connection for the device and its channels */
+	assert_int_equal(h->n_seen, 5);
+	static const struct {
+		const char *camera, *topic, *channel;
+	} want[] = {
+		{"gate", "VMD", "1"}, {"yard", "linedetection", "2"}, {"nvr-1", "VMD", "7"},
+		{"nvr-1", "diskfull", ""}, {"yard", "VMD", "2"},
+	};
+	for (size_t i = 0; i < 5; i++) {
+		if (strcmp(h->seen[i].camera, want[i].camera) != 0)
+			fail_msg("alert %zu (%s ch %s) on %s, want %s", i, h->seen[i].topic, h->seen[i].channel,
+				 h->seen[i].camera, want[i].camera);
+		assert_string_equal(h->seen[i].topic, want[i].topic);
+		assert_string_equal(h->seen[i].channel, want[i].channel);
+	}
+	assert_int_equal(agw_metric_get(UNROUTED, l7) - c7, 1);
+	assert_int_equal(agw_metric_get(UNROUTED, l1) - c1, 0);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -651,6 +709,7 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_coalesce),
 		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_nvr_channels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
