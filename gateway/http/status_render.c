@@ -136,6 +136,39 @@ static const char PAGE_STYLE[] =
 	".muted{color:#5c6475;font-size:.85em}\n"
 	"</style>\n";
 
+/* NVR channels that no ledger row names: their alerts stay on the device camera and are counted
+ * by the adapters (agw_unrouted_channel_alerts_total{adapter,device,channel}); listed here so
+ * that an integrator sees which ledger rows are missing. */
+static void unrouted_row(const char *name, const char *labels, int64_t value, void *arg)
+{
+	struct buf *b = arg;
+	if (strcmp(name, "agw_unrouted_channel_alerts_total") != 0 || !labels)
+		return;
+	static const char *const keys[] = {"adapter=\"", "device=\"", "channel=\""};
+	buf_puts(b, "<tr>");
+	for (size_t i = 0; i < 3; i++) {
+		const char *v = strstr(labels, keys[i]);
+		char text[80] = "";
+		if (v) {
+			v += strlen(keys[i]);
+			snprintf(text, sizeof(text), "%.*s", (int)strcspn(v, "\""), v);
+		}
+		html_cell(b, text);
+	}
+	char n[24];
+	snprintf(n, sizeof(n), "%" PRId64, value);
+	html_cell(b, n);
+	buf_puts(b, "</tr>\n");
+}
+
+static void unrouted_any(const char *name, const char *labels, int64_t value, void *arg)
+{
+	(void)labels;
+	(void)value;
+	if (!strcmp(name, "agw_unrouted_channel_alerts_total"))
+		*(bool *)arg = true;
+}
+
 int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t max_cameras, char **ret_text,
 		       size_t *ret_len)
 {
@@ -208,6 +241,17 @@ int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t ma
 	if (shown < s->n_cameras)
 		buf_printf(&b, "<p class=\"muted\">%zu more cameras not shown (all are in /api/status).</p>\n",
 			   s->n_cameras - shown);
+
+	bool unrouted = false;
+	agw_metrics_foreach(unrouted_any, &unrouted);
+	if (unrouted) {
+		buf_puts(&b, "<h2>Channels not in the ledger</h2>\n<p class=\"muted\">Alerts of these NVR channels are "
+			     "kept on the device camera; add a ledger row (device, channel) to give them their own."
+			     "</p>\n<table id=\"unrouted\"><thead><tr><th>adapter</th><th>device</th><th>channel</th>"
+			     "<th>alerts</th></tr></thead><tbody>\n");
+		agw_metrics_foreach(unrouted_row, &b);
+		buf_puts(&b, "</tbody></table>\n");
+	}
 
 	buf_puts(&b, "<h2>Recent cases</h2>\n<table id=\"cases\"><thead><tr><th>case</th><th>status</th><th>kind</th>"
 		     "<th>camera</th><th>cell</th><th>priority</th><th>count</th><th>opened</th><th>updated</th>"

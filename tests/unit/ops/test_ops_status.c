@@ -303,6 +303,14 @@ static void test_html(void **state)
 	assert_null(strstr(text, "<link"));
 	assert_null(strstr(text, "http://"));
 	assert_null(strstr(text, "https://"));
+	/* no NVR channel outside the ledger yet: no such table */
+	assert_null(strstr(text, "id=\"unrouted\""));
+	free(text);
+	/* an adapter counted alerts of a channel no ledger row names: listed */
+	agw_metric_add("agw_unrouted_channel_alerts_total", "adapter=\"isapi\",device=\"nvr-1\",channel=\"7\"", 3);
+	assert_int_equal(agw_status_to_html(s, 10, 1000, &text, &len), 0);
+	assert_non_null(strstr(text, "id=\"unrouted\""));
+	assert_non_null(strstr(text, "<tr><td>isapi</td><td>nvr-1</td><td>7</td><td>3</td></tr>"));
 	free(text);
 	/* a camera limit shows the worst first and says what it left out */
 	assert_int_equal(agw_status_to_html(s, 0, 2, &text, &len), 0);
