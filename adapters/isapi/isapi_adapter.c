@@ -3,8 +3,8 @@
  * (vendor_pull.h: libcurl multi on the loop, Digest, liveness by heartbeat, reconnect with
  * backoff and jitter, back-pressure), documents and pictures normalized by isapi_stream.h; and
  * what the core asks without running it (address check, event table check, `alarmgw normalize
- * --adapter isapi`). Not yet: push mode (devices POSTing to the gateway), routing NVR channels to
- * their own cameras. */
+ * --adapter isapi`); push mode (isapi_push.h: devices POST to a listener of the gateway); NVR
+ * channels routed to their own ledger cameras (vendor_routes.h), for both. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,10 +14,12 @@
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/log.h"
+#include "isapi_push.h"
 #include "isapi_stream.h"
 #include "isapi_table.h"
 #include "vendor_address.h"
 #include "vendor_pull.h"
+#include "vendor_routes.h"
 
 #define LOG_TAG "isapi"
 #define ALERT_STREAM_PATH "/ISAPI/Event/notification/alertStream"
@@ -28,10 +30,16 @@ struct isapi_adapter {
 	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
 	bool basic_auth, tls_verify;
 	char *ca_file;
+	bool push_only;
+	char *push_listen, *push_path, *push_username, *push_password, *push_realm;
+	int64_t push_max_body, push_timeout_ms, push_max_connections;
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	const struct agw_vendor_table *table;
+	struct agw_vendor_routes *routes; /* NVR channels, shared by pull and push */
 	struct agw_vendor_pull *pull;
+	struct agw_isapi_push *push;
+	int running;                      /* of pull and push, those not yet stopped */
 };
 
 #define OPT(field) offsetof(struct isapi_adapter, field)
@@ -53,6 +61,23 @@ static const struct agw_option isapi_options[] = {
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
 	 "verify https devices' certificates (false accepts self-signed ones)"},
 	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	{"push_only", AGW_OPT_BOOL, OPT(push_only), "false", 0, 0, false,
+	 "open no alertStream: the devices push their events (push_listen)"},
+	{"push_listen", AGW_OPT_STRING, OPT(push_listen), NULL, 0, 0, false,
+	 "IP:port of the listener devices POST their events to (their httpHosts entry); unset: no push. Off "
+	 "loopback it needs push_username and push_password"},
+	{"push_path", AGW_OPT_STRING, OPT(push_path), "/alarm", 0, 0, false,
+	 "the path devices post to (httpHosts url)"},
+	{"push_username", AGW_OPT_STRING, OPT(push_username), NULL, 0, 0, false,
+	 "Digest user name devices must give (httpHosts MD5digest); required off loopback"},
+	{"push_password", AGW_OPT_STRING, OPT(push_password), NULL, 0, 0, false, "Digest password devices must give"},
+	{"push_realm", AGW_OPT_STRING, OPT(push_realm), "alarmgw", 0, 0, false, "Digest realm of the push listener"},
+	{"push_max_body", AGW_OPT_INT, OPT(push_max_body), "4194304", 1024, 67108864, false,
+	 "largest body of a post, pictures included (413 beyond)"},
+	{"push_timeout", AGW_OPT_DURATION, OPT(push_timeout_ms), "10s", 100, 600000, false,
+	 "a post's head and body must arrive within this time (408 beyond)"},
+	{"push_max_connections", AGW_OPT_INT, OPT(push_max_connections), "1024", 1, 100000, false,
+	 "open push connections at most; more are closed at once"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -110,6 +135,18 @@ static int isapi_check(const void *opts, char *err, size_t errlen)
 		snprintf(err, errlen, "backoff_min is longer than backoff_max");
 		return -EINVAL;
 	}
+	if (o->push_listen) {
+		struct agw_isapi_push_config pc = {
+			.listen = o->push_listen, .path = o->push_path, .username = o->push_username,
+			.password = o->push_password,
+		};
+		if ((rc = agw_isapi_push_check(&pc, err, errlen)) < 0)
+			return rc;
+	}
+	if (o->push_only && !o->push_listen) {
+		snprintf(err, errlen, "push_only is set and push_listen is not: no event would ever arrive");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -137,6 +174,29 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		agw_log_err(LOG_TAG, NULL, "%s", err);
 		return -EINVAL;
 	}
+	if (agw_vendor_routes_new(&ad->routes) < 0)
+		return -ENOMEM;
+	if (ad->push_listen) {
+		struct agw_isapi_push_config pc = {
+			.listen = ad->push_listen,
+			.path = ad->push_path,
+			.username = ad->push_username,
+			.password = ad->push_password,
+			.realm = ad->push_realm,
+			.max_body = (size_t)ad->push_max_body,
+			.timeout_ms = ad->push_timeout_ms,
+			.max_connections = (int)ad->push_max_connections,
+			.table = ad->table,
+			.routes = ad->routes,
+		};
+		int rc = agw_isapi_push_new(&pc, ctx, &ad->push, err, sizeof(err));
+		if (rc < 0) {
+			agw_log_err(LOG_TAG, NULL, "%s", err);
+			return rc;
+		}
+	}
+	if (ad->push_only)
+		return 0;
 	struct agw_vendor_pull_config cfg = {
 		.adapter = LOG_TAG,
 		.path = ALERT_STREAM_PATH,
@@ -150,6 +210,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		.allow_basic = ad->basic_auth,
 		.tls_verify = ad->tls_verify,
 		.ca_file = ad->ca_file,
+		.routes = ad->routes,
 	};
 	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
 }
@@ -157,23 +218,33 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 static int isapi_start(void *priv)
 {
 	struct isapi_adapter *ad = priv;
-	return agw_vendor_pull_start(ad->pull);
+	int rc = ad->push ? agw_isapi_push_start(ad->push) : 0;
+	if (rc == 0 && ad->pull)
+		rc = agw_vendor_pull_start(ad->pull);
+	return rc;
 }
 
-static void pull_stopped(void *arg)
+static void part_stopped(void *arg)
 {
 	struct isapi_adapter *ad = arg;
-	ad->pull = NULL;
-	ad->ctx->stopped(ad->ctx);
+	if (--ad->running == 0)
+		ad->ctx->stopped(ad->ctx);
 }
 
 static void isapi_stop(void *priv)
 {
 	struct isapi_adapter *ad = priv;
-	if (ad->pull)
-		agw_vendor_pull_stop(ad->pull, pull_stopped, ad);
-	else
-		ad->ctx->stopped(ad->ctx);
+	struct agw_vendor_pull *pull = ad->pull;
+	struct agw_isapi_push *push = ad->push;
+	/* both free themselves once stopped */
+	ad->pull = NULL;
+	ad->push = NULL;
+	ad->running = 1 + (pull != NULL) + (push != NULL);
+	if (pull)
+		agw_vendor_pull_stop(pull, part_stopped, ad);
+	if (push)
+		agw_isapi_push_stop(push, part_stopped, ad);
+	part_stopped(ad);
 }
 
 static void isapi_uninit(void *priv)
@@ -181,32 +252,53 @@ static void isapi_uninit(void *priv)
 	struct isapi_adapter *ad = priv;
 	agw_vendor_pull_free(ad->pull); /* only when it never started: stop frees it */
 	ad->pull = NULL;
+	agw_isapi_push_free(ad->push);
+	ad->push = NULL;
+	agw_vendor_routes_free(ad->routes);
+	ad->routes = NULL;
 	agw_isapi_table_close(ad->table);
 	ad->table = NULL;
+}
+
+static void isapi_camera_remove_all(struct isapi_adapter *ad, const char *camera_id)
+{
+	agw_vendor_routes_remove(ad->routes, camera_id);
+	if (ad->push)
+		agw_isapi_push_remove(ad->push, camera_id);
+	if (ad->pull)
+		agw_vendor_pull_remove(ad->pull, camera_id);
 }
 
 static int isapi_camera_add(void *priv, const struct agw_camera *camera)
 {
 	struct isapi_adapter *ad = priv;
-	return agw_vendor_pull_add(ad->pull, camera);
+	int rc = agw_vendor_routes_add(ad->routes, camera);
+	if (rc == 0 && ad->push)
+		rc = agw_isapi_push_add(ad->push, camera);
+	if (rc == 0 && ad->pull)
+		rc = agw_vendor_pull_add(ad->pull, camera);
+	if (rc < 0)
+		isapi_camera_remove_all(ad, camera->id);
+	return rc;
 }
 
 static void isapi_camera_remove(void *priv, const char *camera_id)
 {
-	struct isapi_adapter *ad = priv;
-	agw_vendor_pull_remove(ad->pull, camera_id);
+	isapi_camera_remove_all(priv, camera_id);
 }
 
 static void isapi_resume(void *priv)
 {
 	struct isapi_adapter *ad = priv;
-	agw_vendor_pull_resume(ad->pull);
+	if (ad->pull)
+		agw_vendor_pull_resume(ad->pull);
 }
 
 const struct agw_adapter agw_adapter_isapi = {
 	.name = "isapi",
-	.description = "Hikvision ISAPI devices: alertStream (Digest, heartbeat liveness, reconnect), XML and JSON "
-		       "EventNotificationAlert documents with their pictures",
+	.description = "Hikvision ISAPI devices: alertStream (Digest, heartbeat liveness, reconnect) or push to a "
+		       "listener (httpHosts), XML and JSON EventNotificationAlert documents with their pictures, NVR "
+		       "channels",
 	.protocol = "isapi",
 	.channels = true,
 	.priv_size = sizeof(struct isapi_adapter),

@@ -64,6 +64,7 @@ struct agw_vendor_pull {
 	struct agw_curl_loop *http;
 	struct dev *devs;
 	struct agw_vendor_routes *routes; /* NVR channels: (device, channel) -> camera */
+	bool own_routes;                  /* made here (else the caller's, which it keeps) */
 	bool started, stopping;
 	int open_handles;
 	void (*stop_done)(void *arg);
@@ -503,7 +504,7 @@ char *agw_vendor_pull_url(const char *address, const char *path)
 
 int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *camera)
 {
-	int rc = agw_vendor_routes_add(p->routes, camera);
+	int rc = p->own_routes ? agw_vendor_routes_add(p->routes, camera) : 0;
 	if (rc < 0)
 		return rc;
 	if (camera->device)
@@ -520,7 +521,8 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 	if (!d->id || !d->url || (camera->username && *camera->username && !d->username) ||
 	    (camera->password && !d->password)) {
 		dev_free(d);
-		agw_vendor_routes_remove(p->routes, camera->id);
+		if (p->own_routes)
+			agw_vendor_routes_remove(p->routes, camera->id);
 		return -ENOMEM;
 	}
 	d->next = p->devs;
@@ -534,7 +536,8 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 
 void agw_vendor_pull_remove(struct agw_vendor_pull *p, const char *camera_id)
 {
-	agw_vendor_routes_remove(p->routes, camera_id);
+	if (p->own_routes)
+		agw_vendor_routes_remove(p->routes, camera_id);
 	for (struct dev **pp = &p->devs; *pp; pp = &(*pp)->next) {
 		struct dev *d = *pp;
 		if (strcmp(d->id, camera_id) != 0)
@@ -552,7 +555,9 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 	struct agw_vendor_pull *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	if (agw_vendor_routes_new(&p->routes) < 0) {
+	p->routes = cfg->routes;
+	p->own_routes = !cfg->routes;
+	if (p->own_routes && agw_vendor_routes_new(&p->routes) < 0) {
 		free(p);
 		return -ENOMEM;
 	}
@@ -614,7 +619,8 @@ void agw_vendor_pull_free(struct agw_vendor_pull *p)
 		p->devs = d->next;
 		dev_free(d);
 	}
-	agw_vendor_routes_free(p->routes);
+	if (p->own_routes)
+		agw_vendor_routes_free(p->routes);
 	free(p);
 }
 

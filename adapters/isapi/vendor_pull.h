@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "alarmgw/adapter.h"
+#include "vendor_routes.h"
 #include "vendor_table.h"
 
 /* The stream parser of a protocol, behind a function table. */
@@ -54,6 +55,9 @@ struct agw_vendor_pull_config {
 	bool allow_basic;                       /* Basic as well as Digest (sends the password in clear on http) */
 	bool tls_verify;
 	const char *ca_file;                    /* NULL: the system's */
+	/* NVR channel routes (vendor_routes.h), kept by the caller when it shares them (the ISAPI push
+	 * listener routes the same way); NULL: the client keeps its own from add() and remove(). */
+	struct agw_vendor_routes *routes;
 };
 
 struct agw_vendor_pull;
