@@ -17,13 +17,19 @@ static bool protocol_of(const struct instance *in, const struct agw_camera *c)
 	return in->adapter->protocol && c->protocol && strcmp(in->adapter->protocol, c->protocol) == 0;
 }
 
+/* An NVR's channel rows live on their device's connection: they go with the device's slot. */
+static uint32_t slot_of(const struct daemon *d, const struct agw_camera *c)
+{
+	return agw_cluster_slot_of(d->cluster, c->device ? c->device : c->id);
+}
+
 static void slot_changed(void *arg, uint32_t slot, bool held)
 {
 	struct daemon *d = arg;
 	size_t n = 0;
 	for (size_t i = 0; i < d->n_cameras; i++) {
 		const struct agw_camera *c = &d->cameras[i];
-		if (agw_cluster_slot_of(d->cluster, c->id) != slot)
+		if (slot_of(d, c) != slot)
 			continue;
 		for (size_t k = 0; k < d->n_instances; k++) {
 			struct instance *in = d->instances[k];
@@ -53,7 +59,7 @@ bool daemon_camera_owned(const struct daemon *d, const struct agw_camera *c)
 	if (!clustered(d))
 		return true;
 	/* before the cluster is up (adapters start first) nothing is held yet */
-	return d->cluster && agw_cluster_holds(d->cluster, agw_cluster_slot_of(d->cluster, c->id));
+	return d->cluster && agw_cluster_holds(d->cluster, slot_of(d, c));
 }
 
 int daemon_cluster_start(struct daemon *d)
