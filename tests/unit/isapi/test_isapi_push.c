@@ -51,6 +51,7 @@ struct request {
 	const char *text;          /* the whole request (head and body) */
 	size_t len;
 	bool refuse;               /* the core pushes back on this request's events */
+	const struct request *challenged; /* answer the Digest challenge this earlier request got */
 	/* results */
 	int status;
 	char response[1024];
@@ -71,6 +72,7 @@ struct harness {
 	size_t n_reqs;
 	pthread_t client;
 	bool stopped;
+	bool digest;               /* the listener wants Digest (hik / s3cret) */
 };
 
 /* ---- the core ---- */
@@ -143,6 +145,8 @@ static void guard_fired(uv_timer_t *t)
 
 /* ---- the device ---- */
 
+static void device_answer(const char *challenge, const char *password, const char *uri, char *out, size_t len);
+
 static void do_request(struct harness *h, struct request *r)
 {
 	atomic_store(&h->refuse, r->refuse);
@@ -156,6 +160,21 @@ static void do_request(struct harness *h, struct request *r)
 	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port)};
 	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
 	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	char *authed = NULL;
+	if (r->challenged) {
+		/* the same post again with the answer to the challenge, as a device does */
+		char auth[700];
+		device_answer(r->challenged->response, "s3cret", "/alarm", auth, sizeof(auth));
+		const char *head_end = strstr(r->text, "\r\n");
+		assert_non_null(head_end);
+		size_t first = (size_t)(head_end - r->text) + 2;
+		assert_non_null(authed = malloc(r->len + strlen(auth) + 32));
+		int n = sprintf(authed, "%.*sAuthorization: %s\r\n", (int)first, r->text, auth);
+		memcpy(authed + n, r->text + first, r->len - first);
+		free((char *)r->text);
+		r->text = authed;
+		r->len = (size_t)n + r->len - first;
+	}
 	/* a refused device may find the connection closed before it has sent everything */
 	for (size_t off = 0; off < r->len;) {
 		ssize_t n = send(fd, r->text + off, r->len - off, MSG_NOSIGNAL);
@@ -257,6 +276,10 @@ static void run(struct harness *h, struct request *reqs, size_t n)
 	char listen[64];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", h->port);
 	h->priv = new_priv(listen, 65536);
+	if (h->digest) {
+		set_opt(h->priv, "push_username", "hik", 0);
+		set_opt(h->priv, "push_password", "s3cret", 0);
+	}
 	assert_int_equal(adapter->init(h->priv, &h->ctx), 0);
 	/* the NVR at 127.0.0.1 and two of its channels; 127.0.0.2 is no device */
 	static const struct agw_camera rows[] = {
@@ -377,6 +400,34 @@ static void test_push(void **state)
 	assert_non_null(strstr(reqs[5].response, "\r\nRetry-After: "));
 	assert_non_null(strstr(reqs[4].response, "the limit is 65536"));
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		free((char *)reqs[i].text);
+	free(h);
+}
+
+/* Digest on the listener: a device's first post is challenged (401, counted), its answer with
+ * the right password is taken (wrong answers: test_digest). */
+static void test_push_digest(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->digest = true;
+	static const char xml2[] = XML_DOC("VMD", "active", "2");
+	struct request reqs[] = {
+		post("application/xml", xml2, strlen(xml2), NULL),
+		post("application/xml", xml2, strlen(xml2), NULL),
+	};
+	reqs[1].challenged = &reqs[0];
+	int64_t auth0 = refused("auth");
+	run(h, reqs, 2);
+	assert_int_equal(reqs[0].status, 401);
+	assert_non_null(strstr(reqs[0].response, "\r\nWWW-Authenticate: Digest realm=\"alarmgw\", qop=\"auth\""));
+	if (reqs[1].status != 200)
+		fail_msg("answered challenge: %.300s", reqs[1].response);
+	assert_int_equal(refused("auth") - auth0, 1);
+	assert_int_equal(atomic_load(&h->n_seen), 1);
+	assert_string_equal(h->seen[0].camera, "yard");
+	for (size_t i = 0; i < 2; i++)
 		free((char *)reqs[i].text);
 	free(h);
 }
@@ -513,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_digest),
 		cmocka_unit_test(test_config_refusals),
 		cmocka_unit_test(test_push),
+		cmocka_unit_test(test_push_digest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
