@@ -25,8 +25,11 @@ static const char *rtsp_check(const char *address)
 
 static const struct agw_adapter fuzz_onvif = {.name = "onvif", .protocol = "onvif", .check_address = onvif_check};
 static const struct agw_adapter fuzz_rtsp = {.name = "rtsp", .protocol = "rtsp", .check_address = rtsp_check};
+/* routes NVR channels (the ledger's device and channel columns) */
+static const struct agw_adapter fuzz_isapi = {
+	.name = "isapi", .protocol = "isapi", .channels = true, .check_address = onvif_check};
 
-const struct agw_adapter *const agw_adapters[] = {&fuzz_onvif, &fuzz_rtsp, NULL};
+const struct agw_adapter *const agw_adapters[] = {&fuzz_onvif, &fuzz_rtsp, &fuzz_isapi, NULL};
 
 const struct agw_adapter *agw_adapter_find(const char *name)
 {
@@ -46,5 +49,5 @@ const struct agw_adapter *agw_adapter_for_protocol(const char *protocol)
 
 const char *agw_adapter_protocol_list(void)
 {
-	return "onvif, rtsp";
+	return "onvif, rtsp, isapi";
 }
