@@ -395,15 +395,18 @@ static int on_event(void *arg, struct agw_alert *a)
 	if (!a->gateway_time_ms)
 		a->gateway_time_ms = agw_now_ms();
 	agw_metric_add("agw_push_events_total", "adapter=\"" TAG "\"", 1);
+	/* counted before the call: done() may come from inside emit_durable */
+	c->pending++;
+	c->refs++;
 	int rc = p->ctx->emit_durable(p->ctx, a, journaled, c);
 	a->camera_id = NULL;
 	a->adapter = NULL;
 	if (rc == 0) {
 		c->events++;
-		c->pending++;
-		c->refs++;
 		return 0;
 	}
+	c->pending--;
+	c->refs--; /* the caller still holds the connection: never the last reference */
 	c->status = rc == -EAGAIN || rc == -ESHUTDOWN ? 503 : 500;
 	if (c->status == 500)
 		snprintf(c->error, sizeof(c->error), "the gateway refused an event: %s", strerror(-rc));
@@ -483,8 +486,9 @@ static bool check_head(struct conn *c)
 			char challenge[300], extra[340];
 			agw_digest_challenge(p->key, p->cfg.realm, now, rc == -ESTALE, challenge, sizeof(challenge));
 			snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n", challenge);
-			/* the first post of a device is always unauthenticated: counted, not logged */
-			refused(p, "auth");
+			/* a post without Authorization is the first half of Digest, not an error: counted
+			 * apart ("challenge") and not logged; a wrong answer is "auth" */
+			refused(p, h->authorization ? "auth" : "challenge");
 			if (h->authorization && p->refusals_logged < LOGGED_REFUSALS) {
 				p->refusals_logged++;
 				agw_log_warn(TAG, c->device, "push from %s: %s", c->peer, why);

@@ -73,6 +73,7 @@ struct harness {
 	pthread_t client;
 	bool stopped;
 	bool digest;               /* the listener wants Digest (hik / s3cret) */
+	bool sync_done;            /* the core journals inside emit_durable (done() before it returns) */
 };
 
 /* ---- the core ---- */
@@ -111,6 +112,11 @@ static int emit_durable(struct agw_adapter_ctx *ctx, const struct agw_alert *a, 
 	const char *pics = agw_items_get(&a->data, "pictures");
 	snprintf(s->pictures, sizeof(s->pictures), "%s", pics ? pics : "");
 	atomic_fetch_add(&h->n_seen, 1);
+	if (h->sync_done) {
+		atomic_fetch_add(&h->n_journaled, 1);
+		done(arg, 0);
+		return 0;
+	}
 	/* journaled a little later, as the core's batched commit does */
 	struct pending_done *pd = calloc(1, sizeof(*pd));
 	assert_non_null(pd);
@@ -405,7 +411,8 @@ static void test_push(void **state)
 }
 
 /* Digest on the listener: a device's first post is challenged (401, counted), its answer with
- * the right password is taken (wrong answers: test_digest). */
+ * the right password is taken (wrong answers: test_digest). The challenge is counted apart from
+ * wrong answers. */
 static void test_push_digest(void **state)
 {
 	(void)state;
@@ -418,17 +425,40 @@ static void test_push_digest(void **state)
 		post("application/xml", xml2, strlen(xml2), NULL),
 	};
 	reqs[1].challenged = &reqs[0];
-	int64_t auth0 = refused("auth");
+	int64_t challenge0 = refused("challenge"), auth0 = refused("auth");
 	run(h, reqs, 2);
 	assert_int_equal(reqs[0].status, 401);
 	assert_non_null(strstr(reqs[0].response, "\r\nWWW-Authenticate: Digest realm=\"alarmgw\", qop=\"auth\""));
 	if (reqs[1].status != 200)
 		fail_msg("answered challenge: %.300s", reqs[1].response);
-	assert_int_equal(refused("auth") - auth0, 1);
+	assert_int_equal(refused("challenge") - challenge0, 1);
+	assert_int_equal(refused("auth") - auth0, 0);
 	assert_int_equal(atomic_load(&h->n_seen), 1);
 	assert_string_equal(h->seen[0].camera, "yard");
 	for (size_t i = 0; i < 2; i++)
 		free((char *)reqs[i].text);
+	free(h);
+}
+
+/* A core that commits inside emit_durable calls done() before it returns: the connection
+ * survives it and the answer is 200. */
+static void test_push_sync_done(void **state)
+{
+	(void)state;
+	struct harness *h = calloc(1, sizeof(*h));
+	assert_non_null(h);
+	h->sync_done = true;
+	static const char two[] = "--b\r\nContent-Type: application/xml\r\n\r\n" XML_DOC("VMD", "active", "1")
+				  "\r\n--b\r\nContent-Type: application/xml\r\n\r\n" XML_DOC("VMD", "active", "2")
+				  "\r\n--b--\r\n";
+	struct request reqs[] = {post("multipart/mixed; boundary=b", two, strlen(two), NULL)};
+	run(h, reqs, 1);
+	if (reqs[0].status != 200)
+		fail_msg("%.300s", reqs[0].response);
+	assert_int_equal(atomic_load(&h->n_seen), 2);
+	assert_string_equal(h->seen[0].camera, "gate");
+	assert_string_equal(h->seen[1].camera, "yard");
+	free((char *)reqs[0].text);
 	free(h);
 }
 
@@ -565,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_config_refusals),
 		cmocka_unit_test(test_push),
 		cmocka_unit_test(test_push_digest),
+		cmocka_unit_test(test_push_sync_done),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
