@@ -17,7 +17,8 @@ static void usage(FILE *out)
 		     "       alarmgw cameras list (-c FILE | --db PATH) [--json]\n\n"
 		     "import replaces the whole ledger with the CSV's cameras, all or nothing: a bad row aborts\n"
 		     "the import with its line number and reason. Columns: id,name,vendor,protocol,address,\n"
-		     "username,password,longitude,latitude,crs,tags[,owner_cell] (docs/configuration.md).\n");
+		     "username,password,longitude,latitude,crs,tags[,owner_cell][,device,channel]\n"
+		     "(docs/configuration.md; device and channel: NVR channels, docs/isapi.md).\n");
 }
 
 static int list(struct agw_store *store, bool as_json)
@@ -43,6 +44,10 @@ static int list(struct agw_store *store, bool as_json)
 			}
 			if (o && c->owner_cell)
 				json_object_set_new(o, "owner_cell", json_string(c->owner_cell));
+			if (o && c->device)
+				json_object_set_new(o, "device", json_string(c->device));
+			if (o && c->channel > 0)
+				json_object_set_new(o, "channel", json_integer(c->channel));
 			char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 			if (s)
 				printf("%s\n", s);
@@ -55,6 +60,9 @@ static int list(struct agw_store *store, bool as_json)
 			char loc[64] = "-";
 			if (!isnan(c->lon))
 				snprintf(loc, sizeof(loc), "%.6f,%.6f %s", c->lon, c->lat, c->crs ? c->crs : "");
+			/* a channel row's events come over its device's connection: say which */
+			if (c->device)
+				snprintf(url, sizeof(url), "%s channel %d", c->device, c->channel);
 			printf("%-16s %-20s %-10s %-6s %-44s %s\n", c->id, c->name, c->vendor ? c->vendor : "", c->protocol,
 			       url, loc);
 		}
