@@ -311,6 +311,29 @@ static json_t *json_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+static void unrouted_json(const char *name, const char *labels, int64_t value, void *arg)
+{
+	json_t *arr = arg;
+	if (strcmp(name, "agw_unrouted_channel_alerts_total") != 0 || !labels)
+		return;
+	static const char *const keys[] = {"adapter", "device", "channel"};
+	json_t *o = json_object();
+	if (!o)
+		return;
+	for (size_t i = 0; i < 3; i++) {
+		char key[16], text[80] = "";
+		snprintf(key, sizeof(key), "%s=\"", keys[i]);
+		const char *v = strstr(labels, key);
+		if (v) {
+			v += strlen(key);
+			snprintf(text, sizeof(text), "%.*s", (int)strcspn(v, "\""), v);
+		}
+		json_object_set_new(o, keys[i], json_string(text));
+	}
+	json_object_set_new(o, "alerts", json_integer(value));
+	json_array_append_new(arr, o);
+}
+
 int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_len)
 {
 	json_t *root = json_object(), *cams = json_array(), *alerts = json_array(), *cases = json_array();
@@ -376,6 +399,10 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 						       json_time(c->opened_at_ms), "updated", json_time(c->updated_at_ms)));
 	}
 	json_object_set_new(root, "recent_cases", cases);
+	json_t *unrouted = json_array();
+	if (unrouted)
+		agw_metrics_foreach(unrouted_json, unrouted);
+	json_object_set_new(root, "unrouted_channels", unrouted ? unrouted : json_null());
 	char *text = json_dumps(root, JSON_COMPACT);
 	if (!text)
 		goto out;

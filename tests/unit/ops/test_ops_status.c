@@ -312,6 +312,9 @@ static void test_html(void **state)
 	assert_non_null(strstr(text, "id=\"unrouted\""));
 	assert_non_null(strstr(text, "<tr><td>isapi</td><td>nvr-1</td><td>7</td><td>3</td></tr>"));
 	free(text);
+	assert_int_equal(agw_status_to_json(s, &text, &len), 0);
+	assert_non_null(strstr(text, "\"unrouted_channels\":[{\"adapter\":\"isapi\",\"device\":\"nvr-1\",\"channel\":\"7\",\"alerts\":3}]"));
+	free(text);
 	/* a camera limit shows the worst first and says what it left out */
 	assert_int_equal(agw_status_to_html(s, 0, 2, &text, &len), 0);
 	assert_null(strstr(text, "http-equiv"));
