@@ -32,7 +32,7 @@ struct isapi_adapter {
 	char *ca_file;
 	bool push_only;
 	char *push_listen, *push_path, *push_username, *push_password, *push_realm;
-	int64_t push_max_body, push_timeout_ms, push_max_connections;
+	int64_t push_max_body, push_timeout_ms, push_max_connections, push_max_buffered;
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	const struct agw_vendor_table *table;
@@ -78,6 +78,8 @@ static const struct agw_option isapi_options[] = {
 	 "a post's head and body must arrive within this time (408 beyond)"},
 	{"push_max_connections", AGW_OPT_INT, OPT(push_max_connections), "1024", 1, 100000, false,
 	 "open push connections at most; more are closed at once"},
+	{"push_max_buffered", AGW_OPT_INT, OPT(push_max_buffered), "67108864", 65536, 4294967296.0, false,
+	 "bytes of posted bodies held at once over all connections; a post beyond gets 503 and comes again"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -186,6 +188,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 			.max_body = (size_t)ad->push_max_body,
 			.timeout_ms = ad->push_timeout_ms,
 			.max_connections = (int)ad->push_max_connections,
+			.max_buffered = (size_t)ad->push_max_buffered,
 			.table = ad->table,
 			.routes = ad->routes,
 		};

@@ -49,6 +49,7 @@ struct conn {
 	size_t head_len;
 	struct agw_push_head head;
 	int64_t body_len;
+	size_t reserved;          /* of the listener's max_buffered, for this body */
 	int status;               /* the answer decided so far (0: 200 once journaled) */
 	unsigned events, pending;
 	bool parsed;
@@ -63,6 +64,7 @@ struct agw_isapi_push {
 	struct host *hosts;
 	struct conn *conns;
 	int n_conns;
+	size_t buffered;          /* bodies reserved by connections (max_buffered) */
 	int open_handles;
 	unsigned refusals_logged;
 	unsigned char key[AGW_DIGEST_KEY_LEN];
@@ -184,12 +186,24 @@ static void conn_unref(struct conn *c)
 
 static void maybe_stopped(struct agw_isapi_push *p);
 
+/* The body is read (or will never be): its bytes and its share of max_buffered go. */
+static void release_body(struct conn *c)
+{
+	if (c->p)
+		c->p->buffered -= c->reserved;
+	c->reserved = 0;
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+}
+
 static void handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 	if (++c->closed_handles < 2)
 		return;
 	struct agw_isapi_push *p = c->p;
+	release_body(c);
 	if (p) {
 		for (struct conn **pp = &p->conns; *pp; pp = &(*pp)->next)
 			if (*pp == c) {
@@ -451,6 +465,7 @@ static void process(struct conn *c)
 		agw_log_warn(TAG, c->device, "push from %s: %s (its %u readable events were taken)", c->peer, c->error,
 			     c->events);
 	c->parsed = true;
+	release_body(c); /* the events are the core's copies now */
 	maybe_answer(c);
 }
 
@@ -512,6 +527,12 @@ static bool check_head(struct conn *c)
 		refuse(c, 413, "size", why_size);
 		return false;
 	}
+	if ((size_t)h->content_length > p->cfg.max_buffered - p->buffered) {
+		refuse(c, 503, "buffers", "the gateway holds too many posted bodies now; post again");
+		return false;
+	}
+	c->reserved = (size_t)h->content_length;
+	p->buffered += c->reserved;
 	c->body_len = h->content_length;
 	if (h->expect_continue) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -749,6 +770,10 @@ int agw_isapi_push_new(const struct agw_isapi_push_config *cfg, struct agw_adapt
 		p->cfg.timeout_ms = 10000;
 	if (p->cfg.max_connections <= 0)
 		p->cfg.max_connections = 1024;
+	if (!p->cfg.max_buffered)
+		p->cfg.max_buffered = 64u << 20;
+	if (p->cfg.max_buffered < p->cfg.max_body)
+		p->cfg.max_buffered = p->cfg.max_body; /* one largest post always fits */
 	p->ctx = ctx;
 	if (RAND_bytes(p->key, sizeof(p->key)) != 1) {
 		free(p);

@@ -9,7 +9,8 @@
  *   listener without them.
  * - Bounds: the head (max_head, 431), the body (max_body, 413 before a byte of it is read; the
  *   multipart parts within it by the same bound), a deadline for the whole request (timeout, 408),
- *   open connections (max_connections: beyond, closed at once). Each refusal is counted in
+ *   open connections (max_connections: beyond, closed at once), and the bodies held at once
+ *   (max_buffered: a post that would pass it gets 503, posted again later). Each refusal is counted in
  *   agw_push_refused_total{adapter,reason}.
  * - Acknowledgement: each event goes to the core with emit_durable(); 200 only once every event of
  *   the request is journaled (done(0)); 503 with Retry-After when the core pushes back (-EAGAIN) or
@@ -34,6 +35,7 @@ struct agw_isapi_push_config {
 	size_t max_head, max_body;
 	int64_t timeout_ms;        /* for the whole request, head and body */
 	int max_connections;
+	size_t max_buffered;       /* bytes of bodies held at once, over all connections */
 	const struct agw_vendor_table *table;
 	struct agw_vendor_routes *routes; /* the adapter's, shared with its pull */
 };

@@ -52,6 +52,7 @@ struct request {
 	size_t len;
 	bool refuse;               /* the core pushes back on this request's events */
 	const struct request *challenged; /* answer the Digest challenge this earlier request got */
+	const char *meanwhile;     /* sent first on another connection that stays open during this one */
 	/* results */
 	int status;
 	char response[1024];
@@ -153,9 +154,25 @@ static void guard_fired(uv_timer_t *t)
 
 static void device_answer(const char *challenge, const char *password, const char *uri, char *out, size_t len);
 
+static int connect_to(struct harness *h)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)h->port)};
+	inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
 static void do_request(struct harness *h, struct request *r)
 {
 	atomic_store(&h->refuse, r->refuse);
+	int other = -1;
+	if (r->meanwhile) {
+		other = connect_to(h);
+		assert_int_equal(send(other, r->meanwhile, strlen(r->meanwhile), MSG_NOSIGNAL), (ssize_t)strlen(r->meanwhile));
+		usleep(100000); /* the listener has read its head */
+	}
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	if (r->bind_ip) {
@@ -201,6 +218,8 @@ static void do_request(struct harness *h, struct request *r)
 	r->seen_at_answer = atomic_load(&h->n_seen);
 	r->journaled_at_answer = atomic_load(&h->n_journaled);
 	close(fd);
+	if (other >= 0)
+		close(other);
 	if (sscanf(r->response, "HTTP/1.1 %d", &r->status) != 1)
 		r->status = -1;
 }
@@ -261,6 +280,7 @@ static void *new_priv(const char *listen, int64_t max_body)
 	set_opt(priv, "push_max_body", NULL, max_body);
 	set_opt(priv, "push_timeout", NULL, 3000);
 	set_opt(priv, "push_max_connections", NULL, 16);
+	set_opt(priv, "push_max_buffered", NULL, 65536);
 	return priv;
 }
 
@@ -374,12 +394,16 @@ static void test_push(void **state)
 		post("application/xml", big, sizeof(big), NULL),
 		post("application/xml", xml1, strlen(xml1), NULL),
 		post("application/xml", beat, strlen(beat), NULL),
+		post("application/xml", big, 10000, NULL),
 	};
 	reqs[5].refuse = true;
-	int64_t addr0 = refused("address"), size0 = refused("size"), busy0 = refused("busy");
+	/* while another post of 60,000 bytes is under way, 10,000 more pass the 65,536 bytes held at
+	 * once (push_max_buffered) */
+	reqs[7].meanwhile = "POST /alarm HTTP/1.1\r\nContent-Type: application/xml\r\nContent-Length: 60000\r\n\r\n<Event";
+	int64_t addr0 = refused("address"), size0 = refused("size"), busy0 = refused("busy"), buf0 = refused("buffers");
 	int64_t unrouted0 = agw_metric_get("agw_unrouted_channel_alerts_total", LBL ",device=\"nvr-1\",channel=\"7\"");
 	run(h, reqs, sizeof(reqs) / sizeof(reqs[0]));
-	static const int want_status[] = {200, 200, 200, 403, 413, 503, 200};
+	static const int want_status[] = {200, 200, 200, 403, 413, 503, 200, 503};
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
 		if (reqs[i].status != want_status[i])
 			fail_msg("request %zu: %d, want %d: %.200s", i, reqs[i].status, want_status[i], reqs[i].response);
@@ -403,6 +427,7 @@ static void test_push(void **state)
 	assert_int_equal(refused("address") - addr0, 1);
 	assert_int_equal(refused("size") - size0, 1);
 	assert_int_equal(refused("busy") - busy0, 1);
+	assert_int_equal(refused("buffers") - buf0, 1);
 	assert_non_null(strstr(reqs[5].response, "\r\nRetry-After: "));
 	assert_non_null(strstr(reqs[4].response, "the limit is 65536"));
 	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
