@@ -16,8 +16,8 @@
 #include "alarmgw/log.h"
 #include "dahua_stream.h"
 #include "dahua_table.h"
-#include "vendor_address.h"
-#include "vendor_pull.h"
+#include "alarmgw/vendor_address.h"
+#include "alarmgw/vendor_pull.h"
 
 #define LOG_TAG "dahua"
 

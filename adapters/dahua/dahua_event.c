@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "dahua_event.h"
-#include "vendor_json.h"
+#include "alarmgw/vendor_json.h"
 
 #define MAX_UTC_SECONDS 8589934591LL /* year 2242: anything later is not a clock */
 

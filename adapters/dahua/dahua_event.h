@@ -10,7 +10,7 @@
  *   source       channel = index + 1 (index is 0-based), when index is a number
  *   data         the other key=value pairs as written (action when it is neither Start, Stop nor
  *                Pulse; index when it is not a number), then data's members flattened as in
- *                adapters/isapi/vendor_json.h, without UTC/UTCMS when they made camera_time; data
+ *                include/alarmgw/vendor_json.h, without UTC/UTCMS when they made camera_time; data
  *                that is not a JSON object is kept whole as "data"
  *   payload      the event's text */
 #ifndef AGW_DAHUA_EVENT_H
@@ -19,7 +19,7 @@
 #include <stddef.h>
 
 #include "alarmgw/alert.h"
-#include "vendor_table.h"
+#include "alarmgw/vendor_table.h"
 
 #define AGW_DAHUA_MAX_TEXT (256u << 10)
 #define AGW_DAHUA_MAX_ITEMS 512

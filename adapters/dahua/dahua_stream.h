@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "alarmgw/alert.h"
-#include "vendor_table.h"
+#include "alarmgw/vendor_table.h"
 
 struct agw_dahua_stream;
 

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "vendor_table.h"
+#include "alarmgw/vendor_table.h"
 
 const struct agw_vendor_table *agw_dahua_table_default(void);
 /* path's lines before the default's (path NULL: the default itself). Errors "path:line: what". */

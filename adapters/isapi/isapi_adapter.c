@@ -17,9 +17,9 @@
 #include "isapi_push.h"
 #include "isapi_stream.h"
 #include "isapi_table.h"
-#include "vendor_address.h"
-#include "vendor_pull.h"
-#include "vendor_routes.h"
+#include "alarmgw/vendor_address.h"
+#include "alarmgw/vendor_pull.h"
+#include "alarmgw/vendor_routes.h"
 
 #define LOG_TAG "isapi"
 #define ALERT_STREAM_PATH "/ISAPI/Event/notification/alertStream"

@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "isapi_event.h"
-#include "vendor_json.h"
+#include "alarmgw/vendor_json.h"
 
 #define MAX_PATH 256
 #define MAX_DEPTH 16

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #include "alarmgw/alert.h"
-#include "vendor_table.h"
+#include "alarmgw/vendor_table.h"
 
 #define AGW_ISAPI_MAX_DOCUMENT (1u << 20)
 #define AGW_ISAPI_MAX_ITEMS 512

@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 #include "alarmgw/adapter.h"
-#include "vendor_routes.h"
-#include "vendor_table.h"
+#include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_table.h"
 
 struct agw_isapi_push_config {
 	const char *listen;        /* "host:port", "[v6]:port" */

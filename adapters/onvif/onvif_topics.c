@@ -15,7 +15,7 @@
 #define MAX_TOPIC 1024
 
 extern const char agw_onvif_topics_data[];
-extern const size_t agw_onvif_topics_size;
+extern const size_t agw_onvif_topics_data_size;
 
 struct segment {
 	const char *s;
@@ -360,7 +360,7 @@ static void default_init(void)
 	char err[256];
 	/* The text is part of the build and a unit test parses it: failing here is a build bug,
 	 * and an empty table still maps every topic to "other" without losing events. */
-	if (agw_onvif_topic_table_parse(agw_onvif_topics_data, agw_onvif_topics_size, "onvif-topics.conf", NULL,
+	if (agw_onvif_topic_table_parse(agw_onvif_topics_data, agw_onvif_topics_data_size, "onvif-topics.conf", NULL,
 					&default_table, err, sizeof(err)) < 0)
 		default_table = calloc(1, sizeof(*default_table));
 }

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vendor_address.h"
+#include "alarmgw/vendor_address.h"
 
 const char *agw_vendor_check_http_address(const char *address, const char *what_needs)
 {

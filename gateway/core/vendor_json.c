@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vendor_json.h"
+#include "alarmgw/vendor_json.h"
 
 #define MAX_DEPTH 16
 #define MAX_PATH 256

@@ -15,8 +15,8 @@
 #include "alarmgw/curl_loop.h"
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
-#include "vendor_pull.h"
-#include "vendor_routes.h"
+#include "alarmgw/vendor_pull.h"
+#include "alarmgw/vendor_routes.h"
 
 enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 

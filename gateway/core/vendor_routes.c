@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "alarmgw/metrics.h"
-#include "vendor_routes.h"
+#include "alarmgw/vendor_routes.h"
 
 struct route {
 	char *camera_id, *device;

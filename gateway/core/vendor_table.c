@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "vendor_table.h"
+#include "alarmgw/vendor_table.h"
 
 #define MAX_TABLE_FILE (1u << 20)
 #define MAX_TYPE 128

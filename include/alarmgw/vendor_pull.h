@@ -28,8 +28,8 @@
 #include <stdint.h>
 
 #include "alarmgw/adapter.h"
-#include "vendor_routes.h"
-#include "vendor_table.h"
+#include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_table.h"
 
 /* The stream parser of a protocol, behind a function table. */
 struct agw_vendor_parser_ops {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* NVR channel routes (adapters/isapi/vendor_routes.c): a city's worth of devices and channels in,
+/* NVR channel routes (gateway/core/vendor_routes.c): a city's worth of devices and channels in,
  * every channel found, removals (a reload) forget exactly what they name, and the routing rule
  * (channel row, else the device; counted only for devices with channel rows). */
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "alarmgw/metrics.h"
-#include "vendor_routes.h"
+#include "alarmgw/vendor_routes.h"
 
 static struct agw_camera row(char *id, char *device, int channel)
 {
