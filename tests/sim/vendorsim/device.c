@@ -30,7 +30,8 @@ void vsim_device_init(struct vsim *sim, struct vsim_device *dev, unsigned index)
 	dev->sim = sim;
 	dev->index = index;
 	dev->port = sim->opt.base_port + (int)index;
-	snprintf(dev->id, sizeof(dev->id), "%s-%05u", sim->opt.protocol == VSIM_ISAPI ? "hik" : "dh", index + 1);
+	const char *prefix = sim->opt.id_prefix ? sim->opt.id_prefix : sim->opt.protocol == VSIM_ISAPI ? "hik" : "dh";
+	snprintf(dev->id, sizeof(dev->id), "%s-%05u", prefix, index + 1);
 	dev->mb = sim->opt.mb;
 	dev->rate = sim->opt.rate;
 	dev->dialect = sim->opt.dialect;

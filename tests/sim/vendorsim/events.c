@@ -29,12 +29,13 @@ static void run_end(struct vsim_device *dev, struct vsim_run *r, double now)
 	size_t n;
 	const struct vsim_type *types = vsim_types(dev->sim->opt.protocol, &n);
 	r->live = false;
-	if (dev->mb.no_inactive) {
-		/* ended silently: the gateway may still be coalescing its repeats */
-		r->quiet_until = now + dev->sim->opt.quiet;
+	/* The same type and channel starts again only after a quiet time: a gateway coalesces repeats
+	 * by type and channel, and a new event too close to one that ended silently, or whose inactive
+	 * was lost with a stream, would be taken for a repeat. Tests reconcile exactly; real devices
+	 * do not wait like this. */
+	r->quiet_until = now + dev->sim->opt.quiet;
+	if (dev->mb.no_inactive)
 		return;
-	}
-	r->quiet_until = 0;
 	struct vsim_edge e = {.type = &types[r->type], .channel = r->channel, .seq = ++dev->seq, .post = 1,
 			      .state = 0, .time = now};
 	emit(dev, &e);

@@ -22,13 +22,14 @@ static void usage(FILE *f)
 	      "  -n, --devices N             devices to simulate (default 1)\n"
 	      "  -p, --base-port P           device i listens on P+i (default 19000)\n"
 	      "      --host ADDR             listen address (default 127.0.0.1)\n"
+	      "      --id-prefix P           device ids P-00001 ... (default hik or dh)\n"
 	      "      --channels N            video channels per device: 1 a camera, more an NVR (default 1)\n"
 	      "      --auth MODE             digest, basic (Digest or Basic) or none (default digest)\n"
 	      "      --user U --password P   credentials (default admin / admin)\n"
 	      "      --rate R                events per second per device, may be < 1 (default 0)\n"
 	      "      --run S                 seconds an active event lasts (default 3)\n"
-	      "      --quiet S               a type and channel whose event ended without an inactive edge\n"
-	      "                              starts again only after S seconds (default 12)\n"
+	      "      --quiet S               a type and channel whose event ended starts again only after\n"
+	      "                              S seconds (default 12)\n"
 	      "      --heartbeat S           ISAPI heartbeat period (default 5; Dahua: heartbeat=N of the request)\n"
 	      "      --pictures F            share of ISAPI smart events followed by a JPEG part (default 1)\n"
 	      "      --dialect D             ISAPI: xml20, xml10, xml (no namespace), json, with +lf, +mime;\n"
@@ -48,6 +49,7 @@ static void usage(FILE *f)
 
 enum {
 	OPT_HOST = 256,
+	OPT_ID_PREFIX,
 	OPT_PROTOCOL,
 	OPT_CHANNELS,
 	OPT_AUTH,
@@ -100,6 +102,7 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 		{"devices", required_argument, NULL, 'n'},
 		{"base-port", required_argument, NULL, 'p'},
 		{"host", required_argument, NULL, OPT_HOST},
+		{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
 		{"protocol", required_argument, NULL, OPT_PROTOCOL},
 		{"channels", required_argument, NULL, OPT_CHANNELS},
 		{"auth", required_argument, NULL, OPT_AUTH},
@@ -152,6 +155,12 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			break;
 		case OPT_HOST:
 			o->host = optarg;
+			break;
+		case OPT_ID_PREFIX:
+			/* letters, digits and '-' only, short enough for the id field */
+			bad = strlen(optarg) == 0 || strlen(optarg) > 8 || strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(optarg) ? -EINVAL : 0;
+			o->id_prefix = optarg;
 			break;
 		case OPT_PROTOCOL:
 			have_protocol = true;

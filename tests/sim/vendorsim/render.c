@@ -277,15 +277,16 @@ static void dahua_text(const struct vsim_device *dev, const struct vsim_conn *c,
 	(void)dev;
 }
 
-void vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, const struct vsim_edge *e,
-		      struct camsim_buf *b)
+size_t vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, const struct vsim_edge *e,
+			struct camsim_buf *b)
 {
 	struct camsim_buf x = {0};
+	size_t start = b->len;
 	if (dev->sim->opt.protocol == VSIM_DAHUA) {
 		dahua_text(dev, c, e, &x);
 		part(dev, c, "text/plain", x.data, x.len, b);
 		camsim_buf_free(&x);
-		return;
+		return b->len - start;
 	}
 	char id[48];
 	vsim_event_id(dev, e->seq, id, sizeof(id));
@@ -297,8 +298,10 @@ void vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, 
 		part(dev, c, "application/xml; charset=\"UTF-8\"", x.data, x.len, b);
 	}
 	camsim_buf_free(&x);
+	size_t doc = b->len - start;
 	if (e->picture)
 		part(dev, c, "image/jpeg", vsim_jpeg, vsim_jpeg_len, b);
+	return doc;
 }
 
 void vsim_render_heartbeat(const struct vsim_device *dev, const struct vsim_conn *c, struct camsim_buf *b)

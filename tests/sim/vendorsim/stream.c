@@ -188,17 +188,18 @@ static void stream_edge(struct vsim_conn *c, const struct vsim_edge *e)
 		return;
 	}
 	struct camsim_buf b = {0};
-	vsim_render_edge(dev, c, e, &b);
+	size_t doc = vsim_render_edge(dev, c, e, &b);
 	if (b.failed) {
 		log_rec(c, &rec, "unsent", "out of memory");
 		camsim_buf_free(&b);
 		return;
 	}
 	if (dev->mb.cut) {
-		/* half of the part, then the device closes the stream: the event is gone */
+		/* half of the event's document, then the device closes the stream: the event is gone
+		 * (a cut inside the picture after it would leave a complete event) */
 		dev->mb.cut--;
 		rec.cut = true;
-		send_bytes(c, b.data, b.len / 2, &rec);
+		send_bytes(c, b.data, doc / 2, &rec);
 		camsim_buf_free(&b);
 		vsim_evlog_stream(dev->sim, dev, c->answer, "cut", NULL);
 		vsim_conn_end(c);

@@ -55,6 +55,7 @@ struct vsim_misbehaviour {
 
 struct vsim_options {
 	const char *host;
+	const char *id_prefix; /* device ids are PREFIX-00001 ...; default hik / dh */
 	int base_port;
 	unsigned devices;
 	enum vsim_protocol protocol;
@@ -196,8 +197,9 @@ struct vsim_edge {
 
 /* render.c: parts as bytes (delimiter line, part headers, body, trailing line break) */
 void vsim_render_stream_head(const struct vsim_device *dev, const struct vsim_conn *c, struct camsim_buf *b);
-void vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, const struct vsim_edge *e,
-		      struct camsim_buf *b);
+/* Returns the length of the event's own part (without the picture that may follow it). */
+size_t vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, const struct vsim_edge *e,
+			struct camsim_buf *b);
 void vsim_render_heartbeat(const struct vsim_device *dev, const struct vsim_conn *c, struct camsim_buf *b);
 /* The boundary the parts use, and the one the head declares (they differ on a wrong-boundary stream). */
 const char *vsim_boundary(const struct vsim_device *dev, const struct vsim_dialect *d);

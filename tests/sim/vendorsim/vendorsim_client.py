@@ -208,12 +208,14 @@ class Log:
 class Vendorsim:
     """Runs alarmgw-vendorsim on free loopback ports; stops it on exit (also on failure)."""
 
-    def __init__(self, protocol, devices=1, rate=0.0, extra=(), workdir="/tmp", user="admin", password="admin"):
+    def __init__(self, protocol, devices=1, rate=0.0, extra=(), workdir="/tmp", user="admin", password="admin",
+                 id_prefix=None):
         self.protocol, self.devices, self.rate, self.extra = protocol, devices, rate, list(extra)
         self.user, self.password = user, password
+        self.prefix = id_prefix or ("hik" if protocol == "isapi" else "dh")
         self.dir = workdir
-        self.events_log = os.path.join(workdir, "vendorsim-%s-events-%d.jsonl" % (protocol, os.getpid()))
-        self.ledger = os.path.join(workdir, "vendorsim-%s-ledger-%d.csv" % (protocol, os.getpid()))
+        self.events_log = os.path.join(workdir, "vendorsim-%s-events-%d.jsonl" % (self.prefix, os.getpid()))
+        self.ledger = os.path.join(workdir, "vendorsim-%s-ledger-%d.csv" % (self.prefix, os.getpid()))
         self.proc = None
 
     def start(self):
@@ -224,7 +226,7 @@ class Vendorsim:
             args = [binary(), "--protocol", self.protocol, "-n", str(self.devices), "-p", str(self.base_port),
                     "--user", self.user, "--password", self.password, "--rate", str(self.rate),
                     "--events-log", self.events_log, "--ledger", self.ledger,
-                    "--control-port", str(self.control_port)] + self.extra
+                    "--control-port", str(self.control_port), "--id-prefix", self.prefix] + self.extra
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None, text=True)
             line = self.proc.stdout.readline()
             if line.startswith("vendorsim: ready %d devices" % self.devices):
@@ -258,7 +260,7 @@ class Vendorsim:
         return self.base_port + i
 
     def device_id(self, i):
-        return "%s-%05d" % ("hik" if self.protocol == "isapi" else "dh", i + 1)
+        return "%s-%05d" % (self.prefix, i + 1)
 
     def target(self, heartbeat=1):
         return ISAPI_PATH if self.protocol == "isapi" else DAHUA_PATH % heartbeat
