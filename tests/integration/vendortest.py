@@ -45,7 +45,8 @@ def write_config(w, protocol, ledger, broker, adapter_extra=""):
     with open(conf, "w") as f:
         f.write('gateway: { id = "it-%s-sim"; state_dir = "%s/state"; log_level = "info"; };\n' % (protocol, w))
         f.write('cameras: { ledger = "%s"; };\n' % ledger)
-        f.write('mqtt: { uri = "%s"; reconnect_min = "200ms"; };\n' % broker.uri)
+        if broker:
+            f.write('mqtt: { uri = "%s"; reconnect_min = "200ms"; };\n' % broker.uri)
         f.write('adapters: { %s: { heartbeat_timeout = "3s"; connect_timeout = "1s"; backoff_min = "200ms"; '
                 'backoff_max = "2s"; %s }; };\n' % (protocol, adapter_extra))
     return conf

@@ -434,7 +434,7 @@ void vsim_device_silence(struct vsim_device *dev, double seconds)
 
 void vsim_device_garbage(struct vsim_device *dev, size_t bytes)
 {
-	char *g = malloc(bytes ? bytes : 1);
+	char *g = malloc(bytes + 2);
 	if (!g)
 		return;
 	for (size_t i = 0; i < bytes; i++) {
@@ -442,7 +442,18 @@ void vsim_device_garbage(struct vsim_device *dev, size_t bytes)
 		char ch = (char)(vsim_rand(dev) & 0xff);
 		g[i] = ch == '-' ? '#' : ch;
 	}
-	for (struct vsim_conn *c = dev->conns; c; c = c->next)
-		vsim_stream_raw(c, g, bytes);
+	/* then a line break: the next delimiter starts a line, as the framing requires (a delimiter
+	 * glued to junk could not be found by any reader, and the part after it would be lost by
+	 * the simulator's doing, not the reader's) */
+	for (struct vsim_conn *c = dev->conns; c; c = c->next) {
+		size_t n = bytes;
+		if (c->dialect.lf)
+			g[n++] = '\n';
+		else {
+			g[n++] = '\r';
+			g[n++] = '\n';
+		}
+		vsim_stream_raw(c, g, n);
+	}
 	free(g);
 }

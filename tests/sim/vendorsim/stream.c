@@ -109,7 +109,9 @@ static void send_bytes(struct vsim_conn *c, const char *p, size_t n, const struc
 		r = *rec;
 		r.end = c->handed + (c->out.len - c->out_off) + n;
 	}
-	if (c->dev->mb.slow_bps) {
+	/* while a trickle still holds bytes, later ones queue behind them, slow or not: a stream
+	 * never reorders */
+	if (c->dev->mb.slow_bps || vsim_conn_has_unsent(c)) {
 		camsim_buf_append(&c->out, p, n);
 		if (rec && pend_add(c, &r) < 0)
 			log_rec(c, &r, "unsent", "out of memory");
