@@ -63,7 +63,8 @@ int vsim_dialect_parse(enum vsim_protocol p, const char *s, struct vsim_dialect 
 {
 	struct vsim_dialect d = {0};
 	char tmp[64];
-	if (strlen(s) >= sizeof(tmp))
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(tmp) || s[0] == '+' || s[n - 1] == '+' || strstr(s, "++"))
 		return -EINVAL;
 	strcpy(tmp, s);
 	char *save = NULL;
