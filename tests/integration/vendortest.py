@@ -215,6 +215,25 @@ def run(protocol, misbehaviours, id_of, types, sim_extra=(), nvr_extra=(), adapt
                   (sim.prefix, len(written), len(mine), len(missing), len(phantom), fates,
                    len([i for i in log.edges if i not in log.parts])))
             total_missing += len(missing)
+        # what the journal says of each event is what the device wrote: type, channel, state
+        wrong = []
+        edges = {}
+        for sim in (cams, nvr):
+            edges.update(sim.read_log().edges)
+        for seq, cam, kind, active, _, js in j.event_rows():
+            a = json.loads(js)
+            i = id_of(cam, a)
+            e = edges.get(i)
+            if not e:
+                continue
+            want_active = {"active": True, "inactive": False, "pulse": None}[e["state"]]
+            if (a.get("topic") != e["type"] or (a.get("source") or {}).get("channel") != str(e["channel"]) or
+                    a.get("active") != want_active):
+                wrong.append((i, a.get("topic"), (a.get("source") or {}).get("channel"), a.get("active"), e))
+        for x in wrong[:5]:
+            print("      journal differs from the device: %s" % (x,))
+        check(not wrong, "topic, channel and active state of every journaled event are the device's (%d events)" %
+              len(j.event_rows()))
         dup = sum(len(v) - 1 for v in journaled.values())
         print("      %d ids journaled more than once (repeats past the coalesce window)" % dup)
 
