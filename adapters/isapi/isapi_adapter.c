@@ -114,8 +114,15 @@ static void parser_destroy(void *parser)
 	agw_isapi_stream_free(parser);
 }
 
+static uint64_t parser_parts(void *parser)
+{
+	const struct agw_isapi_stream_stats *st = agw_isapi_stream_stats(parser);
+	return st->events + st->heartbeats + st->other_documents + st->pictures + st->orphan_pictures;
+}
+
 static const struct agw_vendor_parser_ops isapi_parser = {
 	.create = parser_create, .feed = parser_feed, .finish = parser_finish, .destroy = parser_destroy,
+	.parts = parser_parts,
 };
 
 /* ---- hooks the core calls without running the adapter ---- */

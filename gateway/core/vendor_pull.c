@@ -40,6 +40,8 @@ struct dev {
 	uv_timer_t timer;
 	bool timer_open;
 	uint64_t last_byte;      /* uv_now() of the last byte received */
+	uint64_t last_part;      /* uv_now() of the last complete part (liveness), or of the start */
+	uint64_t parts_seen;     /* the parser's part count then */
 	uint64_t flow_start;     /* uv_now() of this transfer's first body byte */
 	int64_t backoff_ms;
 	bool answered;           /* this transfer got an HTTP answer */
@@ -312,6 +314,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			snprintf(d->reason, sizeof(d->reason), "unusable Content-Type '%s'", ctype ? ctype : "");
 			return 0;
 		}
+		d->parts_seen = 0;
 	}
 	d->last_byte = uv_now(p->ctx->loop);
 	if (!d->flowing) {
@@ -322,6 +325,11 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	if (p->cfg.ops->feed(d->parser, ptr, n) < 0) {
 		snprintf(d->reason, sizeof(d->reason), "out of memory parsing the stream");
 		return 0;
+	}
+	uint64_t parts = p->cfg.ops->parts ? p->cfg.ops->parts(d->parser) : d->parts_seen + 1;
+	if (parts != d->parts_seen) {
+		d->parts_seen = parts;
+		d->last_part = d->last_byte;
 	}
 	return n;
 }
@@ -373,7 +381,7 @@ static void dev_connect(struct dev *d)
 		return;
 	}
 	d->state = DEV_RUN;
-	d->last_byte = uv_now(p->ctx->loop);
+	d->last_byte = d->last_part = uv_now(p->ctx->loop);
 	if (agw_curl_loop_start(p->http, d->easy) < 0) {
 		snprintf(d->reason, sizeof(d->reason), "cannot start the transfer");
 		transfer_ended(d, CURLE_FAILED_INIT);
@@ -396,12 +404,16 @@ static void timer_cb(uv_timer_t *t)
 		return;
 	uint64_t now = uv_now(p->ctx->loop);
 	uint64_t timeout = (uint64_t)p->cfg.heartbeat_timeout_ms;
-	if (d->paused || now - d->last_byte < timeout) {
+	if (d->paused || now - d->last_part < timeout) {
 		/* paused by back-pressure: silence is ours, not the device's */
-		arm(d, d->paused ? timeout : timeout - (now - d->last_byte));
+		arm(d, d->paused ? timeout : timeout - (now - d->last_part));
 		return;
 	}
-	snprintf(d->reason, sizeof(d->reason), "no data for %" PRIu64 " ms (heartbeats stopped)", now - d->last_byte);
+	if (now - d->last_byte < timeout)
+		snprintf(d->reason, sizeof(d->reason), "bytes but no readable part for %" PRIu64 " ms (a boundary that "
+			 "does not match the Content-Type, or garbage)", now - d->last_part);
+	else
+		snprintf(d->reason, sizeof(d->reason), "no data for %" PRIu64 " ms (heartbeats stopped)", now - d->last_byte);
 	agw_curl_loop_cancel(p->http, d->easy);
 	transfer_ended(d, CURLE_OPERATION_TIMEDOUT);
 }
@@ -647,7 +659,7 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 		}
 		if (d->n_held == 0 && d->paused && d->state == DEV_RUN && !p->stopping) {
 			d->paused = false;
-			d->last_byte = uv_now(p->ctx->loop);
+			d->last_byte = d->last_part = uv_now(p->ctx->loop);
 			curl_easy_pause(d->easy, CURLPAUSE_CONT);
 		}
 	}

@@ -41,6 +41,10 @@ struct agw_vendor_parser_ops {
 	int (*feed)(void *parser, const void *buf, size_t len);
 	int (*finish)(void *parser);
 	void (*destroy)(void *parser);
+	/* Complete parts read so far (events, heartbeats, any other document). Liveness counts these,
+	 * not bytes: a stream whose bytes never make a part (a boundary that does not match, garbage)
+	 * is as dead as a silent one. Optional: without it, any byte counts. */
+	uint64_t (*parts)(void *parser);
 };
 
 struct agw_vendor_pull_config {
