@@ -11,6 +11,7 @@ void engine_ks_pending_clear(struct agw_engine *e, struct agw_kind_state *ks)
 {
 	if (!ks->pending)
 		return;
+	engine_touch_ks(e, ks);
 	if (ks->pprev)
 		ks->pprev->pnext = ks->pnext;
 	else

@@ -11,8 +11,10 @@
 #include "case_engine_internal.h"
 
 /* Records t and tells whether the rule's repeat count is reached within its window. */
-static int repeat_reached(struct agw_kind_state *ks, const struct agw_rule *r, int64_t t, uint32_t *ret_n)
+static int repeat_reached(struct agw_engine *e, struct agw_kind_state *ks, const struct agw_rule *r, int64_t t,
+			  uint32_t *ret_n)
 {
+	engine_touch_ks(e, ks);
 	if (!ks->rep && !(ks->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
 		return -ENOMEM;
 	if (ks->rep_rule != r) {
@@ -58,14 +60,14 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 	char dur[32], dur2[32];
 	if (ks && ks->inc) {
 		struct agw_case *c = ks->inc;
-		engine_ks_unlink(ks);
+		engine_ks_unlink(e, ks);
 		c->count++;
 		if (x->t > c->last_seen)
 			c->last_seen = x->t;
 		if (x->camera_time != AGW_TIME_UNKNOWN)
 			c->last_camera_time = x->camera_time;
 		c->updated_ms = x->t;
-		engine_evidence_add(c, x->seq, x->event_id);
+		engine_evidence_add(e, c, x->seq, x->event_id);
 		d->rule = c->rule;
 		d->kase = c;
 		if (c->n_active_ks == 0) {
@@ -155,7 +157,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	if (!ks)
 		return -ENOMEM;
 	if (c) {
-		engine_case_touch(c, ks, &x);
+		engine_case_touch(e, c, ks, &x);
 		d->action = AGW_DECISION_UPDATE;
 		d->rule = r->name;
 		d->kase = c;
@@ -166,7 +168,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (r->repeat_count > 1) {
 		uint32_t n;
-		int rr = repeat_reached(ks, r, x.t, &n);
+		int rr = repeat_reached(e, ks, r, x.t, &n);
 		if (rr < 0)
 			return rr;
 		if (!rr) {
@@ -179,6 +181,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE) {
 		if (!ks->pending || ks->pending_rule != r) {
 			engine_ks_pending_clear(e, ks);
+			engine_touch_ks(e, ks);
 			ks->pending = true;
 			ks->pending_rule = r;
 			ks->pending_since = x.t;

@@ -76,6 +76,7 @@ void agw_engine_free(struct agw_engine *e)
 {
 	if (!e)
 		return;
+	engine_txn_free(e); /* an open transaction is kept, as at commit */
 	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1))
 		engine_case_free(e->incidents.slots[i].value);
 	for (size_t i = agw_strmap_next(&e->cams, 0); i < e->cams.cap; i = agw_strmap_next(&e->cams, i + 1))

@@ -54,6 +54,7 @@ struct agw_engine_cam {
 	uint32_t n_cand[AGW_KIND__COUNT];
 	uint32_t cand_done;
 	int64_t flood_start, flood_count;
+	uint64_t txn_gen;
 };
 
 enum agw_case_status {
@@ -98,6 +99,7 @@ struct agw_case {
 	bool in_index;
 	int64_t due;                /* when the tick must look at it (timer heap key) */
 	size_t heap_pos;            /* SIZE_MAX when not in the timer heap */
+	uint64_t txn_gen;
 };
 
 enum agw_decision_action {
@@ -149,6 +151,17 @@ struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id);
 /* Decides one alert. now_ms: the gateway time used when the alert has none. Returns 0 or -ENOMEM. */
 int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
 		      struct agw_decision *ret);
+
+/* Transactions: the engine's state follows the store. The gateway opens one around each batch
+ * it writes in one sqlite transaction; every change decide and tick make inside it is saved in an
+ * undo log first, so that when the sqlite transaction rolls back the engine does too and the
+ * retried batch is decided against the same state (same case ids, counts and messages).
+ * commit forgets the log. rollback returns -ENOMEM when the log could not be kept complete (out
+ * of memory): the engine's state is then not trustworthy and must be rebuilt. Outside a
+ * transaction, changes apply at once (dry runs, `alarmgw rules test`). */
+void agw_engine_txn_begin(struct agw_engine *e);
+void agw_engine_txn_commit(struct agw_engine *e);
+int agw_engine_txn_rollback(struct agw_engine *e);
 
 /* Timers: clear timeouts, incidents whose minimum duration passed, expired dedup windows.
  * emit is called for every decision (open/close); returns the number emitted or -ENOMEM. */

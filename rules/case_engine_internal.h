@@ -28,12 +28,16 @@ struct agw_kind_state {
 	const struct agw_rule *rep_rule;
 	int64_t *rep;         /* ring of AGW_REPEAT_MAX times */
 	uint32_t rep_n, rep_head;
+	uint64_t txn_gen;     /* the transaction that saved it in the undo log (case_txn.c) */
 };
 
 struct cell_flood {
 	char *code;
 	int64_t start, count;
+	uint64_t txn_gen;
 };
+
+struct engine_undo; /* case_txn.c */
 
 struct agw_engine {
 	char *gateway_id;
@@ -48,6 +52,12 @@ struct agw_engine {
 	struct agw_case **heap; /* timers: min-heap on case->due */
 	size_t heap_n, heap_cap;
 	struct agw_strmap rules_by_camera; /* camera id -> struct cam_rules: rules that list it */
+	/* The open transaction (case_txn.c): every object is saved in the undo log before its first
+	 * change, so a rollback puts the engine back as it was at agw_engine_txn_begin. */
+	bool txn, txn_oom;
+	uint64_t txn_gen;
+	struct engine_undo *undo;
+	size_t n_undo, cap_undo;
 };
 
 /* The rules naming one camera in their camera list, ascending. */
@@ -100,13 +110,13 @@ const struct agw_rule *engine_match_rule(struct agw_engine *e, struct agw_engine
 
 /* case_incident.c */
 void engine_case_free(struct agw_case *c);
-void engine_ks_link(struct agw_case *c, struct agw_kind_state *ks);
-void engine_ks_unlink(struct agw_kind_state *ks);
-void engine_case_unlink_all(struct agw_case *c);
+void engine_ks_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks);
+void engine_ks_unlink(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_case_unlink_all(struct agw_engine *e, struct agw_case *c);
 void engine_case_remove(struct agw_engine *e, struct agw_case *c);
 bool engine_case_live(const struct agw_case *c, int64_t t);
-void engine_evidence_add(struct agw_case *c, int64_t seq, const char *event_id);
-void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x);
+void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id);
+void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x);
 struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
 				 struct agw_engine_cam *cam, enum agw_alert_kind kind, int64_t first_seen,
 				 const struct contrib *x);
@@ -115,6 +125,18 @@ int engine_set_title(struct agw_case *c, const char *tmpl);
 /* case_timers.c */
 void engine_heap_remove(struct agw_engine *e, struct agw_case *c);
 void engine_due_update(struct agw_engine *e, struct agw_case *c);
+
+/* case_txn.c: call before changing an object inside a transaction (no-op outside one, and after
+ * the first call for the same object in the same transaction). */
+void engine_touch_case(struct agw_engine *e, struct agw_case *c);
+void engine_touch_ks(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_touch_cam(struct agw_engine *e, struct agw_engine_cam *cam);
+void engine_touch_flood(struct agw_engine *e, struct cell_flood *f);
+void engine_txn_created(struct agw_engine *e, struct agw_case *c);
+/* Inside a transaction a removed incident is kept (out of the indexes) until commit; true then. */
+bool engine_txn_removed(struct agw_engine *e, struct agw_case *c);
+void engine_txn_free(struct agw_engine *e);
+bool engine_case_before(const struct agw_case *a, const struct agw_case *b);
 
 /* case_keys.c */
 void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind);

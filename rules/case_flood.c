@@ -46,6 +46,8 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 		return -ENOMEM;
 	char akey[KEY_MAX], dur[32];
 	bool per_camera = false;
+	engine_touch_cam(e, cam);
+	engine_touch_flood(e, cf);
 	akey[0] = '\0';
 	if (flood_full(&rs->flood_camera, &cam->flood_start, &cam->flood_count, x->t)) {
 		snprintf(akey, sizeof(akey), "flood/camera/%s", cam->id);
@@ -65,7 +67,7 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 			agg = NULL;
 		}
 		if (agg) {
-			engine_case_touch(agg, NULL, x);
+			engine_case_touch(e, agg, NULL, x);
 			d->action = AGW_DECISION_UPDATE;
 			d->kase = agg;
 			return 0;
@@ -77,7 +79,7 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 		/* The aggregate lives as long as the flood window, whatever the rule's dedup window. */
 		agg->dedup_window_ms = per_camera ? rs->flood_camera.window_ms : rs->flood_cell.window_ms;
 		agg->clear_timeout_ms = 0;
-		engine_case_touch(agg, NULL, x);
+		engine_case_touch(e, agg, NULL, x);
 		char t[160];
 		snprintf(t, sizeof(t), "Alarm flood: many %s alerts at %s", "{kind}",
 			 per_camera ? "{camera_name}" : "cell {cell}");
@@ -90,7 +92,7 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	struct agw_case *c = engine_case_new(e, key, rule, cam, kind, first_seen, x);
 	if (!c)
 		return -ENOMEM;
-	engine_case_touch(c, ks, x);
+	engine_case_touch(e, c, ks, x);
 	if (engine_set_title(c, rule->title) < 0)
 		return -ENOMEM;
 	cam->flood_count++;

@@ -25,10 +25,13 @@ void engine_case_free(struct agw_case *c)
 	free(c);
 }
 
-void engine_ks_link(struct agw_case *c, struct agw_kind_state *ks)
+void engine_ks_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks)
 {
 	if (ks->inc == c)
 		return;
+	engine_touch_case(e, c);
+	engine_touch_ks(e, ks);
+	engine_touch_case(e, ks->inc);
 	if (ks->inc) {
 		/* The camera moved to another incident (a rule with another dedup key matched). */
 		struct agw_case *o = ks->inc;
@@ -51,11 +54,13 @@ void engine_ks_link(struct agw_case *c, struct agw_kind_state *ks)
 	ks->inc = c;
 }
 
-void engine_ks_unlink(struct agw_kind_state *ks)
+void engine_ks_unlink(struct agw_engine *e, struct agw_kind_state *ks)
 {
 	struct agw_case *c = ks->inc;
 	if (!c)
 		return;
+	engine_touch_case(e, c);
+	engine_touch_ks(e, ks);
 	for (size_t i = 0; i < c->n_active_ks; i++)
 		if (c->active_ks[i] == ks) {
 			c->active_ks[i] = c->active_ks[--c->n_active_ks];
@@ -64,22 +69,28 @@ void engine_ks_unlink(struct agw_kind_state *ks)
 	ks->inc = NULL;
 }
 
-void engine_case_unlink_all(struct agw_case *c)
+void engine_case_unlink_all(struct agw_engine *e, struct agw_case *c)
 {
-	for (size_t i = 0; i < c->n_active_ks; i++)
+	engine_touch_case(e, c);
+	for (size_t i = 0; i < c->n_active_ks; i++) {
+		engine_touch_ks(e, c->active_ks[i]);
 		c->active_ks[i]->inc = NULL;
+	}
 	c->n_active_ks = 0;
 }
 
 void engine_case_remove(struct agw_engine *e, struct agw_case *c)
 {
 	engine_heap_remove(e, c);
+	engine_case_unlink_all(e, c);
 	if (c->in_index) {
+		engine_touch_case(e, c);
 		agw_strmap_remove(&e->incidents, c->key);
 		agw_strmap_remove(&e->ids, c->id);
 		c->in_index = false;
 	}
-	engine_case_free(c);
+	if (!engine_txn_removed(e, c))
+		engine_case_free(c);
 }
 
 bool engine_case_live(const struct agw_case *c, int64_t t)
@@ -87,8 +98,9 @@ bool engine_case_live(const struct agw_case *c, int64_t t)
 	return c->status != AGW_CASE_CLOSED && (c->active || t - c->last_seen <= c->dedup_window_ms);
 }
 
-void engine_evidence_add(struct agw_case *c, int64_t seq, const char *event_id)
+void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id)
 {
+	engine_touch_case(e, c);
 	struct agw_case_evidence *ev = &c->evidence[c->evidence_next];
 	if (c->n_evidence == AGW_CASE_EVIDENCE_MAX)
 		free(ev->event_id);
@@ -110,8 +122,9 @@ static void set_topic(struct agw_case *c, const char *topic)
 	}
 }
 
-void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x)
+void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x)
 {
+	engine_touch_case(e, c);
 	c->count++;
 	if (x->t > c->last_seen)
 		c->last_seen = x->t;
@@ -119,7 +132,7 @@ void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const stru
 		c->last_camera_time = x->camera_time;
 	c->updated_ms = x->t;
 	set_topic(c, x->topic);
-	engine_evidence_add(c, x->seq, x->event_id);
+	engine_evidence_add(e, c, x->seq, x->event_id);
 	/* An aggregate counts alerts of many incidents: it has no state of its own to pair or clear. */
 	if (x->active == AGW_ACTIVE_TRUE && !c->aggregate) {
 		c->has_state = true;
@@ -127,7 +140,7 @@ void engine_case_touch(struct agw_case *c, struct agw_kind_state *ks, const stru
 		c->cleared_ms = 0;
 		c->last_active_ms = x->t;
 		if (ks)
-			engine_ks_link(c, ks);
+			engine_ks_link(e, c, ks);
 	}
 }
 
@@ -166,6 +179,7 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 		goto oom;
 	}
 	c->in_index = true;
+	engine_txn_created(e, c);
 	return c;
 oom:
 	engine_case_free(c);

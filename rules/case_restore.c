@@ -18,12 +18,12 @@ int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case
 		return -ENOENT;
 	if (status == AGW_CASE_CLOSED) {
 		/* The platform closed it: the next alert for this incident opens a new case. */
-		engine_case_unlink_all(c);
 		engine_case_remove(e, c);
 		if (ret_case)
 			*ret_case = NULL;
 		return 0;
 	}
+	engine_touch_case(e, c);
 	c->status = status;
 	if (ret_case)
 		*ret_case = c;
@@ -80,14 +80,16 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 		return -ENOMEM;
 	}
 	c->in_index = true;
-	engine_due_update(e, c);
 	/* The camera of the first alert is the one known to be active; others rejoin on their next
-	 * active alert, and the clear timeout covers the rest. */
+	 * active alert, and the clear timeout covers the rest. Marked active before its due time is
+	 * computed: an active incident is due at its clear timeout, an inactive one at the end of its
+	 * dedup window (later), which the heap would otherwise keep. */
 	if (r->active && !r->aggregate) {
 		struct agw_kind_state *ks = engine_ks_get(cam, r->kind);
 		c->active = true;
 		if (ks)
-			engine_ks_link(c, ks);
+			engine_ks_link(e, c, ks);
 	}
+	engine_due_update(e, c);
 	return 0;
 }

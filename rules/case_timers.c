@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "case_engine_internal.h"
 
@@ -19,6 +20,13 @@ static int64_t case_due(const struct agw_case *c)
 
 /* ---- timer heap: the tick visits only incidents that are due ---- */
 
+/* A total order (due time, then case id): the incidents a tick visits come out in the same order
+ * whatever the heap's shape, so a heap rebuilt after a rollback behaves as the one before. */
+bool engine_case_before(const struct agw_case *a, const struct agw_case *b)
+{
+	return a->due < b->due || (a->due == b->due && strcmp(a->id, b->id) < 0);
+}
+
 static void heap_set(struct agw_engine *e, size_t i, struct agw_case *c)
 {
 	e->heap[i] = c;
@@ -28,16 +36,16 @@ static void heap_set(struct agw_engine *e, size_t i, struct agw_case *c)
 static void heap_sift(struct agw_engine *e, size_t i)
 {
 	struct agw_case *c = e->heap[i];
-	while (i > 0 && e->heap[(i - 1) / 2]->due > c->due) {
+	while (i > 0 && engine_case_before(c, e->heap[(i - 1) / 2])) {
 		heap_set(e, i, e->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		int64_t best = c->due;
-		if (l < e->heap_n && e->heap[l]->due < best)
-			m = l, best = e->heap[l]->due;
-		if (l + 1 < e->heap_n && e->heap[l + 1]->due < best)
+		const struct agw_case *best = c;
+		if (l < e->heap_n && engine_case_before(e->heap[l], best))
+			m = l, best = e->heap[l];
+		if (l + 1 < e->heap_n && engine_case_before(e->heap[l + 1], best))
 			m = l + 1;
 		if (m == i)
 			break;
@@ -52,6 +60,7 @@ void engine_heap_remove(struct agw_engine *e, struct agw_case *c)
 	size_t i = c->heap_pos;
 	if (i == SIZE_MAX)
 		return;
+	engine_touch_case(e, c);
 	c->heap_pos = SIZE_MAX;
 	struct agw_case *last = e->heap[--e->heap_n];
 	if (i < e->heap_n) {
@@ -68,6 +77,7 @@ void engine_due_update(struct agw_engine *e, struct agw_case *c)
 	int64_t due = case_due(c);
 	if (c->heap_pos != SIZE_MAX && due >= c->due)
 		return;
+	engine_touch_case(e, c);
 	c->due = due;
 	if (c->heap_pos == SIZE_MAX) {
 		if (e->heap_n == e->heap_cap) {
@@ -86,20 +96,61 @@ void engine_due_update(struct agw_engine *e, struct agw_case *c)
 /* The tick looked at c before its real due time: requeue it there. */
 static void due_requeue(struct agw_engine *e, struct agw_case *c)
 {
+	engine_touch_case(e, c);
 	c->due = case_due(c);
 	heap_sift(e, c->heap_pos);
+}
+
+static int pending_cmp(const void *pa, const void *pb)
+{
+	const struct agw_kind_state *a = *(struct agw_kind_state *const *)pa, *b = *(struct agw_kind_state *const *)pb;
+	if (a->pending_since != b->pending_since)
+		return a->pending_since < b->pending_since ? -1 : 1;
+	if (a->pending_seq != b->pending_seq)
+		return a->pending_seq < b->pending_seq ? -1 : 1;
+	int c = strcmp(a->cam->id, b->cam->id);
+	return c ? c : (int)a->kind - (int)b->kind;
+}
+
+/* The pending starts past their minimum duration, oldest first (a total order: the same whatever
+ * the order of the pending list, which a rollback does not keep). *ret is malloc'd. */
+static int pending_due(struct agw_engine *e, int64_t now_ms, struct agw_kind_state ***ret, size_t *ret_n)
+{
+	size_t n = 0, cap = 0;
+	struct agw_kind_state **v = NULL;
+	for (struct agw_kind_state *ks = e->pending; ks; ks = ks->pnext) {
+		if (now_ms - ks->pending_since < ks->pending_rule->min_duration_ms)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct agw_kind_state **nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = ks;
+	}
+	if (n > 1)
+		qsort(v, n, sizeof(*v), pending_cmp);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg)
 {
 	int emitted = 0;
 	char dur[32];
+	struct agw_kind_state **due = NULL;
+	size_t n_due = 0;
+	if (pending_due(e, now_ms, &due, &n_due) < 0)
+		return -ENOMEM;
 	/* Starts that stayed active for their minimum duration. */
-	for (struct agw_kind_state *ks = e->pending, *next; ks; ks = next) {
-		next = ks->pnext;
+	for (size_t i = 0; i < n_due; i++) {
+		struct agw_kind_state *ks = due[i];
 		const struct agw_rule *r = ks->pending_rule;
-		if (now_ms - ks->pending_since < r->min_duration_ms)
-			continue;
 		struct agw_decision d = {.alert_seq = ks->pending_seq, .at_ms = now_ms};
 		struct contrib x = {
 			.t = now_ms,
@@ -119,7 +170,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 		int64_t since = ks->pending_since;
 		int ret = 0;
 		if (c) {
-			engine_case_touch(c, ks, &x);
+			engine_case_touch(e, c, ks, &x);
 			d.action = AGW_DECISION_UPDATE;
 			d.rule = r->name;
 			d.kase = c;
@@ -129,6 +180,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 			ret = engine_open_incident(e, ks->cam, ks, ks->kind, r, key, since, &x, &d);
 			if (ret < 0) {
 				engine_ks_pending_clear(e, ks);
+				free(due);
 				return ret;
 			}
 			if (d.action == AGW_DECISION_OPEN && !d.kase->aggregate)
@@ -137,16 +189,19 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 		}
 		engine_ks_pending_clear(e, ks);
 		engine_due_update(e, d.kase);
-		if (emit && (ret = emit(arg, &d)) < 0)
+		if (emit && (ret = emit(arg, &d)) < 0) {
+			free(due);
 			return ret;
+		}
 		emitted++;
 	}
+	free(due);
 	/* Clear timeouts, then forget incidents whose dedup window passed: only the incidents at the
 	 * top of the timer heap are visited. */
 	while (e->heap_n && e->heap[0]->due <= now_ms) {
 		struct agw_case *c = e->heap[0];
 		if (c->active && c->clear_timeout_ms > 0 && now_ms - c->last_active_ms >= c->clear_timeout_ms) {
-			engine_case_unlink_all(c);
+			engine_case_unlink_all(e, c);
 			c->active = false;
 			c->cleared_ms = now_ms;
 			c->updated_ms = now_ms;

@@ -510,6 +510,31 @@ static void test_restore(void **state)
 	fx_free(&f);
 }
 
+/* Issue 12: a restored active incident's clear timeout counts from its last alert, not from the end
+ * of its dedup window (the due time was computed before the incident was marked active). */
+static void test_restore_clear_timeout(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->clear_timeout_ms = 2 * MIN;
+	f.r->dedup_window_ms = 30 * MIN;
+	int64_t t = local(0, 10, 0);
+	struct agw_case_restore r = {
+		.id = "agw-00000000000000aa", .key = "camera/cam-a1/intrusion", .rule = "all", .category = "A01",
+		.title = "restored", .camera_id = "cam-a1", .kind = AGW_KIND_INTRUSION, .priority = 2,
+		.status = AGW_CASE_OPEN, .active = true, .has_state = true, .first_seen = t - MIN,
+		.last_seen = t - 1000, .created_ms = t - MIN, .updated_ms = t - 1000, .count = 2,
+		.first_camera_time = AGW_TIME_UNKNOWN, .last_camera_time = AGW_TIME_UNKNOWN,
+	};
+	assert_int_equal(agw_engine_restore(f.e, &r), 0);
+	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN - 1001, record, &f), 0);
+	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN - 1000, record, &f), 1);
+	assert_int_equal(f.last_emit.action, AGW_DECISION_CLOSE);
+	assert_string_equal(f.last_emit_case, "agw-00000000000000aa");
+	fx_free(&f);
+}
+
 /* A small validator for the keywords docs/case-message.schema.json uses: $ref (#/$defs/...), type,
  * const, enum, required, properties, items, minItems, maxItems, minLength, minimum, maximum,
  * pattern (POSIX ERE) and oneOf. Fails the test with the JSON path of the first violation. */
@@ -788,6 +813,7 @@ int main(void)
 		cmocka_unit_test(test_repeat_and_drop_rules),
 		cmocka_unit_test(test_feedback_and_deterministic_ids),
 		cmocka_unit_test(test_restore),
+		cmocka_unit_test(test_restore_clear_timeout),
 		cmocka_unit_test(test_case_message_schema),
 		cmocka_unit_test(test_default_policy),
 	};

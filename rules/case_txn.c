@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The engine's transactions (see agw_engine_txn_begin): an undo log of the objects a batch changed.
+ *
+ * Why an undo log rather than rebuilding from the store on rollback: the store does not hold all of
+ * the engine's state (the cameras each incident keeps active, the evidence ring, flood counters,
+ * the order of the timer heap), so a rebuild would give a different engine, and a retried batch
+ * could decide differently from a batch that never failed. Saving each object, byte for byte,
+ * before its first change in the transaction and putting it back on rollback gives the very state
+ * of agw_engine_txn_begin, whatever the change was. What makes this complete:
+ * - every function that changes an incident, a per-camera kind state, a camera's or a cell's flood
+ *   counter calls engine_touch_*() on it first (the helpers in case_incident.c, case_cameras.c,
+ *   case_timers.c, case_flood.c do; test_engine's txn test compares a full dump of the state);
+ * - an incident created in the transaction is removed and freed on rollback; one removed in it is
+ *   kept (out of the indexes) until commit, so pointers to it stay valid and it can be put back;
+ * - the timer heap and the pending list are rebuilt from the restored objects: their order does
+ *   not matter because the heap orders by (due, case id) and the tick orders pending starts by
+ *   (since, alert seq), both total orders;
+ * - cameras, kind states and cell counters that a transaction creates are kept: they are empty,
+ *   the same as the ones the retry would create, and caches (rule candidates) are not state. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "case_engine_internal.h"
+
+enum undo_type {
+	UNDO_CASE,     /* saved incident (snap) */
+	UNDO_CASE_NEW, /* incident created in the transaction */
+	UNDO_CASE_DEL, /* incident removed in the transaction, kept until commit */
+	UNDO_KS,       /* saved kind state (snap) */
+	UNDO_CAM,      /* saved camera flood counter (v) */
+	UNDO_FLOOD,    /* saved cell flood counter (v) */
+};
+
+struct engine_undo {
+	enum undo_type type;
+	void *obj;
+	void *snap;
+	int64_t v[2];
+};
+
+static bool undo_push(struct agw_engine *e, enum undo_type type, void *obj, void *snap, int64_t v0, int64_t v1)
+{
+	if (e->n_undo == e->cap_undo) {
+		size_t cap = e->cap_undo ? e->cap_undo * 2 : 256;
+		struct engine_undo *u = realloc(e->undo, cap * sizeof(*u));
+		if (!u) {
+			e->txn_oom = true;
+			return false;
+		}
+		e->undo = u;
+		e->cap_undo = cap;
+	}
+	e->undo[e->n_undo++] = (struct engine_undo){type, obj, snap, {v0, v1}};
+	return true;
+}
+
+static void case_snap_free(struct agw_case *s)
+{
+	free(s->topic);
+	for (size_t i = 0; i < s->n_evidence; i++)
+		free(s->evidence[i].event_id);
+	free(s->active_ks);
+	free(s);
+}
+
+/* The parts of an incident that change after its creation: the struct itself, the last topic,
+ * the evidence ring and the active cameras. key, id, rule, category and title never change. */
+void engine_touch_case(struct agw_engine *e, struct agw_case *c)
+{
+	if (!c || !e->txn || c->txn_gen == e->txn_gen)
+		return;
+	c->txn_gen = e->txn_gen;
+	struct agw_case *s = malloc(sizeof(*s));
+	if (!s) {
+		e->txn_oom = true;
+		return;
+	}
+	*s = *c;
+	bool ok = dup_or_null(&s->topic, c->topic) == 0;
+	for (size_t i = 0; i < c->n_evidence; i++)
+		if (dup_or_null(&s->evidence[i].event_id, ok ? c->evidence[i].event_id : NULL) < 0)
+			ok = false;
+	s->active_ks = NULL;
+	s->cap_active_ks = s->n_active_ks;
+	if (c->n_active_ks && (s->active_ks = malloc(c->n_active_ks * sizeof(*s->active_ks))))
+		memcpy(s->active_ks, c->active_ks, c->n_active_ks * sizeof(*s->active_ks));
+	else if (c->n_active_ks)
+		ok = false;
+	if (!ok || !undo_push(e, UNDO_CASE, c, s, 0, 0)) {
+		e->txn_oom = true;
+		case_snap_free(s);
+	}
+}
+
+static void ks_snap_free(struct agw_kind_state *s)
+{
+	free(s->pending_topic);
+	free(s->pending_event_id);
+	free(s->rep);
+	free(s);
+}
+
+void engine_touch_ks(struct agw_engine *e, struct agw_kind_state *ks)
+{
+	if (!ks || !e->txn || ks->txn_gen == e->txn_gen)
+		return;
+	ks->txn_gen = e->txn_gen;
+	struct agw_kind_state *s = malloc(sizeof(*s));
+	if (!s) {
+		e->txn_oom = true;
+		return;
+	}
+	*s = *ks;
+	s->pending_topic = s->pending_event_id = NULL;
+	s->rep = NULL;
+	bool ok = dup_or_null(&s->pending_topic, ks->pending_topic) == 0 &&
+		  dup_or_null(&s->pending_event_id, ks->pending_event_id) == 0;
+	if (ok && ks->rep && (s->rep = malloc(AGW_REPEAT_MAX * sizeof(int64_t))))
+		memcpy(s->rep, ks->rep, AGW_REPEAT_MAX * sizeof(int64_t));
+	else if (ks->rep)
+		ok = false;
+	if (!ok || !undo_push(e, UNDO_KS, ks, s, 0, 0)) {
+		e->txn_oom = true;
+		ks_snap_free(s);
+	}
+}
+
+void engine_touch_cam(struct agw_engine *e, struct agw_engine_cam *cam)
+{
+	if (!e->txn || cam->txn_gen == e->txn_gen)
+		return;
+	cam->txn_gen = e->txn_gen;
+	undo_push(e, UNDO_CAM, cam, NULL, cam->flood_start, cam->flood_count);
+}
+
+void engine_touch_flood(struct agw_engine *e, struct cell_flood *f)
+{
+	if (!e->txn || f->txn_gen == e->txn_gen)
+		return;
+	f->txn_gen = e->txn_gen;
+	undo_push(e, UNDO_FLOOD, f, NULL, f->start, f->count);
+}
+
+void engine_txn_created(struct agw_engine *e, struct agw_case *c)
+{
+	if (!e->txn)
+		return;
+	c->txn_gen = e->txn_gen; /* nothing to save: rollback frees it */
+	undo_push(e, UNDO_CASE_NEW, c, NULL, 0, 0);
+}
+
+bool engine_txn_removed(struct agw_engine *e, struct agw_case *c)
+{
+	return e->txn && undo_push(e, UNDO_CASE_DEL, c, NULL, 0, 0);
+}
+
+void agw_engine_txn_begin(struct agw_engine *e)
+{
+	if (e->txn)
+		agw_engine_txn_commit(e); /* never nested: a begin without an end keeps what was done */
+	e->txn = true;
+	e->txn_oom = false;
+	e->txn_gen++;
+}
+
+/* Ends the transaction keeping the current state. */
+void agw_engine_txn_commit(struct agw_engine *e)
+{
+	for (size_t i = 0; i < e->n_undo; i++) {
+		struct engine_undo *u = &e->undo[i];
+		if (u->type == UNDO_CASE)
+			case_snap_free(u->snap);
+		else if (u->type == UNDO_KS)
+			ks_snap_free(u->snap);
+		else if (u->type == UNDO_CASE_DEL)
+			engine_case_free(u->obj); /* unlinked from every camera when it was removed */
+	}
+	e->n_undo = 0;
+	e->txn = false;
+	e->txn_oom = false;
+}
+
+void engine_txn_free(struct agw_engine *e)
+{
+	agw_engine_txn_commit(e);
+	free(e->undo);
+	e->undo = NULL;
+	e->cap_undo = 0;
+}
+
+static void case_restore_from(struct agw_case *c, struct agw_case *s)
+{
+	free(c->topic);
+	for (size_t i = 0; i < c->n_evidence; i++)
+		free(c->evidence[i].event_id);
+	free(c->active_ks);
+	*c = *s; /* the snapshot's strings and array now belong to c */
+	free(s);
+}
+
+static void pending_unlink(struct agw_engine *e, struct agw_kind_state *ks)
+{
+	if (!ks->pending)
+		return;
+	if (ks->pprev)
+		ks->pprev->pnext = ks->pnext;
+	else
+		e->pending = ks->pnext;
+	if (ks->pnext)
+		ks->pnext->pprev = ks->pprev;
+	ks->pnext = ks->pprev = NULL;
+}
+
+static void heap_down(struct agw_engine *e, size_t i)
+{
+	struct agw_case *c = e->heap[i];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		struct agw_case *best = c;
+		if (l < e->heap_n && engine_case_before(e->heap[l], best))
+			m = l, best = e->heap[l];
+		if (l + 1 < e->heap_n && engine_case_before(e->heap[l + 1], best))
+			m = l + 1;
+		if (m == i)
+			break;
+		e->heap[i] = e->heap[m];
+		e->heap[i]->heap_pos = i;
+		i = m;
+	}
+	e->heap[i] = c;
+	c->heap_pos = i;
+}
+
+/* The heap holds the incidents whose (restored) heap_pos says they were in it. */
+static int heap_rebuild(struct agw_engine *e)
+{
+	size_t n = 0;
+	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1))
+		n += ((struct agw_case *)e->incidents.slots[i].value)->heap_pos != SIZE_MAX;
+	if (n > e->heap_cap) {
+		struct agw_case **h = realloc(e->heap, n * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		e->heap = h;
+		e->heap_cap = n;
+	}
+	e->heap_n = 0;
+	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1)) {
+		struct agw_case *c = e->incidents.slots[i].value;
+		if (c->heap_pos != SIZE_MAX) {
+			c->heap_pos = e->heap_n;
+			e->heap[e->heap_n++] = c;
+		}
+	}
+	for (size_t i = e->heap_n / 2; i-- > 0;)
+		heap_down(e, i);
+	return 0;
+}
+
+int agw_engine_txn_rollback(struct agw_engine *e)
+{
+	if (!e->txn)
+		return 0;
+	int ret = e->txn_oom ? -ENOMEM : 0;
+	/* Newest first: an incident removed and then replaced under the same key is put back after
+	 * its replacement left the index. */
+	for (size_t i = e->n_undo; i-- > 0;) {
+		struct engine_undo *u = &e->undo[i];
+		switch (u->type) {
+		case UNDO_CASE:
+			case_restore_from(u->obj, u->snap);
+			break;
+		case UNDO_CASE_NEW: {
+			struct agw_case *c = u->obj;
+			if (c->in_index) {
+				agw_strmap_remove(&e->incidents, c->key);
+				agw_strmap_remove(&e->ids, c->id);
+				c->in_index = false;
+			}
+			break;
+		}
+		case UNDO_CASE_DEL: {
+			struct agw_case *c = u->obj;
+			if (agw_strmap_put(&e->incidents, c->key, c) < 0 || agw_strmap_put(&e->ids, c->id, c) < 0)
+				ret = -ENOMEM;
+			c->in_index = true; /* the saved copy, restored later in this walk, says the same */
+			break;
+		}
+		case UNDO_KS: {
+			struct agw_kind_state *ks = u->obj, *s = u->snap;
+			pending_unlink(e, ks);
+			free(ks->pending_topic);
+			free(ks->pending_event_id);
+			free(ks->rep);
+			*ks = *s;
+			ks->pnext = ks->pprev = NULL;
+			free(s);
+			break;
+		}
+		case UNDO_CAM: {
+			struct agw_engine_cam *cam = u->obj;
+			cam->flood_start = u->v[0];
+			cam->flood_count = u->v[1];
+			break;
+		}
+		case UNDO_FLOOD: {
+			struct cell_flood *f = u->obj;
+			f->start = u->v[0];
+			f->count = u->v[1];
+			break;
+		}
+		}
+	}
+	for (size_t i = 0; i < e->n_undo; i++) {
+		struct engine_undo *u = &e->undo[i];
+		if (u->type == UNDO_KS) {
+			struct agw_kind_state *ks = u->obj;
+			/* Each saved kind state occurs once: link the pending ones back. */
+			if (ks->pending) {
+				ks->pnext = e->pending;
+				if (e->pending)
+					e->pending->pprev = ks;
+				e->pending = ks;
+			}
+		} else if (u->type == UNDO_CASE_NEW) {
+			struct agw_case *c = u->obj;
+			c->n_active_ks = 0; /* the kind states pointing to it were restored above */
+			engine_case_free(c);
+		}
+	}
+	e->n_undo = 0;
+	e->txn = false;
+	e->txn_oom = false;
+	if (heap_rebuild(e) < 0)
+		ret = -ENOMEM;
+	return ret;
+}
