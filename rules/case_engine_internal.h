@@ -79,7 +79,7 @@ struct contrib {
 /* Human form of a duration for reasons: "90s", "5m", "1h30m", "250ms". */
 static inline const char *fmt_dur(int64_t ms, char *buf, size_t len)
 {
-	if (ms % 1000)
+	if (ms % 1000 || ms == 0)
 		snprintf(buf, len, "%" PRId64 "ms", ms);
 	else if (ms % 60000)
 		snprintf(buf, len, "%" PRId64 "s", ms / 1000);

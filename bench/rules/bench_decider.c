@@ -127,10 +127,10 @@ static double run(size_t n, size_t batch, int64_t *ret_outbox)
 			a.gateway_time_ms = t0 + (int64_t)k;
 			a.camera_time_ms = a.gateway_time_ms - 200;
 			int64_t seq;
-			if (agw_store_journal_alert(store, &a, &seq) < 0 || agw_decider_decide(d, store, seq, &a) < 0)
+			if (agw_store_journal_alert(store, &a, &seq) < 0 || agw_decider_decide(d, store, seq, &a, a.gateway_time_ms) < 0)
 				exit(1);
 		}
-		if (agw_decider_tick(d, store, t0 + (int64_t)i) < 0 || agw_store_commit(store) < 0)
+		if (agw_decider_tick(d, store, t0 + (int64_t)i, t0 + (int64_t)i) < 0 || agw_store_commit(store) < 0)
 			exit(1);
 	}
 	double rate = n / (now_s() - start);

@@ -93,6 +93,8 @@ static const struct key keys[] = {
 	{"gateway", "log_level", K_LOGLEVEL, C(log_level), 0, 0, "err, warning, notice, info or debug"},
 	{"gateway", "watchdog", K_DURATION, C(watchdog_ms), 0, 3600000, "watchdog ping interval (0: from systemd)"},
 	{"gateway", "queue_max", K_INT, C(queue_max), 100, 10000000, "alerts waiting for the journal"},
+	{"gateway", "queue_max_bytes", K_INT, C(queue_max_bytes), 1 << 20, 1LL << 36,
+	 "bytes of alerts waiting for the journal"},
 	{"gateway", "http_listen", K_STR, C(http_listen), 0, 0, "metrics and status page address, host:port"},
 	{"gateway", "http_token_file", K_STR, C(http_token_file), 0, 0,
 	 "file holding the bearer token of the status server (required off loopback)"},
@@ -149,6 +151,7 @@ void agw_config_defaults(struct agw_config *cfg)
 	cfg->db_path = xstrdup("alarmgw.db");
 	cfg->log_level = AGW_LOG_INFO;
 	cfg->queue_max = 100000;
+	cfg->queue_max_bytes = 64LL << 20;
 	cfg->journal_retention_ms = 30LL * 86400000;
 	cfg->journal_max_rows = 10000000;
 	cfg->grid_layer = xstrdup("default");

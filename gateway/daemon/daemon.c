@@ -208,6 +208,7 @@ int agw_daemon_run(struct agw_config *cfg)
 		goto out;
 	}
 	agw_pipeline_set_decider(d->pipeline, daemon_decide, d);
+	agw_pipeline_set_decider_txn(d->pipeline, daemon_decide_txn);
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
 		goto out;

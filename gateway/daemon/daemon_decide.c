@@ -10,10 +10,11 @@
 #include "decider.h"
 #include "health_out.h"
 
-int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert)
+int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
+		  int64_t mono_ms)
 {
 	struct daemon *d = arg;
-	int r = agw_decider_decide(d->decider, store, alert_seq, alert);
+	int r = agw_decider_decide(d->decider, store, alert_seq, alert, mono_ms);
 	if (r < 0)
 		return r;
 	r = agw_health_outbox_push(store, d->cfg, alert);
@@ -24,4 +25,11 @@ int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const s
 		return 0;
 	}
 	return r < 0 ? r : 0;
+}
+
+/* The batch's transaction, for the current decider (a reload swaps it between batches only). */
+int daemon_decide_txn(void *arg, struct agw_store *store, enum agw_txn_phase phase)
+{
+	struct daemon *d = arg;
+	return d->decider ? agw_decider_txn(d->decider, store, phase) : 0;
 }

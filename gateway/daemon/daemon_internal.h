@@ -11,6 +11,7 @@
 
 #include "alarmgw/adapter.h"
 #include "config.h"
+#include "pipeline.h"
 #include "store.h"
 
 struct daemon;
@@ -82,7 +83,10 @@ void daemon_reload(struct daemon *d);
 int daemon_case_feedback(void *d, const char *case_id, const char *status);
 void daemon_feedback_summary(struct daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
-int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);
+int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
+		  int64_t mono_ms);
+/* agw_txn_fn for the current decider: its engine follows the batch's commit or rollback. */
+int daemon_decide_txn(void *d, struct agw_store *store, enum agw_txn_phase phase);
 /* The pipeline's committed hook: kicks whichever publisher is current (reload rebuilds it). */
 void daemon_kick_publisher(void *d);
 

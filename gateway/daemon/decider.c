@@ -22,13 +22,76 @@
 
 /* What the decider needs from the configuration is copied, so a reload may replace or free the
  * configuration while this decider still runs. */
+#define STAGED_METRICS 32
+
+/* Counters of a batch, added to the metrics when it commits (a retried batch counts once). */
+struct staged_metric {
+	char labels[160];
+	int64_t n;
+};
+
 struct agw_decider {
 	char *topic_prefix;
 	char *case_topic;
 	int64_t outbox_max_rows;
 	struct agw_engine *engine;
 	int64_t outbox_full;
+	bool in_txn;
+	struct staged_metric staged[STAGED_METRICS];
+	size_t n_staged;
 };
+
+static void metric_decision(struct agw_decider *d, const char *labels)
+{
+	if (!d->in_txn) {
+		agw_metric_add("agw_decisions_total", labels, 1);
+		return;
+	}
+	for (size_t i = 0; i < d->n_staged; i++)
+		if (strcmp(d->staged[i].labels, labels) == 0) {
+			d->staged[i].n++;
+			return;
+		}
+	if (d->n_staged == STAGED_METRICS) {
+		agw_metric_add("agw_decisions_total", labels, 1); /* many reasons in one batch: counted now */
+		return;
+	}
+	snprintf(d->staged[d->n_staged].labels, sizeof(d->staged[0].labels), "%s", labels);
+	d->staged[d->n_staged++].n = 1;
+}
+
+int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase phase)
+{
+	struct agw_decider *d = decider;
+	(void)store;
+	switch (phase) {
+	case AGW_TXN_BEGIN:
+		agw_engine_txn_begin(d->engine);
+		d->in_txn = true;
+		d->n_staged = 0;
+		break;
+	case AGW_TXN_PRECOMMIT:
+		break;
+	case AGW_TXN_COMMITTED:
+		agw_engine_txn_commit(d->engine);
+		for (size_t i = 0; i < d->n_staged; i++)
+			agw_metric_add("agw_decisions_total", d->staged[i].labels, d->staged[i].n);
+		d->n_staged = 0;
+		d->in_txn = false;
+		break;
+	case AGW_TXN_ROLLED_BACK:
+		d->n_staged = 0;
+		d->in_txn = false;
+		if (agw_engine_txn_rollback(d->engine) < 0) {
+			/* Out of memory while saving state: the retry may decide differently. */
+			agw_metric_add("agw_engine_rollback_errors_total", NULL, 1);
+			agw_log_err(LOG_COMP, NULL, "the rule engine could not undo a failed batch (out of memory)");
+			return -ENOMEM;
+		}
+		break;
+	}
+	return 0;
+}
 
 static const char *or_default(const char *s, const char *def)
 {
@@ -326,7 +389,7 @@ static int write_decision(struct agw_decider *d, struct agw_store *store, const 
 	} else {
 		snprintf(labels, sizeof(labels), "action=\"%s\"", action);
 	}
-	agw_metric_add("agw_decisions_total", labels, 1);
+	metric_decision(d, labels);
 	int r = agw_store_decision_add(store, dec->alert_seq, action, dec->rule, dec->reason,
 				       dec->kase ? dec->kase->id : NULL, dec->at_ms);
 	if (r < 0)
@@ -336,9 +399,11 @@ static int write_decision(struct agw_decider *d, struct agw_store *store, const 
 	return write_case(d, store, dec);
 }
 
-int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert)
+int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
+		       int64_t mono_ms)
 {
 	struct agw_decider *d = decider;
+	(void)mono_ms;
 	struct agw_decision dec;
 	int r = agw_engine_decide(d->engine, alert, alert_seq, agw_now_ms(), &dec);
 	if (r < 0)
@@ -357,8 +422,9 @@ static int tick_emit(void *arg, const struct agw_decision *dec)
 	return write_decision(t->d, t->store, dec);
 }
 
-int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms)
+int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int64_t mono_ms)
 {
+	(void)mono_ms;
 	struct tick_ctx t = {decider, store};
 	int r = agw_engine_tick(t.d->engine, now_ms, tick_emit, &t);
 	return r < 0 ? r : 0;
@@ -369,7 +435,6 @@ int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, co
 	enum agw_case_status s;
 	if (!case_id || agw_case_status_parse(status, &s) < 0 || s == AGW_CASE_OPEN)
 		return -EINVAL;
-	int e = agw_engine_feedback(d->engine, case_id, s, NULL);
 	int64_t now = agw_now_ms();
 	sqlite3_stmt *st = agw_store_stmt(store, "UPDATE cases SET status = ?, updated_at = ?,"
 						 " closed_at = CASE WHEN ? THEN ? ELSE closed_at END WHERE id = ?");
@@ -386,7 +451,9 @@ int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, co
 		return -EIO;
 	if (sqlite3_changes(agw_store_db(store)) == 0)
 		return -ENOENT;
-	(void)e; /* -ENOENT from the engine: the incident already left memory; the row is what counts */
+	/* The engine only once the row is written (its state follows the store). -ENOENT from the
+	 * engine: the incident already left memory; the row is what counts. */
+	agw_engine_feedback(d->engine, case_id, s, NULL);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * Wiring (gateway/daemon.c):
  *   agw_decider_new(cfg, store, &d, &errs);
  *   agw_pipeline_set_decider(p, agw_decider_decide, d);
+ *   agw_pipeline_set_decider_txn(p, agw_decider_txn);
  *   agw_pipeline_set_tick(p, agw_decider_tick, d, 1000);
  *   publisher feedback: agw_decider_case_feedback(d, store, case_id, "accepted"|"dispatched"|"closed");
  *   shutdown, after the pipeline: agw_decider_free(d).
@@ -23,6 +24,7 @@
 #include "alarmgw/alert.h"
 #include "case_engine.h"
 #include "config.h"
+#include "pipeline.h"
 #include "store.h"
 
 struct agw_decider;
@@ -41,9 +43,14 @@ void agw_decider_free(struct agw_decider *d);
 
 /* agw_decide_fn. Returns 0, or negative errno on a store failure (the batch is rolled back and
  * retried). A full outbox (-ENOSPC) is counted and logged; the decision and case row stay. */
-int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert);
+int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
+		       int64_t mono_ms);
 /* agw_tick_fn: clear timeouts, minimum durations reached, expired dedup windows. */
-int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms);
+int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int64_t mono_ms);
+/* agw_txn_fn: the engine's changes in a batch take effect only if the batch commits (a rollback
+ * puts the engine back as it was, so the retried batch decides the same); decision counters are
+ * counted at commit. */
+int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase phase);
 /* Case status from the platform: "accepted", "dispatched" or "closed". Updates the cases row; a
  * closed case ends its dedup window. -EINVAL for another status, -ENOENT for an unknown case. */
 int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,

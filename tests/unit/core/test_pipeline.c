@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The pipeline writes each loop turn's alerts in one transaction with their decisions; a failing
- * decider rolls the batch back and nothing is lost; a full queue refuses with -ENOBUFS. */
+/* The pipeline writes each loop turn's alerts in one transaction with their decisions. A store
+ * failure in the middle of a batch rolls back the store and the real rule engine together: the
+ * retried batch gives exactly the cases, counts and messages of a run that never failed, ticks
+ * included. Back-pressure: -EAGAIN past the count and byte bounds and while the store fails, one
+ * room call after the queue drained below half; -ESHUTDOWN once freed; durable acknowledgements
+ * after the commit. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,52 +14,242 @@
 #include <cmocka.h>
 
 #include "alarmgw/metrics.h"
+#include "decider.h"
 #include "pipeline.h"
 #include "testutil.h"
 
-struct probe {
-	int decided;
-	int fail_next; /* fail this many decide calls */
-	int committed;
-	int in_txn_violations;
-	struct agw_store *store;
+#define MINUTE (60 * 1000LL)
+#define T0 1795363200000LL /* a wall clock the test controls */
+
+struct clock {
+	int64_t wall, mono;
 };
 
-static int decide(void *arg, struct agw_store *store, int64_t seq, const struct agw_alert *a)
+static int64_t clock_wall(void *arg)
 {
-	struct probe *p = arg;
-	if (sqlite3_get_autocommit(agw_store_db(store)))
-		p->in_txn_violations++;
-	if (p->fail_next > 0) {
-		p->fail_next--;
-		return -EIO;
-	}
-	p->decided++;
-	return agw_store_decision_add(store, seq, "drop", "test", a->camera_id, NULL, 0);
+	return ((struct clock *)arg)->wall;
 }
 
-static void committed(void *arg)
+static int64_t clock_mono(void *arg)
 {
-	((struct probe *)arg)->committed++;
+	return ((struct clock *)arg)->mono;
 }
 
-static void on_wake(uv_timer_t *t)
-{
-	(void)t;
-}
-
-static struct agw_alert make_alert(int i)
+static struct agw_alert make_alert(const char *cam, enum agw_alert_kind kind, enum agw_active active)
 {
 	struct agw_alert a;
 	agw_alert_init(&a);
-	char id[32];
-	snprintf(id, sizeof(id), "cam-%d", i);
-	a.camera_id = strdup(id);
-	a.kind = AGW_KIND_MOTION;
+	a.camera_id = strdup(cam);
+	a.kind = kind;
+	a.active = active;
+	a.operation = AGW_OP_CHANGED;
+	a.topic = strdup("tns1:RuleEngine/FieldDetector/ObjectsInside");
 	return a;
 }
 
-static void batches_and_retries(void **state)
+static void submit(struct agw_pipeline *p, const char *cam, enum agw_alert_kind kind, enum agw_active active)
+{
+	struct agw_alert a = make_alert(cam, kind, active);
+	assert_int_equal(agw_pipeline_submit(p, &a), 0);
+	agw_alert_clear(&a);
+}
+
+static void exec(struct agw_store *s, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(agw_store_db(s), sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+/* Everything the run wrote that leaves the gateway or decides its future, as text. */
+static char *dump(struct agw_store *s)
+{
+	static const char *const q[] = {
+		"SELECT seq, topic, payload, case_id FROM outbox ORDER BY seq",
+		"SELECT id, incident_key, status, count, first_seen, last_seen, json FROM cases ORDER BY id",
+		"SELECT alert_seq, action, rule, reason, case_id, at FROM decisions ORDER BY seq",
+		"SELECT seq, camera_id, kind, active FROM alerts ORDER BY seq",
+	};
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		sqlite3_stmt *st;
+		assert_int_equal(sqlite3_prepare_v2(agw_store_db(s), q[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++)
+				fprintf(f, "%s|", sqlite3_column_text(st, c) ? (const char *)sqlite3_column_text(st, c) : "NULL");
+			fputc('\n', f);
+		}
+		sqlite3_finalize(st);
+		fputs("--\n", f);
+	}
+	fclose(f);
+	return out;
+}
+
+static const char RULES[] = "version = 1;\n"
+			    "defaults = { dedup_window = \"5m\"; dedup_by = \"camera\"; clear_timeout = \"10m\"; };\n"
+			    "rules = (\n"
+			    "  { name = \"tamper\"; kinds = [\"tamper\"]; min_duration = \"10s\"; action = \"open\"; },\n"
+			    "  { name = \"intrusion\"; kinds = [\"intrusion\"]; clear_timeout = \"2m\"; action = \"open\"; }\n"
+			    ");\n";
+
+struct run {
+	char *dir;
+	struct agw_config cfg;
+	struct agw_store *store;
+	struct agw_decider *d;
+	struct agw_pipeline *p;
+	uv_loop_t loop;
+	struct clock clk;
+};
+
+static void run_open(struct run *r, const char *rules_path)
+{
+	memset(r, 0, sizeof(*r));
+	r->dir = temp_dir();
+	agw_config_defaults(&r->cfg);
+	free(r->cfg.state_dir);
+	r->cfg.state_dir = strdup(r->dir);
+	r->cfg.rules_file = strdup(rules_path);
+	free(r->cfg.grid_layer);
+	r->cfg.grid_layer = NULL;
+	char *path = agw_config_db_path(&r->cfg), err[256];
+	assert_int_equal(agw_store_open(path, &r->store, err, sizeof(err)), 0);
+	free(path);
+	struct agw_errors errs = {0};
+	assert_int_equal(agw_decider_new(&r->cfg, r->store, &r->d, &errs), 0);
+	uv_loop_init(&r->loop);
+	assert_int_equal(agw_pipeline_new(&r->loop, r->store, 1000, &r->p), 0);
+	r->clk = (struct clock){T0, 5000};
+	agw_pipeline_set_clock(r->p, clock_wall, clock_mono, &r->clk);
+	agw_pipeline_set_decider(r->p, agw_decider_decide, r->d);
+	agw_pipeline_set_decider_txn(r->p, agw_decider_txn);
+	agw_pipeline_set_tick(r->p, agw_decider_tick, r->d, 0);
+}
+
+static void run_close(struct run *r)
+{
+	agw_pipeline_free(r->p);
+	uv_run(&r->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+	agw_decider_free(r->d);
+	agw_store_close(r->store);
+	agw_config_free(&r->cfg);
+	remove_tree(r->dir);
+	free(r->dir);
+}
+
+/* A flush that fails on the chosen decision (when fail_sql is set), then the retry. */
+static void flush(struct run *r, const char *fail_sql)
+{
+	if (fail_sql) {
+		exec(r->store, fail_sql);
+		size_t queued = agw_pipeline_queued(r->p);
+		assert_true(agw_pipeline_flush(r->p) < 0);
+		assert_int_equal(agw_pipeline_queued(r->p), queued); /* the batch stays queued */
+		exec(r->store, "DROP TRIGGER fail_here");
+	}
+	assert_true(agw_pipeline_flush(r->p) >= 0);
+	assert_int_equal(agw_pipeline_queued(r->p), 0);
+}
+
+static char *scenario(const char *rules_path, bool fail)
+{
+	struct run r;
+	run_open(&r, rules_path);
+	/* Batch 1: opens, a pending tamper, an update, a close; the 4th decision fails. */
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-2", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE);
+	submit(r.p, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	flush(&r, fail ? "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions WHEN NEW.alert_seq = 4"
+			 " BEGIN SELECT RAISE(ABORT, 'injected'); END"
+		       : NULL);
+	/* Batch 2, three minutes later: the tick opens the tamper case (min_duration) and closes
+	 * cam-1's and cam-3's by clear timeout, then an alert's decision fails after them. */
+	r.clk.wall += 3 * MINUTE;
+	r.clk.mono += 3 * MINUTE;
+	agw_pipeline_tick_now(r.p);
+	submit(r.p, "cam-4", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-2", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE);
+	submit(r.p, "cam-5", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	flush(&r, fail ? "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions WHEN NEW.alert_seq = 9"
+			 " BEGIN SELECT RAISE(ABORT, 'injected'); END"
+		       : NULL);
+	/* Batch 3: the failure hits the tick's own close. */
+	r.clk.wall += 3 * MINUTE;
+	r.clk.mono += 3 * MINUTE;
+	agw_pipeline_tick_now(r.p);
+	submit(r.p, "cam-2", AGW_KIND_TAMPER, AGW_ACTIVE_FALSE);
+	flush(&r, fail ? "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions WHEN NEW.alert_seq IS NULL AND"
+			 " NEW.case_id = (SELECT id FROM cases WHERE camera_id = 'cam-5')"
+			 " BEGIN SELECT RAISE(ABORT, 'injected'); END"
+		       : NULL);
+	char *text = dump(r.store);
+	run_close(&r);
+	return text;
+}
+
+static int count_lines(const char *text, const char *what)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, what)); p++)
+		n++;
+	return n;
+}
+
+static void rollback_in_the_middle_equals_no_failure(void **state)
+{
+	(void)state;
+	char *rules = write_temp(".conf", RULES);
+	char *clean = scenario(rules, false);
+	if (getenv("DUMP"))
+		fprintf(stderr, "%s", clean);
+	char *failed = scenario(rules, true);
+	/* The scenario does what it says: the tick's open and closes are there. */
+	assert_non_null(strstr(clean, "min_duration"));
+	assert_int_equal(count_lines(clean, "clear timeout"), 4);
+	assert_int_equal(count_lines(clean, "\"action\":\"open\""), 5);
+	assert_string_equal(failed, clean);
+	free(clean);
+	free(failed);
+	unlink(rules);
+	free(rules);
+}
+
+/* ---- back-pressure ---- */
+
+struct probe {
+	int rooms;
+	int acks, ack_errors;
+	struct agw_pipeline *p;
+};
+
+static void on_room(void *arg)
+{
+	((struct probe *)arg)->rooms++;
+}
+
+static void on_done(void *arg, int status)
+{
+	struct probe *pr = arg;
+	if (status == 0)
+		pr->acks++;
+	else
+		pr->ack_errors++;
+}
+
+static int decide_nothing(void *arg, struct agw_store *store, int64_t seq, const struct agw_alert *a, int64_t mono)
+{
+	(void)arg, (void)mono;
+	return agw_store_decision_add(store, seq, "drop", "test", a->camera_id, NULL, 0);
+}
+
+static void back_pressure(void **state)
 {
 	(void)state;
 	char *dir = temp_dir();
@@ -66,43 +260,76 @@ static void batches_and_retries(void **state)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct agw_pipeline *p;
-	assert_int_equal(agw_pipeline_new(&loop, s, 100, &p), 0);
-	struct probe probe = {.store = s};
-	agw_pipeline_set_decider(p, decide, &probe);
-	assert_int_equal(agw_pipeline_add_committed_hook(p, committed, &probe), 0);
+	assert_int_equal(agw_pipeline_new(&loop, s, 10, &p), 0);
+	struct probe pr = {.p = p};
+	agw_pipeline_set_decider(p, decide_nothing, NULL);
+	agw_pipeline_set_room(p, on_room, &pr);
 
-	for (int i = 0; i < 100; i++) {
-		struct agw_alert a = make_alert(i);
-		assert_int_equal(agw_pipeline_submit(p, &a), 0);
-		agw_alert_clear(&a);
-	}
-	struct agw_alert extra = make_alert(999);
-	assert_int_equal(agw_pipeline_submit(p, &extra), -ENOBUFS);
+	/* by count: 10 go in, the 11th is refused */
+	for (int i = 0; i < 10; i++)
+		submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	struct agw_alert a = make_alert("cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_submit(p, &a), -EAGAIN);
 	assert_true(agw_metric_get("agw_alerts_refused_total", "reason=\"queue_full\"") >= 1);
+	assert_int_equal(agw_pipeline_flush(p), 10);
+	assert_int_equal(pr.rooms, 1); /* one call, after the queue drained */
+	assert_int_equal(agw_pipeline_flush(p), 0);
+	assert_int_equal(pr.rooms, 1);
 
-	/* The decider fails once in the middle: the whole batch rolls back and is written again. */
-	probe.fail_next = 1;
+	/* by bytes: a large payload fills the byte bound long before the count */
+	agw_pipeline_set_max_bytes(p, 64 * 1024);
+	char *big = malloc(40 * 1024);
+	memset(big, 'x', 40 * 1024 - 1);
+	big[40 * 1024 - 1] = '\0';
+	a.payload = big;
+	assert_int_equal(agw_pipeline_submit(p, &a), 0); /* alone it goes in even if larger than half */
+	assert_int_equal(agw_pipeline_submit(p, &a), -EAGAIN);
+	assert_true(agw_metric_get("agw_alerts_refused_total", "reason=\"queue_bytes\"") >= 1);
+	assert_true(agw_pipeline_queued_bytes(p) > 40 * 1024);
+	assert_int_equal(pr.rooms, 1);
+	assert_int_equal(agw_pipeline_flush(p), 1);
+	assert_int_equal(pr.rooms, 2);
+	assert_int_equal(agw_pipeline_queued_bytes(p), 0);
+	free(big);
+	a.payload = NULL;
+
+	for (int i = 0; i < 10; i++)
+		submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_submit(p, &a), -EAGAIN);
+
+	/* while the store fails: refused (store_failing), the batch kept; room once it works again */
+	exec(s, "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'injected'); END");
 	assert_true(agw_pipeline_flush(p) < 0);
-	assert_int_equal(agw_store_journal_count(s), 0);
-	assert_int_equal(agw_pipeline_queued(p), 100);
-	assert_int_equal(agw_pipeline_flush(p), 100);
-	assert_int_equal(agw_store_journal_count(s), 100);
-	assert_int_equal(probe.decided, 100);
-	assert_int_equal(probe.committed, 1);
-	assert_int_equal(probe.in_txn_violations, 0);
-	assert_true(agw_pipeline_healthy(p));
+	assert_false(agw_pipeline_store_ok(p, NULL));
+	assert_int_equal(agw_pipeline_queued(p), 10);
+	assert_int_equal(pr.rooms, 2);
+	exec(s, "DROP TRIGGER fail_here");
+	assert_int_equal(agw_pipeline_flush(p), 10);
+	assert_true(agw_pipeline_store_ok(p, NULL));
+	assert_int_equal(pr.rooms, 3);
+	exec(s, "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	assert_true(agw_pipeline_flush(p) < 0);
+	assert_int_equal(agw_pipeline_submit(p, &a), -EAGAIN);
+	assert_true(agw_metric_get("agw_alerts_refused_total", "reason=\"store_failing\"") >= 1);
+	exec(s, "DROP TRIGGER fail_here");
+	assert_int_equal(agw_pipeline_flush(p), 1);
+	assert_int_equal(pr.rooms, 4);
 
-	/* Through the loop: queued alerts are written on the next turn without an explicit flush. */
-	assert_int_equal(agw_pipeline_submit(p, &extra), 0);
-	uv_timer_t wake; /* a loop turn needs something alive, as an adapter's handle is in the daemon */
-	uv_timer_init(&loop, &wake);
-	uv_timer_start(&wake, on_wake, 1, 0);
-	uv_run(&loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	assert_int_equal(agw_store_journal_count(s), 101);
-	agw_alert_clear(&extra);
-
-	agw_pipeline_free(p);
+	/* durable: acknowledged after the commit, not before; -ESHUTDOWN when dropped unwritten */
+	assert_int_equal(agw_pipeline_submit_durable(p, &a, on_done, &pr), 0);
+	assert_int_equal(pr.acks, 0);
+	assert_int_equal(agw_pipeline_flush(p), 1);
+	assert_int_equal(pr.acks, 1);
+	exec(s, "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	assert_int_equal(agw_pipeline_submit_durable(p, &a, on_done, &pr), 0);
+	assert_true(agw_pipeline_flush(p) < 0);
+	assert_int_equal(pr.acks, 1);
+	assert_int_equal(pr.ack_errors, 0);
+	agw_pipeline_free(p); /* the store still fails: the alert is reported unwritten */
+	assert_int_equal(pr.ack_errors, 1);
+	assert_int_equal(pr.acks, 1);
+	agw_alert_clear(&a);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	agw_store_close(s);
@@ -110,8 +337,48 @@ static void batches_and_retries(void **state)
 	free(dir);
 }
 
+static void hysteresis_by_count(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	struct agw_store *s;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct agw_pipeline *p;
+	/* 12000 slots: one flush writes 5000 (its batch bound) */
+	assert_int_equal(agw_pipeline_new(&loop, s, 12000, &p), 0);
+	struct probe pr = {.p = p};
+	agw_pipeline_set_room(p, on_room, &pr);
+	for (int i = 0; i < 12000; i++)
+		submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	struct agw_alert a = make_alert("cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_submit(p, &a), -EAGAIN);
+	assert_int_equal(agw_pipeline_flush(p), 5000); /* 7000 left: above half */
+	assert_int_equal(pr.rooms, 0);
+	assert_int_equal(agw_pipeline_submit(p, &a), 0); /* there is room, but no resume call yet */
+	assert_int_equal(agw_pipeline_flush(p), 5000); /* 2001 left: below half */
+	assert_int_equal(pr.rooms, 1);
+	agw_pipeline_free(p);
+	/* stopping for good (the memory lives until its handles are closed by the loop) */
+	assert_int_equal(agw_pipeline_submit(p, &a), -ESHUTDOWN);
+	agw_alert_clear(&a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(agw_store_journal_count(s), 12001); /* free wrote every batch */
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
-	const struct CMUnitTest tests[] = {cmocka_unit_test(batches_and_retries)};
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(rollback_in_the_middle_equals_no_failure),
+		cmocka_unit_test(back_pressure),
+		cmocka_unit_test(hysteresis_by_count),
+	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

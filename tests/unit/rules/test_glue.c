@@ -283,7 +283,7 @@ static int decide(struct agw_decider *d, struct agw_store *s, const char *cam, e
 	a.topic = (char *)"tns1:RuleEngine/FieldDetector/ObjectsInside";
 	int64_t seq;
 	assert_int_equal(agw_store_journal_alert(s, &a, &seq), 0);
-	return agw_decider_decide(d, s, seq, &a);
+	return agw_decider_decide(d, s, seq, &a, t);
 }
 
 static void test_decider_store(void **state)
@@ -322,7 +322,7 @@ static void test_decider_store(void **state)
 
 	/* clear timeout through the tick (day-intrusion: 2 minutes) */
 	assert_int_equal(agw_store_begin(e.store), 0);
-	assert_int_equal(agw_decider_tick(d, e.store, day + 3 * MINUTE), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, day + 3 * MINUTE, day + 3 * MINUTE), 0);
 	assert_int_equal(agw_store_commit(e.store), 0);
 	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'close' AND reason LIKE "
 					"'clear timeout%' AND alert_seq IS NULL"), 1);
