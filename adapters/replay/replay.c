@@ -23,7 +23,8 @@ struct replay {
 	char *line;
 	size_t line_cap;
 	long line_no;
-	bool have_pending; /* an alert the core refused (queue full), to retry first */
+	bool have_pending; /* an alert the core refused (back-pressure), to emit first */
+	bool held;         /* refused: waiting for replay_resume */
 	struct agw_alert pending;
 	uv_timer_t timer;
 	int64_t sent, bad;
@@ -103,17 +104,32 @@ static void on_timer(uv_timer_t *t)
 			r->have_pending = true;
 		}
 		r->pending.gateway_time_ms = agw_now_ms();
-		if (r->ctx->emit(r->ctx, &r->pending) < 0) {
-			/* The core's queue is full: keep this alert and try again a little later. */
-			uv_timer_start(&r->timer, on_timer, 20, 0);
+		int e = r->ctx->emit(r->ctx, &r->pending);
+		if (e == -EAGAIN) {
+			/* Back-pressure: keep this alert; the core calls replay_resume when it has room. */
+			r->held = true;
 			return;
+		}
+		if (e < 0) {
+			agw_log_warn("replay", NULL, "%s:%ld: alert not taken: %s", r->file, r->line_no, strerror(-e));
+			if (e == -ESHUTDOWN)
+				return;
 		}
 		agw_alert_clear(&r->pending);
 		r->have_pending = false;
-		r->sent++;
+		r->sent += e == 0;
 	}
 	uint64_t delay = r->rate > 0 ? (uint64_t)(1000.0 / r->rate) : 0;
 	uv_timer_start(&r->timer, on_timer, delay, 0);
+}
+
+static void replay_resume(void *priv)
+{
+	struct replay *r = priv;
+	if (!r->held || r->stopping)
+		return;
+	r->held = false;
+	uv_timer_start(&r->timer, on_timer, 0, 0);
 }
 
 static int replay_start(void *priv)
@@ -159,4 +175,5 @@ const struct agw_adapter agw_adapter_replay = {
 	.start = replay_start,
 	.stop = replay_stop,
 	.uninit = replay_uninit,
+	.resume = replay_resume,
 };

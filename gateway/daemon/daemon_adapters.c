@@ -16,7 +16,8 @@
 #include "options.h"
 #include "pipeline.h"
 
-static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
+static int emit_common(struct agw_adapter_ctx *ctx, const struct agw_alert *alert, void (*done)(void *, int),
+		       void *arg)
 {
 	struct instance *in = ctx->core;
 	struct daemon *d = in->d;
@@ -24,27 +25,59 @@ static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
 		agw_metric_add("agw_alerts_refused_total", "reason=\"no_camera\"", 1);
 		return -EINVAL;
 	}
-	int r;
-	if (!alert->adapter) {
-		struct agw_alert copy = *alert;
+	if (!d->pipeline || d->finished)
+		return -ESHUTDOWN; /* the last batch is written: nothing more can be */
+	struct agw_alert copy = *alert;
+	if (!copy.adapter)
 		copy.adapter = (char *)in->adapter->name;
-		r = agw_pipeline_submit(d->pipeline, &copy);
-	} else {
-		r = agw_pipeline_submit(d->pipeline, alert);
-	}
-	if (r < 0) {
-		static int64_t last_log;
-		int64_t now = agw_now_ms();
-		if (now - last_log > 10000) { /* refusals come in floods: log at most every 10 s */
-			agw_log_warn("core", alert->camera_id, "alert refused: %s (counted in agw_alerts_refused_total)",
-				     strerror(-r));
-			last_log = now;
+	int r = agw_pipeline_submit_durable(d->pipeline, &copy, done, arg);
+	if (r == -EAGAIN) {
+		/* Back-pressure: the adapter keeps the alert and waits for resume(). */
+		in->refused = true;
+		uint64_t now = uv_now(&d->loop);
+		if (!d->refused_logged || now - d->refused_logged > 10000) { /* floods: log every 10 s at most */
+			agw_log_warn("core", NULL, "holding adapters back: %s (agw_alerts_refused_total)",
+				     agw_pipeline_store_ok(d->pipeline, NULL) ? "the alert queue is full"
+									     : "journal writes are failing");
+			d->refused_logged = now ? now : 1;
 		}
 		return r;
 	}
+	if (r < 0)
+		return r;
 	/* Health edges go to the camera's retained health topic from the journal's transaction
 	 * (daemon_decide.c), not from here: nothing is published before it is journaled. */
 	return 0;
+}
+
+static int core_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
+{
+	return emit_common(ctx, alert, NULL, NULL);
+}
+
+static int core_emit_durable(struct agw_adapter_ctx *ctx, const struct agw_alert *alert,
+			     void (*done)(void *arg, int status), void *arg)
+{
+	if (!done)
+		return -EINVAL;
+	return emit_common(ctx, alert, done, arg);
+}
+
+void daemon_resume_refused(void *daemon)
+{
+	struct daemon *d = daemon;
+	agw_log_info("core", NULL, "the alert queue has room again: resuming adapters");
+	/* By index: a resume() emits, and may be refused again (it is then marked again). */
+	for (size_t i = 0; i < d->n_instances; i++) {
+		struct instance *in = d->instances[i];
+		if (!in->refused || !in->started || in->stopping)
+			continue;
+		in->refused = false;
+		if (in->adapter->resume)
+			in->adapter->resume(in->priv);
+		if (!agw_pipeline_store_ok(d->pipeline, NULL))
+			break; /* refused again for all: the next room call goes on */
+	}
 }
 
 void daemon_instance_free(struct instance *in)
@@ -142,6 +175,7 @@ int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const ch
 		.name = a->name,
 		.state_dir = cfg->state_dir,
 		.emit = core_emit,
+		.emit_durable = core_emit_durable,
 		.stopped = core_stopped,
 		.state_put = core_state_put,
 		.state_get = core_state_get,

@@ -26,6 +26,7 @@ struct instance {
 	bool started;
 	bool stopping;
 	bool retiring; /* being replaced or removed by a reload: free it once stopped */
+	bool refused;  /* an emit got -EAGAIN: resume() it when the pipeline has room */
 };
 
 struct daemon {
@@ -44,6 +45,7 @@ struct daemon {
 	bool stopping;
 	bool finished;
 	int exit_code;
+	uint64_t refused_logged; /* uv_now of the last "holding adapters back" line */
 	long long journaled; /* alerts written this run, kept when the pipeline is gone */
 	/* wiring points: modules owned elsewhere */
 	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
@@ -64,6 +66,8 @@ void daemon_instance_stop(struct daemon *d, struct instance *in);
 void daemon_instance_free(struct instance *in);
 /* Imports the configured ledger (if any), then reads the cameras from the store. */
 int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n);
+/* agw_room_fn: calls resume() of the instances whose emit was refused. */
+void daemon_resume_refused(void *daemon);
 /* Takes ownership of cams; touches only cameras added, removed or changed. */
 void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n);
 

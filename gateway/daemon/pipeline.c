@@ -332,6 +332,7 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 			       (long long)(mono_now(p) - p->failing_since));
 		p->failing = false;
 		agw_metric_set("agw_store_failing", NULL, 0);
+		agw_metric_set("agw_store_failing_seconds", NULL, 0);
 	}
 	p->retry_ms = RETRY_MIN_MS;
 	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
@@ -372,6 +373,9 @@ fail:
 		agw_log_err("core", NULL, "writing %zu alerts failed (%s); keeping them and retrying", n, strerror(-r));
 	}
 	agw_metric_add("agw_journal_failures_total", NULL, 1);
+	agw_metric_set("agw_store_failing_seconds", NULL, (mono_now(p) - p->failing_since) / 1000);
+	agw_metric_set("agw_queue_alerts", NULL, (int64_t)p->count);
+	agw_metric_set("agw_queue_bytes", NULL, (int64_t)p->bytes);
 	/* Keep the batch; try again from a timer instead of spinning on every loop turn (a lock held
 	 * by another process is waited for here, never inside sqlite on the loop thread). */
 	if (!p->closed && !uv_is_active((uv_handle_t *)&p->retry_timer)) {

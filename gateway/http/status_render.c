@@ -189,6 +189,13 @@ int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t ma
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
 		buf_printf(&b, "<span class=\"%s\">%s: <b id=\"cameras-%s\">%zu</b></span>", agw_camera_state_name(st),
 			   agw_camera_state_name(st), agw_camera_state_name(st), s->cameras_by_state[st]);
+	/* The store's health is the serving process's own (its metrics), not in the database. */
+	if (agw_metric_get("agw_store_failing", NULL) > 0)
+		buf_printf(&b, "<span class=\"offline\">journal writes: <b id=\"store\">failing for %" PRId64
+			       " s</b> (alerts wait at the cameras)</span>",
+			   agw_metric_get("agw_store_failing_seconds", NULL));
+	else
+		buf_puts(&b, "<span>journal writes: <b id=\"store\">ok</b></span>");
 	buf_printf(&b, "<span>outbox depth: <b id=\"outbox-depth\">%" PRId64 "</b></span>", s->outbox_depth);
 	buf_printf(&b, "<span>outbox age: <b id=\"outbox-age\">%.1f s</b></span>",
 		   (double)agw_status_outbox_age_ms(s) / 1000.0);
@@ -350,6 +357,15 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 	json_object_set_new(root, "generated", json_time(s->generated_ms));
 	json_object_set_new(root, "schema_version", json_integer(s->schema_version));
 	json_object_set_new(root, "journal_last_seq", json_integer(s->journal_last_seq));
+	json_t *store = json_object();
+	if (store) {
+		bool failing = agw_metric_get("agw_store_failing", NULL) > 0;
+		json_object_set_new(store, "journal_writes", json_string(failing ? "failing" : "ok"));
+		json_object_set_new(store, "failing_seconds",
+				    json_integer(failing ? agw_metric_get("agw_store_failing_seconds", NULL) : 0));
+		json_object_set_new(store, "queued_alerts", json_integer(agw_metric_get("agw_queue_alerts", NULL)));
+		json_object_set_new(root, "store", store);
+	}
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
 		json_object_set_new(by_state, agw_camera_state_name(st), json_integer((json_int_t)s->cameras_by_state[st]));
 	json_object_set_new(root, "cameras_by_state", by_state);

@@ -122,6 +122,11 @@ static int exec_simple(struct agw_store *store, const char *sql)
 	return 0;
 }
 
+int agw_store_set_busy_timeout(struct agw_store *store, int ms)
+{
+	return sqlite3_busy_timeout(store->db, ms) == SQLITE_OK ? 0 : -EIO;
+}
+
 int agw_store_begin(struct agw_store *store)
 {
 	return exec_simple(store, "BEGIN IMMEDIATE");

@@ -66,8 +66,12 @@ struct agw_adapter_ctx {
 	 * more now (queue full by count or bytes, store failing): back-pressure. The adapter then keeps
 	 * the alert (and every later one) itself, stops taking events from its sources (no new pull,
 	 * pause the stream, answer pushes with a retryable error) and emits again when the core calls
-	 * its resume(). Returns -ESHUTDOWN once the core is stopping for good and -EINVAL for an alert
-	 * without a camera id. An event that left a camera is never dropped in memory. */
+	 * its resume(). Returns -ESHUTDOWN once the core is stopping for good (its last batch is written;
+	 * until then a stopping core still takes alerts) and -EINVAL for an alert without a camera id.
+	 * An event that left a camera is never dropped in memory. Health edges (camera_offline,
+	 * event_channel_lost, events_lost, active or not) are state the platform must see: an adapter
+	 * keeps a refused one and emits it again, before any later alert of that camera, until it is
+	 * accepted; when a newer edge of the same kind supersedes it, both are still emitted in order. */
 	int (*emit)(struct agw_adapter_ctx *ctx, const struct agw_alert *alert);
 	/* Like emit, for push protocols that must acknowledge to the source only once the event is
 	 * durable (a SIP 200, an HTTP 200): done(arg, 0) is called on the loop after the transaction
@@ -108,7 +112,10 @@ struct agw_adapter {
 	int (*camera_add)(void *priv, const struct agw_camera *camera);
 	void (*camera_remove)(void *priv, const char *camera_id);
 	/* Called on the loop when the core can take alerts again after an emit() returned -EAGAIN:
-	 * emit what the adapter held back, then resume taking events. Optional. */
+	 * emit what the adapter held back, then resume taking events. The core calls it once the queue
+	 * is back under half of its bounds and the store writes again (hysteresis), once per refusal
+	 * episode; an emit refused again inside resume() gets another resume() later. Optional: an
+	 * adapter without it must retry on its own timer. */
 	void (*resume)(void *priv);
 
 	/* What the core asks of an adapter without running it (`alarmgw check`, `alarmgw normalize`,
