@@ -124,11 +124,36 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (!cam)
 		return -ENOMEM;
+	/* What the engine knew before this alert: when it first heard the camera, and the last known
+	 * state of this kind (kept across restarts: agw_engine_txn_dirty). */
+	int64_t watched = cam->watch_since;
+	if (!cam->watch_since) {
+		engine_touch_cam(e, cam);
+		cam->watch_since = x.t;
+	}
+	enum agw_active prev = cam->ks[a->kind] ? cam->ks[a->kind]->last_state : AGW_ACTIVE_NONE;
+	if (a->active != AGW_ACTIVE_NONE && a->operation != AGW_OP_DELETED) {
+		struct agw_kind_state *ks = engine_ks_get(cam, a->kind);
+		if (!ks)
+			return -ENOMEM;
+		engine_touch_ks(e, ks);
+		ks->last_state = a->active;
+		ks->last_state_ms = x.t;
+	}
 	if (a->active == AGW_ACTIVE_FALSE)
 		return inactive_edge(e, cam, a, &x, d);
+	bool resync = false;
 	if (a->operation == AGW_OP_INITIALIZED) {
-		drop(d, NULL, "initialized: current state on subscription, not an event");
-		return 0;
+		/* The state on (re)subscription. Active while last known inactive: it started while
+		 * nobody listened, and its end would otherwise find no case. */
+		int64_t unknown_after = e->rules->resync_unknown_after_ms;
+		resync = a->active == AGW_ACTIVE_TRUE &&
+			 (prev == AGW_ACTIVE_FALSE ||
+			  (prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && x.t - watched >= unknown_after));
+		if (!resync) {
+			drop(d, NULL, "initialized: current state on subscription, not an event");
+			return 0;
+		}
 	}
 	if (a->operation == AGW_OP_DELETED) {
 		drop(d, NULL, "deleted: the property went away, not an event");
@@ -166,7 +191,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 			 c->count);
 		return 0;
 	}
-	if (r->repeat_count > 1) {
+	if (r->repeat_count > 1 && !resync) {
 		uint32_t n;
 		int rr = repeat_reached(e, ks, r, x.t, &n);
 		if (rr < 0)
@@ -178,7 +203,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		}
 	}
 	int64_t first_seen = x.t;
-	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE) {
+	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE && !resync) {
 		if (!ks->pending || ks->pending_rule != r) {
 			engine_ks_pending_clear(e, ks);
 			engine_touch_ks(e, ks);
@@ -202,7 +227,13 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		first_seen = ks->pending_since;
 		engine_ks_pending_clear(e, ks);
 	}
-	return engine_open_incident(e, cam, ks, a->kind, r, key, first_seen, &x, d);
+	int ret = engine_open_incident(e, cam, ks, a->kind, r, key, first_seen, &x, d);
+	if (ret == 0 && resync && d->action == AGW_DECISION_OPEN && !d->kase->aggregate) {
+		d->kase->resync = true; /* created in this call: nothing to save for a rollback */
+		snprintf(d->reason, sizeof(d->reason), "found on resynchronisation: active on subscription, last known %s",
+			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown");
+	}
+	return ret;
 }
 
 int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,

@@ -13,8 +13,12 @@
  *   seen). A case closed by platform feedback ends its window at once.
  * - Flood control: past max_cases cases opened per fixed window by one camera (or one cell), new
  *   incidents go into one aggregate case for that camera (cell).
- * - Initialized alerts (current state on subscription) never open cases; an Initialized inactive
- *   state still clears an active incident.
+ * - Initialized alerts (current state on subscription) are not events; an Initialized inactive
+ *   state still clears an active incident. An Initialized active state opens a case marked
+ *   "found on resynchronisation" when the last known state of that camera and kind was inactive
+ *   (it started while nobody listened), or unknown while the camera has been heard for
+ *   resync_unknown_after; its inactive edge closes it as usual. Minimum duration and repeat count
+ *   do not apply to it: it has been active since some time the gateway cannot know.
  * - Case ids are deterministic: "agw-" + 16 hex digits of FNV-1a 64 over
  *   gateway_id NUL incident_key NUL first_seen_ms (decimal, the gateway time of the first alert):
  *   processing the same journal again gives the same ids. */
@@ -54,6 +58,7 @@ struct agw_engine_cam {
 	uint32_t n_cand[AGW_KIND__COUNT];
 	uint32_t cand_done;
 	int64_t flood_start, flood_count;
+	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
 	uint64_t txn_gen;
 };
 
@@ -81,6 +86,7 @@ struct agw_case {
 	struct agw_engine_cam *cam; /* camera of the first alert */
 	enum agw_alert_kind kind;
 	bool aggregate;             /* flood control's aggregate case */
+	bool resync;                /* found on resynchronisation: active when a subscription was made */
 	enum agw_case_status status;
 	bool active;                /* some camera's alert is still active */
 	bool has_state;             /* the alerts carry an active state (not pulses) */
@@ -180,11 +186,32 @@ struct agw_case_restore {
 	enum agw_alert_kind kind;
 	int priority;
 	enum agw_case_status status;
-	bool active, has_state, aggregate;
+	bool active, has_state, aggregate, resync;
 	int64_t first_seen, last_seen, created_ms, updated_ms, cleared_ms, count;
 	int64_t first_camera_time, last_camera_time;
 };
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r);
+
+/* The state kept per camera and kind across restarts: the last known state, a pending
+ * minimum-duration start and the repeat counter. Times are gateway (wall clock) times.
+ * agw_engine_txn_dirty calls fn with the records the open transaction changed (to write them in
+ * the same sqlite transaction); agw_engine_ks_restore puts one back at start (a pending start or
+ * repeat counter whose rule is gone or changed is dropped). */
+struct agw_ks_record {
+	const char *camera_id;
+	enum agw_alert_kind kind;
+	enum agw_active last_state;
+	int64_t last_state_ms;
+	const char *pending_rule; /* NULL: no pending start */
+	int64_t pending_since, pending_seq, pending_camera_time;
+	const char *pending_topic, *pending_event_id;
+	const char *rep_rule;     /* NULL: no repeat counter */
+	const int64_t *rep;       /* rep_n times, newest first */
+	uint32_t rep_n;
+	int64_t watch_since;      /* the camera's */
+};
+int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct agw_ks_record *r), void *arg);
+int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r);
 size_t agw_engine_open_incidents(const struct agw_engine *e);
 
 /* Deterministic case id into buf (AGW_CASE_ID_SIZE bytes). */

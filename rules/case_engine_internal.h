@@ -28,6 +28,8 @@ struct agw_kind_state {
 	const struct agw_rule *rep_rule;
 	int64_t *rep;         /* ring of AGW_REPEAT_MAX times */
 	uint32_t rep_n, rep_head;
+	enum agw_active last_state; /* the camera's last known state of this kind (NONE: unknown) */
+	int64_t last_state_ms;
 	uint64_t txn_gen;     /* the transaction that saved it in the undo log (case_txn.c) */
 };
 

@@ -55,6 +55,7 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 	c->dedup_window_ms = rule ? rule->dedup_window_ms : e->rules->def_dedup_window_ms;
 	c->clear_timeout_ms = rule ? rule->clear_timeout_ms : e->rules->def_clear_timeout_ms;
 	c->aggregate = r->aggregate;
+	c->resync = r->resync;
 	if (c->aggregate) {
 		c->dedup_window_ms = strncmp(r->key, "flood/cell/", 11) == 0 ? e->rules->flood_cell.window_ms
 									     : e->rules->flood_camera.window_ms;

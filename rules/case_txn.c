@@ -28,7 +28,7 @@ enum undo_type {
 	UNDO_CASE_NEW, /* incident created in the transaction */
 	UNDO_CASE_DEL, /* incident removed in the transaction, kept until commit */
 	UNDO_KS,       /* saved kind state (snap) */
-	UNDO_CAM,      /* saved camera flood counter (v) */
+	UNDO_CAM,      /* saved camera flood counter and watch start (v) */
 	UNDO_FLOOD,    /* saved cell flood counter (v) */
 };
 
@@ -36,10 +36,11 @@ struct engine_undo {
 	enum undo_type type;
 	void *obj;
 	void *snap;
-	int64_t v[2];
+	int64_t v[3];
 };
 
-static bool undo_push(struct agw_engine *e, enum undo_type type, void *obj, void *snap, int64_t v0, int64_t v1)
+static bool undo_push(struct agw_engine *e, enum undo_type type, void *obj, void *snap, int64_t v0, int64_t v1,
+		      int64_t v2)
 {
 	if (e->n_undo == e->cap_undo) {
 		size_t cap = e->cap_undo ? e->cap_undo * 2 : 256;
@@ -51,7 +52,7 @@ static bool undo_push(struct agw_engine *e, enum undo_type type, void *obj, void
 		e->undo = u;
 		e->cap_undo = cap;
 	}
-	e->undo[e->n_undo++] = (struct engine_undo){type, obj, snap, {v0, v1}};
+	e->undo[e->n_undo++] = (struct engine_undo){type, obj, snap, {v0, v1, v2}};
 	return true;
 }
 
@@ -87,7 +88,7 @@ void engine_touch_case(struct agw_engine *e, struct agw_case *c)
 		memcpy(s->active_ks, c->active_ks, c->n_active_ks * sizeof(*s->active_ks));
 	else if (c->n_active_ks)
 		ok = false;
-	if (!ok || !undo_push(e, UNDO_CASE, c, s, 0, 0)) {
+	if (!ok || !undo_push(e, UNDO_CASE, c, s, 0, 0, 0)) {
 		e->txn_oom = true;
 		case_snap_free(s);
 	}
@@ -120,7 +121,7 @@ void engine_touch_ks(struct agw_engine *e, struct agw_kind_state *ks)
 		memcpy(s->rep, ks->rep, AGW_REPEAT_MAX * sizeof(int64_t));
 	else if (ks->rep)
 		ok = false;
-	if (!ok || !undo_push(e, UNDO_KS, ks, s, 0, 0)) {
+	if (!ok || !undo_push(e, UNDO_KS, ks, s, 0, 0, 0)) {
 		e->txn_oom = true;
 		ks_snap_free(s);
 	}
@@ -131,7 +132,7 @@ void engine_touch_cam(struct agw_engine *e, struct agw_engine_cam *cam)
 	if (!e->txn || cam->txn_gen == e->txn_gen)
 		return;
 	cam->txn_gen = e->txn_gen;
-	undo_push(e, UNDO_CAM, cam, NULL, cam->flood_start, cam->flood_count);
+	undo_push(e, UNDO_CAM, cam, NULL, cam->flood_start, cam->flood_count, cam->watch_since);
 }
 
 void engine_touch_flood(struct agw_engine *e, struct cell_flood *f)
@@ -139,7 +140,7 @@ void engine_touch_flood(struct agw_engine *e, struct cell_flood *f)
 	if (!e->txn || f->txn_gen == e->txn_gen)
 		return;
 	f->txn_gen = e->txn_gen;
-	undo_push(e, UNDO_FLOOD, f, NULL, f->start, f->count);
+	undo_push(e, UNDO_FLOOD, f, NULL, f->start, f->count, 0);
 }
 
 void engine_txn_created(struct agw_engine *e, struct agw_case *c)
@@ -147,12 +148,12 @@ void engine_txn_created(struct agw_engine *e, struct agw_case *c)
 	if (!e->txn)
 		return;
 	c->txn_gen = e->txn_gen; /* nothing to save: rollback frees it */
-	undo_push(e, UNDO_CASE_NEW, c, NULL, 0, 0);
+	undo_push(e, UNDO_CASE_NEW, c, NULL, 0, 0, 0);
 }
 
 bool engine_txn_removed(struct agw_engine *e, struct agw_case *c)
 {
-	return e->txn && undo_push(e, UNDO_CASE_DEL, c, NULL, 0, 0);
+	return e->txn && undo_push(e, UNDO_CASE_DEL, c, NULL, 0, 0, 0);
 }
 
 void agw_engine_txn_begin(struct agw_engine *e)
@@ -302,6 +303,7 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 			struct agw_engine_cam *cam = u->obj;
 			cam->flood_start = u->v[0];
 			cam->flood_count = u->v[1];
+			cam->watch_since = u->v[2];
 			break;
 		}
 		case UNDO_FLOOD: {
@@ -335,4 +337,96 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 	if (heap_rebuild(e) < 0)
 		ret = -ENOMEM;
 	return ret;
+}
+
+/* ---- the state kept across restarts ---- */
+
+static void ks_record(const struct agw_kind_state *ks, int64_t *rep, struct agw_ks_record *r)
+{
+	*r = (struct agw_ks_record){
+		.camera_id = ks->cam->id,
+		.kind = ks->kind,
+		.last_state = ks->last_state,
+		.last_state_ms = ks->last_state_ms,
+		.watch_since = ks->cam->watch_since,
+	};
+	if (ks->pending) {
+		r->pending_rule = ks->pending_rule->name;
+		r->pending_since = ks->pending_since;
+		r->pending_seq = ks->pending_seq;
+		r->pending_camera_time = ks->pending_camera_time;
+		r->pending_topic = ks->pending_topic;
+		r->pending_event_id = ks->pending_event_id;
+	}
+	if (ks->rep_rule && ks->rep && ks->rep_n) {
+		r->rep_rule = ks->rep_rule->name;
+		for (uint32_t i = 0; i < ks->rep_n; i++)
+			rep[i] = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX];
+		r->rep = rep;
+		r->rep_n = ks->rep_n;
+	}
+}
+
+int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct agw_ks_record *r), void *arg)
+{
+	int64_t rep[AGW_REPEAT_MAX];
+	int n = 0;
+	for (size_t i = 0; e->txn && i < e->n_undo; i++) {
+		if (e->undo[i].type != UNDO_KS)
+			continue;
+		struct agw_ks_record r;
+		ks_record(e->undo[i].obj, rep, &r);
+		int ret = fn(arg, &r);
+		if (ret < 0)
+			return ret;
+		n++;
+	}
+	return n;
+}
+
+int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r)
+{
+	if (!r->camera_id || (unsigned)r->kind >= AGW_KIND__COUNT)
+		return -EINVAL;
+	bool full;
+	struct agw_engine_cam *cam = engine_cam_get(e, r->camera_id, &full);
+	if (!cam)
+		return full ? -E2BIG : -ENOMEM;
+	struct agw_kind_state *ks = engine_ks_get(cam, r->kind);
+	if (!ks)
+		return -ENOMEM;
+	if (r->watch_since && (!cam->watch_since || r->watch_since < cam->watch_since))
+		cam->watch_since = r->watch_since;
+	ks->last_state = r->last_state;
+	ks->last_state_ms = r->last_state_ms;
+	const struct agw_rule *pr = r->pending_rule ? agw_ruleset_find(e->rules, r->pending_rule) : NULL;
+	engine_ks_pending_clear(e, ks);
+	if (pr && pr->min_duration_ms > 0 && pr->action != AGW_RULE_DROP && !ks->inc) {
+		ks->pending = true;
+		ks->pending_rule = pr;
+		ks->pending_since = r->pending_since;
+		ks->pending_seq = r->pending_seq;
+		ks->pending_camera_time = r->pending_camera_time;
+		if (dup_or_null(&ks->pending_topic, r->pending_topic) < 0 ||
+		    dup_or_null(&ks->pending_event_id, r->pending_event_id) < 0) {
+			engine_ks_pending_clear(e, ks);
+			return -ENOMEM;
+		}
+		ks->pnext = e->pending;
+		if (e->pending)
+			e->pending->pprev = ks;
+		e->pending = ks;
+	}
+	const struct agw_rule *rr = r->rep_rule ? agw_ruleset_find(e->rules, r->rep_rule) : NULL;
+	if (rr && rr->repeat_count > 1 && r->rep_n) {
+		if (!ks->rep && !(ks->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
+			return -ENOMEM;
+		uint32_t n = r->rep_n > AGW_REPEAT_MAX ? AGW_REPEAT_MAX : r->rep_n;
+		ks->rep_rule = rr;
+		ks->rep_n = n;
+		ks->rep_head = n % AGW_REPEAT_MAX;
+		for (uint32_t i = 0; i < n; i++) /* newest first in the record, oldest first in the ring */
+			ks->rep[n - 1 - i] = r->rep[i];
+	}
+	return 0;
 }

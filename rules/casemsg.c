@@ -361,6 +361,8 @@ int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum 
 	jw_str(&w, c->title ? c->title : "");
 	jw_key(&w, "aggregate");
 	jw_lit(&w, c->aggregate ? "true" : "false");
+	jw_key(&w, "found_on_resync");
+	jw_lit(&w, c->resync ? "true" : "false");
 
 	jw_key(&w, "camera");
 	jw_lit(&w, "{");

@@ -59,6 +59,7 @@ int agw_ruleset_new(struct agw_ruleset **ret)
 	rs->tz_offset_min = 8 * 60;
 	rs->def_dedup_window_ms = 5 * 60 * 1000;
 	rs->def_clear_timeout_ms = 10 * 60 * 1000;
+	rs->resync_unknown_after_ms = 10 * 60 * 1000;
 	rs->def_dedup_by = AGW_DEDUP_CAMERA;
 	rs->flood_camera = (struct agw_flood){20, 10 * 60 * 1000};
 	rs->flood_cell = (struct agw_flood){100, 10 * 60 * 1000};

@@ -74,6 +74,10 @@ struct agw_ruleset {
 	/* defaults applied by agw_ruleset_add */
 	int64_t def_dedup_window_ms, def_clear_timeout_ms;
 	enum agw_dedup_by def_dedup_by;
+	/* An Initialized active state with no last known state opens a case "found on
+	 * resynchronisation" when the engine has heard from the camera for at least this long
+	 * (0: never). A last known inactive state always does. */
+	int64_t resync_unknown_after_ms;
 };
 
 int agw_ruleset_new(struct agw_ruleset **ret);

@@ -389,10 +389,12 @@ int agw_rules_file_load(const char *path, struct agw_ruleset **ret_rules, struct
 				continue;
 		} else if (strcmp(k, "timezone") == 0) {
 			get_tz(&c, s, &rs->tz_offset_min);
+		} else if (strcmp(k, "resync_unknown_after") == 0) {
+			get_duration(&c, s, &rs->resync_unknown_after_ms);
 		} else if (strcmp(k, "rules") == 0) {
 			rules = s;
 		} else if (strcmp(k, "defaults") != 0 && strcmp(k, "flood") != 0) {
-			err(&c, s, "unknown key \"%s\" (version, timezone, defaults, flood, rules)", k);
+			err(&c, s, "unknown key \"%s\" (version, timezone, resync_unknown_after, defaults, flood, rules)", k);
 		}
 	}
 	if (!rules) {

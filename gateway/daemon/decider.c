@@ -60,6 +60,54 @@ static void metric_decision(struct agw_decider *d, const char *labels)
 	d->staged[d->n_staged++].n = 1;
 }
 
+/* One kind state into kind_states (inside the batch's transaction). */
+static int write_ks(void *arg, const struct agw_ks_record *k)
+{
+	struct agw_store *store = arg;
+	sqlite3_stmt *st = agw_store_stmt(
+		store, "INSERT INTO kind_states(camera_id, kind, last_state, last_state_at, pending_rule, pending_since,"
+		       " pending_seq, pending_camera_time, pending_topic, pending_event_id, rep_rule, rep, watch_since)"
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(camera_id, kind) DO UPDATE SET"
+		       " last_state = excluded.last_state, last_state_at = excluded.last_state_at,"
+		       " pending_rule = excluded.pending_rule, pending_since = excluded.pending_since,"
+		       " pending_seq = excluded.pending_seq, pending_camera_time = excluded.pending_camera_time,"
+		       " pending_topic = excluded.pending_topic, pending_event_id = excluded.pending_event_id,"
+		       " rep_rule = excluded.rep_rule, rep = excluded.rep, watch_since = excluded.watch_since");
+	if (!st)
+		return -EIO;
+	char rep[AGW_REPEAT_MAX * 21 + 1];
+	size_t len = 0;
+	rep[0] = '\0';
+	for (uint32_t i = 0; i < k->rep_n; i++)
+		len += (size_t)snprintf(rep + len, sizeof(rep) - len, "%s%" PRId64, i ? "," : "", k->rep[i]);
+	sqlite3_bind_text(st, 1, k->camera_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, agw_alert_kind_name(k->kind), -1, SQLITE_STATIC);
+	if (k->last_state != AGW_ACTIVE_NONE) {
+		sqlite3_bind_int(st, 3, k->last_state == AGW_ACTIVE_TRUE);
+		sqlite3_bind_int64(st, 4, k->last_state_ms);
+	}
+	if (k->pending_rule) {
+		sqlite3_bind_text(st, 5, k->pending_rule, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, k->pending_since);
+		sqlite3_bind_int64(st, 7, k->pending_seq);
+		sqlite3_bind_int64(st, 8, k->pending_camera_time);
+		sqlite3_bind_text(st, 9, k->pending_topic, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, k->pending_event_id, -1, SQLITE_STATIC);
+	}
+	if (k->rep_rule) {
+		sqlite3_bind_text(st, 11, k->rep_rule, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 12, rep, (int)len, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 13, k->watch_since);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		agw_log_err(LOG_COMP, k->camera_id, "writing the rule state: %s", sqlite3_errmsg(agw_store_db(store)));
+		return -EIO;
+	}
+	return 0;
+}
+
 int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase phase)
 {
 	struct agw_decider *d = decider;
@@ -70,8 +118,10 @@ int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase p
 		d->in_txn = true;
 		d->n_staged = 0;
 		break;
-	case AGW_TXN_PRECOMMIT:
-		break;
+	case AGW_TXN_PRECOMMIT: {
+		int r = agw_engine_txn_dirty(d->engine, write_ks, store);
+		return r < 0 ? r : 0;
+	}
 	case AGW_TXN_COMMITTED:
 		agw_engine_txn_commit(d->engine);
 		for (size_t i = 0; i < d->n_staged; i++)
@@ -147,6 +197,7 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 			.title = json_string_value(json_object_get(j, "title")),
 			.topic = json_string_value(json_object_get(ev, "raw_topic")),
 			.aggregate = json_is_true(json_object_get(j, "aggregate")),
+			.resync = json_is_true(json_object_get(j, "found_on_resync")),
 			.active = json_is_true(json_object_get(ev, "active")),
 			.has_state = json_is_boolean(json_object_get(ev, "active")),
 			.first_camera_time = AGW_TIME_UNKNOWN,
@@ -172,6 +223,59 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 		return -EIO;
 	if (n)
 		agw_log_info(LOG_COMP, NULL, "restored %d open incident(s) from the cases table", n);
+	return 0;
+}
+
+/* The kind states (last known state, pending starts, repeat counters) after a restart; after the
+ * cases, so that a pending start of a camera whose incident is active is not restored. */
+static int restore_kind_states(struct agw_decider *d, struct agw_store *store)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT camera_id, kind, last_state, last_state_at, pending_rule,"
+						 " pending_since, pending_seq, pending_camera_time, pending_topic,"
+						 " pending_event_id, rep_rule, rep, watch_since FROM kind_states");
+	if (!st)
+		return -EIO;
+	int rc, n = 0, ret = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct agw_ks_record k = {
+			.camera_id = (const char *)sqlite3_column_text(st, 0),
+			.last_state = sqlite3_column_type(st, 2) == SQLITE_NULL ? AGW_ACTIVE_NONE
+						: sqlite3_column_int(st, 2) ? AGW_ACTIVE_TRUE
+									   : AGW_ACTIVE_FALSE,
+			.last_state_ms = sqlite3_column_int64(st, 3),
+			.pending_rule = (const char *)sqlite3_column_text(st, 4),
+			.pending_since = sqlite3_column_int64(st, 5),
+			.pending_seq = sqlite3_column_int64(st, 6),
+			.pending_camera_time = sqlite3_column_int64(st, 7),
+			.pending_topic = (const char *)sqlite3_column_text(st, 8),
+			.pending_event_id = (const char *)sqlite3_column_text(st, 9),
+			.rep_rule = (const char *)sqlite3_column_text(st, 10),
+			.watch_since = sqlite3_column_int64(st, 12),
+		};
+		if (agw_alert_kind_parse((const char *)sqlite3_column_text(st, 1), &k.kind) < 0)
+			continue;
+		int64_t rep[AGW_REPEAT_MAX];
+		const char *p = (const char *)sqlite3_column_text(st, 11);
+		while (p && *p && k.rep_n < AGW_REPEAT_MAX) {
+			char *end;
+			rep[k.rep_n++] = strtoll(p, &end, 10);
+			p = *end == ',' ? end + 1 : NULL;
+		}
+		k.rep = rep;
+		int e = agw_engine_ks_restore(d->engine, &k);
+		if (e == -ENOMEM) {
+			ret = e;
+			break;
+		}
+		n += e == 0;
+	}
+	sqlite3_reset(st);
+	if (ret < 0)
+		return ret;
+	if (rc != SQLITE_DONE)
+		return -EIO;
+	if (n)
+		agw_log_info(LOG_COMP, NULL, "restored the rule state of %d camera kind(s)", n);
 	return 0;
 }
 
@@ -248,8 +352,9 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	if (unassigned > UNASSIGNED_NAMED)
 		agw_log_notice(LOG_COMP, NULL, "%zu cameras in all are outside every grid cell with no owner cell (%zu named above)",
 			       unassigned, (size_t)UNASSIGNED_NAMED);
-	if (!(flags & AGW_DECIDER_NO_RESTORE) && (r = restore_cases(d, store)) < 0) {
-		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases: %s",
+	if (!(flags & AGW_DECIDER_NO_RESTORE) &&
+	    ((r = restore_cases(d, store)) < 0 || (r = restore_kind_states(d, store)) < 0)) {
+		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases and rule state: %s",
 			       sqlite3_errmsg(agw_store_db(store)));
 		goto fail;
 	}

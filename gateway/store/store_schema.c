@@ -76,6 +76,16 @@ static const char *const migrations[] = {
 	/* 7: NVR channels: the ledger row of the device that carries a camera's events, and its channel */
 	"ALTER TABLE cameras ADD COLUMN device TEXT;"
 	"ALTER TABLE cameras ADD COLUMN channel INTEGER;",
+
+	/* 8: the rule engine's state per camera and kind that must survive a restart (last known
+	 * state, pending minimum-duration start, repeat counter), written with the decisions.
+	 * Times are wall clock (ms since the epoch). rep: the repeat times, newest first, comma
+	 * separated. watch_since: when the camera was first heard. */
+	"CREATE TABLE kind_states("
+	"  camera_id TEXT NOT NULL, kind TEXT NOT NULL, last_state INTEGER, last_state_at INTEGER,"
+	"  pending_rule TEXT, pending_since INTEGER, pending_seq INTEGER, pending_camera_time INTEGER,"
+	"  pending_topic TEXT, pending_event_id TEXT, rep_rule TEXT, rep TEXT, watch_since INTEGER,"
+	"  PRIMARY KEY(camera_id, kind));",
 };
 
 int agw_store_latest_schema_version(void)

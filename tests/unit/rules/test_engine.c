@@ -536,6 +536,64 @@ static void test_restore_clear_timeout(void **state)
 	fx_free(&f);
 }
 
+/* Issue 11 item 5: an alarm that started while nobody listened (last known inactive, now
+ * Initialized active) opens a case marked found on resynchronisation; its inactive edge closes it. */
+static void test_resync_opens_missed_alarm(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
+	assert_false(f.d.kase->resync);
+	assert_int_equal(off(&f, "cam-a1", t + 1000), AGW_DECISION_CLOSE);
+	/* resubscribed an hour later: the state is active */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + HOUR),
+			 AGW_DECISION_OPEN);
+	assert_true(f.d.kase->resync);
+	assert_non_null(strstr(f.d.reason, "found on resynchronisation"));
+	char *json;
+	size_t len;
+	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	assert_non_null(strstr(json, "\"found_on_resync\":true"));
+	free(json);
+	/* the same state reported again (another resubscribe): the same alarm going on */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + HOUR + 1000),
+			 AGW_DECISION_DROP);
+	/* its end closes it */
+	assert_int_equal(off(&f, "cam-a1", t + HOUR + 5000), AGW_DECISION_CLOSE);
+	/* last known active: an Initialized active state is the same alarm going on */
+	assert_int_equal(on(&f, "cam-a2", t + 2 * HOUR), AGW_DECISION_OPEN);
+	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 2 * HOUR),
+			 AGW_DECISION_DROP); /* tamper never known, camera just heard: unknown, not long enough */
+	fx_free(&f);
+}
+
+/* Unknown state: a case only when the camera has been heard for resync_unknown_after. */
+static void test_resync_unknown_state(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	assert_int_equal(f.rs->resync_unknown_after_ms, 10 * MIN);
+	int64_t t = local(0, 10, 0);
+	/* first contact: the camera's states on subscription are not cases */
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t),
+			 AGW_DECISION_DROP);
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 9 * MIN),
+			 AGW_DECISION_DROP);
+	/* heard for 10 minutes, never told about motion: now active on resubscription */
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 10 * MIN),
+			 AGW_DECISION_OPEN);
+	assert_true(f.d.kase->resync);
+	assert_non_null(strstr(f.d.reason, "state unknown"));
+	/* 0 turns it off */
+	f.rs->resync_unknown_after_ms = 0;
+	assert_int_equal(alert(&f, "cam-b", AGW_KIND_LOITERING, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 20 * MIN),
+			 AGW_DECISION_DROP);
+	fx_free(&f);
+}
+
 /* ---- transactions: a rollback puts back the very state of begin ---- */
 
 static int cmp_str(const void *a, const void *b)
@@ -1034,6 +1092,8 @@ int main(void)
 		cmocka_unit_test(test_feedback_and_deterministic_ids),
 		cmocka_unit_test(test_restore),
 		cmocka_unit_test(test_restore_clear_timeout),
+		cmocka_unit_test(test_resync_opens_missed_alarm),
+		cmocka_unit_test(test_resync_unknown_state),
 		cmocka_unit_test(test_txn_rollback_restores_everything),
 		cmocka_unit_test(test_case_message_schema),
 		cmocka_unit_test(test_default_policy),

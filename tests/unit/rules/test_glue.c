@@ -413,6 +413,104 @@ static void test_decider_default_policy(void **state)
 	env_close(&e);
 }
 
+/* One batch as the pipeline writes it: the engine's transaction around the store's. */
+static void batch_begin(struct agw_decider *d, struct agw_store *s)
+{
+	assert_int_equal(agw_store_begin(s), 0);
+	assert_int_equal(agw_decider_txn(d, s, AGW_TXN_BEGIN), 0);
+}
+
+static void batch_commit(struct agw_decider *d, struct agw_store *s)
+{
+	assert_int_equal(agw_decider_txn(d, s, AGW_TXN_PRECOMMIT), 0);
+	assert_int_equal(agw_store_commit(s), 0);
+	assert_int_equal(agw_decider_txn(d, s, AGW_TXN_COMMITTED), 0);
+}
+
+static int decide_op(struct agw_decider *d, struct agw_store *s, const char *cam, enum agw_alert_kind kind,
+		     enum agw_active active, enum agw_operation op, int64_t t)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)cam;
+	a.kind = kind;
+	a.active = active;
+	a.operation = op;
+	a.gateway_time_ms = t;
+	int64_t seq;
+	assert_int_equal(agw_store_journal_alert(s, &a, &seq), 0);
+	return agw_decider_decide(d, s, seq, &a, t);
+}
+
+/* Issue 11 item 5: pending minimum-duration starts, repeat counters and last known states survive
+ * a restart (kept in the store with the decisions). */
+static void test_rule_state_survives_restart(void **state)
+{
+	(void)state;
+	struct env e;
+	char rules[128];
+	env_open(&e, NULL);
+	snprintf(rules, sizeof(rules), "%s/rules.conf", e.dir);
+	FILE *f = fopen(rules, "w");
+	fputs("version = 1;\nrules = (\n"
+	      "  { name = \"tamper\"; kinds = [\"tamper\"]; min_duration = \"30s\"; action = \"open\"; },\n"
+	      "  { name = \"loiter\"; kinds = [\"loitering\"]; repeat = { count = 3; window = \"10m\"; }; action = \"open\"; },\n"
+	      "  { name = \"intrusion\"; kinds = [\"intrusion\"]; action = \"open\"; }\n);\n",
+	      f);
+	fclose(f);
+	e.cfg.rules_file = strdup(rules);
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms();
+	batch_begin(d, e.store);
+	assert_int_equal(decide_op(d, e.store, "cam-1", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, now), 0);
+	assert_int_equal(decide_op(d, e.store, "cam-2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, now), 0);
+	assert_int_equal(decide_op(d, e.store, "cam-2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, now + 1000), 0);
+	assert_int_equal(decide_op(d, e.store, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, now), 0);
+	assert_int_equal(decide_op(d, e.store, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, AGW_OP_CHANGED, now + 2000),
+			 0);
+	batch_commit(d, e.store);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases"), 1);
+
+	/* restart */
+	agw_decider_free(d);
+	env_reopen(&e);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	batch_begin(d, e.store);
+	/* the pending tamper start opens once 30 s passed since its first alert */
+	assert_int_equal(agw_decider_tick(d, e.store, now + 29000, now + 29000), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, now + 30000, now + 30000), 0);
+	/* the third loitering alert reaches the repeat count */
+	assert_int_equal(decide_op(d, e.store, "cam-2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, now + 31000), 0);
+	/* the intrusion, last known inactive, is active on resubscription after its dedup window: it
+	 * started while we were down (within the window it would update the incident it ended) */
+	assert_int_equal(decide_op(d, e.store, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED,
+				   now + 10 * MINUTE), 0);
+	batch_commit(d, e.store);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-1' AND kind = 'tamper'"), 1);
+	char q[200];
+	snprintf(q, sizeof(q), "SELECT count(*) FROM cases WHERE camera_id = 'cam-1' AND first_seen = %lld", (long long)now);
+	assert_int_equal(count(e.store, q), 1); /* its start is the first alert's time */
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE reason LIKE 'active for 30s%'"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-2'"), 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-3' AND status = 'open' AND"
+					" json LIKE '%\"found_on_resync\":true%'"),
+			 1);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox WHERE CAST(payload AS TEXT) LIKE '%\"found_on_resync\":true%'"), 1);
+	/* its inactive edge closes it */
+	batch_begin(d, e.store);
+	assert_int_equal(decide_op(d, e.store, "cam-3", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, AGW_OP_CHANGED,
+				   now + 10 * MINUTE + 8000), 0);
+	batch_commit(d, e.store);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'close' AND case_id IN"
+					" (SELECT id FROM cases WHERE camera_id = 'cam-3' AND json LIKE '%found_on_resync\":true%')"),
+			 1);
+	agw_decider_free(d);
+	agw_errors_clear(&errs);
+	env_close(&e);
+}
+
 int main(void)
 {
 	agw_log_set_level(AGW_LOG_WARNING);
@@ -421,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_grid_import),
 		cmocka_unit_test(test_decider_store),
+		cmocka_unit_test(test_rule_state_survives_restart),
 		cmocka_unit_test(test_decider_default_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
