@@ -64,6 +64,8 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 		c->count++;
 		if (x->t > c->last_seen)
 			c->last_seen = x->t;
+		if (x->m > c->seen_m)
+			c->seen_m = x->m;
 		if (x->camera_time != AGW_TIME_UNKNOWN)
 			c->last_camera_time = x->camera_time;
 		c->updated_ms = x->t;
@@ -85,7 +87,7 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 	}
 	if (ks && ks->pending) {
 		const struct agw_rule *r = ks->pending_rule;
-		int64_t held = x->t - ks->pending_since;
+		int64_t held = x->m - ks->pending_since_m;
 		engine_ks_pending_clear(e, ks);
 		drop(d, r->name, "active for %s, shorter than min_duration %s", fmt_dur(held, dur, sizeof(dur)),
 		     fmt_dur(r->min_duration_ms, dur2, sizeof(dur2)));
@@ -99,11 +101,12 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 }
 
 static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
-		  struct agw_decision *d)
+		  int64_t mono_ms, struct agw_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	struct contrib x = {
 		.t = a->gateway_time_ms ? a->gateway_time_ms : now_ms,
+		.m = mono_ms,
 		.camera_time = a->camera_time_ms,
 		.seq = alert_seq,
 		.active = a->active,
@@ -174,7 +177,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	char key[KEY_MAX], dur[32];
 	engine_make_key(key, r->dedup_by, cam, a->kind);
 	struct agw_case *c = agw_strmap_get(&e->incidents, key);
-	if (c && !engine_case_live(c, x.t)) {
+	if (c && !engine_case_live(c, x.m)) {
 		engine_case_remove(e, c);
 		c = NULL;
 	}
@@ -193,7 +196,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (r->repeat_count > 1 && !resync) {
 		uint32_t n;
-		int rr = repeat_reached(e, ks, r, x.t, &n);
+		int rr = repeat_reached(e, ks, r, x.m, &n);
 		if (rr < 0)
 			return rr;
 		if (!rr) {
@@ -210,6 +213,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 			ks->pending = true;
 			ks->pending_rule = r;
 			ks->pending_since = x.t;
+			ks->pending_since_m = x.m;
 			ks->pending_seq = alert_seq;
 			ks->pending_camera_time = x.camera_time;
 			ks->pending_topic = a->topic ? strdup(a->topic) : NULL;
@@ -219,7 +223,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 				e->pending->pprev = ks;
 			e->pending = ks;
 		}
-		if (x.t - ks->pending_since < r->min_duration_ms) {
+		if (x.m - ks->pending_since_m < r->min_duration_ms) {
 			drop(d, r->name, "pending: a case opens once active for %s",
 			     fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
 			return 0;
@@ -236,11 +240,17 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	return ret;
 }
 
-int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
-		      struct agw_decision *d)
+int agw_engine_decide_at(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+			 int64_t mono_ms, struct agw_decision *d)
 {
-	int r = decide(e, a, alert_seq, now_ms, d);
+	int r = decide(e, a, alert_seq, now_ms, mono_ms, d);
 	if (r == 0 && d->kase)
 		engine_due_update(e, d->kase);
 	return r;
+}
+
+int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+		      struct agw_decision *d)
+{
+	return agw_engine_decide_at(e, a, alert_seq, now_ms, a->gateway_time_ms ? a->gateway_time_ms : now_ms, d);
 }

@@ -57,7 +57,7 @@ struct agw_engine_cam {
 	uint32_t *cand[AGW_KIND__COUNT];
 	uint32_t n_cand[AGW_KIND__COUNT];
 	uint32_t cand_done;
-	int64_t flood_start, flood_count;
+	int64_t flood_start, flood_count; /* flood_start: monotonic */
 	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
 	uint64_t txn_gen;
 };
@@ -94,6 +94,7 @@ struct agw_case {
 	int64_t first_camera_time, last_camera_time; /* AGW_TIME_UNKNOWN when unknown */
 	int64_t created_ms, updated_ms, cleared_ms; /* cleared_ms 0 while not cleared */
 	int64_t last_active_ms;
+	int64_t seen_m, active_m;   /* last_seen and last_active_ms on the monotonic clock */
 	int64_t count;
 	char *topic;                /* raw topic of the last alert */
 	struct agw_case_evidence evidence[AGW_CASE_EVIDENCE_MAX]; /* the latest alerts */
@@ -154,7 +155,19 @@ int agw_engine_camera_set(struct agw_engine *e, const char *id, const char *name
 			  enum agw_crs crs);
 struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id);
 
-/* Decides one alert. now_ms: the gateway time used when the alert has none. Returns 0 or -ENOMEM. */
+/* Clocks. Every duration the engine measures (dedup, flood and repeat windows, minimum durations,
+ * clear timeouts) is measured on a monotonic clock, so that a step of the wall clock (NTP, an
+ * operator) moves no window; the wall clock (the alert's gateway_time_ms, the tick's now_ms) only
+ * gives the times that leave in messages, and schedules (local time of day). The _at functions take
+ * both; the others take the wall time for both (tools, tests). What must survive a restart is kept
+ * as wall-clock times and converted with wall_minus_mono (wall minus monotonic, now) on the way
+ * out and in: a step while the gateway is down shifts those by the step, which is all a restart
+ * can know. */
+
+/* Decides one alert. now_ms: the gateway time used when the alert has none. mono_ms: the alert's
+ * arrival on the monotonic clock. Returns 0 or -ENOMEM. */
+int agw_engine_decide_at(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
+			 int64_t mono_ms, struct agw_decision *ret);
 int agw_engine_decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
 		      struct agw_decision *ret);
 
@@ -173,6 +186,7 @@ int agw_engine_txn_rollback(struct agw_engine *e);
  * emit is called for every decision (open/close); returns the number emitted or -ENOMEM. */
 typedef int (*agw_engine_emit_fn)(void *arg, const struct agw_decision *d);
 int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg);
+int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg);
 
 /* Platform feedback. closed ends the dedup window (the next alert opens a new case). Returns 0,
  * -ENOENT when the engine does not hold the case (it may have expired), -EINVAL for a bad status. */
@@ -189,6 +203,7 @@ struct agw_case_restore {
 	bool active, has_state, aggregate, resync;
 	int64_t first_seen, last_seen, created_ms, updated_ms, cleared_ms, count;
 	int64_t first_camera_time, last_camera_time;
+	int64_t wall_minus_mono; /* now; 0 when the engine runs on the wall clock alone */
 };
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r);
 
@@ -210,8 +225,9 @@ struct agw_ks_record {
 	uint32_t rep_n;
 	int64_t watch_since;      /* the camera's */
 };
-int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct agw_ks_record *r), void *arg);
-int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r);
+int agw_engine_txn_dirty(struct agw_engine *e, int64_t wall_minus_mono,
+			 int (*fn)(void *arg, const struct agw_ks_record *r), void *arg);
+int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r, int64_t wall_minus_mono);
 size_t agw_engine_open_incidents(const struct agw_engine *e);
 
 /* Deterministic case id into buf (AGW_CASE_ID_SIZE bytes). */

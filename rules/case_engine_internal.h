@@ -22,11 +22,12 @@ struct agw_kind_state {
 	struct agw_case *inc; /* invariant: set iff this state is in inc->active_ks */
 	bool pending;
 	const struct agw_rule *pending_rule;
-	int64_t pending_since, pending_seq, pending_camera_time;
+	int64_t pending_since, pending_seq, pending_camera_time; /* since: gateway (wall) time */
+	int64_t pending_since_m;     /* the same on the monotonic clock: the minimum duration counts on it */
 	char *pending_topic, *pending_event_id;
 	struct agw_kind_state *pnext, *pprev;
 	const struct agw_rule *rep_rule;
-	int64_t *rep;         /* ring of AGW_REPEAT_MAX times */
+	int64_t *rep;         /* ring of AGW_REPEAT_MAX times (monotonic) */
 	uint32_t rep_n, rep_head;
 	enum agw_active last_state; /* the camera's last known state of this kind (NONE: unknown) */
 	int64_t last_state_ms;
@@ -74,6 +75,7 @@ struct cam_rules {
 /* What an alert (or a pending start replayed by the tick) contributes to a case. */
 struct contrib {
 	int64_t t, camera_time, seq;
+	int64_t m; /* t on the monotonic clock: windows and timeouts are measured on it */
 	enum agw_active active;
 	const char *topic, *event_id;
 };

@@ -49,12 +49,12 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	engine_touch_cam(e, cam);
 	engine_touch_flood(e, cf);
 	akey[0] = '\0';
-	if (flood_full(&rs->flood_camera, &cam->flood_start, &cam->flood_count, x->t)) {
+	if (flood_full(&rs->flood_camera, &cam->flood_start, &cam->flood_count, x->m)) {
 		snprintf(akey, sizeof(akey), "flood/camera/%s", cam->id);
 		per_camera = true;
 		snprintf(d->reason, sizeof(d->reason), "flood: camera %s opened %u cases within %s; aggregated", cam->id,
 			 rs->flood_camera.max_cases, fmt_dur(rs->flood_camera.window_ms, dur, sizeof(dur)));
-	} else if (cam->cell_source != AGW_CELL_UNASSIGNED && flood_full(&rs->flood_cell, &cf->start, &cf->count, x->t)) {
+	} else if (cam->cell_source != AGW_CELL_UNASSIGNED && flood_full(&rs->flood_cell, &cf->start, &cf->count, x->m)) {
 		snprintf(akey, sizeof(akey), "flood/cell/%s", cam->cell_code);
 		snprintf(d->reason, sizeof(d->reason), "flood: cell %s opened %u cases within %s; aggregated",
 			 cam->cell_code, rs->flood_cell.max_cases, fmt_dur(rs->flood_cell.window_ms, dur, sizeof(dur)));
@@ -62,7 +62,7 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	d->rule = rule->name;
 	if (akey[0]) {
 		struct agw_case *agg = agw_strmap_get(&e->incidents, akey);
-		if (agg && !engine_case_live(agg, x->t)) {
+		if (agg && !engine_case_live(agg, x->m)) {
 			engine_case_remove(e, agg);
 			agg = NULL;
 		}

@@ -93,9 +93,10 @@ void engine_case_remove(struct agw_engine *e, struct agw_case *c)
 		engine_case_free(c);
 }
 
-bool engine_case_live(const struct agw_case *c, int64_t t)
+/* m: now on the monotonic clock. */
+bool engine_case_live(const struct agw_case *c, int64_t m)
 {
-	return c->status != AGW_CASE_CLOSED && (c->active || t - c->last_seen <= c->dedup_window_ms);
+	return c->status != AGW_CASE_CLOSED && (c->active || m - c->seen_m <= c->dedup_window_ms);
 }
 
 void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id)
@@ -128,6 +129,8 @@ void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind
 	c->count++;
 	if (x->t > c->last_seen)
 		c->last_seen = x->t;
+	if (x->m > c->seen_m)
+		c->seen_m = x->m;
 	if (x->camera_time != AGW_TIME_UNKNOWN)
 		c->last_camera_time = x->camera_time;
 	c->updated_ms = x->t;
@@ -139,6 +142,7 @@ void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind
 		c->active = true;
 		c->cleared_ms = 0;
 		c->last_active_ms = x->t;
+		c->active_m = x->m;
 		if (ks)
 			engine_ks_link(e, c, ks);
 	}
@@ -169,6 +173,7 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 	c->first_seen = c->last_seen = first_seen;
 	c->first_camera_time = c->last_camera_time = x->camera_time;
 	c->created_ms = x->t;
+	c->seen_m = c->active_m = x->m;
 	c->dedup_window_ms = rule->dedup_window_ms;
 	c->clear_timeout_ms = rule->clear_timeout_ms;
 	c->count = 0;

@@ -75,6 +75,8 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 	c->cleared_ms = r->cleared_ms;
 	c->count = r->count;
 	c->last_active_ms = r->last_seen;
+	/* Windows run on the monotonic clock: the stored (wall) time as it reads on it now. */
+	c->seen_m = c->active_m = r->last_seen - r->wall_minus_mono;
 	if (agw_strmap_put(&e->incidents, c->key, c) < 0 || agw_strmap_put(&e->ids, c->id, c) < 0) {
 		agw_strmap_remove(&e->incidents, c->key);
 		engine_case_free(c);

@@ -10,12 +10,13 @@
 
 #include "case_engine_internal.h"
 
-/* When the tick must look at this incident next: its clear timeout, or the end of its window. */
+/* When the tick must look at this incident next (monotonic): its clear timeout, or the end of its
+ * window. */
 static int64_t case_due(const struct agw_case *c)
 {
 	if (c->active)
-		return c->clear_timeout_ms > 0 ? c->last_active_ms + c->clear_timeout_ms : INT64_MAX;
-	return c->last_seen + c->dedup_window_ms + 1;
+		return c->clear_timeout_ms > 0 ? c->active_m + c->clear_timeout_ms : INT64_MAX;
+	return c->seen_m + c->dedup_window_ms + 1;
 }
 
 /* ---- timer heap: the tick visits only incidents that are due ---- */
@@ -114,12 +115,12 @@ static int pending_cmp(const void *pa, const void *pb)
 
 /* The pending starts past their minimum duration, oldest first (a total order: the same whatever
  * the order of the pending list, which a rollback does not keep). *ret is malloc'd. */
-static int pending_due(struct agw_engine *e, int64_t now_ms, struct agw_kind_state ***ret, size_t *ret_n)
+static int pending_due(struct agw_engine *e, int64_t mono_ms, struct agw_kind_state ***ret, size_t *ret_n)
 {
 	size_t n = 0, cap = 0;
 	struct agw_kind_state **v = NULL;
 	for (struct agw_kind_state *ks = e->pending; ks; ks = ks->pnext) {
-		if (now_ms - ks->pending_since < ks->pending_rule->min_duration_ms)
+		if (mono_ms - ks->pending_since_m < ks->pending_rule->min_duration_ms)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -141,11 +142,16 @@ static int pending_due(struct agw_engine *e, int64_t now_ms, struct agw_kind_sta
 
 int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg)
 {
+	return agw_engine_tick_at(e, now_ms, now_ms, emit, arg);
+}
+
+int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg)
+{
 	int emitted = 0;
 	char dur[32];
 	struct agw_kind_state **due = NULL;
 	size_t n_due = 0;
-	if (pending_due(e, now_ms, &due, &n_due) < 0)
+	if (pending_due(e, mono_ms, &due, &n_due) < 0)
 		return -ENOMEM;
 	/* Starts that stayed active for their minimum duration. */
 	for (size_t i = 0; i < n_due; i++) {
@@ -154,6 +160,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 		struct agw_decision d = {.alert_seq = ks->pending_seq, .at_ms = now_ms};
 		struct contrib x = {
 			.t = now_ms,
+			.m = mono_ms,
 			.camera_time = ks->pending_camera_time,
 			.seq = ks->pending_seq,
 			.active = AGW_ACTIVE_TRUE,
@@ -163,7 +170,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 		char key[KEY_MAX];
 		engine_make_key(key, r->dedup_by, ks->cam, ks->kind);
 		struct agw_case *c = agw_strmap_get(&e->incidents, key);
-		if (c && !engine_case_live(c, now_ms)) {
+		if (c && !engine_case_live(c, mono_ms)) {
 			engine_case_remove(e, c);
 			c = NULL;
 		}
@@ -198,9 +205,9 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 	free(due);
 	/* Clear timeouts, then forget incidents whose dedup window passed: only the incidents at the
 	 * top of the timer heap are visited. */
-	while (e->heap_n && e->heap[0]->due <= now_ms) {
+	while (e->heap_n && e->heap[0]->due <= mono_ms) {
 		struct agw_case *c = e->heap[0];
-		if (c->active && c->clear_timeout_ms > 0 && now_ms - c->last_active_ms >= c->clear_timeout_ms) {
+		if (c->active && c->clear_timeout_ms > 0 && mono_ms - c->active_m >= c->clear_timeout_ms) {
 			engine_case_unlink_all(e, c);
 			c->active = false;
 			c->cleared_ms = now_ms;
@@ -213,7 +220,7 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 			if (ret < 0)
 				return ret;
 			emitted++;
-		} else if (!engine_case_live(c, now_ms)) {
+		} else if (!engine_case_live(c, mono_ms)) {
 			engine_case_remove(e, c);
 		} else {
 			due_requeue(e, c); /* touched since it was queued: due later */

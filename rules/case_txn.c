@@ -341,7 +341,8 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 
 /* ---- the state kept across restarts ---- */
 
-static void ks_record(const struct agw_kind_state *ks, int64_t *rep, struct agw_ks_record *r)
+/* Monotonic times go out as wall-clock times (wall_minus_mono: wall minus monotonic, now). */
+static void ks_record(const struct agw_kind_state *ks, int64_t wall_minus_mono, int64_t *rep, struct agw_ks_record *r)
 {
 	*r = (struct agw_ks_record){
 		.camera_id = ks->cam->id,
@@ -361,13 +362,14 @@ static void ks_record(const struct agw_kind_state *ks, int64_t *rep, struct agw_
 	if (ks->rep_rule && ks->rep && ks->rep_n) {
 		r->rep_rule = ks->rep_rule->name;
 		for (uint32_t i = 0; i < ks->rep_n; i++)
-			rep[i] = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX];
+			rep[i] = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX] + wall_minus_mono;
 		r->rep = rep;
 		r->rep_n = ks->rep_n;
 	}
 }
 
-int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct agw_ks_record *r), void *arg)
+int agw_engine_txn_dirty(struct agw_engine *e, int64_t wall_minus_mono,
+			 int (*fn)(void *arg, const struct agw_ks_record *r), void *arg)
 {
 	int64_t rep[AGW_REPEAT_MAX];
 	int n = 0;
@@ -375,7 +377,7 @@ int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct
 		if (e->undo[i].type != UNDO_KS)
 			continue;
 		struct agw_ks_record r;
-		ks_record(e->undo[i].obj, rep, &r);
+		ks_record(e->undo[i].obj, wall_minus_mono, rep, &r);
 		int ret = fn(arg, &r);
 		if (ret < 0)
 			return ret;
@@ -384,7 +386,7 @@ int agw_engine_txn_dirty(struct agw_engine *e, int (*fn)(void *arg, const struct
 	return n;
 }
 
-int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r)
+int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r, int64_t wall_minus_mono)
 {
 	if (!r->camera_id || (unsigned)r->kind >= AGW_KIND__COUNT)
 		return -EINVAL;
@@ -405,6 +407,7 @@ int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r)
 		ks->pending = true;
 		ks->pending_rule = pr;
 		ks->pending_since = r->pending_since;
+		ks->pending_since_m = r->pending_since - wall_minus_mono; /* the deadline holds across restarts */
 		ks->pending_seq = r->pending_seq;
 		ks->pending_camera_time = r->pending_camera_time;
 		if (dup_or_null(&ks->pending_topic, r->pending_topic) < 0 ||
@@ -426,7 +429,7 @@ int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r)
 		ks->rep_n = n;
 		ks->rep_head = n % AGW_REPEAT_MAX;
 		for (uint32_t i = 0; i < n; i++) /* newest first in the record, oldest first in the ring */
-			ks->rep[n - 1 - i] = r->rep[i];
+			ks->rep[n - 1 - i] = r->rep[i] - wall_minus_mono;
 	}
 	return 0;
 }

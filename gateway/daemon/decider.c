@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <time.h>
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
@@ -37,6 +38,9 @@ struct agw_decider {
 	struct agw_engine *engine;
 	int64_t outbox_full;
 	bool in_txn;
+	/* Wall clock minus monotonic clock, as the latest decide or tick saw them: converts the
+	 * engine's monotonic times to the wall-clock times kept in the store, and back at start. */
+	int64_t wall_minus_mono;
 	struct staged_metric staged[STAGED_METRICS];
 	size_t n_staged;
 };
@@ -119,7 +123,7 @@ int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase p
 		d->n_staged = 0;
 		break;
 	case AGW_TXN_PRECOMMIT: {
-		int r = agw_engine_txn_dirty(d->engine, write_ks, store);
+		int r = agw_engine_txn_dirty(d->engine, d->wall_minus_mono, write_ks, store);
 		return r < 0 ? r : 0;
 	}
 	case AGW_TXN_COMMITTED:
@@ -202,6 +206,7 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 			.has_state = json_is_boolean(json_object_get(ev, "active")),
 			.first_camera_time = AGW_TIME_UNKNOWN,
 			.last_camera_time = AGW_TIME_UNKNOWN,
+			.wall_minus_mono = d->wall_minus_mono,
 		};
 		agw_time_parse_ms(json_string_value(json_object_get(ev, "first_camera_time")), &r.first_camera_time);
 		agw_time_parse_ms(json_string_value(json_object_get(ev, "camera_time")), &r.last_camera_time);
@@ -262,7 +267,7 @@ static int restore_kind_states(struct agw_decider *d, struct agw_store *store)
 			p = *end == ',' ? end + 1 : NULL;
 		}
 		k.rep = rep;
-		int e = agw_engine_ks_restore(d->engine, &k);
+		int e = agw_engine_ks_restore(d->engine, &k, d->wall_minus_mono);
 		if (e == -ENOMEM) {
 			ret = e;
 			break;
@@ -315,6 +320,9 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	d->topic_prefix = strdup(or_default(cfg->mqtt.topic_prefix, "agw"));
 	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC));
 	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the pipeline's monotonic clock (uv_hrtime) */
+	d->wall_minus_mono = agw_now_ms() - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
 		goto fail;
@@ -508,9 +516,10 @@ int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq
 		       int64_t mono_ms)
 {
 	struct agw_decider *d = decider;
-	(void)mono_ms;
 	struct agw_decision dec;
-	int r = agw_engine_decide(d->engine, alert, alert_seq, agw_now_ms(), &dec);
+	if (alert->gateway_time_ms)
+		d->wall_minus_mono = alert->gateway_time_ms - mono_ms;
+	int r = agw_engine_decide_at(d->engine, alert, alert_seq, agw_now_ms(), mono_ms, &dec);
 	if (r < 0)
 		return r;
 	return write_decision(d, store, &dec);
@@ -529,9 +538,9 @@ static int tick_emit(void *arg, const struct agw_decision *dec)
 
 int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int64_t mono_ms)
 {
-	(void)mono_ms;
 	struct tick_ctx t = {decider, store};
-	int r = agw_engine_tick(t.d->engine, now_ms, tick_emit, &t);
+	t.d->wall_minus_mono = now_ms - mono_ms;
+	int r = agw_engine_tick_at(t.d->engine, now_ms, mono_ms, tick_emit, &t);
 	return r < 0 ? r : 0;
 }
 

@@ -221,6 +221,39 @@ static void rollback_in_the_middle_equals_no_failure(void **state)
 	free(rules);
 }
 
+/* Issue 11 item 6, through the pipeline: the wall clock jumps an hour ahead between two alerts a
+ * minute apart: the second one updates the case (dedup window on the monotonic clock), and the
+ * store's failing time is the monotonic one. */
+static void wall_clock_step(void **state)
+{
+	(void)state;
+	char *rules = write_temp(".conf", RULES);
+	struct run r;
+	run_open(&r, rules);
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_flush(r.p), 1);
+	r.clk.wall += 60 * MINUTE + MINUTE;
+	r.clk.mono += MINUTE;
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	exec(r.store, "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'x'); END");
+	assert_true(agw_pipeline_flush(r.p) < 0);
+	r.clk.wall -= 3 * 60 * MINUTE; /* stepped back three hours while failing */
+	r.clk.mono += 2500;
+	int64_t failing_ms = 0;
+	assert_false(agw_pipeline_store_ok(r.p, &failing_ms));
+	assert_int_equal(failing_ms, 2500);
+	exec(r.store, "DROP TRIGGER fail_here");
+	assert_int_equal(agw_pipeline_flush(r.p), 1);
+	char *text = dump(r.store);
+	assert_int_equal(count_lines(text, "\"action\":\"open\""), 1);
+	assert_int_equal(count_lines(text, "\"action\":\"update\""), 2); /* its message and the case row */
+	assert_non_null(strstr(text, "\"last_seen\":\"2026-11-22T17:01:00.000Z\"")); /* the wall time */
+	free(text);
+	run_close(&r);
+	unlink(rules);
+	free(rules);
+}
+
 /* ---- back-pressure ---- */
 
 struct probe {
@@ -377,6 +410,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rollback_in_the_middle_equals_no_failure),
+		cmocka_unit_test(wall_clock_step),
 		cmocka_unit_test(back_pressure),
 		cmocka_unit_test(hysteresis_by_count),
 	};

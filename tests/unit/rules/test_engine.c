@@ -594,6 +594,63 @@ static void test_resync_unknown_state(void **state)
 	fx_free(&f);
 }
 
+/* Issue 11 item 6: windows and timeouts run on the monotonic clock; a wall clock step (forward or
+ * back) moves none of them. The wall time only stamps the case. */
+static enum agw_decision_action alert_at(struct fx *f, const char *cam, enum agw_alert_kind kind, enum agw_active active,
+					 int64_t wall, int64_t mono)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)cam;
+	a.kind = kind;
+	a.active = active;
+	a.operation = AGW_OP_CHANGED;
+	a.gateway_time_ms = wall;
+	a.camera_time_ms = AGW_TIME_UNKNOWN;
+	assert_int_equal(agw_engine_decide_at(f->e, &a, ++f->seq, wall, mono, &f->d), 0);
+	return f->d.action;
+}
+
+static void test_windows_ignore_wall_clock_steps(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	f.r->dedup_window_ms = 5 * MIN;
+	f.r->clear_timeout_ms = 2 * MIN;
+	int64_t t = local(0, 10, 0), m = 1000000;
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t, m), AGW_DECISION_OPEN);
+	char id[AGW_CASE_ID_MAX];
+	strcpy(id, f.d.kase->id);
+	/* the wall clock jumps an hour ahead; one minute passed: the same incident */
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t + HOUR + MIN, m + MIN),
+			 AGW_DECISION_UPDATE);
+	assert_string_equal(f.d.kase->id, id);
+	assert_int_equal(f.d.kase->last_seen, t + HOUR + MIN); /* the message carries the wall time */
+	/* 90 s after its last alert: the clear timeout (2 min) has not run out, whatever the wall says */
+	assert_int_equal(agw_engine_tick_at(f.e, t + 3 * HOUR, m + MIN + 90000, record, &f), 0);
+	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + 3 * MIN, record, &f), 1);
+	assert_int_equal(f.last_emit.action, AGW_DECISION_CLOSE);
+	assert_int_equal(f.last_emit.kase->cleared_ms, t - HOUR); /* stamped with the wall clock */
+	/* the wall clock steps back an hour: the dedup window still ends 5 min after the last alert */
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t - HOUR, m + 5 * MIN),
+			 AGW_DECISION_UPDATE);
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, t - HOUR, m + 5 * MIN), AGW_DECISION_CLOSE);
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t - HOUR + 10 * MIN, m + 10 * MIN + 1),
+			 AGW_DECISION_OPEN);
+	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, t, m + 10 * MIN + 2), AGW_DECISION_CLOSE);
+	/* minimum duration across a backward step */
+	f.r->min_duration_ms = 10000;
+	f.r->kinds = 0;
+	assert_int_equal(alert_at(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, t, m + HOUR), AGW_DECISION_DROP);
+	f.emitted = 0;
+	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + HOUR + 9999, record, &f), 0);
+	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + HOUR + 10000, record, &f), 1);
+	assert_int_equal(f.last_emit.action, AGW_DECISION_OPEN);
+	assert_int_equal(f.last_emit.kase->first_seen, t); /* the first alert's wall time */
+	fx_free(&f);
+}
+
 /* ---- transactions: a rollback puts back the very state of begin ---- */
 
 static int cmp_str(const void *a, const void *b)
@@ -633,13 +690,13 @@ static char *engine_dump(struct agw_engine *e)
 			snprintf(as + strlen(as), sizeof(as) - strlen(as), "%s,", act[k]);
 		free(act);
 		LINE("case %s key=%s st=%d act=%d hs=%d fs=%lld ls=%lld fct=%lld lct=%lld cr=%lld up=%lld cl=%lld la=%lld n=%lld "
-		     "topic=%s ev=%s next=%zu aks=%s due=%lld heap=%d idx=%d ids=%d",
+		     "topic=%s ev=%s next=%zu aks=%s due=%lld heap=%d idx=%d ids=%d sm=%lld am=%lld rs=%d",
 		     c->id, c->key, c->status, c->active, c->has_state, (long long)c->first_seen, (long long)c->last_seen,
 		     (long long)c->first_camera_time, (long long)c->last_camera_time, (long long)c->created_ms,
 		     (long long)c->updated_ms, (long long)c->cleared_ms, (long long)c->last_active_ms, (long long)c->count,
 		     c->topic ? c->topic : "-", ev, c->evidence_next, as, c->heap_pos != SIZE_MAX ? (long long)c->due : -1LL,
 		     c->heap_pos != SIZE_MAX && c->heap_pos < e->heap_n && e->heap[c->heap_pos] == c, c->in_index,
-		     agw_strmap_get(&e->ids, c->id) == c);
+		     agw_strmap_get(&e->ids, c->id) == c, (long long)c->seen_m, (long long)c->active_m, c->resync);
 	}
 	size_t pend = 0;
 	for (struct agw_kind_state *ks = e->pending; ks; ks = ks->pnext)
@@ -649,22 +706,24 @@ static char *engine_dump(struct agw_engine *e)
 		struct agw_engine_cam *c = e->cams.slots[i].value;
 		/* Objects a batch creates empty (unknown cameras, kind states, cell counters) are the same
 		 * as none: the retry creates them again. */
-		if (c->flood_start || c->flood_count)
-			LINE("cam %s flood=%lld/%lld", c->id, (long long)c->flood_start, (long long)c->flood_count);
+		if (c->flood_start || c->flood_count || c->watch_since)
+			LINE("cam %s flood=%lld/%lld watch=%lld", c->id, (long long)c->flood_start, (long long)c->flood_count,
+			     (long long)c->watch_since);
 		for (int k = 0; k < AGW_KIND__COUNT; k++) {
 			struct agw_kind_state *ks = c->ks[k];
-			if (!ks || (!ks->inc && !ks->pending && !ks->rep_rule))
+			if (!ks || (!ks->inc && !ks->pending && !ks->rep_rule && !ks->last_state))
 				continue;
 			char rep[2048] = "";
 			for (uint32_t j = 0; ks->rep && j < ks->rep_n; j++)
 				snprintf(rep + strlen(rep), sizeof(rep) - strlen(rep), "%lld,",
 					 (long long)ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - j) % AGW_REPEAT_MAX]);
-			LINE("ks %s/%d inc=%s pend=%d rule=%s since=%lld seq=%lld ct=%lld topic=%s ev=%s rep=%s/%s",
+			LINE("ks %s/%d inc=%s pend=%d rule=%s since=%lld/%lld seq=%lld ct=%lld topic=%s ev=%s rep=%s/%s last=%d/%lld",
 			     c->id, k, ks->inc ? ks->inc->id : "-", ks->pending,
 			     ks->pending_rule ? ks->pending_rule->name : "-", (long long)ks->pending_since,
+			     (long long)ks->pending_since_m,
 			     (long long)ks->pending_seq, (long long)ks->pending_camera_time,
 			     ks->pending_topic ? ks->pending_topic : "-", ks->pending_event_id ? ks->pending_event_id : "-",
-			     ks->rep_rule ? ks->rep_rule->name : "-", rep);
+			     ks->rep_rule ? ks->rep_rule->name : "-", rep, ks->last_state, (long long)ks->last_state_ms);
 		}
 	}
 	for (size_t i = agw_strmap_next(&e->floods, 0); i < e->floods.cap; i = agw_strmap_next(&e->floods, i + 1)) {
@@ -1094,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_restore_clear_timeout),
 		cmocka_unit_test(test_resync_opens_missed_alarm),
 		cmocka_unit_test(test_resync_unknown_state),
+		cmocka_unit_test(test_windows_ignore_wall_clock_steps),
 		cmocka_unit_test(test_txn_rollback_restores_everything),
 		cmocka_unit_test(test_case_message_schema),
 		cmocka_unit_test(test_default_policy),

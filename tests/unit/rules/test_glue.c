@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +23,15 @@
 #include "topic.h"
 
 #define FIX AGW_FIXTURES
+
+/* The decider measures windows on the monotonic clock and keeps wall-clock times in the store:
+ * tests that restart a decider give it the real monotonic reading of their wall times. */
+static int64_t mono_of(int64_t wall)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return wall - (agw_now_ms() - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000));
+}
 #define MINUTE (60 * 1000LL)
 #define S(x) ((char *)(x)) /* ledger fields are char * */
 /* 2026-11-23T00:00:00+08:00, a Monday */
@@ -283,7 +293,7 @@ static int decide(struct agw_decider *d, struct agw_store *s, const char *cam, e
 	a.topic = (char *)"tns1:RuleEngine/FieldDetector/ObjectsInside";
 	int64_t seq;
 	assert_int_equal(agw_store_journal_alert(s, &a, &seq), 0);
-	return agw_decider_decide(d, s, seq, &a, t);
+	return agw_decider_decide(d, s, seq, &a, mono_of(t));
 }
 
 static void test_decider_store(void **state)
@@ -322,7 +332,7 @@ static void test_decider_store(void **state)
 
 	/* clear timeout through the tick (day-intrusion: 2 minutes) */
 	assert_int_equal(agw_store_begin(e.store), 0);
-	assert_int_equal(agw_decider_tick(d, e.store, day + 3 * MINUTE, day + 3 * MINUTE), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, day + 3 * MINUTE, mono_of(day + 3 * MINUTE)), 0);
 	assert_int_equal(agw_store_commit(e.store), 0);
 	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'close' AND reason LIKE "
 					"'clear timeout%' AND alert_seq IS NULL"), 1);
@@ -439,7 +449,7 @@ static int decide_op(struct agw_decider *d, struct agw_store *s, const char *cam
 	a.gateway_time_ms = t;
 	int64_t seq;
 	assert_int_equal(agw_store_journal_alert(s, &a, &seq), 0);
-	return agw_decider_decide(d, s, seq, &a, t);
+	return agw_decider_decide(d, s, seq, &a, mono_of(t));
 }
 
 /* Issue 11 item 5: pending minimum-duration starts, repeat counters and last known states survive
@@ -479,8 +489,8 @@ static void test_rule_state_survives_restart(void **state)
 	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
 	batch_begin(d, e.store);
 	/* the pending tamper start opens once 30 s passed since its first alert */
-	assert_int_equal(agw_decider_tick(d, e.store, now + 29000, now + 29000), 0);
-	assert_int_equal(agw_decider_tick(d, e.store, now + 30000, now + 30000), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, now + 29000, mono_of(now + 29000)), 0);
+	assert_int_equal(agw_decider_tick(d, e.store, now + 30500, mono_of(now + 30500)), 0);
 	/* the third loitering alert reaches the repeat count */
 	assert_int_equal(decide_op(d, e.store, "cam-2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, now + 31000), 0);
 	/* the intrusion, last known inactive, is active on resubscription after its dedup window: it
