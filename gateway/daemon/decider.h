@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The decider: glue between the pipeline and the pure case engine (rules/case_engine.h). It loads
  * the rules file, the grid layer and the cameras, rebuilds the open incidents from the cases table
- * (so a restarted gateway keeps deduplicating), and for every alert journals the decision and, for
+ * and the per camera and kind state from kind_states (so a restarted gateway keeps deduplicating,
+ * pairing, counting repeats and waiting for minimum durations), and for every alert journals the
+ * decision and, for
  * open/update/close, writes the case row and one outbox row, all inside the pipeline's
  * transaction.
  *
@@ -14,8 +16,9 @@
  *   shutdown, after the pipeline: agw_decider_free(d).
  * Reload (rules file, grid layer, ledger changed): commit the pending batch, build a new decider
  * with agw_decider_new (it restores the open incidents from the cases table), and only if that
- * succeeds swap it into the pipeline and free the old one. Pending minimum-duration starts and
- * repeat counts are not carried over. */
+ * succeeds swap it into the pipeline and free the old one. Pending minimum-duration starts, repeat
+ * counts and last known states are carried over through the store (kind_states), as across a
+ * restart. */
 #ifndef AGW_DECIDER_H
 #define AGW_DECIDER_H
 

@@ -77,7 +77,7 @@ struct slot {
 
 struct acked {
 	int64_t seq;
-	int64_t at_ms;
+	int64_t at_ms; /* monotonic */
 };
 
 enum stop_phase { STOP_NONE, STOP_DRAIN, STOP_OFFLINE, STOP_DISCONNECT, STOP_CLOSING, STOP_DONE };

@@ -64,7 +64,9 @@ void pub_rewind_window(struct agw_publisher *p)
  * process dies first they are resent (a duplicate, never a loss). */
 void pub_flush_deletes(struct agw_publisher *p, bool all, size_t min_rows)
 {
-	int64_t limit = agw_now_ms() - p->resend_window_ms;
+	/* The window is a duration: measured on the monotonic clock, so a wall clock step neither
+	 * deletes rows early nor keeps them for an hour. */
+	int64_t limit = (int64_t)(uv_hrtime() / 1000000) - p->resend_window_ms;
 	size_t k = 0;
 	while (k < p->a_n && (all || p->acked[p->a_head + k].at_ms <= limit))
 		k++;
@@ -122,7 +124,7 @@ static int note_acked(struct agw_publisher *p, int64_t seq)
 			p->a_cap = cap;
 		}
 	}
-	p->acked[p->a_head + p->a_n++] = (struct acked){.seq = seq, .at_ms = agw_now_ms()};
+	p->acked[p->a_head + p->a_n++] = (struct acked){.seq = seq, .at_ms = (int64_t)(uv_hrtime() / 1000000)};
 	return 0;
 }
 
