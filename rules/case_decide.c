@@ -189,6 +189,16 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		d->action = AGW_DECISION_UPDATE;
 		d->rule = r->name;
 		d->kase = c;
+		if (resync && !c->aggregate) {
+			/* An activation found on resubscription joins the incident it belongs to; the
+			 * message still says how it was found. */
+			c->resync = true;
+			snprintf(d->reason, sizeof(d->reason),
+				 "found on resynchronisation: active on subscription, last known %s; joined (count %" PRId64
+				 ")",
+				 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown", c->count);
+			return 0;
+		}
 		snprintf(d->reason, sizeof(d->reason), "dedup: same %s and kind within %s (count %" PRId64 ")",
 			 r->dedup_by == AGW_DEDUP_CELL ? "cell" : "camera", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)),
 			 c->count);

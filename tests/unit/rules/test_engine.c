@@ -562,6 +562,11 @@ static void test_resync_opens_missed_alarm(void **state)
 			 AGW_DECISION_DROP);
 	/* its end closes it */
 	assert_int_equal(off(&f, "cam-a1", t + HOUR + 5000), AGW_DECISION_CLOSE);
+	/* found active again within the incident's dedup window: it joins it, and says how */
+	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + HOUR + 9000),
+			 AGW_DECISION_UPDATE);
+	assert_true(f.d.kase->resync && f.d.kase->active);
+	assert_non_null(strstr(f.d.reason, "found on resynchronisation"));
 	/* last known active: an Initialized active state is the same alarm going on */
 	assert_int_equal(on(&f, "cam-a2", t + 2 * HOUR), AGW_DECISION_OPEN);
 	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 2 * HOUR),
@@ -620,7 +625,7 @@ static void test_windows_ignore_wall_clock_steps(void **state)
 	f.r->clear_timeout_ms = 2 * MIN;
 	int64_t t = local(0, 10, 0), m = 1000000;
 	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t, m), AGW_DECISION_OPEN);
-	char id[AGW_CASE_ID_MAX];
+	char id[AGW_CASE_ID_SIZE];
 	strcpy(id, f.d.kase->id);
 	/* the wall clock jumps an hour ahead; one minute passed: the same incident */
 	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t + HOUR + MIN, m + MIN),
