@@ -25,6 +25,9 @@
 
 #define STOP_DEADLINE_MS 4500 /* SIGTERM to exit: systemd and operators expect well under 5 s */
 #define STORE_BUSY_MS 5        /* longest wait for another connection's lock on the loop thread */
+/* At stop, how long to keep retrying a failing store before the queued alerts are given up (and
+ * counted): within systemd's TimeoutStopSec (30 s in the shipped unit). */
+#define STOP_STORE_WAIT_MS 15000
 
 /* ---- stop ---- */
 
@@ -203,6 +206,7 @@ int agw_daemon_run(struct agw_config *cfg)
 	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg->queue_max, &d->pipeline) < 0)
 		goto out;
 	agw_pipeline_set_max_bytes(d->pipeline, (size_t)d->cfg->queue_max_bytes);
+	agw_pipeline_set_stop_wait(d->pipeline, STOP_STORE_WAIT_MS);
 	agw_pipeline_set_room(d->pipeline, daemon_resume_refused, d);
 	/* The ledger first: the decider locates the cameras in the grid when it is created. */
 	struct agw_camera *cams = NULL;

@@ -58,6 +58,7 @@ struct agw_pipeline {
 	int64_t failing_since;  /* monotonic ms, valid while failing */
 	uint64_t retry_ms;
 	uint64_t written;       /* alerts journaled since start */
+	int64_t stop_wait_ms;
 	bool closed;
 	int closing;
 };
@@ -116,9 +117,24 @@ void agw_pipeline_free(struct agw_pipeline *p)
 	if (!p)
 		return;
 	p->closed = true; /* submit answers -ESHUTDOWN from here on */
-	/* Every batch, not only the first: a stop keeps what the adapters handed over. */
-	while ((p->count || (p->pending_tick && p->tick)) && agw_pipeline_flush(p) > 0)
-		;
+	/* Every batch, not only the first: a stop keeps what the adapters handed over. While the store
+	 * fails (a lock held by another process, a full disk being cleaned) it waits up to
+	 * stop_wait_ms, on the real monotonic clock: the process is stopping, blocking is fine. */
+	uint64_t give_up = uv_hrtime() + (uint64_t)p->stop_wait_ms * 1000000;
+	bool said = false;
+	while (p->count || (p->pending_tick && p->tick)) {
+		int r = agw_pipeline_flush(p);
+		if (r > 0 || (r == 0 && !p->count))
+			continue;
+		if (r == 0 || uv_hrtime() >= give_up)
+			break;
+		if (!said) {
+			agw_log_warn("core", NULL, "stopping: waiting up to %lld ms for the store to write %zu queued alerts",
+				     (long long)p->stop_wait_ms, p->count);
+			said = true;
+		}
+		uv_sleep(RETRY_MIN_MS);
+	}
 	size_t lost = p->count;
 	for (size_t i = 0; i < p->count; i++) {
 		struct slot *s = &p->queue[(p->head + i) % p->cap];
@@ -135,6 +151,11 @@ void agw_pipeline_free(struct agw_pipeline *p)
 	uv_close((uv_handle_t *)&p->check, on_closed);
 	uv_close((uv_handle_t *)&p->tick_timer, on_closed);
 	uv_close((uv_handle_t *)&p->retry_timer, on_closed);
+}
+
+void agw_pipeline_set_stop_wait(struct agw_pipeline *p, int64_t ms)
+{
+	p->stop_wait_ms = ms;
 }
 
 void agw_pipeline_set_max_bytes(struct agw_pipeline *p, size_t max_bytes)

@@ -61,6 +61,9 @@ int agw_pipeline_new(uv_loop_t *loop, struct agw_store *store, size_t queue_max,
  * written are counted, logged, and their durable acknowledgements called with -ESHUTDOWN. */
 void agw_pipeline_free(struct agw_pipeline *p);
 void agw_pipeline_set_max_bytes(struct agw_pipeline *p, size_t max_bytes); /* 0: unbounded */
+/* How long agw_pipeline_free keeps retrying (blocking: the process is stopping) while the store
+ * fails, before it gives up on what is queued. Default 0. */
+void agw_pipeline_set_stop_wait(struct agw_pipeline *p, int64_t ms);
 void agw_pipeline_set_decider(struct agw_pipeline *p, agw_decide_fn fn, void *arg);
 /* The transaction hook, called with the decider's arg (so a reload that swaps the decider keeps it). */
 void agw_pipeline_set_decider_txn(struct agw_pipeline *p, agw_txn_fn fn);

@@ -406,6 +406,61 @@ static void hysteresis_by_count(void **state)
 	free(dir);
 }
 
+/* A stop while another process holds the write lock: the queue waits for it (up to the stop wait),
+ * then everything is written. */
+struct locker {
+	const char *path;
+	int hold_ms;
+	uv_sem_t locked;
+};
+
+static void locker_run(void *arg)
+{
+	struct locker *l = arg;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(l->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	uv_sem_post(&l->locked);
+	uv_sleep((unsigned)l->hold_ms);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+}
+
+static void stop_waits_for_a_locked_store(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	struct agw_store *s;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	agw_store_set_busy_timeout(s, 5);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct agw_pipeline *p;
+	assert_int_equal(agw_pipeline_new(&loop, s, 100, &p), 0);
+	agw_pipeline_set_stop_wait(p, 5000);
+	for (int i = 0; i < 50; i++)
+		submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	struct locker l = {.path = path, .hold_ms = 400};
+	uv_sem_init(&l.locked, 0);
+	uv_thread_t th;
+	assert_int_equal(uv_thread_create(&th, locker_run, &l), 0);
+	uv_sem_wait(&l.locked);
+	uint64_t t0 = uv_hrtime();
+	assert_true(agw_pipeline_flush(p) < 0); /* locked: fails at once, no 5 s busy wait */
+	assert_true(uv_hrtime() - t0 < 200 * 1000000ULL);
+	agw_pipeline_free(p); /* waits for the lock, then writes all 50 */
+	uv_thread_join(&th);
+	uv_sem_destroy(&l.locked);
+	assert_int_equal(agw_store_journal_count(s), 50);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -413,6 +468,7 @@ int main(void)
 		cmocka_unit_test(wall_clock_step),
 		cmocka_unit_test(back_pressure),
 		cmocka_unit_test(hysteresis_by_count),
+		cmocka_unit_test(stop_waits_for_a_locked_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
