@@ -368,13 +368,26 @@ static void ks_record(const struct agw_kind_state *ks, int64_t wall_minus_mono, 
 	}
 }
 
+/* Whether what is kept across restarts changed since the transaction began (the saved copy): most
+ * alerts repeat the state the camera already had, and need no row written. The time of the last
+ * state is not a reason alone: nothing decides on it. */
+static bool ks_kept_changed(const struct agw_kind_state *ks, const struct agw_kind_state *s)
+{
+	if (ks->last_state != s->last_state || ks->pending != s->pending ||
+	    ks->rep_rule != s->rep_rule || ks->rep_n != s->rep_n || ks->rep_head != s->rep_head)
+		return true;
+	if (ks->pending && (ks->pending_rule != s->pending_rule || ks->pending_since != s->pending_since))
+		return true;
+	return ks->rep_n && ks->rep && s->rep && memcmp(ks->rep, s->rep, AGW_REPEAT_MAX * sizeof(int64_t)) != 0;
+}
+
 int agw_engine_txn_dirty(struct agw_engine *e, int64_t wall_minus_mono,
 			 int (*fn)(void *arg, const struct agw_ks_record *r), void *arg)
 {
 	int64_t rep[AGW_REPEAT_MAX];
 	int n = 0;
 	for (size_t i = 0; e->txn && i < e->n_undo; i++) {
-		if (e->undo[i].type != UNDO_KS)
+		if (e->undo[i].type != UNDO_KS || !ks_kept_changed(e->undo[i].obj, e->undo[i].snap))
 			continue;
 		struct agw_ks_record r;
 		ks_record(e->undo[i].obj, wall_minus_mono, rep, &r);

@@ -113,9 +113,12 @@ static double run(size_t n, size_t batch, int64_t *ret_outbox)
 	a.topic = (char *)"tns1:RuleEngine/CellMotionDetector/Motion";
 	a.operation = AGW_OP_CHANGED;
 	int64_t t0 = agw_now_ms();
+	/* The engine's transaction (undo log and kind_states rows) as the pipeline runs it;
+	 * AGW_BENCH_NO_TXN=1 leaves it out, to measure what it costs. */
+	bool txn = !getenv("AGW_BENCH_NO_TXN");
 	double start = now_s();
 	for (size_t i = 0; i < n; i += batch) {
-		if (agw_store_begin(store) < 0)
+		if (agw_store_begin(store) < 0 || (txn && agw_decider_txn(d, store, AGW_TXN_BEGIN) < 0))
 			exit(1);
 		for (size_t k = i; k < i + batch && k < n; k++) {
 			uint32_t c = rnd() % N_CAMERAS, kind = rnd() % 4;
@@ -130,8 +133,11 @@ static double run(size_t n, size_t batch, int64_t *ret_outbox)
 			if (agw_store_journal_alert(store, &a, &seq) < 0 || agw_decider_decide(d, store, seq, &a, a.gateway_time_ms) < 0)
 				exit(1);
 		}
-		if (agw_decider_tick(d, store, t0 + (int64_t)i, t0 + (int64_t)i) < 0 || agw_store_commit(store) < 0)
+		if (agw_decider_tick(d, store, t0 + (int64_t)i, t0 + (int64_t)i) < 0 ||
+		    (txn && agw_decider_txn(d, store, AGW_TXN_PRECOMMIT) < 0) || agw_store_commit(store) < 0)
 			exit(1);
+		if (txn)
+			agw_decider_txn(d, store, AGW_TXN_COMMITTED);
 	}
 	double rate = n / (now_s() - start);
 	*ret_outbox = agw_store_outbox_count(store);
