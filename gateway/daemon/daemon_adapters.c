@@ -66,11 +66,12 @@ static int core_emit_durable(struct agw_adapter_ctx *ctx, const struct agw_alert
 void daemon_resume_refused(void *daemon)
 {
 	struct daemon *d = daemon;
-	agw_log_info("core", NULL, "the alert queue has room again: resuming adapters");
-	/* By index: a resume() emits, and may be refused again (it is then marked again). */
+	agw_log_debug("core", NULL, "the alert queue has room again: resuming adapters");
+	/* By index: a resume() emits, and may be refused again (it is then marked again). A stopping
+	 * adapter is resumed too: it may still be finishing what it took from its sources. */
 	for (size_t i = 0; i < d->n_instances; i++) {
 		struct instance *in = d->instances[i];
-		if (!in->refused || !in->started || in->stopping)
+		if (!in->refused || !in->started)
 			continue;
 		in->refused = false;
 		if (in->adapter->resume)
