@@ -370,6 +370,53 @@ static void back_pressure(void **state)
 	free(dir);
 }
 
+static void on_wake(uv_timer_t *t)
+{
+	(void)t;
+}
+
+/* Through the loop: queued alerts are written on the next turn without an explicit flush, and a
+ * failed batch is retried from the pipeline's own timer (the caller does nothing). */
+static void loop_turns_and_timer_retries(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	struct agw_store *s;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct agw_pipeline *p;
+	assert_int_equal(agw_pipeline_new(&loop, s, 100, &p), 0);
+	agw_pipeline_set_decider(p, decide_nothing, NULL);
+	uv_timer_t wake; /* a loop turn needs something alive, as an adapter's handle is in the daemon */
+	uv_timer_init(&loop, &wake);
+	submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	uv_timer_start(&wake, on_wake, 1, 0);
+	uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(agw_store_journal_count(s), 1);
+	exec(s, "CREATE TEMP TRIGGER fail_here BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'x'); END");
+	submit(p, "cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	uv_timer_start(&wake, on_wake, 1, 0);
+	uv_run(&loop, UV_RUN_ONCE);
+	assert_false(agw_pipeline_store_ok(p, NULL));
+	exec(s, "DROP TRIGGER fail_here");
+	for (int i = 0; i < 100 && agw_pipeline_queued(p); i++) {
+		uv_timer_start(&wake, on_wake, 20, 0);
+		uv_run(&loop, UV_RUN_ONCE);
+	}
+	assert_int_equal(agw_store_journal_count(s), 2);
+	assert_true(agw_pipeline_store_ok(p, NULL));
+	uv_close((uv_handle_t *)&wake, NULL);
+	agw_pipeline_free(p);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 static void hysteresis_by_count(void **state)
 {
 	(void)state;
@@ -468,6 +515,7 @@ int main(void)
 		cmocka_unit_test(wall_clock_step),
 		cmocka_unit_test(back_pressure),
 		cmocka_unit_test(hysteresis_by_count),
+		cmocka_unit_test(loop_turns_and_timer_retries),
 		cmocka_unit_test(stop_waits_for_a_locked_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
