@@ -28,6 +28,7 @@
 /* At stop, how long to keep retrying a failing store before the queued alerts are given up (and
  * counted): within systemd's TimeoutStopSec (30 s in the shipped unit). */
 #define STOP_STORE_WAIT_MS 15000
+#define STATUS_EVERY_MS 5000 /* STATUS= refresh when no watchdog is configured */
 
 /* ---- stop ---- */
 
@@ -146,7 +147,8 @@ static void on_watchdog(uv_timer_t *t)
 	/* The watchdog proves that the loop runs (this timer fired), nothing more. A failing store is
 	 * reported (STATUS, /healthz, metrics, the status page) and back-pressure keeps new events at
 	 * the cameras; a restart would lose the queued alerts and meet the same full disk again. */
-	sd_notify(0, "WATCHDOG=1");
+	if (d->watchdog_interval_ms)
+		sd_notify(0, "WATCHDOG=1");
 	char status[200];
 	int64_t failing_ms = 0;
 	if (agw_pipeline_store_ok(d->pipeline, &failing_ms))
@@ -285,8 +287,10 @@ int agw_daemon_run(struct agw_config *cfg)
 		d->watchdog_interval_ms = (uint64_t)d->cfg->watchdog_ms;
 	else if (sd_watchdog_enabled(0, &usec) > 0)
 		d->watchdog_interval_ms = usec / 2000; /* ping at twice the rate systemd requires */
-	if (d->watchdog_interval_ms)
-		uv_timer_start(&d->watchdog, on_watchdog, d->watchdog_interval_ms, d->watchdog_interval_ms);
+	/* Without a watchdog the same timer still keeps STATUS= current (a failing store shows in
+	 * `systemctl status`). */
+	uint64_t every = d->watchdog_interval_ms ? d->watchdog_interval_ms : STATUS_EVERY_MS;
+	uv_timer_start(&d->watchdog, on_watchdog, every, every);
 
 	agw_log_notice("core", NULL, "alarmgw %s running: gateway %s, %zu cameras, %zu adapters", AGW_VERSION,
 		       d->cfg->gateway_id, d->n_cameras, d->n_instances);
