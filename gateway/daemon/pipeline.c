@@ -365,19 +365,19 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 		agw_alert_clear(&s->a);
 		p->bytes -= s->bytes;
 	}
-	size_t head = p->head;
-	p->head = (p->head + n) % p->cap;
-	p->count -= n;
-	p->written += n;
-	/* Acknowledgements after the bookkeeping: a done() may submit again. The slots are only
-	 * reused by submits, which come after their done() here. */
+	/* Acknowledgements while the batch still occupies its slots: a done() may submit again, and
+	 * its alert must land after the queue, not in a slot whose done() is still to be called (the
+	 * queue may then look full for a moment: -EAGAIN, and resume() follows below). */
 	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &p->queue[(head + i) % p->cap];
+		struct slot *s = &p->queue[(p->head + i) % p->cap];
 		void (*done)(void *, int) = s->done;
 		s->done = NULL;
 		if (done)
 			done(s->done_arg, 0);
 	}
+	p->head = (p->head + n) % p->cap;
+	p->count -= n;
+	p->written += n;
 	agw_metric_set("agw_queue_alerts", NULL, (int64_t)p->count);
 	agw_metric_set("agw_queue_bytes", NULL, (int64_t)p->bytes);
 	run_hooks(p);
