@@ -13,8 +13,10 @@
 #include <cmocka.h>
 
 #include "daemon_internal.h"
+#include "pipeline.h"
 
-static int inits, uninits, starts, stops;
+static int inits, uninits, starts, stops, resumes;
+static void *resumed_priv;
 static int start_result;
 
 /* The fake's private state is the context, so stop() can call stopped(). */
@@ -44,6 +46,12 @@ static void fake_uninit(void *priv)
 	uninits++;
 }
 
+static void fake_resume(void *priv)
+{
+	resumes++;
+	resumed_priv = priv;
+}
+
 static const struct agw_adapter fake_adapter = {
 	.name = "fake",
 	.priv_size = sizeof(struct agw_adapter_ctx *),
@@ -51,6 +59,7 @@ static const struct agw_adapter fake_adapter = {
 	.start = fake_start,
 	.stop = fake_stop_sync,
 	.uninit = fake_uninit,
+	.resume = fake_resume,
 };
 
 /* The registry the core links against, here with only the fake. */
@@ -79,7 +88,7 @@ static struct daemon *daemon_new(struct agw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->state_dir = (char *)"/nonexistent";
 	d->cfg = cfg;
-	inits = uninits = starts = stops = start_result = 0;
+	inits = uninits = starts = stops = start_result = resumes = 0;
 	return d;
 }
 
@@ -156,12 +165,86 @@ static void test_sync_stopped_skips_none(void **state)
 	daemon_done(d);
 }
 
+static int emit_one(struct instance *in)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)"cam-1";
+	a.kind = AGW_KIND_MOTION;
+	a.active = AGW_ACTIVE_TRUE;
+	return in->ctx.emit(&in->ctx, &a);
+}
+
+static void on_done(void *arg, int status)
+{
+	*(int *)arg = status == 0 ? 1 : status;
+}
+
+/* Back-pressure through the daemon: the instance whose emit was refused, and only it, has its
+ * resume() called once the queue has room; emit_durable acknowledges after the commit; once the
+ * daemon is finished, -ESHUTDOWN. */
+static void test_refused_instances_resumed(void **state)
+{
+	struct agw_config cfg;
+	struct daemon *d = daemon_new(&cfg);
+	char dir[] = "/tmp/agw-daemon-XXXXXX", path[64], err[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/d.db", dir);
+	assert_int_equal(agw_store_open(path, &d->store, err, sizeof(err)), 0);
+	assert_int_equal(agw_pipeline_new(&d->loop, d->store, 4, &d->pipeline), 0);
+	agw_pipeline_set_room(d->pipeline, daemon_resume_refused, d);
+	struct agw_errors errs = {0};
+	d->instances = calloc(2, sizeof(*d->instances));
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(daemon_instance_new(d, &cfg, "fake", &errs, &d->instances[i]), 0);
+		assert_int_equal(daemon_instance_start(d, d->instances[i]), 0);
+		d->n_instances++;
+	}
+	struct instance *busy = d->instances[0], *quiet = d->instances[1];
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(emit_one(busy), 0);
+	assert_int_equal(emit_one(busy), -EAGAIN);
+	assert_true(busy->refused);
+	assert_false(quiet->refused);
+	assert_int_equal(resumes, 0);
+	assert_int_equal(agw_pipeline_flush(d->pipeline), 4);
+	assert_int_equal(resumes, 1);
+	assert_ptr_equal(resumed_priv, busy->priv);
+	assert_false(busy->refused);
+	assert_int_equal(agw_pipeline_flush(d->pipeline), 0);
+	assert_int_equal(resumes, 1); /* once per refusal */
+
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.camera_id = (char *)"cam-1";
+	int acked = 0;
+	assert_int_equal(quiet->ctx.emit_durable(&quiet->ctx, &a, NULL, NULL), -EINVAL);
+	assert_int_equal(quiet->ctx.emit_durable(&quiet->ctx, &a, on_done, &acked), 0);
+	assert_int_equal(acked, 0);
+	assert_int_equal(agw_pipeline_flush(d->pipeline), 1);
+	assert_int_equal(acked, 1);
+
+	agw_pipeline_free(d->pipeline);
+	d->pipeline = NULL;
+	d->finished = true;
+	assert_int_equal(emit_one(quiet), -ESHUTDOWN);
+	for (size_t k = 0; k < d->n_instances; k++)
+		daemon_instance_stop(d, d->instances[k]);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	agw_store_close(d->store);
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	daemon_done(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_start_uninit_once),
 		cmocka_unit_test(test_unstarted_not_uninit),
 		cmocka_unit_test(test_sync_stopped_skips_none),
+		cmocka_unit_test(test_refused_instances_resumed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
