@@ -24,7 +24,12 @@
 #include "store.h"
 
 #define STOP_DEADLINE_MS 4500 /* SIGTERM to exit: systemd and operators expect well under 5 s */
-#define STORE_BUSY_MS 5        /* longest wait for another connection's lock on the loop thread */
+/* Longest wait for another connection's lock on the loop thread, per statement. Long enough for
+ * the brief locks sqlite itself takes (opening a WAL database after the last connection closed,
+ * checkpoints, a CLI command's write), which every module's statement would otherwise fail on;
+ * short enough that a lock held for seconds leaves the loop serving (the pipeline retries from a
+ * timer). */
+#define STORE_BUSY_MS 20
 /* At stop, how long to keep retrying a failing store before the queued alerts are given up (and
  * counted): within systemd's TimeoutStopSec (30 s in the shipped unit). */
 #define STOP_STORE_WAIT_MS 15000

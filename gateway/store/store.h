@@ -26,7 +26,7 @@ int agw_store_migrate(sqlite3 *db, int target, char *err, size_t errlen);
 
 /* How long a statement waits for another connection's write lock (sqlite busy_timeout) before it
  * fails with -EIO. The store opens with 5 s (CLI commands beside the daemon); the daemon's loop
- * sets a few milliseconds and retries from a timer instead, so a lock held by another process
+ * sets 20 ms and the pipeline retries from a timer instead, so a lock held by another process
  * never freezes the loop. */
 int agw_store_set_busy_timeout(struct agw_store *store, int ms);
 
