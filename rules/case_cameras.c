@@ -7,33 +7,33 @@
 
 #include "case_engine_internal.h"
 
-void engine_ks_pending_clear(struct agw_engine *e, struct agw_kind_state *ks)
+void engine_kind_state_pending_clear(struct agw_engine *e, struct agw_kind_state *kind_state)
 {
-	if (!ks->pending)
+	if (!kind_state->pending)
 		return;
-	engine_touch_ks(e, ks);
-	if (ks->pprev)
-		ks->pprev->pnext = ks->pnext;
+	engine_touch_kind_state(e, kind_state);
+	if (kind_state->pprev)
+		kind_state->pprev->pnext = kind_state->pnext;
 	else
-		e->pending = ks->pnext;
-	if (ks->pnext)
-		ks->pnext->pprev = ks->pprev;
-	ks->pnext = ks->pprev = NULL;
-	ks->pending = false;
-	ks->pending_rule = NULL;
-	free(ks->pending_topic);
-	free(ks->pending_event_id);
-	ks->pending_topic = ks->pending_event_id = NULL;
+		e->pending = kind_state->pnext;
+	if (kind_state->pnext)
+		kind_state->pnext->pprev = kind_state->pprev;
+	kind_state->pnext = kind_state->pprev = NULL;
+	kind_state->pending = false;
+	kind_state->pending_rule = NULL;
+	free(kind_state->pending_topic);
+	free(kind_state->pending_event_id);
+	kind_state->pending_topic = kind_state->pending_event_id = NULL;
 }
 
 void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c)
 {
 	for (int k = 0; k < AGW_KIND__COUNT; k++) {
-		struct agw_kind_state *ks = c->ks[k];
-		if (ks) {
-			engine_ks_pending_clear(e, ks);
-			free(ks->rep);
-			free(ks);
+		struct agw_kind_state *kind_state = c->kind_state[k];
+		if (kind_state) {
+			engine_kind_state_pending_clear(e, kind_state);
+			free(kind_state->rep);
+			free(kind_state);
 		}
 		free(c->cand[k]);
 	}
@@ -47,15 +47,15 @@ void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c)
 
 struct agw_kind_state *engine_ks_get(struct agw_engine_cam *cam, enum agw_alert_kind kind)
 {
-	if (!cam->ks[kind]) {
-		struct agw_kind_state *ks = calloc(1, sizeof(*ks));
-		if (!ks)
+	if (!cam->kind_state[kind]) {
+		struct agw_kind_state *kind_state = calloc(1, sizeof(*kind_state));
+		if (!kind_state)
 			return NULL;
-		ks->cam = cam;
-		ks->kind = kind;
-		cam->ks[kind] = ks;
+		kind_state->cam = cam;
+		kind_state->kind = kind;
+		cam->kind_state[kind] = kind_state;
 	}
-	return cam->ks[kind];
+	return cam->kind_state[kind];
 }
 
 static void cam_resolve(struct agw_engine *e, struct agw_engine_cam *c)

@@ -11,30 +11,30 @@
 #include "case_engine_internal.h"
 
 /* Records t and tells whether the rule's repeat count is reached within its window. */
-static int repeat_reached(struct agw_engine *e, struct agw_kind_state *ks, const struct agw_rule *r, int64_t t,
+static int repeat_reached(struct agw_engine *e, struct agw_kind_state *kind_state, const struct agw_rule *r, int64_t t,
 			  uint32_t *ret_n)
 {
-	engine_touch_ks(e, ks);
-	if (!ks->rep && !(ks->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
+	engine_touch_kind_state(e, kind_state);
+	if (!kind_state->rep && !(kind_state->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
 		return -ENOMEM;
-	if (ks->rep_rule != r) {
-		ks->rep_rule = r;
-		ks->rep_n = ks->rep_head = 0;
+	if (kind_state->rep_rule != r) {
+		kind_state->rep_rule = r;
+		kind_state->rep_n = kind_state->rep_head = 0;
 	}
-	ks->rep[ks->rep_head] = t;
-	ks->rep_head = (ks->rep_head + 1) % AGW_REPEAT_MAX;
-	if (ks->rep_n < AGW_REPEAT_MAX)
-		ks->rep_n++;
+	kind_state->rep[kind_state->rep_head] = t;
+	kind_state->rep_head = (kind_state->rep_head + 1) % AGW_REPEAT_MAX;
+	if (kind_state->rep_n < AGW_REPEAT_MAX)
+		kind_state->rep_n++;
 	uint32_t want = r->repeat_count > AGW_REPEAT_MAX ? AGW_REPEAT_MAX : r->repeat_count, n = 0;
-	for (uint32_t i = 0; i < ks->rep_n; i++) {
-		int64_t ti = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX];
+	for (uint32_t i = 0; i < kind_state->rep_n; i++) {
+		int64_t ti = kind_state->rep[(kind_state->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX];
 		if (t - ti > r->repeat_window_ms)
 			break;
 		n++;
 	}
 	*ret_n = n;
 	if (n >= want) {
-		ks->rep_n = 0; /* the next incident counts afresh */
+		kind_state->rep_n = 0; /* the next incident counts afresh */
 		return 1;
 	}
 	return 0;
@@ -47,37 +47,37 @@ static void drop(struct agw_decision *d, const char *rule, const char *fmt, ...)
 	va_list ap;
 	d->action = AGW_DECISION_DROP;
 	d->rule = rule;
-	d->kase = NULL;
+	d->incident = NULL;
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
 }
 
 static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const struct agw_alert *a,
-			 const struct contrib *x, struct agw_decision *d)
+			 const struct contrib *contrib, struct agw_decision *d)
 {
-	struct agw_kind_state *ks = cam->ks[a->kind];
+	struct agw_kind_state *kind_state = cam->kind_state[a->kind];
 	char dur[32], dur2[32];
-	if (ks && ks->inc) {
-		struct agw_case *c = ks->inc;
-		engine_ks_unlink(e, ks);
+	if (kind_state && kind_state->inc) {
+		struct agw_case *c = kind_state->inc;
+		engine_kind_state_unlink(e, kind_state);
 		c->count++;
-		if (x->t > c->last_seen)
-			c->last_seen = x->t;
-		if (x->m > c->seen_m)
-			c->seen_m = x->m;
-		if (x->camera_time != AGW_TIME_UNKNOWN)
-			c->last_camera_time = x->camera_time;
-		c->updated_ms = x->t;
-		engine_evidence_add(e, c, x->seq, x->event_id);
+		if (contrib->t > c->last_seen)
+			c->last_seen = contrib->t;
+		if (contrib->m > c->seen_m)
+			c->seen_m = contrib->m;
+		if (contrib->camera_time != AGW_TIME_UNKNOWN)
+			c->last_camera_time = contrib->camera_time;
+		c->updated_ms = contrib->t;
+		engine_evidence_add(e, c, contrib->seq, contrib->event_id);
 		d->rule = c->rule;
-		d->kase = c;
+		d->incident = c;
 		if (c->n_active_ks == 0) {
 			c->active = false;
-			c->cleared_ms = x->t;
+			c->cleared_ms = contrib->t;
 			d->action = AGW_DECISION_CLOSE;
 			snprintf(d->reason, sizeof(d->reason), "inactive edge: alert ended after %s",
-				 fmt_dur(x->t - c->first_seen, dur, sizeof(dur)));
+				 fmt_dur(contrib->t - c->first_seen, dur, sizeof(dur)));
 		} else {
 			d->action = AGW_DECISION_UPDATE;
 			snprintf(d->reason, sizeof(d->reason), "inactive edge; %zu other camera(s) still active",
@@ -85,10 +85,10 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 		}
 		return 0;
 	}
-	if (ks && ks->pending) {
-		const struct agw_rule *r = ks->pending_rule;
-		int64_t held = x->m - ks->pending_since_m;
-		engine_ks_pending_clear(e, ks);
+	if (kind_state && kind_state->pending) {
+		const struct agw_rule *r = kind_state->pending_rule;
+		int64_t held = contrib->m - kind_state->pending_since_m;
+		engine_kind_state_pending_clear(e, kind_state);
 		drop(d, r->name, "active for %s, shorter than min_duration %s", fmt_dur(held, dur, sizeof(dur)),
 		     fmt_dur(r->min_duration_ms, dur2, sizeof(dur2)));
 		return 0;
@@ -104,7 +104,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		  int64_t mono_ms, struct agw_decision *d)
 {
 	memset(d, 0, sizeof(*d));
-	struct contrib x = {
+	struct contrib contrib = {
 		.t = a->gateway_time_ms ? a->gateway_time_ms : now_ms,
 		.m = mono_ms,
 		.camera_time = a->camera_time_ms,
@@ -114,7 +114,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		.event_id = a->event_id,
 	};
 	d->alert_seq = alert_seq;
-	d->at_ms = x.t;
+	d->at_ms = contrib.t;
 	if (!a->camera_id || (unsigned)a->kind >= AGW_KIND__COUNT) {
 		drop(d, NULL, "malformed alert");
 		return 0;
@@ -132,19 +132,19 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	int64_t watched = cam->watch_since;
 	if (!cam->watch_since) {
 		engine_touch_cam(e, cam);
-		cam->watch_since = x.t;
+		cam->watch_since = contrib.t;
 	}
-	enum agw_active prev = cam->ks[a->kind] ? cam->ks[a->kind]->last_state : AGW_ACTIVE_NONE;
+	enum agw_active prev = cam->kind_state[a->kind] ? cam->kind_state[a->kind]->last_state : AGW_ACTIVE_NONE;
 	if (a->active != AGW_ACTIVE_NONE && a->operation != AGW_OP_DELETED) {
-		struct agw_kind_state *ks = engine_ks_get(cam, a->kind);
-		if (!ks)
+		struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
+		if (!kind_state)
 			return -ENOMEM;
-		engine_touch_ks(e, ks);
-		ks->last_state = a->active;
-		ks->last_state_ms = x.t;
+		engine_touch_kind_state(e, kind_state);
+		kind_state->last_state = a->active;
+		kind_state->last_state_ms = contrib.t;
 	}
 	if (a->active == AGW_ACTIVE_FALSE)
-		return inactive_edge(e, cam, a, &x, d);
+		return inactive_edge(e, cam, a, &contrib, d);
 	bool resync = false;
 	if (a->operation == AGW_OP_INITIALIZED) {
 		/* The state on (re)subscription. Active while last known inactive: it started while
@@ -152,7 +152,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		int64_t unknown_after = e->rules->resync_unknown_after_ms;
 		resync = a->active == AGW_ACTIVE_TRUE &&
 			 (prev == AGW_ACTIVE_FALSE ||
-			  (prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && x.t - watched >= unknown_after));
+			  (prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && contrib.t - watched >= unknown_after));
 		if (!resync) {
 			drop(d, NULL, "initialized: current state on subscription, not an event");
 			return 0;
@@ -163,7 +163,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		return 0;
 	}
 	int err;
-	const struct agw_rule *r = engine_match_rule(e, cam, a->kind, x.t, &err);
+	const struct agw_rule *r = engine_match_rule(e, cam, a->kind, contrib.t, &err);
 	if (err < 0)
 		return err;
 	if (!r) {
@@ -177,18 +177,18 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	char key[KEY_MAX], dur[32];
 	engine_make_key(key, r->dedup_by, cam, a->kind);
 	struct agw_case *c = agw_strmap_get(&e->incidents, key);
-	if (c && !engine_case_live(c, x.m)) {
+	if (c && !engine_case_live(c, contrib.m)) {
 		engine_case_remove(e, c);
 		c = NULL;
 	}
-	struct agw_kind_state *ks = engine_ks_get(cam, a->kind);
-	if (!ks)
+	struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
+	if (!kind_state)
 		return -ENOMEM;
 	if (c) {
-		engine_case_touch(e, c, ks, &x);
+		engine_case_touch(e, c, kind_state, &contrib);
 		d->action = AGW_DECISION_UPDATE;
 		d->rule = r->name;
-		d->kase = c;
+		d->incident = c;
 		if (resync && !c->aggregate) {
 			/* An activation found on resubscription joins the incident it belongs to; the
 			 * message still says how it was found. */
@@ -206,7 +206,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (r->repeat_count > 1 && !resync) {
 		uint32_t n;
-		int rr = repeat_reached(e, ks, r, x.m, &n);
+		int rr = repeat_reached(e, kind_state, r, contrib.m, &n);
 		if (rr < 0)
 			return rr;
 		if (!rr) {
@@ -215,35 +215,35 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 			return 0;
 		}
 	}
-	int64_t first_seen = x.t;
+	int64_t first_seen = contrib.t;
 	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE && !resync) {
-		if (!ks->pending || ks->pending_rule != r) {
-			engine_ks_pending_clear(e, ks);
-			engine_touch_ks(e, ks);
-			ks->pending = true;
-			ks->pending_rule = r;
-			ks->pending_since = x.t;
-			ks->pending_since_m = x.m;
-			ks->pending_seq = alert_seq;
-			ks->pending_camera_time = x.camera_time;
-			ks->pending_topic = a->topic ? strdup(a->topic) : NULL;
-			ks->pending_event_id = a->event_id ? strdup(a->event_id) : NULL;
-			ks->pnext = e->pending;
+		if (!kind_state->pending || kind_state->pending_rule != r) {
+			engine_kind_state_pending_clear(e, kind_state);
+			engine_touch_kind_state(e, kind_state);
+			kind_state->pending = true;
+			kind_state->pending_rule = r;
+			kind_state->pending_since = contrib.t;
+			kind_state->pending_since_m = contrib.m;
+			kind_state->pending_seq = alert_seq;
+			kind_state->pending_camera_time = contrib.camera_time;
+			kind_state->pending_topic = a->topic ? strdup(a->topic) : NULL;
+			kind_state->pending_event_id = a->event_id ? strdup(a->event_id) : NULL;
+			kind_state->pnext = e->pending;
 			if (e->pending)
-				e->pending->pprev = ks;
-			e->pending = ks;
+				e->pending->pprev = kind_state;
+			e->pending = kind_state;
 		}
-		if (x.m - ks->pending_since_m < r->min_duration_ms) {
+		if (contrib.m - kind_state->pending_since_m < r->min_duration_ms) {
 			drop(d, r->name, "pending: a case opens once active for %s",
 			     fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
 			return 0;
 		}
-		first_seen = ks->pending_since;
-		engine_ks_pending_clear(e, ks);
+		first_seen = kind_state->pending_since;
+		engine_kind_state_pending_clear(e, kind_state);
 	}
-	int ret = engine_open_incident(e, cam, ks, a->kind, r, key, first_seen, &x, d);
-	if (ret == 0 && resync && d->action == AGW_DECISION_OPEN && !d->kase->aggregate) {
-		d->kase->resync = true; /* created in this call: nothing to save for a rollback */
+	int ret = engine_open_incident(e, cam, kind_state, a->kind, r, key, first_seen, &contrib, d);
+	if (ret == 0 && resync && d->action == AGW_DECISION_OPEN && !d->incident->aggregate) {
+		d->incident->resync = true; /* created in this call: nothing to save for a rollback */
 		snprintf(d->reason, sizeof(d->reason), "found on resynchronisation: active on subscription, last known %s",
 			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown");
 	}
@@ -254,8 +254,8 @@ int agw_engine_decide_at(struct agw_engine *e, const struct agw_alert *a, int64_
 			 int64_t mono_ms, struct agw_decision *d)
 {
 	int r = decide(e, a, alert_seq, now_ms, mono_ms, d);
-	if (r == 0 && d->kase)
-		engine_due_update(e, d->kase);
+	if (r == 0 && d->incident)
+		engine_due_update(e, d->incident);
 	return r;
 }
 

@@ -53,7 +53,7 @@ struct agw_engine_cam {
 	const char *cell_code;     /* always set: located, owner or unassigned code */
 	enum agw_cell_source cell_source;
 	/* private */
-	struct agw_kind_state *ks[AGW_KIND__COUNT];
+	struct agw_kind_state *kind_state[AGW_KIND__COUNT];
 	uint32_t *cand[AGW_KIND__COUNT];
 	uint32_t n_cand[AGW_KIND__COUNT];
 	uint32_t cand_done;
@@ -120,7 +120,7 @@ struct agw_decision {
 	enum agw_decision_action action;
 	const char *rule;          /* rule name or NULL */
 	char reason[192];
-	struct agw_case *kase;     /* open/update/close; valid until the next engine call */
+	struct agw_case *incident;     /* open/update/close; valid until the next engine call */
 	int64_t alert_seq;
 	int64_t at_ms;
 };

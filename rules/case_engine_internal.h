@@ -101,7 +101,7 @@ static inline int dup_or_null(char **dst, const char *src)
 }
 
 /* case_cameras.c */
-void engine_ks_pending_clear(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_kind_state_pending_clear(struct agw_engine *e, struct agw_kind_state *kind_state);
 void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c);
 struct agw_kind_state *engine_ks_get(struct agw_engine_cam *cam, enum agw_alert_kind kind);
 struct agw_engine_cam *engine_cam_get(struct agw_engine *e, const char *id, bool *ret_full);
@@ -114,16 +114,16 @@ const struct agw_rule *engine_match_rule(struct agw_engine *e, struct agw_engine
 
 /* case_incident.c */
 void engine_case_free(struct agw_case *c);
-void engine_ks_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks);
-void engine_ks_unlink(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_kind_state_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state);
+void engine_kind_state_unlink(struct agw_engine *e, struct agw_kind_state *kind_state);
 void engine_case_unlink_all(struct agw_engine *e, struct agw_case *c);
 void engine_case_remove(struct agw_engine *e, struct agw_case *c);
 bool engine_case_live(const struct agw_case *c, int64_t t);
 void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id);
-void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x);
+void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state, const struct contrib *contrib);
 struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
 				 struct agw_engine_cam *cam, enum agw_alert_kind kind, int64_t first_seen,
-				 const struct contrib *x);
+				 const struct contrib *contrib);
 int engine_set_title(struct agw_case *c, const char *tmpl);
 
 /* case_timers.c */
@@ -133,7 +133,7 @@ void engine_due_update(struct agw_engine *e, struct agw_case *c);
 /* case_txn.c: call before changing an object inside a transaction (no-op outside one, and after
  * the first call for the same object in the same transaction). */
 void engine_touch_case(struct agw_engine *e, struct agw_case *c);
-void engine_touch_ks(struct agw_engine *e, struct agw_kind_state *ks);
+void engine_touch_kind_state(struct agw_engine *e, struct agw_kind_state *kind_state);
 void engine_touch_cam(struct agw_engine *e, struct agw_engine_cam *cam);
 void engine_touch_flood(struct agw_engine *e, struct cell_flood *f);
 void engine_txn_created(struct agw_engine *e, struct agw_case *c);
@@ -146,8 +146,8 @@ bool engine_case_before(const struct agw_case *a, const struct agw_case *b);
 void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind);
 
 /* case_flood.c */
-int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *ks,
+int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *kind_state,
 			 enum agw_alert_kind kind, const struct agw_rule *rule, const char *key, int64_t first_seen,
-			 const struct contrib *x, struct agw_decision *d);
+			 const struct contrib *contrib, struct agw_decision *d);
 
 #endif

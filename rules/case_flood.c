@@ -36,9 +36,9 @@ static struct cell_flood *cell_flood_get(struct agw_engine *e, const char *code)
 }
 
 /* Opens a case for a new incident (or, past the flood limit, joins the aggregate case). */
-int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *ks,
+int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *kind_state,
 			 enum agw_alert_kind kind, const struct agw_rule *rule, const char *key, int64_t first_seen,
-			 const struct contrib *x, struct agw_decision *d)
+			 const struct contrib *contrib, struct agw_decision *d)
 {
 	const struct agw_ruleset *rs = e->rules;
 	struct cell_flood *cf = cell_flood_get(e, cam->cell_code);
@@ -49,12 +49,12 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	engine_touch_cam(e, cam);
 	engine_touch_flood(e, cf);
 	akey[0] = '\0';
-	if (flood_full(&rs->flood_camera, &cam->flood_start, &cam->flood_count, x->m)) {
+	if (flood_full(&rs->flood_camera, &cam->flood_start, &cam->flood_count, contrib->m)) {
 		snprintf(akey, sizeof(akey), "flood/camera/%s", cam->id);
 		per_camera = true;
 		snprintf(d->reason, sizeof(d->reason), "flood: camera %s opened %u cases within %s; aggregated", cam->id,
 			 rs->flood_camera.max_cases, fmt_dur(rs->flood_camera.window_ms, dur, sizeof(dur)));
-	} else if (cam->cell_source != AGW_CELL_UNASSIGNED && flood_full(&rs->flood_cell, &cf->start, &cf->count, x->m)) {
+	} else if (cam->cell_source != AGW_CELL_UNASSIGNED && flood_full(&rs->flood_cell, &cf->start, &cf->count, contrib->m)) {
 		snprintf(akey, sizeof(akey), "flood/cell/%s", cam->cell_code);
 		snprintf(d->reason, sizeof(d->reason), "flood: cell %s opened %u cases within %s; aggregated",
 			 cam->cell_code, rs->flood_cell.max_cases, fmt_dur(rs->flood_cell.window_ms, dur, sizeof(dur)));
@@ -62,43 +62,43 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	d->rule = rule->name;
 	if (akey[0]) {
 		struct agw_case *agg = agw_strmap_get(&e->incidents, akey);
-		if (agg && !engine_case_live(agg, x->m)) {
+		if (agg && !engine_case_live(agg, contrib->m)) {
 			engine_case_remove(e, agg);
 			agg = NULL;
 		}
 		if (agg) {
-			engine_case_touch(e, agg, NULL, x);
+			engine_case_touch(e, agg, NULL, contrib);
 			d->action = AGW_DECISION_UPDATE;
-			d->kase = agg;
+			d->incident = agg;
 			return 0;
 		}
-		agg = engine_case_new(e, akey, rule, cam, kind, first_seen, x);
+		agg = engine_case_new(e, akey, rule, cam, kind, first_seen, contrib);
 		if (!agg)
 			return -ENOMEM;
 		agg->aggregate = true;
 		/* The aggregate lives as long as the flood window, whatever the rule's dedup window. */
 		agg->dedup_window_ms = per_camera ? rs->flood_camera.window_ms : rs->flood_cell.window_ms;
 		agg->clear_timeout_ms = 0;
-		engine_case_touch(e, agg, NULL, x);
+		engine_case_touch(e, agg, NULL, contrib);
 		char t[160];
 		snprintf(t, sizeof(t), "Alarm flood: many %s alerts at %s", "{kind}",
 			 per_camera ? "{camera_name}" : "cell {cell}");
 		if (engine_set_title(agg, t) < 0)
 			return -ENOMEM;
 		d->action = AGW_DECISION_OPEN;
-		d->kase = agg;
+		d->incident = agg;
 		return 0;
 	}
-	struct agw_case *c = engine_case_new(e, key, rule, cam, kind, first_seen, x);
+	struct agw_case *c = engine_case_new(e, key, rule, cam, kind, first_seen, contrib);
 	if (!c)
 		return -ENOMEM;
-	engine_case_touch(e, c, ks, x);
+	engine_case_touch(e, c, kind_state, contrib);
 	if (engine_set_title(c, rule->title) < 0)
 		return -ENOMEM;
 	cam->flood_count++;
 	cf->count++;
 	d->action = AGW_DECISION_OPEN;
-	d->kase = c;
+	d->incident = c;
 	snprintf(d->reason, sizeof(d->reason), "new incident %s", key);
 	return 0;
 }

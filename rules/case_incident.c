@@ -25,22 +25,22 @@ void engine_case_free(struct agw_case *c)
 	free(c);
 }
 
-void engine_ks_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks)
+void engine_kind_state_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state)
 {
-	if (ks->inc == c)
+	if (kind_state->inc == c)
 		return;
 	engine_touch_case(e, c);
-	engine_touch_ks(e, ks);
-	engine_touch_case(e, ks->inc);
-	if (ks->inc) {
+	engine_touch_kind_state(e, kind_state);
+	engine_touch_case(e, kind_state->inc);
+	if (kind_state->inc) {
 		/* The camera moved to another incident (a rule with another dedup key matched). */
-		struct agw_case *o = ks->inc;
+		struct agw_case *o = kind_state->inc;
 		for (size_t i = 0; i < o->n_active_ks; i++)
-			if (o->active_ks[i] == ks) {
+			if (o->active_ks[i] == kind_state) {
 				o->active_ks[i] = o->active_ks[--o->n_active_ks];
 				break;
 			}
-		ks->inc = NULL;
+		kind_state->inc = NULL;
 	}
 	if (c->n_active_ks == c->cap_active_ks) {
 		size_t cap = c->cap_active_ks ? c->cap_active_ks * 2 : 2;
@@ -50,30 +50,30 @@ void engine_ks_link(struct agw_engine *e, struct agw_case *c, struct agw_kind_st
 		c->active_ks = v;
 		c->cap_active_ks = cap;
 	}
-	c->active_ks[c->n_active_ks++] = ks;
-	ks->inc = c;
+	c->active_ks[c->n_active_ks++] = kind_state;
+	kind_state->inc = c;
 }
 
-void engine_ks_unlink(struct agw_engine *e, struct agw_kind_state *ks)
+void engine_kind_state_unlink(struct agw_engine *e, struct agw_kind_state *kind_state)
 {
-	struct agw_case *c = ks->inc;
+	struct agw_case *c = kind_state->inc;
 	if (!c)
 		return;
 	engine_touch_case(e, c);
-	engine_touch_ks(e, ks);
+	engine_touch_kind_state(e, kind_state);
 	for (size_t i = 0; i < c->n_active_ks; i++)
-		if (c->active_ks[i] == ks) {
+		if (c->active_ks[i] == kind_state) {
 			c->active_ks[i] = c->active_ks[--c->n_active_ks];
 			break;
 		}
-	ks->inc = NULL;
+	kind_state->inc = NULL;
 }
 
 void engine_case_unlink_all(struct agw_engine *e, struct agw_case *c)
 {
 	engine_touch_case(e, c);
 	for (size_t i = 0; i < c->n_active_ks; i++) {
-		engine_touch_ks(e, c->active_ks[i]);
+		engine_touch_kind_state(e, c->active_ks[i]);
 		c->active_ks[i]->inc = NULL;
 	}
 	c->n_active_ks = 0;
@@ -123,34 +123,34 @@ static void set_topic(struct agw_case *c, const char *topic)
 	}
 }
 
-void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *ks, const struct contrib *x)
+void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state, const struct contrib *contrib)
 {
 	engine_touch_case(e, c);
 	c->count++;
-	if (x->t > c->last_seen)
-		c->last_seen = x->t;
-	if (x->m > c->seen_m)
-		c->seen_m = x->m;
-	if (x->camera_time != AGW_TIME_UNKNOWN)
-		c->last_camera_time = x->camera_time;
-	c->updated_ms = x->t;
-	set_topic(c, x->topic);
-	engine_evidence_add(e, c, x->seq, x->event_id);
+	if (contrib->t > c->last_seen)
+		c->last_seen = contrib->t;
+	if (contrib->m > c->seen_m)
+		c->seen_m = contrib->m;
+	if (contrib->camera_time != AGW_TIME_UNKNOWN)
+		c->last_camera_time = contrib->camera_time;
+	c->updated_ms = contrib->t;
+	set_topic(c, contrib->topic);
+	engine_evidence_add(e, c, contrib->seq, contrib->event_id);
 	/* An aggregate counts alerts of many incidents: it has no state of its own to pair or clear. */
-	if (x->active == AGW_ACTIVE_TRUE && !c->aggregate) {
+	if (contrib->active == AGW_ACTIVE_TRUE && !c->aggregate) {
 		c->has_state = true;
 		c->active = true;
 		c->cleared_ms = 0;
-		c->last_active_ms = x->t;
-		c->active_m = x->m;
-		if (ks)
-			engine_ks_link(e, c, ks);
+		c->last_active_ms = contrib->t;
+		c->active_m = contrib->m;
+		if (kind_state)
+			engine_kind_state_link(e, c, kind_state);
 	}
 }
 
 struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
 				 struct agw_engine_cam *cam, enum agw_alert_kind kind, int64_t first_seen,
-				 const struct contrib *x)
+				 const struct contrib *contrib)
 {
 	struct agw_case *c = calloc(1, sizeof(*c));
 	if (!c)
@@ -171,9 +171,9 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 	c->kind = kind;
 	c->status = AGW_CASE_OPEN;
 	c->first_seen = c->last_seen = first_seen;
-	c->first_camera_time = c->last_camera_time = x->camera_time;
-	c->created_ms = x->t;
-	c->seen_m = c->active_m = x->m;
+	c->first_camera_time = c->last_camera_time = contrib->camera_time;
+	c->created_ms = contrib->t;
+	c->seen_m = c->active_m = contrib->m;
 	c->dedup_window_ms = rule->dedup_window_ms;
 	c->clear_timeout_ms = rule->clear_timeout_ms;
 	c->count = 0;

@@ -88,10 +88,10 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 	 * computed: an active incident is due at its clear timeout, an inactive one at the end of its
 	 * dedup window (later), which the heap would otherwise keep. */
 	if (r->active && !r->aggregate) {
-		struct agw_kind_state *ks = engine_ks_get(cam, r->kind);
+		struct agw_kind_state *kind_state = engine_ks_get(cam, r->kind);
 		c->active = true;
-		if (ks)
-			engine_ks_link(e, c, ks);
+		if (kind_state)
+			engine_kind_state_link(e, c, kind_state);
 	}
 	engine_due_update(e, c);
 	return 0;

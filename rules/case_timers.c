@@ -119,8 +119,8 @@ static int pending_due(struct agw_engine *e, int64_t mono_ms, struct agw_kind_st
 {
 	size_t n = 0, cap = 0;
 	struct agw_kind_state **v = NULL;
-	for (struct agw_kind_state *ks = e->pending; ks; ks = ks->pnext) {
-		if (mono_ms - ks->pending_since_m < ks->pending_rule->min_duration_ms)
+	for (struct agw_kind_state *kind_state = e->pending; kind_state; kind_state = kind_state->pnext) {
+		if (mono_ms - kind_state->pending_since_m < kind_state->pending_rule->min_duration_ms)
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -131,7 +131,7 @@ static int pending_due(struct agw_engine *e, int64_t mono_ms, struct agw_kind_st
 			}
 			v = nv;
 		}
-		v[n++] = ks;
+		v[n++] = kind_state;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), pending_cmp);
@@ -155,47 +155,47 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 		return -ENOMEM;
 	/* Starts that stayed active for their minimum duration. */
 	for (size_t i = 0; i < n_due; i++) {
-		struct agw_kind_state *ks = due[i];
-		const struct agw_rule *r = ks->pending_rule;
-		struct agw_decision d = {.alert_seq = ks->pending_seq, .at_ms = now_ms};
-		struct contrib x = {
+		struct agw_kind_state *kind_state = due[i];
+		const struct agw_rule *r = kind_state->pending_rule;
+		struct agw_decision d = {.alert_seq = kind_state->pending_seq, .at_ms = now_ms};
+		struct contrib contrib = {
 			.t = now_ms,
 			.m = mono_ms,
-			.camera_time = ks->pending_camera_time,
-			.seq = ks->pending_seq,
+			.camera_time = kind_state->pending_camera_time,
+			.seq = kind_state->pending_seq,
 			.active = AGW_ACTIVE_TRUE,
-			.topic = ks->pending_topic,
-			.event_id = ks->pending_event_id,
+			.topic = kind_state->pending_topic,
+			.event_id = kind_state->pending_event_id,
 		};
 		char key[KEY_MAX];
-		engine_make_key(key, r->dedup_by, ks->cam, ks->kind);
+		engine_make_key(key, r->dedup_by, kind_state->cam, kind_state->kind);
 		struct agw_case *c = agw_strmap_get(&e->incidents, key);
 		if (c && !engine_case_live(c, mono_ms)) {
 			engine_case_remove(e, c);
 			c = NULL;
 		}
-		int64_t since = ks->pending_since;
+		int64_t since = kind_state->pending_since;
 		int ret = 0;
 		if (c) {
-			engine_case_touch(e, c, ks, &x);
+			engine_case_touch(e, c, kind_state, &contrib);
 			d.action = AGW_DECISION_UPDATE;
 			d.rule = r->name;
-			d.kase = c;
+			d.incident = c;
 			snprintf(d.reason, sizeof(d.reason), "active for %s: joined open incident",
 				 fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
 		} else {
-			ret = engine_open_incident(e, ks->cam, ks, ks->kind, r, key, since, &x, &d);
+			ret = engine_open_incident(e, kind_state->cam, kind_state, kind_state->kind, r, key, since, &contrib, &d);
 			if (ret < 0) {
-				engine_ks_pending_clear(e, ks);
+				engine_kind_state_pending_clear(e, kind_state);
 				free(due);
 				return ret;
 			}
-			if (d.action == AGW_DECISION_OPEN && !d.kase->aggregate)
+			if (d.action == AGW_DECISION_OPEN && !d.incident->aggregate)
 				snprintf(d.reason, sizeof(d.reason), "active for %s (min_duration)",
 					 fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
 		}
-		engine_ks_pending_clear(e, ks);
-		engine_due_update(e, d.kase);
+		engine_kind_state_pending_clear(e, kind_state);
+		engine_due_update(e, d.incident);
 		if (emit && (ret = emit(arg, &d)) < 0) {
 			free(due);
 			return ret;
@@ -213,7 +213,7 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 			c->cleared_ms = now_ms;
 			c->updated_ms = now_ms;
 			due_requeue(e, c);
-			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .kase = c, .at_ms = now_ms};
+			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .incident = c, .at_ms = now_ms};
 			snprintf(d.reason, sizeof(d.reason), "clear timeout: no inactive edge within %s",
 				 fmt_dur(c->clear_timeout_ms, dur, sizeof(dur)));
 			int ret = emit ? emit(arg, &d) : 0;

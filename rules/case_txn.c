@@ -102,26 +102,26 @@ static void ks_snap_free(struct agw_kind_state *s)
 	free(s);
 }
 
-void engine_touch_ks(struct agw_engine *e, struct agw_kind_state *ks)
+void engine_touch_kind_state(struct agw_engine *e, struct agw_kind_state *kind_state)
 {
-	if (!ks || !e->txn || ks->txn_gen == e->txn_gen)
+	if (!kind_state || !e->txn || kind_state->txn_gen == e->txn_gen)
 		return;
-	ks->txn_gen = e->txn_gen;
+	kind_state->txn_gen = e->txn_gen;
 	struct agw_kind_state *s = malloc(sizeof(*s));
 	if (!s) {
 		e->txn_oom = true;
 		return;
 	}
-	*s = *ks;
+	*s = *kind_state;
 	s->pending_topic = s->pending_event_id = NULL;
 	s->rep = NULL;
-	bool ok = dup_or_null(&s->pending_topic, ks->pending_topic) == 0 &&
-		  dup_or_null(&s->pending_event_id, ks->pending_event_id) == 0;
-	if (ok && ks->rep && (s->rep = malloc(AGW_REPEAT_MAX * sizeof(int64_t))))
-		memcpy(s->rep, ks->rep, AGW_REPEAT_MAX * sizeof(int64_t));
-	else if (ks->rep)
+	bool ok = dup_or_null(&s->pending_topic, kind_state->pending_topic) == 0 &&
+		  dup_or_null(&s->pending_event_id, kind_state->pending_event_id) == 0;
+	if (ok && kind_state->rep && (s->rep = malloc(AGW_REPEAT_MAX * sizeof(int64_t))))
+		memcpy(s->rep, kind_state->rep, AGW_REPEAT_MAX * sizeof(int64_t));
+	else if (kind_state->rep)
 		ok = false;
-	if (!ok || !undo_push(e, UNDO_KS, ks, s, 0, 0, 0)) {
+	if (!ok || !undo_push(e, UNDO_KS, kind_state, s, 0, 0, 0)) {
 		e->txn_oom = true;
 		ks_snap_free(s);
 	}
@@ -200,17 +200,17 @@ static void case_restore_from(struct agw_case *c, struct agw_case *s)
 	free(s);
 }
 
-static void pending_unlink(struct agw_engine *e, struct agw_kind_state *ks)
+static void pending_unlink(struct agw_engine *e, struct agw_kind_state *kind_state)
 {
-	if (!ks->pending)
+	if (!kind_state->pending)
 		return;
-	if (ks->pprev)
-		ks->pprev->pnext = ks->pnext;
+	if (kind_state->pprev)
+		kind_state->pprev->pnext = kind_state->pnext;
 	else
-		e->pending = ks->pnext;
-	if (ks->pnext)
-		ks->pnext->pprev = ks->pprev;
-	ks->pnext = ks->pprev = NULL;
+		e->pending = kind_state->pnext;
+	if (kind_state->pnext)
+		kind_state->pnext->pprev = kind_state->pprev;
+	kind_state->pnext = kind_state->pprev = NULL;
 }
 
 static void heap_down(struct agw_engine *e, size_t i)
@@ -289,13 +289,13 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 			break;
 		}
 		case UNDO_KS: {
-			struct agw_kind_state *ks = u->obj, *s = u->snap;
-			pending_unlink(e, ks);
-			free(ks->pending_topic);
-			free(ks->pending_event_id);
-			free(ks->rep);
-			*ks = *s;
-			ks->pnext = ks->pprev = NULL;
+			struct agw_kind_state *kind_state = u->obj, *s = u->snap;
+			pending_unlink(e, kind_state);
+			free(kind_state->pending_topic);
+			free(kind_state->pending_event_id);
+			free(kind_state->rep);
+			*kind_state = *s;
+			kind_state->pnext = kind_state->pprev = NULL;
 			free(s);
 			break;
 		}
@@ -317,13 +317,13 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 	for (size_t i = 0; i < e->n_undo; i++) {
 		struct engine_undo *u = &e->undo[i];
 		if (u->type == UNDO_KS) {
-			struct agw_kind_state *ks = u->obj;
+			struct agw_kind_state *kind_state = u->obj;
 			/* Each saved kind state occurs once: link the pending ones back. */
-			if (ks->pending) {
-				ks->pnext = e->pending;
+			if (kind_state->pending) {
+				kind_state->pnext = e->pending;
 				if (e->pending)
-					e->pending->pprev = ks;
-				e->pending = ks;
+					e->pending->pprev = kind_state;
+				e->pending = kind_state;
 			}
 		} else if (u->type == UNDO_CASE_NEW) {
 			struct agw_case *c = u->obj;
@@ -342,43 +342,43 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 /* ---- the state kept across restarts ---- */
 
 /* Monotonic times go out as wall-clock times (wall_minus_mono: wall minus monotonic, now). */
-static void ks_record(const struct agw_kind_state *ks, int64_t wall_minus_mono, int64_t *rep, struct agw_ks_record *r)
+static void ks_record(const struct agw_kind_state *kind_state, int64_t wall_minus_mono, int64_t *rep, struct agw_ks_record *r)
 {
 	*r = (struct agw_ks_record){
-		.camera_id = ks->cam->id,
-		.kind = ks->kind,
-		.last_state = ks->last_state,
-		.last_state_ms = ks->last_state_ms,
-		.watch_since = ks->cam->watch_since,
+		.camera_id = kind_state->cam->id,
+		.kind = kind_state->kind,
+		.last_state = kind_state->last_state,
+		.last_state_ms = kind_state->last_state_ms,
+		.watch_since = kind_state->cam->watch_since,
 	};
-	if (ks->pending) {
-		r->pending_rule = ks->pending_rule->name;
-		r->pending_since = ks->pending_since;
-		r->pending_seq = ks->pending_seq;
-		r->pending_camera_time = ks->pending_camera_time;
-		r->pending_topic = ks->pending_topic;
-		r->pending_event_id = ks->pending_event_id;
+	if (kind_state->pending) {
+		r->pending_rule = kind_state->pending_rule->name;
+		r->pending_since = kind_state->pending_since;
+		r->pending_seq = kind_state->pending_seq;
+		r->pending_camera_time = kind_state->pending_camera_time;
+		r->pending_topic = kind_state->pending_topic;
+		r->pending_event_id = kind_state->pending_event_id;
 	}
-	if (ks->rep_rule && ks->rep && ks->rep_n) {
-		r->rep_rule = ks->rep_rule->name;
-		for (uint32_t i = 0; i < ks->rep_n; i++)
-			rep[i] = ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX] + wall_minus_mono;
+	if (kind_state->rep_rule && kind_state->rep && kind_state->rep_n) {
+		r->rep_rule = kind_state->rep_rule->name;
+		for (uint32_t i = 0; i < kind_state->rep_n; i++)
+			rep[i] = kind_state->rep[(kind_state->rep_head + AGW_REPEAT_MAX - 1 - i) % AGW_REPEAT_MAX] + wall_minus_mono;
 		r->rep = rep;
-		r->rep_n = ks->rep_n;
+		r->rep_n = kind_state->rep_n;
 	}
 }
 
 /* Whether what is kept across restarts changed since the transaction began (the saved copy): most
  * alerts repeat the state the camera already had, and need no row written. The time of the last
  * state is not a reason alone: nothing decides on it. */
-static bool ks_kept_changed(const struct agw_kind_state *ks, const struct agw_kind_state *s)
+static bool ks_kept_changed(const struct agw_kind_state *kind_state, const struct agw_kind_state *s)
 {
-	if (ks->last_state != s->last_state || ks->pending != s->pending ||
-	    ks->rep_rule != s->rep_rule || ks->rep_n != s->rep_n || ks->rep_head != s->rep_head)
+	if (kind_state->last_state != s->last_state || kind_state->pending != s->pending ||
+	    kind_state->rep_rule != s->rep_rule || kind_state->rep_n != s->rep_n || kind_state->rep_head != s->rep_head)
 		return true;
-	if (ks->pending && (ks->pending_rule != s->pending_rule || ks->pending_since != s->pending_since))
+	if (kind_state->pending && (kind_state->pending_rule != s->pending_rule || kind_state->pending_since != s->pending_since))
 		return true;
-	return ks->rep_n && ks->rep && s->rep && memcmp(ks->rep, s->rep, AGW_REPEAT_MAX * sizeof(int64_t)) != 0;
+	return kind_state->rep_n && kind_state->rep && s->rep && memcmp(kind_state->rep, s->rep, AGW_REPEAT_MAX * sizeof(int64_t)) != 0;
 }
 
 int agw_engine_txn_dirty(struct agw_engine *e, int64_t wall_minus_mono,
@@ -407,42 +407,42 @@ int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r, i
 	struct agw_engine_cam *cam = engine_cam_get(e, r->camera_id, &full);
 	if (!cam)
 		return full ? -E2BIG : -ENOMEM;
-	struct agw_kind_state *ks = engine_ks_get(cam, r->kind);
-	if (!ks)
+	struct agw_kind_state *kind_state = engine_ks_get(cam, r->kind);
+	if (!kind_state)
 		return -ENOMEM;
 	if (r->watch_since && (!cam->watch_since || r->watch_since < cam->watch_since))
 		cam->watch_since = r->watch_since;
-	ks->last_state = r->last_state;
-	ks->last_state_ms = r->last_state_ms;
+	kind_state->last_state = r->last_state;
+	kind_state->last_state_ms = r->last_state_ms;
 	const struct agw_rule *pr = r->pending_rule ? agw_ruleset_find(e->rules, r->pending_rule) : NULL;
-	engine_ks_pending_clear(e, ks);
-	if (pr && pr->min_duration_ms > 0 && pr->action != AGW_RULE_DROP && !ks->inc) {
-		ks->pending = true;
-		ks->pending_rule = pr;
-		ks->pending_since = r->pending_since;
-		ks->pending_since_m = r->pending_since - wall_minus_mono; /* the deadline holds across restarts */
-		ks->pending_seq = r->pending_seq;
-		ks->pending_camera_time = r->pending_camera_time;
-		if (dup_or_null(&ks->pending_topic, r->pending_topic) < 0 ||
-		    dup_or_null(&ks->pending_event_id, r->pending_event_id) < 0) {
-			engine_ks_pending_clear(e, ks);
+	engine_kind_state_pending_clear(e, kind_state);
+	if (pr && pr->min_duration_ms > 0 && pr->action != AGW_RULE_DROP && !kind_state->inc) {
+		kind_state->pending = true;
+		kind_state->pending_rule = pr;
+		kind_state->pending_since = r->pending_since;
+		kind_state->pending_since_m = r->pending_since - wall_minus_mono; /* the deadline holds across restarts */
+		kind_state->pending_seq = r->pending_seq;
+		kind_state->pending_camera_time = r->pending_camera_time;
+		if (dup_or_null(&kind_state->pending_topic, r->pending_topic) < 0 ||
+		    dup_or_null(&kind_state->pending_event_id, r->pending_event_id) < 0) {
+			engine_kind_state_pending_clear(e, kind_state);
 			return -ENOMEM;
 		}
-		ks->pnext = e->pending;
+		kind_state->pnext = e->pending;
 		if (e->pending)
-			e->pending->pprev = ks;
-		e->pending = ks;
+			e->pending->pprev = kind_state;
+		e->pending = kind_state;
 	}
 	const struct agw_rule *rr = r->rep_rule ? agw_ruleset_find(e->rules, r->rep_rule) : NULL;
 	if (rr && rr->repeat_count > 1 && r->rep_n) {
-		if (!ks->rep && !(ks->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
+		if (!kind_state->rep && !(kind_state->rep = calloc(AGW_REPEAT_MAX, sizeof(int64_t))))
 			return -ENOMEM;
 		uint32_t n = r->rep_n > AGW_REPEAT_MAX ? AGW_REPEAT_MAX : r->rep_n;
-		ks->rep_rule = rr;
-		ks->rep_n = n;
-		ks->rep_head = n % AGW_REPEAT_MAX;
+		kind_state->rep_rule = rr;
+		kind_state->rep_n = n;
+		kind_state->rep_head = n % AGW_REPEAT_MAX;
 		for (uint32_t i = 0; i < n; i++) /* newest first in the record, oldest first in the ring */
-			ks->rep[n - 1 - i] = r->rep[i] - wall_minus_mono;
+			kind_state->rep[n - 1 - i] = r->rep[i] - wall_minus_mono;
 	}
 	return 0;
 }

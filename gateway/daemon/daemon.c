@@ -47,20 +47,22 @@ static void close_handle(uv_handle_t *h, void *arg)
 /* /healthz: the condition under which the watchdog is pinged, and not stopping. */
 static bool daemon_healthy(void *arg)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	return !d->stopping && d->pipeline && agw_pipeline_healthy(d->pipeline);
 }
 
-static void finish(struct daemon *d)
+static void finish(struct agw_daemon *d)
 {
 	if (d->finished)
 		return;
 	d->finished = true;
 	daemon_feedback_summary(d);
-	agw_pipeline_flush(d->pipeline); /* writes what is still queued */
-	d->journaled = (long long)agw_pipeline_written(d->pipeline);
-	agw_pipeline_free(d->pipeline);
-	d->pipeline = NULL;
+	if (d->pipeline) { /* NULL when start-up failed before it existed (no store) */
+		agw_pipeline_flush(d->pipeline); /* writes what is still queued */
+		d->journaled = (long long)agw_pipeline_written(d->pipeline);
+		agw_pipeline_free(d->pipeline);
+		d->pipeline = NULL;
+	}
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
 	d->publisher = NULL;
@@ -72,7 +74,7 @@ static void finish(struct daemon *d)
 	uv_walk(&d->loop, close_handle, NULL);
 }
 
-void daemon_maybe_finish_stop(struct daemon *d)
+void daemon_maybe_finish_stop(struct agw_daemon *d)
 {
 	if (d->stopping && d->stops_pending == 0)
 		finish(d);
@@ -80,19 +82,19 @@ void daemon_maybe_finish_stop(struct daemon *d)
 
 static void on_deadline(uv_timer_t *t)
 {
-	struct daemon *d = t->data;
+	struct agw_daemon *d = t->data;
 	agw_log_err("core", NULL, "adapters did not stop within %d ms; stopping anyway", STOP_DEADLINE_MS);
 	finish(d);
 }
 
 static void publisher_stopped(void *arg)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	d->stops_pending--;
 	daemon_maybe_finish_stop(d);
 }
 
-static void begin_stop(struct daemon *d, const char *why)
+static void begin_stop(struct agw_daemon *d, const char *why)
 {
 	if (d->stopping) {
 		agw_log_notice("core", NULL, "%s again: already stopping", why);
@@ -122,7 +124,7 @@ static void begin_stop(struct daemon *d, const char *why)
 
 static void on_retention(uv_timer_t *t)
 {
-	struct daemon *d = t->data;
+	struct agw_daemon *d = t->data;
 	struct agw_retention policy = {
 		.max_age_ms = d->cfg->journal_retention_ms,
 		.max_rows = d->cfg->journal_max_rows,
@@ -137,7 +139,7 @@ static void on_retention(uv_timer_t *t)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-	struct daemon *d = s->data;
+	struct agw_daemon *d = s->data;
 	if (signum == SIGHUP) {
 		if (!d->stopping)
 			daemon_reload(d);
@@ -148,7 +150,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static void on_watchdog(uv_timer_t *t)
 {
-	struct daemon *d = t->data;
+	struct agw_daemon *d = t->data;
 	/* The watchdog proves that the loop runs (this timer fired), nothing more. A failing store is
 	 * reported (STATUS, /healthz, metrics, the status page) and back-pressure keeps new events at
 	 * the cameras; a restart would lose the queued alerts and meet the same full disk again. */
@@ -183,7 +185,7 @@ static void raise_nofile_limit(void)
 
 int agw_daemon_run(struct agw_config *cfg)
 {
-	struct daemon *d = calloc(1, sizeof(*d));
+	struct agw_daemon *d = calloc(1, sizeof(*d));
 	if (!d) {
 		agw_config_free(cfg);
 		free(cfg);

@@ -20,7 +20,7 @@ static int emit_common(struct agw_adapter_ctx *ctx, const struct agw_alert *aler
 		       void *arg)
 {
 	struct instance *in = ctx->core;
-	struct daemon *d = in->d;
+	struct agw_daemon *d = in->d;
 	if (!alert->camera_id || !*alert->camera_id) {
 		agw_metric_add("agw_alerts_refused_total", "reason=\"no_camera\"", 1);
 		return -EINVAL;
@@ -65,7 +65,7 @@ static int core_emit_durable(struct agw_adapter_ctx *ctx, const struct agw_alert
 
 void daemon_resume_refused(void *daemon)
 {
-	struct daemon *d = daemon;
+	struct agw_daemon *d = daemon;
 	agw_log_debug("core", NULL, "the alert queue has room again: resuming adapters");
 	/* By index: a resume() emits, and may be refused again (it is then marked again). A stopping
 	 * adapter is resumed too: it may still be finishing what it took from its sources. */
@@ -102,7 +102,7 @@ static void retire_closed(uv_handle_t *h)
 {
 	struct retire *rt = h->data;
 	struct instance *in = rt->in;
-	struct daemon *d = in->d;
+	struct agw_daemon *d = in->d;
 	for (size_t i = 0; i < d->n_instances; i++)
 		if (d->instances[i] == in) {
 			memmove(&d->instances[i], &d->instances[i + 1], (d->n_instances - i - 1) * sizeof(in));
@@ -133,7 +133,7 @@ static int core_state_get(struct agw_adapter_ctx *ctx, const char *camera_id, co
 static void core_stopped(struct agw_adapter_ctx *ctx)
 {
 	struct instance *in = ctx->core;
-	struct daemon *d = in->d;
+	struct agw_daemon *d = in->d;
 	agw_log_info("core", NULL, "adapter %s stopped", in->adapter->name);
 	in->started = false;
 	d->stops_pending--;
@@ -153,7 +153,7 @@ static void core_stopped(struct agw_adapter_ctx *ctx)
 }
 
 /* Creates an instance with parsed options; errors go to errs. */
-int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
+int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
 			struct instance **ret)
 {
 	const struct agw_adapter *a = agw_adapter_find(name);
@@ -199,7 +199,7 @@ static bool serves(const struct instance *in, const struct agw_camera *c)
 	       daemon_camera_owned(in->d, c);
 }
 
-int daemon_instance_start(struct daemon *d, struct instance *in)
+int daemon_instance_start(struct agw_daemon *d, struct instance *in)
 {
 	int r = in->adapter->init ? in->adapter->init(in->priv, &in->ctx) : 0;
 	if (r < 0) {
@@ -228,7 +228,7 @@ int daemon_instance_start(struct daemon *d, struct instance *in)
 	return 0;
 }
 
-void daemon_instance_stop(struct daemon *d, struct instance *in)
+void daemon_instance_stop(struct agw_daemon *d, struct instance *in)
 {
 	if (!in->started || in->stopping)
 		return;
@@ -239,7 +239,7 @@ void daemon_instance_stop(struct daemon *d, struct instance *in)
 
 /* ---- cameras ---- */
 
-int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n)
+int daemon_load_cameras(struct agw_daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n)
 {
 	if (cfg->ledger_file) {
 		struct agw_errors errs = {0};
@@ -258,7 +258,7 @@ int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct a
 
 /* Applies a new camera list: only cameras that were added, removed or changed are touched, so
  * unchanged cameras keep their subscriptions. Takes ownership of cams. */
-void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n)
+void daemon_apply_cameras(struct agw_daemon *d, struct agw_camera *cams, size_t n)
 {
 	/* O(n log n) (camera_diff.c): a 200,000-camera ledger must not stall the loop */
 	struct agw_camera_diff diff;

@@ -18,14 +18,14 @@ static bool protocol_of(const struct instance *in, const struct agw_camera *c)
 }
 
 /* An NVR's channel rows live on their device's connection: they go with the device's slot. */
-static uint32_t slot_of(const struct daemon *d, const struct agw_camera *c)
+static uint32_t slot_of(const struct agw_daemon *d, const struct agw_camera *c)
 {
 	return agw_cluster_slot_of(d->cluster, c->device ? c->device : c->id);
 }
 
 static void slot_changed(void *arg, uint32_t slot, bool held)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	size_t n = 0;
 	for (size_t i = 0; i < d->n_cameras; i++) {
 		const struct agw_camera *c = &d->cameras[i];
@@ -49,12 +49,12 @@ static void slot_changed(void *arg, uint32_t slot, bool held)
 	agw_log_debug("cluster", NULL, "slot %u %s: %zu cameras", slot, held ? "gained" : "given up", n);
 }
 
-static bool clustered(const struct daemon *d)
+static bool clustered(const struct agw_daemon *d)
 {
 	return d->cfg->cluster.etcd && *d->cfg->cluster.etcd;
 }
 
-bool daemon_camera_owned(const struct daemon *d, const struct agw_camera *c)
+bool daemon_camera_owned(const struct agw_daemon *d, const struct agw_camera *c)
 {
 	if (!clustered(d))
 		return true;
@@ -62,7 +62,7 @@ bool daemon_camera_owned(const struct daemon *d, const struct agw_camera *c)
 	return d->cluster && agw_cluster_holds(d->cluster, slot_of(d, c));
 }
 
-int daemon_cluster_start(struct daemon *d)
+int daemon_cluster_start(struct agw_daemon *d)
 {
 	const struct agw_cluster_settings *s = &d->cfg->cluster;
 	if (!clustered(d))
@@ -93,14 +93,14 @@ int daemon_cluster_start(struct daemon *d)
 
 static void left(void *arg)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	d->stops_pending--;
 	daemon_maybe_finish_stop(d);
 }
 
 static void on_cluster_wait(uv_timer_t *t)
 {
-	struct daemon *d = t->data;
+	struct agw_daemon *d = t->data;
 	for (size_t i = 0; i < d->n_instances; i++)
 		if (d->instances[i]->started)
 			return; /* an adapter still finishes its pulls */
@@ -108,7 +108,7 @@ static void on_cluster_wait(uv_timer_t *t)
 	agw_cluster_stop(d->cluster, LEAVE_TIMEOUT_MS, left, d);
 }
 
-void daemon_cluster_stop(struct daemon *d)
+void daemon_cluster_stop(struct agw_daemon *d)
 {
 	if (!d->cluster)
 		return;
@@ -116,7 +116,7 @@ void daemon_cluster_stop(struct daemon *d)
 	uv_timer_start(&d->cluster_wait, on_cluster_wait, 0, 20);
 }
 
-void daemon_cluster_free(struct daemon *d)
+void daemon_cluster_free(struct agw_daemon *d)
 {
 	if (!d->cluster)
 		return;

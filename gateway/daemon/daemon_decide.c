@@ -13,7 +13,7 @@
 int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
 		  int64_t mono_ms)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	int r = agw_decider_decide(d->decider, store, alert_seq, alert, mono_ms);
 	if (r < 0)
 		return r;
@@ -30,6 +30,6 @@ int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const s
 /* The batch's transaction, for the current decider (a reload swaps it between batches only). */
 int daemon_decide_txn(void *arg, struct agw_store *store, enum agw_txn_phase phase)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	return d->decider ? agw_decider_txn(d->decider, store, phase) : 0;
 }

@@ -14,7 +14,7 @@
 #define FEEDBACK_LOG_MAX 10
 #define FEEDBACK_LOG_WINDOW_MS 60000
 
-void daemon_feedback_summary(struct daemon *d)
+void daemon_feedback_summary(struct agw_daemon *d)
 {
 	if (d->fb_unknown > FEEDBACK_LOG_MAX)
 		agw_log_warn("mqtt", NULL,
@@ -26,7 +26,7 @@ void daemon_feedback_summary(struct daemon *d)
 
 int daemon_case_feedback(void *arg, const char *case_id, const char *status)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status);
 	if (r == -ENOENT) {
 		agw_metric_add("agw_feedback_errors_total", "reason=\"unknown_case\"", 1);

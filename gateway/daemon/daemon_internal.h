@@ -14,14 +14,14 @@
 #include "pipeline.h"
 #include "store.h"
 
-struct daemon;
+struct agw_daemon;
 struct agw_cluster;
 
 struct instance {
 	const struct agw_adapter *adapter;
 	void *priv;
 	struct agw_adapter_ctx ctx;
-	struct daemon *d;
+	struct agw_daemon *d;
 	bool initialized; /* init() succeeded and uninit() has not run: uninit exactly once */
 	bool started;
 	bool stopping;
@@ -29,7 +29,7 @@ struct instance {
 	bool refused;  /* an emit got -EAGAIN: resume() it when the pipeline has room */
 };
 
-struct daemon {
+struct agw_daemon {
 	uv_loop_t loop;
 	struct agw_config *cfg; /* heap: the decider keeps pointers into it */
 	struct agw_store *store;
@@ -59,33 +59,33 @@ struct daemon {
 };
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
-int daemon_instance_new(struct daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
+int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
 			struct instance **ret);
-int daemon_instance_start(struct daemon *d, struct instance *in);
-void daemon_instance_stop(struct daemon *d, struct instance *in);
+int daemon_instance_start(struct agw_daemon *d, struct instance *in);
+void daemon_instance_stop(struct agw_daemon *d, struct instance *in);
 void daemon_instance_free(struct instance *in);
 /* Imports the configured ledger (if any), then reads the cameras from the store. */
-int daemon_load_cameras(struct daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n);
+int daemon_load_cameras(struct agw_daemon *d, const struct agw_config *cfg, struct agw_camera **ret, size_t *ret_n);
 /* agw_room_fn: calls resume() of the instances whose emit was refused. */
 void daemon_resume_refused(void *daemon);
 /* Takes ownership of cams; touches only cameras added, removed or changed. */
-void daemon_apply_cameras(struct daemon *d, struct agw_camera *cams, size_t n);
+void daemon_apply_cameras(struct agw_daemon *d, struct agw_camera *cams, size_t n);
 
 /* daemon_cluster.c: cluster mode */
-int daemon_cluster_start(struct daemon *d);
+int daemon_cluster_start(struct agw_daemon *d);
 /* True when this instance runs the camera (always, without a cluster). */
-bool daemon_camera_owned(const struct daemon *d, const struct agw_camera *c);
-void daemon_cluster_stop(struct daemon *d);
-void daemon_cluster_free(struct daemon *d);
+bool daemon_camera_owned(const struct agw_daemon *d, const struct agw_camera *c);
+void daemon_cluster_stop(struct agw_daemon *d);
+void daemon_cluster_free(struct agw_daemon *d);
 
 /* daemon.c */
-void daemon_maybe_finish_stop(struct daemon *d);
+void daemon_maybe_finish_stop(struct agw_daemon *d);
 
 /* daemon_reload.c: SIGHUP */
-void daemon_reload(struct daemon *d);
+void daemon_reload(struct agw_daemon *d);
 /* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
 int daemon_case_feedback(void *d, const char *case_id, const char *status);
-void daemon_feedback_summary(struct daemon *d);
+void daemon_feedback_summary(struct agw_daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
 int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
 		  int64_t mono_ms);

@@ -80,7 +80,7 @@ static int camera_by_id(const void *a, const void *b)
 
 /* Writes only what differs between the stored ledger and cams (a 200,000-row ledger with a few
  * changes costs a few rows, not a rewrite of all of them). */
-static int write_ledger_changes(struct daemon *d, const struct agw_camera *cams, size_t n)
+static int write_ledger_changes(struct agw_daemon *d, const struct agw_camera *cams, size_t n)
 {
 	struct agw_camera *stored = NULL;
 	size_t n_stored = 0;
@@ -113,7 +113,7 @@ static int write_ledger_changes(struct daemon *d, const struct agw_camera *cams,
 /* Inside the reload's transaction: the new ledger (if configured) is written over the stored one
  * (only the rows that differ), and becomes the camera list; without a ledger file the stored
  * cameras are read as the decider will see them. */
-static int stage_cameras(struct daemon *d, struct next *nx, struct agw_errors *errs)
+static int stage_cameras(struct agw_daemon *d, struct next *nx, struct agw_errors *errs)
 {
 	if (nx->cfg->ledger_file) {
 		struct agw_camera *cams = NULL;
@@ -139,7 +139,7 @@ static int stage_cameras(struct daemon *d, struct next *nx, struct agw_errors *e
 }
 
 /* Builds and validates everything; the store's changes stay uncommitted. */
-static int stage(struct daemon *d, struct next *nx, struct agw_errors *errs)
+static int stage(struct agw_daemon *d, struct next *nx, struct agw_errors *errs)
 {
 	int r = -ENOMEM;
 	nx->cfg = calloc(1, sizeof(*nx->cfg));
@@ -180,12 +180,12 @@ static int stage(struct daemon *d, struct next *nx, struct agw_errors *errs)
 /* A committed hook (gateway/pipeline.h) that follows the publisher across rebuilds. */
 void daemon_kick_publisher(void *arg)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	if (d->publisher)
 		agw_publisher_kick(d->publisher);
 }
 
-static void start_publisher(struct daemon *d)
+static void start_publisher(struct agw_daemon *d)
 {
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_publisher_start(d->publisher) < 0)
@@ -196,7 +196,7 @@ static void start_publisher(struct daemon *d)
  * over from the oldest pending row. */
 static void publisher_swapped(void *arg)
 {
-	struct daemon *d = arg;
+	struct agw_daemon *d = arg;
 	struct agw_publisher *old = d->publisher;
 	d->publisher = d->publisher_next;
 	d->publisher_next = NULL;
@@ -206,7 +206,7 @@ static void publisher_swapped(void *arg)
 	start_publisher(d);
 }
 
-static void apply_publisher(struct daemon *d, struct next *nx)
+static void apply_publisher(struct agw_daemon *d, struct next *nx)
 {
 	if (!nx->publisher) {
 		if (d->publisher)
@@ -227,7 +227,7 @@ static void apply_publisher(struct daemon *d, struct next *nx)
 	agw_publisher_stop(d->publisher, publisher_swapped, d);
 }
 
-static void apply_adapters(struct daemon *d, struct next *nx)
+static void apply_adapters(struct agw_daemon *d, struct next *nx)
 {
 	/* Keep those whose options are unchanged, replace changed ones, stop removed ones. */
 	for (size_t k = 0; k < d->n_instances; k++) {
@@ -252,7 +252,7 @@ static void apply_adapters(struct daemon *d, struct next *nx)
 	}
 }
 
-static void start_fresh_adapters(struct daemon *d, struct next *nx)
+static void start_fresh_adapters(struct agw_daemon *d, struct next *nx)
 {
 	for (size_t i = 0; i < nx->n_fresh; i++) {
 		struct instance *in = nx->fresh[i];
@@ -273,7 +273,7 @@ static void start_fresh_adapters(struct daemon *d, struct next *nx)
 	}
 }
 
-void daemon_reload(struct daemon *d)
+void daemon_reload(struct agw_daemon *d)
 {
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
 	agw_log_notice("core", NULL, "reloading %s", d->cfg->path ? d->cfg->path : "(defaults)");

@@ -412,7 +412,7 @@ static const char *level(const struct agw_engine_cam *cam, size_t i)
 
 static int write_case(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
 {
-	const struct agw_case *c = dec->kase;
+	const struct agw_case *c = dec->incident;
 	char *json = NULL;
 	size_t len = 0;
 	int r = agw_case_message(d->engine, c, dec->action, &json, &len);
@@ -504,10 +504,10 @@ static int write_decision(struct agw_decider *d, struct agw_store *store, const 
 	}
 	metric_decision(d, labels);
 	int r = agw_store_decision_add(store, dec->alert_seq, action, dec->rule, dec->reason,
-				       dec->kase ? dec->kase->id : NULL, dec->at_ms);
+				       dec->incident ? dec->incident->id : NULL, dec->at_ms);
 	if (r < 0)
 		return r;
-	if (dec->action == AGW_DECISION_DROP || !dec->kase)
+	if (dec->action == AGW_DECISION_DROP || !dec->incident)
 		return 0;
 	return write_case(d, store, dec);
 }

@@ -91,4 +91,13 @@ for cmd in ("run", "check", "cameras", "version"):
     check(rc == 0 and "usage" in out.lower(), f"{cmd} --help")
 rc, out, err = alarmgw("version")
 check(rc == 0 and out.startswith("alarmgw "), "version prints the version")
+
+# A state folder that does not exist: `run` says so and exits 1, nothing else (the stop sequence
+# once flushed a pipeline that was never created: UBSan's null dereference).
+nostate = os.path.join(work, "nostate.conf")
+with open(nostate, "w") as f:
+    f.write(f'gateway: {{ state_dir = "{work}/does-not-exist"; }};\n')
+rc, out, err = alarmgw("run", "-c", nostate)
+check(rc == 1 and "runtime error" not in err and "Sanitizer" not in err,
+      f"run without its state folder: exit 1 with the reason ({rc}: {err.strip().splitlines()[-1:]})")
 finish()

@@ -80,9 +80,9 @@ const char *agw_adapter_protocol_list(void)
 	return "";
 }
 
-static struct daemon *daemon_new(struct agw_config *cfg)
+static struct agw_daemon *daemon_new(struct agw_config *cfg)
 {
-	struct daemon *d = calloc(1, sizeof(*d));
+	struct agw_daemon *d = calloc(1, sizeof(*d));
 	assert_non_null(d);
 	assert_int_equal(uv_loop_init(&d->loop), 0);
 	memset(cfg, 0, sizeof(*cfg));
@@ -92,7 +92,7 @@ static struct daemon *daemon_new(struct agw_config *cfg)
 	return d;
 }
 
-static void daemon_done(struct daemon *d)
+static void daemon_done(struct agw_daemon *d)
 {
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	for (size_t i = 0; i < d->n_instances; i++)
@@ -106,7 +106,7 @@ static void daemon_done(struct daemon *d)
 static void test_failed_start_uninit_once(void **state)
 {
 	struct agw_config cfg;
-	struct daemon *d = daemon_new(&cfg);
+	struct agw_daemon *d = daemon_new(&cfg);
 	struct agw_errors errs = {0};
 	struct instance *in = NULL;
 	assert_int_equal(daemon_instance_new(d, &cfg, "fake", &errs, &in), 0);
@@ -124,7 +124,7 @@ static void test_failed_start_uninit_once(void **state)
 static void test_unstarted_not_uninit(void **state)
 {
 	struct agw_config cfg;
-	struct daemon *d = daemon_new(&cfg);
+	struct agw_daemon *d = daemon_new(&cfg);
 	struct agw_errors errs = {0};
 	struct instance *in = NULL;
 	assert_int_equal(daemon_instance_new(d, &cfg, "fake", &errs, &in), 0);
@@ -140,7 +140,7 @@ static void test_unstarted_not_uninit(void **state)
 static void test_sync_stopped_skips_none(void **state)
 {
 	struct agw_config cfg;
-	struct daemon *d = daemon_new(&cfg);
+	struct agw_daemon *d = daemon_new(&cfg);
 	struct agw_errors errs = {0};
 	enum { N = 4 };
 	d->instances = calloc(N, sizeof(*d->instances));
@@ -186,7 +186,7 @@ static void on_done(void *arg, int status)
 static void test_refused_instances_resumed(void **state)
 {
 	struct agw_config cfg;
-	struct daemon *d = daemon_new(&cfg);
+	struct agw_daemon *d = daemon_new(&cfg);
 	char dir[] = "/tmp/agw-daemon-XXXXXX", path[64], err[256];
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/d.db", dir);

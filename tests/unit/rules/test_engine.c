@@ -163,7 +163,7 @@ static int record(void *arg, const struct agw_decision *d)
 	struct fx *f = arg;
 	f->emitted++;
 	f->last_emit = *d;
-	snprintf(f->last_emit_case, sizeof(f->last_emit_case), "%s", d->kase ? d->kase->id : "");
+	snprintf(f->last_emit_case, sizeof(f->last_emit_case), "%s", d->incident ? d->incident->id : "");
 	return 0;
 }
 
@@ -192,7 +192,7 @@ static void test_cells_and_fallbacks(void **state)
 	assert_string_equal(agw_engine_camera(f.e, "cam-gcj")->cell_code, "110105001001001");
 	/* never dropped: an alert from an unknown camera opens a case in the unassigned queue */
 	assert_int_equal(on(&f, "cam-never-seen", local(0, 10, 0)), AGW_DECISION_OPEN);
-	assert_string_equal(f.d.kase->cam->cell_code, "UNASSIGNED");
+	assert_string_equal(f.d.incident->cam->cell_code, "UNASSIGNED");
 	fx_free(&f);
 }
 
@@ -207,29 +207,29 @@ static void test_start_end_pairing_and_dedup(void **state)
 	assert_non_null(strstr(f.d.reason, "without an active case"));
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
 	char id[AGW_CASE_ID_SIZE];
-	strcpy(id, f.d.kase->id);
+	strcpy(id, f.d.incident->id);
 	assert_string_equal(f.d.rule, "all");
-	assert_string_equal(f.d.kase->title, "intrusion at Gate A1 in Grid A (110105)");
-	assert_true(f.d.kase->active);
+	assert_string_equal(f.d.incident->title, "intrusion at Gate A1 in Grid A (110105)");
+	assert_true(f.d.incident->active);
 	assert_int_equal(on(&f, "cam-a1", t + 1000), AGW_DECISION_UPDATE); /* repeat active */
-	assert_int_equal(f.d.kase->count, 2);
+	assert_int_equal(f.d.incident->count, 2);
 	assert_int_equal(off(&f, "cam-a1", t + 30000), AGW_DECISION_CLOSE);
-	assert_string_equal(f.d.kase->id, id);
-	assert_false(f.d.kase->active);
-	assert_int_equal(f.d.kase->cleared_ms, t + 30000);
+	assert_string_equal(f.d.incident->id, id);
+	assert_false(f.d.incident->active);
+	assert_int_equal(f.d.incident->cleared_ms, t + 30000);
 	assert_int_equal(off(&f, "cam-a1", t + 31000), AGW_DECISION_DROP); /* a second inactive edge */
 	/* within the dedup window after the clear: the same case again */
 	assert_int_equal(on(&f, "cam-a1", t + 4 * MIN), AGW_DECISION_UPDATE);
-	assert_string_equal(f.d.kase->id, id);
-	assert_int_equal(f.d.kase->cleared_ms, 0);
+	assert_string_equal(f.d.incident->id, id);
+	assert_int_equal(f.d.incident->cleared_ms, 0);
 	assert_int_equal(off(&f, "cam-a1", t + 5 * MIN), AGW_DECISION_CLOSE);
 	/* another camera, same cell: dedup by camera keeps them apart */
 	assert_int_equal(on(&f, "cam-a2", t + 5 * MIN), AGW_DECISION_OPEN);
-	assert_string_not_equal(f.d.kase->id, id);
+	assert_string_not_equal(f.d.incident->id, id);
 	/* past the window: a new case with a new id */
 	assert_int_equal(on(&f, "cam-a1", t + 11 * MIN), AGW_DECISION_OPEN);
-	assert_string_not_equal(f.d.kase->id, id);
-	assert_int_equal(f.d.kase->count, 1);
+	assert_string_not_equal(f.d.incident->id, id);
+	assert_int_equal(f.d.incident->count, 1);
 	fx_free(&f);
 }
 
@@ -241,22 +241,22 @@ static void test_dedup_by_cell(void **state)
 	f.r->dedup_by = AGW_DEDUP_CELL;
 	int64_t t = local(0, 10, 0);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
-	struct agw_case *c = f.d.kase;
+	struct agw_case *c = f.d.incident;
 	assert_string_equal(c->key, "cell/110105001001001/intrusion");
 	assert_int_equal(on(&f, "cam-a2", t + 1000), AGW_DECISION_UPDATE);
-	assert_ptr_equal(f.d.kase, c);
+	assert_ptr_equal(f.d.incident, c);
 	assert_int_equal(c->count, 2);
 	assert_int_equal(on(&f, "cam-b", t + 2000), AGW_DECISION_OPEN); /* other cell */
 	/* the case clears only when the last active camera ends */
 	assert_int_equal(off(&f, "cam-a1", t + 3000), AGW_DECISION_UPDATE);
 	assert_true(c->active);
 	assert_int_equal(off(&f, "cam-a2", t + 4000), AGW_DECISION_CLOSE);
-	assert_ptr_equal(f.d.kase, c);
+	assert_ptr_equal(f.d.incident, c);
 	/* cameras in the unassigned queue share no place: each keeps its own case */
 	assert_int_equal(on(&f, "cam-lost", t + 5000), AGW_DECISION_OPEN);
-	assert_string_equal(f.d.kase->key, "camera/cam-lost/intrusion");
+	assert_string_equal(f.d.incident->key, "camera/cam-lost/intrusion");
 	assert_int_equal(on(&f, "cam-unknown", t + 6000), AGW_DECISION_OPEN);
-	assert_string_equal(f.d.kase->cam->cell_code, "UNASSIGNED");
+	assert_string_equal(f.d.incident->cam->cell_code, "UNASSIGNED");
 	fx_free(&f);
 }
 
@@ -270,7 +270,7 @@ static void test_clear_timeout(void **state)
 	int64_t t = local(0, 10, 0);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
 	char id[AGW_CASE_ID_SIZE];
-	strcpy(id, f.d.kase->id);
+	strcpy(id, f.d.incident->id);
 	assert_int_equal(agw_engine_tick(f.e, t + 2 * MIN - 1, record, &f), 0);
 	assert_int_equal(f.emitted, 0);
 	assert_int_equal(on(&f, "cam-a1", t + MIN), AGW_DECISION_UPDATE); /* refreshes the timeout */
@@ -318,29 +318,29 @@ static void test_flood_per_camera_and_cell(void **state)
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + i * 1000),
 				 AGW_DECISION_OPEN);
-		assert_false(f.d.kase->aggregate);
+		assert_false(f.d.incident->aggregate);
 	}
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 3000), AGW_DECISION_OPEN);
-	assert_true(f.d.kase->aggregate);
+	assert_true(f.d.incident->aggregate);
 	assert_non_null(strstr(f.d.reason, "flood: camera cam-a1"));
 	char agg[AGW_CASE_ID_SIZE];
-	strcpy(agg, f.d.kase->id);
+	strcpy(agg, f.d.incident->id);
 	for (int i = 4; i < 10; i++) {
 		assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + i * 1000),
 				 AGW_DECISION_UPDATE);
-		assert_string_equal(f.d.kase->id, agg);
+		assert_string_equal(f.d.incident->id, agg);
 	}
-	assert_int_equal(f.d.kase->count, 7);
+	assert_int_equal(f.d.incident->count, 7);
 	/* an active alert joins the aggregate without making it an active (never expiring) case */
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t + 10000),
 			 AGW_DECISION_UPDATE);
-	assert_true(f.d.kase->aggregate);
-	assert_false(f.d.kase->active);
+	assert_true(f.d.incident->aggregate);
+	assert_false(f.d.incident->active);
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_FALSE, AGW_OP_CHANGED, t + 10001),
 			 AGW_DECISION_DROP);
 	/* other cameras are not affected */
 	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 10000), AGW_DECISION_OPEN);
-	assert_false(f.d.kase->aggregate);
+	assert_false(f.d.incident->aggregate);
 	/* after the window: the aggregate expires, normal cases again */
 	assert_int_equal(agw_engine_feedback(f.e, agg, AGW_CASE_ACCEPTED, NULL), 0);
 	agw_engine_tick(f.e, t + 10 * MIN + 10000, record, &f);
@@ -349,7 +349,7 @@ static void test_flood_per_camera_and_cell(void **state)
 	assert_int_equal(agw_engine_feedback(f.e, agg, AGW_CASE_ACCEPTED, NULL), -ENOENT);
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 11 * MIN),
 			 AGW_DECISION_OPEN);
-	assert_false(f.d.kase->aggregate);
+	assert_false(f.d.incident->aggregate);
 	fx_free(&f);
 
 	fx_init(&f);
@@ -358,13 +358,13 @@ static void test_flood_per_camera_and_cell(void **state)
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_OPEN);
 	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 1), AGW_DECISION_OPEN);
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 2), AGW_DECISION_OPEN);
-	assert_true(f.d.kase->aggregate);
-	assert_string_equal(f.d.kase->key, "flood/cell/110105001001001");
+	assert_true(f.d.incident->aggregate);
+	assert_string_equal(f.d.incident->key, "flood/cell/110105001001001");
 	assert_int_equal(alert(&f, "cam-a2", AGW_KIND_LOITERING, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 3),
 			 AGW_DECISION_UPDATE);
-	assert_true(f.d.kase->aggregate);
+	assert_true(f.d.incident->aggregate);
 	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t + 4), AGW_DECISION_OPEN);
-	assert_false(f.d.kase->aggregate);
+	assert_false(f.d.incident->aggregate);
 	fx_free(&f);
 }
 
@@ -387,7 +387,7 @@ static void test_min_duration(void **state)
 	assert_int_equal(agw_engine_tick(f.e, t + 110000, record, &f), 1);
 	assert_int_equal(f.last_emit.action, AGW_DECISION_OPEN);
 	assert_int_equal(f.last_emit.alert_seq, seq);
-	struct agw_case *c = f.last_emit.kase;
+	struct agw_case *c = f.last_emit.incident;
 	assert_int_equal(c->first_seen, t + 100000);
 	assert_true(c->active);
 	assert_int_equal(off(&f, "cam-a1", t + 120000), AGW_DECISION_CLOSE);
@@ -395,7 +395,7 @@ static void test_min_duration(void **state)
 	assert_int_equal(alert(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t), AGW_DECISION_DROP);
 	assert_int_equal(alert(&f, "cam-b", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_CHANGED, t + 10000),
 			 AGW_DECISION_OPEN);
-	assert_int_equal(f.d.kase->first_seen, t);
+	assert_int_equal(f.d.incident->first_seen, t);
 	fx_free(&f);
 }
 
@@ -432,7 +432,7 @@ static void test_repeat_and_drop_rules(void **state)
 	assert_string_equal(f.d.reason, "gates see people all day");
 	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_OPEN);
 	assert_string_equal(f.d.rule, "district-only");
-	assert_int_equal(f.d.kase->priority, 1);
+	assert_int_equal(f.d.incident->priority, 1);
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, AGW_OP_NONE, t), AGW_DECISION_DROP);
 	assert_null(f.d.rule);
 	assert_string_equal(f.d.reason, "no rule matched");
@@ -463,8 +463,8 @@ static void test_feedback_and_deterministic_ids(void **state)
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
 	assert_int_equal(on(&g, "cam-a1", t), AGW_DECISION_OPEN);
 	char id[AGW_CASE_ID_SIZE];
-	strcpy(id, f.d.kase->id);
-	assert_string_equal(id, g.d.kase->id); /* same incident, same id */
+	strcpy(id, f.d.incident->id);
+	assert_string_equal(id, g.d.incident->id); /* same incident, same id */
 	assert_int_equal(strncmp(id, "agw-", 4), 0);
 	assert_int_equal(strlen(id), 20);
 	char manual[AGW_CASE_ID_SIZE];
@@ -476,12 +476,12 @@ static void test_feedback_and_deterministic_ids(void **state)
 	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_ACCEPTED, &c), 0);
 	assert_int_equal(c->status, AGW_CASE_ACCEPTED);
 	assert_int_equal(on(&f, "cam-a1", t + 1000), AGW_DECISION_UPDATE);
-	assert_int_equal(f.d.kase->status, AGW_CASE_ACCEPTED);
+	assert_int_equal(f.d.incident->status, AGW_CASE_ACCEPTED);
 	/* closed by the platform: the dedup window ends, the next alert opens a new case */
 	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_CLOSED, NULL), 0);
 	assert_int_equal(agw_engine_feedback(f.e, id, AGW_CASE_CLOSED, NULL), -ENOENT);
 	assert_int_equal(on(&f, "cam-a1", t + 2000), AGW_DECISION_OPEN);
-	assert_string_not_equal(f.d.kase->id, id);
+	assert_string_not_equal(f.d.incident->id, id);
 	/* the camera's old active state went with the closed case: its inactive edge closes the new one */
 	assert_int_equal(off(&f, "cam-a1", t + 3000), AGW_DECISION_CLOSE);
 	fx_free(&f);
@@ -504,9 +504,9 @@ static void test_restore(void **state)
 	assert_int_equal(agw_engine_restore(f.e, &r), 0);
 	assert_int_equal(agw_engine_restore(f.e, &r), -EEXIST);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_UPDATE);
-	assert_string_equal(f.d.kase->id, "agw-0123456789abcdef");
-	assert_int_equal(f.d.kase->count, 5);
-	assert_int_equal(f.d.kase->status, AGW_CASE_DISPATCHED);
+	assert_string_equal(f.d.incident->id, "agw-0123456789abcdef");
+	assert_int_equal(f.d.incident->count, 5);
+	assert_int_equal(f.d.incident->status, AGW_CASE_DISPATCHED);
 	assert_int_equal(off(&f, "cam-a1", t + 1000), AGW_DECISION_CLOSE);
 	fx_free(&f);
 }
@@ -545,16 +545,16 @@ static void test_resync_opens_missed_alarm(void **state)
 	fx_init(&f);
 	int64_t t = local(0, 10, 0);
 	assert_int_equal(on(&f, "cam-a1", t), AGW_DECISION_OPEN);
-	assert_false(f.d.kase->resync);
+	assert_false(f.d.incident->resync);
 	assert_int_equal(off(&f, "cam-a1", t + 1000), AGW_DECISION_CLOSE);
 	/* resubscribed an hour later: the state is active */
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + HOUR),
 			 AGW_DECISION_OPEN);
-	assert_true(f.d.kase->resync);
+	assert_true(f.d.incident->resync);
 	assert_non_null(strstr(f.d.reason, "found on resynchronisation"));
 	char *json;
 	size_t len;
-	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	assert_int_equal(agw_case_message(f.e, f.d.incident, f.d.action, &json, &len), 0);
 	assert_non_null(strstr(json, "\"found_on_resync\":true"));
 	free(json);
 	/* the same state reported again (another resubscribe): the same alarm going on */
@@ -565,7 +565,7 @@ static void test_resync_opens_missed_alarm(void **state)
 	/* found active again within the incident's dedup window: it joins it, and says how */
 	assert_int_equal(alert(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + HOUR + 9000),
 			 AGW_DECISION_UPDATE);
-	assert_true(f.d.kase->resync && f.d.kase->active);
+	assert_true(f.d.incident->resync && f.d.incident->active);
 	assert_non_null(strstr(f.d.reason, "found on resynchronisation"));
 	/* last known active: an Initialized active state is the same alarm going on */
 	assert_int_equal(on(&f, "cam-a2", t + 2 * HOUR), AGW_DECISION_OPEN);
@@ -590,7 +590,7 @@ static void test_resync_unknown_state(void **state)
 	/* heard for 10 minutes, never told about motion: now active on resubscription */
 	assert_int_equal(alert(&f, "cam-b", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 10 * MIN),
 			 AGW_DECISION_OPEN);
-	assert_true(f.d.kase->resync);
+	assert_true(f.d.incident->resync);
 	assert_non_null(strstr(f.d.reason, "state unknown"));
 	/* 0 turns it off */
 	f.rs->resync_unknown_after_ms = 0;
@@ -626,17 +626,17 @@ static void test_windows_ignore_wall_clock_steps(void **state)
 	int64_t t = local(0, 10, 0), m = 1000000;
 	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t, m), AGW_DECISION_OPEN);
 	char id[AGW_CASE_ID_SIZE];
-	strcpy(id, f.d.kase->id);
+	strcpy(id, f.d.incident->id);
 	/* the wall clock jumps an hour ahead; one minute passed: the same incident */
 	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t + HOUR + MIN, m + MIN),
 			 AGW_DECISION_UPDATE);
-	assert_string_equal(f.d.kase->id, id);
-	assert_int_equal(f.d.kase->last_seen, t + HOUR + MIN); /* the message carries the wall time */
+	assert_string_equal(f.d.incident->id, id);
+	assert_int_equal(f.d.incident->last_seen, t + HOUR + MIN); /* the message carries the wall time */
 	/* 90 s after its last alert: the clear timeout (2 min) has not run out, whatever the wall says */
 	assert_int_equal(agw_engine_tick_at(f.e, t + 3 * HOUR, m + MIN + 90000, record, &f), 0);
 	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + 3 * MIN, record, &f), 1);
 	assert_int_equal(f.last_emit.action, AGW_DECISION_CLOSE);
-	assert_int_equal(f.last_emit.kase->cleared_ms, t - HOUR); /* stamped with the wall clock */
+	assert_int_equal(f.last_emit.incident->cleared_ms, t - HOUR); /* stamped with the wall clock */
 	/* the wall clock steps back an hour: the dedup window still ends 5 min after the last alert */
 	assert_int_equal(alert_at(&f, "cam-a1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, t - HOUR, m + 5 * MIN),
 			 AGW_DECISION_UPDATE);
@@ -652,7 +652,7 @@ static void test_windows_ignore_wall_clock_steps(void **state)
 	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + HOUR + 9999, record, &f), 0);
 	assert_int_equal(agw_engine_tick_at(f.e, t - HOUR, m + HOUR + 10000, record, &f), 1);
 	assert_int_equal(f.last_emit.action, AGW_DECISION_OPEN);
-	assert_int_equal(f.last_emit.kase->first_seen, t); /* the first alert's wall time */
+	assert_int_equal(f.last_emit.incident->first_seen, t); /* the first alert's wall time */
 	fx_free(&f);
 }
 
@@ -704,7 +704,7 @@ static char *engine_dump(struct agw_engine *e)
 		     agw_strmap_get(&e->ids, c->id) == c, (long long)c->seen_m, (long long)c->active_m, c->resync);
 	}
 	size_t pend = 0;
-	for (struct agw_kind_state *ks = e->pending; ks; ks = ks->pnext)
+	for (struct agw_kind_state *kind_state = e->pending; kind_state; kind_state = kind_state->pnext)
 		pend++;
 	LINE("heap_n=%zu pending=%zu", e->heap_n, pend);
 	for (size_t i = agw_strmap_next(&e->cams, 0); i < e->cams.cap; i = agw_strmap_next(&e->cams, i + 1)) {
@@ -715,20 +715,20 @@ static char *engine_dump(struct agw_engine *e)
 			LINE("cam %s flood=%lld/%lld watch=%lld", c->id, (long long)c->flood_start, (long long)c->flood_count,
 			     (long long)c->watch_since);
 		for (int k = 0; k < AGW_KIND__COUNT; k++) {
-			struct agw_kind_state *ks = c->ks[k];
-			if (!ks || (!ks->inc && !ks->pending && !ks->rep_rule && !ks->last_state))
+			struct agw_kind_state *kind_state = c->kind_state[k];
+			if (!kind_state || (!kind_state->inc && !kind_state->pending && !kind_state->rep_rule && !kind_state->last_state))
 				continue;
 			char rep[2048] = "";
-			for (uint32_t j = 0; ks->rep && j < ks->rep_n; j++)
+			for (uint32_t j = 0; kind_state->rep && j < kind_state->rep_n; j++)
 				snprintf(rep + strlen(rep), sizeof(rep) - strlen(rep), "%lld,",
-					 (long long)ks->rep[(ks->rep_head + AGW_REPEAT_MAX - 1 - j) % AGW_REPEAT_MAX]);
-			LINE("ks %s/%d inc=%s pend=%d rule=%s since=%lld/%lld seq=%lld ct=%lld topic=%s ev=%s rep=%s/%s last=%d/%lld",
-			     c->id, k, ks->inc ? ks->inc->id : "-", ks->pending,
-			     ks->pending_rule ? ks->pending_rule->name : "-", (long long)ks->pending_since,
-			     (long long)ks->pending_since_m,
-			     (long long)ks->pending_seq, (long long)ks->pending_camera_time,
-			     ks->pending_topic ? ks->pending_topic : "-", ks->pending_event_id ? ks->pending_event_id : "-",
-			     ks->rep_rule ? ks->rep_rule->name : "-", rep, ks->last_state, (long long)ks->last_state_ms);
+					 (long long)kind_state->rep[(kind_state->rep_head + AGW_REPEAT_MAX - 1 - j) % AGW_REPEAT_MAX]);
+			LINE("kind_state %s/%d inc=%s pend=%d rule=%s since=%lld/%lld seq=%lld ct=%lld topic=%s ev=%s rep=%s/%s last=%d/%lld",
+			     c->id, k, kind_state->inc ? kind_state->inc->id : "-", kind_state->pending,
+			     kind_state->pending_rule ? kind_state->pending_rule->name : "-", (long long)kind_state->pending_since,
+			     (long long)kind_state->pending_since_m,
+			     (long long)kind_state->pending_seq, (long long)kind_state->pending_camera_time,
+			     kind_state->pending_topic ? kind_state->pending_topic : "-", kind_state->pending_event_id ? kind_state->pending_event_id : "-",
+			     kind_state->rep_rule ? kind_state->rep_rule->name : "-", rep, kind_state->last_state, (long long)kind_state->last_state_ms);
 		}
 	}
 	for (size_t i = agw_strmap_next(&e->floods, 0); i < e->floods.cap; i = agw_strmap_next(&e->floods, i + 1)) {
@@ -756,7 +756,7 @@ static int txn_record(void *arg, const struct agw_decision *d)
 {
 	struct txn_log *l = arg;
 	snprintf(l->text + strlen(l->text), sizeof(l->text) - strlen(l->text), "tick %s %s %lld %s|",
-		 agw_decision_action_name(d->action), d->kase ? d->kase->id : "-", d->kase ? (long long)d->kase->count : 0LL,
+		 agw_decision_action_name(d->action), d->incident ? d->incident->id : "-", d->incident ? (long long)d->incident->count : 0LL,
 		 d->reason);
 	return 0;
 }
@@ -786,10 +786,10 @@ static void txn_batch(struct agw_engine *e, unsigned *seed, int64_t *t, int64_t 
 		struct agw_decision d;
 		assert_int_equal(agw_engine_decide(e, &a, ++*seq, *t, &d), 0);
 		snprintf(l->text + strlen(l->text), sizeof(l->text) - strlen(l->text), "%s %s %lld %s|",
-			 agw_decision_action_name(d.action), d.kase ? d.kase->id : "-", d.kase ? (long long)d.kase->count : 0LL,
+			 agw_decision_action_name(d.action), d.incident ? d.incident->id : "-", d.incident ? (long long)d.incident->count : 0LL,
 			 d.reason);
-		if (rand_r(seed) % 40 == 0 && d.kase)
-			agw_engine_feedback(e, d.kase->id, rand_r(seed) % 2 ? AGW_CASE_CLOSED : AGW_CASE_ACCEPTED, NULL);
+		if (rand_r(seed) % 40 == 0 && d.incident)
+			agw_engine_feedback(e, d.incident->id, rand_r(seed) % 2 ? AGW_CASE_CLOSED : AGW_CASE_ACCEPTED, NULL);
 	}
 	assert_true(agw_engine_tick(e, *t, txn_record, l) >= 0);
 }
@@ -1035,7 +1035,7 @@ static void test_case_message_schema(void **state)
 		for (int step = 0; step < 2; step++) {
 			char *json;
 			size_t len;
-			assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+			assert_int_equal(agw_case_message(f.e, f.d.incident, f.d.action, &json, &len), 0);
 			assert_int_equal(strlen(json), len);
 			json_t *doc = json_loads(json, 0, &jerr);
 			if (!doc)
@@ -1071,7 +1071,7 @@ static void test_case_message_schema(void **state)
 	assert_int_equal(on(&f, "cam-q", t), AGW_DECISION_OPEN);
 	char *json;
 	size_t len;
-	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	assert_int_equal(agw_case_message(f.e, f.d.incident, f.d.action, &json, &len), 0);
 	json_t *doc = json_loads(json, 0, &jerr);
 	assert_non_null(doc);
 	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "camera"), "name")),
@@ -1082,7 +1082,7 @@ static void test_case_message_schema(void **state)
 	agw_engine_camera_set(f.e, "cam-u", "\xe5\x8d\x97\xe9\x97\xa8 \xff\xc3(\xed\xa0\x80", NULL, NULL, NULL, false, 0, 0,
 			      AGW_CRS_WGS84);
 	assert_int_equal(on(&f, "cam-u", t), AGW_DECISION_OPEN);
-	assert_int_equal(agw_case_message(f.e, f.d.kase, f.d.action, &json, &len), 0);
+	assert_int_equal(agw_case_message(f.e, f.d.incident, f.d.action, &json, &len), 0);
 	doc = json_loads(json, 0, &jerr);
 	if (!doc)
 		fail_msg("invalid UTF-8 made invalid JSON: %s", jerr.text);
@@ -1136,8 +1136,8 @@ static void test_default_policy(void **state)
 	a.kind = AGW_KIND_VIDEO_LOSS;
 	assert_int_equal(agw_engine_decide(e, &a, 2, 0, &d), 0);
 	assert_int_equal(d.action, AGW_DECISION_OPEN);
-	assert_int_equal(d.kase->priority, 3);
-	assert_string_equal(d.kase->cam->cell_code, "unassigned");
+	assert_int_equal(d.incident->priority, 3);
+	assert_string_equal(d.incident->cam->cell_code, "unassigned");
 	agw_engine_free(e);
 }
 
