@@ -184,7 +184,8 @@ int agw_grid_build(struct agw_grid *g, const char **ret_dup)
 	g->bucket_start = NULL;
 	g->bucket_cells = NULL;
 	g->built = false;
-	qsort(g->cells, g->n_cells, sizeof(*g->cells), cell_cmp);
+	if (g->n_cells > 1) /* an empty layer has no array: qsort(NULL, 0) is undefined */
+		qsort(g->cells, g->n_cells, sizeof(*g->cells), cell_cmp);
 	for (size_t i = 1; i < g->n_cells; i++)
 		if (strcmp(g->cells[i - 1].code, g->cells[i].code) == 0) {
 			if (ret_dup)

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "alarmgw/alert.h"
+#include "grid_import.h"
 #include "ledger.h"
 #include "onvif_requests.h"
 
@@ -110,6 +111,21 @@ static void test_time_offset_stays_in_range(void **state)
 	assert_int_equal(ms, 31536000000LL + 1800000);
 }
 
+/* grid_geojson: a FeatureCollection without features built an empty grid by qsort(NULL, 0, ...),
+ * which UBSan reports (nonnull argument). */
+static void test_grid_empty_collection(void **state)
+{
+	static const char text[] = "{\"type\": \"FeatureCollection\", \"features\": [\n \n]}\n";
+	struct agw_grid *g = NULL;
+	char err[256];
+	int r = agw_grid_from_geojson(text, sizeof(text) - 1, "empty", AGW_CRS_WGS84, 1, &g, err, sizeof(err));
+	if (r == 0) {
+		assert_int_equal(agw_grid_count(g), 0);
+		assert_null(agw_grid_locate(g, 116.4, 39.9));
+		agw_grid_free(g);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_alert_json_round_trip_without_gateway_time),
 		cmocka_unit_test(test_ledger_small_file_small_memory),
 		cmocka_unit_test(test_time_offset_stays_in_range),
+		cmocka_unit_test(test_grid_empty_collection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
