@@ -7,6 +7,7 @@
  * when it reconnects). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,27 +334,36 @@ int gb_transport_start(struct agw_gb_server *s, const char *listen_on, char *err
 		return -EINVAL;
 	}
 	/* bound before any libuv handle exists, so a failure leaves nothing to close */
-	int ufd = -1, tfd = -1;
-	int rc = bound_socket(&addr, SOCK_DGRAM, &ufd);
-	if (rc < 0) {
-		snprintf(err, errlen, "udp %s: %s", listen_on, strerror(-rc));
-		return rc;
-	}
-	/* TCP on the port UDP got (port 0 picks one) */
-	struct sockaddr_storage got;
-	socklen_t glen = sizeof(got);
-	if (getsockname(ufd, (struct sockaddr *)&got, &glen) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "udp %s: %s", listen_on, strerror(errno));
-		close(ufd);
-		return rc;
-	}
-	rc = bound_socket(&got, SOCK_STREAM, &tfd);
-	if (rc < 0) {
+	int ufd = -1, tfd = -1, rc = 0;
+	/* Port 0 (tests) lets the kernel pick the UDP port; TCP must take the same number, which some
+	 * other TCP socket may hold: pick again rather than fail. A configured port is tried once. */
+	bool any_port = addr.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port == 0
+						    : ((struct sockaddr_in *)&addr)->sin_port == 0;
+	for (int attempt = 0; attempt < (any_port ? 32 : 1); attempt++) {
+		rc = bound_socket(&addr, SOCK_DGRAM, &ufd);
+		if (rc < 0) {
+			snprintf(err, errlen, "udp %s: %s", listen_on, strerror(-rc));
+			return rc;
+		}
+		struct sockaddr_storage got;
+		socklen_t glen = sizeof(got);
+		if (getsockname(ufd, (struct sockaddr *)&got, &glen) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "udp %s: %s", listen_on, strerror(errno));
+			close(ufd);
+			return rc;
+		}
+		rc = bound_socket(&got, SOCK_STREAM, &tfd);
+		if (rc == 0)
+			break;
 		snprintf(err, errlen, "tcp %s: %s", listen_on, strerror(-rc));
 		close(ufd);
-		return rc;
+		ufd = -1;
+		if (rc != -EADDRINUSE)
+			return rc;
 	}
+	if (rc < 0)
+		return rc;
 	s->udp = calloc(1, sizeof(*s->udp));
 	s->listener = calloc(1, sizeof(*s->listener));
 	if (!s->udp || !s->listener) {

@@ -138,9 +138,6 @@ int agw_publisher_start(struct agw_publisher *p)
 	uv_timer_init(p->loop, &p->stop_timer);
 	p->async.data = p->retry_timer.data = p->tick_timer.data = p->stop_timer.data = p;
 	p->open_handles = 4;
-	p->rng = (unsigned)agw_now_ms() ^ ((unsigned)getpid() << 16) ^ (p->slot * 2654435761u);
-	if (!p->rng)
-		p->rng = 1;
 	p->started = true;
 	pthread_mutex_lock(&pub_reg_lock);
 	p->accepting = true;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "alarmgw/backoff.h"
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "broker_list.h"
@@ -21,11 +22,7 @@ void pub_schedule_retry(struct agw_publisher *p)
 {
 	if (p->stop != STOP_NONE)
 		return;
-	/* xorshift: private jitter that does not disturb anyone's random() sequence */
-	p->rng ^= p->rng << 13;
-	p->rng ^= p->rng >> 17;
-	p->rng ^= p->rng << 5;
-	long long d = agw_mqtt_backoff_ms(p->attempt, p->reconnect_min_ms, p->reconnect_max_ms, p->rng);
+	long long d = agw_backoff_ms(p->attempt, p->reconnect_min_ms, p->reconnect_max_ms);
 	if (p->attempt < 32)
 		p->attempt++;
 	agw_log_debug(COMP, NULL, "reconnecting in %lld ms", d);

@@ -113,7 +113,7 @@ struct agw_publisher {
 
 	/* connection */
 	bool connected, connecting;
-	unsigned attempt, gen, conn, rng;
+	unsigned attempt, gen, conn;
 	/* A broker may close the connection right after refusing a publish (mosquitto 2.0.11 does with
 	 * max_queued_messages 0), and its RST can destroy the refusal before paho reads it. A
 	 * connection lost with rows in flight and nothing acknowledged makes the next connection

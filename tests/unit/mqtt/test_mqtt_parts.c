@@ -40,25 +40,6 @@ static void test_topic_publishable(void **state)
 	assert_false(agw_mqtt_topic_publishable("agw/#"));
 }
 
-static void test_backoff(void **state)
-{
-	/* within [d/2, d] of the doubled delay, never below min, never above max */
-	for (unsigned rnd = 0; rnd < 2000; rnd += 7) {
-		long long d0 = agw_mqtt_backoff_ms(0, 1000, 60000, rnd);
-		assert_true(d0 >= 1000 && d0 <= 1000);
-		long long d3 = agw_mqtt_backoff_ms(3, 1000, 60000, rnd);
-		assert_true(d3 >= 4000 && d3 <= 8000);
-		long long d20 = agw_mqtt_backoff_ms(20, 1000, 60000, rnd);
-		assert_true(d20 >= 30000 && d20 <= 60000);
-		long long dbig = agw_mqtt_backoff_ms(4000000000u, 100, 5000, rnd);
-		assert_true(dbig >= 2500 && dbig <= 5000);
-	}
-	/* jitter really spreads: two different random inputs give different delays */
-	assert_int_not_equal(agw_mqtt_backoff_ms(5, 100, 60000, 1), agw_mqtt_backoff_ms(5, 100, 60000, 1234));
-	/* degenerate bounds */
-	assert_int_equal(agw_mqtt_backoff_ms(3, 0, 0, 5), 1);
-	assert_int_equal(agw_mqtt_backoff_ms(3, 500, 100, 5), 500);
-}
 
 static int parse(const char *text, struct agw_feedback *fb, const char **reason)
 {
@@ -162,7 +143,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_broker_list),
 		cmocka_unit_test(test_topic_expand),     cmocka_unit_test(test_topic_publishable),
-		cmocka_unit_test(test_backoff),          cmocka_unit_test(test_feedback_valid),
+		cmocka_unit_test(test_feedback_valid),
 		cmocka_unit_test(test_feedback_malformed), cmocka_unit_test(test_feedback_size_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
