@@ -64,12 +64,13 @@ int agw_onvif_subscription_load(struct cam *c)
 		goto out;
 	}
 	*nl = '\0';
+	/* The stored termination time is the one of the last store (creation, or a graceful stop):
+	 * Renews since then (not stored: one write per camera per renewal would load the loop) may
+	 * have kept it alive, for example before a SIGKILL. So even a past time is tried: a Renew on
+	 * the stored reference, and a new subscription when the camera no longer knows it. */
 	int64_t left = (int64_t)term - agw_now_ms();
-	if (left <= 0) {
-		/* past its termination time: the camera has dropped it */
-		agw_onvif_subscription_forget(c);
-		goto out;
-	}
+	if (left < 0)
+		left = 0;
 	rc = -ENOMEM;
 	char *url = strdup(addr);
 	char *refs = nl[1] ? strdup(nl + 1) : NULL;

@@ -125,8 +125,10 @@ static int held_flush(struct cam *c)
 		agw_alert_clear(&c->held[done]);
 		done++;
 	}
-	memmove(c->held, c->held + done, (c->n_held - done) * sizeof(*c->held));
-	c->n_held -= done;
+	if (done > 0) { /* with nothing held, held may be NULL: no memmove from it */
+		memmove(c->held, c->held + done, (c->n_held - done) * sizeof(*c->held));
+		c->n_held -= done;
+	}
 	agw_metric_add("agw_onvif_alerts_held", NULL, -(int64_t)done);
 	if (rc == -EAGAIN) {
 		ad->refused = true;

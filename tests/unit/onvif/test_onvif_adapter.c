@@ -402,8 +402,11 @@ static void test_stop_keeps_subscription(void **state)
 	h->c = c;
 }
 
-/* An expired stored subscription is not resumed (the camera has dropped it) and is forgotten. */
-static void test_expired_subscription_forgotten(void **state)
+/* A stored subscription whose stored time has passed is still tried: Renews after the last store
+ * (before a SIGKILL) may have kept it alive on the camera; the camera says when it does not know
+ * it any more (then a new subscription). The chaos test lost the events a camera kept queueing to
+ * such a subscription while the gateway subscribed anew beside it. */
+static void test_past_subscription_still_tried(void **state)
 {
 	struct harness *h = *state;
 	h->ctx.state_put = test_state_put;
@@ -423,9 +426,10 @@ static void test_expired_subscription_forgotten(void **state)
 	assert_null(h->stored); /* and forgets what it stored */
 	h->stored = strdup(buf);
 	assert_int_equal(agw_adapter_onvif.camera_add(h->ad, &cam), 0);
-	assert_null(h->ad->cams->sub_url);
-	assert_false(h->ad->cams->sub_resumable);
-	assert_null(h->stored);
+	assert_non_null(h->ad->cams->sub_url);
+	assert_string_equal(h->ad->cams->sub_url, "http://127.0.0.1:9/onvif/subscription?Idx=4");
+	assert_true(h->ad->cams->sub_resumable);
+	assert_non_null(h->stored);
 	h->c = h->ad->cams;
 }
 
@@ -439,7 +443,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_health_edge_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline_on_monotonic_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_keeps_subscription, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_subscription_forgotten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_past_subscription_still_tried, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
