@@ -29,18 +29,15 @@ Defaults are the CI smoke (200 cameras, ~75 s). bench/chaos/chaos_onvif.py runs 
 longer campaigns; `python3 test_chaos_onvif.py --help` lists the knobs."""
 import argparse
 import collections
-import csv
 import json
 import os
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -54,10 +51,7 @@ CASE_TOPIC = "agw/cases/#"
 PROBE_TOPIC = "agw/cases/chaos-probe"
 MIX = "motion=3,tamper=1,line=1,intrusion=1,motionalarm=1,scenechange=1,input=1"
 INACTIVE_WITHOUT_CASE = "inactive edge without an active case"
-
-
-def now_ms():
-    return time.time() * 1000.0
+FIGURES_PATH = None  # bench/chaos: where to write the figures as JSON
 
 
 def log(*a):
@@ -260,6 +254,19 @@ def hold_write_lock(procs, db, seconds):
 # ---------------------------------------------------------------- camsim
 
 
+def low_free_port():
+    import socket
+    for _ in range(200):
+        port = random.randrange(10000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port below 32000")
+
+
 def camsim_binary():
     return os.path.join(agwtest.BUILD, "tests", "sim", "camsim", "alarmgw-camsim")
 
@@ -401,7 +408,9 @@ class Run:
         self.disk = disk
         db = os.path.join(state, "alarmgw.db")
         self.db = db
-        broker = Broker(self.work, "broker").start()
+        # The broker's port is below the ephemeral range: while the broker is down after a SIGKILL,
+        # no outgoing connection (the gateway's reconnects) can take its number.
+        broker = Broker(self.work, "broker", port=low_free_port()).start()
         self.broker = broker
         sub = Sub(self.work, broker.port, CASE_TOPIC, "chaos-platform", verbose=False)
         self.procs.procs.append(sub.proc)
@@ -833,8 +842,13 @@ def print_table(run, r, rule_drops, losses, allowed, where):
     for k in run.kills:
         print("  gateway SIGKILL at +%.1fs: last commit %.0f ms before it (journal seq %d)" % (
             k["t"] / 1000.0 - t[0]["t0"], k["t"] - k["last_commit_ms"], k["last_seq"]))
-    print("FIGURES " + json.dumps(dict(r, timeline=[(e["what"], round(e["t0"] - t[0]["t0"], 1)) for e in t])),
-          flush=True)
+    fig = dict(r, cameras=run.args.cameras, rate=run.args.rate, seconds=round(run.t_end - t[0]["t0"], 1),
+               date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               timeline=[(e["what"], round(e["t0"] - t[0]["t0"], 1)) for e in t])
+    print("FIGURES " + json.dumps(fig), flush=True)
+    if FIGURES_PATH:
+        with open(FIGURES_PATH, "w") as f:
+            json.dump(fig, f, indent=1)
 
 
 # ---------------------------------------------------------------- main
