@@ -584,8 +584,8 @@ class Run:
 
 def read_events_log(path):
     """camsim's events log: queued events {id: record}, drops {id: reason}, and the answers events
-    went out in {id: (answer record)} when camsim logs them (lines with an id and no queued_ms or
-    dropped member; see docs/camsim.md)."""
+    went out in {id: sent record} (`{"id":..,"sent":"ok|fault|malformed|oversized","answer":N,
+    "written":bool,"sent_ms":..}`, see docs/camsim.md; a camsim without sent lines leaves it empty)."""
     queued, dropped, answered = {}, {}, {}
     with open(path) as f:
         for line in f:
@@ -593,38 +593,35 @@ def read_events_log(path):
                 e = json.loads(line)
             except ValueError:
                 continue
-            if not isinstance(e, dict):
+            if not isinstance(e, dict) or "id" not in e:
                 continue
             if "dropped" in e:
                 dropped[e["id"]] = e["dropped"]
+            elif "sent" in e:
+                answered[e["id"]] = e
             elif "queued_ms" in e:
                 queued[e["id"]] = e
-            elif "ids" in e:  # one line per answer listing its events
-                for i in e["ids"]:
-                    answered[i] = e
-            elif "id" in e:
-                answered[e["id"]] = e
     return queued, dropped, answered
 
 
 def answer_ms(rec):
-    for k in ("answer_ms", "written_ms", "sent_ms", "out_ms", "at_ms"):
-        if k in rec:
-            return float(rec[k])
-    return None
+    return float(rec["sent_ms"]) if rec is not None and "sent_ms" in rec else None
 
 
 def answer_kind(rec):
-    for k in ("answer", "as", "kind", "how"):
-        if isinstance(rec.get(k), str):
-            return rec[k]
-    return "ok"
+    """ok, or what was wrong with the answer: fault, malformed, oversized, and/or not written."""
+    if rec is None:
+        return "ok"
+    kind = rec.get("sent", "ok")
+    if rec.get("written", True) is False:
+        kind = "not written" if kind == "ok" else kind + ", not written"
+    return kind
 
 
 def read_messages(path):
     """Case messages the subscriber received: {event_id: first message}, events_lost messages per
     camera, the number of messages."""
-    seen, lost_alerts, msgs = {}, collections.defaultdict(list), 0
+    seen, lost_alerts, msgs = {}, collections.defaultdict(set), 0
     with open(path, errors="replace") as f:
         for line in f:
             brace = line.find("{")
@@ -640,7 +637,9 @@ def read_messages(path):
             cam = (m.get("camera") or {}).get("id")
             ev = m.get("event") or {}
             if ev.get("kind") == "events_lost":
-                lost_alerts[cam].append(m)
+                # one alert: the message's last evidence entry (a resend repeats it)
+                last = (m.get("evidence") or [{}])[-1]
+                lost_alerts[cam].add(last.get("journal_seq"))
             for e in m.get("evidence") or []:
                 if e.get("event_id"):
                     seen.setdefault(e["event_id"], m)
@@ -736,6 +735,9 @@ def reconcile(run):
     at_end = 0
     lost_edges = set()
     bad_answers = collections.Counter()     # camera -> events in answers that could not be read
+    answers_lost = collections.defaultdict(set)  # camera -> such answers
+    pending_bad = []                        # (edge, camera, reason): decided once all are counted
+    pending_set = set()
     edge_state = {}
     for n, ids in enumerate(edges):
         q = queued[ids[0]]
@@ -766,33 +768,48 @@ def reconcile(run):
             taken = [e for e in ids if e not in dropped]  # copies that left the camera in an answer
             for e in taken:
                 ans = answered.get(e)
-                t_sent = answer_ms(ans) if ans is not None else None
-                kind = answer_kind(ans) if ans is not None else "ok"
+                t_sent = answer_ms(ans)
+                kind = answer_kind(ans)
                 k = kill_window(run.kills, e, queued[e], t_sent, a.slack_ms)
-                if kind not in ("ok", "answer", "response"):
-                    bad_answers[q["camera"]] += 1
-                    if lost_alerts.get(q["camera"]):
-                        reason = "events_lost alert: %s answer" % kind
-                        allowed.add(reason)
-                    elif k is not None:
-                        reason = "gateway SIGKILL #%d: answer in flight (%s)" % (k + 1, kind)
-                        allowed.add(reason)
-                    else:
-                        reason = "%s answer, no events_lost alert" % kind
-                elif k is not None:
+                if k is not None:
                     reason = "gateway SIGKILL #%d: answer in flight" % (k + 1)
+                    if kind != "ok":
+                        reason += " (%s)" % kind
                     allowed.add(reason)
+                elif "not written" in kind:
+                    reason = "answer never written (its connection was gone)"
+                elif kind != "ok":
+                    # one events_lost alert (on the platform's side) per answer that lost events
+                    cam = q["camera"]
+                    bad_answers[cam] += 1
+                    answers_lost[cam].add(ans.get("answer", e))
+                    reason = "%s answer: named in an events_lost alert" % kind
+                    pending_bad.append((n, cam, reason))
+                    pending_set.add(n)
                 else:
                     reason = "taken from the camera, never journaled"
                 break
         if reason is None:
             reason = "dropped by the camera (%s)" % "/".join(sorted(set(dropped[e] for e in ids)))
+        lost_edges.add(n)
+        edge_state[n] = "lost"
+        if n in pending_set:
+            continue
         losses[reason] += 1
         if reason not in allowed:
             failures += 1
-        lost_edges.add(n)
-        edge_state[n] = "lost"
         where[reason][window_of(run.timeline, q["queued_ms"])] += 1
+    # Events of unreadable answers are a named loss when the platform got at least one events_lost
+    # alert of that camera for each such answer.
+    for n, cam, reason in pending_bad:
+        if len(lost_alerts.get(cam, ())) < len(answers_lost[cam]):
+            reason = reason.replace("named in an events_lost alert", "no events_lost alert for it")
+        else:
+            allowed.add(reason)
+        losses[reason] += 1
+        if reason not in allowed:
+            failures += 1
+        where[reason][window_of(run.timeline, queued[edges[n][0]]["queued_ms"])] += 1
 
     # An inactive edge dropped because no case was active ("inactive edge without an active case"):
     # the end of an alarm whose start the platform never got as a case. Why, from the journal of
