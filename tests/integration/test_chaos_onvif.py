@@ -534,7 +534,14 @@ class Run:
         code, took = self.gw.stop(timeout=30)
         self.note("stop", time.time(), exit=code, stop_s=round(took, 1))
         self.final_stop = code
-        time.sleep(1.0)
+        # what the stop published must reach the subscriber before it is stopped
+        last, quiet = -1, time.monotonic()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and time.monotonic() - quiet < 2.0:
+            size = os.path.getsize(self.sub.path)
+            if size != last:
+                last, quiet = size, time.monotonic()
+            time.sleep(0.2)
         self.sub.stop()
         Procs.stop(self.camsim)
         self.broker.stop()
@@ -659,9 +666,18 @@ def read_journal(db):
             if row[6] not in out:
                 out[row[6]] = row
         health = con.execute("SELECT camera_id, kind, json FROM alerts WHERE kind = 'events_lost'").fetchall()
+        outbox = set()  # event ids of case messages still in the outbox
+        for (payload,) in con.execute("SELECT payload FROM outbox"):
+            try:
+                m = json.loads(payload)
+            except (ValueError, TypeError):
+                continue
+            for e in (m.get("evidence") or []) if isinstance(m, dict) else []:
+                if e.get("event_id"):
+                    outbox.add(e["event_id"])
     finally:
         con.close()
-    return out, health
+    return out, health, outbox
 
 
 def kill_window(kills, eid, q, t_sent, slack_ms):
@@ -722,7 +738,7 @@ def reconcile(run):
     db = run.db if os.path.exists(run.db) else os.path.join(run.work, "alarmgw.db")
     queued, dropped, answered = read_events_log(run.evlog)
     seen, lost_alerts, msgs = read_messages(run.sub.path)
-    journal, health = read_journal(db)
+    journal, health, outbox = read_journal(db)
     end_ms = run.t_end * 1000.0
     edges = edges_of(queued)
 
@@ -762,8 +778,12 @@ def reconcile(run):
         for e in ids:  # a copy the gateway journaled: the loss is after the journal
             j = journal.get(e)
             if j is not None:
-                reason = "journaled, never decided" if j[7] is None else \
-                    "decided (%s), case message never received" % j[7]
+                if j[7] is None:
+                    reason = "journaled, never decided"
+                elif e in outbox:
+                    reason = "decided (%s), case message still in the outbox at the end" % j[7]
+                else:
+                    reason = "decided (%s), case message never received" % j[7]
                 break
         if reason is None:
             taken = [e for e in ids if e not in dropped]  # copies that left the camera in an answer
