@@ -55,6 +55,11 @@ PROBE_TOPIC = "agw/cases/chaos-probe"
 MIX = "motion=3,tamper=1,line=1,intrusion=1,scenechange=1,input=1"
 INACTIVE_WITHOUT_CASE = "inactive edge without an active case"
 FIGURES_PATH = None  # bench/chaos: where to write the figures as JSON
+# Inactive edges dropped for want of an active case that are not a failure: the start is itself
+# counted as lost; or the alarm was already active when the gateway first heard the camera (a camera
+# heard for the first time opens no case for the states it reports: rules.md, resync_unknown_after).
+NO_CASE_ALLOWED = ("its start is lost (above)",
+                   "started while not listening, Initialized opened no case (first subscription)")
 
 
 def log(*a):
@@ -927,7 +932,7 @@ def print_table(run, r, rule_drops, losses, allowed, where, no_case_where):
         print("  lost (%s) by when queued: %s" % (reason, ", ".join("%s %d" % kv for kv in places.most_common(8))))
     print("  inactive edges dropped without an active case, why:")
     for why, n in sorted(r["no_case"].items()):
-        print("    %-*s %8d%s" % (w - 2, why, n, "" if why.startswith("its start is lost") else "  [NOT ALLOWED]"))
+        print("    %-*s %8d%s" % (w - 2, why, n, "" if why in NO_CASE_ALLOWED else "  [NOT ALLOWED]"))
         print("      by when the end was queued: %s" % ", ".join("%s %d" % kv for kv in no_case_where[why].most_common(8)))
     print("  Initialized states journaled: %d, in case messages: %d" % (r["initialized"], r["init_in_msgs"]))
     print("  events_lost alerts: %d journaled, %d received; events in unreadable answers: %d" % (
@@ -998,7 +1003,7 @@ def main(argv=None, **defaults):
     args = parse_args(argv, **defaults)
     if args.reconcile:
         res, _foreign = reconcile(Run.load(args, args.reconcile))
-        return 1 if res["failures"] or res["start_missing"] or res["start_first"] else 0
+        return 1 if res["failures"] or res["start_missing"] else 0
     preflight()
     random.seed(args.seed)
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))  # ctest's timeout: clean up on the way out
@@ -1017,9 +1022,9 @@ def main(argv=None, **defaults):
               res["expected"], res["delivered"], res["rule_drops"], res["lost"]))
         c(res["failures"] == 0, "no loss other than a SIGKILL's answers in flight or an events_lost answer "
           "(%d not allowed)" % res["failures"])
-        c(res["start_missing"] + res["start_first"] == 0, "every alarm start reported: no inactive edge dropped "
-          "for a start the gateway never turned into a case (%d; %d of them at the first subscription)"
-          % (res["start_missing"] + res["start_first"], res["start_first"]))
+        c(res["start_missing"] == 0, "every alarm start reported: no inactive edge dropped for a start the "
+          "gateway never turned into a case after a resubscribe or forgot (%d; %d more at the first "
+          "subscription, allowed)" % (res["start_missing"], res["start_first"]))
         c(res["foreign"] == 0, "no event id in a case message that camsim never queued (%d: %s)" % (
             len(foreign), foreign[:3]))
         c(res["delivered"] > 0.5 * res["expected"], "the run delivered most events (%d of %d)" % (
