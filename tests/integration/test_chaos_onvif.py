@@ -779,6 +779,12 @@ def reconcile(run):
             at_end += 1
             edge_state[n] = "end"
             continue
+        if any("not written" in answer_kind(answered.get(e)) and answer_ms(answered.get(e)) >= end_ms - 1000
+               for e in ids if e not in journal):
+            # an answer the final reboot reset before camsim could write it: the harness's doing
+            at_end += 1
+            edge_state[n] = "end"
+            continue
         reason = None
         for e in ids:  # a copy the gateway journaled: the loss is after the journal
             j = journal.get(e)
