@@ -25,7 +25,7 @@ gateway's last commit before the kill, bounded in time), and events of an answer
 read when the gateway raised an events_lost alert for that camera. Any other loss, or an inactive
 edge dropped because its start was never reported (Initialized-start case missing), fails the test.
 
-Defaults are the CI smoke (200 cameras, ~75 s). bench/chaos/chaos_onvif.py runs the same with
+Defaults are the CI smoke (200 cameras, one 60 s fault cycle, ~100 s in all). bench/chaos/chaos_onvif.py runs the same with
 longer campaigns; `python3 test_chaos_onvif.py --help` lists the knobs."""
 import argparse
 import collections
@@ -966,7 +966,8 @@ def parse_args(argv, **defaults):
     ap.add_argument("--rate", type=float, default=0.2, help="alarms per second per camera")
     ap.add_argument("--cycles", type=int, default=1, help="fault cycles (each: 2 restarts, 2 broker kills, "
                     "a lock, a full disk, 2 gateway kills, malformed answers)")
-    ap.add_argument("--cycle-seconds", type=float, default=75.0, help="length of one cycle")
+    ap.add_argument("--cycle-seconds", type=float, default=60.0, help="length of one cycle (the plan is "
+                    "written for 75 s and scaled)")
     ap.add_argument("--skip", default="", help="faults left out, comma separated: restart,broker_kill,lock,"
                     "disk_full,gw_kill,malformed")
     ap.add_argument("--malformed", type=int, default=3, help="cameras that cut one answer short per cycle")
