@@ -110,10 +110,12 @@ class Tmpfs:
         self.mounted = False
         self.filler = os.path.join(path, "chaos-filler")
         os.makedirs(path, exist_ok=True)
-        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm,mode=0700" % size_mb, "tmpfs", path],
-                           capture_output=True, text=True, timeout=30)
-        self.mounted = r.returncode == 0
-        self.why = r.stderr.strip()
+        try:
+            r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%dm,mode=0700" % size_mb, "tmpfs", path],
+                               capture_output=True, text=True, timeout=30)
+            self.mounted, self.why = r.returncode == 0, r.stderr.strip()
+        except (OSError, subprocess.TimeoutExpired) as e:
+            self.why = str(e)
         self.kind = "tmpfs %d MiB" % size_mb
 
     @property
