@@ -20,13 +20,17 @@ is reconciled by its EventId into exactly one bucket (see docs/reliability.md):
             + rule drops (journaled, dropped by a rule, by reason)
             + losses, each with its reason
 
-Allowed losses: a gateway SIGKILL's answers in flight (events of answers camsim wrote after the
-gateway's last commit before the kill, bounded in time), and events of an answer that could not be
-read when the gateway raised an events_lost alert for that camera. Any other loss, or an inactive
-edge dropped because its start was never reported (Initialized-start case missing), fails the test.
+The unit is the camera event: camsim queues one copy per live subscription, and an event is
+delivered when any copy is. Allowed losses: a gateway SIGKILL's answers in flight (answers camsim
+wrote after the gateway's last commit for that camera, before it ran again), and events of an answer
+that could not be read when the platform got an events_lost alert for it. Any other loss fails the
+test, and so does an inactive edge dropped because its start was never turned into a case (the
+Initialized state after a resubscribe opened none, or the engine forgot the case), except for an
+alarm already active when the gateway first heard the camera.
 
-Defaults are the CI smoke (200 cameras, one 60 s fault cycle, ~100 s in all). bench/chaos/chaos_onvif.py runs the same with
-longer campaigns; `python3 test_chaos_onvif.py --help` lists the knobs."""
+Defaults are the CI smoke (200 cameras, one 60 s fault cycle, ~100 s in all);
+bench/chaos/chaos_onvif.py runs longer campaigns; --help lists the knobs; --reconcile WORKDIR
+reconciles a kept work directory again."""
 import argparse
 import collections
 import json
