@@ -405,9 +405,16 @@ def run_step(impl, n, args, tools):
         row["lost"] = len(lost)
         row["messages"] = msgs
         if lost:
+            # every event that made no message, with its reason: what the camera says became of it
+            # (expired with an unrenewed subscription, unsubscribed, ...) or, when the camera says
+            # it was delivered, "delivered, no message"
+            reasons = {}
             with open(os.path.join(work, "lost.txt"), "w") as f:
                 for k in sorted(lost):
-                    f.write("%s %s queued_ms=%d\n" % (k[0], k[1], queued[k]))
+                    why = "camera: " + dropped[k] if k in dropped else "delivered, no message"
+                    reasons[why] = reasons.get(why, 0) + 1
+                    f.write("%s %s queued_ms=%d %s\n" % (k[0], k[1], queued[k], why))
+            row["lost_reasons"] = reasons
         if row["rule_drops"]:
             reasons = {}
             for k in expected:

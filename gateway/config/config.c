@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "alarmgw/str.h"
 
 void agw_errors_add(struct agw_errors *errs, const char *file, int line, const char *fmt, ...)
 {
@@ -138,33 +139,28 @@ static const struct key keys[] = {
 };
 #undef C
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 void agw_config_defaults(struct agw_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->gateway_id = xstrdup("alarmgw");
-	cfg->state_dir = xstrdup("/var/lib/alarmgw");
-	cfg->db_path = xstrdup("alarmgw.db");
+	cfg->gateway_id = agw_strdup_or_null("alarmgw");
+	cfg->state_dir = agw_strdup_or_null("/var/lib/alarmgw");
+	cfg->db_path = agw_strdup_or_null("alarmgw.db");
 	cfg->log_level = AGW_LOG_INFO;
 	cfg->queue_max = 100000;
 	cfg->queue_max_bytes = 64LL << 20;
 	cfg->journal_retention_ms = 30LL * 86400000;
 	cfg->journal_max_rows = 10000000;
-	cfg->grid_layer = xstrdup("default");
-	cfg->unassigned_cell = xstrdup("unassigned");
+	cfg->grid_layer = agw_strdup_or_null("default");
+	cfg->unassigned_cell = agw_strdup_or_null("unassigned");
 	struct agw_mqtt_config *m = &cfg->mqtt;
-	m->uri = xstrdup("tcp://127.0.0.1:1883");
+	m->uri = agw_strdup_or_null("tcp://127.0.0.1:1883");
 	m->version = 4;
 	m->keepalive_ms = 30000;
-	m->topic_prefix = xstrdup("agw");
-	m->case_topic = xstrdup(AGW_DEFAULT_CASE_TOPIC);
-	m->status_topic = xstrdup("{prefix}/gateways/{gateway}/status");
-	m->health_topic = xstrdup("{prefix}/cameras/{camera}/health");
-	m->feedback_topic = xstrdup("{prefix}/case-status/{gateway}");
+	m->topic_prefix = agw_strdup_or_null("agw");
+	m->case_topic = agw_strdup_or_null(AGW_DEFAULT_CASE_TOPIC);
+	m->status_topic = agw_strdup_or_null("{prefix}/gateways/{gateway}/status");
+	m->health_topic = agw_strdup_or_null("{prefix}/cameras/{camera}/health");
+	m->feedback_topic = agw_strdup_or_null("{prefix}/case-status/{gateway}");
 	m->inflight = 64;
 	m->outbox_max_rows = 1000000;
 	m->reconnect_min_ms = 1000;

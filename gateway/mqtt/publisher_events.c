@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "alarmgw/log.h"
+#include "alarmgw/str.h"
 #include "alarmgw/metrics.h"
 #include "feedback.h"
 #include "publisher_internal.h"
@@ -48,11 +49,6 @@ drop:
 	free(ev.data);
 }
 
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 void pub_on_connect_ok(void *ctx, MQTTAsync_successData *r)
 {
 	post((uintptr_t)ctx, (struct event){.type = EV_CONNECTED, .flag = r ? r->alt.connect.sessionPresent : 0});
@@ -66,7 +62,7 @@ void pub_on_connect_ok5(void *ctx, MQTTAsync_successData5 *r)
 void pub_on_connect_fail(void *ctx, MQTTAsync_failureData *r)
 {
 	post((uintptr_t)ctx, (struct event){.type = EV_CONNECT_FAILED, .code = r ? r->code : MQTTASYNC_FAILURE,
-					    .text = r ? dup_or_null(r->message) : NULL});
+					    .text = r ? agw_strdup_or_null(r->message) : NULL});
 }
 
 void pub_on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
@@ -76,7 +72,7 @@ void pub_on_connect_fail5(void *ctx, MQTTAsync_failureData5 *r)
 	if (r)
 		code = r->reasonCode ? (int)r->reasonCode : r->code;
 	post((uintptr_t)ctx, (struct event){.type = EV_CONNECT_FAILED, .code = code,
-					    .text = r ? dup_or_null(r->message) : NULL});
+					    .text = r ? agw_strdup_or_null(r->message) : NULL});
 }
 
 void pub_on_sent(void *ctx, MQTTAsync_successData *r)
@@ -92,7 +88,7 @@ void pub_on_sent5(void *ctx, MQTTAsync_successData5 *r)
 void pub_on_send_fail(void *ctx, MQTTAsync_failureData *r)
 {
 	post((uintptr_t)ctx, (struct event){.type = EV_SEND_FAILED, .code = r ? r->code : MQTTASYNC_FAILURE,
-					    .text = r ? dup_or_null(r->message) : NULL});
+					    .text = r ? agw_strdup_or_null(r->message) : NULL});
 }
 
 void pub_on_send_fail5(void *ctx, MQTTAsync_failureData5 *r)
@@ -101,7 +97,7 @@ void pub_on_send_fail5(void *ctx, MQTTAsync_failureData5 *r)
 	if (r)
 		code = r->reasonCode ? (int)r->reasonCode : r->code;
 	post((uintptr_t)ctx, (struct event){.type = EV_SEND_FAILED, .code = code,
-					    .text = r ? dup_or_null(r->message) : NULL});
+					    .text = r ? agw_strdup_or_null(r->message) : NULL});
 }
 
 void pub_on_subscribe_fail(void *ctx, MQTTAsync_failureData *r)
@@ -134,7 +130,7 @@ void pub_on_disconnect_fail(void *ctx, MQTTAsync_failureData *r)
 
 void pub_on_lost(void *ctx, char *cause)
 {
-	post((uintptr_t)ctx, (struct event){.type = EV_LOST, .text = dup_or_null(cause)});
+	post((uintptr_t)ctx, (struct event){.type = EV_LOST, .text = agw_strdup_or_null(cause)});
 }
 
 int pub_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alarmgw/log.h"
+#include "alarmgw/str.h"
 #include "alarmgw/metrics.h"
 #include "store.h"
 
@@ -199,21 +200,15 @@ void agw_cameras_free(struct agw_camera *cameras, size_t n)
 	free(cameras);
 }
 
-static int dup_or_null(char **dst, const char *src)
-{
-	*dst = src ? strdup(src) : NULL;
-	return (!src || *dst) ? 0 : -ENOMEM;
-}
-
 int agw_camera_copy(struct agw_camera *dst, const struct agw_camera *src)
 {
 	struct agw_camera c = {.lon = src->lon, .lat = src->lat, .channel = src->channel};
-	if (dup_or_null(&c.id, src->id) < 0 || dup_or_null(&c.name, src->name) < 0 ||
-	    dup_or_null(&c.vendor, src->vendor) < 0 || dup_or_null(&c.protocol, src->protocol) < 0 ||
-	    dup_or_null(&c.address, src->address) < 0 || dup_or_null(&c.username, src->username) < 0 ||
-	    dup_or_null(&c.password, src->password) < 0 || dup_or_null(&c.crs, src->crs) < 0 ||
-	    dup_or_null(&c.tags, src->tags) < 0 || dup_or_null(&c.owner_cell, src->owner_cell) < 0 ||
-	    dup_or_null(&c.device, src->device) < 0) {
+	if (agw_strdup_to(&c.id, src->id) < 0 || agw_strdup_to(&c.name, src->name) < 0 ||
+	    agw_strdup_to(&c.vendor, src->vendor) < 0 || agw_strdup_to(&c.protocol, src->protocol) < 0 ||
+	    agw_strdup_to(&c.address, src->address) < 0 || agw_strdup_to(&c.username, src->username) < 0 ||
+	    agw_strdup_to(&c.password, src->password) < 0 || agw_strdup_to(&c.crs, src->crs) < 0 ||
+	    agw_strdup_to(&c.tags, src->tags) < 0 || agw_strdup_to(&c.owner_cell, src->owner_cell) < 0 ||
+	    agw_strdup_to(&c.device, src->device) < 0) {
 		agw_camera_clear(&c);
 		return -ENOMEM;
 	}
