@@ -164,6 +164,21 @@ def run_one(kind, data, index, work, deadline):
         shutil.rmtree(w, ignore_errors=True)
 
 
+def replay(ks, folder, work, deadline):
+    """Saved findings, each named KIND-what.input: they must now run clean."""
+    bad = 0
+    for i, f in enumerate(sorted(glob.glob(os.path.join(folder, "*.input")))):
+        k = ks.get(os.path.basename(f).split("-")[0])
+        if not k:
+            print("  REPLAY %s: no such kind" % f)
+            bad += 1
+            continue
+        rc, err, verdict, _ = run_one(k, open(f, "rb").read(), 100000 + i, work, deadline)
+        print("  replay %s: exit %d%s" % (os.path.basename(f), rc, ", FINDING " + verdict if verdict else ""))
+        bad += 1 if verdict else 0
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", required=True)
@@ -172,6 +187,7 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--deadline", type=float, default=20.0, help="seconds one run may take")
+    ap.add_argument("--replay", default=None, help="first run every KIND-*.input file of this folder (regressions)")
     ap.add_argument("--out", default=None, help="where findings are saved (default: BUILD/mutate-findings)")
     a = ap.parse_args()
     alarmgw = os.path.abspath(os.path.join(a.build_dir, "gateway", "alarmgw"))
@@ -187,6 +203,8 @@ def main():
         ks = kinds(alarmgw, work)
         chosen = [k for k in (a.kinds.split(",") if a.kinds else ks) if k in ks]
         print("mutate: seed %d, %d runs per kind, kinds %s" % (a.seed, a.runs, ",".join(chosen)))
+        if a.replay:
+            findings += replay(ks, a.replay, work, a.deadline)
         print("%-8s %6s %5s %6s %6s %8s %6s" % ("kind", "seeds", "runs", "exit0", "exit1", "findings", "runs/s"))
         for name in chosen:
             k = ks[name]
