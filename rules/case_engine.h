@@ -34,7 +34,6 @@
 #include "cellgrid.h"
 #include "crs.h"
 #include "ruleset.h"
-#include "strmap.h"
 
 enum agw_cell_source {
 	AGW_CELL_LOCATED = 0, /* the camera's location is inside the cell */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "case_engine.h"
+#include "strmap.h"
 
 /* A camera as the engine sees it (case_engine.h declares it opaque). */
 struct agw_engine_cam {
