@@ -51,7 +51,7 @@ static const struct agw_option isapi_options[] = {
 	{"connect_timeout", AGW_OPT_DURATION, OPT(connect_timeout_ms), "10s", 100, 600000, false,
 	 "deadline of a connection to a device"},
 	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
-	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
+	 "first reconnect delay after a failure (doubles each time, with jitter)"},
 	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
 	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "10s", 0, 3600000, false,
 	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "

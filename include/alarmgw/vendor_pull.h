@@ -5,8 +5,9 @@
  *
  * - Liveness: devices send heartbeats every few seconds; no byte for heartbeat_timeout means the
  *   stream is dead although the socket may not know it: the transfer is dropped and made again.
- * - Reconnect: after a failure, a delay from backoff_min doubling to backoff_max, with up to 25 %
- *   jitter so that devices behind one switch do not come back in step; a stream that lived
+ * - Reconnect: after a failure, the project's one backoff (alarmgw/backoff.h): from backoff_min
+ *   doubling to backoff_max, each delay a uniform point in its upper half, so that devices
+ *   behind one switch do not come back in step; a stream that lived
  *   through a heartbeat period resets the delay (one a device ends at once keeps backing off).
  * - Health: a device that cannot be reached at all (no HTTP answer) raises camera_offline once; a
  *   device that answers but whose stream fails or stops raises event_channel_lost once; each is
