@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The multipart push parser (include/alarmgw/multipart.h says what it accepts and why).
  *
- * Two layers (the text helpers are in multipart_text.c): the outer one counts input offsets and de-chunks a captured chunked body; the inner
+ * Two layers: the outer one counts input offsets and de-chunks a captured chunked body; the inner
  * one is a state machine over lines (HTTP head, delimiters, part headers) and part bodies. Every
  * unit it accumulates (a line, a header block, a body) lives in one growable buffer whose size
  * the limits bound. Bodies are scanned line by line only to notice a delimiter line; a part with
- * Content-Length is emitted the moment its last byte arrives. */
+ * Content-Length is emitted the moment its last byte arrives. The text helpers (white space,
+ * header fields, HTTP lines) are in multipart_text.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
