@@ -665,3 +665,24 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 		}
 	}
 }
+
+int agw_vendor_pull_options_check(const struct agw_vendor_pull_options *o, char *err, size_t errlen)
+{
+	if (o->backoff_max_ms && o->backoff_min_ms > o->backoff_max_ms) {
+		snprintf(err, errlen, "backoff_min is longer than backoff_max");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void agw_vendor_pull_config_apply(struct agw_vendor_pull_config *cfg, const struct agw_vendor_pull_options *o)
+{
+	cfg->heartbeat_timeout_ms = o->heartbeat_timeout_ms;
+	cfg->connect_timeout_ms = o->connect_timeout_ms;
+	cfg->backoff_min_ms = o->backoff_min_ms;
+	cfg->backoff_max_ms = o->backoff_max_ms;
+	cfg->coalesce_ms = o->coalesce_ms;
+	cfg->allow_basic = o->basic_auth;
+	cfg->tls_verify = o->tls_verify;
+	cfg->ca_file = o->ca_file;
+}
