@@ -162,6 +162,23 @@ struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id)
 	return agw_strmap_get(&e->cams, id);
 }
 
+int agw_engine_camera_view(const struct agw_engine *e, const char *id, struct agw_camera_view *ret)
+{
+	const struct agw_engine_cam *c = agw_strmap_get(&e->cams, id);
+	if (!c)
+		return -ENOENT;
+	*ret = (struct agw_camera_view){
+		.id = c->id,
+		.name = c->name,
+		.vendor = c->vendor,
+		.owner_cell = c->owner_cell,
+		.cell = c->cell,
+		.cell_code = c->cell_code,
+		.cell_source = c->cell_source,
+	};
+	return 0;
+}
+
 /* Alerts from cameras missing in the ledger still count: they get a camera without location, up
  * to a limit (camera ids come from the network). */
 struct agw_engine_cam *engine_cam_get(struct agw_engine *e, const char *id, bool *ret_full)

@@ -100,6 +100,143 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 	return 0;
 }
 
+/* Records the alert's state as the camera's last known one (kept across restarts:
+ * agw_engine_txn_dirty) and returns what the engine knew before it: the last known state of this
+ * kind and when it first heard the camera. */
+static int note_state(struct agw_engine *e, struct agw_engine_cam *cam, const struct agw_alert *a,
+		      const struct contrib *contrib, enum agw_active *ret_prev, int64_t *ret_watched)
+{
+	int64_t watched = cam->watch_since;
+	if (!cam->watch_since) {
+		engine_touch_cam(e, cam);
+		cam->watch_since = contrib->t;
+	}
+	enum agw_active prev = cam->kind_state[a->kind] ? cam->kind_state[a->kind]->last_state : AGW_ACTIVE_NONE;
+	if (a->active != AGW_ACTIVE_NONE && a->operation != AGW_OP_DELETED) {
+		struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
+		if (!kind_state)
+			return -ENOMEM;
+		engine_touch_kind_state(e, kind_state);
+		kind_state->last_state = a->active;
+		kind_state->last_state_ms = contrib->t;
+	}
+	*ret_prev = prev;
+	*ret_watched = watched;
+	return 0;
+}
+
+/* The state on (re)subscription. Active while last known inactive: it started while nobody
+ * listened, and its end would otherwise find no case. */
+static bool found_on_resync(const struct agw_engine *e, const struct agw_alert *a, enum agw_active prev,
+			    int64_t watched, int64_t t)
+{
+	int64_t unknown_after = e->rules->resync_unknown_after_ms;
+	return a->active == AGW_ACTIVE_TRUE &&
+	       (prev == AGW_ACTIVE_FALSE ||
+		(prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && t - watched >= unknown_after));
+}
+
+/* A matching alert while its incident is live updates it. */
+static void join_incident(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state,
+			  const struct agw_rule *r, const struct contrib *contrib, bool resync, enum agw_active prev,
+			  struct agw_decision *d)
+{
+	char dur[32];
+	engine_case_touch(e, c, kind_state, contrib);
+	d->action = AGW_DECISION_UPDATE;
+	d->rule = r->name;
+	d->incident = c;
+	if (resync && !c->aggregate) {
+		/* An activation found on resubscription joins the incident it belongs to; the
+		 * message still says how it was found. */
+		c->resync = true;
+		snprintf(d->reason, sizeof(d->reason),
+			 "found on resynchronisation: active on subscription, last known %s; joined (count %" PRId64 ")",
+			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown", c->count);
+		return;
+	}
+	snprintf(d->reason, sizeof(d->reason), "dedup: same %s and kind within %s (count %" PRId64 ")",
+		 r->dedup_by == AGW_DEDUP_CELL ? "cell" : "camera", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)),
+		 c->count);
+}
+
+/* Minimum duration: the start waits as pending until it has lasted. Returns 1 while it has not
+ * (d is then a drop saying so), 0 when the incident may open: *ret_first_seen is then the time
+ * the start was first seen. */
+static int hold_pending(struct agw_engine *e, struct agw_kind_state *kind_state, const struct agw_rule *r,
+			const struct agw_alert *a, const struct contrib *contrib, int64_t *ret_first_seen,
+			struct agw_decision *d)
+{
+	char dur[32];
+	if (!kind_state->pending || kind_state->pending_rule != r) {
+		engine_kind_state_pending_clear(e, kind_state);
+		engine_touch_kind_state(e, kind_state);
+		kind_state->pending = true;
+		kind_state->pending_rule = r;
+		kind_state->pending_since = contrib->t;
+		kind_state->pending_since_m = contrib->m;
+		kind_state->pending_seq = contrib->seq;
+		kind_state->pending_camera_time = contrib->camera_time;
+		kind_state->pending_topic = a->topic ? strdup(a->topic) : NULL;
+		kind_state->pending_event_id = a->event_id ? strdup(a->event_id) : NULL;
+		kind_state->pnext = e->pending;
+		if (e->pending)
+			e->pending->pprev = kind_state;
+		e->pending = kind_state;
+	}
+	if (contrib->m - kind_state->pending_since_m < r->min_duration_ms) {
+		drop(d, r->name, "pending: a case opens once active for %s", fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
+		return 1;
+	}
+	*ret_first_seen = kind_state->pending_since;
+	engine_kind_state_pending_clear(e, kind_state);
+	return 0;
+}
+
+/* An alert a rule opens cases for: dedup into a live incident, repeat count, minimum duration,
+ * then a new incident. */
+static int decide_open(struct agw_engine *e, struct agw_engine_cam *cam, const struct agw_alert *a,
+		       const struct agw_rule *r, const struct contrib *contrib, bool resync, enum agw_active prev,
+		       struct agw_decision *d)
+{
+	char key[KEY_MAX], dur[32];
+	engine_make_key(key, r->dedup_by, cam, a->kind);
+	struct agw_case *c = agw_strmap_get(&e->incidents, key);
+	if (c && !engine_case_live(c, contrib->m)) {
+		engine_case_remove(e, c);
+		c = NULL;
+	}
+	struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
+	if (!kind_state)
+		return -ENOMEM;
+	if (c) {
+		join_incident(e, c, kind_state, r, contrib, resync, prev, d);
+		return 0;
+	}
+	if (r->repeat_count > 1 && !resync) {
+		uint32_t n;
+		int rr = repeat_reached(e, kind_state, r, contrib->m, &n);
+		if (rr < 0)
+			return rr;
+		if (!rr) {
+			drop(d, r->name, "repeat %u/%u within %s", n, r->repeat_count,
+			     fmt_dur(r->repeat_window_ms, dur, sizeof(dur)));
+			return 0;
+		}
+	}
+	int64_t first_seen = contrib->t;
+	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE && !resync &&
+	    hold_pending(e, kind_state, r, a, contrib, &first_seen, d))
+		return 0;
+	int ret = engine_open_incident(e, cam, kind_state, a->kind, r, key, first_seen, contrib, d);
+	if (ret == 0 && resync && d->action == AGW_DECISION_OPEN && !d->incident->aggregate) {
+		d->incident->resync = true; /* created in this call: nothing to save for a rollback */
+		snprintf(d->reason, sizeof(d->reason), "found on resynchronisation: active on subscription, last known %s",
+			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown");
+	}
+	return ret;
+}
+
 static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,
 		  int64_t mono_ms, struct agw_decision *d)
 {
@@ -127,42 +264,22 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (!cam)
 		return -ENOMEM;
-	/* What the engine knew before this alert: when it first heard the camera, and the last known
-	 * state of this kind (kept across restarts: agw_engine_txn_dirty). */
-	int64_t watched = cam->watch_since;
-	if (!cam->watch_since) {
-		engine_touch_cam(e, cam);
-		cam->watch_since = contrib.t;
-	}
-	enum agw_active prev = cam->kind_state[a->kind] ? cam->kind_state[a->kind]->last_state : AGW_ACTIVE_NONE;
-	if (a->active != AGW_ACTIVE_NONE && a->operation != AGW_OP_DELETED) {
-		struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
-		if (!kind_state)
-			return -ENOMEM;
-		engine_touch_kind_state(e, kind_state);
-		kind_state->last_state = a->active;
-		kind_state->last_state_ms = contrib.t;
-	}
+	enum agw_active prev;
+	int64_t watched;
+	int err = note_state(e, cam, a, &contrib, &prev, &watched);
+	if (err < 0)
+		return err;
 	if (a->active == AGW_ACTIVE_FALSE)
 		return inactive_edge(e, cam, a, &contrib, d);
-	bool resync = false;
-	if (a->operation == AGW_OP_INITIALIZED) {
-		/* The state on (re)subscription. Active while last known inactive: it started while
-		 * nobody listened, and its end would otherwise find no case. */
-		int64_t unknown_after = e->rules->resync_unknown_after_ms;
-		resync = a->active == AGW_ACTIVE_TRUE &&
-			 (prev == AGW_ACTIVE_FALSE ||
-			  (prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && contrib.t - watched >= unknown_after));
-		if (!resync) {
-			drop(d, NULL, "initialized: current state on subscription, not an event");
-			return 0;
-		}
+	bool resync = a->operation == AGW_OP_INITIALIZED && found_on_resync(e, a, prev, watched, contrib.t);
+	if (a->operation == AGW_OP_INITIALIZED && !resync) {
+		drop(d, NULL, "initialized: current state on subscription, not an event");
+		return 0;
 	}
 	if (a->operation == AGW_OP_DELETED) {
 		drop(d, NULL, "deleted: the property went away, not an event");
 		return 0;
 	}
-	int err;
 	const struct agw_rule *r = engine_match_rule(e, cam, a->kind, contrib.t, &err);
 	if (err < 0)
 		return err;
@@ -174,80 +291,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		drop(d, r->name, "%s", r->reason ? r->reason : "dropped by rule");
 		return 0;
 	}
-	char key[KEY_MAX], dur[32];
-	engine_make_key(key, r->dedup_by, cam, a->kind);
-	struct agw_case *c = agw_strmap_get(&e->incidents, key);
-	if (c && !engine_case_live(c, contrib.m)) {
-		engine_case_remove(e, c);
-		c = NULL;
-	}
-	struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
-	if (!kind_state)
-		return -ENOMEM;
-	if (c) {
-		engine_case_touch(e, c, kind_state, &contrib);
-		d->action = AGW_DECISION_UPDATE;
-		d->rule = r->name;
-		d->incident = c;
-		if (resync && !c->aggregate) {
-			/* An activation found on resubscription joins the incident it belongs to; the
-			 * message still says how it was found. */
-			c->resync = true;
-			snprintf(d->reason, sizeof(d->reason),
-				 "found on resynchronisation: active on subscription, last known %s; joined (count %" PRId64
-				 ")",
-				 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown", c->count);
-			return 0;
-		}
-		snprintf(d->reason, sizeof(d->reason), "dedup: same %s and kind within %s (count %" PRId64 ")",
-			 r->dedup_by == AGW_DEDUP_CELL ? "cell" : "camera", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)),
-			 c->count);
-		return 0;
-	}
-	if (r->repeat_count > 1 && !resync) {
-		uint32_t n;
-		int rr = repeat_reached(e, kind_state, r, contrib.m, &n);
-		if (rr < 0)
-			return rr;
-		if (!rr) {
-			drop(d, r->name, "repeat %u/%u within %s", n, r->repeat_count,
-			     fmt_dur(r->repeat_window_ms, dur, sizeof(dur)));
-			return 0;
-		}
-	}
-	int64_t first_seen = contrib.t;
-	if (r->min_duration_ms > 0 && a->active == AGW_ACTIVE_TRUE && !resync) {
-		if (!kind_state->pending || kind_state->pending_rule != r) {
-			engine_kind_state_pending_clear(e, kind_state);
-			engine_touch_kind_state(e, kind_state);
-			kind_state->pending = true;
-			kind_state->pending_rule = r;
-			kind_state->pending_since = contrib.t;
-			kind_state->pending_since_m = contrib.m;
-			kind_state->pending_seq = alert_seq;
-			kind_state->pending_camera_time = contrib.camera_time;
-			kind_state->pending_topic = a->topic ? strdup(a->topic) : NULL;
-			kind_state->pending_event_id = a->event_id ? strdup(a->event_id) : NULL;
-			kind_state->pnext = e->pending;
-			if (e->pending)
-				e->pending->pprev = kind_state;
-			e->pending = kind_state;
-		}
-		if (contrib.m - kind_state->pending_since_m < r->min_duration_ms) {
-			drop(d, r->name, "pending: a case opens once active for %s",
-			     fmt_dur(r->min_duration_ms, dur, sizeof(dur)));
-			return 0;
-		}
-		first_seen = kind_state->pending_since;
-		engine_kind_state_pending_clear(e, kind_state);
-	}
-	int ret = engine_open_incident(e, cam, kind_state, a->kind, r, key, first_seen, &contrib, d);
-	if (ret == 0 && resync && d->action == AGW_DECISION_OPEN && !d->incident->aggregate) {
-		d->incident->resync = true; /* created in this call: nothing to save for a rollback */
-		snprintf(d->reason, sizeof(d->reason), "found on resynchronisation: active on subscription, last known %s",
-			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown");
-	}
-	return ret;
+	return decide_open(e, cam, a, r, &contrib, resync, prev, d);
 }
 
 int agw_engine_decide_at(struct agw_engine *e, const struct agw_alert *a, int64_t alert_seq, int64_t now_ms,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The case engine: from an alert to a decision. Pure and single-threaded; the gateway glue
- * (gateway/decider.c) journals the decisions and writes cases and messages.
+ * (gateway/daemon/decider.c) journals the decisions and writes cases and messages.
  *
  * - Cameras are registered once with their location; their cell is resolved then (converting the
  *   location to the layer's coordinate system), with a fallback to the camera's owner cell and then
@@ -34,7 +34,6 @@
 #include "cellgrid.h"
 #include "crs.h"
 #include "ruleset.h"
-#include "strmap.h"
 
 enum agw_cell_source {
 	AGW_CELL_LOCATED = 0, /* the camera's location is inside the cell */
@@ -42,71 +41,18 @@ enum agw_cell_source {
 	AGW_CELL_UNASSIGNED,  /* neither: the unassigned queue */
 };
 
-/* A camera as the engine sees it (read-only for callers). */
-struct agw_engine_cam {
-	char *id, *name, *vendor, *owner_cell;
-	struct agw_strv tags;
-	bool has_location;
-	double lon, lat;           /* as given, in crs */
-	enum agw_crs crs;
-	const struct agw_cell *cell; /* NULL when the fallback has no cell in the layer */
-	const char *cell_code;     /* always set: located, owner or unassigned code */
-	enum agw_cell_source cell_source;
-	/* private */
-	struct agw_kind_state *kind_state[AGW_KIND__COUNT];
-	uint32_t *cand[AGW_KIND__COUNT];
-	uint32_t n_cand[AGW_KIND__COUNT];
-	uint32_t cand_done;
-	int64_t flood_start, flood_count; /* flood_start: monotonic */
-	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
-	uint64_t txn_gen;
-};
+/* A camera as the engine sees it, and an incident (the case a decision opened, updated or
+ * closed): both belong to the engine and are opaque outside rules/ (their state changes under the
+ * undo log of a transaction, so nobody else may write them). Callers read them through the views
+ * below, which borrow the engine's strings until its next call. */
+struct agw_engine_cam;
+struct agw_case;
 
 enum agw_case_status {
 	AGW_CASE_OPEN = 0,
 	AGW_CASE_ACCEPTED,
 	AGW_CASE_DISPATCHED,
 	AGW_CASE_CLOSED,
-};
-
-#define AGW_CASE_EVIDENCE_MAX 8
-
-struct agw_case_evidence {
-	int64_t alert_seq;
-	char *event_id;
-};
-
-struct agw_case {
-	char id[AGW_CASE_ID_SIZE];
-	char *key;                  /* incident key: "camera/<id>/<kind>", "cell/<code>/<kind>", "flood/..." */
-	char *rule;                 /* rule name */
-	char *category;
-	int priority;
-	char *title;
-	struct agw_engine_cam *cam; /* camera of the first alert */
-	enum agw_alert_kind kind;
-	bool aggregate;             /* flood control's aggregate case */
-	bool resync;                /* found on resynchronisation: active when a subscription was made */
-	enum agw_case_status status;
-	bool active;                /* some camera's alert is still active */
-	bool has_state;             /* the alerts carry an active state (not pulses) */
-	int64_t first_seen, last_seen; /* gateway times */
-	int64_t first_camera_time, last_camera_time; /* AGW_TIME_UNKNOWN when unknown */
-	int64_t created_ms, updated_ms, cleared_ms; /* cleared_ms 0 while not cleared */
-	int64_t last_active_ms;
-	int64_t seen_m, active_m;   /* last_seen and last_active_ms on the monotonic clock */
-	int64_t count;
-	char *topic;                /* raw topic of the last alert */
-	struct agw_case_evidence evidence[AGW_CASE_EVIDENCE_MAX]; /* the latest alerts */
-	size_t n_evidence, evidence_next;
-	int64_t dedup_window_ms, clear_timeout_ms;
-	/* private */
-	struct agw_kind_state **active_ks;
-	size_t n_active_ks, cap_active_ks;
-	bool in_index;
-	int64_t due;                /* when the tick must look at it (timer heap key) */
-	size_t heap_pos;            /* SIZE_MAX when not in the timer heap */
-	uint64_t txn_gen;
 };
 
 enum agw_decision_action {
@@ -128,6 +74,30 @@ struct agw_decision {
 const char *agw_decision_action_name(enum agw_decision_action a); /* "drop", "open", "update", "close" */
 const char *agw_case_status_name(enum agw_case_status s);
 int agw_case_status_parse(const char *name, enum agw_case_status *ret);
+
+/* What a caller reads of a camera: the cell it was resolved to. */
+struct agw_camera_view {
+	const char *id, *name, *vendor, *owner_cell;
+	const struct agw_cell *cell; /* NULL when the fallback has no cell in the layer */
+	const char *cell_code;       /* always set: located, owner or unassigned code */
+	enum agw_cell_source cell_source;
+};
+
+/* What a caller reads of a case: what the cases table and the case topic need. */
+struct agw_case_view {
+	const char *id, *key, *rule, *category, *title;
+	const char *camera_id, *cell_code; /* the camera of the first alert */
+	const struct agw_cell *cell;       /* its cell; NULL when it has none in the layer */
+	enum agw_alert_kind kind;
+	enum agw_case_status status;
+	int priority;
+	bool active;
+	int64_t first_seen, last_seen; /* gateway times */
+	int64_t created_ms, updated_ms;
+	int64_t count;
+};
+void agw_case_view_get(const struct agw_case *c, struct agw_case_view *ret);
+const char *agw_case_id(const struct agw_case *c);
 
 struct agw_engine_config {
 	const char *gateway_id;
@@ -153,7 +123,8 @@ const char *agw_engine_gateway_id(const struct agw_engine *e);
 int agw_engine_camera_set(struct agw_engine *e, const char *id, const char *name, const char *vendor,
 			  const char *tags, const char *owner_cell, bool has_location, double lon, double lat,
 			  enum agw_crs crs);
-struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id);
+/* -ENOENT when the engine does not know the camera. */
+int agw_engine_camera_view(const struct agw_engine *e, const char *id, struct agw_camera_view *ret);
 
 /* Clocks. Every duration the engine measures (dedup, flood and repeat windows, minimum durations,
  * clear timeouts) is measured on a monotonic clock, so that a step of the wall clock (NTP, an

@@ -13,6 +13,69 @@
 #include <string.h>
 
 #include "case_engine.h"
+#include "strmap.h"
+
+/* A camera as the engine sees it (case_engine.h declares it opaque). */
+struct agw_engine_cam {
+	char *id, *name, *vendor, *owner_cell;
+	struct agw_strv tags;
+	bool has_location;
+	double lon, lat;           /* as given, in crs */
+	enum agw_crs crs;
+	const struct agw_cell *cell; /* NULL when the fallback has no cell in the layer */
+	const char *cell_code;     /* always set: located, owner or unassigned code */
+	enum agw_cell_source cell_source;
+	struct agw_kind_state *kind_state[AGW_KIND__COUNT];
+	uint32_t *cand[AGW_KIND__COUNT];
+	uint32_t n_cand[AGW_KIND__COUNT];
+	uint32_t cand_done;
+	int64_t flood_start, flood_count; /* flood_start: monotonic */
+	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
+	uint64_t txn_gen;
+};
+
+#define AGW_CASE_EVIDENCE_MAX 8
+
+struct agw_case_evidence {
+	int64_t alert_seq;
+	char *event_id;
+};
+
+struct agw_case {
+	char id[AGW_CASE_ID_SIZE];
+	char *key;                  /* incident key: "camera/<id>/<kind>", "cell/<code>/<kind>", "flood/..." */
+	char *rule;                 /* rule name */
+	char *category;
+	int priority;
+	char *title;
+	struct agw_engine_cam *cam; /* camera of the first alert */
+	enum agw_alert_kind kind;
+	bool aggregate;             /* flood control's aggregate case */
+	bool resync;                /* found on resynchronisation: active when a subscription was made */
+	enum agw_case_status status;
+	bool active;                /* some camera's alert is still active */
+	bool has_state;             /* the alerts carry an active state (not pulses) */
+	int64_t first_seen, last_seen; /* gateway times */
+	int64_t first_camera_time, last_camera_time; /* AGW_TIME_UNKNOWN when unknown */
+	int64_t created_ms, updated_ms, cleared_ms; /* cleared_ms 0 while not cleared */
+	int64_t last_active_ms;
+	int64_t seen_m, active_m;   /* last_seen and last_active_ms on the monotonic clock */
+	int64_t count;
+	char *topic;                /* raw topic of the last alert */
+	struct agw_case_evidence evidence[AGW_CASE_EVIDENCE_MAX]; /* the latest alerts */
+	size_t n_evidence, evidence_next;
+	int64_t dedup_window_ms, clear_timeout_ms;
+	/* the engine's bookkeeping */
+	struct agw_kind_state **active_ks;
+	size_t n_active_ks, cap_active_ks;
+	bool in_index;
+	int64_t due;                /* when the tick must look at it (timer heap key) */
+	size_t heap_pos;            /* SIZE_MAX when not in the timer heap */
+	uint64_t txn_gen;
+};
+
+/* The camera itself (NULL when unknown), for the engine's files and its white-box tests. */
+struct agw_engine_cam *agw_engine_camera(struct agw_engine *e, const char *id);
 
 /* Per camera and kind: the incident this camera keeps active, a pending minimum-duration start,
  * and the recent times for a repeat count. */

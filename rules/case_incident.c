@@ -197,3 +197,31 @@ int engine_set_title(struct agw_case *c, const char *tmpl)
 	agw_case_title(tmpl ? tmpl : "{kind} at {camera_name}", c, buf, sizeof(buf));
 	return agw_rule_set_text(&c->title, buf);
 }
+
+void agw_case_view_get(const struct agw_case *c, struct agw_case_view *ret)
+{
+	*ret = (struct agw_case_view){
+		.id = c->id,
+		.key = c->key,
+		.rule = c->rule,
+		.category = c->category,
+		.title = c->title,
+		.camera_id = c->cam->id,
+		.cell_code = c->cam->cell_code,
+		.cell = c->cam->cell,
+		.kind = c->kind,
+		.status = c->status,
+		.priority = c->priority,
+		.active = c->active,
+		.first_seen = c->first_seen,
+		.last_seen = c->last_seen,
+		.created_ms = c->created_ms,
+		.updated_ms = c->updated_ms,
+		.count = c->count,
+	};
+}
+
+const char *agw_case_id(const struct agw_case *c)
+{
+	return c->id;
+}

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "case_engine.h"
+#include "case_engine_internal.h" /* reads the whole case */
 
 static const char *path_level(const struct agw_case *c, size_t level)
 {

@@ -24,9 +24,7 @@
 struct dahua_adapter {
 	/* options */
 	char *event_table;
-	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
-	bool basic_auth, tls_verify;
-	char *ca_file;
+	struct agw_vendor_pull_options pull_opts;
 	int64_t heartbeat_s;
 	char *codes;
 	/* state */
@@ -44,21 +42,9 @@ static const struct agw_option dahua_options[] = {
 	 "seconds between the Heartbeat parts asked of each device (attach&heartbeat=N)"},
 	{"codes", AGW_OPT_STRING, OPT(codes), "[All]", 0, 0, false,
 	 "event codes asked for (attach&codes=...), for example [All] or [VideoMotion,CrossLineDetection]"},
-	{"heartbeat_timeout", AGW_OPT_DURATION, OPT(heartbeat_timeout_ms), "20s", 1000, 3600000, false,
-	 "no byte on a device's attach stream for this long: reconnect (keep it a few heartbeats long)"},
-	{"connect_timeout", AGW_OPT_DURATION, OPT(connect_timeout_ms), "10s", 100, 600000, false,
-	 "deadline of a connection to a device"},
-	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
-	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
-	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
-	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "0", 0, 3600000, false,
-	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "
-	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},
-	{"basic_auth", AGW_OPT_BOOL, OPT(basic_auth), "false", 0, 0, false,
-	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
-	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
-	 "verify https devices' certificates (false accepts self-signed ones)"},
-	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	AGW_VENDOR_PULL_OPTIONS(struct dahua_adapter, pull_opts, "20s",
+				"no byte on a device's attach stream for this long: reconnect (keep it a few heartbeats long)",
+				"0"),
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 
@@ -139,11 +125,7 @@ static int dahua_check(const void *opts, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	agw_dahua_table_close(t);
-	if (o->backoff_max_ms && o->backoff_min_ms > o->backoff_max_ms) {
-		snprintf(err, errlen, "backoff_min is longer than backoff_max");
-		return -EINVAL;
-	}
-	return 0;
+	return agw_vendor_pull_options_check(&o->pull_opts, err, errlen);
 }
 
 static int dahua_normalize(const void *opts, const char *buf, size_t len, int (*fn)(void *arg, struct agw_alert *alert),
@@ -179,15 +161,8 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 		.path = ad->path,
 		.ops = &dahua_parser,
 		.table = ad->table,
-		.heartbeat_timeout_ms = ad->heartbeat_timeout_ms,
-		.connect_timeout_ms = ad->connect_timeout_ms,
-		.backoff_min_ms = ad->backoff_min_ms,
-		.backoff_max_ms = ad->backoff_max_ms,
-		.coalesce_ms = ad->coalesce_ms,
-		.allow_basic = ad->basic_auth,
-		.tls_verify = ad->tls_verify,
-		.ca_file = ad->ca_file,
 	};
+	agw_vendor_pull_config_apply(&cfg, &ad->pull_opts);
 	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
 }
 

@@ -27,9 +27,7 @@
 struct isapi_adapter {
 	/* options */
 	char *event_table;
-	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
-	bool basic_auth, tls_verify;
-	char *ca_file;
+	struct agw_vendor_pull_options pull_opts;
 	bool push_only;
 	char *push_listen, *push_path, *push_username, *push_password, *push_realm;
 	int64_t push_max_body, push_timeout_ms, push_max_connections, push_max_buffered;
@@ -46,21 +44,10 @@ struct isapi_adapter {
 static const struct agw_option isapi_options[] = {
 	{"event_table", AGW_OPT_PATH, OPT(event_table), NULL, 0, 0, false,
 	 "file of extra eventType-to-kind lines, tried before the default table (syntax: share/alarmgw/isapi-events.conf)"},
-	{"heartbeat_timeout", AGW_OPT_DURATION, OPT(heartbeat_timeout_ms), "30s", 1000, 3600000, false,
-	 "no byte on a device's alertStream for this long (devices send a heartbeat every few seconds): reconnect"},
-	{"connect_timeout", AGW_OPT_DURATION, OPT(connect_timeout_ms), "10s", 100, 600000, false,
-	 "deadline of a connection to a device"},
-	{"backoff_min", AGW_OPT_DURATION, OPT(backoff_min_ms), "1s", 10, 3600000, false,
-	 "first reconnect delay after a failure (doubles each time, with up to 25 % jitter)"},
-	{"backoff_max", AGW_OPT_DURATION, OPT(backoff_max_ms), "60s", 10, 86400000, false, "longest reconnect delay"},
-	{"coalesce", AGW_OPT_DURATION, OPT(coalesce_ms), "10s", 0, 3600000, false,
-	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "
-	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},
-	{"basic_auth", AGW_OPT_BOOL, OPT(basic_auth), "false", 0, 0, false,
-	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},
-	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
-	 "verify https devices' certificates (false accepts self-signed ones)"},
-	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https devices"},
+	AGW_VENDOR_PULL_OPTIONS(struct isapi_adapter, pull_opts, "30s",
+				"no byte on a device's alertStream for this long (devices send a heartbeat every few "
+				"seconds): reconnect",
+				"10s"),
 	{"push_only", AGW_OPT_BOOL, OPT(push_only), "false", 0, 0, false,
 	 "open no alertStream: the devices push their events (push_listen)"},
 	{"push_listen", AGW_OPT_STRING, OPT(push_listen), NULL, 0, 0, false,
@@ -140,10 +127,8 @@ static int isapi_check(const void *opts, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	agw_isapi_table_close(t);
-	if (o->backoff_max_ms && o->backoff_min_ms > o->backoff_max_ms) {
-		snprintf(err, errlen, "backoff_min is longer than backoff_max");
-		return -EINVAL;
-	}
+	if ((rc = agw_vendor_pull_options_check(&o->pull_opts, err, errlen)) < 0)
+		return rc;
 	if (o->push_listen) {
 		struct agw_isapi_push_config pc = {
 			.listen = o->push_listen, .path = o->push_path, .username = o->push_username,
@@ -212,16 +197,9 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		.path = ALERT_STREAM_PATH,
 		.ops = &isapi_parser,
 		.table = ad->table,
-		.heartbeat_timeout_ms = ad->heartbeat_timeout_ms,
-		.connect_timeout_ms = ad->connect_timeout_ms,
-		.backoff_min_ms = ad->backoff_min_ms,
-		.backoff_max_ms = ad->backoff_max_ms,
-		.coalesce_ms = ad->coalesce_ms,
-		.allow_basic = ad->basic_auth,
-		.tls_verify = ad->tls_verify,
-		.ca_file = ad->ca_file,
 		.routes = ad->routes,
 	};
+	agw_vendor_pull_config_apply(&cfg, &ad->pull_opts);
 	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
 }
 

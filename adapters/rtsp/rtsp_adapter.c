@@ -22,6 +22,7 @@
 #include "rtsp_evidence.h"
 #include "rtsp_pool.h"
 #include "rtsp_probe.h"
+#include "rtsp_url.h"
 #ifdef AGW_RTSP_HAVE_ONVIF_NORMALIZE
 #include "onvif_normalize.h"
 #endif
@@ -128,71 +129,6 @@ static int64_t now_ms(void)
 static int64_t jitter(struct rtsp *r)
 {
 	return r->jitter_ms > 0 ? (int64_t)(agw_random_u64() % (uint64_t)(r->jitter_ms + 1)) : 0;
-}
-
-/* ---- camera URLs ---- */
-
-static int pct_append(char *out, size_t len, size_t *o, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-			     c == '.' || c == '_' || c == '~';
-		if (*o + (plain ? 1 : 3) >= len)
-			return -ENAMETOOLONG;
-		if (plain) {
-			out[(*o)++] = (char)c;
-		} else {
-			out[(*o)++] = '%';
-			out[(*o)++] = hex[c >> 4];
-			out[(*o)++] = hex[c & 15];
-		}
-	}
-	return 0;
-}
-
-/* The URL to open: the ledger address with the ledger's credentials put in (percent-encoded).
- * Only ever handed to libavformat; wiped and freed after. */
-static char *open_url(const struct rtsp_cam *c)
-{
-	const char *addr = c->address;
-	const char *rest = strstr(addr, "://");
-	size_t scheme_len = rest ? (size_t)(rest - addr) + 3 : 0;
-	size_t len = strlen(addr) + 16 + (c->username ? 3 * strlen(c->username) : 0) +
-		     (c->password ? 3 * strlen(c->password) : 0);
-	char *out = malloc(len);
-	if (!out)
-		return NULL;
-	size_t o = 0;
-	if (scheme_len) {
-		memcpy(out, addr, scheme_len);
-		o = scheme_len;
-	} else {
-		memcpy(out, "rtsp://", 7);
-		o = 7;
-	}
-	if (c->username && *c->username) {
-		pct_append(out, len, &o, c->username);
-		if (c->password && *c->password) {
-			out[o++] = ':';
-			pct_append(out, len, &o, c->password);
-		}
-		out[o++] = '@';
-	}
-	snprintf(out + o, len - o, "%s", addr + scheme_len);
-	return out;
-}
-
-static void url_free(char *url)
-{
-	if (!url)
-		return;
-	/* The credentials should not linger in freed heap memory either. */
-	volatile char *p = url;
-	while (*p)
-		*p++ = '\0';
-	free(url);
 }
 
 /* ---- cameras ---- */
@@ -340,7 +276,7 @@ static void patrol_work(struct agw_rtsp_work *w)
 	j->when_ms = agw_now_ms();
 	j->err = agw_rtsp_probe_run(j->url, &j->popts, &p);
 	j->has_data = p.has_data_stream;
-	url_free(j->url);
+	agw_rtsp_url_free(j->url);
 	j->url = NULL;
 	if (j->err == -ECANCELED) {
 		/* Stopping or the camera is gone: that is not a video loss. */
@@ -428,7 +364,7 @@ static void patrol_done(struct agw_rtsp_work *w, bool ran)
 		c->has_meta = c->has_meta || j->has_data;
 	}
 	c->next_ms = now_ms() + r->interval_ms + jitter(r);
-	url_free(j->url);
+	agw_rtsp_url_free(j->url);
 	free(j->cam_id);
 	free(j->state_dir);
 	free(j->evidence_rel);
@@ -445,7 +381,7 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 	j->w.done = patrol_done;
 	j->r = r;
 	j->cam = c;
-	j->url = open_url(c);
+	j->url = agw_rtsp_url_open(c->address, c->username, c->password);
 	j->cam_id = strdup(c->id);
 	j->state_dir = r->ctx->state_dir ? strdup(r->ctx->state_dir) : NULL;
 	j->th = r->th;
@@ -463,7 +399,7 @@ static int patrol_start(struct rtsp *r, struct rtsp_cam *c)
 	int e = (!j->url || !j->cam_id || (r->ctx->state_dir && !j->state_dir)) ? -ENOMEM
 										: agw_rtsp_pool_submit(r->pool, &j->w);
 	if (e < 0) {
-		url_free(j->url);
+		agw_rtsp_url_free(j->url);
 		free(j->cam_id);
 		free(j->state_dir);
 		free(j);
@@ -571,7 +507,7 @@ static void watch_work(struct agw_rtsp_work *w)
 {
 	struct watch_job *j = (struct watch_job *)w;
 	j->err = agw_rtsp_watch_run(j->url, &j->opts, watch_doc, j, &j->stats);
-	url_free(j->url);
+	agw_rtsp_url_free(j->url);
 	j->url = NULL;
 }
 
@@ -598,7 +534,7 @@ static void watch_done(struct agw_rtsp_work *w, bool ran)
 		agw_log_info(LOG_TAG, j->cam_id, "metadata session ended after %llu documents, %llu alerts: %s",
 			     (unsigned long long)j->stats.docs, (unsigned long long)j->alerts, j->stats.reason);
 	}
-	url_free(j->url);
+	agw_rtsp_url_free(j->url);
 	free(j->cam_id);
 	free(j);
 	cam_release(c);
@@ -614,7 +550,7 @@ static int watch_start(struct rtsp *r, struct rtsp_cam *c)
 	j->r = r;
 	j->cam = c;
 	atomic_init(&j->cancel, false);
-	j->url = open_url(c);
+	j->url = agw_rtsp_url_open(c->address, c->username, c->password);
 	j->cam_id = strdup(c->id);
 	j->opts = (struct agw_rtsp_watch_opts){
 		.open_timeout_ms = r->timeout_ms,
@@ -627,7 +563,7 @@ static int watch_start(struct rtsp *r, struct rtsp_cam *c)
 	};
 	int e = (!j->url || !j->cam_id) ? -ENOMEM : agw_rtsp_pool_submit(r->pool, &j->w);
 	if (e < 0) {
-		url_free(j->url);
+		agw_rtsp_url_free(j->url);
 		free(j->cam_id);
 		free(j);
 		return e;

@@ -27,18 +27,21 @@ static void usage(FILE *out)
 
 static void print_decision(long line, const struct agw_alert *a, const struct agw_decision *d)
 {
+	struct agw_case_view c = {.camera_id = "", .kind = AGW_KIND_OTHER};
+	if (d->incident)
+		agw_case_view_get(d->incident, &c);
 	json_t *o = json_object();
 	json_object_set_new(o, "line", line > 0 ? json_integer(line) : json_null());
-	json_object_set_new(o, "camera", json_string(a ? a->camera_id : d->incident ? d->incident->cam->id : ""));
-	json_object_set_new(o, "kind", json_string(agw_alert_kind_name(a ? a->kind : d->incident ? d->incident->kind : AGW_KIND_OTHER)));
+	json_object_set_new(o, "camera", json_string(a ? a->camera_id : c.camera_id));
+	json_object_set_new(o, "kind", json_string(agw_alert_kind_name(a ? a->kind : c.kind)));
 	json_object_set_new(o, "action", json_string(agw_decision_action_name(d->action)));
 	json_object_set_new(o, "rule", d->rule ? json_string(d->rule) : json_null());
 	json_object_set_new(o, "reason", json_string(d->reason));
-	json_object_set_new(o, "case_id", d->incident ? json_string(d->incident->id) : json_null());
+	json_object_set_new(o, "case_id", d->incident ? json_string(c.id) : json_null());
 	if (d->incident) {
-		json_object_set_new(o, "cell", json_string(d->incident->cam->cell_code));
-		json_object_set_new(o, "priority", json_integer(d->incident->priority));
-		json_object_set_new(o, "count", json_integer(d->incident->count));
+		json_object_set_new(o, "cell", json_string(c.cell_code));
+		json_object_set_new(o, "priority", json_integer(c.priority));
+		json_object_set_new(o, "count", json_integer(c.count));
 	}
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (s)

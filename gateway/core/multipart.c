@@ -5,7 +5,8 @@
  * one is a state machine over lines (HTTP head, delimiters, part headers) and part bodies. Every
  * unit it accumulates (a line, a header block, a body) lives in one growable buffer whose size
  * the limits bound. Bodies are scanned line by line only to notice a delimiter line; a part with
- * Content-Length is emitted the moment its last byte arrives. */
+ * Content-Length is emitted the moment its last byte arrives. The text helpers (white space,
+ * header fields, HTTP lines) are in multipart_text.c. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 #include <strings.h>
 
 #include "alarmgw/multipart.h"
+#include "multipart_text.h"
 
 #define DEFAULT_MAX_HEADER (16u << 10)
 #define DEFAULT_MAX_PART (4u << 20)
@@ -106,72 +108,6 @@ static void buf_reset(struct agw_multipart *m)
 	m->line_start = 0;
 }
 
-static bool is_ws(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* [s, s+len) without leading and trailing white space. */
-static void trim(const char **s, size_t *len)
-{
-	while (*len && is_ws(**s)) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len && is_ws((*s)[*len - 1]))
-		(*len)--;
-}
-
-static bool is_blank(const char *s, size_t len)
-{
-	trim(&s, &len);
-	return len == 0;
-}
-
-int agw_multipart_boundary_parse(const char *content_type, char *out, size_t outlen)
-{
-	const char *p = content_type;
-	if (!p)
-		return -ENOENT;
-	while (is_ws(*p))
-		p++;
-	if (strncasecmp(p, "multipart/", 10) != 0)
-		return -ENOENT;
-	for (p = strchr(p, ';'); p; p = strchr(p, ';')) {
-		p++;
-		while (is_ws(*p))
-			p++;
-		if (strncasecmp(p, "boundary", 8) != 0)
-			continue;
-		const char *q = p + 8;
-		while (is_ws(*q))
-			q++;
-		if (*q != '=')
-			continue;
-		q++;
-		while (is_ws(*q))
-			q++;
-		const char *v = q, *e;
-		if (*q == '"') {
-			v = q + 1;
-			e = strchr(v, '"');
-			if (!e)
-				return -EINVAL;
-		} else {
-			e = v;
-			while (*e && *e != ';' && !is_ws(*e))
-				e++;
-		}
-		size_t n = (size_t)(e - v);
-		if (n == 0 || n > AGW_MULTIPART_MAX_BOUNDARY || n + 1 > outlen)
-			return -EINVAL;
-		memcpy(out, v, n);
-		out[n] = '\0';
-		return 0;
-	}
-	return -ENOENT;
-}
-
 /* Sets the boundary from a token, without its leading dashes. */
 static int set_boundary(struct agw_multipart *m, const char *tok, size_t n)
 {
@@ -179,7 +115,7 @@ static int set_boundary(struct agw_multipart *m, const char *tok, size_t n)
 		tok++;
 		n--;
 	}
-	trim(&tok, &n);
+	multipart_trim(&tok, &n);
 	if (n == 0 || n > AGW_MULTIPART_MAX_BOUNDARY)
 		return -EINVAL;
 	memcpy(m->boundary, tok, n);
@@ -194,7 +130,7 @@ static bool is_delimiter(const struct agw_multipart *m, const char *s, size_t le
 {
 	if (m->blen == 0 || len > m->blen + 64)
 		return false;
-	trim(&s, &len);
+	multipart_trim(&s, &len);
 	size_t dashes = 0;
 	while (len && *s == '-') {
 		s++;
@@ -325,7 +261,7 @@ static void seek_line(struct agw_multipart *m, const char *s, size_t len)
 		}
 		return;
 	}
-	if (!m->line_long && is_blank(s, len))
+	if (!m->line_long && multipart_is_blank(s, len))
 		return;
 	if (!m->preamble && !m->epilogue && !m->garbage) {
 		report(m, m->line_off, "unexpected data between parts, skipped up to the next boundary");
@@ -342,58 +278,6 @@ static void set_single(struct agw_multipart *m, uint64_t doc_off)
 	m->clen = -1;
 	m->hdr_len = 0;
 	m->body_start = 0;
-}
-
-/* Length of a line without its line break. */
-static size_t line_len(const char *s, size_t n)
-{
-	if (n && s[n - 1] == '\n')
-		n--;
-	if (n && s[n - 1] == '\r')
-		n--;
-	return n;
-}
-
-static bool is_http_line(const char *s, size_t len)
-{
-	if (len >= 5 && !memcmp(s, "HTTP/", 5))
-		return true;
-	/* a request line of a captured push: "POST /path HTTP/1.1" */
-	return len >= 9 && (!memcmp(s + len - 9, " HTTP/1.1", 9) || !memcmp(s + len - 9, " HTTP/1.0", 9));
-}
-
-/* Value of header `name` in [s, s+len) ("Name: value" or "Name:value"), trimmed; false when the
- * line is another header. */
-static bool header_value(const char *s, size_t len, const char *name, const char **ret_v, size_t *ret_n)
-{
-	size_t nl = strlen(name);
-	if (len <= nl || strncasecmp(s, name, nl) != 0)
-		return false;
-	const char *v = s + nl;
-	size_t n = len - nl;
-	while (n && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	if (!n || *v != ':')
-		return false;
-	v++;
-	n--;
-	trim(&v, &n);
-	*ret_v = v;
-	*ret_n = n;
-	return true;
-}
-
-/* "Token:" at the start of a line: a header. Anything else (XML, "Code=...", JSON) is body. */
-static bool looks_like_header(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
-		i++;
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i > 0 && i < len && s[i] == ':' && isalpha((unsigned char)s[0]);
 }
 
 static void set_ctype(struct agw_multipart *m, const char *v, size_t n)
@@ -415,7 +299,7 @@ static bool head_done(struct agw_multipart *m)
 		const char *e = nl ? nl : end;
 		const char *s = p;
 		size_t n = (size_t)(e - p);
-		trim(&s, &n);
+		multipart_trim(&s, &n);
 		const char *v;
 		size_t vn;
 		if (first) {
@@ -424,9 +308,9 @@ static bool head_done(struct agw_multipart *m)
 				m->status = sp ? atoi(sp + 1) : 0;
 			}
 			first = false;
-		} else if (header_value(s, n, "Content-Type", &v, &vn)) {
+		} else if (multipart_header_value(s, n, "Content-Type", &v, &vn)) {
 			snprintf(ctype, sizeof(ctype), "%.*s", (int)vn, v);
-		} else if (header_value(s, n, "Transfer-Encoding", &v, &vn)) {
+		} else if (multipart_header_value(s, n, "Transfer-Encoding", &v, &vn)) {
 			chunked = vn >= 7 && !strncasecmp(v + vn - 7, "chunked", 7);
 		}
 		p = nl ? nl + 1 : end;
@@ -454,33 +338,102 @@ static bool head_done(struct agw_multipart *m)
 	return chunked;
 }
 
+/* The first line of the input: an HTTP head, the first delimiter, or a single document. */
+static void start_line(struct agw_multipart *m, const char *s, size_t n)
+{
+	if (multipart_is_blank(s, n)) {
+		buf_reset(m);
+		return;
+	}
+	if (m->head_allowed && multipart_is_http_line(s, multipart_line_len(s, n))) {
+		m->st = ST_HEAD;
+		m->part_off = m->line_off;
+		m->line_start = m->len;
+		return;
+	}
+	if (n >= 2 && s[0] == '-' && s[1] == '-' && set_boundary(m, s, n) == 0) {
+		begin_part(m, m->line_off);
+		return;
+	}
+	set_single(m, m->line_off);
+}
+
+static void set_content_length(struct agw_multipart *m, const char *v, size_t vn)
+{
+	char num[24];
+	char *endp;
+	snprintf(num, sizeof(num), "%.*s", (int)(vn < 23 ? vn : 23), v);
+	long long cl = strtoll(num, &endp, 10);
+	if (vn == 0 || vn > 18 || *endp || cl < 0) {
+		report(m, m->line_off, "bad Content-Length '%.*s', the part ends at the next boundary",
+		       (int)(vn > 40 ? 40 : vn), v);
+		m->clen = -1;
+	} else {
+		m->clen = cl;
+	}
+}
+
+/* A line of a part's headers: a header, the blank line that ends them, a delimiter (an empty
+ * part), or the body's first line when the blank line is missing. */
+static int header_line(struct agw_multipart *m, const char *s, size_t n)
+{
+	bool close;
+	if (is_delimiter(m, s, n, &close)) {
+		/* an empty part (firmware that repeats the delimiter line) */
+		if (close) {
+			start_seek(m, false);
+			m->epilogue = true;
+		} else {
+			begin_part(m, m->line_off);
+		}
+		return 0;
+	}
+	if (multipart_is_blank(s, n)) {
+		m->hdr_len = m->line_start;
+		m->body_start = m->len;
+		m->body_off = m->next_off;
+	} else if (multipart_looks_like_header(s, n)) {
+		const char *v;
+		size_t vn;
+		if (multipart_header_value(s, n, "Content-Type", &v, &vn)) {
+			set_ctype(m, v, vn);
+		} else if (multipart_header_value(s, n, "Content-Length", &v, &vn)) {
+			set_content_length(m, v, vn);
+		}
+		m->line_start = m->len;
+		return 0;
+	} else {
+		/* no blank line after the headers: this line is the body's first */
+		m->hdr_len = m->line_start;
+		m->body_start = m->line_start;
+		m->body_off = m->line_off;
+	}
+	if (m->clen >= 0 && (uint64_t)m->clen > m->cfg.max_part) {
+		report(m, m->part_off, "part of %" PRId64 " bytes is over the limit of %zu, skipped", m->clen,
+		       m->cfg.max_part);
+		start_seek(m, true);
+		return 0;
+	}
+	m->st = ST_BODY;
+	m->line_start = m->len;
+	/* the first body line may already hold the whole body, or the body may be empty */
+	if (m->clen >= 0 && m->len - m->body_start >= (uint64_t)m->clen)
+		return emit_with_tail(m);
+	return 0;
+}
+
 /* Handles the complete line [line_start, len) of buf in a line-based state. Returns negative to
  * stop, 1 when the HTTP head ended with a chunked body (the outer layer must take over). */
 static int on_line(struct agw_multipart *m)
 {
 	const char *s = m->buf + m->line_start;
 	size_t n = m->len - m->line_start;
-	bool close;
 	switch (m->st) {
 	case ST_START:
-		if (is_blank(s, n)) {
-			buf_reset(m);
-			return 0;
-		}
-		if (m->head_allowed && is_http_line(s, line_len(s, n))) {
-			m->st = ST_HEAD;
-			m->part_off = m->line_off;
-			m->line_start = m->len;
-			return 0;
-		}
-		if (n >= 2 && s[0] == '-' && s[1] == '-' && set_boundary(m, s, n) == 0) {
-			begin_part(m, m->line_off);
-			return 0;
-		}
-		set_single(m, m->line_off);
+		start_line(m, s, n);
 		return 0;
 	case ST_HEAD:
-		if (is_blank(s, n))
+		if (multipart_is_blank(s, n))
 			return head_done(m) ? 1 : 0;
 		m->line_start = m->len;
 		return 0;
@@ -491,58 +444,7 @@ static int on_line(struct agw_multipart *m)
 			buf_reset(m);
 		return 0;
 	case ST_HEADERS:
-		if (is_delimiter(m, s, n, &close)) {
-			/* an empty part (firmware that repeats the delimiter line) */
-			if (close) {
-				start_seek(m, false);
-				m->epilogue = true;
-			} else {
-				begin_part(m, m->line_off);
-			}
-			return 0;
-		}
-		if (is_blank(s, n)) {
-			m->hdr_len = m->line_start;
-			m->body_start = m->len;
-			m->body_off = m->next_off;
-		} else if (looks_like_header(s, n)) {
-			const char *v;
-			size_t vn;
-			if (header_value(s, n, "Content-Type", &v, &vn)) {
-				set_ctype(m, v, vn);
-			} else if (header_value(s, n, "Content-Length", &v, &vn)) {
-				char num[24];
-				char *endp;
-				snprintf(num, sizeof(num), "%.*s", (int)(vn < 23 ? vn : 23), v);
-				long long cl = strtoll(num, &endp, 10);
-				if (vn == 0 || vn > 18 || *endp || cl < 0) {
-					report(m, m->line_off, "bad Content-Length '%.*s', the part ends at the next boundary",
-					       (int)(vn > 40 ? 40 : vn), v);
-					m->clen = -1;
-				} else {
-					m->clen = cl;
-				}
-			}
-			m->line_start = m->len;
-			return 0;
-		} else {
-			/* no blank line after the headers: this line is the body's first */
-			m->hdr_len = m->line_start;
-			m->body_start = m->line_start;
-			m->body_off = m->line_off;
-		}
-		if (m->clen >= 0 && (uint64_t)m->clen > m->cfg.max_part) {
-			report(m, m->part_off, "part of %" PRId64 " bytes is over the limit of %zu, skipped", m->clen,
-			       m->cfg.max_part);
-			start_seek(m, true);
-			return 0;
-		}
-		m->st = ST_BODY;
-		m->line_start = m->len;
-		/* the first body line may already hold the whole body, or the body may be empty */
-		if (m->clen >= 0 && m->len - m->body_start >= (uint64_t)m->clen)
-			return emit_with_tail(m);
-		return 0;
+		return header_line(m, s, n);
 	default:
 		return 0;
 	}
@@ -758,7 +660,7 @@ static int chunk_line(struct agw_multipart *m)
 {
 	const char *s = m->ch_line;
 	size_t n = m->ch_len;
-	trim(&s, &n);
+	multipart_trim(&s, &n);
 	if (m->ch == CH_DATA_END) {
 		if (n)
 			report(m, m->ch_line_off, "chunked body: no line break after a chunk's data");
@@ -855,13 +757,13 @@ int agw_multipart_finish(struct agw_multipart *m)
 	}
 	switch (m->st) {
 	case ST_START:
-		if (!is_blank(m->buf, m->len)) {
+		if (!multipart_is_blank(m->buf, m->len)) {
 			set_single(m, m->line_off);
 			rc = emit(m, m->len, false, true);
 		}
 		break;
 	case ST_SINGLE:
-		if (!is_blank(m->buf, m->len))
+		if (!multipart_is_blank(m->buf, m->len))
 			rc = emit(m, m->len, false, true);
 		break;
 	case ST_HEAD:
@@ -872,12 +774,12 @@ int agw_multipart_finish(struct agw_multipart *m)
 		bool close;
 		const char *s = m->buf + m->line_start;
 		size_t n = m->len - m->line_start;
-		if (!is_blank(s, n) && !is_delimiter(m, s, n, &close) && !m->preamble && !m->epilogue && !m->garbage)
+		if (!multipart_is_blank(s, n) && !is_delimiter(m, s, n, &close) && !m->preamble && !m->epilogue && !m->garbage)
 			report(m, m->line_off, "unexpected data at the end of the input");
 		break;
 	}
 	case ST_HEADERS:
-		if (!is_blank(m->buf, m->len))
+		if (!multipart_is_blank(m->buf, m->len))
 			report(m, m->part_off, "the input ends inside a part's headers");
 		break;
 	case ST_BODY:

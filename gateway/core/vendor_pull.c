@@ -43,7 +43,7 @@ struct dev {
 	uint64_t last_part;      /* uv_now() of the last complete part (liveness), or of the start */
 	uint64_t parts_seen;     /* the parser's part count then */
 	uint64_t flow_start;     /* uv_now() of this transfer's first body byte */
-	int64_t backoff_ms;
+	unsigned attempt;        /* reconnects since the stream last lived (agw_backoff_ms) */
 	bool answered;           /* this transfer got an HTTP answer */
 	bool flowing;            /* this transfer delivered body bytes with 200 */
 	bool offline, lost;      /* health raised */
@@ -264,9 +264,10 @@ static void transfer_ended(struct dev *d, CURLcode code)
 	/* a stream that lived through a heartbeat period was healthy: start the delays again; one
 	 * that a device ends at once (a connection limit, a crashing service) keeps backing off */
 	if (d->flowing && uv_now(p->ctx->loop) - d->flow_start >= (uint64_t)p->cfg.heartbeat_timeout_ms)
-		d->backoff_ms = p->cfg.backoff_min_ms;
-	int64_t delay = d->backoff_ms + (int64_t)(agw_random_u64() % (uint64_t)(d->backoff_ms / 4 + 1));
-	d->backoff_ms = d->backoff_ms * 2 > p->cfg.backoff_max_ms ? p->cfg.backoff_max_ms : d->backoff_ms * 2;
+		d->attempt = 0;
+	int64_t delay = agw_backoff_ms(d->attempt, p->cfg.backoff_min_ms, p->cfg.backoff_max_ms);
+	if (d->attempt < 32)
+		d->attempt++;
 	count(p, "agw_stream_reconnects_total", 1);
 	if (d->stream_errors > LOGGED_STREAM_ERRORS)
 		agw_log_warn(p->cfg.adapter, d->id, "%u errors in that stream", d->stream_errors);
@@ -493,7 +494,7 @@ static void dev_begin(struct dev *d)
 	d->timer.data = d;
 	d->timer_open = true;
 	p->open_handles++;
-	d->backoff_ms = p->cfg.backoff_min_ms;
+	d->attempt = 0;
 	/* spread the first connections over a second */
 	d->state = DEV_WAIT;
 	arm(d, agw_random_u64() % 1000);
@@ -663,4 +664,25 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 			curl_easy_pause(d->easy, CURLPAUSE_CONT);
 		}
 	}
+}
+
+int agw_vendor_pull_options_check(const struct agw_vendor_pull_options *o, char *err, size_t errlen)
+{
+	if (o->backoff_max_ms && o->backoff_min_ms > o->backoff_max_ms) {
+		snprintf(err, errlen, "backoff_min is longer than backoff_max");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void agw_vendor_pull_config_apply(struct agw_vendor_pull_config *cfg, const struct agw_vendor_pull_options *o)
+{
+	cfg->heartbeat_timeout_ms = o->heartbeat_timeout_ms;
+	cfg->connect_timeout_ms = o->connect_timeout_ms;
+	cfg->backoff_min_ms = o->backoff_min_ms;
+	cfg->backoff_max_ms = o->backoff_max_ms;
+	cfg->coalesce_ms = o->coalesce_ms;
+	cfg->allow_basic = o->basic_auth;
+	cfg->tls_verify = o->tls_verify;
+	cfg->ca_file = o->ca_file;
 }

@@ -183,29 +183,21 @@ static void raise_nofile_limit(void)
 			     strerror(errno));
 }
 
-int agw_daemon_run(struct agw_config *cfg)
+static void log_errors(const struct agw_errors *errs)
 {
-	struct agw_daemon *d = calloc(1, sizeof(*d));
-	if (!d) {
-		agw_config_free(cfg);
-		free(cfg);
-		return 1;
-	}
-	d->cfg = cfg;
-	int code = 1;
-	struct agw_errors errs = {0};
-	uv_loop_init(&d->loop);
-	agw_log_set_level(d->cfg->log_level);
-	/* A broken pipe to a peer is an error to handle where it happens, not a reason to die. */
-	signal(SIGPIPE, SIG_IGN);
-	raise_nofile_limit();
+	for (size_t i = 0; i < errs->n; i++)
+		agw_log_err("core", NULL, "%s", errs->v[i]);
+}
 
+/* The database and the pipeline that writes to it. */
+static int open_store(struct agw_daemon *d)
+{
 	char *db = agw_config_db_path(d->cfg);
 	char err[512];
 	if (!db || agw_store_open(db, &d->store, err, sizeof(err)) < 0) {
 		agw_log_err("core", NULL, "%s", db ? err : "out of memory");
 		free(db);
-		goto out;
+		return -1;
 	}
 	agw_log_info("core", NULL, "database %s (schema %d)", db, agw_store_schema_version(d->store));
 	free(db);
@@ -213,47 +205,60 @@ int agw_daemon_run(struct agw_config *cfg)
 	 * locked is retried from a timer (pipeline.c) while back-pressure holds the rest. */
 	agw_store_set_busy_timeout(d->store, STORE_BUSY_MS);
 	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg->queue_max, &d->pipeline) < 0)
-		goto out;
+		return -1;
 	agw_pipeline_set_max_bytes(d->pipeline, (size_t)d->cfg->queue_max_bytes);
 	agw_pipeline_set_stop_wait(d->pipeline, STOP_STORE_WAIT_MS);
 	agw_pipeline_set_room(d->pipeline, daemon_resume_refused, d);
+	return 0;
+}
+
+/* The ledger, the decider, the publisher and the HTTP server: everything but the adapters. */
+static int start_core(struct agw_daemon *d)
+{
 	/* The ledger first: the decider locates the cameras in the grid when it is created. */
 	struct agw_camera *cams = NULL;
 	size_t n = 0;
 	if (daemon_load_cameras(d, d->cfg, &cams, &n) < 0) {
 		agw_log_err("core", NULL, "cannot load the camera ledger");
-		goto out;
+		return -1;
 	}
 	d->cameras = cams;
 	d->n_cameras = n;
 	agw_metric_set("agw_cameras", NULL, (int64_t)n);
-	if (agw_decider_new(d->cfg, d->store, &d->decider, &errs) < 0) {
-		for (size_t i = 0; i < errs.n; i++)
-			agw_log_err("core", NULL, "%s", errs.v[i]);
-		goto out;
-	}
+	struct agw_errors errs = {0};
+	int r = agw_decider_new(d->cfg, d->store, &d->decider, &errs);
+	if (r < 0)
+		log_errors(&errs);
+	agw_errors_clear(&errs);
+	if (r < 0)
+		return -1;
 	agw_pipeline_set_decider(d->pipeline, daemon_decide, d);
 	agw_pipeline_set_decider_txn(d->pipeline, daemon_decide_txn);
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, d->decider, 1000);
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
-		goto out;
+		return -1;
 	agw_publisher_set_feedback(d->publisher, daemon_case_feedback, d);
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_pipeline_add_committed_hook(d->pipeline, daemon_kick_publisher, d) < 0 ||
 	    agw_publisher_start(d->publisher) < 0)
-		goto out;
-	if (d->cfg->http_listen && *d->cfg->http_listen) {
-		char *token_file = d->cfg->http_token_file ? agw_config_resolve(d->cfg, d->cfg->http_token_file) : NULL;
-		struct agw_http_config hc = {
-			.listen = d->cfg->http_listen, .token_file = token_file, .hosts = d->cfg->http_hosts};
-		int hr = d->cfg->http_token_file && !token_file ? -ENOMEM
-								 : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
-		free(token_file);
-		if (hr < 0)
-			goto out;
-		agw_http_set_health_fn(d->http, daemon_healthy, d);
-	}
+		return -1;
+	if (!d->cfg->http_listen || !*d->cfg->http_listen)
+		return 0;
+	char *token_file = d->cfg->http_token_file ? agw_config_resolve(d->cfg, d->cfg->http_token_file) : NULL;
+	struct agw_http_config hc = {.listen = d->cfg->http_listen, .token_file = token_file, .hosts = d->cfg->http_hosts};
+	int hr = d->cfg->http_token_file && !token_file ? -ENOMEM : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
+	free(token_file);
+	if (hr < 0)
+		return -1;
+	agw_http_set_health_fn(d->http, daemon_healthy, d);
+	return 0;
+}
 
+/* Every configured adapter instance, then the cluster. All are checked before any starts. */
+static int start_adapters(struct agw_daemon *d)
+{
+	struct agw_errors errs = {0};
+	int r = 0;
 	for (size_t i = 0; i < d->cfg->n_adapters; i++) {
 		struct instance *in = NULL;
 		if (daemon_instance_new(d, d->cfg, d->cfg->adapters[i], &errs, &in) < 0)
@@ -261,22 +266,29 @@ int agw_daemon_run(struct agw_config *cfg)
 		struct instance **v = realloc(d->instances, (d->n_instances + 1) * sizeof(*v));
 		if (!v) {
 			daemon_instance_free(in);
+			r = -1;
 			goto out;
 		}
 		d->instances = v;
 		v[d->n_instances++] = in;
 	}
 	if (errs.n) {
-		for (size_t i = 0; i < errs.n; i++)
-			agw_log_err("core", NULL, "%s", errs.v[i]);
+		log_errors(&errs);
+		r = -1;
 		goto out;
 	}
-	for (size_t i = 0; i < d->n_instances; i++)
-		if (daemon_instance_start(d, d->instances[i]) < 0)
-			goto out;
-	if (daemon_cluster_start(d) < 0)
-		goto out;
+	for (size_t i = 0; i < d->n_instances && r == 0; i++)
+		r = daemon_instance_start(d, d->instances[i]) < 0 ? -1 : 0;
+	if (r == 0 && daemon_cluster_start(d) < 0)
+		r = -1;
+out:
+	agw_errors_clear(&errs);
+	return r;
+}
 
+/* Signals, journal retention and the watchdog (which also keeps STATUS= current). */
+static void start_timers(struct agw_daemon *d)
+{
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
 	uv_signal_init(&d->loop, &d->sig_hup);
@@ -298,14 +310,12 @@ int agw_daemon_run(struct agw_config *cfg)
 	 * `systemctl status`). */
 	uint64_t every = d->watchdog_interval_ms ? d->watchdog_interval_ms : STATUS_EVERY_MS;
 	uv_timer_start(&d->watchdog, on_watchdog, every, every);
+}
 
-	agw_log_notice("core", NULL, "alarmgw %s running: gateway %s, %zu cameras, %zu adapters", AGW_VERSION,
-		       d->cfg->gateway_id, d->n_cameras, d->n_instances);
-	sd_notify(0, "READY=1\nSTATUS=running");
-	uv_run(&d->loop, UV_RUN_DEFAULT);
-	code = 0;
-	agw_log_notice("core", NULL, "stopped: %lld alerts journaled this run", (long long)d->journaled);
-out:
+/* After the loop ended, or after a failed start: stops whatever started, drains the loop and frees
+ * everything, the configuration included. */
+static void daemon_free(struct agw_daemon *d)
+{
 	if (!d->finished) {
 		/* Start-up failed: stop whatever started, then drain the loop. */
 		d->stopping = true;
@@ -322,9 +332,36 @@ out:
 	if (uv_loop_close(&d->loop) != 0)
 		agw_log_warn("core", NULL, "event loop closed with handles still open");
 	agw_store_close(d->store);
-	agw_errors_clear(&errs);
 	agw_config_free(d->cfg);
 	free(d->cfg);
 	free(d);
+}
+
+int agw_daemon_run(struct agw_config *cfg)
+{
+	struct agw_daemon *d = calloc(1, sizeof(*d));
+	if (!d) {
+		agw_config_free(cfg);
+		free(cfg);
+		return 1;
+	}
+	d->cfg = cfg;
+	int code = 1;
+	uv_loop_init(&d->loop);
+	agw_log_set_level(d->cfg->log_level);
+	/* A broken pipe to a peer is an error to handle where it happens, not a reason to die. */
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile_limit();
+	if (open_store(d) < 0 || start_core(d) < 0 || start_adapters(d) < 0)
+		goto out;
+	start_timers(d);
+	agw_log_notice("core", NULL, "alarmgw %s running: gateway %s, %zu cameras, %zu adapters", AGW_VERSION,
+		       d->cfg->gateway_id, d->n_cameras, d->n_instances);
+	sd_notify(0, "READY=1\nSTATUS=running");
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	code = 0;
+	agw_log_notice("core", NULL, "stopped: %lld alerts journaled this run", (long long)d->journaled);
+out:
+	daemon_free(d);
 	return code;
 }

@@ -350,12 +350,13 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		if ((r = agw_engine_camera_set(d->engine, c->id, c->name, c->vendor, c->tags, c->owner_cell, located,
 					       c->lon, c->lat, crs)) < 0)
 			goto fail;
-		const struct agw_engine_cam *ec2 = agw_engine_camera(d->engine, c->id);
+		struct agw_camera_view view;
 		/* Named one by one for the first few; without a grid layer that would be every camera, so
 		 * the rest are only counted (10,000 log lines at start help nobody). */
-		if (ec2 && ec2->cell_source == AGW_CELL_UNASSIGNED && ++unassigned <= UNASSIGNED_NAMED)
+		if (agw_engine_camera_view(d->engine, c->id, &view) == 0 && view.cell_source == AGW_CELL_UNASSIGNED &&
+		    ++unassigned <= UNASSIGNED_NAMED)
 			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
-				       ec2->cell_code);
+				       view.cell_code);
 	}
 	if (unassigned > UNASSIGNED_NAMED)
 		agw_log_notice(LOG_COMP, NULL, "%zu cameras in all are outside every grid cell with no owner cell (%zu named above)",
@@ -402,20 +403,21 @@ int agw_decider_evaluate(struct agw_decider *d, int64_t alert_seq, const struct 
 	return agw_engine_decide(d->engine, alert, alert_seq, agw_now_ms(), ret);
 }
 
-static const char *level(const struct agw_engine_cam *cam, size_t i)
+static const char *level(const struct agw_cell *cell, size_t i)
 {
 	/* path = parents top-down, then the cell: level i exists when there are more than i parents */
-	if (cam->cell && i + 1 < cam->cell->n_path)
-		return cam->cell->path[i];
+	if (cell && i + 1 < cell->n_path)
+		return cell->path[i];
 	return "_";
 }
 
 static int write_case(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
 {
-	const struct agw_case *c = dec->incident;
+	struct agw_case_view c;
+	agw_case_view_get(dec->incident, &c);
 	char *json = NULL;
 	size_t len = 0;
-	int r = agw_case_message(d->engine, c, dec->action, &json, &len);
+	int r = agw_case_message(d->engine, dec->incident, dec->action, &json, &len);
 	if (r < 0)
 		return r;
 	sqlite3_stmt *st = agw_store_stmt(
@@ -428,24 +430,24 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		free(json);
 		return -EIO;
 	}
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->cam->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, agw_alert_kind_name(c->kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->cam->cell_code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, agw_case_status_name(c->status), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c->category, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 8, c->priority);
-	sqlite3_bind_int64(st, 9, c->first_seen);
-	sqlite3_bind_int64(st, 10, c->last_seen);
-	sqlite3_bind_int64(st, 11, c->count);
-	sqlite3_bind_int64(st, 12, c->created_ms);
-	sqlite3_bind_int64(st, 13, c->updated_ms);
+	sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c.key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c.camera_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, agw_alert_kind_name(c.kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c.cell_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, agw_case_status_name(c.status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c.category, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, c.priority);
+	sqlite3_bind_int64(st, 9, c.first_seen);
+	sqlite3_bind_int64(st, 10, c.last_seen);
+	sqlite3_bind_int64(st, 11, c.count);
+	sqlite3_bind_int64(st, 12, c.created_ms);
+	sqlite3_bind_int64(st, 13, c.updated_ms);
 	sqlite3_bind_text(st, 14, json, (int)len, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		agw_log_err(LOG_COMP, c->cam->id, "writing case %s: %s", c->id, sqlite3_errmsg(agw_store_db(store)));
+		agw_log_err(LOG_COMP, c.camera_id, "writing case %s: %s", c.id, sqlite3_errmsg(agw_store_db(store)));
 		free(json);
 		return -EIO;
 	}
@@ -453,32 +455,32 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 	struct agw_topic_vars vars = {
 		.prefix = d->topic_prefix,
 		.gateway = agw_engine_gateway_id(d->engine),
-		.district = level(c->cam, 0),
-		.street = level(c->cam, 1),
-		.community = level(c->cam, 2),
-		.grid = c->cam->cell_code,
-		.kind = agw_alert_kind_name(c->kind),
-		.camera = c->cam->id,
+		.district = level(c.cell, 0),
+		.street = level(c.cell, 1),
+		.community = level(c.cell, 2),
+		.grid = c.cell_code,
+		.kind = agw_alert_kind_name(c.kind),
+		.camera = c.camera_id,
 	};
 	char topic[1024];
 	r = agw_topic_expand(d->case_topic, &vars, topic, sizeof(topic));
 	if (r < 0) {
 		/* `alarmgw check` validates the template; a value can still produce a bad level. */
 		agw_metric_add("agw_case_topic_errors_total", NULL, 1);
-		agw_log_err(LOG_COMP, c->cam->id, "case %s: the case topic template does not expand (%s); not published",
-			    c->id, strerror(-r));
+		agw_log_err(LOG_COMP, c.camera_id, "case %s: the case topic template does not expand (%s); not published",
+			    c.id, strerror(-r));
 		free(json);
 		return 0;
 	}
-	r = agw_store_outbox_push(store, topic, json, len, 1, false, c->id, d->outbox_max_rows, NULL);
+	r = agw_store_outbox_push(store, topic, json, len, 1, false, c.id, d->outbox_max_rows, NULL);
 	free(json);
 	if (r == -ENOSPC) {
 		/* The decision and the case row stay; the platform gets the case's next update. */
 		agw_metric_add("agw_outbox_full_total", NULL, 1);
 		if (d->outbox_full++ % 1000 == 0)
-			agw_log_warn(LOG_COMP, c->cam->id,
+			agw_log_warn(LOG_COMP, c.camera_id,
 				     "outbox full (%" PRId64 " rows): case %s not queued for MQTT (%" PRId64 " so far)",
-				     d->outbox_max_rows, c->id, d->outbox_full);
+				     d->outbox_max_rows, c.id, d->outbox_full);
 		return 0;
 	}
 	return r < 0 ? r : 0;
@@ -504,7 +506,7 @@ static int write_decision(struct agw_decider *d, struct agw_store *store, const 
 	}
 	metric_decision(d, labels);
 	int r = agw_store_decision_add(store, dec->alert_seq, action, dec->rule, dec->reason,
-				       dec->incident ? dec->incident->id : NULL, dec->at_ms);
+				       dec->incident ? agw_case_id(dec->incident) : NULL, dec->at_ms);
 	if (r < 0)
 		return r;
 	if (dec->action == AGW_DECISION_DROP || !dec->incident)

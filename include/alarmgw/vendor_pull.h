@@ -5,8 +5,9 @@
  *
  * - Liveness: devices send heartbeats every few seconds; no byte for heartbeat_timeout means the
  *   stream is dead although the socket may not know it: the transfer is dropped and made again.
- * - Reconnect: after a failure, a delay from backoff_min doubling to backoff_max, with up to 25 %
- *   jitter so that devices behind one switch do not come back in step; a stream that lived
+ * - Reconnect: after a failure, the project's one backoff (alarmgw/backoff.h): from backoff_min
+ *   doubling to backoff_max, each delay a uniform point in its upper half, so that devices
+ *   behind one switch do not come back in step; a stream that lived
  *   through a heartbeat period resets the delay (one a device ends at once keeps backing off).
  * - Health: a device that cannot be reached at all (no HTTP answer) raises camera_offline once; a
  *   device that answers but whose stream fails or stops raises event_channel_lost once; each is
@@ -63,6 +64,41 @@ struct agw_vendor_pull_config {
 	 * listener routes the same way); NULL: the client keeps its own from add() and remove(). */
 	struct agw_vendor_routes *routes;
 };
+
+/* The options every pull adapter offers, embedded in its private struct and listed in its option
+ * table with AGW_VENDOR_PULL_OPTIONS, so that ISAPI, Dahua and the adapters to come spell them,
+ * bound them and check them the same way. */
+struct agw_vendor_pull_options {
+	int64_t heartbeat_timeout_ms, connect_timeout_ms, backoff_min_ms, backoff_max_ms, coalesce_ms;
+	bool basic_auth, tls_verify;
+	char *ca_file;
+};
+
+/* The option table entries of struct agw_vendor_pull_options `member` of the adapter's `type`;
+ * the heartbeat timeout and the coalescing window differ by protocol (default as text, and the
+ * heartbeat timeout's help). */
+#define AGW_VENDOR_PULL_OPTIONS(type, member, heartbeat_default, heartbeat_help, coalesce_default)                      \
+	{"heartbeat_timeout", AGW_OPT_DURATION, offsetof(type, member.heartbeat_timeout_ms), heartbeat_default, 1000,      \
+	 3600000, false, heartbeat_help},                                                                                  \
+	{"connect_timeout", AGW_OPT_DURATION, offsetof(type, member.connect_timeout_ms), "10s", 100, 600000, false,        \
+	 "deadline of a connection to a device"},                                                                          \
+	{"backoff_min", AGW_OPT_DURATION, offsetof(type, member.backoff_min_ms), "1s", 10, 3600000, false,                \
+	 "first reconnect delay after a failure (doubles each time, with jitter)"},                                        \
+	{"backoff_max", AGW_OPT_DURATION, offsetof(type, member.backoff_max_ms), "60s", 10, 86400000, false,              \
+	 "longest reconnect delay"},                                                                                       \
+	{"coalesce", AGW_OPT_DURATION, offsetof(type, member.coalesce_ms), coalesce_default, 0, 3600000, false,           \
+	 "an active event repeated (same topic and channel) within this time of the last one emitted is not emitted "     \
+	 "again; 0 emits every repeat. Keep the rules' clear timeout longer"},                                             \
+	{"basic_auth", AGW_OPT_BOOL, offsetof(type, member.basic_auth), "false", 0, 0, false,                             \
+	 "also answer a Basic challenge (the password then travels in clear over http); Digest is always used"},           \
+	{"tls_verify", AGW_OPT_BOOL, offsetof(type, member.tls_verify), "true", 0, 0, false,                              \
+	 "verify https devices' certificates (false accepts self-signed ones)"},                                           \
+	{"ca_file", AGW_OPT_PATH, offsetof(type, member.ca_file), NULL, 0, 0, false, "CA bundle for https devices"}
+
+/* What `alarmgw check` refuses in those options; 0 or -EINVAL with err set. */
+int agw_vendor_pull_options_check(const struct agw_vendor_pull_options *o, char *err, size_t errlen);
+/* cfg's fields that the options give (the rest is the caller's). */
+void agw_vendor_pull_config_apply(struct agw_vendor_pull_config *cfg, const struct agw_vendor_pull_options *o);
 
 struct agw_vendor_pull;
 

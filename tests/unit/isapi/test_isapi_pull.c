@@ -611,7 +611,8 @@ static const char *script_flapping(int conn, bool *keep_open)
 }
 
 /* A device that ends every stream at once: the delays double (30, 60, 120, then 200 ms, the
- * maximum), never shorter; jitter only adds. */
+ * maximum), each a point in the upper half of its step (agw_backoff_ms) and never below the
+ * minimum: at least 30, 30, 60 and 100 ms. */
 static void test_backoff(void **state)
 {
 	(void)state;
@@ -620,7 +621,7 @@ static void test_backoff(void **state)
 	backoff_h = h;
 	harness_run(h, script_flapping, NULL, 0, 0);
 	assert_true(h->srv.conns >= 5);
-	static const uint64_t least[] = {30, 60, 120, 200};
+	static const uint64_t least[] = {30, 30, 60, 100};
 	for (size_t i = 0; i < 4; i++) {
 		uint64_t gap = h->srv.request_at[i + 1] - h->srv.request_at[i];
 		if (gap < least[i])
