@@ -59,6 +59,33 @@ int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op)
 	return -EINVAL;
 }
 
+enum op_service { SERVICE_NONE, SERVICE_DEVICE, SERVICE_EVENT, SERVICE_MEDIA };
+
+/* The service an operation belongs to: send_op and read_op go by it. */
+static enum op_service op_service(enum agw_onvif_op op)
+{
+	switch (op) {
+	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME:
+	case AGW_ONVIF_GET_SERVICES:
+	case AGW_ONVIF_GET_CAPABILITIES:
+	case AGW_ONVIF_GET_DEVICE_INFORMATION:
+		return SERVICE_DEVICE;
+	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION:
+	case AGW_ONVIF_PULL_MESSAGES:
+	case AGW_ONVIF_RENEW:
+	case AGW_ONVIF_UNSUBSCRIBE:
+	case AGW_ONVIF_GET_EVENT_PROPERTIES:
+		return SERVICE_EVENT;
+	case AGW_ONVIF_GET_PROFILES:
+	case AGW_ONVIF_GET_STREAM_URI:
+	case AGW_ONVIF_GET_SNAPSHOT_URI:
+		return SERVICE_MEDIA;
+	case AGW_ONVIF_OP__COUNT:
+		break;
+	}
+	return SERVICE_NONE;
+}
+
 /* What the generated soap_send_<op> does, minus its connect: gSOAP never touches the network
  * here, the document goes to soap->os and libcurl carries it. */
 #define WRITE(soap, T, tag, req)                                                                                       \
@@ -69,10 +96,9 @@ int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op)
 		 ? soap->error                                                                                         \
 		 : SOAP_OK)
 
-static int send_op(struct soap *soap, const struct agw_onvif_request *r)
+/* The device service (tds). The document of the request. */
+static int send_device_op(struct soap *soap, const struct agw_onvif_request *r)
 {
-	soap->encodingStyle = NULL; /* document/literal */
-
 	switch (r->op) {
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME: {
 		struct _tds__GetSystemDateAndTime req;
@@ -98,6 +124,16 @@ static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 		soap_default__tds__GetDeviceInformation(soap, &req);
 		return WRITE(soap, _tds__GetDeviceInformation, "tds:GetDeviceInformation", &req);
 	}
+	default:
+		break;
+	}
+	return SOAP_ERR;
+}
+
+/* The event service (tev) and its subscriptions (wsnt). The document of the request. */
+static int send_event_op(struct soap *soap, const struct agw_onvif_request *r)
+{
+	switch (r->op) {
 	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
 		struct _tev__CreatePullPointSubscription req;
 		soap_default__tev__CreatePullPointSubscription(soap, &req);
@@ -127,6 +163,16 @@ static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 		soap_default__tev__GetEventProperties(soap, &req);
 		return WRITE(soap, _tev__GetEventProperties, "tev:GetEventProperties", &req);
 	}
+	default:
+		break;
+	}
+	return SOAP_ERR;
+}
+
+/* The media service (trt). The document of the request. */
+static int send_media_op(struct soap *soap, const struct agw_onvif_request *r)
+{
+	switch (r->op) {
 	case AGW_ONVIF_GET_PROFILES: {
 		struct _trt__GetProfiles req;
 		soap_default__trt__GetProfiles(soap, &req);
@@ -152,7 +198,23 @@ static int send_op(struct soap *soap, const struct agw_onvif_request *r)
 		req.ProfileToken = (char *)r->profile_token;
 		return WRITE(soap, _trt__GetSnapshotUri, "trt:GetSnapshotUri", &req);
 	}
-	case AGW_ONVIF_OP__COUNT:
+	default:
+		break;
+	}
+	return SOAP_ERR;
+}
+
+static int send_op(struct soap *soap, const struct agw_onvif_request *r)
+{
+	soap->encodingStyle = NULL; /* document/literal */
+	switch (op_service(r->op)) {
+	case SERVICE_DEVICE:
+		return send_device_op(soap, r);
+	case SERVICE_EVENT:
+		return send_event_op(soap, r);
+	case SERVICE_MEDIA:
+		return send_media_op(soap, r);
+	case SERVICE_NONE:
 		break;
 	}
 	return SOAP_ERR;
@@ -376,7 +438,8 @@ static int reference_params(const struct wsa5__ReferenceParametersType *rp, char
 	return 0;
 }
 
-static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
+/* The device service (tds). Reads the answer into r. */
+static int read_device_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
 {
 	switch (op) {
 	case AGW_ONVIF_GET_SYSTEM_DATE_AND_TIME: {
@@ -432,6 +495,16 @@ static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_res
 			return -ENOMEM;
 		return 0;
 	}
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* The event service (tev) and its subscriptions (wsnt). Reads the answer into r. */
+static int read_event_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
+{
+	switch (op) {
 	case AGW_ONVIF_CREATE_PULL_POINT_SUBSCRIPTION: {
 		struct _tev__CreatePullPointSubscriptionResponse resp;
 		if (soap_recv___tev__CreatePullPointSubscription(soap, &resp))
@@ -473,6 +546,16 @@ static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_res
 		r->count = resp.wstop__TopicSet ? resp.wstop__TopicSet->__size : 0;
 		return 0;
 	}
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* The media service (trt). Reads the answer into r. */
+static int read_media_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
+{
+	switch (op) {
 	case AGW_ONVIF_GET_PROFILES: {
 		struct _trt__GetProfilesResponse resp;
 		if (soap_recv___trt__GetProfiles(soap, &resp))
@@ -494,8 +577,22 @@ static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_res
 			return soap->error;
 		return resp.MediaUri ? dup_trim(&r->uri, resp.MediaUri->Uri) : 0;
 	}
-	case AGW_ONVIF_PULL_MESSAGES:
-	case AGW_ONVIF_OP__COUNT:
+	default:
+		break;
+	}
+	return -EINVAL;
+}
+
+static int read_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
+{
+	switch (op_service(op)) {
+	case SERVICE_DEVICE:
+		return read_device_op(soap, op, r);
+	case SERVICE_EVENT:
+		return read_event_op(soap, op, r);
+	case SERVICE_MEDIA:
+		return read_media_op(soap, op, r);
+	case SERVICE_NONE:
 		break;
 	}
 	return -EINVAL;
