@@ -14,7 +14,7 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 	memset(cam, 0, sizeof(*cam));
 	cam->sim = sim;
 	cam->index = index;
-	cam->port = sim->opt.base_port + (int)index;
+	cam->port = sim->opt.common.base_port + (int)index;
 	snprintf(cam->id, sizeof(cam->id), "cam-%05u", index + 1);
 	cam->srv.loop = sim->loop;
 	cam->srv.on_request = camsim_onvif_on_request;
@@ -27,7 +27,7 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 	if (sim->opt.clock_reset_year)
 		camsim_camera_clock_reset(cam, sim->opt.clock_reset_year);
 	/* Per camera stream so runs with the same seed emit the same sequence. */
-	cam->rng = (sim->opt.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1))) | 1;
+	cam->rng = (sim->opt.common.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1))) | 1;
 	uv_timer_init(sim->loop, &cam->event_timer);
 	uv_timer_init(sim->loop, &cam->reboot_timer);
 	cam->event_timer.data = cam;
@@ -37,7 +37,7 @@ int camsim_camera_init(struct camsim *sim, struct camsim_camera *cam, unsigned i
 
 int camsim_camera_start(struct camsim_camera *cam)
 {
-	int r = camsim_http_server_start(&cam->srv, cam->sim->opt.host, cam->port);
+	int r = camsim_http_server_start(&cam->srv, cam->sim->opt.common.host, cam->port);
 	if (r < 0)
 		return r;
 	cam->up = true;
@@ -66,7 +66,7 @@ double camsim_camera_now(const struct camsim_camera *cam)
 
 void camsim_camera_base_url(const struct camsim_camera *cam, bool advertised, char *buf, size_t len)
 {
-	const char *host = advertised && cam->mb.advertise_host[0] ? cam->mb.advertise_host : cam->sim->opt.host;
+	const char *host = advertised && cam->mb.advertise_host[0] ? cam->mb.advertise_host : cam->sim->opt.common.host;
 	if (strchr(host, ':'))
 		snprintf(buf, len, "http://[%s]:%d", host, cam->port);
 	else

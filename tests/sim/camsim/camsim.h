@@ -11,6 +11,7 @@
 
 #include "http.h"
 #include "kinds.h"
+#include "simmain.h"
 #include "templates.h"
 
 enum camsim_auth {
@@ -38,23 +39,14 @@ struct camsim_misbehaviour {
 };
 
 struct camsim_options {
-	const char *host;
-	int base_port;
+	struct sim_common_options common; /* rate: alarms (active edges) per second per camera */
 	unsigned cameras;
 	enum camsim_auth auth;
-	const char *user;
-	const char *password;
-	double rate; /* alarms (active edges) per second per camera */
 	double mix[CAMSIM_KIND_COUNT];
-	const char *events_log;
-	const char *ledger;
-	int control_port; /* 0: none */
-	double duration;  /* 0: run until signalled */
 	double skew;
 	int clock_reset_year; /* 0, or the camera clock starts at Jan 1 of this year (1970, 2000) */
 	bool mixed_dialects; /* camera i speaks dialect i % CAMSIM_DIALECT_COUNT */
 	unsigned queue_limit;
-	uint64_t seed;
 	struct camsim_misbehaviour mb;
 };
 

@@ -112,8 +112,8 @@ int camsim_ledger_write(const struct camsim *sim, const char *path)
 		csv_field(f, "CamSim", false);
 		csv_field(f, "onvif", false);
 		csv_field(f, addr, false);
-		csv_field(f, sim->opt.auth == CAMSIM_AUTH_NONE ? "" : sim->opt.user, false);
-		csv_field(f, sim->opt.auth == CAMSIM_AUTH_NONE ? "" : sim->opt.password, false);
+		csv_field(f, sim->opt.auth == CAMSIM_AUTH_NONE ? "" : sim->opt.common.user, false);
+		csv_field(f, sim->opt.auth == CAMSIM_AUTH_NONE ? "" : sim->opt.common.password, false);
 		csv_field(f, lon, false);
 		csv_field(f, lat, false);
 		csv_field(f, "wgs84", false);

@@ -7,11 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <libxml/parser.h>
-#include <openssl/rand.h>
 
 #include "alarmgw/log.h"
 #include "camsim.h"
@@ -49,19 +47,9 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_HOST = 256,
-	OPT_AUTH,
-	OPT_USER,
-	OPT_PASSWORD,
-	OPT_RATE,
+	OPT_AUTH = 256,
 	OPT_MIX,
-	OPT_EVENTS_LOG,
-	OPT_LEDGER,
-	OPT_CONTROL_PORT,
-	OPT_DURATION,
 	OPT_QUEUE_LIMIT,
-	OPT_SEED,
-	OPT_LOG_LEVEL,
 	OPT_SKEW,
 	OPT_CLOCK_RESET,
 	OPT_ONE_SUB,
@@ -79,34 +67,13 @@ enum {
 	OPT_NO_INACTIVE,
 };
 
-static int parse_number(const char *s, double min, double max, double *ret)
-{
-	char *end;
-	double d = strtod(s, &end);
-	if (end == s || *end || !(d >= min && d <= max))
-		return -EINVAL;
-	*ret = d;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, struct camsim_options *o)
 {
 	static const struct option longopts[] = {
 		{"cameras", required_argument, NULL, 'n'},
-		{"base-port", required_argument, NULL, 'p'},
-		{"host", required_argument, NULL, OPT_HOST},
 		{"auth", required_argument, NULL, OPT_AUTH},
-		{"user", required_argument, NULL, OPT_USER},
-		{"password", required_argument, NULL, OPT_PASSWORD},
-		{"rate", required_argument, NULL, OPT_RATE},
 		{"mix", required_argument, NULL, OPT_MIX},
-		{"events-log", required_argument, NULL, OPT_EVENTS_LOG},
-		{"ledger", required_argument, NULL, OPT_LEDGER},
-		{"control-port", required_argument, NULL, OPT_CONTROL_PORT},
-		{"duration", required_argument, NULL, OPT_DURATION},
 		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"skew", required_argument, NULL, OPT_SKEW},
 		{"clock-reset", optional_argument, NULL, OPT_CLOCK_RESET},
 		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
@@ -122,32 +89,25 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
 		{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
 		{"dialect", required_argument, NULL, OPT_DIALECT},
+		SIM_COMMON_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	*o = (struct camsim_options){
-		.host = "127.0.0.1", .base_port = 18000, .cameras = 1, .auth = CAMSIM_AUTH_WSSE, .user = "admin",
-		.password = "admin", .queue_limit = 1000, .seed = 1,
+		.common = {.host = "127.0.0.1", .base_port = 18000, .user = "admin", .password = "admin", .seed = 1},
+		.cameras = 1, .auth = CAMSIM_AUTH_WSSE, .queue_limit = 1000,
 		.mb = {.oversized_bytes = 20 * 1024 * 1024},
 	};
 	camsim_mix_parse("motion=5,tamper=1,line=1,intrusion=1", o->mix);
 	int c;
 	double d;
-	enum agw_log_level level;
 	agw_log_set_level(AGW_LOG_NOTICE);
 	while ((c = getopt_long(argc, argv, "n:p:h", longopts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'n':
-			bad = parse_number(optarg, 1, MAX_CAMERAS, &d);
+			bad = sim_parse_number(optarg, 1, MAX_CAMERAS, &d);
 			o->cameras = (unsigned)d;
-			break;
-		case 'p':
-			bad = parse_number(optarg, 1, 65535, &d);
-			o->base_port = (int)d;
-			break;
-		case OPT_HOST:
-			o->host = optarg;
 			break;
 		case OPT_AUTH:
 			if (strcmp(optarg, "wsse") == 0)
@@ -161,51 +121,20 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			else
 				bad = -EINVAL;
 			break;
-		case OPT_USER:
-			o->user = optarg;
-			break;
-		case OPT_PASSWORD:
-			o->password = optarg;
-			break;
-		case OPT_RATE:
-			bad = parse_number(optarg, 0, 1000, &o->rate);
-			break;
 		case OPT_MIX:
 			bad = camsim_mix_parse(optarg, o->mix);
 			break;
-		case OPT_EVENTS_LOG:
-			o->events_log = optarg;
-			break;
-		case OPT_LEDGER:
-			o->ledger = optarg;
-			break;
-		case OPT_CONTROL_PORT:
-			bad = parse_number(optarg, 1, 65535, &d);
-			o->control_port = (int)d;
-			break;
-		case OPT_DURATION:
-			bad = parse_number(optarg, 0, 1e7, &o->duration);
-			break;
 		case OPT_QUEUE_LIMIT:
-			bad = parse_number(optarg, 1, 1e6, &d);
+			bad = sim_parse_number(optarg, 1, 1e6, &d);
 			o->queue_limit = (unsigned)d;
 			break;
-		case OPT_SEED:
-			bad = parse_number(optarg, 0, 1e15, &d);
-			o->seed = (uint64_t)d;
-			break;
-		case OPT_LOG_LEVEL:
-			bad = agw_log_level_parse(optarg, &level);
-			if (!bad)
-				agw_log_set_level(level);
-			break;
 		case OPT_SKEW:
-			bad = parse_number(optarg, -1e10, 1e10, &o->skew);
+			bad = sim_parse_number(optarg, -1e10, 1e10, &o->skew);
 			break;
 		case OPT_CLOCK_RESET:
 			o->clock_reset_year = 1970;
 			if (optarg) {
-				bad = parse_number(optarg, 1970, 2100, &d);
+				bad = sim_parse_number(optarg, 1970, 2100, &d);
 				o->clock_reset_year = (int)d;
 			}
 			break;
@@ -222,23 +151,23 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			o->mb.digest_only = true;
 			break;
 		case OPT_SLOW:
-			bad = parse_number(optarg, 0, 600000, &d);
+			bad = sim_parse_number(optarg, 0, 600000, &d);
 			o->mb.slow_ms = (unsigned)d;
 			break;
 		case OPT_MALFORMED:
-			bad = parse_number(optarg, 0, 1e9, &d);
+			bad = sim_parse_number(optarg, 0, 1e9, &d);
 			o->mb.malformed = (unsigned)d;
 			break;
 		case OPT_OVERSIZED:
-			bad = parse_number(optarg, 0, 1e9, &d);
+			bad = sim_parse_number(optarg, 0, 1e9, &d);
 			o->mb.oversized = (unsigned)d;
 			break;
 		case OPT_OVERSIZED_BYTES:
-			bad = parse_number(optarg, 0, 512.0 * 1024 * 1024, &d);
+			bad = sim_parse_number(optarg, 0, 512.0 * 1024 * 1024, &d);
 			o->mb.oversized_bytes = (size_t)d;
 			break;
 		case OPT_FAULT:
-			bad = parse_number(optarg, 0, 1e9, &d);
+			bad = sim_parse_number(optarg, 0, 1e9, &d);
 			o->mb.faults = (unsigned)d;
 			break;
 		case OPT_EXPIRED_REPLY:
@@ -269,8 +198,11 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			usage(stdout);
 			exit(0);
 		default:
-			usage(stderr);
-			return -EINVAL;
+			if (!sim_common_option(c, optarg, &o->common, &bad)) {
+				usage(stderr);
+				return -EINVAL;
+			}
+			break;
 		}
 		if (bad) {
 			fprintf(stderr, "camsim: bad value for option %s: %s\n", argv[optind - 1], optarg ? optarg : "");
@@ -281,30 +213,7 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		fprintf(stderr, "camsim: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
-	if ((unsigned long)o->base_port + o->cameras - 1 > 65535) {
-		fprintf(stderr, "camsim: ports %d..%d do not fit\n", o->base_port, o->base_port + (int)o->cameras - 1);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* 10,000 listeners plus their connections need far more than the usual 1024 descriptors: take the
- * hard limit, and say so when even that leaves little room for connections. */
-static void raise_nofile(unsigned cameras)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			agw_log_warn("camsim", NULL, "cannot raise the descriptor limit: %s", strerror(errno));
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * (rlim_t)cameras + 64)
-		agw_log_warn("camsim", NULL,
-			     "descriptor limit %llu leaves room for about %lld connections to %u cameras; "
-			     "run several camsim processes for one connection per camera",
-			     (unsigned long long)rl.rlim_cur, (long long)rl.rlim_cur - cameras - 32, cameras);
+	return sim_ports_check("camsim", &o->common, o->cameras);
 }
 
 static void stop(struct camsim *sim)
@@ -353,13 +262,10 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &sim.opt) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile(sim.opt.cameras);
+	sim_raise_nofile("camsim", sim.opt.cameras, "cameras");
 	xmlInitParser();
-	unsigned char key[16];
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	if (sim_secret_make(sim.secret) < 0)
 		return 1;
-	for (size_t i = 0; i < sizeof(key); i++)
-		snprintf(sim.secret + 2 * i, 3, "%02x", key[i]);
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -370,8 +276,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "camsim: out of memory\n");
 		return 1;
 	}
-	if (sim.opt.events_log && camsim_evlog_open(&sim, sim.opt.events_log) < 0) {
-		fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.events_log, strerror(errno));
+	if (sim.opt.common.events_log && camsim_evlog_open(&sim, sim.opt.common.events_log) < 0) {
+		fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.common.events_log, strerror(errno));
 		goto out;
 	}
 	uv_timer_init(sim.loop, &sim.sweep_timer);
@@ -387,7 +293,7 @@ int main(int argc, char **argv)
 		camsim_camera_init(&sim, cam, started);
 		int r = camsim_camera_start(cam);
 		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim.opt.host, cam->port, uv_strerror(r));
+			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, cam->port, uv_strerror(r));
 			started++;
 			sim.ncams = started;
 			stop(&sim);
@@ -395,20 +301,20 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (sim.opt.control_port) {
-		int r = camsim_control_start(&sim, sim.opt.control_port);
+	if (sim.opt.common.control_port) {
+		int r = camsim_control_start(&sim, sim.opt.common.control_port);
 		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim.opt.control_port,
+			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
 				uv_strerror(r));
 			stop(&sim);
 			uv_run(sim.loop, UV_RUN_DEFAULT);
 			goto out;
 		}
 	}
-	if (sim.opt.ledger) {
-		int r = camsim_ledger_write(&sim, sim.opt.ledger);
+	if (sim.opt.common.ledger) {
+		int r = camsim_ledger_write(&sim, sim.opt.common.ledger);
 		if (r < 0) {
-			fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.ledger, strerror(-r));
+			fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
 			stop(&sim);
 			uv_run(sim.loop, UV_RUN_DEFAULT);
 			goto out;
@@ -417,14 +323,14 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < sim.ncams; i++)
 		camsim_camera_events_start(&sim.cams[i]);
 	uv_timer_start(&sim.sweep_timer, on_sweep, SWEEP_MS, SWEEP_MS);
-	if (sim.opt.duration > 0)
-		uv_timer_start(&sim.duration_timer, on_duration, (uint64_t)(sim.opt.duration * 1000), 0);
+	if (sim.opt.common.duration > 0)
+		uv_timer_start(&sim.duration_timer, on_duration, (uint64_t)(sim.opt.common.duration * 1000), 0);
 	uv_signal_start(&sim.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&sim.sigint, on_signal, SIGINT);
 	uv_check_start(&sim.flush_check, on_check);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	agw_log_notice("camsim", NULL, "%u cameras on %s:%d..%d started in %.3f s", sim.ncams, sim.opt.host,
-		       sim.opt.base_port, sim.opt.base_port + (int)sim.ncams - 1,
+	agw_log_notice("camsim", NULL, "%u cameras on %s:%d..%d started in %.3f s", sim.ncams, sim.opt.common.host,
+		       sim.opt.common.base_port, sim.opt.common.base_port + (int)sim.ncams - 1,
 		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	printf("camsim: ready %u cameras\n", sim.ncams);
 	fflush(stdout);

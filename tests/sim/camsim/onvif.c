@@ -192,7 +192,7 @@ static int check_digest(struct call *k)
 			 k->http->query);
 		int r = strcmp(a.uri, target) == 0 ? camsim_digest_verify(&a, k->cam->sim->secret,
 									   (int64_t)camsim_wall_now(), k->http->method,
-									   opt->user, opt->password)
+									   opt->common.user, opt->common.password)
 						   : -EACCES;
 		if (r < 0) {
 			challenge(k, r == -ESTALE);
@@ -220,7 +220,7 @@ static int check_wsse(struct call *k)
 		not_authorized(k, have == -ENOENT ? "no UsernameToken" : "incomplete UsernameToken");
 		return -EACCES;
 	}
-	int r = camsim_wsse_verify(&t, opt->user, opt->password, camsim_camera_now(k->cam));
+	int r = camsim_wsse_verify(&t, opt->common.user, opt->common.password, camsim_camera_now(k->cam));
 	if (r < 0) {
 		not_authorized(k, r == -ETIME ? "Created too far from the camera clock" : "wrong credentials");
 		return -EACCES;
@@ -406,7 +406,7 @@ static void dispatch(struct call *k)
 	else if (strcmp(op, "GetProfiles") == 0)
 		camsim_tpl_profiles(&b, msgid);
 	else if (strcmp(op, "GetStreamUri") == 0)
-		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.host, cam->id);
+		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.common.host, cam->id);
 	else if (strcmp(op, "GetSnapshotUri") == 0)
 		camsim_tpl_snapshot_uri(&b, msgid, base);
 	else if (strcmp(op, "GetEventProperties") == 0)

@@ -378,7 +378,7 @@ static void on_event_tick(uv_timer_t *t)
 
 void camsim_camera_events_start(struct camsim_camera *cam)
 {
-	double rate = cam->sim->opt.rate;
+	double rate = cam->sim->opt.common.rate;
 	if (!(rate > 0))
 		return;
 	double period = 1000.0 / (2 * rate);

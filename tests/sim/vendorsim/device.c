@@ -29,15 +29,15 @@ void vsim_device_init(struct vsim *sim, struct vsim_device *dev, unsigned index)
 	memset(dev, 0, sizeof(*dev));
 	dev->sim = sim;
 	dev->index = index;
-	dev->port = sim->opt.base_port + (int)index;
+	dev->port = sim->opt.common.base_port + (int)index;
 	const char *prefix = sim->opt.id_prefix ? sim->opt.id_prefix : sim->opt.protocol == VSIM_ISAPI ? "hik" : "dh";
 	snprintf(dev->id, sizeof(dev->id), "%s-%05u", prefix, index + 1);
 	dev->mb = sim->opt.mb;
-	dev->rate = sim->opt.rate;
+	dev->rate = sim->opt.common.rate;
 	dev->dialect = sim->opt.dialect;
 	if (sim->opt.mixed)
 		vsim_dialect_mixed(sim->opt.protocol, index, &dev->dialect);
-	dev->rng = (sim->opt.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1))) | 1;
+	dev->rng = (sim->opt.common.seed ^ (0x9e3779b97f4a7c15ULL * (index + 1))) | 1;
 	uv_timer_init(sim->loop, &dev->event_timer);
 	uv_timer_init(sim->loop, &dev->tick_timer);
 	uv_timer_init(sim->loop, &dev->reboot_timer);
@@ -148,7 +148,7 @@ static bool basic_ok(const struct vsim *sim, const char *value)
 	if (!colon)
 		return false;
 	*colon = '\0';
-	return strcmp((char *)dec, sim->opt.user) == 0 && strcmp(colon + 1, sim->opt.password) == 0;
+	return strcmp((char *)dec, sim->opt.common.user) == 0 && strcmp(colon + 1, sim->opt.common.password) == 0;
 }
 
 /* 0 when the request may go on; otherwise the answer has been given. */
@@ -170,8 +170,8 @@ static int authenticate(struct vsim_conn *c, const struct camsim_http_request *r
 		challenge(c, false);
 		return -EACCES;
 	}
-	int r = camsim_digest_verify(&da, sim->secret, (int64_t)camsim_wall_now(), req->method, sim->opt.user,
-				     sim->opt.password);
+	int r = camsim_digest_verify(&da, sim->secret, (int64_t)camsim_wall_now(), req->method, sim->opt.common.user,
+				     sim->opt.common.password);
 	if (r == -ESTALE) {
 		challenge(c, true);
 		return r;
@@ -359,9 +359,9 @@ int vsim_device_start(struct vsim_device *dev)
 {
 	struct vsim *sim = dev->sim;
 	struct sockaddr_storage addr;
-	int r = uv_ip4_addr(sim->opt.host, dev->port, (struct sockaddr_in *)&addr);
+	int r = uv_ip4_addr(sim->opt.common.host, dev->port, (struct sockaddr_in *)&addr);
 	if (r < 0)
-		r = uv_ip6_addr(sim->opt.host, dev->port, (struct sockaddr_in6 *)&addr);
+		r = uv_ip6_addr(sim->opt.common.host, dev->port, (struct sockaddr_in6 *)&addr);
 	if (r < 0)
 		return r;
 	uv_tcp_t *l = calloc(1, sizeof(*l));

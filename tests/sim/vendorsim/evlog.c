@@ -97,8 +97,8 @@ int vsim_ledger_write(const struct vsim *sim, const char *path)
 		const struct vsim_device *dev = &sim->devs[i];
 		fprintf(f, "%s,Simulated %s %u,%s,%s,%s:%d,%s,%s,%.6f,%.6f,wgs84,vendorsim\n", dev->id,
 			sim->opt.channels > 1 ? "NVR" : "camera", i + 1, isapi ? "Hikvision" : "Dahua",
-			isapi ? "isapi" : "dahua", sim->opt.host, dev->port, creds ? sim->opt.user : "",
-			creds ? sim->opt.password : "", 108.93 + (i % side) * step, 34.25 + (i / side) * step);
+			isapi ? "isapi" : "dahua", sim->opt.common.host, dev->port, creds ? sim->opt.common.user : "",
+			creds ? sim->opt.common.password : "", 108.93 + (i % side) * step, 34.25 + (i / side) * step);
 	}
 	if (fclose(f) != 0)
 		return -EIO;

@@ -6,10 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
-#include <openssl/rand.h>
 
 #include "alarmgw/log.h"
 #include "vendorsim.h"
@@ -48,14 +46,10 @@ static void usage(FILE *f)
 }
 
 enum {
-	OPT_HOST = 256,
-	OPT_ID_PREFIX,
+	OPT_ID_PREFIX = 256,
 	OPT_PROTOCOL,
 	OPT_CHANNELS,
 	OPT_AUTH,
-	OPT_USER,
-	OPT_PASSWORD,
-	OPT_RATE,
 	OPT_RUN,
 	OPT_QUIET,
 	OPT_HEARTBEAT,
@@ -63,12 +57,6 @@ enum {
 	OPT_DIALECT,
 	OPT_MIXED,
 	OPT_MAX_BACKLOG,
-	OPT_EVENTS_LOG,
-	OPT_LEDGER,
-	OPT_CONTROL_PORT,
-	OPT_DURATION,
-	OPT_SEED,
-	OPT_LOG_LEVEL,
 	OPT_NO_INACTIVE,
 	OPT_MAX_STREAMS,
 	OPT_SLOW,
@@ -77,38 +65,14 @@ enum {
 	OPT_CUT,
 };
 
-static int parse_number(const char *s, double min, double max, double *ret)
-{
-	char *end;
-	double d = strtod(s, &end);
-	if (end == s || *end || !(d >= min && d <= max))
-		return -EINVAL;
-	*ret = d;
-	return 0;
-}
-
-static int parse_uint(const char *s, double max, unsigned *ret)
-{
-	double d;
-	if (parse_number(s, 0, max, &d) < 0 || d != (double)(unsigned)d)
-		return -EINVAL;
-	*ret = (unsigned)d;
-	return 0;
-}
-
 static int parse_options(int argc, char **argv, struct vsim_options *o)
 {
 	static const struct option longopts[] = {
 		{"devices", required_argument, NULL, 'n'},
-		{"base-port", required_argument, NULL, 'p'},
-		{"host", required_argument, NULL, OPT_HOST},
 		{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
 		{"protocol", required_argument, NULL, OPT_PROTOCOL},
 		{"channels", required_argument, NULL, OPT_CHANNELS},
 		{"auth", required_argument, NULL, OPT_AUTH},
-		{"user", required_argument, NULL, OPT_USER},
-		{"password", required_argument, NULL, OPT_PASSWORD},
-		{"rate", required_argument, NULL, OPT_RATE},
 		{"run", required_argument, NULL, OPT_RUN},
 		{"quiet", required_argument, NULL, OPT_QUIET},
 		{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
@@ -116,45 +80,32 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 		{"dialect", required_argument, NULL, OPT_DIALECT},
 		{"mixed", no_argument, NULL, OPT_MIXED},
 		{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
-		{"events-log", required_argument, NULL, OPT_EVENTS_LOG},
-		{"ledger", required_argument, NULL, OPT_LEDGER},
-		{"control-port", required_argument, NULL, OPT_CONTROL_PORT},
-		{"duration", required_argument, NULL, OPT_DURATION},
-		{"seed", required_argument, NULL, OPT_SEED},
-		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
 		{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
 		{"slow", required_argument, NULL, OPT_SLOW},
 		{"stale-nonce", required_argument, NULL, OPT_STALE_NONCE},
 		{"wrong-boundary", required_argument, NULL, OPT_WRONG_BOUNDARY},
 		{"cut", required_argument, NULL, OPT_CUT},
+		SIM_COMMON_LONGOPTS,
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	*o = (struct vsim_options){
-		.host = "127.0.0.1", .base_port = 19000, .devices = 1, .channels = 1, .user = "admin",
-		.password = "admin", .run_seconds = 3, .quiet = 12, .heartbeat = 5, .pictures = 1,
-		.max_backlog = 1024 * 1024, .seed = 1,
+		.common = {.host = "127.0.0.1", .base_port = 19000, .user = "admin", .password = "admin", .seed = 1},
+		.devices = 1, .channels = 1, .run_seconds = 3, .quiet = 12, .heartbeat = 5, .pictures = 1,
+		.max_backlog = 1024 * 1024,
 	};
 	const char *dialect = NULL;
 	bool have_protocol = false;
 	int c;
 	double d;
-	enum agw_log_level level;
 	agw_log_set_level(AGW_LOG_NOTICE);
 	while ((c = getopt_long(argc, argv, "n:p:h", longopts, NULL)) != -1) {
 		int bad = 0;
 		switch (c) {
 		case 'n':
-			bad = parse_uint(optarg, MAX_DEVICES, &o->devices);
+			bad = sim_parse_uint(optarg, MAX_DEVICES, &o->devices);
 			bad = bad ? bad : o->devices == 0 ? -EINVAL : 0;
-			break;
-		case 'p':
-			bad = parse_number(optarg, 1, 65535, &d);
-			o->base_port = (int)d;
-			break;
-		case OPT_HOST:
-			o->host = optarg;
 			break;
 		case OPT_ID_PREFIX:
 			/* letters, digits and '-' only, short enough for the id field */
@@ -172,7 +123,7 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 				bad = -EINVAL;
 			break;
 		case OPT_CHANNELS:
-			bad = parse_uint(optarg, VSIM_MAX_CHANNELS, &o->channels);
+			bad = sim_parse_uint(optarg, VSIM_MAX_CHANNELS, &o->channels);
 			bad = bad ? bad : o->channels == 0 ? -EINVAL : 0;
 			break;
 		case OPT_AUTH:
@@ -185,32 +136,17 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			else
 				bad = -EINVAL;
 			break;
-		case OPT_USER:
-		case OPT_PASSWORD:
-			/* written into the ledger CSV as they are */
-			if (strpbrk(optarg, ",\"\r\n:") && c == OPT_USER)
-				bad = -EINVAL;
-			else if (strpbrk(optarg, ",\"\r\n"))
-				bad = -EINVAL;
-			else if (c == OPT_USER)
-				o->user = optarg;
-			else
-				o->password = optarg;
-			break;
-		case OPT_RATE:
-			bad = parse_number(optarg, 0, 1000, &o->rate);
-			break;
 		case OPT_RUN:
-			bad = parse_number(optarg, 0, 3600, &o->run_seconds);
+			bad = sim_parse_number(optarg, 0, 3600, &o->run_seconds);
 			break;
 		case OPT_QUIET:
-			bad = parse_number(optarg, 0, 3600, &o->quiet);
+			bad = sim_parse_number(optarg, 0, 3600, &o->quiet);
 			break;
 		case OPT_HEARTBEAT:
-			bad = parse_number(optarg, 0.05, 3600, &o->heartbeat);
+			bad = sim_parse_number(optarg, 0.05, 3600, &o->heartbeat);
 			break;
 		case OPT_PICTURES:
-			bad = parse_number(optarg, 0, 1, &o->pictures);
+			bad = sim_parse_number(optarg, 0, 1, &o->pictures);
 			break;
 		case OPT_DIALECT:
 			dialect = optarg;
@@ -219,55 +155,36 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			o->mixed = true;
 			break;
 		case OPT_MAX_BACKLOG:
-			bad = parse_number(optarg, 1024, 1024.0 * 1024 * 1024, &d);
+			bad = sim_parse_number(optarg, 1024, 1024.0 * 1024 * 1024, &d);
 			o->max_backlog = (size_t)d;
-			break;
-		case OPT_EVENTS_LOG:
-			o->events_log = optarg;
-			break;
-		case OPT_LEDGER:
-			o->ledger = optarg;
-			break;
-		case OPT_CONTROL_PORT:
-			bad = parse_number(optarg, 1, 65535, &d);
-			o->control_port = (int)d;
-			break;
-		case OPT_DURATION:
-			bad = parse_number(optarg, 0, 1e7, &o->duration);
-			break;
-		case OPT_SEED:
-			bad = parse_number(optarg, 0, 1e15, &d);
-			o->seed = (uint64_t)d;
-			break;
-		case OPT_LOG_LEVEL:
-			bad = agw_log_level_parse(optarg, &level);
-			if (!bad)
-				agw_log_set_level(level);
 			break;
 		case OPT_NO_INACTIVE:
 			o->mb.no_inactive = true;
 			break;
 		case OPT_MAX_STREAMS:
-			bad = parse_uint(optarg, 1e6, &o->mb.max_streams);
+			bad = sim_parse_uint(optarg, 1e6, &o->mb.max_streams);
 			break;
 		case OPT_SLOW:
-			bad = parse_uint(optarg, 1e9, &o->mb.slow_bps);
+			bad = sim_parse_uint(optarg, 1e9, &o->mb.slow_bps);
 			break;
 		case OPT_STALE_NONCE:
-			bad = parse_uint(optarg, 1e6, &o->mb.stale_nonce);
+			bad = sim_parse_uint(optarg, 1e6, &o->mb.stale_nonce);
 			break;
 		case OPT_WRONG_BOUNDARY:
-			bad = parse_uint(optarg, 1e6, &o->mb.wrong_boundary);
+			bad = sim_parse_uint(optarg, 1e6, &o->mb.wrong_boundary);
 			break;
 		case OPT_CUT:
-			bad = parse_uint(optarg, 1e6, &o->mb.cut);
+			bad = sim_parse_uint(optarg, 1e6, &o->mb.cut);
 			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		default:
-			usage(stderr);
-			return -EINVAL;
+			if (!sim_common_option(c, optarg, &o->common, &bad)) {
+				usage(stderr);
+				return -EINVAL;
+			}
+			break;
 		}
 		if (bad) {
 			fprintf(stderr, "vendorsim: bad value for option %s: %s\n", argv[optind - 1], optarg ? optarg : "");
@@ -286,29 +203,12 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 		fprintf(stderr, "vendorsim: unknown dialect %s for this protocol\n", dialect);
 		return -EINVAL;
 	}
-	if ((unsigned long)o->base_port + o->devices - 1 > 65535) {
-		fprintf(stderr, "vendorsim: ports %d..%d do not fit\n", o->base_port, o->base_port + (int)o->devices - 1);
+	/* written into the ledger CSV as they are, the user name before a ':' */
+	if (strpbrk(o->common.user, ",\"\r\n:") || strpbrk(o->common.password, ",\"\r\n")) {
+		fprintf(stderr, "vendorsim: --user and --password may not hold ',', '\"' or a line break (nor ':' in --user)\n");
 		return -EINVAL;
 	}
-	return 0;
-}
-
-/* Thousands of listeners plus their streams need far more than the usual 1024 descriptors. */
-static void raise_nofile(unsigned devices)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			agw_log_warn("vendorsim", NULL, "cannot raise the descriptor limit: %s", strerror(errno));
-	}
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 2 * (rlim_t)devices + 64)
-		agw_log_warn("vendorsim", NULL,
-			     "descriptor limit %llu leaves room for about %lld streams to %u devices; "
-			     "run several vendorsim processes for one stream per device",
-			     (unsigned long long)rl.rlim_cur, (long long)rl.rlim_cur - devices - 32, devices);
+	return sim_ports_check("vendorsim", &o->common, o->devices);
 }
 
 static void stop(struct vsim *sim)
@@ -349,12 +249,9 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &sim.opt) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile(sim.opt.devices);
-	unsigned char key[16];
-	if (RAND_bytes(key, sizeof(key)) != 1)
+	sim_raise_nofile("vendorsim", sim.opt.devices, "devices");
+	if (sim_secret_make(sim.secret) < 0)
 		return 1;
-	for (size_t i = 0; i < sizeof(key); i++)
-		snprintf(sim.secret + 2 * i, 3, "%02x", key[i]);
 
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -365,8 +262,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vendorsim: out of memory\n");
 		return 1;
 	}
-	if (sim.opt.events_log && vsim_evlog_open(&sim, sim.opt.events_log) < 0) {
-		fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.events_log, strerror(errno));
+	if (sim.opt.common.events_log && vsim_evlog_open(&sim, sim.opt.common.events_log) < 0) {
+		fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.common.events_log, strerror(errno));
 		goto out;
 	}
 	uv_timer_init(sim.loop, &sim.duration_timer);
@@ -379,27 +276,27 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < sim.ndevs; i++) {
 		int r = vsim_device_start(&sim.devs[i]);
 		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim.opt.host, sim.devs[i].port,
+			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, sim.devs[i].port,
 				uv_strerror(r));
 			stop(&sim);
 			uv_run(sim.loop, UV_RUN_DEFAULT);
 			goto out;
 		}
 	}
-	if (sim.opt.control_port) {
-		int r = vsim_control_start(&sim, sim.opt.control_port);
+	if (sim.opt.common.control_port) {
+		int r = vsim_control_start(&sim, sim.opt.common.control_port);
 		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim.opt.control_port,
+			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
 				uv_strerror(r));
 			stop(&sim);
 			uv_run(sim.loop, UV_RUN_DEFAULT);
 			goto out;
 		}
 	}
-	if (sim.opt.ledger) {
-		int r = vsim_ledger_write(&sim, sim.opt.ledger);
+	if (sim.opt.common.ledger) {
+		int r = vsim_ledger_write(&sim, sim.opt.common.ledger);
 		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.ledger, strerror(-r));
+			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
 			stop(&sim);
 			uv_run(sim.loop, UV_RUN_DEFAULT);
 			goto out;
@@ -407,15 +304,15 @@ int main(int argc, char **argv)
 	}
 	for (unsigned i = 0; i < sim.ndevs; i++)
 		vsim_events_start(&sim.devs[i]);
-	if (sim.opt.duration > 0)
-		uv_timer_start(&sim.duration_timer, on_duration, (uint64_t)(sim.opt.duration * 1000), 0);
+	if (sim.opt.common.duration > 0)
+		uv_timer_start(&sim.duration_timer, on_duration, (uint64_t)(sim.opt.common.duration * 1000), 0);
 	uv_signal_start(&sim.sigterm, on_signal, SIGTERM);
 	uv_signal_start(&sim.sigint, on_signal, SIGINT);
 	uv_check_start(&sim.flush_check, on_check);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	agw_log_notice("vendorsim", NULL, "%u %s devices on %s:%d..%d started in %.3f s", sim.ndevs,
-		       sim.opt.protocol == VSIM_ISAPI ? "ISAPI" : "Dahua", sim.opt.host, sim.opt.base_port,
-		       sim.opt.base_port + (int)sim.ndevs - 1,
+		       sim.opt.protocol == VSIM_ISAPI ? "ISAPI" : "Dahua", sim.opt.common.host, sim.opt.common.base_port,
+		       sim.opt.common.base_port + (int)sim.ndevs - 1,
 		       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	printf("vendorsim: ready %u devices\n", sim.ndevs);
 	fflush(stdout);

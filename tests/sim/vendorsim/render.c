@@ -202,7 +202,7 @@ static void isapi_xml(const struct vsim_device *dev, const struct vsim_conn *c, 
 	camsim_buf_printf(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>%s<EventNotificationAlert%s>%s", n,
 			  ns[c->dialect.format < 3 ? c->dialect.format : 0], n);
 	camsim_buf_printf(x, "<ipAddress>%s</ipAddress>%s<portNo>%d</portNo>%s<protocol>HTTP</protocol>%s",
-			  dev->sim->opt.host, n, dev->port, n, n);
+			  dev->sim->opt.common.host, n, dev->port, n, n);
 	camsim_buf_printf(x, "<macAddress>%s</macAddress>%s", m, n);
 	/* an NVR numbers its channels with dynChannelID and leaves channelID out */
 	if (dev->sim->opt.channels > 1)
@@ -244,7 +244,7 @@ static void isapi_json(const struct vsim_device *dev, const struct vsim_conn *c,
 	local_time(e->time, ts, sizeof(ts), false);
 	mac(dev, m, sizeof(m));
 	camsim_buf_printf(x, "{\"ipAddress\":\"%s\",\"portNo\":%d,\"protocol\":\"HTTP\",\"macAddress\":\"%s\",",
-			  dev->sim->opt.host, dev->port, m);
+			  dev->sim->opt.common.host, dev->port, m);
 	camsim_buf_printf(x, "\"%s\":%u,", dev->sim->opt.channels > 1 ? "dynChannelID" : "channelID", e->channel);
 	camsim_buf_printf(x,
 			  "\"dateTime\":\"%s\",\"activePostCount\":%u,\"eventType\":\"%s\",\"eventState\":\"%s\","

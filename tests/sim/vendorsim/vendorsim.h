@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "simmain.h"
 #include "util.h"
 
 #define VSIM_MAX_CHANNELS 64
@@ -54,16 +55,12 @@ struct vsim_misbehaviour {
 };
 
 struct vsim_options {
-	const char *host;
+	struct sim_common_options common; /* rate: events (active or pulse edges) per second per device */
 	const char *id_prefix; /* device ids are PREFIX-00001 ...; default hik / dh */
-	int base_port;
 	unsigned devices;
 	enum vsim_protocol protocol;
 	unsigned channels; /* 1 = a camera, more = an NVR */
 	enum vsim_auth auth;
-	const char *user;
-	const char *password;
-	double rate;         /* events (active or pulse edges) per second per device */
 	double run_seconds;  /* how long an active event lasts (repeats every second on ISAPI) */
 	double heartbeat;    /* ISAPI heartbeat period in seconds (Dahua: the request's heartbeat=N) */
 	double pictures;     /* share of ISAPI smart events followed by an image/jpeg part */
@@ -71,11 +68,6 @@ struct vsim_options {
 	bool mixed;          /* device i takes dialect i % 8 (see docs/vendorsim.md) */
 	struct vsim_dialect dialect;
 	size_t max_backlog;  /* bytes a stream may have unsent before the device drops parts for it */
-	const char *events_log;
-	const char *ledger;
-	int control_port;
-	double duration;
-	uint64_t seed;
 	struct vsim_misbehaviour mb;
 };
 

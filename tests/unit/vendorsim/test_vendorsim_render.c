@@ -88,7 +88,7 @@ static void setup_protocol(enum vsim_protocol p, unsigned channels)
 	memset(&dev, 0, sizeof(dev));
 	sim.opt.protocol = p;
 	sim.opt.channels = channels;
-	sim.opt.host = "127.0.0.1";
+	sim.opt.common.host = "127.0.0.1";
 	dev.sim = &sim;
 	dev.port = 19000;
 	snprintf(dev.id, sizeof(dev.id), "%s-00001", p == VSIM_ISAPI ? "hik" : "dh");
