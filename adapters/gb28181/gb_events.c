@@ -9,9 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alarmgw/table_text.h"
 #include "gb_events.h"
 
-#define MAX_TABLE_FILE (1u << 20)
 #define MAX_VALUE 32
 
 extern const char agw_gb_events_data[];
@@ -122,19 +122,13 @@ static int set_cell(struct cell *c, const char *w, size_t len, const char *what,
 
 static const char *next_word(const char **p, const char *end, size_t *ret_len)
 {
-	const char *b = *p;
-	while (b < end && isspace((unsigned char)*b))
-		b++;
-	const char *e = b;
-	while (e < end && !isspace((unsigned char)*e))
-		e++;
-	*p = e;
-	*ret_len = (size_t)(e - b);
-	return e > b && *b != '#' ? b : NULL; /* a word starting with # begins a comment */
+	const char *w = agw_table_word(p, end, ret_len);
+	return w && *w != '#' ? w : NULL; /* a word starting with # begins a comment */
 }
 
-static int parse_line(struct agw_gb_event_table *t, const char *b, const char *e, char *why, size_t whylen)
+static int parse_line(void *arg, const char *b, const char *e, char *why, size_t whylen)
 {
+	struct agw_gb_event_table *t = arg;
 	const char *w[5];
 	size_t len[5];
 	size_t n = 0;
@@ -182,20 +176,10 @@ int agw_gb_event_table_parse(const char *text, size_t len, const char *origin,
 		return -ENOMEM;
 	}
 	t->fallback = fallback;
-	const char *p = text, *end = text + len;
-	unsigned line = 0;
-	while (p < end) {
-		line++;
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		char why[160] = "out of memory";
-		int rc = parse_line(t, p, e, why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", origin, line, why);
-			table_free(t);
-			return rc;
-		}
-		p = nl ? nl + 1 : end;
+	int rc = agw_table_lines(text, len, origin, parse_line, t, err, errlen);
+	if (rc < 0) {
+		table_free(t);
+		return rc;
 	}
 	*ret = t;
 	return 0;
@@ -222,33 +206,13 @@ const struct agw_gb_event_table *agw_gb_event_table_default(void)
 
 int agw_gb_event_table_load(const char *path, struct agw_gb_event_table **ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	char *buf;
+	size_t n;
+	int rc = agw_table_file_read(path, &buf, &n, err, errlen);
+	if (rc < 0)
 		return rc;
-	}
-	char *buf = malloc(MAX_TABLE_FILE + 1);
-	int rc = -ENOMEM;
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	size_t n = fread(buf, 1, MAX_TABLE_FILE + 1, f);
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (n > MAX_TABLE_FILE) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %u bytes", path, MAX_TABLE_FILE);
-		goto out;
-	}
 	rc = agw_gb_event_table_parse(buf, n, path, agw_gb_event_table_default(), ret, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarmgw/table_text.h"
 #include "onvif_topics.h"
 
 #define MAX_SEGMENTS 16
-#define MAX_TABLE_FILE (1u << 20)
 #define MAX_TOPIC 1024
 
 extern const char agw_onvif_topics_data[];
@@ -255,32 +255,19 @@ static int add_name(struct names *l, const char *name, size_t len)
 	return 0;
 }
 
-/* Next whitespace-separated word of [*p, end); NULL at the end. */
-static const char *next_word(const char **p, const char *end, size_t *ret_len)
+static int parse_line(void *arg, const char *b, const char *e, char *why, size_t whylen)
 {
-	const char *b = *p;
-	while (b < end && isspace((unsigned char)*b))
-		b++;
-	const char *e = b;
-	while (e < end && !isspace((unsigned char)*e))
-		e++;
-	*p = e;
-	*ret_len = (size_t)(e - b);
-	return e > b ? b : NULL;
-}
-
-static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char *e, char *why, size_t whylen)
-{
+	struct agw_onvif_topic_table *t = arg;
 	const char *p = b;
 	size_t len, klen;
-	const char *w = next_word(&p, e, &len);
+	const char *w = agw_table_word(&p, e, &len);
 	if (!w || *w == '#')
 		return 0;
 	bool is_state = len == 5 && !memcmp(w, "state", 5), is_nostate = len == 7 && !memcmp(w, "nostate", 7);
 	if (is_state || is_nostate) {
 		const char *n;
 		int count = 0;
-		while ((n = next_word(&p, e, &len)) && *n != '#') {
+		while ((n = agw_table_word(&p, e, &len)) && *n != '#') {
 			int rc = add_name(is_state ? &t->state : &t->nostate, n, len);
 			if (rc < 0)
 				return rc;
@@ -292,13 +279,13 @@ static int parse_line(struct agw_onvif_topic_table *t, const char *b, const char
 		}
 		return 0;
 	}
-	const char *k = next_word(&p, e, &klen);
+	const char *k = agw_table_word(&p, e, &klen);
 	if (!k || *k == '#') {
 		snprintf(why, whylen, "expected 'PATTERN KIND', got only '%.*s'", (int)(len > 80 ? 80 : len), w);
 		return -EINVAL;
 	}
 	size_t xlen;
-	const char *x = next_word(&p, e, &xlen);
+	const char *x = agw_table_word(&p, e, &xlen);
 	if (x && *x != '#') {
 		snprintf(why, whylen, "unexpected '%.*s' after the kind", (int)(xlen > 80 ? 80 : xlen), x);
 		return -EINVAL;
@@ -330,26 +317,13 @@ int agw_onvif_topic_table_parse(const char *text, size_t len, const char *origin
 	if (!t)
 		return -ENOMEM;
 	t->fallback = fallback;
-	const char *p = text, *end = text + len;
-	unsigned line = 0;
-	int rc = 0;
-	while (p < end) {
-		line++;
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		char why[160] = "out of memory";
-		rc = parse_line(t, p, e, why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", origin, line, why);
-			goto fail;
-		}
-		p = nl ? nl + 1 : end;
+	int rc = agw_table_lines(text, len, origin, parse_line, t, err, errlen);
+	if (rc < 0) {
+		table_free(t);
+		return rc;
 	}
 	*ret = t;
 	return 0;
-fail:
-	table_free(t);
-	return rc;
 }
 
 static struct agw_onvif_topic_table *default_table;
@@ -373,33 +347,13 @@ const struct agw_onvif_topic_table *agw_onvif_topic_table_default(void)
 
 int agw_onvif_topic_table_load(const char *path, struct agw_onvif_topic_table **ret, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	char *buf;
+	size_t n;
+	int rc = agw_table_file_read(path, &buf, &n, err, errlen);
+	if (rc < 0)
 		return rc;
-	}
-	char *buf = malloc(MAX_TABLE_FILE + 1);
-	int rc = -ENOMEM;
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	size_t n = fread(buf, 1, MAX_TABLE_FILE + 1, f);
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-		goto out;
-	}
-	if (n > MAX_TABLE_FILE) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %u bytes", path, MAX_TABLE_FILE);
-		goto out;
-	}
 	rc = agw_onvif_topic_table_parse(buf, n, path, agw_onvif_topic_table_default(), ret, err, errlen);
-out:
 	free(buf);
-	fclose(f);
 	return rc;
 }
 

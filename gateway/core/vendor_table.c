@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alarmgw/table_text.h"
 #include "alarmgw/vendor_table.h"
 
-#define MAX_TABLE_FILE (1u << 20)
 #define MAX_TYPE 128
 
 struct vendor_rule {
@@ -59,32 +59,20 @@ size_t agw_vendor_table_size(const struct agw_vendor_table *t)
 	return n;
 }
 
-static const char *next_word(const char **p, const char *end, size_t *ret_len)
+static int parse_line(void *arg, const char *b, const char *e, char *why, size_t whylen)
 {
-	const char *b = *p;
-	while (b < end && isspace((unsigned char)*b))
-		b++;
-	const char *e = b;
-	while (e < end && !isspace((unsigned char)*e))
-		e++;
-	*p = e;
-	*ret_len = (size_t)(e - b);
-	return e > b ? b : NULL;
-}
-
-static int parse_line(struct agw_vendor_table *t, const char *b, const char *e, char *why, size_t whylen)
-{
+	struct agw_vendor_table *t = arg;
 	const char *p = b;
 	size_t len, klen, xlen;
-	const char *w = next_word(&p, e, &len);
+	const char *w = agw_table_word(&p, e, &len);
 	if (!w || *w == '#')
 		return 0;
-	const char *k = next_word(&p, e, &klen);
+	const char *k = agw_table_word(&p, e, &klen);
 	if (!k || *k == '#') {
 		snprintf(why, whylen, "expected 'TYPE KIND', got only '%.*s'", (int)(len > 80 ? 80 : len), w);
 		return -EINVAL;
 	}
-	const char *x = next_word(&p, e, &xlen);
+	const char *x = agw_table_word(&p, e, &xlen);
 	if (x && *x != '#') {
 		snprintf(why, whylen, "unexpected '%.*s' after the kind", (int)(xlen > 80 ? 80 : xlen), x);
 		return -EINVAL;
@@ -124,21 +112,10 @@ int agw_vendor_table_parse(const char *text, size_t len, const char *origin, con
 	if (!t)
 		return -ENOMEM;
 	t->fallback = fallback;
-	const char *p = text, *end = text + len;
-	unsigned line = 0;
-	int rc = 0;
-	while (p < end) {
-		line++;
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *e = nl ? nl : end;
-		char why[160] = "out of memory";
-		rc = parse_line(t, p, e, why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", origin, line, why);
-			agw_vendor_table_free(t);
-			return rc;
-		}
-		p = nl ? nl + 1 : end;
+	int rc = agw_table_lines(text, len, origin, parse_line, t, err, errlen);
+	if (rc < 0) {
+		agw_vendor_table_free(t);
+		return rc;
 	}
 	*ret = t;
 	return 0;
@@ -147,30 +124,12 @@ int agw_vendor_table_parse(const char *text, size_t len, const char *origin, con
 int agw_vendor_table_load(const char *path, const struct agw_vendor_table *fallback, struct agw_vendor_table **ret,
 			  char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	char *buf;
+	size_t n;
+	int rc = agw_table_file_read(path, &buf, &n, err, errlen);
+	if (rc < 0)
 		return rc;
-	}
-	char *buf = malloc(MAX_TABLE_FILE + 1);
-	int rc = -ENOMEM;
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	size_t n = fread(buf, 1, MAX_TABLE_FILE + 1, f);
-	if (ferror(f)) {
-		rc = -EIO;
-		snprintf(err, errlen, "%s: read error", path);
-	} else if (n > MAX_TABLE_FILE) {
-		rc = -EFBIG;
-		snprintf(err, errlen, "%s: larger than %u bytes", path, MAX_TABLE_FILE);
-	} else {
-		rc = agw_vendor_table_parse(buf, n, path, fallback, ret, err, errlen);
-	}
-out:
+	rc = agw_vendor_table_parse(buf, n, path, fallback, ret, err, errlen);
 	free(buf);
-	fclose(f);
 	return rc;
 }
