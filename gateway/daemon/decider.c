@@ -284,6 +284,52 @@ static int restore_kind_states(struct agw_decider *d, struct agw_store *store)
 	return 0;
 }
 
+/* The grid layer the configuration names; none is not an error (cameras fall back). */
+static int load_grid(const struct agw_config *cfg, struct agw_store *store, struct agw_grid **ret,
+		     struct agw_errors *errs)
+{
+	char err[512];
+	if (!cfg->grid_layer || !*cfg->grid_layer)
+		return 0;
+	int r = agw_grid_load(store, cfg->grid_layer, ret, err, sizeof(err));
+	if (r == -ENOENT) {
+		agw_log_warn(LOG_COMP, NULL, "%s; cameras go to their owner cell or \"%s\"", err,
+			     or_default(cfg->unassigned_cell, "unassigned"));
+		return 0;
+	}
+	if (r < 0)
+		agw_errors_add(errs, cfg->path ? cfg->path : "grid", 0, "grid layer %s: %s", cfg->grid_layer, err);
+	return r;
+}
+
+/* The ledger's cameras into the engine, which locates each in the grid. */
+static int register_cameras(struct agw_decider *d, const struct agw_camera *cams, size_t n_cams)
+{
+	int r;
+	size_t unassigned = 0;
+	for (size_t i = 0; i < n_cams; i++) {
+		const struct agw_camera *c = &cams[i];
+		enum agw_crs crs = AGW_CRS_WGS84;
+		if (c->crs && agw_crs_parse(c->crs, &crs) < 0)
+			agw_log_warn(LOG_COMP, c->id, "unknown coordinate system \"%s\"; assuming WGS-84", c->crs);
+		bool located = !isnan(c->lon) && !isnan(c->lat);
+		if ((r = agw_engine_camera_set(d->engine, c->id, c->name, c->vendor, c->tags, c->owner_cell, located,
+					       c->lon, c->lat, crs)) < 0)
+			return r;
+		struct agw_camera_view view;
+		/* Named one by one for the first few; without a grid layer that would be every camera, so
+		 * the rest are only counted (10,000 log lines at start help nobody). */
+		if (agw_engine_camera_view(d->engine, c->id, &view) == 0 && view.cell_source == AGW_CELL_UNASSIGNED &&
+		    ++unassigned <= UNASSIGNED_NAMED)
+			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
+				       view.cell_code);
+	}
+	if (unassigned > UNASSIGNED_NAMED)
+		agw_log_notice(LOG_COMP, NULL, "%zu cameras in all are outside every grid cell with no owner cell (%zu named above)",
+			       unassigned, (size_t)UNASSIGNED_NAMED);
+	return 0;
+}
+
 int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struct agw_decider **ret,
 		    struct agw_errors *errs)
 {
@@ -298,20 +344,9 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	struct agw_camera *cams = NULL;
 	size_t n_cams = 0;
 	struct agw_decider *d = NULL;
-	char err[512];
 	int r = load_rules(cfg, &rules, errs);
-	if (r < 0)
+	if (r < 0 || (r = load_grid(cfg, store, &grid, errs)) < 0)
 		goto fail;
-	if (cfg->grid_layer && *cfg->grid_layer) {
-		r = agw_grid_load(store, cfg->grid_layer, &grid, err, sizeof(err));
-		if (r == -ENOENT) {
-			agw_log_warn(LOG_COMP, NULL, "%s; cameras go to their owner cell or \"%s\"", err,
-				     or_default(cfg->unassigned_cell, "unassigned"));
-		} else if (r < 0) {
-			agw_errors_add(errs, cfg->path ? cfg->path : "grid", 0, "grid layer %s: %s", cfg->grid_layer, err);
-			goto fail;
-		}
-	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		r = -ENOMEM;
@@ -340,27 +375,8 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "loading cameras: %s", strerror(-r));
 		goto fail;
 	}
-	size_t unassigned = 0;
-	for (size_t i = 0; i < n_cams; i++) {
-		const struct agw_camera *c = &cams[i];
-		enum agw_crs crs = AGW_CRS_WGS84;
-		if (c->crs && agw_crs_parse(c->crs, &crs) < 0)
-			agw_log_warn(LOG_COMP, c->id, "unknown coordinate system \"%s\"; assuming WGS-84", c->crs);
-		bool located = !isnan(c->lon) && !isnan(c->lat);
-		if ((r = agw_engine_camera_set(d->engine, c->id, c->name, c->vendor, c->tags, c->owner_cell, located,
-					       c->lon, c->lat, crs)) < 0)
-			goto fail;
-		struct agw_camera_view view;
-		/* Named one by one for the first few; without a grid layer that would be every camera, so
-		 * the rest are only counted (10,000 log lines at start help nobody). */
-		if (agw_engine_camera_view(d->engine, c->id, &view) == 0 && view.cell_source == AGW_CELL_UNASSIGNED &&
-		    ++unassigned <= UNASSIGNED_NAMED)
-			agw_log_notice(LOG_COMP, c->id, "outside every grid cell and no owner cell: cases go to \"%s\"",
-				       view.cell_code);
-	}
-	if (unassigned > UNASSIGNED_NAMED)
-		agw_log_notice(LOG_COMP, NULL, "%zu cameras in all are outside every grid cell with no owner cell (%zu named above)",
-			       unassigned, (size_t)UNASSIGNED_NAMED);
+	if ((r = register_cameras(d, cams, n_cams)) < 0)
+		goto fail;
 	if (!(flags & AGW_DECIDER_NO_RESTORE) &&
 	    ((r = restore_cases(d, store)) < 0 || (r = restore_kind_states(d, store)) < 0)) {
 		agw_errors_add(errs, cfg->path ? cfg->path : "store", 0, "restoring open cases and rule state: %s",
