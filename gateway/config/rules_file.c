@@ -231,6 +231,27 @@ static void parse_repeat(struct ctx *c, const config_setting_t *g, struct agw_ru
 		err(c, g, "repeat: a count above 1 needs a positive window");
 }
 
+/* The rule's action, once all its keys are read: a drop rule needs its reason. */
+static void set_action(struct ctx *c, const config_setting_t *g, struct agw_rule *r, const config_setting_t *action,
+		       const config_setting_t *reason)
+{
+	const char *n = r->name;
+	const char *a = action ? config_setting_get_string(action) : NULL;
+	if (!a) {
+		err(c, action ? action : g, "rule \"%s\": \"action\" must be \"open\" or \"drop\"", n);
+	} else if (strcmp(a, "open") == 0) {
+		r->action = AGW_RULE_OPEN;
+		if (!r->category)
+			agw_rule_set_text(&r->category, "video_alarm");
+	} else if (strcmp(a, "drop") == 0) {
+		r->action = AGW_RULE_DROP;
+		if (!reason || !r->reason || !*r->reason)
+			err(c, g, "rule \"%s\": a drop rule needs a \"reason\" (it is journaled with every drop)", n);
+	} else {
+		err(c, action, "rule \"%s\": action \"%s\" must be \"open\" or \"drop\"", n, a);
+	}
+}
+
 static void parse_rule(struct ctx *c, struct agw_ruleset *rs, const config_setting_t *g, int index)
 {
 	if (!config_setting_is_group(g)) {
@@ -301,20 +322,7 @@ static void parse_rule(struct ctx *c, struct agw_ruleset *rs, const config_setti
 		else
 			err(c, s, "rule \"%s\": unknown key \"%s\"", n, k);
 	}
-	const char *a = action ? config_setting_get_string(action) : NULL;
-	if (!a) {
-		err(c, action ? action : g, "rule \"%s\": \"action\" must be \"open\" or \"drop\"", n);
-	} else if (strcmp(a, "open") == 0) {
-		r->action = AGW_RULE_OPEN;
-		if (!r->category)
-			agw_rule_set_text(&r->category, "video_alarm");
-	} else if (strcmp(a, "drop") == 0) {
-		r->action = AGW_RULE_DROP;
-		if (!reason || !r->reason || !*r->reason)
-			err(c, g, "rule \"%s\": a drop rule needs a \"reason\" (it is journaled with every drop)", n);
-	} else {
-		err(c, action, "rule \"%s\": action \"%s\" must be \"open\" or \"drop\"", n, a);
-	}
+	set_action(c, g, r, action, reason);
 	if (r->n_windows && !r->days)
 		r->days = AGW_DAYS_ALL;
 }
