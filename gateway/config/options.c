@@ -25,15 +25,72 @@ static char *resolve_path(const char *value, const char *config_file)
 	return out;
 }
 
+/* A duration: a number of seconds, or text such as "500ms" (the default, or a string setting). */
+static int set_duration(const struct agw_option *o, void *field, const char *text, config_setting_t *s, char *why,
+			size_t whylen)
+{
+	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
+	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
+	double num = 0;
+	int64_t ms;
+	if (s && is_num) {
+		num = config_setting_get_float(s);
+		if (is_int)
+			num = (double)config_setting_get_int64(s);
+		ms = (int64_t)llround(num * 1000);
+	} else if (t != CONFIG_TYPE_STRING ||
+		   agw_duration_parse(s ? config_setting_get_string(s) : text, &ms) < 0) {
+		snprintf(why, whylen, "must be a duration such as \"500ms\", \"10s\", \"5m\"");
+		return -EINVAL;
+	}
+	num = (double)ms;
+	if ((o->min || o->max) && (num < o->min || num > o->max)) {
+		snprintf(why, whylen, "must be between %.0fms and %.0fms", o->min, o->max);
+		return -ERANGE;
+	}
+	*(int64_t *)field = ms;
+	return 0;
+}
+
+static int set_number(const struct agw_option *o, void *field, const char *text, config_setting_t *s, char *why,
+		      size_t whylen)
+{
+	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
+	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
+	double num = 0;
+	if (s) {
+		if (!is_num || (o->type == AGW_OPT_INT && !is_int)) {
+			snprintf(why, whylen, "must be %s", o->type == AGW_OPT_INT ? "a whole number" : "a number");
+			return -EINVAL;
+		}
+		num = is_int ? (double)config_setting_get_int64(s) : config_setting_get_float(s);
+	} else {
+		char *end;
+		num = strtod(text, &end);
+		if (end == text || *end) {
+			snprintf(why, whylen, "default \"%s\" is not a number", text);
+			return -EINVAL;
+		}
+	}
+	if ((o->min || o->max) && (num < o->min || num > o->max)) {
+		snprintf(why, whylen, "must be between %g and %g", o->min, o->max);
+		return -ERANGE;
+	}
+	if (o->type == AGW_OPT_INT)
+		*(int64_t *)field = (int64_t)num;
+	else
+		*(double *)field = num;
+	return 0;
+}
+
 /* Applies a value given as text (defaults) or as a libconfig setting. */
 static int set_value(const struct agw_option *o, void *priv, const char *text, config_setting_t *s,
 		     const char *config_file, char *why, size_t whylen)
 {
 	void *field = (char *)priv + o->offset;
 	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
-	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
-	double num = 0;
 	switch (o->type) {
 	case AGW_OPT_STRING:
 		if (s && t != CONFIG_TYPE_STRING) {
@@ -58,52 +115,11 @@ static int set_value(const struct agw_option *o, void *priv, const char *text, c
 		}
 		*(bool *)field = s ? config_setting_get_bool(s) : (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0);
 		return 0;
-	case AGW_OPT_DURATION: {
-		int64_t ms;
-		if (s && is_num) {
-			num = config_setting_get_float(s);
-			if (is_int)
-				num = (double)config_setting_get_int64(s);
-			ms = (int64_t)llround(num * 1000);
-		} else if (t != CONFIG_TYPE_STRING ||
-			   agw_duration_parse(s ? config_setting_get_string(s) : text, &ms) < 0) {
-			snprintf(why, whylen, "must be a duration such as \"500ms\", \"10s\", \"5m\"");
-			return -EINVAL;
-		}
-		num = (double)ms;
-		if ((o->min || o->max) && (num < o->min || num > o->max)) {
-			snprintf(why, whylen, "must be between %.0fms and %.0fms", o->min, o->max);
-			return -ERANGE;
-		}
-		*(int64_t *)field = ms;
-		return 0;
-	}
+	case AGW_OPT_DURATION:
+		return set_duration(o, field, text, s, why, whylen);
 	case AGW_OPT_INT:
-	case AGW_OPT_DOUBLE: {
-		if (s) {
-			if (!is_num || (o->type == AGW_OPT_INT && !is_int)) {
-				snprintf(why, whylen, "must be %s", o->type == AGW_OPT_INT ? "a whole number" : "a number");
-				return -EINVAL;
-			}
-			num = is_int ? (double)config_setting_get_int64(s) : config_setting_get_float(s);
-		} else {
-			char *end;
-			num = strtod(text, &end);
-			if (end == text || *end) {
-				snprintf(why, whylen, "default \"%s\" is not a number", text);
-				return -EINVAL;
-			}
-		}
-		if ((o->min || o->max) && (num < o->min || num > o->max)) {
-			snprintf(why, whylen, "must be between %g and %g", o->min, o->max);
-			return -ERANGE;
-		}
-		if (o->type == AGW_OPT_INT)
-			*(int64_t *)field = (int64_t)num;
-		else
-			*(double *)field = num;
-		return 0;
-	}
+	case AGW_OPT_DOUBLE:
+		return set_number(o, field, text, s, why, whylen);
 	}
 	return -EINVAL;
 }
