@@ -130,6 +130,35 @@ static int add_n(struct agw_items *items, const char *k, size_t kn, const char *
 
 /* One event's text [s, s+n) into *a. Returns 0, -ENOMEM, or -EINVAL with why (the alert is then
  * still usable when *ret_usable: the data JSON was bad, kept as text). */
+/* The data={...} value: its JSON flattened into the alert's data items (its UTC time read on the
+ * way), or the text as one item. -EINVAL (why set) when it looked like JSON and was not: the alert
+ * keeps the text and is still usable. */
+static int read_data(struct agw_alert *a, const char *v, size_t vn, char *why, size_t whylen)
+{
+	json_error_t je;
+	json_t *j = vn && *v == '{' ? json_loadb(v, vn, 0, &je) : NULL;
+	if (!j) {
+		int rc = add_n(&a->data, "data", 4, v, vn);
+		if (rc < 0)
+			return rc;
+		if (vn && *v == '{') {
+			snprintf(why, whylen, "data is not valid JSON (line %d of it: %s), kept as text", je.line, je.text);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	struct skip_utc skip = {0};
+	data_time(j, a, &skip);
+	size_t dropped = 0;
+	int rc = agw_vendor_json_flatten(j, NULL, skip_member, &skip, &a->data, AGW_DAHUA_MAX_ITEMS, &dropped);
+	json_decref(j);
+	if (rc < 0 || !dropped)
+		return rc < 0 ? rc : 0;
+	char num[24];
+	snprintf(num, sizeof(num), "%zu", dropped);
+	return agw_items_add(&a->data, "items_dropped", num);
+}
+
 static int parse_event(const char *s, size_t n, const struct agw_vendor_table *table, struct agw_alert *a, char *why,
 		       size_t whylen, bool *ret_usable)
 {
@@ -185,31 +214,12 @@ static int parse_event(const char *s, size_t n, const struct agw_vendor_table *t
 				return rc;
 			}
 		} else if (is_data) {
-			json_error_t je;
-			json_t *j = vn && *v == '{' ? json_loadb(v, vn, 0, &je) : NULL;
-			if (!j) {
-				if ((rc = add_n(&a->data, "data", 4, v, vn)) < 0)
-					return rc;
-				if (vn && *v == '{') {
-					snprintf(why, whylen, "data is not valid JSON (line %d of it: %s), kept as text", je.line,
-						 je.text);
-					rc = -EINVAL;
-					*ret_usable = true;
-				}
-				continue;
-			}
-			struct skip_utc skip = {0};
-			data_time(j, a, &skip);
-			size_t dropped = 0;
-			int frc = agw_vendor_json_flatten(j, NULL, skip_member, &skip, &a->data, AGW_DAHUA_MAX_ITEMS, &dropped);
-			json_decref(j);
-			if (frc < 0)
-				return frc;
-			if (dropped) {
-				char num[24];
-				snprintf(num, sizeof(num), "%zu", dropped);
-				if ((frc = agw_items_add(&a->data, "items_dropped", num)) < 0)
-					return frc;
+			int drc = read_data(a, v, vn, why, whylen);
+			if (drc == -EINVAL) {
+				rc = -EINVAL; /* kept as text: the alert is still usable */
+				*ret_usable = true;
+			} else if (drc < 0) {
+				return drc;
 			}
 		} else if (kn) {
 			if ((rc = add_n(&a->data, k, kn, v, vn)) < 0)
