@@ -172,6 +172,47 @@ static int decode_one(AVCodecContext *dec, const AVPacket *pkt, AVFrame *frame)
 	return r;
 }
 
+/* The first video track; every other track is discarded (a data track is noted: metadata). */
+static int pick_video(AVFormatContext *fmt, struct agw_rtsp_probe *p)
+{
+	int vidx = -1;
+	for (unsigned i = 0; i < fmt->nb_streams; i++) {
+		enum AVMediaType type = fmt->streams[i]->codecpar->codec_type;
+		if (type == AVMEDIA_TYPE_VIDEO && vidx < 0)
+			vidx = (int)i;
+		else if (type == AVMEDIA_TYPE_DATA)
+			p->has_data_stream = true;
+		if (type != AVMEDIA_TYPE_VIDEO)
+			fmt->streams[i]->discard = AVDISCARD_ALL;
+	}
+	return vidx;
+}
+
+static int open_decoder(const AVCodecParameters *par, struct agw_rtsp_irq *irq, AVCodecContext **ret,
+			struct agw_rtsp_probe *p)
+{
+	const AVCodec *codec = avcodec_find_decoder(par->codec_id);
+	if (!codec) {
+		snprintf(p->reason, sizeof(p->reason), "no decoder for %s", avcodec_get_name(par->codec_id));
+		return -ENOTSUP;
+	}
+	AVCodecContext *dec = avcodec_alloc_context3(codec);
+	if (!dec) {
+		snprintf(p->reason, sizeof(p->reason), "out of memory");
+		return -ENOMEM;
+	}
+	avcodec_parameters_to_context(dec, par);
+	dec->thread_count = 1; /* the pool is the parallelism; frame threads would delay the picture */
+	dec->max_pixels = AGW_RTSP_MAX_PIXELS; /* the picture size comes from the network */
+	int r = avcodec_open2(dec, codec, NULL);
+	if (r < 0) {
+		avcodec_free_context(&dec);
+		return av_errno(r, irq, p->reason, sizeof(p->reason), "decoder");
+	}
+	*ret = dec;
+	return 0;
+}
+
 int agw_rtsp_probe_run(const char *url, const struct agw_rtsp_probe_opts *opts, struct agw_rtsp_probe *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -186,44 +227,21 @@ int agw_rtsp_probe_run(const char *url, const struct agw_rtsp_probe_opts *opts, 
 	if (r < 0)
 		return r;
 	p->open_us = mono_us() - t0;
-	int vidx = -1;
-	for (unsigned i = 0; i < fmt->nb_streams; i++) {
-		enum AVMediaType type = fmt->streams[i]->codecpar->codec_type;
-		if (type == AVMEDIA_TYPE_VIDEO && vidx < 0)
-			vidx = (int)i;
-		else if (type == AVMEDIA_TYPE_DATA)
-			p->has_data_stream = true;
-		if (type != AVMEDIA_TYPE_VIDEO)
-			fmt->streams[i]->discard = AVDISCARD_ALL;
-	}
+	int vidx = pick_video(fmt, p);
 	if (vidx < 0) {
 		snprintf(p->reason, sizeof(p->reason), "no video track");
 		r = -ENODATA;
 		goto out;
 	}
-	const AVCodecParameters *par = fmt->streams[vidx]->codecpar;
-	const AVCodec *codec = avcodec_find_decoder(par->codec_id);
-	if (!codec) {
-		snprintf(p->reason, sizeof(p->reason), "no decoder for %s", avcodec_get_name(par->codec_id));
-		r = -ENOTSUP;
-		goto out;
-	}
-	dec = avcodec_alloc_context3(codec);
 	pkt = av_packet_alloc();
 	frame = av_frame_alloc();
-	if (!dec || !pkt || !frame) {
+	if (!pkt || !frame) {
 		snprintf(p->reason, sizeof(p->reason), "out of memory");
 		r = -ENOMEM;
 		goto out;
 	}
-	avcodec_parameters_to_context(dec, par);
-	dec->thread_count = 1; /* the pool is the parallelism; frame threads would delay the picture */
-	dec->max_pixels = AGW_RTSP_MAX_PIXELS; /* the picture size comes from the network */
-	r = avcodec_open2(dec, codec, NULL);
-	if (r < 0) {
-		r = av_errno(r, &irq, p->reason, sizeof(p->reason), "decoder");
+	if ((r = open_decoder(fmt->streams[vidx]->codecpar, &irq, &dec, p)) < 0)
 		goto out;
-	}
 	int64_t t1 = mono_us();
 	bool any_key = false;
 	for (;;) {
