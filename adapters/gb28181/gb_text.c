@@ -158,6 +158,75 @@ static int strip_decl(const char *s, size_t n, size_t pre, size_t decl_end, char
 	return 0;
 }
 
+/* Where the document's bytes were in the input: base (a byte order mark skipped), pre (blanks
+ * before the declaration), shift (the declaration's length, removed from doc). */
+struct place {
+	size_t base, pre, shift;
+};
+
+/* Offset in the input of offset `at` of doc. */
+static size_t input_offset(const struct place *pl, size_t at)
+{
+	return (at < pl->pre - pl->base ? at : at + pl->shift) + pl->base;
+}
+
+/* Reads doc (its declaration removed) as UTF-8, as the encoding it declares, or as GB18030, and
+ * says in t->note when that is not what it declared. doc ends in t->utf8 or is freed. */
+static int decode(struct agw_gb_text *t, char *doc, size_t doc_len, const struct place *pl, char *err, size_t errlen)
+{
+	enum family fam = family_of(t->declared);
+	const char *dname = t->declared[0] ? t->declared : "no encoding";
+	size_t bad_utf8 = agw_gb_utf8_check(doc, doc_len);
+	size_t bad = 0;
+	int rc;
+	if (all_ascii(doc, doc_len) || (bad_utf8 == doc_len && fam != FAM_OTHER)) {
+		if (fam == FAM_GB && bad_utf8 == doc_len && !all_ascii(doc, doc_len))
+			snprintf(t->note, sizeof(t->note), "declared %s but the bytes are UTF-8: read as UTF-8", t->declared);
+		goto as_utf8;
+	}
+	if (fam == FAM_OTHER) {
+		rc = convert(t->declared, doc, doc_len, &t->utf8, &t->len, &bad);
+		if (rc == 0) {
+			t->read_as = t->declared;
+			free(doc);
+			return 0;
+		}
+		if (rc == -ENOMEM)
+			goto nomem;
+		if (bad_utf8 == doc_len) {
+			snprintf(t->note, sizeof(t->note), "declared %s, %s; the bytes are UTF-8: read as UTF-8", t->declared,
+				 rc == -ENOENT ? "an encoding iconv does not know" : "which the bytes are not");
+			goto as_utf8;
+		}
+	}
+	rc = convert("GB18030", doc, doc_len, &t->utf8, &t->len, &bad);
+	if (rc == -ENOMEM)
+		goto nomem;
+	if (rc < 0) {
+		snprintf(err, errlen, "offset %zu: byte 0x%02X is not GB18030 (and offset %zu: byte 0x%02X not UTF-8); %s declared",
+			 input_offset(pl, bad), (unsigned char)doc[bad], input_offset(pl, bad_utf8),
+			 (unsigned char)doc[bad_utf8], dname);
+		free(doc);
+		return -EILSEQ;
+	}
+	t->read_as = "GB18030";
+	if (fam != FAM_GB)
+		snprintf(t->note, sizeof(t->note), "%s%s but byte 0x%02X at offset %zu is not UTF-8: read as GB18030",
+			 fam == FAM_NONE ? "" : "declared ", fam == FAM_NONE ? "no encoding declared" : t->declared,
+			 (unsigned char)doc[bad_utf8], input_offset(pl, bad_utf8));
+	free(doc);
+	return 0;
+as_utf8:
+	t->utf8 = doc;
+	t->len = doc_len;
+	t->read_as = "UTF-8";
+	return 0;
+nomem:
+	free(doc);
+	snprintf(err, errlen, "out of memory");
+	return -ENOMEM;
+}
+
 int agw_gb_text_to_utf8(const char *buf, size_t len, struct agw_gb_text *ret, char *err, size_t errlen)
 {
 	struct agw_gb_text t;
@@ -179,69 +248,17 @@ int agw_gb_text_to_utf8(const char *buf, size_t len, struct agw_gb_text *ret, ch
 	/* keep the blank lines before the declaration, drop the declaration itself */
 	char *doc;
 	size_t doc_len;
-	int rc = strip_decl(buf + base, len - base, pre - base, decl_end ? pre - base + decl_end : pre - base, &doc,
-			    &doc_len);
+	if (strip_decl(buf + base, len - base, pre - base, decl_end ? pre - base + decl_end : pre - base, &doc,
+		       &doc_len) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	struct place pl = {.base = base, .pre = pre, .shift = decl_end};
+	int rc = decode(&t, doc, doc_len, &pl, err, errlen);
 	if (rc < 0)
-		goto nomem;
-	size_t shift = decl_end; /* offset in doc + shift (after pre) = offset in buf, minus base */
-	enum family fam = family_of(t.declared);
-	const char *dname = t.declared[0] ? t.declared : "no encoding";
-	size_t bad_utf8 = agw_gb_utf8_check(doc, doc_len);
-	size_t bad = 0;
-
-	if (all_ascii(doc, doc_len) || (bad_utf8 == doc_len && fam != FAM_OTHER)) {
-		if (fam == FAM_GB && bad_utf8 == doc_len && !all_ascii(doc, doc_len))
-			snprintf(t.note, sizeof(t.note), "declared %s but the bytes are UTF-8: read as UTF-8", t.declared);
-		t.utf8 = doc;
-		t.len = doc_len;
-		t.read_as = "UTF-8";
-		goto out;
-	}
-	if (fam == FAM_OTHER) {
-		rc = convert(t.declared, doc, doc_len, &t.utf8, &t.len, &bad);
-		if (rc == 0) {
-			t.read_as = t.declared;
-			free(doc);
-			goto out;
-		}
-		if (rc == -ENOMEM)
-			goto nomem_doc;
-		if (bad_utf8 == doc_len) {
-			snprintf(t.note, sizeof(t.note), "declared %s, %s; the bytes are UTF-8: read as UTF-8", t.declared,
-				 rc == -ENOENT ? "an encoding iconv does not know" : "which the bytes are not");
-			t.utf8 = doc;
-			t.len = doc_len;
-			t.read_as = "UTF-8";
-			goto out;
-		}
-	}
-	rc = convert("GB18030", doc, doc_len, &t.utf8, &t.len, &bad);
-	if (rc == -ENOMEM)
-		goto nomem_doc;
-	if (rc < 0) {
-		size_t at = (bad < (pre - base) ? bad : bad + shift) + base;
-		size_t at_utf8 = (bad_utf8 < (pre - base) ? bad_utf8 : bad_utf8 + shift) + base;
-		snprintf(err, errlen, "offset %zu: byte 0x%02X is not GB18030 (and offset %zu: byte 0x%02X not UTF-8); %s declared",
-			 at, (unsigned char)doc[bad], at_utf8, (unsigned char)doc[bad_utf8], dname);
-		free(doc);
-		return -EILSEQ;
-	}
-	t.read_as = "GB18030";
-	if (fam != FAM_GB) {
-		size_t at = (bad_utf8 < (pre - base) ? bad_utf8 : bad_utf8 + shift) + base;
-		snprintf(t.note, sizeof(t.note), "%s%s but byte 0x%02X at offset %zu is not UTF-8: read as GB18030",
-			 fam == FAM_NONE ? "" : "declared ", fam == FAM_NONE ? "no encoding declared" : t.declared,
-			 (unsigned char)doc[bad_utf8], at);
-	}
-	free(doc);
-out:
+		return rc;
 	*ret = t;
 	return 0;
-nomem_doc:
-	free(doc);
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
 }
 
 void agw_gb_text_clear(struct agw_gb_text *t)
