@@ -2,9 +2,10 @@
 /* The GB/T 28181 adapter: reading GB/T 28181 messages (SIP with libosip2, MANSCDP with libxml2,
  * GB2312/GBK through iconv), turning Alarm notifications into alerts (`alarmgw normalize --adapter
  * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c,
- * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit.
- * Not built yet: catalog queries, arming, the Alarm Response MESSAGE; a started instance says
- * what it does and does not.
+ * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit
+ * with the Alarm Response, catalog queries with the channels stored (adapter state, key "channel",
+ * one row per channel ID: `alarmgw gb28181 channels`), arming, ResetAlarm and alarm SUBSCRIBE per
+ * configuration (gb_control.c), and per-device time zones (gb_zone.c).
  *
  * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the
  * channel ID the device reports in its Catalog and writes as DeviceID in its alarms (for a camera
@@ -22,6 +23,7 @@
 #include "gb_events.h"
 #include "gb_message.h"
 #include "gb_server.h"
+#include "gb_zone.h"
 
 #define COMPONENT "gb28181"
 #define GB_ID_LEN 20
@@ -43,8 +45,13 @@ struct gb28181 {
 	char *password;
 	int64_t expires_min_s, expires_max_s;
 	int64_t keepalive_interval_ms, keepalive_misses;
-	int64_t max_devices;
+	int64_t max_devices, max_channels;
+	int64_t catalog_interval_ms, subscribe_expires_ms;
+	bool arm, reset_alarm;
+	char *subscribe_event;
+	char *utc_offsets;
 	/* state */
+	struct agw_gb_zones *zones;
 	struct agw_adapter_ctx *ctx;
 	struct agw_gb_event_table *table;
 	struct gb_cam *cams;
@@ -80,6 +87,21 @@ static const struct agw_option gb_options[] = {
 	 "keepalives missed in a row before a device is offline"},
 	{"max_devices", AGW_OPT_INT, OPT(max_devices), "20000", 1, 1000000, false,
 	 "registered devices at most (more get 503)"},
+	{"max_channels", AGW_OPT_INT, OPT(max_channels), "200000", 1, 10000000, false,
+	 "catalog channels remembered at most (their devices' whole catalogs)"},
+	{"utc_offsets", AGW_OPT_STRING, OPT(utc_offsets), NULL, 0, 0, false,
+	 "devices or channels whose clocks are not on utc_offset: \"ID=OFFSET, ...\" with OFFSET minutes east of "
+	 "UTC or +HH:MM (the channel's entry first, then its device's)"},
+	{"catalog_interval", AGW_OPT_DURATION, OPT(catalog_interval_ms), "1h", 0, 604800000, false,
+	 "Catalog query after each registration and this often (0: never)"},
+	{"arm", AGW_OPT_BOOL, OPT(arm), "false", 0, 0, false,
+	 "send DeviceControl SetGuard after each registration (devices that alarm only when armed)"},
+	{"reset_alarm", AGW_OPT_BOOL, OPT(reset_alarm), "false", 0, 0, false,
+	 "send DeviceControl ResetAlarm after each journaled alarm (devices that alarm once until reset)"},
+	{"subscribe", AGW_OPT_DURATION, OPT(subscribe_expires_ms), "0", 0, 86400000, false,
+	 "SUBSCRIBE to alarms after registration for this long, renewed at 80 % (0: no subscription)"},
+	{"subscribe_event", AGW_OPT_STRING, OPT(subscribe_event), "presence", 0, 0, false,
+	 "the Event header of the alarm SUBSCRIBE"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},
 };
 #undef OPT
@@ -106,9 +128,14 @@ static int load_table(const struct gb28181 *g, struct agw_gb_event_table **ret, 
 
 static int gb_check(const void *opts, char *err, size_t errlen)
 {
+	const struct gb28181 *g = opts;
 	struct agw_gb_event_table *t;
-	int rc = load_table(opts, &t, err, errlen);
+	int rc = load_table(g, &t, err, errlen);
 	agw_gb_event_table_free(t);
+	struct agw_gb_zones *z = NULL;
+	if (rc == 0)
+		rc = agw_gb_zones_parse(g->utc_offsets, &z, err, errlen);
+	agw_gb_zones_free(z);
 	return rc;
 }
 
@@ -135,8 +162,13 @@ static int gb_init(void *priv, struct agw_adapter_ctx *ctx)
 	g->ctx = ctx;
 	char err[512];
 	int rc = load_table(g, &g->table, err, sizeof(err));
-	if (rc < 0)
+	if (rc < 0) {
 		agw_log_err(COMPONENT, NULL, "event_table: %s", err);
+		return rc;
+	}
+	rc = agw_gb_zones_parse(g->utc_offsets, &g->zones, err, sizeof(err));
+	if (rc < 0)
+		agw_log_err(COMPONENT, NULL, "%s", err);
 	return rc;
 }
 
@@ -156,6 +188,13 @@ static const char *env_password_of(void *arg, const char *gb_id)
 		if (!strcmp(c->gb_id, gb_id) && c->password && *c->password)
 			return c->password;
 	return NULL;
+}
+
+static void env_channel_put(void *arg, const char *channel_id, const char *json)
+{
+	struct gb28181 *g = arg;
+	if (g->ctx->state_put && g->ctx->state_put(g->ctx, channel_id, "channel", json) < 0)
+		agw_log_debug(COMPONENT, channel_id, "channel not stored (the store refused it)");
 }
 
 static int env_emit(void *arg, const struct agw_alert *alert)
@@ -201,12 +240,20 @@ static int gb_start(void *priv)
 		.keepalive_misses = g->keepalive_misses,
 		.max_devices = g->max_devices,
 		.utc_offset_min = (int)g->utc_offset_min,
+		.zones = g->zones,
 		.table = g->table,
+		.catalog_interval_ms = g->catalog_interval_ms,
+		.arm = g->arm,
+		.reset_alarm = g->reset_alarm,
+		.subscribe_expires_s = (g->subscribe_expires_ms + 999) / 1000,
+		.subscribe_event = g->subscribe_event,
+		.max_channels = g->max_channels,
 	};
 	struct agw_gb_server_env env = {
 		.arg = g,
 		.camera_of = env_camera_of,
 		.password_of = env_password_of,
+		.channel_put = env_channel_put,
 		.emit = env_emit,
 		.emit_durable = env_emit_durable,
 	};
@@ -218,9 +265,10 @@ static int gb_start(void *priv)
 		return rc;
 	}
 	agw_log_notice(COMPONENT, NULL,
-		       "SIP server %s listening on udp and tcp %s for %zu ledger camera%s; not built yet: catalog "
-		       "queries, arming",
-		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s");
+		       "SIP server %s listening on udp and tcp %s for %zu ledger camera%s; catalog %s, arming %s, "
+		       "alarm subscription %s",
+		       g->sip_id, g->listen, g->n_cameras, g->n_cameras == 1 ? "" : "s",
+		       g->catalog_interval_ms ? "queried" : "off", g->arm ? "on" : "off", g->subscribe_expires_ms ? "on" : "off");
 	return 0;
 }
 
@@ -259,6 +307,8 @@ static void gb_uninit(void *priv)
 	}
 	agw_gb_event_table_free(g->table);
 	g->table = NULL;
+	agw_gb_zones_free(g->zones);
+	g->zones = NULL;
 }
 
 static int gb_camera_add(void *priv, const struct agw_camera *camera)
@@ -292,8 +342,8 @@ static void gb_camera_remove(void *priv, const char *camera_id)
 
 const struct agw_adapter agw_adapter_gb28181 = {
 	.name = "gb28181",
-	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives and alarms over UDP "
-		       "and TCP (catalog and arming not built yet)",
+	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives, alarms, catalogs and "
+		       "arming over UDP and TCP",
 	.protocol = "gb28181",
 	.priv_size = sizeof(struct gb28181),
 	.options = gb_options,

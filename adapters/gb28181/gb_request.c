@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Requests the gateway sends to devices, and their retransmissions (see gb_server_internal.h).
- * For now one: the Alarm Response MESSAGE. Its loss costs nothing that matters (the alarm is
- * journaled and answered 200 already), so a request that times out is only counted. */
+ * the Alarm Response, the Catalog query, DeviceControl (arming, alarm reset) and the alarm
+ * SUBSCRIBE. Their loss costs no alarm (an alarm is journaled and answered 200 before its Alarm
+ * Response; a lost query or control is sent again on its schedule), so a request that times out is
+ * only counted. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,41 +29,44 @@ static void creq_unlink(struct agw_gb_server *s, struct creq *r)
 	free(r);
 }
 
-void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn, const char *channel)
+/* Sends a MESSAGE or SUBSCRIBE to the device (to_user: the ID in its Request-URI and To) and keeps
+ * it for retransmission. call_id NULL: a fresh one. Returns 0 or a negative errno. */
+static int send_request(struct agw_gb_server *s, const struct device *d, const char *method, const char *call_id,
+			const char *extra, const char *body)
 {
 	if (s->n_creqs >= (size_t)s->cfg.max_devices * 4)
-		return; /* devices that never answer: do not let them grow this without bound */
+		return -ENOBUFS; /* devices that never answer: do not let them grow this without bound */
 	struct creq *r = calloc(1, sizeof(*r));
 	if (!r)
-		return;
+		return -ENOMEM;
 	uint32_t id = ++s->next_id;
 	snprintf(r->branch, sizeof(r->branch), "z9hG4bK%s%08x", s->tag, id);
 	r->peer = d->peer;
-	char ip[64];
+	char ip[64], cid[96];
 	int port;
 	gb_peer_text(&d->peer.addr, ip, sizeof(ip), &port);
 	const char *via = s->via_host[0] ? s->via_host : d->via_host[0] ? d->via_host : "0.0.0.0";
-	char body[512];
-	int blen = snprintf(body, sizeof(body),
-			    "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n<Response>\r\n<CmdType>Alarm</CmdType>\r\n"
-			    "<SN>%.20s</SN>\r\n<DeviceID>%.20s</DeviceID>\r\n<Result>OK</Result>\r\n</Response>\r\n",
-			    sn, channel);
+	if (!call_id) {
+		snprintf(cid, sizeof(cid), "%08x%s@%s", id, s->tag, via);
+		call_id = cid;
+	}
 	int n = asprintf(&r->data,
-			 "MESSAGE sip:%s@%s:%d SIP/2.0\r\n"
+			 "%s sip:%s@%s:%d SIP/2.0\r\n"
 			 "Via: SIP/2.0/%s %s:%d;rport;branch=%s\r\n"
 			 "From: <sip:%s@%s>;tag=%s\r\n"
 			 "To: <sip:%s@%s>\r\n"
-			 "Call-ID: %08x%s@%s\r\n"
-			 "CSeq: %u MESSAGE\r\n"
+			 "Call-ID: %s\r\n"
+			 "CSeq: %u %s\r\n"
+			 "%s"
 			 "Content-Type: Application/MANSCDP+xml\r\n"
 			 "Max-Forwards: 70\r\n"
 			 "User-Agent: alarmgw\r\n"
-			 "Content-Length: %d\r\n\r\n%s",
-			 d->id, ip, port, d->peer.conn ? "TCP" : "UDP", via, s->port, r->branch, s->sip_id, s->domain, s->tag,
-			 d->id, s->domain, id, s->tag, via, ++s->cseq, blen, body);
+			 "Content-Length: %zu\r\n\r\n%s",
+			 method, d->id, ip, port, d->peer.conn ? "TCP" : "UDP", via, s->port, r->branch, s->sip_id, s->domain,
+			 s->tag, d->id, s->domain, call_id, ++s->cseq, method, extra ? extra : "", strlen(body), body);
 	if (n < 0) {
 		free(r);
-		return;
+		return -ENOMEM;
 	}
 	r->len = (size_t)n;
 	int64_t now = (int64_t)uv_now(s->loop);
@@ -75,6 +80,60 @@ void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, 
 	s->n_creqs++;
 	s->stats.requests_sent++;
 	gb_transport_send(s, &r->peer, r->data, r->len);
+	return 0;
+}
+
+#define XML_HEAD "<?xml version=\"1.0\" encoding=\"GB2312\"?>\r\n"
+
+void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn, const char *channel)
+{
+	char body[512];
+	snprintf(body, sizeof(body),
+		 XML_HEAD "<Response>\r\n<CmdType>Alarm</CmdType>\r\n<SN>%.20s</SN>\r\n<DeviceID>%.20s</DeviceID>\r\n"
+			  "<Result>OK</Result>\r\n</Response>\r\n",
+		 sn, channel);
+	send_request(s, d, "MESSAGE", NULL, NULL, body);
+}
+
+uint32_t gb_request_catalog(struct agw_gb_server *s, const struct device *d)
+{
+	uint32_t sn = ++s->next_sn;
+	char body[256];
+	snprintf(body, sizeof(body),
+		 XML_HEAD "<Query>\r\n<CmdType>Catalog</CmdType>\r\n<SN>%u</SN>\r\n<DeviceID>%s</DeviceID>\r\n</Query>\r\n",
+		 sn, d->id);
+	if (send_request(s, d, "MESSAGE", NULL, NULL, body) < 0)
+		return 0;
+	s->stats.catalog_queries++;
+	return sn;
+}
+
+void gb_request_control(struct agw_gb_server *s, const struct device *d, const char *target, const char *command)
+{
+	char body[512];
+	snprintf(body, sizeof(body),
+		 XML_HEAD "<Control>\r\n<CmdType>DeviceControl</CmdType>\r\n<SN>%u</SN>\r\n<DeviceID>%.20s</DeviceID>\r\n"
+			  "%s\r\n</Control>\r\n",
+		 ++s->next_sn, target, command);
+	if (send_request(s, d, "MESSAGE", NULL, NULL, body) == 0)
+		s->stats.controls_sent++;
+}
+
+void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64_t expires_s)
+{
+	/* one dialog per device: the Call-ID stays, so a refresh replaces the subscription */
+	char body[512], extra[256], cid[96];
+	snprintf(body, sizeof(body),
+		 XML_HEAD "<Query>\r\n<CmdType>Alarm</CmdType>\r\n<SN>%u</SN>\r\n<DeviceID>%s</DeviceID>\r\n"
+			  "<StartAlarmPriority>0</StartAlarmPriority>\r\n<EndAlarmPriority>0</EndAlarmPriority>\r\n"
+			  "<AlarmMethod>0</AlarmMethod>\r\n</Query>\r\n",
+		 ++s->next_sn, d->id);
+	snprintf(extra, sizeof(extra), "Event: %s\r\nExpires: %lld\r\nContact: <sip:%s@%s:%d>\r\n",
+		 s->sub_event, (long long)expires_s, s->sip_id,
+		 s->via_host[0] ? s->via_host : d->via_host[0] ? d->via_host : "0.0.0.0", s->port);
+	snprintf(cid, sizeof(cid), "alarm-%s-%s", d->id, s->tag);
+	if (send_request(s, d, "SUBSCRIBE", cid, extra, body) == 0)
+		s->stats.subscriptions_sent++;
 }
 
 bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m)

@@ -26,7 +26,7 @@
 #include "gb_server.h"
 #include "gb_server_internal.h"
 
-static uint32_t hash(const char *s)
+uint32_t gb_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
 	for (; *s; s++)
@@ -89,7 +89,7 @@ static char *txn_key(const struct agw_gb_sip_msg *m, const struct gb_peer *peer)
 
 static struct txn *txn_find(struct agw_gb_server *s, const char *key)
 {
-	for (struct txn *t = s->txns[hash(key) % BUCKETS]; t; t = t->hnext)
+	for (struct txn *t = s->txns[gb_hash(key) % BUCKETS]; t; t = t->hnext)
 		if (!strcmp(t->key, key))
 			return t;
 	return NULL;
@@ -97,7 +97,7 @@ static struct txn *txn_find(struct agw_gb_server *s, const char *key)
 
 static void txn_unlink(struct agw_gb_server *s, struct txn *t)
 {
-	struct txn **p = &s->txns[hash(t->key) % BUCKETS];
+	struct txn **p = &s->txns[gb_hash(t->key) % BUCKETS];
 	while (*p && *p != t)
 		p = &(*p)->hnext;
 	if (*p)
@@ -142,7 +142,7 @@ static void txns_expire(struct agw_gb_server *s, int64_t now)
 
 static struct device *device_find(const struct agw_gb_server *s, const char *id)
 {
-	for (struct device *d = s->devices[hash(id) % BUCKETS]; d; d = d->hnext)
+	for (struct device *d = s->devices[gb_hash(id) % BUCKETS]; d; d = d->hnext)
 		if (!strcmp(d->id, id))
 			return d;
 	return NULL;
@@ -157,7 +157,7 @@ static struct device *device_get(struct agw_gb_server *s, const char *id)
 	if (!d)
 		return NULL;
 	snprintf(d->id, sizeof(d->id), "%s", id);
-	uint32_t h = hash(id) % BUCKETS;
+	uint32_t h = gb_hash(id) % BUCKETS;
 	d->hnext = s->devices[h];
 	s->devices[h] = d;
 	s->n_devices++;
@@ -202,8 +202,8 @@ static void note_via_host(struct device *d, const struct agw_gb_sip_msg *m)
 		snprintf(d->via_host, sizeof(d->via_host), "%s", host);
 }
 
-/* camera_offline for the ledger camera that is the device itself (channels come with the
- * catalog, later). Kept pending and retried by the sweep when the core cannot take it now. */
+/* camera_offline for the ledger camera that is the device itself (not its channels: an NVR's
+ * channels report their own state in the catalog). Kept pending and retried by the sweep when the core cannot take it now. */
 static void device_liveness(struct agw_gb_server *s, struct device *d, bool online)
 {
 	if (d->online != online)
@@ -248,17 +248,25 @@ static void on_sweep(uv_timer_t *timer)
 			bool alive = d->registered && now - d->last_seen_ms < dead;
 			if (alive != d->online || d->offline_pending)
 				device_liveness(s, d, alive);
+			gb_control_sweep_device(s, d, now);
 		}
+	gb_control_flush(s);
 }
 
 static void maybe_done(struct agw_gb_server *s);
 
 /* ---- requests ---- */
 
-static void wall_date(const struct agw_gb_server *s, char *buf, size_t len)
+static int device_offset(const struct agw_gb_server *s, const char *channel, const char *device)
 {
-	/* GB devices set their clocks from REGISTER's Date, in local time without a zone */
-	time_t t = time(NULL) + (time_t)s->cfg.utc_offset_min * 60;
+	return agw_gb_zones_offset(s->cfg.zones, channel, device, s->cfg.utc_offset_min);
+}
+
+static void wall_date(const struct agw_gb_server *s, const char *device, char *buf, size_t len)
+{
+	/* GB devices set their clocks from REGISTER's Date, in local time without a zone: the
+	 * device's own zone, so that its AlarmTime reads back right */
+	time_t t = time(NULL) + (time_t)device_offset(s, NULL, device) * 60;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -361,9 +369,12 @@ static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m,
 	if (d->registered)
 		s->stats.registered++;
 	device_liveness(s, d, d->registered);
-	wall_date(s, date, sizeof(date));
+	bool fresh = d->registered && !was;
+	wall_date(s, id, date, sizeof(date));
 	snprintf(extra, sizeof(extra), "Expires: %lld\r\nDate: %s\r\n", (long long)exp, date);
 	answer(s, m, peer, NULL, 200, extra);
+	if (fresh)
+		gb_control_registered(s, d, now); /* after the 200: devices ignore requests before it */
 }
 
 static void alarm_done(void *arg, int status)
@@ -385,8 +396,10 @@ static void alarm_done(void *arg, int status)
 			device_remember(d, t->alarm_key);
 		answer(s, t->req, &t->peer, t, 200, NULL);
 		txn_complete(s, t);
-		if (d)
+		if (d) {
 			gb_request_alarm_response(s, d, t->sn, t->channel);
+			gb_control_alarm_journaled(s, d, t);
+		}
 	} else {
 		/* dropped unwritten: no answer, so the device sends it again */
 		txn_unlink(s, t);
@@ -407,6 +420,8 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		return;
 	}
 	const char *cam = s->env.camera_of ? s->env.camera_of(s->env.arg, doc->device_id) : NULL;
+	if (!cam && gb_id(doc->device_id) && strcmp(doc->device_id, d->id) != 0)
+		gb_control_unmatched_alarm(s, d, doc->device_id); /* listed, whether or not the device takes it */
 	if (!cam && s->env.camera_of)
 		cam = s->env.camera_of(s->env.arg, d->id);
 	if (!cam) {
@@ -423,7 +438,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	const char *payload = msg->text.utf8;
 	while (*payload && isspace((unsigned char)*payload))
 		payload++;
-	int rc = agw_gb_alarm_alert(doc, s->cfg.table, s->cfg.utc_offset_min, payload, &a);
+	int rc = agw_gb_alarm_alert(doc, s->cfg.table, device_offset(s, doc->device_id, d->id), payload, &a);
 	if (rc == 0) {
 		a.camera_id = strdup(cam);
 		a.adapter = strdup("gb28181");
@@ -434,6 +449,9 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	t->alarm_key = doc->sn[0] ? key : 0;
 	snprintf(t->sn, sizeof(t->sn), "%s", doc->sn);
 	snprintf(t->channel, sizeof(t->channel), "%s", doc->device_id);
+	const char *method = agw_gb_doc_get(doc, "AlarmMethod"), *type = agw_gb_doc_get(doc, "Info/AlarmType");
+	snprintf(t->method, sizeof(t->method), "%s", method && strlen(method) < sizeof(t->method) ? method : "");
+	snprintf(t->type, sizeof(t->type), "%s", type && strlen(type) < sizeof(t->type) ? type : "");
 	if (rc == 0)
 		rc = s->env.emit_durable(s->env.arg, &a, alarm_done, t);
 	agw_alert_clear(&a);
@@ -493,7 +511,7 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 	t->srv = s;
 	t->key = key;
 	t->peer = *peer;
-	uint32_t h = hash(key) % BUCKETS;
+	uint32_t h = gb_hash(key) % BUCKETS;
 	t->hnext = s->txns[h];
 	s->txns[h] = t;
 	d->last_seen_ms = (int64_t)uv_now(s->loop);
@@ -513,6 +531,8 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 		s->stats.keepalives++;
 	answer(s, m, peer, t, 200, NULL);
 	txn_complete(s, t);
+	if (msg->has_doc)
+		gb_control_response(s, d, &msg->doc);
 }
 
 void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
@@ -601,7 +621,10 @@ int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg,
 	snprintf(s->sip_id, sizeof(s->sip_id), "%s", cfg->sip_id);
 	snprintf(s->domain, sizeof(s->domain), "%.*s", cfg->domain ? 31 : 10, cfg->domain ? cfg->domain : cfg->sip_id);
 	s->password = cfg->password ? strdup(cfg->password) : NULL;
-	s->cfg.listen = s->cfg.sip_id = s->cfg.domain = s->cfg.password = NULL; /* not kept: the caller's */
+	snprintf(s->sub_event, sizeof(s->sub_event), "%s", cfg->subscribe_event ? cfg->subscribe_event : "presence");
+	if (s->cfg.max_channels <= 0)
+		s->cfg.max_channels = 200000;
+	s->cfg.listen = s->cfg.sip_id = s->cfg.domain = s->cfg.password = s->cfg.subscribe_event = NULL; /* the caller's */
 	int rc = agw_gb_nonce_key_init(&s->nonce_key);
 	if (rc < 0)
 		snprintf(err, errlen, "no random bytes for nonces");
@@ -678,6 +701,7 @@ void agw_gb_server_free(struct agw_gb_server *s)
 		}
 	}
 	gb_request_free_all(s);
+	gb_control_free_all(s);
 	free(s->password);
 	free(s);
 }

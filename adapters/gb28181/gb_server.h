@@ -12,6 +12,7 @@
 
 #include "alarmgw/alert.h"
 #include "gb_events.h"
+#include "gb_zone.h"
 
 struct agw_gb_server_config {
 	const char *listen;          /* "ip:port" (UDP) */
@@ -25,7 +26,14 @@ struct agw_gb_server_config {
 	const char *address;         /* the IP devices reach the gateway at (Via of our requests); NULL:
 				      * the listen address, or how each device addresses us */
 	int utc_offset_min;
+	const struct agw_gb_zones *zones;      /* per-device offsets (NULL: none), kept by the caller */
 	const struct agw_gb_event_table *table; /* NULL: the default */
+	int64_t catalog_interval_ms;           /* catalog query after registration and this often; 0: never */
+	bool arm;                              /* SetGuard after registration */
+	bool reset_alarm;                      /* ResetAlarm after each journaled alarm */
+	int64_t subscribe_expires_s;           /* alarm SUBSCRIBE after registration, refreshed; 0: none */
+	const char *subscribe_event;           /* its Event package; NULL: "presence" */
+	int64_t max_channels;                  /* channels remembered at most */
 };
 
 struct agw_gb_server_env {
@@ -34,6 +42,8 @@ struct agw_gb_server_env {
 	const char *(*camera_of)(void *arg, const char *gb_id);
 	/* The device's password from the ledger (a row whose address is the device's ID), or NULL. */
 	const char *(*password_of)(void *arg, const char *gb_id);
+	/* Stores a channel's JSON (gb_catalog.h) under its ID; may be NULL. Synchronous. */
+	void (*channel_put)(void *arg, const char *channel_id, const char *json);
 	/* As agw_adapter_ctx's. */
 	int (*emit)(void *arg, const struct agw_alert *alert);
 	int (*emit_durable)(void *arg, const struct agw_alert *alert, void (*done)(void *done_arg, int status),
@@ -43,7 +53,8 @@ struct agw_gb_server_env {
 struct agw_gb_server_stats {
 	uint64_t received, bad, registered, auth_failed, keepalives, alarms_journaled, alarms_duplicate,
 		alarms_unmatched, alarms_refused, retransmissions, unknown_device, requests_sent, requests_answered,
-		requests_timed_out;
+		requests_timed_out, catalog_queries, catalog_channels, channels_stored, channels_dropped, controls_sent,
+		controls_refused, subscriptions_sent;
 };
 
 struct agw_gb_server;

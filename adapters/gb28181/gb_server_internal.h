@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
+#include "gb_catalog.h"
 #include "gb_digest.h"
 #include "gb_server.h"
 #include "gb_sip.h"
@@ -44,6 +45,7 @@ struct txn {
 	char device[GB_ID_LEN + 1];
 	uint64_t alarm_key;      /* see alarm_key() in gb_server.c; 0: none */
 	char sn[24], channel[GB_ID_LEN + 1]; /* for the Alarm Response */
+	char method[8], type[8];             /* for ResetAlarm */
 	bool orphan;            /* the server stopped before done() came */
 };
 
@@ -58,6 +60,21 @@ struct device {
 	bool warned_password, warned_encoding, offline_pending;
 	enum agw_active offline_state; /* last camera_offline emitted for this device's camera */
 	char via_host[64];             /* how the device addresses us (its Request-URI's IP), or "" */
+	/* what the gateway asks of it (gb_control.c) */
+	int64_t next_catalog_ms, next_subscribe_ms; /* 0: not scheduled */
+	uint32_t catalog_sn;           /* of the query whose answer is arriving */
+	long catalog_sum;              /* its SumNum, -1 unknown */
+	size_t catalog_got, catalog_unmatched;
+	bool warned_control;
+};
+
+/* A channel some device's catalog (or alarm) named, as last stored (gb_control.c). */
+struct chan {
+	struct chan *hnext, *dnext; /* hash chain; queue of channels to store */
+	struct agw_gb_channel c;
+	int64_t first_alarm_ms;     /* wall clock of its first alarm while unmatched, 0: none */
+	char *stored;               /* the JSON last handed to channel_put, NULL: none */
+	bool dirty;
 };
 
 /* A request of ours (RFC 3261 17.1.2, non-INVITE client transaction): sent again with Timer E
@@ -115,7 +132,11 @@ struct agw_gb_server {
 	int port;                   /* the port bound */
 	struct creq *creqs;
 	size_t n_creqs;
-	uint32_t cseq, next_id;
+	uint32_t cseq, next_id, next_sn;
+	char sub_event[32];
+	struct chan *chans[BUCKETS];
+	size_t n_chans;
+	struct chan *dirty_head, *dirty_tail;
 };
 
 /* transports (gb_transport.c) */
@@ -131,12 +152,35 @@ bool gb_peer_same_host(const struct sockaddr_storage *a, const struct sockaddr_s
  * answer GB/T 28181 asks a platform to give an alarm notification after its 200 OK. */
 void gb_request_alarm_response(struct agw_gb_server *s, const struct device *d, const char *sn,
 			       const char *channel);
+/* <Query><CmdType>Catalog</CmdType>: returns its SN, 0 when it could not be sent. */
+uint32_t gb_request_catalog(struct agw_gb_server *s, const struct device *d);
+/* <Control><CmdType>DeviceControl</CmdType> to target (the device or a channel) with command, an
+ * XML fragment ("<GuardCmd>SetGuard</GuardCmd>"). */
+void gb_request_control(struct agw_gb_server *s, const struct device *d, const char *target, const char *command);
+/* SUBSCRIBE to the device's alarms (Event per config, an Alarm query body), one dialog per device. */
+void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64_t expires_s);
 /* An answer to one of our requests: stops its retransmissions. Returns whether it was ours. */
 bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m);
 void gb_request_sweep(struct agw_gb_server *s, int64_t now);
 void gb_request_free_all(struct agw_gb_server *s);
 
+/* catalog, arming, subscriptions, channels (gb_control.c) */
+/* A device registered anew: query its catalog, arm it, subscribe, as configured. */
+void gb_control_registered(struct agw_gb_server *s, struct device *d, int64_t now);
+/* Per device and sweep: the catalog schedule and the subscription refresh. */
+void gb_control_sweep_device(struct agw_gb_server *s, struct device *d, int64_t now);
+/* Stores a bounded number of changed channels (channel_put is a synchronous write). */
+void gb_control_flush(struct agw_gb_server *s);
+/* A Response document from the device (Catalog, DeviceControl). */
+void gb_control_response(struct agw_gb_server *s, struct device *d, const struct agw_gb_doc *doc);
+/* An alarm from a channel no ledger row has: listed with the channels. */
+void gb_control_unmatched_alarm(struct agw_gb_server *s, struct device *d, const char *channel);
+/* After an alarm is journaled: ResetAlarm, when configured. */
+void gb_control_alarm_journaled(struct agw_gb_server *s, struct device *d, const struct txn *t);
+void gb_control_free_all(struct agw_gb_server *s);
+
 /* the server (gb_server.c) */
+uint32_t gb_hash(const char *s); /* FNV-1a, for the tables of BUCKETS */
 void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
 			const struct gb_peer *peer);
 void gb_server_handle_closed(uv_handle_t *h); /* h->data is the server; frees nothing */

@@ -37,5 +37,6 @@ int agw_cmd_status(int argc, char **argv);
 int agw_cmd_normalize(int argc, char **argv);
 int agw_cmd_cluster(int argc, char **argv);
 int agw_cmd_outbox(int argc, char **argv);
+int agw_cmd_gb28181(int argc, char **argv);
 
 #endif

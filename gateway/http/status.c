@@ -78,6 +78,13 @@ void agw_status_free(struct agw_status *s)
 		free(s->parked[i].reason);
 	}
 	free(s->parked);
+	for (size_t i = 0; i < s->n_unmatched; i++) {
+		free(s->unmatched[i].adapter);
+		free(s->unmatched[i].id);
+		free(s->unmatched[i].device);
+		free(s->unmatched[i].name);
+	}
+	free(s->unmatched);
 	free(s);
 }
 
@@ -437,7 +444,9 @@ static int read_totals(struct reader *r, struct agw_status *s)
 			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'pending'),"
 			     " (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1),"
 			     " (SELECT user_version FROM pragma_user_version),"
-			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'parked')",
+			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'parked'),"
+			     " (SELECT count(*) FROM adapter_state WHERE key = 'channel'"
+			     "  AND camera_id NOT IN (SELECT address FROM cameras))",
 			  &st);
 	if (ret < 0)
 		return ret;
@@ -448,6 +457,7 @@ static int read_totals(struct reader *r, struct agw_status *s)
 		s->outbox_oldest_ms = column_time(st, 2);
 		s->schema_version = sqlite3_column_int(st, 3);
 		s->outbox_parked = sqlite3_column_int64(st, 4);
+		s->unmatched_channels = sqlite3_column_int64(st, 5);
 	}
 	ret = step_error(r, rc);
 	sqlite3_finalize(st);
@@ -471,6 +481,30 @@ static int read_parked(struct reader *r, struct agw_status *s)
 	return read_recent(r, "SELECT seq, topic, case_id, reason, parked_at FROM outbox WHERE state = 'parked' "
 			      "ORDER BY seq LIMIT ?1",
 			   AGW_STATUS_PARKED_SHOWN, sizeof(*s->parked), (void **)&s->parked, &s->n_parked, parked_fill);
+}
+
+static void channel_fill(sqlite3_stmt *st, void *row, bool *oom)
+{
+	struct agw_status_channel *c = row;
+	c->adapter = column_dup(st, 0, oom);
+	c->id = column_dup(st, 1, oom);
+	c->device = column_dup(st, 2, oom);
+	c->name = column_dup(st, 3, oom);
+	c->first_alarm_ms = column_time(st, 4);
+}
+
+/* Adapters store the channels they find as adapter state under the key "channel", with a JSON
+ * value (device, name, first_unmatched_alarm_ms): see adapters/gb28181/gb_catalog.h. */
+static int read_unmatched(struct reader *r, struct agw_status *s)
+{
+	if (!s->unmatched_channels)
+		return 0;
+	return read_recent(r, "SELECT adapter, camera_id, json_extract(value, '$.device'), json_extract(value, '$.name'),"
+			      " json_extract(value, '$.first_unmatched_alarm_ms') AS a FROM adapter_state"
+			      " WHERE key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras)"
+			      " ORDER BY a IS NULL, a, camera_id LIMIT ?1",
+			   AGW_STATUS_PARKED_SHOWN, sizeof(*s->unmatched), (void **)&s->unmatched, &s->n_unmatched,
+			   channel_fill);
 }
 
 int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t recent, int64_t now_ms,
@@ -515,6 +549,8 @@ int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t r
 		ret = read_cases(&r, s, recent);
 	if (ret >= 0)
 		ret = read_parked(&r, s);
+	if (ret >= 0)
+		ret = read_unmatched(&r, s);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:

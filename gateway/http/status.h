@@ -70,6 +70,16 @@ struct agw_status_parked {
 
 #define AGW_STATUS_PARKED_SHOWN 20
 
+/* A channel an adapter found (a GB/T 28181 catalog, an alarm) that no ledger row has as address:
+ * integrators add these to the ledger. Those that sent alarms come first. */
+struct agw_status_channel {
+	char *adapter;
+	char *id;
+	char *device;
+	char *name;
+	int64_t first_alarm_ms; /* its first alarm while unmatched, AGW_TIME_UNKNOWN: none */
+};
+
 struct agw_status {
 	int64_t generated_ms;
 	int schema_version;
@@ -90,6 +100,9 @@ struct agw_status {
 	int64_t outbox_parked;    /* rows the broker refused, parked with the reason */
 	struct agw_status_parked *parked; /* the first AGW_STATUS_PARKED_SHOWN of them, oldest first */
 	size_t n_parked;
+	int64_t unmatched_channels;       /* adapter channels in no ledger row */
+	struct agw_status_channel *unmatched; /* the first AGW_STATUS_PARKED_SHOWN of them */
+	size_t n_unmatched;
 };
 
 #define AGW_STATUS_RECENT_DEFAULT 50

@@ -389,6 +389,20 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 		json_object_set_new(outbox, "parked_rows", rows ? rows : json_null());
 	}
 	json_object_set_new(root, "outbox", outbox ? outbox : json_null());
+	json_t *chans = json_object(), *crows = json_array();
+	for (size_t i = 0; crows && i < s->n_unmatched; i++) {
+		const struct agw_status_channel *c = &s->unmatched[i];
+		json_array_append_new(crows, json_pack("{s:o,s:o,s:o,s:o,s:o}", "adapter", json_str(c->adapter), "id",
+						       json_str(c->id), "device", json_str(c->device), "name",
+						       json_str(c->name), "first_alarm", json_time(c->first_alarm_ms)));
+	}
+	if (chans) {
+		json_object_set_new(chans, "count", json_integer(s->unmatched_channels));
+		json_object_set_new(chans, "channels", crows ? crows : json_null());
+	} else {
+		json_decref(crows);
+	}
+	json_object_set_new(root, "unmatched_channels", chans ? chans : json_null());
 	for (size_t i = 0; i < s->n_cameras; i++) {
 		const struct agw_status_camera *c = &s->cameras[i];
 		json_array_append_new(cams, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",

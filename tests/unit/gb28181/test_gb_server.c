@@ -33,7 +33,17 @@ struct fake {
 	int emits;
 	enum agw_active last_offline;
 	bool device_not_in_ledger;
+	int64_t camera_time_ms;
+	int channel_puts;
+	char channels[8192]; /* "ID JSON\n" per channel_put */
 };
+
+static void channel_put(void *arg, const char *id, const char *json)
+{
+	struct fake *f = arg;
+	f->channel_puts++;
+	snprintf(f->channels + strlen(f->channels), sizeof(f->channels) - strlen(f->channels), "%s %s\n", id, json);
+}
 
 static const char *camera_of(void *arg, const char *id)
 {
@@ -67,6 +77,7 @@ static int emit_durable(void *arg, const struct agw_alert *a, void (*done)(void 
 	snprintf(f->camera, sizeof(f->camera), "%s", a->camera_id);
 	snprintf(f->topic, sizeof(f->topic), "%s", a->topic);
 	snprintf(f->kind, sizeof(f->kind), "%s", agw_alert_kind_name(a->kind));
+	f->camera_time_ms = a->camera_time_ms;
 	f->done = done;
 	f->done_arg = done_arg;
 	return 0;
@@ -81,8 +92,10 @@ struct world {
 	char nonce[64];
 	unsigned branch;
 	char request[4096];   /* the last request the server sent us */
+	char requests_seen[32768]; /* all of them */
 	int requests;
 	bool answer_requests; /* answer them 200 (else they are retransmitted) */
+	struct agw_gb_zones *zones;
 };
 
 static void sendmsg_(struct world *w, const char *msg);
@@ -125,6 +138,8 @@ static size_t receive(struct world *w, char *buf, size_t len, int ms)
 			if (!strncmp(buf, "SIP/2.0 ", 8))
 				return (size_t)n;
 			snprintf(w->request, sizeof(w->request), "%s", buf);
+			size_t used = strlen(w->requests_seen);
+			snprintf(w->requests_seen + used, sizeof(w->requests_seen) - used, "%s", buf);
 			w->requests++;
 			if (w->answer_requests)
 				answer_request(w, buf);
@@ -205,6 +220,7 @@ static const char *alarm_body(const char *sn)
 }
 
 static int64_t keepalive_ms = 60000;
+static bool control; /* catalog, arming, ResetAlarm, SUBSCRIBE and a device zone */
 
 static int setup(void **state)
 {
@@ -222,7 +238,20 @@ static int setup(void **state)
 		.max_devices = 100,
 		.utc_offset_min = 480,
 	};
-	struct agw_gb_server_env env = {&w->fake, camera_of, password_of, emit, emit_durable};
+	if (control) {
+		char zerr[128];
+		assert_int_equal(agw_gb_zones_parse(DEVICE "=+07:00", &w->zones, zerr, sizeof(zerr)), 0);
+		cfg.zones = w->zones;
+		cfg.catalog_interval_ms = 60000;
+		cfg.arm = cfg.reset_alarm = true;
+		cfg.subscribe_expires_s = 600;
+	}
+	struct agw_gb_server_env env = {.arg = &w->fake,
+					.camera_of = camera_of,
+					.password_of = password_of,
+					.channel_put = channel_put,
+					.emit = emit,
+					.emit_durable = emit_durable};
 	char err[256];
 	if (agw_gb_server_start(&w->loop, &cfg, &env, &w->srv, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
@@ -249,6 +278,7 @@ static int teardown(void **state)
 	agw_gb_server_stop(w->srv, NULL, NULL); /* again, for a test that failed before its stop */
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	agw_gb_server_free(w->srv);
+	agw_gb_zones_free(w->zones);
 	assert_int_equal(uv_loop_close(&w->loop), 0);
 	free(w);
 	return 0;
@@ -591,6 +621,104 @@ static void test_other_host(void **state)
 	agw_gb_server_stop(w->srv, on_stopped, NULL);
 }
 
+/* With catalog, arming, ResetAlarm, a subscription and the device on UTC+7: after registration
+ * the server arms the device, subscribes and asks for its catalog; a catalog over two MESSAGEs
+ * stores each channel once (again only when it changes); an alarm from a channel in no ledger row
+ * is stored with its time; AlarmTime is read in the device's zone; a journaled alarm is reset. */
+static int setup_control(void **state)
+{
+	control = true;
+	int rc = setup(state);
+	control = false;
+	return rc;
+}
+
+static const char *catalog_part(const char *sn, const char *items)
+{
+	static char b[2048];
+	snprintf(b, sizeof(b),
+		 "<?xml version=\"1.0\" encoding=\"GB2312\"?><Response><CmdType>Catalog</CmdType><SN>%s</SN>"
+		 "<DeviceID>" DEVICE "</DeviceID><SumNum>4</SumNum><DeviceList Num=\"2\">%s</DeviceList></Response>",
+		 sn, items);
+	return b;
+}
+
+static void run_ms(struct world *w, int ms)
+{
+	char buf[4096];
+	receive(w, buf, sizeof(buf), ms);
+}
+
+static void test_catalog_and_arming(void **state)
+{
+	struct world *w = *state;
+	char msg[4096], buf[4096], sn[16];
+	w->answer_requests = true;
+	do_register(w);
+	run_ms(w, 400); /* the sweep sends the query and the SUBSCRIBE */
+	assert_non_null(strstr(w->requests_seen, "<GuardCmd>SetGuard</GuardCmd>"));
+	assert_non_null(strstr(w->requests_seen, "SUBSCRIBE sip:" DEVICE "@127.0.0.1:"));
+	assert_non_null(strstr(w->requests_seen, "Event: presence\r\nExpires: 600\r\n"));
+	const char *q = strstr(w->requests_seen, "<CmdType>Catalog</CmdType>\r\n<SN>");
+	assert_non_null(q);
+	snprintf(sn, sizeof(sn), "%.*s", (int)strcspn(q + 33, "<"), q + 33);
+	/* the answer in two parts; an item without a 20-digit ID is skipped */
+	message(w, msg, sizeof(msg), 30,
+		catalog_part(sn, "<Item><DeviceID>" CHANNEL "</DeviceID><Name>East gate</Name><Status>ON</Status>"
+				 "<Longitude>116.39</Longitude><Latitude>39.90</Latitude></Item>"
+				 "<Item><DeviceID>34020000001310000002</DeviceID><Name>\xB6\xAB\xC3\xC5</Name>"
+				 "<Longitude>0</Longitude><Latitude>0</Latitude></Item>"));
+	sendmsg_(w, msg);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	message(w, msg, sizeof(msg), 31,
+		catalog_part(sn, "<Item><DeviceID>34020000001310000003</DeviceID><ParentID>" DEVICE "</ParentID></Item>"
+				 "<Item><DeviceID>abc</DeviceID></Item>"));
+	sendmsg_(w, msg);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	run_ms(w, 400);
+	assert_int_equal(w->fake.channel_puts, 3);
+	assert_non_null(strstr(w->fake.channels, CHANNEL " {\"device\":\"" DEVICE "\",\"name\":\"East gate\",\"status\":"
+						   "\"ON\",\"longitude\":116.39"));
+	assert_non_null(strstr(w->fake.channels, "34020000001310000002 {\"device\":\"" DEVICE "\",\"name\":\"东门\"}"));
+	assert_int_equal(agw_gb_server_stats(w->srv)->catalog_channels, 3);
+	/* the same catalog again changes nothing */
+	message(w, msg, sizeof(msg), 32, catalog_part(sn, "<Item><DeviceID>34020000001310000003</DeviceID><ParentID>" DEVICE
+							  "</ParentID></Item>"));
+	sendmsg_(w, msg);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	run_ms(w, 300);
+	assert_int_equal(w->fake.channel_puts, 3);
+	/* an alarm from a channel without a ledger row: listed with its time */
+	char body[1024];
+	snprintf(body, sizeof(body), "%s", alarm_body("5"));
+	memcpy(strstr(body, CHANNEL), "34020000001310000002", 20);
+	w->fake.device_not_in_ledger = true;
+	message(w, msg, sizeof(msg), 33, body);
+	sendmsg_(w, msg);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	run_ms(w, 300);
+	assert_int_equal(w->fake.channel_puts, 4);
+	assert_non_null(strstr(w->fake.channels, "\"name\":\"东门\",\"first_unmatched_alarm_ms\":"));
+	/* the ledger channel's alarm: AlarmTime is UTC+7 on this device, then ResetAlarm */
+	message(w, msg, sizeof(msg), 34, alarm_body("6"));
+	sendmsg_(w, msg);
+	run_ms(w, 50);
+	assert_int_equal(w->fake.durable_calls, 1);
+	assert_int_equal(w->fake.camera_time_ms, 1691541515000); /* 2023-08-09T00:38:35Z, not 23:38:35Z the day before (CST) */
+	w->fake.done(w->fake.done_arg, 0);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	run_ms(w, 50);
+	assert_non_null(strstr(w->requests_seen, "<DeviceID>" CHANNEL "</DeviceID>\r\n<AlarmCmd>ResetAlarm</AlarmCmd>\r\n"
+						 "<Info>\r\n<AlarmMethod>5</AlarmMethod>\r\n<AlarmType>2</AlarmType>"));
+	/* a refused control is counted */
+	message(w, msg, sizeof(msg), 35, "<Response><CmdType>DeviceControl</CmdType><SN>9</SN><DeviceID>" DEVICE
+					 "</DeviceID><Result>ERROR</Result></Response>");
+	sendmsg_(w, msg);
+	expect_status(w, "SIP/2.0 200 OK", buf, sizeof(buf));
+	assert_int_equal(agw_gb_server_stats(w->srv)->controls_refused, 1);
+	agw_gb_server_stop(w->srv, on_stopped, NULL);
+}
+
 static void test_bind_failure(void **state)
 {
 	(void)state;
@@ -620,6 +748,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_liveness, setup_fast, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catalog_and_arming, setup_control, teardown),
 		cmocka_unit_test(test_bind_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `alarmgw gb28181 channels`: the channels GB/T 28181 devices reported in their catalogs or sent
+ * alarms from, as the gb28181 adapter stored them (adapter state, key "channel"), each with the
+ * ledger camera that has its ID as address, or none: those are what an integrator adds to the
+ * ledger. Reads the store, so it works whether or not the daemon runs. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "cli.h"
+#include "store.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: alarmgw gb28181 channels (-c FILE | --db PATH) [--unmatched] [--json]\n\n"
+		     "Lists the channels of GB/T 28181 devices: from their catalogs (queried after registration\n"
+		     "and every adapters.gb28181.catalog_interval) and from their alarms. CAMERA is the ledger\n"
+		     "camera whose address is the channel ID; --unmatched lists only channels without one\n"
+		     "(their alarms are not journaled: add them to the ledger). docs/gb28181.md.\n");
+}
+
+static const char *text(json_t *o, const char *name)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	return v ? v : "";
+}
+
+static void print_row(sqlite3_stmt *st, bool as_json, size_t row)
+{
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *value = (const char *)sqlite3_column_text(st, 1);
+	const char *camera = (const char *)sqlite3_column_text(st, 2);
+	json_t *o = json_loads(value ? value : "{}", 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	if (as_json) {
+		json_t *out = json_pack("{s:s, s:o}", "channel", id ? id : "", "camera", camera ? json_string(camera) : json_null());
+		json_object_update(out, o);
+		char *s = out ? json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+		if (s)
+			printf("%s\n", s);
+		free(s);
+		json_decref(out);
+		json_decref(o);
+		return;
+	}
+	if (row == 0)
+		printf("%-20s %-20s %-16s %-24s %-6s %-22s %s\n", "CHANNEL", "DEVICE", "CAMERA", "NAME", "STATUS",
+		       "LOCATION", "FIRST UNMATCHED ALARM");
+	char loc[48] = "-", when[32] = "-";
+	json_t *lon = json_object_get(o, "longitude"), *lat = json_object_get(o, "latitude");
+	if (json_is_number(lon) && json_is_number(lat))
+		snprintf(loc, sizeof(loc), "%.6f,%.6f", json_number_value(lon), json_number_value(lat));
+	json_t *first = json_object_get(o, "first_unmatched_alarm_ms");
+	if (json_is_integer(first)) {
+		time_t t = (time_t)(json_integer_value(first) / 1000);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	printf("%-20s %-20s %-16s %-24s %-6s %-22s %s\n", id ? id : "", text(o, "device"), camera ? camera : "-",
+	       text(o, "name"), text(o, "status"), loc, when);
+	json_decref(o);
+}
+
+static int list(sqlite3 *db, bool unmatched, bool as_json)
+{
+	/* IN on a non-correlated subquery: sqlite indexes the ledger's addresses once */
+	const char *sql = unmatched ? "SELECT camera_id, value, NULL FROM adapter_state WHERE adapter = 'gb28181' AND "
+				      "key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras) ORDER BY camera_id"
+				    : "SELECT s.camera_id, s.value, (SELECT min(c.id) FROM cameras c WHERE c.address = "
+				      "s.camera_id) FROM adapter_state s WHERE s.adapter = 'gb28181' AND s.key = 'channel' "
+				      "ORDER BY s.camera_id";
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "alarmgw: cannot read the channels: %s\n", sqlite3_errmsg(db));
+		return 1;
+	}
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		print_row(st, as_json, n++);
+	if (rc != SQLITE_DONE)
+		fprintf(stderr, "alarmgw: cannot read the channels: %s\n", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (!as_json)
+		fprintf(stderr, "%zu %schannels\n", n, unmatched ? "unmatched " : "");
+	return rc == SQLITE_DONE ? 0 : 1;
+}
+
+int agw_cmd_gb28181(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
+		{"json", no_argument, NULL, 'j'},         {"unmatched", no_argument, NULL, 'u'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *config_path = NULL, *db_path = NULL;
+	bool as_json = false, unmatched = false;
+	bool channels = strcmp(argv[1], "channels") == 0;
+	int c;
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'd': db_path = optarg; break;
+		case 'j': as_json = true; break;
+		case 'u': unmatched = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!channels || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	struct agw_config cfg;
+	struct agw_store *store = NULL;
+	int rc = agw_cli_open(config_path, db_path, &cfg, &store);
+	if (rc)
+		return rc;
+	rc = list(agw_store_db(store), unmatched, as_json);
+	agw_cli_close(&cfg, store);
+	return rc;
+}
