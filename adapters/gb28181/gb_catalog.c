@@ -105,7 +105,7 @@ int agw_gb_catalog_read(const struct agw_gb_doc *doc, const char *device, struct
 	int rc = 0;
 	for (size_t i = 0; i < doc->n_items; i++) {
 		const char *id = agw_gb_item_get(&doc->items[i], "DeviceID");
-		if (!is_gb_id(id) || !strcmp(id, device)) {
+		if (!is_gb_id(id)) {
 			skipped++;
 			continue;
 		}

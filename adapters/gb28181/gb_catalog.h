@@ -19,9 +19,9 @@ struct agw_gb_channel {
 	double lon, lat;    /* NAN when absent, unreadable, out of range, or 0,0 (devices' "no position") */
 };
 
-/* Reads the Items of a Catalog Response from device. Items without a 20-digit DeviceID (or naming
- * the device itself: a platform lists itself as the tree's root) are skipped, counted in
- * *ret_skipped. Returns the number of channels read into *ret (free with agw_gb_channels_free;
+/* Reads the Items of a Catalog Response from device (an IP camera lists itself; an NVR its
+ * channels; a platform its cameras and its tree's groups). Items without a 20-digit DeviceID (civil
+ * codes, 2-8 digits, are tree nodes, not cameras) are skipped, counted in *ret_skipped. Returns the number of channels read into *ret (free with agw_gb_channels_free;
  * NULL when 0), -EINVAL when doc is not a Catalog Response, or -ENOMEM; *ret is set only on
  * success. */
 int agw_gb_catalog_read(const struct agw_gb_doc *doc, const char *device, struct agw_gb_channel **ret,

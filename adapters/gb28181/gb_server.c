@@ -420,7 +420,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		return;
 	}
 	const char *cam = s->env.camera_of ? s->env.camera_of(s->env.arg, doc->device_id) : NULL;
-	if (!cam && gb_id(doc->device_id) && strcmp(doc->device_id, d->id) != 0)
+	if (!cam && gb_id(doc->device_id))
 		gb_control_unmatched_alarm(s, d, doc->device_id); /* listed, whether or not the device takes it */
 	if (!cam && s->env.camera_of)
 		cam = s->env.camera_of(s->env.arg, d->id);
