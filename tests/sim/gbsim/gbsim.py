@@ -15,7 +15,14 @@ have journaled it twice either).
 
 Misbehaviours (each a fraction of the devices or of the messages, see --help): a wrong password,
 devices that never send keepalives, duplicate SNs (the same alarm sent again as a new
-transaction, as devices do after a restart), GB2312 bodies with Chinese text, garbage datagrams.
+transaction, as devices do after a restart), GB2312 bodies with Chinese text, garbage datagrams,
+devices that send alarms only once armed (SetGuard or an alarm SUBSCRIBE), and channels that are
+in a device's catalog but not in the ledger (--unlisted; their alarms are marked "unlisted" in
+the events log: the gateway answers them but has no camera to journal them for).
+
+Requests from the gateway are answered as devices do: 200 OK, then for a Catalog query the
+catalog in MESSAGEs of --catalog-page items (SumNum, DeviceList, GB2312 names, positions), and for
+DeviceControl a <Response> with <Result>OK</Result>.
 
 Ledger (--ledger FILE): one row per camera: IPC devices' own ID, or each NVR channel's ID, with
 protocol gb28181 and positions on a grid around (108.93, 34.25), crs wgs84.
@@ -52,7 +59,9 @@ class Sim(asyncio.DatagramProtocol):
         self.transport = None
         self.counter = 0
         self.registered = 0
-        self.stats = {"alarms": 0, "answered": 0, "gave_up": 0, "refused": 0, "garbage": 0, "dup_sn": 0}
+        self.stats = {"alarms": 0, "answered": 0, "gave_up": 0, "refused": 0, "garbage": 0, "dup_sn": 0,
+                      "catalog_queries": 0, "armed": 0, "subscribed": 0, "not_armed_skipped": 0}
+        self.devices = {}  # id -> {"chans": [...], "armed": bool}
 
     # ---- transport ----
     def connection_made(self, transport):
@@ -67,11 +76,32 @@ class Sim(asyncio.DatagramProtocol):
             if fut and not fut.done() and code >= 200:
                 fut.set_result(text)
             return
-        # a request from the gateway (the Alarm Response MESSAGE): answer 200
-        head = text.split("\r\n\r\n", 1)[0]
+        # a request from the gateway: answer 200, then act on it
+        head, _, body = text.partition("\r\n\r\n")
         lines = [l for l in head.split("\r\n")[1:] if re.match(r"(Via|From|To|Call-ID|CSeq):", l, re.I)]
-        self.transport.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode(),
-                              addr)
+        extra = "Expires: 600\r\n" if head.startswith("SUBSCRIBE") else ""
+        self.transport.sendto(("SIP/2.0 200 OK\r\n" + "\r\n".join(lines) + "\r\n" + extra +
+                               "Content-Length: 0\r\n\r\n").encode(), addr)
+        m = re.match(r"(\w+) sip:(\d{20})@", head)
+        dev = self.devices.get(m.group(2)) if m else None
+        if dev is None:
+            return
+        cmd = re.search(r"<CmdType>(\w+)</CmdType>", body)
+        sn = re.search(r"<SN>(\d+)</SN>", body)
+        if m.group(1) == "SUBSCRIBE":
+            self.stats["subscribed"] += 0 if dev["armed"] else 1
+            dev["armed"] = True
+        elif cmd and cmd.group(1) == "Catalog" and sn:
+            self.stats["catalog_queries"] += 1
+            asyncio.get_running_loop().create_task(self.catalog(m.group(2), dev, sn.group(1)))
+        elif cmd and cmd.group(1) == "DeviceControl" and sn:
+            if "<GuardCmd>SetGuard</GuardCmd>" in body and not dev["armed"]:
+                dev["armed"] = True
+                self.stats["armed"] += 1
+            xml = (f"<Response>\r\n<CmdType>DeviceControl</CmdType>\r\n<SN>{sn.group(1)}</SN>\r\n"
+                   f"<DeviceID>{m.group(2)}</DeviceID>\r\n<Result>OK</Result>\r\n</Response>\r\n")
+            asyncio.get_running_loop().create_task(
+                self.transact(lambda b: self.request("MESSAGE", m.group(2), b, body=self.body(xml, True))))
 
     def local(self):
         return self.transport.get_extra_info("sockname")
@@ -136,7 +166,7 @@ class Sim(asyncio.DatagramProtocol):
                f"<Status>OK</Status>\r\n</Notify>\r\n")
         await self.transact(lambda b: self.request("MESSAGE", dev, b, body=self.body(xml, False)))
 
-    async def alarm(self, dev, channel, sn, gb2312):
+    async def alarm(self, dev, channel, sn, gb2312, unlisted=False):
         method, atype, desc = random.choice([(5, 2, "移动侦测 Motion"), (5, 6, "区域入侵 Intrusion"),
                                              (5, 5, "绊线检测 Tripwire"), (2, 1, "视频丢失 Video loss")])
         t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() + 8 * 3600))
@@ -146,7 +176,10 @@ class Sim(asyncio.DatagramProtocol):
                f"<Info>\r\n<AlarmType>{atype}</AlarmType>\r\n</Info>\r\n</Notify>\r\n")
         body = self.body(xml, gb2312)
         eid = f"{dev}-{sn}"
-        self.write({"id": eid, "device": dev, "channel": channel, "sn": sn, "sent_ms": now_ms()})
+        first = {"id": eid, "device": dev, "channel": channel, "sn": sn, "sent_ms": now_ms()}
+        if unlisted:
+            first["unlisted"] = True
+        self.write(first)
         self.stats["alarms"] += 1
         r, attempts = await self.transact(lambda b: self.request("MESSAGE", dev, b, body=body))
         code = int(r[8:11]) if r and r[8:11].isdigit() else None
@@ -157,6 +190,22 @@ class Sim(asyncio.DatagramProtocol):
             self.stats["gave_up" if code is None else "refused"] += 1
             self.write({"id": eid, "answer": code, "attempts": attempts, "gave_up": code is None})
         return code
+
+    async def catalog(self, dev_id, dev, sn):
+        """The catalog in MESSAGEs of --catalog-page items, as NVRs and platforms send it."""
+        chans = dev["chans"] + dev["unlisted"]
+        page = max(1, self.a.catalog_page)
+        for start in range(0, len(chans), page):
+            items = ""
+            for k, ch in enumerate(chans[start:start + page], start):
+                lon, lat = 108.93 + k * 0.001, 34.25 + k * 0.001
+                items += (f"<Item>\r\n<DeviceID>{ch}</DeviceID>\r\n<Name>通道{k + 1}</Name>\r\n"
+                          f"<Manufacturer>gbsim</Manufacturer>\r\n<Model>IPC</Model>\r\n<ParentID>{dev_id}</ParentID>\r\n"
+                          f"<Status>ON</Status>\r\n<Longitude>{lon:.6f}</Longitude>\r\n<Latitude>{lat:.6f}</Latitude>\r\n</Item>\r\n")
+            n = min(page, len(chans) - start)
+            xml = (f"<Response>\r\n<CmdType>Catalog</CmdType>\r\n<SN>{sn}</SN>\r\n<DeviceID>{dev_id}</DeviceID>\r\n"
+                   f"<SumNum>{len(chans)}</SumNum>\r\n<DeviceList Num=\"{n}\">\r\n{items}</DeviceList>\r\n</Response>\r\n")
+            await self.transact(lambda b, x=xml: self.request("MESSAGE", dev_id, b, body=self.body(x, True)))
 
     def write(self, obj):
         if self.log:
@@ -170,28 +219,30 @@ def gb_id(centre, kind, serial):
 
 
 def device_ids(a):
-    """(device id, [channel ids]) for each device: IP cameras (type 132) are their own channel;
-    NVRs (type 118) have --channels cameras (type 131) behind them."""
+    """(device id, [channel ids], [unlisted channel ids]) for each device: IP cameras (type 132)
+    are their own channel; NVRs (type 118) have --channels cameras (type 131) behind them, and
+    --unlisted more (type 131, serials from 900000) that the ledger does not have."""
     centre = a.base_id[:8]
     first = int(a.base_id[-6:])
     out = []
     for i in range(a.devices):
+        unlisted = [gb_id(centre, 131, 900000 + i * a.unlisted + k) for k in range(a.unlisted)]
         if a.channels > 0:
             chans = [gb_id(centre, 131, first + i * a.channels + k) for k in range(a.channels)]
-            out.append((gb_id(centre, 118, first + i), chans))
+            out.append((gb_id(centre, 118, first + i), chans, unlisted))
         else:
             dev = gb_id(centre, 132, first + i)
-            out.append((dev, [dev]))
+            out.append((dev, [dev], unlisted))
     return out
 
 
 def write_ledger(path, devices, password):
     with open(path, "w") as f:
         f.write("id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n")
-        n = sum(len(c) for _, c in devices)
+        n = sum(len(c) for _, c, _ in devices)
         side = max(1, int(n ** 0.5))
         k = 0
-        for dev, chans in devices:
+        for dev, chans, _ in devices:
             for ch in chans:
                 lon = 108.93 + (k % side) * 0.02 / side
                 lat = 34.25 + (k // side) * 0.02 / side
@@ -201,8 +252,11 @@ def write_ledger(path, devices, password):
                 k += 1
 
 
-async def run_device(sim, dev, chans, idx, stop):
+async def run_device(sim, dev, chans, unlisted, idx, stop):
     a = sim.a
+    armed_only = a.armed_only_every and idx % a.armed_only_every == 0
+    state = {"chans": chans, "unlisted": unlisted, "armed": not armed_only}
+    sim.devices[dev] = state
     password = "wrong-password" if a.wrong_password_every and idx % a.wrong_password_every == 0 else a.password
     await asyncio.sleep(random.random() * a.spread)
     res = await sim.register(dev, password)
@@ -227,9 +281,13 @@ async def run_device(sim, dev, chans, idx, stop):
                 sn += 1
                 tasks.add(asyncio.create_task(sim.keepalive(dev, sn)))
             continue
+        if not state["armed"]:
+            sim.stats["not_armed_skipped"] += 1  # a device that alarms only once armed: nothing sent
+            continue
         sn += 1
         gb = a.gb2312_every and idx % a.gb2312_every == 0
-        tasks.add(asyncio.create_task(sim.alarm(dev, random.choice(chans), sn, gb)))
+        ch = random.choice(chans + unlisted)
+        tasks.add(asyncio.create_task(sim.alarm(dev, ch, sn, gb, ch in unlisted)))
         if a.duplicate_sn_every and sn % a.duplicate_sn_every == 0:
             sim.stats["dup_sn"] += 1  # the same SN again, as a new transaction: journaled once
             tasks.add(asyncio.create_task(sim.alarm(dev, chans[0], sn, gb)))
@@ -257,17 +315,24 @@ async def main():
     p.add_argument("--spread", type=float, default=1.0, help="registrations spread over this many seconds")
     p.add_argument("--events-log")
     p.add_argument("--ledger")
+    p.add_argument("--ledger-only", action="store_true", help="write --ledger and exit")
     p.add_argument("--wrong-password-every", type=int, default=0)
     p.add_argument("--no-keepalive-every", type=int, default=0)
     p.add_argument("--gb2312-every", type=int, default=0)
     p.add_argument("--duplicate-sn-every", type=int, default=0)
     p.add_argument("--garbage-every", type=int, default=0)
+    p.add_argument("--armed-only-every", type=int, default=0,
+                   help="every Nth device sends alarms only once armed (SetGuard) or subscribed")
+    p.add_argument("--unlisted", type=int, default=0, help="channels per device in its catalog but not in the ledger")
+    p.add_argument("--catalog-page", type=int, default=20, help="catalog items per MESSAGE")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     random.seed(a.seed)
     devices = device_ids(a)
     if a.ledger:
         write_ledger(a.ledger, devices, a.password)
+    if a.ledger_only:
+        return
     loop = asyncio.get_running_loop()
     transport, sim = await loop.create_datagram_endpoint(lambda: Sim(a), local_addr=("127.0.0.1", 0))
     stop = asyncio.Event()
@@ -277,7 +342,7 @@ async def main():
         loop.call_later(a.duration, stop.set)
     print(f"gbsim: ready {len(devices)} devices from 127.0.0.1:{transport.get_extra_info('sockname')[1]}",
           flush=True)
-    await asyncio.gather(*(run_device(sim, d, c, i, stop) for i, (d, c) in enumerate(devices)))
+    await asyncio.gather(*(run_device(sim, d, c, u, i, stop) for i, (d, c, u) in enumerate(devices)))
     print("gbsim: " + json.dumps(dict(sim.stats, registered=sim.registered)), flush=True)
     transport.close()
 
