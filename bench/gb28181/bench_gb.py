@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench/gb28181: one gateway as the GB/T 28181 platform of N simulated IP cameras (gbsim) that
+register with Digest, send keepalives every --keepalive seconds and alarms at --rate per device,
+with a real mosquitto and a subscriber (the parts shared with bench/scale: scale.py).
+
+The ledger has one row per device (an IPC is its own channel), rules turn every alert into a case
+message (bench/scale/rules.conf), and everything is reconciled by (camera, alarm SN):
+
+  answered = alarms gbsim saw answered 200 (the gateway says: journaled);
+  received = (camera, SN) pairs in the `evidence` of case messages on MQTT;
+  lost     = answered - received - alarms the rules dropped (journal decisions, reported);
+  gave_up  = alarms gbsim retransmitted until Timer F without an answer (the gateway never took
+             them: back-pressure or overload, not loss; reported).
+
+Figures for the window after --warmup (all devices registered): alarms/s answered, CPU of the
+gateway per alarm (/proc utime+stime over the window divided by the alarms answered in it), RSS
+and RSS per device (over the RSS before any device registered), p50/p99 from the first sending of
+an alarm MESSAGE to its case message's receipt, lost. gbsim runs as --sims processes.
+
+    python3 bench/gb28181/bench_gb.py --build-dir build-release --devices 10000 --rate 0.1 --seconds 60
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "bench", "scale"))
+from scale import Procs, free_port, journal_drops, log, percentile, proc_sample, read_received  # noqa: E402
+from scale import start_mosquitto, start_subscriber  # noqa: E402
+
+GBSIM = os.path.join(SOURCE, "tests", "sim", "gbsim", "gbsim.py")
+SERVER = "34020000002000000001"
+CENTRE = "34020000"
+
+
+def camera_of(channel):
+    return "gb-%s-%s" % (channel[10:13], channel[-6:])  # as gbsim writes the ledger
+
+
+def write_config(work, ledger, sip_port, mqtt_port, args):
+    state = os.path.join(work, "state")
+    os.makedirs(state, exist_ok=True)
+    conf = os.path.join(work, "alarmgw.conf")
+    with open(conf, "w") as f:
+        f.write('gateway: { id = "bench-gw"; state_dir = "%s"; log_level = "notice"; queue_max = %d; };\n'
+                % (state, args.queue_max))
+        f.write('cameras: { ledger = "%s"; };\n' % ledger)
+        f.write('rules: { file = "%s"; };\n' % os.path.join(SOURCE, "bench", "scale", "rules.conf"))
+        f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = 64; };\n' % mqtt_port)
+        f.write('adapters: { gb28181: { listen = "127.0.0.1:%d"; sip_id = "%s"; password = "12345678"; '
+                'max_devices = %d; keepalive_interval = "%ds"; catalog_interval = "0"; }; };\n'
+                % (sip_port, SERVER, args.devices + 10, int(args.keepalive)))
+    return conf, os.path.join(state, "alarmgw.db")
+
+
+def read_events(paths):
+    sent, answered = {}, {}
+    for p in paths:
+        with open(p) as f:
+            for line in f:
+                e = json.loads(line)
+                if "sent_ms" in e:
+                    sent[e["id"]] = e
+                else:
+                    answered[e["id"]] = e
+    return sent, answered
+
+
+def run(args, alarmgw):
+    work = args.out
+    os.makedirs(work, exist_ok=True)
+    procs = Procs()
+    row = {"devices": args.devices, "rate_per_device": args.rate}
+    try:
+        _mq, mport = start_mosquitto(procs, work)
+        _sub, received_path = start_subscriber(procs, work, mport, ["agw/cases/#"])
+        ledger = os.path.join(work, "ledger.csv")
+        subprocess.run([sys.executable, GBSIM, "--server", "127.0.0.1:1", "--devices", str(args.devices),
+                        "--ledger", ledger, "--ledger-only"], check=True)
+        sip_port = free_port()
+        conf, db = write_config(work, ledger, sip_port, mport, args)
+        gw = procs.start("alarmgw", [alarmgw, "run", "-c", conf], stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(work, "alarmgw.log"), "w"))
+        time.sleep(2.0)
+        rss0 = proc_sample(gw.pid)[1]
+        per = (args.devices + args.sims - 1) // args.sims
+        sims, logs = [], []
+        t_start = time.time()
+        for i in range(args.sims):
+            n = min(per, args.devices - i * per)
+            ev = os.path.join(work, "events-%d.jsonl" % i)
+            logs.append(ev)
+            sims.append(procs.start("gbsim-%d" % i, [
+                sys.executable, GBSIM, "--server", "127.0.0.1:%d" % sip_port, "--devices", str(n),
+                "--base-id", "%s00132%s" % (CENTRE, "0%06d" % (1 + i * per)), "--rate", str(args.rate),
+                "--keepalive", str(args.keepalive), "--spread", str(args.spread), "--seed", str(args.seed + i),
+                "--duration", str(args.spread + args.warmup + args.seconds), "--events-log", ev],
+                stdout=open(os.path.join(work, "gbsim-%d.out" % i), "w"),
+                stderr=open(os.path.join(work, "gbsim-%d.log" % i), "w")))
+        time.sleep(max(0.0, t_start + args.spread + args.warmup - time.time()))
+        w1 = time.time()
+        c1 = proc_sample(gw.pid)[0]
+        rss = []
+        while time.time() < w1 + args.seconds:
+            time.sleep(min(1.0, w1 + args.seconds - time.time()))
+            rss.append(proc_sample(gw.pid)[1])
+        c2, _, hwm = proc_sample(gw.pid)
+        w2 = time.time()
+        for p in sims:
+            p.wait(timeout=args.spread + args.warmup + args.seconds + 120)
+        # drain: until no new case message for --drain seconds
+        last, t_last = -1, time.time()
+        while time.time() - t_last < args.drain:
+            size = os.path.getsize(received_path)
+            if size != last:
+                last, t_last = size, time.time()
+            time.sleep(0.5)
+        sent, answered = read_events(logs)
+        seen, _cause, msgs = read_received(received_path)
+        drops = journal_drops(db)
+        ok = {i: sent[i] for i, a in answered.items() if a.get("answer") == 200 and i in sent}
+        key = {i: (camera_of(e["channel"]), str(e["sn"])) for i, e in ok.items()}
+        in_window = [i for i, e in ok.items() if w1 * 1000 <= answered[i]["answered_ms"] < w2 * 1000]
+        lat = sorted(seen[key[i]] - ok[i]["sent_ms"] for i in in_window if key[i] in seen)
+        lost = [i for i in ok if key[i] not in seen and key[i] not in drops]
+        row.update({
+            "alarms_sent": len(sent), "answered_200": len(ok),
+            "gave_up": sum(1 for a in answered.values() if a.get("gave_up")),
+            "answered_per_s": round(len(in_window) / (w2 - w1), 1),
+            "cpu_pct": round(100.0 * (c2 - c1) / (w2 - w1), 1),
+            "cpu_us_per_alarm": round((c2 - c1) * 1e6 / max(1, len(in_window)), 1),
+            "rss_before_mib": round(rss0 / 2**20, 1), "rss_mib": round(statistics.median(rss) / 2**20, 1),
+            "peak_rss_mib": round(hwm / 2**20, 1),
+            "kib_per_device": round((statistics.median(rss) - rss0) / 1024 / args.devices, 2),
+            "p50_ms": round(percentile(lat, 0.5), 1), "p99_ms": round(percentile(lat, 0.99), 1),
+            "max_ms": round(lat[-1], 1) if lat else None, "case_messages": msgs,
+            "rule_drops": sum(1 for i in ok if key[i] in drops), "lost": len(lost),
+            "retransmitted": sum(1 for a in answered.values() if a.get("attempts", 1) > 1),
+        })
+        with open(os.path.join(work, "lost.txt"), "w") as f:
+            for i in lost:
+                f.write("%s %s\n" % (i, key[i]))
+        rc = procs.stop(gw)
+        row["gateway_exit"] = rc
+    finally:
+        procs.stop_all()
+    return row
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(SOURCE, "build-release"))
+    ap.add_argument("--devices", type=int, default=10000)
+    ap.add_argument("--rate", type=float, default=0.1, help="alarms per second per device")
+    ap.add_argument("--keepalive", type=float, default=60)
+    ap.add_argument("--spread", type=float, default=30, help="registrations spread over this many seconds")
+    ap.add_argument("--warmup", type=float, default=10, help="after the spread, before the window")
+    ap.add_argument("--seconds", type=float, default=60, help="measurement window")
+    ap.add_argument("--drain", type=float, default=5)
+    ap.add_argument("--sims", type=int, default=2, help="gbsim processes")
+    ap.add_argument("--queue-max", type=int, default=100000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--out", default="/tmp/agw-bench-gb")
+    args = ap.parse_args()
+    alarmgw = os.path.join(args.build_dir, "gateway", "alarmgw")
+    if not os.access(alarmgw, os.X_OK):
+        sys.exit("missing %s (build the target alarmgw in %s)" % (alarmgw, args.build_dir))
+    row = run(args, alarmgw)
+    print(json.dumps(row))
+    log("devices %(devices)d: %(answered_per_s)s alarms/s answered, CPU %(cpu_pct)s %% (%(cpu_us_per_alarm)s us/alarm), "
+        "RSS %(rss_mib)s MiB (%(kib_per_device)s KiB/device), p50 %(p50_ms)s ms, p99 %(p99_ms)s ms, "
+        "lost %(lost)d, gave up %(gave_up)d" % row)
+    return 0 if row["lost"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
