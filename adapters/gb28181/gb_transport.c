@@ -18,6 +18,7 @@
 #include "gb_server_internal.h"
 
 #define TCP_BACKLOG 511
+#define UDP_RCVBUF (4 << 20)
 #define TCP_IDLE_SLACK_MS 30000 /* beyond keepalive_interval * keepalive_misses */
 
 void gb_peer_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
@@ -374,6 +375,13 @@ int gb_transport_start(struct agw_gb_server *s, const char *listen_on, char *err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* Thousands of devices share this one socket: while the loop commits a batch, their
+	 * datagrams wait in the kernel, and the default buffer (about 200 KiB) overflows at a few
+	 * hundred alarms. A dropped alarm costs a retransmission (T1, 500 ms) and a dropped answer
+	 * a whole retry: ask for 4 MiB (the kernel caps it at net.core.rmem_max). */
+	int rcvbuf = UDP_RCVBUF;
+	if (setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
+		agw_log_debug(COMPONENT, NULL, "SO_RCVBUF %d: %s", rcvbuf, strerror(errno));
 	uv_udp_init(s->loop, s->udp);
 	uv_tcp_init(s->loop, s->listener);
 	s->udp->data = s;

@@ -59,6 +59,29 @@ def write_config(work, ledger, sip_port, mqtt_port, args):
     return conf, os.path.join(state, "alarmgw.db")
 
 
+def udp_drops(ports):
+    """Datagrams the kernel dropped on these local UDP ports (full receive buffers), from
+    /proc/net/udp's last column: who could not keep up, the gateway or the simulator."""
+    total = 0
+    with open("/proc/net/udp") as f:
+        next(f)
+        for line in f:
+            cols = line.split()
+            if int(cols[1].split(":")[1], 16) in ports:
+                total += int(cols[-1])
+    return total
+
+
+def sim_ports(outs):
+    ports = set()
+    for p in outs:
+        with open(p) as f:
+            for line in f:
+                if line.startswith("gbsim: ready"):
+                    ports.add(int(line.rsplit(":", 1)[1]))
+    return ports
+
+
 def read_events(paths):
     sent, answered = {}, {}
     for p in paths:
@@ -112,6 +135,9 @@ def run(args, alarmgw):
             rss.append(proc_sample(gw.pid)[1])
         c2, _, hwm = proc_sample(gw.pid)
         w2 = time.time()
+        outs = [os.path.join(work, "gbsim-%d.out" % i) for i in range(args.sims)]
+        row["gateway_udp_drops"] = udp_drops({sip_port})
+        row["gbsim_udp_drops"] = udp_drops(sim_ports(outs))
         for p in sims:
             p.wait(timeout=args.spread + args.warmup + args.seconds + 120)
         # drain: until no new case message for --drain seconds
@@ -175,7 +201,7 @@ def main():
     print(json.dumps(row))
     log("devices %(devices)d: %(answered_per_s)s alarms/s answered, CPU %(cpu_pct)s %% (%(cpu_us_per_alarm)s us/alarm), "
         "RSS %(rss_mib)s MiB (%(kib_per_device)s KiB/device), p50 %(p50_ms)s ms, p99 %(p99_ms)s ms, "
-        "lost %(lost)d, gave up %(gave_up)d" % row)
+        "lost %(lost)d, gave up %(gave_up)d, UDP drops gateway %(gateway_udp_drops)d gbsim %(gbsim_udp_drops)d" % row)
     return 0 if row["lost"] == 0 else 1
 
 

@@ -35,6 +35,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sys
 import time
 
@@ -66,6 +67,9 @@ class Sim(asyncio.DatagramProtocol):
     # ---- transport ----
     def connection_made(self, transport):
         self.transport = transport
+        # thousands of devices on one socket: a bigger buffer, or answers are dropped in bursts
+        # and every alarm they answered is retransmitted (the kernel caps it at rmem_max)
+        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
 
     def datagram_received(self, data, addr):
         text = data.decode("utf-8", "replace")
