@@ -5,7 +5,7 @@
  * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit
  * with the Alarm Response, catalog queries with the channels stored (adapter state, key "channel",
  * one row per channel ID: `alarmgw gb28181 channels`), arming, ResetAlarm and alarm SUBSCRIBE per
- * configuration (gb_control.c), and per-device time zones (gb_zone.c).
+ * configuration (gb_control.c), and per-device time zones (gb_alarm.c).
  *
  * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the
  * channel ID the device reports in its Catalog and writes as DeviceID in its alarms (for a camera
@@ -23,7 +23,7 @@
 #include "gb_events.h"
 #include "gb_message.h"
 #include "gb_server.h"
-#include "gb_zone.h"
+#include "gb_alarm.h"
 
 #define COMPONENT "gb28181"
 #define GB_ID_LEN 20

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Catalog items to channel records (see gb_catalog.h). Everything here is device input: every
+/* Catalog items to channel records (see gb_manscdp.h). Everything here is device input: every
  * text is cut to a bound (at a UTF-8 character boundary), every number range-checked. */
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "gb_catalog.h"
+#include "gb_manscdp.h"
 
 #define MAX_SUM 1000000L
 

@@ -12,7 +12,7 @@
 
 #include "alarmgw/alert.h"
 #include "gb_events.h"
-#include "gb_zone.h"
+#include "gb_alarm.h"
 
 struct agw_gb_server_config {
 	const char *listen;          /* "ip:port" (UDP) */
@@ -42,7 +42,7 @@ struct agw_gb_server_env {
 	const char *(*camera_of)(void *arg, const char *gb_id);
 	/* The device's password from the ledger (a row whose address is the device's ID), or NULL. */
 	const char *(*password_of)(void *arg, const char *gb_id);
-	/* Stores a channel's JSON (gb_catalog.h) under its ID; may be NULL. Synchronous. */
+	/* Stores a channel's JSON (gb_manscdp.h) under its ID; may be NULL. Synchronous. */
 	void (*channel_put)(void *arg, const char *channel_id, const char *json);
 	/* As agw_adapter_ctx's. */
 	int (*emit)(void *arg, const struct agw_alert *alert);

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#include "gb_catalog.h"
+#include "gb_manscdp.h"
 #include "gb_digest.h"
 #include "gb_server.h"
 #include "gb_sip.h"

@@ -59,6 +59,18 @@ def write_config(work, ledger, sip_port, mqtt_port, args):
     return conf, os.path.join(state, "alarmgw.db")
 
 
+def sched(pid):
+    """(ns on a CPU, ns runnable but waiting for one) of the process' main thread, the loop."""
+    with open("/proc/%d/schedstat" % pid) as f:
+        run, wait, _ = f.read().split()
+    return int(run), int(wait)
+
+
+def state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
 def udp_drops(ports):
     """Datagrams the kernel dropped on these local UDP ports (full receive buffers), from
     /proc/net/udp's last column: who could not keep up, the gateway or the simulator."""
@@ -129,12 +141,24 @@ def run(args, alarmgw):
         time.sleep(max(0.0, t_start + args.spread + args.warmup - time.time()))
         w1 = time.time()
         c1 = proc_sample(gw.pid)[0]
-        rss = []
+        s1 = sched(gw.pid)
+        rss, states, next_rss = [], {}, w1
         while time.time() < w1 + args.seconds:
-            time.sleep(min(1.0, w1 + args.seconds - time.time()))
-            rss.append(proc_sample(gw.pid)[1])
+            time.sleep(0.02)
+            st = state(gw.pid)  # R running or runnable, S waiting for input, D waiting for the disk
+            states[st] = states.get(st, 0) + 1
+            if time.time() >= next_rss:
+                rss.append(proc_sample(gw.pid)[1])
+                next_rss += 1.0
         c2, _, hwm = proc_sample(gw.pid)
+        s2 = sched(gw.pid)
         w2 = time.time()
+        # a gateway starved of CPU by other processes drops datagrams without using CPU itself
+        row["loop_on_cpu_pct"] = round(100.0 * (s2[0] - s1[0]) / 1e9 / (w2 - w1), 1)
+        row["loop_waiting_for_cpu_pct"] = round(100.0 * (s2[1] - s1[1]) / 1e9 / (w2 - w1), 1)
+        n = sum(states.values())
+        row["loop_states_pct"] = {k: round(100.0 * v / n, 1) for k, v in sorted(states.items())}
+        row["load_avg_1m"] = os.getloadavg()[0]
         outs = [os.path.join(work, "gbsim-%d.out" % i) for i in range(args.sims)]
         row["gateway_udp_drops"] = udp_drops({sip_port})
         row["gbsim_udp_drops"] = udp_drops(sim_ports(outs))
@@ -201,7 +225,8 @@ def main():
     print(json.dumps(row))
     log("devices %(devices)d: %(answered_per_s)s alarms/s answered, CPU %(cpu_pct)s %% (%(cpu_us_per_alarm)s us/alarm), "
         "RSS %(rss_mib)s MiB (%(kib_per_device)s KiB/device), p50 %(p50_ms)s ms, p99 %(p99_ms)s ms, "
-        "lost %(lost)d, gave up %(gave_up)d, UDP drops gateway %(gateway_udp_drops)d gbsim %(gbsim_udp_drops)d" % row)
+        "lost %(lost)d, gave up %(gave_up)d, UDP drops gateway %(gateway_udp_drops)d gbsim %(gbsim_udp_drops)d, "
+        "loop waiting for a CPU %(loop_waiting_for_cpu_pct)s %%, load %(load_avg_1m).1f" % row)
     return 0 if row["lost"] == 0 else 1
 
 

@@ -72,12 +72,13 @@ static void print_row(sqlite3_stmt *st, bool as_json, size_t row)
 
 static int list(sqlite3 *db, bool unmatched, bool as_json)
 {
-	/* IN on a non-correlated subquery: sqlite indexes the ledger's addresses once */
+	/* the ledger's addresses have no index: subqueries sqlite materializes (and indexes) once,
+	 * not a look-up per channel */
 	const char *sql = unmatched ? "SELECT camera_id, value, NULL FROM adapter_state WHERE adapter = 'gb28181' AND "
 				      "key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras) ORDER BY camera_id"
-				    : "SELECT s.camera_id, s.value, (SELECT min(c.id) FROM cameras c WHERE c.address = "
-				      "s.camera_id) FROM adapter_state s WHERE s.adapter = 'gb28181' AND s.key = 'channel' "
-				      "ORDER BY s.camera_id";
+				    : "SELECT s.camera_id, s.value, c.id FROM adapter_state s LEFT JOIN (SELECT address, "
+				      "min(id) AS id FROM cameras GROUP BY address) c ON c.address = s.camera_id WHERE "
+				      "s.adapter = 'gb28181' AND s.key = 'channel' ORDER BY s.camera_id";
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "alarmgw: cannot read the channels: %s\n", sqlite3_errmsg(db));

@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 #include "fuzz_util.h"
-#include "gb_catalog.h"
+#include "gb_manscdp.h"
 #include "gb_message.h"
-#include "gb_zone.h"
+#include "gb_alarm.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

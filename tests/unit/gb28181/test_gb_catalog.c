@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "gb_catalog.h"
+#include "gb_manscdp.h"
 #include "gb_message.h"
-#include "gb_zone.h"
+#include "gb_alarm.h"
 
 static void parse_file(const char *name, struct agw_gb_message *m)
 {
