@@ -341,6 +341,46 @@ static void unrouted_json(const char *name, const char *labels, int64_t value, v
 	json_array_append_new(arr, o);
 }
 
+/* "outbox": depth, age and the parked rows; JSON null when out of memory. */
+static json_t *outbox_json(const struct agw_status *s)
+{
+	json_t *outbox = json_object();
+	if (!outbox)
+		return json_null();
+	json_object_set_new(outbox, "depth", json_integer(s->outbox_depth));
+	json_object_set_new(outbox, "oldest", json_time(s->outbox_oldest_ms));
+	json_object_set_new(outbox, "age_seconds", json_real((double)agw_status_outbox_age_ms(s) / 1000.0));
+	json_object_set_new(outbox, "parked", json_integer(s->outbox_parked));
+	json_t *rows = json_array();
+	for (size_t i = 0; rows && i < s->n_parked; i++) {
+		const struct agw_status_parked *p = &s->parked[i];
+		json_array_append_new(rows, json_pack("{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->seq, "topic",
+						      json_str(p->topic), "case_id", json_str(p->case_id), "reason",
+						      json_str(p->reason), "parked", json_time(p->parked_at_ms)));
+	}
+	json_object_set_new(outbox, "parked_rows", rows ? rows : json_null());
+	return outbox;
+}
+
+/* "unmatched_channels": adapters' channels in no ledger row (status.h). */
+static json_t *unmatched_json(const struct agw_status *s)
+{
+	json_t *chans = json_object(), *rows = json_array();
+	for (size_t i = 0; rows && i < s->n_unmatched; i++) {
+		const struct agw_status_channel *c = &s->unmatched[i];
+		json_array_append_new(rows, json_pack("{s:o,s:o,s:o,s:o,s:o}", "adapter", json_str(c->adapter), "id",
+						      json_str(c->id), "device", json_str(c->device), "name",
+						      json_str(c->name), "first_alarm", json_time(c->first_alarm_ms)));
+	}
+	if (!chans) {
+		json_decref(rows);
+		return json_null();
+	}
+	json_object_set_new(chans, "count", json_integer(s->unmatched_channels));
+	json_object_set_new(chans, "channels", rows ? rows : json_null());
+	return chans;
+}
+
 int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_len)
 {
 	json_t *root = json_object(), *cams = json_array(), *alerts = json_array(), *cases = json_array();
@@ -372,37 +412,8 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 	for (size_t i = 0; i < s->n_cases_by_status; i++)
 		json_object_set_new(by_status, s->cases_by_status[i].name, json_integer(s->cases_by_status[i].n));
 	json_object_set_new(root, "cases_by_status", by_status);
-	json_t *outbox = json_object();
-	if (outbox) {
-		json_object_set_new(outbox, "depth", json_integer(s->outbox_depth));
-		json_object_set_new(outbox, "oldest", json_time(s->outbox_oldest_ms));
-		json_object_set_new(outbox, "age_seconds", json_real((double)agw_status_outbox_age_ms(s) / 1000.0));
-		json_object_set_new(outbox, "parked", json_integer(s->outbox_parked));
-		json_t *rows = json_array();
-		for (size_t i = 0; rows && i < s->n_parked; i++) {
-			const struct agw_status_parked *p = &s->parked[i];
-			json_array_append_new(rows, json_pack("{s:I,s:o,s:o,s:o,s:o}", "id", (json_int_t)p->seq, "topic",
-							      json_str(p->topic), "case_id", json_str(p->case_id),
-							      "reason", json_str(p->reason), "parked",
-							      json_time(p->parked_at_ms)));
-		}
-		json_object_set_new(outbox, "parked_rows", rows ? rows : json_null());
-	}
-	json_object_set_new(root, "outbox", outbox ? outbox : json_null());
-	json_t *chans = json_object(), *crows = json_array();
-	for (size_t i = 0; crows && i < s->n_unmatched; i++) {
-		const struct agw_status_channel *c = &s->unmatched[i];
-		json_array_append_new(crows, json_pack("{s:o,s:o,s:o,s:o,s:o}", "adapter", json_str(c->adapter), "id",
-						       json_str(c->id), "device", json_str(c->device), "name",
-						       json_str(c->name), "first_alarm", json_time(c->first_alarm_ms)));
-	}
-	if (chans) {
-		json_object_set_new(chans, "count", json_integer(s->unmatched_channels));
-		json_object_set_new(chans, "channels", crows ? crows : json_null());
-	} else {
-		json_decref(crows);
-	}
-	json_object_set_new(root, "unmatched_channels", chans ? chans : json_null());
+	json_object_set_new(root, "outbox", outbox_json(s));
+	json_object_set_new(root, "unmatched_channels", unmatched_json(s));
 	for (size_t i = 0; i < s->n_cameras; i++) {
 		const struct agw_status_camera *c = &s->cameras[i];
 		json_array_append_new(cams, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",

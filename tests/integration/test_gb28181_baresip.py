@@ -48,23 +48,34 @@ gw.wait_log(r"SIP server .* listening on udp")
 
 
 def start_baresip(name, device, password):
-    """A baresip with one account, its SIP on a loopback port, ctrl_tcp on another."""
-    cfg = os.path.join(work, name)
-    os.makedirs(cfg)
-    ctrl = free_port()
-    with open(os.path.join(cfg, "config"), "w") as f:
-        f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{free_port()}\nmodule_path /usr/lib/baresip/modules\n"
-                "module_app account.so\nmodule_app contact.so\nmodule_app menu.so\nmodule ctrl_tcp.so\n"
-                f"ctrl_tcp_listen 127.0.0.1:{ctrl}\naudio_player aufile,/dev/null\naudio_source aufile,/dev/null\n")
-    with open(os.path.join(cfg, "accounts"), "w") as f:
-        f.write(f'<sip:{device}@3402000000>;auth_pass={password};outbound="sip:127.0.0.1:{port};transport=udp";'
-                "regint=3600\n")
-    with open(os.path.join(cfg, "contacts"), "w") as f:
-        f.write(f'"gateway" <sip:{SERVER}@3402000000>\n')
-    trace = os.path.join(work, name + ".log")
-    p = spawn(["baresip", "-f", cfg, "-s"], stdout=open(trace, "w"), stderr=subprocess.STDOUT)
-    sock = wait_for(lambda: _connect(ctrl), f"{name}'s ctrl_tcp")
-    return p, sock, trace
+    """A baresip with one account, its SIP on a loopback port, ctrl_tcp on another. baresip binds
+    UDP, TCP and TLS without SO_REUSEADDR on ports chosen here: on a machine whose other tests hold
+    tens of thousands of loopback connections a chosen port can be taken meanwhile, so a start
+    that fails with "Address already in use" is tried again on new ports (at most 5 times)."""
+    for attempt in range(5):
+        cfg = os.path.join(work, f"{name}-{attempt}")
+        os.makedirs(cfg)
+        sip = free_port()
+        ctrl = free_port()
+        while ctrl in (sip, sip + 1):
+            ctrl = free_port()
+        with open(os.path.join(cfg, "config"), "w") as f:
+            f.write(f"poll_method epoll\nsip_listen 127.0.0.1:{sip}\nmodule_path /usr/lib/baresip/modules\n"
+                    "module_app account.so\nmodule_app contact.so\nmodule_app menu.so\nmodule ctrl_tcp.so\n"
+                    f"ctrl_tcp_listen 127.0.0.1:{ctrl}\naudio_player aufile,/dev/null\naudio_source aufile,/dev/null\n")
+        with open(os.path.join(cfg, "accounts"), "w") as f:
+            f.write(f'<sip:{device}@3402000000>;auth_pass={password};outbound="sip:127.0.0.1:{port};transport=udp";'
+                    "regint=3600\n")
+        with open(os.path.join(cfg, "contacts"), "w") as f:
+            f.write(f'"gateway" <sip:{SERVER}@3402000000>\n')
+        trace = cfg + ".log"
+        p = spawn(["baresip", "-f", cfg, "-s"], stdout=open(trace, "w"), stderr=subprocess.STDOUT)
+        sock = wait_for(lambda: _connect(ctrl) or (p.poll() is not None and "exited"), f"{name}'s ctrl_tcp",
+                        timeout=20)
+        if sock != "exited":
+            return p, sock, trace
+        print(f"{name}: baresip exited ({trace_of(trace).strip().splitlines()[-2:]}); again on other ports")
+    raise RuntimeError(f"{name}: baresip did not start in 5 attempts")
 
 
 def _connect(ctrl):
@@ -75,14 +86,21 @@ def _connect(ctrl):
 
 
 def command(sock, cmd, params=""):
-    """One ctrl_tcp command (a netstring of JSON); returns its answer's data."""
+    """One ctrl_tcp command (a netstring of JSON); returns its answer's data. Events baresip sends
+    meanwhile (registration and message events, netstrings without "response") are skipped."""
     j = json.dumps({"command": cmd, "params": params, "token": "it"}).encode()
     sock.sendall(str(len(j)).encode() + b":" + j + b",")
-    buf = b""
     sock.settimeout(5)
-    while not re.match(rb"^\d+:.*,$", buf, re.S):
+    buf = b""
+    while True:
+        m = re.match(rb"^(\d+):", buf)
+        if m and len(buf) >= m.end() + int(m.group(1)) + 1:
+            end = m.end() + int(m.group(1))
+            obj, buf = json.loads(buf[m.end():end]), buf[end + 1:]
+            if obj.get("response"):
+                return obj.get("data", "")
+            continue
         buf += sock.recv(65536)
-    return json.loads(buf.split(b":", 1)[1][:-1]).get("data", "")
 
 
 def trace_of(path):
