@@ -65,31 +65,64 @@ enum {
 	OPT_CUT,
 };
 
+/* How every device misbehaves from the start: 1 when c is one of those options (*ret_bad set),
+ * 0 otherwise. */
+static int parse_misbehaviour(int c, const char *arg, struct vsim_misbehaviour *mb, int *ret_bad)
+{
+	int bad = 0;
+	switch (c) {
+	case OPT_NO_INACTIVE:
+		mb->no_inactive = true;
+		break;
+	case OPT_MAX_STREAMS:
+		bad = sim_parse_uint(arg, 1e6, &mb->max_streams);
+		break;
+	case OPT_SLOW:
+		bad = sim_parse_uint(arg, 1e9, &mb->slow_bps);
+		break;
+	case OPT_STALE_NONCE:
+		bad = sim_parse_uint(arg, 1e6, &mb->stale_nonce);
+		break;
+	case OPT_WRONG_BOUNDARY:
+		bad = sim_parse_uint(arg, 1e6, &mb->wrong_boundary);
+		break;
+	case OPT_CUT:
+		bad = sim_parse_uint(arg, 1e6, &mb->cut);
+		break;
+	default:
+		return 0;
+	}
+	*ret_bad = bad;
+	return 1;
+}
+
+/* The simulator's own options, then the shared ones (simmain.h). */
+static const struct option longopts[] = {
+	{"devices", required_argument, NULL, 'n'},
+	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
+	{"protocol", required_argument, NULL, OPT_PROTOCOL},
+	{"channels", required_argument, NULL, OPT_CHANNELS},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"run", required_argument, NULL, OPT_RUN},
+	{"quiet", required_argument, NULL, OPT_QUIET},
+	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+	{"pictures", required_argument, NULL, OPT_PICTURES},
+	{"dialect", required_argument, NULL, OPT_DIALECT},
+	{"mixed", no_argument, NULL, OPT_MIXED},
+	{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
+	{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
+	{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+	{"slow", required_argument, NULL, OPT_SLOW},
+	{"stale-nonce", required_argument, NULL, OPT_STALE_NONCE},
+	{"wrong-boundary", required_argument, NULL, OPT_WRONG_BOUNDARY},
+	{"cut", required_argument, NULL, OPT_CUT},
+	SIM_COMMON_LONGOPTS,
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
 static int parse_options(int argc, char **argv, struct vsim_options *o)
 {
-	static const struct option longopts[] = {
-		{"devices", required_argument, NULL, 'n'},
-		{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
-		{"protocol", required_argument, NULL, OPT_PROTOCOL},
-		{"channels", required_argument, NULL, OPT_CHANNELS},
-		{"auth", required_argument, NULL, OPT_AUTH},
-		{"run", required_argument, NULL, OPT_RUN},
-		{"quiet", required_argument, NULL, OPT_QUIET},
-		{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
-		{"pictures", required_argument, NULL, OPT_PICTURES},
-		{"dialect", required_argument, NULL, OPT_DIALECT},
-		{"mixed", no_argument, NULL, OPT_MIXED},
-		{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
-		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
-		{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
-		{"slow", required_argument, NULL, OPT_SLOW},
-		{"stale-nonce", required_argument, NULL, OPT_STALE_NONCE},
-		{"wrong-boundary", required_argument, NULL, OPT_WRONG_BOUNDARY},
-		{"cut", required_argument, NULL, OPT_CUT},
-		SIM_COMMON_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	*o = (struct vsim_options){
 		.common = {.host = "127.0.0.1", .base_port = 19000, .user = "admin", .password = "admin", .seed = 1},
 		.devices = 1, .channels = 1, .run_seconds = 3, .quiet = 12, .heartbeat = 5, .pictures = 1,
@@ -158,29 +191,12 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			bad = sim_parse_number(optarg, 1024, 1024.0 * 1024 * 1024, &d);
 			o->max_backlog = (size_t)d;
 			break;
-		case OPT_NO_INACTIVE:
-			o->mb.no_inactive = true;
-			break;
-		case OPT_MAX_STREAMS:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.max_streams);
-			break;
-		case OPT_SLOW:
-			bad = sim_parse_uint(optarg, 1e9, &o->mb.slow_bps);
-			break;
-		case OPT_STALE_NONCE:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.stale_nonce);
-			break;
-		case OPT_WRONG_BOUNDARY:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.wrong_boundary);
-			break;
-		case OPT_CUT:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.cut);
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		default:
-			if (!sim_common_option(c, optarg, &o->common, &bad)) {
+			if (!sim_common_option(c, optarg, &o->common, &bad) &&
+			    !parse_misbehaviour(c, optarg, &o->mb, &bad)) {
 				usage(stderr);
 				return -EINVAL;
 			}
