@@ -272,6 +272,38 @@ static void on_check(uv_check_t *h)
 	camsim_evlog_flush(h->data);
 }
 
+/* The cameras' listeners, the control server and the ledger; what failed is said on stderr. On a
+ * listener's failure only the cameras set up so far count (sim->ncams), for stop() to close. */
+static int start_servers(struct camsim *sim)
+{
+	for (unsigned started = 0; started < sim->ncams; started++) {
+		struct camsim_camera *cam = &sim->cams[started];
+		camsim_camera_init(sim, cam, started);
+		int r = camsim_camera_start(cam);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim->opt.common.host, cam->port, uv_strerror(r));
+			sim->ncams = started + 1;
+			return -1;
+		}
+	}
+	if (sim->opt.common.control_port) {
+		int r = camsim_control_start(sim, sim->opt.common.control_port);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim->opt.common.control_port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.ledger) {
+		int r = camsim_ledger_write(sim, sim->opt.common.ledger);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot write %s: %s\n", sim->opt.common.ledger, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct camsim sim = {0};
@@ -304,38 +336,10 @@ int main(int argc, char **argv)
 	uv_check_init(sim.loop, &sim.flush_check);
 	sim.sweep_timer.data = sim.duration_timer.data = sim.sigterm.data = sim.sigint.data = &sim;
 	sim.flush_check.data = &sim;
-	unsigned started = 0;
-	for (; started < sim.ncams; started++) {
-		struct camsim_camera *cam = &sim.cams[started];
-		camsim_camera_init(&sim, cam, started);
-		int r = camsim_camera_start(cam);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, cam->port, uv_strerror(r));
-			started++;
-			sim.ncams = started;
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.control_port) {
-		int r = camsim_control_start(&sim, sim.opt.common.control_port);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.ledger) {
-		int r = camsim_ledger_write(&sim, sim.opt.common.ledger);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
+	if (start_servers(&sim) < 0) {
+		stop(&sim);
+		uv_run(sim.loop, UV_RUN_DEFAULT);
+		goto out;
 	}
 	for (unsigned i = 0; i < sim.ncams; i++)
 		camsim_camera_events_start(&sim.cams[i]);

@@ -258,6 +258,35 @@ static void on_check(uv_check_t *h)
 	vsim_evlog_flush(h->data);
 }
 
+/* The devices' listeners, the control server and the ledger; what failed is said on stderr. */
+static int start_servers(struct vsim *sim)
+{
+	for (unsigned i = 0; i < sim->ndevs; i++) {
+		int r = vsim_device_start(&sim->devs[i]);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim->opt.common.host, sim->devs[i].port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.control_port) {
+		int r = vsim_control_start(sim, sim->opt.common.control_port);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim->opt.common.control_port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.ledger) {
+		int r = vsim_ledger_write(sim, sim->opt.common.ledger);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim->opt.common.ledger, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vsim sim = {0};
@@ -289,34 +318,10 @@ int main(int argc, char **argv)
 	sim.duration_timer.data = sim.sigterm.data = sim.sigint.data = sim.flush_check.data = &sim;
 	for (unsigned i = 0; i < sim.ndevs; i++)
 		vsim_device_init(&sim, &sim.devs[i], i);
-	for (unsigned i = 0; i < sim.ndevs; i++) {
-		int r = vsim_device_start(&sim.devs[i]);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, sim.devs[i].port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.control_port) {
-		int r = vsim_control_start(&sim, sim.opt.common.control_port);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.ledger) {
-		int r = vsim_ledger_write(&sim, sim.opt.common.ledger);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
+	if (start_servers(&sim) < 0) {
+		stop(&sim);
+		uv_run(sim.loop, UV_RUN_DEFAULT);
+		goto out;
 	}
 	for (unsigned i = 0; i < sim.ndevs; i++)
 		vsim_events_start(&sim.devs[i]);
