@@ -96,6 +96,57 @@ static int parse_misbehaviour(int c, const char *arg, struct vsim_misbehaviour *
 	return 1;
 }
 
+/* What the devices' streams carry: 1 when c is one of those options (*ret_bad set), 0 otherwise. */
+static int parse_stream(int c, const char *arg, struct vsim_options *o, int *ret_bad)
+{
+	double d;
+	int bad = 0;
+	switch (c) {
+	case OPT_RUN:
+		bad = sim_parse_number(arg, 0, 3600, &o->run_seconds);
+		break;
+	case OPT_QUIET:
+		bad = sim_parse_number(arg, 0, 3600, &o->quiet);
+		break;
+	case OPT_HEARTBEAT:
+		bad = sim_parse_number(arg, 0.05, 3600, &o->heartbeat);
+		break;
+	case OPT_PICTURES:
+		bad = sim_parse_number(arg, 0, 1, &o->pictures);
+		break;
+	case OPT_MIXED:
+		o->mixed = true;
+		break;
+	case OPT_MAX_BACKLOG:
+		bad = sim_parse_number(arg, 1024, 1024.0 * 1024 * 1024, &d);
+		o->max_backlog = (size_t)d;
+		break;
+	default:
+		return 0;
+	}
+	*ret_bad = bad;
+	return 1;
+}
+
+/* What no single option can check. */
+static int check_options(struct vsim_options *o, bool have_protocol, const char *dialect)
+{
+	if (!have_protocol) {
+		fprintf(stderr, "vendorsim: --protocol isapi|dahua is required\n");
+		return -EINVAL;
+	}
+	if (dialect && vsim_dialect_parse(o->protocol, dialect, &o->dialect) < 0) {
+		fprintf(stderr, "vendorsim: unknown dialect %s for this protocol\n", dialect);
+		return -EINVAL;
+	}
+	/* written into the ledger CSV as they are, the user name before a ':' */
+	if (strpbrk(o->common.user, ",\"\r\n:") || strpbrk(o->common.password, ",\"\r\n")) {
+		fprintf(stderr, "vendorsim: --user and --password may not hold ',', '\"' or a line break (nor ':' in --user)\n");
+		return -EINVAL;
+	}
+	return sim_ports_check("vendorsim", &o->common, o->devices);
+}
+
 /* The simulator's own options, then the shared ones (simmain.h). */
 static const struct option longopts[] = {
 	{"devices", required_argument, NULL, 'n'},
@@ -131,7 +182,6 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 	const char *dialect = NULL;
 	bool have_protocol = false;
 	int c;
-	double d;
 	agw_log_set_level(AGW_LOG_NOTICE);
 	while ((c = getopt_long(argc, argv, "n:p:h", longopts, NULL)) != -1) {
 		int bad = 0;
@@ -159,6 +209,9 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			bad = sim_parse_uint(optarg, VSIM_MAX_CHANNELS, &o->channels);
 			bad = bad ? bad : o->channels == 0 ? -EINVAL : 0;
 			break;
+		case OPT_DIALECT:
+			dialect = optarg;
+			break;
 		case OPT_AUTH:
 			if (strcmp(optarg, "digest") == 0)
 				o->auth = VSIM_AUTH_DIGEST;
@@ -169,33 +222,11 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			else
 				bad = -EINVAL;
 			break;
-		case OPT_RUN:
-			bad = sim_parse_number(optarg, 0, 3600, &o->run_seconds);
-			break;
-		case OPT_QUIET:
-			bad = sim_parse_number(optarg, 0, 3600, &o->quiet);
-			break;
-		case OPT_HEARTBEAT:
-			bad = sim_parse_number(optarg, 0.05, 3600, &o->heartbeat);
-			break;
-		case OPT_PICTURES:
-			bad = sim_parse_number(optarg, 0, 1, &o->pictures);
-			break;
-		case OPT_DIALECT:
-			dialect = optarg;
-			break;
-		case OPT_MIXED:
-			o->mixed = true;
-			break;
-		case OPT_MAX_BACKLOG:
-			bad = sim_parse_number(optarg, 1024, 1024.0 * 1024 * 1024, &d);
-			o->max_backlog = (size_t)d;
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		default:
-			if (!sim_common_option(c, optarg, &o->common, &bad) &&
+			if (!sim_common_option(c, optarg, &o->common, &bad) && !parse_stream(c, optarg, o, &bad) &&
 			    !parse_misbehaviour(c, optarg, &o->mb, &bad)) {
 				usage(stderr);
 				return -EINVAL;
@@ -211,20 +242,7 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 		fprintf(stderr, "vendorsim: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!have_protocol) {
-		fprintf(stderr, "vendorsim: --protocol isapi|dahua is required\n");
-		return -EINVAL;
-	}
-	if (dialect && vsim_dialect_parse(o->protocol, dialect, &o->dialect) < 0) {
-		fprintf(stderr, "vendorsim: unknown dialect %s for this protocol\n", dialect);
-		return -EINVAL;
-	}
-	/* written into the ledger CSV as they are, the user name before a ':' */
-	if (strpbrk(o->common.user, ",\"\r\n:") || strpbrk(o->common.password, ",\"\r\n")) {
-		fprintf(stderr, "vendorsim: --user and --password may not hold ',', '\"' or a line break (nor ':' in --user)\n");
-		return -EINVAL;
-	}
-	return sim_ports_check("vendorsim", &o->common, o->devices);
+	return check_options(o, have_protocol, dialect);
 }
 
 static void stop(struct vsim *sim)
