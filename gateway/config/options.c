@@ -25,13 +25,12 @@ static char *resolve_path(const char *value, const char *config_file)
 	return out;
 }
 
-/* A duration: a number of seconds, or text such as "500ms" (the default, or a string setting). */
-static int set_duration(const struct agw_option *o, void *field, const char *text, config_setting_t *s, char *why,
-			size_t whylen)
+/* A duration: a number of seconds, or text such as "500ms" (the default, or a string setting).
+ * t: the setting's type (CONFIG_TYPE_STRING for a default given as text). */
+static int set_duration(const struct agw_option *o, void *field, const char *text, config_setting_t *s, int t,
+			char *why, size_t whylen)
 {
-	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
-	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
+	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64, is_num = is_int || t == CONFIG_TYPE_FLOAT;
 	double num = 0;
 	int64_t ms;
 	if (s && is_num) {
@@ -53,12 +52,10 @@ static int set_duration(const struct agw_option *o, void *field, const char *tex
 	return 0;
 }
 
-static int set_number(const struct agw_option *o, void *field, const char *text, config_setting_t *s, char *why,
+static int set_number(const struct agw_option *o, void *field, const char *text, config_setting_t *s, int t, char *why,
 		      size_t whylen)
 {
-	int t = s ? config_setting_type(s) : CONFIG_TYPE_STRING;
-	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
-	bool is_num = is_int || t == CONFIG_TYPE_FLOAT;
+	bool is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64, is_num = is_int || t == CONFIG_TYPE_FLOAT;
 	double num = 0;
 	if (s) {
 		if (!is_num || (o->type == AGW_OPT_INT && !is_int)) {
@@ -116,10 +113,10 @@ static int set_value(const struct agw_option *o, void *priv, const char *text, c
 		*(bool *)field = s ? config_setting_get_bool(s) : (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0);
 		return 0;
 	case AGW_OPT_DURATION:
-		return set_duration(o, field, text, s, why, whylen);
+		return set_duration(o, field, text, s, t, why, whylen);
 	case AGW_OPT_INT:
 	case AGW_OPT_DOUBLE:
-		return set_number(o, field, text, s, why, whylen);
+		return set_number(o, field, text, s, t, why, whylen);
 	}
 	return -EINVAL;
 }

@@ -14,14 +14,15 @@ import hashlib
 import http.client
 import json
 import os
-import random
 import re
-import socket
-import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from simproc import HttpError, SimProcess  # noqa: E402,F401 (HttpError: for the tests)
 
 NS = {
     "env": "http://www.w3.org/2003/05/soap-envelope",
@@ -41,12 +42,6 @@ PW_DIGEST = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-t
 def binary():
     build = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
     return os.path.join(build, "tests/sim/camsim/alarmgw-camsim")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rfc3339(t):
@@ -90,12 +85,6 @@ class Fault(Exception):
     def __init__(self, status, subcode, reason, text):
         super().__init__("HTTP %d fault %s: %s" % (status, subcode, reason))
         self.status, self.subcode, self.reason, self.text = status, subcode, reason, text
-
-
-class HttpError(Exception):
-    def __init__(self, status, text):
-        super().__init__("HTTP %d: %s" % (status, text[:200]))
-        self.status, self.text = status, text
 
 
 class Response:
@@ -232,57 +221,24 @@ def parse_notification(n):
             "operation": msg.get("PropertyOperation"), "data": data, "id": data.get("EventId")}
 
 
-class Camsim:
+class Camsim(SimProcess):
     """Runs alarmgw-camsim on free loopback ports; stops it on exit (also on failure)."""
 
+    name, noun = "camsim", "cameras"
+
     def __init__(self, cameras=1, auth="wsse", rate=0.0, extra=(), workdir="/tmp", user="admin", password="admin"):
+        super().__init__(cameras)
         self.cameras, self.auth, self.rate, self.extra = cameras, auth, rate, list(extra)
         self.user, self.password = user, password
         self.dir = workdir
         self.events_log = os.path.join(workdir, "camsim-events-%d.jsonl" % os.getpid())
         self.ledger = os.path.join(workdir, "camsim-ledger-%d.csv" % os.getpid())
-        self.proc = None
 
-    def start(self):
-        for _ in range(8):
-            # below the ephemeral range (32768+) where outgoing connections take ports
-            self.base_port = random.randrange(12000, max(12001, 32700 - self.cameras))
-            self.control_port = free_port()
-            args = [binary(), "-n", str(self.cameras), "-p", str(self.base_port), "--auth", self.auth,
-                    "--user", self.user, "--password", self.password, "--rate", str(self.rate),
-                    "--events-log", self.events_log, "--ledger", self.ledger,
-                    "--control-port", str(self.control_port)] + self.extra
-            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None, text=True)
-            line = self.proc.stdout.readline()
-            if line.startswith("camsim: ready %d cameras" % self.cameras):
-                return self
-            self.proc.wait(timeout=30)
-            self.proc = None  # a port was taken: try another range
-        raise RuntimeError("camsim did not start")
-
-    def stop(self, sig=None):
-        if not self.proc:
-            return None
-        if sig is None:
-            self.proc.terminate()
-        else:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.proc = None
-        return rc
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def port(self, i):
-        return self.base_port + i
+    def args(self):
+        return [binary(), "-n", str(self.cameras), "-p", str(self.base_port), "--auth", self.auth,
+                "--user", self.user, "--password", self.password, "--rate", str(self.rate),
+                "--events-log", self.events_log, "--ledger", self.ledger,
+                "--control-port", str(self.control_port)] + self.extra
 
     def client(self, i, **kw):
         kw.setdefault("user", self.user)
@@ -293,22 +249,10 @@ class Camsim:
 
     def control(self, cam, action, **args):
         q = urllib.parse.urlencode(args)
-        c = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=30)
-        c.request("POST", "/cam/%s/%s%s" % (cam, action, "?" + q if q else ""))
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        if r.status != 200:
-            raise HttpError(r.status, body.decode())
-        return json.loads(body)
+        return self.call("POST", "/cam/%s/%s%s" % (cam, action, "?" + q if q else ""))
 
     def stats(self, cam=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=30)
-        c.request("GET", "/stats" + ("?camera=%d" % cam if cam is not None else ""))
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        return json.loads(body)
+        return self.call("GET", "/stats" + ("?camera=%d" % cam if cam is not None else ""), check=False)
 
     def read_events_log(self):
         queued, dropped = {}, {}

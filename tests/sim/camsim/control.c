@@ -53,17 +53,12 @@ static bool *switch_flag(struct camsim_misbehaviour *mb, const char *action)
 	return NULL;
 }
 
-int camsim_control_apply(struct camsim_camera *cam, const char *action, const char *query)
+/* The camera's clock: skew, clock-reset, clock-ok, reboot. -ENOENT for another action. */
+static int apply_clock(struct camsim_camera *cam, const char *action, const char *query)
 {
-	struct camsim_misbehaviour *mb = &cam->mb;
 	unsigned long n;
 	double d;
-	bool *flag = switch_flag(mb, action);
-	if (flag) {
-		if (arg_uint(query, "on", 1, 1, &n) < 0)
-			return -EINVAL;
-		*flag = n;
-	} else if (strcmp(action, "skew") == 0) {
+	if (strcmp(action, "skew") == 0) {
 		if (arg_double(query, "seconds", 0, &d) < 0 || d < -1e10 || d > 1e10)
 			return -EINVAL;
 		cam->clock_offset = d;
@@ -73,6 +68,30 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 		camsim_camera_clock_reset(cam, (int)n);
 	} else if (strcmp(action, "clock-ok") == 0) {
 		cam->clock_offset = 0;
+	} else if (strcmp(action, "reboot") == 0) {
+		if (arg_double(query, "seconds", 5, &d) < 0 || d < 0 || d > 86400 ||
+		    arg_uint(query, "clock", 0, 2100, &n) < 0 || (n && n < 1970))
+			return -EINVAL;
+		camsim_camera_reboot(cam, d, (int)n);
+	} else {
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int camsim_control_apply(struct camsim_camera *cam, const char *action, const char *query)
+{
+	struct camsim_misbehaviour *mb = &cam->mb;
+	unsigned long n;
+	int r;
+	bool *flag = switch_flag(mb, action);
+	if (flag) {
+		if (arg_uint(query, "on", 1, 1, &n) < 0)
+			return -EINVAL;
+		*flag = n;
+	} else if ((r = apply_clock(cam, action, query)) != -ENOENT) {
+		if (r < 0)
+			return r;
 	} else if (strcmp(action, "expire") == 0) {
 		char v[16];
 		if (camsim_query_get(query, "reply", v, sizeof(v)) == 0) {
@@ -81,11 +100,6 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 			mb->unknown_sub_404 = strcmp(v, "404") == 0;
 		}
 		camsim_sub_drop_all(cam, "expired");
-	} else if (strcmp(action, "reboot") == 0) {
-		if (arg_double(query, "seconds", 5, &d) < 0 || d < 0 || d > 86400 ||
-		    arg_uint(query, "clock", 0, 2100, &n) < 0 || (n && n < 1970))
-			return -EINVAL;
-		camsim_camera_reboot(cam, d, (int)n);
 	} else if (strcmp(action, "slow") == 0) {
 		if (arg_uint(query, "ms", 0, 600000, &n) < 0)
 			return -EINVAL;

@@ -67,32 +67,95 @@ enum {
 	OPT_NO_INACTIVE,
 };
 
+/* How every camera misbehaves from the start: 1 when c is one of those options (*ret_bad set),
+ * 0 otherwise. */
+static int parse_misbehaviour(int c, const char *arg, struct camsim_misbehaviour *mb, int *ret_bad)
+{
+	double d;
+	int bad = 0;
+	switch (c) {
+	case OPT_NO_INACTIVE:
+		mb->no_inactive = true;
+		break;
+	case OPT_ONE_SUB:
+		mb->one_subscriber = true;
+		break;
+	case OPT_KILLS_ALL:
+		mb->unsubscribe_kills_all = true;
+		break;
+	case OPT_DIGEST_ONLY:
+		mb->digest_only = true;
+		break;
+	case OPT_SLOW:
+		bad = sim_parse_number(arg, 0, 600000, &d);
+		mb->slow_ms = (unsigned)d;
+		break;
+	case OPT_MALFORMED:
+		bad = sim_parse_number(arg, 0, 1e9, &d);
+		mb->malformed = (unsigned)d;
+		break;
+	case OPT_OVERSIZED:
+		bad = sim_parse_number(arg, 0, 1e9, &d);
+		mb->oversized = (unsigned)d;
+		break;
+	case OPT_OVERSIZED_BYTES:
+		bad = sim_parse_number(arg, 0, 512.0 * 1024 * 1024, &d);
+		mb->oversized_bytes = (size_t)d;
+		break;
+	case OPT_FAULT:
+		bad = sim_parse_number(arg, 0, 1e9, &d);
+		mb->faults = (unsigned)d;
+		break;
+	case OPT_EXPIRED_REPLY:
+		if (strcmp(arg, "404") == 0)
+			mb->unknown_sub_404 = true;
+		else if (strcmp(arg, "fault") != 0)
+			bad = -EINVAL;
+		break;
+	case OPT_UNSUPPORTED:
+		bad = camsim_onvif_ops_parse(arg, &mb->unsupported);
+		break;
+	case OPT_ADVERTISE_HOST:
+		if (strlen(arg) >= sizeof(mb->advertise_host))
+			bad = -EINVAL;
+		else
+			strcpy(mb->advertise_host, arg);
+		break;
+	default:
+		return 0;
+	}
+	*ret_bad = bad;
+	return 1;
+}
+
+/* The simulator's own options, then the shared ones (simmain.h). */
+static const struct option longopts[] = {
+	{"cameras", required_argument, NULL, 'n'},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"mix", required_argument, NULL, OPT_MIX},
+	{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
+	{"skew", required_argument, NULL, OPT_SKEW},
+	{"clock-reset", optional_argument, NULL, OPT_CLOCK_RESET},
+	{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
+	{"one-subscriber", no_argument, NULL, OPT_ONE_SUB},
+	{"unsubscribe-kills-all", no_argument, NULL, OPT_KILLS_ALL},
+	{"digest-only", no_argument, NULL, OPT_DIGEST_ONLY},
+	{"slow", required_argument, NULL, OPT_SLOW},
+	{"malformed", required_argument, NULL, OPT_MALFORMED},
+	{"oversized", required_argument, NULL, OPT_OVERSIZED},
+	{"oversized-bytes", required_argument, NULL, OPT_OVERSIZED_BYTES},
+	{"fault", required_argument, NULL, OPT_FAULT},
+	{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
+	{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
+	{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
+	{"dialect", required_argument, NULL, OPT_DIALECT},
+	SIM_COMMON_LONGOPTS,
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
 static int parse_options(int argc, char **argv, struct camsim_options *o)
 {
-	static const struct option longopts[] = {
-		{"cameras", required_argument, NULL, 'n'},
-		{"auth", required_argument, NULL, OPT_AUTH},
-		{"mix", required_argument, NULL, OPT_MIX},
-		{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
-		{"skew", required_argument, NULL, OPT_SKEW},
-		{"clock-reset", optional_argument, NULL, OPT_CLOCK_RESET},
-		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
-		{"one-subscriber", no_argument, NULL, OPT_ONE_SUB},
-		{"unsubscribe-kills-all", no_argument, NULL, OPT_KILLS_ALL},
-		{"digest-only", no_argument, NULL, OPT_DIGEST_ONLY},
-		{"slow", required_argument, NULL, OPT_SLOW},
-		{"malformed", required_argument, NULL, OPT_MALFORMED},
-		{"oversized", required_argument, NULL, OPT_OVERSIZED},
-		{"oversized-bytes", required_argument, NULL, OPT_OVERSIZED_BYTES},
-		{"fault", required_argument, NULL, OPT_FAULT},
-		{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
-		{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
-		{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
-		{"dialect", required_argument, NULL, OPT_DIALECT},
-		SIM_COMMON_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	*o = (struct camsim_options){
 		.common = {.host = "127.0.0.1", .base_port = 18000, .user = "admin", .password = "admin", .seed = 1},
 		.cameras = 1, .auth = CAMSIM_AUTH_WSSE, .queue_limit = 1000,
@@ -138,53 +201,6 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 				o->clock_reset_year = (int)d;
 			}
 			break;
-		case OPT_NO_INACTIVE:
-			o->mb.no_inactive = true;
-			break;
-		case OPT_ONE_SUB:
-			o->mb.one_subscriber = true;
-			break;
-		case OPT_KILLS_ALL:
-			o->mb.unsubscribe_kills_all = true;
-			break;
-		case OPT_DIGEST_ONLY:
-			o->mb.digest_only = true;
-			break;
-		case OPT_SLOW:
-			bad = sim_parse_number(optarg, 0, 600000, &d);
-			o->mb.slow_ms = (unsigned)d;
-			break;
-		case OPT_MALFORMED:
-			bad = sim_parse_number(optarg, 0, 1e9, &d);
-			o->mb.malformed = (unsigned)d;
-			break;
-		case OPT_OVERSIZED:
-			bad = sim_parse_number(optarg, 0, 1e9, &d);
-			o->mb.oversized = (unsigned)d;
-			break;
-		case OPT_OVERSIZED_BYTES:
-			bad = sim_parse_number(optarg, 0, 512.0 * 1024 * 1024, &d);
-			o->mb.oversized_bytes = (size_t)d;
-			break;
-		case OPT_FAULT:
-			bad = sim_parse_number(optarg, 0, 1e9, &d);
-			o->mb.faults = (unsigned)d;
-			break;
-		case OPT_EXPIRED_REPLY:
-			if (strcmp(optarg, "404") == 0)
-				o->mb.unknown_sub_404 = true;
-			else if (strcmp(optarg, "fault") != 0)
-				bad = -EINVAL;
-			break;
-		case OPT_UNSUPPORTED:
-			bad = camsim_onvif_ops_parse(optarg, &o->mb.unsupported);
-			break;
-		case OPT_ADVERTISE_HOST:
-			if (strlen(optarg) >= sizeof(o->mb.advertise_host))
-				bad = -EINVAL;
-			else
-				strcpy(o->mb.advertise_host, optarg);
-			break;
 		case OPT_DIALECT: {
 			int dialect = camsim_dialect_find(optarg);
 			o->mixed_dialects = strcmp(optarg, "mixed") == 0;
@@ -198,7 +214,8 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			usage(stdout);
 			exit(0);
 		default:
-			if (!sim_common_option(c, optarg, &o->common, &bad)) {
+			if (!sim_common_option(c, optarg, &o->common, &bad) &&
+			    !parse_misbehaviour(c, optarg, &o->mb, &bad)) {
 				usage(stderr);
 				return -EINVAL;
 			}
@@ -255,6 +272,38 @@ static void on_check(uv_check_t *h)
 	camsim_evlog_flush(h->data);
 }
 
+/* The cameras' listeners, the control server and the ledger; what failed is said on stderr. On a
+ * listener's failure only the cameras set up so far count (sim->ncams), for stop() to close. */
+static int start_servers(struct camsim *sim)
+{
+	for (unsigned started = 0; started < sim->ncams; started++) {
+		struct camsim_camera *cam = &sim->cams[started];
+		camsim_camera_init(sim, cam, started);
+		int r = camsim_camera_start(cam);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim->opt.common.host, cam->port, uv_strerror(r));
+			sim->ncams = started + 1;
+			return -1;
+		}
+	}
+	if (sim->opt.common.control_port) {
+		int r = camsim_control_start(sim, sim->opt.common.control_port);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim->opt.common.control_port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.ledger) {
+		int r = camsim_ledger_write(sim, sim->opt.common.ledger);
+		if (r < 0) {
+			fprintf(stderr, "camsim: cannot write %s: %s\n", sim->opt.common.ledger, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct camsim sim = {0};
@@ -287,38 +336,10 @@ int main(int argc, char **argv)
 	uv_check_init(sim.loop, &sim.flush_check);
 	sim.sweep_timer.data = sim.duration_timer.data = sim.sigterm.data = sim.sigint.data = &sim;
 	sim.flush_check.data = &sim;
-	unsigned started = 0;
-	for (; started < sim.ncams; started++) {
-		struct camsim_camera *cam = &sim.cams[started];
-		camsim_camera_init(&sim, cam, started);
-		int r = camsim_camera_start(cam);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, cam->port, uv_strerror(r));
-			started++;
-			sim.ncams = started;
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.control_port) {
-		int r = camsim_control_start(&sim, sim.opt.common.control_port);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.ledger) {
-		int r = camsim_ledger_write(&sim, sim.opt.common.ledger);
-		if (r < 0) {
-			fprintf(stderr, "camsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
+	if (start_servers(&sim) < 0) {
+		stop(&sim);
+		uv_run(sim.loop, UV_RUN_DEFAULT);
+		goto out;
 	}
 	for (unsigned i = 0; i < sim.ncams; i++)
 		camsim_camera_events_start(&sim.cams[i]);

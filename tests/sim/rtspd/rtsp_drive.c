@@ -181,18 +181,10 @@ static int camera_arg(char *arg, struct agw_camera *cam)
 	return cam->address ? 0 : -EINVAL;
 }
 
-int main(int argc, char **argv)
+/* The command line: the state folder, adapter options and cameras. */
+static int parse_args(int argc, char **argv, const char **ret_state, struct agw_camera *cams, size_t max_cams,
+		      size_t *n_cams)
 {
-	const char *state = NULL;
-	struct agw_camera cams[64];
-	size_t n_cams = 0;
-	signal(SIGPIPE, SIG_IGN);
-	priv = calloc(1, ad->priv_size);
-	for (const struct agw_option *o = ad->options; o->name; o++)
-		if (o->def && option_set(o, o->def) < 0) {
-			fprintf(stderr, "bad default for %s\n", o->name);
-			return 2;
-		}
 	static const struct option opts[] = {
 		{"state", required_argument, NULL, 's'},
 		{"set", required_argument, NULL, 'o'},
@@ -205,23 +197,23 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "s:o:c:dr:", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			state = optarg;
+			*ret_state = optarg;
 			break;
 		case 'o': {
 			char *eq = strchr(optarg, '=');
 			const struct agw_option *o = eq ? option_find(optarg, (size_t)(eq - optarg)) : NULL;
 			if (!o || option_set(o, eq + 1) < 0) {
 				fprintf(stderr, "agw-rtsp-drive: bad option %s\n", optarg);
-				return 2;
+				return -EINVAL;
 			}
 			break;
 		}
 		case 'c':
-			if (n_cams == sizeof(cams) / sizeof(cams[0]) || camera_arg(optarg, &cams[n_cams]) < 0) {
+			if (*n_cams == max_cams || camera_arg(optarg, &cams[*n_cams]) < 0) {
 				fprintf(stderr, "agw-rtsp-drive: bad camera %s (ID=URL[,USER[,PASSWORD]])\n", optarg);
-				return 2;
+				return -EINVAL;
 			}
-			n_cams++;
+			(*n_cams)++;
 			break;
 		case 'd':
 			agw_log_set_level(AGW_LOG_DEBUG);
@@ -232,9 +224,26 @@ int main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: agw-rtsp-drive --state DIR [--set option=value]... "
 					"--camera ID=URL[,USER[,PASSWORD]]...\n");
-			return 2;
+			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *state = NULL;
+	struct agw_camera cams[64];
+	size_t n_cams = 0;
+	signal(SIGPIPE, SIG_IGN);
+	priv = calloc(1, ad->priv_size);
+	for (const struct agw_option *o = ad->options; o->name; o++)
+		if (o->def && option_set(o, o->def) < 0) {
+			fprintf(stderr, "bad default for %s\n", o->name);
+			return 2;
+		}
+	if (parse_args(argc, argv, &state, cams, sizeof(cams) / sizeof(cams[0]), &n_cams) < 0)
+		return 2;
 	uv_loop_t *loop = uv_default_loop();
 	ctx = (struct agw_adapter_ctx){.loop = loop, .name = ad->name, .state_dir = state, .emit = emit,
 				       .stopped = on_stopped};

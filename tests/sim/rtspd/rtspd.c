@@ -347,6 +347,48 @@ static void usage(FILE *out)
 		     "                      [--meta-interval MS] [--auth USER:PASSWORD] [--no-stdin]\n");
 }
 
+/* Basic authentication for USER:PASSWORD, installed on the server; NULL when cred has no ':'. */
+static GstRTSPAuth *make_auth(const char *cred)
+{
+	char **up = g_strsplit(cred, ":", 2);
+	if (!up[0] || !up[1]) {
+		g_strfreev(up);
+		return NULL;
+	}
+	GstRTSPAuth *auth = gst_rtsp_auth_new();
+	GstRTSPToken *user = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "user", NULL);
+	char *basic = gst_rtsp_auth_make_basic(up[0], up[1]);
+	gst_rtsp_auth_add_basic(auth, basic, user);
+	g_free(basic);
+	gst_rtsp_token_unref(user);
+	/* No default token: a request without credentials gets a 401 challenge (with an
+	 * anonymous token it would get a 404, and clients only send credentials when challenged). */
+	gst_rtsp_server_set_auth(g.server, auth);
+	g_strfreev(up);
+	return auth;
+}
+
+/* Every mount's media factory (only "user" may use them when auth is set). */
+static void add_mounts(GstRTSPAuth *auth)
+{
+	for (size_t i = 0; i < N_MOUNTS; i++) {
+		struct mount *m = &mounts[i];
+		m->factory = gst_rtsp_media_factory_new();
+		char *line = launch_line(m);
+		gst_rtsp_media_factory_set_launch(m->factory, line);
+		g_free(line);
+		gst_rtsp_media_factory_set_shared(m->factory, FALSE);
+		if (auth)
+			gst_rtsp_media_factory_add_role(m->factory, "user", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
+							G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
+							G_TYPE_BOOLEAN, TRUE, NULL);
+		g_signal_connect(m->factory, "media-configure", G_CALLBACK(media_configure), m);
+		if (m->meta)
+			g_timeout_add(g.meta_interval_ms, meta_tick, m);
+		mount_set(m, true);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *addr = "127.0.0.1";
@@ -393,40 +435,11 @@ int main(int argc, char **argv)
 	g_object_unref(tp);
 
 	GstRTSPAuth *auth = NULL;
-	if (auth_cred) {
-		char **up = g_strsplit(auth_cred, ":", 2);
-		if (!up[0] || !up[1]) {
-			fprintf(stderr, "alarmgw-rtspd: --auth wants USER:PASSWORD\n");
-			return 2;
-		}
-		auth = gst_rtsp_auth_new();
-		GstRTSPToken *user = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, "user", NULL);
-		char *basic = gst_rtsp_auth_make_basic(up[0], up[1]);
-		gst_rtsp_auth_add_basic(auth, basic, user);
-		g_free(basic);
-		gst_rtsp_token_unref(user);
-		/* No default token: a request without credentials gets a 401 challenge (with an
-		 * anonymous token it would get a 404, and clients only send credentials when challenged). */
-		gst_rtsp_server_set_auth(g.server, auth);
-		g_strfreev(up);
+	if (auth_cred && !(auth = make_auth(auth_cred))) {
+		fprintf(stderr, "alarmgw-rtspd: --auth wants USER:PASSWORD\n");
+		return 2;
 	}
-
-	for (size_t i = 0; i < N_MOUNTS; i++) {
-		struct mount *m = &mounts[i];
-		m->factory = gst_rtsp_media_factory_new();
-		char *line = launch_line(m);
-		gst_rtsp_media_factory_set_launch(m->factory, line);
-		g_free(line);
-		gst_rtsp_media_factory_set_shared(m->factory, FALSE);
-		if (auth)
-			gst_rtsp_media_factory_add_role(m->factory, "user", GST_RTSP_PERM_MEDIA_FACTORY_ACCESS,
-							G_TYPE_BOOLEAN, TRUE, GST_RTSP_PERM_MEDIA_FACTORY_CONSTRUCT,
-							G_TYPE_BOOLEAN, TRUE, NULL);
-		g_signal_connect(m->factory, "media-configure", G_CALLBACK(media_configure), m);
-		if (m->meta)
-			g_timeout_add(g.meta_interval_ms, meta_tick, m);
-		mount_set(m, true);
-	}
+	add_mounts(auth);
 
 	if (gst_rtsp_server_attach(g.server, NULL) == 0) {
 		fprintf(stderr, "alarmgw-rtspd: cannot listen on %s:%s\n", addr, port);

@@ -65,31 +65,115 @@ enum {
 	OPT_CUT,
 };
 
+/* How every device misbehaves from the start: 1 when c is one of those options (*ret_bad set),
+ * 0 otherwise. */
+static int parse_misbehaviour(int c, const char *arg, struct vsim_misbehaviour *mb, int *ret_bad)
+{
+	int bad = 0;
+	switch (c) {
+	case OPT_NO_INACTIVE:
+		mb->no_inactive = true;
+		break;
+	case OPT_MAX_STREAMS:
+		bad = sim_parse_uint(arg, 1e6, &mb->max_streams);
+		break;
+	case OPT_SLOW:
+		bad = sim_parse_uint(arg, 1e9, &mb->slow_bps);
+		break;
+	case OPT_STALE_NONCE:
+		bad = sim_parse_uint(arg, 1e6, &mb->stale_nonce);
+		break;
+	case OPT_WRONG_BOUNDARY:
+		bad = sim_parse_uint(arg, 1e6, &mb->wrong_boundary);
+		break;
+	case OPT_CUT:
+		bad = sim_parse_uint(arg, 1e6, &mb->cut);
+		break;
+	default:
+		return 0;
+	}
+	*ret_bad = bad;
+	return 1;
+}
+
+/* What the devices' streams carry: 1 when c is one of those options (*ret_bad set), 0 otherwise. */
+static int parse_stream(int c, const char *arg, struct vsim_options *o, int *ret_bad)
+{
+	double d;
+	int bad = 0;
+	switch (c) {
+	case OPT_RUN:
+		bad = sim_parse_number(arg, 0, 3600, &o->run_seconds);
+		break;
+	case OPT_QUIET:
+		bad = sim_parse_number(arg, 0, 3600, &o->quiet);
+		break;
+	case OPT_HEARTBEAT:
+		bad = sim_parse_number(arg, 0.05, 3600, &o->heartbeat);
+		break;
+	case OPT_PICTURES:
+		bad = sim_parse_number(arg, 0, 1, &o->pictures);
+		break;
+	case OPT_MIXED:
+		o->mixed = true;
+		break;
+	case OPT_MAX_BACKLOG:
+		bad = sim_parse_number(arg, 1024, 1024.0 * 1024 * 1024, &d);
+		o->max_backlog = (size_t)d;
+		break;
+	default:
+		return 0;
+	}
+	*ret_bad = bad;
+	return 1;
+}
+
+/* What no single option can check. */
+static int check_options(struct vsim_options *o, bool have_protocol, const char *dialect)
+{
+	if (!have_protocol) {
+		fprintf(stderr, "vendorsim: --protocol isapi|dahua is required\n");
+		return -EINVAL;
+	}
+	if (dialect && vsim_dialect_parse(o->protocol, dialect, &o->dialect) < 0) {
+		fprintf(stderr, "vendorsim: unknown dialect %s for this protocol\n", dialect);
+		return -EINVAL;
+	}
+	/* written into the ledger CSV as they are, the user name before a ':' */
+	if (strpbrk(o->common.user, ",\"\r\n:") || strpbrk(o->common.password, ",\"\r\n")) {
+		fprintf(stderr, "vendorsim: --user and --password may not hold ',', '\"' or a line break (nor ':' in --user)\n");
+		return -EINVAL;
+	}
+	return sim_ports_check("vendorsim", &o->common, o->devices);
+}
+
+/* The simulator's own options, then the shared ones (simmain.h). */
+static const struct option longopts[] = {
+	{"devices", required_argument, NULL, 'n'},
+	{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
+	{"protocol", required_argument, NULL, OPT_PROTOCOL},
+	{"channels", required_argument, NULL, OPT_CHANNELS},
+	{"auth", required_argument, NULL, OPT_AUTH},
+	{"run", required_argument, NULL, OPT_RUN},
+	{"quiet", required_argument, NULL, OPT_QUIET},
+	{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+	{"pictures", required_argument, NULL, OPT_PICTURES},
+	{"dialect", required_argument, NULL, OPT_DIALECT},
+	{"mixed", no_argument, NULL, OPT_MIXED},
+	{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
+	{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
+	{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+	{"slow", required_argument, NULL, OPT_SLOW},
+	{"stale-nonce", required_argument, NULL, OPT_STALE_NONCE},
+	{"wrong-boundary", required_argument, NULL, OPT_WRONG_BOUNDARY},
+	{"cut", required_argument, NULL, OPT_CUT},
+	SIM_COMMON_LONGOPTS,
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
 static int parse_options(int argc, char **argv, struct vsim_options *o)
 {
-	static const struct option longopts[] = {
-		{"devices", required_argument, NULL, 'n'},
-		{"id-prefix", required_argument, NULL, OPT_ID_PREFIX},
-		{"protocol", required_argument, NULL, OPT_PROTOCOL},
-		{"channels", required_argument, NULL, OPT_CHANNELS},
-		{"auth", required_argument, NULL, OPT_AUTH},
-		{"run", required_argument, NULL, OPT_RUN},
-		{"quiet", required_argument, NULL, OPT_QUIET},
-		{"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
-		{"pictures", required_argument, NULL, OPT_PICTURES},
-		{"dialect", required_argument, NULL, OPT_DIALECT},
-		{"mixed", no_argument, NULL, OPT_MIXED},
-		{"max-backlog", required_argument, NULL, OPT_MAX_BACKLOG},
-		{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
-		{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
-		{"slow", required_argument, NULL, OPT_SLOW},
-		{"stale-nonce", required_argument, NULL, OPT_STALE_NONCE},
-		{"wrong-boundary", required_argument, NULL, OPT_WRONG_BOUNDARY},
-		{"cut", required_argument, NULL, OPT_CUT},
-		SIM_COMMON_LONGOPTS,
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	*o = (struct vsim_options){
 		.common = {.host = "127.0.0.1", .base_port = 19000, .user = "admin", .password = "admin", .seed = 1},
 		.devices = 1, .channels = 1, .run_seconds = 3, .quiet = 12, .heartbeat = 5, .pictures = 1,
@@ -98,7 +182,6 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 	const char *dialect = NULL;
 	bool have_protocol = false;
 	int c;
-	double d;
 	agw_log_set_level(AGW_LOG_NOTICE);
 	while ((c = getopt_long(argc, argv, "n:p:h", longopts, NULL)) != -1) {
 		int bad = 0;
@@ -126,6 +209,9 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			bad = sim_parse_uint(optarg, VSIM_MAX_CHANNELS, &o->channels);
 			bad = bad ? bad : o->channels == 0 ? -EINVAL : 0;
 			break;
+		case OPT_DIALECT:
+			dialect = optarg;
+			break;
 		case OPT_AUTH:
 			if (strcmp(optarg, "digest") == 0)
 				o->auth = VSIM_AUTH_DIGEST;
@@ -136,51 +222,12 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 			else
 				bad = -EINVAL;
 			break;
-		case OPT_RUN:
-			bad = sim_parse_number(optarg, 0, 3600, &o->run_seconds);
-			break;
-		case OPT_QUIET:
-			bad = sim_parse_number(optarg, 0, 3600, &o->quiet);
-			break;
-		case OPT_HEARTBEAT:
-			bad = sim_parse_number(optarg, 0.05, 3600, &o->heartbeat);
-			break;
-		case OPT_PICTURES:
-			bad = sim_parse_number(optarg, 0, 1, &o->pictures);
-			break;
-		case OPT_DIALECT:
-			dialect = optarg;
-			break;
-		case OPT_MIXED:
-			o->mixed = true;
-			break;
-		case OPT_MAX_BACKLOG:
-			bad = sim_parse_number(optarg, 1024, 1024.0 * 1024 * 1024, &d);
-			o->max_backlog = (size_t)d;
-			break;
-		case OPT_NO_INACTIVE:
-			o->mb.no_inactive = true;
-			break;
-		case OPT_MAX_STREAMS:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.max_streams);
-			break;
-		case OPT_SLOW:
-			bad = sim_parse_uint(optarg, 1e9, &o->mb.slow_bps);
-			break;
-		case OPT_STALE_NONCE:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.stale_nonce);
-			break;
-		case OPT_WRONG_BOUNDARY:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.wrong_boundary);
-			break;
-		case OPT_CUT:
-			bad = sim_parse_uint(optarg, 1e6, &o->mb.cut);
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
 		default:
-			if (!sim_common_option(c, optarg, &o->common, &bad)) {
+			if (!sim_common_option(c, optarg, &o->common, &bad) && !parse_stream(c, optarg, o, &bad) &&
+			    !parse_misbehaviour(c, optarg, &o->mb, &bad)) {
 				usage(stderr);
 				return -EINVAL;
 			}
@@ -195,20 +242,7 @@ static int parse_options(int argc, char **argv, struct vsim_options *o)
 		fprintf(stderr, "vendorsim: unexpected argument %s\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!have_protocol) {
-		fprintf(stderr, "vendorsim: --protocol isapi|dahua is required\n");
-		return -EINVAL;
-	}
-	if (dialect && vsim_dialect_parse(o->protocol, dialect, &o->dialect) < 0) {
-		fprintf(stderr, "vendorsim: unknown dialect %s for this protocol\n", dialect);
-		return -EINVAL;
-	}
-	/* written into the ledger CSV as they are, the user name before a ':' */
-	if (strpbrk(o->common.user, ",\"\r\n:") || strpbrk(o->common.password, ",\"\r\n")) {
-		fprintf(stderr, "vendorsim: --user and --password may not hold ',', '\"' or a line break (nor ':' in --user)\n");
-		return -EINVAL;
-	}
-	return sim_ports_check("vendorsim", &o->common, o->devices);
+	return check_options(o, have_protocol, dialect);
 }
 
 static void stop(struct vsim *sim)
@@ -242,6 +276,35 @@ static void on_check(uv_check_t *h)
 	vsim_evlog_flush(h->data);
 }
 
+/* The devices' listeners, the control server and the ledger; what failed is said on stderr. */
+static int start_servers(struct vsim *sim)
+{
+	for (unsigned i = 0; i < sim->ndevs; i++) {
+		int r = vsim_device_start(&sim->devs[i]);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim->opt.common.host, sim->devs[i].port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.control_port) {
+		int r = vsim_control_start(sim, sim->opt.common.control_port);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim->opt.common.control_port,
+				uv_strerror(r));
+			return -1;
+		}
+	}
+	if (sim->opt.common.ledger) {
+		int r = vsim_ledger_write(sim, sim->opt.common.ledger);
+		if (r < 0) {
+			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim->opt.common.ledger, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vsim sim = {0};
@@ -273,34 +336,10 @@ int main(int argc, char **argv)
 	sim.duration_timer.data = sim.sigterm.data = sim.sigint.data = sim.flush_check.data = &sim;
 	for (unsigned i = 0; i < sim.ndevs; i++)
 		vsim_device_init(&sim, &sim.devs[i], i);
-	for (unsigned i = 0; i < sim.ndevs; i++) {
-		int r = vsim_device_start(&sim.devs[i]);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on %s:%d: %s\n", sim.opt.common.host, sim.devs[i].port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.control_port) {
-		int r = vsim_control_start(&sim, sim.opt.common.control_port);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot listen on control port %d: %s\n", sim.opt.common.control_port,
-				uv_strerror(r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
-	}
-	if (sim.opt.common.ledger) {
-		int r = vsim_ledger_write(&sim, sim.opt.common.ledger);
-		if (r < 0) {
-			fprintf(stderr, "vendorsim: cannot write %s: %s\n", sim.opt.common.ledger, strerror(-r));
-			stop(&sim);
-			uv_run(sim.loop, UV_RUN_DEFAULT);
-			goto out;
-		}
+	if (start_servers(&sim) < 0) {
+		stop(&sim);
+		uv_run(sim.loop, UV_RUN_DEFAULT);
+		goto out;
 	}
 	for (unsigned i = 0; i < sim.ndevs; i++)
 		vsim_events_start(&sim.devs[i]);

@@ -9,16 +9,17 @@ a gateway's journal against the simulator's events log.
         rec = log.reconcile({"hik-00001-1", ...})
 """
 import hashlib
-import http.client
 import json
 import os
-import random
 import re
 import socket
-import subprocess
+import sys
 import time
 import urllib.parse
 import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from simproc import HttpError, SimProcess  # noqa: E402,F401 (HttpError: for the tests)
 
 ISAPI_PATH = "/ISAPI/Event/notification/alertStream"
 DAHUA_PATH = "/cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=%d"
@@ -27,12 +28,6 @@ DAHUA_PATH = "/cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=%d"
 def binary():
     build = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../../build"))
     return os.path.join(build, "tests/sim/vendorsim/alarmgw-vendorsim")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def digest_authorization(challenge, method, uri, user, password, nc=1):
@@ -44,12 +39,6 @@ def digest_authorization(challenge, method, uri, user, password, nc=1):
     resp = hashlib.md5(("%s:%s:%s:%s:auth:%s" % (ha1, fields["nonce"], ncs, cnonce, ha2)).encode()).hexdigest()
     return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", qop=auth, nc=%s, cnonce="%s", '
             'response="%s", algorithm=MD5' % (user, fields["realm"], fields["nonce"], uri, ncs, cnonce, resp))
-
-
-class HttpError(Exception):
-    def __init__(self, status, text):
-        super().__init__("HTTP %d: %s" % (status, text[:200]))
-        self.status, self.text = status, text
 
 
 class Stream:
@@ -205,59 +194,26 @@ class Log:
         return missing, phantom, lines
 
 
-class Vendorsim:
+class Vendorsim(SimProcess):
     """Runs alarmgw-vendorsim on free loopback ports; stops it on exit (also on failure)."""
+
+    name, noun = "vendorsim", "devices"
 
     def __init__(self, protocol, devices=1, rate=0.0, extra=(), workdir="/tmp", user="admin", password="admin",
                  id_prefix=None):
+        super().__init__(devices)
         self.protocol, self.devices, self.rate, self.extra = protocol, devices, rate, list(extra)
         self.user, self.password = user, password
         self.prefix = id_prefix or ("hik" if protocol == "isapi" else "dh")
         self.dir = workdir
         self.events_log = os.path.join(workdir, "vendorsim-%s-events-%d.jsonl" % (self.prefix, os.getpid()))
         self.ledger = os.path.join(workdir, "vendorsim-%s-ledger-%d.csv" % (self.prefix, os.getpid()))
-        self.proc = None
 
-    def start(self):
-        for _ in range(8):
-            # below the ephemeral range (32768+) where outgoing connections take ports
-            self.base_port = random.randrange(12000, max(12001, 32700 - self.devices))
-            self.control_port = free_port()
-            args = [binary(), "--protocol", self.protocol, "-n", str(self.devices), "-p", str(self.base_port),
-                    "--user", self.user, "--password", self.password, "--rate", str(self.rate),
-                    "--events-log", self.events_log, "--ledger", self.ledger,
-                    "--control-port", str(self.control_port), "--id-prefix", self.prefix] + self.extra
-            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None, text=True)
-            line = self.proc.stdout.readline()
-            if line.startswith("vendorsim: ready %d devices" % self.devices):
-                return self
-            self.proc.wait(timeout=30)
-            self.proc = None  # a port was taken: try another range
-        raise RuntimeError("vendorsim did not start")
-
-    def stop(self, sig=None):
-        if not self.proc:
-            return None
-        if sig is None:
-            self.proc.terminate()
-        else:
-            self.proc.send_signal(sig)
-        try:
-            rc = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        self.proc = None
-        return rc
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-    def port(self, i):
-        return self.base_port + i
+    def args(self):
+        return [binary(), "--protocol", self.protocol, "-n", str(self.devices), "-p", str(self.base_port),
+                "--user", self.user, "--password", self.password, "--rate", str(self.rate),
+                "--events-log", self.events_log, "--ledger", self.ledger,
+                "--control-port", str(self.control_port), "--id-prefix", self.prefix] + self.extra
 
     def device_id(self, i):
         return "%s-%05d" % (self.prefix, i + 1)
@@ -268,23 +224,13 @@ class Vendorsim:
     def stream(self, i, heartbeat=1):
         return open_stream(self.port(i), self.target(heartbeat), self.user, self.password)
 
-    def _call(self, method, path):
-        c = http.client.HTTPConnection("127.0.0.1", self.control_port, timeout=30)
-        c.request(method, path)
-        r = c.getresponse()
-        body = r.read()
-        c.close()
-        if r.status != 200:
-            raise HttpError(r.status, body.decode())
-        return json.loads(body)
-
     def control(self, dev, action, **args):
         q = urllib.parse.urlencode(args)
-        return self._call("POST", "/dev/%s/%s%s" % (dev, action, "?" + q if q else ""))
+        return self.call("POST", "/dev/%s/%s%s" % (dev, action, "?" + q if q else ""))
 
     def stats(self, dev=None):
-        return self._call("GET", "/stats" + ("?device=%d" % dev if dev is not None else ""))
+        return self.call("GET", "/stats" + ("?device=%d" % dev if dev is not None else ""))
 
     def read_log(self):
-        self._call("GET", "/flush") if self.proc else None
+        self.call("GET", "/flush") if self.proc else None
         return Log(self.events_log)
