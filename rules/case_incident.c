@@ -8,6 +8,8 @@
 
 #include "case_engine_internal.h"
 
+#define CAMERA_TIME_TRUST_MS (24 * 3600 * 1000LL)
+
 void engine_case_free(struct agw_case *c)
 {
 	if (!c)
@@ -159,11 +161,17 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 	if (!(c->key = strdup(key)) || !(c->rule = strdup(rule->name)) ||
 	    dup_or_null(&c->category, rule->category ? rule->category : "video_alarm") < 0)
 		goto oom;
-	agw_case_id_make(e->gateway_id, key, first_seen, c->id);
+	/* Two instances pulling the same camera during a handover see the same notification at
+	 * different gateway times: the camera's time makes their ids equal, so the platform drops the
+	 * duplicate. A camera clock a day or more off (unset, reset to 1970) is not trusted. */
+	int64_t id_time = first_seen;
+	if (contrib->camera_time != AGW_TIME_UNKNOWN && llabs(contrib->camera_time - contrib->t) < CAMERA_TIME_TRUST_MS)
+		id_time = contrib->camera_time;
+	agw_case_id_make(e->gateway_id, key, id_time, c->id);
 	/* Another incident (closed by the platform) may have had this very id. */
 	for (unsigned n = 2; agw_strmap_get(&e->ids, c->id) && n < 1000; n++) {
 		char base[AGW_CASE_ID_SIZE];
-		agw_case_id_make(e->gateway_id, key, first_seen, base);
+		agw_case_id_make(e->gateway_id, key, id_time, base);
 		snprintf(c->id, sizeof(c->id), "%.20s-%u", base, n);
 	}
 	c->priority = rule->priority >= 1 && rule->priority <= 4 ? rule->priority : 3;
