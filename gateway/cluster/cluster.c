@@ -27,6 +27,17 @@
  * member claims free slots only once the member list has not changed for this long (existing
  * holders keep theirs meanwhile, and a dead member's slots wait at most this much more). */
 #define SETTLE_MS 1500
+/* Lease timing, as fractions of the TTL: a keepalive every quarter, each given an eighth to be
+ * answered, the next one after a failure (to the next endpoint) a sixteenth later (at least
+ * KEEPALIVE_RETRY_MIN_MS), so that one dead member costs nothing. Without a renewal for two
+ * thirds of the TTL the slots are fenced: that rides out an etcd leader election (1-2 s, during
+ * which keepalives go unanswered) and leaves the last third for the adapters to stop (ONVIF's
+ * stop_timeout, 3 s by default) before etcd can expire the lease. */
+#define KEEPALIVE_PERIOD(ttl) ((uint64_t)(ttl) / 4)
+#define KEEPALIVE_TIMEOUT(ttl) ((ttl) / 8)
+#define KEEPALIVE_RETRY(ttl) ((uint64_t)(ttl) / 16 > KEEPALIVE_RETRY_MIN_MS ? (uint64_t)(ttl) / 16 : KEEPALIVE_RETRY_MIN_MS)
+#define KEEPALIVE_RETRY_MIN_MS 100
+#define FENCE_MARGIN(ttl) ((uint64_t)(ttl) / 3)
 
 struct agw_cluster;
 
@@ -58,11 +69,16 @@ struct agw_cluster {
 	size_t n_members;
 	int64_t lease_id;
 	bool lease_ok, member_ok, synced, etcd_ok, started, stopping;
+	/* Fencing: etcd may expire our lease at lease_until (uv_now ms) at the earliest, and another
+	 * instance may then claim our slots; we stop them all a third of the TTL before (fenced)
+	 * unless a keepalive pushes lease_until further. */
+	bool fenced;
+	uint64_t lease_until, step_sent_at, keepalive_sent_at;
 	size_t claims_in_flight;
 	uint64_t members_changed_at; /* uv_now when the member list last changed */
 	uint32_t claim_cursor;
 	struct agw_etcd_call *step_call, *keepalive_call, *watch;
-	uv_timer_t step_timer, keepalive_timer, claim_timer, reconcile_timer;
+	uv_timer_t step_timer, keepalive_timer, claim_timer, reconcile_timer, fence_timer;
 	int timers_open;
 	void (*stop_done)(void *arg);
 	void *stop_arg;
@@ -70,6 +86,7 @@ struct agw_cluster {
 
 static void schedule_step(struct agw_cluster *c, uint64_t delay_ms);
 static void schedule_reconcile(struct agw_cluster *c);
+static void lease_extended(struct agw_cluster *c, uint64_t sent_at, int64_t ttl_s);
 
 /* ---- keys ---- */
 
@@ -296,7 +313,7 @@ static void on_reconcile(uv_timer_t *t);
 
 static void reconcile(struct agw_cluster *c)
 {
-	if (!c->synced || !c->lease_ok || !c->member_ok || c->stopping)
+	if (!c->synced || !c->lease_ok || !c->member_ok || c->stopping || c->fenced)
 		return;
 	const char *me = c->cfg.member_id;
 	size_t wanted = 0, held = 0, queued = 0;
@@ -380,6 +397,7 @@ static int step_call(struct agw_cluster *c, const char *path, json_t *body)
 {
 	if (!body)
 		return -ENOMEM;
+	c->step_sent_at = uv_now(c->loop);
 	return agw_etcd_call(c->etcd, path, body, CALL_TIMEOUT_MS, step_answered, c, &c->step_call);
 }
 
@@ -453,6 +471,8 @@ static void step_answered(void *arg, int status, json_t *answer, const char *why
 		c->lease_id = agw_etcd_int(json_object_get(answer, "ID"), 0);
 		c->lease_ok = c->lease_id != 0;
 		if (c->lease_ok)
+			lease_extended(c, c->step_sent_at, agw_etcd_int(json_object_get(answer, "TTL"), 0));
+		if (c->lease_ok)
 			agw_log_notice("cluster", NULL, "member %s, lease %" PRIx64, c->cfg.member_id, (uint64_t)c->lease_id);
 	} else if (!c->member_ok) {
 		c->member_ok = true;
@@ -474,25 +494,77 @@ static void schedule_step(struct agw_cluster *c, uint64_t delay_ms)
 		uv_timer_start(&c->step_timer, on_step, delay_ms, 0);
 }
 
-/* ---- keepalive ---- */
+/* ---- fencing and keepalive ---- */
+
+static void on_fence(uv_timer_t *t)
+{
+	struct agw_cluster *c = t->data;
+	if (c->stopping || c->fenced)
+		return;
+	size_t n = 0;
+	for (uint32_t s = 0; s < c->cfg.slots; s++)
+		n += c->slots[s].held;
+	c->fenced = true;
+	agw_metric_add("agw_cluster_fenced_total", NULL, 1);
+	agw_log_err("cluster", NULL,
+		    "etcd has not renewed lease %" PRIx64 " and may expire it in %" PRId64
+		    " ms: stopping the cameras of the %zu slots held here before another instance can claim them",
+		    (uint64_t)c->lease_id, (int64_t)(c->lease_until - uv_now(c->loop)), n);
+	for (uint32_t s = 0; s < c->cfg.slots; s++)
+		slot_leave(c, s, "fenced");
+	agw_metric_set("agw_cluster_slots_held", NULL, 0);
+}
+
+/* etcd renewed the lease, to ttl_s from a request sent at sent_at (it cannot expire before). */
+static void lease_extended(struct agw_cluster *c, uint64_t sent_at, int64_t ttl_s)
+{
+	/* From the network: bounded by what we asked for, so a wrong answer fences early, never late. */
+	int64_t asked = (c->cfg.lease_ttl_ms + 999) / 1000;
+	if (ttl_s < 0 || ttl_s > asked)
+		ttl_s = ttl_s < 0 ? 0 : asked;
+	uint64_t until = sent_at + (uint64_t)ttl_s * 1000;
+	if (until > c->lease_until || c->fenced)
+		c->lease_until = until;
+	uint64_t margin = FENCE_MARGIN(c->cfg.lease_ttl_ms), now = uv_now(c->loop);
+	uint64_t fence_at = c->lease_until > now + margin ? c->lease_until - margin : now;
+	uv_timer_start(&c->fence_timer, on_fence, fence_at - now, 0);
+	if (c->fenced) {
+		c->fenced = false;
+		agw_log_notice("cluster", NULL, "lease %" PRIx64 " renewed: taking slots again", (uint64_t)c->lease_id);
+		schedule_reconcile(c);
+	}
+}
+
+static void on_keepalive(uv_timer_t *t);
 
 static void keepalive_answered(void *arg, int status, json_t *answer, const char *why)
 {
 	struct agw_cluster *c = arg;
 	c->keepalive_call = NULL;
-	if (status < 0) {
-		if (c->etcd_ok) {
-			struct agw_cluster_status st;
-			agw_cluster_status(c, &st);
-			agw_log_err("cluster", NULL, "etcd unreachable (%s): keeping the %zu slots held here",
-				    why ? why : strerror(-status), st.held);
-		}
+	if (status == -ENOTCONN) {
+		/* The member has no leader: no lease expires without one, and a new leader renews every
+		 * lease for a full TTL. Keep the slots (a gap would serve no one). */
+		if (c->etcd_ok)
+			agw_log_err("cluster", NULL, "etcd has no leader (%s): keeping the slots held here", why ? why : "");
 		c->etcd_ok = false;
+		lease_extended(c, uv_now(c->loop), (c->cfg.lease_ttl_ms + 999) / 1000);
+		return;
+	}
+	if (status < 0) {
+		if (c->etcd_ok)
+			agw_log_err("cluster", NULL, "etcd unreachable (%s): keeping the slots held here until %" PRIu64
+				    " ms before the lease can expire", why ? why : strerror(-status),
+				    FENCE_MARGIN(c->cfg.lease_ttl_ms));
+		c->etcd_ok = false;
+		uv_timer_start(&c->keepalive_timer, on_keepalive, KEEPALIVE_RETRY(c->cfg.lease_ttl_ms),
+			       KEEPALIVE_PERIOD(c->cfg.lease_ttl_ms));
 		return;
 	}
 	bool was_ok = c->etcd_ok;
 	c->etcd_ok = true;
 	int64_t ttl = agw_etcd_int(json_object_get(json_object_get(answer, "result"), "TTL"), 0);
+	if (ttl > 0)
+		lease_extended(c, c->keepalive_sent_at, ttl);
 	if (ttl <= 0) {
 		/* The lease expired while etcd did not hear us: our keys are gone. Take a new lease and
 		 * read the cluster again; reconcile then claims back what is free and drops what another
@@ -513,8 +585,9 @@ static void on_keepalive(uv_timer_t *t)
 	if (!c->lease_ok || c->keepalive_call || c->stopping)
 		return;
 	json_t *body = json_pack("{s:I}", "ID", (json_int_t)c->lease_id);
-	if (body && agw_etcd_call(c->etcd, "/v3/lease/keepalive", body, c->cfg.lease_ttl_ms / 3, keepalive_answered, c,
-				  &c->keepalive_call) < 0)
+	c->keepalive_sent_at = uv_now(c->loop);
+	if (body && agw_etcd_call(c->etcd, "/v3/lease/keepalive", body, KEEPALIVE_TIMEOUT(c->cfg.lease_ttl_ms),
+				  keepalive_answered, c, &c->keepalive_call) < 0)
 		c->keepalive_call = NULL;
 }
 
@@ -551,7 +624,8 @@ int agw_cluster_new(uv_loop_t *loop, const struct agw_cluster_config *cfg,
 	}
 	c->slot_changed = slot_changed;
 	c->arg = arg;
-	uv_timer_t *timers[] = {&c->step_timer, &c->keepalive_timer, &c->claim_timer, &c->reconcile_timer};
+	uv_timer_t *timers[] = {&c->step_timer, &c->keepalive_timer, &c->claim_timer, &c->reconcile_timer,
+				&c->fence_timer};
 	for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
 		uv_timer_init(loop, timers[i]);
 		timers[i]->data = c;
@@ -563,7 +637,7 @@ int agw_cluster_new(uv_loop_t *loop, const struct agw_cluster_config *cfg,
 int agw_cluster_start(struct agw_cluster *c)
 {
 	c->started = true;
-	uint64_t every = (uint64_t)(c->cfg.lease_ttl_ms / 3);
+	uint64_t every = KEEPALIVE_PERIOD(c->cfg.lease_ttl_ms);
 	uv_timer_start(&c->keepalive_timer, on_keepalive, every, every);
 	uv_timer_start(&c->claim_timer, on_claim_tick, CLAIM_TICK_MS, CLAIM_TICK_MS);
 	schedule_step(c, 0);
@@ -630,6 +704,7 @@ void agw_cluster_stop(struct agw_cluster *c, int64_t timeout_ms, void (*done)(vo
 	uv_timer_stop(&c->keepalive_timer);
 	uv_timer_stop(&c->claim_timer);
 	uv_timer_stop(&c->reconcile_timer);
+	uv_timer_stop(&c->fence_timer);
 	agw_etcd_cancel(c->step_call);
 	agw_etcd_cancel(c->watch);
 	c->step_call = c->watch = NULL;
@@ -664,9 +739,10 @@ void agw_cluster_free(struct agw_cluster *c)
 	c->stop_done = NULL;
 	/* claims in flight own their struct claim: closing the client cancels them without callbacks */
 	agw_etcd_close(c->etcd, NULL, NULL);
-	c->timers_open = 4;
+	c->timers_open = 5;
 	uv_close((uv_handle_t *)&c->step_timer, timer_closed);
 	uv_close((uv_handle_t *)&c->keepalive_timer, timer_closed);
 	uv_close((uv_handle_t *)&c->claim_timer, timer_closed);
 	uv_close((uv_handle_t *)&c->reconcile_timer, timer_closed);
+	uv_close((uv_handle_t *)&c->fence_timer, timer_closed);
 }

@@ -157,9 +157,11 @@ static void on_done(struct agw_curl_req *req, CURLcode code)
 			const char *msg = json_string_value(json_object_get(answer, "message"));
 			if (!msg)
 				msg = json_string_value(error);
+			if (!msg) /* the hasleader refusal nests it: {"error": {"message": ...}} */
+				msg = json_string_value(json_object_get(error, "message"));
 			snprintf(whybuf, sizeof(whybuf), "HTTP %ld%s%s", http, msg ? ": " : "", msg ? msg : "");
 			why = whybuf;
-			status = -EPROTO;
+			status = msg && strstr(msg, "no leader") ? -ENOTCONN : -EPROTO;
 		}
 	} else if (status < 0) {
 		snprintf(whybuf, sizeof(whybuf), "%s", status == -EMSGSIZE ? "answer too large" : curl_easy_strerror(code));
@@ -191,7 +193,9 @@ static int start(struct agw_etcd *e, const char *path, json_t *body, int64_t tim
 	c->req.done = on_done;
 	c->easy = curl_easy_init();
 	c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-	if (watch && c->headers)
+	/* A member without a leader then refuses at once ("no leader") instead of timing out: the
+	 * cluster module needs to tell "etcd has no leader" (no lease can expire) from "unreachable". */
+	if (c->headers)
 		c->headers = curl_slist_append(c->headers, "Grpc-Metadata-hasleader: true");
 	if (!text || !c->easy || !c->headers) {
 		free(text);

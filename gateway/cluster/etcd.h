@@ -6,8 +6,9 @@
  * are left out of the answers (a false "succeeded", a PUT event's "type").
  *
  * etcd 3.4's quirks: one keepalive per request (no stream); a watch is cancelled by closing its
- * connection; a watch on a cluster without a leader is refused only with the
- * "Grpc-Metadata-hasleader: true" header, which every watch here sends. */
+ * connection; a member without a leader refuses a request at once only with the
+ * "Grpc-Metadata-hasleader: true" header (else a watch stays silent and a call times out), which
+ * every request here sends. */
 #ifndef AGW_CLUSTER_ETCD_H
 #define AGW_CLUSTER_ETCD_H
 
@@ -28,8 +29,9 @@ void agw_etcd_close(struct agw_etcd *e, void (*closed)(void *arg), void *arg);
 
 /* POST path with body (a JSON object; the client takes the reference). cb runs on the loop once:
  * status 0 with the parsed answer (borrowed: valid during cb), or a negative errno with NULL
- * (-ECONNREFUSED/-ETIMEDOUT: no endpoint answered; -EPROTO: an HTTP error or a gRPC error body,
- * whose message is logged by the caller from `why`). On a connection failure the client moves to
+ * (-ECONNREFUSED/-ETIMEDOUT: no endpoint answered; -ENOTCONN: the member answered that the
+ * cluster has no leader; -EPROTO: another HTTP error or gRPC error body, whose message is logged by
+ * the caller from `why`). On a connection failure the client moves to
  * the next endpoint for later calls. ret (optional) names the call for agw_etcd_cancel. */
 int agw_etcd_call(struct agw_etcd *e, const char *path, json_t *body, int64_t timeout_ms,
 		  void (*cb)(void *arg, int status, json_t *answer, const char *why), void *arg,

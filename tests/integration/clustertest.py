@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""What the cluster tests and bench/cluster share: a real 3-member etcd on loopback, the slot hash
+of gateway/cluster/slots.c written again (so that a change of the C hash is noticed), camsim's
+per-camera counters, and an instance's configuration."""
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+
+from agwtest import free_port, spawn, wait_for
+
+ETCD = "etcd"
+ETCDCTL = "etcdctl"
+
+
+def skip(why):
+    print(f"SKIP: {why}", flush=True)
+    sys.exit(77)
+
+
+def need_etcd():
+    for tool in (ETCD, ETCDCTL):
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode:
+            skip(f"{tool} not installed (scripts/install-deps installs etcd-server and etcd-client)")
+
+
+def mix(h):
+    m = (1 << 64) - 1
+    h ^= h >> 30
+    h = (h * 0xbf58476d1ce4e5b9) & m
+    h ^= h >> 27
+    h = (h * 0x94d049bb133111eb) & m
+    h ^= h >> 31
+    return h
+
+
+def fnv1a(data, h=0xcbf29ce484222325):
+    for b in data:
+        h ^= b
+        h = (h * 0x100000001b3) & ((1 << 64) - 1)
+    return h
+
+
+def slot_of(camera, slots):
+    return mix(fnv1a(camera.encode())) % slots
+
+
+class Etcd:
+    """A 3-member etcd cluster on loopback; `hosts` adds client listen addresses (an address that a
+    test's network namespace reaches)."""
+
+    def __init__(self, workdir, hosts=(), cluster="city"):
+        self.dir = workdir
+        self.names = ["e1", "e2", "e3"]
+        self.client = {n: free_port() for n in self.names}
+        self.peer = {n: free_port() for n in self.names}
+        self.hosts = ["127.0.0.1", *hosts]
+        self.cluster = cluster
+        self.procs = {}
+        self.initial = ",".join(f"{n}=http://127.0.0.1:{self.peer[n]}" for n in self.names)
+
+    def start(self, name, state="new"):
+        log = open(os.path.join(self.dir, f"{name}.log"), "a")
+        listen = ",".join(f"http://{h}:{self.client[name]}" for h in self.hosts)
+        self.procs[name] = spawn([
+            ETCD, "--name", name, "--data-dir", os.path.join(self.dir, name),
+            "--listen-client-urls", listen,
+            "--advertise-client-urls", f"http://127.0.0.1:{self.client[name]}",
+            "--listen-peer-urls", f"http://127.0.0.1:{self.peer[name]}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer[name]}",
+            "--initial-cluster", self.initial, "--initial-cluster-state", state,
+            "--initial-cluster-token", "agw-test", "--heartbeat-interval", "100", "--election-timeout", "1000"],
+            stdout=log, stderr=log)
+
+    def start_all(self):
+        for n in self.names:
+            self.start(n)
+        wait_for(self.healthy, "etcd cluster healthy", timeout=30)
+
+    def endpoints_on(self, host="127.0.0.1"):
+        return ",".join(f"http://{host}:{self.client[n]}" for n in self.names)
+
+    @property
+    def endpoints(self):
+        return self.endpoints_on()
+
+    def ctl(self, *args, endpoints=None, timeout=10):
+        return subprocess.run([ETCDCTL, "--endpoints", endpoints or self.endpoints, "--dial-timeout", "2s",
+                               "--command-timeout", "3s", *args], capture_output=True, text=True, timeout=timeout,
+                              env=dict(os.environ, ETCDCTL_API="3"))
+
+    def healthy(self):
+        return self.ctl("endpoint", "health").returncode == 0
+
+    def leader(self):
+        r = self.ctl("endpoint", "status", "-w", "json")
+        for st in json.loads(r.stdout or "[]"):
+            if st["Status"]["header"]["member_id"] == st["Status"]["leader"]:
+                port = int(st["Endpoint"].rsplit(":", 1)[1])
+                return next(n for n in self.names if self.client[n] == port)
+        return None
+
+    def kill(self, name):
+        p = self.procs[name]
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+    def stop_all(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                p.wait()
+
+    def _prefix(self, what):
+        r = self.ctl("get", "--prefix", f"/alarmgw/{self.cluster}/{what}/", "-w", "json")
+        if r.returncode:
+            return None
+        out = {}
+        for kv in json.loads(r.stdout).get("kvs", []):
+            key = base64.b64decode(kv["key"]).decode()
+            out[key.rsplit("/", 1)[1]] = base64.b64decode(kv["value"]).decode()
+        return out
+
+    def holders(self):
+        """slot -> holder, read with etcdctl from any live member (None when etcd did not answer)."""
+        kv = self._prefix("slots")
+        return None if kv is None else {int(k): v for k, v in kv.items()}
+
+    def members(self):
+        kv = self._prefix("members")
+        return None if kv is None else set(kv)
+
+
+def stats(sim):
+    """camsim's counters per camera: subscriptions ever made, live_subscriptions, ..."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{sim.control_port}/stats", timeout=10) as r:
+        return {c["id"]: c for c in json.load(r)["cameras"]}
+
+
+def write_config(workdir, name, etcd_endpoints, ledger, slots, ttl_s, mqtt_uri=None, rules=None, extra=""):
+    """An instance's configuration; without mqtt_uri its case messages go to a port nobody listens
+    on (they wait in its outbox)."""
+    state = os.path.join(workdir, name)
+    os.makedirs(state, exist_ok=True)
+    conf = os.path.join(workdir, f"{name}.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+gateway: {{ id = "{name}"; state_dir = "{state}"; log_level = "info"; }};
+cameras: {{ ledger = "{ledger}"; }};
+mqtt: {{ uri = "{mqtt_uri or f'tcp://127.0.0.1:{free_port()}'}"; client_id = "{name}"; topic_prefix = "agw";
+        reconnect_min = "200ms"; reconnect_max = "2s"; }};
+cluster: {{ etcd = "{etcd_endpoints}"; id = "city"; slots = {slots}; lease_ttl = "{ttl_s}s"; claim_rate = 1000; }};
+adapters: {{ onvif: {{ pull_timeout = "1s"; termination_time = "20s"; renew_margin = "5s";
+                       backoff_min = "200ms"; backoff_max = "1s"; unsubscribe_on_stop = true; }}; }};
+""")
+        if rules:
+            f.write(f'rules: {{ file = "{rules}"; }};\n')
+        f.write(extra)
+    return conf, os.path.join(state, "alarmgw.db")
+
+
+def cameras_of(holders, cams, member, slots):
+    return [c for c in cams if holders.get(slot_of(c, slots)) == member]
+
+
+def resubscribed(sim, cameras, before):
+    """Every one of cameras has a subscription made after the snapshot `before`."""
+    s = stats(sim)
+    return all(s[c]["subscriptions"] > before[c]["subscriptions"] for c in cameras)
