@@ -6,16 +6,13 @@ and every case id it wrote reaches the subscriber (exact: missing == 0; duplicat
 1 is at least once, and counted).
 
 Skipped (77) when nats-server or mosquitto_sub is not installed."""
-import json
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
-import time
 
-from agwtest import Gateway, check, finish, free_port, spawn, sql, tempdir, wait_for
+import brokertest
+from agwtest import finish, free_port, spawn, tempdir
 
 ALERTS = 300
 RATE = 30  # alerts per second: the kill lands in the middle of the run
@@ -61,75 +58,14 @@ def main():
     nats = Nats(work)
     for n in nats.names:
         nats.start(n)
-    sub_port = nats.mqtt["n3"]
-    out = open(os.path.join(work, "sub.txt"), "w")
     sub = None
-    gw = None
     try:
-        # The platform's persistent session must exist before the first case: a QoS 1 publish that
-        # matches no durable subscription is acknowledged and dropped (docs/mqtt.md).
-        def subscribed():
-            nonlocal sub
-            if sub is None or sub.poll() is not None:
-                sub = spawn(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(sub_port), "-q", "1", "-c", "-i",
-                             "platform", "-t", "agw/#", "-v"], stdout=out, stderr=subprocess.DEVNULL)
-                time.sleep(1)
-            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(nats.mqtt["n1"]), "-q", "1",
-                            "-t", "agw/probe", "-m", "probe"], capture_output=True, timeout=10)
-            time.sleep(0.5)
-            out.flush()
-            return "agw/probe probe" in open(out.name).read()
-        wait_for(subscribed, "the platform's subscription through the NATS cluster", timeout=60, interval=0.5)
-
-        alerts = os.path.join(work, "alerts.jsonl")
-        with open(alerts, "w") as f:
-            for i in range(ALERTS):
-                f.write(json.dumps({"camera": f"cam-{i:04d}", "kind": "intrusion", "active": True,
-                                    "id": f"e-{i}"}) + "\n")
-        os.makedirs(os.path.join(work, "state"))
-        conf = os.path.join(work, "alarmgw.conf")
-        with open(conf, "w") as f:
-            f.write(f'gateway: {{ id = "it-cluster"; state_dir = "{work}/state"; log_level = "info"; }};\n')
-            f.write(f'mqtt: {{ uri = "{nats.uris()}"; version = "3.1.1"; reconnect_min = "200ms"; '
-                    f'reconnect_max = "1s"; }};\n')
-            f.write(f'adapters: {{ replay: {{ file = "{alerts}"; rate = {RATE}; }}; }};\n')
-        gw = Gateway(conf).start()
-        line = gw.wait_log(r"\[mqtt\] connected to tcp://127\.0\.0\.1:\d+", timeout=30)
-        port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
-        first = next(n for n in nats.names if nats.mqtt[n] == port)
-        time.sleep(ALERTS / RATE / 3)
-        nats.kill(first)
-        t0 = time.monotonic()
-        moved = gw.wait_log(r"\[mqtt\] connected to tcp://127\.0\.0\.1:(?!%d)\d+" % port, timeout=30)
-        check(True, f"node {first} (port {port}) SIGKILLed mid-run; the gateway reconnected in "
-                    f"{time.monotonic() - t0:.1f} s: {moved.split('] ', 1)[1]}")
-
-        db = os.path.join(work, "state", "alarmgw.db")
-        wait_for(lambda: sql(db, "SELECT count(*) FROM cases")[0][0] == ALERTS, "every alert made a case", timeout=60)
-        expected = {r[0] for r in sql(db, "SELECT id FROM cases")}
-
-        def received():
-            out.flush()
-            got = []
-            for l in open(out.name):
-                if l.startswith("agw/cases/"):
-                    try:
-                        got.append(json.loads(l.split(" ", 1)[1])["case_id"])
-                    except (ValueError, KeyError, IndexError):
-                        pass
-            return got
-        try:
-            wait_for(lambda: expected <= set(received()), "every case id at the subscriber", timeout=60, interval=0.5)
-        except TimeoutError:
-            pass
-        got = received()
-        missing = expected - set(got)
-        check(len(expected) == ALERTS and not missing,
-              f"{len(expected)} case ids written, {len(set(got))} distinct received, missing {len(missing)} "
-              f"(== 0 required), duplicates {len(got) - len(set(got))}")
+        sub, out = brokertest.subscribe(work, nats.mqtt["n3"], nats.mqtt["n1"])
+        brokertest.failover(work, nats.uris(), lambda port: next(n for n in nats.names if nats.mqtt[n] == port),
+                            nats.kill, out, alerts=ALERTS, rate=RATE)
     finally:
-        if gw and gw.proc and gw.proc.poll() is None:
-            gw.stop()
+        if sub and sub.poll() is None:
+            sub.terminate()
         for p in nats.procs.values():
             if p.poll() is None:
                 p.terminate()
