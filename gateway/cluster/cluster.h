@@ -8,8 +8,11 @@
  *   false)), then deletes the key if it still names it; the new owner claims on the DELETE.
  * - A dead instance's lease expires: its member and slot keys vanish in one revision and the
  *   survivors claim them at claim_rate per second.
- * - Without etcd an instance keeps the slots it holds (duplicates are better than a gap) and, once
- *   it sees etcd again, drops any slot whose key names someone else.
+ * - Fencing: an instance whose lease etcd has not renewed for two thirds of the TTL stops the
+ *   cameras of every slot it holds, so that they are stopped before the lease can expire and
+ *   another instance claim them. While the etcd member it reaches answers that there is no leader
+ *   (no lease can expire then) it keeps them. Once it hears etcd again it claims back what is still
+ *   its own, or joins again with a new lease.
  *
  * Keys, under /alarmgw/<cluster id>/: members/<member id> (JSON: id, since) and slots/<NNNNN>
  * (value: the holder's member id). Everything runs on the loop. */

@@ -140,7 +140,12 @@ def stats(sim):
         return {c["id"]: c for c in json.load(r)["cameras"]}
 
 
-def write_config(workdir, name, etcd_endpoints, ledger, slots, ttl_s, mqtt_uri=None, rules=None, extra=""):
+TEST_ONVIF = ('pull_timeout = "1s"; termination_time = "20s"; renew_margin = "5s"; backoff_min = "200ms"; '
+              'backoff_max = "1s"; unsubscribe_on_stop = true;')
+
+
+def write_config(workdir, name, etcd_endpoints, ledger, slots, ttl_s, mqtt_uri=None, rules=None, extra="",
+                 claim_rate=1000, onvif=TEST_ONVIF):
     """An instance's configuration; without mqtt_uri its case messages go to a port nobody listens
     on (they wait in its outbox)."""
     state = os.path.join(workdir, name)
@@ -152,9 +157,8 @@ gateway: {{ id = "{name}"; state_dir = "{state}"; log_level = "info"; }};
 cameras: {{ ledger = "{ledger}"; }};
 mqtt: {{ uri = "{mqtt_uri or f'tcp://127.0.0.1:{free_port()}'}"; client_id = "{name}"; topic_prefix = "agw";
         reconnect_min = "200ms"; reconnect_max = "2s"; }};
-cluster: {{ etcd = "{etcd_endpoints}"; id = "city"; slots = {slots}; lease_ttl = "{ttl_s}s"; claim_rate = 1000; }};
-adapters: {{ onvif: {{ pull_timeout = "1s"; termination_time = "20s"; renew_margin = "5s";
-                       backoff_min = "200ms"; backoff_max = "1s"; unsubscribe_on_stop = true; }}; }};
+cluster: {{ etcd = "{etcd_endpoints}"; id = "city"; slots = {slots}; lease_ttl = "{ttl_s}s"; claim_rate = {claim_rate}; }};
+adapters: {{ onvif: {{ {onvif} }}; }};
 """)
         if rules:
             f.write(f'rules: {{ file = "{rules}"; }};\n')
