@@ -11,7 +11,7 @@ import shutil
 import signal
 import sys
 
-import brokertest
+import clustertest
 from agwtest import finish, free_port, spawn, tempdir
 
 ALERTS = 300
@@ -60,8 +60,8 @@ def main():
         nats.start(n)
     sub = None
     try:
-        sub, out = brokertest.subscribe(work, nats.mqtt["n3"], nats.mqtt["n1"])
-        brokertest.failover(work, nats.uris(), lambda port: next(n for n in nats.names if nats.mqtt[n] == port),
+        sub, out = clustertest.subscribe(work, nats.mqtt["n3"], nats.mqtt["n1"])
+        clustertest.failover(work, nats.uris(), lambda port: next(n for n in nats.names if nats.mqtt[n] == port),
                             nats.kill, out, alerts=ALERTS, rate=RATE)
     finally:
         if sub and sub.poll() is None:

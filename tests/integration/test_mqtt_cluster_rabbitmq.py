@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-import brokertest
+import clustertest
 from agwtest import SOURCE, finish, free_port, spawn, tempdir, wait_for
 
 sys.path.insert(0, os.path.join(SOURCE, "tests/unit/mqtt"))
@@ -144,10 +144,10 @@ def main():
             wait_for(rabbit.clustered, "3 RabbitMQ nodes running in one cluster", timeout=120, interval=1)
             start_s = time.monotonic() - t0
             print(f"run {run + 1}: cluster of 3 up in {start_s:.1f} s", flush=True)
-            sub, out = brokertest.subscribe(work, rabbit.mqtt[rabbit.names[2]], rabbit.mqtt[rabbit.names[0]])
+            sub, out = clustertest.subscribe(work, rabbit.mqtt[rabbit.names[2]], rabbit.mqtt[rabbit.names[0]])
             r = rabbit.ctl(rabbit.names[0], "list_queues", "name", "type", "--formatter", "json")
             print("queues:", r.stdout.strip()[:300], flush=True)
-            fig = brokertest.failover(work, rabbit.uris(),
+            fig = clustertest.failover(work, rabbit.uris(),
                                       lambda port: next(n for n in rabbit.names if rabbit.mqtt[n] == port),
                                       rabbit.kill, out, alerts=args.alerts, rate=args.rate)
             fig["cluster_start_s"] = round(start_s, 1)
