@@ -96,6 +96,9 @@ int agw_http_request_parse(const char *head, size_t len, struct agw_http_request
 				return refuse(refusal, 400, "bad_request", "more than one Host header", "");
 			req.host = v;
 			req.host_len = (size_t)(ve - v);
+		} else if (name_is(line, name_len, "Accept-Language")) {
+			req.accept_language = v;
+			req.accept_language_len = (size_t)(ve - v);
 		} else if (name_is(line, name_len, "Authorization")) {
 			if (req.authorization)
 				return refuse(refusal, 400, "bad_request", "more than one Authorization header", "");
@@ -115,6 +118,10 @@ int agw_http_request_parse(const char *head, size_t len, struct agw_http_request
 	req.path_len = 0;
 	while (target + req.path_len < sp2 && target[req.path_len] != '?')
 		req.path_len++;
+	if (target + req.path_len < sp2) {
+		req.query = target + req.path_len + 1;
+		req.query_len = (size_t)(sp2 - req.query);
+	}
 	*ret = req;
 	return 0;
 }

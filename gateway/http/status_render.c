@@ -383,6 +383,20 @@ static json_t *unmatched_json(const struct agw_status *s)
 
 int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_len)
 {
+	return agw_status_to_json_page(s, NULL, 0, SIZE_MAX, ret_text, ret_len);
+}
+
+static void json_camera(const struct agw_status_camera *c, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",
+					     json_str(c->name), "protocol", json_str(c->protocol), "vendor",
+					     json_str(c->vendor), "state", agw_camera_state_name(c->state), "last_kind",
+					     json_str(c->last_kind), "last_event", json_time(c->last_event_ms)));
+}
+
+int agw_status_to_json_page(const struct agw_status *s, const struct agw_status_filter *f, size_t offset, size_t limit,
+			    char **ret_text, size_t *ret_len)
+{
 	json_t *root = json_object(), *cams = json_array(), *alerts = json_array(), *cases = json_array();
 	json_t *by_state = json_object(), *by_status = json_object();
 	int ret = -ENOMEM;
@@ -414,14 +428,8 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 	json_object_set_new(root, "cases_by_status", by_status);
 	json_object_set_new(root, "outbox", outbox_json(s));
 	json_object_set_new(root, "unmatched_channels", unmatched_json(s));
-	for (size_t i = 0; i < s->n_cameras; i++) {
-		const struct agw_status_camera *c = &s->cameras[i];
-		json_array_append_new(cams, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",
-						      json_str(c->name), "protocol", json_str(c->protocol), "vendor",
-						      json_str(c->vendor), "state", agw_camera_state_name(c->state),
-						      "last_kind", json_str(c->last_kind), "last_event",
-						      json_time(c->last_event_ms)));
-	}
+	size_t matched = agw_status_cameras_page(s, f, offset, limit, json_camera, cams);
+	json_object_set_new(root, "cameras_matched", json_integer((json_int_t)matched));
 	json_object_set_new(root, "cameras", cams);
 	for (size_t i = 0; i < s->n_alerts; i++) {
 		const struct agw_status_alert *a = &s->alerts[i];

@@ -228,6 +228,19 @@ def main():
         check(len(st["recent_alerts"]) == len(ALERTS) and st["recent_alerts"][0]["camera"] == "cam-roof",
               "recent alerts, newest first")
         check(st["outbox"]["depth"] == 2, "outbox depth in JSON")
+        check(st["cameras_matched"] == 5, "no filter: every camera matches")
+        # The page's filters and paging on /api/status, computed by the server.
+        for query, want in (("state=offline", ["cam-yard"]), ("q=LOBBY", ["cam-lobby"]),
+                            ("state=problem", ["cam-yard", "cam-lobby", "cam-silent"]),
+                            ("state=online&limit=1&offset=1", ["cam-roof"]), ("q=nothing-like-it", [])):
+            code, _, body = get(port, "/api/status?" + query)
+            got = [c["id"] for c in json.loads(body)["cameras"]] if code == 200 else code
+            check(got == want, f"/api/status?{query} -> {want} ({got})")
+        code, _, body = get(port, "/api/status?state=online&limit=1")
+        check(code == 200 and json.loads(body)["cameras_matched"] == 2, "cameras_matched counts past the page")
+        for query in ("limit=0", "limit=501", "offset=-1", "q=%zz", "q=%00", "q=" + "x" * 200):
+            code, _, body = get(port, "/api/status?" + query)
+            check(code == 400, f"/api/status?{query[:20]} -> 400 ({code} {body[:80]!r})")
 
         code, hdr, body = get(port, "/", method="HEAD")
         check(code == 200 and body == b"" and int(hdr["content-length"]) > 1000, "HEAD / -> headers only")
@@ -327,11 +340,16 @@ def main():
         check(r.returncode == 1 and "cannot listen" in r.stderr, "a port in use is refused with a reason")
 
         # The network surface: security headers, the Host check (DNS rebinding), the bearer token.
+        code, hdr, body = get(port, "/table")
+        csp = hdr.get("content-security-policy", "")
+        check(code == 200 and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+              and "script-src" not in csp and "unsafe-eval" not in csp, f"the table's CSP runs no script, no framing ({csp})")
         code, hdr, body = get(port, "/")
         csp = hdr.get("content-security-policy", "")
         check(code == 200 and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
-              and "script-src" not in csp and "unsafe-eval" not in csp, f"the page's CSP runs no script, no framing ({csp})")
-        for path in ("/", "/api/status", "/metrics", "/nothing-here"):
+              and "script-src 'self';" in csp and "unsafe" not in csp and "http" not in csp,
+              f"the page's CSP runs its own script only, loads nothing from elsewhere, no framing ({csp})")
+        for path in ("/", "/table", "/api/status", "/api/summary", "/static/app.js", "/metrics", "/nothing-here"):
             code, hdr, _ = get(port, path)
             check(hdr.get("x-frame-options") == "DENY" and hdr.get("x-content-type-options") == "nosniff"
                   and hdr.get("referrer-policy") == "no-referrer" and "frame-ancestors 'none'" in
