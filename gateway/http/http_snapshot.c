@@ -46,7 +46,7 @@ out:
 
 static void broker_seen(const char *name, const char *labels, int64_t value, void *arg)
 {
-	if (strcmp(name, "agw_mqtt_connected") == 0 && !labels) {
+	if (strcmp(name, "agw_mqtt_connected") == 0 && (!labels || !*labels)) {
 		struct agw_http *h = arg;
 		h->broker_seen = true;
 		h->broker_connected = value > 0;

@@ -53,6 +53,7 @@ const page = {
   filter: {}, camOffset: 0, caseScope: {}, caseOffset: 0,
   map: null, gridLayer: null, gridVersion: null, pointsKey: null, pointLayer: null,
   started: performance.now(), firstRender: null, polygons: 0, points: 0, timer: null,
+  camSeq: 0, caseSeq: 0, fmt: null,
 };
 window.agwPage = page;
 
@@ -71,9 +72,10 @@ function timeCell(iso) {
   const td = el("td");
   if (!iso) { td.textContent = "–"; return td; }
   const d = new Date(iso);
-  td.textContent = new Intl.DateTimeFormat(page.lang === "zh" ? "zh-CN" : "en-GB", {
-    timeZone: page.tz, year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }).format(d);
+  // 2026-12-03 18:34:21 in either language: what the logs and the platform show.
+  const parts = {};
+  for (const p of page.fmt.formatToParts(d)) parts[p.type] = p.value;
+  td.textContent = `${parts.year}-${parts.month}-${parts.day} ${parts.hour === "24" ? "00" : parts.hour}:${parts.minute}:${parts.second}`;
   td.title = d.toISOString().replace(".000Z", "Z") + " UTC";
   td.className = "time";
   return td;
@@ -236,8 +238,9 @@ function pager(div, total, offset, go) {
 }
 
 async function loadCases() {
-  const sc = page.caseScope;
+  const sc = page.caseScope, seq = ++page.caseSeq;
   const r = await getJSON("/api/cases", { cell: sc.cell, camera: sc.camera, offset: page.caseOffset, limit: PAGE });
+  if (seq !== page.caseSeq) return; // an answer to an older question
   $("case-scope").textContent = sc.label ? "· " + sc.label : "";
   const tb = $("cases").tBodies[0];
   tb.replaceChildren();
@@ -263,7 +266,9 @@ function setFilter(f) {
 }
 
 async function loadCameras() {
+  const seq = ++page.camSeq;
   const r = await getJSON("/api/cameras", Object.assign({ offset: page.camOffset, limit: PAGE }, page.filter));
+  if (seq !== page.camSeq) return; // an answer to an older question
   const tb = $("cameras").tBodies[0];
   tb.replaceChildren();
   for (const c of r.cameras) {
@@ -284,7 +289,11 @@ async function refresh() {
   try {
     const s = await getJSON("/api/summary");
     page.summary = s;
-    page.tz = s.time_zone || page.tz;
+    if (!page.fmt || page.tz !== s.time_zone) {
+      page.tz = s.time_zone || page.tz;
+      page.fmt = new Intl.DateTimeFormat("en-CA", { timeZone: page.tz, year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+    }
     const b = s.cameras_by_state;
     $("totals").textContent = s.cameras.toLocaleString() + " " + t("total_cams") + " · " + b.offline + " " + t("offline") +
       " · " + s.open_cases + " " + t("of_open");
@@ -333,7 +342,7 @@ function start() {
     for (const k of ["q", "cell", "state", "vendor", "protocol"]) f[k] = $("f-" + k).value.trim();
     setFilter(f);
   });
-  $("filter").addEventListener("reset", () => setTimeout(() => setFilter({}), 0));
+  $("filter").addEventListener("reset", (e) => { e.preventDefault(); setFilter({}); });
   refresh();
   live();
 }
