@@ -521,7 +521,8 @@ static int read_open(struct reader *r, struct agw_status *s)
 {
 	int ret = read_recent(r,
 			      "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at "
-			      "FROM cases WHERE closed_at IS NULL ORDER BY coalesce(priority, 3), opened_at, id LIMIT ?1",
+			      "FROM cases WHERE closed_at IS NULL AND status <> 'closed' ORDER BY coalesce(priority, 3), opened_at, id "
+			      "LIMIT ?1",
 			      AGW_STATUS_OPEN_MAX, sizeof(*s->open), (void **)&s->open, &s->n_open, case_fill);
 	if (ret < 0)
 		return ret;
@@ -532,7 +533,7 @@ static int read_open(struct reader *r, struct agw_status *s)
 	for (size_t i = 0; i < s->n_cameras; i++)
 		idx[i] = &s->cameras[i];
 	qsort(idx, s->n_cameras, sizeof(*idx), by_id);
-	ret = prepare(r, "SELECT camera_id, count(*) FROM cases WHERE closed_at IS NULL GROUP BY camera_id", &st);
+	ret = prepare(r, "SELECT camera_id, count(*) FROM cases WHERE closed_at IS NULL AND status <> 'closed' GROUP BY camera_id", &st);
 	int rc = SQLITE_DONE;
 	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct agw_status_camera key = {.id = (char *)sqlite3_column_text(st, 0)}, *kp = &key;

@@ -17,7 +17,8 @@ json_t *agw_page_time(int64_t ms)
 
 int agw_page_dump(json_t *root, char **ret_text, size_t *ret_len)
 {
-	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	/* 9 significant digits: a tenth of a metre in longitude and latitude, a third off the points. */
+	char *text = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
