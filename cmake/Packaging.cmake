@@ -40,7 +40,7 @@ install(CODE "
   endif()
 " COMPONENT alarmgw)
 
-file(GLOB AGW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+file(GLOB AGW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md ${PROJECT_SOURCE_DIR}/docs/*.png)
 install(FILES ${AGW_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT alarmgw)
 # The ONVIF topic table is installed by adapters/onvif/CMakeLists.txt (share/alarmgw/).
 

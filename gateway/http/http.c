@@ -172,6 +172,19 @@ static int tile_origin(const char *url, char *buf, size_t len)
 	return strpbrk(buf + (host - url) + 1, "{}' ;") ? -EINVAL : 0;
 }
 
+/* An IANA name the system knows ("Asia/Shanghai", "UTC"): the browser would refuse any other and
+ * show no time at all. */
+static bool zone_known(const char *zone)
+{
+	char path[160];
+	if (strlen(zone) > 64 || strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") !=
+					 strlen(zone) || strstr(zone, "..") || zone[0] == '/')
+		return false;
+	snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", zone);
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* The page's zone, tile server and files. Its CSP lets it run its own script, read the API and
  * draw tiles from the configured server, and nothing else. */
 static int page_setup(struct agw_http *h, const struct agw_http_config *cfg)
@@ -186,8 +199,15 @@ static int page_setup(struct agw_http *h, const struct agw_http_config *cfg)
 		 "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:%s%s; "
 		 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
 		 origin[0] ? " " : "", origin);
+	const char *zone = cfg->time_zone && *cfg->time_zone ? cfg->time_zone : TIME_ZONE_DEFAULT;
+	if (!zone_known(zone)) {
+		agw_log_err(AGW_HTTP_COMPONENT, NULL,
+			    "http_time_zone \"%s\" is not a time zone: a name from /usr/share/zoneinfo, e.g. Asia/Shanghai",
+			    zone);
+		return -EINVAL;
+	}
 	h->page_csp = strdup(csp);
-	h->time_zone = strdup(cfg->time_zone && *cfg->time_zone ? cfg->time_zone : TIME_ZONE_DEFAULT);
+	h->time_zone = strdup(zone);
 	h->tile_url = cfg->tile_url && *cfg->tile_url ? strdup(cfg->tile_url) : NULL;
 	if (!h->page_csp || !h->time_zone || (cfg->tile_url && *cfg->tile_url && !h->tile_url))
 		return -ENOMEM;

@@ -432,6 +432,9 @@ def main():
             check(json.loads(body)["tile_url"].startswith("https://{s}.tiles.example"), "the page gets the tile URL")
         finally:
             tiles.stop()
+        for zone in ("Mars/Olympus", "../../etc/passwd", "Asia"):
+            r = subprocess.run([DRIVER, db, "127.0.0.1:0", "--time-zone", zone], capture_output=True, text=True, timeout=20)
+            check(r.returncode == 1 and "http_time_zone" in r.stderr, f"time zone {zone!r} refused with a reason")
         for bad in ("javascript:alert(1)", "https://x.example';script-src *", "ftp://tiles/{z}"):
             r = subprocess.run([DRIVER, db, "127.0.0.1:0", "--tile-url", bad], capture_output=True, text=True, timeout=20)
             check(r.returncode == 1 and "http_tile_url" in r.stderr, f"tile URL {bad!r} refused with a reason")

@@ -14,7 +14,7 @@ const T = {
     kind: "Kind", camera: "Camera", cell: "Cell", status: "Status", workers: "Grid workers",
     search_camera: "camera id or name", search_cell: "cell code or name", any_state: "any state",
     problem: "any problem", events_lost: "events lost", online: "online", unknown: "never heard",
-    vendor: "vendor", protocol: "protocol", search: "Search", clear: "Clear", state: "State", since: "Since",
+    vendor: "Vendor", protocol: "Protocol", search: "Search", clear: "Clear", state: "State", since: "Since",
     last_event: "Last event", prev: "‹ previous", next: "next ›", of: "of", none: "none",
     no_problems: "No problems: every camera reports and the gateway is healthy.",
     p_offline: "cameras offline", p_channel_lost: "cameras whose event channel is lost",
@@ -53,7 +53,7 @@ const page = {
   filter: {}, camOffset: 0, caseScope: {}, caseOffset: 0,
   map: null, gridLayer: null, gridVersion: null, pointsKey: null, pointLayer: null,
   started: performance.now(), firstRender: null, polygons: 0, points: 0, timer: null,
-  camSeq: 0, caseSeq: 0, fmt: null,
+  camSeq: 0, caseSeq: 0, fmt: null, live: "connecting",
 };
 window.agwPage = page;
 
@@ -94,6 +94,7 @@ function translate() {
   document.documentElement.lang = page.lang;
   document.querySelectorAll("[data-t]").forEach((e) => { e.textContent = t(e.dataset.t); });
   document.querySelectorAll("[data-ph]").forEach((e) => { e.placeholder = t(e.dataset.ph); });
+  $("live").textContent = t(page.live);
   $("lang-en").classList.toggle("on", page.lang === "en");
   $("lang-zh").classList.toggle("on", page.lang === "zh");
 }
@@ -114,9 +115,9 @@ function renderProblems(s) {
   for (const p of s.problems) {
     const li = el("li", null, "problem " + p.kind);
     li.dataset.kind = p.kind;
-    const n = el("b", p.count.toLocaleString());
-    const what = el("span", " " + t("p_" + p.kind));
-    li.append(n, what);
+    // The gateway's own troubles (store, broker) are one thing each: no count.
+    if (p.kind !== "store" && p.kind !== "broker") li.append(el("b", p.count.toLocaleString() + " "));
+    li.append(el("span", t("p_" + p.kind)));
     if (p.since) {
       const since = timeCell(p.since);
       li.append(el("span", " " + t("since_word") + " ", "muted"), el("span", since.textContent, "time"));
@@ -295,7 +296,7 @@ async function refresh() {
         hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
     }
     const b = s.cameras_by_state;
-    $("totals").textContent = s.cameras.toLocaleString() + " " + t("total_cams") + " · " + b.offline + " " + t("offline") +
+    $("totals").textContent = s.cameras.toLocaleString() + " " + t("total_cams") + " · " + b.offline.toLocaleString() + " " + t("offline") +
       " · " + s.open_cases + " " + t("of_open");
     const g = timeCell(s.generated);
     $("generated").textContent = t("gen") + " " + g.textContent;
@@ -323,9 +324,10 @@ function later() {
 
 function live() {
   const es = new EventSource("/api/events");
-  es.addEventListener("open", () => { $("live").textContent = t("live"); $("live").className = "live on"; });
+  const show = (state, on) => { page.live = state; $("live").textContent = t(state); $("live").className = "live " + (on ? "on" : "off"); };
+  es.addEventListener("open", () => show("live", true));
   es.addEventListener("change", later);
-  es.addEventListener("error", () => { $("live").textContent = t("reconnecting"); $("live").className = "live off"; });
+  es.addEventListener("error", () => show("reconnecting", false));
 }
 
 function start() {
