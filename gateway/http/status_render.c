@@ -423,6 +423,15 @@ static void json_camera(const struct agw_status_camera *c, void *arg)
 					     json_str(c->last_kind), "last_event", json_time(c->last_event_ms)));
 }
 
+/* The store's health is the serving process's own (its metrics), not in the database. */
+static json_t *store_json(void)
+{
+	bool failing = agw_metric_get("agw_store_failing", NULL) > 0;
+	return json_pack("{s:s,s:I,s:I}", "journal_writes", failing ? "failing" : "ok", "failing_seconds",
+			 (json_int_t)(failing ? agw_metric_get("agw_store_failing_seconds", NULL) : 0), "queued_alerts",
+			 (json_int_t)agw_metric_get("agw_queue_alerts", NULL));
+}
+
 int agw_status_to_json_page(const struct agw_status *s, const struct agw_status_filter *f, size_t offset, size_t limit,
 			    char **ret_text, size_t *ret_len)
 {
@@ -440,15 +449,7 @@ int agw_status_to_json_page(const struct agw_status *s, const struct agw_status_
 	json_object_set_new(root, "generated", json_time(s->generated_ms));
 	json_object_set_new(root, "schema_version", json_integer(s->schema_version));
 	json_object_set_new(root, "journal_last_seq", json_integer(s->journal_last_seq));
-	json_t *store = json_object();
-	if (store) {
-		bool failing = agw_metric_get("agw_store_failing", NULL) > 0;
-		json_object_set_new(store, "journal_writes", json_string(failing ? "failing" : "ok"));
-		json_object_set_new(store, "failing_seconds",
-				    json_integer(failing ? agw_metric_get("agw_store_failing_seconds", NULL) : 0));
-		json_object_set_new(store, "queued_alerts", json_integer(agw_metric_get("agw_queue_alerts", NULL)));
-		json_object_set_new(root, "store", store);
-	}
+	json_object_set_new(root, "store", store_json());
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
 		json_object_set_new(by_state, agw_camera_state_name(st), json_integer((json_int_t)s->cameras_by_state[st]));
 	json_object_set_new(root, "cameras_by_state", by_state);

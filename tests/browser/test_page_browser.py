@@ -35,6 +35,7 @@ except ImportError:
     print("skip: python3-selenium is not installed")
     sys.exit(77)
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 import agwtest  # noqa: E402
 from agwtest import Gateway, Mosquitto, alarmgw, check, free_port, spawn, tempdir, wait_for  # noqa: E402
 
