@@ -18,6 +18,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
 #include "grid_import.h"
+#include "ops_store.h"
 #include "status.h"
 #include "status_page.h"
 #include "store.h"
@@ -85,16 +86,11 @@ static void import_grid(struct fixture *f)
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->path, sizeof(f->path), "/tmp/agw-ops-page-XXXXXX");
-	int fd = mkstemp(f->path);
-	close(fd);
+	f->store = ops_store_open(f->path, sizeof(f->path), "/tmp/agw-ops-page");
 	snprintf(f->grid, sizeof(f->grid), "/tmp/agw-ops-grid-XXXXXX");
-	fd = mkstemp(f->grid);
+	int fd = mkstemp(f->grid);
 	assert_int_equal(write(fd, grid_text, strlen(grid_text)), (ssize_t)strlen(grid_text));
 	close(fd);
-	char err[256];
-	assert_int_equal(agw_store_open(f->path, &f->store, err, sizeof(err)), 0);
-	agw_metrics_reset();
 	import_grid(f);
 	/* cam-a in cell 1, cam-b in cell 2, cam-c in cell 3 given as GCJ-02 (converted before it is
 	 * placed), cam-d outside every cell with an owner cell, cam-e without a location. */
@@ -125,14 +121,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	agw_store_close(f->store);
-	char p[96];
-	unlink(f->path);
+	ops_store_remove(f->store, f->path);
 	unlink(f->grid);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
 	free(f);
 	return 0;
 }
