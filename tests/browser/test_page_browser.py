@@ -73,7 +73,7 @@ def write_grid():
         parents, code = cell_code(k)
         _, _, ring = cell_geometry(k)
         features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": ring},
-                         "properties": {"code": code, "name": "第%d网格" % (k + 1), "parents": parents,
+                         "properties": {"code": code, "name": ("<img src=x id=evil>" if k == 0 else "") + "第%d网格" % (k + 1), "parents": parents,
                                         "workers": ["网格员%d" % (k % 7 + 1)]}})
     path = os.path.join(work, "cells.geojson")
     with open(path, "w") as f:
@@ -251,6 +251,11 @@ try:
                           cell_code(0)[1])
     wait_for(lambda: cell_code(0)[1] in js("document.getElementById('case-scope').textContent"), "cases of the clicked cell",
              timeout=10)
+    # Names from the grid file are text everywhere, also in the map's tooltips.
+    driver.execute_script("agwPage.gridLayer.eachLayer(l => { if (l.feature.properties.code === arguments[0]) l.openTooltip(); })",
+                          cell_code(0)[1])
+    check(js("document.getElementById('evil') === null && document.querySelector('.leaflet-tooltip').textContent.startsWith('<img')"),
+          "a cell named <img ...> shows as text, in tables and tooltips")
     # English.
     driver.find_element(By.ID, "lang-en").click()
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "h1").text == "Camera alarms", "English", timeout=10)

@@ -171,7 +171,8 @@ async function drawGrid(s) {
       onEachFeature: (f, layer) => {
         page.polygons++;
         layer.on("click", () => selectCell(f.properties.code, f.properties.name));
-        layer.bindTooltip((f.properties.name || "") + " " + f.properties.code);
+        // An element, not a string: Leaflet would read a string as markup.
+        layer.bindTooltip(el("span", (f.properties.name || "") + " " + f.properties.code));
       },
     }).addTo(page.map);
     page.gridVersion = s.grid.version;
