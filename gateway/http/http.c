@@ -69,6 +69,7 @@ void agw_http_free(struct agw_http *h)
 	free(h->time_zone);
 	free(h->tile_url);
 	free(h->page_csp);
+	free(h->points);
 	if (h->token)
 		explicit_bzero(h->token, strlen(h->token));
 	free(h->token);

@@ -98,6 +98,10 @@ struct agw_http {
 	struct agw_health_tracker *tracker; /* used by one snapshot at a time: the job in flight */
 	struct agw_status *cached; /* last good snapshot */
 	uint64_t cached_at;        /* uv_now() when it was taken */
+	uint64_t snapshot_no;      /* bumped with each new snapshot */
+	char *points;              /* /api/points of snapshot points_no: the map's 10,000 points are */
+	size_t points_len;         /* rendered once per snapshot, whatever the number of pages */
+	uint64_t points_no;
 	bool cache_valid;
 	int last_collect_ret;      /* of the last finished collection */
 	struct agw_http_access access; /* Host names and token; points at the strings below */

@@ -123,6 +123,27 @@ static int api_status(struct agw_http_conn *c, const struct agw_status *s, char 
 	return agw_status_to_json_page(s, &f, offset, limit, text, len);
 }
 
+static int points(struct agw_http *h, const struct agw_status *s, char **text, size_t *len)
+{
+	if (!h->points || h->points_no != h->snapshot_no) {
+		char *fresh;
+		size_t n;
+		int r = agw_page_points(s, &fresh, &n);
+		if (r < 0)
+			return r;
+		free(h->points);
+		h->points = fresh;
+		h->points_len = n;
+		h->points_no = h->snapshot_no;
+	}
+	*text = malloc(h->points_len + 1);
+	if (!*text)
+		return -ENOMEM;
+	memcpy(*text, h->points, h->points_len + 1);
+	*len = h->points_len;
+	return 0;
+}
+
 /* Answers a data route from snapshot s into *text. Returns 1 when an answer (400) was sent. */
 static int render(struct agw_http_conn *c, const struct agw_status *s, char **text, size_t *len)
 {
@@ -152,7 +173,7 @@ static int render(struct agw_http_conn *c, const struct agw_status *s, char **te
 		return agw_page_cases(s, b.cell, camera, offset, limit, text, len);
 	}
 	case ROUTE_API_POINTS:
-		return agw_page_points(s, text, len);
+		return points(h, s, text, len);
 	case ROUTE_API_GRID:
 		*text = s->grid ? strndup(s->grid->geojson, s->grid->geojson_len)
 				: strdup("{\"type\":\"FeatureCollection\",\"features\":[]}");

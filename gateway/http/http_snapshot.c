@@ -75,6 +75,7 @@ static void collect_finished(struct agw_http *h, int ret, struct agw_status *sta
 	} else {
 		agw_status_free(h->cached);
 		h->cached = status;
+		h->snapshot_no++;
 	}
 	h->cached_at = uv_now(h->loop);
 	h->cache_valid = true;
