@@ -256,6 +256,7 @@ try:
                           cell_code(0)[1])
     check(js("document.getElementById('evil') === null && document.querySelector('.leaflet-tooltip').textContent.startsWith('<img')"),
           "a cell named <img ...> shows as text, in tables and tooltips")
+    driver.execute_script("agwPage.gridLayer.eachLayer(l => l.closeTooltip())")
     # English.
     driver.find_element(By.ID, "lang-en").click()
     wait_for(lambda: driver.find_element(By.CSS_SELECTOR, "h1").text == "Camera alarms", "English", timeout=10)
