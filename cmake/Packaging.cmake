@@ -40,7 +40,7 @@ install(CODE "
   endif()
 " COMPONENT alarmgw)
 
-file(GLOB AGW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
+file(GLOB AGW_DOCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md ${PROJECT_SOURCE_DIR}/docs/*.png)
 install(FILES ${AGW_DOCS} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT alarmgw)
 # The ONVIF topic table is installed by adapters/onvif/CMakeLists.txt (share/alarmgw/).
 
@@ -65,6 +65,8 @@ set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "file:///usr/share/doc/alarmgw/operator-guide.
 # from the binary itself, so the list never goes stale; systemd is needed for the service.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd (>= 247)")
+# The status page draws its map with Debian's Leaflet, read at run time; without it the page has no map.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "libjs-leaflet")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "mosquitto")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 

@@ -66,6 +66,8 @@ struct agw_config {
 	char *http_listen;    /* metrics/status listen address "127.0.0.1:9108", or NULL for off */
 	char *http_token_file;/* bearer token of the status server (required off loopback), or NULL */
 	char *http_hosts;     /* Host names it answers to, comma separated; NULL: loopback names */
+	char *http_time_zone; /* IANA zone of the page's times; NULL: Asia/Shanghai */
+	char *http_tile_url;  /* map tile URL template; NULL: the grid alone is the map */
 	int64_t journal_retention_ms; /* alerts, decisions and closed cases older than this are deleted */
 	int64_t journal_max_rows;     /* alerts beyond this many are deleted, oldest first */
 	/* cameras */

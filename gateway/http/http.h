@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operations HTTP server on the loop: GET /metrics (Prometheus text), /healthz, / (the
- * read-only status page) and /api/status (JSON). HTTP/1.1, one request per connection, bounded
+ * control-room page, its files under /static/ and its API under /api/), /table (the plain
+ * status table) and /api/status (JSON). HTTP/1.1, one request per connection, bounded
  * connections, request size and time, so a slow or hostile client never holds anything up.
  * The store is read on a read-only connection of its own on the libuv worker pool. */
 #ifndef ALARMGW_HTTP_H
@@ -22,6 +23,10 @@ struct agw_http_config {
 	const char *token_file; /* a file holding the bearer token every path but /healthz needs, or NULL */
 	const char *hosts;      /* Host names clients may use ("a.example, 10.1.2.3:9108"), or NULL for
 				 * the loopback names with the bound port (what DNS rebinding cannot send) */
+	const char *grid_layer; /* the layer the page's map and counts read; NULL: "default" */
+	const char *time_zone;  /* IANA zone the page shows times in; NULL: Asia/Shanghai */
+	const char *tile_url;   /* a map tile URL template ({z}/{x}/{y}); NULL: no tiles, the grid is the map */
+	const char *leaflet_dir;/* where leaflet.js and leaflet.css are; NULL: Debian's libjs-leaflet */
 };
 
 /* Starts the server. A listen address that is not loopback needs token_file and hosts: without

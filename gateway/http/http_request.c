@@ -36,6 +36,55 @@ static void trim(const char **b, const char **e)
 		(*e)--;
 }
 
+/* Headers from first to end: each well-formed, none announcing a body, at most one Host. */
+static int headers_parse(const char *first, const char *end, struct agw_http_request *req,
+			 struct agw_http_refusal *refusal)
+{
+	unsigned hosts = 0;
+	for (const char *line = first; line < end && *line != '\r' && *line != '\n';) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		if (!nl)
+			return refuse(refusal, 400, "bad_request", "malformed header", "");
+		const char *colon = memchr(line, ':', (size_t)(nl - line));
+		if (!colon || colon == line)
+			return refuse(refusal, 400, "bad_request", "malformed header", "");
+		for (const char *p = line; p < colon; p++)
+			if (!is_tchar(*p))
+				return refuse(refusal, 400, "bad_request", "malformed header name", "");
+		size_t name_len = (size_t)(colon - line);
+		const char *v = colon + 1, *ve = nl;
+		trim(&v, &ve);
+		if (name_is(line, name_len, "Transfer-Encoding"))
+			return refuse(refusal, 413, "too_large", "request bodies are not accepted", "");
+		if (name_is(line, name_len, "Content-Length")) {
+			bool zero = v < ve;
+			for (const char *p = v; p < ve; p++) {
+				if (*p < '0' || *p > '9')
+					return refuse(refusal, 400, "bad_request", "malformed Content-Length", "");
+				zero = zero && *p == '0';
+			}
+			if (!zero)
+				return refuse(refusal, v < ve ? 413 : 400, v < ve ? "too_large" : "bad_request",
+					      v < ve ? "request bodies are not accepted" : "malformed Content-Length", "");
+		} else if (name_is(line, name_len, "Host")) {
+			if (++hosts > 1)
+				return refuse(refusal, 400, "bad_request", "more than one Host header", "");
+			req->host = v;
+			req->host_len = (size_t)(ve - v);
+		} else if (name_is(line, name_len, "Accept-Language")) {
+			req->accept_language = v;
+			req->accept_language_len = (size_t)(ve - v);
+		} else if (name_is(line, name_len, "Authorization")) {
+			if (req->authorization)
+				return refuse(refusal, 400, "bad_request", "more than one Authorization header", "");
+			req->authorization = v;
+			req->authorization_len = (size_t)(ve - v);
+		}
+		line = nl + 1;
+	}
+	return 0;
+}
+
 int agw_http_request_parse(const char *head, size_t len, struct agw_http_request *ret,
 			   struct agw_http_refusal *refusal)
 {
@@ -64,46 +113,9 @@ int agw_http_request_parse(const char *head, size_t len, struct agw_http_request
 	bool http11 = vlen == 8 && memcmp(version, "HTTP/1.1", 8) == 0;
 	if (!http11 && !(vlen == 8 && memcmp(version, "HTTP/1.0", 8) == 0))
 		return refuse(refusal, 400, "bad_request", "unsupported HTTP version", "");
-	/* Headers: each well-formed, none announcing a body, at most one Host. */
-	unsigned hosts = 0;
-	for (const char *line = line_end + 1; line < end && *line != '\r' && *line != '\n';) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			return refuse(refusal, 400, "bad_request", "malformed header", "");
-		const char *colon = memchr(line, ':', (size_t)(nl - line));
-		if (!colon || colon == line)
-			return refuse(refusal, 400, "bad_request", "malformed header", "");
-		for (const char *p = line; p < colon; p++)
-			if (!is_tchar(*p))
-				return refuse(refusal, 400, "bad_request", "malformed header name", "");
-		size_t name_len = (size_t)(colon - line);
-		const char *v = colon + 1, *ve = nl;
-		trim(&v, &ve);
-		if (name_is(line, name_len, "Transfer-Encoding"))
-			return refuse(refusal, 413, "too_large", "request bodies are not accepted", "");
-		if (name_is(line, name_len, "Content-Length")) {
-			bool zero = v < ve;
-			for (const char *p = v; p < ve; p++) {
-				if (*p < '0' || *p > '9')
-					return refuse(refusal, 400, "bad_request", "malformed Content-Length", "");
-				zero = zero && *p == '0';
-			}
-			if (!zero)
-				return refuse(refusal, v < ve ? 413 : 400, v < ve ? "too_large" : "bad_request",
-					      v < ve ? "request bodies are not accepted" : "malformed Content-Length", "");
-		} else if (name_is(line, name_len, "Host")) {
-			if (++hosts > 1)
-				return refuse(refusal, 400, "bad_request", "more than one Host header", "");
-			req.host = v;
-			req.host_len = (size_t)(ve - v);
-		} else if (name_is(line, name_len, "Authorization")) {
-			if (req.authorization)
-				return refuse(refusal, 400, "bad_request", "more than one Authorization header", "");
-			req.authorization = v;
-			req.authorization_len = (size_t)(ve - v);
-		}
-		line = nl + 1;
-	}
+	int r = headers_parse(line_end + 1, end, &req, refusal);
+	if (r < 0)
+		return r;
 	if (http11 && !req.host)
 		return refuse(refusal, 400, "bad_request", "HTTP/1.1 request without a Host header", "");
 	size_t mlen = (size_t)(sp1 - method);
@@ -115,6 +127,10 @@ int agw_http_request_parse(const char *head, size_t len, struct agw_http_request
 	req.path_len = 0;
 	while (target + req.path_len < sp2 && target[req.path_len] != '?')
 		req.path_len++;
+	if (target + req.path_len < sp2) {
+		req.query = target + req.path_len + 1;
+		req.query_len = (size_t)(sp2 - req.query);
+	}
 	*ret = req;
 	return 0;
 }

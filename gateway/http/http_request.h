@@ -13,6 +13,10 @@ struct agw_http_request {
 	bool head;                     /* HEAD: headers only */
 	const char *path;              /* the target up to '?' */
 	size_t path_len;
+	const char *query;             /* after the '?' (without it), or NULL */
+	size_t query_len;
+	const char *accept_language;   /* the Accept-Language header's value, trimmed; or NULL */
+	size_t accept_language_len;
 	const char *host;              /* the Host header's value, trimmed; NULL when absent */
 	size_t host_len;
 	const char *authorization;     /* the Authorization header's value, trimmed; or NULL */
@@ -32,6 +36,15 @@ struct agw_http_refusal {
  * and HEAD without a body are accepted. Returns 0 and fills *ret, or -EINVAL and fills *refusal. */
 int agw_http_request_parse(const char *head, size_t len, struct agw_http_request *ret,
 			   struct agw_http_refusal *refusal);
+
+/* The value of name in a query string ("a=1&q=%E4%B8%AD+x"), percent- and '+'-decoded into buf
+ * (at most buflen - 1 bytes, NUL-terminated). Returns the value's length, -ENOENT when name is
+ * absent, -EINVAL when the value is malformed (a bad escape, a NUL) or longer than buflen - 1. */
+int agw_http_query_get(const char *query, size_t len, const char *name, char *buf, size_t buflen);
+
+/* The page's language from an Accept-Language value: "zh" when the most preferred language the
+ * page has is Chinese, else "en" (also for NULL or malformed values). */
+const char *agw_http_pick_language(const char *value, size_t len);
 
 /* Who may ask. hosts: the names a client may use in the Host header (matched without case; an
  * entry "name" matches any port, "name:port" only that port); NULL/0 means the loopback names

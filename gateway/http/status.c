@@ -45,6 +45,16 @@ static void camera_clear(struct agw_status_camera *c)
 	free(c->protocol);
 	free(c->vendor);
 	free(c->last_kind);
+	free(c->cell_code);
+}
+
+static void case_clear(struct agw_status_case *c)
+{
+	free(c->id);
+	free(c->camera_id);
+	free(c->kind);
+	free(c->cell_code);
+	free(c->status);
 }
 
 void agw_status_free(struct agw_status *s)
@@ -60,14 +70,8 @@ void agw_status_free(struct agw_status *s)
 		free(s->alerts[i].topic);
 	}
 	free(s->alerts);
-	for (size_t i = 0; i < s->n_cases; i++) {
-		struct agw_status_case *c = &s->cases[i];
-		free(c->id);
-		free(c->camera_id);
-		free(c->kind);
-		free(c->cell_code);
-		free(c->status);
-	}
+	for (size_t i = 0; i < s->n_cases; i++)
+		case_clear(&s->cases[i]);
 	free(s->cases);
 	for (size_t i = 0; i < s->n_cases_by_status; i++)
 		free(s->cases_by_status[i].name);
@@ -85,6 +89,10 @@ void agw_status_free(struct agw_status *s)
 		free(s->unmatched[i].name);
 	}
 	free(s->unmatched);
+	for (size_t i = 0; i < s->n_open; i++)
+		case_clear(&s->open[i]);
+	free(s->open);
+	agw_status_grid_unref(s->grid);
 	free(s);
 }
 
@@ -152,12 +160,16 @@ struct health_entry {
 	char *camera;
 	bool offline;
 	bool lost;
+	int64_t offline_since, lost_since; /* gateway time of the alert that set each */
+	int64_t events_lost_ms;            /* the latest events_lost alert */
 };
 
 struct agw_health_tracker {
 	int64_t last_seq;
 	struct health_entry *v;
 	size_t n, cap;
+	char *layer;                 /* the grid layer to read, or NULL */
+	struct agw_status_grid *grid; /* its cells at the version last read */
 };
 
 int agw_health_tracker_new(struct agw_health_tracker **ret)
@@ -177,10 +189,24 @@ static void tracker_reset(struct agw_health_tracker *t)
 	t->last_seq = 0;
 }
 
+int agw_health_tracker_set_layer(struct agw_health_tracker *t, const char *layer)
+{
+	char *copy = layer && *layer ? strdup(layer) : NULL;
+	if (layer && *layer && !copy)
+		return -ENOMEM;
+	free(t->layer);
+	t->layer = copy;
+	agw_status_grid_unref(t->grid);
+	t->grid = NULL;
+	return 0;
+}
+
 void agw_health_tracker_free(struct agw_health_tracker *t)
 {
 	if (!t)
 		return;
+	free(t->layer);
+	agw_status_grid_unref(t->grid);
 	tracker_reset(t);
 	free(t->v);
 	free(t);
@@ -220,9 +246,20 @@ static struct health_entry *tracker_get(struct agw_health_tracker *t, const char
 	if (!copy)
 		return NULL;
 	memmove(&t->v[pos + 1], &t->v[pos], (t->n - pos) * sizeof(*t->v));
-	t->v[pos] = (struct health_entry){.camera = copy};
+	t->v[pos] = (struct health_entry){.camera = copy, .offline_since = AGW_TIME_UNKNOWN,
+					  .lost_since = AGW_TIME_UNKNOWN, .events_lost_ms = AGW_TIME_UNKNOWN};
 	t->n++;
 	return &t->v[pos];
+}
+
+/* A repeated active alert keeps the first time: "since" is when the trouble began. */
+static void health_set(bool *flag, int64_t *since, bool active, int64_t at)
+{
+	if (active && !*flag)
+		*since = at;
+	else if (!active)
+		*since = AGW_TIME_UNKNOWN;
+	*flag = active;
 }
 
 /* Applies the health alerts journaled after the tracker's last look, in journal order. */
@@ -233,8 +270,8 @@ static int tracker_update(struct reader *r, struct agw_health_tracker *t, int64_
 	if (last_seq < t->last_seq)
 		tracker_reset(t);
 	int ret = prepare(r,
-			  "SELECT seq, camera_id, kind, active FROM alerts WHERE seq > ?1 AND seq <= ?2 AND kind IN (?3, ?4) "
-			  "ORDER BY seq",
+			  "SELECT seq, camera_id, kind, active, gateway_time FROM alerts WHERE seq > ?1 AND seq <= ?2 "
+			  "AND kind IN (?3, ?4, ?5) ORDER BY seq",
 			  &st);
 	if (ret < 0)
 		return ret;
@@ -242,7 +279,9 @@ static int tracker_update(struct reader *r, struct agw_health_tracker *t, int64_
 	sqlite3_bind_int64(st, 2, last_seq);
 	const char *offline = agw_alert_kind_name(AGW_KIND_CAMERA_OFFLINE);
 	sqlite3_bind_text(st, 3, offline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, agw_alert_kind_name(AGW_KIND_EVENT_CHANNEL_LOST), -1, SQLITE_STATIC);
+	const char *lost = agw_alert_kind_name(AGW_KIND_EVENT_CHANNEL_LOST);
+	sqlite3_bind_text(st, 4, lost, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, agw_alert_kind_name(AGW_KIND_EVENTS_LOST), -1, SQLITE_STATIC);
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *camera = (const char *)sqlite3_column_text(st, 1);
@@ -257,10 +296,13 @@ static int tracker_update(struct reader *r, struct agw_health_tracker *t, int64_
 		}
 		/* A pulse (no state) counts as active: the camera said something is wrong. */
 		bool active = sqlite3_column_type(st, 3) == SQLITE_NULL || sqlite3_column_int(st, 3) != 0;
+		int64_t at = column_time(st, 4);
 		if (strcmp(kind, offline) == 0)
-			e->offline = active;
+			health_set(&e->offline, &e->offline_since, active, at);
+		else if (strcmp(kind, lost) == 0)
+			health_set(&e->lost, &e->lost_since, active, at);
 		else
-			e->lost = active;
+			e->events_lost_ms = at;
 	}
 	ret = step_error(r, rc);
 	if (ret == 0)
@@ -278,12 +320,45 @@ static int camera_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* Where the camera is: the rules engine's way (rules/case_cameras.c), so the page places a camera
+ * in the cell its cases name: its location in the layer, else its owner cell. */
+static void camera_place(struct agw_status_camera *c, sqlite3_stmt *cams, const struct agw_status_grid *g, bool *oom)
+{
+	const char *owner = (const char *)sqlite3_column_text(cams, 7);
+	c->located = sqlite3_column_type(cams, 4) != SQLITE_NULL && sqlite3_column_type(cams, 5) != SQLITE_NULL;
+	if (c->located) {
+		c->lon = sqlite3_column_double(cams, 4);
+		c->lat = sqlite3_column_double(cams, 5);
+	}
+	if (g && c->located) {
+		enum agw_crs crs = AGW_CRS_WGS84;
+		agw_crs_parse((const char *)sqlite3_column_text(cams, 6), &crs);
+		agw_crs_convert(crs, agw_grid_crs(g->grid), c->lon, c->lat, &c->lon, &c->lat);
+		c->cell = agw_grid_locate(g->grid, c->lon, c->lat);
+	}
+	if (!c->cell && owner && *owner && g)
+		c->cell = agw_grid_find(g->grid, owner);
+	const char *code = c->cell ? c->cell->code : owner && *owner ? owner : NULL;
+	if (code && !(c->cell_code = strdup(code)))
+		*oom = true;
+}
+
+static void camera_health(struct agw_status_camera *c, const struct agw_health_tracker *t)
+{
+	const struct health_entry *h = tracker_find(t, c->id, NULL);
+	bool offline = h && h->offline, lost = h && h->lost;
+	c->state = offline ? AGW_CAMERA_OFFLINE : lost ? AGW_CAMERA_CHANNEL_LOST : AGW_CAMERA_ONLINE;
+	c->since_ms = offline ? h->offline_since : lost ? h->lost_since : AGW_TIME_UNKNOWN;
+	c->events_lost_ms = h ? h->events_lost_ms : AGW_TIME_UNKNOWN;
+}
+
 static int read_cameras(struct reader *r, struct agw_status *s, const struct agw_health_tracker *t)
 {
 	sqlite3_stmt *cams = NULL, *last = NULL;
 	size_t cap = 0;
 	bool oom = false;
-	int ret = prepare(r, "SELECT id, name, protocol, vendor FROM cameras ORDER BY id", &cams);
+	int ret = prepare(r, "SELECT id, name, protocol, vendor, lon, lat, crs, owner_cell FROM cameras ORDER BY id",
+			  &cams);
 	if (ret < 0)
 		goto out;
 	/* The journal's (camera_id, gateway_time) index: one seek per camera. */
@@ -302,8 +377,10 @@ static int read_cameras(struct reader *r, struct agw_status *s, const struct agw
 		c->name = column_dup(cams, 1, &oom);
 		c->protocol = column_dup(cams, 2, &oom);
 		c->vendor = column_dup(cams, 3, &oom);
-		c->last_event_ms = AGW_TIME_UNKNOWN;
+		c->last_event_ms = c->since_ms = c->events_lost_ms = AGW_TIME_UNKNOWN;
 		c->state = AGW_CAMERA_UNKNOWN;
+		if (!oom && c->id)
+			camera_place(c, cams, s->grid, &oom);
 		if (oom || !c->id) {
 			ret = -ENOMEM;
 			goto out;
@@ -322,9 +399,7 @@ static int read_cameras(struct reader *r, struct agw_status *s, const struct agw
 			ret = -ENOMEM;
 			goto out;
 		}
-		const struct health_entry *h = tracker_find(t, c->id, NULL);
-		bool offline = h && h->offline, lost = h && h->lost;
-		c->state = offline ? AGW_CAMERA_OFFLINE : lost ? AGW_CAMERA_CHANNEL_LOST : AGW_CAMERA_ONLINE;
+		camera_health(c, t);
 	}
 	ret = step_error(r, rc);
 	if (ret < 0)
@@ -435,6 +510,46 @@ out:
 	return query_end(r, st, ret);
 }
 
+static int by_id(const void *a, const void *b)
+{
+	return strcmp((*(struct agw_status_camera *const *)a)->id, (*(struct agw_status_camera *const *)b)->id);
+}
+
+/* Open cases, most urgent first (priority 1 before 4, then the oldest), and each camera's count
+ * of them. The count is over every open case, also those beyond AGW_STATUS_OPEN_MAX. */
+static int read_open(struct reader *r, struct agw_status *s)
+{
+	int ret = read_recent(r,
+			      "SELECT id, camera_id, kind, cell_code, status, priority, count, opened_at, updated_at "
+			      "FROM cases WHERE closed_at IS NULL AND status <> 'closed' ORDER BY coalesce(priority, 3), opened_at, id "
+			      "LIMIT ?1",
+			      AGW_STATUS_OPEN_MAX, sizeof(*s->open), (void **)&s->open, &s->n_open, case_fill);
+	if (ret < 0)
+		return ret;
+	struct agw_status_camera **idx = calloc(s->n_cameras ? s->n_cameras : 1, sizeof(*idx));
+	sqlite3_stmt *st = NULL;
+	if (!idx)
+		return query_end(r, NULL, -ENOMEM);
+	for (size_t i = 0; i < s->n_cameras; i++)
+		idx[i] = &s->cameras[i];
+	qsort(idx, s->n_cameras, sizeof(*idx), by_id);
+	ret = prepare(r, "SELECT camera_id, count(*) FROM cases WHERE closed_at IS NULL AND status <> 'closed' GROUP BY camera_id", &st);
+	int rc = SQLITE_DONE;
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct agw_status_camera key = {.id = (char *)sqlite3_column_text(st, 0)}, *kp = &key;
+		int64_t n = sqlite3_column_int64(st, 1);
+		s->open_total += n;
+		struct agw_status_camera **hit =
+			key.id ? bsearch(&kp, idx, s->n_cameras, sizeof(*idx), by_id) : NULL;
+		if (hit)
+			(*hit)->open_cases = n;
+	}
+	if (ret == 0)
+		ret = step_error(r, rc);
+	free(idx);
+	return query_end(r, st, ret);
+}
+
 static int read_totals(struct reader *r, struct agw_status *s)
 {
 	sqlite3_stmt *st = NULL;
@@ -542,6 +657,9 @@ int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t r
 	if (ret >= 0)
 		ret = tracker_update(&r, tracker, s->journal_last_seq);
 	if (ret >= 0)
+		ret = agw_status_grid_refresh(db, tracker->layer, &tracker->grid, err, errlen);
+	s->grid = agw_status_grid_ref(tracker->grid);
+	if (ret >= 0)
 		ret = read_cameras(&r, s, tracker);
 	if (ret >= 0)
 		ret = read_alerts(&r, s, recent);
@@ -551,6 +669,8 @@ int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t r
 		ret = read_parked(&r, s);
 	if (ret >= 0)
 		ret = read_unmatched(&r, s);
+	if (ret >= 0)
+		ret = read_open(&r, s);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cellgrid.h"
+
 /* A camera's state, from its latest camera_offline / event_channel_lost alerts in the journal. */
 enum agw_camera_state {
 	AGW_CAMERA_OFFLINE,      /* last camera_offline alert is active */
@@ -31,6 +33,14 @@ struct agw_status_camera {
 	enum agw_camera_state state;
 	char *last_kind;       /* kind of its latest alert, or NULL */
 	int64_t last_event_ms; /* gateway time of its latest alert, or AGW_TIME_UNKNOWN */
+	int64_t since_ms;      /* when the health alert of its state came (offline, channel lost), or
+				* AGW_TIME_UNKNOWN (online, unknown) */
+	int64_t events_lost_ms;/* its latest events_lost alert, or AGW_TIME_UNKNOWN */
+	bool located;          /* lon/lat are known (in the grid layer's CRS when there is a layer) */
+	double lon, lat;
+	char *cell_code;       /* located in the grid layer, else its owner_cell, else NULL */
+	const struct agw_cell *cell; /* in the snapshot's grid, or NULL */
+	int64_t open_cases;
 };
 
 struct agw_status_alert {
@@ -69,6 +79,18 @@ struct agw_status_parked {
 };
 
 #define AGW_STATUS_PARKED_SHOWN 20
+#define AGW_STATUS_OPEN_MAX 5000 /* open cases kept in a snapshot, most urgent first */
+
+/* The grid layer the cameras are placed in, shared by the snapshots of one layer version (it is
+ * read again only when the version changes). Immutable once made. */
+struct agw_status_grid {
+	char *layer;
+	char *crs;             /* agw_crs_name() of the layer */
+	int64_t version;
+	char *geojson;         /* the cells as a FeatureCollection, as /api/grid serves it */
+	size_t geojson_len;
+	struct agw_grid *grid;
+};
 
 /* A channel an adapter found (a GB/T 28181 catalog, an alarm) that no ledger row has as address:
  * integrators add these to the ledger. Those that sent alarms come first. */
@@ -103,6 +125,11 @@ struct agw_status {
 	int64_t unmatched_channels;       /* adapter channels in no ledger row */
 	struct agw_status_channel *unmatched; /* the first AGW_STATUS_PARKED_SHOWN of them */
 	size_t n_unmatched;
+	/* open cases (closed_at unset), priority then age: at most AGW_STATUS_OPEN_MAX of open_total */
+	struct agw_status_case *open;
+	size_t n_open;
+	int64_t open_total;
+	struct agw_status_grid *grid; /* a reference, or NULL when the layer was never imported */
 };
 
 #define AGW_STATUS_RECENT_DEFAULT 50
@@ -114,6 +141,15 @@ struct agw_status {
 struct agw_health_tracker;
 int agw_health_tracker_new(struct agw_health_tracker **ret);
 void agw_health_tracker_free(struct agw_health_tracker *t); /* NULL is a no-op */
+/* The grid layer whose cells the snapshots read (and cache by version); NULL or "" for none. */
+int agw_health_tracker_set_layer(struct agw_health_tracker *t, const char *layer);
+
+/* Grid references (status_grid.c). The tracker keeps one, each snapshot another. */
+struct agw_status_grid *agw_status_grid_ref(struct agw_status_grid *g);
+void agw_status_grid_unref(struct agw_status_grid *g); /* NULL is a no-op */
+/* Reads the layer's cells into *ret when its version differs from (*ret)->version (or *ret is
+ * NULL); a layer that is gone leaves *ret NULL. Runs inside the snapshot's read transaction. */
+int agw_status_grid_refresh(sqlite3 *db, const char *layer, struct agw_status_grid **ret, char *err, size_t errlen);
 
 /* Reads a snapshot in one read transaction. tracker: kept by the caller across snapshots, or NULL
  * for a one-off. recent: how many recent alerts and cases (at most AGW_STATUS_RECENT_MAX). On
@@ -125,9 +161,38 @@ void agw_status_free(struct agw_status *status); /* NULL is a no-op */
 /* Outbox age in ms at the snapshot's time (0 when empty). */
 int64_t agw_status_outbox_age_ms(const struct agw_status *status);
 
+/* ---- filters and pages (status_filter.c) ---- */
+
+#define AGW_STATUS_EVENTS_LOST_RECENT_MS (3600 * 1000) /* an events_lost alert this recent is a problem */
+
+/* Which cameras a page asks for. Every member may be NULL or "" for any. */
+struct agw_status_filter {
+	const char *q;        /* part of the camera's id or name (without case for ASCII) */
+	const char *cell;     /* a cell code or a code above it (district, street, ...), or part of the cell's name */
+	const char *state;    /* a state name, "problem" (offline, channel_lost, unknown) or "events_lost" */
+	const char *vendor;   /* exactly, without case */
+	const char *protocol; /* exactly, without case */
+};
+
+/* Whether a camera passes f (now_ms: for "events_lost"). */
+bool agw_status_camera_matches(const struct agw_status_camera *c, const struct agw_status_filter *f, int64_t now_ms);
+/* Whether cell code (a camera's or a case's) is want, lies under want or is in a cell named like want. */
+bool agw_status_cell_matches(const struct agw_status_grid *g, const char *code, const char *want);
+/* Calls fn for the matching cameras number offset .. offset+limit-1 (in snapshot order: worst
+ * state first) and returns how many match in all. */
+size_t agw_status_cameras_page(const struct agw_status *s, const struct agw_status_filter *f, size_t offset,
+			       size_t limit, void (*fn)(const struct agw_status_camera *c, void *arg), void *arg);
+/* The same for open cases, by cell and/or camera id (NULL or "" for any). */
+size_t agw_status_open_page(const struct agw_status *s, const char *cell, const char *camera, size_t offset,
+			    size_t limit, void (*fn)(const struct agw_status_case *c, void *arg), void *arg);
+
 /* Renderings (status_render.c). Each returns a malloc'd NUL-terminated text in *ret_text and its
  * length in *ret_len, or -ENOMEM. */
 int agw_status_to_json(const struct agw_status *status, char **ret_text, size_t *ret_len);
+/* The same with the cameras that pass f (NULL: all), offset .. offset+limit-1 of them, and
+ * "cameras_matched": how many pass. */
+int agw_status_to_json_page(const struct agw_status *status, const struct agw_status_filter *f, size_t offset,
+			    size_t limit, char **ret_text, size_t *ret_len);
 /* The read-only status page: plain HTML, no external resources, refreshes itself every
  * refresh_s seconds (0: never). Shows at most max_cameras cameras (the worst states first). */
 int agw_status_to_html(const struct agw_status *status, unsigned refresh_s, size_t max_cameras, char **ret_text,

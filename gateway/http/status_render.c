@@ -169,48 +169,44 @@ static void unrouted_any(const char *name, const char *labels, int64_t value, vo
 		*(bool *)arg = true;
 }
 
-int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t max_cameras, char **ret_text,
-		       size_t *ret_len)
+static void html_summary(struct buf *b, const struct agw_status *s, unsigned refresh_s)
 {
-	struct buf b = {0};
 	char tb[40];
-	buf_puts(&b, PAGE_HEAD);
-	if (refresh_s)
-		buf_printf(&b, "<meta http-equiv=\"refresh\" content=\"%u\">\n", refresh_s);
-	buf_puts(&b, "<title>alarmgw status</title>\n");
-	buf_puts(&b, PAGE_STYLE);
-	buf_puts(&b, "</head><body>\n<h1>alarmgw status</h1>\n");
-	buf_printf(&b, "<p class=\"muted\" id=\"generated\">Generated %s (gateway time, UTC)",
+	buf_printf(b, "<p class=\"muted\" id=\"generated\">Generated %s (gateway time, UTC)",
 		   time_text(s->generated_ms, tb, sizeof(tb)));
 	if (refresh_s)
-		buf_printf(&b, "; refreshes every %u s", refresh_s);
-	buf_puts(&b, ".</p>\n<div class=\"summary\" id=\"summary\">");
-	buf_printf(&b, "<span>cameras: <b>%zu</b></span>", s->n_cameras);
+		buf_printf(b, "; refreshes every %u s", refresh_s);
+	buf_puts(b, ".</p>\n<div class=\"summary\" id=\"summary\">");
+	buf_printf(b, "<span>cameras: <b>%zu</b></span>", s->n_cameras);
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
-		buf_printf(&b, "<span class=\"%s\">%s: <b id=\"cameras-%s\">%zu</b></span>", agw_camera_state_name(st),
+		buf_printf(b, "<span class=\"%s\">%s: <b id=\"cameras-%s\">%zu</b></span>", agw_camera_state_name(st),
 			   agw_camera_state_name(st), agw_camera_state_name(st), s->cameras_by_state[st]);
 	/* The store's health is the serving process's own (its metrics), not in the database. */
 	if (agw_metric_get("agw_store_failing", NULL) > 0)
-		buf_printf(&b, "<span class=\"offline\">journal writes: <b id=\"store\">failing for %" PRId64
+		buf_printf(b, "<span class=\"offline\">journal writes: <b id=\"store\">failing for %" PRId64
 			       " s</b> (alerts wait at the cameras)</span>",
 			   agw_metric_get("agw_store_failing_seconds", NULL));
 	else
-		buf_puts(&b, "<span>journal writes: <b id=\"store\">ok</b></span>");
-	buf_printf(&b, "<span>outbox depth: <b id=\"outbox-depth\">%" PRId64 "</b></span>", s->outbox_depth);
-	buf_printf(&b, "<span>outbox age: <b id=\"outbox-age\">%.1f s</b></span>",
+		buf_puts(b, "<span>journal writes: <b id=\"store\">ok</b></span>");
+	buf_printf(b, "<span>outbox depth: <b id=\"outbox-depth\">%" PRId64 "</b></span>", s->outbox_depth);
+	buf_printf(b, "<span>outbox age: <b id=\"outbox-age\">%.1f s</b></span>",
 		   (double)agw_status_outbox_age_ms(s) / 1000.0);
-	buf_printf(&b, "<span%s>outbox parked: <b id=\"outbox-parked\">%" PRId64 "</b></span>",
+	buf_printf(b, "<span%s>outbox parked: <b id=\"outbox-parked\">%" PRId64 "</b></span>",
 		   s->outbox_parked ? " class=\"offline\"" : "", s->outbox_parked);
 	for (size_t i = 0; i < s->n_cases_by_status; i++) {
-		buf_puts(&b, "<span>cases ");
-		html_escape(&b, s->cases_by_status[i].name);
-		buf_printf(&b, ": <b>%" PRId64 "</b></span>", s->cases_by_status[i].n);
+		buf_puts(b, "<span>cases ");
+		html_escape(b, s->cases_by_status[i].name);
+		buf_printf(b, ": <b>%" PRId64 "</b></span>", s->cases_by_status[i].n);
 	}
-	buf_puts(&b, "</div>\n");
+	buf_puts(b, "</div>\n");
+}
 
+static void html_parked(struct buf *b, const struct agw_status *s)
+{
+	char tb[40];
 	if (s->outbox_parked) {
 		/* Refused by the broker: nothing retries them until the operator has fixed the cause. */
-		buf_printf(&b, "<h2>Parked outbox rows (%" PRId64 ")</h2>\n<p class=\"muted\">Refused by the broker; "
+		buf_printf(b, "<h2>Parked outbox rows (%" PRId64 ")</h2>\n<p class=\"muted\">Refused by the broker; "
 			       "fix the cause, then <code>alarmgw outbox retry ID|--all</code>.</p>\n"
 			       "<table id=\"parked\"><thead><tr><th>id</th><th>case</th><th>topic</th><th>reason</th>"
 			       "<th>parked</th></tr></thead><tbody>\n",
@@ -219,48 +215,59 @@ int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t ma
 			const struct agw_status_parked *p = &s->parked[i];
 			char id[32];
 			snprintf(id, sizeof(id), "%" PRId64, p->seq);
-			buf_puts(&b, "<tr>");
-			html_cell(&b, id);
-			html_cell(&b, p->case_id);
-			html_cell(&b, p->topic);
-			html_cell(&b, p->reason);
-			html_cell(&b, time_text(p->parked_at_ms, tb, sizeof(tb)));
-			buf_puts(&b, "</tr>\n");
+			buf_puts(b, "<tr>");
+			html_cell(b, id);
+			html_cell(b, p->case_id);
+			html_cell(b, p->topic);
+			html_cell(b, p->reason);
+			html_cell(b, time_text(p->parked_at_ms, tb, sizeof(tb)));
+			buf_puts(b, "</tr>\n");
 		}
-		buf_puts(&b, "</tbody></table>\n");
+		buf_puts(b, "</tbody></table>\n");
 	}
+}
 
-	buf_puts(&b, "<h2>Cameras</h2>\n<table id=\"cameras\"><thead><tr><th>id</th><th>name</th><th>protocol</th>"
+static void html_cameras(struct buf *b, const struct agw_status *s, size_t max_cameras)
+{
+	char tb[40];
+	buf_puts(b, "<h2>Cameras</h2>\n<table id=\"cameras\"><thead><tr><th>id</th><th>name</th><th>protocol</th>"
 		     "<th>state</th><th>last event</th><th>last event time</th></tr></thead><tbody>\n");
 	size_t shown = s->n_cameras < max_cameras ? s->n_cameras : max_cameras;
 	for (size_t i = 0; i < shown; i++) {
 		const struct agw_status_camera *c = &s->cameras[i];
-		buf_printf(&b, "<tr class=\"%s\">", agw_camera_state_name(c->state));
-		html_cell(&b, c->id);
-		html_cell(&b, c->name);
-		html_cell(&b, c->protocol);
-		html_cell(&b, agw_camera_state_name(c->state));
-		html_cell(&b, c->last_kind);
-		html_cell(&b, time_text(c->last_event_ms, tb, sizeof(tb)));
-		buf_puts(&b, "</tr>\n");
+		buf_printf(b, "<tr class=\"%s\">", agw_camera_state_name(c->state));
+		html_cell(b, c->id);
+		html_cell(b, c->name);
+		html_cell(b, c->protocol);
+		html_cell(b, agw_camera_state_name(c->state));
+		html_cell(b, c->last_kind);
+		html_cell(b, time_text(c->last_event_ms, tb, sizeof(tb)));
+		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(&b, "</tbody></table>\n");
+	buf_puts(b, "</tbody></table>\n");
 	if (shown < s->n_cameras)
-		buf_printf(&b, "<p class=\"muted\">%zu more cameras not shown (all are in /api/status).</p>\n",
+		buf_printf(b, "<p class=\"muted\">%zu more cameras not shown (all are in /api/status).</p>\n",
 			   s->n_cameras - shown);
+}
 
+static void html_unrouted(struct buf *b)
+{
 	bool unrouted = false;
 	agw_metrics_foreach(unrouted_any, &unrouted);
 	if (unrouted) {
-		buf_puts(&b, "<h2>Channels not in the ledger</h2>\n<p class=\"muted\">Alerts of these NVR channels are "
+		buf_puts(b, "<h2>Channels not in the ledger</h2>\n<p class=\"muted\">Alerts of these NVR channels are "
 			     "kept on the device camera; add a ledger row (device, channel) to give them their own."
 			     "</p>\n<table id=\"unrouted\"><thead><tr><th>adapter</th><th>device</th><th>channel</th>"
 			     "<th>alerts</th></tr></thead><tbody>\n");
-		agw_metrics_foreach(unrouted_row, &b);
-		buf_puts(&b, "</tbody></table>\n");
+		agw_metrics_foreach(unrouted_row, b);
+		buf_puts(b, "</tbody></table>\n");
 	}
+}
 
-	buf_puts(&b, "<h2>Recent cases</h2>\n<table id=\"cases\"><thead><tr><th>case</th><th>status</th><th>kind</th>"
+static void html_cases(struct buf *b, const struct agw_status *s)
+{
+	char tb[40];
+	buf_puts(b, "<h2>Recent cases</h2>\n<table id=\"cases\"><thead><tr><th>case</th><th>status</th><th>kind</th>"
 		     "<th>camera</th><th>cell</th><th>priority</th><th>count</th><th>opened</th><th>updated</th>"
 		     "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->n_cases; i++) {
@@ -268,36 +275,58 @@ int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t ma
 		char pr[24], cnt[24];
 		snprintf(pr, sizeof(pr), "%" PRId64, c->priority);
 		snprintf(cnt, sizeof(cnt), "%" PRId64, c->count);
-		buf_puts(&b, "<tr>");
-		html_cell(&b, c->id);
-		html_cell(&b, c->status);
-		html_cell(&b, c->kind);
-		html_cell(&b, c->camera_id);
-		html_cell(&b, c->cell_code);
-		html_cell(&b, pr);
-		html_cell(&b, cnt);
-		html_cell(&b, time_text(c->opened_at_ms, tb, sizeof(tb)));
-		html_cell(&b, time_text(c->updated_at_ms, tb, sizeof(tb)));
-		buf_puts(&b, "</tr>\n");
+		buf_puts(b, "<tr>");
+		html_cell(b, c->id);
+		html_cell(b, c->status);
+		html_cell(b, c->kind);
+		html_cell(b, c->camera_id);
+		html_cell(b, c->cell_code);
+		html_cell(b, pr);
+		html_cell(b, cnt);
+		html_cell(b, time_text(c->opened_at_ms, tb, sizeof(tb)));
+		html_cell(b, time_text(c->updated_at_ms, tb, sizeof(tb)));
+		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(&b, "</tbody></table>\n");
+	buf_puts(b, "</tbody></table>\n");
+}
 
-	buf_puts(&b, "<h2>Recent alerts</h2>\n<table id=\"alerts\"><thead><tr><th>seq</th><th>time</th><th>camera</th>"
+static void html_alerts(struct buf *b, const struct agw_status *s)
+{
+	char tb[40];
+	buf_puts(b, "<h2>Recent alerts</h2>\n<table id=\"alerts\"><thead><tr><th>seq</th><th>time</th><th>camera</th>"
 		     "<th>kind</th><th>state</th><th>topic</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < s->n_alerts; i++) {
 		const struct agw_status_alert *a = &s->alerts[i];
 		char seq[24];
 		snprintf(seq, sizeof(seq), "%" PRId64, a->seq);
-		buf_puts(&b, "<tr>");
-		html_cell(&b, seq);
-		html_cell(&b, time_text(a->gateway_time_ms, tb, sizeof(tb)));
-		html_cell(&b, a->camera_id);
-		html_cell(&b, a->kind);
-		html_cell(&b, active_text(a->active));
-		html_cell(&b, a->topic);
-		buf_puts(&b, "</tr>\n");
+		buf_puts(b, "<tr>");
+		html_cell(b, seq);
+		html_cell(b, time_text(a->gateway_time_ms, tb, sizeof(tb)));
+		html_cell(b, a->camera_id);
+		html_cell(b, a->kind);
+		html_cell(b, active_text(a->active));
+		html_cell(b, a->topic);
+		buf_puts(b, "</tr>\n");
 	}
-	buf_puts(&b, "</tbody></table>\n");
+	buf_puts(b, "</tbody></table>\n");
+}
+
+int agw_status_to_html(const struct agw_status *s, unsigned refresh_s, size_t max_cameras, char **ret_text,
+		       size_t *ret_len)
+{
+	struct buf b = {0};
+	buf_puts(&b, PAGE_HEAD);
+	if (refresh_s)
+		buf_printf(&b, "<meta http-equiv=\"refresh\" content=\"%u\">\n", refresh_s);
+	buf_puts(&b, "<title>alarmgw status</title>\n");
+	buf_puts(&b, PAGE_STYLE);
+	buf_puts(&b, "</head><body>\n<h1>alarmgw status</h1>\n");
+	html_summary(&b, s, refresh_s);
+	html_parked(&b, s);
+	html_cameras(&b, s, max_cameras);
+	html_unrouted(&b);
+	html_cases(&b, s);
+	html_alerts(&b, s);
 	buf_printf(&b, "<p class=\"muted\">Journal sequence %" PRId64 ", schema %d. Read only; "
 		       "machine-readable: <a href=\"/api/status\">/api/status</a>, <a href=\"/metrics\">/metrics</a>.</p>\n",
 		   s->journal_last_seq, s->schema_version);
@@ -383,6 +412,29 @@ static json_t *unmatched_json(const struct agw_status *s)
 
 int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_len)
 {
+	return agw_status_to_json_page(s, NULL, 0, SIZE_MAX, ret_text, ret_len);
+}
+
+static void json_camera(const struct agw_status_camera *c, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",
+					     json_str(c->name), "protocol", json_str(c->protocol), "vendor",
+					     json_str(c->vendor), "state", agw_camera_state_name(c->state), "last_kind",
+					     json_str(c->last_kind), "last_event", json_time(c->last_event_ms)));
+}
+
+/* The store's health is the serving process's own (its metrics), not in the database. */
+static json_t *store_json(void)
+{
+	bool failing = agw_metric_get("agw_store_failing", NULL) > 0;
+	return json_pack("{s:s,s:I,s:I}", "journal_writes", failing ? "failing" : "ok", "failing_seconds",
+			 (json_int_t)(failing ? agw_metric_get("agw_store_failing_seconds", NULL) : 0), "queued_alerts",
+			 (json_int_t)agw_metric_get("agw_queue_alerts", NULL));
+}
+
+int agw_status_to_json_page(const struct agw_status *s, const struct agw_status_filter *f, size_t offset, size_t limit,
+			    char **ret_text, size_t *ret_len)
+{
 	json_t *root = json_object(), *cams = json_array(), *alerts = json_array(), *cases = json_array();
 	json_t *by_state = json_object(), *by_status = json_object();
 	int ret = -ENOMEM;
@@ -397,15 +449,7 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 	json_object_set_new(root, "generated", json_time(s->generated_ms));
 	json_object_set_new(root, "schema_version", json_integer(s->schema_version));
 	json_object_set_new(root, "journal_last_seq", json_integer(s->journal_last_seq));
-	json_t *store = json_object();
-	if (store) {
-		bool failing = agw_metric_get("agw_store_failing", NULL) > 0;
-		json_object_set_new(store, "journal_writes", json_string(failing ? "failing" : "ok"));
-		json_object_set_new(store, "failing_seconds",
-				    json_integer(failing ? agw_metric_get("agw_store_failing_seconds", NULL) : 0));
-		json_object_set_new(store, "queued_alerts", json_integer(agw_metric_get("agw_queue_alerts", NULL)));
-		json_object_set_new(root, "store", store);
-	}
+	json_object_set_new(root, "store", store_json());
 	for (int st = 0; st < AGW_CAMERA_STATE__COUNT; st++)
 		json_object_set_new(by_state, agw_camera_state_name(st), json_integer((json_int_t)s->cameras_by_state[st]));
 	json_object_set_new(root, "cameras_by_state", by_state);
@@ -414,14 +458,8 @@ int agw_status_to_json(const struct agw_status *s, char **ret_text, size_t *ret_
 	json_object_set_new(root, "cases_by_status", by_status);
 	json_object_set_new(root, "outbox", outbox_json(s));
 	json_object_set_new(root, "unmatched_channels", unmatched_json(s));
-	for (size_t i = 0; i < s->n_cameras; i++) {
-		const struct agw_status_camera *c = &s->cameras[i];
-		json_array_append_new(cams, json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:o}", "id", json_str(c->id), "name",
-						      json_str(c->name), "protocol", json_str(c->protocol), "vendor",
-						      json_str(c->vendor), "state", agw_camera_state_name(c->state),
-						      "last_kind", json_str(c->last_kind), "last_event",
-						      json_time(c->last_event_ms)));
-	}
+	size_t matched = agw_status_cameras_page(s, f, offset, limit, json_camera, cams);
+	json_object_set_new(root, "cameras_matched", json_integer((json_int_t)matched));
 	json_object_set_new(root, "cameras", cams);
 	for (size_t i = 0; i < s->n_alerts; i++) {
 		const struct agw_status_alert *a = &s->alerts[i];

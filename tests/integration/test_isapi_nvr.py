@@ -98,7 +98,7 @@ metrics = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeou
 line = next((l for l in metrics.splitlines() if l.startswith("agw_unrouted_channel_alerts_total{")), "")
 check('device="nvr-1"' in line and 'channel="7"' in line and line.endswith(" 1"),
       f"the channel no ledger row names is counted: {line!r}")
-page = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/", timeout=10).read().decode()
+page = urllib.request.urlopen(f"http://127.0.0.1:{http_port}/table", timeout=10).read().decode()
 check('id="unrouted"' in page and "<td>nvr-1</td><td>7</td><td>1</td>" in page,
       "the status page lists the channel that is not in the ledger")
 code, _ = gw.stop()

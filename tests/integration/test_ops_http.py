@@ -228,6 +228,19 @@ def main():
         check(len(st["recent_alerts"]) == len(ALERTS) and st["recent_alerts"][0]["camera"] == "cam-roof",
               "recent alerts, newest first")
         check(st["outbox"]["depth"] == 2, "outbox depth in JSON")
+        check(st["cameras_matched"] == 5, "no filter: every camera matches")
+        # The page's filters and paging on /api/status, computed by the server.
+        for query, want in (("state=offline", ["cam-yard"]), ("q=LOBBY", ["cam-lobby"]),
+                            ("state=problem", ["cam-yard", "cam-lobby", "cam-silent"]),
+                            ("state=online&limit=1&offset=1", ["cam-roof"]), ("q=nothing-like-it", [])):
+            code, _, body = get(port, "/api/status?" + query)
+            got = [c["id"] for c in json.loads(body)["cameras"]] if code == 200 else code
+            check(got == want, f"/api/status?{query} -> {want} ({got})")
+        code, _, body = get(port, "/api/status?state=online&limit=1")
+        check(code == 200 and json.loads(body)["cameras_matched"] == 2, "cameras_matched counts past the page")
+        for query in ("limit=0", "limit=501", "offset=-1", "q=%zz", "q=%00", "q=" + "x" * 200):
+            code, _, body = get(port, "/api/status?" + query)
+            check(code == 400, f"/api/status?{query[:20]} -> 400 ({code} {body[:80]!r})")
 
         code, hdr, body = get(port, "/", method="HEAD")
         check(code == 200 and body == b"" and int(hdr["content-length"]) > 1000, "HEAD / -> headers only")
@@ -327,11 +340,16 @@ def main():
         check(r.returncode == 1 and "cannot listen" in r.stderr, "a port in use is refused with a reason")
 
         # The network surface: security headers, the Host check (DNS rebinding), the bearer token.
+        code, hdr, body = get(port, "/table")
+        csp = hdr.get("content-security-policy", "")
+        check(code == 200 and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+              and "script-src" not in csp and "unsafe-eval" not in csp, f"the table's CSP runs no script, no framing ({csp})")
         code, hdr, body = get(port, "/")
         csp = hdr.get("content-security-policy", "")
         check(code == 200 and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
-              and "script-src" not in csp and "unsafe-eval" not in csp, f"the page's CSP runs no script, no framing ({csp})")
-        for path in ("/", "/api/status", "/metrics", "/nothing-here"):
+              and "script-src 'self';" in csp and "unsafe" not in csp and "http" not in csp,
+              f"the page's CSP runs its own script only, loads nothing from elsewhere, no framing ({csp})")
+        for path in ("/", "/table", "/api/status", "/api/summary", "/static/app.js", "/metrics", "/nothing-here"):
             code, hdr, _ = get(port, path)
             check(hdr.get("x-frame-options") == "DENY" and hdr.get("x-content-type-options") == "nosniff"
                   and hdr.get("referrer-policy") == "no-referrer" and "frame-ancestors 'none'" in
@@ -378,9 +396,48 @@ def main():
             check(code == 421, "configured names replace the loopback ones")
             code, _, _ = request(rp, b"GET /healthz HTTP/1.1\r\nHost: status.example\r\n\r\n")
             check(code == 200, "/healthz needs no token (load balancers probe it)")
+            for path in ("/", "/static/app.js", "/api/summary", "/api/cameras", "/api/events"):
+                code, _, _ = request(rp, f"GET {path} HTTP/1.1\r\nHost: status.example\r\n\r\n".encode())
+                check(code == 401, f"{path} needs the token too ({code})")
+            sse = socket.create_connection(("127.0.0.1", rp), timeout=5)
+            sse.sendall(f"GET /api/events HTTP/1.1\r\nHost: status.example\r\n{auth}\r\n".encode())
+            head = sse.recv(4096)
+            check(head.startswith(b"HTTP/1.1 200") and b"text/event-stream" in head, "live updates with the token")
+            idle.append(sse)  # still open when the server stops
         finally:
             rc, err = remote.stop()
             check(token not in err, "the token is never logged")
+
+        # The map without Leaflet: said at start and where the map would be; the rest works.
+        bare = Server(db, "--leaflet-dir", os.path.join(tmp, "no-leaflet"))
+        try:
+            code, _, body = get(bare.port, "/static/leaflet.js")
+            check(code == 404 and b"libjs-leaflet" in body, f"no Leaflet: 404 naming the package ({code} {body[:80]!r})")
+            code, _, body = get(bare.port, "/api/summary")
+            check(code == 200 and json.loads(body)["map"] is False, "the summary says the map cannot be drawn")
+            code, _, _ = get(bare.port, "/static/app.js")
+            check(code == 200, "the page's own files are compiled in")
+        finally:
+            rc, err = bare.stop()
+            check(rc == 0 and "libjs-leaflet" in err, "the missing Leaflet is logged at start")
+        code, _, body = get(port, "/static/leaflet.js")
+        check(code == 200 and len(body) > 100000 and b".L={}" in body[:400], "Debian's Leaflet is served")
+        # A tile server: its origin, and only it, may give the page images.
+        tiles = Server(db, "--tile-url", "https://{s}.tiles.example:8443/{z}/{x}/{y}.png")
+        try:
+            _, hdr, _ = get(tiles.port, "/")
+            csp = hdr.get("content-security-policy", "")
+            check("img-src 'self' data: https://*.tiles.example:8443;" in csp, f"the tile origin in img-src ({csp})")
+            code, _, body = get(tiles.port, "/api/summary")
+            check(json.loads(body)["tile_url"].startswith("https://{s}.tiles.example"), "the page gets the tile URL")
+        finally:
+            tiles.stop()
+        for zone in ("Mars/Olympus", "../../etc/passwd", "Asia"):
+            r = subprocess.run([DRIVER, db, "127.0.0.1:0", "--time-zone", zone], capture_output=True, text=True, timeout=20)
+            check(r.returncode == 1 and "http_time_zone" in r.stderr, f"time zone {zone!r} refused with a reason")
+        for bad in ("javascript:alert(1)", "https://x.example';script-src *", "ftp://tiles/{z}"):
+            r = subprocess.run([DRIVER, db, "127.0.0.1:0", "--tile-url", bad], capture_output=True, text=True, timeout=20)
+            check(r.returncode == 1 and "http_tile_url" in r.stderr, f"tile URL {bad!r} refused with a reason")
 
         # Stopping with a connection open still closes everything and exits cleanly (ASan checks leaks).
         idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))

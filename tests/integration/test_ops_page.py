@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The control-room status page rendered by headless Chromium (Debian package chromium): the DOM
+"""The plain status table (/table) rendered by headless Chromium (Debian package chromium): the DOM
 shows the cameras, cases and alerts seeded into the store, and the screenshot is a real rendering
 (decoded here with zlib: right size, many colours, the state colours of the rows).
 Exits 77 (skip) with a message when chromium is not installed."""
@@ -139,7 +139,7 @@ def main():
     srv = ops.Server(db)
     try:
         ops.seed(db)
-        dom, shot = run_chromium(browser, f"http://127.0.0.1:{srv.port}/", tmp)
+        dom, shot = run_chromium(browser, f"http://127.0.0.1:{srv.port}/table", tmp)
         p = Tables()
         p.feed(dom)
         check("alarmgw status" in dom, "the page title is in the DOM")

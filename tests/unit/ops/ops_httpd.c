@@ -68,15 +68,23 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: agw-ops-httpd DB [LISTEN] [--token-file FILE] [--hosts NAMES] "
+				"[--leaflet-dir DIR] [--tile-url URL] [--time-zone ZONE] "
 				"[--metric NAME[{LABELS}]=VALUE]...\n");
 		return 2;
 	}
-	const char *listen = "127.0.0.1:0", *token_file = NULL, *hosts = NULL;
+	const char *listen = "127.0.0.1:0", *token_file = NULL, *hosts = NULL, *leaflet_dir = NULL, *tile_url = NULL,
+		   *time_zone = NULL;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
 			token_file = argv[++i];
 		} else if (strcmp(argv[i], "--hosts") == 0 && i + 1 < argc) {
 			hosts = argv[++i];
+		} else if (strcmp(argv[i], "--leaflet-dir") == 0 && i + 1 < argc) {
+			leaflet_dir = argv[++i];
+		} else if (strcmp(argv[i], "--tile-url") == 0 && i + 1 < argc) {
+			tile_url = argv[++i];
+		} else if (strcmp(argv[i], "--time-zone") == 0 && i + 1 < argc) {
+			time_zone = argv[++i];
 		} else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
 			if (set_metric(argv[++i]) < 0) {
 				fprintf(stderr, "agw-ops-httpd: bad --metric %s\n", argv[i]);
@@ -93,7 +101,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uv_loop_t *loop = uv_default_loop();
-	struct agw_http_config hc = {.listen = listen, .token_file = token_file, .hosts = hosts};
+	struct agw_http_config hc = {.listen = listen, .token_file = token_file, .hosts = hosts,
+				     .leaflet_dir = leaflet_dir, .tile_url = tile_url, .time_zone = time_zone};
 	if (agw_http_start_config(loop, &hc, store, &http) < 0) {
 		agw_store_close(store);
 		return 1;

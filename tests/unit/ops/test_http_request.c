@@ -118,9 +118,76 @@ static void test_token_and_names(void **state)
 	assert_non_null(strstr(no.extra, "WWW-Authenticate: Bearer"));
 }
 
+static void test_query(void **state)
+{
+	(void)state;
+	char buf[16];
+	const char *q = "q=%E4%B8%AD+x&state=offline&empty=&flag&limit=50";
+	size_t n = strlen(q);
+	assert_int_equal(agw_http_query_get(q, n, "q", buf, sizeof(buf)), 5);
+	assert_string_equal(buf, "\xe4\xb8\xad x");
+	assert_int_equal(agw_http_query_get(q, n, "state", buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "offline");
+	assert_int_equal(agw_http_query_get(q, n, "empty", buf, sizeof(buf)), 0);
+	assert_int_equal(agw_http_query_get(q, n, "flag", buf, sizeof(buf)), 0);
+	assert_int_equal(agw_http_query_get(q, n, "limit", buf, sizeof(buf)), 2);
+	assert_int_equal(agw_http_query_get(q, n, "lim", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(agw_http_query_get(q, n, "stat", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(agw_http_query_get(NULL, 0, "q", buf, sizeof(buf)), -ENOENT);
+	/* Only the first n bytes count: "limit=50" cut to "limit=5". */
+	assert_int_equal(agw_http_query_get(q, n - 1, "limit", buf, sizeof(buf)), 1);
+	/* Bad escapes, a NUL, too long for the buffer: refused, not cut. */
+	assert_int_equal(agw_http_query_get("q=%zz", 5, "q", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_http_query_get("q=%4", 4, "q", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_http_query_get("q=%00", 5, "q", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_http_query_get("q=0123456789abcdef", 18, "q", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(agw_http_query_get("q=0123456789abcde", 17, "q", buf, sizeof(buf)), 15);
+	/* The parser hands the query over. */
+	struct agw_http_request req;
+	struct agw_http_refusal no;
+	const char *head = "GET /api/cameras?state=offline HTTP/1.1\r\nHost: localhost\r\nAccept-Language: zh-CN\r\n\r\n";
+	assert_int_equal(agw_http_request_parse(head, strlen(head), &req, &no), 0);
+	assert_int_equal(req.path_len, strlen("/api/cameras"));
+	assert_int_equal(req.query_len, strlen("state=offline"));
+	assert_memory_equal(req.query, "state=offline", req.query_len);
+	assert_int_equal(req.accept_language_len, 5);
+	head = "GET /? HTTP/1.1\r\nHost: localhost\r\n\r\n";
+	assert_int_equal(agw_http_request_parse(head, strlen(head), &req, &no), 0);
+	assert_int_equal(req.path_len, 1);
+	assert_int_equal(req.query_len, 0);
+	assert_null(req.accept_language);
+}
+
+static void test_language(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *value;
+		const char *want;
+	} cases[] = {
+		{"zh-CN,zh;q=0.9,en;q=0.8", "zh"},
+		{"en-US,en;q=0.9,zh-CN;q=0.8", "en"},
+		{"en;q=0.5, zh-TW;q=0.7", "zh"},
+		{"de-DE,zh;q=0.3", "zh"},
+		{"de-DE,fr", "en"},
+		{"zhx,en;q=0.1", "en"},
+		{"zh;q=0", "en"},
+		{"zh;q=1.0", "zh"},
+		{"zh;q=garbage,en;q=0.1", "en"},
+		{"ZH-cn", "zh"},
+		{"", "en"},
+		{",,;;==", "en"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(agw_http_pick_language(cases[i].value, strlen(cases[i].value)), cases[i].want);
+	assert_string_equal(agw_http_pick_language(NULL, 0), "en");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_language),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_loopback_hosts),
 		cmocka_unit_test(test_token_and_names),

@@ -15,6 +15,7 @@
 
 #include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
+#include "ops_store.h"
 #include "status.h"
 #include "store.h"
 
@@ -61,13 +62,7 @@ static void add_case(struct agw_store *store, const char *id, const char *camera
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->path, sizeof(f->path), "/tmp/agw-ops-status-XXXXXX");
-	int fd = mkstemp(f->path);
-	assert_true(fd >= 0);
-	close(fd);
-	char err[256];
-	assert_int_equal(agw_store_open(f->path, &f->store, err, sizeof(err)), 0);
-	agw_metrics_reset();
+	f->store = ops_store_open(f->path, sizeof(f->path), "/tmp/agw-ops-status");
 	*state = f;
 	return 0;
 }
@@ -75,13 +70,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	agw_store_close(f->store);
-	char p[96];
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	ops_store_remove(f->store, f->path);
 	free(f);
 	return 0;
 }
