@@ -96,6 +96,9 @@ static const struct key keys[] = {
 	{"gateway", "queue_max", K_INT, C(queue_max), 100, 10000000, "alerts waiting for the journal"},
 	{"gateway", "queue_max_bytes", K_INT, C(queue_max_bytes), 1 << 20, 1LL << 36,
 	 "bytes of alerts waiting for the journal"},
+	{"gateway", "commit_window", K_DURATION, C(commit_window_ms), 0, 1000,
+	 "longest wait of an alert for others to share its journal commit (0: every loop turn)"},
+	{"gateway", "commit_max", K_INT, C(commit_max), 1, 5000, "alerts that make a commit at once"},
 	{"gateway", "http_listen", K_STR, C(http_listen), 0, 0, "metrics and status page address, host:port"},
 	{"gateway", "http_token_file", K_STR, C(http_token_file), 0, 0,
 	 "file holding the bearer token of the status server (required off loopback)"},
@@ -152,6 +155,8 @@ void agw_config_defaults(struct agw_config *cfg)
 	cfg->log_level = AGW_LOG_INFO;
 	cfg->queue_max = 100000;
 	cfg->queue_max_bytes = 64LL << 20;
+	cfg->commit_window_ms = 5;
+	cfg->commit_max = 1000;
 	cfg->journal_retention_ms = 30LL * 86400000;
 	cfg->journal_max_rows = 10000000;
 	cfg->grid_layer = agw_strdup_or_null("default");

@@ -63,6 +63,8 @@ struct agw_config {
 	int64_t watchdog_ms;  /* 0: use WATCHDOG_USEC from systemd when present */
 	int64_t queue_max;    /* alerts waiting for the journal; past it adapters are refused and it is counted */
 	int64_t queue_max_bytes; /* the same bound in bytes (payloads can be large) */
+	int64_t commit_window_ms; /* alerts wait at most this long for others to share their commit */
+	int64_t commit_max;       /* ... or until this many are queued */
 	char *http_listen;    /* metrics/status listen address "127.0.0.1:9108", or NULL for off */
 	char *http_token_file;/* bearer token of the status server (required off loopback), or NULL */
 	char *http_hosts;     /* Host names it answers to, comma separated; NULL: loopback names */

@@ -207,6 +207,7 @@ static int open_store(struct agw_daemon *d)
 	if (agw_pipeline_new(&d->loop, d->store, (size_t)d->cfg->queue_max, &d->pipeline) < 0)
 		return -1;
 	agw_pipeline_set_max_bytes(d->pipeline, (size_t)d->cfg->queue_max_bytes);
+	agw_pipeline_set_commit(d->pipeline, d->cfg->commit_window_ms, (size_t)d->cfg->commit_max);
 	agw_pipeline_set_stop_wait(d->pipeline, STOP_STORE_WAIT_MS);
 	agw_pipeline_set_room(d->pipeline, daemon_resume_refused, d);
 	return 0;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Alerts queue here between the adapters and the store. A uv_check handle writes the queue once per
- * loop turn in one transaction, so a burst of 1,000 alerts costs one commit, not 1,000; a uv_timer
- * runs the decider's tick. On a store failure the batch is rolled back (the decider's state too,
+/* Alerts queue here between the adapters and the store. A uv_check handle writes the queue in one
+ * transaction at the end of a loop turn, so a burst of 1,000 alerts costs one commit, not 1,000; with
+ * a commit window (agw_pipeline_set_commit) it waits until the oldest queued alert is that old or the
+ * batch has that many alerts, so the alerts of many turns share a commit too; a uv_timer runs the
+ * decider's tick. On a store failure the batch is rolled back (the decider's state too,
  * through its transaction hook) and kept for a retry from a timer; meanwhile submit refuses, so the
  * adapters keep the rest at the cameras (pipeline.h). */
 #include <errno.h>
@@ -38,9 +40,12 @@ struct agw_pipeline {
 	uv_check_t check;
 	uv_timer_t tick_timer;
 	uv_timer_t retry_timer;
+	uv_timer_t batch_timer; /* the end of the commit window of the oldest queued alert */
 	struct slot *queue; /* ring buffer */
 	size_t cap, head, count;
 	size_t bytes, max_bytes;
+	int64_t window_ms;   /* commit window: 0 commits every loop turn */
+	size_t commit_max;   /* ... or as soon as this many alerts are queued */
 	agw_decide_fn decide;
 	void *decide_arg;
 	agw_txn_fn txn;
@@ -91,14 +96,17 @@ int agw_pipeline_new(uv_loop_t *loop, struct agw_store *store, size_t queue_max,
 	p->loop = loop;
 	p->store = store;
 	p->retry_ms = RETRY_MIN_MS;
+	p->commit_max = BATCH_MAX;
 	uv_check_init(loop, &p->check);
 	uv_timer_init(loop, &p->tick_timer);
 	uv_timer_init(loop, &p->retry_timer);
-	p->check.data = p->tick_timer.data = p->retry_timer.data = p;
+	uv_timer_init(loop, &p->batch_timer);
+	p->check.data = p->tick_timer.data = p->retry_timer.data = p->batch_timer.data = p;
 	uv_check_start(&p->check, on_check);
 	/* The check handle alone must not keep the loop alive. */
 	uv_unref((uv_handle_t *)&p->check);
 	uv_unref((uv_handle_t *)&p->retry_timer);
+	uv_unref((uv_handle_t *)&p->batch_timer);
 	*ret = p;
 	return 0;
 }
@@ -147,10 +155,11 @@ void agw_pipeline_free(struct agw_pipeline *p)
 		agw_log_err("core", NULL, "%zu alerts could not be written at shutdown (the store is failing)", lost);
 	}
 	p->count = 0;
-	p->closing = 3;
+	p->closing = 4;
 	uv_close((uv_handle_t *)&p->check, on_closed);
 	uv_close((uv_handle_t *)&p->tick_timer, on_closed);
 	uv_close((uv_handle_t *)&p->retry_timer, on_closed);
+	uv_close((uv_handle_t *)&p->batch_timer, on_closed);
 }
 
 void agw_pipeline_set_stop_wait(struct agw_pipeline *p, int64_t ms)
@@ -161,6 +170,12 @@ void agw_pipeline_set_stop_wait(struct agw_pipeline *p, int64_t ms)
 void agw_pipeline_set_max_bytes(struct agw_pipeline *p, size_t max_bytes)
 {
 	p->max_bytes = max_bytes;
+}
+
+void agw_pipeline_set_commit(struct agw_pipeline *p, int64_t window_ms, size_t max_alerts)
+{
+	p->window_ms = window_ms > 0 ? window_ms : 0;
+	p->commit_max = max_alerts && max_alerts < BATCH_MAX ? max_alerts : BATCH_MAX;
 }
 
 void agw_pipeline_set_decider(struct agw_pipeline *p, agw_decide_fn fn, void *arg)
@@ -314,6 +329,18 @@ static void maybe_room(struct agw_pipeline *p)
 		p->room(p->room_arg);
 }
 
+/* agw_alerts_total by kind: one update per kind and batch, not one per alert. */
+static void count_kinds(const int64_t *per_kind)
+{
+	for (int k = 0; k < AGW_KIND__COUNT; k++) {
+		if (!per_kind[k])
+			continue;
+		char labels[64];
+		snprintf(labels, sizeof(labels), "kind=\"%s\"", agw_alert_kind_name((enum agw_alert_kind)k));
+		agw_metric_add("agw_alerts_total", labels, per_kind[k]);
+	}
+}
+
 static void txn_event(struct agw_pipeline *p, enum agw_txn_phase phase)
 {
 	if (p->txn && p->decide_arg)
@@ -357,14 +384,16 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 	}
 	p->retry_ms = RETRY_MIN_MS;
 	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
+	uv_timer_stop(&p->batch_timer); /* the next turn arms it again for what is still queued */
+	int64_t per_kind[AGW_KIND__COUNT] = {0};
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = &p->queue[(p->head + i) % p->cap];
-		char labels[64];
-		snprintf(labels, sizeof(labels), "kind=\"%s\"", agw_alert_kind_name(s->a.kind));
-		agw_metric_add("agw_alerts_total", labels, 1);
+		if ((unsigned)s->a.kind < AGW_KIND__COUNT)
+			per_kind[s->a.kind]++;
 		agw_alert_clear(&s->a);
 		p->bytes -= s->bytes;
 	}
+	count_kinds(per_kind);
 	/* Acknowledgements while the batch still occupies its slots: a done() may submit again, and
 	 * its alert must land after the queue, not in a slot whose done() is still to be called (the
 	 * queue may then look full for a moment: -EAGAIN, and resume() follows below). */
@@ -397,6 +426,7 @@ fail:
 	agw_metric_set("agw_store_failing_seconds", NULL, (mono_now(p) - p->failing_since) / 1000);
 	agw_metric_set("agw_queue_alerts", NULL, (int64_t)p->count);
 	agw_metric_set("agw_queue_bytes", NULL, (int64_t)p->bytes);
+	uv_timer_stop(&p->batch_timer); /* the retry timer decides when to try again */
 	/* Keep the batch; try again from a timer instead of spinning on every loop turn (a lock held
 	 * by another process is waited for here, never inside sqlite on the loop thread). */
 	if (!p->closed && !uv_is_active((uv_handle_t *)&p->retry_timer)) {
@@ -406,10 +436,26 @@ fail:
 	return r;
 }
 
+/* Whether the queue is to be written at the end of this turn: without a commit window always;
+ * with one, once the oldest alert has waited the window, the batch is full, the tick is due, or
+ * the pipeline is closing. Otherwise the batch timer comes back when the window ends (the
+ * timer measures it, whatever the pipeline's clock; it writes as the retry timer does). */
+static bool commit_due(struct agw_pipeline *p)
+{
+	if (!p->window_ms || !p->count || p->closed || (p->pending_tick && p->tick) || p->count >= p->commit_max)
+		return true;
+	int64_t age = mono_now(p) - p->queue[p->head].mono_ms;
+	if (age >= p->window_ms)
+		return true;
+	if (!uv_is_active((uv_handle_t *)&p->batch_timer))
+		uv_timer_start(&p->batch_timer, on_retry, (uint64_t)(p->window_ms - (age > 0 ? age : 0)), 0);
+	return false;
+}
+
 static void on_check(uv_check_t *h)
 {
 	struct agw_pipeline *p = h->data;
-	if (uv_is_active((uv_handle_t *)&p->retry_timer))
+	if (uv_is_active((uv_handle_t *)&p->retry_timer) || !commit_due(p))
 		return;
 	/* More than one batch queued: come back at once rather than waiting for I/O. After a failure
 	 * flush has already armed the slower retry. */

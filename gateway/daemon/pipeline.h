@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The path of an alert through the core. Adapters emit alerts on the loop thread; the pipeline
  * queues them (bounded by count and bytes) and, once per loop turn, writes the whole batch in one
- * sqlite transaction: journal row, then the decider (rules → decision, case, outbox rows) for each
- * alert. After the commit it calls the committed hooks (the MQTT publisher drains the outbox from
+ * sqlite transaction (or, with a commit window, the alerts of a few ms: agw_pipeline_set_commit):
+ * journal row, then the decider (rules → decision, case, outbox rows) for each alert. After the commit it calls the committed hooks (the MQTT publisher drains the outbox from
  * there) and the durable acknowledgements. A decision and its outbox row are therefore durable
  * together or not at all, and the decider's in-memory state follows (agw_txn_fn).
  *
@@ -64,6 +64,10 @@ void agw_pipeline_set_max_bytes(struct agw_pipeline *p, size_t max_bytes); /* 0:
 /* How long agw_pipeline_free keeps retrying (blocking: the process is stopping) while the store
  * fails, before it gives up on what is queued. Default 0. */
 void agw_pipeline_set_stop_wait(struct agw_pipeline *p, int64_t ms);
+/* Commit by time and size: the queue is written once its oldest alert has waited window_ms, or
+ * max_alerts are queued (0: the largest batch), whichever comes first; never before its commit is
+ * anything acknowledged or published. Default 0 ms: every loop turn writes what it queued. */
+void agw_pipeline_set_commit(struct agw_pipeline *p, int64_t window_ms, size_t max_alerts);
 void agw_pipeline_set_decider(struct agw_pipeline *p, agw_decide_fn fn, void *arg);
 /* The transaction hook, called with the decider's arg (so a reload that swaps the decider keeps it). */
 void agw_pipeline_set_decider_txn(struct agw_pipeline *p, agw_txn_fn fn);

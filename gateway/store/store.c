@@ -128,14 +128,33 @@ int agw_store_set_busy_timeout(struct agw_store *store, int ms)
 	return sqlite3_busy_timeout(store->db, ms) == SQLITE_OK ? 0 : -EIO;
 }
 
+/* BEGIN and COMMIT run once per batch: prepared once (sqlite3_exec would parse them every time). */
+static int exec_cached(struct agw_store *store, const char *sql)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, sql);
+	if (!st)
+		return exec_simple(store, sql);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		agw_log_err("store", NULL, "%s failed: %s", sql, sqlite3_errmsg(store->db));
+		agw_metric_add("agw_store_errors_total", NULL, 1);
+		return -EIO;
+	}
+	return 0;
+}
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+
 int agw_store_begin(struct agw_store *store)
 {
-	return exec_simple(store, "BEGIN IMMEDIATE");
+	return exec_cached(store, SQL_BEGIN);
 }
 
 int agw_store_commit(struct agw_store *store)
 {
-	return exec_simple(store, "COMMIT");
+	return exec_cached(store, SQL_COMMIT);
 }
 
 int agw_store_rollback(struct agw_store *store)

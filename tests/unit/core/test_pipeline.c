@@ -417,6 +417,84 @@ static void loop_turns_and_timer_retries(void **state)
 	free(dir);
 }
 
+/* Commit by time and size: an alert waits up to the commit window for others (the alerts of
+ * several loop turns share one commit), is acknowledged only after that commit, and a full batch
+ * is written at once without waiting for the window. */
+static int on_commit(void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void submit_acked(struct agw_pipeline *p, struct probe *pr)
+{
+	struct agw_alert a = make_alert("cam", AGW_KIND_MOTION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_submit_durable(p, &a, on_done, pr), 0);
+	agw_alert_clear(&a);
+}
+
+static void turn(uv_loop_t *loop, uv_timer_t *wake, uint64_t ms)
+{
+	uv_timer_start(wake, on_wake, ms, 0);
+	uv_run(loop, UV_RUN_ONCE);
+}
+
+static void commit_window_and_size(void **state)
+{
+	(void)state;
+	char *dir = temp_dir();
+	char path[512], err[256];
+	snprintf(path, sizeof(path), "%s/p.db", dir);
+	struct agw_store *s;
+	assert_int_equal(agw_store_open(path, &s, err, sizeof(err)), 0);
+	int commits = 0;
+	sqlite3_commit_hook(agw_store_db(s), on_commit, &commits);
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct agw_pipeline *p;
+	assert_int_equal(agw_pipeline_new(&loop, s, 100, &p), 0);
+	struct probe pr = {.p = p};
+	agw_pipeline_set_decider(p, decide_nothing, NULL);
+	/* a long window, so that a loaded machine cannot make the first turns late enough to commit */
+	agw_pipeline_set_commit(p, 1500, 4);
+	uv_timer_t wake;
+	uv_timer_init(&loop, &wake);
+	uint64_t t0 = uv_hrtime();
+	submit_acked(p, &pr);
+	turn(&loop, &wake, 1);
+	submit_acked(p, &pr); /* a later turn, inside the first alert's window */
+	turn(&loop, &wake, 1);
+	assert_int_equal(commits, 0);
+	assert_int_equal(agw_store_journal_count(s), 0);
+	assert_int_equal(pr.acks, 0); /* nothing acknowledged before its commit */
+	for (int i = 0; i < 400 && agw_pipeline_queued(p); i++)
+		turn(&loop, &wake, 10);
+	assert_int_equal(agw_pipeline_queued(p), 0);
+	/* about the window (the loop's timer may fire a little early: its clock is the time of the turn) */
+	assert_true((uv_hrtime() - t0) / 1000000 >= 1000);
+	assert_int_equal(commits, 1);                         /* both turns in one commit */
+	assert_int_equal(agw_store_journal_count(s), 2);
+	assert_int_equal(pr.acks, 2);
+	/* Size: the fourth alert makes the batch; it is written at the end of that turn. */
+	for (int i = 0; i < 4; i++)
+		submit_acked(p, &pr);
+	turn(&loop, &wake, 1);
+	assert_int_equal(commits, 2);
+	assert_int_equal(agw_store_journal_count(s), 6);
+	assert_int_equal(pr.acks, 6);
+	/* Free writes what waits in a window at once. */
+	submit_acked(p, &pr);
+	uv_close((uv_handle_t *)&wake, NULL);
+	agw_pipeline_free(p);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	assert_int_equal(pr.acks, 7);
+	assert_int_equal(agw_store_journal_count(s), 7);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 /* An acknowledgement that submits again (a push adapter answering one event and taking the next)
  * never lands in a slot whose own acknowledgement is still due. */
 struct resubmit {
@@ -575,6 +653,7 @@ int main(void)
 		cmocka_unit_test(hysteresis_by_count),
 		cmocka_unit_test(ack_that_submits),
 		cmocka_unit_test(loop_turns_and_timer_retries),
+		cmocka_unit_test(commit_window_and_size),
 		cmocka_unit_test(stop_waits_for_a_locked_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
