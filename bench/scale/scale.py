@@ -85,6 +85,51 @@ class Procs:
         self.procs = []
 
 
+def cpu_ns(pid):
+    """CPU time of every thread of a process in ns (schedstat: nanoseconds, not 10 ms ticks), or None."""
+    total = 0
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                total += int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return total
+
+
+def scrape_metrics(port):
+    """{name{labels}: value} from the gateway's /metrics, or {}."""
+    out = {}
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    k, _, v = line.rpartition(" ")
+                    out[k] = float(v)
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def histogram_quantiles(m1, m2, name, qs):
+    """Quantiles (upper bucket bounds, ms) of what a Prometheus histogram counted between two scrapes."""
+    buckets = []
+    for k, v in m2.items():
+        if k.startswith(name + "_bucket{"):
+            le = k.split('le="', 1)[1].split('"', 1)[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), v - m1.get(k, 0.0)))
+    buckets.sort()
+    if not buckets or buckets[-1][1] <= 0:
+        return [None for _ in qs]
+    total = buckets[-1][1]
+    return [next(le for le, n in buckets if n >= q * total) for q in qs]
+
+
+def start_hog(procs):
+    """Another process keeping one core busy beside the run (--hog)."""
+    return procs.start("hog", [sys.executable, "-c", "while True: pass"])
+
+
 def proc_sample(pid):
     """(cpu seconds, rss bytes, peak rss bytes) of a process, from /proc."""
     with open("/proc/%d/stat" % pid) as f:
@@ -293,18 +338,76 @@ def journal_drops(db):
     return out
 
 
-def write_gateway_config(work, ledger, mqtt_port, args):
-    state = os.path.join(work, "state")
+def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="alarmgw"):
+    state = os.path.join(work, "state" if name == "alarmgw" else "state-" + name)
     os.makedirs(state, exist_ok=True)
-    conf = os.path.join(work, "alarmgw.conf")
+    conf = os.path.join(work, name + ".conf")
+    http = ' http_listen = "127.0.0.1:%d";' % http_port if http_port else ""
     with open(conf, "w") as f:
-        f.write('gateway: { id = "bench-gw"; state_dir = "%s"; log_level = "notice"; };\n' % state)
+        f.write('gateway: { id = "bench-gw"; state_dir = "%s"; log_level = "notice";%s%s };\n'
+                % (state, http, ' commit_window = "%dms";' % args.commit_window if args.commit_window is not None
+                   else ""))
         f.write('cameras: { ledger = "%s"; };\n' % ledger)
         f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
         f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; }; };\n' % args.max_bootstraps)
     return conf, os.path.join(state, "alarmgw.db")
+
+
+def base_rss(procs, work, tools, mport, args):
+    """RSS (bytes) of the gateway with an empty ledger after a few seconds: what cameras add is over it."""
+    ledger = os.path.join(work, "ledger-empty.csv")
+    with open(ledger, "w") as f:
+        f.write("id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n")
+    conf, _db = write_gateway_config(work, ledger, mport, args, name="base")
+    p = procs.start("alarmgw-base", [tools["alarmgw"], "run", "-c", conf], stdout=subprocess.DEVNULL,
+                    stderr=open(os.path.join(work, "base.log"), "w"))
+    time.sleep(3.0)
+    rss = proc_sample(p.pid)[1] if p.poll() is None else None
+    procs.stop(p)
+    return rss
+
+
+def stage_latencies(db, sims, queued, cause, w1ms, w2ms):
+    """Per-stage latency (p50, p99 in ms) of the events queued in the window, from the timestamps each
+    side keeps: camera (queued -> sent in a PullMessages answer), camera -> gateway (queued -> the
+    alert's gateway_time, when the adapter handed it to the pipeline), gateway -> subscriber (that
+    -> receipt of the message it caused: commit, outbox, PUBACK, broker, subscriber). The gateway's
+    own histograms split the last one (run_step): queue -> commit and outbox -> PUBACK."""
+    sent = {}
+    for _p, _ctl, off, path in sims:
+        with open(path) as f:
+            for line in f:
+                if '"sent_ms"' not in line:
+                    continue
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                cam = "cam-%05d" % (int(e["id"].rsplit("-", 1)[0][4:]) + off)
+                sent.setdefault((cam, e["id"]), e["sent_ms"])
+    stages = {"camera": [], "camera_to_gateway": [], "gateway_to_subscriber": []}
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT camera_id, event_id, gateway_time FROM alerts WHERE event_id IS NOT NULL").fetchall()
+    finally:
+        con.close()
+    for cam, eid, gw in rows:
+        k = (cam, eid)
+        q = queued.get(k)
+        if q is None or not (w1ms <= q < w2ms):
+            continue
+        if k in sent:
+            stages["camera"].append(sent[k] - q)
+        stages["camera_to_gateway"].append(gw - q)
+        if k in cause:
+            stages["gateway_to_subscriber"].append(cause[k] - gw)
+    out = {}
+    for name, v in stages.items():
+        v.sort()
+        out[name] = [round(percentile(v, 0.5), 1), round(percentile(v, 0.99), 1)] if v else None
+    return out
 
 
 def run_step(impl, n, args, tools):
@@ -317,12 +420,24 @@ def run_step(impl, n, args, tools):
         _mq, mport = start_mosquitto(procs, work)
         topic = "agw/cases/#" if impl == "alarmgw" else "nodebridge/#"
         sub, received_path = start_subscriber(procs, work, mport, [topic])
+        if impl == "alarmgw":
+            b = base_rss(procs, work, tools, mport, args)
+            row["base_rss_mib"] = round(b / 2**20, 1) if b else None
+        if args.hog:
+            start_hog(procs)
         sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed)
         t0 = time.time()
         if impl == "alarmgw":
-            conf, db = write_gateway_config(work, ledger, mport, args)
+            http_port = free_port()
+            conf, db = write_gateway_config(work, ledger, mport, args, http_port)
+            wrap = []
+            if args.profile == "callgrind":
+                # instrumented only inside the window (callgrind_control -i on/off): instruction
+                # counts per function that load on the machine does not change
+                wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                        "--callgrind-out-file=" + os.path.join(work, "callgrind.out")]
             # Started with the usual soft descriptor limit of 1,024: the gateway must raise it itself.
-            sut = procs.start("alarmgw", [tools["alarmgw"], "run", "-c", conf], preexec_fn=low_soft_nofile,
+            sut = procs.start("alarmgw", wrap + [tools["alarmgw"], "run", "-c", conf], preexec_fn=low_soft_nofile,
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "alarmgw.log"), "w"))
         else:
             db = None
@@ -346,7 +461,16 @@ def run_step(impl, n, args, tools):
         row["subscribe_s"] = round(t_sub, 1) if t_sub is not None else None
         log("%s N=%d: %d subscribed in %s s" % (impl, n, subscribed, row["subscribe_s"]))
         time.sleep(args.warmup)
+        prof = None
+        if impl == "alarmgw" and args.profile == "callgrind":
+            subprocess.run(["callgrind_control", "-i", "on", str(sut.pid)], stdout=subprocess.DEVNULL)
+        elif impl == "alarmgw" and args.profile == "perf":
+            prof = subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", str(sut.pid),
+                                     "-o", os.path.join(work, "perf.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        m1 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         c1, _r, _h = proc_sample(sut.pid)
+        ns1 = cpu_ns(sut.pid)
         w1 = time.time()
         rss_samples = []
         while time.time() - w1 < args.seconds:
@@ -355,7 +479,17 @@ def run_step(impl, n, args, tools):
             rss_samples.append(proc_sample(sut.pid)[1])
             time.sleep(1.0)
         c2, _r, hwm = proc_sample(sut.pid)
+        ns2 = cpu_ns(sut.pid)
         w2 = time.time()
+        m2 = scrape_metrics(http_port) if impl == "alarmgw" else {}
+        if ns1 is not None and ns2 is not None:
+            c1, c2 = ns1 / 1e9, ns2 / 1e9  # the same figure, from nanoseconds rather than 10 ms ticks
+        if impl == "alarmgw" and args.profile == "callgrind":
+            subprocess.run(["callgrind_control", "-d", str(sut.pid)], stdout=subprocess.DEVNULL)
+            subprocess.run(["callgrind_control", "-i", "off", str(sut.pid)], stdout=subprocess.DEVNULL)
+        if prof:
+            prof.send_signal(signal.SIGINT)
+            prof.wait(60)
         row["fds"] = fd_count(sut.pid)
         row["nofile_soft"] = nofile_soft(sut.pid)
         row["cpu_pct"] = round(100.0 * (c2 - c1) / (w2 - w1), 1)
@@ -399,6 +533,15 @@ def run_step(impl, n, args, tools):
         row["max_ms"] = round(lat[-1], 1) if lat else None
         row["cpu_us_per_event"] = round((c2 - c1) * 1e6 / max(1, len(in_window)), 1)
         row["kib_per_camera"] = round(row["rss_mib"] * 1024 / n, 1)
+        if row.get("base_rss_mib"):
+            row["kib_per_camera_over_base"] = round((row["rss_mib"] - row["base_rss_mib"]) * 1024 / n, 1)
+        if db:
+            row["stages_ms"] = stage_latencies(db, sims, queued, cause, w1ms, w2ms)
+            # bucket bounds: "at most" figures (1, 2, 5, 10, 20, 50 ... ms)
+            for name, metric in (("queue_to_commit_le", "agw_commit_wait_ms"),
+                                 ("outbox_to_puback_le", "agw_publish_latency_ms")):
+                q = histogram_quantiles(m1, m2, metric, [0.5, 0.99])
+                row["stages_ms"][name] = q if q[0] is not None else None
         row["expected"] = len(expected)
         row["camsim_dropped"] = sum(1 for k in expected if k in dropped)
         row["rule_drops"] = sum(1 for k in expected if k not in seen and k in drops)
@@ -434,7 +577,8 @@ def run_step(impl, n, args, tools):
 
 
 COLS = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
-        "rss_mib", "peak_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera", "fds", "nofile_soft", "expected",
+        "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera",
+        "kib_per_camera_over_base", "fds", "nofile_soft", "expected",
         "camsim_dropped", "rule_drops", "lost", "messages", "drain_s", "error"]
 
 
@@ -447,6 +591,19 @@ def print_table(rows):
     for r in rows:
         print(" | ".join("%9s" % ("-" if r.get(k) is None else r.get(k)) for k in keys)
               + ("  ERROR: " + r["error"] if r.get("error") else ""))
+    for r in rows:
+        extra = []
+        if r.get("kib_per_camera_over_base") is not None:
+            extra.append("RSS over base (%s MiB): %s KiB/camera" % (r["base_rss_mib"], r["kib_per_camera_over_base"]))
+        for name, v in (r.get("stages_ms") or {}).items():
+            if v:
+                extra.append("%s p50/p99 %s/%s ms" % (name, v[0], v[1]))
+        if r.get("lost"):
+            extra.append("lost by reason: %s" % json.dumps(r.get("lost_reasons")))
+        if r.get("rule_drops"):
+            extra.append("rule drops by reason: %s" % json.dumps(r.get("rule_drop_reasons")))
+        if extra:
+            print("%s N=%d: %s" % (r["impl"], r["cameras"], "; ".join(extra)))
 
 
 def install_node_packages(out):
@@ -476,6 +633,10 @@ def main():
     ap.add_argument("--inflight", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="/tmp/agw-scale")
+    ap.add_argument("--hog", action="store_true", help="a process keeping one core busy beside each step")
+    ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
+    ap.add_argument("--profile", choices=["none", "callgrind", "perf"], default="none",
+                    help="profile the gateway over the window: callgrind.out or perf.data in the step's directory")
     args = ap.parse_args()
 
     tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),

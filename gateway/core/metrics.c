@@ -3,6 +3,7 @@
  * so a sorted array with binary search is simple and fast enough. */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,32 @@ void agw_metric_set(const char *name, const char *labels, int64_t value)
 	if (m)
 		m->value = value;
 	pthread_mutex_unlock(&lock);
+}
+
+static const int64_t lat_le[AGW_LAT_BUCKETS - 1] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
+
+size_t agw_lat_bucket(int64_t ms)
+{
+	size_t b = 0;
+	while (b < AGW_LAT_BUCKETS - 1 && ms > lat_le[b])
+		b++;
+	return b;
+}
+
+void agw_metric_lat_flush(const char *name, int64_t counts[AGW_LAT_BUCKETS])
+{
+	char bucket[96], le[32];
+	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
+	int64_t below = 0;
+	for (size_t b = 0; b < AGW_LAT_BUCKETS; b++) {
+		below += counts[b];
+		counts[b] = 0;
+		if (b < AGW_LAT_BUCKETS - 1)
+			snprintf(le, sizeof(le), "le=\"%lld\"", (long long)lat_le[b]);
+		else
+			snprintf(le, sizeof(le), "le=\"+Inf\"");
+		agw_metric_add(bucket, le, below); /* cumulative: what this flush counted at or below le */
+	}
 }
 
 int64_t agw_metric_get(const char *name, const char *labels)

@@ -19,6 +19,7 @@
 #define BATCH_MAX 5000       /* bounds one transaction's time so the loop stays responsive */
 #define RETRY_MIN_MS 50      /* first retry after a failed write; doubles up to RETRY_MAX_MS */
 #define RETRY_MAX_MS 1000
+#define WAITS_FLUSH_MS 1000      /* the commit wait histogram is added to the metrics at most this often */
 #define UNHEALTHY_AFTER_MS 10000 /* /healthz turns 503 after writes failed this long */
 
 struct hook {
@@ -46,6 +47,8 @@ struct agw_pipeline {
 	size_t bytes, max_bytes;
 	int64_t window_ms;   /* commit window: 0 commits every loop turn */
 	size_t commit_max;   /* ... or as soon as this many alerts are queued */
+	int64_t waits[AGW_LAT_BUCKETS]; /* arrival to commit, added to agw_commit_wait_ms now and then */
+	int64_t waits_flushed;
 	agw_decide_fn decide;
 	void *decide_arg;
 	agw_txn_fn txn;
@@ -385,15 +388,20 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 	p->retry_ms = RETRY_MIN_MS;
 	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
 	uv_timer_stop(&p->batch_timer); /* the next turn arms it again for what is still queued */
-	int64_t per_kind[AGW_KIND__COUNT] = {0};
+	int64_t per_kind[AGW_KIND__COUNT] = {0}, committed = mono_now(p);
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = &p->queue[(p->head + i) % p->cap];
 		if ((unsigned)s->a.kind < AGW_KIND__COUNT)
 			per_kind[s->a.kind]++;
+		p->waits[agw_lat_bucket(committed - s->mono_ms)]++;
 		agw_alert_clear(&s->a);
 		p->bytes -= s->bytes;
 	}
 	count_kinds(per_kind);
+	if (committed - p->waits_flushed >= WAITS_FLUSH_MS) {
+		agw_metric_lat_flush("agw_commit_wait_ms", p->waits);
+		p->waits_flushed = committed;
+	}
 	/* Acknowledgements while the batch still occupies its slots: a done() may submit again, and
 	 * its alert must land after the queue, not in a slot whose done() is still to be called (the
 	 * queue may then look full for a moment: -EAGAIN, and resume() follows below). */

@@ -12,6 +12,7 @@
 
 #include <MQTTAsync.h>
 
+#include "alarmgw/metrics.h"
 #include "mqtt_topic.h"
 #include "publisher.h"
 
@@ -22,7 +23,6 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define STOP_DRAIN_MS 2000     /* how long stop waits for in-flight PUBACKs */
 #define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
 #define TICK_MS 250            /* metrics refresh, pending deletes */
-#define PUB_LAT_BUCKETS 14     /* outbox-to-PUBACK latency histogram (publisher_outbox.c) */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
 #define FEEDBACK_QUEUE_MAX 10000
 #define FEEDBACK_BATCH 256     /* inbox rows applied per loop wake-up */
@@ -137,7 +137,7 @@ struct agw_publisher {
 	int64_t resend_window_ms;
 	long long acked_total;
 	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
-	int64_t m_lat_bucket[PUB_LAT_BUCKETS];                  /* per bucket of pub_lat_le, not cumulative */
+	int64_t m_lat_bucket[AGW_LAT_BUCKETS];                  /* histogram slots (agw_lat_bucket) */
 
 
 	/* feedback */

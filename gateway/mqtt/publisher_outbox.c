@@ -15,9 +15,6 @@
 #include "mqtt_topic.h"
 #include "publisher_internal.h"
 
-/* Upper bounds (ms) of the outbox-to-PUBACK latency histogram; a last bucket takes the rest. */
-static const int64_t pub_lat_le[PUB_LAT_BUCKETS - 1] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000};
-
 static const char SQL_FIRST_AFTER[] =
 	"SELECT created_at FROM outbox WHERE seq > ? AND state = 'pending' ORDER BY seq LIMIT 1";
 
@@ -148,10 +145,7 @@ static void slot_done(struct agw_publisher *p, int64_t seq, bool acked)
 			p->m_lat_sum += lat;
 			p->m_lat_count++;
 			p->m_lat_last = lat;
-			size_t b = 0;
-			while (b < PUB_LAT_BUCKETS - 1 && lat > pub_lat_le[b])
-				b++;
-			p->m_lat_bucket[b]++;
+			p->m_lat_bucket[agw_lat_bucket(lat)]++;
 		}
 		s->acked = true;
 		break;
@@ -256,18 +250,7 @@ void pub_flush_metrics(struct agw_publisher *p)
 		agw_metric_add("agw_publish_latency_ms_sum", NULL, p->m_lat_sum);
 		agw_metric_add("agw_publish_latency_ms_count", NULL, p->m_lat_count);
 		agw_metric_set("agw_publish_latency_ms_last", NULL, p->m_lat_last);
-		/* a Prometheus histogram: the bucket counters are cumulative */
-		int64_t below = 0;
-		for (size_t b = 0; b < PUB_LAT_BUCKETS; b++) {
-			char le[32];
-			below += p->m_lat_bucket[b];
-			if (b < PUB_LAT_BUCKETS - 1)
-				snprintf(le, sizeof(le), "le=\"%lld\"", (long long)pub_lat_le[b]);
-			else
-				snprintf(le, sizeof(le), "le=\"+Inf\"");
-			agw_metric_add("agw_publish_latency_ms_bucket", le, below);
-			p->m_lat_bucket[b] = 0;
-		}
+		agw_metric_lat_flush("agw_publish_latency_ms", p->m_lat_bucket);
 	}
 	p->m_published = p->m_lat_sum = p->m_lat_count = 0;
 }

@@ -15,6 +15,14 @@ void agw_metric_add(const char *name, const char *labels, int64_t delta);
 void agw_metric_set(const char *name, const char *labels, int64_t value);
 int64_t agw_metric_get(const char *name, const char *labels);
 
+/* Latency histograms (Prometheus name_bucket{le="..."}, cumulative) with fixed bounds in ms: 1, 2, 5,
+ * 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000 and +Inf. A hot path counts into its own
+ * array (agw_lat_bucket gives the slot) and adds it now and then with agw_metric_lat_flush, which
+ * zeroes it. */
+#define AGW_LAT_BUCKETS 14
+size_t agw_lat_bucket(int64_t ms);
+void agw_metric_lat_flush(const char *name, int64_t counts[AGW_LAT_BUCKETS]);
+
 /* Calls fn for every metric, sorted by name then labels. */
 void agw_metrics_foreach(void (*fn)(const char *name, const char *labels, int64_t value, void *arg), void *arg);
 void agw_metrics_reset(void); /* tests only */
