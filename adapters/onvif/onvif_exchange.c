@@ -98,6 +98,10 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (c->state == CAM_CLOSED)
 		return;
+	if (!c->resp && (c->resp = calloc(1, 1)))
+		c->resp_cap = 1; /* an empty answer reads as "" (the buffer comes with the first byte) */
+	if (!c->resp)
+		code = CURLE_OUT_OF_MEMORY; /* a transport failure: retried later */
 	if (c->state == CAM_LEAVING) {
 		/* the pull it waited for, or its Unsubscribe: then on with leaving (onvif_leave.c) */
 		if (c->op == AGW_ONVIF_PULL_MESSAGES && ((code == CURLE_OK && status == 200) || c->resp_too_big)) {
@@ -220,6 +224,12 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 		return;
 	}
 	c->headers = h2;
+	/* The answer buffer is allocated by the first byte of the answer: a camera waiting in its
+	 * long-poll (most of them, most of the time) holds none, and one large answer does not
+	 * stay with the camera for ever. */
+	free(c->resp);
+	c->resp = NULL;
+	c->resp_cap = 0;
 	c->resp_len = 0;
 	c->resp_too_big = false;
 	c->resp_cut = NULL;
