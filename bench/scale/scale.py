@@ -218,11 +218,14 @@ def start_camsims(procs, work, camsim, n, rate, seed):
     and writes one ledger with global ids (cam-00001 .. cam-N, the second process' cameras renamed)."""
     sims = []
     rows = []
+    taken = []  # port runs of the processes already started: the next one must not overlap them
     for k, off in enumerate(range(0, n, CAMSIM_CHUNK)):
         cnt = min(CAMSIM_CHUNK, n - off)
-        for attempt in range(8):
+        for attempt in range(20):
             # a run of ports below the ephemeral range (32768): other tests pick free ports there too
             base = random.randrange(10000, 32000 - cnt)
+            if any(base < b + c and b < base + cnt for b, c in taken):
+                continue
             ctl = free_port()
             evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
             ledger = os.path.join(work, "ledger-%d.csv" % k)
@@ -242,6 +245,7 @@ def start_camsims(procs, work, camsim, n, rate, seed):
                         break
                 time.sleep(0.05)
             if ready:
+                taken.append((base, cnt))
                 break
             procs.stop(p)
             log("camsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
