@@ -213,19 +213,41 @@ def start_subscriber(procs, work, port, topics):
     raise RuntimeError("subscriber did not subscribe")
 
 
-def start_camsims(procs, work, camsim, n, rate, seed):
+def free_port_run(cnt, taken):
+    """A random base port of cnt consecutive ports in 10000..31999 that no TCP socket uses now and
+    no camsim of this step took, or None."""
+    used = set()
+    for fn in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(fn) as f:
+                for line in f.readlines()[1:]:
+                    used.add(int(line.split()[1].rsplit(":", 1)[1], 16))
+        except (OSError, ValueError, IndexError):
+            pass
+    for b, c in taken:
+        used.update(range(b, b + c))
+    bases, prev = [], 10000
+    for u in sorted(x for x in used if 10000 <= x < 32000) + [32000]:
+        if u - prev >= cnt + 20:  # a margin: ports taken while camsim starts
+            bases.extend(range(prev + 10, u - cnt - 10))
+        prev = u + 1
+    return random.choice(bases) if bases else None
+
+
+def start_camsims(procs, work, camsim, n, rate, seed, chunk=CAMSIM_CHUNK):
     """camsim processes of at most CAMSIM_CHUNK cameras; returns [(proc, control_port, offset, log)]
     and writes one ledger with global ids (cam-00001 .. cam-N, the second process' cameras renamed)."""
     sims = []
     rows = []
     taken = []  # port runs of the processes already started: the next one must not overlap them
-    for k, off in enumerate(range(0, n, CAMSIM_CHUNK)):
-        cnt = min(CAMSIM_CHUNK, n - off)
+    for k, off in enumerate(range(0, n, chunk)):
+        cnt = min(chunk, n - off)
         for attempt in range(20):
-            # a run of ports below the ephemeral range (32768): other tests pick free ports there too
-            base = random.randrange(10000, 32000 - cnt)
-            if any(base < b + c and b < base + cnt for b, c in taken):
-                continue
+            # a run of ports below the ephemeral range (32768) that no socket uses now: other tests
+            # (and other camsims) hold hundreds of ports there on a shared machine
+            base = free_port_run(cnt, taken)
+            if base is None:
+                raise RuntimeError("no run of %d free ports below 32000 for camsim (use --camsim-chunk)" % cnt)
             ctl = free_port()
             evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
             ledger = os.path.join(work, "ledger-%d.csv" % k)
@@ -429,7 +451,7 @@ def run_step(impl, n, args, tools):
             row["base_rss_mib"] = round(b / 2**20, 1) if b else None
         if args.hog:
             start_hog(procs)
-        sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed)
+        sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
         t0 = time.time()
         if impl == "alarmgw":
             http_port = free_port()
@@ -637,6 +659,7 @@ def main():
     ap.add_argument("--inflight", type=int, default=64)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="/tmp/agw-scale")
+    ap.add_argument("--camsim-chunk", type=int, default=CAMSIM_CHUNK, help="cameras per camsim process")
     ap.add_argument("--hog", action="store_true", help="a process keeping one core busy beside each step")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
     ap.add_argument("--profile", choices=["none", "callgrind", "perf"], default="none",
