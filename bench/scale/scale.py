@@ -381,6 +381,16 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
     return conf, os.path.join(state, "alarmgw.db")
 
 
+def gateway_idle(impl, http_port):
+    """Whether the gateway holds nothing more to send: its queue and outbox are empty (a starved
+    gateway can be quiet for seconds with a backlog). The Node bridge has no such figures."""
+    if impl != "alarmgw":
+        return True
+    m = scrape_metrics(http_port)
+    return bool(m) and m.get("agw_queue_alerts", 0) == 0 and m.get("agw_outbox_depth", 0) == 0 \
+        and m.get("agw_outbox_inflight_rows", 0) == 0
+
+
 def base_rss(procs, work, tools, mport, args):
     """RSS (bytes) of the gateway with an empty ledger after a few seconds: what cameras add is over it."""
     ledger = os.path.join(work, "ledger-empty.csv")
@@ -453,6 +463,7 @@ def run_step(impl, n, args, tools):
             start_hog(procs)
         sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
         t0 = time.time()
+        http_port = None
         if impl == "alarmgw":
             http_port = free_port()
             conf, db = write_gateway_config(work, ledger, mport, args, http_port)
@@ -532,7 +543,7 @@ def run_step(impl, n, args, tools):
             size = os.path.getsize(received_path)
             if size != last_size:
                 last_size, quiet_since = size, time.time()
-            elif time.time() - quiet_since >= args.drain:
+            elif time.time() - quiet_since >= args.drain and gateway_idle(impl, http_port):
                 break
             time.sleep(0.5)
         row["drain_s"] = round(time.time() - w2, 1)
