@@ -332,15 +332,44 @@ static void maybe_room(struct agw_pipeline *p)
 		p->room(p->room_arg);
 }
 
-/* agw_alerts_total by kind: one update per kind and batch, not one per alert. */
-static void count_kinds(const int64_t *per_kind)
+static void write_worked(struct agw_pipeline *p)
 {
+	if (p->failing) {
+		agw_log_notice("core", NULL, "journal writes work again after %lld ms",
+			       (long long)(mono_now(p) - p->failing_since));
+		p->failing = false;
+		agw_metric_set("agw_store_failing", NULL, 0);
+		agw_metric_set("agw_store_failing_seconds", NULL, 0);
+	}
+	p->retry_ms = RETRY_MIN_MS;
+	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
+	uv_timer_stop(&p->batch_timer); /* the next turn arms it again for what is still queued */
+}
+
+/* The first n queued alerts are committed: counted (agw_alerts_total by kind, one update per kind
+ * and batch rather than per alert; their wait for the commit) and freed. Their slots stay taken
+ * until their acknowledgements have run (agw_pipeline_flush). */
+static void batch_written(struct agw_pipeline *p, size_t n)
+{
+	int64_t per_kind[AGW_KIND__COUNT] = {0}, committed = mono_now(p);
+	for (size_t i = 0; i < n; i++) {
+		struct slot *s = &p->queue[(p->head + i) % p->cap];
+		if ((unsigned)s->a.kind < AGW_KIND__COUNT)
+			per_kind[s->a.kind]++;
+		p->waits[agw_lat_bucket(committed - s->mono_ms)]++;
+		agw_alert_clear(&s->a);
+		p->bytes -= s->bytes;
+	}
 	for (int k = 0; k < AGW_KIND__COUNT; k++) {
 		if (!per_kind[k])
 			continue;
 		char labels[64];
 		snprintf(labels, sizeof(labels), "kind=\"%s\"", agw_alert_kind_name((enum agw_alert_kind)k));
 		agw_metric_add("agw_alerts_total", labels, per_kind[k]);
+	}
+	if (committed - p->waits_flushed >= WAITS_FLUSH_MS) {
+		agw_metric_lat_flush("agw_commit_wait_ms", p->waits);
+		p->waits_flushed = committed;
 	}
 }
 
@@ -378,30 +407,8 @@ int agw_pipeline_flush(struct agw_pipeline *p)
 		goto fail;
 	txn_event(p, AGW_TXN_COMMITTED);
 	p->pending_tick = false;
-	if (p->failing) {
-		agw_log_notice("core", NULL, "journal writes work again after %lld ms",
-			       (long long)(mono_now(p) - p->failing_since));
-		p->failing = false;
-		agw_metric_set("agw_store_failing", NULL, 0);
-		agw_metric_set("agw_store_failing_seconds", NULL, 0);
-	}
-	p->retry_ms = RETRY_MIN_MS;
-	uv_timer_stop(&p->retry_timer); /* a pending slow retry is moot once a write succeeded */
-	uv_timer_stop(&p->batch_timer); /* the next turn arms it again for what is still queued */
-	int64_t per_kind[AGW_KIND__COUNT] = {0}, committed = mono_now(p);
-	for (size_t i = 0; i < n; i++) {
-		struct slot *s = &p->queue[(p->head + i) % p->cap];
-		if ((unsigned)s->a.kind < AGW_KIND__COUNT)
-			per_kind[s->a.kind]++;
-		p->waits[agw_lat_bucket(committed - s->mono_ms)]++;
-		agw_alert_clear(&s->a);
-		p->bytes -= s->bytes;
-	}
-	count_kinds(per_kind);
-	if (committed - p->waits_flushed >= WAITS_FLUSH_MS) {
-		agw_metric_lat_flush("agw_commit_wait_ms", p->waits);
-		p->waits_flushed = committed;
-	}
+	write_worked(p);
+	batch_written(p, n);
 	/* Acknowledgements while the batch still occupies its slots: a done() may submit again, and
 	 * its alert must land after the queue, not in a slot whose done() is still to be called (the
 	 * queue may then look full for a moment: -EAGAIN, and resume() follows below). */
