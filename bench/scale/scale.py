@@ -364,6 +364,23 @@ def journal_drops(db):
     return out
 
 
+def events_lost_times(db):
+    """{camera: sorted gateway_time of its events_lost alerts}: answers the gateway could not read
+    (cut short, oversized, malformed), which it reports instead of dropping them silently."""
+    out = {}
+    if not db or not os.path.exists(db):
+        return out
+    con = sqlite3.connect(db)
+    try:
+        for cam, t in con.execute("SELECT camera_id, gateway_time FROM alerts WHERE kind = 'events_lost'"):
+            out.setdefault(cam, []).append(t)
+    finally:
+        con.close()
+    for v in out.values():
+        v.sort()
+    return out
+
+
 def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="alarmgw"):
     state = os.path.join(work, "state" if name == "alarmgw" else "state-" + name)
     os.makedirs(state, exist_ok=True)
@@ -589,9 +606,13 @@ def run_step(impl, n, args, tools):
             # (expired with an unrenewed subscription, unsubscribed, ...) or, when the camera says
             # it was delivered, "delivered, no message"
             reasons = {}
+            reported = events_lost_times(db)
             with open(os.path.join(work, "lost.txt"), "w") as f:
                 for k in sorted(lost):
                     why = "camera: " + dropped[k] if k in dropped else "delivered, no message"
+                    if k not in dropped and any(queued[k] <= t <= queued[k] + 120000 for t in reported.get(k[0], [])):
+                        # the camera sent it in an answer the gateway could not read, and said so
+                        why = "gateway: events_lost reported"
                     reasons[why] = reasons.get(why, 0) + 1
                     f.write("%s %s queued_ms=%d %s\n" % (k[0], k[1], queued[k], why))
             row["lost_reasons"] = reasons
