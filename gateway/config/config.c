@@ -137,6 +137,25 @@ static const struct key keys[] = {
 	{"mqtt", "reconnect_max", K_DURATION, C(mqtt.reconnect_max_ms), 100, 3600000, "longest reconnect delay"},
 	{"mqtt", "resend_window", K_DURATION, C(mqtt.resend_window_ms), 0, 600000,
 	 "acknowledged messages resent after a reconnect"},
+	{"evidence", "enabled", K_BOOL, C(evidence.enabled), 0, 0, "capture a picture for each case"},
+	{"evidence", "max_concurrent", K_INT, C(evidence.max_concurrent), 1, 100000, "captures running at once"},
+	{"evidence", "queue_max", K_INT, C(evidence.queue_max), 1, 10000000, "captures waiting to start"},
+	{"evidence", "min_interval", K_DURATION, C(evidence.min_interval_ms), 0, 3600000,
+	 "per camera: captures closer than this are skipped (floods)"},
+	{"evidence", "max_bytes", K_INT, C(evidence.max_bytes), 1024, 64LL << 20, "largest picture accepted"},
+	{"evidence", "timeout", K_DURATION, C(evidence.timeout_ms), 100, 600000, "deadline of one capture"},
+	{"evidence", "max_per_case", K_INT, C(evidence.max_per_case), 1, 1000, "pictures of one case at most"},
+	{"evidence", "hold", K_DURATION, C(evidence.hold_ms), 0, 600000,
+	 "how long a picture an event brought waits for its case"},
+	{"evidence", "max_age", K_DURATION, C(evidence.max_age_ms), 0, 3650LL * 86400000,
+	 "picture files older than this are deleted (0: keep)"},
+	{"evidence", "max_total_bytes", K_INT, C(evidence.max_total_bytes), 0, 1LL << 50,
+	 "picture files kept at most, oldest deleted first (0: no limit)"},
+	{"evidence", "min_free_bytes", K_INT, C(evidence.min_free_bytes), 0, 1LL << 50,
+	 "free space kept on the state directory's volume: below it no picture is written"},
+	{"evidence", "prune_interval", K_DURATION, C(evidence.prune_interval_ms), 1000, 86400000,
+	 "how often pictures are pruned"},
+	{"evidence", "topic", K_STR, C(evidence.topic), 0, 0, "evidence topic template ({prefix} {gateway} {case} {n})"},
 	{"cluster", "etcd", K_STR, C(cluster.etcd), 0, 0, "etcd endpoints, comma-separated URLs (unset: one instance)"},
 	{"cluster", "id", K_STR, C(cluster.id), 0, 0, "cluster id: the etcd key prefix and the case id base"},
 	{"cluster", "slots", K_INT, C(cluster.slots), 1, 65536, "camera slots (the same on every instance)"},
@@ -175,6 +194,20 @@ void agw_config_defaults(struct agw_config *cfg)
 	m->reconnect_min_ms = 1000;
 	m->reconnect_max_ms = 60000;
 	m->resend_window_ms = 2000;
+	struct agw_evidence_settings *ev = &cfg->evidence;
+	ev->enabled = true;
+	ev->max_concurrent = 64;
+	ev->queue_max = 10000;
+	ev->min_interval_ms = 2000;
+	ev->max_bytes = 4LL << 20;
+	ev->timeout_ms = 5000;
+	ev->max_per_case = 4;
+	ev->hold_ms = 10000;
+	ev->max_age_ms = 7LL * 86400000;
+	ev->max_total_bytes = 10LL << 30;
+	ev->min_free_bytes = 1LL << 30;
+	ev->prune_interval_ms = 60000;
+	ev->topic = agw_strdup_or_null("{prefix}/evidence/{case}/{n}");
 	cfg->cluster.slots = 1024;
 	cfg->cluster.lease_ttl_ms = 10000;
 	cfg->cluster.claim_rate = 200;

@@ -53,6 +53,23 @@ struct agw_cluster_settings {
 	int64_t claim_rate;   /* slot claims per second */
 };
 
+/* Evidence pictures of cases (gateway/evidence/, docs/case-message.md "Evidence"). */
+struct agw_evidence_settings {
+	bool enabled;
+	int64_t max_concurrent;   /* captures running at once on this instance */
+	int64_t queue_max;        /* captures waiting; past it a capture fails "queue full" */
+	int64_t min_interval_ms;  /* per camera: a capture sooner than this after the last one is skipped */
+	int64_t max_bytes;        /* one picture */
+	int64_t timeout_ms;       /* one capture, from its start */
+	int64_t max_per_case;     /* pictures of one case */
+	int64_t hold_ms;          /* a picture an event brought waits this long for its case */
+	int64_t max_age_ms;       /* files older than this are pruned (0: keep) */
+	int64_t max_total_bytes;  /* files kept at most, oldest pruned first (0: no limit) */
+	int64_t min_free_bytes;   /* free space kept on the state volume: no picture is written below it */
+	int64_t prune_interval_ms;
+	char *topic;              /* template: {prefix} {gateway} {case} {n} */
+};
+
 struct agw_config {
 	char *path;           /* the file it was read from, NULL for defaults */
 	/* gateway */
@@ -80,6 +97,7 @@ struct agw_config {
 	char *unassigned_cell;/* code used when a camera is outside every cell and has no owner cell */
 	struct agw_mqtt_config mqtt;
 	struct agw_cluster_settings cluster;
+	struct agw_evidence_settings evidence;
 	/* adapters: the parsed libconfig tree is kept so adapters parse their own option tables */
 	config_t tree;
 	bool has_tree;

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "daemon_internal.h"
 #include "decider.h"
+#include "evidence.h"
 #include "pipeline.h"
 #include "retention.h"
 #include "publisher.h"
@@ -63,6 +64,8 @@ static void finish(struct agw_daemon *d)
 		agw_pipeline_free(d->pipeline);
 		d->pipeline = NULL;
 	}
+	if (d->evidence) /* captures under way are cancelled; their rows say so at the next start */
+		agw_evidence_close(d->evidence, NULL, NULL);
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
 	d->publisher = NULL;
@@ -241,7 +244,7 @@ static int start_core(struct agw_daemon *d)
 	agw_publisher_set_feedback(d->publisher, daemon_case_feedback, d);
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_pipeline_add_committed_hook(d->pipeline, daemon_kick_publisher, d) < 0 ||
-	    agw_publisher_start(d->publisher) < 0)
+	    agw_publisher_start(d->publisher) < 0 || daemon_evidence_start(d) < 0)
 		return -1;
 	if (!d->cfg->http_listen || !*d->cfg->http_listen)
 		return 0;
@@ -332,6 +335,7 @@ static void daemon_free(struct agw_daemon *d)
 	free(d->instances);
 	agw_cameras_free(d->cameras, d->n_cameras);
 	agw_decider_free(d->decider);
+	agw_evidence_free(d->evidence);
 	if (uv_loop_close(&d->loop) != 0)
 		agw_log_warn("core", NULL, "event loop closed with handles still open");
 	agw_store_close(d->store);

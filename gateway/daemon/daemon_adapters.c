@@ -11,6 +11,7 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "camera_diff.h"
+#include "evidence.h"
 #include "daemon_internal.h"
 #include "ledger.h"
 #include "options.h"
@@ -180,6 +181,7 @@ int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, cons
 		.stopped = core_stopped,
 		.state_put = core_state_put,
 		.state_get = core_state_get,
+		.picture = cfg->evidence.enabled ? daemon_evidence_picture : NULL,
 		.core = in,
 	};
 	if (agw_options_parse(a, agw_config_adapter_section((struct agw_config *)cfg, name), priv, cfg->path, errs) <
@@ -233,6 +235,8 @@ void daemon_instance_stop(struct agw_daemon *d, struct instance *in)
 	if (!in->started || in->stopping)
 		return;
 	in->stopping = true;
+	if (d->evidence)
+		agw_evidence_adapter_stopping(d->evidence, in->adapter->name);
 	d->stops_pending++;
 	in->adapter->stop(in->priv); /* calls core_stopped, maybe synchronously */
 }

@@ -8,6 +8,7 @@
 #include "alarmgw/metrics.h"
 #include "daemon_internal.h"
 #include "decider.h"
+#include "evidence.h"
 #include "health_out.h"
 
 int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
@@ -17,6 +18,13 @@ int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const s
 	int r = agw_decider_decide(d->decider, store, alert_seq, alert, mono_ms);
 	if (r < 0)
 		return r;
+	enum agw_decision_action action;
+	const char *case_id = agw_decider_last_case(d->decider, &action);
+	if (d->evidence && case_id && (action == AGW_DECISION_OPEN || action == AGW_DECISION_UPDATE)) {
+		r = agw_evidence_stage(d->evidence, store, case_id, alert);
+		if (r < 0)
+			return r;
+	}
 	r = agw_health_outbox_push(store, d->cfg, alert);
 	/* A full outbox refuses the health row as it refuses cases: counted, and the batch goes on
 	 * (rolling it back would retry the same full outbox for ever). */
@@ -31,5 +39,8 @@ int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const s
 int daemon_decide_txn(void *arg, struct agw_store *store, enum agw_txn_phase phase)
 {
 	struct agw_daemon *d = arg;
-	return d->decider ? agw_decider_txn(d->decider, store, phase) : 0;
+	int r = d->decider ? agw_decider_txn(d->decider, store, phase) : 0;
+	if (d->evidence && (phase == AGW_TXN_COMMITTED || phase == AGW_TXN_ROLLED_BACK))
+		agw_evidence_txn(d->evidence, phase == AGW_TXN_COMMITTED);
+	return r;
 }

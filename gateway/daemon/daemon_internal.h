@@ -51,6 +51,7 @@ struct agw_daemon {
 	struct agw_http *http; /* metrics, health, status page; NULL when http_listen is unset */
 	struct agw_decider *decider;
 	struct agw_publisher *publisher;
+	struct agw_evidence *evidence; /* NULL when evidence.enabled is false */
 	struct agw_cluster *cluster; /* NULL without cluster.etcd: every camera runs here */
 	uv_timer_t cluster_wait;     /* a graceful stop leaves the cluster once the adapters stopped */
 	struct agw_publisher *publisher_next; /* a reload's rebuilt publisher, waiting for the old one to stop */
@@ -80,6 +81,10 @@ void daemon_cluster_free(struct agw_daemon *d);
 
 /* daemon.c */
 void daemon_maybe_finish_stop(struct agw_daemon *d);
+
+/* daemon_evidence.c: the evidence scheduler's hooks into the adapter instances */
+int daemon_evidence_start(struct agw_daemon *d);
+int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p);
 
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct agw_daemon *d);

@@ -43,6 +43,9 @@ struct agw_decider {
 	int64_t wall_minus_mono;
 	struct staged_metric staged[STAGED_METRICS];
 	size_t n_staged;
+	/* the latest agw_decider_decide's outcome, for the evidence scheduler */
+	enum agw_decision_action last_action;
+	char last_case[AGW_CASE_ID_SIZE];
 };
 
 static void metric_decision(struct agw_decider *d, const char *labels)
@@ -537,10 +540,24 @@ int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq
 	struct agw_decision dec;
 	if (alert->gateway_time_ms)
 		d->wall_minus_mono = alert->gateway_time_ms - mono_ms;
+	d->last_action = AGW_DECISION_DROP;
 	int r = agw_engine_decide_at(d->engine, alert, alert_seq, agw_now_ms(), mono_ms, &dec);
 	if (r < 0)
 		return r;
-	return write_decision(d, store, &dec);
+	r = write_decision(d, store, &dec);
+	if (r == 0 && dec.incident) {
+		struct agw_case_view c;
+		agw_case_view_get(dec.incident, &c);
+		d->last_action = dec.action;
+		snprintf(d->last_case, sizeof(d->last_case), "%s", c.id);
+	}
+	return r;
+}
+
+const char *agw_decider_last_case(const struct agw_decider *d, enum agw_decision_action *ret_action)
+{
+	*ret_action = d->last_action;
+	return d->last_action == AGW_DECISION_DROP ? NULL : d->last_case;
 }
 
 struct tick_ctx {
@@ -599,7 +616,7 @@ int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs)
 	}
 	/* The case topic template with values shaped like real ones. */
 	struct agw_topic_vars vars = {"agw", "gw", "110105", "110105001", "110105001001", "110105001001001",
-				      "intrusion", "cam-1"};
+				      "intrusion", "cam-1", NULL, NULL};
 	char topic[1024];
 	const char *tmpl = or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC);
 	if (agw_topic_expand(tmpl, &vars, topic, sizeof(topic)) < 0) {

@@ -48,6 +48,9 @@ void agw_decider_free(struct agw_decider *d);
  * retried). A full outbox (-ENOSPC) is counted and logged; the decision and case row stay. */
 int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,
 		       int64_t mono_ms);
+/* The case the latest agw_decider_decide opened, updated or closed (its action in *ret_action),
+ * or NULL when it dropped the alert. Valid until the next call. */
+const char *agw_decider_last_case(const struct agw_decider *d, enum agw_decision_action *ret_action);
 /* agw_tick_fn: clear timeouts, minimum durations reached, expired dedup windows. */
 int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int64_t mono_ms);
 /* agw_txn_fn: the engine's changes in a batch take effect only if the batch commits (a rollback

@@ -20,6 +20,8 @@ static const char *lookup(const struct agw_topic_vars *v, const char *name, size
 		{"grid", offsetof(struct agw_topic_vars, grid)},
 		{"kind", offsetof(struct agw_topic_vars, kind)},
 		{"camera", offsetof(struct agw_topic_vars, camera)},
+		{"case", offsetof(struct agw_topic_vars, case_id)},
+		{"n", offsetof(struct agw_topic_vars, n)},
 	};
 	*known = 0;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

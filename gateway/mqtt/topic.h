@@ -15,9 +15,11 @@ struct agw_topic_vars {
 	const char *grid;
 	const char *kind;
 	const char *camera;
+	const char *case_id; /* {case}: evidence topics */
+	const char *n;       /* {n}: the evidence number in its case */
 };
 
-/* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} into buf.
+/* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} {case} {n} into buf.
  * '/', '+', '#' and control characters inside a value become '_' so that a value is always exactly
  * one topic level (as gateway/mqtt_topic.c does). Returns the length, -EINVAL for an unknown or
  * unset placeholder, an unclosed brace, an MQTT wildcard ('+' or '#') in the template or an empty

@@ -53,10 +53,18 @@ int64_t agw_store_outbox_count(struct agw_store *store)
 	return r < 0 ? r : c.pending + c.parked;
 }
 
-static const char SQL_PUSH[] = "INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at) VALUES(?,?,?,?,?,?)";
+static const char SQL_PUSH[] =
+	"INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at,props) VALUES(?,?,?,?,?,?,?)";
 
 int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
 			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq)
+{
+	return agw_store_outbox_push_props(store, topic, payload, len, qos, retained, case_id, NULL, max_rows, ret_seq);
+}
+
+int agw_store_outbox_push_props(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
+				bool retained, const char *case_id, const char *props, int64_t max_rows,
+				int64_t *ret_seq)
 {
 	if (max_rows > 0) {
 		int64_t n = agw_store_outbox_count(store);
@@ -77,6 +85,10 @@ int agw_store_outbox_push(struct agw_store *store, const char *topic, const void
 	else
 		sqlite3_bind_null(st, 5);
 	sqlite3_bind_int64(st, 6, agw_now_ms());
+	if (props)
+		sqlite3_bind_text(st, 7, props, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 7);
 	int r = step_done(store, st);
 	if (r < 0)
 		return r;
@@ -103,8 +115,8 @@ int agw_outbox_park(struct agw_store *store, int64_t seq, const char *reason, in
 }
 
 static const char SQL_REQUEUE[] =
-	"INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at)"
-	" SELECT topic,payload,qos,retained,case_id,created_at FROM outbox WHERE seq = ? AND state = 'parked'";
+	"INSERT INTO outbox(topic,payload,qos,retained,case_id,created_at,props)"
+	" SELECT topic,payload,qos,retained,case_id,created_at,props FROM outbox WHERE seq = ? AND state = 'parked'";
 static const char SQL_DELETE_PARKED[] = "DELETE FROM outbox WHERE seq = ? AND state = 'parked'";
 
 /* Inside a transaction: moves one parked row to the end as a pending row. */

@@ -17,6 +17,11 @@ struct agw_store;
  * state (max_rows <= 0: unlimited); the caller raises the alert and counts it. */
 int agw_store_outbox_push(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
 			  bool retained, const char *case_id, int64_t max_rows, int64_t *ret_seq);
+/* The same with MQTT 5 properties as JSON ({"content_type": "image/jpeg", "user": {"k": "v"}}):
+ * the publisher sends them when it speaks MQTT 5 and drops them under 3.1.1. */
+int agw_store_outbox_push_props(struct agw_store *store, const char *topic, const void *payload, size_t len, int qos,
+				bool retained, const char *case_id, const char *props, int64_t max_rows,
+				int64_t *ret_seq);
 /* All rows, whatever their state; negative errno on failure. */
 int64_t agw_store_outbox_count(struct agw_store *store);
 

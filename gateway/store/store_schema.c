@@ -86,6 +86,23 @@ static const char *const migrations[] = {
 	"  pending_rule TEXT, pending_since INTEGER, pending_seq INTEGER, pending_camera_time INTEGER,"
 	"  pending_topic TEXT, pending_event_id TEXT, rep_rule TEXT, rep TEXT, watch_since INTEGER,"
 	"  PRIMARY KEY(camera_id, kind));",
+
+	/* evidence: the pictures of cases (gateway/evidence/, docs/case-message.md "Evidence"). A row
+	 * is written pending with the decision that asks for it, then stored (a file under
+	 * <state_dir>/evidence-cases/, its outbox row in the same transaction), failed or skipped with
+	 * the reason, and pruned (file deleted, metadata kept). Times are wall clock ms; requested_at
+	 * is the gateway time of the alert, stored_at when the row was stored. outbox.props: MQTT 5
+	 * properties of a row as JSON ({"content_type": ..., "user": {name: value}}), or NULL. */
+	"CREATE TABLE evidence("
+	"  case_id TEXT NOT NULL, n INTEGER NOT NULL, camera_id TEXT NOT NULL, alert_seq INTEGER,"
+	"  type TEXT, source TEXT, captured_camera_time INTEGER, captured_gateway_time INTEGER,"
+	"  bytes INTEGER, sha256 TEXT, width INTEGER, height INTEGER, topic TEXT,"
+	"  status TEXT NOT NULL CHECK(status IN ('pending','stored','failed','skipped','pruned')),"
+	"  reason TEXT, path TEXT, requested_at INTEGER NOT NULL, stored_at INTEGER,"
+	"  PRIMARY KEY(case_id, n));"
+	"CREATE INDEX evidence_files ON evidence(stored_at) WHERE path IS NOT NULL;"
+	"CREATE INDEX evidence_pending ON evidence(status) WHERE status = 'pending';"
+	"ALTER TABLE outbox ADD COLUMN props TEXT;",
 };
 
 int agw_store_latest_schema_version(void)

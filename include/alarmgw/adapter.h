@@ -56,6 +56,30 @@ struct agw_camera {
 
 struct agw_adapter_ctx;
 
+/* A picture of a camera for a case's evidence (gateway/evidence/): what an adapter hands back. */
+struct agw_picture {
+	int status;               /* 0, or negative errno when there is no picture */
+	const char *reason;       /* status < 0: why ("timeout after 5000 ms", "HTTP 404") */
+	const char *type;         /* "snapshot", "event_picture", "keyframe" */
+	const char *source;       /* where it came from, for people: a URL without credentials */
+	const void *data;         /* the JPEG, valid during the call */
+	size_t len;
+	int64_t camera_time_ms;   /* when the camera took it, camera clock, or AGW_TIME_UNKNOWN */
+};
+
+/* A capture the core asks of an adapter (its snapshot() hook). The core owns it; the adapter calls
+ * done exactly once, on the loop (possibly inside snapshot()), unless snapshot_cancel() came
+ * first. The core enforces its own deadline (timeout_ms) and cancels; the adapter should still
+ * bound its transfers by it. */
+struct agw_snapshot {
+	const char *camera_id;
+	size_t max_bytes;         /* a longer picture is refused (-EMSGSIZE) */
+	int64_t timeout_ms;
+	void (*done)(struct agw_snapshot *s, const struct agw_picture *picture);
+	void *adapter;            /* the adapter's own, for cancel */
+	void *core, *core_target; /* private to the core */
+};
+
 /* What the core gives an adapter. */
 struct agw_adapter_ctx {
 	uv_loop_t *loop;
@@ -87,6 +111,11 @@ struct agw_adapter_ctx {
 	int (*state_put)(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, const char *value);
 	/* *ret_value is malloc'd (the caller frees it); -ENOENT when nothing is stored, -EIO. */
 	int (*state_get)(struct agw_adapter_ctx *ctx, const char *camera_id, const char *key, char **ret_value);
+	/* Hands the core a picture an event brought with it (ISAPI event JPEGs, an RTSP keyframe),
+	 * before or right after the event's emit(): the core keeps the latest one per camera for a
+	 * short while and makes it the evidence of the case that event opens. The core copies it.
+	 * Returns 0, -EMSGSIZE (over the size limit), -ENOMEM. NULL when evidence is off. */
+	int (*picture)(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *picture);
 	/* Called by the adapter once stop() has finished (all its handles closed). */
 	void (*stopped)(struct agw_adapter_ctx *ctx);
 	void *core;                /* private to the core */
@@ -117,6 +146,12 @@ struct agw_adapter {
 	 * episode; an emit refused again inside resume() gets another resume() later. Optional: an
 	 * adapter without it must retry on its own timer. */
 	void (*resume)(void *priv);
+	/* Takes a picture of the camera now, for a case's evidence. Returns 0 when started (s->done
+	 * follows), -ENOTSUP when this camera has no way to give one (the entry says so), or another
+	 * negative errno. Optional: without it a camera's cases get only pictures its events bring. */
+	int (*snapshot)(void *priv, struct agw_snapshot *s);
+	/* Stops a started capture at once; done is not called after. Required with snapshot. */
+	void (*snapshot_cancel)(void *priv, struct agw_snapshot *s);
 
 	/* What the core asks of an adapter without running it (`alarmgw check`, `alarmgw normalize`,
 	 * the ledger import). All optional. `opts` below is a zeroed private struct in which only the

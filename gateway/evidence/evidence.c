@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The evidence scheduler (evidence.h): staged with the decision, queued after its commit, started
+ * within the limits, checked and written on the worker pool, finished in the store. */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "alarmgw/log.h"
+#include "alarmgw/metrics.h"
+#include "alarmgw/str.h"
+#include "evidence.h"
+#include "evidence_cam.h"
+#include "evidence_internal.h"
+#include "evidence_jpeg.h"
+#include "topic.h"
+
+#define TAG "evidence"
+/* How many queued captures one pump looks at for a camera that is free: bounds the loop's work
+ * when one camera floods the queue. */
+#define PUMP_SCAN 4096
+#define HELD_BYTES_MAX (256u << 20)
+
+enum job_state { JOB_STAGED, JOB_QUEUED, JOB_RUNNING, JOB_WORKING, JOB_WRITING };
+
+struct job {
+	struct job *prev, *next;
+	enum job_state state;
+	struct agw_evidence *ev;
+	char *case_id, *camera_id, *adapter;
+	int64_t n;
+	struct agw_snapshot snap;
+	uv_timer_t timer;
+	bool timer_open;
+	uv_work_t work;
+	/* the outcome */
+	const char *status;  /* "stored", "failed", "skipped" */
+	char reason[200];
+	char *type, *source;
+	void *jpeg;
+	size_t len;
+	int64_t camera_time, gateway_time;
+	unsigned width, height;
+	char sha256[65];
+	char path[512];
+	char topic[512];
+};
+
+struct list {
+	struct job *head, *tail;
+	size_t n;
+};
+
+struct agw_evidence {
+	uv_loop_t *loop;
+	struct agw_store *store;
+	struct agw_evidence_settings cfg;
+	char *state_dir, *prefix, *gateway, *topic_tmpl;
+	int64_t outbox_max_rows;
+	struct agw_evidence_hooks hooks;
+	struct list staged, queued, running, writing;
+	struct evidence_cams cams;
+	uv_timer_t retry, prune;
+	int64_t file_bytes;
+	bool prune_busy, closing;
+	int handles, works;
+	void (*closed)(void *arg);
+	void *closed_arg;
+};
+
+static void list_add(struct list *l, struct job *j)
+{
+	j->prev = l->tail;
+	j->next = NULL;
+	if (l->tail)
+		l->tail->next = j;
+	else
+		l->head = j;
+	l->tail = j;
+	l->n++;
+}
+
+static void list_del(struct list *l, struct job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		l->head = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	else
+		l->tail = j->prev;
+	j->prev = j->next = NULL;
+	l->n--;
+}
+
+static int64_t now_mono(struct agw_evidence *ev)
+{
+	return (int64_t)uv_now(ev->loop);
+}
+
+static void job_free(struct job *j)
+{
+	free(j->case_id);
+	free(j->camera_id);
+	free(j->adapter);
+	free(j->type);
+	free(j->source);
+	free(j->jpeg);
+	free(j);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	job_free(h->data);
+}
+
+/* Frees a job that is in no list. */
+static void job_release(struct job *j)
+{
+	if (j->timer_open) {
+		j->timer.data = j;
+		uv_close((uv_handle_t *)&j->timer, timer_closed);
+	} else {
+		job_free(j);
+	}
+}
+
+static void pump(struct agw_evidence *ev);
+static void write_result(struct job *j);
+
+static void job_fail(struct job *j, const char *status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_fail(struct job *j, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(j->reason, sizeof(j->reason), fmt, ap);
+	va_end(ap);
+	j->status = status;
+	char labels[64];
+	snprintf(labels, sizeof(labels), "status=\"%s\"", status);
+	agw_metric_add("agw_evidence_total", labels, 1);
+	write_result(j);
+}
+
+/* ---- finishing: the row and its outbox row ---- */
+
+static void finish_done(struct agw_evidence *ev)
+{
+	if (ev->hooks.committed)
+		ev->hooks.committed(ev->hooks.arg);
+}
+
+static int write_one(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
+	struct evidence_result r = {
+		.case_id = j->case_id, .n = j->n, .camera_id = j->camera_id, .status = j->status,
+		.reason = j->reason[0] ? j->reason : NULL, .type = j->type, .source = j->source,
+		.camera_time = j->camera_time, .gateway_time = j->gateway_time, .bytes = (int64_t)j->len,
+		.width = j->width, .height = j->height, .path = j->path[0] ? j->path : NULL, .jpeg = j->jpeg,
+		.topic = j->topic,
+	};
+	memcpy(r.sha256, j->sha256, sizeof(r.sha256));
+	int rc = evidence_db_finish(ev->store, &r, ev->outbox_max_rows);
+	if (rc == 0 && strcmp(j->status, "stored") == 0)
+		ev->file_bytes += (int64_t)j->len;
+	return rc;
+}
+
+/* Writes now, or keeps the job for the retry timer while the store fails (in order). */
+static void write_result(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
+	j->state = JOB_WRITING;
+	if (ev->closing) { /* one try: a row left pending is marked failed at the next start */
+		write_one(j);
+		job_release(j);
+		return;
+	}
+	if (ev->writing.n == 0 && write_one(j) == 0) {
+		finish_done(ev);
+		job_release(j);
+		return;
+	}
+	list_add(&ev->writing, j);
+	if (!uv_is_active((uv_handle_t *)&ev->retry))
+		uv_timer_start(&ev->retry, NULL, 0, 0);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct agw_evidence *ev = t->data;
+	bool any = false;
+	while (ev->writing.head) {
+		struct job *j = ev->writing.head;
+		if (write_one(j) < 0) {
+			uv_timer_start(&ev->retry, on_retry, 1000, 0);
+			break;
+		}
+		any = true;
+		list_del(&ev->writing, j);
+		job_release(j);
+	}
+	if (any)
+		finish_done(ev);
+}
+
+/* ---- the worker: check, hash, write the file ---- */
+
+static int check_and_hash(struct job *j)
+{
+	char err[160];
+	int rc = agw_jpeg_size(j->jpeg, j->len, &j->width, &j->height, err, sizeof(err));
+	if (rc < 0) {
+		snprintf(j->reason, sizeof(j->reason), "not a usable JPEG: %s", err);
+		return rc;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (!EVP_Digest(j->jpeg, j->len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) {
+		snprintf(j->reason, sizeof(j->reason), "SHA-256 failed");
+		return -EIO;
+	}
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(j->sha256 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int write_file(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
+	char full[1024], tmp[1100];
+	struct statvfs vfs;
+	if (statvfs(ev->state_dir, &vfs) == 0) {
+		int64_t avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+		if (avail - (int64_t)j->len < ev->cfg.min_free_bytes) {
+			snprintf(j->reason, sizeof(j->reason), "disk: %lld bytes free on the state volume, %lld kept free",
+				 (long long)avail, (long long)ev->cfg.min_free_bytes);
+			return -ENOSPC;
+		}
+	}
+	if (evidence_file_name(j->case_id, j->n, j->gateway_time, j->path, sizeof(j->path)) < 0) {
+		snprintf(j->reason, sizeof(j->reason), "case id too long for a file name");
+		return -ENAMETOOLONG;
+	}
+	snprintf(full, sizeof(full), "%s/%s", ev->state_dir, EVIDENCE_DIR);
+	mkdir(full, 0750);
+	snprintf(full, sizeof(full), "%s/%s/%.10s", ev->state_dir, EVIDENCE_DIR, j->path);
+	mkdir(full, 0750);
+	snprintf(full, sizeof(full), "%s/%s/%s", ev->state_dir, EVIDENCE_DIR, j->path);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", full);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int rc = fd < 0 ? -errno : 0;
+	for (size_t o = 0; rc == 0 && o < j->len;) {
+		ssize_t w = write(fd, (char *)j->jpeg + o, j->len - o);
+		if (w < 0 && errno != EINTR)
+			rc = -errno;
+		else if (w > 0)
+			o += (size_t)w;
+	}
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, full) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlink(tmp);
+		snprintf(j->reason, sizeof(j->reason), "cannot write %.120s: %s", j->path, strerror(-rc));
+		j->path[0] = '\0';
+	} else {
+		char rel[sizeof(j->path)];
+		int w = snprintf(rel, sizeof(rel), "%s/%.480s", EVIDENCE_DIR, j->path);
+		memcpy(j->path, rel, (size_t)w + 1);
+	}
+	return rc;
+}
+
+static void work_run(uv_work_t *w)
+{
+	struct job *j = w->data;
+	j->status = check_and_hash(j) == 0 && write_file(j) == 0 ? "stored" : "failed";
+}
+
+static void work_after(uv_work_t *w, int status)
+{
+	struct job *j = w->data;
+	struct agw_evidence *ev = j->ev;
+	ev->works--;
+	if (status == UV_ECANCELED)
+		j->status = "failed", snprintf(j->reason, sizeof(j->reason), "gateway stopping");
+	char labels[64];
+	snprintf(labels, sizeof(labels), "status=\"%s\"", j->status);
+	agw_metric_add("agw_evidence_total", labels, 1);
+	if (strcmp(j->status, "stored") == 0)
+		agw_metric_add("agw_evidence_bytes_total", NULL, (int64_t)j->len);
+	else
+		agw_log_warn(TAG, j->camera_id, "case %s picture %lld not kept: %s", j->case_id, (long long)j->n,
+			     j->reason);
+	write_result(j);
+	if (ev->closing && ev->works == 0 && ev->handles == 0 && ev->closed)
+		ev->closed(ev->closed_arg);
+}
+
+/* Takes the picture (copied) and hands the job to the worker pool. */
+static void job_got_picture(struct job *j, const struct agw_picture *p)
+{
+	struct agw_evidence *ev = j->ev;
+	j->gateway_time = agw_now_ms();
+	j->camera_time = p->camera_time_ms;
+	if (agw_strdup_to(&j->type, p->type) < 0 || agw_strdup_to(&j->source, p->source) < 0) {
+		job_fail(j, "failed", "out of memory");
+		return;
+	}
+	if (p->len > (size_t)ev->cfg.max_bytes) {
+		job_fail(j, "failed", "picture of %zu bytes is over evidence.max_bytes (%lld)", p->len,
+			 (long long)ev->cfg.max_bytes);
+		return;
+	}
+	j->jpeg = malloc(p->len ? p->len : 1);
+	if (!j->jpeg) {
+		job_fail(j, "failed", "out of memory");
+		return;
+	}
+	memcpy(j->jpeg, p->data, p->len);
+	j->len = p->len;
+	struct agw_topic_vars vars = {.prefix = ev->prefix, .gateway = ev->gateway, .case_id = j->case_id};
+	char num[24];
+	snprintf(num, sizeof(num), "%lld", (long long)j->n);
+	vars.n = num;
+	if (agw_topic_expand(ev->topic_tmpl, &vars, j->topic, sizeof(j->topic)) < 0) {
+		job_fail(j, "failed", "evidence topic template does not expand");
+		return;
+	}
+	j->state = JOB_WORKING;
+	j->work.data = j;
+	ev->works++;
+	if (uv_queue_work(ev->loop, &j->work, work_run, work_after) < 0) {
+		ev->works--;
+		job_fail(j, "failed", "worker pool refused the job");
+	}
+}
+
+/* ---- running captures ---- */
+
+static void capture_end(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
+	list_del(&ev->running, j);
+	uv_timer_stop(&j->timer);
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, j->camera_id);
+	if (c)
+		c->busy = false;
+}
+
+static void on_snapshot(struct agw_snapshot *s, const struct agw_picture *p)
+{
+	struct job *j = s->core;
+	struct agw_evidence *ev = j->ev;
+	capture_end(j);
+	if (p->status < 0) {
+		if (!j->source) /* where it failed, when the adapter says */
+			(void)agw_strdup_to(&j->source, p->source);
+		job_fail(j, "failed", "%s", p->reason ? p->reason : strerror(-p->status));
+	} else {
+		job_got_picture(j, p);
+	}
+	pump(ev);
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	struct job *j = t->data;
+	struct agw_evidence *ev = j->ev;
+	if (ev->hooks.cancel)
+		ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
+	capture_end(j);
+	agw_metric_add("agw_evidence_timeouts_total", NULL, 1);
+	job_fail(j, "failed", "timeout: no picture within %lld ms", (long long)ev->cfg.timeout_ms);
+	pump(ev);
+}
+
+/* A held picture of this camera that is recent enough, used at once. */
+static bool use_held(struct agw_evidence *ev, struct evidence_cam *c, struct job *j, int64_t now)
+{
+	if (!c->pic || now - c->pic_at > ev->cfg.hold_ms)
+		return false;
+	struct agw_picture p = {.type = c->pic_type, .source = c->pic_source, .data = c->pic, .len = c->pic_len,
+				.camera_time_ms = c->pic_camera_time};
+	job_got_picture(j, &p);
+	/* one event's picture is one case's evidence: the next case needs a new one */
+	evidence_cam_drop_picture(&ev->cams, c);
+	return true;
+}
+
+static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_cam *c, int64_t now)
+{
+	list_del(&ev->queued, j);
+	if (use_held(ev, c, j, now))
+		return;
+	if (c->last_start && now - c->last_start < ev->cfg.min_interval_ms) {
+		agw_metric_add("agw_evidence_rate_limited_total", NULL, 1);
+		job_fail(j, "skipped", "rate limit: this camera's last capture started %lld ms before (evidence.min_interval %lld ms)",
+			 (long long)(now - c->last_start), (long long)ev->cfg.min_interval_ms);
+		return;
+	}
+	j->snap = (struct agw_snapshot){.camera_id = j->camera_id, .max_bytes = (size_t)ev->cfg.max_bytes,
+					.timeout_ms = ev->cfg.timeout_ms, .done = on_snapshot, .core = j};
+	c->busy = true;
+	c->last_start = now;
+	j->state = JOB_RUNNING;
+	list_add(&ev->running, j);
+	if (!j->timer_open) {
+		uv_timer_init(ev->loop, &j->timer);
+		j->timer_open = true;
+	}
+	j->timer.data = j;
+	uv_timer_start(&j->timer, on_timeout, (uint64_t)ev->cfg.timeout_ms, 0);
+	int rc = ev->hooks.start ? ev->hooks.start(ev->hooks.arg, j->adapter, &j->snap) : -ENOTSUP;
+	if (rc < 0 && j->state == JOB_RUNNING) { /* not started (done was not called) */
+		capture_end(j);
+		c->last_start = 0;
+		if (rc == -ENOTSUP)
+			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera and its event brought none",
+				 j->adapter ? j->adapter : "camera's");
+		else
+			job_fail(j, "failed", "capture not started: %s", strerror(-rc));
+	}
+}
+
+static void pump(struct agw_evidence *ev)
+{
+	if (ev->closing)
+		return;
+	int64_t now = now_mono(ev);
+	size_t scanned = 0;
+	for (struct job *j = ev->queued.head, *next; j && scanned < PUMP_SCAN; j = next, scanned++) {
+		next = j->next;
+		struct evidence_cam *c = evidence_cam_get(&ev->cams, j->camera_id);
+		if (!c) {
+			list_del(&ev->queued, j);
+			job_fail(j, "failed", "out of memory");
+			continue;
+		}
+		if (c->busy)
+			continue; /* one capture per camera at a time */
+		/* a held picture and a refusal by rate limit need no slot */
+		bool needs_slot = !(c->pic && now - c->pic_at <= ev->cfg.hold_ms) &&
+				  !(c->last_start && now - c->last_start < ev->cfg.min_interval_ms);
+		if (needs_slot && ev->running.n >= (size_t)ev->cfg.max_concurrent)
+			continue;
+		start_one(ev, j, c, now);
+	}
+	agw_metric_set("agw_evidence_queued", NULL, (int64_t)ev->queued.n);
+	agw_metric_set("agw_evidence_running", NULL, (int64_t)ev->running.n);
+}
+
+/* ---- the decider's side ---- */
+
+int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id,
+		       const struct agw_alert *alert)
+{
+	int64_t n;
+	int rc = evidence_db_stage(store, case_id, alert->camera_id, 0, alert->gateway_time_ms, ev->cfg.max_per_case,
+				   &n);
+	if (rc == -EEXIST)
+		return 0; /* the case has its pictures */
+	if (rc < 0)
+		return rc;
+	struct job *j = calloc(1, sizeof(*j));
+	if (!j || !(j->case_id = strdup(case_id)) || !(j->camera_id = strdup(alert->camera_id)) ||
+	    agw_strdup_to(&j->adapter, alert->adapter) < 0) {
+		if (j)
+			job_free(j);
+		return -ENOMEM;
+	}
+	j->ev = ev;
+	j->n = n;
+	j->camera_time = AGW_TIME_UNKNOWN;
+	j->gateway_time = alert->gateway_time_ms;
+	list_add(&ev->staged, j);
+	return 0;
+}
+
+void agw_evidence_txn(struct agw_evidence *ev, bool committed)
+{
+	while (ev->staged.head) {
+		struct job *j = ev->staged.head;
+		list_del(&ev->staged, j);
+		if (!committed) {
+			job_free(j);
+		} else if (ev->queued.n >= (size_t)ev->cfg.queue_max) {
+			job_fail(j, "failed", "capture queue full (evidence.queue_max %lld)", (long long)ev->cfg.queue_max);
+		} else {
+			j->state = JOB_QUEUED;
+			list_add(&ev->queued, j);
+		}
+	}
+	pump(ev);
+}
+
+int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const struct agw_picture *p)
+{
+	if (p->len > (size_t)ev->cfg.max_bytes)
+		return -EMSGSIZE;
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
+	if (!c)
+		return -ENOMEM;
+	evidence_cam_drop_picture(&ev->cams, c);
+	if (ev->cams.held_bytes + p->len > HELD_BYTES_MAX)
+		return -ENOBUFS;
+	c->pic = malloc(p->len ? p->len : 1);
+	if (!c->pic || agw_strdup_to(&c->pic_type, p->type ? p->type : "event_picture") < 0 ||
+	    agw_strdup_to(&c->pic_source, p->source) < 0) {
+		free(c->pic);
+		c->pic = NULL;
+		return -ENOMEM;
+	}
+	memcpy(c->pic, p->data, p->len);
+	c->pic_len = p->len;
+	c->pic_at = now_mono(ev);
+	c->pic_camera_time = p->camera_time_ms;
+	ev->cams.held_bytes += p->len;
+	/* a capture may be waiting for this very picture (the case came first) */
+	pump(ev);
+	return 0;
+}
+
+void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter)
+{
+	for (struct job *j = ev->running.head, *next; j; j = next) {
+		next = j->next;
+		if (!j->adapter || strcmp(j->adapter, adapter) != 0)
+			continue;
+		if (ev->hooks.cancel)
+			ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
+		capture_end(j);
+		job_fail(j, "failed", "adapter stopped during the capture");
+	}
+}
+
+/* ---- pruning by age, bytes and free space ---- */
+
+struct prune_job {
+	uv_work_t work;
+	struct agw_evidence *ev;
+	struct evidence_prune_row *rows;
+	size_t n;
+	int64_t freed;
+};
+
+static void prune_run(uv_work_t *w)
+{
+	struct prune_job *p = w->data;
+	char full[1100];
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(full, sizeof(full), "%s/%s", p->ev->state_dir, p->rows[i].path);
+		if (unlink(full) == 0 || errno == ENOENT)
+			p->freed += p->rows[i].bytes;
+	}
+}
+
+static void prune_after(uv_work_t *w, int status)
+{
+	(void)status;
+	struct prune_job *p = w->data;
+	struct agw_evidence *ev = p->ev;
+	ev->works--;
+	ev->prune_busy = false;
+	agw_metric_add("agw_evidence_pruned_total", NULL, (int64_t)p->n);
+	for (size_t i = 0; i < p->n; i++)
+		free(p->rows[i].path);
+	free(p->rows);
+	free(p);
+	agw_metric_set("agw_evidence_file_bytes", NULL, ev->file_bytes);
+	if (ev->closing && ev->works == 0 && ev->handles == 0 && ev->closed)
+		ev->closed(ev->closed_arg);
+}
+
+static void on_prune(uv_timer_t *t)
+{
+	struct agw_evidence *ev = t->data;
+	if (ev->prune_busy || ev->closing)
+		return;
+	int64_t keep = ev->cfg.max_total_bytes > 0 ? ev->cfg.max_total_bytes : -1;
+	struct statvfs vfs;
+	if (statvfs(ev->state_dir, &vfs) == 0) {
+		/* short of free space: give back what the pictures hold beyond the shortfall */
+		int64_t avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+		if (avail < ev->cfg.min_free_bytes) {
+			int64_t want = ev->file_bytes - (ev->cfg.min_free_bytes - avail);
+			keep = keep < 0 || want < keep ? (want > 0 ? want : 0) : keep;
+		}
+	}
+	int64_t older = ev->cfg.max_age_ms > 0 ? agw_now_ms() - ev->cfg.max_age_ms : INT64_MIN;
+	struct prune_job *p = calloc(1, sizeof(*p));
+	if (!p)
+		return;
+	p->ev = ev;
+	if (evidence_db_prune(ev->store, older, ev->file_bytes, keep, 1000, &p->rows, &p->n) < 0 || p->n == 0) {
+		free(p->rows);
+		free(p);
+		return;
+	}
+	for (size_t i = 0; i < p->n; i++)
+		ev->file_bytes -= p->rows[i].bytes;
+	p->work.data = p;
+	ev->prune_busy = true;
+	ev->works++;
+	if (uv_queue_work(ev->loop, &p->work, prune_run, prune_after) < 0) {
+		ev->works--;
+		ev->prune_busy = false;
+		for (size_t i = 0; i < p->n; i++)
+			free(p->rows[i].path);
+		free(p->rows);
+		free(p);
+		return;
+	}
+	/* more to do: come back soon rather than after a whole interval */
+	if (p->n == 1000)
+		uv_timer_start(&ev->prune, on_prune, 100, (uint64_t)ev->cfg.prune_interval_ms);
+}
+
+/* ---- life ---- */
+
+int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_config *cfg,
+		     const struct agw_evidence_hooks *hooks, struct agw_evidence **ret)
+{
+	struct agw_evidence *ev = calloc(1, sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	ev->loop = loop;
+	ev->store = store;
+	ev->cfg = cfg->evidence;
+	ev->cfg.topic = NULL;
+	ev->hooks = *hooks;
+	ev->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	if (agw_strdup_to(&ev->state_dir, cfg->state_dir) < 0 || agw_strdup_to(&ev->prefix, cfg->mqtt.topic_prefix) < 0 ||
+	    agw_strdup_to(&ev->gateway, cfg->gateway_id) < 0 ||
+	    agw_strdup_to(&ev->topic_tmpl, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0)
+		goto nomem;
+	int n = evidence_db_recover(store);
+	if (n > 0)
+		agw_log_notice(TAG, NULL, "%d pictures were still being taken at the last stop: marked failed", n);
+	ev->file_bytes = evidence_db_file_bytes(store);
+	if (ev->file_bytes < 0)
+		ev->file_bytes = 0;
+	uv_timer_init(loop, &ev->retry);
+	uv_timer_init(loop, &ev->prune);
+	ev->retry.data = ev->prune.data = ev;
+	uv_timer_start(&ev->prune, on_prune, 1000, (uint64_t)ev->cfg.prune_interval_ms);
+	*ret = ev;
+	return 0;
+nomem:
+	free(ev->state_dir);
+	free(ev->prefix);
+	free(ev->gateway);
+	free(ev->topic_tmpl);
+	free(ev);
+	return -ENOMEM;
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct agw_evidence *ev = h->data;
+	if (--ev->handles == 0 && ev->works == 0 && ev->closed)
+		ev->closed(ev->closed_arg);
+}
+
+void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void *arg)
+{
+	ev->closing = true;
+	ev->closed = closed;
+	ev->closed_arg = arg;
+	/* What runs is cancelled; its row stays pending and the next start marks it failed. */
+	struct list *lists[] = {&ev->staged, &ev->queued, &ev->running, &ev->writing};
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		while (lists[i]->head) {
+			struct job *j = lists[i]->head;
+			list_del(lists[i], j);
+			if (j->state == JOB_RUNNING && ev->hooks.cancel)
+				ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
+			if (j->state == JOB_WRITING)
+				write_one(j); /* last try: the picture is on disk */
+			job_release(j);
+		}
+	ev->handles = 2;
+	uv_close((uv_handle_t *)&ev->retry, handle_closed);
+	uv_close((uv_handle_t *)&ev->prune, handle_closed);
+}
+
+/* Called once closed: the daemon frees after its loop ran the close callbacks. */
+void agw_evidence_free(struct agw_evidence *ev)
+{
+	if (!ev)
+		return;
+	evidence_cams_free(&ev->cams);
+	free(ev->state_dir);
+	free(ev->prefix);
+	free(ev->gateway);
+	free(ev->topic_tmpl);
+	free(ev);
+}

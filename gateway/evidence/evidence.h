@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Evidence pictures of cases. When a decision opens or updates a case, the decider's transaction
+ * also writes a pending `evidence` row (case_id, n); once that commits, the scheduler captures a
+ * picture of the alert's camera: the picture the event brought (held for a short while, see
+ * agw_adapter_ctx.picture), else the adapter's snapshot() (ONVIF GetSnapshotUri, Dahua snapshot
+ * CGI). Every capture is bounded: at most max_concurrent at once, one per camera at a time, one
+ * per camera per min_interval (floods), a queue of queue_max, max_bytes, a deadline. The picture
+ * is checked (JPEG size from its frame header), hashed (SHA-256) and written to a file on the
+ * libuv worker pool, then its row and its outbox row (topic evidence/<case>/<n>, the JPEG as
+ * payload, MQTT 5 properties with the metadata) are written in one transaction, after the case
+ * message that row follows. A capture that fails gives the row status "failed" and the reason.
+ * Nothing here blocks the loop. Table and topics: docs/case-message.md "Evidence". */
+#ifndef AGW_EVIDENCE_H
+#define AGW_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "alarmgw/adapter.h"
+#include "config.h"
+#include "store.h"
+
+struct agw_evidence;
+
+/* How the scheduler reaches the adapter of a camera (the daemon's instances). */
+struct agw_evidence_hooks {
+	/* Calls the snapshot() of the running adapter named `adapter`: its return, or -ENOTSUP when
+	 * no running adapter of that name has one. */
+	int (*start)(void *arg, const char *adapter, struct agw_snapshot *s);
+	void (*cancel)(void *arg, const char *adapter, struct agw_snapshot *s);
+	/* After a completion is committed: the publisher sends the new outbox row. */
+	void (*committed)(void *arg);
+	void *arg;
+};
+
+/* cfg is copied. Marks rows left pending by a previous run as failed ("gateway restarted"). */
+int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_config *cfg,
+		     const struct agw_evidence_hooks *hooks, struct agw_evidence **ret);
+/* Cancels what runs (rows stay pending: the next start marks them failed); closed(arg) runs once
+ * its handles are closed and the worker jobs returned; then agw_evidence_free. */
+void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void *arg);
+void agw_evidence_free(struct agw_evidence *ev);
+
+/* Inside the decider's transaction, for a decision that opened or updated a case from this
+ * alert: writes the pending row (unless the case has max_per_case rows) and stages the capture.
+ * Returns 0 or -EIO (the batch rolls back). */
+int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id,
+		       const struct agw_alert *alert);
+/* The batch's outcome: committed starts the staged captures, rolled back forgets them. */
+void agw_evidence_txn(struct agw_evidence *ev, bool committed);
+
+/* agw_adapter_ctx.picture: keeps the latest picture of the camera for hold_ms. */
+int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const struct agw_picture *p);
+/* Before an adapter instance stops: cancels its running captures (they fail "adapter stopped"). */
+void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter);
+
+#endif

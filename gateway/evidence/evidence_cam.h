@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Per camera evidence state: whether a capture runs, when the last one started (rate limit), the
+ * latest picture an event brought. A chained hash table keyed by camera id. */
+#ifndef AGW_EVIDENCE_CAM_H
+#define AGW_EVIDENCE_CAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct evidence_cam {
+	struct evidence_cam *next;
+	char *id;
+	bool busy;
+	int64_t last_start;      /* monotonic ms, 0: never */
+	/* the held picture */
+	void *pic;
+	size_t pic_len;
+	int64_t pic_at;          /* monotonic ms */
+	int64_t pic_camera_time;
+	char *pic_type, *pic_source;
+};
+
+struct evidence_cams {
+	struct evidence_cam **v;
+	size_t n, cap;
+	size_t held_bytes;
+};
+
+/* The camera's entry, created when missing; NULL on ENOMEM. */
+struct evidence_cam *evidence_cam_get(struct evidence_cams *t, const char *id);
+void evidence_cam_drop_picture(struct evidence_cams *t, struct evidence_cam *c);
+void evidence_cams_free(struct evidence_cams *t);
+
+#endif
