@@ -43,6 +43,8 @@ static void cam_free(struct cam *c)
 	free(c->authority);
 	free(c->host);
 	free(c->events_url);
+	free(c->media_url);
+	free(c->snap_uri);
 	free(c->sub_url);
 	free(c->sub_refs);
 	free(c);
@@ -109,7 +111,7 @@ fail:
 	return rc;
 }
 
-static struct cam *cam_find(struct onvif_adapter *ad, const char *id)
+struct cam *agw_onvif_cam_find(struct onvif_adapter *ad, const char *id)
 {
 	for (struct cam *c = ad->cams; c; c = c->next)
 		if (!strcmp(c->id, id))
@@ -197,7 +199,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 	struct onvif_adapter *ad = priv;
 	if (ad->stopping)
 		return -ECANCELED;
-	if (cam_find(ad, camera->id))
+	if (agw_onvif_cam_find(ad, camera->id))
 		return -EEXIST;
 	struct cam *c;
 	size_t shard;
@@ -224,7 +226,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 static void onvif_camera_remove(void *priv, const char *camera_id)
 {
 	struct onvif_adapter *ad = priv;
-	struct cam *c = cam_find(ad, camera_id);
+	struct cam *c = agw_onvif_cam_find(ad, camera_id);
 	if (!c)
 		return;
 	/* out of the list at once (it may be added again under the same id), then the one way out:
@@ -498,6 +500,8 @@ const struct agw_adapter agw_adapter_onvif = {
 	.camera_add = onvif_camera_add,
 	.camera_remove = onvif_camera_remove,
 	.resume = onvif_resume,
+	.snapshot = agw_onvif_snapshot,
+	.snapshot_cancel = agw_onvif_snapshot_cancel,
 	.check_address = onvif_check_address,
 	.table_option = "topic_table",
 	.check = onvif_check,

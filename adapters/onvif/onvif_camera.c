@@ -392,6 +392,9 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		}
 		free(c->events_url);
 		c->events_url = events ? events : strdup(c->device_url);
+		free(c->media_url); /* for evidence pictures (onvif_snapshot.c) */
+		c->media_url = r->media_xaddr ? agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r->media_xaddr)
+					      : NULL;
 		c->have_services = true;
 		agw_onvif_cam_send(c, AGW_ONVIF_GET_DEVICE_INFORMATION);
 		break;

@@ -99,6 +99,8 @@ struct cam {
 	char *id, *username, *password;
 	char *device_url, *scheme, *authority, *host;
 	char *events_url, *sub_url;
+	char *media_url;               /* the media service (GetServices/GetCapabilities), or NULL */
+	char *snap_uri;                /* GetSnapshotUri's answer, kept for the next pictures */
 	char *sub_refs;                /* the subscription's ReferenceParameters, echoed in headers */
 	bool have_services;
 	CURL *easy;
@@ -194,6 +196,11 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 {
 	return (int64_t)uv_now(ad->ctx->loop);
 }
+
+/* onvif_snapshot.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG) */
+int agw_onvif_snapshot(void *priv, struct agw_snapshot *s);
+void agw_onvif_snapshot_cancel(void *priv, struct agw_snapshot *s);
+struct cam *agw_onvif_cam_find(struct onvif_adapter *ad, const char *id);
 
 /* onvif_camera.c: the state machine */
 const char *agw_onvif_state_name(enum cam_state s);

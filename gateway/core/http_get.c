@@ -11,6 +11,8 @@ struct agw_http_get {
 	struct agw_curl_req req; /* first: the curl loop hands it back */
 	struct agw_curl_loop *loop;
 	CURL *easy;
+	struct curl_slist *headers;
+	char *post;
 	char *body;
 	size_t len, cap, max;
 	bool too_big;
@@ -50,6 +52,8 @@ static void free_get(struct agw_http_get *g)
 		return;
 	if (g->easy)
 		curl_easy_cleanup(g->easy);
+	curl_slist_free_all(g->headers);
+	free(g->post);
 	free(g->body);
 	free(g);
 }
@@ -117,6 +121,16 @@ int agw_http_get_start(struct agw_curl_loop *loop, const struct agw_http_get_opt
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_DIGEST);
 		curl_easy_setopt(e, CURLOPT_USERNAME, o->username);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, o->password ? o->password : "");
+	}
+	if (o->post_body) {
+		char ct[512];
+		snprintf(ct, sizeof(ct), "Content-Type: %s", o->content_type ? o->content_type : "application/octet-stream");
+		g->post = strdup(o->post_body);
+		g->headers = curl_slist_append(NULL, ct);
+		if (!g->post || !g->headers)
+			goto fail;
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, g->post);
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, g->headers);
 	}
 	rc = agw_curl_loop_start(loop, e);
 	if (rc < 0)

@@ -19,6 +19,8 @@ struct agw_http_get_opts {
 	int64_t timeout_ms;     /* the whole transfer */
 	bool tls_verify;
 	const char *ca_file;    /* NULL: the system's */
+	const char *post_body;  /* NULL: GET; else POST of this text (SOAP requests) */
+	const char *content_type; /* the POST's Content-Type header value */
 };
 
 /* done runs on the loop once, unless the request was cancelled first. status is 0 with body and

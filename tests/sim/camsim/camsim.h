@@ -36,6 +36,8 @@ struct camsim_misbehaviour {
 	char advertise_host[64]; /* host written into XAddrs and subscription addresses, "" = the real one */
 	uint8_t dialect;         /* index in camsim_dialects */
 	bool no_inactive;        /* alarms end silently: the inactive edge is never sent */
+	bool snapshot_hang;      /* the snapshot JPEG is answered after a minute (a stuck encoder) */
+	bool no_snapshot;        /* GetSnapshotUri is not supported (ActionNotSupported) */
 };
 
 struct camsim_options {
@@ -85,6 +87,7 @@ struct camsim_camera {
 	uint64_t rng;
 	/* counters for GET /stats */
 	uint64_t requests, subscriptions, queued, delivered, dropped;
+	uint64_t snapshots;   /* snapshot JPEGs served */
 	uint64_t bad_answer_events; /* taken off the queue for an answer that was not ok or not written */
 };
 

@@ -46,6 +46,8 @@ static bool *switch_flag(struct camsim_misbehaviour *mb, const char *action)
 		{"unsubscribe-kills-all", &mb->unsubscribe_kills_all},
 		{"no-inactive", &mb->no_inactive},
 		{"digest-only", &mb->digest_only},
+		{"snapshot-hang", &mb->snapshot_hang},
+		{"no-snapshot", &mb->no_snapshot},
 	};
 	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++)
 		if (strcmp(action, switches[i].action) == 0)

@@ -7,6 +7,7 @@
 
 #include "alarmgw/log.h"
 #include "camsim.h"
+#include "jpeg.h"
 #include "digest.h"
 #include "soap.h"
 #include "wsse.h"
@@ -177,10 +178,10 @@ static bool needs_digest(const struct camsim_camera *cam)
 }
 
 /* HTTP Digest, when the camera wants it: 0 when the caller may go on; otherwise the 401 has been sent. */
-static int check_digest(struct call *k)
+static int digest_verified(struct call *k)
 {
 	const struct camsim_options *opt = &k->cam->sim->opt;
-	if (needs_digest(k->cam)) {
+	{
 		struct camsim_digest_auth a;
 		if (!k->http->authorization[0] || camsim_digest_parse(k->http->authorization, &a) < 0) {
 			challenge(k, false);
@@ -200,6 +201,11 @@ static int check_digest(struct call *k)
 		}
 	}
 	return 0;
+}
+
+static int check_digest(struct call *k)
+{
+	return needs_digest(k->cam) ? digest_verified(k) : 0;
 }
 
 /* WS-Security, when the camera wants it (or refuses it): 0, or the fault has been sent. */
@@ -407,6 +413,8 @@ static void dispatch(struct call *k)
 		camsim_tpl_profiles(&b, msgid);
 	else if (strcmp(op, "GetStreamUri") == 0)
 		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.common.host, cam->id);
+	else if (strcmp(op, "GetSnapshotUri") == 0 && cam->mb.no_snapshot)
+		send_fault(k, 500, "env:Receiver", "ter:ActionNotSupported", "Operation not supported", NULL);
 	else if (strcmp(op, "GetSnapshotUri") == 0)
 		camsim_tpl_snapshot_uri(&b, msgid, base);
 	else if (strcmp(op, "GetEventProperties") == 0)
@@ -438,10 +446,35 @@ static bool known_path(const char *path)
 	return false;
 }
 
+/* GET /onvif/snapshot.jpg: the picture, behind the same HTTP Digest as the SOAP services (ONVIF
+ * media: "the URI ... shall be accessible through HTTP GET"; cameras ask for Digest there). */
+static void serve_snapshot(struct call *k)
+{
+	if (strcmp(k->http->method, "GET") != 0) {
+		camsim_http_respond_text(k->conn, 405, "GET only\n");
+		return;
+	}
+	if (k->cam->sim->opt.auth != CAMSIM_AUTH_NONE && digest_verified(k) < 0)
+		return;
+	char *body = malloc(vsim_jpeg_len);
+	if (!body) {
+		camsim_http_respond_text(k->conn, 503, "out of memory\n");
+		return;
+	}
+	memcpy(body, vsim_jpeg, vsim_jpeg_len);
+	k->cam->snapshots++;
+	camsim_http_respond(k->conn, 200, "image/jpeg", NULL, body, vsim_jpeg_len,
+			    k->cam->mb.snapshot_hang ? 60000 : k->cam->mb.slow_ms);
+}
+
 void camsim_onvif_on_request(struct camsim_http_conn *c, const struct camsim_http_request *req, void *ctx)
 {
 	struct call k = {.cam = ctx, .conn = c, .http = req};
 	k.cam->requests++;
+	if (strcmp(req->path, "/onvif/snapshot.jpg") == 0) {
+		serve_snapshot(&k);
+		return;
+	}
 	if (!known_path(req->path)) {
 		camsim_http_respond_text(c, 404, "not found\n");
 		return;

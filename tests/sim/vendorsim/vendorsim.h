@@ -12,6 +12,7 @@
 
 #include "http.h"
 #include "simmain.h"
+#include "jpeg.h"
 #include "util.h"
 
 #define VSIM_MAX_CHANNELS 64
@@ -195,8 +196,6 @@ size_t vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c
 void vsim_render_heartbeat(const struct vsim_device *dev, const struct vsim_conn *c, struct camsim_buf *b);
 /* The boundary the parts use, and the one the head declares (they differ on a wrong-boundary stream). */
 const char *vsim_boundary(const struct vsim_device *dev, const struct vsim_dialect *d);
-extern const unsigned char vsim_jpeg[];
-extern const size_t vsim_jpeg_len;
 
 /* device.c: listener, requests, authentication, streams */
 void vsim_device_init(struct vsim *sim, struct vsim_device *dev, unsigned index);
