@@ -307,7 +307,7 @@ static void set_key(struct agw_config *cfg, const struct key *k, config_setting_
 	}
 }
 
-static const char *const sections[] = {"gateway", "cameras", "rules", "mqtt", "cluster", "adapters"};
+static const char *const sections[] = {"gateway", "cameras", "rules", "mqtt", "cluster", "evidence", "adapters"};
 
 static bool known_section(const char *name)
 {
@@ -387,7 +387,7 @@ int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors 
 		const char *name = config_setting_name(s);
 		int line = (int)config_setting_source_line(s);
 		if (!known_section(name)) {
-			agw_errors_add(errs, path, line, "unknown section \"%s\" (expected gateway, cameras, rules, mqtt, adapters)",
+			agw_errors_add(errs, path, line, "unknown section \"%s\" (expected gateway, cameras, rules, mqtt, cluster, evidence, adapters)",
 				       name);
 			continue;
 		}

@@ -7,21 +7,30 @@
 #include "daemon_internal.h"
 #include "evidence.h"
 
-static struct instance *running_instance(struct agw_daemon *d, const char *adapter)
+/* The running instance of that adapter; -ESHUTDOWN when it is stopping, -ENOTSUP when none has
+ * a snapshot hook. */
+static int running_instance(struct agw_daemon *d, const char *adapter, struct instance **ret)
 {
+	int rc = -ENOTSUP;
 	for (size_t i = 0; adapter && i < d->n_instances; i++) {
 		struct instance *in = d->instances[i];
-		if (in->started && !in->stopping && !in->retiring && strcmp(in->adapter->name, adapter) == 0)
-			return in;
+		if (strcmp(in->adapter->name, adapter) != 0 || !in->adapter->snapshot)
+			continue;
+		if (in->started && !in->stopping && !in->retiring) {
+			*ret = in;
+			return 0;
+		}
+		rc = -ESHUTDOWN;
 	}
-	return NULL;
+	return rc;
 }
 
 static int hook_start(void *arg, const char *adapter, struct agw_snapshot *s)
 {
-	struct instance *in = running_instance(arg, adapter);
-	if (!in || !in->adapter->snapshot)
-		return -ENOTSUP;
+	struct instance *in = NULL;
+	int rc = running_instance(arg, adapter, &in);
+	if (rc < 0)
+		return rc;
 	s->core_target = in;
 	return in->adapter->snapshot(in->priv, s);
 }

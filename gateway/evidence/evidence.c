@@ -429,6 +429,8 @@ static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_ca
 		if (rc == -ENOTSUP)
 			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera and its event brought none",
 				 j->adapter ? j->adapter : "camera's");
+		else if (rc == -ESHUTDOWN)
+			job_fail(j, "failed", "no picture: the %s adapter is stopping", j->adapter);
 		else
 			job_fail(j, "failed", "capture not started: %s", strerror(-rc));
 	}

@@ -66,8 +66,8 @@ int agw_jpeg_size(const void *buf, size_t len, unsigned *ret_width, unsigned *re
 		if (seg < 2)
 			return fail(err, errlen, -EINVAL, off, "segment length %zu is below 2", seg);
 		if (seg > len - off)
-			return fail(err, errlen, is_sof(code) ? -ENODATA : -EINVAL, off,
-				    "segment length %zu runs past the end (%zu bytes)", seg, len);
+			/* a cut picture and a lying length look the same from here */
+			return fail(err, errlen, -ENODATA, off, "segment length %zu runs past the end (%zu bytes)", seg, len);
 		if (is_sof(code)) {
 			/* length(2) precision(1) height(2) width(2) components(1) */
 			if (seg < 8)

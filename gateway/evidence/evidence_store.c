@@ -232,10 +232,11 @@ int evidence_file_name(const char *case_id, int64_t n, int64_t when_ms, char *bu
 	size_t o = strftime(buf, len, "%Y-%m-%d/", &tm);
 	if (o == 0)
 		return -ENAMETOOLONG;
-	/* '%' is escaped too, so different ids never meet in one name */
+	/* '%' is escaped too, so different ids never meet in one name; a leading '.' or '-' too (no
+	 * hidden file, no option-looking name) */
 	for (const unsigned char *p = (const unsigned char *)case_id; *p; p++) {
 		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			     *p == '.' || *p == '_' || (*p == '-' && p != (const unsigned char *)case_id);
+			     *p == '_' || ((*p == '-' || *p == '.') && p != (const unsigned char *)case_id);
 		int w = plain ? snprintf(buf + o, len - o, "%c", *p) : snprintf(buf + o, len - o, "%%%02X", *p);
 		if (w < 0 || (size_t)w >= len - o)
 			return -ENAMETOOLONG;

@@ -225,4 +225,7 @@ int pub_feedback_store(struct agw_publisher *p, const char *case_id, const char 
 void pub_close_handles(struct agw_publisher *p);
 void pub_stop_advance(struct agw_publisher *p);
 
+/* publisher_props.c: an outbox row's MQTT 5 properties from their JSON (outbox.props). */
+int pub_props_from_json(const char *json, MQTTProperties *ret);
+
 #endif

@@ -262,7 +262,7 @@ void pub_fill_window(struct agw_publisher *p)
 		return;
 	size_t window = p->probe ? 1 : p->window;
 	while (p->n < window) {
-		sqlite3_stmt *st = agw_store_stmt(p->store, "SELECT seq, topic, payload, qos, retained, created_at "
+		sqlite3_stmt *st = agw_store_stmt(p->store, "SELECT seq, topic, payload, qos, retained, created_at, props "
 							    "FROM outbox WHERE seq > ? AND state = 'pending' "
 							    "ORDER BY seq LIMIT ?");
 		if (!st)
@@ -301,7 +301,13 @@ void pub_fill_window(struct agw_publisher *p)
 				ro.onSuccess = pub_on_sent;
 				ro.onFailure = pub_on_send_fail;
 			}
+			/* MQTT 5 only: under 3.1.1 the metadata stays in the store and the case message */
+			MQTTProperties props = MQTTProperties_initializer;
+			const char *pj = (const char *)sqlite3_column_text(st, 6);
+			if (p->version == 5 && pj && pub_props_from_json(pj, &props) == 0)
+				m.properties = props;
 			int src = MQTTAsync_sendMessage(p->client, topic, &m, &ro);
+			MQTTProperties_free(&props); /* paho sent or copied them */
 			if (src == MQTTASYNC_BAD_UTF8_STRING || src == MQTTASYNC_TOPICNAME_TRUNCATED ||
 			    src == MQTTASYNC_BAD_QOS || src == MQTTASYNC_BAD_STRUCTURE) {
 				/* paho refuses this message itself, and would every time */

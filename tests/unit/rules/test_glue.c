@@ -100,13 +100,15 @@ static void test_topic(void **state)
 {
 	(void)state;
 	struct agw_topic_vars v = {"agw", "gw-1", "110105", "110105001", "110105001001", "110105001001001", "intrusion",
-				   "cam/1+#"};
+				   "cam/1+#", "case-1", "2"};
 	char buf[256];
 	assert_int_equal(agw_topic_expand("{prefix}/{gateway}/cases/{district}/{grid}", &v, buf, sizeof(buf)),
 			 (int)strlen("agw/gw-1/cases/110105/110105001001001"));
 	assert_string_equal(buf, "agw/gw-1/cases/110105/110105001001001");
 	assert_true(agw_topic_expand("{prefix}/{camera}/{kind}", &v, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, "agw/cam_1__/intrusion"); /* a value stays one level, no wildcards */
+	assert_true(agw_topic_expand("{prefix}/evidence/{case}/{n}", &v, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "agw/evidence/case-1/2");
 	assert_true(agw_topic_expand("{prefix}/{street}/{community}", &v, buf, sizeof(buf)) > 0);
 	assert_int_equal(agw_topic_expand("agw/+/cases", &v, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(agw_topic_expand("agw/cases/#", &v, buf, sizeof(buf)), -EINVAL);
