@@ -183,10 +183,10 @@ static void camera_stats(struct camsim_buf *b, const struct camsim_camera *cam)
 			  "{\"index\":%u,\"id\":\"%s\",\"port\":%d,\"up\":%s,\"requests\":%" PRIu64
 			  ",\"subscriptions\":%" PRIu64 ",\"live_subscriptions\":%u,\"queued\":%" PRIu64
 			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"bad_answer_events\":%" PRIu64
-			  ",\"clock_offset\":%.3f,\"dialect\":\"%s\"}",
+			  ",\"clock_offset\":%.3f,\"dialect\":\"%s\",\"snapshots\":%" PRIu64 "}",
 			  cam->index, cam->id, cam->port, cam->up ? "true" : "false", cam->requests, cam->subscriptions,
 			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->bad_answer_events, cam->clock_offset,
-			  camsim_dialects[cam->mb.dialect].name);
+			  camsim_dialects[cam->mb.dialect].name, cam->snapshots);
 }
 
 static void stats(struct camsim *sim, struct camsim_http_conn *c, const char *query)
