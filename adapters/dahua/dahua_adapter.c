@@ -18,6 +18,7 @@
 #include "dahua_table.h"
 #include "alarmgw/vendor_address.h"
 #include "alarmgw/vendor_pull.h"
+#include "alarmgw/vendor_snapshot.h"
 
 #define LOG_TAG "dahua"
 
@@ -32,6 +33,7 @@ struct dahua_adapter {
 	struct agw_adapter_ctx *ctx;
 	const struct agw_vendor_table *table;
 	struct agw_vendor_pull *pull;
+	struct agw_vendor_snapshots *snaps; /* evidence: the snapshot CGI */
 };
 
 #define OPT(field) offsetof(struct dahua_adapter, field)
@@ -163,7 +165,10 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 		.table = ad->table,
 	};
 	agw_vendor_pull_config_apply(&cfg, &ad->pull_opts);
-	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
+	/* Evidence: GET /cgi-bin/snapshot.cgi?channel=N (1-based) with Digest, on the pull's curl loop. */
+	int rc = agw_vendor_snapshots_new("/cgi-bin/snapshot.cgi?channel=", "", 1, 0, ad->pull_opts.tls_verify,
+					  ad->pull_opts.ca_file, &ad->snaps);
+	return rc < 0 ? rc : agw_vendor_pull_new(&cfg, ctx, &ad->pull);
 }
 
 static int dahua_start(void *priv)
@@ -182,6 +187,7 @@ static void pull_stopped(void *arg)
 static void dahua_stop(void *priv)
 {
 	struct dahua_adapter *ad = priv;
+	agw_vendor_snapshots_cancel_all(ad->snaps); /* before the curl loop they run on closes */
 	if (ad->pull)
 		agw_vendor_pull_stop(ad->pull, pull_stopped, ad);
 	else
@@ -195,18 +201,36 @@ static void dahua_uninit(void *priv)
 	ad->pull = NULL;
 	agw_dahua_table_close(ad->table);
 	ad->table = NULL;
+	agw_vendor_snapshots_free(ad->snaps);
+	ad->snaps = NULL;
 }
 
 static int dahua_camera_add(void *priv, const struct agw_camera *camera)
 {
 	struct dahua_adapter *ad = priv;
-	return agw_vendor_pull_add(ad->pull, camera);
+	int rc = agw_vendor_snapshots_add(ad->snaps, camera);
+	if (rc == 0 && (rc = agw_vendor_pull_add(ad->pull, camera)) < 0)
+		agw_vendor_snapshots_remove(ad->snaps, camera->id);
+	return rc;
 }
 
 static void dahua_camera_remove(void *priv, const char *camera_id)
 {
 	struct dahua_adapter *ad = priv;
 	agw_vendor_pull_remove(ad->pull, camera_id);
+	agw_vendor_snapshots_remove(ad->snaps, camera_id);
+}
+
+static int dahua_snapshot(void *priv, struct agw_snapshot *s)
+{
+	struct dahua_adapter *ad = priv;
+	return agw_vendor_snapshots_start(ad->snaps, agw_vendor_pull_http(ad->pull), s);
+}
+
+static void dahua_snapshot_cancel(void *priv, struct agw_snapshot *s)
+{
+	struct dahua_adapter *ad = priv;
+	agw_vendor_snapshots_cancel(ad->snaps, s);
 }
 
 static void dahua_resume(void *priv)
@@ -230,6 +254,8 @@ const struct agw_adapter agw_adapter_dahua = {
 	.camera_add = dahua_camera_add,
 	.camera_remove = dahua_camera_remove,
 	.resume = dahua_resume,
+	.snapshot = dahua_snapshot,
+	.snapshot_cancel = dahua_snapshot_cancel,
 	.check_address = dahua_check_address,
 	.table_option = "event_table",
 	.check = dahua_check,

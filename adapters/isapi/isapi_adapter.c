@@ -20,6 +20,7 @@
 #include "alarmgw/vendor_address.h"
 #include "alarmgw/vendor_pull.h"
 #include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_snapshot.h"
 
 #define LOG_TAG "isapi"
 #define ALERT_STREAM_PATH "/ISAPI/Event/notification/alertStream"
@@ -37,6 +38,7 @@ struct isapi_adapter {
 	struct agw_vendor_routes *routes; /* NVR channels, shared by pull and push */
 	struct agw_vendor_pull *pull;
 	struct agw_isapi_push *push;
+	struct agw_vendor_snapshots *snaps; /* evidence for events without a picture */
 	int running;                      /* of pull and push, those not yet stopped */
 };
 
@@ -72,18 +74,29 @@ static const struct agw_option isapi_options[] = {
 
 /* ---- the stream parser behind vendor_pull's function table ---- */
 
-static int parser_create(const char *content_type, const struct agw_vendor_table *table,
-			 int (*on_alert)(void *arg, struct agw_alert *alert),
-			 void (*on_error)(void *arg, uint64_t offset, const char *what), void *arg, void **ret)
+static int parser_create_with_pictures(const char *content_type, const struct agw_vendor_table *table,
+				       int (*on_alert)(void *arg, struct agw_alert *alert),
+				       void (*on_error)(void *arg, uint64_t offset, const char *what),
+				       void (*on_picture)(void *arg, const struct agw_alert *event, unsigned index,
+							  const char *content_type, const void *data, size_t len),
+				       void *arg, void **ret)
 {
 	struct agw_isapi_stream_config cfg = {
-		.content_type = content_type, .table = table, .on_alert = on_alert, .on_error = on_error, .arg = arg,
+		.content_type = content_type, .table = table, .on_alert = on_alert, .on_error = on_error,
+		.on_picture = on_picture, .arg = arg,
 	};
 	struct agw_isapi_stream *s;
 	int rc = agw_isapi_stream_new(&cfg, &s);
 	if (rc == 0)
 		*ret = s;
 	return rc;
+}
+
+static int parser_create(const char *content_type, const struct agw_vendor_table *table,
+			 int (*on_alert)(void *arg, struct agw_alert *alert),
+			 void (*on_error)(void *arg, uint64_t offset, const char *what), void *arg, void **ret)
+{
+	return parser_create_with_pictures(content_type, table, on_alert, on_error, NULL, arg, ret);
 }
 
 static int parser_feed(void *parser, const void *buf, size_t len)
@@ -108,8 +121,8 @@ static uint64_t parser_parts(void *parser)
 }
 
 static const struct agw_vendor_parser_ops isapi_parser = {
-	.create = parser_create, .feed = parser_feed, .finish = parser_finish, .destroy = parser_destroy,
-	.parts = parser_parts,
+	.create = parser_create, .create_with_pictures = parser_create_with_pictures, .feed = parser_feed,
+	.finish = parser_finish, .destroy = parser_destroy, .parts = parser_parts,
 };
 
 /* ---- hooks the core calls without running the adapter ---- */
@@ -192,6 +205,12 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 	}
 	if (ad->push_only)
 		return 0;
+	/* Evidence for events that bring no picture: the channel's picture, GET
+	 * /ISAPI/Streaming/channels/<channel>01/picture (the main stream) with Digest. */
+	int rc = agw_vendor_snapshots_new("/ISAPI/Streaming/channels/", "/picture", 100, 1, ad->pull_opts.tls_verify,
+					  ad->pull_opts.ca_file, &ad->snaps);
+	if (rc < 0)
+		return rc;
 	struct agw_vendor_pull_config cfg = {
 		.adapter = LOG_TAG,
 		.path = ALERT_STREAM_PATH,
@@ -228,6 +247,7 @@ static void isapi_stop(void *priv)
 	ad->pull = NULL;
 	ad->push = NULL;
 	ad->running = 1 + (pull != NULL) + (push != NULL);
+	agw_vendor_snapshots_cancel_all(ad->snaps); /* before the curl loop they run on closes */
 	if (pull)
 		agw_vendor_pull_stop(pull, part_stopped, ad);
 	if (push)
@@ -244,6 +264,8 @@ static void isapi_uninit(void *priv)
 	ad->push = NULL;
 	agw_vendor_routes_free(ad->routes);
 	ad->routes = NULL;
+	agw_vendor_snapshots_free(ad->snaps);
+	ad->snaps = NULL;
 	agw_isapi_table_close(ad->table);
 	ad->table = NULL;
 }
@@ -255,6 +277,8 @@ static void isapi_camera_remove_all(struct isapi_adapter *ad, const char *camera
 		agw_isapi_push_remove(ad->push, camera_id);
 	if (ad->pull)
 		agw_vendor_pull_remove(ad->pull, camera_id);
+	if (ad->snaps)
+		agw_vendor_snapshots_remove(ad->snaps, camera_id);
 }
 
 static int isapi_camera_add(void *priv, const struct agw_camera *camera)
@@ -265,6 +289,8 @@ static int isapi_camera_add(void *priv, const struct agw_camera *camera)
 		rc = agw_isapi_push_add(ad->push, camera);
 	if (rc == 0 && ad->pull)
 		rc = agw_vendor_pull_add(ad->pull, camera);
+	if (rc == 0 && ad->snaps)
+		rc = agw_vendor_snapshots_add(ad->snaps, camera);
 	if (rc < 0)
 		isapi_camera_remove_all(ad, camera->id);
 	return rc;
@@ -273,6 +299,18 @@ static int isapi_camera_add(void *priv, const struct agw_camera *camera)
 static void isapi_camera_remove(void *priv, const char *camera_id)
 {
 	isapi_camera_remove_all(priv, camera_id);
+}
+
+static int isapi_snapshot(void *priv, struct agw_snapshot *s)
+{
+	struct isapi_adapter *ad = priv;
+	return ad->snaps ? agw_vendor_snapshots_start(ad->snaps, agw_vendor_pull_http(ad->pull), s) : -ENOTSUP;
+}
+
+static void isapi_snapshot_cancel(void *priv, struct agw_snapshot *s)
+{
+	struct isapi_adapter *ad = priv;
+	agw_vendor_snapshots_cancel(ad->snaps, s);
 }
 
 static void isapi_resume(void *priv)
@@ -295,6 +333,8 @@ const struct agw_adapter agw_adapter_isapi = {
 	.start = isapi_start,
 	.stop = isapi_stop,
 	.uninit = isapi_uninit,
+	.snapshot = isapi_snapshot,
+	.snapshot_cancel = isapi_snapshot_cancel,
 	.camera_add = isapi_camera_add,
 	.camera_remove = isapi_camera_remove,
 	.resume = isapi_resume,

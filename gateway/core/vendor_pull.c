@@ -210,6 +210,23 @@ static int on_alert(void *arg, struct agw_alert *a)
 	return 0;
 }
 
+/* A picture of the event that follows: evidence for the camera that event is routed to. The
+ * event is not routed yet; routing it here gives the same camera (same device, same source). */
+static void on_picture(void *arg, const struct agw_alert *event, unsigned index, const char *content_type,
+		       const void *data, size_t len)
+{
+	struct dev *d = arg;
+	struct agw_vendor_pull *p = d->p;
+	/* the first picture of an event is the scene (later ones are crops: a face, a plate) */
+	if (index > 0 || (content_type && strncmp(content_type, "image/", 6) != 0))
+		return;
+	const char *camera = agw_vendor_routes_route(p->routes, p->cfg.adapter, d->id, event);
+	struct agw_picture pic = {.type = "event_picture", .source = event->topic, .data = data, .len = len,
+				  .camera_time_ms = event->camera_time_ms};
+	if (camera && p->ctx->picture(p->ctx, camera, &pic) < 0)
+		count(p, "agw_stream_pictures_refused_total", 1);
+}
+
 static void on_stream_error(void *arg, uint64_t off, const char *what)
 {
 	struct dev *d = arg;
@@ -311,7 +328,10 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		}
 		char *ctype = NULL;
 		curl_easy_getinfo(d->easy, CURLINFO_CONTENT_TYPE, &ctype);
-		if (p->cfg.ops->create(ctype, p->cfg.table, on_alert, on_stream_error, d, &d->parser) < 0) {
+		if ((p->cfg.ops->create_with_pictures && p->ctx->picture
+			     ? p->cfg.ops->create_with_pictures(ctype, p->cfg.table, on_alert, on_stream_error, on_picture, d,
+								&d->parser)
+			     : p->cfg.ops->create(ctype, p->cfg.table, on_alert, on_stream_error, d, &d->parser)) < 0) {
 			snprintf(d->reason, sizeof(d->reason), "unusable Content-Type '%s'", ctype ? ctype : "");
 			return 0;
 		}
@@ -498,6 +518,11 @@ static void dev_begin(struct dev *d)
 	/* spread the first connections over a second */
 	d->state = DEV_WAIT;
 	arm(d, agw_random_u64() % 1000);
+}
+
+struct agw_curl_loop *agw_vendor_pull_http(struct agw_vendor_pull *p)
+{
+	return p && !p->stopping ? p->http : NULL;
 }
 
 char *agw_vendor_pull_url(const char *address, const char *path)

@@ -27,6 +27,7 @@
  * when one camera floods the queue. */
 #define PUMP_SCAN 4096
 #define HELD_BYTES_MAX (256u << 20)
+#define HELD_MATCH_MS 2000
 
 enum job_state { JOB_STAGED, JOB_QUEUED, JOB_RUNNING, JOB_WORKING, JOB_WRITING };
 
@@ -386,10 +387,17 @@ static void on_timeout(uv_timer_t *t)
 	pump(ev);
 }
 
-/* A held picture of this camera that is recent enough, used at once. */
+/* Whether the camera holds a picture for this job's alert: recent, and not from well before the
+ * alert (the picture comes right before its event: an older one belongs to an earlier event). */
+static bool held_fits(const struct agw_evidence *ev, const struct evidence_cam *c, const struct job *j, int64_t now)
+{
+	return c->pic && now - c->pic_at <= ev->cfg.hold_ms && c->pic_wall >= j->gateway_time - HELD_MATCH_MS;
+}
+
+/* A held picture of this camera that fits, used at once. */
 static bool use_held(struct agw_evidence *ev, struct evidence_cam *c, struct job *j, int64_t now)
 {
-	if (!c->pic || now - c->pic_at > ev->cfg.hold_ms)
+	if (!held_fits(ev, c, j, now))
 		return false;
 	struct agw_picture p = {.type = c->pic_type, .source = c->pic_source, .data = c->pic, .len = c->pic_len,
 				.camera_time_ms = c->pic_camera_time};
@@ -453,7 +461,7 @@ static void pump(struct agw_evidence *ev)
 		if (c->busy)
 			continue; /* one capture per camera at a time */
 		/* a held picture and a refusal by rate limit need no slot */
-		bool needs_slot = !(c->pic && now - c->pic_at <= ev->cfg.hold_ms) &&
+		bool needs_slot = !held_fits(ev, c, j, now) &&
 				  !(c->last_start && now - c->last_start < ev->cfg.min_interval_ms);
 		if (needs_slot && ev->running.n >= (size_t)ev->cfg.max_concurrent)
 			continue;
@@ -527,6 +535,7 @@ int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const str
 	memcpy(c->pic, p->data, p->len);
 	c->pic_len = p->len;
 	c->pic_at = now_mono(ev);
+	c->pic_wall = agw_now_ms();
 	c->pic_camera_time = p->camera_time_ms;
 	ev->cams.held_bytes += p->len;
 	/* a capture may be waiting for this very picture (the case came first) */

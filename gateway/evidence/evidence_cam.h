@@ -17,6 +17,7 @@ struct evidence_cam {
 	void *pic;
 	size_t pic_len;
 	int64_t pic_at;          /* monotonic ms */
+	int64_t pic_wall;        /* wall clock ms, to match the alert's gateway time */
 	int64_t pic_camera_time;
 	char *pic_type, *pic_source;
 };

@@ -39,6 +39,15 @@ struct agw_vendor_parser_ops {
 	int (*create)(const char *content_type, const struct agw_vendor_table *table,
 		      int (*on_alert)(void *arg, struct agw_alert *alert),
 		      void (*on_error)(void *arg, uint64_t offset, const char *what), void *arg, void **ret);
+	/* Optional: like create, and pictures that come with an event (ISAPI JPEG parts) go to
+	 * on_picture (index from 0 within the event) before the event goes to on_alert; the client hands them to the core as evidence
+	 * (agw_adapter_ctx.picture) for the camera the event is routed to. */
+	int (*create_with_pictures)(const char *content_type, const struct agw_vendor_table *table,
+				    int (*on_alert)(void *arg, struct agw_alert *alert),
+				    void (*on_error)(void *arg, uint64_t offset, const char *what),
+				    void (*on_picture)(void *arg, const struct agw_alert *event, unsigned index,
+						       const char *content_type, const void *data, size_t len),
+				    void *arg, void **ret);
 	int (*feed)(void *parser, const void *buf, size_t len);
 	int (*finish)(void *parser);
 	void (*destroy)(void *parser);
@@ -115,6 +124,9 @@ void agw_vendor_pull_stop(struct agw_vendor_pull *p, void (*done)(void *arg), vo
 /* Frees a client that was never started (after stop, the client is already gone). */
 void agw_vendor_pull_free(struct agw_vendor_pull *p);
 void agw_vendor_pull_resume(struct agw_vendor_pull *p);
+
+/* The client's curl loop (evidence snapshots share it); NULL once stopping. */
+struct agw_curl_loop *agw_vendor_pull_http(struct agw_vendor_pull *p);
 
 /* The URL of a device: "host[:port]" -> "http://host[:port]" + path; an http(s) URL keeps its
  * scheme and its path prefix. Returns a malloc'd string or NULL. */

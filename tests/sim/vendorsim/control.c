@@ -138,10 +138,10 @@ static void device_stats(struct camsim_buf *b, const struct vsim_device *dev)
 			  "{\"index\":%u,\"id\":\"%s\",\"port\":%d,\"up\":%s,\"requests\":%" PRIu64
 			  ",\"streams\":%" PRIu64 ",\"live_streams\":%u,\"refused\":%" PRIu64 ",\"edges\":%" PRIu64
 			  ",\"written\":%" PRIu64 ",\"cut\":%" PRIu64 ",\"unsent\":%" PRIu64 ",\"dropped\":%" PRIu64
-			  ",\"heartbeats\":%" PRIu64 ",\"rate\":%g,\"dialect\":\"%s\"}",
+			  ",\"heartbeats\":%" PRIu64 ",\"rate\":%g,\"dialect\":\"%s\",\"snapshots\":%" PRIu64 "}",
 			  dev->index, dev->id, dev->port, dev->up ? "true" : "false", dev->requests, dev->streams,
 			  dev->live_streams, dev->refused, dev->edges, dev->parts_written, dev->parts_cut, dev->parts_unsent,
-			  dev->parts_dropped, dev->heartbeats, dev->rate, dn);
+			  dev->parts_dropped, dev->heartbeats, dev->rate, dn, dev->snapshots);
 }
 
 static void stats(struct vsim *sim, struct camsim_http_conn *c, const char *query)

@@ -125,6 +125,31 @@ static void answer(struct vsim_conn *c, int status, const char *reason, const ch
 		vsim_conn_end(c);
 }
 
+/* The picture of a channel: Dahua's snapshot CGI, ISAPI's channel picture (evidence snapshots). */
+static bool snapshot_path(bool isapi, const char *path)
+{
+	if (!isapi)
+		return strcmp(path, "/cgi-bin/snapshot.cgi") == 0;
+	const char *pre = "/ISAPI/Streaming/channels/";
+	size_t n = strlen(pre), l = strlen(path);
+	return strncmp(path, pre, n) == 0 && l > n + 8 && strcmp(path + l - 8, "/picture") == 0;
+}
+
+static void answer_jpeg(struct vsim_conn *c, bool close_after)
+{
+	char head[256];
+	int n = snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: %zu\r\n%s\r\n",
+			 vsim_jpeg_len, close_after ? "Connection: close\r\n" : "");
+	struct camsim_buf b = {0};
+	camsim_buf_append(&b, head, (size_t)n);
+	camsim_buf_append(&b, (const char *)vsim_jpeg, vsim_jpeg_len);
+	vsim_conn_send(c, b.data, b.len);
+	camsim_buf_free(&b);
+	c->dev->snapshots++;
+	if (close_after)
+		vsim_conn_end(c);
+}
+
 static void challenge(struct vsim_conn *c, bool stale)
 {
 	struct vsim_device *dev = c->dev;
@@ -240,7 +265,8 @@ static void on_request(struct vsim_conn *c, const struct camsim_http_request *re
 	char target[1100];
 	snprintf(target, sizeof(target), "%s%s%s", req->path, req->query[0] ? "?" : "", req->query);
 	bool isapi = sim->opt.protocol == VSIM_ISAPI;
-	if (strcmp(req->path, isapi ? ISAPI_PATH : DAHUA_PATH) != 0) {
+	bool snapshot = snapshot_path(isapi, req->path);
+	if (!snapshot && strcmp(req->path, isapi ? ISAPI_PATH : DAHUA_PATH) != 0) {
 		answer(c, 404, "Not Found", NULL, "Not Found\r\n", !req->keep_alive);
 		return;
 	}
@@ -251,6 +277,10 @@ static void on_request(struct vsim_conn *c, const struct camsim_http_request *re
 	if (authenticate(c, req, target) < 0) {
 		if (!req->keep_alive)
 			vsim_conn_end(c);
+		return;
+	}
+	if (snapshot) {
+		answer_jpeg(c, !req->keep_alive);
 		return;
 	}
 	uint64_t heartbeat_ms = (uint64_t)(sim->opt.heartbeat * 1000);

@@ -146,6 +146,7 @@ struct vsim_device {
 	/* counters for GET /stats */
 	uint64_t requests, streams, refused, edges, parts_written, parts_cut, parts_unsent, parts_dropped;
 	uint64_t heartbeats;
+	uint64_t snapshots;   /* snapshot JPEGs served (Dahua CGI, ISAPI channel picture) */
 };
 
 struct vsim {
