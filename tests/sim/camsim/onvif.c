@@ -456,14 +456,17 @@ static void serve_snapshot(struct call *k)
 	}
 	if (k->cam->sim->opt.auth != CAMSIM_AUTH_NONE && digest_verified(k) < 0)
 		return;
-	char *body = malloc(vsim_jpeg_len);
+	const struct camsim_options *o = &k->cam->sim->opt;
+	const unsigned char *pic = o->snapshot ? o->snapshot : vsim_jpeg;
+	size_t len = o->snapshot ? o->snapshot_len : vsim_jpeg_len;
+	char *body = malloc(len);
 	if (!body) {
 		camsim_http_respond_text(k->conn, 503, "out of memory\n");
 		return;
 	}
-	memcpy(body, vsim_jpeg, vsim_jpeg_len);
+	memcpy(body, pic, len);
 	k->cam->snapshots++;
-	camsim_http_respond(k->conn, 200, "image/jpeg", NULL, body, vsim_jpeg_len,
+	camsim_http_respond(k->conn, 200, "image/jpeg", NULL, body, len,
 			    k->cam->mb.snapshot_hang ? 60000 : k->cam->mb.slow_ms);
 }
 
