@@ -3,8 +3,8 @@
  * GET /cgi-bin/eventManager.cgi?action=attach&codes=[All]&heartbeat=N per device (vendor_pull.h:
  * libcurl multi on the loop, Digest, liveness by heartbeat, reconnect with backoff and jitter,
  * back-pressure), event texts normalized by dahua_stream.h; and what the core asks without running
- * it (address check, event table check, `alarmgw normalize --adapter dahua`). Not yet: routing NVR
- * channels to their own cameras (the alert carries the channel in its source). */
+ * it (address check, event table check, `alarmgw normalize --adapter dahua`); evidence pictures
+ * through the snapshot CGI (vendor_snapshot.h). NVR channels are routed by vendor_pull. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>

@@ -21,7 +21,7 @@ int daemon_decide(void *arg, struct agw_store *store, int64_t alert_seq, const s
 	enum agw_decision_action action;
 	const char *case_id = agw_decider_last_case(d->decider, &action);
 	if (d->evidence && case_id && (action == AGW_DECISION_OPEN || action == AGW_DECISION_UPDATE)) {
-		r = agw_evidence_stage(d->evidence, store, case_id, alert);
+		r = agw_evidence_stage(d->evidence, store, case_id, alert_seq, alert);
 		if (r < 0)
 			return r;
 	}

@@ -473,12 +473,12 @@ static void pump(struct agw_evidence *ev)
 
 /* ---- the decider's side ---- */
 
-int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id,
+int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id, int64_t alert_seq,
 		       const struct agw_alert *alert)
 {
 	int64_t n;
-	int rc = evidence_db_stage(store, case_id, alert->camera_id, 0, alert->gateway_time_ms, ev->cfg.max_per_case,
-				   &n);
+	int rc = evidence_db_stage(store, case_id, alert->camera_id, alert_seq, alert->gateway_time_ms,
+				   ev->cfg.max_per_case, &n);
 	if (rc == -EEXIST)
 		return 0; /* the case has its pictures */
 	if (rc < 0)

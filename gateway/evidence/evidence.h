@@ -45,7 +45,7 @@ void agw_evidence_free(struct agw_evidence *ev);
 /* Inside the decider's transaction, for a decision that opened or updated a case from this
  * alert: writes the pending row (unless the case has max_per_case rows) and stages the capture.
  * Returns 0 or -EIO (the batch rolls back). */
-int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id,
+int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const char *case_id, int64_t alert_seq,
 		       const struct agw_alert *alert);
 /* The batch's outcome: committed starts the staged captures, rolled back forgets them. */
 void agw_evidence_txn(struct agw_evidence *ev, bool committed);

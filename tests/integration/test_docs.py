@@ -8,7 +8,7 @@ from agwtest import SOURCE, alarmgw, check, finish
 
 doc = open(os.path.join(SOURCE, "docs", "configuration.md")).read()
 source = open(os.path.join(SOURCE, "gateway", "config", "config.c")).read()
-keys = re.findall(r'\{"(gateway|cameras|rules|mqtt|cluster)", "(\w+)", K_', source)
+keys = re.findall(r'\{"(gateway|cameras|rules|mqtt|cluster|evidence)", "(\w+)", K_', source)
 check(len(keys) >= 25, f"found the config key table ({len(keys)} keys)")
 for section, key in keys:
     check(f"`{key}`" in doc, f"{section}.{key} is documented")
