@@ -392,7 +392,7 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		}
 		free(c->events_url);
 		c->events_url = events ? events : strdup(c->device_url);
-		free(c->media_url); /* for evidence pictures (onvif_snapshot.c) */
+		free(c->media_url); /* for evidence pictures (onvif_exchange.c) */
 		c->media_url = r->media_xaddr ? agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r->media_xaddr)
 					      : NULL;
 		c->have_services = true;

@@ -197,7 +197,7 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 	return (int64_t)uv_now(ad->ctx->loop);
 }
 
-/* onvif_snapshot.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG) */
+/* onvif_exchange.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG) */
 int agw_onvif_snapshot(void *priv, struct agw_snapshot *s);
 void agw_onvif_snapshot_cancel(void *priv, struct agw_snapshot *s);
 struct cam *agw_onvif_cam_find(struct onvif_adapter *ad, const char *id);

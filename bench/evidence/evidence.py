@@ -85,8 +85,9 @@ def run_one(args, n, evidence, jpeg, work):
         camsim = os.path.join(args.build_dir, "tests/sim/camsim/alarmgw-camsim")
         procs.append(subprocess.Popen([camsim, "-n", str(n), "-p", str(base), "--auth", "both", "--rate", str(args.rate),
                                        "--mix", "intrusion=1,line=1", "--ledger", ledger, "--control-port", str(ctl),
-                                       "--snapshot", jpeg, "--seed", "7"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True))
+                                       "--seed", "7"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                      env=dict(os.environ, CAMSIM_SNAPSHOT=jpeg)))
         if not procs[-1].stdout.readline().startswith("camsim: ready"):
             raise RuntimeError("camsim did not start")
         state = os.path.join(work, "state")

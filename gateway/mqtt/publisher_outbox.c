@@ -255,6 +255,27 @@ void pub_flush_metrics(struct agw_publisher *p)
 	p->m_published = p->m_lat_sum = p->m_lat_count = 0;
 }
 
+/* Hands one row to paho, with its MQTT 5 properties (outbox.props) when the session is MQTT 5:
+ * under 3.1.1 the metadata stays in the store and the case message. */
+static int send_row(struct agw_publisher *p, int64_t seq, const char *topic, MQTTAsync_message *m, const char *props_json)
+{
+	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+	ro.context = tag_ptr(tag_make(TAG_OUTBOX, p->slot, p->gen, (uint64_t)seq));
+	if (p->version == 5) {
+		ro.onSuccess5 = pub_on_sent5;
+		ro.onFailure5 = pub_on_send_fail5;
+	} else {
+		ro.onSuccess = pub_on_sent;
+		ro.onFailure = pub_on_send_fail;
+	}
+	MQTTProperties props = MQTTProperties_initializer;
+	if (p->version == 5 && props_json && pub_props_from_json(props_json, &props) == 0)
+		m->properties = props;
+	int src = MQTTAsync_sendMessage(p->client, topic, m, &ro);
+	MQTTProperties_free(&props); /* paho copied them */
+	return src;
+}
+
 /* Sends rows after the cursor while the window has room. */
 void pub_fill_window(struct agw_publisher *p)
 {
@@ -292,22 +313,7 @@ void pub_fill_window(struct agw_publisher *p)
 				pub_park_row(p, seq, reason, "invalid topic");
 				continue;
 			}
-			MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-			ro.context = tag_ptr(tag_make(TAG_OUTBOX, p->slot, p->gen, (uint64_t)seq));
-			if (p->version == 5) {
-				ro.onSuccess5 = pub_on_sent5;
-				ro.onFailure5 = pub_on_send_fail5;
-			} else {
-				ro.onSuccess = pub_on_sent;
-				ro.onFailure = pub_on_send_fail;
-			}
-			/* MQTT 5 only: under 3.1.1 the metadata stays in the store and the case message */
-			MQTTProperties props = MQTTProperties_initializer;
-			const char *pj = (const char *)sqlite3_column_text(st, 6);
-			if (p->version == 5 && pj && pub_props_from_json(pj, &props) == 0)
-				m.properties = props;
-			int src = MQTTAsync_sendMessage(p->client, topic, &m, &ro);
-			MQTTProperties_free(&props); /* paho sent or copied them */
+			int src = send_row(p, seq, topic, &m, (const char *)sqlite3_column_text(st, 6));
 			if (src == MQTTASYNC_BAD_UTF8_STRING || src == MQTTASYNC_TOPICNAME_TRUNCATED ||
 			    src == MQTTASYNC_BAD_QOS || src == MQTTASYNC_BAD_STRUCTURE) {
 				/* paho refuses this message itself, and would every time */

@@ -4,7 +4,7 @@
  * (FFmpeg's test pattern: colour bars and a counter); any decoder opens it. */
 #include <stddef.h>
 
-#include "jpeg.h"
+#include "util.h"
 
 const unsigned char vsim_jpeg[] = {
 	0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01,

@@ -44,4 +44,9 @@ int camsim_base64_decode(const char *s, unsigned char *out, size_t out_len);
 /* Percent-decoded value of key in a query string "a=1&b=2" copied to buf; returns 0 or -ENOENT. */
 int camsim_query_get(const char *query, const char *key, char *buf, size_t len);
 
+/* jpeg.c: the simulators' picture, a real 32x24 baseline JPEG. camsim serves it as the ONVIF
+ * snapshot, vendorsim in ISAPI event parts and as the Dahua and ISAPI snapshots. */
+extern const unsigned char vsim_jpeg[];
+extern const size_t vsim_jpeg_len;
+
 #endif

@@ -12,7 +12,6 @@
 
 #include "http.h"
 #include "simmain.h"
-#include "jpeg.h"
 #include "util.h"
 
 #define VSIM_MAX_CHANNELS 64

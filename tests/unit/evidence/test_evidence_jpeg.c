@@ -14,7 +14,8 @@
 
 #include "evidence_jpeg.h"
 
-/* The camera simulators' picture (tests/sim/camsim/jpeg.c: ffmpeg testsrc 32x24). */
+/* The camera simulators' picture (tests/sim/camsim/jpeg.c: ffmpeg testsrc 32x24), declared in
+ * tests/sim/camsim/util.h. */
 extern const unsigned char vsim_jpeg[];
 extern const size_t vsim_jpeg_len;
 
