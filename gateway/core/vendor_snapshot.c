@@ -162,7 +162,9 @@ int agw_vendor_snapshots_start(struct agw_vendor_snapshots *v, struct agw_curl_l
 	if (!c || !dev || !http)
 		return -ENOTSUP;
 	char path[256];
-	snprintf(path, sizeof(path), "%s%d%s", v->path_pre, c->channel * v->chan_mul + v->chan_add, v->path_post);
+	/* the alert's channel: a device row also carries the channels no ledger row names */
+	int channel = s->channel > 0 ? s->channel : c->channel;
+	snprintf(path, sizeof(path), "%s%d%s", v->path_pre, channel * v->chan_mul + v->chan_add, v->path_post);
 	struct vsnap *n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;

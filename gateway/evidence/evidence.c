@@ -2,8 +2,8 @@
 /* The evidence scheduler (evidence.h): staged with the decision, queued after its commit, started
  * within the limits, checked and written on the worker pool, finished in the store. */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +37,7 @@ struct job {
 	struct agw_evidence *ev;
 	char *case_id, *camera_id, *adapter;
 	int64_t n;
+	int channel;             /* the alert's source channel, 0: none */
 	struct agw_snapshot snap;
 	uv_timer_t timer;
 	bool timer_open;
@@ -418,7 +419,8 @@ static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_ca
 			 (long long)(now - c->last_start), (long long)ev->cfg.min_interval_ms);
 		return;
 	}
-	j->snap = (struct agw_snapshot){.camera_id = j->camera_id, .max_bytes = (size_t)ev->cfg.max_bytes,
+	j->snap = (struct agw_snapshot){.camera_id = j->camera_id, .channel = j->channel,
+					.max_bytes = (size_t)ev->cfg.max_bytes,
 					.timeout_ms = ev->cfg.timeout_ms, .done = on_snapshot, .core = j};
 	c->busy = true;
 	c->last_start = now;
@@ -492,6 +494,8 @@ int agw_evidence_stage(struct agw_evidence *ev, struct agw_store *store, const c
 	}
 	j->ev = ev;
 	j->n = n;
+	const char *ch = agw_items_get(&alert->source, "channel");
+	j->channel = ch && strspn(ch, "0123456789") == strlen(ch) && strlen(ch) <= 4 ? atoi(ch) : 0;
 	j->camera_time = AGW_TIME_UNKNOWN;
 	j->gateway_time = alert->gateway_time_ms;
 	list_add(&ev->staged, j);

@@ -73,6 +73,8 @@ struct agw_picture {
  * bound its transfers by it. */
 struct agw_snapshot {
 	const char *camera_id;
+	int channel;              /* the alert's source "channel" (1-based), 0 when it has none: an NVR
+				   * row's alert on a channel no ledger row names */
 	size_t max_bytes;         /* a longer picture is refused (-EMSGSIZE) */
 	int64_t timeout_ms;
 	void (*done)(struct agw_snapshot *s, const struct agw_picture *picture);

@@ -22,7 +22,8 @@ int agw_vendor_snapshots_new(const char *path_pre, const char *path_post, int ch
 void agw_vendor_snapshots_free(struct agw_vendor_snapshots *v);
 int agw_vendor_snapshots_add(struct agw_vendor_snapshots *v, const struct agw_camera *camera);
 void agw_vendor_snapshots_remove(struct agw_vendor_snapshots *v, const char *camera_id);
-/* snapshot() and snapshot_cancel() of the adapter, on its curl loop. -ENOTSUP for an unknown camera. */
+/* snapshot() and snapshot_cancel() of the adapter, on its curl loop: the channel is the alert's
+ * (s->channel), else the camera row's, else 1. -ENOTSUP for an unknown camera. */
 int agw_vendor_snapshots_start(struct agw_vendor_snapshots *v, struct agw_curl_loop *http, struct agw_snapshot *s);
 void agw_vendor_snapshots_cancel(struct agw_vendor_snapshots *v, struct agw_snapshot *s);
 /* Cancels every running capture without done (the adapter is stopping: the core has already
