@@ -177,6 +177,8 @@ static int write_one(struct job *j)
 	return rc;
 }
 
+static void on_retry(uv_timer_t *t);
+
 /* Writes now, or keeps the job for the retry timer while the store fails (in order). */
 static void write_result(struct job *j)
 {
@@ -193,8 +195,9 @@ static void write_result(struct job *j)
 		return;
 	}
 	list_add(&ev->writing, j);
+	/* the store just refused (or older jobs still wait): try again in a second, in order */
 	if (!uv_is_active((uv_handle_t *)&ev->retry))
-		uv_timer_start(&ev->retry, NULL, 0, 0);
+		uv_timer_start(&ev->retry, on_retry, 1000, 0);
 }
 
 static void on_retry(uv_timer_t *t)

@@ -24,6 +24,7 @@ import csv
 import hashlib
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -155,6 +156,37 @@ def part_every_case(work):
     lat = sorted(r[0] for r in sql(db, "SELECT stored_at - requested_at FROM evidence WHERE status='stored'"))
     print("part 1: %d cases, %d stored pictures, alert to stored p50 %d ms, max %d ms"
           % (len(cases), len(stored), lat[len(lat) // 2], lat[-1]))
+
+
+def part_store_fails(work):
+    """The journal refuses the finished pictures for a while (a trigger, as a full or locked disk
+    would): they wait in memory and are written, in order, once the store takes writes again."""
+    window = {}
+
+    def fail_for_a_while(gw, state):
+        db = os.path.join(state, "alarmgw.db")
+        time.sleep(3)
+        con = sqlite3.connect(db, timeout=10)
+        con.execute("CREATE TRIGGER agw_test_refuse BEFORE UPDATE OF status ON evidence WHEN NEW.status = 'stored' "
+                    "BEGIN SELECT RAISE(ABORT, 'test: the store refuses'); END")
+        con.commit()
+        window["from"] = time.time() * 1000
+        time.sleep(4)
+        con.execute("DROP TRIGGER agw_test_refuse")
+        con.commit()
+        con.close()
+        window["to"] = time.time() * 1000
+
+    with Camsim(cameras=4, auth="both", rate=0.5, extra=["--mix", "intrusion=1"], workdir=work) as sim:
+        db, state, msgs, stats = run(work, sim, 'min_interval = "0s";', 14, during=fail_for_a_while)
+    rows = sql(db, "SELECT status, reason, requested_at, stored_at FROM evidence")
+    held = [r for r in rows if r[0] == "stored" and window["from"] < r[2] < window["to"] - 1500]
+    stuck = [r for r in rows if r[0] == "pending" or (r[0] == "failed" and "stop" not in (r[1] or ""))]
+    check(len(held) >= 1, "pictures taken while the store refused were stored after it recovered: %d" % len(held))
+    # the retry runs every second: written within a few seconds, not only when the gateway stops
+    late = [round(r[3] - window["to"]) for r in held if not window["to"] - 1500 <= r[3] <= window["to"] + 3000]
+    check(not late, "... within 3 s after it recovered (ms after the trigger went, outside: %s)" % late)
+    check(not stuck, "no picture is left pending or failed by the refusal: %s" % stuck[:3])
 
 
 def part_timeout(work):
@@ -313,6 +345,7 @@ def main():
             print("skipped: %s is not installed" % tool)
             sys.exit(77)
     part_every_case(tempdir("agw-ev1-"))
+    part_store_fails(tempdir("agw-ev6-"))
     part_timeout(tempdir("agw-ev2-"))
     part_flood(tempdir("agw-ev3-"))
     part_isapi(tempdir("agw-ev4-"))
