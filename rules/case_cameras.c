@@ -77,6 +77,7 @@ static void cam_resolve(struct agw_engine *e, struct agw_engine_cam *c)
 		c->cell_code = e->unassigned;
 		c->cell_source = AGW_CELL_UNASSIGNED;
 	}
+	c->group = agw_ruleset_group_of(e->rules, c->id);
 	for (int k = 0; k < AGW_KIND__COUNT; k++) {
 		free(c->cand[k]);
 		c->cand[k] = NULL;

@@ -70,11 +70,13 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 			c->last_camera_time = contrib->camera_time;
 		c->updated_ms = contrib->t;
 		engine_evidence_add(e, c, contrib->seq, contrib->event_id);
+		engine_source_add(c, contrib);
 		d->rule = c->rule;
 		d->incident = c;
 		if (c->n_active_ks == 0) {
 			c->active = false;
 			c->cleared_ms = contrib->t;
+			engine_life_cleared(e, c, contrib->t);
 			d->action = AGW_DECISION_CLOSE;
 			snprintf(d->reason, sizeof(d->reason), "inactive edge: alert ended after %s",
 				 fmt_dur(contrib->t - c->first_seen, dur, sizeof(dur)));
@@ -155,9 +157,9 @@ static void join_incident(struct agw_engine *e, struct agw_case *c, struct agw_k
 			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown", c->count);
 		return;
 	}
-	snprintf(d->reason, sizeof(d->reason), "dedup: same %s and kind within %s (count %" PRId64 ")",
-		 r->dedup_by == AGW_DEDUP_CELL ? "cell" : "camera", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)),
-		 c->count);
+	snprintf(d->reason, sizeof(d->reason), "dedup: same %s and %s within %s (count %" PRId64 ")",
+		 strncmp(c->key, "cell/", 5) == 0 ? "cell" : strncmp(c->key, "group/", 6) == 0 ? "group" : "camera",
+		 r->dedup_any_kind ? "any kind" : "kind", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)), c->count);
 }
 
 /* Minimum duration: the start waits as pending until it has lasted. Returns 1 while it has not
@@ -200,10 +202,10 @@ static int decide_open(struct agw_engine *e, struct agw_engine_cam *cam, const s
 		       struct agw_decision *d)
 {
 	char key[KEY_MAX], dur[32];
-	engine_make_key(key, r->dedup_by, cam, a->kind);
+	engine_make_key(key, r, cam, a->kind);
 	struct agw_case *c = agw_strmap_get(&e->incidents, key);
 	if (c && !engine_case_live(c, contrib->m)) {
-		engine_case_remove(e, c);
+		engine_case_retire(e, c);
 		c = NULL;
 	}
 	struct agw_kind_state *kind_state = engine_ks_get(cam, a->kind);
@@ -249,6 +251,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		.active = a->active,
 		.topic = a->topic,
 		.event_id = a->event_id,
+		.adapter = a->adapter,
 	};
 	d->alert_seq = alert_seq;
 	d->at_ms = contrib.t;
@@ -264,6 +267,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 	}
 	if (!cam)
 		return -ENOMEM;
+	contrib.cam = cam;
 	enum agw_active prev;
 	int64_t watched;
 	int err = note_state(e, cam, a, &contrib, &prev, &watched);

@@ -17,27 +17,16 @@ const char *agw_decision_action_name(enum agw_decision_action a)
 		return "update";
 	case AGW_DECISION_CLOSE:
 		return "close";
+	case AGW_DECISION_STATUS:
+		return "status";
+	case AGW_DECISION_ESCALATE:
+		return "escalate";
+	case AGW_DECISION_END:
+		return "end";
 	case AGW_DECISION_DROP:
 	default:
 		return "drop";
 	}
-}
-
-static const char *const status_names[] = {"open", "accepted", "dispatched", "closed"};
-
-const char *agw_case_status_name(enum agw_case_status s)
-{
-	return (unsigned)s <= AGW_CASE_CLOSED ? status_names[s] : "open";
-}
-
-int agw_case_status_parse(const char *name, enum agw_case_status *ret)
-{
-	for (int i = 0; name && i <= AGW_CASE_CLOSED; i++)
-		if (strcmp(name, status_names[i]) == 0) {
-			*ret = (enum agw_case_status)i;
-			return 0;
-		}
-	return -EINVAL;
 }
 
 int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rules, struct agw_grid *grid,
@@ -77,8 +66,8 @@ void agw_engine_free(struct agw_engine *e)
 	if (!e)
 		return;
 	engine_txn_free(e); /* an open transaction is kept, as at commit */
-	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1))
-		engine_case_free(e->incidents.slots[i].value);
+	for (size_t i = agw_strmap_next(&e->ids, 0); i < e->ids.cap; i = agw_strmap_next(&e->ids, i + 1))
+		engine_case_free(e->ids.slots[i].value);
 	for (size_t i = agw_strmap_next(&e->cams, 0); i < e->cams.cap; i = agw_strmap_next(&e->cams, i + 1))
 		engine_cam_free(e, e->cams.slots[i].value);
 	for (size_t i = agw_strmap_next(&e->floods, 0); i < e->floods.cap; i = agw_strmap_next(&e->floods, i + 1)) {

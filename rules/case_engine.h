@@ -48,11 +48,35 @@ enum agw_cell_source {
 struct agw_engine_cam;
 struct agw_case;
 
+/* The case's status with the platform (docs/case-message.md, "Lifecycle"): open until feedback
+ * moves it; forward moves may skip steps, backward ones are refused; closed and rejected end the
+ * case and only reopened leaves them. rules/case_status.c holds the table. */
 enum agw_case_status {
 	AGW_CASE_OPEN = 0,
 	AGW_CASE_ACCEPTED,
 	AGW_CASE_DISPATCHED,
+	AGW_CASE_ON_SITE,
+	AGW_CASE_RESOLVED,
 	AGW_CASE_CLOSED,
+	AGW_CASE_REJECTED,
+	AGW_CASE_REOPENED,
+	AGW_CASE__STATUS_COUNT
+};
+
+/* How a case ended. */
+enum agw_case_end {
+	AGW_END_NONE = 0,
+	AGW_END_FEEDBACK, /* the platform closed or rejected it */
+	AGW_END_CLEARED,  /* the alarm ended and its rule says end_on_clear */
+	AGW_END_EXPIRED,  /* not ended within its rule's expire_after */
+};
+
+/* A camera and adapter whose alerts the case folds (correlation: one case per incident). */
+#define AGW_CASE_SOURCES_MAX 8
+struct agw_case_source {
+	struct agw_engine_cam *cam;
+	char adapter[24];
+	int64_t count, first_seen, last_seen; /* gateway times */
 };
 
 enum agw_decision_action {
@@ -60,6 +84,9 @@ enum agw_decision_action {
 	AGW_DECISION_OPEN,
 	AGW_DECISION_UPDATE,
 	AGW_DECISION_CLOSE,  /* the alert ended (inactive edge or clear timeout); the case stays for the platform */
+	AGW_DECISION_STATUS, /* platform feedback moved the case */
+	AGW_DECISION_ESCALATE, /* a supervision deadline passed */
+	AGW_DECISION_END,    /* the case ended by expiry */
 };
 
 struct agw_decision {
@@ -71,9 +98,14 @@ struct agw_decision {
 	int64_t at_ms;
 };
 
-const char *agw_decision_action_name(enum agw_decision_action a); /* "drop", "open", "update", "close" */
+/* "drop", "open", "update", "close", "status", "escalate", "end" */
+const char *agw_decision_action_name(enum agw_decision_action a);
 const char *agw_case_status_name(enum agw_case_status s);
 int agw_case_status_parse(const char *name, enum agw_case_status *ret);
+const char *agw_case_end_name(enum agw_case_end end); /* NULL, "feedback", "alarm_cleared", "expired" */
+/* Whether feedback may move a case from one status to another; when not, a reason into why. */
+bool agw_case_transition_ok(enum agw_case_status from, enum agw_case_status to, char *why, size_t why_len);
+bool agw_case_status_final(enum agw_case_status s); /* closed, rejected */
 
 /* What a caller reads of a camera: the cell it was resolved to. */
 struct agw_camera_view {
@@ -95,6 +127,11 @@ struct agw_case_view {
 	int64_t first_seen, last_seen; /* gateway times */
 	int64_t created_ms, updated_ms;
 	int64_t count;
+	/* the lifecycle: what the cases table keeps of it */
+	int esc_level;
+	enum agw_case_end end;
+	int64_t ended_ms;
+	int64_t sup_due_ms, expire_ms; /* gateway times of the next deadlines; 0: none */
 };
 void agw_case_view_get(const struct agw_case *c, struct agw_case_view *ret);
 const char *agw_case_id(const struct agw_case *c);
@@ -159,10 +196,20 @@ typedef int (*agw_engine_emit_fn)(void *arg, const struct agw_decision *d);
 int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emit, void *arg);
 int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg);
 
-/* Platform feedback. closed ends the dedup window (the next alert opens a new case). Returns 0,
- * -ENOENT when the engine does not hold the case (it may have expired), -EINVAL for a bad status. */
+/* Platform feedback. Checks the transition (agw_case_transition_ok), records the status and its
+ * time, restarts or stops the supervision timer, and calls emit with a STATUS decision before a
+ * final status (closed, rejected) ends the case: its dedup window ends (the next alert opens a new
+ * case) and it leaves the engine. The same status again is a duplicate: 0, nothing emitted.
+ * Returns 0 (or emit's error), -ENOENT when the engine does not hold the case, -EPERM for a
+ * refused transition (reason in why), -EINVAL for a bad status. */
+int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_case_status status, int64_t now_ms,
+			   int64_t mono_ms, agw_engine_emit_fn emit, void *arg, char *why, size_t why_len);
+/* The same on one clock, without emit; *ret_case: the case, NULL once it ended (tests, tools). */
 int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
 			struct agw_case **ret_case);
+/* The escalation target of a level: "community", "street", "district" (up the cell's path from
+ * the grid) and its code; past the top of the path, the top. */
+void agw_case_escalation_target(const struct agw_case *c, int level, const char **ret_level, const char **ret_code);
 
 /* Rebuilds an incident from the cases table after a restart. The case's rule is looked up by name
  * for its windows (defaults when it is gone). */
@@ -175,8 +222,20 @@ struct agw_case_restore {
 	int64_t first_seen, last_seen, created_ms, updated_ms, cleared_ms, count;
 	int64_t first_camera_time, last_camera_time;
 	int64_t wall_minus_mono; /* now; 0 when the engine runs on the wall clock alone */
+	/* lifecycle (wall-clock times; 0: none) */
+	int64_t status_ms[AGW_CASE__STATUS_COUNT];
+	int64_t n_feedback, sup_due, expire_at;
+	int esc_level;
+	const struct agw_case_source *sources; /* cam unused: the camera ids are in source_cams */
+	const char *const *source_cams;
+	size_t n_sources;
+	bool ended;              /* closed or rejected: restored only detached (reopened feedback) */
 };
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r);
+/* The same for one case that left the engine (feedback on it): kept for its lifecycle only, it
+ * takes no alerts (its key may belong to a newer incident). Inside a transaction a rollback
+ * forgets it. */
+int agw_engine_restore_detached(struct agw_engine *e, const struct agw_case_restore *r);
 
 /* The state kept per camera and kind across restarts: the last known state, a pending
  * minimum-duration start and the repeat counter. Times are gateway (wall clock) times.
@@ -210,11 +269,11 @@ void agw_case_title(const char *tmpl, const struct agw_case *c, char *buf, size_
 
 /* The case message (docs/case-message.md), schema version AGW_CASE_SCHEMA_VERSION. action is the
  * decision that produced it. *ret_json is malloc'd, NUL-terminated, *ret_len without the NUL. */
-#define AGW_CASE_SCHEMA_VERSION 1
-/* The message's time format ("2026-11-22T16:21:08.123Z"), printf-free; buf of AGW_CASE_TIME_LEN. */
-#define AGW_CASE_TIME_LEN 32
-const char *agw_case_time_format(int64_t ms, char *buf);
+#define AGW_CASE_SCHEMA_VERSION 2
+struct agw_evidence_entry;
+/* ev: the case's captured evidence (n_ev entries, may be 0); escalation: the level this message
+ * escalates to (0: not an escalation message). */
 int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
-		     char **ret_json, size_t *ret_len);
+		     const struct agw_evidence_entry *ev, size_t n_ev, char **ret_json, size_t *ret_len);
 
 #endif

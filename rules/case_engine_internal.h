@@ -25,6 +25,7 @@ struct agw_engine_cam {
 	const struct agw_cell *cell; /* NULL when the fallback has no cell in the layer */
 	const char *cell_code;     /* always set: located, owner or unassigned code */
 	enum agw_cell_source cell_source;
+	const char *group;         /* its camera group (borrowed from the ruleset), NULL: none */
 	struct agw_kind_state *kind_state[AGW_KIND__COUNT];
 	uint32_t *cand[AGW_KIND__COUNT];
 	uint32_t n_cand[AGW_KIND__COUNT];
@@ -65,7 +66,24 @@ struct agw_case {
 	struct agw_case_evidence evidence[AGW_CASE_EVIDENCE_MAX]; /* the latest alerts */
 	size_t n_evidence, evidence_next;
 	int64_t dedup_window_ms, clear_timeout_ms;
+	/* the lifecycle with the platform (rules/case_life.c) */
+	int64_t status_ms[AGW_CASE__STATUS_COUNT]; /* gateway time each status was last entered; 0: never */
+	int64_t n_feedback;         /* feedback accepted */
+	int esc_level;              /* escalations so far */
+	enum agw_case_end end;
+	int64_t ended_ms;
+	bool end_on_clear;          /* from its rule */
+	int64_t expire_after_ms;    /* from its rule; 0: never */
+	int64_t sup_due_m;          /* next supervision deadline (monotonic); INT64_MAX: none */
+	int64_t sup_due_ms;         /* the same as a gateway (wall) time, for messages and the store; 0: none */
+	int64_t expire_m;           /* expiry (monotonic); INT64_MAX: none */
+	int64_t expire_ms;          /* the same as a gateway time; 0: none */
+	struct agw_case_source sources[AGW_CASE_SOURCES_MAX];
+	size_t n_sources;
+	int64_t sources_more;       /* alerts of sources past AGW_CASE_SOURCES_MAX */
 	/* the engine's bookkeeping */
+	bool keyed;                 /* in the incidents map: takes new alerts. A case past its window
+				     * stays (unkeyed) while a supervision deadline or expiry is ahead. */
 	struct agw_kind_state **active_ks;
 	size_t n_active_ks, cap_active_ks;
 	bool in_index;
@@ -141,6 +159,8 @@ struct contrib {
 	int64_t m; /* t on the monotonic clock: windows and timeouts are measured on it */
 	enum agw_active active;
 	const char *topic, *event_id;
+	struct agw_engine_cam *cam; /* the alert's camera and adapter: the case's sources */
+	const char *adapter;
 };
 
 /* Human form of a duration for reasons: "90s", "5m", "1h30m", "250ms". */
@@ -182,6 +202,9 @@ void engine_kind_state_unlink(struct agw_engine *e, struct agw_kind_state *kind_
 void engine_case_unlink_all(struct agw_engine *e, struct agw_case *c);
 void engine_case_remove(struct agw_engine *e, struct agw_case *c);
 bool engine_case_live(const struct agw_case *c, int64_t t);
+/* A case out of its window: leaves the incidents map (its key takes a new incident) and stays for
+ * its supervision timer or expiry, or leaves the engine when it has neither. */
+void engine_case_retire(struct agw_engine *e, struct agw_case *c);
 void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id);
 void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind_state *kind_state, const struct contrib *contrib);
 struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const struct agw_rule *rule,
@@ -189,9 +212,19 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 				 const struct contrib *contrib);
 int engine_set_title(struct agw_case *c, const char *tmpl);
 
+/* case_life.c */
+void engine_life_start(struct agw_case *c, const struct agw_rule *rule, const struct agw_ruleset *rs, int64_t t,
+		       int64_t m);
+void engine_life_cleared(struct agw_engine *e, struct agw_case *c, int64_t t);
+int engine_life_due(struct agw_engine *e, struct agw_case *c, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
+		    void *arg);
+void engine_source_add(struct agw_case *c, const struct contrib *contrib);
+
 /* case_timers.c */
 void engine_heap_remove(struct agw_engine *e, struct agw_case *c);
 void engine_due_update(struct agw_engine *e, struct agw_case *c);
+/* Queues c at its exact due time, earlier or later than before. */
+void engine_due_set(struct agw_engine *e, struct agw_case *c);
 
 /* case_txn.c: call before changing an object inside a transaction (no-op outside one, and after
  * the first call for the same object in the same transaction). */
@@ -201,12 +234,14 @@ void engine_touch_cam(struct agw_engine *e, struct agw_engine_cam *cam);
 void engine_touch_flood(struct agw_engine *e, struct cell_flood *f);
 void engine_txn_created(struct agw_engine *e, struct agw_case *c);
 /* Inside a transaction a removed incident is kept (out of the indexes) until commit; true then. */
-bool engine_txn_removed(struct agw_engine *e, struct agw_case *c);
+bool engine_txn_removed(struct agw_engine *e, struct agw_case *c, bool was_keyed);
+/* A case that left the incidents map in the transaction (engine_case_retire): put back on rollback. */
+void engine_txn_unkeyed(struct agw_engine *e, struct agw_case *c);
 void engine_txn_free(struct agw_engine *e);
 bool engine_case_before(const struct agw_case *a, const struct agw_case *b);
 
 /* case_keys.c */
-void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind);
+void engine_make_key(char *buf, const struct agw_rule *r, const struct agw_engine_cam *cam, enum agw_alert_kind kind);
 
 /* case_flood.c */
 int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struct agw_kind_state *kind_state,

@@ -63,7 +63,7 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	if (akey[0]) {
 		struct agw_case *agg = agw_strmap_get(&e->incidents, akey);
 		if (agg && !engine_case_live(agg, contrib->m)) {
-			engine_case_remove(e, agg);
+			engine_case_retire(e, agg);
 			agg = NULL;
 		}
 		if (agg) {

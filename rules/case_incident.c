@@ -85,20 +85,41 @@ void engine_case_remove(struct agw_engine *e, struct agw_case *c)
 {
 	engine_heap_remove(e, c);
 	engine_case_unlink_all(e, c);
+	bool was_keyed = c->keyed;
 	if (c->in_index) {
 		engine_touch_case(e, c);
-		agw_strmap_remove(&e->incidents, c->key);
+		if (c->keyed) /* an unkeyed case's key may name a newer incident */
+			agw_strmap_remove(&e->incidents, c->key);
 		agw_strmap_remove(&e->ids, c->id);
 		c->in_index = false;
+		c->keyed = false;
 	}
-	if (!engine_txn_removed(e, c))
+	if (!engine_txn_removed(e, c, was_keyed))
 		engine_case_free(c);
 }
 
-/* m: now on the monotonic clock. */
+void engine_case_retire(struct agw_engine *e, struct agw_case *c)
+{
+	if (c->end != AGW_END_NONE || agw_case_status_final(c->status) ||
+	    (c->sup_due_m == INT64_MAX && c->expire_m == INT64_MAX)) {
+		engine_case_remove(e, c);
+		return;
+	}
+	if (!c->keyed)
+		return;
+	engine_case_unlink_all(e, c);
+	agw_strmap_remove(&e->incidents, c->key);
+	c->keyed = false;
+	engine_txn_unkeyed(e, c);
+	engine_due_set(e, c);
+}
+
+/* m: now on the monotonic clock. A case takes alerts while it is keyed, has not ended, and is
+ * active or within its window. */
 bool engine_case_live(const struct agw_case *c, int64_t m)
 {
-	return c->status != AGW_CASE_CLOSED && (c->active || m - c->seen_m <= c->dedup_window_ms);
+	return c->keyed && c->end == AGW_END_NONE && !agw_case_status_final(c->status) &&
+	       (c->active || m - c->seen_m <= c->dedup_window_ms);
 }
 
 void engine_evidence_add(struct agw_engine *e, struct agw_case *c, int64_t seq, const char *event_id)
@@ -138,6 +159,7 @@ void engine_case_touch(struct agw_engine *e, struct agw_case *c, struct agw_kind
 	c->updated_ms = contrib->t;
 	set_topic(c, contrib->topic);
 	engine_evidence_add(e, c, contrib->seq, contrib->event_id);
+	engine_source_add(c, contrib);
 	/* An aggregate counts alerts of many incidents: it has no state of its own to pair or clear. */
 	if (contrib->active == AGW_ACTIVE_TRUE && !c->aggregate) {
 		c->has_state = true;
@@ -185,6 +207,7 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 	c->dedup_window_ms = rule->dedup_window_ms;
 	c->clear_timeout_ms = rule->clear_timeout_ms;
 	c->count = 0;
+	engine_life_start(c, rule, e->rules, contrib->t, contrib->m);
 	if (agw_strmap_put(&e->incidents, c->key, c) < 0)
 		goto oom;
 	if (agw_strmap_put(&e->ids, c->id, c) < 0) {
@@ -192,6 +215,7 @@ struct agw_case *engine_case_new(struct agw_engine *e, const char *key, const st
 		goto oom;
 	}
 	c->in_index = true;
+	c->keyed = true;
 	engine_txn_created(e, c);
 	return c;
 oom:
@@ -226,6 +250,11 @@ void agw_case_view_get(const struct agw_case *c, struct agw_case_view *ret)
 		.created_ms = c->created_ms,
 		.updated_ms = c->updated_ms,
 		.count = c->count,
+		.esc_level = c->esc_level,
+		.end = c->end,
+		.ended_ms = c->ended_ms,
+		.sup_due_ms = c->sup_due_ms,
+		.expire_ms = c->expire_ms,
 	};
 }
 

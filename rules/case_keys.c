@@ -27,16 +27,20 @@ static void key_append(char *buf, size_t *o, const char *s)
 	*o += n;
 }
 
-/* "camera/<id>/<kind>" or "cell/<code>/<kind>" (hot path: no printf). */
-void engine_make_key(char *buf, enum agw_dedup_by by, const struct agw_engine_cam *cam, enum agw_alert_kind kind)
+/* "camera/<id>/<kind>", "cell/<code>/<kind>" or "group/<name>/<kind>"; "any" for the kind when
+ * the rule folds every kind (hot path: no printf). */
+void engine_make_key(char *buf, const struct agw_rule *r, const struct agw_engine_cam *cam, enum agw_alert_kind kind)
 {
 	size_t o = 0;
+	enum agw_dedup_by by = r->dedup_by;
 	/* The unassigned queue is no place: its cameras are deduplicated one by one. */
-	if (cam->cell_source == AGW_CELL_UNASSIGNED)
+	if (by == AGW_DEDUP_CELL && cam->cell_source == AGW_CELL_UNASSIGNED)
 		by = AGW_DEDUP_CAMERA;
-	key_append(buf, &o, by == AGW_DEDUP_CELL ? "cell/" : "camera/");
-	key_append(buf, &o, by == AGW_DEDUP_CELL ? cam->cell_code : cam->id);
+	if (by == AGW_DEDUP_GROUP && !cam->group)
+		by = AGW_DEDUP_CAMERA;
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? "cell/" : by == AGW_DEDUP_GROUP ? "group/" : "camera/");
+	key_append(buf, &o, by == AGW_DEDUP_CELL ? cam->cell_code : by == AGW_DEDUP_GROUP ? cam->group : cam->id);
 	key_append(buf, &o, "/");
-	key_append(buf, &o, agw_alert_kind_name(kind));
+	key_append(buf, &o, r->dedup_any_kind ? "any" : agw_alert_kind_name(kind));
 	buf[o] = '\0';
 }

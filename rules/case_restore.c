@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Incidents changed from outside the alert stream: platform feedback on a case, and incidents
- * rebuilt from the cases table after a restart. */
+/* Incidents rebuilt from the cases table: after a restart, and a case that left the engine when
+ * feedback arrives for it (reopened). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,34 +8,56 @@
 
 #include "case_engine_internal.h"
 
-int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
-			struct agw_case **ret_case)
+static void restore_life(struct agw_engine *e, struct agw_case *c, const struct agw_case_restore *r)
 {
-	if ((unsigned)status > AGW_CASE_CLOSED)
-		return -EINVAL;
-	struct agw_case *c = case_id ? agw_strmap_get(&e->ids, case_id) : NULL;
-	if (!c)
-		return -ENOENT;
-	if (status == AGW_CASE_CLOSED) {
-		/* The platform closed it: the next alert for this incident opens a new case. */
-		engine_case_remove(e, c);
-		if (ret_case)
-			*ret_case = NULL;
-		return 0;
+	const struct agw_rule *rule = agw_ruleset_find(e->rules, r->rule);
+	memcpy(c->status_ms, r->status_ms, sizeof(c->status_ms));
+	c->n_feedback = r->n_feedback;
+	c->esc_level = r->esc_level;
+	c->end_on_clear = rule && rule->end_on_clear;
+	c->expire_after_ms = rule ? rule->expire_after_ms : 0;
+	/* Deadlines as they read on the monotonic clock now: the time spent down counts. */
+	c->sup_due_m = r->sup_due ? r->sup_due - r->wall_minus_mono : INT64_MAX;
+	c->sup_due_ms = r->sup_due;
+	c->expire_m = r->expire_at ? r->expire_at - r->wall_minus_mono : INT64_MAX;
+	c->expire_ms = r->expire_at;
+	if (r->ended)
+		c->end = AGW_END_FEEDBACK; /* taken back only by reopened feedback */
+	for (size_t i = 0; i < r->n_sources && c->n_sources < AGW_CASE_SOURCES_MAX; i++) {
+		bool full;
+		struct agw_engine_cam *cam = r->source_cams[i] ? engine_cam_get(e, r->source_cams[i], &full) : NULL;
+		if (!cam)
+			continue;
+		c->sources[c->n_sources] = r->sources[i];
+		c->sources[c->n_sources++].cam = cam;
 	}
-	engine_touch_case(e, c);
-	c->status = status;
-	if (ret_case)
-		*ret_case = c;
-	return 0;
 }
+
+static int restore(struct agw_engine *e, const struct agw_case_restore *r, bool detached);
 
 int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 {
-	if (!r->id || !r->key || !r->camera_id || strlen(r->id) >= AGW_CASE_ID_SIZE || (unsigned)r->kind >= AGW_KIND__COUNT)
+	return restore(e, r, false);
+}
+
+int agw_engine_restore_detached(struct agw_engine *e, const struct agw_case_restore *r)
+{
+	return restore(e, r, true);
+}
+
+static int restore(struct agw_engine *e, const struct agw_case_restore *r, bool detached)
+{
+	if (!r->id || !r->key || !r->camera_id || strlen(r->id) >= AGW_CASE_ID_SIZE || (unsigned)r->kind >= AGW_KIND__COUNT ||
+	    (unsigned)r->status >= AGW_CASE__STATUS_COUNT)
 		return -EINVAL;
-	if (r->status == AGW_CASE_CLOSED || agw_strmap_get(&e->incidents, r->key) || agw_strmap_get(&e->ids, r->id))
+	if ((!detached && r->ended) || agw_strmap_get(&e->ids, r->id))
 		return -EEXIST;
+	/* A key held by a newer incident: this one is kept for its timers only. */
+	if (agw_strmap_get(&e->incidents, r->key)) {
+		if (!r->sup_due && !r->expire_at && !detached)
+			return -EEXIST;
+		detached = true;
+	}
 	bool full;
 	struct agw_engine_cam *cam = engine_cam_get(e, r->camera_id, &full);
 	if (!cam)
@@ -77,17 +99,21 @@ int agw_engine_restore(struct agw_engine *e, const struct agw_case_restore *r)
 	c->last_active_ms = r->last_seen;
 	/* Windows run on the monotonic clock: the stored (wall) time as it reads on it now. */
 	c->seen_m = c->active_m = r->last_seen - r->wall_minus_mono;
-	if (agw_strmap_put(&e->incidents, c->key, c) < 0 || agw_strmap_put(&e->ids, c->id, c) < 0) {
-		agw_strmap_remove(&e->incidents, c->key);
+	restore_life(e, c, r);
+	if ((!detached && agw_strmap_put(&e->incidents, c->key, c) < 0) || agw_strmap_put(&e->ids, c->id, c) < 0) {
+		if (!detached)
+			agw_strmap_remove(&e->incidents, c->key);
 		engine_case_free(c);
 		return -ENOMEM;
 	}
 	c->in_index = true;
+	c->keyed = !detached;
+	engine_txn_created(e, c);
 	/* The camera of the first alert is the one known to be active; others rejoin on their next
 	 * active alert, and the clear timeout covers the rest. Marked active before its due time is
 	 * computed: an active incident is due at its clear timeout, an inactive one at the end of its
 	 * dedup window (later), which the heap would otherwise keep. */
-	if (r->active && !r->aggregate) {
+	if (r->active && !r->aggregate && !detached) {
 		struct agw_kind_state *kind_state = engine_ks_get(cam, r->kind);
 		c->active = true;
 		if (kind_state)

@@ -10,13 +10,18 @@
 
 #include "case_engine_internal.h"
 
-/* When the tick must look at this incident next (monotonic): its clear timeout, or the end of its
- * window. */
+/* When the tick must look at this incident next (monotonic): its clear timeout or the end of its
+ * window while it takes alerts, and its supervision deadline and expiry. */
 static int64_t case_due(const struct agw_case *c)
 {
-	if (c->active)
-		return c->clear_timeout_ms > 0 ? c->active_m + c->clear_timeout_ms : INT64_MAX;
-	return c->seen_m + c->dedup_window_ms + 1;
+	int64_t due = INT64_MAX;
+	if (c->keyed && c->active)
+		due = c->clear_timeout_ms > 0 ? c->active_m + c->clear_timeout_ms : INT64_MAX;
+	else if (c->keyed)
+		due = c->seen_m + c->dedup_window_ms + 1;
+	if (c->sup_due_m < due)
+		due = c->sup_due_m;
+	return c->expire_m < due ? c->expire_m : due;
 }
 
 /* ---- timer heap: the tick visits only incidents that are due ---- */
@@ -102,6 +107,14 @@ static void due_requeue(struct agw_engine *e, struct agw_case *c)
 	heap_sift(e, c->heap_pos);
 }
 
+void engine_due_set(struct agw_engine *e, struct agw_case *c)
+{
+	if (c->heap_pos == SIZE_MAX)
+		engine_due_update(e, c);
+	else
+		due_requeue(e, c);
+}
+
 static int pending_cmp(const void *pa, const void *pb)
 {
 	const struct agw_kind_state *a = *(struct agw_kind_state *const *)pa, *b = *(struct agw_kind_state *const *)pb;
@@ -145,7 +158,8 @@ int agw_engine_tick(struct agw_engine *e, int64_t now_ms, agw_engine_emit_fn emi
 	return agw_engine_tick_at(e, now_ms, now_ms, emit, arg);
 }
 
-int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg)
+/* Starts that stayed active for their minimum duration. Returns the number emitted. */
+static int tick_pending(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg)
 {
 	int emitted = 0;
 	char dur[32];
@@ -153,7 +167,6 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 	size_t n_due = 0;
 	if (pending_due(e, mono_ms, &due, &n_due) < 0)
 		return -ENOMEM;
-	/* Starts that stayed active for their minimum duration. */
 	for (size_t i = 0; i < n_due; i++) {
 		struct agw_kind_state *kind_state = due[i];
 		const struct agw_rule *r = kind_state->pending_rule;
@@ -166,12 +179,13 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 			.active = AGW_ACTIVE_TRUE,
 			.topic = kind_state->pending_topic,
 			.event_id = kind_state->pending_event_id,
+			.cam = kind_state->cam,
 		};
 		char key[KEY_MAX];
-		engine_make_key(key, r->dedup_by, kind_state->cam, kind_state->kind);
+		engine_make_key(key, r, kind_state->cam, kind_state->kind);
 		struct agw_case *c = agw_strmap_get(&e->incidents, key);
 		if (c && !engine_case_live(c, mono_ms)) {
-			engine_case_remove(e, c);
+			engine_case_retire(e, c);
 			c = NULL;
 		}
 		int64_t since = kind_state->pending_since;
@@ -203,15 +217,25 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 		emitted++;
 	}
 	free(due);
+	return emitted;
+}
+
+int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit, void *arg)
+{
+	char dur[32];
+	int emitted = tick_pending(e, now_ms, mono_ms, emit, arg);
+	if (emitted < 0)
+		return emitted;
 	/* Clear timeouts, then forget incidents whose dedup window passed: only the incidents at the
 	 * top of the timer heap are visited. */
 	while (e->heap_n && e->heap[0]->due <= mono_ms) {
 		struct agw_case *c = e->heap[0];
-		if (c->active && c->clear_timeout_ms > 0 && mono_ms - c->active_m >= c->clear_timeout_ms) {
+		if (c->keyed && c->active && c->clear_timeout_ms > 0 && mono_ms - c->active_m >= c->clear_timeout_ms) {
 			engine_case_unlink_all(e, c);
 			c->active = false;
 			c->cleared_ms = now_ms;
 			c->updated_ms = now_ms;
+			engine_life_cleared(e, c, now_ms);
 			due_requeue(e, c);
 			struct agw_decision d = {.action = AGW_DECISION_CLOSE, .rule = c->rule, .incident = c, .at_ms = now_ms};
 			snprintf(d.reason, sizeof(d.reason), "clear timeout: no inactive edge within %s",
@@ -220,8 +244,15 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 			if (ret < 0)
 				return ret;
 			emitted++;
-		} else if (!engine_case_live(c, mono_ms)) {
-			engine_case_remove(e, c);
+		} else if (c->sup_due_m <= mono_ms || c->expire_m <= mono_ms) {
+			int ret = engine_life_due(e, c, now_ms, mono_ms, emit, arg);
+			if (ret < 0)
+				return ret;
+			emitted += ret;
+		} else if (c->keyed && !engine_case_live(c, mono_ms)) {
+			engine_case_retire(e, c);
+		} else if (!c->keyed) {
+			engine_case_remove(e, c); /* kept for timers it no longer has */
 		} else {
 			due_requeue(e, c); /* touched since it was queued: due later */
 		}

@@ -26,7 +26,8 @@
 enum undo_type {
 	UNDO_CASE,     /* saved incident (snap) */
 	UNDO_CASE_NEW, /* incident created in the transaction */
-	UNDO_CASE_DEL, /* incident removed in the transaction, kept until commit */
+	UNDO_CASE_DEL, /* incident removed in the transaction, kept until commit (v[0]: it was keyed) */
+	UNDO_CASE_UNKEY, /* incident that left the incidents map (engine_case_retire) */
 	UNDO_KS,       /* saved kind state (snap) */
 	UNDO_CAM,      /* saved camera flood counter and watch start (v) */
 	UNDO_FLOOD,    /* saved cell flood counter (v) */
@@ -151,9 +152,15 @@ void engine_txn_created(struct agw_engine *e, struct agw_case *c)
 	undo_push(e, UNDO_CASE_NEW, c, NULL, 0, 0, 0);
 }
 
-bool engine_txn_removed(struct agw_engine *e, struct agw_case *c)
+bool engine_txn_removed(struct agw_engine *e, struct agw_case *c, bool was_keyed)
 {
-	return e->txn && undo_push(e, UNDO_CASE_DEL, c, NULL, 0, 0, 0);
+	return e->txn && undo_push(e, UNDO_CASE_DEL, c, NULL, was_keyed, 0, 0);
+}
+
+void engine_txn_unkeyed(struct agw_engine *e, struct agw_case *c)
+{
+	if (e->txn)
+		undo_push(e, UNDO_CASE_UNKEY, c, NULL, 0, 0, 0);
 }
 
 void agw_engine_txn_begin(struct agw_engine *e)
@@ -233,12 +240,13 @@ static void heap_down(struct agw_engine *e, size_t i)
 	c->heap_pos = i;
 }
 
-/* The heap holds the incidents whose (restored) heap_pos says they were in it. */
+/* The heap holds the incidents whose (restored) heap_pos says they were in it; every incident the
+ * engine holds is in the ids map (the incidents map lacks those kept only for their timers). */
 static int heap_rebuild(struct agw_engine *e)
 {
 	size_t n = 0;
-	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1))
-		n += ((struct agw_case *)e->incidents.slots[i].value)->heap_pos != SIZE_MAX;
+	for (size_t i = agw_strmap_next(&e->ids, 0); i < e->ids.cap; i = agw_strmap_next(&e->ids, i + 1))
+		n += ((struct agw_case *)e->ids.slots[i].value)->heap_pos != SIZE_MAX;
 	if (n > e->heap_cap) {
 		struct agw_case **h = realloc(e->heap, n * sizeof(*h));
 		if (!h)
@@ -247,8 +255,8 @@ static int heap_rebuild(struct agw_engine *e)
 		e->heap_cap = n;
 	}
 	e->heap_n = 0;
-	for (size_t i = agw_strmap_next(&e->incidents, 0); i < e->incidents.cap; i = agw_strmap_next(&e->incidents, i + 1)) {
-		struct agw_case *c = e->incidents.slots[i].value;
+	for (size_t i = agw_strmap_next(&e->ids, 0); i < e->ids.cap; i = agw_strmap_next(&e->ids, i + 1)) {
+		struct agw_case *c = e->ids.slots[i].value;
 		if (c->heap_pos != SIZE_MAX) {
 			c->heap_pos = e->heap_n;
 			e->heap[e->heap_n++] = c;
@@ -259,6 +267,68 @@ static int heap_rebuild(struct agw_engine *e)
 	return 0;
 }
 
+/* Puts back one object of the undo log (newest first); -ENOMEM when an index could not take it. */
+static int undo_one(struct agw_engine *e, struct engine_undo *u)
+{
+	int r = 0;
+	switch (u->type) {
+	case UNDO_CASE:
+		case_restore_from(u->obj, u->snap);
+		break;
+	case UNDO_CASE_NEW: {
+		struct agw_case *c = u->obj;
+		if (c->in_index) {
+			if (c->keyed)
+				agw_strmap_remove(&e->incidents, c->key);
+			agw_strmap_remove(&e->ids, c->id);
+			c->in_index = false;
+			c->keyed = false;
+		}
+		break;
+	}
+	case UNDO_CASE_DEL: {
+		struct agw_case *c = u->obj;
+		if ((u->v[0] && agw_strmap_put(&e->incidents, c->key, c) < 0) || agw_strmap_put(&e->ids, c->id, c) < 0)
+			r = -ENOMEM;
+		c->in_index = true; /* the saved copy, restored later in this walk, says the same */
+		c->keyed = u->v[0];
+		break;
+	}
+	case UNDO_CASE_UNKEY: {
+		struct agw_case *c = u->obj;
+		if (agw_strmap_put(&e->incidents, c->key, c) < 0)
+			r = -ENOMEM;
+		c->keyed = true;
+		break;
+	}
+	case UNDO_KS: {
+		struct agw_kind_state *kind_state = u->obj, *s = u->snap;
+		pending_unlink(e, kind_state);
+		free(kind_state->pending_topic);
+		free(kind_state->pending_event_id);
+		free(kind_state->rep);
+		*kind_state = *s;
+		kind_state->pnext = kind_state->pprev = NULL;
+		free(s);
+		break;
+	}
+	case UNDO_CAM: {
+		struct agw_engine_cam *cam = u->obj;
+		cam->flood_start = u->v[0];
+		cam->flood_count = u->v[1];
+		cam->watch_since = u->v[2];
+		break;
+	}
+	case UNDO_FLOOD: {
+		struct cell_flood *f = u->obj;
+		f->start = u->v[0];
+		f->count = u->v[1];
+		break;
+	}
+	}
+	return r;
+}
+
 int agw_engine_txn_rollback(struct agw_engine *e)
 {
 	if (!e->txn)
@@ -266,54 +336,9 @@ int agw_engine_txn_rollback(struct agw_engine *e)
 	int ret = e->txn_oom ? -ENOMEM : 0;
 	/* Newest first: an incident removed and then replaced under the same key is put back after
 	 * its replacement left the index. */
-	for (size_t i = e->n_undo; i-- > 0;) {
-		struct engine_undo *u = &e->undo[i];
-		switch (u->type) {
-		case UNDO_CASE:
-			case_restore_from(u->obj, u->snap);
-			break;
-		case UNDO_CASE_NEW: {
-			struct agw_case *c = u->obj;
-			if (c->in_index) {
-				agw_strmap_remove(&e->incidents, c->key);
-				agw_strmap_remove(&e->ids, c->id);
-				c->in_index = false;
-			}
-			break;
-		}
-		case UNDO_CASE_DEL: {
-			struct agw_case *c = u->obj;
-			if (agw_strmap_put(&e->incidents, c->key, c) < 0 || agw_strmap_put(&e->ids, c->id, c) < 0)
-				ret = -ENOMEM;
-			c->in_index = true; /* the saved copy, restored later in this walk, says the same */
-			break;
-		}
-		case UNDO_KS: {
-			struct agw_kind_state *kind_state = u->obj, *s = u->snap;
-			pending_unlink(e, kind_state);
-			free(kind_state->pending_topic);
-			free(kind_state->pending_event_id);
-			free(kind_state->rep);
-			*kind_state = *s;
-			kind_state->pnext = kind_state->pprev = NULL;
-			free(s);
-			break;
-		}
-		case UNDO_CAM: {
-			struct agw_engine_cam *cam = u->obj;
-			cam->flood_start = u->v[0];
-			cam->flood_count = u->v[1];
-			cam->watch_since = u->v[2];
-			break;
-		}
-		case UNDO_FLOOD: {
-			struct cell_flood *f = u->obj;
-			f->start = u->v[0];
-			f->count = u->v[1];
-			break;
-		}
-		}
-	}
+	for (size_t i = e->n_undo; i-- > 0;)
+		if (undo_one(e, &e->undo[i]) < 0)
+			ret = -ENOMEM;
 	for (size_t i = 0; i < e->n_undo; i++) {
 		struct engine_undo *u = &e->undo[i];
 		if (u->type == UNDO_KS) {

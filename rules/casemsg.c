@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alarmgw/evidence.h"
+#include "alarmgw/json_writer.h"
 #include "case_engine_internal.h" /* reads the whole case */
 
 static const char *path_level(const struct agw_case *c, size_t level)
@@ -71,225 +73,11 @@ void agw_case_title(const char *tmpl, const struct agw_case *c, char *buf, size_
 	buf[o] = '\0';
 }
 
-/* ---- JSON writer ---- */
-
-struct jw {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void jw_reserve(struct jw *w, size_t n)
-{
-	if (w->oom || w->len + n + 1 <= w->cap)
-		return;
-	size_t cap = w->cap ? w->cap : 2048; /* a message is about 1.1 KB */
-	while (cap < w->len + n + 1)
-		cap *= 2;
-	char *p = realloc(w->p, cap);
-	if (!p) {
-		w->oom = true;
-		return;
-	}
-	w->p = p;
-	w->cap = cap;
-}
-
-static void jw_raw(struct jw *w, const char *s, size_t n)
-{
-	jw_reserve(w, n);
-	if (w->oom)
-		return;
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
-}
-
-#define jw_lit(w, s) jw_raw(w, s, strlen(s)) /* literals: the compiler folds strlen */
-
-/* Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not one (overlong forms,
- * surrogates and code points past U+10FFFF included). */
-static int utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-	int n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-	for (int i = 1; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-	    (c == 0xf4 && p[1] > 0x8f))
-		return 0;
-	return n;
-}
-
-/* Escapes as it copies, reserving room in chunks (no strlen pass first). */
-static void jw_str(struct jw *w, const char *s)
-{
-	static const char hex[] = "0123456789abcdef";
-	if (!s) {
-		jw_lit(w, "null");
-		return;
-	}
-	const unsigned char *q = (const unsigned char *)s;
-	jw_raw(w, "\"", 1);
-	while (!w->oom) {
-		jw_reserve(w, 64 * 6 + 2);
-		if (w->oom)
-			return;
-		char *o = w->p + w->len;
-		int i;
-		for (i = 0; i < 64 && *q; i++, q++) {
-			unsigned char ch = *q;
-			/* Fast path: a run of plain ASCII copies without per-byte branches below. */
-			if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
-				const unsigned char *r = q;
-				while (r - q < 64 - i && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\')
-					r++;
-				size_t n = (size_t)(r - q);
-				memcpy(o, q, n);
-				o += n;
-				i += (int)n - 1;
-				q = r - 1;
-				continue;
-			}
-			if (ch == '"' || ch == '\\') {
-				*o++ = '\\';
-				*o++ = (char)ch;
-			} else if (ch < 0x20) {
-				*o++ = '\\';
-				switch (ch) {
-				case '\n':
-					*o++ = 'n';
-					break;
-				case '\r':
-					*o++ = 'r';
-					break;
-				case '\t':
-					*o++ = 't';
-					break;
-				default:
-					*o++ = 'u';
-					*o++ = '0';
-					*o++ = '0';
-					*o++ = hex[ch >> 4];
-					*o++ = hex[ch & 15];
-				}
-			} else if (ch < 0x80) {
-				*o++ = (char)ch;
-			} else {
-				/* Camera-supplied text: copy valid UTF-8, replace anything else with U+FFFD so
-				 * the message stays valid JSON. */
-				int n = utf8_len(q);
-				if (n) {
-					memcpy(o, q, (size_t)n);
-					o += n;
-					q += n - 1;
-					i += n - 1;
-				} else {
-					memcpy(o, "\\ufffd", 6);
-					o += 6;
-				}
-			}
-		}
-		w->len = (size_t)(o - w->p);
-		if (!*q)
-			break;
-	}
-	jw_raw(w, "\"", 1);
-}
-
-/* Keys are literals without escapes: written as they are, their length known at compile time. */
-#define jw_key(w, k) jw_keyn(w, k, sizeof(k) - 1)
-static void jw_keyn(struct jw *w, const char *k, size_t n)
-{
-	jw_reserve(w, n + 4);
-	if (w->oom)
-		return;
-	char *o = w->p + w->len;
-	if (w->len && o[-1] != '{' && o[-1] != '[')
-		*o++ = ',';
-	*o++ = '"';
-	memcpy(o, k, n);
-	o += n;
-	*o++ = '"';
-	*o++ = ':';
-	*o = '\0';
-	w->len = (size_t)(o - w->p);
-}
-
-static void jw_int(struct jw *w, int64_t v)
-{
-	char b[24], *p = b + sizeof(b);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	jw_raw(w, p, (size_t)(b + sizeof(b) - p));
-}
-
-static char *put_digits(char *p, unsigned v, int n)
-{
-	for (int i = n - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-	return p + n;
-}
-
-/* RFC 3339 UTC with milliseconds, like agw_time_format_ms but without gmtime_r and printf: the
- * days-to-civil-date conversion on the proleptic Gregorian calendar (runs for every message). */
-const char *agw_case_time_format(int64_t ms, char *buf)
-{
-	int64_t secs = ms / 1000, rem = ms % 1000;
-	if (rem < 0) {
-		rem += 1000;
-		secs--;
-	}
-	int64_t days = secs / 86400, sod = secs % 86400;
-	if (sod < 0) {
-		sod += 86400;
-		days--;
-	}
-	int64_t z = days + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	if (y < 0 || y > 9999) {
-		strcpy(buf, "invalid");
-		return buf;
-	}
-	char *p = put_digits(buf, (unsigned)y, 4);
-	*p++ = '-';
-	p = put_digits(p, m, 2);
-	*p++ = '-';
-	p = put_digits(p, d, 2);
-	*p++ = 'T';
-	p = put_digits(p, (unsigned)(sod / 3600), 2);
-	*p++ = ':';
-	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
-	*p++ = ':';
-	p = put_digits(p, (unsigned)(sod % 60), 2);
-	*p++ = '.';
-	p = put_digits(p, (unsigned)rem, 3);
-	*p++ = 'Z';
-	*p = '\0';
-	return buf;
-}
-
 /* Degrees with 7 decimals (about 1 cm), as fixed point: no printf on the hot path. */
-static void jw_deg(struct jw *w, double v)
+static void jw_deg(struct agw_jw *w, double v)
 {
 	if (!isfinite(v) || fabs(v) > 1e6) {
-		jw_lit(w, "null");
+		agw_jw_lit(w, "null");
 		return;
 	}
 	int64_t f = llround(fabs(v) * 1e7);
@@ -305,159 +93,258 @@ static void jw_deg(struct jw *w, double v)
 	} while (f);
 	if (v < 0)
 		*--p = '-';
-	jw_raw(w, p, (size_t)(b + sizeof(b) - p));
+	agw_jw_raw(w, p, (size_t)(b + sizeof(b) - p));
 }
 
-static void jw_time(struct jw *w, int64_t ms)
+static void write_camera(struct agw_jw *w, const struct agw_engine_cam *cam)
 {
-	char b[AGW_CASE_TIME_LEN];
-	if (ms == AGW_TIME_UNKNOWN) {
-		jw_lit(w, "null");
-		return;
+	agw_jw_key(w, "camera");
+	agw_jw_lit(w, "{");
+	agw_jw_key(w, "id");
+	agw_jw_str(w, cam->id);
+	agw_jw_key(w, "name");
+	agw_jw_str(w, cam->name);
+	agw_jw_key(w, "vendor");
+	agw_jw_str(w, cam->vendor);
+	agw_jw_key(w, "location");
+	if (cam->has_location) {
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "lon");
+		jw_deg(w, cam->lon);
+		agw_jw_key(w, "lat");
+		jw_deg(w, cam->lat);
+		agw_jw_key(w, "crs");
+		agw_jw_str(w, agw_crs_name(cam->crs));
+		agw_jw_lit(w, "}");
+	} else {
+		agw_jw_lit(w, "null");
 	}
-	jw_str(w, agw_case_time_format(ms, b));
+	agw_jw_lit(w, "}");
 }
 
-static void jw_strs(struct jw *w, char *const *v, size_t n)
-{
-	jw_lit(w, "[");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			jw_lit(w, ",");
-		jw_str(w, v[i]);
-	}
-	jw_lit(w, "]");
-}
-
-int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
-		     char **ret_json, size_t *ret_len)
+static void write_cell(struct agw_jw *w, const struct agw_engine *e, const struct agw_engine_cam *cam)
 {
 	static const char *const sources[] = {"located", "owner", "unassigned"};
-	const struct agw_engine_cam *cam = c->cam;
 	const struct agw_grid *g = agw_engine_grid(e);
-	struct jw w = {0};
-	jw_lit(&w, "{");
-	jw_key(&w, "schema_version");
-	jw_int(&w, AGW_CASE_SCHEMA_VERSION);
-	jw_key(&w, "case_id");
-	jw_str(&w, c->id);
-	jw_key(&w, "action");
-	jw_str(&w, agw_decision_action_name(action));
-	jw_key(&w, "status");
-	jw_str(&w, agw_case_status_name(c->status));
-	jw_key(&w, "created");
-	jw_time(&w, c->created_ms);
-	jw_key(&w, "updated");
-	jw_time(&w, c->updated_ms);
-	jw_key(&w, "gateway");
-	jw_str(&w, agw_engine_gateway_id(e));
-	jw_key(&w, "rule");
-	jw_str(&w, c->rule);
-	jw_key(&w, "category");
-	jw_str(&w, c->category);
-	jw_key(&w, "priority");
-	jw_int(&w, c->priority);
-	jw_key(&w, "title");
-	jw_str(&w, c->title ? c->title : "");
-	jw_key(&w, "aggregate");
-	jw_lit(&w, c->aggregate ? "true" : "false");
-	jw_key(&w, "found_on_resync");
-	jw_lit(&w, c->resync ? "true" : "false");
-
-	jw_key(&w, "camera");
-	jw_lit(&w, "{");
-	jw_key(&w, "id");
-	jw_str(&w, cam->id);
-	jw_key(&w, "name");
-	jw_str(&w, cam->name);
-	jw_key(&w, "vendor");
-	jw_str(&w, cam->vendor);
-	jw_key(&w, "location");
-	if (cam->has_location) {
-		jw_lit(&w, "{");
-		jw_key(&w, "lon");
-		jw_deg(&w, cam->lon);
-		jw_key(&w, "lat");
-		jw_deg(&w, cam->lat);
-		jw_key(&w, "crs");
-		jw_str(&w, agw_crs_name(cam->crs));
-		jw_lit(&w, "}");
-	} else {
-		jw_lit(&w, "null");
-	}
-	jw_lit(&w, "}");
-
-	jw_key(&w, "cell");
-	jw_lit(&w, "{");
-	jw_key(&w, "code");
-	jw_str(&w, cam->cell_code);
-	jw_key(&w, "name");
-	jw_str(&w, cam->cell ? cam->cell->name : NULL);
-	jw_key(&w, "path");
+	agw_jw_key(w, "cell");
+	agw_jw_lit(w, "{");
+	agw_jw_key(w, "code");
+	agw_jw_str(w, cam->cell_code);
+	agw_jw_key(w, "name");
+	agw_jw_str(w, cam->cell ? cam->cell->name : NULL);
+	agw_jw_key(w, "path");
 	if (cam->cell)
-		jw_strs(&w, cam->cell->path, cam->cell->n_path);
+		agw_jw_strs(w, cam->cell->path, cam->cell->n_path);
 	else
-		jw_strs(&w, (char *const *)&cam->cell_code, 1);
-	jw_key(&w, "source");
-	jw_str(&w, sources[cam->cell_source]);
-	jw_key(&w, "layer");
-	jw_str(&w, g ? agw_grid_layer(g) : NULL);
-	jw_key(&w, "layer_version");
+		agw_jw_strs(w, (char *const *)&cam->cell_code, 1);
+	agw_jw_key(w, "source");
+	agw_jw_str(w, sources[cam->cell_source]);
+	agw_jw_key(w, "layer");
+	agw_jw_str(w, g ? agw_grid_layer(g) : NULL);
+	agw_jw_key(w, "layer_version");
 	if (g)
-		jw_int(&w, agw_grid_version(g));
+		agw_jw_int(w, agw_grid_version(g));
 	else
-		jw_lit(&w, "null");
-	jw_key(&w, "workers");
-	jw_strs(&w, cam->cell ? cam->cell->workers : NULL, cam->cell ? cam->cell->n_workers : 0);
-	jw_lit(&w, "}");
+		agw_jw_lit(w, "null");
+	agw_jw_key(w, "workers");
+	agw_jw_strs(w, cam->cell ? cam->cell->workers : NULL, cam->cell ? cam->cell->n_workers : 0);
+	agw_jw_lit(w, "}");
+}
 
-	jw_key(&w, "event");
-	jw_lit(&w, "{");
-	jw_key(&w, "kind");
-	jw_str(&w, agw_alert_kind_name(c->kind));
-	jw_key(&w, "active");
-	jw_lit(&w, !c->has_state ? "null" : c->active ? "true" : "false");
-	jw_key(&w, "first_seen");
-	jw_time(&w, c->first_seen);
-	jw_key(&w, "last_seen");
-	jw_time(&w, c->last_seen);
-	jw_key(&w, "cleared");
-	jw_time(&w, c->cleared_ms ? c->cleared_ms : AGW_TIME_UNKNOWN);
-	jw_key(&w, "count");
-	jw_int(&w, c->count);
-	jw_key(&w, "first_camera_time");
-	jw_time(&w, c->first_camera_time);
-	jw_key(&w, "camera_time");
-	jw_time(&w, c->last_camera_time);
-	jw_key(&w, "gateway_time");
-	jw_time(&w, c->last_seen);
-	jw_key(&w, "raw_topic");
-	jw_str(&w, c->topic);
-	jw_lit(&w, "}");
+static void write_event(struct agw_jw *w, const struct agw_case *c)
+{
+	agw_jw_key(w, "event");
+	agw_jw_lit(w, "{");
+	agw_jw_key(w, "kind");
+	agw_jw_str(w, agw_alert_kind_name(c->kind));
+	agw_jw_key(w, "active");
+	if (c->has_state)
+		agw_jw_bool(w, c->active);
+	else
+		agw_jw_lit(w, "null");
+	agw_jw_key(w, "first_seen");
+	agw_jw_time(w, c->first_seen);
+	agw_jw_key(w, "last_seen");
+	agw_jw_time(w, c->last_seen);
+	agw_jw_key(w, "cleared");
+	agw_jw_time(w, c->cleared_ms ? c->cleared_ms : AGW_TIME_UNKNOWN);
+	agw_jw_key(w, "count");
+	agw_jw_int(w, c->count);
+	agw_jw_key(w, "first_camera_time");
+	agw_jw_time(w, c->first_camera_time);
+	agw_jw_key(w, "camera_time");
+	agw_jw_time(w, c->last_camera_time);
+	agw_jw_key(w, "gateway_time");
+	agw_jw_time(w, c->last_seen);
+	agw_jw_key(w, "raw_topic");
+	agw_jw_str(w, c->topic);
+	agw_jw_lit(w, "}");
+}
 
-	jw_key(&w, "evidence");
-	jw_lit(&w, "[");
-	/* Oldest first. */
+static void write_sources(struct agw_jw *w, const struct agw_case *c)
+{
+	agw_jw_key(w, "sources");
+	agw_jw_lit(w, "[");
+	for (size_t i = 0; i < c->n_sources; i++) {
+		const struct agw_case_source *s = &c->sources[i];
+		agw_jw_sep(w);
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "camera");
+		agw_jw_str(w, s->cam->id);
+		agw_jw_key(w, "adapter");
+		agw_jw_str(w, s->adapter[0] ? s->adapter : NULL);
+		agw_jw_key(w, "count");
+		agw_jw_int(w, s->count);
+		agw_jw_key(w, "first_seen");
+		agw_jw_time(w, s->first_seen);
+		agw_jw_key(w, "last_seen");
+		agw_jw_time(w, s->last_seen);
+		agw_jw_lit(w, "}");
+	}
+	agw_jw_lit(w, "]");
+}
+
+static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
+{
+	const char *level, *code;
+	agw_jw_key(w, "lifecycle");
+	agw_jw_lit(w, "{");
+	agw_jw_key(w, "history");
+	agw_jw_lit(w, "{");
+	for (int s = 0; s < AGW_CASE__STATUS_COUNT; s++) {
+		if (!c->status_ms[s])
+			continue;
+		const char *name = agw_case_status_name((enum agw_case_status)s);
+		agw_jw_keyn(w, name, strlen(name));
+		agw_jw_time(w, c->status_ms[s]);
+	}
+	agw_jw_lit(w, "}");
+	agw_jw_key(w, "feedback_count");
+	agw_jw_int(w, c->n_feedback);
+	agw_jw_key(w, "escalation");
+	agw_jw_lit(w, "{");
+	agw_jw_key(w, "level");
+	agw_jw_int(w, c->esc_level);
+	agw_case_escalation_target(c, c->esc_level, &level, &code);
+	agw_jw_key(w, "target_level");
+	agw_jw_str(w, c->esc_level ? level : NULL);
+	agw_jw_key(w, "target_code");
+	agw_jw_str(w, c->esc_level ? code : NULL);
+	agw_jw_lit(w, "}");
+	agw_jw_key(w, "supervision_due");
+	agw_jw_time(w, c->sup_due_ms ? c->sup_due_ms : AGW_TIME_UNKNOWN);
+	agw_jw_key(w, "expires");
+	agw_jw_time(w, c->expire_ms ? c->expire_ms : AGW_TIME_UNKNOWN);
+	agw_jw_key(w, "ended");
+	if (c->end != AGW_END_NONE) {
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "by");
+		agw_jw_str(w, agw_case_end_name(c->end));
+		agw_jw_key(w, "at");
+		agw_jw_time(w, c->ended_ms);
+		agw_jw_lit(w, "}");
+	} else {
+		agw_jw_lit(w, "null");
+	}
+	agw_jw_lit(w, "}");
+}
+
+/* The journal's alerts of the case (the latest AGW_CASE_EVIDENCE_MAX), oldest first. */
+static void write_alerts(struct agw_jw *w, const struct agw_case *c)
+{
+	agw_jw_key(w, "alerts");
+	agw_jw_lit(w, "[");
 	size_t start = c->n_evidence < AGW_CASE_EVIDENCE_MAX ? 0 : c->evidence_next;
 	for (size_t i = 0; i < c->n_evidence; i++) {
 		const struct agw_case_evidence *ev = &c->evidence[(start + i) % AGW_CASE_EVIDENCE_MAX];
-		if (i)
-			jw_lit(&w, ",");
-		jw_lit(&w, "{");
-		jw_key(&w, "type");
-		jw_str(&w, "alert");
-		jw_key(&w, "journal_seq");
-		jw_int(&w, ev->alert_seq);
-		jw_key(&w, "event_id");
-		jw_str(&w, ev->event_id);
-		jw_lit(&w, "}");
+		agw_jw_sep(w);
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "journal_seq");
+		agw_jw_int(w, ev->alert_seq);
+		agw_jw_key(w, "event_id");
+		agw_jw_str(w, ev->event_id);
+		agw_jw_lit(w, "}");
 	}
-	jw_lit(&w, "]}");
-	if (w.oom) {
-		free(w.p);
-		return -ENOMEM;
+	agw_jw_lit(w, "]");
+}
+
+static void write_evidence(struct agw_jw *w, const struct agw_evidence_entry *ev, size_t n)
+{
+	agw_jw_key(w, "evidence");
+	agw_jw_lit(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		agw_jw_sep(w);
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "n");
+		agw_jw_int(w, ev[i].n);
+		agw_jw_key(w, "type");
+		agw_jw_str(w, ev[i].type);
+		agw_jw_key(w, "status");
+		agw_jw_str(w, ev[i].status);
+		agw_jw_key(w, "reason");
+		agw_jw_str(w, ev[i].reason);
+		agw_jw_key(w, "captured_at");
+		agw_jw_time(w, ev[i].captured_at);
+		agw_jw_key(w, "camera_time");
+		agw_jw_time(w, ev[i].camera_time);
+		agw_jw_key(w, "bytes");
+		if (ev[i].bytes >= 0)
+			agw_jw_int(w, ev[i].bytes);
+		else
+			agw_jw_lit(w, "null");
+		agw_jw_key(w, "sha256");
+		agw_jw_str(w, ev[i].sha256);
+		agw_jw_key(w, "width");
+		agw_jw_int(w, ev[i].width);
+		agw_jw_key(w, "height");
+		agw_jw_int(w, ev[i].height);
+		agw_jw_key(w, "topic");
+		agw_jw_str(w, ev[i].topic);
+		agw_jw_lit(w, "}");
 	}
-	*ret_json = w.p;
-	*ret_len = w.len;
-	return 0;
+	agw_jw_lit(w, "]");
+}
+
+int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
+		     const struct agw_evidence_entry *ev, size_t n_ev, char **ret_json, size_t *ret_len)
+{
+	struct agw_jw w = {0};
+	agw_jw_lit(&w, "{");
+	agw_jw_key(&w, "schema_version");
+	agw_jw_int(&w, AGW_CASE_SCHEMA_VERSION);
+	agw_jw_key(&w, "case_id");
+	agw_jw_str(&w, c->id);
+	agw_jw_key(&w, "action");
+	agw_jw_str(&w, agw_decision_action_name(action));
+	agw_jw_key(&w, "status");
+	agw_jw_str(&w, agw_case_status_name(c->status));
+	agw_jw_key(&w, "escalation_level");
+	agw_jw_int(&w, c->esc_level);
+	agw_jw_key(&w, "created");
+	agw_jw_time(&w, c->created_ms);
+	agw_jw_key(&w, "updated");
+	agw_jw_time(&w, c->updated_ms);
+	agw_jw_key(&w, "gateway");
+	agw_jw_str(&w, agw_engine_gateway_id(e));
+	agw_jw_key(&w, "rule");
+	agw_jw_str(&w, c->rule);
+	agw_jw_key(&w, "category");
+	agw_jw_str(&w, c->category);
+	agw_jw_key(&w, "priority");
+	agw_jw_int(&w, c->priority);
+	agw_jw_key(&w, "title");
+	agw_jw_str(&w, c->title ? c->title : "");
+	agw_jw_key(&w, "aggregate");
+	agw_jw_bool(&w, c->aggregate);
+	agw_jw_key(&w, "found_on_resync");
+	agw_jw_bool(&w, c->resync);
+	write_camera(&w, c->cam);
+	write_cell(&w, e, c->cam);
+	write_event(&w, c);
+	write_sources(&w, c);
+	write_lifecycle(&w, c);
+	write_alerts(&w, c);
+	write_evidence(&w, ev, n_ev);
+	agw_jw_lit(&w, "}");
+	return agw_jw_finish(&w, ret_json, ret_len);
 }

@@ -63,6 +63,7 @@ int agw_ruleset_new(struct agw_ruleset **ret)
 	rs->def_dedup_by = AGW_DEDUP_CAMERA;
 	rs->flood_camera = (struct agw_flood){20, 10 * 60 * 1000};
 	rs->flood_cell = (struct agw_flood){100, 10 * 60 * 1000};
+	rs->supervision.max_level = 3; /* community, street, district */
 	*ret = rs;
 	return 0;
 }
@@ -86,7 +87,38 @@ void agw_ruleset_free(struct agw_ruleset *rs)
 	for (size_t i = 0; i < rs->n; i++)
 		rule_clear(&rs->rules[i]);
 	free(rs->rules);
+	for (size_t i = 0; i < rs->n_groups; i++) {
+		free(rs->groups[i].name);
+		agw_strv_clear(&rs->groups[i].cameras);
+	}
+	free(rs->groups);
+	free(rs->supervision.topic);
 	free(rs);
+}
+
+int agw_ruleset_add_group(struct agw_ruleset *rs, const char *name, struct agw_camera_group **ret)
+{
+	struct agw_camera_group *v = realloc(rs->groups, (rs->n_groups + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	rs->groups = v;
+	struct agw_camera_group *g = &v[rs->n_groups];
+	*g = (struct agw_camera_group){.name = strdup(name)};
+	if (!g->name)
+		return -ENOMEM;
+	rs->n_groups++;
+	*ret = g;
+	return 0;
+}
+
+/* Groups are few and looked up once per camera (the engine keeps the answer). */
+const char *agw_ruleset_group_of(const struct agw_ruleset *rs, const char *camera_id)
+{
+	for (size_t i = 0; i < rs->n_groups; i++)
+		for (size_t j = 0; j < rs->groups[i].cameras.n; j++)
+			if (strcmp(rs->groups[i].cameras.v[j], camera_id) == 0)
+				return rs->groups[i].name;
+	return NULL;
 }
 
 int agw_ruleset_add(struct agw_ruleset *rs, const char *name, struct agw_rule **ret_rule)

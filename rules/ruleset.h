@@ -20,6 +20,7 @@ enum agw_rule_action {
 enum agw_dedup_by {
 	AGW_DEDUP_CAMERA = 0, /* same camera and kind */
 	AGW_DEDUP_CELL,       /* same grid cell and kind */
+	AGW_DEDUP_GROUP,      /* same camera group (agw_ruleset.groups) and kind; a camera in no group: camera */
 };
 
 #define AGW_DAYS_ALL 0x7f /* bit 0 Monday ... bit 6 Sunday */
@@ -58,6 +59,25 @@ struct agw_rule {
 	int64_t dedup_window_ms;
 	enum agw_dedup_by dedup_by;
 	int64_t clear_timeout_ms;  /* 0: never */
+	bool dedup_any_kind;       /* the incident key leaves the kind out: any kind folds into one case */
+	bool end_on_clear;         /* the case ends when its alarm ends (inactive edge or clear timeout) */
+	int64_t expire_after_ms;   /* the case ends this long after it opened unless ended before; 0: never */
+};
+
+/* Cameras that watch the same spot (dedup_by = "group"): one camera over two protocols is two
+ * ledger rows in one group. */
+struct agw_camera_group {
+	char *name;
+	struct agw_strv cameras;
+};
+
+/* Supervision of open cases, by priority (index 1..4; 0 unused): not accepted within accept_ms,
+ * or accepted and not resolved within resolve_ms, the case escalates one level (community,
+ * street, district), and again after the same time, up to max_level. 0: no timer. */
+struct agw_supervision {
+	int64_t accept_ms[5], resolve_ms[5];
+	int max_level;
+	char *topic; /* escalation topic template; NULL: "{prefix}/escalations/{level}/{code}" */
 };
 
 struct agw_flood {
@@ -78,6 +98,9 @@ struct agw_ruleset {
 	 * resynchronisation" when the engine has heard from the camera for at least this long
 	 * (0: never). A last known inactive state always does. */
 	int64_t resync_unknown_after_ms;
+	struct agw_camera_group *groups;
+	size_t n_groups;
+	struct agw_supervision supervision;
 };
 
 int agw_ruleset_new(struct agw_ruleset **ret);
@@ -90,6 +113,10 @@ const struct agw_rule *agw_ruleset_find(const struct agw_ruleset *rs, const char
  * category "video_alarm", deduplicated by camera and kind for 5 minutes, cleared after 10 minutes
  * without an inactive edge; flood control at 20 cases per camera and 100 per cell in 10 minutes. */
 int agw_ruleset_default(struct agw_ruleset **ret);
+
+/* The first group listing the camera, or NULL. */
+const char *agw_ruleset_group_of(const struct agw_ruleset *rs, const char *camera_id);
+int agw_ruleset_add_group(struct agw_ruleset *rs, const char *name, struct agw_camera_group **ret);
 
 int agw_strv_add(struct agw_strv *sv, const char *s);
 void agw_strv_clear(struct agw_strv *sv);

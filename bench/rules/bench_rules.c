@@ -184,7 +184,7 @@ static int on_tick(void *arg, const struct agw_decision *d)
 	struct tick_arg *t = arg;
 	char *json;
 	size_t len;
-	if (d->incident && agw_case_message(t->e, d->incident, d->action, &json, &len) == 0) {
+	if (d->incident && agw_case_message(t->e, d->incident, d->action, NULL, 0, &json, &len) == 0) {
 		t->res->bytes += len;
 		free(json);
 	}
@@ -223,7 +223,7 @@ static void run(struct agw_engine *e, const struct cam *cams, const struct alert
 		if (d.incident) {
 			char *json;
 			size_t len;
-			if (agw_case_message(e, d.incident, d.action, &json, &len) < 0)
+			if (agw_case_message(e, d.incident, d.action, NULL, 0, &json, &len) < 0)
 				exit(1);
 			res->bytes += len;
 			free(json);

@@ -337,8 +337,8 @@ def read_received(path):
             msgs += 1
             if "evidence" in m:
                 cam = (m.get("camera") or {}).get("id")
-                ids = [e.get("event_id") for e in m["evidence"] if e.get("event_id")]
-                last = m["evidence"][-1].get("event_id") if m["evidence"] else None
+                ids = [e.get("event_id") for e in m["alerts"] if e.get("event_id")]
+                last = m["alerts"][-1].get("event_id") if m["alerts"] else None
             else:
                 cam, ids, last = m.get("camera"), [m.get("event_id")] if m.get("event_id") else [], m.get("event_id")
             for i in ids:

@@ -10,10 +10,14 @@ It
   the message with the latest `updated` (then the highest `event.count`) and ignores older ones;
 - stores each case as CASES_DIR/<case_id>.json (written to a temporary file, then renamed), and
   evidence messages ({prefix}/evidence/<case_id>/<n>) as CASES_DIR/evidence/<case_id>/<n>;
-- answers on the feedback topic as a platform does: `accepted` when a case arrives, then `closed`
-  after --close-after seconds (0: never), so the gateway ends the incident's dedup window. What it
-  sent is journaled in CASES_DIR/feedback.jsonl: after a restart it knows its cases and closes the
-  ones it had not closed yet.
+- answers on the feedback topic as a platform does, walking each case through its handling chain
+  (--chain, default `accepted` when a case arrives and `closed` --close-after seconds later; a grid
+  workflow is `accepted,dispatched,on_site,resolved,closed`, one status every --step seconds). The
+  gateway checks every move, journals it and publishes the case again with its new status, so every
+  subscriber sees the same state; `closed` ends the incident's dedup window. What it sent is
+  journaled in CASES_DIR/feedback.jsonl: after a restart it knows its cases and sends the rest of
+  each chain it had not finished;
+- reports escalations (`action: escalate`: nobody accepted or resolved the case in time).
 
 Needs paho-mqtt (Debian: python3-paho-mqtt). Example:
     consumer.py --broker 127.0.0.1:1883 --gateway gw-01 --store /var/lib/platform/cases --close-after 30
@@ -29,10 +33,16 @@ import time
 import paho.mqtt.client as mqtt
 
 
+def version(m):
+    """What orders two messages of one case: later information, more alerts, feedback, escalations."""
+    life = m.get("lifecycle") or {}
+    return (m.get("updated") or "", (m.get("event") or {}).get("count") or 0, life.get("feedback_count") or 0,
+            m.get("escalation_level") or 0)
+
+
 def newer(a, b):
     """True when case message a carries later information than b."""
-    return (a.get("updated") or "", (a.get("event") or {}).get("count") or 0) > \
-           (b.get("updated") or "", (b.get("event") or {}).get("count") or 0)
+    return version(a) > version(b)
 
 
 class Consumer:
@@ -65,14 +75,22 @@ class Consumer:
                 fb = json.loads(line)
                 self.feedback.setdefault(fb["case_id"], []).append(fb["status"])
         for case_id in self.cases:
-            if self.a.close_after > 0 and "closed" not in self.feedback.get(case_id, []):
-                self.close_later(case_id)
+            sent = self.feedback.get(case_id, [])
+            done = sum(1 for s in self.a.chain if s in sent)
+            if done < len(self.a.chain):
+                self.handle(case_id, done)
 
-    def close_later(self, case_id):
-        t = threading.Timer(self.a.close_after, self.send, (case_id, "closed"))
-        t.daemon = True
-        t.start()
-        self.timers.append(t)
+    def handle(self, case_id, start):
+        """Sends chain[start:], the first now when the case is new, then one every --step seconds."""
+        for k in range(start, len(self.a.chain)):
+            delay = (k - start + (1 if start > 0 else 0)) * self.a.step
+            if delay <= 0:
+                self.send(case_id, self.a.chain[k])
+                continue
+            t = threading.Timer(delay, self.send, (case_id, self.a.chain[k]))
+            t.daemon = True
+            t.start()
+            self.timers.append(t)
 
     def on_connect(self, client, userdata, flags, rc):
         if rc != 0:
@@ -99,10 +117,12 @@ class Consumer:
             self.cases[case_id] = case
             first = old is None
         self.write_case(case)
-        if first:
-            self.send(case_id, "accepted")
-            if self.a.close_after > 0:
-                self.close_later(case_id)
+        if case.get("action") == "escalate":
+            esc = (case.get("lifecycle") or {}).get("escalation") or {}
+            print(f"consumer: case {case_id} escalated to level {esc.get('level')} "
+                  f"({esc.get('target_level')} {esc.get('target_code')})", flush=True)
+        if first and case.get("status") in ("open", "reopened"):
+            self.handle(case_id, 0)
 
     def write_case(self, case):
         path = os.path.join(self.a.store, case["case_id"] + ".json")
@@ -131,7 +151,11 @@ class Consumer:
     def report(self):
         with self.lock:
             closed = sum(1 for s in self.feedback.values() if "closed" in s)
-            return {"cases": len(self.cases), "duplicates_ignored": self.duplicates, "closed_sent": closed}
+            statuses = {}
+            for c in self.cases.values():
+                statuses[c.get("status")] = statuses.get(c.get("status"), 0) + 1
+            return {"cases": len(self.cases), "duplicates_ignored": self.duplicates, "closed_sent": closed,
+                    "statuses": statuses}
 
 
 def main():
@@ -143,8 +167,12 @@ def main():
     p.add_argument("--gateway", required=True, help="gateway.id: its feedback topic is {prefix}/case-status/{gateway}")
     p.add_argument("--store", required=True, help="folder for cases and evidence")
     p.add_argument("--close-after", type=float, default=0, help="send 'closed' this many seconds after a case arrives")
+    p.add_argument("--chain", help="statuses to send, comma separated (default: accepted, and closed with --close-after)")
+    p.add_argument("--step", type=float, help="seconds between the statuses of --chain (default: --close-after)")
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: on SIGTERM)")
     a = p.parse_args()
+    a.chain = a.chain.split(",") if a.chain else ["accepted"] + (["closed"] if a.close_after > 0 else [])
+    a.step = a.step if a.step is not None else a.close_after
     c = Consumer(a)
     c.recover()
     stop = threading.Event()

@@ -38,5 +38,6 @@ int agw_cmd_normalize(int argc, char **argv);
 int agw_cmd_cluster(int argc, char **argv);
 int agw_cmd_outbox(int argc, char **argv);
 int agw_cmd_gb28181(int argc, char **argv);
+int agw_cmd_cases(int argc, char **argv);
 
 #endif

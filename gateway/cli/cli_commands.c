@@ -10,6 +10,7 @@ const struct agw_command agw_commands[] = {
 	{"cameras", "import and list the camera ledger", agw_cmd_cameras},
 	{"status", "show cameras, recent alerts and cases, and the outbox", agw_cmd_status},
 	{"outbox", "list the MQTT outbox (parked rows and their reasons) and retry parked rows", agw_cmd_outbox},
+	{"cases", "list cases and show one with its full history (alerts, feedback, escalations, messages, evidence)", agw_cmd_cases},
 	{"normalize", "show how a device's event documents are normalized (--adapter NAME)", agw_cmd_normalize},
 	{"grid", "import grid cells (GeoJSON) and locate a point in them", agw_cmd_grid},
 	{"rules", "test the rules on alerts from a JSONL file", agw_cmd_rules},

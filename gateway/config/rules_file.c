@@ -108,8 +108,10 @@ static bool get_dedup_by(struct ctx *c, const config_setting_t *s, enum agw_dedu
 		*ret = AGW_DEDUP_CAMERA;
 	else if (strcmp(v, "cell") == 0)
 		*ret = AGW_DEDUP_CELL;
+	else if (strcmp(v, "group") == 0)
+		*ret = AGW_DEDUP_GROUP;
 	else {
-		err(c, s, "dedup_by: \"%s\" must be \"camera\" or \"cell\"", v);
+		err(c, s, "dedup_by: \"%s\" must be \"camera\", \"cell\" or \"group\"", v);
 		return false;
 	}
 	return true;
@@ -252,6 +254,8 @@ static void set_action(struct ctx *c, const config_setting_t *g, struct agw_rule
 	}
 }
 
+static bool parse_rule_life(struct ctx *c, const config_setting_t *s, const char *k, const char *n, struct agw_rule *r);
+
 static void parse_rule(struct ctx *c, struct agw_ruleset *rs, const config_setting_t *g, int index)
 {
 	if (!config_setting_is_group(g)) {
@@ -319,12 +323,96 @@ static void parse_rule(struct ctx *c, struct agw_ruleset *rs, const config_setti
 			get_dedup_by(c, s, &r->dedup_by);
 		else if (strcmp(k, "clear_timeout") == 0)
 			get_duration(c, s, &r->clear_timeout_ms);
-		else
+		else if (!parse_rule_life(c, s, k, n, r))
 			err(c, s, "rule \"%s\": unknown key \"%s\"", n, k);
 	}
 	set_action(c, g, r, action, reason);
 	if (r->n_windows && !r->days)
 		r->days = AGW_DAYS_ALL;
+}
+
+/* The keys of a rule about correlation and the case's end; false: not one of them. */
+static bool parse_rule_life(struct ctx *c, const config_setting_t *s, const char *k, const char *n, struct agw_rule *r)
+{
+	const char *t;
+	if (strcmp(k, "dedup_kinds") == 0) {
+		if ((t = get_text(c, s)) && strcmp(t, "any") && strcmp(t, "same"))
+			err(c, s, "rule \"%s\": dedup_kinds \"%s\" must be \"same\" or \"any\"", n, t);
+		r->dedup_any_kind = t && strcmp(t, "any") == 0;
+	} else if (strcmp(k, "end_on_clear") == 0) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			err(c, s, "rule \"%s\": end_on_clear must be true or false", n);
+		r->end_on_clear = config_setting_get_bool(s);
+	} else if (strcmp(k, "expire_after") == 0) {
+		get_duration(c, s, &r->expire_after_ms);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* groups = { lobby = ["cam-1", "cam-1-rtsp"]; ... }; */
+static void parse_groups(struct ctx *c, const config_setting_t *g, struct agw_ruleset *rs)
+{
+	if (!config_setting_is_group(g)) {
+		err(c, g, "groups: expected a group { name = [\"camera\", ...]; ... }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		struct agw_camera_group *cg;
+		if (agw_ruleset_add_group(rs, config_setting_name(s), &cg) < 0 || !get_strings(c, s, &cg->cameras)) {
+			err(c, s, "groups.%s: expected a camera id or a list of them", config_setting_name(s));
+			continue;
+		}
+		for (size_t j = 0; j < cg->cameras.n; j++) {
+			const char *other = agw_ruleset_group_of(rs, cg->cameras.v[j]);
+			if (other && strcmp(other, cg->name) != 0)
+				err(c, s, "groups.%s: camera %s is already in group %s", cg->name, cg->cameras.v[j], other);
+		}
+	}
+}
+
+/* accept = { p1 = "5m"; p2 = "30m"; ... } */
+static void parse_deadlines(struct ctx *c, const config_setting_t *g, int64_t *ms)
+{
+	if (!config_setting_is_group(g)) {
+		err(c, g, "supervision.%s: expected a group { p1 = \"5m\"; p2 = \"30m\"; ... }", config_setting_name(g));
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *k = config_setting_name(s);
+		if (k[0] == 'p' && k[1] >= '1' && k[1] <= '4' && !k[2])
+			get_duration(c, s, &ms[k[1] - '0']);
+		else
+			err(c, s, "supervision.%s: unknown key \"%s\" (p1, p2, p3, p4: the priorities)", config_setting_name(g), k);
+	}
+}
+
+static void parse_supervision(struct ctx *c, const config_setting_t *g, struct agw_supervision *sv)
+{
+	if (!config_setting_is_group(g)) {
+		err(c, g, "supervision: expected a group { accept = {...}; resolve = {...}; levels = 3; }");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *k = config_setting_name(s), *t;
+		long long v;
+		if (strcmp(k, "accept") == 0)
+			parse_deadlines(c, s, sv->accept_ms);
+		else if (strcmp(k, "resolve") == 0)
+			parse_deadlines(c, s, sv->resolve_ms);
+		else if (strcmp(k, "levels") == 0) {
+			if (get_int(c, s, 1, 16, &v))
+				sv->max_level = (int)v;
+		} else if (strcmp(k, "topic") == 0) {
+			if ((t = get_text(c, s)))
+				agw_rule_set_text(&sv->topic, t);
+		} else
+			err(c, s, "supervision: unknown key \"%s\" (accept, resolve, levels, topic)", k);
+	}
 }
 
 static void parse_defaults(struct ctx *c, const config_setting_t *g, struct agw_ruleset *rs)
@@ -345,6 +433,36 @@ static void parse_defaults(struct ctx *c, const config_setting_t *g, struct agw_
 		else
 			err(c, s, "defaults: unknown key \"%s\" (dedup_window, dedup_by, clear_timeout)", k);
 	}
+}
+
+/* The top-level keys but defaults and flood (read first); returns the rules list, NULL if none. */
+static const config_setting_t *parse_top(struct ctx *c, const config_setting_t *root, struct agw_ruleset *rs)
+{
+	const config_setting_t *rules = NULL;
+	for (int i = 0; i < config_setting_length(root); i++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
+		const char *k = config_setting_name(s);
+		long long v;
+		if (strcmp(k, "version") == 0) {
+			get_int(c, s, 1, 1, &v);
+		} else if (strcmp(k, "timezone") == 0) {
+			get_tz(c, s, &rs->tz_offset_min);
+		} else if (strcmp(k, "resync_unknown_after") == 0) {
+			get_duration(c, s, &rs->resync_unknown_after_ms);
+		} else if (strcmp(k, "rules") == 0) {
+			rules = s;
+		} else if (strcmp(k, "groups") == 0) {
+			parse_groups(c, s, rs);
+		} else if (strcmp(k, "supervision") == 0) {
+			parse_supervision(c, s, &rs->supervision);
+		} else if (strcmp(k, "defaults") != 0 && strcmp(k, "flood") != 0) {
+			err(c, s,
+			    "unknown key \"%s\" (version, timezone, resync_unknown_after, defaults, flood, groups, supervision,"
+			    " rules)",
+			    k);
+		}
+	}
+	return rules;
 }
 
 int agw_rules_file_load(const char *path, struct agw_ruleset **ret_rules, struct agw_errors *errs)
@@ -387,24 +505,7 @@ int agw_rules_file_load(const char *path, struct agw_ruleset **ret_rules, struct
 					err(&c, f, "flood: unknown key \"%s\" (camera, cell)", k);
 			}
 	}
-	const config_setting_t *rules = NULL;
-	for (int i = 0; i < config_setting_length(root); i++) {
-		s = config_setting_get_elem(root, (unsigned)i);
-		const char *k = config_setting_name(s);
-		long long v;
-		if (strcmp(k, "version") == 0) {
-			if (get_int(&c, s, 1, 1, &v) == false)
-				continue;
-		} else if (strcmp(k, "timezone") == 0) {
-			get_tz(&c, s, &rs->tz_offset_min);
-		} else if (strcmp(k, "resync_unknown_after") == 0) {
-			get_duration(&c, s, &rs->resync_unknown_after_ms);
-		} else if (strcmp(k, "rules") == 0) {
-			rules = s;
-		} else if (strcmp(k, "defaults") != 0 && strcmp(k, "flood") != 0) {
-			err(&c, s, "unknown key \"%s\" (version, timezone, resync_unknown_after, defaults, flood, rules)", k);
-		}
-	}
+	const config_setting_t *rules = parse_top(&c, root, rs);
 	if (!rules) {
 		err(&c, root, "\"rules\" is missing: a list of rules ( { name = ...; action = ...; }, ... )");
 	} else if (!config_setting_is_list(rules)) {

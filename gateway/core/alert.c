@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "alarmgw/alert.h"
+#include "alarmgw/json_writer.h"
 
 static const char *const kind_names[] = {
 #define AGW_KIND_NAME(sym, str) [AGW_KIND_##sym] = str,
@@ -141,53 +142,64 @@ int agw_alert_copy(struct agw_alert *dst, const struct agw_alert *src)
 
 /* ---- JSON ---- */
 
-static json_t *items_to_json(const struct agw_items *items)
+/* Items with the same name more than once: the last value is the one kept (as a JSON object
+ * read back keeps it). Items are few (a handful per alert): the quadratic look is cheaper than a map. */
+static void items_write(struct agw_jw *w, const struct agw_items *items)
 {
-	json_t *o = json_object();
-	for (size_t i = 0; o && i < items->n; i++)
-		json_object_set_new(o, items->v[i].name, json_string(items->v[i].value));
-	return o;
-}
-
-static json_t *time_or_null(int64_t ms)
-{
-	char buf[40];
-	return ms == AGW_TIME_UNKNOWN ? json_null() : json_string(agw_time_format_ms(ms, buf, sizeof(buf)));
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
+	agw_jw_lit(w, "{");
+	for (size_t i = 0; i < items->n; i++) {
+		bool later = false;
+		for (size_t j = i + 1; j < items->n && !later; j++)
+			later = strcmp(items->v[i].name, items->v[j].name) == 0;
+		if (later)
+			continue;
+		agw_jw_sep(w);
+		agw_jw_str(w, items->v[i].name);
+		agw_jw_lit(w, ":");
+		agw_jw_str(w, items->v[i].value);
+	}
+	agw_jw_lit(w, "}");
 }
 
 int agw_alert_to_json(const struct agw_alert *a, char **ret_json)
 {
-	json_t *o = json_object();
-	if (!o)
-		return -ENOMEM;
-	const char *op = agw_operation_name(a->operation);
-	json_object_set_new(o, "camera", str_or_null(a->camera_id));
-	json_object_set_new(o, "adapter", str_or_null(a->adapter));
-	json_object_set_new(o, "kind", json_string(agw_alert_kind_name(a->kind)));
-	json_object_set_new(o, "active",
-			    a->active == AGW_ACTIVE_NONE ? json_null() : json_boolean(a->active == AGW_ACTIVE_TRUE));
-	json_object_set_new(o, "operation", str_or_null(op));
-	json_object_set_new(o, "camera_time", time_or_null(a->camera_time_ms));
+	struct agw_jw w = {0};
+	size_t len;
+	agw_jw_lit(&w, "{");
+	agw_jw_key(&w, "camera");
+	agw_jw_str(&w, a->camera_id);
+	agw_jw_key(&w, "adapter");
+	agw_jw_str(&w, a->adapter);
+	agw_jw_key(&w, "kind");
+	agw_jw_str(&w, agw_alert_kind_name(a->kind));
+	agw_jw_key(&w, "active");
+	if (a->active == AGW_ACTIVE_NONE)
+		agw_jw_lit(&w, "null");
+	else
+		agw_jw_bool(&w, a->active == AGW_ACTIVE_TRUE);
+	agw_jw_key(&w, "operation");
+	agw_jw_str(&w, agw_operation_name(a->operation));
+	agw_jw_key(&w, "camera_time");
+	agw_jw_time(&w, a->camera_time_ms);
 	/* 0 is "not stamped yet" (the pipeline stamps it); 1970 would not parse back */
-	json_object_set_new(o, "gateway_time", time_or_null(a->gateway_time_ms ? a->gateway_time_ms : AGW_TIME_UNKNOWN));
-	json_object_set_new(o, "clock_offset_ms", json_integer(a->clock_offset_ms));
-	json_object_set_new(o, "topic", str_or_null(a->topic));
-	json_object_set_new(o, "id", str_or_null(a->event_id));
-	json_object_set_new(o, "source", items_to_json(&a->source));
-	json_object_set_new(o, "key", items_to_json(&a->key));
-	json_object_set_new(o, "data", items_to_json(&a->data));
-	json_object_set_new(o, "payload", str_or_null(a->payload));
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!s)
-		return -ENOMEM;
-	*ret_json = s;
-	return 0;
+	agw_jw_key(&w, "gateway_time");
+	agw_jw_time(&w, a->gateway_time_ms ? a->gateway_time_ms : AGW_TIME_UNKNOWN);
+	agw_jw_key(&w, "clock_offset_ms");
+	agw_jw_int(&w, a->clock_offset_ms);
+	agw_jw_key(&w, "topic");
+	agw_jw_str(&w, a->topic);
+	agw_jw_key(&w, "id");
+	agw_jw_str(&w, a->event_id);
+	agw_jw_key(&w, "source");
+	items_write(&w, &a->source);
+	agw_jw_key(&w, "key");
+	items_write(&w, &a->key);
+	agw_jw_key(&w, "data");
+	items_write(&w, &a->data);
+	agw_jw_key(&w, "payload");
+	agw_jw_str(&w, a->payload);
+	agw_jw_lit(&w, "}");
+	return agw_jw_finish(&w, ret_json, &len);
 }
 
 /* Reads an optional string member; a present member of another type is an error. */

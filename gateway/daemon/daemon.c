@@ -242,6 +242,7 @@ static int start_core(struct agw_daemon *d)
 	if (agw_publisher_new(&d->loop, d->cfg, d->store, &d->publisher) < 0)
 		return -1;
 	agw_publisher_set_feedback(d->publisher, daemon_case_feedback, d);
+	agw_publisher_set_feedback_done(d->publisher, daemon_case_feedback_done);
 	agw_publisher_set_resend_window(d->publisher, d->cfg->mqtt.resend_window_ms);
 	if (agw_pipeline_add_committed_hook(d->pipeline, daemon_kick_publisher, d) < 0 ||
 	    agw_publisher_start(d->publisher) < 0 || daemon_evidence_start(d) < 0)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Case status feedback from the platform, on the loop thread: recorded through the decider (the
- * cases row), outside the pipeline's batch. Feedback for a case this gateway does not know is
- * counted one by one but logged at most FEEDBACK_LOG_MAX times a minute, with the rest summed up
- * in one line: a platform replaying old case ids must not flood the journal. */
+/* Case status feedback from the platform, on the loop thread: applied through the decider (the
+ * case engine checks the move; the cases row, the journal and a case update message follow) inside
+ * the transaction that also takes it out of the feedback inbox. Feedback for a case this gateway
+ * does not know, and moves the lifecycle refuses, are counted one by one but logged at most
+ * FEEDBACK_LOG_MAX times a minute each, with the rest summed up in one line: a platform replaying
+ * old case ids must not flood the journal. */
 #include <errno.h>
 #include <string.h>
 
@@ -21,23 +23,43 @@ void daemon_feedback_summary(struct agw_daemon *d)
 			     "%d more feedback messages for unknown cases in the last minute, not logged one by one "
 			     "(agw_feedback_errors_total{reason=\"unknown_case\"})",
 			     d->fb_unknown - FEEDBACK_LOG_MAX);
+	if (d->fb_refused > FEEDBACK_LOG_MAX)
+		agw_log_warn("mqtt", NULL,
+			     "%d more refused feedback moves in the last minute, not logged one by one "
+			     "(agw_feedback_errors_total{reason=\"transition\"})",
+			     d->fb_refused - FEEDBACK_LOG_MAX);
 	d->fb_unknown = 0;
+	d->fb_refused = 0;
+}
+
+/* Whether this one is logged: the first FEEDBACK_LOG_MAX of a kind in a minute. */
+static bool log_this(struct agw_daemon *d, int *count)
+{
+	uint64_t now = uv_now(&d->loop); /* a duration: the monotonic clock */
+	if (now - d->fb_window_ms >= FEEDBACK_LOG_WINDOW_MS) {
+		daemon_feedback_summary(d);
+		d->fb_window_ms = now;
+	}
+	return (*count)++ < FEEDBACK_LOG_MAX;
 }
 
 int daemon_case_feedback(void *arg, const char *case_id, const char *status)
 {
 	struct agw_daemon *d = arg;
-	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status);
+	char why[160] = "";
+	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status, why, sizeof(why));
 	if (r == -ENOENT) {
 		agw_metric_add("agw_feedback_errors_total", "reason=\"unknown_case\"", 1);
-		uint64_t now = uv_now(&d->loop); /* a duration: the monotonic clock */
-		if (now - d->fb_window_ms >= FEEDBACK_LOG_WINDOW_MS) {
-			daemon_feedback_summary(d);
-			d->fb_window_ms = now;
-		}
-		if (d->fb_unknown++ < FEEDBACK_LOG_MAX)
+		if (log_this(d, &d->fb_unknown))
 			agw_log_warn("mqtt", NULL, "feedback for unknown case %s ignored", case_id);
 		return 0; /* nothing to record, ever: acknowledged */
+	}
+	if (r == -EPERM) {
+		/* journaled as a "refused" decision of the case; applying it later would not change that */
+		agw_metric_add("agw_feedback_errors_total", "reason=\"transition\"", 1);
+		if (log_this(d, &d->fb_refused))
+			agw_log_warn("mqtt", NULL, "feedback %s for case %s refused: %s", status, case_id, why);
+		return 0;
 	}
 	if (r < 0) {
 		/* not recorded now (the store failed): not acknowledged, the MQTT client delivers it again */
@@ -46,4 +68,10 @@ int daemon_case_feedback(void *arg, const char *case_id, const char *status)
 		return r;
 	}
 	return 0;
+}
+
+void daemon_case_feedback_done(void *arg, bool committed)
+{
+	struct agw_daemon *d = arg;
+	agw_decider_feedback_done(d->decider, committed);
 }

@@ -57,6 +57,7 @@ struct agw_daemon {
 	struct agw_publisher *publisher_next; /* a reload's rebuilt publisher, waiting for the old one to stop */
 	uint64_t fb_window_ms; /* feedback for unknown cases: log window start (uv_now) and count in it */
 	int fb_unknown;
+	int fb_refused; /* refused transitions logged in the same window */
 };
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
@@ -90,6 +91,7 @@ int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, 
 void daemon_reload(struct agw_daemon *d);
 /* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
 int daemon_case_feedback(void *d, const char *case_id, const char *status);
+void daemon_case_feedback_done(void *d, bool committed);
 void daemon_feedback_summary(struct agw_daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
 int daemon_decide(void *d, struct agw_store *store, int64_t alert_seq, const struct agw_alert *alert,

@@ -14,39 +14,13 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "decider.h"
+#include "decider_internal.h"
+#include "evidence_list.h"
 #include "grid_import.h"
 #include "rules_file.h"
 #include "topic.h"
 
-#define LOG_COMP "rules"
 #define UNASSIGNED_NAMED 10
-
-/* What the decider needs from the configuration is copied, so a reload may replace or free the
- * configuration while this decider still runs. */
-#define STAGED_METRICS 32
-
-/* Counters of a batch, added to the metrics when it commits (a retried batch counts once). */
-struct staged_metric {
-	char labels[160];
-	int64_t n;
-};
-
-struct agw_decider {
-	char *topic_prefix;
-	char *case_topic;
-	int64_t outbox_max_rows;
-	struct agw_engine *engine;
-	int64_t outbox_full;
-	bool in_txn;
-	/* Wall clock minus monotonic clock, as the latest decide or tick saw them: converts the
-	 * engine's monotonic times to the wall-clock times kept in the store, and back at start. */
-	int64_t wall_minus_mono;
-	struct staged_metric staged[STAGED_METRICS];
-	size_t n_staged;
-	/* the latest agw_decider_decide's outcome, for the evidence scheduler */
-	enum agw_decision_action last_action;
-	char last_case[AGW_CASE_ID_SIZE];
-};
 
 static void metric_decision(struct agw_decider *d, const char *labels)
 {
@@ -167,7 +141,9 @@ static int load_rules(const struct agw_config *cfg, struct agw_ruleset **ret, st
 	return r;
 }
 
-/* Restores open incidents (not closed by the platform, recent enough to matter) after a restart. */
+/* Restores the incidents after a restart: those not ended and recent enough to take alerts, and
+ * those with a supervision deadline or expiry ahead, whatever their age. Newest first: when two
+ * rows share an incident key, the newer takes alerts and the older is kept for its timers. */
 static int restore_cases(struct agw_decider *d, struct agw_store *store)
 {
 	const struct agw_ruleset *rs = agw_engine_rules(d->engine);
@@ -178,48 +154,15 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 	}
 	horizon = rs->flood_camera.window_ms > horizon ? rs->flood_camera.window_ms : horizon;
 	horizon = rs->flood_cell.window_ms > horizon ? rs->flood_cell.window_ms : horizon;
-	sqlite3_stmt *st = agw_store_stmt(store, "SELECT id, incident_key, camera_id, kind, status, category, priority,"
-						 " first_seen, last_seen, count, opened_at, updated_at, json FROM cases"
-						 " WHERE status != 'closed' AND last_seen >= ? ORDER BY updated_at");
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT " DECIDER_CASE_COLUMNS " FROM cases"
+						 " WHERE status NOT IN ('closed', 'rejected') AND (last_seen >= ?"
+						 " OR sup_due IS NOT NULL OR expire_at IS NOT NULL) ORDER BY updated_at DESC");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, agw_now_ms() - horizon - 60000);
 	int rc, n = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *text = (const char *)sqlite3_column_text(st, 12);
-		json_t *j = text ? json_loads(text, 0, NULL) : NULL; /* a case without a message restores too */
-		json_t *ev = json_object_get(j, "event");
-		struct agw_case_restore r = {
-			.id = (const char *)sqlite3_column_text(st, 0),
-			.key = (const char *)sqlite3_column_text(st, 1),
-			.camera_id = (const char *)sqlite3_column_text(st, 2),
-			.category = (const char *)sqlite3_column_text(st, 5),
-			.priority = sqlite3_column_int(st, 6),
-			.first_seen = sqlite3_column_int64(st, 7),
-			.last_seen = sqlite3_column_int64(st, 8),
-			.count = sqlite3_column_int64(st, 9),
-			.created_ms = sqlite3_column_int64(st, 10),
-			.updated_ms = sqlite3_column_int64(st, 11),
-			.rule = json_string_value(json_object_get(j, "rule")),
-			.title = json_string_value(json_object_get(j, "title")),
-			.topic = json_string_value(json_object_get(ev, "raw_topic")),
-			.aggregate = json_is_true(json_object_get(j, "aggregate")),
-			.resync = json_is_true(json_object_get(j, "found_on_resync")),
-			.active = json_is_true(json_object_get(ev, "active")),
-			.has_state = json_is_boolean(json_object_get(ev, "active")),
-			.first_camera_time = AGW_TIME_UNKNOWN,
-			.last_camera_time = AGW_TIME_UNKNOWN,
-			.wall_minus_mono = d->wall_minus_mono,
-		};
-		agw_time_parse_ms(json_string_value(json_object_get(ev, "first_camera_time")), &r.first_camera_time);
-		agw_time_parse_ms(json_string_value(json_object_get(ev, "camera_time")), &r.last_camera_time);
-		agw_time_parse_ms(json_string_value(json_object_get(ev, "cleared")), &r.cleared_ms);
-		if (agw_alert_kind_parse((const char *)sqlite3_column_text(st, 3), &r.kind) < 0)
-			r.kind = AGW_KIND_OTHER;
-		if (agw_case_status_parse((const char *)sqlite3_column_text(st, 4), &r.status) < 0)
-			r.status = AGW_CASE_OPEN;
-		int e = agw_engine_restore(d->engine, &r);
-		json_decref(j);
+		int e = decider_case_restore(d, st, false);
 		if (e == -ENOMEM) {
 			sqlite3_reset(st);
 			return e;
@@ -358,9 +301,7 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	d->topic_prefix = strdup(or_default(cfg->mqtt.topic_prefix, "agw"));
 	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC));
 	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the pipeline's monotonic clock (uv_hrtime) */
-	d->wall_minus_mono = agw_now_ms() - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	d->wall_minus_mono = agw_now_ms() - decider_mono_now();
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
 		goto fail;
@@ -401,6 +342,14 @@ fail:
 	return r < 0 ? r : -EINVAL;
 }
 
+/* The pipeline's monotonic clock (uv_hrtime), in ms. */
+int64_t decider_mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void agw_decider_free(struct agw_decider *d)
 {
 	if (!d)
@@ -430,47 +379,55 @@ static const char *level(const struct agw_cell *cell, size_t i)
 	return "_";
 }
 
-static int write_case(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
+static int write_case_row(struct agw_store *store, const struct agw_case_view *c, const char *json, size_t len)
 {
-	struct agw_case_view c;
-	agw_case_view_get(dec->incident, &c);
-	char *json = NULL;
-	size_t len = 0;
-	int r = agw_case_message(d->engine, dec->incident, dec->action, &json, &len);
-	if (r < 0)
-		return r;
 	sqlite3_stmt *st = agw_store_stmt(
 		store, "INSERT INTO cases(id, incident_key, camera_id, kind, cell_code, status, category, priority,"
-		       " first_seen, last_seen, count, opened_at, updated_at, json)"
-		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		       " first_seen, last_seen, count, opened_at, updated_at, json, esc_level, sup_due, expire_at, closed_at)"
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		       " ON CONFLICT(id) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen,"
-		       " count = excluded.count, updated_at = excluded.updated_at, json = excluded.json");
-	if (!st) {
-		free(json);
+		       " count = excluded.count, updated_at = excluded.updated_at, json = excluded.json,"
+		       " esc_level = excluded.esc_level, sup_due = excluded.sup_due, expire_at = excluded.expire_at,"
+		       " closed_at = excluded.closed_at");
+	if (!st)
 		return -EIO;
-	}
-	sqlite3_bind_text(st, 1, c.id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c.key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c.camera_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, agw_alert_kind_name(c.kind), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c.cell_code, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, agw_case_status_name(c.status), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, c.category, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 8, c.priority);
-	sqlite3_bind_int64(st, 9, c.first_seen);
-	sqlite3_bind_int64(st, 10, c.last_seen);
-	sqlite3_bind_int64(st, 11, c.count);
-	sqlite3_bind_int64(st, 12, c.created_ms);
-	sqlite3_bind_int64(st, 13, c.updated_ms);
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->camera_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, agw_alert_kind_name(c->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->cell_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, agw_case_status_name(c->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->category, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, c->priority);
+	sqlite3_bind_int64(st, 9, c->first_seen);
+	sqlite3_bind_int64(st, 10, c->last_seen);
+	sqlite3_bind_int64(st, 11, c->count);
+	sqlite3_bind_int64(st, 12, c->created_ms);
+	sqlite3_bind_int64(st, 13, c->updated_ms);
 	sqlite3_bind_text(st, 14, json, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 15, c->esc_level);
+	if (c->sup_due_ms)
+		sqlite3_bind_int64(st, 16, c->sup_due_ms);
+	if (c->expire_ms)
+		sqlite3_bind_int64(st, 17, c->expire_ms);
+	if (c->end != AGW_END_NONE) /* retention counts from here */
+		sqlite3_bind_int64(st, 18, c->ended_ms);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		agw_log_err(LOG_COMP, c.camera_id, "writing case %s: %s", c.id, sqlite3_errmsg(agw_store_db(store)));
-		free(json);
+		agw_log_err(LOG_COMP, c->camera_id, "writing case %s: %s", c->id, sqlite3_errmsg(agw_store_db(store)));
 		return -EIO;
 	}
+	return 0;
+}
 
+/* One outbox row for the message on the topic the template gives; esc_level: the escalation
+ * target's {level} and {code} (0: none). */
+static int push_message(struct agw_decider *d, struct agw_store *store, const struct agw_case *inc, const char *tmpl,
+			const char *json, size_t len, int esc_level)
+{
+	struct agw_case_view c;
+	agw_case_view_get(inc, &c);
 	struct agw_topic_vars vars = {
 		.prefix = d->topic_prefix,
 		.gateway = agw_engine_gateway_id(d->engine),
@@ -480,19 +437,20 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 		.grid = c.cell_code,
 		.kind = agw_alert_kind_name(c.kind),
 		.camera = c.camera_id,
+		.case_id = esc_level ? c.id : NULL, /* an escalation topic may name the case */
 	};
+	if (esc_level)
+		agw_case_escalation_target(inc, esc_level, &vars.level, &vars.code);
 	char topic[1024];
-	r = agw_topic_expand(d->case_topic, &vars, topic, sizeof(topic));
+	int r = agw_topic_expand(tmpl, &vars, topic, sizeof(topic));
 	if (r < 0) {
 		/* `alarmgw check` validates the template; a value can still produce a bad level. */
 		agw_metric_add("agw_case_topic_errors_total", NULL, 1);
-		agw_log_err(LOG_COMP, c.camera_id, "case %s: the case topic template does not expand (%s); not published",
-			    c.id, strerror(-r));
-		free(json);
+		agw_log_err(LOG_COMP, c.camera_id, "case %s: the topic template %s does not expand (%s); not published",
+			    c.id, tmpl, strerror(-r));
 		return 0;
 	}
 	r = agw_store_outbox_push(store, topic, json, len, 1, false, c.id, d->outbox_max_rows, NULL);
-	free(json);
 	if (r == -ENOSPC) {
 		/* The decision and the case row stay; the platform gets the case's next update. */
 		agw_metric_add("agw_outbox_full_total", NULL, 1);
@@ -505,7 +463,33 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 	return r < 0 ? r : 0;
 }
 
-static int write_decision(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
+/* The case row and its message: on the case topic, and an escalation also up the grid path. */
+static int write_case(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
+{
+	struct agw_case_view c;
+	agw_case_view_get(dec->incident, &c);
+	struct agw_evidence_list ev = {0};
+	char *json = NULL;
+	size_t len = 0;
+	int r = agw_evidence_list(store, c.id, &ev);
+	if (r < 0)
+		return r;
+	r = agw_case_message(d->engine, dec->incident, dec->action, ev.v, ev.n, &json, &len);
+	agw_evidence_list_clear(&ev);
+	if (r < 0)
+		return r;
+	if ((r = write_case_row(store, &c, json, len)) == 0)
+		r = push_message(d, store, dec->incident, d->case_topic, json, len, 0);
+	if (r == 0 && dec->action == AGW_DECISION_ESCALATE) {
+		const struct agw_ruleset *rs = agw_engine_rules(d->engine);
+		r = push_message(d, store, dec->incident, or_default(rs->supervision.topic, AGW_DEFAULT_ESCALATION_TOPIC),
+				 json, len, c.esc_level);
+	}
+	free(json);
+	return r;
+}
+
+int decider_write_decision(struct agw_decider *d, struct agw_store *store, const struct agw_decision *dec)
 {
 	const char *action = agw_decision_action_name(dec->action);
 	char labels[160];
@@ -544,7 +528,7 @@ int agw_decider_decide(void *decider, struct agw_store *store, int64_t alert_seq
 	int r = agw_engine_decide_at(d->engine, alert, alert_seq, agw_now_ms(), mono_ms, &dec);
 	if (r < 0)
 		return r;
-	r = write_decision(d, store, &dec);
+	r = decider_write_decision(d, store, &dec);
 	if (r == 0 && dec.incident) {
 		struct agw_case_view c;
 		agw_case_view_get(dec.incident, &c);
@@ -560,63 +544,29 @@ const char *agw_decider_last_case(const struct agw_decider *d, enum agw_decision
 	return d->last_action == AGW_DECISION_DROP ? NULL : d->last_case;
 }
 
-struct tick_ctx {
-	struct agw_decider *d;
-	struct agw_store *store;
-};
-
-static int tick_emit(void *arg, const struct agw_decision *dec)
+int decider_emit(void *arg, const struct agw_decision *dec)
 {
-	struct tick_ctx *t = arg;
-	return write_decision(t->d, t->store, dec);
+	struct decider_emit_ctx *t = arg;
+	return decider_write_decision(t->d, t->store, dec);
 }
 
 int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int64_t mono_ms)
 {
-	struct tick_ctx t = {decider, store};
+	struct decider_emit_ctx t = {decider, store};
 	t.d->wall_minus_mono = now_ms - mono_ms;
-	int r = agw_engine_tick_at(t.d->engine, now_ms, mono_ms, tick_emit, &t);
+	int r = agw_engine_tick_at(t.d->engine, now_ms, mono_ms, decider_emit, &t);
 	return r < 0 ? r : 0;
-}
-
-int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id, const char *status)
-{
-	enum agw_case_status s;
-	if (!case_id || agw_case_status_parse(status, &s) < 0 || s == AGW_CASE_OPEN)
-		return -EINVAL;
-	int64_t now = agw_now_ms();
-	sqlite3_stmt *st = agw_store_stmt(store, "UPDATE cases SET status = ?, updated_at = ?,"
-						 " closed_at = CASE WHEN ? THEN ? ELSE closed_at END WHERE id = ?");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, agw_case_status_name(s), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int(st, 3, s == AGW_CASE_CLOSED);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_text(st, 5, case_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return -EIO;
-	if (sqlite3_changes(agw_store_db(store)) == 0)
-		return -ENOENT;
-	/* The engine only once the row is written (its state follows the store). -ENOENT from the
-	 * engine: the incident already left memory; the row is what counts. */
-	agw_engine_feedback(d->engine, case_id, s, NULL);
-	return 0;
 }
 
 int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs)
 {
 	int ret = 0;
 	struct agw_ruleset *rs = NULL;
-	if (cfg->rules_file && *cfg->rules_file) {
+	if (cfg->rules_file && *cfg->rules_file)
 		ret = load_rules(cfg, &rs, errs);
-		agw_ruleset_free(rs);
-	}
 	/* The case topic template with values shaped like real ones. */
 	struct agw_topic_vars vars = {"agw", "gw", "110105", "110105001", "110105001001", "110105001001001",
-				      "intrusion", "cam-1", NULL, NULL};
+				      "intrusion", "cam-1", NULL, NULL, NULL, NULL};
 	char topic[1024];
 	const char *tmpl = or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC);
 	if (agw_topic_expand(tmpl, &vars, topic, sizeof(topic)) < 0) {
@@ -624,5 +574,16 @@ int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs)
 			       "mqtt.case_topic \"%s\": unknown placeholder, wildcard (+ #) or empty level", tmpl);
 		ret = -EINVAL;
 	}
+	/* The escalation topic has the escalation target too. */
+	vars.level = "street";
+	vars.code = "110105001";
+	vars.case_id = "agw-0123456789abcdef";
+	if (rs && rs->supervision.topic && agw_topic_expand(rs->supervision.topic, &vars, topic, sizeof(topic)) < 0) {
+		agw_errors_add(errs, cfg->rules_file, 0,
+			       "supervision.topic \"%s\": unknown placeholder, wildcard (+ #) or empty level",
+			       rs->supervision.topic);
+		ret = -EINVAL;
+	}
+	agw_ruleset_free(rs);
 	return ret < 0 ? ret : 0;
 }

@@ -12,7 +12,8 @@
  *   agw_pipeline_set_decider(p, agw_decider_decide, d);
  *   agw_pipeline_set_decider_txn(p, agw_decider_txn);
  *   agw_pipeline_set_tick(p, agw_decider_tick, d, 1000);
- *   publisher feedback: agw_decider_case_feedback(d, store, case_id, "accepted"|"dispatched"|"closed");
+ *   publisher feedback: agw_decider_case_feedback(d, store, case_id, status, why, len), then
+ *                       agw_decider_feedback_done(d, committed) when its transaction ended;
  *   shutdown, after the pipeline: agw_decider_free(d).
  * Reload (rules file, grid layer, ledger changed): commit the pending batch, build a new decider
  * with agw_decider_new (it restores the open incidents from the cases table), and only if that
@@ -22,6 +23,8 @@
 #ifndef AGW_DECIDER_H
 #define AGW_DECIDER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alarmgw/alert.h"
@@ -57,10 +60,16 @@ int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int
  * puts the engine back as it was, so the retried batch decides the same); decision counters are
  * counted at commit. */
 int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase phase);
-/* Case status from the platform: "accepted", "dispatched" or "closed". Updates the cases row; a
- * closed case ends its dedup window. -EINVAL for another status, -ENOENT for an unknown case. */
+/* Case status from the platform (docs/case-message.md, "Lifecycle"), inside the caller's store
+ * transaction. The engine checks the move; an accepted one is journaled (a "status" decision),
+ * written to the cases row and published (outbox) like any case message; a refused one is
+ * journaled as a "refused" decision with its reason (also in why) and changes nothing else. A case
+ * the engine no longer holds is read back from the cases table for it. The engine's changes are
+ * kept in a transaction: call agw_decider_feedback_done once the store's has ended.
+ * Returns 0, -EPERM (refused), -ENOENT (no such case), -EINVAL (not a feedback status), -EIO. */
 int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,
-			      const char *status);
+			      const char *status, char *why, size_t why_len);
+void agw_decider_feedback_done(struct agw_decider *d, bool committed);
 /* `alarmgw check`: validates the rules file and the case topic template; errors as file:line. */
 int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs);
 

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "case_engine.h"
 #include "feedback.h"
-
-static const char *const statuses[] = {"accepted", "dispatched", "closed"};
 
 static int fail(const char **ret_reason, const char *reason, char *detail, size_t detail_len, const char *text)
 {
@@ -52,16 +51,16 @@ int agw_feedback_parse(const void *payload, size_t len, struct agw_feedback *ret
 			 "case_id missing, not a string, empty, longer than 128 bytes or not printable ASCII");
 		goto out;
 	}
+	/* The vocabulary is checked here; whether the case may move to it is the engine's (it knows
+	 * the case's status). "open" is the gateway's own status, never feedback. */
 	json_t *st = json_object_get(root, "status");
-	const char *status = NULL;
-	for (size_t i = 0; json_is_string(st) && i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (strcmp(json_string_value(st), statuses[i]) == 0)
-			status = statuses[i];
-	if (!status) {
+	enum agw_case_status s;
+	if (!json_is_string(st) || agw_case_status_parse(json_string_value(st), &s) < 0 || s == AGW_CASE_OPEN) {
 		r = fail(ret_reason, "status", detail, detail_len,
-			 "status missing or not one of accepted, dispatched, closed");
+			 "status missing or not one of accepted, dispatched, on_site, resolved, closed, rejected, reopened");
 		goto out;
 	}
+	const char *status = agw_case_status_name(s);
 	memcpy(ret->case_id, json_string_value(id), json_string_length(id) + 1);
 	ret->status = status;
 	r = 0;

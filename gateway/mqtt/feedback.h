@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Case status feedback from the governance platform: one JSON object per MQTT message,
- * {"case_id": "...", "status": "accepted|dispatched|closed"}. Pure parsing, no I/O, so every
+ * {"case_id": "...", "status": "accepted|dispatched|on_site|resolved|closed|rejected|reopened"}
+ * (docs/case-message.md, "Lifecycle"). Pure parsing, no I/O, so every
  * malformed shape is unit-tested; the publisher counts and logs the rejects. */
 #ifndef ALARMGW_FEEDBACK_H
 #define ALARMGW_FEEDBACK_H
@@ -13,7 +14,7 @@
 
 struct agw_feedback {
 	char case_id[AGW_CASE_ID_SIZE];
-	const char *status; /* static string: "accepted", "dispatched" or "closed" */
+	const char *status; /* static string: one of the statuses above */
 };
 
 /* Parses one message. On success fills *ret and returns 0. On failure returns -EMSGSIZE (too

@@ -13,6 +13,7 @@
 #ifndef ALARMGW_PUBLISHER_H
 #define ALARMGW_PUBLISHER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -38,6 +39,11 @@ void agw_publisher_kick(void *publisher);
  * acknowledgement); see docs/mqtt.md for what that leaves. */
 typedef int (*agw_feedback_fn)(void *arg, const char *case_id, const char *status);
 void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, void *arg);
+/* Called (with the same arg) once the transaction of an inbox row fn saw has ended: committed, or
+ * rolled back (fn failed, or the delete or commit did), so that state kept beside the store (the
+ * case engine) follows it. Optional. */
+typedef void (*agw_feedback_done_fn)(void *arg, bool committed);
+void agw_publisher_set_feedback_done(struct agw_publisher *p, agw_feedback_done_fn done);
 /* A publisher built to replace old (a reload with new broker settings) takes over what the daemon
  * wired into old: the feedback callback. Call before agw_publisher_start(neu). */
 void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old);

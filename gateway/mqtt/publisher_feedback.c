@@ -123,10 +123,12 @@ static int apply_one(struct agw_publisher *p, int64_t seq, const char *case_id, 
 	}
 	if (r == 0)
 		r = agw_store_commit(p->store);
-	if (r < 0) {
+	if (r < 0)
 		agw_store_rollback(p->store);
+	if (p->fb_done)
+		p->fb_done(p->fb_arg, r == 0);
+	if (r < 0)
 		return r;
-	}
 	char labels[64];
 	snprintf(labels, sizeof(labels), "status=\"%s\"", status);
 	agw_metric_add("agw_feedback_total", labels, 1);
@@ -175,10 +177,16 @@ void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, voi
 	p->fb_arg = arg;
 }
 
+void agw_publisher_set_feedback_done(struct agw_publisher *p, agw_feedback_done_fn done)
+{
+	p->fb_done = done;
+}
+
 void agw_publisher_take_over(struct agw_publisher *neu, const struct agw_publisher *old)
 {
 	if (!neu || !old)
 		return;
 	neu->fb_fn = old->fb_fn;
+	neu->fb_done = old->fb_done;
 	neu->fb_arg = old->fb_arg;
 }

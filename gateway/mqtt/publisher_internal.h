@@ -142,6 +142,7 @@ struct agw_publisher {
 
 	/* feedback */
 	agw_feedback_fn fb_fn;
+	agw_feedback_done_fn fb_done;
 	void *fb_arg;
 	/* paho's thread writes valid feedback to the inbox through its own connection (under
 	 * pub_reg_lock), before it tells paho the message was handled */

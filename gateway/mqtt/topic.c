@@ -22,6 +22,8 @@ static const char *lookup(const struct agw_topic_vars *v, const char *name, size
 		{"camera", offsetof(struct agw_topic_vars, camera)},
 		{"case", offsetof(struct agw_topic_vars, case_id)},
 		{"n", offsetof(struct agw_topic_vars, n)},
+		{"level", offsetof(struct agw_topic_vars, level)},
+		{"code", offsetof(struct agw_topic_vars, code)},
 	};
 	*known = 0;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)

@@ -17,9 +17,12 @@ struct agw_topic_vars {
 	const char *camera;
 	const char *case_id; /* {case}: evidence topics */
 	const char *n;       /* {n}: the evidence number in its case */
+	const char *level;   /* {level}: an escalation's target: "community", "street", "district" or "cell" */
+	const char *code;    /* {code}: and its cell code */
 };
 
-/* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} {case} {n} into buf.
+/* Expands {prefix} {gateway} {district} {street} {community} {grid} {kind} {camera} {case} {n}
+ * {level} {code} into buf.
  * '/', '+', '#' and control characters inside a value become '_' so that a value is always exactly
  * one topic level (as gateway/mqtt_topic.c does). Returns the length, -EINVAL for an unknown or
  * unset placeholder, an unclosed brace, an MQTT wildcard ('+' or '#') in the template or an empty

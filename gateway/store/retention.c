@@ -14,11 +14,13 @@ static const char SQL_ALERTS_BY_AGE[] =
 static const char SQL_ALERTS_BY_COUNT[] =
 	"DELETE FROM alerts WHERE seq IN (SELECT seq FROM alerts WHERE seq <= (SELECT max(seq) FROM alerts) - ?1 "
 	"ORDER BY seq LIMIT ?2)";
+/* Decisions of an alert go with the alert. Those of no alert (timers, feedback, escalations) are
+ * the history of their case and go with it (trigger cases_decisions_delete, schema step 9). */
 static const char SQL_DECISIONS[] =
-	"DELETE FROM decisions WHERE seq IN (SELECT seq FROM (SELECT seq, alert_seq FROM decisions ORDER BY seq "
-	"LIMIT ?1) WHERE coalesce(alert_seq, 0) < (SELECT coalesce(min(seq), 9223372036854775807) FROM alerts))";
+	"DELETE FROM decisions WHERE seq IN (SELECT seq FROM (SELECT seq, alert_seq FROM decisions WHERE alert_seq IS "
+	"NOT NULL ORDER BY seq LIMIT ?1) WHERE alert_seq < (SELECT coalesce(min(seq), 9223372036854775807) FROM alerts))";
 static const char SQL_CASES[] =
-	"DELETE FROM cases WHERE id IN (SELECT id FROM cases WHERE status = 'closed' AND closed_at < ?1 LIMIT ?2)";
+	"DELETE FROM cases WHERE id IN (SELECT id FROM cases WHERE status IN ('closed', 'rejected') AND closed_at < ?1 LIMIT ?2)";
 
 static int64_t run(struct agw_store *store, const char *sql, int64_t a, int64_t b, int nargs)
 {

@@ -103,6 +103,20 @@ static const char *const migrations[] = {
 	"CREATE INDEX evidence_files ON evidence(stored_at) WHERE path IS NOT NULL;"
 	"CREATE INDEX evidence_pending ON evidence(status) WHERE status = 'pending';"
 	"ALTER TABLE outbox ADD COLUMN props TEXT;",
+
+	/* 10 (case lifecycle): the escalation level, and the supervision deadline and expiry as wall-clock
+	 * times (NULL: none) that a restart turns back into monotonic deadlines; cases with one are
+	 * restored whatever their age. The decisions of a case (its history: alerts, feedback,
+	 * escalations, ends) found by case id for `alarmgw cases show`; those of no alert are kept as
+	 * long as their case (retention prunes the others with their alerts). */
+	"ALTER TABLE cases ADD COLUMN esc_level INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN sup_due INTEGER;"
+	"ALTER TABLE cases ADD COLUMN expire_at INTEGER;"
+	"CREATE INDEX cases_sup_due ON cases(sup_due) WHERE sup_due IS NOT NULL;"
+	"CREATE INDEX cases_expire_at ON cases(expire_at) WHERE expire_at IS NOT NULL;"
+	"CREATE INDEX decisions_case ON decisions(case_id) WHERE case_id IS NOT NULL;"
+	"CREATE TRIGGER cases_decisions_delete AFTER DELETE ON cases BEGIN"
+	"  DELETE FROM decisions WHERE case_id = OLD.id AND alert_seq IS NULL; END;",
 };
 
 int agw_store_latest_schema_version(void)

@@ -657,9 +657,9 @@ def read_messages(path):
             ev = m.get("event") or {}
             if ev.get("kind") == "events_lost":
                 # one alert: the message's last evidence entry (a resend repeats it)
-                last = (m.get("evidence") or [{}])[-1]
+                last = (m.get("alerts") or [{}])[-1]
                 lost_alerts[cam].add(last.get("journal_seq"))
-            for e in m.get("evidence") or []:
+            for e in m.get("alerts") or []:
                 if e.get("event_id"):
                     seen.setdefault(e["event_id"], m)
     return seen, lost_alerts, msgs
@@ -683,7 +683,7 @@ def read_journal(db):
                 m = json.loads(payload)
             except (ValueError, TypeError):
                 continue
-            for e in (m.get("evidence") or []) if isinstance(m, dict) else []:
+            for e in (m.get("alerts") or []) if isinstance(m, dict) else []:
                 if e.get("event_id"):
                     outbox.add(e["event_id"])
     finally:

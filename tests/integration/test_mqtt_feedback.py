@@ -68,9 +68,9 @@ def main():
         check(sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) == [("closed",)],
               "the valid feedback after the flood is recorded")
         print("-- feedback arriving while another process holds the database's write lock")
-        pub(b.port, topic, json.dumps({"case_id": ids[0], "status": "dispatched"}))
+        pub(b.port, topic, json.dumps({"case_id": ids[0], "status": "reopened"}))
         end = time.time() + 10
-        while time.time() < end and sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) != [("dispatched",)]:
+        while time.time() < end and sql(db, "SELECT status FROM cases WHERE id = ?", (ids[0],)) != [("reopened",)]:
             time.sleep(0.1)
         lock = sqlite3.connect(db, isolation_level=None, timeout=10)
         lock.execute("BEGIN IMMEDIATE")

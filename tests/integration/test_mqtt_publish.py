@@ -174,7 +174,7 @@ def test_feedback(w, version):
     pub(b.port, topic, '{"case_id":"c-1","status":"accepted"}')
     pub(b.port, topic, "this is not json")
     pub(b.port, topic, '{"case_id":"c-2"}')
-    pub(b.port, topic, '{"case_id":"c-2","status":"reopened"}')
+    pub(b.port, topic, '{"case_id":"c-2","status":"open"}')
     pub(b.port, topic, '{"status":"closed"}')
     pub(b.port, topic, file=big)
     pub(b.port, topic, '{"case_id":"c-3","status":"closed"}')

@@ -82,11 +82,11 @@ try:
     check(len(out) == 3 and all(t == "city/gw-rules/cases/110105/110105001001002" for t, _ in out),
           f"one outbox row per open/update/close on the expanded topic ({len(out)})")
     msg = json.loads(out[-1][1])
-    check(msg["schema_version"] == 1 and msg["case_id"] == case_id and msg["action"] == "close" and
+    check(msg["schema_version"] == 2 and msg["case_id"] == case_id and msg["action"] == "close" and
           msg["event"]["active"] is False and msg["event"]["count"] == 3 and
           msg["title"] == "intrusion at Road 2 in Grid 2" and msg["cell"]["layer_version"] == 1 and
           msg["camera"]["vendor"] == "dahua", "the last message: the closed alert of the case, with cell and camera")
-    check(sorted(e["event_id"] for e in msg["evidence"]) == ["a-2", "a-3", "a-4"], "evidence names the alerts")
+    check(sorted(e["event_id"] for e in msg["alerts"]) == ["a-2", "a-3", "a-4"], "alerts names the journaled alerts")
     code, _ = gw.stop()
     check(code == 0, "gateway stopped")
 

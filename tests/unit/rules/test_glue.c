@@ -96,11 +96,58 @@ static void test_rules_file(void **state)
 	agw_errors_clear(&errs);
 }
 
+/* Feedback as the daemon applies it: in a store transaction, the engine following its outcome. */
+static int feedback(struct agw_decider *d, struct agw_store *store, const char *id, const char *status)
+{
+	char why[160];
+	assert_int_equal(agw_store_begin(store), 0);
+	int r = agw_decider_case_feedback(d, store, id, status, why, sizeof(why));
+	assert_int_equal(agw_store_commit(store), 0);
+	agw_decider_feedback_done(d, true);
+	return r;
+}
+
+/* groups, supervision and the correlation keys of a rule; every mistake in them named with its line */
+static void test_rules_file_lifecycle(void **state)
+{
+	(void)state;
+	struct agw_errors errs = {0};
+	struct agw_ruleset *rs = NULL;
+	assert_int_equal(agw_rules_file_load(FIX "/rules/rules_life.conf", &rs, &errs), 0);
+	assert_string_equal(agw_ruleset_group_of(rs, "cam-1-rtsp"), "gate");
+	assert_string_equal(agw_ruleset_group_of(rs, "cam-3"), "yard");
+	assert_null(agw_ruleset_group_of(rs, "cam-2"));
+	assert_int_equal(rs->supervision.accept_ms[1], 5 * MINUTE);
+	assert_int_equal(rs->supervision.accept_ms[3], 120 * MINUTE);
+	assert_int_equal(rs->supervision.resolve_ms[1], 60 * MINUTE);
+	assert_int_equal(rs->supervision.resolve_ms[2], 0);
+	assert_int_equal(rs->supervision.max_level, 2);
+	assert_string_equal(rs->supervision.topic, "{prefix}/escalations/{level}/{code}");
+	const struct agw_rule *r = agw_ruleset_find(rs, "gate");
+	assert_int_equal(r->dedup_by, AGW_DEDUP_GROUP);
+	assert_true(r->dedup_any_kind && r->end_on_clear);
+	assert_int_equal(r->expire_after_ms, 24 * 60 * MINUTE);
+	agw_ruleset_free(rs);
+	rs = NULL;
+	assert_int_equal(agw_rules_file_load(FIX "/rules/rules_life_bad.conf", &rs, &errs), -EINVAL);
+	for (size_t i = 0; i < errs.n; i++)
+		printf("# %s\n", errs.v[i]);
+	assert_true(has_error(&errs, 2, "already in group gate"));
+	assert_true(has_error(&errs, 3, "p5"));
+	assert_true(has_error(&errs, 3, "levels"));
+	assert_true(has_error(&errs, 3, "when"));
+	assert_true(has_error(&errs, 5, "spot"));
+	assert_true(has_error(&errs, 5, "some"));
+	assert_true(has_error(&errs, 5, "end_on_clear"));
+	assert_int_equal(errs.n, 7);
+	agw_errors_clear(&errs);
+}
+
 static void test_topic(void **state)
 {
 	(void)state;
 	struct agw_topic_vars v = {"agw", "gw-1", "110105", "110105001", "110105001001", "110105001001001", "intrusion",
-				   "cam/1+#", "case-1", "2"};
+				   "cam/1+#", "case-1", "2", NULL, NULL};
 	char buf[256];
 	assert_int_equal(agw_topic_expand("{prefix}/{gateway}/cases/{district}/{grid}", &v, buf, sizeof(buf)),
 			 (int)strlen("agw/gw-1/cases/110105/110105001001001"));
@@ -298,6 +345,35 @@ static int decide(struct agw_decider *d, struct agw_store *s, const char *cam, e
 	return agw_decider_decide(d, s, seq, &a, mono_of(t));
 }
 
+/* The lifecycle through the decider on the open case id (cam-3's): each move journaled and
+ * published, a duplicate ignored, a move back refused, a closed case reopened from the store. */
+static void check_feedback(struct agw_decider *d, struct agw_store *store, const char *id)
+{
+	int64_t out0 = count(store, "SELECT count(*) FROM outbox");
+	assert_int_equal(feedback(d, store, id, "dispatched"), 0);
+	/* journaled, and published to every subscriber as a case message */
+	assert_int_equal(count(store, "SELECT count(*) FROM decisions WHERE action = 'status' AND reason ="
+					" 'feedback: dispatched (was open)'"),
+			 1);
+	assert_int_equal(count(store, "SELECT count(*) FROM outbox") - out0, 1);
+	assert_int_equal(count(store, "SELECT count(*) FROM outbox WHERE json_extract(payload, '$.action') = 'status'"
+					" AND json_extract(payload, '$.status') = 'dispatched'"),
+			 1);
+	assert_int_equal(feedback(d, store, id, "dispatched"), 0); /* delivered twice: nothing new */
+	assert_int_equal(count(store, "SELECT count(*) FROM outbox") - out0, 1);
+	assert_int_equal(feedback(d, store, id, "accepted"), -EPERM); /* back in the chain: refused, journaled */
+	assert_int_equal(count(store, "SELECT count(*) FROM decisions WHERE action = 'refused'"), 1);
+	assert_int_equal(count(store, "SELECT count(*) FROM cases WHERE status = 'dispatched'"), 1);
+	assert_int_equal(feedback(d, store, id, "bogus"), -EINVAL);
+	assert_int_equal(feedback(d, store, "agw-nope", "closed"), -ENOENT);
+	assert_int_equal(feedback(d, store, id, "closed"), 0);
+	assert_int_equal(count(store, "SELECT count(*) FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"), 1);
+	/* a closed case left the engine; reopened reads it back from the store, closed again ends it */
+	assert_int_equal(feedback(d, store, id, "reopened"), 0);
+	assert_int_equal(count(store, "SELECT count(*) FROM cases WHERE status = 'reopened' AND closed_at IS NULL"), 1);
+	assert_int_equal(feedback(d, store, id, "closed"), 0);
+}
+
 static void test_decider_store(void **state)
 {
 	(void)state;
@@ -365,11 +441,7 @@ static void test_decider_store(void **state)
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "dispatched"), 0);
-	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "bogus"), -EINVAL);
-	assert_int_equal(agw_decider_case_feedback(d, e.store, "agw-nope", "closed"), -ENOENT);
-	assert_int_equal(agw_decider_case_feedback(d, e.store, id, "closed"), 0);
-	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE status = 'closed' AND closed_at IS NOT NULL"), 1);
+	check_feedback(d, e.store, id);
 	assert_int_equal(agw_store_begin(e.store), 0);
 	assert_int_equal(decide(d, e.store, "cam-3", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, now + 2000), 0);
 	assert_int_equal(agw_store_commit(e.store), 0);
@@ -528,6 +600,7 @@ int main(void)
 	agw_log_set_level(AGW_LOG_WARNING);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_file),
+		cmocka_unit_test(test_rules_file_lifecycle),
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_grid_import),
 		cmocka_unit_test(test_decider_store),

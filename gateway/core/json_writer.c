@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The project's JSON writer (include/alarmgw/json_writer.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarmgw/alert.h"
+#include "alarmgw/json_writer.h"
+
+static void reserve(struct agw_jw *w, size_t n)
+{
+	if (w->oom || w->len + n + 1 <= w->cap)
+		return;
+	size_t cap = w->cap ? w->cap : 2048; /* a message is about 1.1 KB */
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	char *p = realloc(w->p, cap);
+	if (!p) {
+		w->oom = true;
+		return;
+	}
+	w->p = p;
+	w->cap = cap;
+}
+
+void agw_jw_raw(struct agw_jw *w, const char *s, size_t n)
+{
+	reserve(w, n);
+	if (w->oom)
+		return;
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+	w->p[w->len] = '\0';
+}
+
+/* Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not one (overlong forms,
+ * surrogates and code points past U+10FFFF included). */
+static int utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	int n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+	    (c == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+/* Escapes as it copies, reserving room in chunks (no strlen pass first). */
+void agw_jw_str(struct agw_jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!s) {
+		agw_jw_lit(w, "null");
+		return;
+	}
+	const unsigned char *q = (const unsigned char *)s;
+	agw_jw_raw(w, "\"", 1);
+	while (!w->oom) {
+		reserve(w, 64 * 6 + 2);
+		if (w->oom)
+			return;
+		char *o = w->p + w->len;
+		int i;
+		for (i = 0; i < 64 && *q; i++, q++) {
+			unsigned char ch = *q;
+			/* Fast path: a run of plain ASCII copies without per-byte branches below. */
+			if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
+				const unsigned char *r = q;
+				while (r - q < 64 - i && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\')
+					r++;
+				size_t n = (size_t)(r - q);
+				memcpy(o, q, n);
+				o += n;
+				i += (int)n - 1;
+				q = r - 1;
+				continue;
+			}
+			if (ch == '"' || ch == '\\') {
+				*o++ = '\\';
+				*o++ = (char)ch;
+			} else if (ch < 0x20) {
+				*o++ = '\\';
+				switch (ch) {
+				case '\n':
+					*o++ = 'n';
+					break;
+				case '\r':
+					*o++ = 'r';
+					break;
+				case '\t':
+					*o++ = 't';
+					break;
+				default:
+					*o++ = 'u';
+					*o++ = '0';
+					*o++ = '0';
+					*o++ = hex[ch >> 4];
+					*o++ = hex[ch & 15];
+				}
+			} else if (ch < 0x80) {
+				*o++ = (char)ch;
+			} else {
+				/* Camera-supplied text: copy valid UTF-8, replace anything else with U+FFFD so
+				 * the message stays valid JSON. */
+				int n = utf8_len(q);
+				if (n) {
+					memcpy(o, q, (size_t)n);
+					o += n;
+					q += n - 1;
+					i += n - 1;
+				} else {
+					memcpy(o, "\\ufffd", 6);
+					o += 6;
+				}
+			}
+		}
+		w->len = (size_t)(o - w->p);
+		if (!*q)
+			break;
+	}
+	agw_jw_raw(w, "\"", 1);
+}
+
+/* Keys are literals without escapes: written as they are, their length known at compile time. */
+void agw_jw_keyn(struct agw_jw *w, const char *k, size_t n)
+{
+	reserve(w, n + 4);
+	if (w->oom)
+		return;
+	char *o = w->p + w->len;
+	if (w->len && o[-1] != '{' && o[-1] != '[')
+		*o++ = ',';
+	*o++ = '"';
+	memcpy(o, k, n);
+	o += n;
+	*o++ = '"';
+	*o++ = ':';
+	*o = '\0';
+	w->len = (size_t)(o - w->p);
+}
+
+void agw_jw_int(struct agw_jw *w, int64_t v)
+{
+	char b[24], *p = b + sizeof(b);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	agw_jw_raw(w, p, (size_t)(b + sizeof(b) - p));
+}
+
+static char *put_digits(char *p, unsigned v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return p + n;
+}
+
+/* RFC 3339 UTC with milliseconds, like agw_time_format_ms but without gmtime_r and printf: the
+ * days-to-civil-date conversion on the proleptic Gregorian calendar (runs for every message). */
+const char *agw_jw_time_format(int64_t ms, char *buf)
+{
+	int64_t secs = ms / 1000, rem = ms % 1000;
+	if (rem < 0) {
+		rem += 1000;
+		secs--;
+	}
+	int64_t days = secs / 86400, sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = (int64_t)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 0 || y > 9999) {
+		strcpy(buf, "invalid");
+		return buf;
+	}
+	char *p = put_digits(buf, (unsigned)y, 4);
+	*p++ = '-';
+	p = put_digits(p, m, 2);
+	*p++ = '-';
+	p = put_digits(p, d, 2);
+	*p++ = 'T';
+	p = put_digits(p, (unsigned)(sod / 3600), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod / 60 % 60), 2);
+	*p++ = ':';
+	p = put_digits(p, (unsigned)(sod % 60), 2);
+	*p++ = '.';
+	p = put_digits(p, (unsigned)rem, 3);
+	*p++ = 'Z';
+	*p = '\0';
+	return buf;
+}
+
+void agw_jw_bool(struct agw_jw *w, bool v)
+{
+	if (v)
+		agw_jw_lit(w, "true");
+	else
+		agw_jw_lit(w, "false");
+}
+
+void agw_jw_time(struct agw_jw *w, int64_t ms)
+{
+	char b[AGW_JW_TIME_LEN];
+	if (ms == AGW_TIME_UNKNOWN) {
+		agw_jw_lit(w, "null");
+		return;
+	}
+	agw_jw_str(w, agw_jw_time_format(ms, b));
+}
+
+void agw_jw_sep(struct agw_jw *w)
+{
+	if (w->len && w->p[w->len - 1] != '[' && w->p[w->len - 1] != '{')
+		agw_jw_lit(w, ",");
+}
+
+void agw_jw_strs(struct agw_jw *w, char *const *v, size_t n)
+{
+	agw_jw_lit(w, "[");
+	for (size_t i = 0; i < n; i++) {
+		agw_jw_sep(w);
+		agw_jw_str(w, v[i]);
+	}
+	agw_jw_lit(w, "]");
+}
+
+int agw_jw_finish(struct agw_jw *w, char **ret, size_t *ret_len)
+{
+	if (w->oom || !w->p) {
+		free(w->p);
+		*w = (struct agw_jw){0};
+		return -ENOMEM;
+	}
+	*ret = w->p;
+	*ret_len = w->len;
+	*w = (struct agw_jw){0};
+	return 0;
+}

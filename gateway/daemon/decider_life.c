@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Platform feedback through the case engine (see agw_decider_case_feedback). */
+#include <errno.h>
+#include <stdio.h>
+
+#include "alarmgw/log.h"
+#include "decider_internal.h"
+
+/* The case from the cases table, kept in the engine for this feedback (in its transaction). */
+static int load_case(struct agw_decider *d, struct agw_store *store, const char *case_id)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT " DECIDER_CASE_COLUMNS " FROM cases WHERE id = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), r = -ENOENT;
+	if (rc == SQLITE_ROW)
+		r = decider_case_restore(d, st, true);
+	else if (rc != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_reset(st);
+	return r == -EEXIST || r == -EINVAL ? -ENOENT : r;
+}
+
+int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,
+			      const char *status, char *why, size_t why_len)
+{
+	enum agw_case_status s;
+	if (!case_id || agw_case_status_parse(status, &s) < 0 || s == AGW_CASE_OPEN)
+		return -EINVAL;
+	agw_decider_txn(d, store, AGW_TXN_BEGIN);
+	int64_t now = agw_now_ms(), mono = decider_mono_now();
+	d->wall_minus_mono = now - mono;
+	struct decider_emit_ctx f = {d, store};
+	int r = agw_engine_feedback_at(d->engine, case_id, s, now, mono, decider_emit, &f, why, why_len);
+	if (r == -ENOENT && (r = load_case(d, store, case_id)) == 0)
+		r = agw_engine_feedback_at(d->engine, case_id, s, now, mono, decider_emit, &f, why, why_len);
+	if (r == -EPERM) {
+		char reason[256];
+		snprintf(reason, sizeof(reason), "feedback %s refused: %s", status, why);
+		int w = agw_store_decision_add(store, 0, "refused", NULL, reason, case_id, now);
+		return w < 0 ? w : -EPERM;
+	}
+	return r;
+}
+
+void agw_decider_feedback_done(struct agw_decider *d, bool committed)
+{
+	if (d->in_txn)
+		agw_decider_txn(d, NULL, committed ? AGW_TXN_COMMITTED : AGW_TXN_ROLLED_BACK);
+}
