@@ -8,8 +8,8 @@
 #include "evidence_list.h"
 
 static const char SQL_HAS_TABLE[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence'";
-static const char SQL_LIST[] = "SELECT n, type, captured_at, camera_time, bytes, sha256, width, height, topic, status,"
-			       " reason FROM evidence WHERE case_id = ? ORDER BY n LIMIT ?";
+static const char SQL_LIST[] = "SELECT n, type, captured_gateway_time, captured_camera_time, bytes, sha256, width, height,"
+			       " topic, status, reason FROM evidence WHERE case_id = ? ORDER BY n LIMIT ?";
 
 static int col_str(sqlite3_stmt *st, int i, const char **dst)
 {

@@ -2,10 +2,10 @@
 /* The evidence of a case as the case message lists it (include/alarmgw/evidence.h), read from the
  * evidence table that the evidence capture writes. The table is the capture's; this reads it:
  *
- *   evidence(case_id TEXT, n INTEGER, type TEXT, captured_at INTEGER, camera_time INTEGER,
- *            bytes INTEGER, sha256 TEXT, width INTEGER, height INTEGER, topic TEXT,
- *            status TEXT, reason TEXT)
+ *   evidence(case_id, n, type, captured_gateway_time, captured_camera_time, bytes, sha256, width,
+ *            height, topic, status, reason)   -- the columns read, looked up by case_id ordered by n
  *
+ * (the evidence branch's table; its other columns, path, source, requested_at, ..., are not read).
  * A database without that table (no capture yet) has no evidence: empty, not an error. */
 #ifndef AGW_EVIDENCE_LIST_H
 #define AGW_EVIDENCE_LIST_H

@@ -60,14 +60,16 @@ def main():
         pub(b.port, topic, json.dumps({"case_id": "agw-0000000000000000", "status": "closed"}))
         pub(b.port, topic, json.dumps({"case_id": case_a, "status": "closed"}))
         end = time.time() + 20
-        while time.time() < end and len(messages(sub)) < 4:
+        while time.time() < end and len(messages(sub)) < 5:
             time.sleep(0.2)
         ms = messages(sub)
         cam1 = [m for m in ms if m.get("camera", {}).get("id") == "cam-1"]
         cam2 = [m for m in ms if m.get("camera", {}).get("id") == "cam-2"]
         print("     cam-1: %s" % [(m["case_id"], m.get("action")) for m in cam1])
         print("     cam-2: %s" % [(m["case_id"], m.get("action")) for m in cam2])
-        check(len(cam1) == 2 and cam1[1]["case_id"] != case_a and cam1[1].get("action") == "open",
+        check(len(cam1) == 3 and cam1[1]["case_id"] == case_a and cam1[1].get("action") == "status" and
+              cam1[1].get("status") == "closed", "the feedback closed published the case again, status closed")
+        check(cam1[2]["case_id"] != case_a and cam1[2].get("action") == "open",
               "after feedback closed, cam-1's next event opened a new case")
         check(len(cam2) == 2 and cam2[0]["case_id"] == cam2[1]["case_id"] and cam2[1].get("action") != "open",
               "control: without feedback cam-2's second event updated the same case")

@@ -123,12 +123,12 @@ adapters = {{
         if f.read(2) != b"\xff\xd8":
             fail(f"{ev} is not a JPEG")
     print("  evidence", a["data"]["Evidence"])
-    # The case message sent for it lists the picture among its evidence (the alert's event id).
+    # The case message sent for it names the alert that carries the picture (its event id) among its alerts.
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
     msgs = [json.loads(p) for (p,) in con.execute("SELECT payload FROM outbox ORDER BY seq")]
     con.close()
     case = [m for m in msgs if m.get("camera", {}).get("id") == "cam-black"]
-    if not case or a["data"]["Evidence"] not in [e.get("event_id") for e in case[0].get("evidence", [])]:
+    if not case or a["data"]["Evidence"] not in [e.get("event_id") for e in case[0].get("alerts", [])]:
         fail(f"the case message for cam-black does not reference the picture: {case}")
     print("  case", case[0]["case_id"], "references it")
 

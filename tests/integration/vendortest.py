@@ -252,7 +252,7 @@ def run(protocol, misbehaviours, id_of, types, sim_extra=(), nvr_extra=(), adapt
         check(all(d in devs for d in healthy), "cases on MQTT for the healthy devices (%d messages, devices %s)" %
               (len(msgs), sorted(d for d in devs if d)))
         db = os.path.join(w, "state", "alarmgw.db")
-        seqs = [e["journal_seq"] for m in msgs for e in m.get("evidence", []) if e.get("type") == "alert"]
+        seqs = [e["journal_seq"] for m in msgs for e in m.get("alerts", [])]
         with_id = 0
         for s in seqs[:200]:
             r = sql(db, "SELECT camera_id, json FROM alerts WHERE seq = ?", (s,))

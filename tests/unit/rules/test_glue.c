@@ -497,6 +497,50 @@ static void test_decider_default_policy(void **state)
 	env_close(&e);
 }
 
+/* The case message's evidence comes from the evidence table when there is one (the capture's:
+ * the columns below are the ones the evidence branch creates), in the order of n; without the
+ * table it is empty. */
+static void test_case_message_evidence(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms();
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-e", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT json_array_length(json, '$.evidence') FROM cases"), 0);
+	assert_int_equal(
+		sqlite3_exec(agw_store_db(e.store),
+			     "CREATE TABLE evidence(case_id TEXT NOT NULL, n INTEGER NOT NULL, camera_id TEXT NOT NULL,"
+			     " alert_seq INTEGER, type TEXT, source TEXT, captured_camera_time INTEGER,"
+			     " captured_gateway_time INTEGER, bytes INTEGER, sha256 TEXT, width INTEGER, height INTEGER,"
+			     " topic TEXT, status TEXT NOT NULL, reason TEXT, path TEXT, requested_at INTEGER NOT NULL,"
+			     " stored_at INTEGER, PRIMARY KEY(case_id, n));"
+			     "INSERT INTO evidence SELECT id, 2, 'cam-e', NULL, 'snapshot', NULL, NULL, NULL, NULL, NULL,"
+			     " NULL, NULL, NULL, 'failed', 'timed out after 5s', NULL, 0, NULL FROM cases;"
+			     "INSERT INTO evidence SELECT id, 1, 'cam-e', NULL, 'snapshot', 'onvif', 1795363200000,"
+			     " 1795363200100, 48213, 'ab12', 1920, 1080, 'agw/evidence/x/1', 'stored', NULL, 'p', 0, 0"
+			     " FROM cases;",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	assert_int_equal(agw_store_begin(e.store), 0);
+	assert_int_equal(decide(d, e.store, "cam-e", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now + 1), 0);
+	assert_int_equal(agw_store_commit(e.store), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE json_array_length(json, '$.evidence') = 2"
+					" AND json_extract(json, '$.evidence[0].bytes') = 48213"
+					" AND json_extract(json, '$.evidence[0].width') = 1920"
+					" AND json_extract(json, '$.evidence[0].captured_at') = '2026-11-22T16:00:00.100Z'"
+					" AND json_extract(json, '$.evidence[1].reason') = 'timed out after 5s'"
+					" AND json_extract(json, '$.evidence[1].bytes') IS NULL"),
+			 1);
+	agw_decider_free(d);
+	env_close(&e);
+}
+
 /* One batch as the pipeline writes it: the engine's transaction around the store's. */
 static void batch_begin(struct agw_decider *d, struct agw_store *s)
 {
@@ -601,6 +645,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_file),
 		cmocka_unit_test(test_rules_file_lifecycle),
+		cmocka_unit_test(test_case_message_evidence),
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_grid_import),
 		cmocka_unit_test(test_decider_store),
