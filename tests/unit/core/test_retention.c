@@ -101,9 +101,36 @@ static void by_count(void **state)
 	free(dir);
 }
 
+/* Decisions of no alert (escalations, feedback, timers) are the history of their case: kept while
+ * the case is, however old the alerts around them, and deleted with it. */
+static void case_history_kept(void **state)
+{
+	(void)state;
+	char *dir;
+	struct agw_store *s = seeded(&dir);
+	assert_int_equal(agw_store_decision_add(s, 0, "escalate", "r", "supervision", "old-open", 1500), 0);
+	assert_int_equal(agw_store_decision_add(s, 0, "status", "r", "feedback: closed", "old-closed", 1600), 0);
+	assert_int_equal(sqlite3_exec(agw_store_db(s),
+				      "INSERT INTO cases(id,incident_key,status,opened_at,updated_at,closed_at) VALUES"
+				      "('old-rejected','k4','rejected',1,1,5000)",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	struct agw_retention p = {.max_age_ms = 50500, .batch = 1000};
+	while (agw_retention_prune(s, &p, 100000) > 0)
+		;
+	assert_int_equal(scalar(s, "SELECT count(*) FROM decisions WHERE case_id = 'old-open'"), 1);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM decisions WHERE case_id = 'old-closed'"), 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM cases WHERE id IN ('old-closed','old-rejected')"), 0);
+	assert_int_equal(scalar(s, "SELECT count(*) FROM decisions WHERE alert_seq IS NOT NULL"), 51);
+	agw_store_close(s);
+	remove_tree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(case_history_kept),
 		cmocka_unit_test(by_age_in_batches),
 		cmocka_unit_test(by_count),
 	};
