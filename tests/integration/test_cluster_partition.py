@@ -171,7 +171,7 @@ def received(sub):
         if not isinstance(m, dict) or "case_id" not in m:
             continue
         ids.add(m["case_id"])
-        for e in m.get("evidence") or []:
+        for e in m.get("alerts") or []:
             if e.get("event_id"):
                 by_event[e["event_id"]].add(m["case_id"])
     return by_event, ids
