@@ -20,5 +20,5 @@ function(agw_integration_test name script)
   add_test(NAME ${name} COMMAND ${Python3_EXECUTABLE} -u ${script})
   # Exit code 77 means skipped (a tool the test needs is missing): reported as such, not passed.
   set_tests_properties(${name} PROPERTIES LABELS integration TIMEOUT ${T_TIMEOUT} SKIP_RETURN_CODE 77
-    ENVIRONMENT "AGW_BUILD_DIR=${PROJECT_BINARY_DIR};AGW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1")
+    ENVIRONMENT "AGW_BUILD_DIR=${PROJECT_BINARY_DIR};AGW_SOURCE_DIR=${PROJECT_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1;PYTHONPATH=${PROJECT_SOURCE_DIR}/tests/integration:${PROJECT_SOURCE_DIR}/tests/unit/mqtt")
 endfunction()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""bench/chaos: the ONVIF chaos test (tests/integration/test_chaos_onvif.py) as a longer campaign
+"""bench/chaos: the ONVIF chaos test (tests/integration/onvif/test_chaos_onvif.py) as a longer campaign
 that prints figures. Same harness, same reconciliation, larger defaults: 1,000 cameras and four
 fault cycles of 90 s (each: two graceful restarts, two broker SIGKILLs, a foreign write lock, a full
 disk, two gateway SIGKILLs, cut answers on a few cameras). Every option of the test is accepted;

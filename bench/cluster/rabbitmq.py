@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""bench/cluster: the RabbitMQ cluster test (tests/integration/test_mqtt_cluster_rabbitmq.py) as a
+"""bench/cluster: the RabbitMQ cluster test (tests/integration/cluster/test_mqtt_cluster_rabbitmq.py) as a
 longer campaign: several runs, each a fresh 3-node cluster, more alerts at a higher rate, the node
 in use SIGKILLed a third into each run. Figures per run (cluster start, reconnect time, case ids
 written, received, missing, duplicates) are printed and, with --json FILE, written.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers to run alarmgw-camsim and talk to it with hand-built SOAP (no ONVIF library).
 
-Used by tests/integration/test_camsim_*.py; usable by any test that needs simulated cameras:
+Used by tests/integration/onvif/test_camsim_*.py; usable by any test that needs simulated cameras:
 
     with Camsim(cameras=3, auth="wsse", rate=1.0) as sim:
         cam = sim.client(0)

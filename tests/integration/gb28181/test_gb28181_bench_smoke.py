@@ -11,7 +11,7 @@ import sys
 from agwtest import check, finish, tempdir
 
 build = os.environ["AGW_BUILD_DIR"]
-source = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+source = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", ".."))
 out = tempdir()
 p = subprocess.run([sys.executable, os.path.join(source, "bench", "gb28181", "bench_gb.py"), "--build-dir", build,
                     "--devices", "100", "--rate", "0.5", "--keepalive", "2", "--spread", "1", "--warmup", "1",

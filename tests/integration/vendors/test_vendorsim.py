@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 
-SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../.."))
 sys.path.insert(0, os.path.join(SRC, "tests/sim/vendorsim"))
 import vendorsim_client as vc  # noqa: E402
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 build = os.environ.get("AGW_BUILD_DIR")
-source = os.environ.get("AGW_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+source = os.environ.get("AGW_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 if not build:
     print("AGW_BUILD_DIR is not set")
     sys.exit(1)

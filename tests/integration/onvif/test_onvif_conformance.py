@@ -15,7 +15,7 @@ import sys
 import tarfile
 import tempfile
 
-BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../../build"))
 TOOL = os.path.join(BUILD, "tests/unit/onvif/agw-onvif-parse")
 
 # file -> (operation, [substrings the tool's "ok" line must contain])

@@ -117,7 +117,7 @@ send(message("bad1", "<Notify><CmdType>Alarm</CmdType><SN>1</Sn></Notify>"))
 r = recv()
 check(r.startswith("SIP/2.0 400") and "Opening and ending tag mismatch" in r, "a broken body: 400 with the reason")
 
-with open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "gb28181", "dahua-nvr-alarm.xml"), "rb") as f:
+with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "fixtures", "gb28181", "dahua-nvr-alarm.xml"), "rb") as f:
     alarm = f.read()  # GB2312, standalone="yes", channel CHANNEL
 send(message("al1", alarm))
 r = recv(5)

@@ -14,10 +14,10 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../unit/mqtt"))
 from mqttlab import Broker, Driver, Sub, case_ids, check, release, workdir  # noqa: E402
 
-BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "../../build"))
+BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../../build"))
 ALARMGW = os.path.join(BUILD, "gateway", "alarmgw")
 REFUSED = "agw/cases/restricted/zone/1"
 

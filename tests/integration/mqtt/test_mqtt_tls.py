@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../unit/mqtt"))
 from mqttlab import Broker, Driver, Sub, case_ids, check, free_port, make_ca, make_cert, release, wait_port, workdir  # noqa
 
 

@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import vendortest  # noqa: E402
 from vendortest import Journal, check, finish, tempdir, vc, wait_for, write_config  # noqa: E402
 from agwtest import Gateway  # noqa: E402

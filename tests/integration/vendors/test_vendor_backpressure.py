@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import vendortest  # noqa: E402
 from agwtest import Gateway, free_port  # noqa: E402
 from vendortest import Journal, check, finish, tempdir, vc, write_config  # noqa: E402

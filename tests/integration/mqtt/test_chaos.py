@@ -14,7 +14,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../unit/mqtt"))
 from agwtest import Gateway, sql  # noqa: E402
 from mqttlab import Broker, Sub, case_ids, check, release, workdir  # noqa: E402
 

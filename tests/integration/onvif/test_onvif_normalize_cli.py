@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../.."))
 BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(SRC, "build"))
 ALARMGW = os.path.join(BUILD, "gateway/alarmgw")
 FIX = os.path.join(SRC, "tests/fixtures/onvif")

@@ -13,7 +13,7 @@ import sys
 from agwtest import Gateway, alarmgw, check, finish, free_port, spawn, sql, tempdir, wait_for
 
 SERVER = "34020000002000000001"
-SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", ".."))
 NVRS, CHANNELS, UNLISTED = 4, 3, 2
 work = tempdir()
 state = os.path.join(work, "state")

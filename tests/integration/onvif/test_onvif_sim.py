@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "../.."))
+SRC = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../.."))
 BUILD = os.environ.get("AGW_BUILD_DIR", os.path.join(SRC, "build"))
 sys.path.insert(0, os.path.join(SRC, "tests/sim/camsim"))
 import camsim_client  # noqa: E402

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../unit/mqtt"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../unit/mqtt"))
 from agwtest import Gateway, free_port, sql  # noqa: E402
 from mqttlab import Broker, Sub, case_ids, check, pub, release, workdir  # noqa: E402
 

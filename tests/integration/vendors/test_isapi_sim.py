@@ -6,7 +6,7 @@ by simEventId exactly. What is checked: tests/integration/vendortest.py."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import vendortest  # noqa: E402
 
 

@@ -45,7 +45,7 @@ import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(HERE, "../unit/mqtt"))
 sys.path.insert(0, HERE)
 import agwtest  # noqa: E402
