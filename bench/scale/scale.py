@@ -395,6 +395,9 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
         f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; }; };\n' % args.max_bootstraps)
+        # A picture for each case is its own workload (a snapshot request per case, bench/evidence):
+        # off unless asked, so the event path's figures compare with the runs before evidence.
+        f.write('evidence: { enabled = %s; };\n' % ("true" if args.evidence else "false"))
     return conf, os.path.join(state, "alarmgw.db")
 
 
@@ -692,6 +695,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="/tmp/agw-scale")
     ap.add_argument("--camsim-chunk", type=int, default=CAMSIM_CHUNK, help="cameras per camsim process")
+    ap.add_argument("--evidence", action="store_true", help="take a picture for each case (off: the event path alone)")
     ap.add_argument("--hog", action="store_true", help="a process keeping one core busy beside each step")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
     ap.add_argument("--profile", choices=["none", "callgrind", "perf"], default="none",
