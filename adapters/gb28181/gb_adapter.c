@@ -4,7 +4,7 @@
  * gb28181`), and, when `listen` is set, the first part of the SIP server (gb_server.c,
  * gb_transport.c): UDP and TCP, REGISTER with Digest, keepalives, alarms answered after commit
  * with the Alarm Response, catalog queries with the channels stored (adapter state, key "channel",
- * one row per channel ID: `alarmgw gb28181 channels`), arming, ResetAlarm and alarm SUBSCRIBE per
+ * one row per channel ID: `alarmgw channels`), arming, ResetAlarm and alarm SUBSCRIBE per
  * configuration (gb_control.c), and per-device time zones (gb_alarm.c).
  *
  * Ledger rows of protocol "gb28181" hold in "address" the camera's 20-digit GB/T 28181 ID: the

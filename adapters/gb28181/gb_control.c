@@ -8,7 +8,7 @@
  *   memory and, when new or changed, stored through env.channel_put, a bounded number per sweep so
  *   a platform's catalog never holds the loop for long.
  * - A channel that sends an alarm but has no ledger row is stored too, with the time of its first
- *   such alarm: integrators list these (`alarmgw gb28181 channels --unmatched`) and add them.
+ *   such alarm: integrators list these (`alarmgw channels --unmatched`) and add them.
  * - Arming (DeviceControl SetGuard) after registration, ResetAlarm after a journaled alarm, and
  *   the alarm SUBSCRIBE with its refresh, each per configuration. */
 #include <errno.h>

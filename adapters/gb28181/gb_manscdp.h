@@ -69,7 +69,7 @@ const char *agw_gb_cmd_name(enum agw_gb_cmd cmd);
 
 /* The channels of a Catalog answer (GB/T 28181 A.2.6: <Response><CmdType>Catalog</CmdType>
  * <SumNum/><DeviceList><Item>...), read from a parsed document into bounded records, and the JSON
- * the gateway stores for each (adapter state, read by `alarmgw gb28181 channels` and the status). */
+ * the gateway stores for each (adapter state, read by `alarmgw channels` and the status). */
 #define AGW_GB_CHANNEL_TEXT_MAX 128 /* bytes kept of a name, model...: catalogs are device input */
 
 struct agw_gb_channel {

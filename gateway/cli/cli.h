@@ -37,7 +37,7 @@ int agw_cmd_status(int argc, char **argv);
 int agw_cmd_normalize(int argc, char **argv);
 int agw_cmd_cluster(int argc, char **argv);
 int agw_cmd_outbox(int argc, char **argv);
-int agw_cmd_gb28181(int argc, char **argv);
+int agw_cmd_channels(int argc, char **argv);
 int agw_cmd_cases(int argc, char **argv);
 
 #endif

@@ -14,7 +14,7 @@ const struct agw_command agw_commands[] = {
 	{"normalize", "show how a device's event documents are normalized (--adapter NAME)", agw_cmd_normalize},
 	{"grid", "import grid cells (GeoJSON) and locate a point in them", agw_cmd_grid},
 	{"rules", "test the rules on alerts from a JSONL file", agw_cmd_rules},
-	{"gb28181", "list GB/T 28181 channels from catalogs and alarms, and those in no ledger row", agw_cmd_gb28181},
+	{"channels", "list the channels devices reported (catalogs, alarms), and those in no ledger row", agw_cmd_channels},
 	{"cluster", "show the instances sharing the cameras through etcd", agw_cmd_cluster},
 	{"version", "print the version", agw_cmd_version},
 	{NULL, NULL, NULL},

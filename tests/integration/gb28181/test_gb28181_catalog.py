@@ -2,7 +2,7 @@
 """The gb28181 adapter as the platform of gbsim's NVRs: after registration the gateway arms each NVR
 (DeviceControl SetGuard) and asks for its catalog; half of the NVRs alarm only once armed, and each
 has two channels in its catalog that the ledger lacks. Checked: the catalogs' channels are stored
-and listed (`alarmgw gb28181 channels`), the unlisted ones are listed as unmatched there and in the
+and listed (`alarmgw channels`), the unlisted ones are listed as unmatched there and in the
 status JSON, the armed-only NVRs' alarms arrive, and every alarm gbsim saw answered 200 on a ledger
 channel is journaled exactly once (reconciled by device and SN)."""
 import json
@@ -46,18 +46,20 @@ check(stats["registered"] == NVRS and stats["catalog_queries"] == NVRS and stats
 total = NVRS * (CHANNELS + UNLISTED)
 wait_for(lambda: sql(db, "SELECT count(*) FROM adapter_state WHERE adapter='gb28181' AND key='channel'")[0][0] >= total,
          f"{total} channels stored", timeout=10)
-rc, listed, _ = alarmgw("gb28181", "channels", "--db", db, "--json")
+rc, listed, _ = alarmgw("channels", "--db", db, "--json")
 rows = [json.loads(l) for l in listed.splitlines()]
-check(rc == 0 and len(rows) == total, f"`alarmgw gb28181 channels` lists {len(rows)} of {total}")
+check(rc == 0 and len(rows) == total, f"`alarmgw channels` lists {len(rows)} of {total}")
 matched = [r for r in rows if r["camera"]]
 check(len(matched) == NVRS * CHANNELS and all(r["camera"].startswith("gb-131-") for r in matched),
       "each ledger channel is shown with its camera")
 check(all(r["name"].startswith("通道") and r["manufacturer"] == "gbsim" and "longitude" in r for r in rows),
       "names (GB2312 on the wire), manufacturer and positions come from the catalog")
-rc, unmatched, _ = alarmgw("gb28181", "channels", "--db", db, "--unmatched", "--json")
+rc, unmatched, _ = alarmgw("channels", "--db", db, "--adapter", "gb28181", "--unmatched", "--json")
 un = sorted(json.loads(l)["channel"] for l in unmatched.splitlines())
 want = sorted(r["channel"] for r in rows if int(r["channel"][-6:]) >= 900000)
 check(rc == 0 and un == want and len(un) == NVRS * UNLISTED, f"--unmatched lists exactly the unlisted channels: {un}")
+rc, other, _ = alarmgw("channels", "--db", db, "--adapter", "onvif", "--json")
+check(rc == 0 and other.strip() == "", "--adapter narrows the list to one adapter's channels (onvif: none)")
 rc, status, _ = alarmgw("status", "--db", db, "--json")
 st = json.loads(status)["unmatched_channels"]
 check(st["count"] == NVRS * UNLISTED and {c["id"] for c in st["channels"]} == set(want),

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `alarmgw gb28181 channels`: the channels GB/T 28181 devices reported in their catalogs or sent
- * alarms from, as the gb28181 adapter stored them (adapter state, key "channel"), each with the
- * ledger camera that has its ID as address, or none: those are what an integrator adds to the
- * ledger. Reads the store, so it works whether or not the daemon runs. */
+/* `alarmgw channels`: the channels devices reported (a catalog) or sent alarms from, as their
+ * adapters stored them: adapter state under the key "channel" with a JSON value (device, name,
+ * status, longitude, latitude, first_unmatched_alarm_ms; today the gb28181 adapter writes them),
+ * each with the ledger camera that has its ID as address, or none: those are what an integrator
+ * adds to the ledger. Reads the store, so it works whether or not the daemon runs. The core names
+ * no adapter: --adapter narrows the list to one. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -17,11 +19,12 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: alarmgw gb28181 channels (-c FILE | --db PATH) [--unmatched] [--json]\n\n"
-		     "Lists the channels of GB/T 28181 devices: from their catalogs (queried after registration\n"
-		     "and every adapters.gb28181.catalog_interval) and from their alarms. CAMERA is the ledger\n"
-		     "camera whose address is the channel ID; --unmatched lists only channels without one\n"
-		     "(their alarms are not journaled: add them to the ledger). docs/gb28181.md.\n");
+	fprintf(out, "usage: alarmgw channels (-c FILE | --db PATH) [--adapter NAME] [--unmatched] [--json]\n\n"
+		     "Lists the channels devices reported: from their catalogs (GB/T 28181: queried after\n"
+		     "registration and every adapters.gb28181.catalog_interval) and from their alarms. CAMERA is\n"
+		     "the ledger camera whose address is the channel ID; --unmatched lists only channels without\n"
+		     "one (their alarms are not journaled: add them to the ledger); --adapter only one adapter's.\n"
+		     "docs/gb28181.md.\n");
 }
 
 static const char *text(json_t *o, const char *name)
@@ -70,20 +73,23 @@ static void print_row(sqlite3_stmt *st, bool as_json, size_t row)
 	json_decref(o);
 }
 
-static int list(sqlite3 *db, bool unmatched, bool as_json)
+static int list(sqlite3 *db, const char *adapter, bool unmatched, bool as_json)
 {
 	/* the ledger's addresses have no index: subqueries sqlite materializes (and indexes) once,
-	 * not a look-up per channel */
-	const char *sql = unmatched ? "SELECT camera_id, value, NULL FROM adapter_state WHERE adapter = 'gb28181' AND "
-				      "key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras) ORDER BY camera_id"
+	 * not a look-up per channel. ?1 NULL: every adapter's channels. */
+	const char *sql = unmatched ? "SELECT camera_id, value, NULL FROM adapter_state WHERE (?1 IS NULL OR adapter = ?1)"
+				      " AND key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras)"
+				      " ORDER BY camera_id"
 				    : "SELECT s.camera_id, s.value, c.id FROM adapter_state s LEFT JOIN (SELECT address, "
 				      "min(id) AS id FROM cameras GROUP BY address) c ON c.address = s.camera_id WHERE "
-				      "s.adapter = 'gb28181' AND s.key = 'channel' ORDER BY s.camera_id";
+				      "(?1 IS NULL OR s.adapter = ?1) AND s.key = 'channel' ORDER BY s.camera_id";
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "alarmgw: cannot read the channels: %s\n", sqlite3_errmsg(db));
 		return 1;
 	}
+	if (adapter)
+		sqlite3_bind_text(st, 1, adapter, -1, SQLITE_STATIC);
 	size_t n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -96,34 +102,29 @@ static int list(sqlite3 *db, bool unmatched, bool as_json)
 	return rc == SQLITE_DONE ? 0 : 1;
 }
 
-int agw_cmd_gb28181(int argc, char **argv)
+int agw_cmd_channels(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
 		{"json", no_argument, NULL, 'j'},         {"unmatched", no_argument, NULL, 'u'},
-		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+		{"adapter", required_argument, NULL, 'a'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	const char *config_path = NULL, *db_path = NULL;
+	const char *config_path = NULL, *db_path = NULL, *adapter = NULL;
 	bool as_json = false, unmatched = false;
-	bool channels = strcmp(argv[1], "channels") == 0;
 	int c;
-	argc--;
-	argv++;
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'd': db_path = optarg; break;
 		case 'j': as_json = true; break;
 		case 'u': unmatched = true; break;
+		case 'a': adapter = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!channels || optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -132,7 +133,7 @@ int agw_cmd_gb28181(int argc, char **argv)
 	int rc = agw_cli_open(config_path, db_path, &cfg, &store);
 	if (rc)
 		return rc;
-	rc = list(agw_store_db(store), unmatched, as_json);
+	rc = list(agw_store_db(store), adapter, unmatched, as_json);
 	agw_cli_close(&cfg, store);
 	return rc;
 }
