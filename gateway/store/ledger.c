@@ -478,6 +478,46 @@ static void check_channels(const char *path, const struct agw_camera *cams, cons
 	free(order);
 }
 
+/* The header: each known column's position in map (-1: absent); unknown, repeated and missing
+ * required columns are errors. */
+static void map_header(const char *path, struct row *row, int map[COL__COUNT], struct agw_errors *errs)
+{
+	for (int i = 0; i < COL__COUNT; i++)
+		map[i] = -1;
+	for (size_t i = 0; i < row->n; i++) {
+		char *name = trim(row->fields[i]);
+		int col = -1;
+		for (int j = 0; j < COL__COUNT; j++)
+			if (strcasecmp(name, column_names[j]) == 0)
+				col = j;
+		if (col < 0)
+			agw_errors_add(errs, path, row->line, "unknown column \"%s\" in the header", name);
+		else if (map[col] >= 0)
+			agw_errors_add(errs, path, row->line, "column \"%s\" appears twice", name);
+		else
+			map[col] = (int)i;
+	}
+	for (int j = 0; j < COL__COUNT; j++)
+		if (column_required[j] && map[j] < 0)
+			agw_errors_add(errs, path, row->line, "missing column \"%s\" in the header", column_names[j]);
+}
+
+/* Doubles the camera array and its line numbers together; on failure both stay as they were. */
+static int grow_rows(struct agw_camera **cams, size_t **lines, size_t *cap)
+{
+	size_t want = *cap ? *cap * 2 : 256;
+	struct agw_camera *nc = realloc(*cams, want * sizeof(*nc));
+	if (!nc)
+		return -ENOMEM;
+	*cams = nc;
+	size_t *nl = realloc(*lines, want * sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	*lines = nl;
+	*cap = want;
+	return 0;
+}
+
 int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *ret_n, struct agw_errors *errs)
 {
 	size_t len, before = errs->n;
@@ -498,25 +538,7 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 		agw_errors_add(errs, path, rd.line, "%s", r < 0 ? msg : "empty file: expected a header line");
 		goto out;
 	}
-	/* Header: map each known column to its position. */
-	for (int i = 0; i < COL__COUNT; i++)
-		map[i] = -1;
-	for (size_t i = 0; i < row.n; i++) {
-		char *name = trim(row.fields[i]);
-		int col = -1;
-		for (int j = 0; j < COL__COUNT; j++)
-			if (strcasecmp(name, column_names[j]) == 0)
-				col = j;
-		if (col < 0)
-			agw_errors_add(errs, path, row.line, "unknown column \"%s\" in the header", name);
-		else if (map[col] >= 0)
-			agw_errors_add(errs, path, row.line, "column \"%s\" appears twice", name);
-		else
-			map[col] = (int)i;
-	}
-	for (int j = 0; j < COL__COUNT; j++)
-		if (column_required[j] && map[j] < 0)
-			agw_errors_add(errs, path, row.line, "missing column \"%s\" in the header", column_names[j]);
+	map_header(path, &row, map, errs);
 	size_t header_fields = row.n;
 	row_clear(&row);
 	if (errs->n > before)
@@ -540,18 +562,10 @@ int agw_ledger_parse(const char *path, struct agw_camera **ret_cameras, size_t *
 			row_clear(&row);
 			break;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct agw_camera *nc = realloc(cams, cap * sizeof(*nc));
-			if (nc)
-				cams = nc;
-			size_t *nl = nc ? realloc(lines, cap * sizeof(*nl)) : NULL;
-			if (!nl) {
-				agw_errors_add(errs, path, row.line, "out of memory");
-				row_clear(&row);
-				break;
-			}
-			lines = nl;
+		if (n == cap && grow_rows(&cams, &lines, &cap) < 0) {
+			agw_errors_add(errs, path, row.line, "out of memory");
+			row_clear(&row);
+			break;
 		}
 		struct agw_camera *c = &cams[n];
 		memset(c, 0, sizeof(*c));
