@@ -24,7 +24,10 @@
 #include "http.h"
 #include "store.h"
 
-#define STOP_DEADLINE_MS 4500 /* SIGTERM to exit: systemd and operators expect well under 5 s */
+#define STOP_DEADLINE_MS 4500 /* SIGTERM to the adapters' end: systemd and operators expect about 5 s */
+/* then the publisher's drain (2 s), offline status and disconnect (0.5 s each), with a margin; all
+ * of stop stays far inside the unit's TimeoutStopSec (30 s) */
+#define PUBLISHER_STOP_DEADLINE_MS 3500
 /* Longest wait for another connection's lock on the loop thread, per statement. Long enough for
  * the brief locks sqlite itself takes (opening a WAL database after the last connection closed,
  * checkpoints, a CLI command's write), which every module's statement would otherwise fail on;
@@ -83,18 +86,53 @@ void daemon_maybe_finish_stop(struct agw_daemon *d)
 		finish(d);
 }
 
-static void on_deadline(uv_timer_t *t)
-{
-	struct agw_daemon *d = t->data;
-	agw_log_err("core", NULL, "adapters did not stop within %d ms; stopping anyway", STOP_DEADLINE_MS);
-	finish(d);
-}
 
 static void publisher_stopped(void *arg)
 {
 	struct agw_daemon *d = arg;
 	d->stops_pending--;
 	daemon_maybe_finish_stop(d);
+}
+
+/* The publisher stops last, once the adapters have: what they journal while they finish their
+ * pulls goes out in this run, rather than waiting in the outbox for a start that may not come (a
+ * planned stop must not look like lost cases to whoever reconciles after it). The queued alerts are
+ * written first, so their case messages are in the outbox when the drain begins. */
+static void stop_publisher(struct agw_daemon *d)
+{
+	if (d->publisher_stop_begun)
+		return;
+	d->publisher_stop_begun = true;
+	for (int i = 0; d->pipeline && agw_pipeline_queued(d->pipeline) && i < 64; i++)
+		if (agw_pipeline_flush(d->pipeline) <= 0)
+			break; /* the store is failing: finish() gives it STOP_STORE_WAIT_MS */
+	if (d->publisher) /* in flight and pending rows: up to 2 s, then the offline status and a disconnect */
+		agw_publisher_stop(d->publisher, publisher_stopped, d);
+}
+
+void daemon_adapters_stopped_check(struct agw_daemon *d)
+{
+	if (!d->stopping || d->publisher_stop_begun)
+		return;
+	for (size_t i = 0; i < d->n_instances; i++)
+		if (d->instances[i]->started)
+			return;
+	stop_publisher(d);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+	struct agw_daemon *d = t->data;
+	if (!d->publisher_stop_begun && d->publisher) {
+		agw_log_err("core", NULL, "adapters did not stop within %d ms; stopping the publisher anyway",
+			    STOP_DEADLINE_MS);
+		stop_publisher(d);
+		uv_timer_start(&d->deadline, on_deadline, PUBLISHER_STOP_DEADLINE_MS, 0);
+		return;
+	}
+	agw_log_err("core", NULL, "%s did not stop in time; stopping anyway",
+		    d->publisher_stop_begun ? "the publisher" : "adapters");
+	finish(d);
 }
 
 static void begin_stop(struct agw_daemon *d, const char *why)
@@ -109,14 +147,12 @@ static void begin_stop(struct agw_daemon *d, const char *why)
 	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	uv_timer_stop(&d->watchdog);
 	uv_timer_stop(&d->retention);
+	if (d->publisher)
+		d->stops_pending++; /* stopped by daemon_adapters_stopped_check, after the adapters */
 	for (size_t i = 0; i < d->n_instances; i++)
 		daemon_instance_stop(d, d->instances[i]);
 	daemon_cluster_stop(d);
-	if (d->publisher) {
-		/* in flight: up to 2 s for PUBACKs, then the retained offline status and a disconnect */
-		d->stops_pending++;
-		agw_publisher_stop(d->publisher, publisher_stopped, d);
-	}
+	daemon_adapters_stopped_check(d);
 	daemon_maybe_finish_stop(d);
 }
 

@@ -150,6 +150,7 @@ static void core_stopped(struct agw_adapter_ctx *ctx)
 			free(rt);
 		}
 	}
+	daemon_adapters_stopped_check(d);
 	daemon_maybe_finish_stop(d);
 }
 

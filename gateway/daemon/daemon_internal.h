@@ -43,6 +43,7 @@ struct agw_daemon {
 	uint64_t watchdog_interval_ms;
 	int stops_pending;
 	bool stopping;
+	bool publisher_stop_begun; /* a stop reached the publisher (after the adapters, or their deadline) */
 	bool finished;
 	int exit_code;
 	uint64_t refused_logged; /* uv_now of the last "holding adapters back" line */
@@ -82,6 +83,8 @@ void daemon_cluster_free(struct agw_daemon *d);
 
 /* daemon.c */
 void daemon_maybe_finish_stop(struct agw_daemon *d);
+/* During a stop: once no adapter instance runs, stops the publisher (which drains first). */
+void daemon_adapters_stopped_check(struct agw_daemon *d);
 
 /* daemon_evidence.c: the evidence scheduler's hooks into the adapter instances */
 int daemon_evidence_start(struct agw_daemon *d);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "broker_list.h"
@@ -40,4 +41,16 @@ char *agw_broker_list_get(const char *list, size_t i)
 	size_t len = 0;
 	walk(list, i % n, &start, &len);
 	return start ? strndup(start, len) : NULL;
+}
+
+size_t agw_broker_list_first(const char *list, const char *instance_id)
+{
+	size_t n = agw_broker_list_count(list);
+	if (n < 2 || !instance_id)
+		return 0;
+	/* FNV-1a: stable across runs and builds, so an instance always starts on the same broker */
+	uint32_t h = 2166136261u;
+	for (const unsigned char *s = (const unsigned char *)instance_id; *s; s++)
+		h = (h ^ *s) * 16777619u;
+	return h % n;
 }

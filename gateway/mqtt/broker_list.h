@@ -11,5 +11,8 @@ size_t agw_broker_list_count(const char *list);
 /* The i-th URI (i modulo the count), trimmed, as a malloc'd string; NULL on allocation failure or
  * an empty list. */
 char *agw_broker_list_get(const char *list, size_t i);
+/* Where an instance starts in the list: a stable hash of its gateway.id, so that a city's instances
+ * spread over the broker cluster instead of all loading its first node. 0 for a single broker. */
+size_t agw_broker_list_first(const char *list, const char *instance_id);
 
 #endif

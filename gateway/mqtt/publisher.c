@@ -82,7 +82,9 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 		free(u);
 	}
 	const char *gateway = cfg->gateway_id ? cfg->gateway_id : "alarmgw";
-	if ((r = copy_str(&p->uris, m->uri)) < 0 || (r = (p->uri = agw_broker_list_get(m->uri, 0)) ? 0 : -EINVAL) < 0 ||
+	p->uri_index = agw_broker_list_first(m->uri, gateway);
+	if ((r = copy_str(&p->uris, m->uri)) < 0 ||
+	    (r = (p->uri = agw_broker_list_get(m->uri, p->uri_index)) ? 0 : -EINVAL) < 0 ||
 	    (r = copy_str(&p->client_id, m->client_id ? m->client_id : gateway)) < 0 ||
 	    (r = copy_str(&p->username, m->username)) < 0 || (r = copy_str(&p->password, m->password)) < 0 ||
 	    (r = copy_str(&p->ca_file, m->ca_file)) < 0 || (r = copy_str(&p->cert_file, m->cert_file)) < 0 ||

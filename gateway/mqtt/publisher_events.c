@@ -262,8 +262,8 @@ void pub_async_cb(uv_async_t *a)
 	/* A commit per wake-up would cost more than the publishing itself: batch deletes here and let
 	 * the tick take the rest. A crash before the delete only means a resend. */
 	pub_flush_deletes(p, false, DELETE_BATCH);
-	if (p->stop == STOP_NONE)
+	if (p->stop == STOP_NONE || p->stop == STOP_DRAIN)
 		pub_fill_window(p);
-	else if (p->stop == STOP_DRAIN && p->n == 0)
+	if (p->stop == STOP_DRAIN && p->n == 0)
 		pub_stop_advance(p);
 }

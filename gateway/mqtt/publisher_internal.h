@@ -20,7 +20,7 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 
 #define COMP "mqtt"
 #define MAX_PUBLISHERS 64
-#define STOP_DRAIN_MS 2000     /* how long stop waits for in-flight PUBACKs */
+#define STOP_DRAIN_MS 2000     /* how long stop sends pending rows and waits for their PUBACKs */
 #define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
 #define TICK_MS 250            /* metrics refresh, pending deletes */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */

@@ -276,10 +276,11 @@ static int send_row(struct agw_publisher *p, int64_t seq, const char *topic, MQT
 	return src;
 }
 
-/* Sends rows after the cursor while the window has room. */
+/* Sends rows after the cursor while the window has room; also while a stop drains, so that rows
+ * made in the last moments go out before the disconnect. */
 void pub_fill_window(struct agw_publisher *p)
 {
-	if (!p->connected || p->stop != STOP_NONE)
+	if (!p->connected || (p->stop != STOP_NONE && p->stop != STOP_DRAIN))
 		return;
 	size_t window = p->probe ? 1 : p->window;
 	while (p->n < window) {

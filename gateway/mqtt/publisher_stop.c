@@ -37,7 +37,8 @@ static void stop_timer_cb(uv_timer_t *t)
 {
 	struct agw_publisher *p = t->data;
 	if (p->stop == STOP_DRAIN && p->n)
-		agw_log_warn(COMP, NULL, "stopping with %zu messages unacknowledged; they stay in the outbox", p->n);
+		agw_log_warn(COMP, NULL, "stopping with %zu messages unacknowledged after %d ms; they and any "
+			     "unsent rows stay in the outbox for the next start", p->n, STOP_DRAIN_MS);
 	pub_stop_advance(p);
 }
 
@@ -58,6 +59,7 @@ void pub_stop_advance(struct agw_publisher *p)
 	switch (p->stop) {
 	case STOP_NONE:
 		p->stop = STOP_DRAIN;
+		pub_fill_window(p); /* pending rows too, not only those in flight */
 		if (p->n) {
 			uv_timer_start(&p->stop_timer, stop_timer_cb, STOP_DRAIN_MS, 0);
 			return;

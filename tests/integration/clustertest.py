@@ -219,10 +219,27 @@ def received(out):
     return got
 
 
+GATEWAY_ID = "it-cluster"
+
+
+def broker_index(gateway_id, n):
+    """The node of an n-node mqtt.uri list an instance starts on (gateway/mqtt/broker_list.c): FNV-1a
+    of gateway.id, modulo n."""
+    h = 2166136261
+    for b in gateway_id.encode():
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    return h % n if n > 1 else 0
+
+
 def failover(work, uris, node_of_port, kill, out, alerts=300, rate=30, drain_s=60):
     """Runs the gateway on uris, kills the node it connects to a third into the run and checks that
     every case id arrives. node_of_port(port) names the node; kill(node) SIGKILLs it. Returns the
-    figures as a dict."""
+    figures as a dict. The list is rotated so that the instance's hash picks the first node of uris
+    (the callers keep the platform's subscriber on another one), which the test checks."""
+    nodes = uris.split(",")
+    k = broker_index(GATEWAY_ID, len(nodes))
+    uris = ",".join(nodes[-k:] + nodes[:-k] if k else nodes)
+    want_port = int(nodes[0].rsplit(":", 1)[1])
     path = os.path.join(work, "alerts.jsonl")
     with open(path, "w") as f:
         for i in range(alerts):
@@ -230,13 +247,14 @@ def failover(work, uris, node_of_port, kill, out, alerts=300, rate=30, drain_s=6
     os.makedirs(os.path.join(work, "state"), exist_ok=True)
     conf = os.path.join(work, "alarmgw.conf")
     with open(conf, "w") as f:
-        f.write(f'gateway: {{ id = "it-cluster"; state_dir = "{work}/state"; log_level = "info"; }};\n')
+        f.write(f'gateway: {{ id = "{GATEWAY_ID}"; state_dir = "{work}/state"; log_level = "info"; }};\n')
         f.write(f'mqtt: {{ uri = "{uris}"; version = "3.1.1"; reconnect_min = "200ms"; reconnect_max = "1s"; }};\n')
         f.write(f'adapters: {{ replay: {{ file = "{path}"; rate = {rate}; }}; }};\n')
     gw = Gateway(conf).start()
     try:
         line = gw.wait_log(r"\[mqtt\] connected to tcp://127\.0\.0\.1:\d+", timeout=30)
         port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
+        check(port == want_port, f"the instance started on the node its gateway.id picks (port {want_port}): {port}")
         first = node_of_port(port)
         time.sleep(alerts / rate / 3)
         kill(first)

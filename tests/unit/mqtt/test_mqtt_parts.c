@@ -136,6 +136,19 @@ static void test_broker_list(void **state)
 	assert_int_equal(agw_broker_list_count(" , "), 0);
 	assert_null(agw_broker_list_get(" , ", 0));
 	assert_null(agw_broker_list_get(NULL, 0));
+	/* instances spread over the cluster: stable per id, in range, not all on the first node */
+	assert_int_equal(agw_broker_list_first("tcp://only:1883", "gw-1"), 0);
+	assert_int_equal(agw_broker_list_first(list, NULL), 0);
+	size_t seen[3] = {0};
+	for (int i = 0; i < 30; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "gw-%02d", i);
+		size_t k = agw_broker_list_first(list, id);
+		assert_true(k < 3);
+		assert_int_equal(agw_broker_list_first(list, id), k);
+		seen[k]++;
+	}
+	assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
 }
 
 int main(void)
