@@ -46,6 +46,24 @@ static int copy_str(char **dst, const char *src)
 	return 0;
 }
 
+/* Every broker of the list is reached the same way (TLS or not, same CA): *ret_tls says which. */
+static int broker_list_tls(const char *list, size_t n, bool *ret_tls)
+{
+	bool first = false;
+	for (size_t i = 0; i < n; i++) {
+		char *u = agw_broker_list_get(list, i);
+		bool tls = u && (strncmp(u, "ssl://", 6) == 0 || strncmp(u, "mqtts://", 8) == 0);
+		free(u);
+		if (i > 0 && tls != first) {
+			agw_log_err(COMP, NULL, "mqtt.uri: the brokers of the list must all use TLS or none");
+			return -EINVAL;
+		}
+		first = tls;
+	}
+	*ret_tls = first;
+	return 0;
+}
+
 int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_store *store,
 		      struct agw_publisher **ret)
 {
@@ -68,18 +86,9 @@ int agw_publisher_new(uv_loop_t *loop, const struct agw_config *cfg, struct agw_
 	p->reconnect_min_ms = m->reconnect_min_ms > 0 ? m->reconnect_min_ms : 1000;
 	p->reconnect_max_ms = m->reconnect_max_ms > p->reconnect_min_ms ? m->reconnect_max_ms : p->reconnect_min_ms;
 	p->n_uris = agw_broker_list_count(m->uri);
-	for (size_t i = 0; i < p->n_uris; i++) {
-		/* every broker of the list is reached the same way (TLS or not, same CA) */
-		char *u = agw_broker_list_get(m->uri, i);
-		bool tls = u && (strncmp(u, "ssl://", 6) == 0 || strncmp(u, "mqtts://", 8) == 0);
-		if (i > 0 && tls != p->tls) {
-			agw_log_err(COMP, NULL, "mqtt.uri: the brokers of the list must all use TLS or none");
-			free(u);
-			free(p);
-			return -EINVAL;
-		}
-		p->tls = tls;
-		free(u);
+	if (broker_list_tls(m->uri, p->n_uris, &p->tls) < 0) {
+		free(p);
+		return -EINVAL;
 	}
 	const char *gateway = cfg->gateway_id ? cfg->gateway_id : "alarmgw";
 	p->uri_index = agw_broker_list_first(m->uri, gateway);
