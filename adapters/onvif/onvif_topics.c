@@ -65,7 +65,14 @@ static void table_free(struct agw_onvif_topic_table *t)
 	free(t);
 }
 
-/* Splits "a:B/c/d:E" into segments without their prefixes. Returns the count or -E2BIG. */
+static bool seg_is_end_form(const struct segment *g)
+{
+	return g->len == 0 || (g->len == 1 && g->s[0] == '.');
+}
+
+/* Splits "a:B/c/d:E" into segments without their prefixes. Some firmware ends a topic with "/"
+ * or "//." (the XPath form of a topic filter, "tns1:RuleEngine/CellMotionDetector/Motion//."):
+ * those trailing segments say nothing and are dropped. Returns the count or -E2BIG. */
 static int split_topic(const char *s, size_t len, struct segment *seg)
 {
 	size_t n = 0;
@@ -90,6 +97,8 @@ static int split_topic(const char *s, size_t len, struct segment *seg)
 			break;
 		p = slash + 1;
 	}
+	while (n > 1 && seg_is_end_form(&seg[n - 1]))
+		n--;
 	return (int)n;
 }
 

@@ -16,6 +16,9 @@ const struct camsim_kind camsim_kinds[CAMSIM_KIND_COUNT] = {
 	 CAMSIM_SOURCE_RULE},
 	{"intrusion", "tns1:RuleEngine/FieldDetector/ObjectsInside", "MyFieldDetectorRule", "IsInside", NULL, NULL,
 	 CAMSIM_SOURCE_RULE},
+	/* a vendor topic the gateway's table does not map (Reolink's package detection): it must
+	 * arrive as kind "other" with its raw topic, never be dropped */
+	{"package", "tns1:RuleEngine/MyRuleDetector/Package", NULL, "State", NULL, NULL, CAMSIM_SOURCE_VIDEO},
 	{"motionalarm", "tns1:VideoSource/MotionAlarm", NULL, "State", NULL, NULL, CAMSIM_SOURCE_VIDEO},
 	{"scenechange", "tns1:VideoSource/GlobalSceneChange/ImagingService", NULL, "State", NULL, NULL,
 	 CAMSIM_SOURCE_VIDEO},

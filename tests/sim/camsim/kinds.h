@@ -21,7 +21,7 @@ struct camsim_kind {
 	enum camsim_source_style source;
 };
 
-#define CAMSIM_KIND_COUNT 7
+#define CAMSIM_KIND_COUNT 8
 extern const struct camsim_kind camsim_kinds[CAMSIM_KIND_COUNT];
 
 /* Index of a kind by name, or -ENOENT. */

@@ -173,6 +173,43 @@ static void test_bare_events(void **state)
 	free(buf);
 }
 
+/* rroller/dahua#138 (DH-IPC-HFW3849T1-AS-PV-S3, V2.840) and #288 (an NVR's channel 6): IVS
+ * intrusions with a human object, rebuilt from Home Assistant's event log into the text the
+ * camera sends. Both data.UTC values equal the camera's local wall clock (LocaleTime in #288),
+ * not UTC: Home Assistant received them 2 h (#138) and 1 h (#288) earlier by its own clock.
+ * camera_time is what the camera states (the issue's contract: data.UTC as epoch seconds); the
+ * gateway's receive time shows the offset. */
+static void test_ivs_intrusions(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *file, *time, *channel, *rule, *object_id, *locale;
+	} cases[] = {
+		{"crossregion_rroller138.txt", "2022-06-06T21:50:54.686Z", "1", "Pool Entry", "4695", NULL},
+		{"crossregion_nvr_rroller288.txt", "2023-06-26T21:22:00.945Z", "6", "Regola2", "77171", "2023-06-26 21:22:01"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+		char *buf = read_fixture(cases[i].file, &len);
+		struct collected c = {0};
+		char err[256] = "", tb[40];
+		assert_int_equal(agw_dahua_normalize(buf, len, agw_dahua_table_default(), collect, &c, err, sizeof(err)), 1);
+		const struct agw_alert *a = &c.v[0];
+		assert_string_equal(a->topic, "CrossRegionDetection");
+		assert_int_equal(a->kind, AGW_KIND_INTRUSION);
+		assert_int_equal(a->active, AGW_ACTIVE_TRUE);
+		assert_string_equal(agw_time_format_ms(a->camera_time_ms, tb, sizeof(tb)), cases[i].time);
+		assert_string_equal(agw_items_get(&a->source, "channel"), cases[i].channel);
+		assert_data(a, "Name", cases[i].rule);
+		assert_data(a, "Object.ObjectType", "Human");
+		assert_data(a, "Object.ObjectID", cases[i].object_id);
+		assert_data(a, "LocaleTime", cases[i].locale);
+		assert_data(a, "UTC", NULL);
+		collected_clear(&c);
+		free(buf);
+	}
+}
+
 /* The corners of one part's text. */
 static void test_part_text(void **state)
 {
@@ -317,7 +354,8 @@ static int count_only(void *arg, struct agw_alert *a)
 static void test_mutations(void **state)
 {
 	(void)state;
-	static const char *files[] = {"attach_rroller166_cut.txt", "attach_amcrest22.txt", "events_openhab11391.txt"};
+	static const char *files[] = {"attach_rroller166_cut.txt", "attach_amcrest22.txt", "events_openhab11391.txt",
+				      "crossregion_rroller138.txt"};
 	uint64_t rng = 0x243f6a8885a308d3ull;
 	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
 		size_t len;
@@ -362,6 +400,7 @@ int main(void)
 		cmocka_unit_test(test_attach_capture), cmocka_unit_test(test_amcrest_capture),
 		cmocka_unit_test(test_bare_events),    cmocka_unit_test(test_part_text),
 		cmocka_unit_test(test_adapter_hooks),  cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_ivs_intrusions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,13 @@ static const struct doc_case doc_cases[] = {
 	  {"eventType", NULL},
 	  {"dateTime", NULL},
 	  {"pictures", NULL}}},
+	/* the same camera's vehicle target: the object type is in data, the kind stays intrusion */
+	{"fielddetection_vehicle.xml", "fielddetection", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, "2022-01-19T06:51:17.000Z", "1",
+	 {{"DetectionRegionList.DetectionRegionEntry.detectionTarget", "vehicle"},
+	  {"DetectionRegionList.DetectionRegionEntry.regionID", "2"},
+	  {"ipv6Address", "::ffff:192.168.2.5"},
+	  {"isDataRetransmission", "false"},
+	  {"eventState", NULL}}},
 	{"duration_fielddetection.xml", "duration", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, "2023-01-23T22:27:25.000Z", "1",
 	 {{"DurationList.Duration.relationEvent", "fielddetection"}, {"channelName", "yard"}, {"eventState", NULL}}},
 	{"vmd_no_namespace.xml", "VMD", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, "2024-11-13T19:20:52.000Z", "2",

@@ -401,6 +401,43 @@ static void test_topic_table(void **state)
 }
 
 
+/* Topics seen on real devices whose whole messages we have not found: the topic tells the kind.
+ * Sources: Home Assistant's ONVIF event code (the trailing "/" and "//." some firmware writes, as
+ * in a Hikvision filter expression), onvif-parsers (openvideolibs) for IVA/HumanShapeDetect and
+ * Hikvision's tnshik:AlarmIn, a Hanwha SoundDetection topic, Bosch IVA rules named by the user
+ * (home-assistant/core issue 166418: tns1:IVA/EnteringField/<rule name>). */
+static void test_topics_seen_in_the_field(void **state)
+{
+	(void)state;
+	const struct agw_onvif_topic_table *d = agw_onvif_topic_table_default();
+	static const struct {
+		const char *topic;
+		enum agw_alert_kind kind;
+	} cases[] = {
+		{"tns1:RuleEngine/CellMotionDetector/Motion//.", AGW_KIND_MOTION},
+		{"tns1:RuleEngine/CellMotionDetector/Motion/", AGW_KIND_MOTION},
+		{"tns1:RuleEngine/LineCrossDetector/LineCross//.", AGW_KIND_LINE_CROSSING},
+		{"tns1:RuleEngine/PeopleDetector/People//.", AGW_KIND_PERSON},
+		{"tns1:UserAlarm/IVA/HumanShapeDetect", AGW_KIND_PERSON},
+		{"tns1:VehicleAlarm/IVB/VehicleDetect", AGW_KIND_VEHICLE},
+		{"tns1:Device/Trigger/tnshik:AlarmIn", AGW_KIND_DIGITAL_INPUT},
+		{"tns1:AudioAnalytics/tnssamsung:SoundDetection", AGW_KIND_AUDIO},
+		{"tns1:IVA/EnteringField/Eindringen_in_Feld_1", AGW_KIND_INTRUSION},
+		/* the rule name is the user's: any name */
+		{"tns1:IVA/EnteringField/Gate", AGW_KIND_INTRUSION},
+		/* a dot or an empty segment inside a topic is not the end form: nothing is guessed */
+		{"tns1:RuleEngine/./Motion", AGW_KIND_OTHER},
+		{"tns1:RuleEngine//Motion", AGW_KIND_OTHER},
+		{"//.", AGW_KIND_OTHER},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum agw_alert_kind got = agw_onvif_topic_kind(d, cases[i].topic);
+		if (got != cases[i].kind)
+			fail_msg("%s: %s, want %s", cases[i].topic, agw_alert_kind_name(got),
+				 agw_alert_kind_name(cases[i].kind));
+	}
+}
+
 /* A PullMessagesResponse with one message whose Data items are `items` (already XML). */
 static int run_data(const char *items, struct collected *c, char *err, size_t errlen)
 {
@@ -694,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_callback_stops),
 		cmocka_unit_test(test_booleans),
 		cmocka_unit_test(test_topic_table),
+		cmocka_unit_test(test_topics_seen_in_the_field),
 		cmocka_unit_test(test_state_item),
 		cmocka_unit_test(test_other_answers),
 		cmocka_unit_test(test_xml_declaration),

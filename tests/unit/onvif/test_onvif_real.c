@@ -16,7 +16,7 @@
 
 #include "onvif_normalize.h"
 
-#define MAX_MESSAGES 8
+#define MAX_MESSAGES 12
 #define T 1 /* active true */
 #define F 0 /* active false */
 #define N -1 /* no state: a pulse */
@@ -42,6 +42,7 @@ struct want_doc {
 
 #define CMD "tns1:RuleEngine/CellMotionDetector/"
 #define MYRULE "tns1:RuleEngine/MyRuleDetector/"
+#define HIK_T "2024-05-25T23:59:38Z"
 #define TAPO_SRC(rule)                                                                               \
 	"VideoSourceConfigurationToken=vsconf|VideoAnalyticsConfigurationToken=VideoAnalyticsToken|Rule=" rule
 #define MILE_SRC(rule)                                                                               \
@@ -96,6 +97,44 @@ static const struct want_doc docs[] = {
 	{"hanwha_metadata_motion.xml", 1, NULL, {{"tns1:VideoAnalytics/tnssamsung:MotionDetection", AGW_KIND_MOTION, F,
 		"Changed", "2000-01-06T23:24:25.472Z", "VideoSourceToken=85a593ef-e6e0-4e40-9e3d-f4252623e776", "",
 		"State=false"}}},
+
+	/* Ajax camera: a vendor namespace mid-topic, states named Detected, a line crossing told only
+	 * by an ElementItem (a pulse, the element kept in the payload) */
+	{"ajax_motion_detector.xml", 1, NULL, {{"tns1:RuleEngine/tnsajax:MotionDetector/Detection", AGW_KIND_MOTION, T,
+		"Changed", "2026-01-10T20:04:32Z", "VideoSourceToken=vsconf|Rule=AjaxMotionRule", "", "Detected=true"}}},
+	{"ajax_line_crossing.xml", 1, NULL, {{"tns1:RuleEngine/tnsajax:LineDetector/Crossing", AGW_KIND_LINE_CROSSING, N,
+		NULL, "2026-03-08T16:23:29.197Z", "VideoSourceToken=9c756e1c82d0-0|Rule=9c756e1c82d0-0-dk2t3c", "", ""}}},
+
+	/* a Dahua camera (08:ed:ed MAC prefix): DigitalInput with a 000 token */
+	{"dahua_digital_input_ha36163.xml", 1, NULL, {{"tns1:Device/Trigger/DigitalInput", AGW_KIND_DIGITAL_INPUT, F, NULL,
+		"2020-05-26T14:19:32Z", "InputToken=000", "", "LogicalState=false"}}},
+
+	/* Hikvision camera: an alarm input under a tnshik: segment, State true in the Initialized burst */
+	{"hikvision_alarm_in.xml", 1, NULL, {{"tns1:Device/Trigger/tnshik:AlarmIn", AGW_KIND_DIGITAL_INPUT, T, "Initialized",
+		"2025-03-13T22:57:26Z", "AlarmInToken=AlarmIn_1", "", "State=true"}}},
+
+	/* Hikvision camera: the whole Initialized burst, Token="" on StorageFailure, a processor load
+	 * (a number, not a state) */
+	{"hikvision_pull_initialized.xml", 10, NULL, {
+		{"tns1:VideoSource/MotionAlarm", AGW_KIND_MOTION, F, "Initialized", HIK_T, "Source=VideoSource_1", "",
+			"State=false"},
+		{"tns1:VideoSource/GlobalSceneChange/ImagingService", AGW_KIND_SCENE_CHANGE, F, "Initialized", HIK_T,
+			"Source=VideoSource_1", "", "State=false"},
+		{CMD "Motion", AGW_KIND_MOTION, F, "Initialized", HIK_T, MILE_SRC("MyMotionDetectorRule"), "", "IsMotion=false"},
+		{"tns1:VideoSource/ImageTooDark/ImagingService", AGW_KIND_TAMPER, F, "Initialized", HIK_T,
+			"Source=VideoSourceToken", "", "State=false"},
+		{"tns1:RuleEngine/FieldDetector/ObjectsInside", AGW_KIND_INTRUSION, F, "Initialized", HIK_T,
+			MILE_SRC("MyFieldDetector1"), "ObjectId=0", "IsInside=false"},
+		{"tns1:Monitoring/OperatingTime/LastReset", AGW_KIND_DEVICE_HEALTH, N, "Initialized", HIK_T, "", "",
+			"Status=2022-10-13T06:47:30Z"},
+		{"tns1:Monitoring/OperatingTime/LastReboot", AGW_KIND_DEVICE_HEALTH, N, "Initialized", HIK_T, "", "",
+			"Status=2022-10-13T06:47:30Z"},
+		{"tns1:Monitoring/OperatingTime/LastClockSynchronization", AGW_KIND_DEVICE_HEALTH, N, "Initialized", HIK_T, "",
+			"", "Status=2022-10-13T06:47:30Z"},
+		{"tns1:Device/HardwareFailure/StorageFailure", AGW_KIND_STORAGE_FAILURE, F, "Initialized", HIK_T, "Token=", "",
+			"Failed=false"},
+		{"tns1:Monitoring/ProcessorUsage", AGW_KIND_DEVICE_HEALTH, N, "Initialized", HIK_T, "Token=Processor_Usage", "",
+			"Value=37"}}},
 
 	/* Hikvision NVR channel: UtcTime without a zone, State FALSE, a vendor namespace mid-topic */
 	{"hikvision_nvr_channel_pull.xml", 3, NULL, {
@@ -163,6 +202,12 @@ static const struct want_doc docs[] = {
 		NULL, "2008-10-10T12:24:57.321Z",
 		"VideoSourceConfigurationToken=1|VideoAnalyticsConfigurationToken=2|Rule=MyImportantFence1", "", "ObjectId=15"}}},
 
+	/* a line crossing whose only Data item is ObjectId 0: a pulse, not a state */
+	{"line_detector_crossed_objectid0.xml", 1, NULL, {{"tns1:RuleEngine/LineDetector/Crossed", AGW_KIND_LINE_CROSSING, N,
+		"Initialized", "2020-05-24T07:24:47Z",
+		"VideoSourceConfigurationToken=video_source_config1|VideoAnalyticsConfigurationToken=analytics_video_source|"
+		"Rule=MyLineDetectorRule", "", "ObjectId=0"}}},
+
 	/* a camera that says State (not IsMotion) on CellMotionDetector */
 	{"unnamed_cellmotion_state.xml", 1, NULL, {{CMD "Motion", AGW_KIND_MOTION, T, "Initialized", "2021-03-14T13:00:21Z",
 		"VideoSource=V_SRC_000|Rule=MyMotionDetectorRule", "", "State=true"}}},
@@ -172,6 +217,9 @@ static const struct want_doc docs[] = {
 		{MYRULE "FaceDetect", AGW_KIND_FACE, F, "Initialized", NULL, "Source=VideoSourceToken", "", "State=false"},
 		{MYRULE "PeopleDetect", AGW_KIND_PERSON, F, "Initialized", "2022-06-29T10:45:41Z", "Source=VideoSourceToken", "",
 			"State=false"}}},
+	/* Reolink package detection: no kind of its own, kept as "other" with its raw topic */
+	{"reolink_package.xml", 1, NULL, {{MYRULE "Package", AGW_KIND_OTHER, T, "Initialized", "2025-03-12T09:54:27Z",
+		"Source=000", "", "State=true"}}},
 	{"reolink_doorbell_visitor.xml", 1, NULL, {{MYRULE "Visitor", AGW_KIND_DOORBELL, T, "Changed", "2022-11-01T11:59:43Z",
 		"Source=000", "", "State=true"}}},
 	{"reolink_doorbell_pull_oneline.xml", 2, NULL, {
@@ -259,6 +307,9 @@ static int compare_msg(const char *file, size_t i, const struct want_msg *w, con
 		DIFF("camera_time (expectation unreadable)", "%s", w->camera_time, "");
 	if (want_ms != a->camera_time_ms)
 		DIFF("camera_time ms", "%lld", (long long)want_ms, (long long)a->camera_time_ms);
+	/* an unmapped topic is kept whole: its raw message goes with it */
+	if (w->kind == AGW_KIND_OTHER && !a->payload)
+		DIFF("payload", "%s", "(the raw message)", "(none)");
 	const struct agw_items *lists[] = {&a->source, &a->key, &a->data};
 	const char *wants[] = {w->source, w->key, w->data};
 	const char *names[] = {"source", "key", "data"};
