@@ -142,7 +142,8 @@ static int read_data(struct agw_alert *a, const char *v, size_t vn, char *why, s
 		if (rc < 0)
 			return rc;
 		if (vn && *v == '{') {
-			snprintf(why, whylen, "data is not valid JSON (line %d of it: %s), kept as text", je.line, je.text);
+			snprintf(why, whylen, "data is not valid JSON (line %d of it: %.120s), kept as text", je.line,
+				 je.text);
 			return -EINVAL;
 		}
 		return 0;

@@ -95,7 +95,7 @@ const char *agw_http_pick_language(const char *value, size_t len)
 		const char *e = comma ? comma : end;
 		while (p < e && *p == ' ')
 			p++;
-		const char *semi = memchr(p, ';', (size_t)(e - p));
+		const char *semi = p < e ? memchr(p, ';', (size_t)(e - p)) : NULL;
 		const char *te = semi ? semi : e;
 		while (te > p && te[-1] == ' ')
 			te--;
