@@ -288,7 +288,7 @@ static int start_core(struct agw_daemon *d)
 	char *token_file = d->cfg->http_token_file ? agw_config_resolve(d->cfg, d->cfg->http_token_file) : NULL;
 	struct agw_http_config hc = {.listen = d->cfg->http_listen, .token_file = token_file, .hosts = d->cfg->http_hosts,
 				     .grid_layer = d->cfg->grid_layer, .time_zone = d->cfg->http_time_zone,
-				     .tile_url = d->cfg->http_tile_url};
+				     .tile_url = d->cfg->http_tile_url, .state_dir = d->cfg->state_dir};
 	int hr = d->cfg->http_token_file && !token_file ? -ENOMEM : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
 	free(token_file);
 	if (hr < 0)

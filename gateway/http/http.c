@@ -67,6 +67,7 @@ void agw_http_free(struct agw_http *h)
 	agw_health_tracker_free(h->tracker);
 	agw_http_assets_free(h);
 	free(h->time_zone);
+	free(h->state_dir);
 	free(h->tile_url);
 	free(h->page_csp);
 	free(h->points);
@@ -258,6 +259,8 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 			    listen_addr);
 		r = -EINVAL;
 	}
+	if (r == 0 && cfg->state_dir && *cfg->state_dir && !(h->state_dir = strdup(cfg->state_dir)))
+		r = -ENOMEM;
 	if (r == 0)
 		r = agw_health_tracker_new(&h->tracker);
 	if (r == 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The operations HTTP server on the loop: GET /metrics (Prometheus text), /healthz, / (the
- * control-room page, its files under /static/ and its API under /api/), /table (the plain
+ * control-room page, its files under /static/ and its API under /api/), /evidence/<case>/<n>
+ * (a case's pictures), /table (the plain
  * status table) and /api/status (JSON). HTTP/1.1, one request per connection, bounded
  * connections, request size and time, so a slow or hostile client never holds anything up.
  * The store is read on a read-only connection of its own on the libuv worker pool. */
@@ -27,6 +28,7 @@ struct agw_http_config {
 	const char *time_zone;  /* IANA zone the page shows times in; NULL: Asia/Shanghai */
 	const char *tile_url;   /* a map tile URL template ({z}/{x}/{y}); NULL: no tiles, the grid is the map */
 	const char *leaflet_dir;/* where leaflet.js and leaflet.css are; NULL: Debian's libjs-leaflet */
+	const char *state_dir;  /* the gateway's, where evidence pictures are (GET /evidence/...); NULL: none */
 };
 
 /* Starts the server. A listen address that is not loopback needs token_file and hosts: without

@@ -25,7 +25,7 @@ void agw_http_count_error(const char *reason)
 
 void agw_http_maybe_done(struct agw_http *h)
 {
-	if (!h->stopping || h->n_conns || h->listener_open || h->job || h->sse_timer_open)
+	if (!h->stopping || h->n_conns || h->listener_open || h->job || h->n_evidence || h->sse_timer_open)
 		return;
 	agw_status_free(h->cached);
 	void (*done)(void *) = h->done;
@@ -50,6 +50,7 @@ static void conn_handle_closed(uv_handle_t *handle)
 	h->n_conns--;
 	if (c->sse)
 		agw_http_sse_gone(c);
+	agw_http_evidence_gone(c);
 	free(c->response);
 	free(c);
 	agw_http_maybe_done(h);
@@ -71,10 +72,12 @@ static const char *reason_phrase(int code)
 	switch (code) {
 	case 200: return "OK";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
+	case 421: return "Misdirected Request";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Error";
@@ -147,10 +150,10 @@ void agw_http_send(struct agw_http_conn *c, int code, const char *type, const ch
 	snprintf(labels, sizeof(labels), "code=\"%d\"", code);
 	agw_metric_add("agw_http_responses_total", labels, 1);
 	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: %s\r\n"
 			 "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n"
 			 "Content-Security-Policy: %s\r\nConnection: close\r\n%s\r\n",
-			 code, reason_phrase(code), type, body_len,
+			 code, reason_phrase(code), type, body_len, c->cache ? c->cache : "no-store",
 			 c->csp ? c->csp : PLAIN_CSP, extra);
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		free(body);
@@ -189,7 +192,7 @@ void agw_http_send_text(struct agw_http_conn *c, int code, const char *text, con
 /* A request we refuse: counted and logged once here. */
 void agw_http_refuse(struct agw_http_conn *c, int code, const char *reason, const char *text, const char *extra)
 {
-	char body[160];
+	char body[480]; /* an evidence 404 carries the capture's reason */
 	agw_http_count_error(reason);
 	agw_log_info(AGW_HTTP_COMPONENT, NULL, "refused a request with %d: %s", code, text);
 	snprintf(body, sizeof(body), "%s\n", text);

@@ -25,6 +25,7 @@ enum agw_http_conn_state {
 	CONN_WRITING,
 	CONN_LINGER,
 	CONN_SSE,     /* a live page: open until the client leaves */
+	CONN_EVIDENCE, /* for a picture read on the worker pool */
 	CONN_CLOSING,
 };
 
@@ -41,6 +42,7 @@ enum agw_http_route {
 	ROUTE_API_GRID,
 	ROUTE_EVENTS,
 	ROUTE_ASSET,
+	ROUTE_EVIDENCE,
 };
 
 struct agw_http_conn {
@@ -55,6 +57,8 @@ struct agw_http_conn {
 	enum agw_http_route route;
 	bool head; /* HEAD: headers only */
 	const char *csp;  /* for this answer; NULL: data only */
+	const char *cache; /* Cache-Control of this answer; NULL: no-store */
+	struct agw_http_evidence_job *evidence; /* in flight for it, or NULL */
 	const char *lang; /* "zh" or "en" */
 	const char *query; /* into req, or NULL */
 	size_t query_len;
@@ -71,6 +75,7 @@ struct agw_http_conn {
 };
 
 struct agw_http_job;
+struct agw_http_evidence_job;
 
 struct agw_http_asset {
 	const char *path;  /* "/static/app.js" */
@@ -95,6 +100,8 @@ struct agw_http {
 	struct agw_http_conn *conns;
 	size_t n_conns;
 	struct agw_http_job *job;  /* in flight, or NULL */
+	size_t n_evidence;         /* picture reads in flight */
+	char *state_dir;           /* where the evidence files are, or NULL */
 	struct agw_health_tracker *tracker; /* used by one snapshot at a time: the job in flight */
 	struct agw_status *cached; /* last good snapshot */
 	uint64_t cached_at;        /* uv_now() when it was taken */
@@ -157,6 +164,10 @@ void agw_http_sse_close(struct agw_http *h);
 void agw_http_sse_start(struct agw_http_conn *c);
 void agw_http_sse_notify(struct agw_http *h); /* a snapshot arrived */
 void agw_http_sse_gone(struct agw_http_conn *c); /* its connection closed */
+
+/* http_evidence.c */
+void agw_http_evidence_start(struct agw_http_conn *c, const struct agw_http_request *req);
+void agw_http_evidence_gone(struct agw_http_conn *c); /* its connection closed */
 
 /* http_assets.c */
 int agw_http_assets_load(struct agw_http *h, const char *leaflet_dir);

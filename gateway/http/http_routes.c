@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "alarmgw/metrics.h"
+#include "http_evidence.h"
 #include "http_internal.h"
 #include "status_page.h"
 
@@ -46,13 +47,20 @@ void agw_http_route(struct agw_http_conn *c, const struct agw_http_request *req)
 		found = req->path_len == strlen(routes[i].path) && memcmp(req->path, routes[i].path, req->path_len) == 0;
 		c->route = routes[i].route;
 	}
+	if (!found && req->path_len > strlen(AGW_HTTP_EVIDENCE_PREFIX) &&
+	    memcmp(req->path, AGW_HTTP_EVIDENCE_PREFIX, strlen(AGW_HTTP_EVIDENCE_PREFIX)) == 0) {
+		c->route = ROUTE_EVIDENCE;
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		agw_http_evidence_start(c, req);
+		return;
+	}
 	if (!found && (c->asset = agw_http_asset_find(h, req->path, req->path_len)) >= 0) {
 		found = true;
 		c->route = ROUTE_ASSET;
 	}
 	if (!found) {
 		agw_metric_add("agw_http_errors_total", "reason=\"not_found\"", 1);
-		agw_http_send_text(c, 404, "not found; try /, /table, /metrics, /healthz or /api/status\n", "");
+		agw_http_send_text(c, 404, "not found; try /, /table, /metrics, /healthz, /api/status or /evidence/<case>/<n>\n", "");
 		return;
 	}
 	uv_read_stop((uv_stream_t *)&c->tcp);

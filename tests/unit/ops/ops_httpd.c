@@ -68,12 +68,12 @@ int main(int argc, char **argv)
 {
 	if (argc < 2) {
 		fprintf(stderr, "usage: agw-ops-httpd DB [LISTEN] [--token-file FILE] [--hosts NAMES] "
-				"[--leaflet-dir DIR] [--tile-url URL] [--time-zone ZONE] "
+				"[--leaflet-dir DIR] [--tile-url URL] [--time-zone ZONE] [--state-dir DIR] "
 				"[--metric NAME[{LABELS}]=VALUE]...\n");
 		return 2;
 	}
 	const char *listen = "127.0.0.1:0", *token_file = NULL, *hosts = NULL, *leaflet_dir = NULL, *tile_url = NULL,
-		   *time_zone = NULL;
+		   *time_zone = NULL, *state_dir = NULL;
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--token-file") == 0 && i + 1 < argc) {
 			token_file = argv[++i];
@@ -83,6 +83,8 @@ int main(int argc, char **argv)
 			leaflet_dir = argv[++i];
 		} else if (strcmp(argv[i], "--tile-url") == 0 && i + 1 < argc) {
 			tile_url = argv[++i];
+		} else if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc) {
+			state_dir = argv[++i];
 		} else if (strcmp(argv[i], "--time-zone") == 0 && i + 1 < argc) {
 			time_zone = argv[++i];
 		} else if (strcmp(argv[i], "--metric") == 0 && i + 1 < argc) {
@@ -102,7 +104,8 @@ int main(int argc, char **argv)
 	}
 	uv_loop_t *loop = uv_default_loop();
 	struct agw_http_config hc = {.listen = listen, .token_file = token_file, .hosts = hosts,
-				     .leaflet_dir = leaflet_dir, .tile_url = tile_url, .time_zone = time_zone};
+				     .leaflet_dir = leaflet_dir, .tile_url = tile_url, .time_zone = time_zone,
+				     .state_dir = state_dir};
 	if (agw_http_start_config(loop, &hc, store, &http) < 0) {
 		agw_store_close(store);
 		return 1;
