@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "onvif_events.h"
+#include "onvif_fastpull.h"
 #include "onvif_topics.h"
 #include "onvif_xmlcheck.h"
 
-/* A copy of [b, e) without leading and trailing white space. */
-static char *dup_trimmed(const char *s)
+char *agw_onvif_dup_trimmed(const char *s)
 {
 	if (!s)
 		return strdup("");
@@ -45,20 +45,25 @@ int agw_onvif_bool_parse(const char *text)
 	return -1;
 }
 
+int agw_onvif_item_add(struct agw_items *items, const char *name, const char *value)
+{
+	char *n = agw_onvif_dup_trimmed(name), *v = agw_onvif_dup_trimmed(value);
+	int rc = n && v ? 0 : -ENOMEM;
+	/* an item without a name cannot be addressed by rules: dropped from the map, still in the
+	 * payload when the message is kept raw */
+	if (rc == 0 && *n)
+		rc = agw_items_add(items, n, v);
+	free(n);
+	free(v);
+	return rc;
+}
+
 static int add_items(struct agw_items *items, const struct tt__ItemList *list)
 {
 	if (!list)
 		return 0;
 	for (int i = 0; i < list->__sizeSimpleItem; i++) {
-		const struct _tt__ItemList_SimpleItem *it = &list->SimpleItem[i];
-		char *name = dup_trimmed(it->Name), *value = dup_trimmed(it->Value);
-		int rc = name && value ? 0 : -ENOMEM;
-		/* an item without a name cannot be addressed by rules: dropped from the map, still in
-		 * the payload when the message is kept raw */
-		if (rc == 0 && *name)
-			rc = agw_items_add(items, name, value);
-		free(name);
-		free(value);
+		int rc = agw_onvif_item_add(items, list->SimpleItem[i].Name, list->SimpleItem[i].Value);
 		if (rc < 0)
 			return rc;
 	}
@@ -70,7 +75,7 @@ static enum agw_operation operation_of(const char *op)
 	enum agw_operation ret = AGW_OP_NONE;
 	if (!op)
 		return AGW_OP_NONE;
-	char *t = dup_trimmed(op);
+	char *t = agw_onvif_dup_trimmed(op);
 	if (!t)
 		return AGW_OP_NONE;
 	if (!strcasecmp(t, "Initialized"))
@@ -171,9 +176,32 @@ struct walk {
 	int count;
 };
 
+void agw_onvif_message_fill(struct agw_alert *a, const char *utc_time, const char *operation,
+			    const struct agw_onvif_topic_table *table)
+{
+	a->operation = operation_of(operation);
+	int64_t ms;
+	if (utc_time && agw_time_parse_ms(utc_time, &ms) == 0)
+		a->camera_time_ms = ms;
+	a->active = active_of(&a->data, table);
+}
+
+int agw_onvif_alert_finish(struct agw_alert *a, const struct agw_onvif_topic_table *table)
+{
+	/* some topics say what happened only through their Data item (TP-Link's TPSmartEvent
+	 * carries IsVehicle, IsPeople or IsPet): the table may ask for one */
+	a->kind = agw_onvif_topic_kind_of(table, a->topic, &a->data);
+	const char *id = find_item(&a->data, "EventId");
+	if (!id)
+		id = find_item(&a->key, "EventId");
+	if (id && *id && !(a->event_id = strdup(id)))
+		return -ENOMEM;
+	return 0;
+}
+
 static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *nm, struct agw_alert *a)
 {
-	a->topic = dup_trimmed(nm->Topic ? nm->Topic->__item : NULL);
+	a->topic = agw_onvif_dup_trimmed(nm->Topic ? nm->Topic->__item : NULL);
 	if (!a->topic)
 		return -ENOMEM;
 	a->camera_time_ms = AGW_TIME_UNKNOWN;
@@ -186,15 +214,10 @@ static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *n
 			rc = add_items(&a->data, m->Data);
 		if (rc < 0)
 			return rc;
-		a->operation = operation_of(m->PropertyOperation);
-		int64_t ms;
-		if (m->UtcTime && agw_time_parse_ms(m->UtcTime, &ms) == 0)
-			a->camera_time_ms = ms;
-		a->active = active_of(&a->data, w->table);
+		agw_onvif_message_fill(a, m->UtcTime, m->PropertyOperation, w->table);
 	}
-	/* some topics say what happened only through their Data item (TP-Link's TPSmartEvent
-	 * carries IsVehicle, IsPeople or IsPet): the table may ask for one */
-	a->kind = agw_onvif_topic_kind_of(w->table, a->topic, &a->data);
+	if (agw_onvif_alert_finish(a, w->table) < 0)
+		return -ENOMEM;
 	if (m) {
 		if (a->kind == AGW_KIND_OTHER || has_element_items(m)) {
 			if (!(a->payload = message_xml(w->soap, m)))
@@ -205,11 +228,6 @@ static int convert(struct walk *w, struct wsnt__NotificationMessageHolderType *n
 		if (!(a->payload = strdup(nm->Message->__any)))
 			return -ENOMEM;
 	}
-	const char *id = find_item(&a->data, "EventId");
-	if (!id)
-		id = find_item(&a->key, "EventId");
-	if (id && *id && !(a->event_id = strdup(id)))
-		return -ENOMEM;
 	return 0;
 }
 
@@ -336,9 +354,33 @@ static int read_document(struct soap *soap, struct doc *d, bool other_ok, const 
 	return SOAP_OK;
 }
 
+/* The fast reader's alerts handed on as the gSOAP path hands its own; -ENOTSUP when it declined. */
+static int normalize_fast(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			  int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+			  char *err, size_t errlen)
+{
+	struct agw_onvif_fast_batch b;
+	int rc = agw_onvif_fast_read(xml, len, table, &b);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc < 0)
+		return rc;
+	if (info)
+		*info = b.info;
+	for (size_t i = 0; i < b.n && rc >= 0; i++) {
+		int r = fn(arg, &b.v[i]);
+		rc = r < 0 ? r : rc + 1;
+	}
+	agw_onvif_fast_batch_clear(&b);
+	if (rc < 0 && !*err)
+		snprintf(err, errlen, "stopped by the consumer: %s", strerror(-rc));
+	return rc;
+}
+
+/* fast: try onvif_fastpull.c first (answers to PullMessages only, other_ok false). */
 static int normalize(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 		     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
-		     bool other_ok, char *err, size_t errlen)
+		     bool other_ok, bool fast, char *err, size_t errlen)
 {
 	struct agw_onvif_input in;
 	if (len > AGW_ONVIF_MAX_DOCUMENT) {
@@ -347,6 +389,8 @@ static int normalize(struct soap *soap, const char *xml, size_t len, const struc
 	}
 	int rc = agw_onvif_xml_check(xml, len, err, errlen);
 	if (rc < 0)
+		return rc;
+	if (fast && (rc = normalize_fast(xml, len, table, fn, arg, info, err, errlen)) != -ENOTSUP)
 		return rc;
 	rc = agw_onvif_parse_begin(soap, &in, xml, len);
 	if (rc < 0) {
@@ -408,7 +452,14 @@ int agw_onvif_normalize_soap(struct soap *soap, const char *xml, size_t len, con
 			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
 			     char *err, size_t errlen)
 {
-	return normalize(soap, xml, len, table, fn, arg, info, false, err, errlen);
+	return normalize(soap, xml, len, table, fn, arg, info, false, true, err, errlen);
+}
+
+int agw_onvif_normalize_gsoap(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			      int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+			      char *err, size_t errlen)
+{
+	return normalize(soap, xml, len, table, fn, arg, info, false, false, err, errlen);
 }
 
 /* The end of an HTTP head ("\r\n\r\n" or "\n\n", whichever comes first): the offset of the body,
@@ -502,7 +553,7 @@ static int normalize_capture(struct soap *soap, const char *buf, size_t len, con
 			     int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen)
 {
 	if (len < 5 || memcmp(buf, "HTTP/", 5))
-		return normalize(soap, buf, len, table, fn, arg, NULL, true, err, errlen);
+		return normalize(soap, buf, len, table, fn, arg, NULL, true, false, err, errlen);
 	size_t body = head_end(buf, len);
 	if (!body) {
 		snprintf(err, errlen, "line 1: HTTP response head without the empty line that ends it");
@@ -520,8 +571,8 @@ static int normalize_capture(struct soap *soap, const char *buf, size_t len, con
 		if (rc < 0)
 			return rc;
 	}
-	int rc = joined ? normalize(soap, joined, joined_len, table, fn, arg, NULL, true, err, errlen)
-			: normalize(soap, buf + body, len - body, table, fn, arg, NULL, true, err, errlen);
+	int rc = joined ? normalize(soap, joined, joined_len, table, fn, arg, NULL, true, false, err, errlen)
+			: normalize(soap, buf + body, len - body, table, fn, arg, NULL, true, false, err, errlen);
 	if (rc == -EINVAL)
 		shift_line(err, errlen, lines);
 	free(joined);
