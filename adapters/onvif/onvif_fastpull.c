@@ -3,9 +3,9 @@
  * well-formedness check and is written to decline rather than guess: it takes one shape, the one
  * PullPoint cameras answer, and declines (-ENOTSUP) at the first thing where gSOAP could read the
  * document differently from a plain reading of its text:
- * - any byte over 0x7F (encodings, byte order marks), CDATA, comments or processing instructions
- *   inside the root, entity references or CR/TAB/LF in the values it keeps, white space in
- *   date-times (gSOAP collapses it there);
+ * - any byte over 0x7E (encodings, byte order marks) or under 0x20 but TAB, LF and CR; CDATA,
+ *   comments or processing instructions inside the root; entity references or CR/TAB/LF in the
+ *   values it keeps; white space inside date-times (gSOAP collapses it there);
  * - prefixed attributes other than xmlns:* (xsi:type, xsi:nil, SOAP-ENC:id) and id/href/ref
  *   (gSOAP's multi-reference data); SOAP-ENV:mustUnderstand only on the headers below, which
  *   gSOAP understands (cameras built on gSOAP put it on wsa:Action);
@@ -507,9 +507,12 @@ void agw_onvif_fast_batch_clear(struct agw_onvif_fast_batch *b)
 int agw_onvif_fast_read(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			struct agw_onvif_fast_batch *ret)
 {
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)xml[i] > 0x7F || xml[i] == '\0')
+	/* bytes gSOAP may read otherwise: over 0x7F (encodings), and controls (white space to it) */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)xml[i];
+		if (c > 0x7E || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
 			return DECLINE;
+	}
 	struct reader *r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;

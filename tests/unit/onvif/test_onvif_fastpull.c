@@ -18,118 +18,19 @@
 
 #include <cmocka.h>
 
+#include "fastpull_diff.h"
 #include "kinds.h"
-#include "onvif_fastpull.h"
-#include "onvif_xmlcheck.h"
 #include "templates.h"
-
-#define MAX_ALERTS 64
-
-struct got {
-	int rc, calls, stop_after; /* stop_after > 0: the consumer refuses that call */
-	char err[512];
-	struct agw_onvif_pull_info info;
-	struct agw_alert v[MAX_ALERTS];
-	size_t n;
-};
-
-static int collect(void *arg, struct agw_alert *a)
-{
-	struct got *g = arg;
-	if (g->stop_after && ++g->calls == g->stop_after)
-		return -EPIPE;
-	if (g->n < MAX_ALERTS) {
-		agw_alert_init(&g->v[g->n]);
-		if (agw_alert_copy(&g->v[g->n++], a) < 0)
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void got_clear(struct got *g)
-{
-	for (size_t i = 0; i < g->n; i++)
-		agw_alert_clear(&g->v[i]);
-}
 
 static struct soap *soap;
 static int differences;
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static bool same_items(const struct agw_items *a, const struct agw_items *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++)
-		if (!same_str(a->v[i].name, b->v[i].name) || !same_str(a->v[i].value, b->v[i].value))
-			return false;
-	return true;
-}
-
-/* Prints what differs (every field is compared); returns the number of differences. */
-static int compare_alert(const char *name, size_t i, const struct agw_alert *f, const struct agw_alert *g)
-{
-	const char *what = NULL;
-	if (f->kind != g->kind)
-		what = "kind";
-	else if (f->active != g->active)
-		what = "active";
-	else if (f->operation != g->operation)
-		what = "operation";
-	else if (f->camera_time_ms != g->camera_time_ms)
-		what = "camera_time";
-	else if (!same_str(f->topic, g->topic))
-		what = "topic";
-	else if (!same_str(f->event_id, g->event_id))
-		what = "event_id";
-	else if (!same_items(&f->source, &g->source))
-		what = "source";
-	else if (!same_items(&f->key, &g->key))
-		what = "key";
-	else if (!same_items(&f->data, &g->data))
-		what = "data";
-	else if (!same_str(f->payload, g->payload))
-		what = "payload";
-	if (what)
-		printf("DIFF %s: message %zu: %s (fast topic '%s', gSOAP topic '%s')\n", name, i, what,
-		       f->topic ? f->topic : "", g->topic ? g->topic : "");
-	return what ? 1 : 0;
-}
-
 /* Reads buf both ways and compares; returns true when the fast reader took it. */
 static bool check_doc(const char *name, const char *buf, size_t len, int stop_after)
 {
-	struct got f = {.stop_after = stop_after}, g = {.stop_after = stop_after};
-	f.rc = agw_onvif_normalize_soap(soap, buf, len, NULL, collect, &f, &f.info, f.err, sizeof(f.err));
-	g.rc = agw_onvif_normalize_gsoap(soap, buf, len, NULL, collect, &g, &g.info, g.err, sizeof(g.err));
-	int diff = 0;
-	if (f.rc != g.rc || (f.rc < 0 && strcmp(f.err, g.err))) {
-		printf("DIFF %s: fast %d '%s', gSOAP %d '%s'\n", name, f.rc, f.err, g.rc, g.err);
-		diff++;
-	} else if (f.n != g.n || f.calls != g.calls) {
-		printf("DIFF %s: %zu alerts fast, %zu gSOAP\n", name, f.n, g.n);
-		diff++;
-	} else if (f.rc >= 0 && (strcmp(f.info.current_time, g.info.current_time) ||
-				 strcmp(f.info.termination_time, g.info.termination_time))) {
-		printf("DIFF %s: times fast %s/%s, gSOAP %s/%s\n", name, f.info.current_time, f.info.termination_time,
-		       g.info.current_time, g.info.termination_time);
-		diff++;
-	}
-	for (size_t i = 0; !diff && i < f.n; i++)
-		diff += compare_alert(name, i, &f.v[i], &g.v[i]);
-	differences += diff;
-	got_clear(&f);
-	got_clear(&g);
-	char err[256];
-	struct agw_onvif_fast_batch b;
-	if (agw_onvif_xml_check(buf, len, err, sizeof(err)) < 0 || agw_onvif_fast_read(buf, len, NULL, &b) < 0)
-		return false;
-	agw_onvif_fast_batch_clear(&b);
-	return true;
+	bool taken;
+	differences += agw_fastpull_diff(soap, name, buf, len, stop_after, &taken);
+	return taken;
 }
 
 static char *read_file(const char *path, size_t *ret_len)
@@ -250,6 +151,8 @@ static void test_declined_variants(void **state)
 		{"tns1:RuleEngine/CellMotionDetector/Motion", "tns1:RuleEngine/Cell&#77;otionDetector/Motion"},
 		{"Z</tev:CurrentTime>", " Z</tev:CurrentTime>"},
 		{"Z\" PropertyOperation", " Z\" PropertyOperation"},
+		/* gSOAP reads a control character in a date-time as a space (fuzz_onvif_fastpull found it) */
+		{"Z</tev:TerminationTime>", "\x01Z</tev:TerminationTime>"},
 		{"<tev:CurrentTime>", "<tev:CurrentTime><!-- -->"},
 		{"<wsnt:Topic", "<wsnt:Topic xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\" e:mustUnderstand=\"true\""},
 		{"<tev:TerminationTime>", "<tev:Other/><tev:TerminationTime>"},
