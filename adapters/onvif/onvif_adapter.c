@@ -422,7 +422,7 @@ static const struct agw_option onvif_options[] = {
 	 "PullMessages long-poll timeout sent to the camera"},
 	{"message_limit", AGW_OPT_INT, OPT(message_limit), "100", 1, 10000, false,
 	 "most messages one PullMessages may return"},
-	{"termination_time", AGW_OPT_DURATION, OPT(termination_ms), "60s", 10000, 86400000, false,
+	{"termination_time", AGW_OPT_DURATION, OPT(termination_ms), "5m", 10000, 86400000, false,
 	 "relative subscription lifetime asked for (CreatePullPointSubscription, Renew)"},
 	{"renew_margin", AGW_OPT_DURATION, OPT(renew_margin_ms), "15s", 1000, 3600000, false,
 	 "renew when the subscription has less than this (plus one pull) left"},
