@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The PullMessagesResponse reader without gSOAP (see onvif_fastpull.h). It runs after the
+/* The PullMessagesResponse reader without gSOAP (onvif_events.h says what it is for). It runs after the
  * well-formedness check and is written to decline rather than guess: it takes one shape, the one
  * PullPoint cameras answer, and declines (-ENOTSUP) at the first thing where gSOAP could read the
  * document differently from a plain reading of its text:
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onvif_fastpull.h"
+#include "onvif_events.h"
 #include "onvif_topics.h"
 
 #define DECLINE (-ENOTSUP)

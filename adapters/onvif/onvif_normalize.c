@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "onvif_events.h"
-#include "onvif_fastpull.h"
 #include "onvif_topics.h"
 #include "onvif_xmlcheck.h"
 

@@ -13,7 +13,7 @@
 
 #include "alarmgw/metrics.h"
 #include "onvif_camera.h"
-#include "onvif_salvage.h"
+#include "onvif_events.h"
 
 /* ---- back-pressure: the camera's held alerts and the adapter's held queue ---- */
 

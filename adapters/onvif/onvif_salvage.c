@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onvif_salvage.h"
+#include "onvif_events.h"
 
 #define MAX_DECLS 64
 #define MAX_NAME 128

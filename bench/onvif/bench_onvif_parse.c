@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* CPU per PullMessagesResponse read by the adapter's path (well-formedness check, parse,
- * normalization into alerts), on one reused gSOAP context as the adapter does.
+/* CPU per PullMessagesResponse read by the adapter's path (well-formedness check, the fast reader
+ * or else gSOAP, normalization into alerts) on one reused gSOAP context as the adapter does, and
+ * by the gSOAP path alone (agw_onvif_normalize_gsoap) for comparison.
  *
  * The document is what camsim answers (one NotificationMessage per answer, as at one event per
  * camera every 10 s with a 10 s long-poll), or the files given. Prints µs per document and per
@@ -76,15 +77,19 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+typedef int (*readepathfn)(struct soap *soap, const char *xml, size_t len, const struct agw_onvif_topic_table *table,
+			 int (*fn)(void *arg, struct agw_alert *alert), void *arg, struct agw_onvif_pull_info *info,
+			 char *err, size_t errlen);
+
 /* One run over docs: seconds of CPU, and the messages it gave in *ret_msgs. */
-static double run(struct soap *soap, const struct doc *d, long n, long *ret_msgs)
+static double run(readepathfn read, struct soap *soap, const struct doc *d, long n, long *ret_msgs)
 {
 	char err[256];
 	long msgs = 0;
 	double t0 = cpu_s();
 	for (long i = 0; i < n; i++) {
 		struct agw_onvif_pull_info info;
-		if (agw_onvif_normalize_soap(soap, d->buf, d->len, NULL, count, &msgs, &info, err, sizeof(err)) < 0) {
+		if (read(soap, d->buf, d->len, NULL, count, &msgs, &info, err, sizeof(err)) < 0) {
 			fprintf(stderr, "ERROR: %s: %s\n", d->name, err);
 			exit(1);
 		}
@@ -111,14 +116,19 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ERROR: cannot read %s\n", argv[3 + k]);
 			return 1;
 		}
-		double t[100];
-		long msgs = 0;
-		for (int r = 0; r < runs; r++)
-			t[r] = run(soap, &d, n, &msgs);
-		qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
-		double med = t[runs / 2];
-		printf("%s (%zu bytes, %ld messages): %.2f us per document, %.2f us per message\n", d.name, d.len,
-		       msgs / n, med / (double)n * 1e6, msgs ? med / (double)msgs * 1e6 : 0.0);
+		/* the adapter's path (the fast reader first), then gSOAP alone */
+		static const readepathfn readers[] = {agw_onvif_normalize_soap, agw_onvif_normalize_gsoap};
+		static const char *const names[] = {"adapter path", "gSOAP only"};
+		for (int path = 0; path < 2; path++) {
+			double t[100];
+			long msgs = 0;
+			for (int r = 0; r < runs; r++)
+				t[r] = run(readers[path], soap, &d, n, &msgs);
+			qsort(t, (size_t)runs, sizeof(t[0]), cmp_double);
+			double med = t[runs / 2];
+			printf("%s (%zu bytes, %ld messages), %s: %.2f us per document, %.2f us per message\n", d.name, d.len,
+			       msgs / n, names[path], med / (double)n * 1e6, msgs ? med / (double)msgs * 1e6 : 0.0);
+		}
 		if (argc > 3)
 			free(d.buf);
 	}

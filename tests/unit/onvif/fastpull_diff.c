@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fastpull_diff.h"
-#include "onvif_fastpull.h"
+#include "onvif_events.h"
 #include "onvif_xmlcheck.h"
 
 #define MAX_ALERTS 64
