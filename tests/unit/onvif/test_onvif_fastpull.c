@@ -20,6 +20,7 @@
 
 #include "fastpull_diff.h"
 #include "kinds.h"
+#include "onvif_topics.h"
 #include "templates.h"
 
 static struct soap *soap;
@@ -105,7 +106,7 @@ static void test_camsim_answers(void **state)
 {
 	(void)state;
 	differences = 0;
-	int n = 0, declined = 0;
+	int n = 0, wrong = 0;
 	for (int d = 0; d < CAMSIM_DIALECT_COUNT; d++)
 		for (uint8_t k = 0; k < CAMSIM_KIND_COUNT; k++)
 			for (int v = 0; v < 4; v++) {
@@ -116,16 +117,20 @@ static void test_camsim_answers(void **state)
 				snprintf(name, sizeof(name), "camsim %s %s variant %d", camsim_dialects[d].name,
 					 camsim_kinds[k].name, v);
 				n++;
-				if (!check_doc(name, b.data, b.len, 0)) {
-					printf("declined: %s\n", name);
-					declined++;
+				/* a topic the table does not map is kept with gSOAP's XML of its message:
+				 * declined by design (camsim's "package"); every other answer is taken */
+				bool other = agw_onvif_topic_kind_of(agw_onvif_topic_table_default(), camsim_kinds[k].topic,
+								     NULL) == AGW_KIND_OTHER;
+				if (check_doc(name, b.data, b.len, 0) == other) {
+					printf("%s: %s\n", other ? "taken" : "declined", name);
+					wrong++;
 				}
 				check_doc(name, b.data, b.len, 2);
 				free(b.data);
 			}
-	printf("%d camsim answers, %d declined\n", n, declined);
+	printf("%d camsim answers, %d taken or declined wrongly\n", n, wrong);
 	assert_int_equal(differences, 0);
-	assert_int_equal(declined, 0); /* the workload of bench/scale: every answer takes the fast path */
+	assert_int_equal(wrong, 0); /* the workload of bench/scale takes the fast path */
 }
 
 /* Variants of a camsim answer the fast reader must decline; gSOAP decides what they give. */
