@@ -134,7 +134,7 @@ static void nonce_mac(const char *secret, const char *stamp, char out[33])
 
 void camsim_digest_nonce_make(const char *secret, int64_t now, char *buf, size_t len)
 {
-	char stamp[32], mac[33];
+	char stamp[17], mac[33]; /* 16 hex digits: "%s.%s" always fits the 64 bytes callers give */
 	snprintf(stamp, sizeof(stamp), "%" PRIx64, (uint64_t)now);
 	nonce_mac(secret, stamp, mac);
 	snprintf(buf, len, "%s.%s", stamp, mac);
