@@ -201,7 +201,9 @@ void agw_config_defaults(struct agw_config *cfg)
 	ev->min_interval_ms = 2000;
 	ev->max_bytes = 4LL << 20;
 	ev->timeout_ms = 5000;
-	ev->max_per_case = 4;
+	/* one picture, when the case opens: at 10,000 cameras a picture per case update made a standing
+	 * backlog (docs/performance.md, "Evidence at 10,000 cameras") */
+	ev->max_per_case = 1;
 	ev->hold_ms = 10000;
 	ev->max_age_ms = 7LL * 86400000;
 	ev->max_total_bytes = 10LL << 30;

@@ -89,6 +89,8 @@ void daemon_adapters_stopped_check(struct agw_daemon *d);
 /* daemon_evidence.c: the evidence scheduler's hooks into the adapter instances */
 int daemon_evidence_start(struct agw_daemon *d);
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p);
+/* After a reload swapped d->cfg: the new [evidence] limits apply to the running scheduler. */
+void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old);
 
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct agw_daemon *d);
