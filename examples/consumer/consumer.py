@@ -142,7 +142,10 @@ class Consumer:
 
     def send(self, case_id, status):
         topic = f"{self.a.prefix}/case-status/{self.a.gateway}"
-        self.client.publish(topic, json.dumps({"case_id": case_id, "status": status}), qos=1)
+        fb = {"case_id": case_id, "status": status}
+        if self.a.by:  # who handled it, and a note the control room reads in the case's history
+            fb.update(by=self.a.by, note=f"{status} (reference consumer)")
+        self.client.publish(topic, json.dumps(fb, ensure_ascii=False), qos=1)
         with self.lock:
             self.feedback.setdefault(case_id, []).append(status)
             with open(self.journal, "a") as f:
@@ -170,6 +173,7 @@ def main():
     p.add_argument("--chain", help="statuses to send, comma separated (default: accepted, and closed with --close-after)")
     p.add_argument("--step", type=float, help="seconds between the statuses of --chain (default: --close-after)")
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: on SIGTERM)")
+    p.add_argument("--by", help="the operator or grid worker id sent with each feedback (with a short note)")
     a = p.parse_args()
     a.chain = a.chain.split(",") if a.chain else ["accepted"] + (["closed"] if a.close_after > 0 else [])
     a.step = a.step if a.step is not None else a.close_after

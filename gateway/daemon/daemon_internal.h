@@ -95,7 +95,7 @@ void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old);
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct agw_daemon *d);
 /* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
-int daemon_case_feedback(void *d, const char *case_id, const char *status);
+int daemon_case_feedback(void *d, const char *case_id, const char *status, const char *by, const char *note);
 void daemon_case_feedback_done(void *d, bool committed);
 void daemon_feedback_summary(struct agw_daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */
