@@ -13,6 +13,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/log.h"
 #include "http_internal.h"
+#include "http_tls.h"
 
 #define TOKEN_MIN 16 /* bytes: a guessable token is no token */
 #define TOKEN_MAX 512
@@ -64,6 +65,7 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 
 void agw_http_free(struct agw_http *h)
 {
+	agw_http_tls_ctx_free(h->tls_ctx);
 	agw_health_tracker_free(h->tracker);
 	agw_http_assets_free(h);
 	free(h->time_zone);
@@ -261,6 +263,12 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 	}
 	if (r == 0 && cfg->state_dir && *cfg->state_dir && !(h->state_dir = strdup(cfg->state_dir)))
 		r = -ENOMEM;
+	if (r == 0 && cfg->tls_cert && *cfg->tls_cert) {
+		char err[300];
+		if ((r = agw_http_tls_ctx_new(cfg->tls_cert, cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &h->tls_ctx, err,
+					      sizeof(err))) < 0)
+			agw_log_err(AGW_HTTP_COMPONENT, NULL, "%s", err);
+	}
 	if (r == 0)
 		r = agw_health_tracker_new(&h->tracker);
 	if (r == 0)
@@ -294,8 +302,8 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 	h->listener_open = true;
 	if (agw_http_sse_init(h) < 0)
 		agw_log_warn(AGW_HTTP_COMPONENT, NULL, "cannot start the live-page timer: pages update on reload only");
-	agw_log_info(AGW_HTTP_COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d%s%s)",
-		     listen_addr, h->port, h->token ? ", bearer token required" : "",
+	agw_log_info(AGW_HTTP_COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d, %s%s%s)",
+		     listen_addr, h->port, h->tls_ctx ? "HTTPS" : "HTTP", h->token ? ", bearer token required" : "",
 		     h->n_hosts ? ", Host names from http_hosts" : ", Host must be a loopback name");
 	*ret = h;
 	return 0;
