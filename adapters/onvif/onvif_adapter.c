@@ -15,7 +15,7 @@
 
 #include "alarmgw/metrics.h"
 #include "onvif_camera.h"
-#include "onvif_keyframe.h"
+#include "rtsp_grab.h"
 #include "onvif_url.h"
 
 static void iso_duration(int64_t ms, char *buf, size_t len)
@@ -309,6 +309,14 @@ static void stop_timer_closed(uv_handle_t *h)
 	agw_onvif_maybe_finish_stop(ad);
 }
 
+static void grabber_stopped(void *arg)
+{
+	struct onvif_adapter *ad = arg;
+	ad->grabber = NULL;
+	ad->closing_handles--;
+	agw_onvif_maybe_finish_stop(ad);
+}
+
 /* Second half of stop: cancel what is left, close every handle; stopped() when all are closed. */
 static void finish_stop(struct onvif_adapter *ad)
 {
@@ -338,7 +346,10 @@ static void finish_stop(struct onvif_adapter *ad)
 		agw_curl_loop_close(ad->shards[i].http, http_closed, ad);
 		ad->shards[i].http = NULL;
 	}
-	agw_onvif_keyframe_stop(ad);
+	if (ad->grabber) {
+		ad->closing_handles++;
+		agw_rtsp_grabber_stop(ad->grabber, grabber_stopped, ad);
+	}
 }
 
 void agw_onvif_maybe_finish_stop(struct onvif_adapter *ad)
@@ -405,7 +416,8 @@ static void onvif_uninit(void *priv)
 		agw_onvif_list_del(&ad->retired, c);
 		cam_free(c);
 	}
-	agw_onvif_keyframe_free(ad); /* normally gone: stop() ended it */
+	agw_rtsp_grabber_abandon(ad->grabber); /* normally gone: stop() ended it */
+	ad->grabber = NULL;
 	agw_onvif_soap_free(ad->soap);
 	ad->soap = NULL;
 	agw_onvif_topic_table_free(ad->table);

@@ -89,7 +89,7 @@ enum cam_state {
 };
 
 struct onvif_adapter;
-struct agw_rtsp_pool;
+struct agw_rtsp_grabber;
 
 struct cam {
 	struct agw_curl_req req; /* first: the http layer hands it back */
@@ -101,7 +101,7 @@ struct cam {
 	char *device_url, *scheme, *authority, *host;
 	char *events_url, *sub_url;
 	char *media_url;               /* the media service (GetServices/GetCapabilities), or NULL */
-	/* Evidence pictures: the way that worked last, kept for the next pictures (onvif_snapshot.c):
+	/* Evidence pictures: the way that worked last, kept for the next pictures (onvif_exchange.c):
 	 * GetSnapshotUri's answer, or for a camera without one GetStreamUri's and its keyframe. */
 	char *snap_uri;
 	char *stream_uri;
@@ -187,8 +187,7 @@ struct onvif_adapter {
 	int leaving;                   /* cameras in CAM_LEAVING not closed yet */
 	uv_timer_t stop_timer;
 	int closing_handles;
-	struct agw_rtsp_pool *kf_pool; /* keyframes of cameras without a snapshot URI, or NULL */
-	bool kf_pool_stopping;
+	struct agw_rtsp_grabber *grabber; /* keyframes of cameras without a snapshot URI, or NULL */
 };
 
 static inline struct agw_curl_loop *onvif_cam_http(const struct cam *c)
@@ -204,8 +203,8 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 	return (int64_t)uv_now(ad->ctx->loop);
 }
 
-/* onvif_snapshot.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG; without a
- * snapshot URI, GetStreamUri and one keyframe of the stream) */
+/* onvif_exchange.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG; without a
+ * snapshot URI, GetStreamUri and one keyframe of the stream through adapters/rtsp/rtsp_grab.h) */
 int agw_onvif_snapshot(void *priv, struct agw_snapshot *s);
 void agw_onvif_snapshot_cancel(void *priv, struct agw_snapshot *s);
 struct cam *agw_onvif_cam_find(struct onvif_adapter *ad, const char *id);

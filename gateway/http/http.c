@@ -224,6 +224,19 @@ int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *s
 	return agw_http_start_config(loop, &cfg, store, ret);
 }
 
+/* HTTPS when a certificate is configured; the key defaults to the certificate's file. */
+static int tls_setup(struct agw_http *h, const struct agw_http_config *cfg)
+{
+	if (!cfg->tls_cert || !*cfg->tls_cert)
+		return 0;
+	char err[300];
+	int r = agw_http_tls_ctx_new(cfg->tls_cert, cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &h->tls_ctx, err,
+				     sizeof(err));
+	if (r < 0)
+		agw_log_err(AGW_HTTP_COMPONENT, NULL, "%s", err);
+	return r;
+}
+
 int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, struct agw_store *store,
 			  struct agw_http **ret)
 {
@@ -263,12 +276,8 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 	}
 	if (r == 0 && cfg->state_dir && *cfg->state_dir && !(h->state_dir = strdup(cfg->state_dir)))
 		r = -ENOMEM;
-	if (r == 0 && cfg->tls_cert && *cfg->tls_cert) {
-		char err[300];
-		if ((r = agw_http_tls_ctx_new(cfg->tls_cert, cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &h->tls_ctx, err,
-					      sizeof(err))) < 0)
-			agw_log_err(AGW_HTTP_COMPONENT, NULL, "%s", err);
-	}
+	if (r == 0)
+		r = tls_setup(h, cfg);
 	if (r == 0)
 		r = agw_health_tracker_new(&h->tracker);
 	if (r == 0)

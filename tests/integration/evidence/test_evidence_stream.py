@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Evidence of ONVIF cameras without a snapshot URI (adapters/onvif/onvif_snapshot.c): the gateway
+"""Evidence of ONVIF cameras without a snapshot URI (adapters/onvif/onvif_exchange.c): the gateway
 falls back to GetStreamUri and takes one keyframe of the stream as a JPEG, on the ONVIF adapter's
-keyframe pool. Real daemon, camsim (GetStreamUri answering the URL of the project's RTSP test
+keyframe pool (adapters/rtsp/rtsp_grab.c). Real daemon, camsim (GetStreamUri answering the URL of the project's RTSP test
 server, alarmgw-rtspd, started here on loopback at a size no other picture has) and mosquitto.
 
 - cam-00001 refuses GetSnapshotUri (ActionNotSupported), cam-00002 gives a snapshot URI whose GET
@@ -50,7 +50,7 @@ def main():
                     workdir=work) as sim:
             sim.control(0, "no-snapshot", on=1)
             sim.control(1, "snapshot-missing", on=1)
-            db, state, msgs, stats = run(work, sim, 'min_interval = "0s"; timeout = "8s";', 16)
+            db, state, msgs, stats = run(work, sim, 'min_interval = "0s"; max_per_case = 1000; timeout = "8s";', 16)
     finally:
         rtspd.stop()
     rows = sql(db, "SELECT camera_id, case_id, n, type, status, reason, source, width, height, path, bytes"

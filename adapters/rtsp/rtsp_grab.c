@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* One keyframe of an ONVIF camera's stream as its evidence picture (see onvif_keyframe.h). The
- * blocking half (RTSP session, decode, JPEG encode) runs on the adapter's keyframe pool with an
- * interrupt callback on the deadline, the pool's stop flag and the capture's own cancel flag. */
+/* One keyframe of a stream as a JPEG (see rtsp_grab.h). */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,9 +8,9 @@
 
 #include <libavutil/frame.h>
 
+#include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
-#include "onvif_camera.h"
-#include "onvif_keyframe.h"
+#include "rtsp_grab.h"
 #include "rtsp_pool.h"
 #include "rtsp_probe.h"
 #include "rtsp_url.h"
@@ -24,16 +22,22 @@
 /* Packets read before giving up on a keyframe (a GOP of 60 at 25 fps with audio fits). */
 #define KEYFRAME_MAX_PACKETS 1500
 
-struct agw_onvif_keyframe {
+struct agw_rtsp_grabber {
+	struct agw_rtsp_pool *pool;
+	void (*stopped)(void *arg);
+	void *stopped_arg;
+};
+
+struct agw_rtsp_grab {
 	struct agw_rtsp_work w; /* first: the pool hands it back */
-	struct onvif_adapter *ad;
+	struct agw_rtsp_grabber *g;
 	char *url;              /* with credentials: only libavformat sees it */
 	int64_t timeout_ms;
 	size_t max_bytes;
 	bool tls_verify;
 	char *ca_file;
 	atomic_bool cancel;
-	agw_onvif_keyframe_fn done; /* NULL once cancelled */
+	agw_rtsp_grab_fn done; /* NULL once cancelled */
 	void *arg;
 	/* the worker's result */
 	int status;
@@ -44,7 +48,7 @@ struct agw_onvif_keyframe {
 	int64_t taken_ms;
 };
 
-static void job_free(struct agw_onvif_keyframe *k)
+static void job_free(struct agw_rtsp_grab *k)
 {
 	agw_rtsp_url_free(k->url);
 	free(k->ca_file);
@@ -52,7 +56,7 @@ static void job_free(struct agw_onvif_keyframe *k)
 	free(k);
 }
 
-static void encode(struct agw_onvif_keyframe *k, const struct AVFrame *frame)
+static void encode(struct agw_rtsp_grab *k, const struct AVFrame *frame)
 {
 	k->width = frame->width;
 	k->height = frame->height;
@@ -69,11 +73,11 @@ static void encode(struct agw_onvif_keyframe *k, const struct AVFrame *frame)
 
 static void keyframe_work(struct agw_rtsp_work *w)
 {
-	struct agw_onvif_keyframe *k = (struct agw_onvif_keyframe *)w;
+	struct agw_rtsp_grab *k = (struct agw_rtsp_grab *)w;
 	struct agw_rtsp_tls tls = {.verify = k->tls_verify, .ca_file = k->ca_file};
 	struct agw_rtsp_probe_opts o = {
 		.timeout_ms = k->timeout_ms, .io_timeout_ms = k->timeout_ms, .max_packets = KEYFRAME_MAX_PACKETS,
-		.stop = agw_rtsp_pool_stop_flag(k->ad->kf_pool), .cancel = &k->cancel, .media_types = "video",
+		.stop = agw_rtsp_pool_stop_flag(k->g->pool), .cancel = &k->cancel, .media_types = "video",
 		.tls = &tls};
 	struct agw_rtsp_probe p;
 	k->status = agw_rtsp_probe_run(k->url, &o, &p);
@@ -89,55 +93,56 @@ static void keyframe_work(struct agw_rtsp_work *w)
 
 static void keyframe_done(struct agw_rtsp_work *w, bool ran)
 {
-	struct agw_onvif_keyframe *k = (struct agw_onvif_keyframe *)w;
+	struct agw_rtsp_grab *k = (struct agw_rtsp_grab *)w;
 	if (k->done) {
-		struct agw_onvif_keyframe_result r = {.status = k->status, .reason = k->reason, .jpeg = k->jpeg,
+		struct agw_rtsp_grab_result r = {.status = k->status, .reason = k->reason, .jpeg = k->jpeg,
 						      .len = k->len, .width = k->width, .height = k->height,
 						      .taken_ms = k->taken_ms};
 		if (!ran) {
 			r.status = -ESHUTDOWN;
-			r.reason = "keyframe: the adapter is stopping";
+			r.reason = "keyframe: stopping";
 		}
-		agw_metric_add("agw_onvif_keyframes_total", r.status == 0 ? "result=\"picture\"" : "result=\"failed\"", 1);
+		agw_metric_add("agw_rtsp_grabs_total", r.status == 0 ? "result=\"picture\"" : "result=\"failed\"", 1);
 		k->done(k->arg, &r);
 	}
 	job_free(k);
 }
 
-static int pool_get(struct onvif_adapter *ad)
+int agw_rtsp_grabber_new(uv_loop_t *loop, unsigned threads, struct agw_rtsp_grabber **ret)
 {
-	if (ad->kf_pool)
-		return 0;
+	struct agw_rtsp_grabber *g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
 	agw_rtsp_av_log_setup();
-	return agw_rtsp_pool_new(ad->ctx->loop, (unsigned)ad->keyframe_threads, KEYFRAME_QUEUE, &ad->kf_pool);
+	int r = agw_rtsp_pool_new(loop, threads, KEYFRAME_QUEUE, &g->pool);
+	if (r < 0) {
+		free(g);
+		return r;
+	}
+	*ret = g;
+	return 0;
 }
 
-int agw_onvif_keyframe_start(struct onvif_adapter *ad, const char *url, const char *username, const char *password,
-			     int64_t timeout_ms, size_t max_bytes, agw_onvif_keyframe_fn done, void *arg,
-			     struct agw_onvif_keyframe **ret)
+int agw_rtsp_grab_start(struct agw_rtsp_grabber *g, const struct agw_rtsp_grab_opts *o, agw_rtsp_grab_fn done,
+			void *arg, struct agw_rtsp_grab **ret)
 {
-	if (ad->stopping)
-		return -ESHUTDOWN;
-	int rc = pool_get(ad);
-	if (rc < 0)
-		return rc;
-	struct agw_onvif_keyframe *k = calloc(1, sizeof(*k));
+	struct agw_rtsp_grab *k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	k->w.work = keyframe_work;
 	k->w.done = keyframe_done;
-	k->ad = ad;
-	k->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
-	k->max_bytes = max_bytes;
-	k->tls_verify = ad->tls_verify;
+	k->g = g;
+	k->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 1;
+	k->max_bytes = o->max_bytes;
+	k->tls_verify = o->tls && o->tls->verify;
 	k->done = done;
 	k->arg = arg;
 	atomic_init(&k->cancel, false);
-	k->url = agw_rtsp_url_open(url, username, password);
-	rc = -ENOMEM;
-	if (!k->url || (ad->ca_file && !(k->ca_file = strdup(ad->ca_file))))
+	k->url = agw_rtsp_url_open(o->url, o->username, o->password);
+	int rc = -ENOMEM;
+	if (!k->url || (o->tls && o->tls->ca_file && !(k->ca_file = strdup(o->tls->ca_file))))
 		goto fail;
-	rc = agw_rtsp_pool_submit(ad->kf_pool, &k->w);
+	rc = agw_rtsp_pool_submit(g->pool, &k->w);
 	if (rc < 0)
 		goto fail;
 	*ret = k;
@@ -147,7 +152,7 @@ fail:
 	return rc;
 }
 
-void agw_onvif_keyframe_cancel(struct agw_onvif_keyframe *k)
+void agw_rtsp_grab_cancel(struct agw_rtsp_grab *k)
 {
 	if (!k)
 		return;
@@ -157,23 +162,25 @@ void agw_onvif_keyframe_cancel(struct agw_onvif_keyframe *k)
 
 static void pool_stopped(void *arg)
 {
-	struct onvif_adapter *ad = arg;
-	ad->kf_pool = NULL;
-	ad->closing_handles--;
-	agw_onvif_maybe_finish_stop(ad);
+	struct agw_rtsp_grabber *g = arg;
+	void (*stopped)(void *) = g->stopped;
+	void *sarg = g->stopped_arg;
+	free(g);
+	if (stopped)
+		stopped(sarg);
 }
 
-void agw_onvif_keyframe_stop(struct onvif_adapter *ad)
+void agw_rtsp_grabber_stop(struct agw_rtsp_grabber *g, void (*stopped)(void *arg), void *arg)
 {
-	if (!ad->kf_pool || ad->kf_pool_stopping)
+	g->stopped = stopped;
+	g->stopped_arg = arg;
+	agw_rtsp_pool_stop(g->pool, pool_stopped, g);
+}
+
+void agw_rtsp_grabber_abandon(struct agw_rtsp_grabber *g)
+{
+	if (!g)
 		return;
-	ad->kf_pool_stopping = true;
-	ad->closing_handles++;
-	agw_rtsp_pool_stop(ad->kf_pool, pool_stopped, ad);
-}
-
-void agw_onvif_keyframe_free(struct onvif_adapter *ad)
-{
-	agw_rtsp_pool_abandon(ad->kf_pool);
-	ad->kf_pool = NULL;
+	agw_rtsp_pool_abandon(g->pool);
+	free(g);
 }
