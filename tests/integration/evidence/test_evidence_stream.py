@@ -73,6 +73,12 @@ def main():
     third = [r for r in rows if r[0] == "cam-00003" and r[4] == "stored"]
     check(third and all(r[3] == "snapshot" and r[10] == len(JPEG) for r in third),
           "cam-00003: its snapshots as before (%d)" % len(third))
+    for kind in ("keyframe", "snapshot"):
+        lat = sorted(r[0] for r in sql(db, "SELECT stored_at - requested_at FROM evidence WHERE status = 'stored'"
+                                            " AND type = ?", (kind,)))
+        if lat:
+            print("%s: %d stored, request to stored p50 %d ms, max %d ms (a test run, not a benchmark)"
+                  % (kind, len(lat), lat[len(lat) // 2], lat[-1]))
     published = {m["topic"] for m in msgs if "/evidence/" in m["topic"]}
     keyframes = {"agw/evidence/%s/%d" % (r[1], r[2]) for r in rows if r[3] == "keyframe" and r[4] == "stored"}
     check(keyframes and keyframes <= published, "the keyframes were published (%d of %d)"
