@@ -111,6 +111,8 @@ static const struct key keys[] = {
 	{"gateway", "http_tls_cert", K_STR, C(http_tls_cert), 0, 0,
 	 "PEM certificate chain: the status server speaks HTTPS (TLS 1.2+) with it (default: plain HTTP)"},
 	{"gateway", "http_tls_key", K_STR, C(http_tls_key), 0, 0, "the PEM private key of http_tls_cert"},
+	{"gateway", "evidence_url_key_file", K_STR, C(evidence_url_key_file), 0, 0,
+	 "key file (32 to 1024 bytes) of signed, expiring evidence links: GET /evidence/<case>/<n>?exp=&sig= without the token"},
 	{"gateway", "journal_retention", K_DURATION, C(journal_retention_ms), 0, 3650LL * 86400000,
 	 "age after which journal rows are deleted (0: keep)"},
 	{"gateway", "journal_max_rows", K_INT, C(journal_max_rows), 0, 10000000000LL,

@@ -4,11 +4,9 @@
  * HMAC-SHA256, keyed with the contents of gateway.evidence_url_key_file, over the path and the
  * expiry as "<path>\n<exp>" (path as sent, without the query: "/evidence/agw-…/1"). The check
  * compares in constant time and refuses an expired link before looking at the signature.
- * docs/case-message.md "Evidence" says how a platform uses them.
- *
- * Not wired yet: the route GET /evidence/<case_id>/<n> (branch page) had not reached main when
- * this was written; once it has, the route accepts a valid (exp, sig) instead of the bearer token
- * and the evidence entry carries the URL when evidence.url_base is set. */
+ * docs/case-message.md "Signed links" says how a platform uses them. The status server checks them
+ * (http_request.c, signed_link); agw_evidence_url_make is for the gateway putting links in
+ * evidence entries (evidence.url_base), which is not built yet. */
 #ifndef AGW_EVIDENCE_URL_H
 #define AGW_EVIDENCE_URL_H
 

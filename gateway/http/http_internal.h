@@ -116,6 +116,7 @@ struct agw_http {
 	struct agw_http_access access; /* Host names and token; points at the strings below */
 	char *token;
 	struct ssl_ctx_st *tls_ctx; /* HTTPS, or NULL */
+	struct agw_evidence_url_key *url_key; /* signed evidence links, or NULL */
 	char **hosts;
 	size_t n_hosts;
 	/* the page */
