@@ -73,6 +73,8 @@ enum agw_case_end {
 
 /* A camera and adapter whose alerts the case folds (correlation: one case per incident). */
 #define AGW_CASE_SOURCES_MAX 8
+/* A decision's reason: room for a feedback's who and note (alarmgw/limits.h) */
+#define AGW_DECISION_REASON_SIZE (128 + AGW_FEEDBACK_BY_MAX + AGW_FEEDBACK_NOTE_MAX)
 struct agw_case_source {
 	struct agw_engine_cam *cam;
 	char adapter[24];
@@ -92,7 +94,7 @@ enum agw_decision_action {
 struct agw_decision {
 	enum agw_decision_action action;
 	const char *rule;          /* rule name or NULL */
-	char reason[192];
+	char reason[AGW_DECISION_REASON_SIZE];
 	struct agw_case *incident;     /* open/update/close; valid until the next engine call */
 	int64_t alert_seq;
 	int64_t at_ms;
@@ -204,6 +206,17 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
  * refused transition (reason in why), -EINVAL for a bad status. */
 int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_case_status status, int64_t now_ms,
 			   int64_t mono_ms, agw_engine_emit_fn emit, void *arg, char *why, size_t why_len);
+/* Who gave a feedback and their note (either NULL or "": not given), already checked by the
+ * feedback parser (bounded by AGW_FEEDBACK_BY_MAX and AGW_FEEDBACK_NOTE_MAX, no control
+ * characters; longer ones are cut). Kept on the case as its last feedback (the case message's
+ * lifecycle.last_feedback) and written into the STATUS decision's reason. */
+struct agw_feedback_from {
+	const char *by;
+	const char *note;
+};
+int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw_case_status status,
+			     const struct agw_feedback_from *from, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
+			     void *arg, char *why, size_t why_len);
 /* The same on one clock, without emit; *ret_case: the case, NULL once it ended (tests, tools). */
 int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
 			struct agw_case **ret_case);
@@ -226,6 +239,10 @@ struct agw_case_restore {
 	int64_t status_ms[AGW_CASE__STATUS_COUNT];
 	int64_t n_feedback, sup_due, expire_at;
 	int esc_level;
+	/* the last feedback (n_feedback > 0): its status, time, who and note (NULL: not given) */
+	enum agw_case_status fb_status;
+	int64_t fb_ms;
+	const char *fb_by, *fb_note;
 	const struct agw_case_source *sources; /* cam unused: the camera ids are in source_cams */
 	const char *const *source_cams;
 	size_t n_sources;

@@ -69,6 +69,12 @@ struct agw_case {
 	/* the lifecycle with the platform (rules/case_life.c) */
 	int64_t status_ms[AGW_CASE__STATUS_COUNT]; /* gateway time each status was last entered; 0: never */
 	int64_t n_feedback;         /* feedback accepted */
+	/* the last feedback accepted (when n_feedback > 0): the status it moved to, when, who gave it
+	 * and their note ("" when not given) */
+	enum agw_case_status fb_status;
+	int64_t fb_ms;
+	char fb_by[AGW_FEEDBACK_BY_MAX + 1];
+	char fb_note[AGW_FEEDBACK_NOTE_MAX + 1];
 	int esc_level;              /* escalations so far */
 	enum agw_case_end end;
 	int64_t ended_ms;

@@ -263,6 +263,23 @@ void engine_source_add(struct agw_case *c, const struct contrib *contrib)
 int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_case_status status, int64_t now_ms,
 			   int64_t mono_ms, agw_engine_emit_fn emit, void *arg, char *why, size_t why_len)
 {
+	return agw_engine_feedback_from(e, case_id, status, NULL, now_ms, mono_ms, emit, arg, why, why_len);
+}
+
+/* "feedback: accepted (was open) by W-0012: note" */
+static void feedback_reason(char *out, size_t len, const struct agw_case *c, enum agw_case_status to)
+{
+	int n = snprintf(out, len, "feedback: %s (was %s)", agw_case_status_name(to), agw_case_status_name(c->status));
+	if (n > 0 && (size_t)n < len && c->fb_by[0])
+		n += snprintf(out + n, len - (size_t)n, " by %s", c->fb_by);
+	if (n > 0 && (size_t)n < len && c->fb_note[0])
+		snprintf(out + n, len - (size_t)n, ": %s", c->fb_note);
+}
+
+int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw_case_status status,
+			     const struct agw_feedback_from *from, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
+			     void *arg, char *why, size_t why_len)
+{
 	if ((unsigned)status >= AGW_CASE__STATUS_COUNT)
 		return -EINVAL;
 	struct agw_case *c = case_id ? agw_strmap_get(&e->ids, case_id) : NULL;
@@ -273,10 +290,13 @@ int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_c
 		case_settle(e, c); /* one restored for this feedback leaves again */
 		return r;
 	}
-	char reason[192];
-	snprintf(reason, sizeof(reason), "feedback: %s (was %s)", agw_case_status_name(status),
-		 agw_case_status_name(c->status));
+	char reason[AGW_DECISION_REASON_SIZE];
 	engine_touch_case(e, c);
+	snprintf(c->fb_by, sizeof(c->fb_by), "%s", from && from->by ? from->by : "");
+	snprintf(c->fb_note, sizeof(c->fb_note), "%s", from && from->note ? from->note : "");
+	feedback_reason(reason, sizeof(reason), c, status);
+	c->fb_status = status;
+	c->fb_ms = now_ms;
 	c->status = status;
 	c->status_ms[status] = now_ms;
 	c->n_feedback++;

@@ -13,6 +13,10 @@ static void restore_life(struct agw_engine *e, struct agw_case *c, const struct 
 	const struct agw_rule *rule = agw_ruleset_find(e->rules, r->rule);
 	memcpy(c->status_ms, r->status_ms, sizeof(c->status_ms));
 	c->n_feedback = r->n_feedback;
+	c->fb_status = r->fb_status;
+	c->fb_ms = r->fb_ms;
+	snprintf(c->fb_by, sizeof(c->fb_by), "%s", r->fb_by ? r->fb_by : "");
+	snprintf(c->fb_note, sizeof(c->fb_note), "%s", r->fb_note ? r->fb_note : "");
 	c->esc_level = r->esc_level;
 	c->end_on_clear = rule && rule->end_on_clear;
 	c->expire_after_ms = rule ? rule->expire_after_ms : 0;

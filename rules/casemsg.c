@@ -221,6 +221,21 @@ static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 	agw_jw_lit(w, "}");
 	agw_jw_key(w, "feedback_count");
 	agw_jw_int(w, c->n_feedback);
+	agw_jw_key(w, "last_feedback");
+	if (c->n_feedback > 0) {
+		agw_jw_lit(w, "{");
+		agw_jw_key(w, "status");
+		agw_jw_str(w, agw_case_status_name(c->fb_status));
+		agw_jw_key(w, "at");
+		agw_jw_time(w, c->fb_ms);
+		agw_jw_key(w, "by");
+		agw_jw_str(w, c->fb_by[0] ? c->fb_by : NULL);
+		agw_jw_key(w, "note");
+		agw_jw_str(w, c->fb_note[0] ? c->fb_note : NULL);
+		agw_jw_lit(w, "}");
+	} else {
+		agw_jw_lit(w, "null");
+	}
 	agw_jw_key(w, "escalation");
 	agw_jw_lit(w, "{");
 	agw_jw_key(w, "level");

@@ -15,6 +15,7 @@
 
 #include "alarmgw/metrics.h"
 #include "onvif_camera.h"
+#include "rtsp_grab.h"
 #include "onvif_url.h"
 
 static void iso_duration(int64_t ms, char *buf, size_t len)
@@ -45,6 +46,7 @@ static void cam_free(struct cam *c)
 	free(c->events_url);
 	free(c->media_url);
 	free(c->snap_uri);
+	free(c->stream_uri);
 	free(c->sub_url);
 	free(c->sub_refs);
 	free(c);
@@ -307,6 +309,14 @@ static void stop_timer_closed(uv_handle_t *h)
 	agw_onvif_maybe_finish_stop(ad);
 }
 
+static void grabber_stopped(void *arg)
+{
+	struct onvif_adapter *ad = arg;
+	ad->grabber = NULL;
+	ad->closing_handles--;
+	agw_onvif_maybe_finish_stop(ad);
+}
+
 /* Second half of stop: cancel what is left, close every handle; stopped() when all are closed. */
 static void finish_stop(struct onvif_adapter *ad)
 {
@@ -335,6 +345,10 @@ static void finish_stop(struct onvif_adapter *ad)
 	for (size_t i = 0; i < ad->n_shards; i++) {
 		agw_curl_loop_close(ad->shards[i].http, http_closed, ad);
 		ad->shards[i].http = NULL;
+	}
+	if (ad->grabber) {
+		ad->closing_handles++;
+		agw_rtsp_grabber_stop(ad->grabber, grabber_stopped, ad);
 	}
 }
 
@@ -402,6 +416,8 @@ static void onvif_uninit(void *priv)
 		agw_onvif_list_del(&ad->retired, c);
 		cam_free(c);
 	}
+	agw_rtsp_grabber_abandon(ad->grabber); /* normally gone: stop() ended it */
+	ad->grabber = NULL;
 	agw_onvif_soap_free(ad->soap);
 	ad->soap = NULL;
 	agw_onvif_topic_table_free(ad->table);
@@ -447,6 +463,9 @@ static const struct agw_option onvif_options[] = {
 	{"tls_verify", AGW_OPT_BOOL, OPT(tls_verify), "true", 0, 0, false,
 	 "verify https cameras' certificates (false accepts self-signed ones)"},
 	{"ca_file", AGW_OPT_PATH, OPT(ca_file), NULL, 0, 0, false, "CA bundle for https cameras"},
+	{"keyframe_threads", AGW_OPT_INT, OPT(keyframe_threads), "2", 1, 64, false,
+	 "threads decoding a keyframe of the stream for evidence pictures of cameras without a snapshot URI "
+	 "(started with the first such camera)"},
 	{"topic_table", AGW_OPT_PATH, OPT(topic_table), NULL, 0, 0, false,
 	 "file of extra topic-to-kind lines (syntax: share/alarmgw/onvif-topics.conf)"},
 	{NULL, 0, 0, NULL, 0, 0, false, NULL},

@@ -89,6 +89,7 @@ enum cam_state {
 };
 
 struct onvif_adapter;
+struct agw_rtsp_grabber;
 
 struct cam {
 	struct agw_curl_req req; /* first: the http layer hands it back */
@@ -100,7 +101,10 @@ struct cam {
 	char *device_url, *scheme, *authority, *host;
 	char *events_url, *sub_url;
 	char *media_url;               /* the media service (GetServices/GetCapabilities), or NULL */
-	char *snap_uri;                /* GetSnapshotUri's answer, kept for the next pictures */
+	/* Evidence pictures: the way that worked last, kept for the next pictures (onvif_exchange.c):
+	 * GetSnapshotUri's answer, or for a camera without one GetStreamUri's and its keyframe. */
+	char *snap_uri;
+	char *stream_uri;
 	char *sub_refs;                /* the subscription's ReferenceParameters, echoed in headers */
 	bool have_services;
 	CURL *easy;
@@ -156,6 +160,7 @@ struct onvif_adapter {
 	bool unsubscribe_on_stop;
 	bool tls_verify;
 	char *ca_file;
+	int64_t keyframe_threads;
 	/* state */
 	struct agw_adapter_ctx *ctx;
 	enum auth_mode auth_mode;
@@ -182,6 +187,7 @@ struct onvif_adapter {
 	int leaving;                   /* cameras in CAM_LEAVING not closed yet */
 	uv_timer_t stop_timer;
 	int closing_handles;
+	struct agw_rtsp_grabber *grabber; /* keyframes of cameras without a snapshot URI, or NULL */
 };
 
 static inline struct agw_curl_loop *onvif_cam_http(const struct cam *c)
@@ -197,7 +203,8 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 	return (int64_t)uv_now(ad->ctx->loop);
 }
 
-/* onvif_exchange.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG) */
+/* onvif_exchange.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG; without a
+ * snapshot URI, GetStreamUri and one keyframe of the stream through adapters/rtsp/rtsp_grab.h) */
 int agw_onvif_snapshot(void *priv, struct agw_snapshot *s);
 void agw_onvif_snapshot_cancel(void *priv, struct agw_snapshot *s);
 struct cam *agw_onvif_cam_find(struct onvif_adapter *ad, const char *id);

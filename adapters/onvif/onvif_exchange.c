@@ -16,6 +16,7 @@
 #include "alarmgw/str.h"
 #include "onvif_camera.h"
 #include "onvif_url.h"
+#include "rtsp_grab.h"
 
 static enum cam_error transport_error(CURLcode code)
 {
@@ -272,12 +273,15 @@ bool agw_onvif_cam_enable_digest(struct cam *c)
 }
 
 /* ---- evidence pictures (the adapter's snapshot() hook) ----
+ *
  * GetProfiles on the media service, GetSnapshotUri for the first profile, then an HTTP GET of that
- * URI with Digest. The URI is kept on the camera, so later pictures are one GET. Each step is its
- * own bounded request (alarmgw/http_get.h) on the camera's curl loop, apart from the event pull
- * (which it never delays). A camera whose media service answers no snapshot URI gives no picture
- * and says so (the RTSP keyframe path through GetStreamUri is not wired: docs/case-message.md
- * "Evidence"). */
+ * URI with Digest. A camera without a snapshot URI (GetSnapshotUri refused, no or an empty Uri, or
+ * the GET answered 404 or 501) gets GetStreamUri (RTP-Unicast over RTSP) and one keyframe of the
+ * stream as a JPEG (adapters/rtsp/rtsp_grab.h, on a worker pool). The way that worked is kept on the camera,
+ * so later pictures are one GET or one keyframe; a kept way that fails other than by a timeout is
+ * forgotten and the next picture asks again. Each SOAP step is its own bounded request
+ * (alarmgw/http_get.h) on the camera's curl loop, apart from the event pull (which it never
+ * delays); the keyframe gets what is left of the snapshot's deadline. */
 
 struct snap {
 	struct agw_snapshot *s;
@@ -285,10 +289,14 @@ struct snap {
 	struct agw_curl_loop *http;
 	char *camera_id, *username, *password, *media_url;
 	int64_t offset_ms;
+	int64_t started_ms;   /* monotonic: the keyframe gets what is left of the deadline */
 	bool wsse, digest;
-	enum agw_onvif_op op; /* GET_PROFILES, GET_SNAPSHOT_URI, or COUNT for the picture */
-	char *token, *uri;
+	bool want_stream;     /* the snapshot URI failed: GetProfiles leads to GetStreamUri */
+	enum agw_onvif_op op; /* GET_PROFILES, GET_SNAPSHOT_URI, GET_STREAM_URI, or COUNT for the picture */
+	char *token, *uri, *stream;
+	char no_snapshot[200]; /* why the snapshot URI gave nothing, for the reason of a failed fallback */
 	struct agw_http_get *get;
+	struct agw_rtsp_grab *kf;
 };
 
 static void snap_free(struct snap *p)
@@ -299,23 +307,35 @@ static void snap_free(struct snap *p)
 	free(p->media_url);
 	free(p->token);
 	free(p->uri);
+	free(p->stream);
 	free(p);
+}
+
+static void finish(struct snap *p, const struct agw_picture *pic)
+{
+	struct agw_snapshot *s = p->s;
+	s->adapter = NULL;
+	s->done(s, pic);
+	snap_free(p);
 }
 
 static void snap_fail(struct snap *p, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void snap_fail(struct snap *p, int status, const char *fmt, ...)
 {
-	char reason[256];
+	char what[256], reason[480];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	struct agw_snapshot *s = p->s;
-	struct agw_picture pic = {.status = status < 0 ? status : -EIO, .reason = reason, .type = "snapshot",
-				  .source = p->uri ? p->uri : p->media_url, .camera_time_ms = AGW_TIME_UNKNOWN};
-	s->adapter = NULL;
-	s->done(s, &pic);
-	snap_free(p);
+	if (p->no_snapshot[0])
+		snprintf(reason, sizeof(reason), "%s; %s", p->no_snapshot, what);
+	else
+		snprintf(reason, sizeof(reason), "%s", what);
+	struct agw_picture pic = {.status = status < 0 ? status : -EIO, .reason = reason,
+				  .type = p->stream ? "keyframe" : "snapshot",
+				  .source = p->stream ? p->stream : p->uri ? p->uri : p->media_url,
+				  .camera_time_ms = AGW_TIME_UNKNOWN};
+	finish(p, &pic);
 }
 
 static void on_answer(void *arg, int status, const char *reason, const void *body, size_t len, const char *ctype);
@@ -357,12 +377,116 @@ static int get_picture(struct snap *p)
 	return agw_http_get_start(p->http, &o, on_answer, p, &p->get);
 }
 
-/* The snapshot URI learned: kept on the camera (if it is still there) for the next pictures. */
-static void keep_uri(struct snap *p)
+static void on_keyframe(void *arg, const struct agw_rtsp_grab_result *r)
 {
+	struct snap *p = arg;
+	p->kf = NULL;
+	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
+	if (r->status < 0) {
+		/* a stream that timed out may answer next time; one that refused is asked for again */
+		if (c && r->status != -ETIMEDOUT && c->stream_uri && strcmp(c->stream_uri, p->stream) == 0) {
+			free(c->stream_uri);
+			c->stream_uri = NULL;
+		}
+		snap_fail(p, r->status, "%s", r->reason);
+		return;
+	}
+	if (c && !c->stream_uri)
+		c->stream_uri = strdup(p->stream);
+	struct agw_picture pic = {.type = "keyframe", .source = p->stream, .data = r->jpeg, .len = r->len,
+				  .camera_time_ms = r->taken_ms + p->offset_ms};
+	finish(p, &pic);
+}
+
+/* The stream's keyframe, within what is left of the snapshot's deadline. */
+static int get_keyframe(struct snap *p)
+{
+	struct onvif_adapter *ad = p->ad;
+	int64_t left = p->s->timeout_ms - (onvif_now_ms(ad) - p->started_ms);
+	if (left <= 0)
+		return -ETIMEDOUT;
+	if (ad->stopping)
+		return -ESHUTDOWN;
+	/* the pool starts with the first camera that needs it: most sites never do */
+	int r = ad->grabber ? 0 : agw_rtsp_grabber_new(ad->ctx->loop, (unsigned)ad->keyframe_threads, &ad->grabber);
+	struct agw_rtsp_tls tls = {.verify = ad->tls_verify, .ca_file = ad->ca_file};
+	struct agw_rtsp_grab_opts o = {.url = p->stream, .username = p->username, .password = p->password,
+				       .timeout_ms = left, .max_bytes = p->s->max_bytes, .tls = &tls};
+	return r < 0 ? r : agw_rtsp_grab_start(ad->grabber, &o, on_keyframe, p, &p->kf);
+}
+
+/* The snapshot URI gave nothing: the stream's keyframe instead (GetProfiles first when the
+ * profile is not known yet, as with a kept snapshot URI that now answers 404). */
+static int fall_back(struct snap *p, const char *why)
+{
+	snprintf(p->no_snapshot, sizeof(p->no_snapshot), "%s", why);
+	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
+	if (c && c->snap_uri) {
+		free(c->snap_uri);
+		c->snap_uri = NULL;
+	}
+	agw_metric_add("agw_onvif_snapshot_fallbacks_total", NULL, 1);
+	p->want_stream = true;
+	p->op = p->token ? AGW_ONVIF_GET_STREAM_URI : AGW_ONVIF_GET_PROFILES;
+	return send_soap(p);
+}
+
+static void picture_answer(struct snap *p, int status, const char *reason, const void *body, size_t len,
+			   const char *ctype)
+{
+	if (status == -ENOENT || status == -EOPNOTSUPP) {
+		char why[200];
+		snprintf(why, sizeof(why), "snapshot %.120s: %s", p->uri, reason);
+		int rc = fall_back(p, why);
+		if (rc < 0)
+			snap_fail(p, rc, "GetStreamUri: %s", strerror(-rc));
+		return;
+	}
+	if (status < 0) {
+		snap_fail(p, status, "snapshot %s: %s", p->uri, reason);
+		return;
+	}
+	if (ctype && strncmp(ctype, "image/", 6) != 0) {
+		snap_fail(p, -EPROTO, "snapshot %s: content type %.60s, not a picture", p->uri, ctype);
+		return;
+	}
 	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
 	if (c && !c->snap_uri)
 		c->snap_uri = strdup(p->uri);
+	struct agw_picture pic = {.type = "snapshot", .source = p->uri, .data = body, .len = len,
+				  .camera_time_ms = agw_now_ms() + p->offset_ms};
+	finish(p, &pic);
+}
+
+/* The next step after a SOAP answer parsed; err is what to say when it returns an error. */
+static int next_step(struct snap *p, struct agw_onvif_response *r, char *err, size_t errlen)
+{
+	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
+	switch (p->op) {
+	case AGW_ONVIF_GET_PROFILES:
+		if (!r->profile_token) {
+			snprintf(err, errlen, "no profile in the answer");
+			return -ENOENT;
+		}
+		p->token = r->profile_token;
+		r->profile_token = NULL;
+		p->op = p->want_stream ? AGW_ONVIF_GET_STREAM_URI : AGW_ONVIF_GET_SNAPSHOT_URI;
+		return send_soap(p);
+	case AGW_ONVIF_GET_SNAPSHOT_URI:
+		if (!r->uri || !*r->uri)
+			return fall_back(p, "GetSnapshotUri: no URI in the answer");
+		p->uri = c ? agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r->uri) : strdup(r->uri);
+		return p->uri ? get_picture(p) : -ENOMEM;
+	case AGW_ONVIF_GET_STREAM_URI:
+		p->stream = r->uri && *r->uri && c ? agw_onvif_stream_address(c->host, r->uri) : NULL;
+		if (!p->stream) {
+			snprintf(err, errlen, "no rtsp:// URI in the answer");
+			return -ENOENT;
+		}
+		return get_keyframe(p);
+	default:
+		return -EINVAL;
+	}
 }
 
 static void on_answer(void *arg, int status, const char *reason, const void *body, size_t len, const char *ctype)
@@ -370,22 +494,7 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 	struct snap *p = arg;
 	p->get = NULL;
 	if (p->op == AGW_ONVIF_OP__COUNT) {
-		if (status < 0) {
-			snap_fail(p, status, "snapshot %s: %s", p->uri, reason);
-			return;
-		}
-		if (ctype && strncmp(ctype, "image/", 6) != 0) {
-			snap_fail(p, -EPROTO, "snapshot %s: content type %.60s, not a picture", p->uri, ctype);
-			return;
-		}
-		struct agw_snapshot *s = p->s;
-		struct agw_picture pic = {.type = "snapshot", .source = p->uri, .data = body, .len = len,
-					  .camera_time_ms = agw_now_ms() + p->offset_ms};
-		keep_uri(p);
-		s->adapter = NULL;
-		struct snap *dead = p;
-		s->done(s, &pic);
-		snap_free(dead);
+		picture_answer(p, status, reason, body, len, ctype);
 		return;
 	}
 	/* a SOAP Fault comes with 400/500 and is worth reading for its reason */
@@ -394,24 +503,36 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 		return;
 	}
 	struct agw_onvif_response r = {0};
-	char err[256];
+	char err[256] = "";
 	int rc = agw_onvif_response_parse(p->ad->soap, p->op, body, len, &r, err, sizeof(err));
-	if (rc == 0 && p->op == AGW_ONVIF_GET_PROFILES && r.profile_token) {
-		p->token = r.profile_token;
-		r.profile_token = NULL;
-		p->op = AGW_ONVIF_GET_SNAPSHOT_URI;
-		rc = send_soap(p);
-	} else if (rc == 0 && p->op == AGW_ONVIF_GET_SNAPSHOT_URI && r.uri) {
-		struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
-		p->uri = c ? agw_onvif_rewrite_address(c->scheme, c->authority, c->host, r.uri) : strdup(r.uri);
-		rc = p->uri ? get_picture(p) : -EINVAL;
+	if (rc < 0 && p->op == AGW_ONVIF_GET_SNAPSHOT_URI) {
+		/* the camera refuses GetSnapshotUri (ActionNotSupported and the like): its stream */
+		char why[300];
+		snprintf(why, sizeof(why), "GetSnapshotUri: %s", err);
+		err[0] = '\0';
+		rc = fall_back(p, why);
 	} else if (rc == 0) {
-		rc = -ENOENT;
-		snprintf(err, sizeof(err), "no %s in the answer", p->op == AGW_ONVIF_GET_PROFILES ? "profile" : "snapshot URI");
+		rc = next_step(p, &r, err, sizeof(err));
 	}
 	agw_onvif_response_clear(&r);
+	/* named after the step that failed to start or answered nothing usable */
+	const char *step = p->op == AGW_ONVIF_OP__COUNT ? "snapshot" : p->kf || p->stream ? "keyframe" : agw_onvif_op_name(p->op);
 	if (rc < 0)
-		snap_fail(p, rc, "%s: %s", agw_onvif_op_name(p->op), rc == -ENOMEM ? "out of memory" : err);
+		snap_fail(p, rc, "%s: %s", step, rc == -ENOMEM ? "out of memory" : err[0] ? err : strerror(-rc));
+}
+
+static int snap_begin(struct snap *p, const struct cam *c)
+{
+	if (c->snap_uri) {
+		int rc = agw_strdup_to(&p->uri, c->snap_uri);
+		return rc < 0 ? rc : get_picture(p);
+	}
+	if (c->stream_uri) {
+		int rc = agw_strdup_to(&p->stream, c->stream_uri);
+		return rc < 0 ? rc : get_keyframe(p);
+	}
+	p->op = AGW_ONVIF_GET_PROFILES;
+	return send_soap(p);
 }
 
 int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
@@ -429,21 +550,16 @@ int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
 	p->ad = ad;
 	p->http = onvif_cam_http(c);
 	p->offset_ms = c->offset_ms;
+	p->started_ms = onvif_now_ms(ad);
 	p->digest = c->digest;
 	p->wsse = c->username && *c->username && !c->no_wsse &&
 		  (ad->auth_mode == AUTH_AUTO || ad->auth_mode == AUTH_WSSE);
 	int rc = -ENOMEM;
 	if (agw_strdup_to(&p->camera_id, c->id) < 0 || agw_strdup_to(&p->username, c->username) < 0 ||
 	    agw_strdup_to(&p->password, c->password) < 0 ||
-	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0 ||
-	    agw_strdup_to(&p->uri, c->snap_uri) < 0)
+	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0)
 		goto fail;
-	if (p->uri) {
-		rc = get_picture(p);
-	} else {
-		p->op = AGW_ONVIF_GET_PROFILES;
-		rc = send_soap(p);
-	}
+	rc = snap_begin(p, c);
 	if (rc < 0)
 		goto fail;
 	s->adapter = p;
@@ -460,6 +576,7 @@ void agw_onvif_snapshot_cancel(void *priv, struct agw_snapshot *s)
 	if (!p)
 		return;
 	agw_http_get_cancel(p->get);
+	agw_rtsp_grab_cancel(p->kf);
 	snap_free(p);
 	s->adapter = NULL;
 }

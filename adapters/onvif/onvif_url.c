@@ -100,3 +100,25 @@ int agw_onvif_device_url(const char *address, char **ret)
 		return -EINVAL; /* rtsp:// and friends are not an ONVIF device address */
 	return asprintf(ret, "http://%s/onvif/device_service", address) < 0 ? -ENOMEM : 0;
 }
+
+/* GetStreamUri's answer: rtsp:// or rtsps:// only; credentials dropped; a host other than the
+ * configured one (NAT, 0.0.0.0) is replaced by it while the stream's own port is kept, since the
+ * RTSP port is not the ONVIF one. */
+char *agw_onvif_stream_address(const char *cam_host, const char *addr)
+{
+	char *scheme = NULL, *authority = NULL, *host = NULL, *out = NULL;
+	const char *rest;
+	if (!addr || agw_onvif_url_split(addr, &scheme, &authority, &host, &rest) < 0)
+		goto done;
+	if (strcasecmp(scheme, "rtsp") != 0 && strcasecmp(scheme, "rtsps") != 0)
+		goto done;
+	const char *port = authority + strlen(host); /* ":554" or "" */
+	int n = asprintf(&out, "%s://%s%s%s", scheme, strcasecmp(host, cam_host) != 0 ? cam_host : host, port, rest);
+	if (n < 0)
+		out = NULL;
+done:
+	free(scheme);
+	free(authority);
+	free(host);
+	return out;
+}

@@ -14,6 +14,11 @@ int agw_onvif_url_split(const char *url, char **scheme, char **authority, char *
 char *agw_onvif_rewrite_address(const char *cam_scheme, const char *cam_authority, const char *cam_host,
 				const char *addr);
 
+/* An RTSP stream address the camera returned (GetStreamUri), without credentials, pointed at the
+ * configured host when it names another; the stream's port is kept. NULL when it is not an
+ * rtsp:// or rtsps:// URL, or out of memory. malloc'd. */
+char *agw_onvif_stream_address(const char *cam_host, const char *addr);
+
 /* The device service URL of a ledger address: "host", "host:port" or an http(s) URL (with a path:
  * used as is; without: /onvif/device_service). -EINVAL for other schemes. */
 int agw_onvif_device_url(const char *address, char **ret);

@@ -50,6 +50,7 @@ class Consumer:
         self.a = args
         self.cases = {}       # case_id -> latest message
         self.duplicates = 0
+        self.unanswered = 0
         self.feedback = {}    # case_id -> statuses sent
         self.lock = threading.Lock()
         self.timers = []
@@ -122,6 +123,11 @@ class Consumer:
             print(f"consumer: case {case_id} escalated to level {esc.get('level')} "
                   f"({esc.get('target_level')} {esc.get('target_code')})", flush=True)
         if first and case.get("status") in ("open", "reopened"):
+            if case.get("priority") == 1 and self.unanswered < self.a.unanswered_p1:
+                # a station that missed it: supervision escalates it (the demo shows that)
+                self.unanswered += 1
+                print(f"consumer: leaving P1 case {case_id} unanswered", flush=True)
+                return
             self.handle(case_id, 0)
 
     def write_case(self, case):
@@ -142,7 +148,10 @@ class Consumer:
 
     def send(self, case_id, status):
         topic = f"{self.a.prefix}/case-status/{self.a.gateway}"
-        self.client.publish(topic, json.dumps({"case_id": case_id, "status": status}), qos=1)
+        fb = {"case_id": case_id, "status": status}
+        if self.a.by:  # who handled it, and a note the control room reads in the case's history
+            fb.update(by=self.a.by, note=f"{status} (reference consumer)")
+        self.client.publish(topic, json.dumps(fb, ensure_ascii=False), qos=1)
         with self.lock:
             self.feedback.setdefault(case_id, []).append(status)
             with open(self.journal, "a") as f:
@@ -155,7 +164,7 @@ class Consumer:
             for c in self.cases.values():
                 statuses[c.get("status")] = statuses.get(c.get("status"), 0) + 1
             return {"cases": len(self.cases), "duplicates_ignored": self.duplicates, "closed_sent": closed,
-                    "statuses": statuses}
+                    "statuses": statuses, "unanswered": self.unanswered}
 
 
 def main():
@@ -170,6 +179,9 @@ def main():
     p.add_argument("--chain", help="statuses to send, comma separated (default: accepted, and closed with --close-after)")
     p.add_argument("--step", type=float, help="seconds between the statuses of --chain (default: --close-after)")
     p.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: on SIGTERM)")
+    p.add_argument("--unanswered-p1", type=int, default=0,
+                   help="leave the first N priority-1 cases unanswered (to watch supervision escalate them)")
+    p.add_argument("--by", help="the operator or grid worker id sent with each feedback (with a short note)")
     a = p.parse_args()
     a.chain = a.chain.split(",") if a.chain else ["accepted"] + (["closed"] if a.close_after > 0 else [])
     a.step = a.step if a.step is not None else a.close_after

@@ -189,6 +189,11 @@ static void print_text(json_t *doc)
 	printf("  created %s  updated %s  supervision due %s  ended %s\n", sget(c, "created", "-"),
 	       sget(c, "updated", "-"), sget(life, "supervision_due", "-"),
 	       sget(json_object_get(life, "ended"), "by", "-"));
+	json_t *fb = json_object_get(life, "last_feedback");
+	if (json_is_object(fb))
+		printf("  last feedback %s at %s by %s%s%s\n", sget(fb, "status", "?"), sget(fb, "at", "-"),
+		       sget(fb, "by", "(not given)"), json_is_string(json_object_get(fb, "note")) ? ": " : "",
+		       sget(fb, "note", ""));
 	printf("sources:\n");
 	json_array_foreach(json_object_get(c, "sources"), i, v)
 		printf("  %-20s %-10s %" JSON_INTEGER_FORMAT " alert(s)\n", sget(v, "camera", "?"), sget(v, "adapter", "-"),

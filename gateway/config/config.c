@@ -108,6 +108,11 @@ static const struct key keys[] = {
 	 "time zone the status page shows times in (default Asia/Shanghai)"},
 	{"gateway", "http_tile_url", K_STR, C(http_tile_url), 0, 0,
 	 "map tile URL template of the status page, http(s)://host/{z}/{x}/{y}.png (default: none)"},
+	{"gateway", "http_tls_cert", K_STR, C(http_tls_cert), 0, 0,
+	 "PEM certificate chain: the status server speaks HTTPS (TLS 1.2+) with it (default: plain HTTP)"},
+	{"gateway", "http_tls_key", K_STR, C(http_tls_key), 0, 0, "the PEM private key of http_tls_cert"},
+	{"gateway", "evidence_url_key_file", K_STR, C(evidence_url_key_file), 0, 0,
+	 "key file (32 to 1024 bytes) of signed, expiring evidence links: GET /evidence/<case>/<n>?exp=&sig= without the token"},
 	{"gateway", "journal_retention", K_DURATION, C(journal_retention_ms), 0, 3650LL * 86400000,
 	 "age after which journal rows are deleted (0: keep)"},
 	{"gateway", "journal_max_rows", K_INT, C(journal_max_rows), 0, 10000000000LL,
@@ -201,7 +206,9 @@ void agw_config_defaults(struct agw_config *cfg)
 	ev->min_interval_ms = 2000;
 	ev->max_bytes = 4LL << 20;
 	ev->timeout_ms = 5000;
-	ev->max_per_case = 4;
+	/* one picture, when the case opens: at 10,000 cameras a picture per case update made a standing
+	 * backlog (docs/performance.md, "Evidence at 10,000 cameras") */
+	ev->max_per_case = 1;
 	ev->hold_ms = 10000;
 	ev->max_age_ms = 7LL * 86400000;
 	ev->max_total_bytes = 10LL << 30;

@@ -87,6 +87,9 @@ struct agw_config {
 	char *http_hosts;     /* Host names it answers to, comma separated; NULL: loopback names */
 	char *http_time_zone; /* IANA zone of the page's times; NULL: Asia/Shanghai */
 	char *http_tile_url;  /* map tile URL template; NULL: the grid alone is the map */
+	char *http_tls_cert;  /* PEM certificate chain: the status server speaks HTTPS; NULL: HTTP */
+	char *http_tls_key;   /* its PEM private key */
+	char *evidence_url_key_file; /* key of signed evidence links (GET /evidence/... without the token), or NULL */
 	int64_t journal_retention_ms; /* alerts, decisions and closed cases older than this are deleted */
 	int64_t journal_max_rows;     /* alerts beyond this many are deleted, oldest first */
 	/* cameras */

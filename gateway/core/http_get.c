@@ -77,7 +77,12 @@ static void on_done(struct agw_curl_req *req, CURLcode code)
 		rc = -EIO;
 		snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(code));
 	} else if (status != 200) {
-		rc = status == 401 || status == 403 ? -EACCES : status == 404 ? -ENOENT : -EPROTO;
+		/* 404 and 501 say the device has no such thing (a camera without snapshots): callers
+		 * may take another way; other statuses are failures of this one */
+		rc = status == 401 || status == 403 ? -EACCES
+		     : status == 404		   ? -ENOENT
+		     : status == 501		   ? -EOPNOTSUPP
+						   : -EPROTO;
 		snprintf(reason, sizeof(reason), "HTTP %ld", status);
 	} else if (g->len == 0) {
 		rc = -ENODATA;

@@ -286,11 +286,21 @@ static int start_core(struct agw_daemon *d)
 	if (!d->cfg->http_listen || !*d->cfg->http_listen)
 		return 0;
 	char *token_file = d->cfg->http_token_file ? agw_config_resolve(d->cfg, d->cfg->http_token_file) : NULL;
+	char *cert = d->cfg->http_tls_cert ? agw_config_resolve(d->cfg, d->cfg->http_tls_cert) : NULL;
+	char *key = d->cfg->http_tls_key ? agw_config_resolve(d->cfg, d->cfg->http_tls_key) : NULL;
 	struct agw_http_config hc = {.listen = d->cfg->http_listen, .token_file = token_file, .hosts = d->cfg->http_hosts,
 				     .grid_layer = d->cfg->grid_layer, .time_zone = d->cfg->http_time_zone,
-				     .tile_url = d->cfg->http_tile_url, .state_dir = d->cfg->state_dir};
-	int hr = d->cfg->http_token_file && !token_file ? -ENOMEM : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
+				     .tile_url = d->cfg->http_tile_url, .state_dir = d->cfg->state_dir,
+				     .tls_cert = cert, .tls_key = key};
+	char *url_key = d->cfg->evidence_url_key_file ? agw_config_resolve(d->cfg, d->cfg->evidence_url_key_file) : NULL;
+	hc.url_key_file = url_key;
+	bool nomem = (d->cfg->http_token_file && !token_file) || (d->cfg->http_tls_cert && !cert) ||
+		     (d->cfg->http_tls_key && !key) || (d->cfg->evidence_url_key_file && !url_key);
+	int hr = nomem ? -ENOMEM : agw_http_start_config(&d->loop, &hc, d->store, &d->http);
 	free(token_file);
+	free(cert);
+	free(key);
+	free(url_key);
 	if (hr < 0)
 		return -1;
 	agw_http_set_health_fn(d->http, daemon_healthy, d);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "alarmgw/log.h"
 #include "daemon_internal.h"
 #include "evidence.h"
 
@@ -51,6 +52,24 @@ int daemon_evidence_start(struct agw_daemon *d)
 	struct agw_evidence_hooks hooks = {
 		.start = hook_start, .cancel = hook_cancel, .committed = daemon_kick_publisher, .arg = d};
 	return agw_evidence_new(&d->loop, d->store, d->cfg, &hooks, &d->evidence);
+}
+
+void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old)
+{
+	if (d->cfg->evidence.enabled != old->evidence.enabled)
+		agw_log_warn("core", NULL, "reload: evidence.enabled = %s takes effect at the next start",
+			     d->cfg->evidence.enabled ? "true" : "false");
+	if (!d->evidence)
+		return;
+	int r = agw_evidence_reconfigure(d->evidence, d->cfg);
+	if (r < 0)
+		agw_log_err("core", NULL, "reload: the evidence settings stay as they were: %s", strerror(-r));
+	else
+		agw_log_info("core", NULL, "reload: evidence settings applied (max_concurrent %lld, queue_max %lld, "
+			     "min_interval %lld ms, timeout %lld ms, max_per_case %lld)",
+			     (long long)d->cfg->evidence.max_concurrent, (long long)d->cfg->evidence.queue_max,
+			     (long long)d->cfg->evidence.min_interval_ms, (long long)d->cfg->evidence.timeout_ms,
+			     (long long)d->cfg->evidence.max_per_case);
 }
 
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p)

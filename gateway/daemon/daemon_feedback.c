@@ -43,11 +43,12 @@ static bool log_this(struct agw_daemon *d, int *count)
 	return (*count)++ < FEEDBACK_LOG_MAX;
 }
 
-int daemon_case_feedback(void *arg, const char *case_id, const char *status)
+int daemon_case_feedback(void *arg, const char *case_id, const char *status, const char *by, const char *note)
 {
 	struct agw_daemon *d = arg;
 	char why[160] = "";
-	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status, why, sizeof(why));
+	struct agw_feedback_from from = {.by = by, .note = note};
+	int r = agw_decider_case_feedback(d->decider, d->store, case_id, status, &from, why, sizeof(why));
 	if (r == -ENOENT) {
 		agw_metric_add("agw_feedback_errors_total", "reason=\"unknown_case\"", 1);
 		if (log_this(d, &d->fb_unknown))

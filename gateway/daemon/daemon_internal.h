@@ -89,11 +89,13 @@ void daemon_adapters_stopped_check(struct agw_daemon *d);
 /* daemon_evidence.c: the evidence scheduler's hooks into the adapter instances */
 int daemon_evidence_start(struct agw_daemon *d);
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p);
+/* After a reload swapped d->cfg: the new [evidence] limits apply to the running scheduler. */
+void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old);
 
 /* daemon_reload.c: SIGHUP */
 void daemon_reload(struct agw_daemon *d);
 /* daemon_feedback.c: the publisher's feedback callback; the summary of unlogged unknown cases. */
-int daemon_case_feedback(void *d, const char *case_id, const char *status);
+int daemon_case_feedback(void *d, const char *case_id, const char *status, const char *by, const char *note);
 void daemon_case_feedback_done(void *d, bool committed);
 void daemon_feedback_summary(struct agw_daemon *d);
 /* daemon_decide.c: the pipeline's decide step (the current decider, then health messages). */

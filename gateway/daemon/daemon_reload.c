@@ -312,6 +312,7 @@ void daemon_reload(struct agw_daemon *d)
 	for (size_t k = 0; k < d->n_instances; k++)
 		d->instances[k]->ctx.state_dir = d->cfg->state_dir;
 	agw_log_set_level(d->cfg->log_level);
+	daemon_evidence_reload(d, old_cfg);
 	daemon_apply_cameras(d, nx.cams, nx.n_cams);
 	nx.cams = NULL;
 	nx.n_cams = 0;

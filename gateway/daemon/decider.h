@@ -12,7 +12,7 @@
  *   agw_pipeline_set_decider(p, agw_decider_decide, d);
  *   agw_pipeline_set_decider_txn(p, agw_decider_txn);
  *   agw_pipeline_set_tick(p, agw_decider_tick, d, 1000);
- *   publisher feedback: agw_decider_case_feedback(d, store, case_id, status, why, len), then
+ *   publisher feedback: agw_decider_case_feedback(d, store, case_id, status, from, why, len), then
  *                       agw_decider_feedback_done(d, committed) when its transaction ended;
  *   shutdown, after the pipeline: agw_decider_free(d).
  * Reload (rules file, grid layer, ledger changed): commit the pending batch, build a new decider
@@ -68,7 +68,7 @@ int agw_decider_txn(void *decider, struct agw_store *store, enum agw_txn_phase p
  * kept in a transaction: call agw_decider_feedback_done once the store's has ended.
  * Returns 0, -EPERM (refused), -ENOENT (no such case), -EINVAL (not a feedback status), -EIO. */
 int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,
-			      const char *status, char *why, size_t why_len);
+			      const char *status, const struct agw_feedback_from *from, char *why, size_t why_len);
 void agw_decider_feedback_done(struct agw_decider *d, bool committed);
 /* `alarmgw check`: validates the rules file and the case topic template; errors as file:line. */
 int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs);

@@ -19,6 +19,15 @@ static void read_history(json_t *life, struct agw_case_restore *r)
 			r->status_ms[s] = ms;
 	}
 	r->n_feedback = json_integer_value(json_object_get(life, "feedback_count"));
+	/* the strings stay in the parsed message, which outlives the restore */
+	json_t *fb = json_object_get(life, "last_feedback");
+	enum agw_case_status s;
+	if (json_is_object(fb) && agw_case_status_parse(json_string_value(json_object_get(fb, "status")), &s) == 0) {
+		r->fb_status = s;
+		agw_time_parse_ms(json_string_value(json_object_get(fb, "at")), &r->fb_ms);
+		r->fb_by = json_string_value(json_object_get(fb, "by"));
+		r->fb_note = json_string_value(json_object_get(fb, "note"));
+	}
 }
 
 /* sources: [{camera, adapter, count, first_seen, last_seen}] into the arrays r points to. */

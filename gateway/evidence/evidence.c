@@ -387,7 +387,8 @@ static void on_timeout(uv_timer_t *t)
 		ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
 	capture_end(j);
 	agw_metric_add("agw_evidence_timeouts_total", NULL, 1);
-	job_fail(j, "failed", "timeout: no picture within %lld ms", (long long)ev->cfg.timeout_ms);
+	/* its own deadline: a reload may have changed the setting since it started */
+	job_fail(j, "failed", "timeout: no picture within %lld ms", (long long)j->snap.timeout_ms);
 	pump(ev);
 }
 
@@ -682,6 +683,31 @@ nomem:
 	free(ev->topic_tmpl);
 	free(ev);
 	return -ENOMEM;
+}
+
+int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg)
+{
+	char *topic = NULL;
+	if (agw_strdup_to(&topic, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0)
+		return -ENOMEM;
+	/* The prefix and the gateway id belong to [mqtt] and [gateway]; state_dir is fixed for the
+	 * process (the files and the journal live there). */
+	free(ev->topic_tmpl);
+	ev->topic_tmpl = topic;
+	int64_t old_interval = ev->cfg.prune_interval_ms;
+	ev->cfg = cfg->evidence;
+	ev->cfg.topic = NULL;
+	ev->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	if (ev->closing)
+		return 0;
+	/* Jobs keep their place: a queue over the new queue_max is not cut (what it holds was
+	 * promised a capture), new captures fail "queue full" until it is under; running captures
+	 * keep the deadline and size they started with; more slots start waiting ones at once. */
+	if (old_interval != ev->cfg.prune_interval_ms)
+		uv_timer_start(&ev->prune, on_prune, (uint64_t)ev->cfg.prune_interval_ms,
+			       (uint64_t)ev->cfg.prune_interval_ms);
+	pump(ev);
+	return 0;
 }
 
 static void handle_closed(uv_handle_t *h)

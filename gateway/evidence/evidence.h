@@ -37,6 +37,12 @@ struct agw_evidence_hooks {
 /* cfg is copied. Marks rows left pending by a previous run as failed ("gateway restarted"). */
 int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_config *cfg,
 		     const struct agw_evidence_hooks *hooks, struct agw_evidence **ret);
+/* A reload (SIGHUP): the limits, the topic template and the pruning of cfg apply from now on.
+ * Nothing queued or running is dropped: a queue longer than the new queue_max drains, running
+ * captures keep the deadline and size limit they started with, more slots start waiting
+ * captures at once. evidence.enabled takes effect at the next start. Returns 0 or -ENOMEM
+ * (the old settings stay). */
+int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg);
 /* Cancels what runs (rows stay pending: the next start marks them failed); closed(arg) runs once
  * its handles are closed and the worker jobs returned; then agw_evidence_free. */
 void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void *arg);

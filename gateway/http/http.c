@@ -13,6 +13,8 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/log.h"
 #include "http_internal.h"
+#include "evidence_url.h"
+#include "http_tls.h"
 
 #define TOKEN_MIN 16 /* bytes: a guessable token is no token */
 #define TOKEN_MAX 512
@@ -64,6 +66,10 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 
 void agw_http_free(struct agw_http *h)
 {
+	agw_http_tls_ctx_free(h->tls_ctx);
+	if (h->url_key)
+		explicit_bzero(h->url_key, sizeof(*h->url_key));
+	free(h->url_key);
 	agw_health_tracker_free(h->tracker);
 	agw_http_assets_free(h);
 	free(h->time_zone);
@@ -222,6 +228,28 @@ int agw_http_start(uv_loop_t *loop, const char *listen_addr, struct agw_store *s
 	return agw_http_start_config(loop, &cfg, store, ret);
 }
 
+/* The signed-link key when configured; HTTPS when a certificate is (its key defaults to the
+ * certificate's file). */
+static int tls_setup(struct agw_http *h, const struct agw_http_config *cfg)
+{
+	char err[300];
+	if (cfg->url_key_file && *cfg->url_key_file) {
+		int r = (h->url_key = malloc(sizeof(*h->url_key))) ? 0 : -ENOMEM;
+		if (r == 0 && (r = agw_evidence_url_key_load(cfg->url_key_file, h->url_key, err, sizeof(err))) < 0)
+			agw_log_err(AGW_HTTP_COMPONENT, NULL, "evidence_url_key_file %s", err);
+		if (r < 0)
+			return r;
+		h->access.url_key = h->url_key;
+	}
+	if (!cfg->tls_cert || !*cfg->tls_cert)
+		return 0;
+	int r = agw_http_tls_ctx_new(cfg->tls_cert, cfg->tls_key ? cfg->tls_key : cfg->tls_cert, &h->tls_ctx, err,
+				     sizeof(err));
+	if (r < 0)
+		agw_log_err(AGW_HTTP_COMPONENT, NULL, "%s", err);
+	return r;
+}
+
 int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, struct agw_store *store,
 			  struct agw_http **ret)
 {
@@ -262,6 +290,8 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 	if (r == 0 && cfg->state_dir && *cfg->state_dir && !(h->state_dir = strdup(cfg->state_dir)))
 		r = -ENOMEM;
 	if (r == 0)
+		r = tls_setup(h, cfg);
+	if (r == 0)
 		r = agw_health_tracker_new(&h->tracker);
 	if (r == 0)
 		r = agw_health_tracker_set_layer(h->tracker, cfg->grid_layer ? cfg->grid_layer : "default");
@@ -294,8 +324,8 @@ int agw_http_start_config(uv_loop_t *loop, const struct agw_http_config *cfg, st
 	h->listener_open = true;
 	if (agw_http_sse_init(h) < 0)
 		agw_log_warn(AGW_HTTP_COMPONENT, NULL, "cannot start the live-page timer: pages update on reload only");
-	agw_log_info(AGW_HTTP_COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d%s%s)",
-		     listen_addr, h->port, h->token ? ", bearer token required" : "",
+	agw_log_info(AGW_HTTP_COMPONENT, NULL, "serving /metrics, /healthz, / and /api/status on %s (port %d, %s%s%s)",
+		     listen_addr, h->port, h->tls_ctx ? "HTTPS" : "HTTP", h->token ? ", bearer token required" : "",
 		     h->n_hosts ? ", Host names from http_hosts" : ", Host must be a loopback name");
 	*ret = h;
 	return 0;

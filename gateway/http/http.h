@@ -29,6 +29,9 @@ struct agw_http_config {
 	const char *tile_url;   /* a map tile URL template ({z}/{x}/{y}); NULL: no tiles, the grid is the map */
 	const char *leaflet_dir;/* where leaflet.js and leaflet.css are; NULL: Debian's libjs-leaflet */
 	const char *state_dir;  /* the gateway's, where evidence pictures are (GET /evidence/...); NULL: none */
+	const char *tls_cert;   /* PEM certificate chain and key: HTTPS (http_tls.h); NULL: plain HTTP */
+	const char *tls_key;
+	const char *url_key_file; /* signed evidence links (gateway/evidence/evidence_url.h); NULL: none */
 };
 
 /* Starts the server. A listen address that is not loopback needs token_file and hosts: without

@@ -10,6 +10,9 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "http_internal.h"
+#include "http_tls.h"
+
+#define TLS_READ_BUF 16384 /* one TLS record */
 
 #define LINGER_MS 2000 /* reading what a client still sends after our answer */
 #define PLAIN_CSP "default-src 'none'; frame-ancestors 'none'"
@@ -51,6 +54,8 @@ static void conn_handle_closed(uv_handle_t *handle)
 	if (c->sse)
 		agw_http_sse_gone(c);
 	agw_http_evidence_gone(c);
+	agw_http_tls_conn_free(c);
+	free(c->tls_in);
 	free(c->response);
 	free(c);
 	agw_http_maybe_done(h);
@@ -74,6 +79,7 @@ static const char *reason_phrase(int code)
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
+	case 403: return "Forbidden";
 	case 405: return "Method Not Allowed";
 	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
@@ -129,6 +135,7 @@ static void on_write(uv_write_t *req, int status)
 		agw_http_conn_close(c);
 		return;
 	}
+	agw_http_tls_close_notify(c);
 	c->shutdown_req.data = c;
 	if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
 		agw_http_conn_close(c);
@@ -177,9 +184,7 @@ void agw_http_send(struct agw_http_conn *c, int code, const char *type, const ch
 	c->state = CONN_WRITING;
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_start(&c->timer, on_write_timeout, AGW_HTTP_TIMEOUT_MS, 0);
-	uv_buf_t buf = uv_buf_init(c->response, (unsigned)c->response_len);
-	c->write_req.data = c;
-	if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, on_write) < 0)
+	if (agw_http_conn_write(c, c->response, c->response_len, on_write) < 0)
 		agw_http_conn_close(c);
 }
 
@@ -231,6 +236,10 @@ static void handle_request(struct agw_http_conn *c, char *end)
 static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
 	struct agw_http_conn *c = handle->data;
+	if (c->ssl) {
+		*buf = uv_buf_init(c->tls_in, TLS_READ_BUF);
+		return;
+	}
 	/* One spare byte is read beyond the limit so "exactly full" and "too long" differ. */
 	*buf = uv_buf_init(c->req + c->len, (unsigned)(sizeof(c->req) - c->len));
 }
@@ -247,7 +256,14 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	size_t old = c->len;
-	c->len += (size_t)nread;
+	if (c->ssl) {
+		if (agw_http_tls_feed(c, buf->base, (size_t)nread) < 0) {
+			agw_http_conn_close(c);
+			return;
+		}
+	} else {
+		c->len += (size_t)nread;
+	}
 	/* Rescan from a little before the new bytes: the blank line may straddle two reads. */
 	size_t from = old > 3 ? old - 3 : 0;
 	char *end = find_head_end(c->req + from, c->len - from);
@@ -262,6 +278,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static void on_read_timeout(uv_timer_t *timer)
 {
 	struct agw_http_conn *c = timer->data;
+	if (c->ssl && !agw_http_tls_ready(c)) {
+		/* no answer can be sent before the handshake: counted as a failed one */
+		agw_http_count_error("tls_handshake");
+		agw_log_info(AGW_HTTP_COMPONENT, NULL, "TLS handshake not finished within %d ms", AGW_HTTP_TIMEOUT_MS);
+		agw_http_conn_close(c);
+		return;
+	}
 	if (c->len == 0) {
 		/* An idle connection (a port probe) gets no answer, just closed. */
 		agw_http_count_error("timeout");
@@ -302,6 +325,10 @@ void agw_http_on_connection(uv_stream_t *server, int status)
 	/* Over the limit the connection is accepted and closed at once, which keeps the backlog moving. */
 	if (h->n_conns > AGW_HTTP_MAX_CONNECTIONS) {
 		agw_http_count_error("busy");
+		agw_http_conn_close(c);
+		return;
+	}
+	if (h->tls_ctx && (!(c->tls_in = malloc(TLS_READ_BUF)) || agw_http_tls_conn_start(c, h->tls_ctx) < 0)) {
 		agw_http_conn_close(c);
 		return;
 	}

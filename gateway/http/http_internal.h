@@ -71,6 +71,8 @@ struct agw_http_conn {
 	uint64_t sse_write_at;
 	int64_t sse_sent;  /* the change number last told */
 	char sse_buf[160];
+	struct ssl_st *ssl; /* HTTPS (http_tls.c), or NULL */
+	char *tls_in;       /* ciphertext read buffer of a TLS connection */
 	char req[AGW_HTTP_MAX_REQUEST + 1];
 };
 
@@ -113,6 +115,8 @@ struct agw_http {
 	int last_collect_ret;      /* of the last finished collection */
 	struct agw_http_access access; /* Host names and token; points at the strings below */
 	char *token;
+	struct ssl_ctx_st *tls_ctx; /* HTTPS, or NULL */
+	struct agw_evidence_url_key *url_key; /* signed evidence links, or NULL */
 	char **hosts;
 	size_t n_hosts;
 	/* the page */

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "evidence_url.h"
 #include "http_request.h"
 
 static int refuse(struct agw_http_refusal *r, int code, const char *reason, const char *text, const char *extra)
@@ -222,6 +224,36 @@ static bool token_equal(const char *given, size_t given_len, const char *want)
 	return diff == 0;
 }
 
+/* A signed evidence link: 1 when it is valid (no token needed), 0 when the request carries none,
+ * -EACCES (403) when it carries a wrong or expired one. */
+static int signed_link(const struct agw_http_access *a, const struct agw_http_request *req,
+		       struct agw_http_refusal *refusal)
+{
+	static const char prefix[] = "/evidence/";
+	if (!a->url_key || req->path_len < sizeof(prefix) - 1 || memcmp(req->path, prefix, sizeof(prefix) - 1) != 0 ||
+	    !req->query || !memmem(req->query, req->query_len, "sig=", 4))
+		return 0;
+	char path[256], query[256], why[96];
+	int r = -EINVAL;
+	if (req->path_len < sizeof(path) && req->query_len < sizeof(query)) {
+		memcpy(path, req->path, req->path_len);
+		path[req->path_len] = '\0';
+		memcpy(query, req->query, req->query_len);
+		query[req->query_len] = '\0';
+		/* the link's expiry is a wall-clock time the platform was given */
+		r = agw_evidence_url_check(a->url_key, path, query, (int64_t)time(NULL), why, sizeof(why));
+	}
+	if (r == 0)
+		return 1;
+	if (r == -EKEYEXPIRED)
+		refuse(refusal, 403, "link_expired", "the evidence link has expired", "");
+	else if (r == -EPERM)
+		refuse(refusal, 403, "link_signature", "the evidence link's signature does not match", "");
+	else
+		refuse(refusal, 403, "link_malformed", "the evidence link needs exp=<unix time>&sig=<64 hex digits>", "");
+	return -EACCES;
+}
+
 int agw_http_access_check(const struct agw_http_access *a, const struct agw_http_request *req,
 			  struct agw_http_refusal *refusal)
 {
@@ -229,6 +261,9 @@ int agw_http_access_check(const struct agw_http_access *a, const struct agw_http
 		refuse(refusal, 421, "host", "this server does not answer to that Host name", "");
 		return -EACCES;
 	}
+	int link = signed_link(a, req, refusal);
+	if (link != 0)
+		return link < 0 ? link : 0;
 	if (!a->token || (req->path_len == 8 && memcmp(req->path, "/healthz", 8) == 0))
 		return 0;
 	static const char scheme[] = "Bearer ";

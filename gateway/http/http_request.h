@@ -51,11 +51,15 @@ const char *agw_http_pick_language(const char *value, size_t len);
  * localhost, 127.0.0.1 and [::1] with the server's port, which is what a DNS-rebinding page can
  * never send. token: NULL for none, else every path but /healthz needs
  * "Authorization: Bearer <token>". */
+struct agw_evidence_url_key;
 struct agw_http_access {
 	const char *const *hosts;
 	size_t n_hosts;
 	int port;
 	const char *token;
+	/* GET /evidence/<case>/<n> may carry a signed link (?exp=&sig=, gateway/evidence/evidence_url.h)
+	 * instead of the token; NULL: only the token */
+	const struct agw_evidence_url_key *url_key;
 };
 
 /* Returns 0 when req may be answered, else -EACCES with *refusal (400 without a Host header on

@@ -12,6 +12,7 @@
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "http_internal.h"
+#include "http_tls.h"
 
 static void sse_read_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 {
@@ -49,11 +50,9 @@ static bool sse_write(struct agw_http_conn *c, const char *text)
 		return false;
 	}
 	snprintf(c->sse_buf, sizeof(c->sse_buf), "%s", text);
-	uv_buf_t buf = uv_buf_init(c->sse_buf, (unsigned)strlen(c->sse_buf));
-	c->write_req.data = c;
 	c->sse_writing = true;
 	c->sse_write_at = uv_now(h->loop);
-	if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, sse_written) < 0) {
+	if (agw_http_conn_write(c, c->sse_buf, strlen(c->sse_buf), sse_written) < 0) {
 		c->sse_writing = false;
 		agw_http_conn_close(c);
 		return false;
@@ -128,11 +127,9 @@ void agw_http_sse_start(struct agw_http_conn *c)
 		agw_http_conn_close(c);
 		return;
 	}
-	uv_buf_t buf = uv_buf_init(c->response, (unsigned)strlen(c->response));
-	c->write_req.data = c;
 	c->sse_writing = true;
 	c->sse_write_at = uv_now(h->loop);
-	if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &buf, 1, sse_written) < 0 ||
+	if (agw_http_conn_write(c, c->response, strlen(c->response), sse_written) < 0 ||
 	    uv_read_start((uv_stream_t *)&c->tcp, sse_read_alloc, sse_read) < 0)
 		agw_http_conn_close(c);
 }

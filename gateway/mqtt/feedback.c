@@ -25,6 +25,33 @@ static int case_id_ok(const char *s, size_t n)
 	return 1;
 }
 
+/* by and note: optional strings (null or absent: none), 1..max bytes, without control characters
+ * (C0, DEL, C1: they would break a log line or a grid worker's screen). jansson has already
+ * refused invalid UTF-8 and \\u0000. */
+static const char *text_bad(json_t *v, size_t max)
+{
+	if (!v || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v))
+		return "not a string";
+	const unsigned char *s = (const unsigned char *)json_string_value(v);
+	size_t n = json_string_length(v);
+	if (n == 0)
+		return "empty";
+	if (n > max)
+		return "too long";
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] == 0x7f || (s[i] == 0xc2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+			return "has a control character";
+	return NULL;
+}
+
+static void text_copy(char *dst, json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : "";
+	memcpy(dst, s, strlen(s) + 1);
+}
+
 int agw_feedback_parse(const void *payload, size_t len, struct agw_feedback *ret, const char **ret_reason,
 		       char *detail, size_t detail_len)
 {
@@ -60,9 +87,25 @@ int agw_feedback_parse(const void *payload, size_t len, struct agw_feedback *ret
 			 "status missing or not one of accepted, dispatched, on_site, resolved, closed, rejected, reopened");
 		goto out;
 	}
+	json_t *by = json_object_get(root, "by"), *note = json_object_get(root, "note");
+	const char *bad = text_bad(by, AGW_FEEDBACK_BY_MAX);
+	if (bad) {
+		snprintf(text, sizeof(text), "by %s (a string of 1 to %d bytes, no control characters)", bad,
+			 AGW_FEEDBACK_BY_MAX);
+		r = fail(ret_reason, "by", detail, detail_len, text);
+		goto out;
+	}
+	if ((bad = text_bad(note, AGW_FEEDBACK_NOTE_MAX))) {
+		snprintf(text, sizeof(text), "note %s (a string of 1 to %d bytes, no control characters)", bad,
+			 AGW_FEEDBACK_NOTE_MAX);
+		r = fail(ret_reason, "note", detail, detail_len, text);
+		goto out;
+	}
 	const char *status = agw_case_status_name(s);
 	memcpy(ret->case_id, json_string_value(id), json_string_length(id) + 1);
 	ret->status = status;
+	text_copy(ret->by, by);
+	text_copy(ret->note, note);
 	r = 0;
 out:
 	json_decref(root);

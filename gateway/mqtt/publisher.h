@@ -37,7 +37,8 @@ void agw_publisher_kick(void *publisher);
  * could not be recorded now (the store failed): the inbox row stays and is applied again later.
  * paho sends the protocol PUBACK before it hands a message over (paho-mqtt-c has no manual
  * acknowledgement); see docs/mqtt.md for what that leaves. */
-typedef int (*agw_feedback_fn)(void *arg, const char *case_id, const char *status);
+/* by and note: who gave it and their note, "" when not given (gateway/mqtt/feedback.h). */
+typedef int (*agw_feedback_fn)(void *arg, const char *case_id, const char *status, const char *by, const char *note);
 void agw_publisher_set_feedback(struct agw_publisher *p, agw_feedback_fn fn, void *arg);
 /* Called (with the same arg) once the transaction of an inbox row fn saw has ended: committed, or
  * rolled back (fn failed, or the delete or commit did), so that state kept beside the store (the

@@ -149,7 +149,7 @@ int pub_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 		struct agw_publisher *p = pub_registry[tag_slot(tag)];
 		int r = -EAGAIN;
 		if (p && p->accepting && p->fb_db)
-			r = pub_feedback_store(p, fb.case_id, fb.status);
+			r = pub_feedback_store(p, &fb);
 		pthread_mutex_unlock(&pub_reg_lock);
 		if (r == 0) {
 			post(tag, (struct event){.type = EV_FEEDBACK_STORED});

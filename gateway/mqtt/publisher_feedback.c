@@ -61,10 +61,11 @@ void pub_handle_message(struct agw_publisher *p, struct event *e)
 	agw_metric_add("agw_feedback_total", labels, 1);
 	agw_log_debug(COMP, NULL, "feedback: case %s %s", fb.case_id, fb.status);
 	if (p->fb_fn)
-		p->fb_fn(p->fb_arg, fb.case_id, fb.status);
+		p->fb_fn(p->fb_arg, fb.case_id, fb.status, fb.by, fb.note);
 }
 
-static const char SQL_INBOX_INSERT[] = "INSERT INTO feedback_inbox(case_id, status, received_at) VALUES(?,?,?)";
+static const char SQL_INBOX_INSERT[] =
+	"INSERT INTO feedback_inbox(case_id, status, received_at, by_whom, note) VALUES(?,?,?,?,?)";
 
 int pub_feedback_open(struct agw_publisher *p)
 {
@@ -91,28 +92,47 @@ void pub_feedback_close(struct agw_publisher *p)
 	p->fb_db = NULL;
 }
 
-int pub_feedback_store(struct agw_publisher *p, const char *case_id, const char *status)
+int pub_feedback_store(struct agw_publisher *p, const struct agw_feedback *fb)
 {
 	if (!p->fb_insert)
 		return -ENOENT;
 	sqlite3_reset(p->fb_insert);
-	sqlite3_bind_text(p->fb_insert, 1, case_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p->fb_insert, 2, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(p->fb_insert, 1, fb->case_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p->fb_insert, 2, fb->status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(p->fb_insert, 3, agw_now_ms());
+	if (fb->by[0])
+		sqlite3_bind_text(p->fb_insert, 4, fb->by, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(p->fb_insert, 4);
+	if (fb->note[0])
+		sqlite3_bind_text(p->fb_insert, 5, fb->note, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(p->fb_insert, 5);
 	int rc = sqlite3_step(p->fb_insert);
 	sqlite3_reset(p->fb_insert);
 	return rc == SQLITE_DONE ? 0 : -EIO; /* autocommit: durable (WAL) when it returns */
 }
 
-static const char SQL_INBOX_READ[] = "SELECT seq, case_id, status FROM feedback_inbox ORDER BY seq LIMIT ?";
+static const char SQL_INBOX_READ[] =
+	"SELECT seq, case_id, status, by_whom, note FROM feedback_inbox ORDER BY seq LIMIT ?";
 static const char SQL_INBOX_DELETE[] = "DELETE FROM feedback_inbox WHERE seq = ?";
 
 /* One inbox row: its case updated and the row deleted in one transaction, or neither. */
-static int apply_one(struct agw_publisher *p, int64_t seq, const char *case_id, const char *status)
+struct inbox_row {
+	int64_t seq;
+	char case_id[AGW_CASE_ID_SIZE];
+	char status[16];
+	char by[AGW_FEEDBACK_BY_MAX + 1];
+	char note[AGW_FEEDBACK_NOTE_MAX + 1];
+};
+
+static int apply_one(struct agw_publisher *p, const struct inbox_row *row)
 {
+	int64_t seq = row->seq;
+	const char *case_id = row->case_id, *status = row->status;
 	if (agw_store_begin(p->store) < 0)
 		return -EIO;
-	int r = p->fb_fn(p->fb_arg, case_id, status);
+	int r = p->fb_fn(p->fb_arg, case_id, status, row->by, row->note);
 	sqlite3_stmt *st = r < 0 ? NULL : agw_store_stmt(p->store, SQL_INBOX_DELETE);
 	if (st) {
 		sqlite3_bind_int64(st, 1, seq);
@@ -145,22 +165,21 @@ void pub_apply_feedback(struct agw_publisher *p)
 	if (!st)
 		return;
 	sqlite3_bind_int64(st, 1, FEEDBACK_BATCH);
-	struct {
-		int64_t seq;
-		char case_id[AGW_CASE_ID_SIZE];
-		char status[16];
-	} *rows = malloc(FEEDBACK_BATCH * sizeof(*rows));
+	struct inbox_row *rows = malloc(FEEDBACK_BATCH * sizeof(*rows));
 	size_t n = 0;
 	while (rows && n < FEEDBACK_BATCH && sqlite3_step(st) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 1), *status = (const char *)sqlite3_column_text(st, 2);
+		const char *by = (const char *)sqlite3_column_text(st, 3), *note = (const char *)sqlite3_column_text(st, 4);
 		rows[n].seq = sqlite3_column_int64(st, 0);
 		snprintf(rows[n].case_id, sizeof(rows[n].case_id), "%s", id ? id : "");
 		snprintf(rows[n].status, sizeof(rows[n].status), "%s", status ? status : "");
+		snprintf(rows[n].by, sizeof(rows[n].by), "%s", by ? by : "");
+		snprintf(rows[n].note, sizeof(rows[n].note), "%s", note ? note : "");
 		n++;
 	}
 	sqlite3_reset(st);
 	for (size_t i = 0; i < n; i++) {
-		if (apply_one(p, rows[i].seq, rows[i].case_id, rows[i].status) < 0) {
+		if (apply_one(p, &rows[i]) < 0) {
 			/* the store failed: the rows stay in the inbox for the next tick */
 			agw_metric_add("agw_feedback_retries_total", NULL, 1);
 			break;

@@ -220,7 +220,8 @@ void pub_apply_feedback(struct agw_publisher *p);
 int pub_feedback_open(struct agw_publisher *p);
 void pub_feedback_close(struct agw_publisher *p);
 /* paho's thread, pub_reg_lock held: writes one valid feedback to the inbox; 0 or -EIO. */
-int pub_feedback_store(struct agw_publisher *p, const char *case_id, const char *status);
+struct agw_feedback;
+int pub_feedback_store(struct agw_publisher *p, const struct agw_feedback *fb);
 
 /* publisher_stop.c */
 void pub_close_handles(struct agw_publisher *p);

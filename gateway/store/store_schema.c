@@ -117,6 +117,11 @@ static const char *const migrations[] = {
 	"CREATE INDEX decisions_case ON decisions(case_id) WHERE case_id IS NOT NULL;"
 	"CREATE TRIGGER cases_decisions_delete AFTER DELETE ON cases BEGIN"
 	"  DELETE FROM decisions WHERE case_id = OLD.id AND alert_seq IS NULL; END;",
+
+	/* 11: who gave a feedback (operator or grid worker id) and their note, kept with it in the
+	 * inbox until the loop applies it (NULL: not given) */
+	"ALTER TABLE feedback_inbox ADD COLUMN by_whom TEXT;"
+	"ALTER TABLE feedback_inbox ADD COLUMN note TEXT;",
 };
 
 int agw_store_latest_schema_version(void)

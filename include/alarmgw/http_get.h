@@ -25,7 +25,8 @@ struct agw_http_get_opts {
 
 /* done runs on the loop once, unless the request was cancelled first. status is 0 with body and
  * len (valid during the call; the content type may be NULL), or a negative errno with reason
- * ("timeout after 5000 ms", "HTTP 404", "body over 2097152 bytes"). */
+ * ("timeout after 5000 ms", "HTTP 404", "body over 2097152 bytes"): -ENOENT for 404, -EOPNOTSUPP
+ * for 501, -EACCES for 401/403, -EPROTO for another status, -ETIMEDOUT, -EMSGSIZE. */
 typedef void (*agw_http_get_fn)(void *arg, int status, const char *reason, const void *body, size_t len,
 				const char *content_type);
 

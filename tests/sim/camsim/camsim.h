@@ -38,6 +38,8 @@ struct camsim_misbehaviour {
 	bool no_inactive;        /* alarms end silently: the inactive edge is never sent */
 	bool snapshot_hang;      /* the snapshot JPEG is answered after a minute (a stuck encoder) */
 	bool no_snapshot;        /* GetSnapshotUri is not supported (ActionNotSupported) */
+	bool snapshot_404;       /* snapshot-missing: the snapshot URI is given but its GET answers 404 */
+	char stream_url[160];    /* GetStreamUri's answer (a real RTSP server), "" = rtsp://host:554/camsim/<id> */
 };
 
 struct camsim_options {
@@ -88,6 +90,8 @@ struct camsim_camera {
 	/* counters for GET /stats */
 	uint64_t requests, subscriptions, queued, delivered, dropped;
 	uint64_t snapshots;   /* snapshot JPEGs served */
+	uint64_t snapshot_gets; /* GETs of the snapshot URI, served or not */
+	uint64_t snapshot_uri_asks; /* GetSnapshotUri requests */
 	uint64_t bad_answer_events; /* taken off the queue for an answer that was not ok or not written */
 };
 

@@ -48,6 +48,7 @@ static bool *switch_flag(struct camsim_misbehaviour *mb, const char *action)
 		{"digest-only", &mb->digest_only},
 		{"snapshot-hang", &mb->snapshot_hang},
 		{"no-snapshot", &mb->no_snapshot},
+		{"snapshot-missing", &mb->snapshot_404},
 	};
 	for (size_t i = 0; i < sizeof(switches) / sizeof(switches[0]); i++)
 		if (strcmp(action, switches[i].action) == 0)
@@ -183,10 +184,11 @@ static void camera_stats(struct camsim_buf *b, const struct camsim_camera *cam)
 			  "{\"index\":%u,\"id\":\"%s\",\"port\":%d,\"up\":%s,\"requests\":%" PRIu64
 			  ",\"subscriptions\":%" PRIu64 ",\"live_subscriptions\":%u,\"queued\":%" PRIu64
 			  ",\"delivered\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"bad_answer_events\":%" PRIu64
-			  ",\"clock_offset\":%.3f,\"dialect\":\"%s\",\"snapshots\":%" PRIu64 "}",
+			  ",\"clock_offset\":%.3f,\"dialect\":\"%s\",\"snapshots\":%" PRIu64
+			  ",\"snapshot_gets\":%" PRIu64 ",\"snapshot_uri_asks\":%" PRIu64 "}",
 			  cam->index, cam->id, cam->port, cam->up ? "true" : "false", cam->requests, cam->subscriptions,
 			  camsim_sub_count(cam), cam->queued, cam->delivered, cam->dropped, cam->bad_answer_events, cam->clock_offset,
-			  camsim_dialects[cam->mb.dialect].name, cam->snapshots);
+			  camsim_dialects[cam->mb.dialect].name, cam->snapshots, cam->snapshot_gets, cam->snapshot_uri_asks);
 }
 
 static void stats(struct camsim *sim, struct camsim_http_conn *c, const char *query)

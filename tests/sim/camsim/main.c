@@ -43,6 +43,7 @@ static void usage(FILE *f)
 	      "      --expired-reply 404|fault\n"
 	      "      --unsupported OPS       e.g. GetServices,GetEventProperties: ActionNotSupported faults\n"
 	      "      --advertise-host H      host written into XAddrs and subscription addresses\n"
+	      "      --stream-url URL        GetStreamUri's answer (an RTSP server), default rtsp://HOST:554/camsim/ID\n"
 	      "      --dialect D             standard, alt1, alt2, alt3, or mixed (camera i: i % 4)\n",
 	      f);
 }
@@ -64,6 +65,7 @@ enum {
 	OPT_EXPIRED_REPLY,
 	OPT_UNSUPPORTED,
 	OPT_ADVERTISE_HOST,
+	OPT_STREAM_URL,
 	OPT_DIALECT,
 	OPT_NO_INACTIVE,
 };
@@ -122,6 +124,12 @@ static int parse_misbehaviour(int c, const char *arg, struct camsim_misbehaviour
 		else
 			strcpy(mb->advertise_host, arg);
 		break;
+	case OPT_STREAM_URL:
+		if (strlen(arg) >= sizeof(mb->stream_url))
+			bad = -EINVAL;
+		else
+			strcpy(mb->stream_url, arg);
+		break;
 	default:
 		return 0;
 	}
@@ -149,6 +157,7 @@ static const struct option longopts[] = {
 	{"expired-reply", required_argument, NULL, OPT_EXPIRED_REPLY},
 	{"unsupported", required_argument, NULL, OPT_UNSUPPORTED},
 	{"advertise-host", required_argument, NULL, OPT_ADVERTISE_HOST},
+	{"stream-url", required_argument, NULL, OPT_STREAM_URL},
 	{"dialect", required_argument, NULL, OPT_DIALECT},
 	SIM_COMMON_LONGOPTS,
 	{"help", no_argument, NULL, 'h'},

@@ -411,8 +411,8 @@ static void dispatch(struct call *k)
 	else if (strcmp(op, "GetProfiles") == 0)
 		camsim_tpl_profiles(&b, msgid);
 	else if (strcmp(op, "GetStreamUri") == 0)
-		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.common.host, cam->id);
-	else if (strcmp(op, "GetSnapshotUri") == 0 && cam->mb.no_snapshot)
+		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.common.host, cam->id, cam->mb.stream_url);
+	else if (strcmp(op, "GetSnapshotUri") == 0 && ++cam->snapshot_uri_asks && cam->mb.no_snapshot)
 		send_fault(k, 500, "env:Receiver", "ter:ActionNotSupported", "Operation not supported", NULL);
 	else if (strcmp(op, "GetSnapshotUri") == 0)
 		camsim_tpl_snapshot_uri(&b, msgid, base);
@@ -477,6 +477,11 @@ static void serve_snapshot(struct call *k)
 	}
 	if (k->cam->sim->opt.auth != CAMSIM_AUTH_NONE && digest_verified(k) < 0)
 		return;
+	k->cam->snapshot_gets++;
+	if (k->cam->mb.snapshot_404) {
+		camsim_http_respond_text(k->conn, 404, "no snapshot\n");
+		return;
+	}
 	const unsigned char *pic;
 	size_t len;
 	snapshot_jpeg(&pic, &len);

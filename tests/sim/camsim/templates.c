@@ -226,14 +226,21 @@ void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to)
 	end(b);
 }
 
-void camsim_tpl_stream_uri(struct camsim_buf *b, const char *relates_to, const char *host, const char *camera_id)
+void camsim_tpl_stream_uri(struct camsim_buf *b, const char *relates_to, const char *host, const char *camera_id,
+			   const char *url)
 {
 	begin(b, ACT_TRT "GetStreamUriResponse", relates_to);
-	camsim_buf_puts(b, "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>rtsp://");
-	camsim_buf_escape(b, host);
-	camsim_buf_puts(b, ":554/camsim/");
-	camsim_buf_escape(b, camera_id);
-	camsim_buf_puts(b, "?channel=1&amp;subtype=0</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
+	camsim_buf_puts(b, "<trt:GetStreamUriResponse><trt:MediaUri><tt:Uri>");
+	if (url && *url) {
+		camsim_buf_escape(b, url);
+	} else {
+		camsim_buf_puts(b, "rtsp://");
+		camsim_buf_escape(b, host);
+		camsim_buf_puts(b, ":554/camsim/");
+		camsim_buf_escape(b, camera_id);
+		camsim_buf_puts(b, "?channel=1&amp;subtype=0");
+	}
+	camsim_buf_puts(b, "</tt:Uri><tt:InvalidAfterConnect>false</tt:InvalidAfterConnect>"
 			   "<tt:InvalidAfterReboot>false</tt:InvalidAfterReboot><tt:Timeout>PT0S</tt:Timeout>"
 			   "</trt:MediaUri></trt:GetStreamUriResponse>");
 	end(b);

@@ -52,7 +52,9 @@ void camsim_tpl_device_information(struct camsim_buf *b, const char *relates_to,
 void camsim_tpl_capabilities(struct camsim_buf *b, const char *relates_to, const char *base_url);
 void camsim_tpl_services(struct camsim_buf *b, const char *relates_to, const char *base_url);
 void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to);
-void camsim_tpl_stream_uri(struct camsim_buf *b, const char *relates_to, const char *host, const char *camera_id);
+/* url: the answer as is, or "" for rtsp://host:554/camsim/<camera_id> */
+void camsim_tpl_stream_uri(struct camsim_buf *b, const char *relates_to, const char *host, const char *camera_id,
+			   const char *url);
 void camsim_tpl_snapshot_uri(struct camsim_buf *b, const char *relates_to, const char *base_url);
 void camsim_tpl_event_properties(struct camsim_buf *b, const char *relates_to);
 void camsim_tpl_subscription_created(struct camsim_buf *b, const char *relates_to, const char *sub_address,

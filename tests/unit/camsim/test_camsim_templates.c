@@ -60,10 +60,17 @@ static void test_all_well_formed(void **state)
 	parse_answer(&b, &r, "GetProfilesResponse");
 	camsim_soap_request_free(&r);
 	camsim_buf_free(&b);
-	camsim_tpl_stream_uri(&b, "", "127.0.0.1", "cam-00001");
+	camsim_tpl_stream_uri(&b, "", "127.0.0.1", "cam-00001", "");
 	parse_answer(&b, &r, "GetStreamUriResponse");
 	assert_string_equal(camsim_soap_text(r.op, NS_TT, "Uri", text, sizeof(text)),
 			    "rtsp://127.0.0.1:554/camsim/cam-00001?channel=1&subtype=0");
+	camsim_soap_request_free(&r);
+	camsim_buf_free(&b);
+	/* --stream-url: the configured server's URL, escaped */
+	camsim_tpl_stream_uri(&b, "", "127.0.0.1", "cam-00001", "rtsp://127.0.0.1:8554/normal?a=1&b=2");
+	parse_answer(&b, &r, "GetStreamUriResponse");
+	assert_string_equal(camsim_soap_text(r.op, NS_TT, "Uri", text, sizeof(text)),
+			    "rtsp://127.0.0.1:8554/normal?a=1&b=2");
 	camsim_soap_request_free(&r);
 	camsim_buf_free(&b);
 	camsim_tpl_snapshot_uri(&b, "", "http://h:1");

@@ -43,9 +43,14 @@ static long long pushed;
 static int was_connected = -1, stopping;
 static uint64_t started_ms;
 
-static int on_feedback(void *arg, const char *case_id, const char *status)
+static int on_feedback(void *arg, const char *case_id, const char *status, const char *by, const char *note)
 {
-	printf("FEEDBACK %s %s\n", case_id, status);
+	(void)arg;
+	(void)note;
+	if (*by)
+		printf("FEEDBACK %s %s by=%s\n", case_id, status, by);
+	else
+		printf("FEEDBACK %s %s\n", case_id, status);
 	fflush(stdout);
 	return 0;
 }

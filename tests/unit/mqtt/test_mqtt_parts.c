@@ -102,6 +102,60 @@ static void test_feedback_malformed(void **state)
 	assert_string_equal(reason, "case_id");
 }
 
+/* by and note: optional, bounded, UTF-8 (jansson checks it), no control characters */
+static void test_feedback_who_and_note(void **state)
+{
+	(void)state;
+	struct agw_feedback fb;
+	const char *reason;
+	assert_int_equal(parse("{\"case_id\":\"c1\",\"status\":\"accepted\"}", &fb, &reason), 0);
+	assert_string_equal(fb.by, "");
+	assert_string_equal(fb.note, "");
+	assert_int_equal(parse("{\"case_id\":\"c1\",\"status\":\"on_site\",\"by\":\"W-0012\","
+			       "\"note\":\"\u5df2\u5230\u573a, gate 3\"}", &fb, &reason), 0);
+	assert_string_equal(fb.by, "W-0012");
+	assert_string_equal(fb.note, "\xe5\xb7\xb2\xe5\x88\xb0\xe5\x9c\xba, gate 3");
+	assert_int_equal(parse("{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":null,\"note\":null}", &fb, &reason), 0);
+	assert_string_equal(fb.by, "");
+	static const struct {
+		const char *text;
+		const char *reason;
+	} bad[] = {
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":12}", "by"},
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":\"\"}", "by"},
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":\"W\\n1\"}", "by"},
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":[\"x\"]}", "note"},
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":\"a\\u001bb\"}", "note"}, /* ESC */
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":\"a\\u007fb\"}", "note"}, /* DEL */
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":\"a\\u0085b\"}", "note"}, /* C1 NEL */
+		{"{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":\"\xff\xfe\"}", "json"}, /* not UTF-8 */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&fb, 0x55, sizeof(fb));
+		assert_int_equal(parse(bad[i].text, &fb, &reason), -EINVAL);
+		assert_string_equal(reason, bad[i].reason);
+	}
+	/* the limits: 64 bytes of by and 500 of note pass, one more does not */
+	char text[1400], by[AGW_FEEDBACK_BY_MAX + 2], note[AGW_FEEDBACK_NOTE_MAX + 2];
+	memset(by, 'w', sizeof(by));
+	memset(note, 'n', sizeof(note));
+	by[AGW_FEEDBACK_BY_MAX] = note[AGW_FEEDBACK_NOTE_MAX] = '\0';
+	snprintf(text, sizeof(text), "{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":\"%s\",\"note\":\"%s\"}", by, note);
+	assert_int_equal(parse(text, &fb, &reason), 0);
+	assert_int_equal(strlen(fb.by), AGW_FEEDBACK_BY_MAX);
+	assert_int_equal(strlen(fb.note), AGW_FEEDBACK_NOTE_MAX);
+	by[AGW_FEEDBACK_BY_MAX] = 'w';
+	by[AGW_FEEDBACK_BY_MAX + 1] = '\0';
+	snprintf(text, sizeof(text), "{\"case_id\":\"c1\",\"status\":\"closed\",\"by\":\"%s\"}", by);
+	assert_int_equal(parse(text, &fb, &reason), -EINVAL);
+	assert_string_equal(reason, "by");
+	note[AGW_FEEDBACK_NOTE_MAX] = 'n';
+	note[AGW_FEEDBACK_NOTE_MAX + 1] = '\0';
+	snprintf(text, sizeof(text), "{\"case_id\":\"c1\",\"status\":\"closed\",\"note\":\"%s\"}", note);
+	assert_int_equal(parse(text, &fb, &reason), -EINVAL);
+	assert_string_equal(reason, "note");
+}
+
 static void test_feedback_size_limit(void **state)
 {
 	struct agw_feedback fb;
@@ -158,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_topic_expand),     cmocka_unit_test(test_topic_publishable),
 		cmocka_unit_test(test_feedback_valid),
 		cmocka_unit_test(test_feedback_malformed), cmocka_unit_test(test_feedback_size_limit),
+		cmocka_unit_test(test_feedback_who_and_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,14 +189,15 @@ static void test_free_without_stop(void **state)
 }
 
 static int fb_calls, fb_fail;
-static char fb_last[64];
+static char fb_last[128];
 
-static int record_feedback(void *arg, const char *case_id, const char *status)
+static int record_feedback(void *arg, const char *case_id, const char *status, const char *by, const char *note)
 {
+	(void)arg;
 	fb_calls++;
 	if (fb_fail)
 		return -EIO;
-	snprintf(fb_last, sizeof(fb_last), "%s %s", case_id, status);
+	snprintf(fb_last, sizeof(fb_last), "%s %s%s%s%s%s", case_id, status, *by ? " by " : "", by, *note ? ": " : "", note);
 	return 0;
 }
 
@@ -218,7 +219,9 @@ static void test_feedback_inbox(void **state)
 {
 	struct fixture *f = *state;
 	assert_int_equal(sqlite3_exec(agw_store_db(f->store),
-				      "INSERT INTO feedback_inbox(case_id, status, received_at) VALUES('c-9', 'closed', 0)",
+				      "INSERT INTO feedback_inbox(case_id, status, received_at) VALUES('c-9', 'closed', 0);"
+				      "INSERT INTO feedback_inbox(case_id, status, received_at, by_whom, note)"
+				      "  VALUES('c-10', 'on_site', 0, 'W-7', 'at the gate')",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	struct agw_publisher *p;
@@ -234,7 +237,7 @@ static void test_feedback_inbox(void **state)
 	uv_timer_start(&t, stop_timer_cb, 700, 0); /* a few ticks (250 ms) */
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_true(fb_calls >= 2);   /* retried on later ticks */
-	assert_int_equal(inbox_rows(f), 1); /* kept while it cannot be applied */
+	assert_int_equal(inbox_rows(f), 2); /* kept while they cannot be applied */
 	agw_publisher_free(p);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 
@@ -246,7 +249,7 @@ static void test_feedback_inbox(void **state)
 	t.data = p;
 	uv_timer_start(&t, stop_timer_cb, 400, 0);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_string_equal(fb_last, "c-9 closed");
+	assert_string_equal(fb_last, "c-10 on_site by W-7: at the gate"); /* who and note from the inbox */
 	assert_int_equal(inbox_rows(f), 0);
 	agw_publisher_free(p);
 }

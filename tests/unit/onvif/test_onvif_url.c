@@ -108,6 +108,33 @@ static void test_split(void **state)
 	free(host);
 }
 
+static void check_stream(const char *addr, const char *want)
+{
+	char *out = agw_onvif_stream_address("203.0.113.7", addr);
+	if (!want) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* GetStreamUri: the RTSP port is the stream's own, only a foreign host is replaced */
+static void test_stream_address(void **state)
+{
+	(void)state;
+	check_stream("rtsp://192.168.1.108:554/Streaming/Channels/101?transportmode=unicast",
+		     "rtsp://203.0.113.7:554/Streaming/Channels/101?transportmode=unicast");
+	check_stream("rtsp://203.0.113.7:8554/normal", "rtsp://203.0.113.7:8554/normal");
+	check_stream("rtsp://0.0.0.0/live", "rtsp://203.0.113.7/live");
+	check_stream("rtsps://admin:secret@203.0.113.7:322/live", "rtsps://203.0.113.7:322/live");
+	check_stream("http://203.0.113.7/live.mjpg", NULL);
+	check_stream("/live", NULL);
+	check_stream("", NULL);
+	check_stream(NULL, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +142,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_rewrite_keeps_https),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_stream_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

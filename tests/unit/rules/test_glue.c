@@ -101,7 +101,7 @@ static int feedback(struct agw_decider *d, struct agw_store *store, const char *
 {
 	char why[160];
 	assert_int_equal(agw_store_begin(store), 0);
-	int r = agw_decider_case_feedback(d, store, id, status, why, sizeof(why));
+	int r = agw_decider_case_feedback(d, store, id, status, NULL, why, sizeof(why));
 	assert_int_equal(agw_store_commit(store), 0);
 	agw_decider_feedback_done(d, true);
 	return r;

@@ -30,7 +30,7 @@ struct fx {
 	int emitted;
 	struct agw_decision last;
 	char last_case[AGW_CASE_ID_SIZE];
-	char last_reason[192];
+	char last_reason[AGW_DECISION_REASON_SIZE];
 };
 
 static struct agw_grid *grid(void)
@@ -199,6 +199,46 @@ static void test_supervision_escalates(void **state)
 }
 
 /* The same camera over two protocols (two ledger rows in one group): one case, two sources. */
+/* Feedback with who and a note: journaled in the STATUS decision's reason, in the case message
+ * (lifecycle.last_feedback), replaced by the next feedback, null before any and for a feedback
+ * without them. */
+static void test_feedback_who_and_note(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f, false);
+	assert_int_equal(alert(&f, "cam-onvif", "onvif", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, T0), AGW_DECISION_OPEN);
+	char id[AGW_CASE_ID_SIZE], why[160];
+	snprintf(id, sizeof(id), "%s", f.d.incident->id);
+	json_t *j = message(&f, f.d.incident, AGW_DECISION_OPEN);
+	assert_true(json_is_null(json_object_get(json_object_get(j, "lifecycle"), "last_feedback")));
+	json_decref(j);
+	struct agw_feedback_from from = {.by = "W-0012", .note = "\xe5\xb7\xb2\xe5\x88\xb0\xe5\x9c\xba, gate 3"};
+	f.emitted = 0;
+	assert_int_equal(agw_engine_feedback_from(f.e, id, AGW_CASE_ON_SITE, &from, T0 + MIN, T0 + MIN, record, &f, why,
+						  sizeof(why)),
+			 0);
+	assert_int_equal(f.emitted, 1);
+	assert_string_equal(f.last_reason, "feedback: on_site (was open) by W-0012: \xe5\xb7\xb2\xe5\x88\xb0\xe5\x9c\xba, gate 3");
+	j = message(&f, f.last.incident, AGW_DECISION_STATUS);
+	json_t *fb = json_object_get(json_object_get(j, "lifecycle"), "last_feedback");
+	assert_string_equal(json_string_value(json_object_get(fb, "status")), "on_site");
+	assert_string_equal(json_string_value(json_object_get(fb, "by")), "W-0012");
+	assert_string_equal(json_string_value(json_object_get(fb, "note")), from.note);
+	assert_string_equal(json_string_value(json_object_get(fb, "at")), "2026-11-22T16:01:00.000Z");
+	json_decref(j);
+	/* the next one without who or note: both null, not the previous ones */
+	assert_int_equal(feedback(&f, id, AGW_CASE_RESOLVED, T0 + 2 * MIN), 0);
+	assert_string_equal(f.last_reason, "feedback: resolved (was on_site)");
+	j = message(&f, f.last.incident, AGW_DECISION_STATUS);
+	fb = json_object_get(json_object_get(j, "lifecycle"), "last_feedback");
+	assert_string_equal(json_string_value(json_object_get(fb, "status")), "resolved");
+	assert_true(json_is_null(json_object_get(fb, "by")));
+	assert_true(json_is_null(json_object_get(fb, "note")));
+	json_decref(j);
+	agw_engine_free(f.e);
+}
+
 static void test_two_sources_fold(void **state)
 {
 	(void)state;
@@ -347,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_supervision_escalates),
 		cmocka_unit_test(test_two_sources_fold),
+		cmocka_unit_test(test_feedback_who_and_note),
 		cmocka_unit_test(test_ends),
 		cmocka_unit_test(test_rollback_is_exact),
 	};
