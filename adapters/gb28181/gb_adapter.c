@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,13 @@
 /* A ledger camera of this protocol: its GB ID (the address) and password. */
 struct gb_cam {
 	struct gb_cam *next;
+	struct gb_cam *hnext; /* in cams_by_gb_id */
 	char *camera_id, *gb_id, *password;
 };
+
+/* Cameras by GB ID: every alarm, registration and catalog item looks one up, and a city's
+ * instance has tens of thousands (a list walk of 10,000 cost more than the rest of an alarm). */
+#define CAM_BUCKETS 16384u
 
 struct gb28181 {
 	/* options */
@@ -55,6 +61,7 @@ struct gb28181 {
 	struct agw_adapter_ctx *ctx;
 	struct agw_gb_event_table *table;
 	struct gb_cam *cams;
+	struct gb_cam *cams_by_gb_id[CAM_BUCKETS];
 	size_t n_cameras;
 	struct agw_gb_server *server;
 	bool warned_no_durable;
@@ -147,11 +154,17 @@ static int gb_normalize(const void *opts, const char *buf, size_t len, int (*fn)
 	int rc = load_table(g, &t, err, errlen);
 	if (rc < 0)
 		return rc;
-	char note[256];
-	rc = agw_gb_normalize(buf, len, t ? t : agw_gb_event_table_default(), (int)g->utc_offset_min, fn, arg, note,
-			      sizeof(note), err, errlen);
-	if (note[0])
-		agw_log_notice(COMPONENT, NULL, "%s", note);
+	/* the SIP server's per-device zones: the same capture reads the same time here as there */
+	struct agw_gb_zones *z = NULL;
+	rc = agw_gb_zones_parse(g->utc_offsets, &z, err, errlen);
+	if (rc == 0) {
+		char note[256];
+		rc = agw_gb_normalize(buf, len, t ? t : agw_gb_event_table_default(), z, (int)g->utc_offset_min, fn, arg,
+				      note, sizeof(note), err, errlen);
+		if (note[0])
+			agw_log_notice(COMPONENT, NULL, "%s", note);
+	}
+	agw_gb_zones_free(z);
 	agw_gb_event_table_free(t);
 	return rc;
 }
@@ -172,10 +185,19 @@ static int gb_init(void *priv, struct agw_adapter_ctx *ctx)
 	return rc;
 }
 
+static unsigned cam_bucket(const char *gb_id)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *p = gb_id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h % CAM_BUCKETS;
+}
+
+/* Two ledger rows may name one GB ID; as before, the one added last is found first. */
 static const char *env_camera_of(void *arg, const char *gb_id)
 {
 	const struct gb28181 *g = arg;
-	for (const struct gb_cam *c = g->cams; c; c = c->next)
+	for (const struct gb_cam *c = g->cams_by_gb_id[cam_bucket(gb_id)]; c; c = c->hnext)
 		if (!strcmp(c->gb_id, gb_id))
 			return c->camera_id;
 	return NULL;
@@ -184,7 +206,7 @@ static const char *env_camera_of(void *arg, const char *gb_id)
 static const char *env_password_of(void *arg, const char *gb_id)
 {
 	const struct gb28181 *g = arg;
-	for (const struct gb_cam *c = g->cams; c; c = c->next)
+	for (const struct gb_cam *c = g->cams_by_gb_id[cam_bucket(gb_id)]; c; c = c->hnext)
 		if (!strcmp(c->gb_id, gb_id) && c->password && *c->password)
 			return c->password;
 	return NULL;
@@ -305,6 +327,7 @@ static void gb_uninit(void *priv)
 		g->cams = c->next;
 		cam_free(c);
 	}
+	memset(g->cams_by_gb_id, 0, sizeof(g->cams_by_gb_id));
 	agw_gb_event_table_free(g->table);
 	g->table = NULL;
 	agw_gb_zones_free(g->zones);
@@ -323,6 +346,9 @@ static int gb_camera_add(void *priv, const struct agw_camera *camera)
 	}
 	c->next = g->cams;
 	g->cams = c;
+	unsigned b = cam_bucket(c->gb_id);
+	c->hnext = g->cams_by_gb_id[b];
+	g->cams_by_gb_id[b] = c;
 	g->n_cameras++;
 	return 0;
 }
@@ -334,6 +360,10 @@ static void gb_camera_remove(void *priv, const char *camera_id)
 		if (!strcmp((*p)->camera_id, camera_id)) {
 			struct gb_cam *c = *p;
 			*p = c->next;
+			struct gb_cam **h = &g->cams_by_gb_id[cam_bucket(c->gb_id)];
+			while (*h != c)
+				h = &(*h)->hnext;
+			*h = c->hnext;
 			cam_free(c);
 			g->n_cameras--;
 			return;

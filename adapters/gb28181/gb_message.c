@@ -108,9 +108,9 @@ fail:
 	return rc;
 }
 
-int agw_gb_normalize(const char *buf, size_t len, const struct agw_gb_event_table *table, int offset_min,
-		     int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *note, size_t notelen, char *err,
-		     size_t errlen)
+int agw_gb_normalize(const char *buf, size_t len, const struct agw_gb_event_table *table, const struct agw_gb_zones *zones,
+		     int offset_min, int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *note, size_t notelen,
+		     char *err, size_t errlen)
 {
 	struct agw_gb_message m;
 	if (note && notelen)
@@ -128,7 +128,8 @@ int agw_gb_normalize(const char *buf, size_t len, const struct agw_gb_event_tabl
 	agw_alert_init(&a);
 	/* the payload without the blank line where the declaration was */
 	const char *payload = m.text.utf8 + skip_blank(m.text.utf8, m.text.len);
-	rc = agw_gb_alarm_alert(&m.doc, table, offset_min, payload, &a);
+	const char *device = m.sip && m.sip->from_user[0] ? m.sip->from_user : NULL;
+	rc = agw_gb_alarm_alert(&m.doc, table, agw_gb_zones_offset(zones, m.doc.device_id, device, offset_min), payload, &a);
 	if (rc < 0) {
 		snprintf(err, errlen, "out of memory");
 	} else {

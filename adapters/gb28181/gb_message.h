@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "alarmgw/alert.h"
+#include "gb_alarm.h"
 #include "gb_events.h"
 #include "gb_manscdp.h"
 #include "gb_sip.h"
@@ -34,12 +35,14 @@ void agw_gb_message_clear(struct agw_gb_message *m);
 bool agw_gb_message_is_alarm(const struct agw_gb_message *m);
 
 /* What `alarmgw normalize --adapter gb28181` does with one input: parses it and calls fn with one
- * alert per alarm (see agw_gb_alarm_alert); Keepalive, Catalog, DeviceStatus, DeviceInfo, answers
- * and anything else without an alarm give 0. note (may be NULL) receives what the encoding
- * fallback said, "" when nothing. Returns the number of alerts, fn's negative return, or a
- * negative errno with err. */
-int agw_gb_normalize(const char *buf, size_t len, const struct agw_gb_event_table *table, int offset_min,
-		     int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *note, size_t notelen, char *err,
-		     size_t errlen);
+ * alert per alarm (see agw_gb_alarm_alert), AlarmTime read in the zone zones (may be NULL) gives
+ * the channel (the Notify's DeviceID) or else the device (a SIP message's From user), else in
+ * offset_min, as the SIP server does; Keepalive, Catalog, DeviceStatus, DeviceInfo, answers and
+ * anything else without an alarm give 0. note (may be NULL) receives what the encoding fallback
+ * said, "" when nothing. Returns the number of alerts, fn's negative return, or a negative errno
+ * with err. */
+int agw_gb_normalize(const char *buf, size_t len, const struct agw_gb_event_table *table, const struct agw_gb_zones *zones,
+		     int offset_min, int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *note, size_t notelen,
+		     char *err, size_t errlen);
 
 #endif

@@ -50,7 +50,7 @@ static int fuzz_one(const uint8_t *data, size_t size)
 	int n = 0;
 	char note[256];
 	err[0] = '\0';
-	rc = agw_gb_normalize(buf, size, NULL, 480, count_alert, &n, note, sizeof(note), err, sizeof(err));
+	rc = agw_gb_normalize(buf, size, NULL, NULL, 480, count_alert, &n, note, sizeof(note), err, sizeof(err));
 	if ((rc < 0 && !error_says_where(err)) || (rc >= 0 && rc != n))
 		return -1;
 	return 0;

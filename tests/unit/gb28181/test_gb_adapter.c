@@ -42,6 +42,7 @@ static void *new_opts(const char *event_table, int64_t utc_offset)
 static void free_opts(void *p)
 {
 	free(*(char **)((char *)p + option("event_table")->offset));
+	free(*(char **)((char *)p + option("utc_offsets")->offset));
 	free(p);
 }
 
@@ -228,6 +229,44 @@ static void test_normalize_options(void **state)
 	free(buf);
 }
 
+/* utc_offsets, as the SIP server reads them: the channel's entry, else its device's (From). */
+static void test_normalize_zones(void **state)
+{
+	(void)state;
+	void *o = new_opts(NULL, 480);
+	char **zones = (char **)((char *)o + option("utc_offsets")->offset);
+	*zones = strdup("34020000001310000001=+07:00, 34020000001320000011=0");
+	struct {
+		const char *file;
+		int64_t camera_time_ms;
+	} cases[] = {
+		{"dahua-nvr-alarm.xml", 1691537915000 + 3600 * 1000LL}, /* the channel on UTC+7, not CST */
+		{"alarm-lf-only.sip", 1709654399000 + 8 * 3600 * 1000LL}, /* its device (From) on UTC */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len;
+		char *buf = read_fixture(cases[i].file, &len);
+		struct collected got = {0};
+		char err[512] = "";
+		assert_int_equal(ad->normalize(o, buf, len, collect, &got, err, sizeof(err)), 1);
+		if (got.camera_time_ms != cases[i].camera_time_ms)
+			fail_msg("%s: %lld, expected %lld", cases[i].file, (long long)got.camera_time_ms,
+				 (long long)cases[i].camera_time_ms);
+		free(buf);
+	}
+	/* a bad option is an error here too, not a silent default */
+	free(*zones);
+	*zones = strdup("3402=480");
+	size_t len;
+	char *buf = read_fixture("dahua-nvr-alarm.xml", &len);
+	struct collected got = {0};
+	char err[512] = "";
+	assert_int_equal(ad->normalize(o, buf, len, collect, &got, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "utc_offsets: entry 1"));
+	free(buf);
+	free_opts(o);
+}
+
 static int stopped_calls;
 static void on_stopped(struct agw_adapter_ctx *ctx)
 {
@@ -282,7 +321,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contract),  cmocka_unit_test(test_check_address),
 		cmocka_unit_test(test_check),     cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_normalize_options), cmocka_unit_test(test_lifecycle),
+		cmocka_unit_test(test_normalize_options), cmocka_unit_test(test_normalize_zones),
+		cmocka_unit_test(test_lifecycle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
