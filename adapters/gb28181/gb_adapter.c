@@ -51,11 +51,12 @@ struct gb28181 {
 	char *password;
 	int64_t expires_min_s, expires_max_s;
 	int64_t keepalive_interval_ms, keepalive_misses;
-	int64_t max_devices, max_channels;
+	int64_t max_devices, max_channels, udp_receive_buffer;
 	int64_t catalog_interval_ms, subscribe_expires_ms;
 	bool arm, reset_alarm;
 	char *subscribe_event;
 	char *utc_offsets;
+	char *catalog_crs;
 	/* state */
 	struct agw_gb_zones *zones;
 	struct agw_adapter_ctx *ctx;
@@ -96,6 +97,12 @@ static const struct agw_option gb_options[] = {
 	 "registered devices at most (more get 503)"},
 	{"max_channels", AGW_OPT_INT, OPT(max_channels), "200000", 1, 10000000, false,
 	 "catalog channels remembered at most (their devices' whole catalogs)"},
+	{"catalog_crs", AGW_OPT_STRING, OPT(catalog_crs), "wgs84", 0, 0, false,
+	 "coordinate system of the Longitude/Latitude in the devices' catalogs (wgs84, gcj02 or cgcs2000): a ledger "
+	 "camera without a position gets its channel's"},
+	{"udp_receive_buffer", AGW_OPT_INT, OPT(udp_receive_buffer), "8388608", 0, 1073741824, false,
+	 "bytes of kernel buffer for the UDP socket, where datagrams wait while the loop commits (0: the system's "
+	 "default); more than net.core.rmem_max needs CAP_NET_ADMIN, else the kernel caps it (logged)"},
 	{"utc_offsets", AGW_OPT_STRING, OPT(utc_offsets), NULL, 0, 0, false,
 	 "devices or channels whose clocks are not on utc_offset: \"ID=OFFSET, ...\" with OFFSET minutes east of "
 	 "UTC or +HH:MM (the channel's entry first, then its device's)"},
@@ -133,9 +140,19 @@ static int load_table(const struct gb28181 *g, struct agw_gb_event_table **ret, 
 	return agw_gb_event_table_load(g->event_table, ret, err, errlen);
 }
 
+static int check_crs(const char *crs, char *err, size_t errlen)
+{
+	if (!crs || !strcmp(crs, "wgs84") || !strcmp(crs, "gcj02") || !strcmp(crs, "cgcs2000"))
+		return 0;
+	snprintf(err, errlen, "catalog_crs: '%s' is none of wgs84, gcj02, cgcs2000", crs);
+	return -EINVAL;
+}
+
 static int gb_check(const void *opts, char *err, size_t errlen)
 {
 	const struct gb28181 *g = opts;
+	if (check_crs(g->catalog_crs, err, errlen) < 0)
+		return -EINVAL;
 	struct agw_gb_event_table *t;
 	int rc = load_table(g, &t, err, errlen);
 	agw_gb_event_table_free(t);
@@ -180,6 +197,8 @@ static int gb_init(void *priv, struct agw_adapter_ctx *ctx)
 		return rc;
 	}
 	rc = agw_gb_zones_parse(g->utc_offsets, &g->zones, err, sizeof(err));
+	if (rc == 0)
+		rc = check_crs(g->catalog_crs, err, sizeof(err));
 	if (rc < 0)
 		agw_log_err(COMPONENT, NULL, "%s", err);
 	return rc;
@@ -217,6 +236,12 @@ static void env_channel_put(void *arg, const char *channel_id, const char *json)
 	struct gb28181 *g = arg;
 	if (g->ctx->state_put && g->ctx->state_put(g->ctx, channel_id, "channel", json) < 0)
 		agw_log_debug(COMPONENT, channel_id, "channel not stored (the store refused it)");
+}
+
+static int env_locate(void *arg, const char *camera_id, double lon, double lat, const char *crs)
+{
+	struct gb28181 *g = arg;
+	return g->ctx->locate ? g->ctx->locate(g->ctx, camera_id, lon, lat, crs) : -ENOTSUP;
 }
 
 static int env_emit(void *arg, const struct agw_alert *alert)
@@ -270,12 +295,15 @@ static int gb_start(void *priv)
 		.subscribe_expires_s = (g->subscribe_expires_ms + 999) / 1000,
 		.subscribe_event = g->subscribe_event,
 		.max_channels = g->max_channels,
+		.udp_receive_buffer = g->udp_receive_buffer,
+		.catalog_crs = g->catalog_crs,
 	};
 	struct agw_gb_server_env env = {
 		.arg = g,
 		.camera_of = env_camera_of,
 		.password_of = env_password_of,
 		.channel_put = env_channel_put,
+		.locate = env_locate,
 		.emit = env_emit,
 		.emit_durable = env_emit_durable,
 	};

@@ -51,6 +51,9 @@ def write_config(work, ledger, sip_port, mqtt_port, args):
         f.write('gateway: { id = "bench-gw"; state_dir = "%s"; log_level = "notice"; queue_max = %d; };\n'
                 % (state, args.queue_max))
         f.write('cameras: { ledger = "%s"; };\n' % ledger)
+        # GB/T 28181 devices give no snapshot: with evidence on, each case writes a "no picture"
+        # evidence row in a transaction of its own, a cost of the evidence feature (as in bench/scale)
+        f.write('evidence: { enabled = %s; };\n' % ("true" if args.evidence else "false"))
         f.write('rules: { file = "%s"; };\n' % os.path.join(SOURCE, "bench", "scale", "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = 64; };\n' % mqtt_port)
         f.write('adapters: { gb28181: { listen = "127.0.0.1:%d"; sip_id = "%s"; password = "12345678"; '
@@ -94,6 +97,18 @@ def sim_ports(outs):
     return ports
 
 
+def callgrind_total(work):
+    """Instructions in the window: the largest total of the dumps callgrind_control -d wrote."""
+    best = 0
+    for name in os.listdir(work):
+        if name.startswith("callgrind.out"):
+            with open(os.path.join(work, name)) as f:
+                for line in f:
+                    if line.startswith(("summary:", "totals:")):
+                        best = max(best, int(line.split()[1]))
+    return best
+
+
 def read_events(paths):
     sent, answered = {}, {}
     for p in paths:
@@ -120,9 +135,15 @@ def run(args, alarmgw):
                         "--ledger", ledger, "--ledger-only"], check=True)
         sip_port = free_port()
         conf, db = write_config(work, ledger, sip_port, mport, args)
-        gw = procs.start("alarmgw", [alarmgw, "run", "-c", conf], stdout=subprocess.DEVNULL,
+        wrap = []
+        if args.profile == "callgrind":
+            # instrumented only inside the window (callgrind_control -i on/off): instructions per
+            # alarm that load on the machine does not change
+            wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                    "--callgrind-out-file=" + os.path.join(work, "callgrind.out")]
+        gw = procs.start("alarmgw", wrap + [alarmgw, "run", "-c", conf], stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(work, "alarmgw.log"), "w"))
-        time.sleep(2.0)
+        time.sleep(2.0 if not wrap else 10.0)
         rss0 = proc_sample(gw.pid)[1]
         per = (args.devices + args.sims - 1) // args.sims
         sims, logs = [], []
@@ -139,6 +160,8 @@ def run(args, alarmgw):
                 stdout=open(os.path.join(work, "gbsim-%d.out" % i), "w"),
                 stderr=open(os.path.join(work, "gbsim-%d.log" % i), "w")))
         time.sleep(max(0.0, t_start + args.spread + args.warmup - time.time()))
+        if args.profile == "callgrind":
+            subprocess.run(["callgrind_control", "-i", "on", str(gw.pid)], stdout=subprocess.DEVNULL)
         w1 = time.time()
         c1 = proc_sample(gw.pid)[0]
         s1 = sched(gw.pid)
@@ -153,6 +176,9 @@ def run(args, alarmgw):
         c2, _, hwm = proc_sample(gw.pid)
         s2 = sched(gw.pid)
         w2 = time.time()
+        if args.profile == "callgrind":
+            subprocess.run(["callgrind_control", "-d", str(gw.pid)], stdout=subprocess.DEVNULL)
+            subprocess.run(["callgrind_control", "-i", "off", str(gw.pid)], stdout=subprocess.DEVNULL)
         # a gateway starved of CPU by other processes drops datagrams without using CPU itself
         row["loop_on_cpu_pct"] = round(100.0 * (s2[0] - s1[0]) / 1e9 / (w2 - w1), 1)
         row["loop_waiting_for_cpu_pct"] = round(100.0 * (s2[1] - s1[1]) / 1e9 / (w2 - w1), 1)
@@ -193,6 +219,8 @@ def run(args, alarmgw):
             "rule_drops": sum(1 for i in ok if key[i] in drops), "lost": len(lost),
             "retransmitted": sum(1 for a in answered.values() if a.get("attempts", 1) > 1),
         })
+        if args.profile == "callgrind":
+            row["instructions_per_alarm"] = round(callgrind_total(work) / max(1, len(in_window)))
         with open(os.path.join(work, "lost.txt"), "w") as f:
             for i in lost:
                 f.write("%s %s\n" % (i, key[i]))
@@ -217,6 +245,9 @@ def main():
     ap.add_argument("--queue-max", type=int, default=100000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", default="/tmp/agw-bench-gb")
+    ap.add_argument("--evidence", action="store_true", help="evidence on (a failing capture per case)")
+    ap.add_argument("--profile", choices=["none", "callgrind"], default="none",
+                    help="callgrind over the window (callgrind.out* in --out): instructions per alarm")
     args = ap.parse_args()
     alarmgw = os.path.join(args.build_dir, "gateway", "alarmgw")
     if not os.access(alarmgw, os.X_OK):

@@ -382,6 +382,7 @@ static void daemon_free(struct agw_daemon *d)
 	free(d->instances);
 	agw_cameras_free(d->cameras, d->n_cameras);
 	agw_decider_free(d->decider);
+	daemon_locate_free(d);
 	agw_evidence_free(d->evidence);
 	if (uv_loop_close(&d->loop) != 0)
 		agw_log_warn("core", NULL, "event loop closed with handles still open");

@@ -131,6 +131,12 @@ static int core_state_get(struct agw_adapter_ctx *ctx, const char *camera_id, co
 	return agw_store_adapter_state_get(in->d->store, in->adapter->name, camera_id, key, ret_value);
 }
 
+static int core_locate(struct agw_adapter_ctx *ctx, const char *camera_id, double lon, double lat, const char *crs)
+{
+	struct instance *in = ctx->core;
+	return daemon_locate(in->d, camera_id, lon, lat, crs);
+}
+
 static void core_stopped(struct agw_adapter_ctx *ctx)
 {
 	struct instance *in = ctx->core;
@@ -182,6 +188,7 @@ int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, cons
 		.stopped = core_stopped,
 		.state_put = core_state_put,
 		.state_get = core_state_get,
+		.locate = core_locate,
 		.picture = cfg->evidence.enabled ? daemon_evidence_picture : NULL,
 		.core = in,
 	};

@@ -59,7 +59,15 @@ struct agw_daemon {
 	uint64_t fb_window_ms; /* feedback for unknown cases: log window start (uv_now) and count in it */
 	int fb_unknown;
 	int fb_refused; /* refused transitions logged in the same window */
+	struct daemon_position *positions; /* daemon_locate.c */
+	size_t n_positions;
 };
+
+/* daemon_locate.c: positions adapters report for ledger cameras without one (ctx->locate) */
+int daemon_locate(struct agw_daemon *d, const char *camera_id, double lon, double lat, const char *crs);
+/* After a reload built a new decider (and camera list): the remembered positions again. */
+void daemon_locate_reapply(struct agw_daemon *d);
+void daemon_locate_free(struct agw_daemon *d);
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
 int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,

@@ -305,6 +305,7 @@ void daemon_reload(struct agw_daemon *d)
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, nx.decider, 1000);
 	agw_decider_free(d->decider);
 	d->decider = nx.decider;
+	daemon_locate_reapply(d);
 	nx.decider = NULL;
 	struct agw_config *old_cfg = d->cfg;
 	d->cfg = nx.cfg;

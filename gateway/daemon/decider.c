@@ -365,6 +365,13 @@ struct agw_engine *agw_decider_engine(struct agw_decider *d)
 	return d->engine;
 }
 
+int agw_decider_locate(struct agw_decider *d, const struct agw_camera *c, double lon, double lat, enum agw_crs crs)
+{
+	if (!isfinite(lon) || !isfinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90)
+		return -EINVAL;
+	return agw_engine_camera_set(d->engine, c->id, c->name, c->vendor, c->tags, c->owner_cell, true, lon, lat, crs);
+}
+
 int agw_decider_evaluate(struct agw_decider *d, int64_t alert_seq, const struct agw_alert *alert,
 			 struct agw_decision *ret)
 {

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alarmgw/adapter.h"
 #include "alarmgw/alert.h"
 #include "case_engine.h"
 #include "config.h"
@@ -77,5 +78,9 @@ int agw_decider_check(const struct agw_config *cfg, struct agw_errors *errs);
 int agw_decider_evaluate(struct agw_decider *d, int64_t alert_seq, const struct agw_alert *alert,
 			 struct agw_decision *ret);
 struct agw_engine *agw_decider_engine(struct agw_decider *d);
+/* Gives ledger camera c (whose ledger row has no position) the position lon/lat in crs, as if the
+ * ledger had it, and locates it in the grid. Returns 0, -EINVAL for a position off the earth,
+ * -ENOMEM. */
+int agw_decider_locate(struct agw_decider *d, const struct agw_camera *c, double lon, double lat, enum agw_crs crs);
 
 #endif

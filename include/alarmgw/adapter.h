@@ -118,6 +118,14 @@ struct agw_adapter_ctx {
 	 * short while and makes it the evidence of the case that event opens. The core copies it.
 	 * Returns 0, -EMSGSIZE (over the size limit), -ENOMEM. NULL when evidence is off. */
 	int (*picture)(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *picture);
+	/* A position the source reports for a ledger camera (a GB/T 28181 catalog's Longitude and
+	 * Latitude), in crs ("wgs84", "gcj02", "cgcs2000"). The core gives it to the camera only when
+	 * the ledger has none for it (ledger positions win), locates the camera in the grid again, and
+	 * keeps it across reloads (not restarts: the adapter reports it again). On the loop, on rare
+	 * events (a catalog that changed), not per event. Returns 0 when the camera took it, -EEXIST
+	 * when the ledger's position stands, -ENOENT for no such camera, -EINVAL for a position or crs
+	 * that cannot be. NULL when the core has no rules engine (tools, tests): check before calling. */
+	int (*locate)(struct agw_adapter_ctx *ctx, const char *camera_id, double lon, double lat, const char *crs);
 	/* Called by the adapter once stop() has finished (all its handles closed). */
 	void (*stopped)(struct agw_adapter_ctx *ctx);
 	void *core;                /* private to the core */

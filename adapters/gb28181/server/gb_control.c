@@ -103,6 +103,67 @@ static void chan_update(struct agw_gb_server *s, struct chan *c, struct agw_gb_c
 	mark_dirty(s, c);
 }
 
+/* A catalog Status as liveness: 1 online (ON, ONLINE, OK), 0 offline (OFF, OFFLINE), -1 unknown. */
+static int status_online(const char *status)
+{
+	if (!strcasecmp(status, "ON") || !strcasecmp(status, "ONLINE") || !strcasecmp(status, "OK"))
+		return 1;
+	if (!strcasecmp(status, "OFF") || !strcasecmp(status, "OFFLINE"))
+		return 0;
+	return -1;
+}
+
+/* Emits the channel camera's camera_offline edge when its Status changed it; one the core cannot
+ * take now is kept on s->offline_pending and retried by the sweep (a health edge is never
+ * dropped). The first ON of a channel never reported OFF is no "back online". */
+static void chan_liveness(struct agw_gb_server *s, struct chan *c, const char *camera)
+{
+	int online = c->c.status ? status_online(c->c.status) : -1;
+	enum agw_active want = online == 1 ? AGW_ACTIVE_FALSE : AGW_ACTIVE_TRUE;
+	if (online < 0 || c->offline_state == want || (online == 1 && c->offline_state == AGW_ACTIVE_NONE))
+		return;
+	int rc = gb_server_emit_offline(s, camera, online == 1, online == 1 ? "catalog/Status/ON" : "catalog/Status/OFF");
+	if (rc == 0) {
+		c->offline_state = want;
+		agw_log_notice(COMPONENT, c->c.id, "catalog Status %s: camera %s %s", c->c.status, camera,
+			       online == 1 ? "online" : "offline");
+	} else if (!c->offline_pending) {
+		c->offline_pending = true;
+		c->pnext = s->offline_pending;
+		s->offline_pending = c;
+	}
+}
+
+void gb_control_sweep(struct agw_gb_server *s)
+{
+	struct chan *list = s->offline_pending;
+	s->offline_pending = NULL;
+	while (list) {
+		struct chan *c = list;
+		list = c->pnext;
+		c->offline_pending = false;
+		const char *camera = s->env.camera_of ? s->env.camera_of(s->env.arg, c->c.id) : NULL;
+		if (camera)
+			chan_liveness(s, c, camera);
+	}
+	gb_control_flush(s);
+}
+
+/* A channel's catalog position, offered to its ledger camera (the core keeps the ledger's when it
+ * has one); asked again only when the position changes. */
+static void chan_locate(struct agw_gb_server *s, struct chan *c, const char *camera)
+{
+	if (!s->env.locate || isnan(c->c.lon) || isnan(c->c.lat) ||
+	    (c->located && c->loc_lon == c->c.lon && c->loc_lat == c->c.lat))
+		return;
+	int rc = s->env.locate(s->env.arg, camera, c->c.lon, c->c.lat, s->catalog_crs);
+	if (rc == 0 || rc == -EEXIST) {
+		c->located = true;
+		c->loc_lon = c->c.lon;
+		c->loc_lat = c->c.lat;
+	}
+}
+
 static void catalog_answer(struct agw_gb_server *s, struct device *d, const struct agw_gb_doc *doc)
 {
 	struct agw_gb_channel *v = NULL;
@@ -120,9 +181,15 @@ static void catalog_answer(struct agw_gb_server *s, struct device *d, const stru
 		struct chan *c = chan_get(s, v[i].id);
 		if (!c)
 			continue;
-		if (!s->env.camera_of || !s->env.camera_of(s->env.arg, v[i].id))
+		const char *camera = s->env.camera_of ? s->env.camera_of(s->env.arg, v[i].id) : NULL;
+		if (!camera)
 			d->catalog_unmatched++;
 		chan_update(s, c, &v[i]);
+		if (camera)
+			chan_locate(s, c, camera);
+		/* the device's own camera follows its registration and keepalives, not its catalog line */
+		if (camera && strcmp(c->c.id, d->id) != 0)
+			chan_liveness(s, c, camera);
 	}
 	s->stats.catalog_channels += (uint64_t)n;
 	d->catalog_got += (size_t)n + skipped;
@@ -172,6 +239,9 @@ void gb_control_registered(struct agw_gb_server *s, struct device *d, int64_t no
 	d->catalog_got = 0;
 	d->next_catalog_ms = s->cfg.catalog_interval_ms > 0 ? now : 0;
 	d->next_subscribe_ms = s->cfg.subscribe_expires_s > 0 ? now : 0;
+	if (d->sub_to_tag[0]) /* a device registering anew has forgotten its subscriptions */
+		d->sub_dialog++;
+	d->sub_to_tag[0] = d->sub_target[0] = '\0';
 	if (s->cfg.arm)
 		gb_request_control(s, d, d->id, "<GuardCmd>SetGuard</GuardCmd>");
 }
@@ -214,4 +284,5 @@ void gb_control_free_all(struct agw_gb_server *s)
 		}
 	s->n_chans = 0;
 	s->dirty_head = s->dirty_tail = NULL;
+	s->offline_pending = NULL;
 }

@@ -29,9 +29,16 @@ static void creq_unlink(struct agw_gb_server *s, struct creq *r)
 	free(r);
 }
 
-/* Sends a MESSAGE or SUBSCRIBE to the device (to_user: the ID in its Request-URI and To) and keeps
- * it for retransmission. call_id NULL: a fresh one. Returns 0 or a negative errno. */
-static int send_request(struct agw_gb_server *s, const struct device *d, const char *method, const char *call_id,
+/* An existing dialog a request belongs to (the alarm subscription's refresh). */
+struct dialog {
+	const char *call_id;
+	const char *to_tag;     /* the device's, "" before it answered */
+	const char *target;     /* its Contact URI, "" for sip:ID@its address */
+};
+
+/* Sends a MESSAGE or SUBSCRIBE to the device (the ID in its Request-URI and To) and keeps it for
+ * retransmission. dlg NULL: outside a dialog, with a fresh Call-ID. Returns 0 or a negative errno. */
+static int send_request(struct agw_gb_server *s, const struct device *d, const char *method, const struct dialog *dlg,
 			const char *extra, const char *body)
 {
 	if (s->n_creqs >= (size_t)s->cfg.max_devices * 4)
@@ -46,15 +53,23 @@ static int send_request(struct agw_gb_server *s, const struct device *d, const c
 	int port;
 	gb_peer_text(&d->peer.addr, ip, sizeof(ip), &port);
 	const char *via = s->via_host[0] ? s->via_host : d->via_host[0] ? d->via_host : "0.0.0.0";
-	if (!call_id) {
+	const char *call_id = dlg ? dlg->call_id : cid;
+	if (!dlg)
 		snprintf(cid, sizeof(cid), "%08x%s@%s", id, s->tag, via);
-		call_id = cid;
-	}
+	char target[160], tag[80] = "";
+	if (dlg && dlg->target[0])
+		snprintf(target, sizeof(target), "%s", dlg->target);
+	else
+		snprintf(target, sizeof(target), "sip:%s@%s:%d", d->id, ip, port);
+	if (dlg && dlg->to_tag[0])
+		snprintf(tag, sizeof(tag), ";tag=%s", dlg->to_tag);
+	snprintf(r->device, sizeof(r->device), "%s", d->id);
+	r->subscribe = !strcmp(method, "SUBSCRIBE");
 	int n = asprintf(&r->data,
-			 "%s sip:%s@%s:%d SIP/2.0\r\n"
+			 "%s %s SIP/2.0\r\n"
 			 "Via: SIP/2.0/%s %s:%d;rport;branch=%s\r\n"
 			 "From: <sip:%s@%s>;tag=%s\r\n"
-			 "To: <sip:%s@%s>\r\n"
+			 "To: <sip:%s@%s>%s\r\n"
 			 "Call-ID: %s\r\n"
 			 "CSeq: %u %s\r\n"
 			 "%s"
@@ -62,8 +77,8 @@ static int send_request(struct agw_gb_server *s, const struct device *d, const c
 			 "Max-Forwards: 70\r\n"
 			 "User-Agent: alarmgw\r\n"
 			 "Content-Length: %zu\r\n\r\n%s",
-			 method, d->id, ip, port, d->peer.conn ? "TCP" : "UDP", via, s->port, r->branch, s->sip_id, s->domain,
-			 s->tag, d->id, s->domain, call_id, ++s->cseq, method, extra ? extra : "", strlen(body), body);
+			 method, target, d->peer.conn ? "TCP" : "UDP", via, s->port, r->branch, s->sip_id, s->domain, s->tag,
+			 d->id, s->domain, tag, call_id, ++s->cseq, method, extra ? extra : "", strlen(body), body);
 	if (n < 0) {
 		free(r);
 		return -ENOMEM;
@@ -121,7 +136,9 @@ void gb_request_control(struct agw_gb_server *s, const struct device *d, const c
 
 void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64_t expires_s)
 {
-	/* one dialog per device: the Call-ID stays, so a refresh replaces the subscription */
+	/* one dialog per device: a refresh keeps its Call-ID and carries the device's To-tag and goes
+	 * to its Contact (RFC 6665 4.1.2.1), so the device refreshes the subscription it has instead
+	 * of starting a second one */
 	char body[512], extra[256], cid[96];
 	snprintf(body, sizeof(body),
 		 XML_HEAD "<Query>\r\n<CmdType>Alarm</CmdType>\r\n<SN>%u</SN>\r\n<DeviceID>%s</DeviceID>\r\n"
@@ -131,9 +148,37 @@ void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64
 	snprintf(extra, sizeof(extra), "Event: %s\r\nExpires: %lld\r\nContact: <sip:%s@%s:%d>\r\n",
 		 s->sub_event, (long long)expires_s, s->sip_id,
 		 s->via_host[0] ? s->via_host : d->via_host[0] ? d->via_host : "0.0.0.0", s->port);
-	snprintf(cid, sizeof(cid), "alarm-%s-%s", d->id, s->tag);
-	if (send_request(s, d, "SUBSCRIBE", cid, extra, body) == 0)
+	snprintf(cid, sizeof(cid), "alarm-%s-%s-%u", d->id, s->tag, d->sub_dialog);
+	struct dialog dlg = {.call_id = cid, .to_tag = d->sub_to_tag, .target = d->sub_target};
+	if (send_request(s, d, "SUBSCRIBE", &dlg, extra, body) == 0)
 		s->stats.subscriptions_sent++;
+}
+
+/* A final answer to our SUBSCRIBE: a 2xx makes (or keeps) the dialog, with the device's To-tag
+ * and Contact; anything else ends it, and the next SUBSCRIBE starts a new one. */
+static void subscription_answered(struct agw_gb_server *s, const char *device, const struct agw_gb_sip_msg *m)
+{
+	struct device *d = gb_server_device(s, device);
+	if (!d)
+		return;
+	osip_generic_param_t *tag = NULL;
+	char tag_name[] = "tag";
+	if (m->osip->to)
+		osip_generic_param_get_byname(&m->osip->to->gen_params, tag_name, &tag);
+	if (m->status >= 300 || !tag || !tag->gvalue || strlen(tag->gvalue) >= sizeof(d->sub_to_tag)) {
+		if (d->sub_to_tag[0] || m->status >= 300)
+			d->sub_dialog++;
+		d->sub_to_tag[0] = d->sub_target[0] = '\0';
+		return;
+	}
+	snprintf(d->sub_to_tag, sizeof(d->sub_to_tag), "%s", tag->gvalue);
+	osip_contact_t *c = NULL;
+	char *uri = NULL;
+	d->sub_target[0] = '\0';
+	if (osip_message_get_contact(m->osip, 0, &c) >= 0 && c && c->url && osip_uri_to_str(c->url, &uri) == 0 && uri &&
+	    strlen(uri) < sizeof(d->sub_target) && !strpbrk(uri, " \r\n"))
+		snprintf(d->sub_target, sizeof(d->sub_target), "%s", uri);
+	osip_free(uri);
 }
 
 bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m)
@@ -149,6 +194,8 @@ bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m
 		if (!strcmp(r->branch, branch->gvalue)) {
 			if (m->status >= 200) {
 				s->stats.requests_answered++;
+				if (r->subscribe)
+					subscription_answered(s, r->device, m);
 				creq_unlink(s, r);
 			} else {
 				r->next_ms = r->deadline_ms; /* provisional: wait for the final one quietly */

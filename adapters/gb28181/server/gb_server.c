@@ -148,6 +148,11 @@ static struct device *device_find(const struct agw_gb_server *s, const char *id)
 	return NULL;
 }
 
+struct device *gb_server_device(const struct agw_gb_server *s, const char *id)
+{
+	return device_find(s, id);
+}
+
 static struct device *device_get(struct agw_gb_server *s, const char *id)
 {
 	struct device *d = device_find(s, id);
@@ -202,8 +207,25 @@ static void note_via_host(struct device *d, const struct agw_gb_sip_msg *m)
 		snprintf(d->via_host, sizeof(d->via_host), "%s", host);
 }
 
-/* camera_offline for the ledger camera that is the device itself (not its channels: an NVR's
- * channels report their own state in the catalog). Kept pending and retried by the sweep when the core cannot take it now. */
+int gb_server_emit_offline(struct agw_gb_server *s, const char *camera, bool online, const char *topic)
+{
+	struct agw_alert a;
+	agw_alert_init(&a);
+	a.kind = AGW_KIND_CAMERA_OFFLINE;
+	a.active = online ? AGW_ACTIVE_FALSE : AGW_ACTIVE_TRUE;
+	a.camera_time_ms = AGW_TIME_UNKNOWN;
+	a.gateway_time_ms = agw_now_ms();
+	a.camera_id = strdup(camera);
+	a.adapter = strdup("gb28181");
+	a.topic = strdup(topic);
+	int rc = a.camera_id && a.adapter && a.topic ? s->env.emit(s->env.arg, &a) : -ENOMEM;
+	agw_alert_clear(&a);
+	return rc;
+}
+
+/* camera_offline for the ledger camera that is the device itself (an NVR's channels report their
+ * own state in the catalog: gb_control.c). Kept pending and retried by the sweep when the core
+ * cannot take it now. */
 static void device_liveness(struct agw_gb_server *s, struct device *d, bool online)
 {
 	if (d->online != online)
@@ -215,17 +237,7 @@ static void device_liveness(struct agw_gb_server *s, struct device *d, bool onli
 		d->offline_pending = false;
 		return;
 	}
-	struct agw_alert a;
-	agw_alert_init(&a);
-	a.kind = AGW_KIND_CAMERA_OFFLINE;
-	a.active = want;
-	a.camera_time_ms = AGW_TIME_UNKNOWN;
-	a.gateway_time_ms = agw_now_ms();
-	a.camera_id = strdup(cam);
-	a.adapter = strdup("gb28181");
-	a.topic = strdup(online ? "registration/online" : "registration/offline");
-	int rc = a.camera_id && a.adapter && a.topic ? s->env.emit(s->env.arg, &a) : -ENOMEM;
-	agw_alert_clear(&a);
+	int rc = gb_server_emit_offline(s, cam, online, online ? "registration/online" : "registration/offline");
 	d->offline_pending = rc < 0;
 	if (rc == 0)
 		d->offline_state = want;
@@ -238,6 +250,7 @@ static void on_sweep(uv_timer_t *timer)
 	txns_expire(s, now);
 	gb_transport_sweep(s, now);
 	gb_request_sweep(s, now);
+	gb_lost_sweep(s, now);
 	int64_t dead = s->cfg.keepalive_interval_ms * s->cfg.keepalive_misses;
 	for (unsigned b = 0; b < BUCKETS; b++)
 		for (struct device *d = s->devices[b]; d; d = d->hnext) {
@@ -250,7 +263,7 @@ static void on_sweep(uv_timer_t *timer)
 				device_liveness(s, d, alive);
 			gb_control_sweep_device(s, d, now);
 		}
-	gb_control_flush(s);
+	gb_control_sweep(s);
 }
 
 static void maybe_done(struct agw_gb_server *s);
@@ -394,6 +407,7 @@ static void alarm_done(void *arg, int status)
 		struct device *d = device_find(s, t->device);
 		if (d && t->alarm_key)
 			device_remember(d, t->alarm_key);
+		gb_lost_journaled(s, t->lost_key);
 		answer(s, t->req, &t->peer, t, 200, NULL);
 		txn_complete(s, t);
 		if (d) {
@@ -414,6 +428,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	uint64_t key = alarm_key(doc);
 	if (doc->sn[0] && device_seen(d, key)) {
 		s->stats.alarms_duplicate++;
+		gb_lost_journaled(s, key);
 		answer(s, msg->sip, peer, t, 200, NULL);
 		txn_complete(s, t);
 		gb_request_alarm_response(s, d, doc->sn, doc->device_id); /* it may not have had ours */
@@ -447,6 +462,7 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 	}
 	snprintf(t->device, sizeof(t->device), "%s", d->id);
 	t->alarm_key = doc->sn[0] ? key : 0;
+	t->lost_key = key;
 	snprintf(t->sn, sizeof(t->sn), "%s", doc->sn);
 	snprintf(t->channel, sizeof(t->channel), "%s", doc->device_id);
 	const char *method = agw_gb_doc_get(doc, "AlarmMethod"), *type = agw_gb_doc_get(doc, "Info/AlarmType");
@@ -463,12 +479,16 @@ static void on_alarm(struct agw_gb_server *s, struct agw_gb_message *msg, const 
 		return;
 	}
 	s->stats.alarms_refused++;
+	struct gb_lost_alarm lost = {.camera = cam, .device = d->id, .channel = doc->device_id, .sn = doc->sn};
 	if (rc == -EAGAIN) {
-		/* back-pressure: no answer, the device retransmits, and the retransmission is tried anew */
+		/* back-pressure: no answer, the device retransmits, and the retransmission is tried anew;
+		 * if it gives up first, the alarm is named in an events_lost (gb_lost.c) */
+		gb_lost_refused(s, key, &lost, NULL);
 		txn_unlink(s, t);
 		txn_free(t);
 		return;
 	}
+	gb_lost_refused(s, key, &lost, strerror(-rc));
 	answer(s, msg->sip, peer, t, 500, NULL);
 	txn_complete(s, t);
 }
@@ -622,9 +642,11 @@ int agw_gb_server_start(uv_loop_t *loop, const struct agw_gb_server_config *cfg,
 	snprintf(s->domain, sizeof(s->domain), "%.*s", cfg->domain ? 31 : 10, cfg->domain ? cfg->domain : cfg->sip_id);
 	s->password = cfg->password ? strdup(cfg->password) : NULL;
 	snprintf(s->sub_event, sizeof(s->sub_event), "%s", cfg->subscribe_event ? cfg->subscribe_event : "presence");
+	snprintf(s->catalog_crs, sizeof(s->catalog_crs), "%s", cfg->catalog_crs ? cfg->catalog_crs : "wgs84");
 	if (s->cfg.max_channels <= 0)
 		s->cfg.max_channels = 200000;
 	s->cfg.listen = s->cfg.sip_id = s->cfg.domain = s->cfg.password = s->cfg.subscribe_event = NULL; /* the caller's */
+	s->cfg.catalog_crs = NULL;
 	int rc = agw_gb_nonce_key_init(&s->nonce_key);
 	if (rc < 0)
 		snprintf(err, errlen, "no random bytes for nonces");
@@ -702,6 +724,7 @@ void agw_gb_server_free(struct agw_gb_server *s)
 	}
 	gb_request_free_all(s);
 	gb_control_free_all(s);
+	gb_lost_free_all(s);
 	free(s->password);
 	free(s);
 }

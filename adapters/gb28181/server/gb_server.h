@@ -34,6 +34,10 @@ struct agw_gb_server_config {
 	int64_t subscribe_expires_s;           /* alarm SUBSCRIBE after registration, refreshed; 0: none */
 	const char *subscribe_event;           /* its Event package; NULL: "presence" */
 	int64_t max_channels;                  /* channels remembered at most */
+	int64_t udp_receive_buffer;            /* SO_RCVBUF of the UDP socket, bytes; 0: the system's */
+	const char *catalog_crs;               /* of catalog Longitude/Latitude; NULL: "wgs84" */
+	int64_t gave_up_ms;                    /* after a refusal, when a device has given up retransmitting
+						* (its Timer F, 32 s, and slack); 0: 34 s */
 };
 
 struct agw_gb_server_env {
@@ -44,6 +48,9 @@ struct agw_gb_server_env {
 	const char *(*password_of)(void *arg, const char *gb_id);
 	/* Stores a channel's JSON (gb_manscdp.h) under its ID; may be NULL. Synchronous. */
 	void (*channel_put)(void *arg, const char *channel_id, const char *json);
+	/* A catalog position (lon/lat in the configured catalog_crs) for the ledger camera camera_id,
+	 * as agw_adapter_ctx's locate (0, -EEXIST: the ledger's stands, ...); may be NULL. */
+	int (*locate)(void *arg, const char *camera_id, double lon, double lat, const char *crs);
 	/* As agw_adapter_ctx's. */
 	int (*emit)(void *arg, const struct agw_alert *alert);
 	int (*emit_durable)(void *arg, const struct agw_alert *alert, void (*done)(void *done_arg, int status),
@@ -54,7 +61,7 @@ struct agw_gb_server_stats {
 	uint64_t received, bad, registered, auth_failed, keepalives, alarms_journaled, alarms_duplicate,
 		alarms_unmatched, alarms_refused, retransmissions, unknown_device, requests_sent, requests_answered,
 		requests_timed_out, catalog_queries, catalog_channels, channels_stored, channels_dropped, controls_sent,
-		controls_refused, subscriptions_sent;
+		controls_refused, subscriptions_sent, alarms_lost, udp_drops;
 };
 
 struct agw_gb_server;

@@ -44,6 +44,7 @@ struct txn {
 	struct agw_gb_sip_msg *req; /* kept while proceeding, to build the answer */
 	char device[GB_ID_LEN + 1];
 	uint64_t alarm_key;      /* see alarm_key() in gb_server.c; 0: none */
+	uint64_t lost_key;       /* the same, also without an SN (gb_lost.c) */
 	char sn[24], channel[GB_ID_LEN + 1]; /* for the Alarm Response */
 	char method[8], type[8];             /* for ResetAlarm */
 	bool orphan;            /* the server stopped before done() came */
@@ -63,6 +64,11 @@ struct device {
 	/* what the gateway asks of it (gb_control.c) */
 	int64_t next_catalog_ms, next_subscribe_ms; /* 0: not scheduled */
 	uint32_t catalog_sn;           /* of the query whose answer is arriving */
+	/* the alarm subscription's dialog (RFC 6665): the device's To-tag and Contact from its 2xx,
+	 * so that refreshes go in the dialog; "" until one came. sub_dialog numbers the Call-ID: a
+	 * subscription the device refused or forgot (481) starts a new dialog. */
+	char sub_to_tag[64], sub_target[128];
+	uint32_t sub_dialog;
 	long catalog_sum;              /* its SumNum, -1 unknown */
 	size_t catalog_got, catalog_unmatched;
 	bool warned_control;
@@ -71,7 +77,12 @@ struct device {
 /* A channel some device's catalog (or alarm) named, as last stored (gb_control.c). */
 struct chan {
 	struct chan *hnext, *dnext; /* hash chain; queue of channels to store */
+	struct chan *pnext;         /* channels whose camera_offline edge the core has yet to take */
 	struct agw_gb_channel c;
+	enum agw_active offline_state; /* the last camera_offline emitted for its camera from its Status */
+	bool offline_pending;
+	bool located;                  /* its position was offered to its camera (env.locate): at loc_* */
+	double loc_lon, loc_lat;
 	int64_t first_alarm_ms;     /* wall clock of its first alarm while unmatched, 0: none */
 	char *stored;               /* the JSON last handed to channel_put, NULL: none */
 	bool dirty;
@@ -82,6 +93,8 @@ struct chan {
 struct creq {
 	struct creq *next, *prev;
 	char branch[48];
+	char device[GB_ID_LEN + 1];
+	bool subscribe;         /* its answer sets or ends the device's subscription dialog */
 	struct gb_peer peer;
 	char *data;
 	size_t len;
@@ -134,9 +147,15 @@ struct agw_gb_server {
 	size_t n_creqs;
 	uint32_t cseq, next_id, next_sn;
 	char sub_event[32];
+	char catalog_crs[16];
 	struct chan *chans[BUCKETS];
 	size_t n_chans;
 	struct chan *dirty_head, *dirty_tail;
+	struct chan *offline_pending;  /* see chan.pnext */
+	struct refused *refused[BUCKETS], *refused_head, *refused_tail; /* gb_lost.c */
+	size_t n_refused;
+	bool warned_refused;
+	int64_t udp_drops_logged_ms;
 };
 
 /* transports (gb_transport.c) */
@@ -171,6 +190,8 @@ void gb_control_registered(struct agw_gb_server *s, struct device *d, int64_t no
 void gb_control_sweep_device(struct agw_gb_server *s, struct device *d, int64_t now);
 /* Stores a bounded number of changed channels (channel_put is a synchronous write). */
 void gb_control_flush(struct agw_gb_server *s);
+/* Per sweep: camera_offline edges the core refused before, then gb_control_flush. */
+void gb_control_sweep(struct agw_gb_server *s);
 /* A Response document from the device (Catalog, DeviceControl). */
 void gb_control_response(struct agw_gb_server *s, struct device *d, const struct agw_gb_doc *doc);
 /* An alarm from a channel no ledger row has: listed with the channels. */
@@ -179,8 +200,24 @@ void gb_control_unmatched_alarm(struct agw_gb_server *s, struct device *d, const
 void gb_control_alarm_journaled(struct agw_gb_server *s, struct device *d, const struct txn *t);
 void gb_control_free_all(struct agw_gb_server *s);
 
+/* alarms not taken whose device will not send them again (gb_lost.c) */
+struct gb_lost_alarm {
+	const char *camera, *device, *channel, *sn;
+};
+/* An alarm (key: alarm_key() of gb_server.c) was not taken: error NULL for back-pressure (no
+ * answer: the device retransmits until its Timer F), else the error of the answer it got. */
+void gb_lost_refused(struct agw_gb_server *s, uint64_t key, const struct gb_lost_alarm *a, const char *error);
+/* It was journaled after all (a retransmission got in). */
+void gb_lost_journaled(struct agw_gb_server *s, uint64_t key);
+/* events_lost for those whose device has given up (or was told an error). */
+void gb_lost_sweep(struct agw_gb_server *s, int64_t now);
+void gb_lost_free_all(struct agw_gb_server *s);
+
 /* the server (gb_server.c) */
 uint32_t gb_hash(const char *s); /* FNV-1a, for the tables of BUCKETS */
+struct device *gb_server_device(const struct agw_gb_server *s, const char *id); /* NULL: none */
+/* camera_offline (active: !online) for a ledger camera, through env.emit; returns its result. */
+int gb_server_emit_offline(struct agw_gb_server *s, const char *camera, bool online, const char *topic);
 void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
 			const struct gb_peer *peer);
 void gb_server_handle_closed(uv_handle_t *h); /* h->data is the server; frees nothing */

@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/sock_diag.h>
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
 #include "gb_server_internal.h"
 
 #define TCP_BACKLOG 511
-#define UDP_RCVBUF (4 << 20)
 #define TCP_IDLE_SLACK_MS 30000 /* beyond keepalive_interval * keepalive_misses */
 
 void gb_peer_text(const struct sockaddr_storage *ss, char *ip, size_t iplen, int *port)
@@ -294,8 +294,11 @@ static void on_connection(uv_stream_t *listener, int status)
 		conn_close(c);
 }
 
+static void udp_drops(struct agw_gb_server *s, int64_t now);
+
 void gb_transport_sweep(struct agw_gb_server *s, int64_t now)
 {
+	udp_drops(s, now);
 	int64_t idle = s->cfg.keepalive_interval_ms * s->cfg.keepalive_misses + TCP_IDLE_SLACK_MS;
 	for (struct gb_conn *c = s->conns, *next; c; c = next) {
 		next = c->next;
@@ -305,6 +308,49 @@ void gb_transport_sweep(struct agw_gb_server *s, int64_t now)
 }
 
 /* ---- lifecycle ---- */
+
+/* Thousands of devices share this one socket: while the loop commits a batch, their datagrams
+ * wait in the kernel, and the default buffer (about 200 KiB) overflows at a few hundred alarms a
+ * second. A dropped alarm costs a retransmission (T1, 500 ms), a dropped answer a whole retry. The
+ * kernel caps SO_RCVBUF at net.core.rmem_max; SO_RCVBUFFORCE passes it with CAP_NET_ADMIN. */
+static void udp_buffer(struct agw_gb_server *s, int fd)
+{
+	int want = (int)s->cfg.udp_receive_buffer, got = 0;
+	socklen_t len = sizeof(got);
+	if (want <= 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 && got / 2 < want) /* the kernel reports double */
+		agw_log_notice(COMPONENT, NULL,
+			       "UDP receive buffer is %d KiB, not the %d KiB of udp_receive_buffer: raise "
+			       "net.core.rmem_max (sysctl) or give the gateway CAP_NET_ADMIN",
+			       got / 2048, want / 1024);
+}
+
+/* Datagrams the kernel dropped on the UDP socket because its buffer was full (SO_MEMINFO): alarms
+ * and answers the gateway never saw, so no events_lost can name them; counted and logged. */
+static void udp_drops(struct agw_gb_server *s, int64_t now)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+	uv_os_fd_t fd;
+	if (!s->udp || uv_fileno((uv_handle_t *)s->udp, &fd) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 || len <= SK_MEMINFO_DROPS * sizeof(uint32_t))
+		return;
+	uint64_t drops = mem[SK_MEMINFO_DROPS];
+	if (drops <= s->stats.udp_drops)
+		return;
+	agw_metric_add("agw_gb28181_udp_drops_total", NULL, drops - s->stats.udp_drops);
+	if (now - s->udp_drops_logged_ms >= 60000) {
+		agw_log_warn(COMPONENT, NULL, "the kernel dropped %llu datagrams in all at the SIP socket (receive buffer "
+					     "full: the loop fell behind); devices retransmit alarms, but raise "
+					     "udp_receive_buffer or lighten the load",
+			     (unsigned long long)drops);
+		s->udp_drops_logged_ms = now;
+	}
+	s->stats.udp_drops = drops;
+}
 
 static int bound_socket(const struct sockaddr_storage *addr, int type, int *ret_fd)
 {
@@ -375,13 +421,7 @@ int gb_transport_start(struct agw_gb_server *s, const char *listen_on, char *err
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* Thousands of devices share this one socket: while the loop commits a batch, their
-	 * datagrams wait in the kernel, and the default buffer (about 200 KiB) overflows at a few
-	 * hundred alarms. A dropped alarm costs a retransmission (T1, 500 ms) and a dropped answer
-	 * a whole retry: ask for 4 MiB (the kernel caps it at net.core.rmem_max). */
-	int rcvbuf = UDP_RCVBUF;
-	if (setsockopt(ufd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0)
-		agw_log_debug(COMPONENT, NULL, "SO_RCVBUF %d: %s", rcvbuf, strerror(errno));
+	udp_buffer(s, ufd);
 	uv_udp_init(s->loop, s->udp);
 	uv_tcp_init(s->loop, s->listener);
 	s->udp->data = s;
