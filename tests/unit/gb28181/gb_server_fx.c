@@ -257,6 +257,14 @@ int setup(void **state)
 }
 
 int stopped;
+int setup_control(void **state)
+{
+	gb_fx.control = true;
+	int rc = setup(state);
+	gb_fx.control = false;
+	return rc;
+}
+
 void on_stopped(void *arg)
 {
 	(void)arg;

@@ -64,6 +64,7 @@ extern struct gb_fx_opts gb_fx;
 extern int stopped;
 
 int setup(void **state);
+int setup_control(void **state); /* with gb_fx.control */
 int teardown(void **state);
 void on_stopped(void *arg);
 void sendmsg_(struct world *w, const char *msg);

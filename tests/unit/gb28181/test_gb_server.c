@@ -343,14 +343,6 @@ static void test_other_host(void **state)
  * the server arms the device, subscribes and asks for its catalog; a catalog over two MESSAGEs
  * stores each channel once (again only when it changes); an alarm from a channel in no ledger row
  * is stored with its time; AlarmTime is read in the device's zone; a journaled alarm is reset. */
-static int setup_control(void **state)
-{
-	gb_fx.control = true;
-	int rc = setup(state);
-	gb_fx.control = false;
-	return rc;
-}
-
 static void test_catalog_and_arming(void **state)
 {
 	struct world *w = *state;

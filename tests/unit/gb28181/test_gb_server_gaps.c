@@ -76,13 +76,6 @@ static void test_gave_up_is_events_lost(void **state)
 	agw_gb_server_stop(w->srv, on_stopped, NULL);
 }
 
-static int setup_control(void **state)
-{
-	gb_fx.control = true;
-	int rc = setup(state);
-	gb_fx.control = false;
-	return rc;
-}
 
 /* The catalog query's SN, from the requests the server sent. */
 static void catalog_sn(struct world *w, char *sn, size_t len)
