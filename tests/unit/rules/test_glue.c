@@ -374,6 +374,36 @@ static void check_feedback(struct agw_decider *d, struct agw_store *store, const
 	assert_int_equal(feedback(d, store, id, "closed"), 0);
 }
 
+/* A position an adapter reports for a ledger camera without one (a GB/T 28181 catalog's) locates
+ * it in the grid like a ledger position; off-earth positions are refused. */
+static void test_decider_locate(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	char err[512];
+	struct agw_grid_import_result res;
+	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
+	add_cameras(&e);
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	struct agw_camera_view gate, out;
+	assert_int_equal(agw_engine_camera_view(agw_decider_engine(d), "cam-1", &gate), 0);
+	assert_int_equal(agw_engine_camera_view(agw_decider_engine(d), "cam-out", &out), 0);
+	assert_int_equal(out.cell_source, AGW_CELL_OWNER);
+	struct agw_camera cam_out = {.id = S("cam-out"), .name = S("Far away"), .lon = NAN, .lat = NAN,
+				     .owner_cell = S("110105002001001")};
+	assert_int_equal(agw_decider_locate(d, &cam_out, 200, 39.91, AGW_CRS_WGS84), -EINVAL);
+	assert_int_equal(agw_decider_locate(d, &cam_out, 116.41, 39.91, AGW_CRS_WGS84), 0);
+	assert_int_equal(agw_engine_camera_view(agw_decider_engine(d), "cam-out", &out), 0);
+	assert_int_equal(out.cell_source, AGW_CELL_LOCATED);
+	assert_string_equal(out.cell_code, gate.cell_code); /* where cam-1 stands */
+	assert_string_equal(out.name, "Far away");
+	agw_decider_free(d);
+	env_close(&e);
+}
+
 static void test_decider_store(void **state)
 {
 	(void)state;
@@ -642,7 +672,7 @@ int main(void)
 		cmocka_unit_test(test_case_message_evidence),
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_grid_import),
-		cmocka_unit_test(test_decider_store),
+		cmocka_unit_test(test_decider_locate), cmocka_unit_test(test_decider_store),
 		cmocka_unit_test(test_rule_state_survives_restart),
 		cmocka_unit_test(test_decider_default_policy),
 	};
