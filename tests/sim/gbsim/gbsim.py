@@ -68,8 +68,13 @@ class Sim(asyncio.DatagramProtocol):
     def connection_made(self, transport):
         self.transport = transport
         # thousands of devices on one socket: a bigger buffer, or answers are dropped in bursts
-        # and every alarm they answered is retransmitted (the kernel caps it at rmem_max)
-        transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        # and every alarm they answered is retransmitted (the kernel caps SO_RCVBUF at rmem_max;
+        # SO_RCVBUFFORCE, 33 on Linux, passes it when we may)
+        sock = transport.get_extra_info("socket")
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), 16 << 20)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
 
     def datagram_received(self, data, addr):
         text = data.decode("utf-8", "replace")
