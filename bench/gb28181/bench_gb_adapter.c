@@ -206,8 +206,9 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The adapter with its options as the core would set them, n cameras in its ledger, started. */
-static void *adapter_start(struct agw_adapter_ctx *ctx, long devices, char (*ids)[48], char **strings)
+/* The adapter with its options as the core would set them, n cameras in its ledger, started on
+ * a free loopback port (*ret_port); strings[0..2] are its string options, for the caller to free. */
+static void *adapter_start(struct agw_adapter_ctx *ctx, long devices, char (*ids)[48], char **strings, int *ret_port)
 {
 	void *priv = calloc(1, ad->priv_size);
 	char listen[32];
@@ -241,7 +242,7 @@ static void *adapter_start(struct agw_adapter_ctx *ctx, long devices, char (*ids
 	}
 	if (ad->start(priv) < 0)
 		exit(1);
-	strings[3] = (char *)(intptr_t)port;
+	*ret_port = port;
 	return priv;
 }
 
@@ -290,10 +291,11 @@ int main(int argc, char **argv)
 	struct agw_adapter_ctx ctx = {.loop = &loop, .name = "gb28181", .emit = emit, .emit_durable = emit_durable,
 				      .stopped = stopped};
 	char (*ids)[48] = calloc((size_t)devices, sizeof(*ids));
-	char *strings[4];
-	void *priv = adapter_start(&ctx, devices, ids, strings);
+	char *strings[3];
+	int port;
+	void *priv = adapter_start(&ctx, devices, ids, strings, &port);
 	struct driver d = {.loop = &loop, .sock = socket(AF_INET, SOCK_DGRAM, 0)};
-	d.to = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)(intptr_t)strings[3]),
+	d.to = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	double t0 = now_s();
 	for (long i = 0; i < devices; i++)
