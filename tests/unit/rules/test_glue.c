@@ -374,6 +374,20 @@ static void check_feedback(struct agw_decider *d, struct agw_store *store, const
 	assert_int_equal(feedback(d, store, id, "closed"), 0);
 }
 
+/* The decider over the fixture's grid ("cells") and add_cameras' ledger. */
+static struct agw_decider *gridded_decider(struct env *e)
+{
+	char err[512];
+	struct agw_grid_import_result res;
+	assert_int_equal(agw_grid_import_file(e->store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
+	add_cameras(e);
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e->cfg, e->store, &d, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	return d;
+}
+
 /* A position an adapter reports for a ledger camera without one (a GB/T 28181 catalog's) locates
  * it in the grid like a ledger position; off-earth positions are refused. */
 static void test_decider_locate(void **state)
@@ -381,13 +395,7 @@ static void test_decider_locate(void **state)
 	(void)state;
 	struct env e;
 	env_open(&e, NULL);
-	char err[512];
-	struct agw_grid_import_result res;
-	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
-	add_cameras(&e);
-	struct agw_errors errs = {0};
-	struct agw_decider *d;
-	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	struct agw_decider *d = gridded_decider(&e);
 	struct agw_camera_view gate, out;
 	assert_int_equal(agw_engine_camera_view(agw_decider_engine(d), "cam-1", &gate), 0);
 	assert_int_equal(agw_engine_camera_view(agw_decider_engine(d), "cam-out", &out), 0);
@@ -409,14 +417,7 @@ static void test_decider_store(void **state)
 	(void)state;
 	struct env e;
 	env_open(&e, FIX "/rules/rules.conf");
-	char err[512];
-	struct agw_grid_import_result res;
-	assert_int_equal(agw_grid_import_file(e.store, "cells", NULL, FIX "/grid/cells.geojson", &res, err, sizeof(err)), 0);
-	add_cameras(&e);
-	struct agw_errors errs = {0};
-	struct agw_decider *d;
-	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
-	assert_int_equal(errs.n, 0);
+	struct agw_decider *d = gridded_decider(&e);
 	int64_t day = MONDAY_LOCAL_MIDNIGHT + 10 * 60 * MINUTE; /* 10:00 local */
 	assert_int_equal(agw_store_begin(e.store), 0);
 	assert_int_equal(decide(d, e.store, "cam-1", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, day), 0);        /* drop: gate */
@@ -451,6 +452,7 @@ static void test_decider_store(void **state)
 	agw_decider_free(d);
 	assert_int_equal(sqlite3_exec(agw_store_db(e.store), "DELETE FROM cases", NULL, NULL, NULL), SQLITE_OK);
 	int64_t now = agw_now_ms();
+	struct agw_errors errs = {0};
 	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
 	assert_int_equal(agw_store_begin(e.store), 0);
 	assert_int_equal(decide(d, e.store, "cam-3", AGW_KIND_TAMPER, AGW_ACTIVE_NONE, now), 0);
