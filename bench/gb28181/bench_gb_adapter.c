@@ -240,8 +240,17 @@ static void *adapter_start(struct agw_adapter_ctx *ctx, long devices, char (*ids
 		if (ad->camera_add(priv, &c) < 0)
 			exit(1);
 	}
-	if (ad->start(priv) < 0)
-		exit(1);
+	/* the port was free a moment ago: another process may have taken it since (tests run in
+	 * parallel), so try a few */
+	for (int tries = 0; ad->start(priv) < 0; tries++) {
+		if (tries == 5)
+			exit(1);
+		port = free_port();
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+		free(strings[0]);
+		strings[0] = strdup(listen);
+		set_option(priv, "listen", &strings[0], sizeof(char *));
+	}
 	*ret_port = port;
 	return priv;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alarmgw/log.h"
 #include "gb_server_internal.h"
@@ -16,8 +17,19 @@
 #define T2_MS 4000
 #define TIMER_F_MS (64 * T1_MS)
 
+static struct creq **creq_slot(struct agw_gb_server *s, const char *branch)
+{
+	struct creq **p = &s->creqs_by_branch[gb_hash(branch) % BUCKETS];
+	while (*p && strcmp((*p)->branch, branch) != 0)
+		p = &(*p)->hnext;
+	return p;
+}
+
 static void creq_unlink(struct agw_gb_server *s, struct creq *r)
 {
+	struct creq **h = creq_slot(s, r->branch);
+	if (*h == r)
+		*h = r->hnext;
 	if (r->prev)
 		r->prev->next = r->next;
 	else
@@ -92,6 +104,9 @@ static int send_request(struct agw_gb_server *s, const struct device *d, const c
 	if (s->creqs)
 		s->creqs->prev = r;
 	s->creqs = r;
+	struct creq **h = &s->creqs_by_branch[gb_hash(r->branch) % BUCKETS];
+	r->hnext = *h;
+	*h = r;
 	s->n_creqs++;
 	s->stats.requests_sent++;
 	gb_transport_send(s, &r->peer, r->data, r->len);
@@ -154,6 +169,17 @@ void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64
 		s->stats.subscriptions_sent++;
 }
 
+/* An answer to request r: a final one ends it, a provisional one stops its retransmissions. */
+static void answered(struct agw_gb_server *s, struct creq *r, int status)
+{
+	if (status >= 200) {
+		s->stats.requests_answered++;
+		creq_unlink(s, r);
+	} else {
+		r->next_ms = r->deadline_ms; /* provisional: wait for the final one quietly */
+	}
+}
+
 /* A final answer to our SUBSCRIBE: a 2xx makes (or keeps) the dialog, with the device's To-tag
  * and Contact; anything else ends it, and the next SUBSCRIBE starts a new one. */
 static void subscription_answered(struct agw_gb_server *s, const char *device, const struct agw_gb_sip_msg *m)
@@ -190,19 +216,75 @@ bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m
 		osip_generic_param_get_byname(&via->via_params, name, &branch);
 	if (!branch || !branch->gvalue)
 		return false;
-	for (struct creq *r = s->creqs; r; r = r->next)
-		if (!strcmp(r->branch, branch->gvalue)) {
-			if (m->status >= 200) {
-				s->stats.requests_answered++;
-				if (r->subscribe)
-					subscription_answered(s, r->device, m);
-				creq_unlink(s, r);
-			} else {
-				r->next_ms = r->deadline_ms; /* provisional: wait for the final one quietly */
-			}
-			return true;
+	struct creq *r = *creq_slot(s, branch->gvalue);
+	if (!r)
+		return false;
+	if (m->status >= 200 && r->subscribe)
+		subscription_answered(s, r->device, m);
+	answered(s, r, m->status);
+	return true;
+}
+
+/* Case-insensitive: whether [p, end) starts with word. */
+static bool starts(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+	return (size_t)(end - p) >= n && !strncasecmp(p, word, n);
+}
+
+/* The top Via's branch parameter of a response's header block [p, end), into out; false when
+ * there is none to read simply (folded lines, no Via): the whole parse decides then. */
+static bool top_branch(const char *p, const char *end, char *out, size_t outlen)
+{
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol || eol == p || (eol == p + 1 && *p == '\r'))
+			return false; /* the end of the headers: no Via */
+		const char *q = starts(p, eol, "via") ? p + 3 : starts(p, eol, "v") ? p + 1 : NULL;
+		while (q && q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (q && q < eol && *q == ':') {
+			const char *stop = memchr(q, ',', (size_t)(eol - q)); /* the first Via of the line */
+			stop = stop ? stop : eol;
+			for (const char *b = q; b + 8 <= stop; b++)
+				if (*b == ';' && !strncasecmp(b + 1, "branch=", 7)) {
+					size_t n = strcspn(b + 8, ";, \t\r\n");
+					if (b + 8 + n > stop || n == 0 || n >= outlen)
+						return false;
+					memcpy(out, b + 8, n);
+					out[n] = '\0';
+					return true;
+				}
+			return false;
 		}
+		p = eol + 1;
+		if (p < end && (*p == ' ' || *p == '\t'))
+			return false; /* a folded line: not for this reader */
+	}
 	return false;
+}
+
+bool gb_request_answered_raw(struct agw_gb_server *s, const char *buf, size_t len)
+{
+	const char *end = buf + len;
+	if (len < 13 || memcmp(buf, "SIP/2.0 ", 8) != 0)
+		return false;
+	int status = 0;
+	for (const char *p = buf + 8; p < buf + 11; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		status = status * 10 + (*p - '0');
+	}
+	const char *eol = memchr(buf, '\n', len);
+	char branch[64];
+	if (status < 100 || !eol || !top_branch(eol + 1, end, branch, sizeof(branch)))
+		return false;
+	struct creq *r = *creq_slot(s, branch);
+	if (!r || r->subscribe)
+		return false;
+	s->stats.received++;
+	answered(s, r, status);
+	return true;
 }
 
 void gb_request_sweep(struct agw_gb_server *s, int64_t now)

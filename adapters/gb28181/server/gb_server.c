@@ -558,6 +558,9 @@ static void on_message(struct agw_gb_server *s, struct agw_gb_message *msg, cons
 void gb_server_dispatch(struct agw_gb_server *s, const char *buf, size_t len, unsigned sip_flags,
 			const struct gb_peer *peer)
 {
+	/* most responses are the devices' 200s to our Alarm Responses: their branch is all we need */
+	if (gb_request_answered_raw(s, buf, len))
+		return;
 	s->stats.received++;
 	struct agw_gb_message msg;
 	char err[512];

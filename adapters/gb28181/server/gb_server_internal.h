@@ -92,6 +92,7 @@ struct chan {
  * (500 ms doubling to 4 s) over UDP until a final answer comes or Timer F (32 s) runs out. */
 struct creq {
 	struct creq *next, *prev;
+	struct creq *hnext;     /* in creqs_by_branch */
 	char branch[48];
 	char device[GB_ID_LEN + 1];
 	bool subscribe;         /* its answer sets or ends the device's subscription dialog */
@@ -144,6 +145,7 @@ struct agw_gb_server {
 	char via_host[64];          /* the address option, or the listen address when it is not a wildcard */
 	int port;                   /* the port bound */
 	struct creq *creqs;
+	struct creq *creqs_by_branch[BUCKETS]; /* a device's answer finds its request without a walk */
 	size_t n_creqs;
 	uint32_t cseq, next_id, next_sn;
 	char sub_event[32];
@@ -180,6 +182,10 @@ void gb_request_control(struct agw_gb_server *s, const struct device *d, const c
 void gb_request_subscribe(struct agw_gb_server *s, const struct device *d, int64_t expires_s);
 /* An answer to one of our requests: stops its retransmissions. Returns whether it was ours. */
 bool gb_request_answered(struct agw_gb_server *s, const struct agw_gb_sip_msg *m);
+/* The same from the raw bytes of a response, reading only its status and top Via branch: true
+ * when it answered one of our requests that needs nothing more from it (all but SUBSCRIBE, whose
+ * answer makes a dialog); false: parse it whole and call gb_request_answered. */
+bool gb_request_answered_raw(struct agw_gb_server *s, const char *buf, size_t len);
 void gb_request_sweep(struct agw_gb_server *s, int64_t now);
 void gb_request_free_all(struct agw_gb_server *s);
 
