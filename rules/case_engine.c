@@ -107,3 +107,8 @@ size_t agw_engine_open_incidents(const struct agw_engine *e)
 {
 	return e->incidents.live;
 }
+
+size_t agw_engine_cases(const struct agw_engine *e)
+{
+	return e->ids.live;
+}

@@ -217,6 +217,13 @@ struct agw_feedback_from {
 int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw_case_status status,
 			     const struct agw_feedback_from *from, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
 			     void *arg, char *why, size_t why_len);
+/* Ends a case the engine holds as expired (AGW_END_EXPIRED: status closed), emits an END decision
+ * with reason, and lets it leave the engine: the gateway's store-driven expiry of cases nobody
+ * answered (gateway/daemon/decider_expiry.c), which restores each one detached for this.
+ * Returns 1 (or emit's error), 0 when the case had already ended, -ENOENT when the engine does
+ * not hold it. */
+int agw_engine_expire(struct agw_engine *e, const char *case_id, int64_t now_ms, const char *reason,
+		      agw_engine_emit_fn emit, void *arg);
 /* The same on one clock, without emit; *ret_case: the case, NULL once it ended (tests, tools). */
 int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
 			struct agw_case **ret_case);
@@ -276,6 +283,8 @@ int agw_engine_txn_dirty(struct agw_engine *e, int64_t wall_minus_mono,
 			 int (*fn)(void *arg, const struct agw_ks_record *r), void *arg);
 int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r, int64_t wall_minus_mono);
 size_t agw_engine_open_incidents(const struct agw_engine *e);
+/* Every case the engine holds: the incidents and those kept only for a deadline or feedback. */
+size_t agw_engine_cases(const struct agw_engine *e);
 
 /* Deterministic case id into buf (AGW_CASE_ID_SIZE bytes). */
 void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf);

@@ -208,6 +208,16 @@ static int emit_decision(struct agw_case *c, enum agw_decision_action action, in
 	return emit ? emit(arg, &d) : 0;
 }
 
+/* c ends as expired (touched already) and leaves the engine once its END decision is emitted. */
+static int end_expired(struct agw_engine *e, struct agw_case *c, int64_t now_ms, const char *reason,
+		       agw_engine_emit_fn emit, void *arg)
+{
+	case_end(c, AGW_END_EXPIRED, now_ms);
+	int r = emit_decision(c, AGW_DECISION_END, now_ms, emit, arg, reason);
+	engine_case_remove(e, c); /* after emit: the message is built from it */
+	return r < 0 ? r : 1;
+}
+
 int engine_life_due(struct agw_engine *e, struct agw_case *c, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
 		    void *arg)
 {
@@ -217,10 +227,7 @@ int engine_life_due(struct agw_engine *e, struct agw_case *c, int64_t now_ms, in
 	if (c->expire_m <= mono_ms) {
 		snprintf(reason, sizeof(reason), "expired: not ended within %s of opening",
 			 fmt_dur(c->expire_after_ms, dur, sizeof(dur)));
-		case_end(c, AGW_END_EXPIRED, now_ms);
-		r = emit_decision(c, AGW_DECISION_END, now_ms, emit, arg, reason);
-		engine_case_remove(e, c); /* after emit: the message is built from it */
-		return r < 0 ? r : 1;
+		return end_expired(e, c, now_ms, reason, emit, arg);
 	}
 	const char *what, *level, *code;
 	int64_t p = sup_period(e->rules, c, &what);
@@ -233,6 +240,18 @@ int engine_life_due(struct agw_engine *e, struct agw_case *c, int64_t now_ms, in
 	engine_due_set(e, c);
 	r = emit_decision(c, AGW_DECISION_ESCALATE, now_ms, emit, arg, reason);
 	return r < 0 ? r : 1;
+}
+
+int agw_engine_expire(struct agw_engine *e, const char *case_id, int64_t now_ms, const char *reason,
+		      agw_engine_emit_fn emit, void *arg)
+{
+	struct agw_case *c = case_id ? agw_strmap_get(&e->ids, case_id) : NULL;
+	if (!c)
+		return -ENOENT;
+	if (c->end != AGW_END_NONE || agw_case_status_final(c->status))
+		return 0;
+	engine_touch_case(e, c);
+	return end_expired(e, c, now_ms, reason, emit, arg);
 }
 
 void engine_source_add(struct agw_case *c, const struct contrib *contrib)

@@ -115,6 +115,8 @@ static const struct key keys[] = {
 	 "key file (32 to 1024 bytes) of signed, expiring evidence links: GET /evidence/<case>/<n>?exp=&sig= without the token"},
 	{"gateway", "journal_retention", K_DURATION, C(journal_retention_ms), 0, 3650LL * 86400000,
 	 "age after which journal rows are deleted (0: keep)"},
+	{"gateway", "case_retention", K_DURATION, C(case_retention_ms), 0, 3650LL * 86400000,
+	 "a case not ended with no alert, feedback or escalation for this long ends as expired (0: never)"},
 	{"gateway", "journal_max_rows", K_INT, C(journal_max_rows), 0, 10000000000LL,
 	 "alerts kept at most (0: no limit)"},
 	{"cameras", "ledger", K_STR, C(ledger_file), 0, 0, "camera ledger CSV imported at start and on reload"},
@@ -182,6 +184,7 @@ void agw_config_defaults(struct agw_config *cfg)
 	cfg->commit_window_ms = 5;
 	cfg->commit_max = 1000;
 	cfg->journal_retention_ms = 30LL * 86400000;
+	cfg->case_retention_ms = 30LL * 86400000;
 	cfg->journal_max_rows = 10000000;
 	cfg->grid_layer = agw_strdup_or_null("default");
 	cfg->unassigned_cell = agw_strdup_or_null("unassigned");

@@ -90,6 +90,7 @@ struct agw_config {
 	char *http_tls_cert;  /* PEM certificate chain: the status server speaks HTTPS; NULL: HTTP */
 	char *http_tls_key;   /* its PEM private key */
 	char *evidence_url_key_file; /* key of signed evidence links (GET /evidence/... without the token), or NULL */
+	int64_t case_retention_ms;    /* open cases idle this long end as expired (decider_expiry.c); 0: never */
 	int64_t journal_retention_ms; /* alerts, decisions and closed cases older than this are deleted */
 	int64_t journal_max_rows;     /* alerts beyond this many are deleted, oldest first */
 	/* cameras */

@@ -301,6 +301,7 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	d->topic_prefix = strdup(or_default(cfg->mqtt.topic_prefix, "agw"));
 	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC));
 	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	d->case_retention_ms = cfg->case_retention_ms;
 	d->wall_minus_mono = agw_now_ms() - decider_mono_now();
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
@@ -562,6 +563,8 @@ int agw_decider_tick(void *decider, struct agw_store *store, int64_t now_ms, int
 	struct decider_emit_ctx t = {decider, store};
 	t.d->wall_minus_mono = now_ms - mono_ms;
 	int r = agw_engine_tick_at(t.d->engine, now_ms, mono_ms, decider_emit, &t);
+	if (r >= 0)
+		r = decider_expire_idle(t.d, store, now_ms);
 	return r < 0 ? r : 0;
 }
 

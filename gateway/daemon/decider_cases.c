@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* A cases row back into the case engine: at start (restore_cases in decider.c) and when feedback
- * names a case the engine no longer holds (decider_life.c). The row's columns give what is queried
+/* A cases row back into the case engine: at start (restore_cases in decider.c), and detached when
+ * feedback names a case the engine no longer holds (decider_life.c) or the expiry ends one
+ * (decider_expiry.c). The row's columns give what is queried
  * (status, times, deadlines); its last message (json) gives the rest of what the engine keeps. */
 #include <errno.h>
 #include <jansson.h>
@@ -99,4 +100,19 @@ int decider_case_restore(struct agw_decider *d, sqlite3_stmt *st, bool detached)
 	int e = detached ? agw_engine_restore_detached(d->engine, &r) : agw_engine_restore(d->engine, &r);
 	json_decref(j);
 	return e;
+}
+
+int decider_case_load(struct agw_decider *d, struct agw_store *store, const char *case_id)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "SELECT " DECIDER_CASE_COLUMNS " FROM cases WHERE id = ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st), r = -ENOENT;
+	if (rc == SQLITE_ROW)
+		r = decider_case_restore(d, st, true);
+	else if (rc != SQLITE_DONE)
+		r = -EIO;
+	sqlite3_reset(st);
+	return r == -EEXIST || r == -EINVAL ? -ENOENT : r;
 }

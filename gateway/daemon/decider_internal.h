@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Private to the decider (decider.c: alerts and timers; decider_life.c: feedback and the case
- * lifecycle; decider_cases.c: reading cases back from the store). */
+ * lifecycle; decider_cases.c: reading cases back from the store; decider_expiry.c: ending the
+ * cases nobody answered). */
 #ifndef AGW_DECIDER_INTERNAL_H
 #define AGW_DECIDER_INTERNAL_H
 
@@ -27,6 +28,7 @@ struct agw_decider {
 	char *topic_prefix;
 	char *case_topic;
 	int64_t outbox_max_rows;
+	int64_t case_retention_ms; /* gateway.case_retention; 0: cases never expire by idleness */
 	struct agw_engine *engine;
 	int64_t outbox_full;
 	bool in_txn;
@@ -58,5 +60,12 @@ int64_t decider_mono_now(void);
 /* decider_cases.c: one cases row (DECIDER_CASE_COLUMNS) back into the engine; detached: kept for
  * its lifecycle only (agw_engine_restore_detached). 0, -EEXIST, -EINVAL, -ENOMEM. */
 int decider_case_restore(struct agw_decider *d, sqlite3_stmt *st, bool detached);
+/* The case of that id from the cases table, kept detached in the engine (inside the caller's
+ * transaction). 0, -ENOENT (no such row, or not one the engine can take), -ENOMEM, -EIO. */
+int decider_case_load(struct agw_decider *d, struct agw_store *store, const char *case_id);
+
+/* decider_expiry.c: ends as expired, a batch at a time, the cases without activity for
+ * case_retention_ms (see agw_decider_tick). Returns the number ended or negative errno. */
+int decider_expire_idle(struct agw_decider *d, struct agw_store *store, int64_t now_ms);
 
 #endif

@@ -6,22 +6,6 @@
 #include "alarmgw/log.h"
 #include "decider_internal.h"
 
-/* The case from the cases table, kept in the engine for this feedback (in its transaction). */
-static int load_case(struct agw_decider *d, struct agw_store *store, const char *case_id)
-{
-	sqlite3_stmt *st = agw_store_stmt(store, "SELECT " DECIDER_CASE_COLUMNS " FROM cases WHERE id = ?");
-	if (!st)
-		return -EIO;
-	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st), r = -ENOENT;
-	if (rc == SQLITE_ROW)
-		r = decider_case_restore(d, st, true);
-	else if (rc != SQLITE_DONE)
-		r = -EIO;
-	sqlite3_reset(st);
-	return r == -EEXIST || r == -EINVAL ? -ENOENT : r;
-}
-
 int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, const char *case_id,
 			      const char *status, const struct agw_feedback_from *from, char *why, size_t why_len)
 {
@@ -33,7 +17,7 @@ int agw_decider_case_feedback(struct agw_decider *d, struct agw_store *store, co
 	d->wall_minus_mono = now - mono;
 	struct decider_emit_ctx f = {d, store};
 	int r = agw_engine_feedback_from(d->engine, case_id, s, from, now, mono, decider_emit, &f, why, why_len);
-	if (r == -ENOENT && (r = load_case(d, store, case_id)) == 0)
+	if (r == -ENOENT && (r = decider_case_load(d, store, case_id)) == 0)
 		r = agw_engine_feedback_from(d->engine, case_id, s, from, now, mono, decider_emit, &f, why, why_len);
 	if (r == -EPERM) {
 		char reason[AGW_DECISION_REASON_SIZE];

@@ -122,6 +122,10 @@ static const char *const migrations[] = {
 	 * inbox until the loop applies it (NULL: not given) */
 	"ALTER TABLE feedback_inbox ADD COLUMN by_whom TEXT;"
 	"ALTER TABLE feedback_inbox ADD COLUMN note TEXT;",
+
+	/* 12: the cases not ended, by their last activity (updated_at: an alert, feedback or an
+	 * escalation), for the expiry of cases nobody answers (gateway/daemon/decider_expiry.c). */
+	"CREATE INDEX cases_idle ON cases(updated_at) WHERE status NOT IN ('closed', 'rejected');",
 };
 
 int agw_store_latest_schema_version(void)

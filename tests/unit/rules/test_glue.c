@@ -19,6 +19,7 @@
 #include "alarmgw/metrics.h"
 #include "decider.h"
 #include "grid_import.h"
+#include "retention.h"
 #include "rules_file.h"
 #include "topic.h"
 
@@ -665,6 +666,99 @@ static void test_rule_state_survives_restart(void **state)
 	env_close(&e);
 }
 
+/* Item 1 of issue 12: a case nobody answers ends as expired after gateway.case_retention without
+ * activity, driven from the cases table: once per case (a rolled-back batch and a restart in the
+ * middle neither lose nor repeat an end), a case with recent feedback or a recent alert is kept,
+ * the engine never holds the old cases (its case count does not grow with them), and journal
+ * retention deletes the expired cases later. */
+#define OLD_CASES 250
+static int64_t expiry_tick(struct agw_decider *d, struct agw_store *s, int64_t now)
+{
+	batch_begin(d, s);
+	assert_int_equal(agw_decider_tick(d, s, now, mono_of(now)), 0);
+	batch_commit(d, s);
+	return count(s, "SELECT count(*) FROM cases WHERE status = 'closed'");
+}
+
+static void test_case_expiry(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	e.cfg.case_retention_ms = 60 * MINUTE;
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms(), old = now - 3 * 60 * MINUTE;
+	batch_begin(d, e.store);
+	char cam[32];
+	for (int i = 0; i < OLD_CASES; i++) {
+		snprintf(cam, sizeof(cam), "cam-old-%d", i);
+		assert_int_equal(decide(d, e.store, cam, AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, old + i), 0);
+	}
+	assert_int_equal(decide(d, e.store, "cam-fb", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, old), 0);
+	assert_int_equal(decide(d, e.store, "cam-new", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now - MINUTE), 0);
+	batch_commit(d, e.store);
+	char id[64];
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(agw_store_db(e.store), "SELECT id FROM cases WHERE camera_id = 'cam-fb'", -1, &st, NULL);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	assert_int_equal(feedback(d, e.store, id, "accepted"), 0); /* answered now: kept */
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE status <> 'closed'"), OLD_CASES + 2);
+
+	/* a restart holds none of the old cases in memory */
+	agw_decider_free(d);
+	env_reopen(&e);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	size_t held = agw_engine_cases(agw_decider_engine(d));
+	assert_true(held <= 1); /* cam-new's incident, still in its dedup window */
+	/* a batch that rolls back (the process dies before the commit) ends nothing, in the store or
+	 * in the engine */
+	batch_begin(d, e.store);
+	assert_int_equal(agw_decider_tick(d, e.store, now, mono_of(now)), 0);
+	assert_true(count(e.store, "SELECT count(*) FROM cases WHERE status = 'closed'") > 0);
+	assert_int_equal(agw_store_rollback(e.store), 0);
+	assert_int_equal(agw_decider_txn(d, e.store, AGW_TXN_ROLLED_BACK), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE status = 'closed'"), 0);
+	assert_int_equal(agw_engine_cases(agw_decider_engine(d)), held);
+	/* one committed batch, a restart, then the rest: a batch at a time, the engine never holding
+	 * more than it did */
+	int64_t closed = expiry_tick(d, e.store, now);
+	assert_true(closed > 0 && closed < OLD_CASES);
+	agw_decider_free(d);
+	env_reopen(&e);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	for (int i = 0; i < 10 && closed < OLD_CASES; i++) {
+		closed = expiry_tick(d, e.store, now);
+		assert_true(agw_engine_cases(agw_decider_engine(d)) <= held);
+	}
+	assert_int_equal(expiry_tick(d, e.store, now + 1000), OLD_CASES); /* nothing more to end */
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE status = 'closed' AND camera_id LIKE 'cam-old-%'"
+					" AND json_extract(json, '$.lifecycle.ended.by') = 'expired' AND closed_at IS NOT NULL"),
+			 OLD_CASES);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'end' AND reason LIKE"
+					" 'expired: no alert, feedback or escalation for 3600s%'"),
+			 OLD_CASES);
+	/* each end message in the outbox exactly once */
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox WHERE json_extract(payload, '$.action') = 'end'"),
+			 OLD_CASES);
+	assert_int_equal(count(e.store, "SELECT count(DISTINCT case_id) FROM outbox WHERE"
+					" json_extract(payload, '$.action') = 'end'"),
+			 OLD_CASES);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id IN ('cam-fb', 'cam-new') AND"
+					" status IN ('accepted', 'open')"),
+			 2);
+	/* closed, they go with the journal's retention like any closed case */
+	struct agw_retention policy = {.max_age_ms = 30 * 24 * 60 * MINUTE};
+	while (agw_retention_prune(e.store, &policy, now + 31 * 24 * 60 * MINUTE) > 0)
+		;
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases"), 2);
+	agw_decider_free(d);
+	env_close(&e);
+}
+
 int main(void)
 {
 	agw_log_set_level(AGW_LOG_WARNING);
@@ -677,6 +771,7 @@ int main(void)
 		cmocka_unit_test(test_decider_locate), cmocka_unit_test(test_decider_store),
 		cmocka_unit_test(test_rule_state_survives_restart),
 		cmocka_unit_test(test_decider_default_policy),
+		cmocka_unit_test(test_case_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
