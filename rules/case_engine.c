@@ -112,3 +112,8 @@ size_t agw_engine_cases(const struct agw_engine *e)
 {
 	return e->ids.live;
 }
+
+void agw_engine_set_store_expiry(struct agw_engine *e, bool on)
+{
+	e->store_expiry = on;
+}

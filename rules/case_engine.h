@@ -218,8 +218,8 @@ int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw
 			     const struct agw_feedback_from *from, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
 			     void *arg, char *why, size_t why_len);
 /* Ends a case the engine holds as expired (AGW_END_EXPIRED: status closed), emits an END decision
- * with reason, and lets it leave the engine: the gateway's store-driven expiry of cases nobody
- * answered (gateway/daemon/decider_expiry.c), which restores each one detached for this.
+ * with reason (NULL: its rule's expire_after passed), and lets it leave the engine: the gateway's
+ * store-driven expiry (gateway/daemon/decider_expiry.c), which restores each case detached for it.
  * Returns 1 (or emit's error), 0 when the case had already ended, -ENOENT when the engine does
  * not hold it. */
 int agw_engine_expire(struct agw_engine *e, const char *case_id, int64_t now_ms, const char *reason,
@@ -285,6 +285,10 @@ int agw_engine_ks_restore(struct agw_engine *e, const struct agw_ks_record *r, i
 size_t agw_engine_open_incidents(const struct agw_engine *e);
 /* Every case the engine holds: the incidents and those kept only for a deadline or feedback. */
 size_t agw_engine_cases(const struct agw_engine *e);
+/* on: a case out of its window is not kept in memory for its rule's expire_after alone; the caller
+ * ends it from its store when it is due (agw_engine_expire). Incidents still taking alerts expire
+ * on the engine's timers as before. Off by default (dry runs keep every deadline in memory). */
+void agw_engine_set_store_expiry(struct agw_engine *e, bool on);
 
 /* Deterministic case id into buf (AGW_CASE_ID_SIZE bytes). */
 void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf);

@@ -148,7 +148,15 @@ struct agw_engine {
 	uint64_t txn_gen;
 	struct engine_undo *undo;
 	size_t n_undo, cap_undo;
+	bool store_expiry; /* agw_engine_set_store_expiry */
 };
+
+/* Whether a case out of its window must stay for a deadline the engine keeps itself: supervision
+ * always, expiry unless the store drives it (agw_engine_set_store_expiry). */
+static inline bool engine_case_has_timers(const struct agw_engine *e, const struct agw_case *c)
+{
+	return c->sup_due_m != INT64_MAX || (c->expire_m != INT64_MAX && !e->store_expiry);
+}
 
 /* The rules naming one camera in their camera list, ascending. */
 struct cam_rules {

@@ -101,7 +101,7 @@ void engine_case_remove(struct agw_engine *e, struct agw_case *c)
 void engine_case_retire(struct agw_engine *e, struct agw_case *c)
 {
 	if (c->end != AGW_END_NONE || agw_case_status_final(c->status) ||
-	    (c->sup_due_m == INT64_MAX && c->expire_m == INT64_MAX)) {
+	    !engine_case_has_timers(e, c)) {
 		engine_case_remove(e, c);
 		return;
 	}

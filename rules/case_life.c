@@ -155,7 +155,7 @@ static void case_end(struct agw_case *c, enum agw_case_end how, int64_t t)
 static void case_settle(struct agw_engine *e, struct agw_case *c)
 {
 	if (c->end != AGW_END_NONE || agw_case_status_final(c->status) ||
-	    (!c->keyed && c->sup_due_m == INT64_MAX && c->expire_m == INT64_MAX))
+	    (!c->keyed && !engine_case_has_timers(e, c)))
 		engine_case_remove(e, c);
 	else
 		engine_due_set(e, c);
@@ -212,6 +212,12 @@ static int emit_decision(struct agw_case *c, enum agw_decision_action action, in
 static int end_expired(struct agw_engine *e, struct agw_case *c, int64_t now_ms, const char *reason,
 		       agw_engine_emit_fn emit, void *arg)
 {
+	char rule_reason[96], dur[32];
+	if (!reason) { /* its rule's expire_after */
+		snprintf(rule_reason, sizeof(rule_reason), "expired: not ended within %s of opening",
+			 fmt_dur(c->expire_after_ms, dur, sizeof(dur)));
+		reason = rule_reason;
+	}
 	case_end(c, AGW_END_EXPIRED, now_ms);
 	int r = emit_decision(c, AGW_DECISION_END, now_ms, emit, arg, reason);
 	engine_case_remove(e, c); /* after emit: the message is built from it */
@@ -224,11 +230,8 @@ int engine_life_due(struct agw_engine *e, struct agw_case *c, int64_t now_ms, in
 	char reason[192], dur[32];
 	int r;
 	engine_touch_case(e, c);
-	if (c->expire_m <= mono_ms) {
-		snprintf(reason, sizeof(reason), "expired: not ended within %s of opening",
-			 fmt_dur(c->expire_after_ms, dur, sizeof(dur)));
-		return end_expired(e, c, now_ms, reason, emit, arg);
-	}
+	if (c->expire_m <= mono_ms)
+		return end_expired(e, c, now_ms, NULL, emit, arg);
 	const char *what, *level, *code;
 	int64_t p = sup_period(e->rules, c, &what);
 	c->esc_level++;

@@ -58,7 +58,7 @@ static int restore(struct agw_engine *e, const struct agw_case_restore *r, bool 
 		return -EEXIST;
 	/* A key held by a newer incident: this one is kept for its timers only. */
 	if (agw_strmap_get(&e->incidents, r->key)) {
-		if (!r->sup_due && !r->expire_at && !detached)
+		if (!r->sup_due && !(r->expire_at && !e->store_expiry) && !detached)
 			return -EEXIST;
 		detached = true;
 	}

@@ -251,7 +251,7 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
 			emitted += ret;
 		} else if (c->keyed && !engine_case_live(c, mono_ms)) {
 			engine_case_retire(e, c);
-		} else if (!c->keyed && c->sup_due_m == INT64_MAX && c->expire_m == INT64_MAX) {
+		} else if (!c->keyed && !engine_case_has_timers(e, c)) {
 			engine_case_remove(e, c); /* kept for timers it no longer has */
 		} else {
 			due_requeue(e, c); /* touched since it was queued: due later */

@@ -142,8 +142,10 @@ static int load_rules(const struct agw_config *cfg, struct agw_ruleset **ret, st
 }
 
 /* Restores the incidents after a restart: those not ended and recent enough to take alerts, and
- * those with a supervision deadline or expiry ahead, whatever their age. Newest first: when two
- * rows share an incident key, the newer takes alerts and the older is kept for its timers. */
+ * those with a supervision deadline ahead, whatever their age. Not those kept only for their
+ * expiry (expire_at): decider_expiry.c ends them from the table when they are due. Newest first:
+ * when two rows share an incident key, the newer takes alerts and the older is kept for its
+ * timers. */
 static int restore_cases(struct agw_decider *d, struct agw_store *store)
 {
 	const struct agw_ruleset *rs = agw_engine_rules(d->engine);
@@ -156,7 +158,7 @@ static int restore_cases(struct agw_decider *d, struct agw_store *store)
 	horizon = rs->flood_cell.window_ms > horizon ? rs->flood_cell.window_ms : horizon;
 	sqlite3_stmt *st = agw_store_stmt(store, "SELECT " DECIDER_CASE_COLUMNS " FROM cases"
 						 " WHERE status NOT IN ('closed', 'rejected') AND (last_seen >= ?"
-						 " OR sup_due IS NOT NULL OR expire_at IS NOT NULL) ORDER BY updated_at DESC");
+						 " OR sup_due IS NOT NULL) ORDER BY updated_at DESC");
 	if (!st)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, agw_now_ms() - horizon - 60000);
@@ -314,6 +316,7 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 				       .unassigned_cell = or_default(cfg->unassigned_cell, "unassigned")};
 	if ((r = agw_engine_new(&ec, rules, grid, &d->engine)) < 0)
 		goto fail;
+	agw_engine_set_store_expiry(d->engine, true); /* decider_expiry.c ends them from the cases table */
 	rules = NULL;
 	grid = NULL;
 	if ((r = agw_store_cameras_load(store, &cams, &n_cams)) < 0) {

@@ -64,8 +64,9 @@ int decider_case_restore(struct agw_decider *d, sqlite3_stmt *st, bool detached)
  * transaction). 0, -ENOENT (no such row, or not one the engine can take), -ENOMEM, -EIO. */
 int decider_case_load(struct agw_decider *d, struct agw_store *store, const char *case_id);
 
-/* decider_expiry.c: ends as expired, a batch at a time, the cases without activity for
- * case_retention_ms (see agw_decider_tick). Returns the number ended or negative errno. */
+/* decider_expiry.c: ends as expired, a batch at a time, the cases whose rule's expire_after passed
+ * and those without activity for case_retention_ms (see agw_decider_tick). Returns the number
+ * ended or negative errno. */
 int decider_expire_idle(struct agw_decider *d, struct agw_store *store, int64_t now_ms);
 
 #endif

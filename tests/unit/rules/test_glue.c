@@ -771,6 +771,56 @@ static void test_case_expiry(void **state)
 	env_close(&e);
 }
 
+/* A rule's expire_after is driven from the store too: a restart keeps none of the cases waiting
+ * for it in memory (on the old code every one was restored for its expiry, whatever its age), and
+ * each ends once it is due, with the rule's reason. */
+static void test_rule_expiry_from_store(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	char rules[128];
+	snprintf(rules, sizeof(rules), "%s/rules.conf", e.dir);
+	FILE *f = fopen(rules, "w");
+	assert_non_null(f);
+	fputs("version = 1;\nrules = ( { name = \"intr\"; kinds = \"intrusion\"; action = \"open\"; expire_after = \"1h\";"
+	      " dedup_window = \"1m\"; } );\n",
+	      f);
+	fclose(f);
+	e.cfg.rules_file = strdup(rules);
+	e.cfg.case_retention_ms = 0; /* only the rule's expiry */
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms();
+	batch_begin(d, e.store);
+	char cam[32];
+	for (int i = 0; i < 50; i++) {
+		snprintf(cam, sizeof(cam), "cam-x-%d", i);
+		assert_int_equal(decide(d, e.store, cam, AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now - 2 * 60 * MINUTE + i), 0);
+	}
+	assert_int_equal(decide(d, e.store, "cam-recent", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now - 30 * MINUTE), 0);
+	batch_commit(d, e.store);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE expire_at IS NOT NULL"), 51);
+	agw_decider_free(d);
+	env_reopen(&e);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	assert_int_equal(agw_engine_cases(agw_decider_engine(d)), 0);
+	assert_int_equal(expiry_tick(d, e.store, now), 50);
+	assert_int_equal(agw_engine_cases(agw_decider_engine(d)), 0);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM decisions WHERE action = 'end' AND reason ="
+					" 'expired: not ended within 1h of opening'"),
+			 50);
+	assert_int_equal(count(e.store, "SELECT count(DISTINCT case_id) FROM outbox WHERE"
+					" json_extract(payload, '$.action') = 'end'"),
+			 50);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE camera_id = 'cam-recent' AND status = 'open'"), 1);
+	assert_int_equal(expiry_tick(d, e.store, now + 30 * MINUTE + 1), 51);
+	assert_int_equal(count(e.store, "SELECT count(*) FROM outbox WHERE json_extract(payload, '$.action') = 'end'"), 51);
+	agw_decider_free(d);
+	env_close(&e);
+}
+
 int main(void)
 {
 	agw_log_set_level(AGW_LOG_WARNING);
@@ -784,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_rule_state_survives_restart),
 		cmocka_unit_test(test_decider_default_policy),
 		cmocka_unit_test(test_case_expiry),
+		cmocka_unit_test(test_rule_expiry_from_store),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
