@@ -300,7 +300,8 @@ void daemon_apply_cameras(struct agw_daemon *d, struct agw_camera *cams, size_t 
 	}
 	size_t added = diff.n_added, changed = diff.n_changed, removed = diff.n_removed;
 	agw_camera_diff_free(&diff);
-	/* Adapters read cameras until camera_remove: free the old list only after the diff. */
+	/* The diff points into the old list: free it only now. Adapters copied what they keep of each
+	 * camera in camera_add (include/alarmgw/adapter.h), unchanged ones included. */
 	agw_cameras_free(d->cameras, d->n_cameras);
 	d->cameras = cams;
 	d->n_cameras = n;

@@ -32,7 +32,9 @@ struct agw_option {
 	const char *help;
 };
 
-/* A camera from the ledger, as adapters see it. Read-only for adapters; valid until camera_remove. */
+/* A camera from the ledger, as adapters see it. Read-only for adapters, and valid only during the
+ * call that hands it over (camera_add, check_address): the core replaces its whole camera list on
+ * reload, unchanged cameras included, so an adapter copies what it keeps (every adapter does). */
 struct agw_camera {
 	char *id;
 	char *name;
@@ -147,7 +149,8 @@ struct agw_adapter {
 	void (*stop)(void *priv);
 	void (*uninit)(void *priv);
 	/* Cameras of the adapter's protocol; optional. A camera whose settings changed is removed
-	 * and added again; unchanged cameras are left alone on reload. */
+	 * and added again; unchanged cameras are left alone on reload (no call), though the struct
+	 * camera_add was given is freed then: copy what you keep. */
 	int (*camera_add)(void *priv, const struct agw_camera *camera);
 	void (*camera_remove)(void *priv, const char *camera_id);
 	/* Called on the loop when the core can take alerts again after an emit() returned -EAGAIN:
