@@ -217,6 +217,9 @@ struct agw_feedback_from {
 int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw_case_status status,
 			     const struct agw_feedback_from *from, int64_t now_ms, int64_t mono_ms, agw_engine_emit_fn emit,
 			     void *arg, char *why, size_t why_len);
+/* The same on one clock, without emit; *ret_case: the case, NULL once it ended (tests, tools). */
+int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
+			struct agw_case **ret_case);
 /* Ends a case the engine holds as expired (AGW_END_EXPIRED: status closed), emits an END decision
  * with reason (NULL: its rule's expire_after passed), and lets it leave the engine: the gateway's
  * store-driven expiry (gateway/daemon/decider_expiry.c), which restores each case detached for it.
@@ -224,9 +227,6 @@ int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw
  * not hold it. */
 int agw_engine_expire(struct agw_engine *e, const char *case_id, int64_t now_ms, const char *reason,
 		      agw_engine_emit_fn emit, void *arg);
-/* The same on one clock, without emit; *ret_case: the case, NULL once it ended (tests, tools). */
-int agw_engine_feedback(struct agw_engine *e, const char *case_id, enum agw_case_status status,
-			struct agw_case **ret_case);
 /* The escalation target of a level: "community", "street", "district" (up the cell's path from
  * the grid) and its code; past the top of the path, the top. */
 void agw_case_escalation_target(const struct agw_case *c, int level, const char **ret_level, const char **ret_code);
