@@ -122,6 +122,12 @@ static const char *const migrations[] = {
 	 * inbox until the loop applies it (NULL: not given) */
 	"ALTER TABLE feedback_inbox ADD COLUMN by_whom TEXT;"
 	"ALTER TABLE feedback_inbox ADD COLUMN note TEXT;",
+
+	/* 12: each camera's event channel, for adapters that report it (adapter.h subscribed): when
+	 * the gateway first gave it to its adapter, and when the channel first and last opened (NULL:
+	 * never). The page's "never subscribed" and "never heard from since subscribed". */
+	"CREATE TABLE camera_channels(camera_id TEXT PRIMARY KEY, tried_at INTEGER NOT NULL,"
+	"  first_subscribed_at INTEGER, subscribed_at INTEGER);",
 };
 
 int agw_store_latest_schema_version(void)
