@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Serving evidence pictures: the look-up (http_evidence_lookup.c) and the file read run on the
  * worker pool, on a read-only connection of their own like the snapshots, so a slow disk never
- * holds the loop. At most EVIDENCE_JOBS_MAX at once; more wait for none and get 503. */
+ * holds the loop. At most EVIDENCE_JOBS_MAX at once; more get 503 with Retry-After. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +14,9 @@
 #include "http_evidence.h"
 #include "http_internal.h"
 
-#define EVIDENCE_JOBS_MAX 4
+/* A browser asks for up to 6 pictures at once per server; a few pages together fit. Each holds
+ * at most one picture (evidence.max_bytes) in memory. */
+#define EVIDENCE_JOBS_MAX 16
 #define EVIDENCE_WAIT_MS 10000
 /* A picture never changes once stored (a pruned one is gone, not replaced): the browser may keep
  * it, but only for this user (the route is behind the token) and no shared cache may. */

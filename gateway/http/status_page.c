@@ -75,9 +75,9 @@ static void camera_problems(const struct agw_status *s, json_t *list)
 {
 	struct problem p[] = {{"offline", 0, AGW_TIME_UNKNOWN, json_array()},
 			      {"channel_lost", 0, AGW_TIME_UNKNOWN, json_array()},
+			      {"never_subscribed", 0, AGW_TIME_UNKNOWN, json_array()},
 			      {"events_lost", 0, AGW_TIME_UNKNOWN, json_array()},
-			      {"never_heard", 0, AGW_TIME_UNKNOWN, json_array()},
-			      {"never_subscribed", 0, AGW_TIME_UNKNOWN, json_array()}};
+			      {"never_heard", 0, AGW_TIME_UNKNOWN, json_array()}};
 	for (size_t i = 0; i < s->n_cameras; i++) {
 		const struct agw_status_camera *c = &s->cameras[i];
 		if (c->state == AGW_CAMERA_OFFLINE)
@@ -85,11 +85,11 @@ static void camera_problems(const struct agw_status *s, json_t *list)
 		else if (c->state == AGW_CAMERA_CHANNEL_LOST)
 			problem_add(&p[1], c, c->since_ms);
 		else if (c->state == AGW_CAMERA_NEVER_SUBSCRIBED)
-			problem_add(&p[4], c, c->since_ms);
+			problem_add(&p[2], c, c->since_ms);
 		else if (c->state == AGW_CAMERA_UNKNOWN)
-			problem_add(&p[3], c, c->since_ms);
+			problem_add(&p[4], c, c->since_ms);
 		if (c->events_lost_ms != AGW_TIME_UNKNOWN && s->generated_ms - c->events_lost_ms < AGW_STATUS_EVENTS_LOST_RECENT_MS)
-			problem_add(&p[2], c, c->events_lost_ms);
+			problem_add(&p[3], c, c->events_lost_ms);
 	}
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		problem_put(list, p[i].kind, p[i].count, p[i].since_ms, p[i].cameras);

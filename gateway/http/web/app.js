@@ -319,6 +319,8 @@ function pictureImg(p, cls) {
   img.alt = t("picture") + " " + p.n;
   img.loading = "lazy";
   img.decoding = "async";
+  // A picture the server could not give now (busy, pruned since the list was read): say so.
+  img.addEventListener("error", () => { img.replaceWith(el("span", t("no_picture"), "muted nopic")); });
   return img;
 }
 
