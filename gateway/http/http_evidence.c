@@ -89,7 +89,8 @@ static void evidence_work(uv_work_t *work)
 		j->code = 500;
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	if (db)
+		sqlite3_busy_timeout(db, 5000);
 	int r = agw_http_evidence_lookup(db ? db : agw_store_db(j->http->store), j->case_id, j->n, &j->ev, j->err,
 					 sizeof(j->err));
 	j->code = r == -ENOENT ? 404 : r < 0 ? 500 : read_picture(j, j->http->state_dir);
