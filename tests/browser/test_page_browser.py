@@ -119,8 +119,10 @@ def write_ledger(camsim_ledger, quiet_ledger, gb_ledger):
 
 
 def start_camsim(n, rate, ledger, mix):
-    for attempt in range(5):  # a run of ports another test may hold: try another run
-        base = random.randrange(20000, 30000)
+    # Runs of ports other tests and benches hold (a scale bench holds thousands): try other runs,
+    # drawn apart from the seeded generator, which would offer every run of this test the same ones.
+    for attempt in range(20):
+        base = random.SystemRandom().randrange(20000, 60000 - n)
         sim = spawn([camsim, "-n", str(n), "-p", str(base), "--rate", str(rate), "--mix", mix,
                      "--ledger", ledger, "--log-level", "warning"],
                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -190,11 +192,14 @@ try:
     def summary():
         return json.loads(get(http_port, "/api/summary")[0])
 
+    def quiet_cams():
+        return json.loads(get(http_port, "/api/cameras?q=Quiet&limit=50")[0])["cameras"]
+
     def ready(s):
         k = {p["kind"]: p for p in s["problems"]}
         return (s["cameras_by_state"]["never_subscribed"] == N_CLOSED and s["open_cases"] >= 5
                 and k.get("unmatched_channels", {}).get("count", 0) >= GB_NVRS * GB_UNLISTED
-                and s["cameras_by_state"]["unknown"] == N_SILENT + N_QUIET)
+                and all(c["subscribed"] for c in quiet_cams()))
 
     # Bounded: the closed ports never subscribe, camsim's alarms open cases, the quiet cameras
     # subscribe, the NVRs register and send their catalogs.
@@ -209,11 +214,22 @@ try:
           and "offline" not in kinds,
           f"problem: {N_CLOSED} never subscribed (closed ports), with since, not offline "
           f"({kinds.get('never_subscribed', {}).get('count')})")
-    check(kinds.get("never_heard", {}).get("count") == N_SILENT + N_QUIET and kinds["never_heard"]["since"],
-          f"problem: {N_SILENT + N_QUIET} never heard from, since the quiet cameras' subscription")
-    quiet = json.loads(get(http_port, "/api/cameras?q=Quiet&limit=50")[0])["cameras"]
-    check(len(quiet) == N_QUIET and all(c["state"] == "unknown" and c["since"] and c["subscribed"] for c in quiet),
-          f"the quiet camsim cameras: subscribed, never heard from, since their subscription ({quiet[:1]})")
+    # A quiet camera that said nothing at all is never heard from, since its subscription. (On a
+    # loaded machine its first subscription may time out: the event_channel_lost edge it then
+    # raises is something heard, and it is counted as such.)
+    quiet = quiet_cams()
+    silent = [c for c in quiet if not c["last_event"]]
+    check(len(quiet) == N_QUIET and silent and all(c["state"] == "unknown" and c["since"] == c["subscribed"]
+                                                   for c in silent)
+          and all(c["state"] != "never_subscribed" for c in quiet),
+          f"the quiet camsim cameras: subscribed; those that said nothing are never heard from, since their "
+          f"subscription ({len(silent)} of {N_QUIET}: {[(c['state'], c['since']) for c in quiet]})")
+    # (and the NVRs' ledger channels until their first alarm)
+    n_heard = kinds.get("never_heard", {}).get("count", 0)
+    check(n_heard == s["cameras_by_state"]["unknown"] and N_SILENT + len(silent) <= n_heard <= N_SILENT + len(silent) + N_GB
+          and kinds["never_heard"]["since"],
+          f"problem: {n_heard} never heard from (200 unserved, {len(silent)} quiet, the NVR channels still silent), "
+          "since the quiet cameras' subscription")
     road = json.loads(get(http_port, "/api/cameras?q=Road&limit=1")[0])["cameras"][0]
     check(road["state"] == "unknown" and not road["since"] and not road["subscribed"],
           "an RTSP camera no adapter serves: never heard from, never tried, no since")
@@ -263,7 +279,8 @@ try:
     texts = [p["text"] for p in problems]
     check(any(t.startswith(f"{N_CLOSED:,}") and "从未订阅" in t for t in texts),
           f"problem list: never subscribed, in Chinese ({texts[:3]})")
-    check(any(t.startswith(f"{N_SILENT + N_QUIET}") and "从未上报" in t for t in texts),
+    check(any(t.split(" ")[0].isdigit() and int(t.split(" ")[0]) >= N_SILENT + len(silent) and "从未上报" in t
+              for t in texts),
           "problem list: never heard from, apart from never subscribed")
     check(problems and problems[0]["kind"] in ("never_subscribed", "store", "broker", "outbox_parked"),
           "problems of the gateway and cameras that never subscribed lead the list")
