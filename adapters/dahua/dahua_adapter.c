@@ -245,6 +245,7 @@ const struct agw_adapter agw_adapter_dahua = {
 		       "reconnect), Code=...;action=...;index=...;data={...} events",
 	.protocol = "dahua",
 	.channels = true,
+	.subscribes = true,
 	.priv_size = sizeof(struct dahua_adapter),
 	.options = dahua_options,
 	.init = dahua_init,

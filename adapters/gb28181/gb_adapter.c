@@ -231,11 +231,23 @@ static const char *env_password_of(void *arg, const char *gb_id)
 	return NULL;
 }
 
+static void env_subscribed(void *arg, const char *camera_id)
+{
+	struct gb28181 *g = arg;
+	if (g->ctx->subscribed)
+		g->ctx->subscribed(g->ctx, camera_id);
+}
+
 static void env_channel_put(void *arg, const char *channel_id, const char *json)
 {
 	struct gb28181 *g = arg;
 	if (g->ctx->state_put && g->ctx->state_put(g->ctx, channel_id, "channel", json) < 0)
 		agw_log_debug(COMPONENT, channel_id, "channel not stored (the store refused it)");
+	/* A channel's alarms come through its registered device: a ledger row naming the channel is
+	 * subscribed once the device's catalog lists it. */
+	const char *cam = env_camera_of(arg, channel_id);
+	if (cam)
+		env_subscribed(arg, cam);
 }
 
 static int env_locate(void *arg, const char *camera_id, double lon, double lat, const char *crs)
@@ -304,6 +316,7 @@ static int gb_start(void *priv)
 		.password_of = env_password_of,
 		.channel_put = env_channel_put,
 		.locate = env_locate,
+		.subscribed = env_subscribed,
 		.emit = env_emit,
 		.emit_durable = env_emit_durable,
 	};
@@ -403,6 +416,7 @@ const struct agw_adapter agw_adapter_gb28181 = {
 	.description = "GB/T 28181 devices and platforms: SIP registration, keepalives, alarms, catalogs and "
 		       "arming over UDP and TCP",
 	.protocol = "gb28181",
+	.subscribes = true,
 	.priv_size = sizeof(struct gb28181),
 	.options = gb_options,
 	.init = gb_init,

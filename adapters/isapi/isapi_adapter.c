@@ -327,6 +327,7 @@ const struct agw_adapter agw_adapter_isapi = {
 		       "channels",
 	.protocol = "isapi",
 	.channels = true,
+	.subscribes = true,
 	.priv_size = sizeof(struct isapi_adapter),
 	.options = isapi_options,
 	.init = isapi_init,

@@ -30,6 +30,7 @@ enum conn_state { C_HEAD, C_BODY, C_JOURNAL, C_ANSWERED };
 
 struct host {
 	char *camera_id, *host;
+	bool heard;               /* it has posted since the start: reported as subscribed once */
 	struct host *next;
 };
 
@@ -133,6 +134,17 @@ static const char *device_of(const struct agw_isapi_push *p, const char *peer, b
 			found = h->camera_id;
 		}
 	return found;
+}
+
+/* A device's first authenticated post since the start is its event channel opening (adapter.h
+ * subscribed): reported once, not per post, since the core writes it to the store. */
+static void device_heard(struct agw_isapi_push *p, const char *camera_id)
+{
+	for (struct host *h = p->hosts; h && p->ctx->subscribed; h = h->next)
+		if (!h->heard && !strcmp(h->camera_id, camera_id)) {
+			h->heard = true;
+			p->ctx->subscribed(p->ctx, camera_id);
+		}
 }
 
 int agw_isapi_push_add(struct agw_isapi_push *p, const struct agw_camera *camera)
@@ -440,6 +452,8 @@ static void process(struct conn *c)
 {
 	struct agw_isapi_push *p = c->p;
 	c->state = C_JOURNAL;
+	if (c->device)
+		device_heard(p, c->device);
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
 	struct agw_isapi_stream_config sc = {

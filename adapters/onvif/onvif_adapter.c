@@ -510,6 +510,7 @@ const struct agw_adapter agw_adapter_onvif = {
 	.name = "onvif",
 	.description = "ONVIF cameras: PullPoint event subscriptions (gSOAP bindings on libcurl multi)",
 	.protocol = "onvif",
+	.subscribes = true,
 	.priv_size = sizeof(struct onvif_adapter),
 	.options = onvif_options,
 	.init = onvif_init,

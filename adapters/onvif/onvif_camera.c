@@ -47,6 +47,13 @@ void agw_onvif_cam_recovered(struct cam *c)
 	c->last_error = ERR_NONE;
 }
 
+void agw_onvif_cam_report_subscribed(struct cam *c)
+{
+	struct agw_adapter_ctx *ctx = c->ad->ctx;
+	if (ctx->subscribed)
+		ctx->subscribed(ctx, c->id);
+}
+
 /* Health alerts: ordinary alerts with active true/false, once per transition. */
 static void emit_health(struct cam *c, enum agw_alert_kind kind, bool active, const char *reason)
 {
@@ -420,6 +427,7 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");
 		agw_onvif_subscription_saved(c); /* resumed by the next start, even after a crash */
+		agw_onvif_cam_report_subscribed(c);
 		agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
 		cam_pull_now(c);
 		break;
@@ -428,6 +436,7 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		set_deadline(c, r);
 		if (c->state == CAM_BOOTSTRAP) {
 			agw_onvif_subscription_resumed(c);
+			agw_onvif_cam_report_subscribed(c);
 			agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
 		}
 		cam_pull_now(c);

@@ -218,6 +218,8 @@ static inline bool agw_onvif_cam_subscribed(const struct cam *c)
 }
 void agw_onvif_cam_error(struct cam *c, enum cam_error e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void agw_onvif_cam_recovered(struct cam *c);
+/* Its subscription was made or resumed: the core records it (adapter.h subscribed). */
+void agw_onvif_cam_report_subscribed(struct cam *c);
 void agw_onvif_cam_set_offline(struct cam *c, bool offline, const char *reason);
 void agw_onvif_cam_set_channel_lost(struct cam *c, bool lost, const char *reason);
 void agw_onvif_cam_begin(struct cam *c);

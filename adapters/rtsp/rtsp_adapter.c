@@ -70,6 +70,7 @@ struct rtsp_cam {
 	struct agw_rtsp_diag diag; /* touched only by the one patrol job in flight */
 	int64_t next_ms;
 	bool busy, removed, has_meta;
+	bool opened;             /* a patrol got a picture this run (reported as subscribed) */
 	struct watch_job *watch;
 	int64_t watch_next_ms;
 	unsigned watch_failures; /* metadata sessions in a row that delivered nothing */
@@ -347,6 +348,10 @@ static void patrol_done(struct agw_rtsp_work *w, bool ran)
 		if (j->have_pic)
 			agw_log_debug(LOG_TAG, j->cam_id, "patrol: %dx%d, mean luma %.1f, stddev %.1f, edge %.2f", j->width,
 				      j->height, j->pic.mean, j->pic.stddev, j->pic.edge);
+		if (j->have_pic && !c->opened && r->ctx->subscribed) {
+			c->opened = true;
+			r->ctx->subscribed(r->ctx, c->id);
+		}
 		if (!j->have_pic) {
 			/* Counted and logged once per transition (log_change); repeats only at debug. */
 			agw_metric_add("agw_rtsp_patrol_errors_total", NULL, 1);
@@ -828,6 +833,7 @@ const struct agw_adapter agw_adapter_rtsp = {
 	.description = "RTSP cameras (libavformat): patrols for video loss, black, frozen and covered pictures; "
 		       "the ONVIF metadata track",
 	.protocol = "rtsp",
+	.subscribes = true,
 	.priv_size = sizeof(struct rtsp),
 	.options = rtsp_options,
 	.init = rtsp_init,

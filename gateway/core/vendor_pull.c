@@ -336,6 +336,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			return 0;
 		}
 		d->parts_seen = 0;
+		if (p->ctx->subscribed) /* the device's channel rows follow it (status.c) */
+			p->ctx->subscribed(p->ctx, d->id);
 	}
 	d->last_byte = uv_now(p->ctx->loop);
 	if (!d->flowing) {

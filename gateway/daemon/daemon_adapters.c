@@ -137,6 +137,23 @@ static int core_locate(struct agw_adapter_ctx *ctx, const char *camera_id, doubl
 	return daemon_locate(in->d, camera_id, lon, lat, crs);
 }
 
+/* Store trouble here is reported by the journal writes that fail with it: this fact only feeds
+ * the page, and the next subscription writes it again. */
+static void core_subscribed(struct agw_adapter_ctx *ctx, const char *camera_id)
+{
+	struct instance *in = ctx->core;
+	if (camera_id && in->adapter->subscribes)
+		agw_store_channel_subscribed(in->d->store, camera_id, agw_now_ms());
+}
+
+int daemon_camera_add(struct instance *in, const struct agw_camera *c)
+{
+	int r = in->adapter->camera_add(in->priv, c);
+	if (r == 0 && in->adapter->subscribes)
+		agw_store_channel_tried(in->d->store, c->id, agw_now_ms());
+	return r;
+}
+
 static void core_stopped(struct agw_adapter_ctx *ctx)
 {
 	struct instance *in = ctx->core;
@@ -186,6 +203,7 @@ int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, cons
 		.emit = core_emit,
 		.emit_durable = core_emit_durable,
 		.stopped = core_stopped,
+		.subscribed = core_subscribed,
 		.state_put = core_state_put,
 		.state_get = core_state_get,
 		.locate = core_locate,
@@ -227,13 +245,17 @@ int daemon_instance_start(struct agw_daemon *d, struct instance *in)
 	}
 	in->started = true;
 	size_t n = 0;
+	/* One transaction for the channels' first tries of 10,000 cameras, not 10,000. */
+	bool txn = in->adapter->subscribes && agw_store_begin(d->store) == 0;
 	for (size_t i = 0; i < d->n_cameras; i++)
 		if (serves(in, &d->cameras[i]) && in->adapter->camera_add) {
-			if (in->adapter->camera_add(in->priv, &d->cameras[i]) < 0)
+			if (daemon_camera_add(in, &d->cameras[i]) < 0)
 				agw_log_err("core", d->cameras[i].id, "adapter %s refused the camera", in->adapter->name);
 			else
 				n++;
 		}
+	if (txn && agw_store_commit(d->store) < 0)
+		agw_store_rollback(d->store);
 	agw_log_info("core", NULL, "adapter %s started with %zu cameras", in->adapter->name, n);
 	return 0;
 }
@@ -295,7 +317,7 @@ void daemon_apply_cameras(struct agw_daemon *d, struct agw_camera *cams, size_t 
 		size_t counts[] = {diff.n_changed, diff.n_added};
 		for (size_t l = 0; l < 2 && in->adapter->camera_add; l++)
 			for (size_t i = 0; i < counts[l]; i++)
-				if (serves(in, lists[l][i]) && in->adapter->camera_add(in->priv, lists[l][i]) < 0)
+				if (serves(in, lists[l][i]) && daemon_camera_add(in, lists[l][i]) < 0)
 					agw_log_err("core", lists[l][i]->id, "adapter %s refused the camera", in->adapter->name);
 	}
 	size_t added = diff.n_added, changed = diff.n_changed, removed = diff.n_removed;

@@ -36,7 +36,7 @@ static void slot_changed(void *arg, uint32_t slot, bool held)
 			if (!in->started || in->stopping || !protocol_of(in, c))
 				continue;
 			if (held && in->adapter->camera_add) {
-				if (in->adapter->camera_add(in->priv, c) < 0)
+				if (daemon_camera_add(in, c) < 0)
 					agw_log_err("core", c->id, "adapter %s refused the camera", in->adapter->name);
 				else
 					n++;

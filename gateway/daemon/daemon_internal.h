@@ -70,6 +70,8 @@ void daemon_locate_reapply(struct agw_daemon *d);
 void daemon_locate_free(struct agw_daemon *d);
 
 /* daemon_adapters.c: adapter instances and the cameras they serve */
+/* in's camera_add, and the camera's first try recorded when the adapter reports subscriptions. */
+int daemon_camera_add(struct instance *in, const struct agw_camera *c);
 int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, const char *name, struct agw_errors *errs,
 			struct instance **ret);
 int daemon_instance_start(struct agw_daemon *d, struct instance *in);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Serving evidence pictures: the look-up (http_evidence_lookup.c) and the file read run on the
  * worker pool, on a read-only connection of their own like the snapshots, so a slow disk never
- * holds the loop. At most EVIDENCE_JOBS_MAX at once; more wait for none and get 503. */
+ * holds the loop. At most EVIDENCE_JOBS_MAX at once; more get 503 with Retry-After. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +14,9 @@
 #include "http_evidence.h"
 #include "http_internal.h"
 
-#define EVIDENCE_JOBS_MAX 4
+/* A browser asks for up to 6 pictures at once per server; a few pages together fit. Each holds
+ * at most one picture (evidence.max_bytes) in memory. */
+#define EVIDENCE_JOBS_MAX 16
 #define EVIDENCE_WAIT_MS 10000
 /* A picture never changes once stored (a pruned one is gone, not replaced): the browser may keep
  * it, but only for this user (the route is behind the token) and no shared cache may. */
@@ -87,7 +89,8 @@ static void evidence_work(uv_work_t *work)
 		j->code = 500;
 		goto out;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	if (db)
+		sqlite3_busy_timeout(db, 5000);
 	int r = agw_http_evidence_lookup(db ? db : agw_store_db(j->http->store), j->case_id, j->n, &j->ev, j->err,
 					 sizeof(j->err));
 	j->code = r == -ENOENT ? 404 : r < 0 ? 500 : read_picture(j, j->http->state_dir);

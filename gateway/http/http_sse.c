@@ -147,9 +147,10 @@ static void change_key(const struct agw_http *h, char *buf, size_t len)
 		snprintf(buf, len, "unreadable");
 		return;
 	}
-	snprintf(buf, len, "%" PRId64 "/%zu/%zu/%zu/%" PRId64 "/%" PRId64 "/%" PRId64 "/%" PRId64 "/%d/%d",
+	snprintf(buf, len, "%" PRId64 "/%zu/%zu/%zu/%zu/%zu/%" PRId64 "/%" PRId64 "/%" PRId64 "/%" PRId64 "/%d/%d",
 		 s->journal_last_seq, s->cameras_by_state[AGW_CAMERA_OFFLINE],
-		 s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], s->n_cameras, s->outbox_depth, s->outbox_parked,
+		 s->cameras_by_state[AGW_CAMERA_CHANNEL_LOST], s->cameras_by_state[AGW_CAMERA_NEVER_SUBSCRIBED],
+		 s->cameras_by_state[AGW_CAMERA_UNKNOWN], s->n_cameras, s->outbox_depth, s->outbox_parked,
 		 s->open_total, s->grid ? s->grid->version : 0, agw_metric_get("agw_store_failing", NULL) > 0,
 		 h->broker_connected);
 }

@@ -12,6 +12,7 @@
 static const char *const state_names[AGW_CAMERA_STATE__COUNT] = {
 	[AGW_CAMERA_OFFLINE] = "offline",
 	[AGW_CAMERA_CHANNEL_LOST] = "channel_lost",
+	[AGW_CAMERA_NEVER_SUBSCRIBED] = "never_subscribed",
 	[AGW_CAMERA_ONLINE] = "online",
 	[AGW_CAMERA_UNKNOWN] = "unknown",
 };
@@ -55,6 +56,11 @@ static void case_clear(struct agw_status_case *c)
 	free(c->kind);
 	free(c->cell_code);
 	free(c->status);
+	for (size_t i = 0; i < c->n_pictures; i++) {
+		free(c->pictures[i].status);
+		free(c->pictures[i].reason);
+	}
+	free(c->pictures);
 }
 
 void agw_status_free(struct agw_status *s)
@@ -352,12 +358,29 @@ static void camera_health(struct agw_status_camera *c, const struct agw_health_t
 	c->events_lost_ms = h ? h->events_lost_ms : AGW_TIME_UNKNOWN;
 }
 
+/* Never subscribed outranks the health alerts: a camera whose channel never opened here (an
+ * address, a password, a protocol) is a commissioning problem, whatever else it says. One that
+ * subscribed and said nothing since is "never heard from" since then. */
+static void camera_channel(struct agw_status_camera *c)
+{
+	if (c->tried_ms != AGW_TIME_UNKNOWN && c->subscribed_ms == AGW_TIME_UNKNOWN && c->state != AGW_CAMERA_ONLINE) {
+		c->state = AGW_CAMERA_NEVER_SUBSCRIBED;
+		c->since_ms = c->tried_ms;
+	} else if (c->state == AGW_CAMERA_UNKNOWN) {
+		c->since_ms = c->subscribed_ms;
+	}
+}
+
 static int read_cameras(struct reader *r, struct agw_status *s, const struct agw_health_tracker *t)
 {
 	sqlite3_stmt *cams = NULL, *last = NULL;
 	size_t cap = 0;
 	bool oom = false;
-	int ret = prepare(r, "SELECT id, name, protocol, vendor, lon, lat, crs, owner_cell FROM cameras ORDER BY id",
+	/* A channel row's events come on its device's channel (adapter.h subscribed). */
+	int ret = prepare(r, "SELECT c.id, c.name, c.protocol, c.vendor, c.lon, c.lat, c.crs, c.owner_cell, own.tried_at,"
+			     " coalesce(own.first_subscribed_at, dev.first_subscribed_at) FROM cameras c"
+			     " LEFT JOIN camera_channels own ON own.camera_id = c.id"
+			     " LEFT JOIN camera_channels dev ON dev.camera_id = c.device ORDER BY c.id",
 			  &cams);
 	if (ret < 0)
 		goto out;
@@ -378,6 +401,8 @@ static int read_cameras(struct reader *r, struct agw_status *s, const struct agw
 		c->protocol = column_dup(cams, 2, &oom);
 		c->vendor = column_dup(cams, 3, &oom);
 		c->last_event_ms = c->since_ms = c->events_lost_ms = AGW_TIME_UNKNOWN;
+		c->tried_ms = column_time(cams, 8);
+		c->subscribed_ms = column_time(cams, 9);
 		c->state = AGW_CAMERA_UNKNOWN;
 		if (!oom && c->id)
 			camera_place(c, cams, s->grid, &oom);
@@ -391,15 +416,16 @@ static int read_cameras(struct reader *r, struct agw_status *s, const struct agw
 		ret = step_error(r, rc);
 		if (ret < 0)
 			goto out;
-		if (rc != SQLITE_ROW)
-			continue;
-		c->last_kind = column_dup(last, 0, &oom);
-		c->last_event_ms = column_time(last, 1);
+		if (rc == SQLITE_ROW) {
+			c->last_kind = column_dup(last, 0, &oom);
+			c->last_event_ms = column_time(last, 1);
+			camera_health(c, t);
+		}
 		if (oom) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		camera_health(c, t);
+		camera_channel(c);
 	}
 	ret = step_error(r, rc);
 	if (ret < 0)
@@ -671,6 +697,8 @@ int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t r
 		ret = read_unmatched(&r, s);
 	if (ret >= 0)
 		ret = read_open(&r, s);
+	if (ret >= 0)
+		ret = agw_status_read_pictures(db, s, err, errlen);
 	if (own_txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 out:

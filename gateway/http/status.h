@@ -14,10 +14,12 @@
 
 #include "cellgrid.h"
 
-/* A camera's state, from its latest camera_offline / event_channel_lost alerts in the journal. */
+/* A camera's state, from its latest camera_offline / event_channel_lost alerts in the journal, and
+ * whether its event channel ever opened (table camera_channels, adapter.h subscribed). */
 enum agw_camera_state {
 	AGW_CAMERA_OFFLINE,      /* last camera_offline alert is active */
 	AGW_CAMERA_CHANNEL_LOST, /* reachable, but the last event_channel_lost alert is active */
+	AGW_CAMERA_NEVER_SUBSCRIBED, /* its adapter has tried and its event channel never opened */
 	AGW_CAMERA_ONLINE,       /* it has sent alerts and no health alert is active */
 	AGW_CAMERA_UNKNOWN,      /* nothing journaled for it yet */
 	AGW_CAMERA_STATE__COUNT
@@ -33,9 +35,13 @@ struct agw_status_camera {
 	enum agw_camera_state state;
 	char *last_kind;       /* kind of its latest alert, or NULL */
 	int64_t last_event_ms; /* gateway time of its latest alert, or AGW_TIME_UNKNOWN */
-	int64_t since_ms;      /* when the health alert of its state came (offline, channel lost), or
-				* AGW_TIME_UNKNOWN (online, unknown) */
+	int64_t since_ms;      /* when the health alert of its state came (offline, channel lost), when
+				* its adapter first had it (never subscribed), when it subscribed
+				* (unknown: never heard from since), or AGW_TIME_UNKNOWN */
 	int64_t events_lost_ms;/* its latest events_lost alert, or AGW_TIME_UNKNOWN */
+	int64_t tried_ms;      /* when its adapter (one that reports subscriptions) first had it, or
+				* AGW_TIME_UNKNOWN */
+	int64_t subscribed_ms; /* when its event channel first opened, or AGW_TIME_UNKNOWN */
 	bool located;          /* lon/lat are known (in the grid layer's CRS when there is a layer) */
 	double lon, lat;
 	char *cell_code;       /* located in the grid layer, else its owner_cell, else NULL */
@@ -52,6 +58,17 @@ struct agw_status_alert {
 	char *topic;
 };
 
+/* A picture of an open case, as the evidence table has it (gateway/evidence/). */
+struct agw_status_picture {
+	int64_t n;
+	char *status;          /* "stored", "failed", "skipped", "pending", "pruned" */
+	char *reason;          /* why there is no picture, or NULL */
+	int64_t captured_ms;   /* gateway time of the capture, or AGW_TIME_UNKNOWN */
+	int64_t camera_ms;     /* the camera's time of it, or AGW_TIME_UNKNOWN */
+};
+
+#define AGW_STATUS_PICTURES_SHOWN 8 /* pictures of an open case in a snapshot, the first ones */
+
 struct agw_status_case {
 	char *id;
 	char *camera_id;
@@ -62,6 +79,9 @@ struct agw_status_case {
 	int64_t count;
 	int64_t opened_at_ms;
 	int64_t updated_at_ms;
+	struct agw_status_picture *pictures; /* open cases only: the first AGW_STATUS_PICTURES_SHOWN */
+	size_t n_pictures;
+	int64_t pictures_total;
 };
 
 struct agw_status_count {
@@ -157,6 +177,9 @@ int agw_status_grid_refresh(sqlite3 *db, const char *layer, struct agw_status_gr
 int agw_status_collect(sqlite3 *db, struct agw_health_tracker *tracker, size_t recent, int64_t now_ms,
 		       struct agw_status **ret_status, char *err, size_t errlen);
 void agw_status_free(struct agw_status *status); /* NULL is a no-op */
+
+/* The pictures of the snapshot's open cases (status_evidence.c), inside its read transaction. */
+int agw_status_read_pictures(sqlite3 *db, struct agw_status *s, char *err, size_t errlen);
 
 /* Outbox age in ms at the snapshot's time (0 when empty). */
 int64_t agw_status_outbox_age_ms(const struct agw_status *status);

@@ -8,8 +8,9 @@
 enum { N_LEVELS = 3 };
 static const char *const level_names[N_LEVELS] = {"district", "street", "community"};
 
-/* Counter columns of a node: [level, cameras, offline, channel_lost, unknown, open cases]. */
-enum { COL_LEVEL, COL_CAMERAS, COL_OFFLINE, COL_LOST, COL_UNKNOWN, COL_OPEN, N_COLS };
+/* Counter columns of a node: [level, cameras, offline, channel_lost, never subscribed, unknown,
+ * open cases]. */
+enum { COL_LEVEL, COL_CAMERAS, COL_OFFLINE, COL_LOST, COL_NEVER_SUB, COL_UNKNOWN, COL_OPEN, N_COLS };
 /* Of a cell: [cameras, problems, open cases]. */
 enum { CELL_CAMERAS, CELL_PROBLEMS, CELL_OPEN, N_CELL_COLS };
 
@@ -44,7 +45,7 @@ static void count_camera(json_t *nodes, json_t *cells, const struct agw_status_c
 {
 	static const size_t state_col[AGW_CAMERA_STATE__COUNT] = {
 		[AGW_CAMERA_OFFLINE] = COL_OFFLINE, [AGW_CAMERA_CHANNEL_LOST] = COL_LOST,
-		[AGW_CAMERA_ONLINE] = 0, [AGW_CAMERA_UNKNOWN] = COL_UNKNOWN};
+		[AGW_CAMERA_NEVER_SUBSCRIBED] = COL_NEVER_SUB, [AGW_CAMERA_ONLINE] = 0, [AGW_CAMERA_UNKNOWN] = COL_UNKNOWN};
 	bump_levels(nodes, c->cell, COL_CAMERAS);
 	if (state_col[c->state])
 		bump_levels(nodes, c->cell, state_col[c->state]);
@@ -67,10 +68,11 @@ static json_t *levels_list(json_t *nodes, const struct agw_status_grid *g)
 	json_object_foreach(nodes, code, r) {
 		json_int_t level = json_integer_value(json_array_get(r, COL_LEVEL));
 		const struct agw_cell *named = g ? agw_grid_find(g->grid, code) : NULL;
-		json_t *o = json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I}", "code", code, "name", named ? named->name : NULL,
-				      "cameras", json_integer_value(json_array_get(r, COL_CAMERAS)), "offline",
-				      json_integer_value(json_array_get(r, COL_OFFLINE)), "channel_lost",
-				      json_integer_value(json_array_get(r, COL_LOST)), "unknown",
+		json_t *o = json_pack("{s:s,s:s?,s:I,s:I,s:I,s:I,s:I,s:I}", "code", code, "name",
+				      named ? named->name : NULL, "cameras", json_integer_value(json_array_get(r, COL_CAMERAS)),
+				      "offline", json_integer_value(json_array_get(r, COL_OFFLINE)), "channel_lost",
+				      json_integer_value(json_array_get(r, COL_LOST)), "never_subscribed",
+				      json_integer_value(json_array_get(r, COL_NEVER_SUB)), "unknown",
 				      json_integer_value(json_array_get(r, COL_UNKNOWN)), "open",
 				      json_integer_value(json_array_get(r, COL_OPEN)));
 		if (o && out && level >= 0 && level < N_LEVELS)

@@ -29,9 +29,10 @@ int agw_page_dump(json_t *root, char **ret_text, size_t *ret_len)
 
 json_t *agw_page_camera(const struct agw_status_camera *c)
 {
-	return json_pack("{s:s,s:s?,s:s?,s:s?,s:s,s:o,s:o,s:o,s:s?,s:s?,s:I,s:o,s:o}", "id", c->id, "name", c->name,
-			 "protocol", c->protocol, "vendor", c->vendor, "state", agw_camera_state_name(c->state), "since",
-			 agw_page_time(c->since_ms), "last_event", agw_page_time(c->last_event_ms), "events_lost",
+	return json_pack("{s:s,s:s?,s:s?,s:s?,s:s,s:o,s:o,s:o,s:o,s:s?,s:s?,s:I,s:o,s:o}", "id", c->id, "name",
+			 c->name, "protocol", c->protocol, "vendor", c->vendor, "state", agw_camera_state_name(c->state),
+			 "since", agw_page_time(c->since_ms), "subscribed", agw_page_time(c->subscribed_ms),
+			 "last_event", agw_page_time(c->last_event_ms), "events_lost",
 			 agw_page_time(c->events_lost_ms), "cell", c->cell_code, "cell_name",
 			 c->cell ? c->cell->name : NULL, "open_cases", (json_int_t)c->open_cases, "lon",
 			 c->located ? json_real(c->lon) : json_null(), "lat", c->located ? json_real(c->lat) : json_null());
@@ -68,11 +69,13 @@ static void problem_put(json_t *list, const char *kind, int64_t count, int64_t s
 		json_decref(o);
 }
 
-/* Cameras: offline, event channel lost, events lost within the hour, never heard from. */
+/* Cameras: offline, event channel lost, never subscribed, events lost within the hour, never
+ * heard from. */
 static void camera_problems(const struct agw_status *s, json_t *list)
 {
 	struct problem p[] = {{"offline", 0, AGW_TIME_UNKNOWN, json_array()},
 			      {"channel_lost", 0, AGW_TIME_UNKNOWN, json_array()},
+			      {"never_subscribed", 0, AGW_TIME_UNKNOWN, json_array()},
 			      {"events_lost", 0, AGW_TIME_UNKNOWN, json_array()},
 			      {"never_heard", 0, AGW_TIME_UNKNOWN, json_array()}};
 	for (size_t i = 0; i < s->n_cameras; i++) {
@@ -81,13 +84,67 @@ static void camera_problems(const struct agw_status *s, json_t *list)
 			problem_add(&p[0], c, c->since_ms);
 		else if (c->state == AGW_CAMERA_CHANNEL_LOST)
 			problem_add(&p[1], c, c->since_ms);
+		else if (c->state == AGW_CAMERA_NEVER_SUBSCRIBED)
+			problem_add(&p[2], c, c->since_ms);
 		else if (c->state == AGW_CAMERA_UNKNOWN)
-			problem_add(&p[3], c, AGW_TIME_UNKNOWN);
+			problem_add(&p[4], c, c->since_ms);
 		if (c->events_lost_ms != AGW_TIME_UNKNOWN && s->generated_ms - c->events_lost_ms < AGW_STATUS_EVENTS_LOST_RECENT_MS)
-			problem_add(&p[2], c, c->events_lost_ms);
+			problem_add(&p[3], c, c->events_lost_ms);
 	}
 	for (size_t i = 0; i < sizeof(p) / sizeof(p[0]); i++)
 		problem_put(list, p[i].kind, p[i].count, p[i].since_ms, p[i].cameras);
+}
+
+/* The value of name="..." in a metric's labels (no escapes: the labels are the gateway's own). */
+static void label_value(const char *labels, const char *name, char *buf, size_t len)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%s=\"", name);
+	const char *p = labels ? strstr(labels, key) : NULL;
+	const char *e = p ? strchr(p + strlen(key), '"') : NULL;
+	buf[0] = '\0';
+	if (e)
+		snprintf(buf, len, "%.*s", (int)(e - p - strlen(key)), p + strlen(key));
+}
+
+struct unrouted {
+	json_t *rows;
+	int64_t count;
+};
+
+/* NVR channels no ledger row names, from agw_unrouted_channel_alerts_total (vendor_routes.c):
+ * kept by the process, so since its start. */
+static void unrouted_add(const char *name, const char *labels, int64_t value, void *arg)
+{
+	struct unrouted *u = arg;
+	if (strcmp(name, "agw_unrouted_channel_alerts_total") != 0 || value <= 0)
+		return;
+	char adapter[64], device[128], channel[16];
+	label_value(labels, "adapter", adapter, sizeof(adapter));
+	label_value(labels, "device", device, sizeof(device));
+	label_value(labels, "channel", channel, sizeof(channel));
+	u->count++;
+	if (u->rows && json_array_size(u->rows) < AGW_STATUS_PARKED_SHOWN)
+		json_array_append_new(u->rows, json_pack("{s:s,s:s,s:s,s:I}", "adapter", adapter, "device", device,
+							 "channel", channel, "alerts", (json_int_t)value));
+}
+
+/* Channels devices reported or sent alarms from that no ledger row names: stored ones (a GB/T
+ * 28181 catalog, adapter state "channel") and NVR channels with alerts since the start. */
+static void channel_problems(const struct agw_status *s, json_t *list)
+{
+	struct unrouted u = {.rows = json_array(), .count = s->unmatched_channels};
+	int64_t oldest = AGW_TIME_UNKNOWN;
+	for (size_t i = 0; u.rows && i < s->n_unmatched; i++) {
+		const struct agw_status_channel *c = &s->unmatched[i];
+		if (c->first_alarm_ms != AGW_TIME_UNKNOWN && (oldest == AGW_TIME_UNKNOWN || c->first_alarm_ms < oldest))
+			oldest = c->first_alarm_ms;
+		json_array_append_new(u.rows, json_pack("{s:s?,s:s?,s:s?,s:s?,s:o}", "adapter", c->adapter, "id", c->id,
+							"device", c->device, "name", c->name, "first_alarm",
+							agw_page_time(c->first_alarm_ms)));
+	}
+	agw_metrics_foreach(unrouted_add, &u);
+	problem_put(list, "unmatched_channels", u.count, oldest, u.rows);
 }
 
 /* The gateway itself: journal writes, the broker, the outbox. */
@@ -124,6 +181,7 @@ int agw_page_summary(const struct agw_status *s, const struct agw_page_context *
 	if (problems) {
 		gateway_problems(s, ctx, problems);
 		camera_problems(s, problems);
+		channel_problems(s, problems);
 	}
 	for (int st = 0; by_state && st < AGW_CAMERA_STATE__COUNT; st++)
 		json_object_set_new(by_state, agw_camera_state_name(st), json_integer((json_int_t)s->cameras_by_state[st]));
@@ -166,6 +224,34 @@ static const struct agw_status_camera *camera_by_id(const struct agw_status *s, 
 	return NULL;
 }
 
+/* "/evidence/<id, %-escaped>/<n>": what GET /evidence/ takes (http_evidence.h). */
+static void evidence_url(const char *id, int64_t n, char *buf, size_t len)
+{
+	size_t o = (size_t)snprintf(buf, len, "/evidence/");
+	for (const unsigned char *p = (const unsigned char *)id; *p && o + 4 < len; p++) {
+		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			     (*p && strchr("-_~", *p));
+		o += (size_t)snprintf(buf + o, len - o, plain ? "%c" : "%%%02X", *p);
+	}
+	snprintf(buf + o, len - o, "/%lld", (long long)n);
+}
+
+/* The case's pictures: a URL for those stored, the reason for the others. */
+static json_t *case_pictures(const struct agw_status_case *c)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < c->n_pictures; i++) {
+		const struct agw_status_picture *p = &c->pictures[i];
+		char url[3 * 128 + 40];
+		bool stored = p->status && strcmp(p->status, "stored") == 0;
+		evidence_url(c->id, p->n, url, sizeof(url));
+		json_array_append_new(a, json_pack("{s:I,s:s?,s:s?,s:o,s:o,s:s?}", "n", (json_int_t)p->n, "status",
+						   p->status, "reason", p->reason, "captured", agw_page_time(p->captured_ms),
+						   "camera_time", agw_page_time(p->camera_ms), "url", stored ? url : NULL));
+	}
+	return a;
+}
+
 static void case_row(const struct agw_status_case *c, void *arg)
 {
 	struct case_rows *cr = arg;
@@ -175,12 +261,13 @@ static void case_row(const struct agw_status_case *c, void *arg)
 	for (size_t i = 0; workers && cell && i < cell->n_workers; i++)
 		json_array_append_new(workers, json_string(cell->workers[i]));
 	json_array_append_new(cr->rows,
-			      json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:I,s:o,s:o,s:o*}", "id", c->id, "status",
-					c->status, "kind", c->kind, "camera", c->camera_id, "camera_name",
+			      json_pack("{s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:I,s:I,s:o,s:o,s:o*,s:o*,s:I}", "id", c->id,
+					"status", c->status, "kind", c->kind, "camera", c->camera_id, "camera_name",
 					cam ? cam->name : NULL, "cell", c->cell_code, "cell_name", cell ? cell->name : NULL,
 					"priority", (json_int_t)c->priority, "count", (json_int_t)c->count, "opened",
 					agw_page_time(c->opened_at_ms), "updated", agw_page_time(c->updated_at_ms),
-					"workers", workers));
+					"workers", workers, "pictures", case_pictures(c), "pictures_total",
+					(json_int_t)c->pictures_total));
 }
 
 int agw_page_cases(const struct agw_status *s, const char *cell, const char *camera, size_t offset, size_t limit,

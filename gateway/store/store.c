@@ -510,3 +510,29 @@ int agw_store_adapter_state_get(struct agw_store *store, const char *adapter, co
 	*ret_value = copy;
 	return 0;
 }
+
+/* ---- camera channels ---- */
+
+int agw_store_channel_tried(struct agw_store *store, const char *camera_id, int64_t now_ms)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "INSERT INTO camera_channels(camera_id, tried_at) VALUES(?, ?)"
+						 " ON CONFLICT(camera_id) DO NOTHING");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, camera_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_done(store, st);
+}
+
+int agw_store_channel_subscribed(struct agw_store *store, const char *camera_id, int64_t now_ms)
+{
+	sqlite3_stmt *st = agw_store_stmt(store, "INSERT INTO camera_channels(camera_id, tried_at, first_subscribed_at,"
+						 " subscribed_at) VALUES(?1, ?2, ?2, ?2) ON CONFLICT(camera_id) DO UPDATE"
+						 " SET first_subscribed_at = coalesce(first_subscribed_at, ?2),"
+						 " subscribed_at = ?2");
+	if (!st)
+		return -EIO;
+	bind_text(st, 1, camera_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	return step_done(store, st);
+}

@@ -72,4 +72,9 @@ int agw_store_adapter_state_put(struct agw_store *store, const char *adapter, co
 int agw_store_adapter_state_get(struct agw_store *store, const char *adapter, const char *camera_id, const char *key,
 				char **ret_value);
 
+/* Camera channels (adapter.h subscribed): the first time the camera was given to an adapter that
+ * reports subscriptions (kept), and each time its channel opened. 0 or -EIO. */
+int agw_store_channel_tried(struct agw_store *store, const char *camera_id, int64_t now_ms);
+int agw_store_channel_subscribed(struct agw_store *store, const char *camera_id, int64_t now_ms);
+
 #endif

@@ -126,6 +126,11 @@ static const char *const migrations[] = {
 	/* 12: the cases not ended, by their last activity (updated_at: an alert, feedback or an
 	 * escalation), for the expiry of cases nobody answers (gateway/daemon/decider_expiry.c). */
 	"CREATE INDEX cases_idle ON cases(updated_at) WHERE status NOT IN ('closed', 'rejected');",
+	/* 13: each camera's event channel, for adapters that report it (adapter.h subscribed): when
+	 * the gateway first gave it to its adapter, and when the channel first and last opened (NULL:
+	 * never). The page's "never subscribed" and "never heard from since subscribed". */
+	"CREATE TABLE camera_channels(camera_id TEXT PRIMARY KEY, tried_at INTEGER NOT NULL,"
+	"  first_subscribed_at INTEGER, subscribed_at INTEGER);",
 };
 
 int agw_store_latest_schema_version(void)

@@ -128,6 +128,13 @@ struct agw_adapter_ctx {
 	 * when the ledger's position stands, -ENOENT for no such camera, -EINVAL for a position or crs
 	 * that cannot be. NULL when the core has no rules engine (tools, tests): check before calling. */
 	int (*locate)(struct agw_adapter_ctx *ctx, const char *camera_id, double lon, double lat, const char *crs);
+	/* Tells the core that the camera's event channel is open: a subscription made or resumed, an
+	 * event stream opened, a device registered. Call it at each such success (not per event);
+	 * for a device that carries NVR channel rows, once for the device. The page tells "never
+	 * subscribed" (the gateway has tried, nothing ever opened: an address, a password, a
+	 * protocol) from "never heard from" (subscribed, and no event since). Only for adapters whose
+	 * struct says .subscribes. NULL in tools and tests: check before calling. */
+	void (*subscribed)(struct agw_adapter_ctx *ctx, const char *camera_id);
 	/* Called by the adapter once stop() has finished (all its handles closed). */
 	void (*stopped)(struct agw_adapter_ctx *ctx);
 	void *core;                /* private to the core */
@@ -140,6 +147,9 @@ struct agw_adapter {
 	/* Whether it routes a device's channels to the ledger rows that name the device (device and
 	 * channel columns). The ledger refuses those columns for the protocols of adapters that do not. */
 	bool channels;
+	/* Whether it calls ctx->subscribed(): then a camera it was given that never did is shown as
+	 * "never subscribed" (since the core first gave it to the adapter). */
+	bool subscribes;
 	size_t priv_size;
 	const struct agw_option *options; /* terminated by an entry with name == NULL */
 	/* priv is zeroed and its options already set. Returns 0 or negative errno. */

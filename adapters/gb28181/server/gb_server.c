@@ -311,6 +311,16 @@ static int64_t requested_expires(const struct agw_gb_sip_msg *m)
 	return 3600;
 }
 
+/* A device that registers anew: its ledger row is subscribed (adapter.h), then it is asked for
+ * its catalog, after the 200 (devices ignore requests before it). */
+static void registered(struct agw_gb_server *s, struct device *d, const char *id, int64_t now)
+{
+	const char *cam = s->env.subscribed && s->env.camera_of ? s->env.camera_of(s->env.arg, id) : NULL;
+	if (cam)
+		s->env.subscribed(s->env.arg, cam);
+	gb_control_registered(s, d, now);
+}
+
 static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m, const struct gb_peer *peer)
 {
 	const char *id = m->from_user;
@@ -387,7 +397,7 @@ static void on_register(struct agw_gb_server *s, const struct agw_gb_sip_msg *m,
 	snprintf(extra, sizeof(extra), "Expires: %lld\r\nDate: %s\r\n", (long long)exp, date);
 	answer(s, m, peer, NULL, 200, extra);
 	if (fresh)
-		gb_control_registered(s, d, now); /* after the 200: devices ignore requests before it */
+		registered(s, d, id, now);
 }
 
 static void alarm_done(void *arg, int status)

@@ -51,6 +51,8 @@ struct agw_gb_server_env {
 	/* A catalog position (lon/lat in the configured catalog_crs) for the ledger camera camera_id,
 	 * as agw_adapter_ctx's locate (0, -EEXIST: the ledger's stands, ...); may be NULL. */
 	int (*locate)(void *arg, const char *camera_id, double lon, double lat, const char *crs);
+	/* The ledger camera's event channel is open (its device registered); may be NULL. */
+	void (*subscribed)(void *arg, const char *camera_id);
 	/* As agw_adapter_ctx's. */
 	int (*emit)(void *arg, const struct agw_alert *alert);
 	int (*emit_durable)(void *arg, const struct agw_alert *alert, void (*done)(void *done_arg, int status),

@@ -23,6 +23,12 @@ const T = {
     p_outbox_waiting: "cases waiting for the broker", p_store: "journal writes failing",
     p_broker: "broker not connected", since_word: "since", all: "all", map_none: "No grid layer imported: the map has nothing to draw.",
     crs: "coordinates", gen: "as of", total_cams: "cameras", of_open: "open cases",
+    never_subscribed: "Never subscribed", p_never_subscribed: "cameras never subscribed (the gateway tried; address, password or protocol?)",
+    p_unmatched_channels: "channels reported by devices that no ledger row names",
+    picture: "Picture", no_picture: "no picture", pending: "being captured", pruned: "pruned",
+    captured: "captured", camera_clock: "camera clock", details: "Case", close: "close",
+    subscribed_since: "subscribed", copy_hint: "for the ledger (select and copy):", alerts: "alerts",
+    first_alarm: "first alarm", more_pictures: "more pictures not shown",
   },
   zh: {
     title: "视频告警网关", connecting: "连接中", live: "实时", reconnecting: "重新连接…",
@@ -41,16 +47,24 @@ const T = {
     p_outbox_waiting: "条案件消息等待发送", p_store: "日志写入失败",
     p_broker: "消息服务器未连接", since_word: "自", all: "全部", map_none: "未导入网格图层，地图无内容。",
     crs: "坐标系", gen: "数据时间", total_cams: "台摄像机", of_open: "件未结案件",
+    never_subscribed: "从未订阅", p_never_subscribed: "台摄像机从未订阅成功（网关已尝试：地址、密码或协议？）",
+    p_unmatched_channels: "个通道由设备上报，但台账中没有对应记录",
+    picture: "图片", no_picture: "无图片", pending: "抓拍中", pruned: "已清理",
+    captured: "抓拍时间", camera_clock: "设备时间", details: "案件", close: "关闭",
+    subscribed_since: "订阅于", copy_hint: "供补录台账（可选中复制）：", alerts: "条告警",
+    first_alarm: "首次告警", more_pictures: "张图片未显示",
   },
 };
-const STATES = ["offline", "channel_lost", "online", "unknown"];
-const COLOURS = { offline: "#c0392b", channel_lost: "#d68910", online: "#1e8449", unknown: "#7f8c8d" };
+// The order of the server's states (gateway/http/status.h): /api/points sends the index.
+const STATES = ["offline", "channel_lost", "never_subscribed", "online", "unknown"];
+const ONLINE = STATES.indexOf("online");
+const COLOURS = { offline: "#c0392b", channel_lost: "#d68910", never_subscribed: "#8e44ad", online: "#1e8449", unknown: "#7f8c8d" };
 const PAGE = 50;
 
 const page = {
   lang: localStorage.getItem("agw.lang") || document.documentElement.lang || "en",
   tz: "Asia/Shanghai", summary: null, level: "district",
-  filter: {}, camOffset: 0, caseScope: {}, caseOffset: 0,
+  filter: {}, camOffset: 0, caseScope: {}, caseOffset: 0, detail: null,
   map: null, gridLayer: null, gridVersion: null, pointsKey: null, pointLayer: null,
   started: performance.now(), firstRender: null, polygons: 0, points: 0, timer: null,
   camSeq: 0, caseSeq: 0, fmt: null, live: "connecting",
@@ -123,13 +137,31 @@ function renderProblems(s) {
       li.append(el("span", " " + t("since_word") + " ", "muted"), el("span", since.textContent, "time"));
       li.lastChild.title = since.title;
     }
-    const state = { offline: "offline", channel_lost: "channel_lost", events_lost: "events_lost", never_heard: "unknown" }[p.kind];
+    const state = { offline: "offline", channel_lost: "channel_lost", events_lost: "events_lost", never_heard: "unknown",
+      never_subscribed: "never_subscribed" }[p.kind];
     if (state) {
       li.classList.add("link");
       li.addEventListener("click", () => { setFilter({ state }); });
     }
+    if (p.kind === "unmatched_channels") li.append(channelList(p));
     ul.append(li);
   }
+}
+
+// Channels no ledger row names, as lines an integrator copies into the ledger's work: a GB/T
+// 28181 channel by its ID (the ledger row's address) and device; an NVR channel by its device row
+// and number (the ledger's device and channel columns).
+function channelList(p) {
+  const box = el("div", null, "channels");
+  box.append(el("div", t("copy_hint"), "muted"));
+  const lines = (p.cameras || []).map((c) => c.id
+    ? [c.adapter, c.id, c.device || "", c.name || "", c.first_alarm ? t("first_alarm") + " " + c.first_alarm : ""].join("\t")
+    : [c.adapter, "device=" + c.device, "channel=" + c.channel, c.alerts + " " + t("alerts")].join("\t"));
+  const pre = el("pre", lines.join("\n"));
+  pre.id = "unmatched-list";
+  box.append(pre);
+  if (p.count > lines.length) box.append(el("div", "… " + (p.count - lines.length) + " more: alarmgw channels --unmatched", "muted"));
+  return box;
 }
 
 // ---- counts per level ----
@@ -137,14 +169,15 @@ function renderProblems(s) {
 function renderLevels(s) {
   document.querySelectorAll(".tabs button").forEach((b) => b.classList.toggle("on", b.dataset.level === page.level));
   const rows = (s.levels && s.levels[page.level]) || [];
-  rows.sort((a, b) => (b.offline + b.channel_lost + b.open) - (a.offline + a.channel_lost + a.open) || a.code.localeCompare(b.code));
+  const bad = (r) => r.offline + r.channel_lost + (r.never_subscribed || 0) + r.open;
+  rows.sort((a, b) => bad(b) - bad(a) || a.code.localeCompare(b.code));
   const tb = $("levels").tBodies[0];
   tb.replaceChildren();
   for (const r of rows) {
     const tr = el("tr", null, "link" + (r.offline || r.channel_lost ? " bad" : ""));
     tr.dataset.code = r.code;
     tr.append(el("td", r.name ? r.name + " (" + r.code + ")" : r.code), el("td", r.cameras), el("td", r.offline),
-      el("td", r.channel_lost), el("td", r.unknown), el("td", r.open));
+      el("td", r.channel_lost), el("td", r.never_subscribed || 0), el("td", r.unknown), el("td", r.open));
     tr.addEventListener("click", () => selectCell(r.code, r.name));
     tb.append(tr);
   }
@@ -191,9 +224,9 @@ async function drawPoints(s) {
   const renderer = L.canvas({ padding: 0.2 });
   const group = L.layerGroup();
   // Problems drawn last, so they lie on top of the healthy ones.
-  p.points.sort((a, b) => (a[2] === 2 ? 0 : 1) - (b[2] === 2 ? 0 : 1));
+  p.points.sort((a, b) => (a[2] === ONLINE ? 0 : 1) - (b[2] === ONLINE ? 0 : 1));
   for (const [lon, lat, st, id] of p.points) {
-    const m = L.circleMarker([lat, lon], { renderer, radius: st === 2 ? 2 : 3.5, stroke: false, fillOpacity: 0.9,
+    const m = L.circleMarker([lat, lon], { renderer, radius: st === ONLINE ? 2 : 3.5, stroke: false, fillOpacity: 0.9,
       fillColor: COLOURS[STATES[st]] });
     m.on("click", () => selectCamera(id));
     group.addLayer(m);
@@ -247,13 +280,97 @@ async function loadCases() {
   const tb = $("cases").tBodies[0];
   tb.replaceChildren();
   for (const c of r.cases) {
-    const tr = el("tr", null, "p" + c.priority);
-    tr.append(el("td", c.priority), timeCell(c.opened), el("td", c.kind), el("td", c.camera_name || c.camera),
+    const tr = el("tr", null, "p" + c.priority + " link");
+    tr.append(el("td", c.priority), pictureCell(c), timeCell(c.opened), el("td", c.kind), el("td", c.camera_name || c.camera),
       el("td", c.cell_name ? c.cell_name + " (" + c.cell + ")" : c.cell), el("td", c.status), el("td", (c.workers || []).join(", ")));
     tr.title = c.id;
+    tr.dataset.id = c.id;
+    tr.addEventListener("click", () => showCase(c));
     tb.append(tr);
+    if (page.detail && page.detail.id === c.id) showCase(c);
   }
   pager($("case-pager"), r.total, page.caseOffset, (o) => { page.caseOffset = o; loadCases(); });
+}
+
+// ---- pictures ----
+// A picture is an <img src="/evidence/<case>/<n>">: a same-origin request, so it passes exactly
+// where the page's fetch() calls pass. The page holds no token of its own (a browser cannot be
+// made to send a bearer token; the operator guide puts the site's login in a reverse proxy or an
+// SSH tunnel in front of the gateway), so fetching the picture as a blob would add nothing to the
+// authentication and would need "img-src blob:" in the CSP; a plain <img> keeps "img-src 'self'".
+
+// The picture a case is best shown by: its newest stored one, else its newest entry (to say why
+// there is none).
+function casePicture(c) {
+  const ps = c.pictures || [];
+  return [...ps].reverse().find((p) => p.url) || ps[ps.length - 1] || null;
+}
+
+function pictureText(p) {
+  if (!p) return t("none");
+  if (p.status === "pending") return t("pending");
+  if (p.status === "pruned") return t("no_picture") + ": " + t("pruned");
+  return t("no_picture") + ": " + p.status + (p.reason ? " (" + p.reason + ")" : "");
+}
+
+function pictureImg(p, cls) {
+  const img = el("img", null, cls);
+  img.src = p.url;
+  img.alt = t("picture") + " " + p.n;
+  img.loading = "lazy";
+  img.decoding = "async";
+  // A picture the server could not give now (busy, pruned since the list was read): say so.
+  img.addEventListener("error", () => { img.replaceWith(el("span", t("no_picture"), "muted nopic")); });
+  return img;
+}
+
+function pictureCell(c) {
+  const td = el("td", null, "pic");
+  const p = casePicture(c);
+  if (p && p.url) {
+    td.append(pictureImg(p, "thumb"));
+    if (p.captured) td.title = t("captured") + " " + timeCell(p.captured).textContent;
+  } else {
+    td.append(el("span", pictureText(p), "muted nopic"));
+  }
+  return td;
+}
+
+function showCase(c) {
+  page.detail = c;
+  const box = $("case-detail");
+  box.replaceChildren();
+  box.hidden = false;
+  const close = el("button", t("close"));
+  close.type = "button";
+  close.addEventListener("click", () => { box.hidden = true; page.detail = null; });
+  const head = el("h3", t("details") + " " + c.id + " ");
+  head.append(close);
+  const dl = el("p", [c.kind, c.camera_name || c.camera, c.cell_name || c.cell, c.status, "P" + c.priority].join(" · "));
+  const opened = timeCell(c.opened);
+  dl.append(el("span", " · " + t("opened") + " "), el("span", opened.textContent, "time"));
+  dl.lastChild.title = opened.title;
+  box.append(head, dl);
+  const list = el("div", null, "pictures");
+  for (const p of c.pictures || []) {
+    const fig = el("figure", null, p.url ? "" : "nopic");
+    fig.dataset.n = p.n;
+    if (p.url) fig.append(pictureImg(p, "full"));
+    const cap = el("figcaption", "#" + p.n + " ");
+    if (p.url && p.captured) {
+      const ct = timeCell(p.captured);
+      cap.append(el("span", t("captured") + " "), el("span", ct.textContent, "time"));
+      cap.lastChild.title = ct.title;
+      if (p.camera_time) cap.append(el("span", " · " + t("camera_clock") + " " + timeCell(p.camera_time).textContent, "muted"));
+    } else {
+      cap.append(el("span", pictureText(p), "muted"));
+    }
+    fig.append(cap);
+    list.append(fig);
+  }
+  if (!(c.pictures || []).length) list.append(el("p", t("no_picture"), "muted"));
+  if (c.pictures_total > (c.pictures || []).length) list.append(el("p", (c.pictures_total - c.pictures.length) + " " + t("more_pictures"), "muted"));
+  box.append(list);
 }
 
 // ---- cameras ----

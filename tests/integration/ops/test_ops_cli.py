@@ -33,7 +33,7 @@ def main():
         rc, out, err = agw("status", "--db", db)
         print(out)
         check(rc == 0, "status --db exits 0")
-        check("cameras: 5  offline 1  channel_lost 1  online 2  unknown 1" in out, "camera counts by state")
+        check("cameras: 5  offline 1  channel_lost 1  never_subscribed 0  online 2  unknown 1" in out, "camera counts by state")
         check("outbox: depth 2, oldest 3" in out, "outbox depth and age (~30 s)")
         check("cases:  closed 1  open 2" in out, "cases by status")
         lines = out.splitlines()
@@ -48,7 +48,7 @@ def main():
         rc, out, _ = agw("status", "--db", db, "--json", "-n", "2")
         st = json.loads(out)
         check(rc == 0 and len(st["recent_alerts"]) == 2 and len(st["recent_cases"]) == 2, "--json with --recent 2")
-        check(st["cameras_by_state"] == {"offline": 1, "channel_lost": 1, "online": 2, "unknown": 1},
+        check(st["cameras_by_state"] == {"offline": 1, "channel_lost": 1, "never_subscribed": 0, "online": 2, "unknown": 1},
               "--json cameras by state")
 
         # The shipped configuration, with the state directory here.

@@ -378,12 +378,89 @@ static void test_print(void **state)
 	FILE *out = open_memstream(&text, &len);
 	assert_int_equal(agw_status_print(s, out), 0);
 	fclose(out);
-	assert_non_null(strstr(text, "cameras: 5  offline 1  channel_lost 1  online 2  unknown 1"));
+	assert_non_null(strstr(text, "cameras: 5  offline 1  channel_lost 1  never_subscribed 0  online 2  unknown 1"));
 	assert_non_null(strstr(text, "outbox: depth 2, oldest 7.5 s"));
 	assert_non_null(strstr(text, "cases:  closed 1  open 2"));
 	assert_non_null(strstr(text, "cam-2                  offline"));
 	assert_non_null(strstr(text, "agw-2"));
 	free(text);
+	agw_status_free(s);
+}
+
+/* "Never subscribed" (tried, never opened: wins over offline, not over events that came) against
+ * "never heard from" (subscribed, nothing since: since the subscription); a channel row follows
+ * its device's subscription. */
+static void test_subscribed(void **state)
+{
+	struct fixture *f = *state;
+	struct agw_camera cams[] = {camera("closed", "Closed port"), camera("quiet", "Quiet"), camera("nvr", "NVR"),
+				    camera("nvr-ch2", "NVR channel 2"), camera("busy", "Busy"), camera("other", "Other")};
+	cams[3].device = (char *)"nvr";
+	cams[3].channel = 2;
+	for (size_t i = 0; i < 6; i++)
+		cams[i].lon = cams[i].lat = NAN;
+	struct agw_store *st = f->store;
+	assert_int_equal(agw_store_cameras_replace(st, cams, 6), 0);
+	const char *tried[] = {"closed", "quiet", "nvr", "nvr-ch2", "busy"};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(agw_store_channel_tried(st, tried[i], T0 + 100), 0);
+	assert_int_equal(agw_store_channel_tried(st, "closed", T0 + 900), 0); /* the first try is kept */
+	assert_int_equal(agw_store_channel_subscribed(st, "quiet", T0 + 200), 0);
+	assert_int_equal(agw_store_channel_subscribed(st, "nvr", T0 + 300), 0);
+	assert_int_equal(agw_store_channel_subscribed(st, "nvr", T0 + 800), 0); /* again: the first is kept */
+	journal(st, "closed", AGW_KIND_CAMERA_OFFLINE, AGW_ACTIVE_TRUE, T0 + 500, NULL);
+	journal(st, "busy", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, T0 + 600, NULL);
+	struct agw_status *s = collect(f, NULL, 10);
+	const struct {
+		const char *id;
+		enum agw_camera_state state;
+		int64_t since;
+	} want[] = {{"busy", AGW_CAMERA_ONLINE, AGW_TIME_UNKNOWN},
+		    {"closed", AGW_CAMERA_NEVER_SUBSCRIBED, T0 + 100},
+		    {"nvr", AGW_CAMERA_UNKNOWN, T0 + 300},
+		    {"nvr-ch2", AGW_CAMERA_UNKNOWN, T0 + 300},
+		    {"other", AGW_CAMERA_UNKNOWN, AGW_TIME_UNKNOWN},
+		    {"quiet", AGW_CAMERA_UNKNOWN, T0 + 200}};
+	for (size_t i = 0; i < 6; i++) {
+		const struct agw_status_camera *c = NULL;
+		for (size_t k = 0; k < s->n_cameras; k++)
+			if (strcmp(s->cameras[k].id, want[i].id) == 0)
+				c = &s->cameras[k];
+		assert_non_null(c);
+		assert_string_equal(agw_camera_state_name(c->state), agw_camera_state_name(want[i].state));
+		assert_int_equal(c->since_ms, want[i].since);
+	}
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_NEVER_SUBSCRIBED], 1);
+	assert_int_equal(s->cameras_by_state[AGW_CAMERA_OFFLINE], 0);
+	agw_status_free(s);
+}
+
+/* An open case's pictures in the snapshot, in order, with the reason of those that failed. */
+static void test_pictures(void **state)
+{
+	struct fixture *f = *state;
+	seed(f->store);
+	assert_int_equal(sqlite3_exec(agw_store_db(f->store),
+				      "INSERT INTO evidence(case_id, n, camera_id, status, reason, captured_gateway_time,"
+				      " requested_at, path) VALUES"
+				      " ('agw-1', 2, 'cam-1', 'failed', 'timeout after 5000 ms', NULL, 1, NULL),"
+				      " ('agw-1', 1, 'cam-1', 'stored', NULL, 1795000005100, 1, 'evidence-cases/x-1.jpg'),"
+				      " ('agw-3', 1, 'cam-1', 'stored', NULL, 1795000001100, 1, 'evidence-cases/y-1.jpg');",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	struct agw_status *s = collect(f, NULL, 10);
+	assert_int_equal(s->n_open, 2);
+	const struct agw_status_case *c = strcmp(s->open[0].id, "agw-1") == 0 ? &s->open[0] : &s->open[1];
+	assert_string_equal(c->id, "agw-1");
+	assert_int_equal(c->n_pictures, 2);
+	assert_int_equal(c->pictures_total, 2);
+	assert_int_equal(c->pictures[0].n, 1);
+	assert_string_equal(c->pictures[0].status, "stored");
+	assert_int_equal(c->pictures[0].captured_ms, T0 + 5100);
+	assert_string_equal(c->pictures[1].status, "failed");
+	assert_string_equal(c->pictures[1].reason, "timeout after 5000 ms");
+	const struct agw_status_case *other = c == &s->open[0] ? &s->open[1] : &s->open[0];
+	assert_int_equal(other->n_pictures, 0); /* agw-2 has none; closed agw-3's are not read */
 	agw_status_free(s);
 }
 
@@ -398,6 +475,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_html, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prometheus, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pictures, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
