@@ -283,6 +283,62 @@ bool agw_onvif_cam_enable_digest(struct cam *c)
  * (alarmgw/http_get.h) on the camera's curl loop, apart from the event pull (which it never
  * delays); the keyframe gets what is left of the snapshot's deadline. */
 
+/* ---- SOAP on the media service, apart from the event pull ---- */
+
+int agw_onvif_media_peer_init(struct onvif_media_peer *m, const struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	*m = (struct onvif_media_peer){.offset_ms = c->offset_ms, .digest = c->digest,
+				       .wsse = c->username && *c->username && !c->no_wsse &&
+					       (ad->auth_mode == AUTH_AUTO || ad->auth_mode == AUTH_WSSE)};
+	if (agw_strdup_to(&m->camera_id, c->id) < 0 || agw_strdup_to(&m->username, c->username) < 0 ||
+	    agw_strdup_to(&m->password, c->password) < 0 ||
+	    agw_strdup_to(&m->media_url, c->media_url ? c->media_url : c->device_url) < 0) {
+		agw_onvif_media_peer_clear(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void agw_onvif_media_peer_clear(struct onvif_media_peer *m)
+{
+	free(m->camera_id);
+	free(m->username);
+	free(m->password);
+	free(m->media_url);
+	memset(m, 0, sizeof(*m));
+}
+
+int agw_onvif_media_send(struct onvif_adapter *ad, struct agw_curl_loop *http, const struct onvif_media_peer *m,
+			 enum agw_onvif_op op, const char *profile_token, int64_t timeout_ms, agw_http_get_fn done,
+			 void *arg, struct agw_http_get **ret)
+{
+	struct agw_onvif_request req = {
+		.op = op,
+		.to = m->media_url,
+		.username = m->wsse ? m->username : NULL,
+		.password = m->password,
+		.camera_now_ms = agw_now_ms() + m->offset_ms,
+		.profile_token = profile_token,
+	};
+	char *body = NULL;
+	const char *action = NULL;
+	int rc = agw_onvif_request_build(ad->soap, &req, &body, &action);
+	if (rc < 0)
+		return rc;
+	char ct[256];
+	snprintf(ct, sizeof(ct), "application/soap+xml; charset=utf-8; action=\"%s\"", action);
+	struct agw_http_get_opts o = {
+		/* Digest on SOAP calls only once the camera asked for it (as the event pull learned):
+		 * libcurl's Digest starts with an empty POST, which WS-Security cameras refuse */
+		.url = m->media_url, .username = m->digest ? m->username : NULL, .password = m->password,
+		.max_bytes = (size_t)ad->max_response_bytes, .timeout_ms = timeout_ms,
+		.tls_verify = ad->tls_verify, .ca_file = ad->ca_file, .post_body = body, .content_type = ct};
+	rc = agw_http_get_start(http, &o, done, arg, ret);
+	free(body);
+	return rc;
+}
+
 struct snap {
 	struct agw_snapshot *s;
 	struct onvif_adapter *ad;
@@ -342,30 +398,11 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 
 static int send_soap(struct snap *p)
 {
-	struct agw_onvif_request req = {
-		.op = p->op,
-		.to = p->media_url,
-		.username = p->wsse ? p->username : NULL,
-		.password = p->password,
-		.camera_now_ms = agw_now_ms() + p->offset_ms,
-		.profile_token = p->token,
-	};
-	char *body = NULL;
-	const char *action = NULL;
-	int rc = agw_onvif_request_build(p->ad->soap, &req, &body, &action);
-	if (rc < 0)
-		return rc;
-	char ct[256];
-	snprintf(ct, sizeof(ct), "application/soap+xml; charset=utf-8; action=\"%s\"", action);
-	struct agw_http_get_opts o = {
-		/* Digest on SOAP calls only once the camera asked for it (as the event pull learned):
-		 * libcurl's Digest starts with an empty POST, which WS-Security cameras refuse */
-		.url = p->media_url, .username = p->digest ? p->username : NULL, .password = p->password,
-		.max_bytes = (size_t)p->ad->max_response_bytes, .timeout_ms = p->s->timeout_ms,
-		.tls_verify = p->ad->tls_verify, .ca_file = p->ad->ca_file, .post_body = body, .content_type = ct};
-	rc = agw_http_get_start(p->http, &o, on_answer, p, &p->get);
-	free(body);
-	return rc;
+	/* the snapshot's own copies (the camera may go meanwhile) */
+	const struct onvif_media_peer m = {.camera_id = p->camera_id, .username = p->username, .password = p->password,
+					   .media_url = p->media_url, .offset_ms = p->offset_ms, .wsse = p->wsse,
+					   .digest = p->digest};
+	return agw_onvif_media_send(p->ad, p->http, &m, p->op, p->token, p->s->timeout_ms, on_answer, p, &p->get);
 }
 
 static int get_picture(struct snap *p)

@@ -23,6 +23,7 @@ enum agw_onvif_op {
 	AGW_ONVIF_GET_PROFILES,
 	AGW_ONVIF_GET_STREAM_URI,
 	AGW_ONVIF_GET_SNAPSHOT_URI,
+	AGW_ONVIF_GET_VIDEO_SOURCES,
 	AGW_ONVIF_OP__COUNT,
 };
 
@@ -56,7 +57,14 @@ struct agw_onvif_response {
 	char *manufacturer, *model, *firmware, *serial; /* GetDeviceInformation */
 	char *uri;                  /* GetStreamUri, GetSnapshotUri */
 	char *profile_token;        /* GetProfiles: the first profile */
-	int count;                  /* profiles, services, topics: how many items were read */
+	/* GetVideoSources: the sources' tokens in the device's order (NULL for a source without one) */
+	char **sources;
+	/* GetProfiles: per profile its token, its video source configuration's token and that
+	 * configuration's SourceToken (each NULL when absent), in the device's order */
+	struct agw_onvif_profile {
+		char *token, *config, *source;
+	} *profiles;
+	int count;                  /* profiles, services, topics, sources: how many items were read */
 };
 
 void agw_onvif_response_clear(struct agw_onvif_response *r);

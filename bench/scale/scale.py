@@ -38,6 +38,8 @@ import sys
 import time
 import urllib.request
 
+import vendors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 CAMSIM_CHUNK = 5000
@@ -394,7 +396,9 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
         f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
-        f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; }; };\n' % args.max_bootstraps)
+        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol)
+        f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; };%s };\n'
+                % (args.max_bootstraps, vendor))
         # A picture for each case is its own workload (a snapshot request per case, bench/evidence):
         # off unless asked, so the event path's figures compare with the runs before evidence.
         f.write('evidence: { enabled = %s; };\n' % ("true" if args.evidence else "false"))
@@ -467,11 +471,12 @@ def stage_latencies(db, sims, queued, cause, w1ms, w2ms):
 
 
 def run_step(impl, n, args, tools):
-    work = os.path.join(args.out, "%s-%d" % (impl, n))
+    vendor = args.protocol != "onvif"
+    work = os.path.join(args.out, "%s-%d" % (impl if not vendor else impl + "-" + args.protocol, n))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     procs = Procs()
-    row = {"impl": impl, "cameras": n}
+    row = {"impl": impl, "cameras": n, "protocol": args.protocol}
     try:
         _mq, mport = start_mosquitto(procs, work)
         topic = "agw/cases/#" if impl == "alarmgw" else "nodebridge/#"
@@ -481,7 +486,11 @@ def run_step(impl, n, args, tools):
             row["base_rss_mib"] = round(b / 2**20, 1) if b else None
         if args.hog:
             start_hog(procs)
-        sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
+        if vendor:
+            sims, ledger = vendors.start(procs, work, tools["vendorsim"], args.protocol, n, args.rate, args.seed,
+                                         free_port_run, free_port, log, args.camsim_chunk)
+        else:
+            sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
         t0 = time.time()
         http_port = None
         if impl == "alarmgw":
@@ -508,7 +517,7 @@ def run_step(impl, n, args, tools):
         while time.time() - t0 < args.subscribe_timeout:
             if sut.poll() is not None:
                 raise RuntimeError("%s exited with %s during start" % (impl, sut.returncode))
-            subscribed = live_subscriptions(sims)
+            subscribed = vendors.live_streams(sims) if vendor else live_subscriptions(sims)
             peak_rss = max(peak_rss, proc_sample(sut.pid)[1])
             if subscribed >= n:
                 t_sub = time.time() - t0
@@ -528,6 +537,7 @@ def run_step(impl, n, args, tools):
         m1 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         c1, _r, _h = proc_sample(sut.pid)
         ns1 = cpu_ns(sut.pid)
+        sim1 = vendors.sim_cpu(sims, cpu_ns)
         w1 = time.time()
         rss_samples = []
         while time.time() - w1 < args.seconds:
@@ -537,6 +547,7 @@ def run_step(impl, n, args, tools):
             time.sleep(1.0)
         c2, _r, hwm = proc_sample(sut.pid)
         ns2 = cpu_ns(sut.pid)
+        sim2 = vendors.sim_cpu(sims, cpu_ns)
         w2 = time.time()
         m2 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         if ns1 is not None and ns2 is not None:
@@ -550,6 +561,7 @@ def run_step(impl, n, args, tools):
         row["fds"] = fd_count(sut.pid)
         row["nofile_soft"] = nofile_soft(sut.pid)
         row["cpu_pct"] = round(100.0 * (c2 - c1) / (w2 - w1), 1)
+        row["sim_cpu_pct"] = round(100.0 * (sim2 - sim1) / 1e9 / (w2 - w1), 1)
         row["rss_mib"] = round(statistics.median(rss_samples) / 2**20, 1)
         row["peak_rss_mib"] = round(max(hwm, peak_rss, max(rss_samples)) / 2**20, 1)
         # Drain: freeze camsim (SIGSTOP: no new events, open polls just wait) and wait until nothing
@@ -571,12 +583,22 @@ def run_step(impl, n, args, tools):
         for p, _ctl, _off, _log in sims:
             p.send_signal(signal.SIGCONT)
             procs.stop(p)
+        if vendor:
+            time.sleep(1.0)  # vendorsim writes its events log on exit
         time.sleep(1.0)
         procs.stop(sub)
 
-        queued, dropped = read_camsim_logs(sims)
-        seen, cause, msgs = read_received(received_path)
-        drops = journal_drops(db) if db else {}
+        if vendor:
+            # what the simulator wrote whole is expected; its other events (unsent, cut, dropped)
+            # are named by their fate, not counted as the gateway's
+            queued, dropped = vendors.read_logs(sims)
+            seen, cause, msgs = vendors.read_received(received_path, vendors.journal_ids(db, args.protocol))
+            drops = vendors.journal_drops(db, args.protocol)
+            dropped = {k: "shutdown" for k in dropped}
+        else:
+            queued, dropped = read_camsim_logs(sims)
+            seen, cause, msgs = read_received(received_path)
+            drops = journal_drops(db) if db else {}
         w1ms, w2ms = w1 * 1000.0, w2 * 1000.0
         # Only "shutdown" drops (still queued when camsim exited) are not the subscriber's doing;
         # an event that expired with its subscription (not renewed in time) is lost by the client.
@@ -593,7 +615,8 @@ def run_step(impl, n, args, tools):
         if row.get("base_rss_mib"):
             row["kib_per_camera_over_base"] = round((row["rss_mib"] - row["base_rss_mib"]) * 1024 / n, 1)
         if db:
-            row["stages_ms"] = stage_latencies(db, sims, queued, cause, w1ms, w2ms)
+            row["stages_ms"] = (vendors.stages(db, args.protocol, queued, cause, w1ms, w2ms) if vendor
+                                else stage_latencies(db, sims, queued, cause, w1ms, w2ms))
             # bucket bounds: "at most" figures (1, 2, 5, 10, 20, 50 ... ms)
             for name, metric in (("queue_to_commit_le", "agw_commit_wait_ms"),
                                  ("outbox_to_puback_le", "agw_publish_latency_ms")):
@@ -637,8 +660,8 @@ def run_step(impl, n, args, tools):
     return row
 
 
-COLS = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
-        "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera",
+COLS = ["impl", "protocol", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
+        "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "sim_cpu_pct", "cpu_us_per_event", "kib_per_camera",
         "kib_per_camera_over_base", "fds", "nofile_soft", "expected",
         "camsim_dropped", "rule_drops", "lost", "messages", "drain_s", "error"]
 
@@ -654,6 +677,8 @@ def print_table(rows):
               + ("  ERROR: " + r["error"] if r.get("error") else ""))
     for r in rows:
         extra = []
+        if r.get("sim_cpu_pct") is not None:
+            extra.append("%s simulators' CPU %s %%" % (r.get("protocol"), r["sim_cpu_pct"]))
         if r.get("kib_per_camera_over_base") is not None:
             extra.append("RSS over base (%s MiB): %s KiB/camera" % (r["base_rss_mib"], r["kib_per_camera_over_base"]))
         for name, v in (r.get("stages_ms") or {}).items():
@@ -681,6 +706,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(SOURCE, "build-scale"))
     ap.add_argument("--sizes", default="100,1000,5000,10000")
+    ap.add_argument("--protocol", choices=["onvif", "isapi", "dahua"], default="onvif",
+                    help="the devices: camsim (ONVIF PullPoint) or vendorsim (ISAPI alertStream, Dahua "
+                         "eventManager streams); the Node bridge speaks ONVIF only")
     ap.add_argument("--peer-sizes", default="100,1000,5000,10000",
                     help="Node bridge sizes; it stops growing after a step it cannot hold (not all "
                          "subscribed, > 1 %% lost or p99 >= 2 s); empty: no peer")
@@ -704,6 +732,10 @@ def main():
 
     tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),
              "camsim": os.path.join(args.build_dir, "tests", "sim", "camsim", "alarmgw-camsim")}
+    if args.protocol != "onvif":
+        tools["camsim"] = vendors.binary(args.build_dir)
+        tools["vendorsim"] = tools["camsim"]
+        args.peer_sizes = ""
     for k in ("alarmgw", "camsim"):
         if not os.access(tools[k], os.X_OK):
             sys.exit("missing %s (build the targets alarmgw and alarmgw-camsim in %s)" % (tools[k], args.build_dir))

@@ -14,17 +14,20 @@
 #include "ledger.h"
 
 enum column { COL_ID, COL_NAME, COL_VENDOR, COL_PROTOCOL, COL_ADDRESS, COL_USERNAME, COL_PASSWORD,
-	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL, COL__COUNT };
+	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL,
+	      COL_SOURCE_TOKEN, COL__COUNT };
 
 static const char *const column_names[COL__COUNT] = {
 	"id", "name", "vendor", "protocol", "address", "username", "password",
 	"longitude", "latitude", "crs", "tags", "owner_cell", "device", "channel",
+	"source_token",
 };
 /* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell.
  * device and channel are optional: the NVR (or multi-channel camera) row whose connection carries
- * this camera's events, and the camera's 1-based channel on it. */
+ * this camera's events, and the camera's 1-based channel on it; source_token the token the device
+ * names that channel by in its events (ONVIF NVRs), when not the channel's place in its list. */
 static const bool column_required[COL__COUNT] = {true, true, true, true, true, true, true,
-						 true, true, true, true, false, false, false};
+						 true, true, true, true, false, false, false, false};
 
 #define MAX_CHANNEL 4096 /* NVRs number IP channels up to a few hundred (older firmware from 33) */
 
@@ -247,6 +250,17 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	} else if (*dev) {
 		return "a row with a device needs its channel on that device";
 	}
+	const char *tok = f[COL_SOURCE_TOKEN];
+	if (*tok && !adapter->source_tokens) {
+		static char why_tokens[160];
+		snprintf(why_tokens, sizeof(why_tokens), "the %s adapter does not name channels by token; leave source_token empty",
+			 adapter->name);
+		return why_tokens;
+	}
+	if (*tok && !c->channel)
+		return "a source_token needs the row's channel (the channel it names)";
+	if (strlen(tok) > 64 || strpbrk(tok, "\"<>&"))
+		return "source_token must be at most 64 characters without quotes, '<', '>' or '&'";
 	/* a channel row's events come over its device's connection: its own address is optional */
 	const char *why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
 	if (why)
@@ -278,7 +292,8 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	c->tags = strdup(f[COL_TAGS]);
 	c->owner_cell = *f[COL_OWNER_CELL] ? strdup(f[COL_OWNER_CELL]) : NULL;
 	c->device = *dev ? strdup(dev) : NULL;
-	if ((*dev && !c->device) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
+	c->source_token = *tok ? strdup(tok) : NULL;
+	if ((*dev && !c->device) || (*tok && !c->source_token) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
 		return "out of memory";
 	return NULL;
 }

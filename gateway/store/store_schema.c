@@ -122,6 +122,13 @@ static const char *const migrations[] = {
 	 * inbox until the loop applies it (NULL: not given) */
 	"ALTER TABLE feedback_inbox ADD COLUMN by_whom TEXT;"
 	"ALTER TABLE feedback_inbox ADD COLUMN note TEXT;",
+
+	/* 12: the token an NVR names a channel by in its events (ONVIF video sources), per ledger row;
+	 * the channels adapters store are matched to ledger rows by address (GB/T 28181 IDs) or by
+	 * device (NVRs) on every status snapshot: indexed, 200,000 catalog channels stay fast */
+	"ALTER TABLE cameras ADD COLUMN source_token TEXT;"
+	"CREATE INDEX cameras_address ON cameras(address) WHERE address IS NOT NULL;"
+	"CREATE INDEX cameras_device ON cameras(device) WHERE device IS NOT NULL;",
 };
 
 int agw_store_latest_schema_version(void)

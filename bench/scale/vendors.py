@@ -1,0 +1,224 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""bench/scale --protocol isapi|dahua: the devices are alarmgw-vendorsim processes (Hikvision
+alertStream or Dahua eventManager streams, one per device), in place of camsim.
+
+The simulator's events log says which event ids it wrote whole to a stream ("written"): those are
+the events the gateway must deliver. ISAPI and Dahua events carry no EventId of ONVIF's kind: the
+simulator's id is in the alert's data (ISAPI simEventId; Dahua EventID, numbered per device), so
+the case messages are matched to events through the journal rows their `alerts` name
+(journal_seq). Latency is from the edge's generation (gen_ms, the simulator's wall clock) to the
+subscriber's receipt of the message it caused.
+"""
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(SOURCE, "tests", "sim", "vendorsim"))
+import vendorsim_client as vc  # noqa: E402
+
+CHUNK = 5000
+
+
+def binary(build_dir):
+    return os.path.join(build_dir, "tests", "sim", "vendorsim", "alarmgw-vendorsim")
+
+
+def start(procs, work, tool, protocol, n, rate, seed, free_port_run, free_port, log, chunk=CHUNK):
+    """vendorsim processes of at most chunk devices, ids <prefix><k>-00001...; returns
+    ([(proc, control_port, prefix, events_log)], merged ledger path)."""
+    sims, lines = [], []
+    taken = []
+    for k, off in enumerate(range(0, n, chunk)):
+        cnt = min(chunk, n - off)
+        prefix = "%s%d" % ("hik" if protocol == "isapi" else "dh", k)
+        for attempt in range(20):
+            base = free_port_run(cnt, taken)
+            if base is None:
+                raise RuntimeError("no run of %d free ports below 32000 for vendorsim" % cnt)
+            ctl = free_port()
+            evlog = os.path.join(work, "vendorsim-events-%d.jsonl" % k)
+            ledger = os.path.join(work, "ledger-%d.csv" % k)
+            p = procs.start("vendorsim-%d" % k,
+                            [tool, "--protocol", protocol, "-n", str(cnt), "-p", str(base), "--user", "admin",
+                             "--password", "bench", "--rate", str(rate), "--id-prefix", prefix,
+                             "--events-log", evlog, "--ledger", ledger, "--control-port", str(ctl),
+                             "--seed", str(seed + k), "--log-level", "warning"],
+                            stdout=open(os.path.join(work, "vendorsim-%d.out" % k), "w"),
+                            stderr=open(os.path.join(work, "vendorsim-%d.log" % k), "w"))
+            ready = False
+            for _ in range(600):
+                if p.poll() is not None:
+                    break
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/stats?device=0" % ctl, timeout=2):
+                        ready = True
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            if ready:
+                taken.append((base, cnt))
+                break
+            procs.stop(p)
+            log("vendorsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
+        else:
+            raise RuntimeError("vendorsim did not start")
+        sims.append((p, ctl, prefix, evlog))
+        with open(ledger) as f:
+            rows = f.read().splitlines()
+        head = rows[0]
+        lines.extend(rows[1:])
+    path = os.path.join(work, "ledger.csv")
+    with open(path, "w") as f:
+        f.write(head + "\n" + "\n".join(lines) + "\n")
+    return sims, path
+
+
+def live_streams(sims):
+    """Devices with a stream open, or -1 when a simulator does not answer."""
+    total = 0
+    for _p, ctl, _pre, _log in sims:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/stats" % ctl, timeout=10) as r:
+                st = json.load(r)
+            total += sum(1 for d in st["devices"] if d.get("live_streams", 0) > 0)
+        except (OSError, ValueError, KeyError):
+            return -1
+    return total
+
+
+def sim_cpu(sims, cpu_ns):
+    return sum(cpu_ns(p.pid) or 0 for p, _c, _pre, _log in sims)
+
+
+def gateway_config(protocol):
+    """The adapter section: stream upkeep at the simulator's heartbeat (5 s)."""
+    if protocol == "isapi":
+        return 'isapi: { heartbeat_timeout = "30s"; };'
+    return 'dahua: { heartbeat = 5; heartbeat_timeout = "30s"; };'
+
+
+def read_logs(sims):
+    """({(device, id): gen_ms} of the events written whole to a stream, {(device, id): fate} of the
+    others: what became of them on the simulator's side)."""
+    written, other = {}, {}
+    for _p, _ctl, _pre, path in sims:
+        log = vc.Log(path)
+        ok = log.written()
+        for i, e in log.edges.items():
+            k = (e["device"], i)
+            if i in ok:
+                written[k] = e["gen_ms"]
+            else:
+                other[k] = log.fate(i)
+    return written, other
+
+
+def alert_id(protocol, camera, alert):
+    data = alert.get("data") or {}
+    if protocol == "isapi":
+        return data.get("simEventId")
+    eid = data.get("EventID")
+    return "%s-%s" % (camera, eid) if eid else None
+
+
+def journal_ids(db, protocol):
+    """{journal seq: (camera, simulator id)} of the alerts that carry one."""
+    out = {}
+    con = sqlite3.connect(db)
+    try:
+        for seq, cam, js in con.execute("SELECT seq, camera_id, json FROM alerts"):
+            try:
+                i = alert_id(protocol, cam, json.loads(js))
+            except ValueError:
+                continue
+            if i:
+                out[seq] = (cam, i)
+    finally:
+        con.close()
+    return out
+
+
+def journal_drops(db, protocol):
+    """(camera, id) the gateway journaled and its rules dropped, with the reason."""
+    out = {}
+    con = sqlite3.connect(db)
+    try:
+        for cam, js, reason in con.execute("SELECT a.camera_id, a.json, d.reason FROM alerts a JOIN decisions d "
+                                           "ON d.alert_seq = a.seq WHERE d.action = 'drop'"):
+            i = alert_id(protocol, cam, json.loads(js))
+            if i:
+                out[(cam, i)] = reason
+    finally:
+        con.close()
+    return out
+
+
+def read_received(path, ids):
+    """First receipt (ms) per (camera, id) over every message's alerts, and per the message's last
+    alert (its cause, for latency)."""
+    seen, cause, msgs = {}, {}, 0
+    with open(path) as f:
+        for line in f:
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) < 3:
+                continue
+            try:
+                t = float(parts[0]) * 1000.0
+                m = json.loads(parts[2])
+            except ValueError:
+                continue
+            msgs += 1
+            alerts = m.get("alerts") or []
+            for a in alerts:
+                k = ids.get(a.get("journal_seq"))
+                if k:
+                    seen.setdefault(k, t)
+            if alerts:
+                k = ids.get(alerts[-1].get("journal_seq"))
+                if k:
+                    cause.setdefault(k, t)
+    return seen, cause, msgs
+
+
+def freeze(sims, sig):
+    for p, _c, _pre, _log in sims:
+        p.send_signal(sig)
+
+
+def stop(procs, sims):
+    freeze(sims, signal.SIGCONT)
+    for p, _c, _pre, _log in sims:
+        procs.stop(p)
+
+
+def stages(db, protocol, written, cause, w1ms, w2ms):
+    """p50/p99 (ms) of device -> gateway (generation to the alert's gateway_time) and gateway ->
+    subscriber (that to the receipt of the message it caused), for events generated in the window."""
+    dev, sub = [], []
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT camera_id, json, gateway_time FROM alerts").fetchall()
+    finally:
+        con.close()
+    first = {}
+    for cam, js, gw in rows:
+        i = alert_id(protocol, cam, json.loads(js))
+        if i:
+            first.setdefault((cam, i), gw)
+    for k, gen in written.items():
+        if not (w1ms <= gen < w2ms) or k not in first:
+            continue
+        dev.append(first[k] - gen)
+        if k in cause:
+            sub.append(cause[k] - first[k])
+    out = {}
+    for name, v in (("device_to_gateway", dev), ("gateway_to_subscriber", sub)):
+        v.sort()
+        out[name] = [round(v[int(0.5 * (len(v) - 1))], 1), round(v[int(0.99 * (len(v) - 1))], 1)] if v else None
+    return out
