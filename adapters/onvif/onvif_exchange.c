@@ -14,6 +14,7 @@
 #include "alarmgw/http_get.h"
 #include "alarmgw/metrics.h"
 #include "alarmgw/str.h"
+#include "alarmgw/vendor_routes.h"
 #include "onvif_camera.h"
 #include "onvif_url.h"
 #include "rtsp_grab.h"
@@ -351,6 +352,7 @@ struct snap {
 	enum agw_onvif_op op; /* GET_PROFILES, GET_SNAPSHOT_URI, GET_STREAM_URI, or COUNT for the picture */
 	char *token, *uri, *stream;
 	char no_snapshot[200]; /* why the snapshot URI gave nothing, for the reason of a failed fallback */
+	bool channel;          /* an NVR channel's profile: its URIs are not the device's to keep */
 	struct agw_http_get *get;
 	struct agw_rtsp_grab *kf;
 };
@@ -428,7 +430,7 @@ static void on_keyframe(void *arg, const struct agw_rtsp_grab_result *r)
 		snap_fail(p, r->status, "%s", r->reason);
 		return;
 	}
-	if (c && !c->stream_uri)
+	if (c && !c->stream_uri && !p->channel)
 		c->stream_uri = strdup(p->stream);
 	struct agw_picture pic = {.type = "keyframe", .source = p->stream, .data = r->jpeg, .len = r->len,
 				  .camera_time_ms = r->taken_ms + p->offset_ms};
@@ -457,7 +459,7 @@ static int get_keyframe(struct snap *p)
 static int fall_back(struct snap *p, const char *why)
 {
 	snprintf(p->no_snapshot, sizeof(p->no_snapshot), "%s", why);
-	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
+	struct cam *c = p->channel ? NULL : agw_onvif_cam_find(p->ad, p->camera_id);
 	if (c && c->snap_uri) {
 		free(c->snap_uri);
 		c->snap_uri = NULL;
@@ -488,7 +490,7 @@ static void picture_answer(struct snap *p, int status, const char *reason, const
 		return;
 	}
 	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
-	if (c && !c->snap_uri)
+	if (c && !c->snap_uri && !p->channel)
 		c->snap_uri = strdup(p->uri);
 	struct agw_picture pic = {.type = "snapshot", .source = p->uri, .data = body, .len = len,
 				  .camera_time_ms = agw_now_ms() + p->offset_ms};
@@ -560,6 +562,10 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 
 static int snap_begin(struct snap *p, const struct cam *c)
 {
+	if (p->channel) { /* an NVR channel: the URI of its own profile */
+		p->op = AGW_ONVIF_GET_SNAPSHOT_URI;
+		return send_soap(p);
+	}
 	if (c->snap_uri) {
 		int rc = agw_strdup_to(&p->uri, c->snap_uri);
 		return rc < 0 ? rc : get_picture(p);
@@ -576,10 +582,16 @@ int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
 {
 	struct onvif_adapter *ad = priv;
 	struct cam *c = agw_onvif_cam_find(ad, s->camera_id);
+	int ch = s->channel;
+	const char *dev = ad->routes && !c ? agw_vendor_routes_device_of(ad->routes, s->camera_id, &ch) : NULL;
+	if (dev) /* an NVR's channel row: its picture comes from the device, of its channel */
+		c = agw_onvif_cam_find(ad, dev);
 	if (ad->stopping)
 		return -ESHUTDOWN;
 	if (!c)
 		return -ENOTSUP;
+	/* an NVR channel's main profile (its place in the device's list; onvif_sources.c) */
+	const char *profile = agw_onvif_sources_profile(c, s->channel > 0 ? s->channel : ch);
 	struct snap *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -594,8 +606,10 @@ int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
 	int rc = -ENOMEM;
 	if (agw_strdup_to(&p->camera_id, c->id) < 0 || agw_strdup_to(&p->username, c->username) < 0 ||
 	    agw_strdup_to(&p->password, c->password) < 0 ||
-	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0)
+	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0 ||
+	    agw_strdup_to(&p->token, profile) < 0)
 		goto fail;
+	p->channel = profile != NULL;
 	rc = snap_begin(p, c);
 	if (rc < 0)
 		goto fail;

@@ -205,21 +205,22 @@ const char *agw_onvif_route(struct cam *c, struct agw_alert *a)
 		/* a ledger row's token names the item's token or the source it configures; else the
 		 * source's place in the list */
 		const char *src = source_of(c, source_items[i], token);
-		int ch = 0;
-		const char *cam = agw_vendor_routes_find_token(c->ad->routes, c->id, token, &ch);
-		if (!cam && src != token)
-			cam = agw_vendor_routes_find_token(c->ad->routes, c->id, src, &ch);
-		if (!cam && (ch = place_of(c, src)) > 0) {
-			char num[16];
-			snprintf(num, sizeof(num), "%d", ch);
-			cam = agw_vendor_routes_find(c->ad->routes, c->id, num);
-		}
-		if (ch <= 0)
-			continue;
+		int row_ch = 0, ch = place_of(c, src);
 		char num[16];
 		snprintf(num, sizeof(num), "%d", ch);
+		const char *cam = agw_vendor_routes_find_token(c->ad->routes, c->id, token, &row_ch);
+		if (!cam && src != token)
+			cam = agw_vendor_routes_find_token(c->ad->routes, c->id, src, &row_ch);
+		if (!cam && ch > 0)
+			cam = agw_vendor_routes_find(c->ad->routes, c->id, num);
+		if (!cam && ch <= 0)
+			continue;
+		/* the device's own number for the source (its place), which the evidence picture is
+		 * asked for; the ledger's channel of a token row when the list is not known */
+		if (ch <= 0)
+			snprintf(num, sizeof(num), "%d", ch = row_ch);
 		if (!agw_items_get(&a->source, "channel"))
-			agw_items_add(&a->source, "channel", num); /* evidence asks for its picture */
+			agw_items_add(&a->source, "channel", num);
 		if (cam)
 			return cam;
 		unmatched(c, ch, src, a); /* by its video source: what a ledger row would name */

@@ -270,6 +270,16 @@ const char *agw_vendor_routes_find_token(const struct agw_vendor_routes *r, cons
 	return NULL;
 }
 
+const char *agw_vendor_routes_device_of(const struct agw_vendor_routes *r, const char *camera_id, int *ret_channel)
+{
+	for (const struct route *e = r->by_id[str_slot(r, camera_id)]; e; e = e->next_id)
+		if (!strcmp(e->camera_id, camera_id)) {
+			*ret_channel = e->channel;
+			return e->device;
+		}
+	return NULL;
+}
+
 bool agw_vendor_routes_has_channels(const struct agw_vendor_routes *r, const char *device_id)
 {
 	return *device_find(r, device_id) != NULL;

@@ -71,8 +71,8 @@ def check_routes(what):
     for eid, rec in queued.items():
         want = EXPECT[rec["source"]]
         cam, ch = got[eid]
-        # the source's channel rides along: the ledger's channel for the token row, else its place
-        want_ch = "9" if rec["source"] == 3 else str(rec["source"])
+        # the source's channel rides along: its place in the NVR's list (the token row's too)
+        want_ch = str(rec["source"])
         if cam != want or ch != want_ch:
             wrong.append((eid, rec["source"], rec["topic"], cam, ch))
     check(not wrong, f"{what}: {len(queued)} events, each on the camera of its source: wrong {wrong[:5]}")
