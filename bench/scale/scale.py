@@ -291,15 +291,7 @@ def start_camsims(procs, work, camsim, n, rate, seed, chunk=CAMSIM_CHUNK):
 
 
 def live_subscriptions(sims):
-    total = 0
-    for _p, ctl, _off, _log in sims:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/stats" % ctl, timeout=10) as r:
-                st = json.load(r)
-            total += sum(1 for c in st["cameras"] if c.get("live_subscriptions", 0) > 0)
-        except (OSError, ValueError, KeyError):
-            return -1
-    return total
+    return vendors.count_live(sims, "cameras", "live_subscriptions")
 
 
 def read_camsim_logs(sims):

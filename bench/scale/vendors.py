@@ -79,17 +79,23 @@ def start(procs, work, tool, protocol, n, rate, seed, free_port_run, free_port, 
     return sims, path
 
 
-def live_streams(sims):
-    """Devices with a stream open, or -1 when a simulator does not answer."""
+def count_live(sims, items, field):
+    """How many of the simulators' /stats items (camsim "cameras", vendorsim "devices") have field
+    above 0, or -1 when a simulator does not answer."""
     total = 0
-    for _p, ctl, _pre, _log in sims:
+    for _p, ctl, _x, _log in sims:
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d/stats" % ctl, timeout=10) as r:
                 st = json.load(r)
-            total += sum(1 for d in st["devices"] if d.get("live_streams", 0) > 0)
+            total += sum(1 for d in st[items] if d.get(field, 0) > 0)
         except (OSError, ValueError, KeyError):
             return -1
     return total
+
+
+def live_streams(sims):
+    """Devices with a stream open, or -1 when a simulator does not answer."""
+    return count_live(sims, "devices", "live_streams")
 
 
 def sim_cpu(sims, cpu_ns):
