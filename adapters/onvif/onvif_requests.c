@@ -11,7 +11,6 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
 #include "onvif_requests.h"
-#include "onvif_wsse.h"
 #include "onvif_xmlcheck.h"
 #include "wsaapi.h"
 

@@ -209,27 +209,10 @@ static const char *check_address(const struct agw_adapter *adapter, const char *
 	return adapter->check_address ? adapter->check_address(addr) : NULL;
 }
 
-/* Builds a camera from a row, or returns the reason it is invalid. */
-static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
+/* The NVR columns of a row (device, channel, source_token): c->channel set, or the reason. */
+static const char *channel_columns(const struct agw_adapter *adapter, char *const f[COL__COUNT], struct agw_camera *c)
 {
-	char *f[COL__COUNT] = {0};
-	static char empty[] = "";
-	for (int i = 0; i < COL__COUNT; i++) {
-		f[i] = map[i] >= 0 && (size_t)map[i] < row->n ? trim(row->fields[map[i]]) : empty;
-		if (!valid_utf8(f[i]))
-			return "a field is not valid UTF-8";
-	}
-	if (!valid_id(f[COL_ID]))
-		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
-	if (!*f[COL_NAME])
-		return "name is empty";
-	const struct agw_adapter *adapter = agw_adapter_for_protocol(f[COL_PROTOCOL]);
-	if (!adapter) {
-		static char why_protocol[320]; /* the registry is constant; one message for every row */
-		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
-		return why_protocol;
-	}
-	const char *dev = f[COL_DEVICE];
+	const char *dev = f[COL_DEVICE], *tok = f[COL_SOURCE_TOKEN];
 	if (*dev && !valid_id(dev))
 		return "device must be the id of another ledger row";
 	if (*dev && !strcmp(dev, f[COL_ID]))
@@ -250,7 +233,6 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	} else if (*dev) {
 		return "a row with a device needs its channel on that device";
 	}
-	const char *tok = f[COL_SOURCE_TOKEN];
 	if (*tok && !adapter->source_tokens) {
 		static char why_tokens[160];
 		snprintf(why_tokens, sizeof(why_tokens), "the %s adapter does not name channels by token; leave source_token empty",
@@ -261,8 +243,35 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 		return "a source_token needs the row's channel (the channel it names)";
 	if (strlen(tok) > 64 || strpbrk(tok, "\"<>&"))
 		return "source_token must be at most 64 characters without quotes, '<', '>' or '&'";
+	return NULL;
+}
+
+/* Builds a camera from a row, or returns the reason it is invalid. */
+static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
+{
+	char *f[COL__COUNT] = {0};
+	static char empty[] = "";
+	for (int i = 0; i < COL__COUNT; i++) {
+		f[i] = map[i] >= 0 && (size_t)map[i] < row->n ? trim(row->fields[map[i]]) : empty;
+		if (!valid_utf8(f[i]))
+			return "a field is not valid UTF-8";
+	}
+	if (!valid_id(f[COL_ID]))
+		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
+	if (!*f[COL_NAME])
+		return "name is empty";
+	const struct agw_adapter *adapter = agw_adapter_for_protocol(f[COL_PROTOCOL]);
+	if (!adapter) {
+		static char why_protocol[320]; /* the registry is constant; one message for every row */
+		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
+		return why_protocol;
+	}
+	const char *dev = f[COL_DEVICE], *tok = f[COL_SOURCE_TOKEN];
+	const char *why = channel_columns(adapter, f, c);
+	if (why)
+		return why;
 	/* a channel row's events come over its device's connection: its own address is optional */
-	const char *why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
+	why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
 	if (why)
 		return why;
 	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])

@@ -168,6 +168,18 @@ static const struct option longopts[] = {
 	{0},
 };
 
+static int parse_auth(const char *s, enum camsim_auth *ret)
+{
+	static const char *const names[] = {[CAMSIM_AUTH_NONE] = "none", [CAMSIM_AUTH_WSSE] = "wsse",
+					    [CAMSIM_AUTH_DIGEST] = "digest", [CAMSIM_AUTH_BOTH] = "both"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum camsim_auth)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_options(int argc, char **argv, struct camsim_options *o)
 {
 	*o = (struct camsim_options){
@@ -187,16 +199,7 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			o->cameras = (unsigned)d;
 			break;
 		case OPT_AUTH:
-			if (strcmp(optarg, "wsse") == 0)
-				o->auth = CAMSIM_AUTH_WSSE;
-			else if (strcmp(optarg, "digest") == 0)
-				o->auth = CAMSIM_AUTH_DIGEST;
-			else if (strcmp(optarg, "both") == 0)
-				o->auth = CAMSIM_AUTH_BOTH;
-			else if (strcmp(optarg, "none") == 0)
-				o->auth = CAMSIM_AUTH_NONE;
-			else
-				bad = -EINVAL;
+			bad = parse_auth(optarg, &o->auth);
 			break;
 		case OPT_MIX:
 			bad = camsim_mix_parse(optarg, o->mix);

@@ -15,7 +15,6 @@
 
 #include "alarmgw/alert.h"
 #include "onvif_requests.h"
-#include "onvif_wsse.h"
 #include "onvif_xmlcheck.h"
 
 /* Text between <prefix:name ...> and </prefix:name>, for any prefix; NULL when absent. */
