@@ -244,37 +244,14 @@ def start_camsims(procs, work, camsim, n, rate, seed, chunk=CAMSIM_CHUNK):
     taken = []  # port runs of the processes already started: the next one must not overlap them
     for k, off in enumerate(range(0, n, chunk)):
         cnt = min(chunk, n - off)
-        for attempt in range(20):
-            # a run of ports below the ephemeral range (32768) that no socket uses now: other tests
-            # (and other camsims) hold hundreds of ports there on a shared machine
-            base = free_port_run(cnt, taken)
-            if base is None:
-                raise RuntimeError("no run of %d free ports below 32000 for camsim (use --camsim-chunk)" % cnt)
-            ctl = free_port()
-            evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
-            ledger = os.path.join(work, "ledger-%d.csv" % k)
-            out = os.path.join(work, "camsim-%d.out" % k)
-            p = procs.start("camsim-%d" % k,
-                            [camsim, "-n", str(cnt), "-p", str(base), "--user", "admin", "--password", "bench",
-                             "--rate", str(rate), "--events-log", evlog, "--ledger", ledger,
-                             "--control-port", str(ctl), "--seed", str(seed + k), "--log-level", "warning"],
-                            stdout=open(out, "w"), stderr=open(os.path.join(work, "camsim-%d.log" % k), "w"))
-            ready = False
-            for _ in range(600):
-                if p.poll() is not None:
-                    break
-                with open(out) as f:
-                    if "ready" in f.read():
-                        ready = True
-                        break
-                time.sleep(0.05)
-            if ready:
-                taken.append((base, cnt))
-                break
-            procs.stop(p)
-            log("camsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
-        else:
-            raise RuntimeError("camsim did not start")
+        evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
+        ledger = os.path.join(work, "ledger-%d.csv" % k)
+        argv = lambda base, ctl: [camsim, "-n", str(cnt), "-p", str(base), "--user", "admin", "--password", "bench",
+                                  "--rate", str(rate), "--events-log", evlog, "--ledger", ledger,
+                                  "--control-port", str(ctl), "--seed", str(seed + k), "--log-level", "warning"]
+        p, _base, ctl = vendors.start_on_free_ports(procs, "camsim-%d" % k, cnt, taken, argv,
+                                                    os.path.join(work, "camsim-%d.out" % k), free_port_run,
+                                                    free_port, log)
         sims.append((p, ctl, off, evlog))
         with open(ledger, newline="") as f:
             r = csv.reader(f)

@@ -29,6 +29,30 @@ def binary(build_dir):
     return os.path.join(build_dir, "tests", "sim", "vendorsim", "alarmgw-vendorsim")
 
 
+def start_on_free_ports(procs, name, cnt, taken, argv_of, out, free_port_run, free_port, log):
+    """Starts a simulator of cnt devices on a run of free ports (retried: other tests and other
+    simulators hold hundreds of ports on a shared machine) until it prints "ready" into out;
+    returns (process, base port, control port). argv_of(base, control) gives its command line."""
+    for attempt in range(20):
+        # a run of ports below the ephemeral range (32768) that no socket uses now
+        base = free_port_run(cnt, taken)
+        if base is None:
+            raise RuntimeError("no run of %d free ports below 32000 for %s (use --camsim-chunk)" % (cnt, name))
+        ctl = free_port()
+        p = procs.start(name, argv_of(base, ctl), stdout=open(out, "w"), stderr=open(out[:-4] + ".log", "w"))
+        for _ in range(600):
+            if p.poll() is not None:
+                break
+            with open(out) as f:
+                if "ready" in f.read():
+                    taken.append((base, cnt))
+                    return p, base, ctl
+            time.sleep(0.05)
+        procs.stop(p)
+        log("%s could not start on base port %d (attempt %d)" % (name, base, attempt + 1))
+    raise RuntimeError("%s did not start" % name)
+
+
 def start(procs, work, tool, protocol, n, rate, seed, free_port_run, free_port, log, chunk=CHUNK):
     """vendorsim processes of at most chunk devices, ids <prefix><k>-00001...; returns
     ([(proc, control_port, prefix, events_log)], merged ledger path)."""
@@ -37,37 +61,14 @@ def start(procs, work, tool, protocol, n, rate, seed, free_port_run, free_port, 
     for k, off in enumerate(range(0, n, chunk)):
         cnt = min(chunk, n - off)
         prefix = "%s%d" % ("hik" if protocol == "isapi" else "dh", k)
-        for attempt in range(20):
-            base = free_port_run(cnt, taken)
-            if base is None:
-                raise RuntimeError("no run of %d free ports below 32000 for vendorsim" % cnt)
-            ctl = free_port()
-            evlog = os.path.join(work, "vendorsim-events-%d.jsonl" % k)
-            ledger = os.path.join(work, "ledger-%d.csv" % k)
-            p = procs.start("vendorsim-%d" % k,
-                            [tool, "--protocol", protocol, "-n", str(cnt), "-p", str(base), "--user", "admin",
-                             "--password", "bench", "--rate", str(rate), "--id-prefix", prefix,
-                             "--events-log", evlog, "--ledger", ledger, "--control-port", str(ctl),
-                             "--seed", str(seed + k), "--log-level", "warning"],
-                            stdout=open(os.path.join(work, "vendorsim-%d.out" % k), "w"),
-                            stderr=open(os.path.join(work, "vendorsim-%d.log" % k), "w"))
-            ready = False
-            for _ in range(600):
-                if p.poll() is not None:
-                    break
-                try:
-                    with urllib.request.urlopen("http://127.0.0.1:%d/stats?device=0" % ctl, timeout=2):
-                        ready = True
-                        break
-                except OSError:
-                    time.sleep(0.05)
-            if ready:
-                taken.append((base, cnt))
-                break
-            procs.stop(p)
-            log("vendorsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
-        else:
-            raise RuntimeError("vendorsim did not start")
+        evlog = os.path.join(work, "vendorsim-events-%d.jsonl" % k)
+        ledger = os.path.join(work, "ledger-%d.csv" % k)
+        argv = lambda base, ctl: [tool, "--protocol", protocol, "-n", str(cnt), "-p", str(base), "--user", "admin",
+                                  "--password", "bench", "--rate", str(rate), "--id-prefix", prefix,
+                                  "--events-log", evlog, "--ledger", ledger, "--control-port", str(ctl),
+                                  "--seed", str(seed + k), "--log-level", "warning"]
+        p, _base, ctl = start_on_free_ports(procs, "vendorsim-%d" % k, cnt, taken, argv,
+                                            os.path.join(work, "vendorsim-%d.out" % k), free_port_run, free_port, log)
         sims.append((p, ctl, prefix, evlog))
         with open(ledger) as f:
             rows = f.read().splitlines()
