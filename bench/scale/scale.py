@@ -365,7 +365,7 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
         f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
-        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol)
+        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol, int(args.drain_max) + 60)
         f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; };%s };\n'
                 % (args.max_bootstraps, vendor))
         # A picture for each case is its own workload (a snapshot request per case, bench/evidence):
@@ -572,7 +572,10 @@ def run_step(impl, n, args, tools):
         # Only "shutdown" drops (still queued when camsim exited) are not the subscriber's doing;
         # an event that expired with its subscription (not renewed in time) is lost by the client.
         expected = [k for k, q in queued.items() if q < w2ms and dropped.get(k) != "shutdown"]
-        lost = [k for k in expected if k not in seen and k not in drops]
+        # journaled and not published by the end of the drain: durable in the outbox, late, not lost
+        stored = vendors.journaled_keys(db, args.protocol) if db else set()
+        late = [k for k in expected if k not in seen and k not in drops and k in stored]
+        lost = [k for k in expected if k not in seen and k not in drops and k not in stored]
         in_window = [k for k, q in queued.items() if w1ms <= q < w2ms]
         lat = sorted(cause[k] - queued[k] for k in in_window if k in cause)
         row["events_per_s"] = round(len(in_window) / (w2 - w1), 1)
@@ -595,6 +598,7 @@ def run_step(impl, n, args, tools):
         row["camsim_dropped"] = sum(1 for k in expected if k in dropped)
         row["rule_drops"] = sum(1 for k in expected if k not in seen and k in drops)
         row["lost"] = len(lost)
+        row["late_in_outbox"] = len(late)
         row["messages"] = msgs
         if lost:
             # every event that made no message, with its reason: what the camera says became of it
@@ -632,7 +636,7 @@ def run_step(impl, n, args, tools):
 COLS = ["impl", "protocol", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
         "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "sim_cpu_pct", "cpu_us_per_event", "kib_per_camera",
         "kib_per_camera_over_base", "fds", "nofile_soft", "expected",
-        "camsim_dropped", "rule_drops", "lost", "messages", "drain_s", "error"]
+        "camsim_dropped", "rule_drops", "lost", "late_in_outbox", "messages", "drain_s", "error"]
 
 
 def print_table(rows):
@@ -653,6 +657,8 @@ def print_table(rows):
         for name, v in (r.get("stages_ms") or {}).items():
             if v:
                 extra.append("%s p50/p99 %s/%s ms" % (name, v[0], v[1]))
+        if r.get("late_in_outbox"):
+            extra.append("journaled, still in the outbox after the drain: %d" % r["late_in_outbox"])
         if r.get("lost"):
             extra.append("lost by reason: %s" % json.dumps(r.get("lost_reasons")))
         if r.get("rule_drops"):

@@ -103,11 +103,13 @@ def sim_cpu(sims, cpu_ns):
     return sum(cpu_ns(p.pid) or 0 for p, _c, _pre, _log in sims)
 
 
-def gateway_config(protocol):
-    """The adapter section: stream upkeep at the simulator's heartbeat (5 s)."""
+def gateway_config(protocol, silence_s):
+    """The adapter section. The drain freezes the simulators (SIGSTOP) for up to --drain-max: the
+    streams' silence must not count as dead streams then (the reconnects and event_channel_lost
+    cases would be the bench's own doing), so heartbeat_timeout is longer than that."""
     if protocol == "isapi":
-        return 'isapi: { heartbeat_timeout = "30s"; };'
-    return 'dahua: { heartbeat = 5; heartbeat_timeout = "30s"; };'
+        return 'isapi: { heartbeat_timeout = "%ds"; };' % silence_s
+    return 'dahua: { heartbeat = 5; heartbeat_timeout = "%ds"; };' % silence_s
 
 
 def read_logs(sims):
@@ -149,6 +151,19 @@ def journal_ids(db, protocol):
     finally:
         con.close()
     return out
+
+
+def journaled_keys(db, protocol):
+    """(camera, id) of every event the gateway journaled (ONVIF: its EventId)."""
+    if not os.path.exists(db):
+        return set()
+    if protocol != "onvif":
+        return set(journal_ids(db, protocol).values())
+    con = sqlite3.connect(db)
+    try:
+        return set(con.execute("SELECT camera_id, event_id FROM alerts WHERE event_id IS NOT NULL").fetchall())
+    finally:
+        con.close()
 
 
 def journal_drops(db, protocol):
