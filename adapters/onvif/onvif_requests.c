@@ -11,7 +11,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
 #include "onvif_requests.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 #include "wsaapi.h"
 
 #define NS_EVENTS "http://www.onvif.org/ver10/events/wsdl"
