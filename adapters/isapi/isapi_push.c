@@ -16,6 +16,7 @@
 
 #include "alarmgw/log.h"
 #include "alarmgw/metrics.h"
+#include "alarmgw/vendor_pull.h"
 #include "isapi_push.h"
 #include "isapi_push_http.h"
 #include "isapi_stream.h"
@@ -439,6 +440,16 @@ static int on_event(void *arg, struct agw_alert *a)
 	return -ECANCELED;
 }
 
+/* A JPEG posted with its event (multipart/form-data): the case's evidence, as on the alertStream. */
+static void on_picture(void *arg, const struct agw_alert *event, unsigned index, const char *content_type,
+		       const void *data, size_t len)
+{
+	struct conn *c = arg;
+	struct agw_isapi_push *p = c->p;
+	if (agw_vendor_event_picture(p->ctx, p->cfg.routes, TAG, c->device, event, index, content_type, data, len) < 0)
+		agw_metric_add("agw_stream_pictures_refused_total", "adapter=\"" TAG "\"", 1);
+}
+
 static void on_body_error(void *arg, uint64_t offset, const char *what)
 {
 	struct conn *c = arg;
@@ -462,6 +473,7 @@ static void process(struct conn *c)
 		.max_part = p->cfg.max_body,
 		.on_alert = on_event,
 		.on_error = on_body_error,
+		.on_picture = on_picture,
 		.arg = c,
 	};
 	struct agw_isapi_stream *s;

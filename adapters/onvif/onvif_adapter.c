@@ -31,6 +31,7 @@ static void iso_duration(int64_t ms, char *buf, size_t len)
 static void cam_free(struct cam *c)
 {
 	agw_onvif_cam_held_drop(c); /* none normally: cam_close dropped them */
+	agw_onvif_sources_free(c);
 	if (c->easy)
 		curl_easy_cleanup(c->easy);
 	curl_slist_free_all(c->headers);
@@ -161,6 +162,7 @@ void agw_onvif_cam_close(struct cam *c)
 		ad->leaving--;
 	agw_onvif_cam_set_state(c, CAM_CLOSED); /* out of the wait queue, its slot freed */
 	agw_onvif_cam_held_drop(c);
+	agw_onvif_sources_cancel(c); /* its request runs on the camera's curl loop */
 	if (c->offline)
 		agw_metric_add("agw_onvif_cameras_offline", NULL, -1);
 	if (c->channel_lost)
@@ -203,15 +205,20 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 		return -ECANCELED;
 	if (agw_onvif_cam_find(ad, camera->id))
 		return -EEXIST;
+	/* an NVR's channel (or a device's own channel): a route to the device's camera */
+	int rc = camera->device || camera->channel > 0 ? agw_onvif_routes_add(ad, camera) : 0;
+	if (rc < 0 || camera->device)
+		return rc; /* a channel row opens no connection of its own */
 	struct cam *c;
 	size_t shard;
-	int rc = shard_pick(ad, &shard);
+	rc = shard_pick(ad, &shard);
 	if (rc == 0)
 		rc = cam_new(ad, camera, &c);
 	if (rc < 0) {
 		char safe[512];
 		agw_log_err(COMPONENT, camera->id, "unusable camera address %s: %s",
 			    agw_url_redact(camera->address ? camera->address : "", safe, sizeof(safe)), strerror(-rc));
+		agw_onvif_routes_remove(ad, camera->id);
 		return rc;
 	}
 	c->shard = shard;
@@ -220,6 +227,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 	ad->n_cams++;
 	agw_metric_set("agw_onvif_cameras", NULL, (int64_t)ad->n_cams);
 	agw_onvif_subscription_load(c); /* kept by the previous run: resumed by the bootstrap */
+	agw_onvif_sources_load(c);      /* an NVR's channels, as the previous run learned them */
 	if (ad->started)
 		agw_onvif_cam_begin(c);
 	return 0;
@@ -228,6 +236,7 @@ static int onvif_camera_add(void *priv, const struct agw_camera *camera)
 static void onvif_camera_remove(void *priv, const char *camera_id)
 {
 	struct onvif_adapter *ad = priv;
+	agw_onvif_routes_remove(ad, camera_id);
 	struct cam *c = agw_onvif_cam_find(ad, camera_id);
 	if (!c)
 		return;
@@ -422,6 +431,7 @@ static void onvif_uninit(void *priv)
 	ad->soap = NULL;
 	agw_onvif_topic_table_free(ad->table);
 	ad->table = NULL;
+	agw_onvif_routes_free(ad);
 	free(ad->shards); /* their multi handles were closed by stop() */
 	ad->shards = NULL;
 	ad->n_shards = 0;
@@ -511,6 +521,8 @@ const struct agw_adapter agw_adapter_onvif = {
 	.description = "ONVIF cameras: PullPoint event subscriptions (gSOAP bindings on libcurl multi)",
 	.protocol = "onvif",
 	.subscribes = true,
+	.channels = true,      /* NVRs: one device, several video sources (onvif_sources.c) */
+	.source_tokens = true,
 	.priv_size = sizeof(struct onvif_adapter),
 	.options = onvif_options,
 	.init = onvif_init,

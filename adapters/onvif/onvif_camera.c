@@ -266,6 +266,8 @@ void agw_onvif_cam_resync(struct cam *c)
 static void cam_pull_now(struct cam *c)
 {
 	struct onvif_adapter *ad = c->ad;
+	if (agw_onvif_sources_check(c))
+		return; /* an NVR's first pull waits for its channels (onvif_sources.c) */
 	if (!agw_onvif_cam_may_pull(c)) {
 		int64_t due = c->term_deadline_ms - ad->pull_timeout_ms - ad->renew_margin_ms - onvif_now_ms(ad);
 		/* at least one long-poll apart, for firmware that grants less time than asked */
@@ -428,6 +430,7 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		agw_log_debug(COMPONENT, c->id, "subscribed");
 		agw_onvif_subscription_saved(c); /* resumed by the next start, even after a crash */
 		agw_onvif_cam_report_subscribed(c);
+		c->sources_fresh = false;        /* a reboot may have changed an NVR's channels */
 		agw_onvif_cam_set_state(c, CAM_PULLING); /* frees the bootstrap slot */
 		cam_pull_now(c);
 		break;

@@ -35,6 +35,7 @@
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/alert.h"
+#include "alarmgw/http_get.h"
 #include "alarmgw/log.h"
 #include "onvif_events.h"
 #include "alarmgw/curl_loop.h"
@@ -136,6 +137,13 @@ struct cam {
 	struct cam *held_next;         /* in the adapter's held queue (n_held > 0 or CAM_HELD) */
 	bool in_held_queue;
 	bool sub_resumable;            /* sub_url is the stored subscription of the previous run */
+	/* An NVR (a device with channel rows): its video sources, which name its channels in events
+	 * (onvif_sources.c); NULL until learned or loaded */
+	struct onvif_sources *sources;
+	struct onvif_sources_fetch *sources_fetch; /* GetVideoSources/GetProfiles under way, or NULL */
+	bool sources_fresh;            /* learned since the last subscription was created */
+	bool sources_wait;             /* the pull waits for the first list (none stored) */
+	int64_t sources_due_ms;        /* monotonic: no new fetch before (after a failure) */
 	/* CAM_LEAVING: give the subscription back, or keep it for the next start */
 	bool leave_unsubscribe, leave_keep, unsubscribe_sent;
 };
@@ -182,6 +190,8 @@ struct onvif_adapter {
 	 * starts a PullMessages. The held queue lists the cameras to serve on resume, in order. */
 	bool refused;
 	struct cam *held_head, *held_tail;
+	struct agw_vendor_routes *routes; /* NVR channels: ledger rows that name a device (onvif_sources.c) */
+	struct onvif_unmatched *unmatched; /* channels in no ledger row, stored once per run */
 	char pull_duration[32], term_duration[32];
 	bool started, stopping, finishing;
 	int leaving;                   /* cameras in CAM_LEAVING not closed yet */
@@ -202,6 +212,38 @@ static inline int64_t onvif_now_ms(struct onvif_adapter *ad)
 {
 	return (int64_t)uv_now(ad->ctx->loop);
 }
+
+/* onvif_exchange.c: SOAP on the media service as requests of their own (not the pull's), with
+ * the camera's credentials and the authentication its pull learned (copied: the camera may go) */
+struct onvif_media_peer {
+	char *camera_id, *username, *password, *media_url;
+	int64_t offset_ms;
+	bool wsse, digest;
+};
+int agw_onvif_media_peer_init(struct onvif_media_peer *m, const struct cam *c);
+void agw_onvif_media_peer_clear(struct onvif_media_peer *m);
+int agw_onvif_media_send(struct onvif_adapter *ad, struct agw_curl_loop *http, const struct onvif_media_peer *m,
+			 enum agw_onvif_op op, const char *profile_token, int64_t timeout_ms, agw_http_get_fn done,
+			 void *arg, struct agw_http_get **ret);
+
+/* onvif_sources.c: NVRs, one device with several video sources, each a channel of the ledger.
+ * Channel rows (device set) open no connection: they are routes to the device's camera. */
+int agw_onvif_routes_add(struct onvif_adapter *ad, const struct agw_camera *camera);
+void agw_onvif_routes_remove(struct onvif_adapter *ad, const char *camera_id);
+/* The camera an event of device c belongs to: the row of its video source (its source "channel"
+ * item is then set), or c itself; an event on a source no row names is counted and stored for
+ * `alarmgw channels --unmatched`. */
+const char *agw_onvif_route(struct cam *c, struct agw_alert *a);
+/* Called before each pull: learns an NVR's video sources when they are not known since its
+ * subscription was created (its own requests, beside the pull). True when the pull must wait for
+ * them (no list known at all: its events could not be routed); the fetch pulls when it ends. */
+bool agw_onvif_sources_check(struct cam *c);
+void agw_onvif_sources_load(struct cam *c);
+void agw_onvif_sources_cancel(struct cam *c);
+void agw_onvif_sources_free(struct cam *c);
+void agw_onvif_routes_free(struct onvif_adapter *ad);
+/* The profile token of channel ch of device c (for its pictures), or NULL. */
+const char *agw_onvif_sources_profile(const struct cam *c, int ch);
 
 /* onvif_exchange.c: evidence pictures (GetProfiles, GetSnapshotUri, then the JPEG; without a
  * snapshot URI, GetStreamUri and one keyframe of the stream through adapters/rtsp/rtsp_grab.h) */

@@ -14,6 +14,7 @@
 #include "alarmgw/http_get.h"
 #include "alarmgw/metrics.h"
 #include "alarmgw/str.h"
+#include "alarmgw/vendor_routes.h"
 #include "onvif_camera.h"
 #include "onvif_url.h"
 #include "rtsp_grab.h"
@@ -283,6 +284,62 @@ bool agw_onvif_cam_enable_digest(struct cam *c)
  * (alarmgw/http_get.h) on the camera's curl loop, apart from the event pull (which it never
  * delays); the keyframe gets what is left of the snapshot's deadline. */
 
+/* ---- SOAP on the media service, apart from the event pull ---- */
+
+int agw_onvif_media_peer_init(struct onvif_media_peer *m, const struct cam *c)
+{
+	struct onvif_adapter *ad = c->ad;
+	*m = (struct onvif_media_peer){.offset_ms = c->offset_ms, .digest = c->digest,
+				       .wsse = c->username && *c->username && !c->no_wsse &&
+					       (ad->auth_mode == AUTH_AUTO || ad->auth_mode == AUTH_WSSE)};
+	if (agw_strdup_to(&m->camera_id, c->id) < 0 || agw_strdup_to(&m->username, c->username) < 0 ||
+	    agw_strdup_to(&m->password, c->password) < 0 ||
+	    agw_strdup_to(&m->media_url, c->media_url ? c->media_url : c->device_url) < 0) {
+		agw_onvif_media_peer_clear(m);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void agw_onvif_media_peer_clear(struct onvif_media_peer *m)
+{
+	free(m->camera_id);
+	free(m->username);
+	free(m->password);
+	free(m->media_url);
+	memset(m, 0, sizeof(*m));
+}
+
+int agw_onvif_media_send(struct onvif_adapter *ad, struct agw_curl_loop *http, const struct onvif_media_peer *m,
+			 enum agw_onvif_op op, const char *profile_token, int64_t timeout_ms, agw_http_get_fn done,
+			 void *arg, struct agw_http_get **ret)
+{
+	struct agw_onvif_request req = {
+		.op = op,
+		.to = m->media_url,
+		.username = m->wsse ? m->username : NULL,
+		.password = m->password,
+		.camera_now_ms = agw_now_ms() + m->offset_ms,
+		.profile_token = profile_token,
+	};
+	char *body = NULL;
+	const char *action = NULL;
+	int rc = agw_onvif_request_build(ad->soap, &req, &body, &action);
+	if (rc < 0)
+		return rc;
+	char ct[256];
+	snprintf(ct, sizeof(ct), "application/soap+xml; charset=utf-8; action=\"%s\"", action);
+	struct agw_http_get_opts o = {
+		/* Digest on SOAP calls only once the camera asked for it (as the event pull learned):
+		 * libcurl's Digest starts with an empty POST, which WS-Security cameras refuse */
+		.url = m->media_url, .username = m->digest ? m->username : NULL, .password = m->password,
+		.max_bytes = (size_t)ad->max_response_bytes, .timeout_ms = timeout_ms,
+		.tls_verify = ad->tls_verify, .ca_file = ad->ca_file, .post_body = body, .content_type = ct};
+	rc = agw_http_get_start(http, &o, done, arg, ret);
+	free(body);
+	return rc;
+}
+
 struct snap {
 	struct agw_snapshot *s;
 	struct onvif_adapter *ad;
@@ -295,6 +352,7 @@ struct snap {
 	enum agw_onvif_op op; /* GET_PROFILES, GET_SNAPSHOT_URI, GET_STREAM_URI, or COUNT for the picture */
 	char *token, *uri, *stream;
 	char no_snapshot[200]; /* why the snapshot URI gave nothing, for the reason of a failed fallback */
+	bool channel;          /* an NVR channel's profile: its URIs are not the device's to keep */
 	struct agw_http_get *get;
 	struct agw_rtsp_grab *kf;
 };
@@ -342,30 +400,11 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 
 static int send_soap(struct snap *p)
 {
-	struct agw_onvif_request req = {
-		.op = p->op,
-		.to = p->media_url,
-		.username = p->wsse ? p->username : NULL,
-		.password = p->password,
-		.camera_now_ms = agw_now_ms() + p->offset_ms,
-		.profile_token = p->token,
-	};
-	char *body = NULL;
-	const char *action = NULL;
-	int rc = agw_onvif_request_build(p->ad->soap, &req, &body, &action);
-	if (rc < 0)
-		return rc;
-	char ct[256];
-	snprintf(ct, sizeof(ct), "application/soap+xml; charset=utf-8; action=\"%s\"", action);
-	struct agw_http_get_opts o = {
-		/* Digest on SOAP calls only once the camera asked for it (as the event pull learned):
-		 * libcurl's Digest starts with an empty POST, which WS-Security cameras refuse */
-		.url = p->media_url, .username = p->digest ? p->username : NULL, .password = p->password,
-		.max_bytes = (size_t)p->ad->max_response_bytes, .timeout_ms = p->s->timeout_ms,
-		.tls_verify = p->ad->tls_verify, .ca_file = p->ad->ca_file, .post_body = body, .content_type = ct};
-	rc = agw_http_get_start(p->http, &o, on_answer, p, &p->get);
-	free(body);
-	return rc;
+	/* the snapshot's own copies (the camera may go meanwhile) */
+	const struct onvif_media_peer m = {.camera_id = p->camera_id, .username = p->username, .password = p->password,
+					   .media_url = p->media_url, .offset_ms = p->offset_ms, .wsse = p->wsse,
+					   .digest = p->digest};
+	return agw_onvif_media_send(p->ad, p->http, &m, p->op, p->token, p->s->timeout_ms, on_answer, p, &p->get);
 }
 
 static int get_picture(struct snap *p)
@@ -391,7 +430,7 @@ static void on_keyframe(void *arg, const struct agw_rtsp_grab_result *r)
 		snap_fail(p, r->status, "%s", r->reason);
 		return;
 	}
-	if (c && !c->stream_uri)
+	if (c && !c->stream_uri && !p->channel)
 		c->stream_uri = strdup(p->stream);
 	struct agw_picture pic = {.type = "keyframe", .source = p->stream, .data = r->jpeg, .len = r->len,
 				  .camera_time_ms = r->taken_ms + p->offset_ms};
@@ -420,7 +459,7 @@ static int get_keyframe(struct snap *p)
 static int fall_back(struct snap *p, const char *why)
 {
 	snprintf(p->no_snapshot, sizeof(p->no_snapshot), "%s", why);
-	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
+	struct cam *c = p->channel ? NULL : agw_onvif_cam_find(p->ad, p->camera_id);
 	if (c && c->snap_uri) {
 		free(c->snap_uri);
 		c->snap_uri = NULL;
@@ -451,7 +490,7 @@ static void picture_answer(struct snap *p, int status, const char *reason, const
 		return;
 	}
 	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
-	if (c && !c->snap_uri)
+	if (c && !c->snap_uri && !p->channel)
 		c->snap_uri = strdup(p->uri);
 	struct agw_picture pic = {.type = "snapshot", .source = p->uri, .data = body, .len = len,
 				  .camera_time_ms = agw_now_ms() + p->offset_ms};
@@ -523,6 +562,10 @@ static void on_answer(void *arg, int status, const char *reason, const void *bod
 
 static int snap_begin(struct snap *p, const struct cam *c)
 {
+	if (p->channel) { /* an NVR channel: the URI of its own profile */
+		p->op = AGW_ONVIF_GET_SNAPSHOT_URI;
+		return send_soap(p);
+	}
 	if (c->snap_uri) {
 		int rc = agw_strdup_to(&p->uri, c->snap_uri);
 		return rc < 0 ? rc : get_picture(p);
@@ -539,10 +582,16 @@ int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
 {
 	struct onvif_adapter *ad = priv;
 	struct cam *c = agw_onvif_cam_find(ad, s->camera_id);
+	int ch = s->channel;
+	const char *dev = ad->routes && !c ? agw_vendor_routes_device_of(ad->routes, s->camera_id, &ch) : NULL;
+	if (dev) /* an NVR's channel row: its picture comes from the device, of its channel */
+		c = agw_onvif_cam_find(ad, dev);
 	if (ad->stopping)
 		return -ESHUTDOWN;
 	if (!c)
 		return -ENOTSUP;
+	/* an NVR channel's main profile (its place in the device's list; onvif_sources.c) */
+	const char *profile = agw_onvif_sources_profile(c, s->channel > 0 ? s->channel : ch);
 	struct snap *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
@@ -557,8 +606,10 @@ int agw_onvif_snapshot(void *priv, struct agw_snapshot *s)
 	int rc = -ENOMEM;
 	if (agw_strdup_to(&p->camera_id, c->id) < 0 || agw_strdup_to(&p->username, c->username) < 0 ||
 	    agw_strdup_to(&p->password, c->password) < 0 ||
-	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0)
+	    agw_strdup_to(&p->media_url, c->media_url ? c->media_url : c->device_url) < 0 ||
+	    agw_strdup_to(&p->token, profile) < 0)
 		goto fail;
+	p->channel = profile != NULL;
 	rc = snap_begin(p, c);
 	if (rc < 0)
 		goto fail;

@@ -10,7 +10,7 @@
 
 #include "onvif_events.h"
 #include "onvif_topics.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 
 char *agw_onvif_dup_trimmed(const char *s)
 {

@@ -33,4 +33,13 @@ void agw_onvif_topic_table_free(struct agw_onvif_topic_table *t); /* NULL and th
 int agw_onvif_normalize(const char *xml, size_t len, const struct agw_onvif_topic_table *table,
 			int (*fn)(void *arg, struct agw_alert *alert), void *arg, char *err, size_t errlen);
 
+/* onvif_xmlcheck.c: checks that buf is one well-formed XML document with declared prefixes and no
+ * DTD. Returns 0, -EINVAL ("line N: what" in err) or -EMSGSIZE (nesting or attribute limits). */
+int agw_onvif_xml_check(const char *buf, size_t len, char *err, size_t errlen);
+
+/* An undeclared prefix is let through (gSOAP then matches it by its usual name, "SOAP-ENV:");
+ * everything else is checked the same. For device responses only, never for events. */
+#define AGW_XMLCHECK_UNDECLARED_OK 1u
+int agw_onvif_xml_check_flags(const char *buf, size_t len, unsigned flags, char *err, size_t errlen);
+
 #endif

@@ -198,9 +198,9 @@ static int on_event(void *arg, struct agw_alert *a)
 {
 	struct pull_ctx *p = arg;
 	struct cam *c = p->c;
-	a->camera_id = c->id;
 	a->adapter = (char *)COMPONENT;
 	a->gateway_time_ms = p->gateway_ms;
+	a->camera_id = (char *)agw_onvif_route(c, a); /* an NVR's channel row, or the camera */
 	a->clock_offset_ms = c->offset_ms;
 	int rc = agw_onvif_cam_emit(c, a);
 	/* borrowed: the normalizer clears the rest */

@@ -11,8 +11,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/metrics.h"
 #include "onvif_requests.h"
-#include "onvif_wsse.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 #include "wsaapi.h"
 
 #define NS_EVENTS "http://www.onvif.org/ver10/events/wsdl"
@@ -41,6 +40,7 @@ static const struct {
 	[AGW_ONVIF_GET_PROFILES] = {"GetProfiles", "http://www.onvif.org/ver10/media/wsdl/GetProfiles"},
 	[AGW_ONVIF_GET_STREAM_URI] = {"GetStreamUri", "http://www.onvif.org/ver10/media/wsdl/GetStreamUri"},
 	[AGW_ONVIF_GET_SNAPSHOT_URI] = {"GetSnapshotUri", "http://www.onvif.org/ver10/media/wsdl/GetSnapshotUri"},
+	[AGW_ONVIF_GET_VIDEO_SOURCES] = {"GetVideoSources", "http://www.onvif.org/ver10/media/wsdl/GetVideoSources"},
 };
 
 const char *agw_onvif_op_name(enum agw_onvif_op op)
@@ -79,6 +79,7 @@ static enum op_service op_service(enum agw_onvif_op op)
 	case AGW_ONVIF_GET_PROFILES:
 	case AGW_ONVIF_GET_STREAM_URI:
 	case AGW_ONVIF_GET_SNAPSHOT_URI:
+	case AGW_ONVIF_GET_VIDEO_SOURCES:
 		return SERVICE_MEDIA;
 	case AGW_ONVIF_OP__COUNT:
 		break;
@@ -178,6 +179,11 @@ static int send_media_op(struct soap *soap, const struct agw_onvif_request *r)
 		soap_default__trt__GetProfiles(soap, &req);
 		return WRITE(soap, _trt__GetProfiles, "trt:GetProfiles", &req);
 	}
+	case AGW_ONVIF_GET_VIDEO_SOURCES: {
+		struct _trt__GetVideoSources req;
+		soap_default__trt__GetVideoSources(soap, &req);
+		return WRITE(soap, _trt__GetVideoSources, "trt:GetVideoSources", &req);
+	}
 	case AGW_ONVIF_GET_STREAM_URI: {
 		struct _trt__GetStreamUri req;
 		struct tt__StreamSetup setup;
@@ -264,6 +270,15 @@ void agw_onvif_response_clear(struct agw_onvif_response *r)
 	free(r->serial);
 	free(r->uri);
 	free(r->profile_token);
+	for (int i = 0; r->sources && i < r->count; i++)
+		free(r->sources[i]);
+	free(r->sources);
+	for (int i = 0; r->profiles && i < r->count; i++) {
+		free(r->profiles[i].token);
+		free(r->profiles[i].config);
+		free(r->profiles[i].source);
+	}
+	free(r->profiles);
 	memset(r, 0, sizeof(*r));
 	r->camera_time_ms = AGW_TIME_UNKNOWN;
 	r->termination_ms = AGW_TIME_UNKNOWN;
@@ -552,6 +567,26 @@ static int read_event_op(struct soap *soap, enum agw_onvif_op op, struct agw_onv
 	return -EINVAL;
 }
 
+/* GetProfiles: each profile's token and its video source configuration (an NVR's channels). */
+static int read_profiles(const struct _trt__GetProfilesResponse *resp, struct agw_onvif_response *r)
+{
+	if (resp->__sizeProfiles <= 0)
+		return 0;
+	if (!(r->profiles = calloc((size_t)resp->__sizeProfiles, sizeof(*r->profiles))))
+		return -ENOMEM;
+	for (; r->count < resp->__sizeProfiles; r->count++) {
+		const struct tt__Profile *p = &resp->Profiles[r->count];
+		struct agw_onvif_profile *o = &r->profiles[r->count];
+		const struct tt__VideoSourceConfiguration *v = p->VideoSourceConfiguration;
+		if (dup_trim(&o->token, p->token) < 0 || (v && dup_trim(&o->config, v->token) < 0) ||
+		    (v && dup_trim(&o->source, v->SourceToken) < 0)) {
+			r->count++; /* freed by clear() */
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /* The media service (trt). Reads the answer into r. */
 static int read_media_op(struct soap *soap, enum agw_onvif_op op, struct agw_onvif_response *r)
 {
@@ -560,9 +595,22 @@ static int read_media_op(struct soap *soap, enum agw_onvif_op op, struct agw_onv
 		struct _trt__GetProfilesResponse resp;
 		if (soap_recv___trt__GetProfiles(soap, &resp))
 			return soap->error;
-		r->count = resp.__sizeProfiles;
 		if (resp.__sizeProfiles > 0 && dup_trim(&r->profile_token, resp.Profiles[0].token) < 0)
 			return -ENOMEM;
+		return read_profiles(&resp, r);
+	}
+	case AGW_ONVIF_GET_VIDEO_SOURCES: {
+		struct _trt__GetVideoSourcesResponse resp;
+		if (soap_recv___trt__GetVideoSources(soap, &resp))
+			return soap->error;
+		if (resp.__sizeVideoSources <= 0)
+			return 0;
+		/* count follows the array so that clear() frees what was filled */
+		if (!(r->sources = calloc((size_t)resp.__sizeVideoSources, sizeof(*r->sources))))
+			return -ENOMEM;
+		for (; r->count < resp.__sizeVideoSources; r->count++)
+			if (dup_trim(&r->sources[r->count], resp.VideoSources[r->count].token) < 0)
+				return -ENOMEM;
 		return 0;
 	}
 	case AGW_ONVIF_GET_STREAM_URI: {

@@ -23,6 +23,7 @@ enum agw_onvif_op {
 	AGW_ONVIF_GET_PROFILES,
 	AGW_ONVIF_GET_STREAM_URI,
 	AGW_ONVIF_GET_SNAPSHOT_URI,
+	AGW_ONVIF_GET_VIDEO_SOURCES,
 	AGW_ONVIF_OP__COUNT,
 };
 
@@ -56,7 +57,14 @@ struct agw_onvif_response {
 	char *manufacturer, *model, *firmware, *serial; /* GetDeviceInformation */
 	char *uri;                  /* GetStreamUri, GetSnapshotUri */
 	char *profile_token;        /* GetProfiles: the first profile */
-	int count;                  /* profiles, services, topics: how many items were read */
+	/* GetVideoSources: the sources' tokens in the device's order (NULL for a source without one) */
+	char **sources;
+	/* GetProfiles: per profile its token, its video source configuration's token and that
+	 * configuration's SourceToken (each NULL when absent), in the device's order */
+	struct agw_onvif_profile {
+		char *token, *config, *source;
+	} *profiles;
+	int count;                  /* profiles, services, topics, sources: how many items were read */
 };
 
 void agw_onvif_response_clear(struct agw_onvif_response *r);
@@ -66,5 +74,15 @@ void agw_onvif_response_clear(struct agw_onvif_response *r);
  * -ENOENT when a required part (the time, the subscription address) is missing. */
 int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char *buf, size_t len,
 			     struct agw_onvif_response *ret, char *err, size_t errlen);
+
+/* onvif_wsse.c: WS-Security UsernameToken with PasswordDigest, built in camera time with a fresh
+ * nonce. Base64(SHA1(nonce + created + password)) into out (at least 29 bytes): 0 or -EINVAL. */
+int agw_onvif_wsse_digest(const unsigned char *nonce, size_t nonce_len, const char *created, const char *password,
+			  char *out, size_t outlen);
+
+/* Adds a Security header with a UsernameToken to the next message serialized with soap: a fresh
+ * 16-byte nonce and Created = camera_now_ms ("2026-11-22T08:15:01.123Z"). The strings live in
+ * soap's memory. Returns 0 or negative errno. */
+int agw_onvif_wsse_add(struct soap *soap, const char *username, const char *password, int64_t camera_now_ms);
 
 #endif

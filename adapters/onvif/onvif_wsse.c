@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "alarmgw/alert.h"
-#include "onvif_wsse.h"
+#include "onvif_requests.h"
 
 #define NONCE_LEN 16
 #define PASSWORD_DIGEST_TYPE                                                                                           \

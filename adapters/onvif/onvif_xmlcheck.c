@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 
 #define MAX_DEPTH 64
 #define MAX_NS 256

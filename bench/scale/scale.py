@@ -38,6 +38,8 @@ import sys
 import time
 import urllib.request
 
+import vendors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
 CAMSIM_CHUNK = 5000
@@ -242,37 +244,14 @@ def start_camsims(procs, work, camsim, n, rate, seed, chunk=CAMSIM_CHUNK):
     taken = []  # port runs of the processes already started: the next one must not overlap them
     for k, off in enumerate(range(0, n, chunk)):
         cnt = min(chunk, n - off)
-        for attempt in range(20):
-            # a run of ports below the ephemeral range (32768) that no socket uses now: other tests
-            # (and other camsims) hold hundreds of ports there on a shared machine
-            base = free_port_run(cnt, taken)
-            if base is None:
-                raise RuntimeError("no run of %d free ports below 32000 for camsim (use --camsim-chunk)" % cnt)
-            ctl = free_port()
-            evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
-            ledger = os.path.join(work, "ledger-%d.csv" % k)
-            out = os.path.join(work, "camsim-%d.out" % k)
-            p = procs.start("camsim-%d" % k,
-                            [camsim, "-n", str(cnt), "-p", str(base), "--user", "admin", "--password", "bench",
-                             "--rate", str(rate), "--events-log", evlog, "--ledger", ledger,
-                             "--control-port", str(ctl), "--seed", str(seed + k), "--log-level", "warning"],
-                            stdout=open(out, "w"), stderr=open(os.path.join(work, "camsim-%d.log" % k), "w"))
-            ready = False
-            for _ in range(600):
-                if p.poll() is not None:
-                    break
-                with open(out) as f:
-                    if "ready" in f.read():
-                        ready = True
-                        break
-                time.sleep(0.05)
-            if ready:
-                taken.append((base, cnt))
-                break
-            procs.stop(p)
-            log("camsim could not start on base port %d (attempt %d)" % (base, attempt + 1))
-        else:
-            raise RuntimeError("camsim did not start")
+        evlog = os.path.join(work, "camsim-events-%d.jsonl" % k)
+        ledger = os.path.join(work, "ledger-%d.csv" % k)
+        argv = lambda base, ctl: [camsim, "-n", str(cnt), "-p", str(base), "--user", "admin", "--password", "bench",
+                                  "--rate", str(rate), "--events-log", evlog, "--ledger", ledger,
+                                  "--control-port", str(ctl), "--seed", str(seed + k), "--log-level", "warning"]
+        p, _base, ctl = vendors.start_on_free_ports(procs, "camsim-%d" % k, cnt, taken, argv,
+                                                    os.path.join(work, "camsim-%d.out" % k), free_port_run,
+                                                    free_port, log)
         sims.append((p, ctl, off, evlog))
         with open(ledger, newline="") as f:
             r = csv.reader(f)
@@ -289,15 +268,7 @@ def start_camsims(procs, work, camsim, n, rate, seed, chunk=CAMSIM_CHUNK):
 
 
 def live_subscriptions(sims):
-    total = 0
-    for _p, ctl, _off, _log in sims:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/stats" % ctl, timeout=10) as r:
-                st = json.load(r)
-            total += sum(1 for c in st["cameras"] if c.get("live_subscriptions", 0) > 0)
-        except (OSError, ValueError, KeyError):
-            return -1
-    return total
+    return vendors.count_live(sims, "cameras", "live_subscriptions")
 
 
 def read_camsim_logs(sims):
@@ -394,7 +365,9 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
         f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
-        f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; }; };\n' % args.max_bootstraps)
+        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol, int(args.drain_max) + 60)
+        f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; };%s };\n'
+                % (args.max_bootstraps, vendor))
         # A picture for each case is its own workload (a snapshot request per case, bench/evidence):
         # off unless asked, so the event path's figures compare with the runs before evidence.
         f.write('evidence: { enabled = %s; };\n' % ("true" if args.evidence else "false"))
@@ -467,11 +440,12 @@ def stage_latencies(db, sims, queued, cause, w1ms, w2ms):
 
 
 def run_step(impl, n, args, tools):
-    work = os.path.join(args.out, "%s-%d" % (impl, n))
+    vendor = args.protocol != "onvif"
+    work = os.path.join(args.out, "%s-%d" % (impl if not vendor else impl + "-" + args.protocol, n))
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     procs = Procs()
-    row = {"impl": impl, "cameras": n}
+    row = {"impl": impl, "cameras": n, "protocol": args.protocol}
     try:
         _mq, mport = start_mosquitto(procs, work)
         topic = "agw/cases/#" if impl == "alarmgw" else "nodebridge/#"
@@ -481,7 +455,11 @@ def run_step(impl, n, args, tools):
             row["base_rss_mib"] = round(b / 2**20, 1) if b else None
         if args.hog:
             start_hog(procs)
-        sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
+        if vendor:
+            sims, ledger = vendors.start(procs, work, tools["vendorsim"], args.protocol, n, args.rate, args.seed,
+                                         free_port_run, free_port, log, args.camsim_chunk)
+        else:
+            sims, ledger = start_camsims(procs, work, tools["camsim"], n, args.rate, args.seed, args.camsim_chunk)
         t0 = time.time()
         http_port = None
         if impl == "alarmgw":
@@ -508,7 +486,7 @@ def run_step(impl, n, args, tools):
         while time.time() - t0 < args.subscribe_timeout:
             if sut.poll() is not None:
                 raise RuntimeError("%s exited with %s during start" % (impl, sut.returncode))
-            subscribed = live_subscriptions(sims)
+            subscribed = vendors.live_streams(sims) if vendor else live_subscriptions(sims)
             peak_rss = max(peak_rss, proc_sample(sut.pid)[1])
             if subscribed >= n:
                 t_sub = time.time() - t0
@@ -528,6 +506,7 @@ def run_step(impl, n, args, tools):
         m1 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         c1, _r, _h = proc_sample(sut.pid)
         ns1 = cpu_ns(sut.pid)
+        sim1 = vendors.sim_cpu(sims, cpu_ns)
         w1 = time.time()
         rss_samples = []
         while time.time() - w1 < args.seconds:
@@ -537,6 +516,7 @@ def run_step(impl, n, args, tools):
             time.sleep(1.0)
         c2, _r, hwm = proc_sample(sut.pid)
         ns2 = cpu_ns(sut.pid)
+        sim2 = vendors.sim_cpu(sims, cpu_ns)
         w2 = time.time()
         m2 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         if ns1 is not None and ns2 is not None:
@@ -550,6 +530,7 @@ def run_step(impl, n, args, tools):
         row["fds"] = fd_count(sut.pid)
         row["nofile_soft"] = nofile_soft(sut.pid)
         row["cpu_pct"] = round(100.0 * (c2 - c1) / (w2 - w1), 1)
+        row["sim_cpu_pct"] = round(100.0 * (sim2 - sim1) / 1e9 / (w2 - w1), 1)
         row["rss_mib"] = round(statistics.median(rss_samples) / 2**20, 1)
         row["peak_rss_mib"] = round(max(hwm, peak_rss, max(rss_samples)) / 2**20, 1)
         # Drain: freeze camsim (SIGSTOP: no new events, open polls just wait) and wait until nothing
@@ -571,17 +552,30 @@ def run_step(impl, n, args, tools):
         for p, _ctl, _off, _log in sims:
             p.send_signal(signal.SIGCONT)
             procs.stop(p)
+        if vendor:
+            time.sleep(1.0)  # vendorsim writes its events log on exit
         time.sleep(1.0)
         procs.stop(sub)
 
-        queued, dropped = read_camsim_logs(sims)
-        seen, cause, msgs = read_received(received_path)
-        drops = journal_drops(db) if db else {}
+        if vendor:
+            # what the simulator wrote whole is expected; its other events (unsent, cut, dropped)
+            # are named by their fate, not counted as the gateway's
+            queued, dropped = vendors.read_logs(sims)
+            seen, cause, msgs = vendors.read_received(received_path, vendors.journal_ids(db, args.protocol))
+            drops = vendors.journal_drops(db, args.protocol)
+            dropped = {k: "shutdown" for k in dropped}
+        else:
+            queued, dropped = read_camsim_logs(sims)
+            seen, cause, msgs = read_received(received_path)
+            drops = journal_drops(db) if db else {}
         w1ms, w2ms = w1 * 1000.0, w2 * 1000.0
         # Only "shutdown" drops (still queued when camsim exited) are not the subscriber's doing;
         # an event that expired with its subscription (not renewed in time) is lost by the client.
         expected = [k for k, q in queued.items() if q < w2ms and dropped.get(k) != "shutdown"]
-        lost = [k for k in expected if k not in seen and k not in drops]
+        # journaled and not published by the end of the drain: durable in the outbox, late, not lost
+        stored = vendors.journaled_keys(db, args.protocol) if db else set()
+        late = [k for k in expected if k not in seen and k not in drops and k in stored]
+        lost = [k for k in expected if k not in seen and k not in drops and k not in stored]
         in_window = [k for k, q in queued.items() if w1ms <= q < w2ms]
         lat = sorted(cause[k] - queued[k] for k in in_window if k in cause)
         row["events_per_s"] = round(len(in_window) / (w2 - w1), 1)
@@ -593,7 +587,8 @@ def run_step(impl, n, args, tools):
         if row.get("base_rss_mib"):
             row["kib_per_camera_over_base"] = round((row["rss_mib"] - row["base_rss_mib"]) * 1024 / n, 1)
         if db:
-            row["stages_ms"] = stage_latencies(db, sims, queued, cause, w1ms, w2ms)
+            row["stages_ms"] = (vendors.stages(db, args.protocol, queued, cause, w1ms, w2ms) if vendor
+                                else stage_latencies(db, sims, queued, cause, w1ms, w2ms))
             # bucket bounds: "at most" figures (1, 2, 5, 10, 20, 50 ... ms)
             for name, metric in (("queue_to_commit_le", "agw_commit_wait_ms"),
                                  ("outbox_to_puback_le", "agw_publish_latency_ms")):
@@ -603,6 +598,7 @@ def run_step(impl, n, args, tools):
         row["camsim_dropped"] = sum(1 for k in expected if k in dropped)
         row["rule_drops"] = sum(1 for k in expected if k not in seen and k in drops)
         row["lost"] = len(lost)
+        row["late_in_outbox"] = len(late)
         row["messages"] = msgs
         if lost:
             # every event that made no message, with its reason: what the camera says became of it
@@ -637,10 +633,10 @@ def run_step(impl, n, args, tools):
     return row
 
 
-COLS = ["impl", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
-        "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "cpu_us_per_event", "kib_per_camera",
+COLS = ["impl", "protocol", "cameras", "subscribed", "subscribe_s", "events_per_s", "p50_ms", "p99_ms", "max_ms",
+        "rss_mib", "peak_rss_mib", "base_rss_mib", "cpu_pct", "sim_cpu_pct", "cpu_us_per_event", "kib_per_camera",
         "kib_per_camera_over_base", "fds", "nofile_soft", "expected",
-        "camsim_dropped", "rule_drops", "lost", "messages", "drain_s", "error"]
+        "camsim_dropped", "rule_drops", "lost", "late_in_outbox", "messages", "drain_s", "error"]
 
 
 def print_table(rows):
@@ -654,11 +650,15 @@ def print_table(rows):
               + ("  ERROR: " + r["error"] if r.get("error") else ""))
     for r in rows:
         extra = []
+        if r.get("sim_cpu_pct") is not None:
+            extra.append("%s simulators' CPU %s %%" % (r.get("protocol"), r["sim_cpu_pct"]))
         if r.get("kib_per_camera_over_base") is not None:
             extra.append("RSS over base (%s MiB): %s KiB/camera" % (r["base_rss_mib"], r["kib_per_camera_over_base"]))
         for name, v in (r.get("stages_ms") or {}).items():
             if v:
                 extra.append("%s p50/p99 %s/%s ms" % (name, v[0], v[1]))
+        if r.get("late_in_outbox"):
+            extra.append("journaled, still in the outbox after the drain: %d" % r["late_in_outbox"])
         if r.get("lost"):
             extra.append("lost by reason: %s" % json.dumps(r.get("lost_reasons")))
         if r.get("rule_drops"):
@@ -681,6 +681,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(SOURCE, "build-scale"))
     ap.add_argument("--sizes", default="100,1000,5000,10000")
+    ap.add_argument("--protocol", choices=["onvif", "isapi", "dahua"], default="onvif",
+                    help="the devices: camsim (ONVIF PullPoint) or vendorsim (ISAPI alertStream, Dahua "
+                         "eventManager streams); the Node bridge speaks ONVIF only")
     ap.add_argument("--peer-sizes", default="100,1000,5000,10000",
                     help="Node bridge sizes; it stops growing after a step it cannot hold (not all "
                          "subscribed, > 1 %% lost or p99 >= 2 s); empty: no peer")
@@ -704,6 +707,10 @@ def main():
 
     tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),
              "camsim": os.path.join(args.build_dir, "tests", "sim", "camsim", "alarmgw-camsim")}
+    if args.protocol != "onvif":
+        tools["camsim"] = vendors.binary(args.build_dir)
+        tools["vendorsim"] = tools["camsim"]
+        args.peer_sizes = ""
     for k in ("alarmgw", "camsim"):
         if not os.access(tools[k], os.X_OK):
             sys.exit("missing %s (build the targets alarmgw and alarmgw-camsim in %s)" % (tools[k], args.build_dir))

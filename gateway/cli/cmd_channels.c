@@ -2,8 +2,8 @@
 /* `alarmgw channels`: the channels devices reported (a catalog) or sent alarms from, as their
  * adapters stored them: adapter state under the key "channel" with a JSON value (device, name,
  * status, longitude, latitude, first_unmatched_alarm_ms; today the gb28181 adapter writes them),
- * each with the ledger camera that has its ID as address, or none: those are what an integrator
- * adds to the ledger. Reads the store, so it works whether or not the daemon runs. The core names
+ * each with the ledger camera that has its ID as address or names its device and channel (or
+ * token), or none: those are what an integrator adds to the ledger. Reads the store, so it works whether or not the daemon runs. The core names
  * no adapter: --adapter narrows the list to one. */
 #include <getopt.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "cli.h"
+#include "status.h"
 #include "store.h"
 
 static void usage(FILE *out)
@@ -22,9 +23,10 @@ static void usage(FILE *out)
 	fprintf(out, "usage: alarmgw channels (-c FILE | --db PATH) [--adapter NAME] [--unmatched] [--json]\n\n"
 		     "Lists the channels devices reported: from their catalogs (GB/T 28181: queried after\n"
 		     "registration and every adapters.gb28181.catalog_interval) and from their alarms. CAMERA is\n"
-		     "the ledger camera whose address is the channel ID; --unmatched lists only channels without\n"
-		     "one (their alarms are not journaled: add them to the ledger); --adapter only one adapter's.\n"
-		     "docs/gb28181.md.\n");
+		     "the ledger camera whose address is the channel ID (GB/T 28181), or whose device and channel\n"
+		     "(or source_token) are the channel's (ONVIF NVR video sources); --unmatched lists only channels\n"
+		     "without one (add them to the ledger: GB alarms of such channels are not journaled, ONVIF ones\n"
+		     "stay on the device); --adapter only one adapter's. docs/gb28181.md, docs/onvif.md.\n");
 }
 
 static const char *text(json_t *o, const char *name)
@@ -75,13 +77,13 @@ static void print_row(sqlite3_stmt *st, bool as_json, size_t row)
 
 static int list(sqlite3 *db, const char *adapter, bool unmatched, bool as_json)
 {
-	/* the ledger's addresses have no index: subqueries sqlite materializes (and indexes) once,
-	 * not a look-up per channel. ?1 NULL: every adapter's channels. */
-	const char *sql = unmatched ? "SELECT camera_id, value, NULL FROM adapter_state WHERE (?1 IS NULL OR adapter = ?1)"
-				      " AND key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras)"
-				      " ORDER BY camera_id"
-				    : "SELECT s.camera_id, s.value, c.id FROM adapter_state s LEFT JOIN (SELECT address, "
-				      "min(id) AS id FROM cameras GROUP BY address) c ON c.address = s.camera_id WHERE "
+	/* ?1 NULL: every adapter's channels. The camera of a channel (AGW_CHANNEL_CAMERA_SQL): the row
+	 * whose address is its ID (GB/T 28181), or the row that names its device and its channel or
+	 * token (NVRs). */
+	const char *sql = unmatched ? "SELECT s.camera_id, s.value, NULL FROM adapter_state s WHERE (?1 IS NULL OR "
+				      "s.adapter = ?1) AND s.key = 'channel' AND " AGW_CHANNEL_CAMERA_SQL " IS NULL"
+				      " ORDER BY s.camera_id"
+				    : "SELECT s.camera_id, s.value, " AGW_CHANNEL_CAMERA_SQL " FROM adapter_state s WHERE "
 				      "(?1 IS NULL OR s.adapter = ?1) AND s.key = 'channel' ORDER BY s.camera_id";
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {

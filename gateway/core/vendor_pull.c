@@ -210,20 +210,26 @@ static int on_alert(void *arg, struct agw_alert *a)
 	return 0;
 }
 
-/* A picture of the event that follows: evidence for the camera that event is routed to. The
- * event is not routed yet; routing it here gives the same camera (same device, same source). */
+int agw_vendor_event_picture(struct agw_adapter_ctx *ctx, const struct agw_vendor_routes *routes, const char *adapter,
+			     const char *device, const struct agw_alert *event, unsigned index, const char *content_type,
+			     const void *data, size_t len)
+{
+	/* the first picture of an event is the scene (later ones are crops: a face, a plate) */
+	if (!ctx->picture || index > 0 || (content_type && strncmp(content_type, "image/", 6) != 0))
+		return 0;
+	const char *camera = agw_vendor_routes_route(routes, adapter, device, event);
+	struct agw_picture pic = {.type = "event_picture", .source = event->topic, .data = data, .len = len,
+				  .camera_time_ms = event->camera_time_ms};
+	return camera ? ctx->picture(ctx, camera, &pic) : 0;
+}
+
+/* A picture of the event that follows: evidence for the camera that event is routed to. */
 static void on_picture(void *arg, const struct agw_alert *event, unsigned index, const char *content_type,
 		       const void *data, size_t len)
 {
 	struct dev *d = arg;
 	struct agw_vendor_pull *p = d->p;
-	/* the first picture of an event is the scene (later ones are crops: a face, a plate) */
-	if (index > 0 || (content_type && strncmp(content_type, "image/", 6) != 0))
-		return;
-	const char *camera = agw_vendor_routes_route(p->routes, p->cfg.adapter, d->id, event);
-	struct agw_picture pic = {.type = "event_picture", .source = event->topic, .data = data, .len = len,
-				  .camera_time_ms = event->camera_time_ms};
-	if (camera && p->ctx->picture(p->ctx, camera, &pic) < 0)
+	if (agw_vendor_event_picture(p->ctx, p->routes, p->cfg.adapter, d->id, event, index, content_type, data, len) < 0)
 		count(p, "agw_stream_pictures_refused_total", 1);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* NVR channel routes (vendor_routes.h). One entry per camera with a channel, in two chained hash
- * tables (by device and channel, by camera id), and one counter per device of its channels. */
+/* NVR channel routes (vendor_routes.h). One entry per camera with a channel, in three chained hash
+ * tables (by device and channel, by camera id, by device and source token when it has one), and one
+ * counter per device of its channels. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,9 +12,9 @@
 #include "alarmgw/vendor_routes.h"
 
 struct route {
-	char *camera_id, *device;
+	char *camera_id, *device, *token;
 	int channel;
-	struct route *next_key, *next_id;
+	struct route *next_key, *next_id, *next_tok;
 };
 
 /* how many channel routes a device has (has_channels) */
@@ -24,7 +25,7 @@ struct device_count {
 };
 
 struct agw_vendor_routes {
-	struct route **by_key, **by_id;
+	struct route **by_key, **by_id, **by_tok;
 	struct device_count **devices;
 	size_t n_buckets, n;
 };
@@ -44,6 +45,11 @@ static size_t key_slot(const struct agw_vendor_routes *r, const char *device, in
 	       (r->n_buckets - 1);
 }
 
+static size_t tok_slot(const struct agw_vendor_routes *r, const char *device, const char *token)
+{
+	return (size_t)hash_str(token, hash_str(device, 14695981039346656037ULL) * 31) & (r->n_buckets - 1);
+}
+
 static size_t str_slot(const struct agw_vendor_routes *r, const char *s)
 {
 	return (size_t)hash_str(s, 14695981039346656037ULL) & (r->n_buckets - 1);
@@ -57,8 +63,9 @@ int agw_vendor_routes_new(struct agw_vendor_routes **ret)
 	r->n_buckets = INITIAL_BUCKETS;
 	r->by_key = calloc(r->n_buckets, sizeof(*r->by_key));
 	r->by_id = calloc(r->n_buckets, sizeof(*r->by_id));
+	r->by_tok = calloc(r->n_buckets, sizeof(*r->by_tok));
 	r->devices = calloc(r->n_buckets, sizeof(*r->devices));
-	if (!r->by_key || !r->by_id || !r->devices) {
+	if (!r->by_key || !r->by_id || !r->by_tok || !r->devices) {
 		agw_vendor_routes_free(r);
 		return -ENOMEM;
 	}
@@ -75,6 +82,7 @@ void agw_vendor_routes_free(struct agw_vendor_routes *r)
 			next = e->next_id;
 			free(e->camera_id);
 			free(e->device);
+			free(e->token);
 			free(e);
 		}
 	for (size_t i = 0; r->devices && i < r->n_buckets; i++)
@@ -85,6 +93,7 @@ void agw_vendor_routes_free(struct agw_vendor_routes *r)
 		}
 	free(r->by_key);
 	free(r->by_id);
+	free(r->by_tok);
 	free(r->devices);
 	free(r);
 }
@@ -93,18 +102,20 @@ void agw_vendor_routes_free(struct agw_vendor_routes *r)
 static void grow(struct agw_vendor_routes *r)
 {
 	size_t nb = r->n_buckets * 2;
-	struct route **bk = calloc(nb, sizeof(*bk)), **bi = calloc(nb, sizeof(*bi));
+	struct route **bk = calloc(nb, sizeof(*bk)), **bi = calloc(nb, sizeof(*bi)), **bt = calloc(nb, sizeof(*bt));
 	struct device_count **bd = calloc(nb, sizeof(*bd));
-	if (!bk || !bi || !bd) {
+	if (!bk || !bi || !bt || !bd) {
 		/* out of memory: longer chains, still correct */
 		free(bk);
 		free(bi);
+		free(bt);
 		free(bd);
 		return;
 	}
 	struct agw_vendor_routes old = *r;
 	r->by_key = bk;
 	r->by_id = bi;
+	r->by_tok = bt;
 	r->devices = bd;
 	r->n_buckets = nb;
 	for (size_t i = 0; i < old.n_buckets; i++) {
@@ -115,6 +126,11 @@ static void grow(struct agw_vendor_routes *r)
 			r->by_key[k] = e;
 			e->next_id = r->by_id[s];
 			r->by_id[s] = e;
+			if (e->token) {
+				size_t t = tok_slot(r, e->device, e->token);
+				e->next_tok = r->by_tok[t];
+				r->by_tok[t] = e;
+			}
 		}
 		for (struct device_count *d = old.devices[i], *next; d; d = next) {
 			next = d->next;
@@ -125,6 +141,7 @@ static void grow(struct agw_vendor_routes *r)
 	}
 	free(old.by_key);
 	free(old.by_id);
+	free(old.by_tok);
 	free(old.devices);
 }
 
@@ -160,13 +177,16 @@ int agw_vendor_routes_add(struct agw_vendor_routes *r, const struct agw_camera *
 		free(d);
 		d = NULL;
 	}
-	if (!e || !d || !(e->camera_id = strdup(camera->id)) || !(e->device = strdup(device))) {
+	if (!e || !d || !(e->camera_id = strdup(camera->id)) || !(e->device = strdup(device)) ||
+	    (camera->source_token && !(e->token = strdup(camera->source_token)))) {
 		if (d && !*dp) {
 			free(d->device);
 			free(d);
 		}
-		if (e)
+		if (e) {
 			free(e->camera_id);
+			free(e->device);
+		}
 		free(e);
 		return -ENOMEM;
 	}
@@ -179,6 +199,11 @@ int agw_vendor_routes_add(struct agw_vendor_routes *r, const struct agw_camera *
 	r->by_key[k] = e;
 	e->next_id = r->by_id[s];
 	r->by_id[s] = e;
+	if (e->token) {
+		size_t t = tok_slot(r, device, e->token);
+		e->next_tok = r->by_tok[t];
+		r->by_tok[t] = e;
+	}
 	r->n++;
 	return 0;
 }
@@ -195,6 +220,11 @@ void agw_vendor_routes_remove(struct agw_vendor_routes *r, const char *camera_id
 	for (pp = &r->by_key[key_slot(r, e->device, e->channel)]; *pp != e; pp = &(*pp)->next_key)
 		;
 	*pp = e->next_key;
+	if (e->token) {
+		for (pp = &r->by_tok[tok_slot(r, e->device, e->token)]; *pp != e; pp = &(*pp)->next_tok)
+			;
+		*pp = e->next_tok;
+	}
 	struct device_count **dp = device_find(r, e->device), *d = *dp;
 	if (d && --d->n == 0) {
 		*dp = d->next;
@@ -204,6 +234,7 @@ void agw_vendor_routes_remove(struct agw_vendor_routes *r, const char *camera_id
 	r->n--;
 	free(e->camera_id);
 	free(e->device);
+	free(e->token);
 	free(e);
 }
 
@@ -226,6 +257,27 @@ const char *agw_vendor_routes_find(const struct agw_vendor_routes *r, const char
 	int ch = channel_number(channel);
 	const struct route *e = ch > 0 ? key_find(r, device_id, ch) : NULL;
 	return e ? e->camera_id : NULL;
+}
+
+const char *agw_vendor_routes_find_token(const struct agw_vendor_routes *r, const char *device_id, const char *token,
+					 int *ret_channel)
+{
+	for (const struct route *e = r->by_tok[tok_slot(r, device_id, token)]; e; e = e->next_tok)
+		if (!strcmp(e->token, token) && !strcmp(e->device, device_id)) {
+			*ret_channel = e->channel;
+			return e->camera_id;
+		}
+	return NULL;
+}
+
+const char *agw_vendor_routes_device_of(const struct agw_vendor_routes *r, const char *camera_id, int *ret_channel)
+{
+	for (const struct route *e = r->by_id[str_slot(r, camera_id)]; e; e = e->next_id)
+		if (!strcmp(e->camera_id, camera_id)) {
+			*ret_channel = e->channel;
+			return e->device;
+		}
+	return NULL;
 }
 
 bool agw_vendor_routes_has_channels(const struct agw_vendor_routes *r, const char *device_id)

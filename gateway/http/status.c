@@ -586,8 +586,8 @@ static int read_totals(struct reader *r, struct agw_status *s)
 			     " (SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1),"
 			     " (SELECT user_version FROM pragma_user_version),"
 			     " (SELECT coalesce(sum(n), 0) FROM outbox_rows WHERE state = 'parked'),"
-			     " (SELECT count(*) FROM adapter_state WHERE key = 'channel'"
-			     "  AND camera_id NOT IN (SELECT address FROM cameras))",
+			     " (SELECT count(*) FROM adapter_state s WHERE s.key = 'channel'"
+			     "  AND " AGW_CHANNEL_CAMERA_SQL " IS NULL)",
 			  &st);
 	if (ret < 0)
 		return ret;
@@ -640,10 +640,10 @@ static int read_unmatched(struct reader *r, struct agw_status *s)
 {
 	if (!s->unmatched_channels)
 		return 0;
-	return read_recent(r, "SELECT adapter, camera_id, json_extract(value, '$.device'), json_extract(value, '$.name'),"
-			      " json_extract(value, '$.first_unmatched_alarm_ms') AS a FROM adapter_state"
-			      " WHERE key = 'channel' AND camera_id NOT IN (SELECT address FROM cameras)"
-			      " ORDER BY a IS NULL, a, camera_id LIMIT ?1",
+	return read_recent(r, "SELECT s.adapter, s.camera_id, json_extract(s.value, '$.device'),"
+			      " json_extract(s.value, '$.name'), json_extract(s.value, '$.first_unmatched_alarm_ms') AS a"
+			      " FROM adapter_state s WHERE s.key = 'channel' AND " AGW_CHANNEL_CAMERA_SQL " IS NULL"
+			      " ORDER BY a IS NULL, a, s.camera_id LIMIT ?1",
 			   AGW_STATUS_PARKED_SHOWN, sizeof(*s->unmatched), (void **)&s->unmatched, &s->n_unmatched,
 			   channel_fill);
 }

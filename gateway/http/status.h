@@ -112,6 +112,16 @@ struct agw_status_grid {
 	struct agw_grid *grid;
 };
 
+/* The ledger camera of a channel an adapter stored (adapter state "channel", row alias s, the
+ * value a JSON object): the row whose address is the channel's ID (GB/T 28181 channel IDs), or
+ * the row that names the channel's device and its channel number or source token (NVRs); NULL
+ * when none does. An SQL expression, for the page and `alarmgw channels`. The address is compared
+ * only where it is set: channel rows have none (NOT IN over a NULL is never true). */
+#define AGW_CHANNEL_CAMERA_SQL                                                                                         \
+	"coalesce((SELECT min(c.id) FROM cameras c WHERE c.address IS NOT NULL AND c.address = s.camera_id),"          \
+	" (SELECT min(c.id) FROM cameras c WHERE c.device = json_extract(s.value, '$.device') AND"                     \
+	"  (c.channel = json_extract(s.value, '$.channel') OR c.source_token = json_extract(s.value, '$.name'))))"
+
 /* A channel an adapter found (a GB/T 28181 catalog, an alarm) that no ledger row has as address:
  * integrators add these to the ledger. Those that sent alarms come first. */
 struct agw_status_channel {
@@ -142,7 +152,7 @@ struct agw_status {
 	int64_t outbox_parked;    /* rows the broker refused, parked with the reason */
 	struct agw_status_parked *parked; /* the first AGW_STATUS_PARKED_SHOWN of them, oldest first */
 	size_t n_parked;
-	int64_t unmatched_channels;       /* adapter channels in no ledger row */
+	int64_t unmatched_channels;       /* adapter channels in no ledger row (AGW_CHANNEL_CAMERA_SQL) */
 	struct agw_status_channel *unmatched; /* the first AGW_STATUS_PARKED_SHOWN of them */
 	size_t n_unmatched;
 	/* open cases (closed_at unset), priority then age: at most AGW_STATUS_OPEN_MAX of open_total */

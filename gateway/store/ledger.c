@@ -14,17 +14,20 @@
 #include "ledger.h"
 
 enum column { COL_ID, COL_NAME, COL_VENDOR, COL_PROTOCOL, COL_ADDRESS, COL_USERNAME, COL_PASSWORD,
-	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL, COL__COUNT };
+	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL,
+	      COL_SOURCE_TOKEN, COL__COUNT };
 
 static const char *const column_names[COL__COUNT] = {
 	"id", "name", "vendor", "protocol", "address", "username", "password",
 	"longitude", "latitude", "crs", "tags", "owner_cell", "device", "channel",
+	"source_token",
 };
 /* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell.
  * device and channel are optional: the NVR (or multi-channel camera) row whose connection carries
- * this camera's events, and the camera's 1-based channel on it. */
+ * this camera's events, and the camera's 1-based channel on it; source_token the token the device
+ * names that channel by in its events (ONVIF NVRs), when not the channel's place in its list. */
 static const bool column_required[COL__COUNT] = {true, true, true, true, true, true, true,
-						 true, true, true, true, false, false, false};
+						 true, true, true, true, false, false, false, false};
 
 #define MAX_CHANNEL 4096 /* NVRs number IP channels up to a few hundred (older firmware from 33) */
 
@@ -206,27 +209,10 @@ static const char *check_address(const struct agw_adapter *adapter, const char *
 	return adapter->check_address ? adapter->check_address(addr) : NULL;
 }
 
-/* Builds a camera from a row, or returns the reason it is invalid. */
-static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
+/* The NVR columns of a row (device, channel, source_token): c->channel set, or the reason. */
+static const char *channel_columns(const struct agw_adapter *adapter, char *const f[COL__COUNT], struct agw_camera *c)
 {
-	char *f[COL__COUNT] = {0};
-	static char empty[] = "";
-	for (int i = 0; i < COL__COUNT; i++) {
-		f[i] = map[i] >= 0 && (size_t)map[i] < row->n ? trim(row->fields[map[i]]) : empty;
-		if (!valid_utf8(f[i]))
-			return "a field is not valid UTF-8";
-	}
-	if (!valid_id(f[COL_ID]))
-		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
-	if (!*f[COL_NAME])
-		return "name is empty";
-	const struct agw_adapter *adapter = agw_adapter_for_protocol(f[COL_PROTOCOL]);
-	if (!adapter) {
-		static char why_protocol[320]; /* the registry is constant; one message for every row */
-		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
-		return why_protocol;
-	}
-	const char *dev = f[COL_DEVICE];
+	const char *dev = f[COL_DEVICE], *tok = f[COL_SOURCE_TOKEN];
 	if (*dev && !valid_id(dev))
 		return "device must be the id of another ledger row";
 	if (*dev && !strcmp(dev, f[COL_ID]))
@@ -247,8 +233,45 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	} else if (*dev) {
 		return "a row with a device needs its channel on that device";
 	}
+	if (*tok && !adapter->source_tokens) {
+		static char why_tokens[160];
+		snprintf(why_tokens, sizeof(why_tokens), "the %s adapter does not name channels by token; leave source_token empty",
+			 adapter->name);
+		return why_tokens;
+	}
+	if (*tok && !c->channel)
+		return "a source_token needs the row's channel (the channel it names)";
+	if (strlen(tok) > 64 || strpbrk(tok, "\"<>&"))
+		return "source_token must be at most 64 characters without quotes, '<', '>' or '&'";
+	return NULL;
+}
+
+/* Builds a camera from a row, or returns the reason it is invalid. */
+static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
+{
+	char *f[COL__COUNT] = {0};
+	static char empty[] = "";
+	for (int i = 0; i < COL__COUNT; i++) {
+		f[i] = map[i] >= 0 && (size_t)map[i] < row->n ? trim(row->fields[map[i]]) : empty;
+		if (!valid_utf8(f[i]))
+			return "a field is not valid UTF-8";
+	}
+	if (!valid_id(f[COL_ID]))
+		return "id must be 1-64 characters of letters, digits, '.', '_', '-', ':'";
+	if (!*f[COL_NAME])
+		return "name is empty";
+	const struct agw_adapter *adapter = agw_adapter_for_protocol(f[COL_PROTOCOL]);
+	if (!adapter) {
+		static char why_protocol[320]; /* the registry is constant; one message for every row */
+		snprintf(why_protocol, sizeof(why_protocol), "protocol must be one of: %s", agw_adapter_protocol_list());
+		return why_protocol;
+	}
+	const char *dev = f[COL_DEVICE], *tok = f[COL_SOURCE_TOKEN];
+	const char *why = channel_columns(adapter, f, c);
+	if (why)
+		return why;
 	/* a channel row's events come over its device's connection: its own address is optional */
-	const char *why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
+	why = *dev && !*f[COL_ADDRESS] ? NULL : check_address(adapter, f[COL_ADDRESS]);
 	if (why)
 		return why;
 	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])
@@ -278,7 +301,8 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	c->tags = strdup(f[COL_TAGS]);
 	c->owner_cell = *f[COL_OWNER_CELL] ? strdup(f[COL_OWNER_CELL]) : NULL;
 	c->device = *dev ? strdup(dev) : NULL;
-	if ((*dev && !c->device) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
+	c->source_token = *tok ? strdup(tok) : NULL;
+	if ((*dev && !c->device) || (*tok && !c->source_token) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
 		return "out of memory";
 	return NULL;
 }

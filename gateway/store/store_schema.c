@@ -131,6 +131,12 @@ static const char *const migrations[] = {
 	 * never). The page's "never subscribed" and "never heard from since subscribed". */
 	"CREATE TABLE camera_channels(camera_id TEXT PRIMARY KEY, tried_at INTEGER NOT NULL,"
 	"  first_subscribed_at INTEGER, subscribed_at INTEGER);",
+	/* 14: the token an NVR names a channel by in its events (ONVIF video sources), per ledger row;
+	 * the channels adapters store are matched to ledger rows by address (GB/T 28181 IDs) or by
+	 * device (NVRs) on every status snapshot: indexed, 200,000 catalog channels stay fast */
+	"ALTER TABLE cameras ADD COLUMN source_token TEXT;"
+	"CREATE INDEX cameras_address ON cameras(address) WHERE address IS NOT NULL;"
+	"CREATE INDEX cameras_device ON cameras(device) WHERE device IS NOT NULL;",
 };
 
 int agw_store_latest_schema_version(void)

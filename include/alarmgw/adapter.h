@@ -54,6 +54,11 @@ struct agw_camera {
 	 * them and routes each alert of the device to the row of its channel. */
 	char *device;     /* id of the device row (same protocol), or NULL */
 	int channel;      /* 1-based channel on the device (or on itself), 0 = none */
+	/* The token the device names this channel by in its events (ONVIF: a VideoSource or
+	 * VideoSourceConfiguration token), when the channel number alone does not say (an NVR whose
+	 * video sources are not in channel order); NULL = by number. Only for adapters with
+	 * source_tokens. */
+	char *source_token;
 };
 
 struct agw_adapter_ctx;
@@ -150,6 +155,8 @@ struct agw_adapter {
 	/* Whether it calls ctx->subscribed(): then a camera it was given that never did is shown as
 	 * "never subscribed" (since the core first gave it to the adapter). */
 	bool subscribes;
+	/* Whether its channel rows may name their channel by token (struct agw_camera.source_token). */
+	bool source_tokens;
 	size_t priv_size;
 	const struct agw_option *options; /* terminated by an entry with name == NULL */
 	/* priv is zeroed and its options already set. Returns 0 or negative errno. */

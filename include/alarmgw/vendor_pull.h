@@ -132,4 +132,12 @@ struct agw_curl_loop *agw_vendor_pull_http(struct agw_vendor_pull *p);
  * scheme and its path prefix. Returns a malloc'd string or NULL. */
 char *agw_vendor_pull_url(const char *address, const char *path);
 
+/* A picture that came with a device's event (ISAPI JPEG parts, in a stream or a post): the first
+ * one of the event (the scene; later ones are crops) goes to the core as evidence of the camera
+ * the event is routed to (the event is not routed yet: routing it here gives the same camera).
+ * 0 when taken or not a scene picture, or the core's negative errno when it refused it. */
+int agw_vendor_event_picture(struct agw_adapter_ctx *ctx, const struct agw_vendor_routes *routes, const char *adapter,
+			     const char *device, const struct agw_alert *event, unsigned index, const char *content_type,
+			     const void *data, size_t len);
+
 #endif

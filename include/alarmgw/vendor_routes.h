@@ -21,6 +21,13 @@ int agw_vendor_routes_add(struct agw_vendor_routes *r, const struct agw_camera *
 void agw_vendor_routes_remove(struct agw_vendor_routes *r, const char *camera_id);
 /* The camera of a device's channel ("7", as the normalizers write it), or NULL. */
 const char *agw_vendor_routes_find(const struct agw_vendor_routes *r, const char *device_id, const char *channel);
+/* The camera whose ledger row names this source token of the device (struct agw_camera's
+ * source_token), with its channel in *ret_channel; NULL (and *ret_channel untouched) when none does. */
+const char *agw_vendor_routes_find_token(const struct agw_vendor_routes *r, const char *device_id, const char *token,
+					 int *ret_channel);
+/* The device whose channel this camera is (its own id for a device row with a channel), with the
+ * channel in *ret_channel; NULL (and *ret_channel untouched) for a camera without a channel. */
+const char *agw_vendor_routes_device_of(const struct agw_vendor_routes *r, const char *camera_id, int *ret_channel);
 /* Whether any ledger row names a channel of this device (its own row included): the device is an
  * NVR in the ledger's eyes, and an alert on a channel no row names is worth counting. */
 bool agw_vendor_routes_has_channels(const struct agw_vendor_routes *r, const char *device_id);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "fuzz_util.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

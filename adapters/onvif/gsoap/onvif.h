@@ -366,6 +366,21 @@ struct _trt__GetProfilesResponse {
 	struct tt__Profile *Profiles 0;
 };
 
+/* An NVR's channels: one video source each, in the device's order (channel 1 = the first). Only
+ * the token is read; resolution and frame rate are skipped. */
+struct tt__VideoSource {
+	@xsd__string token 0;
+};
+
+struct _trt__GetVideoSources {
+	/* no content */
+};
+
+struct _trt__GetVideoSourcesResponse {
+	$int __sizeVideoSources;
+	struct tt__VideoSource *VideoSources 0;
+};
+
 struct _trt__GetStreamUri {
 	struct tt__StreamSetup *StreamSetup 0;
 	xsd__string ProfileToken 0;
@@ -432,6 +447,9 @@ int __tev__GetEventProperties(struct _tev__GetEventProperties *tev__GetEventProp
 //gsoap trt service encoding: literal
 //gsoap trt service method-action: GetProfiles http://www.onvif.org/ver10/media/wsdl/GetProfiles
 int __trt__GetProfiles(struct _trt__GetProfiles *trt__GetProfiles, struct _trt__GetProfilesResponse *trt__GetProfilesResponse);
+//gsoap trt service method-action: GetVideoSources http://www.onvif.org/ver10/media/wsdl/GetVideoSources
+int __trt__GetVideoSources(struct _trt__GetVideoSources *trt__GetVideoSources,
+			   struct _trt__GetVideoSourcesResponse *trt__GetVideoSourcesResponse);
 //gsoap trt service method-action: GetStreamUri http://www.onvif.org/ver10/media/wsdl/GetStreamUri
 int __trt__GetStreamUri(struct _trt__GetStreamUri *trt__GetStreamUri, struct _trt__GetStreamUriResponse *trt__GetStreamUriResponse);
 //gsoap trt service method-action: GetSnapshotUri http://www.onvif.org/ver10/media/wsdl/GetSnapshotUri

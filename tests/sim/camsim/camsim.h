@@ -51,6 +51,7 @@ struct camsim_options {
 	int clock_reset_year; /* 0, or the camera clock starts at Jan 1 of this year (1970, 2000) */
 	bool mixed_dialects; /* camera i speaks dialect i % CAMSIM_DIALECT_COUNT */
 	unsigned queue_limit;
+	unsigned sources;    /* video sources per camera; more than 1: an NVR (templates.h) */
 	struct camsim_misbehaviour mb;
 };
 
@@ -85,6 +86,7 @@ struct camsim_camera {
 	unsigned next_sub_idx;
 	bool state[CAMSIM_KIND_COUNT];
 	int active_kind;      /* kind whose inactive edge comes next, or -1 */
+	unsigned active_source; /* the video source of that alarm (NVR: 1..sources; else 0) */
 	uint64_t seq;         /* EventId counter */
 	uint64_t rng;
 	/* counters for GET /stats */
@@ -135,8 +137,9 @@ void camsim_sub_address(const struct camsim_sub *sub, char *buf, size_t len);
 /* Answers now if events are queued, otherwise waits up to timeout seconds. */
 void camsim_sub_pull(struct camsim_sub *sub, struct camsim_http_conn *c, double timeout, unsigned limit,
 		     const char *msgid);
-/* Emits one edge of kind on cam: queued to every live subscription. */
-void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active);
+/* Emits one edge of kind on cam (on video source `source` of an NVR, 1-based; 0 on a camera):
+ * queued to every live subscription. */
+void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active, unsigned source);
 void camsim_camera_events_start(struct camsim_camera *cam);
 /* Drops subscriptions past their termination time. */
 void camsim_subs_sweep(struct camsim *sim);

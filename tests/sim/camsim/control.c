@@ -146,13 +146,15 @@ int camsim_control_apply(struct camsim_camera *cam, const char *action, const ch
 		mb->dialect = (uint8_t)dialect;
 	} else if (strcmp(action, "emit") == 0) {
 		char v[32];
-		unsigned long active;
+		unsigned long active, source;
+		unsigned nsrc = cam->sim->opt.sources;
 		if (camsim_query_get(query, "kind", v, sizeof(v)) < 0)
 			strcpy(v, "motion");
 		int k = camsim_kind_find(v);
-		if (k < 0 || arg_uint(query, "active", 1, 1, &active) < 0)
+		if (k < 0 || arg_uint(query, "active", 1, 1, &active) < 0 ||
+		    arg_uint(query, "source", 1, nsrc > 1 ? nsrc : 1, &source) < 0 || source < 1)
 			return -EINVAL;
-		camsim_camera_emit(cam, k, active);
+		camsim_camera_emit(cam, k, active, nsrc > 1 ? (unsigned)source : 0);
 	} else {
 		return -ENOENT;
 	}

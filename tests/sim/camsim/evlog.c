@@ -28,9 +28,12 @@ void camsim_evlog_queued(struct camsim *sim, const struct camsim_camera *cam, co
 	/* queued_ms: the real clock in ms when queued, for end-to-end latency (time is the camera's clock
 	 * at one-second resolution). */
 	fprintf(sim->events_log,
-		"{\"camera\":\"%s\",\"topic\":\"%s\",\"time\":\"%s\",\"id\":\"%s\",\"queued_ms\":%.0f}\n",
+		"{\"camera\":\"%s\",\"topic\":\"%s\",\"time\":\"%s\",\"id\":\"%s\",\"queued_ms\":%.0f",
 		cam->id, camsim_kinds[ev->kind].topic, camsim_time_format(ev->time, ts, sizeof(ts)), id,
 		floor(camsim_wall_now() * 1000.0));
+	if (ev->source) /* an NVR's video source */
+		fprintf(sim->events_log, ",\"source\":%u", ev->source);
+	fputs("}\n", sim->events_log);
 	sim->events_log_dirty = true;
 }
 

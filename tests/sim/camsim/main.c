@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	      "      --control-port P        HTTP control port on 127.0.0.1\n"
 	      "      --duration S            exit after S seconds\n"
 	      "      --queue-limit N         events queued per subscription (default 1000)\n"
+	      "      --sources N             video sources per camera: more than 1 makes each an NVR whose\n"
+	      "                              events name the source (tokens VideoSource_i; default 1)\n"
 	      "      --seed N                random seed (default 1)\n"
 	      "      --log-level LEVEL       err, warning, notice, info, debug (default notice)\n"
 	      "misbehaviour of every camera from the start:\n"
@@ -52,6 +54,7 @@ enum {
 	OPT_AUTH = 256,
 	OPT_MIX,
 	OPT_QUEUE_LIMIT,
+	OPT_SOURCES,
 	OPT_SKEW,
 	OPT_CLOCK_RESET,
 	OPT_ONE_SUB,
@@ -143,6 +146,7 @@ static const struct option longopts[] = {
 	{"auth", required_argument, NULL, OPT_AUTH},
 	{"mix", required_argument, NULL, OPT_MIX},
 	{"queue-limit", required_argument, NULL, OPT_QUEUE_LIMIT},
+	{"sources", required_argument, NULL, OPT_SOURCES},
 	{"skew", required_argument, NULL, OPT_SKEW},
 	{"clock-reset", optional_argument, NULL, OPT_CLOCK_RESET},
 	{"no-inactive", no_argument, NULL, OPT_NO_INACTIVE},
@@ -164,11 +168,23 @@ static const struct option longopts[] = {
 	{0},
 };
 
+static int parse_auth(const char *s, enum camsim_auth *ret)
+{
+	static const char *const names[] = {[CAMSIM_AUTH_NONE] = "none", [CAMSIM_AUTH_WSSE] = "wsse",
+					    [CAMSIM_AUTH_DIGEST] = "digest", [CAMSIM_AUTH_BOTH] = "both"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*ret = (enum camsim_auth)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_options(int argc, char **argv, struct camsim_options *o)
 {
 	*o = (struct camsim_options){
 		.common = {.host = "127.0.0.1", .base_port = 18000, .user = "admin", .password = "admin", .seed = 1},
-		.cameras = 1, .auth = CAMSIM_AUTH_WSSE, .queue_limit = 1000,
+		.cameras = 1, .auth = CAMSIM_AUTH_WSSE, .queue_limit = 1000, .sources = 1,
 		.mb = {.oversized_bytes = 20 * 1024 * 1024},
 	};
 	camsim_mix_parse("motion=5,tamper=1,line=1,intrusion=1", o->mix);
@@ -183,16 +199,7 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 			o->cameras = (unsigned)d;
 			break;
 		case OPT_AUTH:
-			if (strcmp(optarg, "wsse") == 0)
-				o->auth = CAMSIM_AUTH_WSSE;
-			else if (strcmp(optarg, "digest") == 0)
-				o->auth = CAMSIM_AUTH_DIGEST;
-			else if (strcmp(optarg, "both") == 0)
-				o->auth = CAMSIM_AUTH_BOTH;
-			else if (strcmp(optarg, "none") == 0)
-				o->auth = CAMSIM_AUTH_NONE;
-			else
-				bad = -EINVAL;
+			bad = parse_auth(optarg, &o->auth);
 			break;
 		case OPT_MIX:
 			bad = camsim_mix_parse(optarg, o->mix);
@@ -200,6 +207,10 @@ static int parse_options(int argc, char **argv, struct camsim_options *o)
 		case OPT_QUEUE_LIMIT:
 			bad = sim_parse_number(optarg, 1, 1e6, &d);
 			o->queue_limit = (unsigned)d;
+			break;
+		case OPT_SOURCES:
+			bad = sim_parse_number(optarg, 1, CAMSIM_MAX_SOURCES, &d);
+			o->sources = (unsigned)d;
 			break;
 		case OPT_SKEW:
 			bad = sim_parse_number(optarg, -1e10, 1e10, &o->skew);

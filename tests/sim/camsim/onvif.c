@@ -21,7 +21,7 @@
 static const char *const op_names[] = {
 	"GetSystemDateAndTime", "GetDeviceInformation", "GetCapabilities", "GetServices", "GetProfiles",
 	"GetStreamUri", "GetSnapshotUri", "GetEventProperties", "CreatePullPointSubscription", "PullMessages",
-	"Renew", "Unsubscribe",
+	"Renew", "Unsubscribe", "GetVideoSources",
 };
 
 int camsim_onvif_ops_parse(const char *list, uint32_t *ret_mask)
@@ -409,7 +409,9 @@ static void dispatch(struct call *k)
 	else if (strcmp(op, "GetServices") == 0)
 		camsim_tpl_services(&b, msgid, base);
 	else if (strcmp(op, "GetProfiles") == 0)
-		camsim_tpl_profiles(&b, msgid);
+		camsim_tpl_profiles(&b, msgid, cam->sim->opt.sources);
+	else if (strcmp(op, "GetVideoSources") == 0)
+		camsim_tpl_video_sources(&b, msgid, cam->sim->opt.sources);
 	else if (strcmp(op, "GetStreamUri") == 0)
 		camsim_tpl_stream_uri(&b, msgid, cam->sim->opt.common.host, cam->id, cam->mb.stream_url);
 	else if (strcmp(op, "GetSnapshotUri") == 0 && ++cam->snapshot_uri_asks && cam->mb.no_snapshot)

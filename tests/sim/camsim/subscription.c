@@ -212,12 +212,15 @@ struct camsim_sub *camsim_sub_create(struct camsim_camera *cam, double lifetime)
 	cam->subscriptions++;
 	/* Current state first, as cameras do right after subscribing: state, not new events. */
 	int64_t now = (int64_t)camsim_camera_now(cam);
-	for (int k = 0; k < CAMSIM_KIND_COUNT; k++) {
-		if (cam->sim->opt.mix[k] <= 0 || !camsim_kinds[k].state_item)
-			continue;
-		struct camsim_event ev = {.seq = ++cam->seq, .time = now, .kind = (uint8_t)k,
-					  .active = cam->state[k], .initialized = true};
-		enqueue(sub, &ev);
+	unsigned n = cam->sim->opt.sources > 1 ? cam->sim->opt.sources : 0; /* an NVR: per source */
+	for (unsigned s = n ? 1 : 0; s <= n; s++) {
+		for (int k = 0; k < CAMSIM_KIND_COUNT; k++) {
+			if (cam->sim->opt.mix[k] <= 0 || !camsim_kinds[k].state_item)
+				continue;
+			struct camsim_event ev = {.seq = ++cam->seq, .time = now, .kind = (uint8_t)k, .source = (uint16_t)s,
+						  .active = cam->state[k] && cam->active_source == s, .initialized = true};
+			enqueue(sub, &ev);
+		}
 	}
 	return sub;
 }
@@ -302,7 +305,7 @@ void camsim_subs_sweep(struct camsim *sim)
 	}
 }
 
-void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active)
+void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active, unsigned source)
 {
 	if (camsim_kinds[kind].state_item)
 		cam->state[kind] = active;
@@ -312,7 +315,8 @@ void camsim_camera_emit(struct camsim_camera *cam, int kind, bool active)
 	for (struct camsim_sub *s = cam->subs; s; s = s->next) {
 		if (s->dead)
 			continue;
-		struct camsim_event ev = {.seq = ++cam->seq, .time = now, .kind = (uint8_t)kind, .active = active};
+		struct camsim_event ev = {.seq = ++cam->seq, .time = now, .kind = (uint8_t)kind, .active = active,
+					  .source = (uint16_t)source};
 		cam->queued++;
 		camsim_evlog_queued(cam->sim, cam, &ev);
 		enqueue(s, &ev);
@@ -363,7 +367,7 @@ static void on_event_tick(uv_timer_t *t)
 		if (cam->mb.no_inactive)
 			cam->state[cam->active_kind] = false; /* ends without telling anyone */
 		else
-			camsim_camera_emit(cam, cam->active_kind, false);
+			camsim_camera_emit(cam, cam->active_kind, false, cam->active_source);
 		cam->active_kind = -1;
 		return;
 	}
@@ -372,7 +376,9 @@ static void on_event_tick(uv_timer_t *t)
 		return;
 	}
 	int k = pick_kind(cam);
-	camsim_camera_emit(cam, k, true);
+	unsigned n = cam->sim->opt.sources;
+	cam->active_source = n > 1 ? 1 + (unsigned)(rng_uniform(cam) * n) % n : 0;
+	camsim_camera_emit(cam, k, true, cam->active_source);
 	cam->active_kind = camsim_kinds[k].state_item ? k : -2;
 }
 

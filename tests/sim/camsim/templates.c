@@ -204,25 +204,63 @@ void camsim_tpl_services(struct camsim_buf *b, const char *relates_to, const cha
 	end(b);
 }
 
-void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to)
+/* One profile: stream "main" or "sub" of video source `source`, named as a Hikvision NVR names
+ * them (Profile_101 is channel 1's main stream); a camera (source 0) keeps its placeholder tokens. */
+static void profile(struct camsim_buf *b, unsigned source, bool sub)
+{
+	char token[32], cfg[32], src[32];
+	if (source == 0) {
+		snprintf(token, sizeof(token), "Profile_1");
+		snprintf(cfg, sizeof(cfg), "VideoSourceToken");
+		snprintf(src, sizeof(src), "VideoSource_1");
+	} else {
+		snprintf(token, sizeof(token), "Profile_%u0%u", source, sub ? 2 : 1);
+		snprintf(cfg, sizeof(cfg), "VideoSourceConfig_%u", source);
+		snprintf(src, sizeof(src), "VideoSource_%u", source);
+	}
+	unsigned w = sub ? 640 : 1920, h = sub ? 360 : 1080;
+	camsim_buf_printf(b, "<trt:Profiles fixed=\"true\" token=\"%s\"><tt:Name>%s</tt:Name>"
+			     "<tt:VideoSourceConfiguration token=\"%s\"><tt:Name>VideoSource_%u</tt:Name>"
+			     "<tt:UseCount>2</tt:UseCount><tt:SourceToken>%s</tt:SourceToken>"
+			     "<tt:Bounds x=\"0\" y=\"0\" width=\"1920\" height=\"1080\"/></tt:VideoSourceConfiguration>",
+			  token, sub ? "subStream" : "mainStream", cfg, source ? source : 1, src);
+	camsim_buf_printf(b, "<tt:VideoEncoderConfiguration token=\"VideoEncoderToken_%u%u\"><tt:Name>VideoEncoder_%u%u</tt:Name>"
+			     "<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
+			     "<tt:Resolution><tt:Width>%u</tt:Width><tt:Height>%u</tt:Height></tt:Resolution>"
+			     "<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>25</tt:FrameRateLimit>"
+			     "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>%u</tt:BitrateLimit>"
+			     "</tt:RateControl><tt:H264><tt:GovLength>50</tt:GovLength><tt:H264Profile>Main</tt:H264Profile>"
+			     "</tt:H264><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0"
+			     "</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL>"
+			     "<tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>"
+			     "</tt:VideoEncoderConfiguration></trt:Profiles>",
+			  source ? source : 1, sub ? 2 : 1, source ? source : 1, sub ? 2 : 1, w, h, sub ? 512 : 4096);
+}
+
+void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to, unsigned sources)
 {
 	begin(b, ACT_TRT "GetProfilesResponse", relates_to);
-	camsim_buf_puts(b, "<trt:GetProfilesResponse><trt:Profiles fixed=\"true\" token=\"Profile_1\">"
-			   "<tt:Name>mainStream</tt:Name>"
-			   "<tt:VideoSourceConfiguration token=\"VideoSourceToken\"><tt:Name>VideoSource_1</tt:Name>"
-			   "<tt:UseCount>1</tt:UseCount><tt:SourceToken>VideoSource_1</tt:SourceToken>"
-			   "<tt:Bounds x=\"0\" y=\"0\" width=\"1920\" height=\"1080\"/></tt:VideoSourceConfiguration>"
-			   "<tt:VideoEncoderConfiguration token=\"VideoEncoderToken_1\"><tt:Name>VideoEncoder_1</tt:Name>"
-			   "<tt:UseCount>1</tt:UseCount><tt:Encoding>H264</tt:Encoding>"
-			   "<tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution>"
-			   "<tt:Quality>5</tt:Quality><tt:RateControl><tt:FrameRateLimit>25</tt:FrameRateLimit>"
-			   "<tt:EncodingInterval>1</tt:EncodingInterval><tt:BitrateLimit>4096</tt:BitrateLimit>"
-			   "</tt:RateControl><tt:H264><tt:GovLength>50</tt:GovLength><tt:H264Profile>Main</tt:H264Profile>"
-			   "</tt:H264><tt:Multicast><tt:Address><tt:Type>IPv4</tt:Type><tt:IPv4Address>0.0.0.0"
-			   "</tt:IPv4Address></tt:Address><tt:Port>0</tt:Port><tt:TTL>0</tt:TTL>"
-			   "<tt:AutoStart>false</tt:AutoStart></tt:Multicast><tt:SessionTimeout>PT60S</tt:SessionTimeout>"
-			   "</tt:VideoEncoderConfiguration>"
-			   "</trt:Profiles></trt:GetProfilesResponse>");
+	camsim_buf_puts(b, "<trt:GetProfilesResponse>");
+	if (sources <= 1)
+		profile(b, 0, false);
+	for (unsigned s = 1; sources > 1 && s <= sources; s++) {
+		profile(b, s, false);
+		profile(b, s, true);
+	}
+	camsim_buf_puts(b, "</trt:GetProfilesResponse>");
+	end(b);
+}
+
+void camsim_tpl_video_sources(struct camsim_buf *b, const char *relates_to, unsigned sources)
+{
+	begin(b, ACT_TRT "GetVideoSourcesResponse", relates_to);
+	camsim_buf_puts(b, "<trt:GetVideoSourcesResponse>");
+	for (unsigned s = 1; s <= (sources > 1 ? sources : 1); s++)
+		camsim_buf_printf(b, "<trt:VideoSources token=\"VideoSource_%u\"><tt:Framerate>25</tt:Framerate>"
+				     "<tt:Resolution><tt:Width>1920</tt:Width><tt:Height>1080</tt:Height></tt:Resolution>"
+				     "</trt:VideoSources>",
+				  s);
+	camsim_buf_puts(b, "</trt:GetVideoSourcesResponse>");
 	end(b);
 }
 
@@ -258,11 +296,16 @@ void camsim_tpl_snapshot_uri(struct camsim_buf *b, const char *relates_to, const
 	end(b);
 }
 
-static void source_items(struct camsim_buf *b, const struct camsim_kind *k, bool describe)
+/* The Source items of an event of kind k on video source `source` (an NVR's, from 1; 0 on a camera,
+ * which keeps the placeholder tokens Hikvision cameras write). */
+static void source_items(struct camsim_buf *b, const struct camsim_kind *k, bool describe, unsigned source)
 {
 	static const char *const rule_items[] = {"VideoSourceConfigurationToken", "VideoAnalyticsConfigurationToken",
 						 "Rule"};
-	const char *values[] = {"VideoSourceToken", "VideoAnalyticsToken", k->rule};
+	char cfg[32], src[32];
+	snprintf(cfg, sizeof(cfg), source ? "VideoSourceConfig_%u" : "VideoSourceToken", source);
+	snprintf(src, sizeof(src), source ? "VideoSource_%u" : "VideoSourceToken", source);
+	const char *values[] = {cfg, "VideoAnalyticsToken", k->rule};
 	if (k->source == CAMSIM_SOURCE_RULE) {
 		for (int i = 0; i < 3; i++)
 			if (describe)
@@ -273,7 +316,7 @@ static void source_items(struct camsim_buf *b, const struct camsim_kind *k, bool
 						  values[i]);
 	} else {
 		const char *name = k->source == CAMSIM_SOURCE_INPUT ? "InputToken" : "Source";
-		const char *value = k->source == CAMSIM_SOURCE_INPUT ? "DIGIT_INPUT_1" : "VideoSourceToken";
+		const char *value = k->source == CAMSIM_SOURCE_INPUT ? "DIGIT_INPUT_1" : src;
 		if (describe)
 			camsim_buf_printf(b, "<tt:SimpleItemDescription Name=\"%s\" Type=\"tt:ReferenceToken\"/>", name);
 		else
@@ -329,7 +372,7 @@ void camsim_tpl_event_properties(struct camsim_buf *b, const char *relates_to)
 		camsim_buf_printf(b, "<tns1:%.*s wstop:topic=\"true\"><tt:MessageDescription IsProperty=\"%s\">"
 				     "<tt:Source>",
 				  (int)lens[n - 1], parts[n - 1], kind->state_item ? "true" : "false");
-		source_items(b, kind, true);
+		source_items(b, kind, true, 0);
 		camsim_buf_puts(b, "</tt:Source><tt:Data>");
 		if (kind->state_item)
 			camsim_buf_printf(b, "<tt:SimpleItemDescription Name=\"%s\" Type=\"xs:boolean\"/>",
@@ -414,7 +457,7 @@ void camsim_tpl_notification(struct camsim_buf *b, const char *sub_address, cons
 			  d->padded_topic ? "\n        " : "", k->topic, d->padded_topic ? "\n      " : "");
 	camsim_buf_printf(b, "<wsnt:Message><tt:Message UtcTime=\"%s\" PropertyOperation=\"%s\"><tt:Source>",
 			  format_time(ev->time, d->time, ts, sizeof(ts)), ev->initialized ? "Initialized" : "Changed");
-	source_items(b, k, false);
+	source_items(b, k, false, ev->source);
 	camsim_buf_puts(b, "</tt:Source><tt:Data>");
 	if (k->state_item)
 		camsim_buf_printf(b, "<tt:SimpleItem Name=\"%s\" Value=\"%s\"/>", k->state_item,

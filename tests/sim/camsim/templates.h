@@ -9,8 +9,11 @@
 
 #include "util.h"
 
+#define CAMSIM_MAX_SOURCES 64
+
 struct camsim_event {
 	uint64_t seq;
+	uint16_t source; /* the NVR video source it happened on (1-based); 0: a camera's only one */
 	int64_t time; /* camera clock */
 	uint8_t kind;
 	bool active;
@@ -51,7 +54,9 @@ void camsim_tpl_system_date_time(struct camsim_buf *b, const char *relates_to, i
 void camsim_tpl_device_information(struct camsim_buf *b, const char *relates_to, const char *camera_id);
 void camsim_tpl_capabilities(struct camsim_buf *b, const char *relates_to, const char *base_url);
 void camsim_tpl_services(struct camsim_buf *b, const char *relates_to, const char *base_url);
-void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to);
+/* sources > 1: an NVR's answers (a main and a sub stream profile per video source). */
+void camsim_tpl_profiles(struct camsim_buf *b, const char *relates_to, unsigned sources);
+void camsim_tpl_video_sources(struct camsim_buf *b, const char *relates_to, unsigned sources);
 /* url: the answer as is, or "" for rtsp://host:554/camsim/<camera_id> */
 void camsim_tpl_stream_uri(struct camsim_buf *b, const char *relates_to, const char *host, const char *camera_id,
 			   const char *url);

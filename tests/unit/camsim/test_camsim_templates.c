@@ -56,7 +56,7 @@ static void test_all_well_formed(void **state)
 	parse_answer(&b, &r, "GetServicesResponse");
 	camsim_soap_request_free(&r);
 	camsim_buf_free(&b);
-	camsim_tpl_profiles(&b, "");
+	camsim_tpl_profiles(&b, "", 1);
 	parse_answer(&b, &r, "GetProfilesResponse");
 	camsim_soap_request_free(&r);
 	camsim_buf_free(&b);

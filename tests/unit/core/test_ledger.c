@@ -245,7 +245,7 @@ static void nvr_bad_rows(void **state)
 		{"c1,C1,V,dahua,,,,,,,,nvr-1,1\n", 3, "camera c1: device nvr-1 is an isapi row; a channel's device has its protocol (dahua)"},
 		{"c1,C1,V,isapi,,,,,,,,nvr-1,1\nc2,C2,V,isapi,,,,,,,,c1,1\n", 4,
 		 "camera c2: device c1 is itself a channel of nvr-1; name the device row nvr-1"},
-		{"o1,O1,V,onvif,10.0.0.9,,,,,,,nvr-1,1\n", 3, "the onvif adapter does not route device channels"},
+		{"r1,R1,V,rtsp,rtsp://10.0.0.9/s,,,,,,,nvr-1,1\n", 3, "the rtsp adapter does not route device channels"},
 		{"c1,C1,V,isapi,http://u:p@10.0.0.9/,,,,,,,nvr-1,1\n", 3, "contains credentials"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -262,6 +262,59 @@ static void nvr_bad_rows(void **state)
 		if (errs.n != 1 || !strstr(errs.v[0], want) || !strstr(errs.v[0], cases[i].reason))
 			fail_msg("case %zu: got %zu errors, \"%s\", want %s ... %s", i, errs.n, errs.n ? errs.v[0] : "(none)",
 				 want, cases[i].reason);
+		agw_errors_clear(&errs);
+		unlink(path);
+		free(path);
+	}
+}
+
+/* source_token: read for adapters that name channels by token (onvif), refused elsewhere and
+ * without a channel, with its line. */
+static void source_tokens(void **state)
+{
+	(void)state;
+	static const char head[] = "id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags,device,"
+				   "channel,source_token\nnvr-1,NVR,V,onvif,10.0.0.50,,,,,,,,,\n";
+	char *path = write_temp(".csv", "id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags,"
+					"device,channel,source_token\nnvr-1,NVR,V,onvif,10.0.0.50,,,,,,,,,\n"
+					"c1,C1,V,onvif,,,,,,,,nvr-1,9,VideoSource_3\nc2,C2,V,onvif,,,,,,,,nvr-1,2,\n");
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	struct agw_errors errs = {0};
+	char *dir;
+	struct agw_store *st = open_store(&dir);
+	/* through the store: what the daemon hands the adapter */
+	assert_int_equal(agw_ledger_import(st, path, &errs), 3);
+	assert_int_equal(agw_store_cameras_load(st, &cams, &n), 3);
+	assert_string_equal(cams[0].id, "c1");
+	assert_string_equal(cams[0].source_token, "VideoSource_3");
+	assert_int_equal(cams[0].channel, 9);
+	assert_null(cams[1].source_token);
+	agw_cameras_free(cams, n);
+	agw_store_close(st);
+	remove_tree(dir);
+	free(dir);
+	unlink(path);
+	free(path);
+	static const struct {
+		const char *row, *reason;
+	} bad[] = {
+		{"c1,C1,V,isapi,10.0.0.51,,,,,,,,,VideoSource_1\n", "the isapi adapter does not name channels by token"},
+		{"c1,C1,V,onvif,10.0.0.51,,,,,,,,,VideoSource_1\n", "a source_token needs the row's channel"},
+		{"c1,C1,V,onvif,,,,,,,,nvr-1,1,a<b\n", "source_token must be at most 64 characters"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text), "%s%s", head, bad[i].row);
+		path = write_temp(".csv", text);
+		cams = NULL;
+		assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+		assert_null(cams);
+		char want[600];
+		snprintf(want, sizeof(want), "%s:3:", path);
+		if (errs.n != 1 || !strstr(errs.v[0], want) || !strstr(errs.v[0], bad[i].reason))
+			fail_msg("case %zu: got %zu errors, \"%s\", want %s ... %s", i, errs.n, errs.n ? errs.v[0] : "(none)",
+				 want, bad[i].reason);
 		agw_errors_clear(&errs);
 		unlink(path);
 		free(path);
@@ -299,6 +352,7 @@ int main(void)
 		cmocka_unit_test(nvr_channels),
 		cmocka_unit_test(nvr_bad_rows),
 		cmocka_unit_test(nvr_own_channel),
+		cmocka_unit_test(source_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,8 @@ struct harness {
 	pthread_t client;
 	bool stopped;
 	bool digest;               /* the listener wants Digest (hik / s3cret) */
+	char picture_camera[32];   /* the last event picture handed to the core (evidence) */
+	size_t picture_len, n_pictures;
 	bool sync_done;            /* the core journals inside emit_durable (done() before it returns) */
 };
 
@@ -93,6 +95,15 @@ static int emit(struct agw_adapter_ctx *ctx, const struct agw_alert *a)
 	(void)a;
 	fail_msg("push must use emit_durable");
 	return -EINVAL;
+}
+
+static int picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *pic)
+{
+	struct harness *h = (struct harness *)ctx; /* ctx is its first member */
+	snprintf(h->picture_camera, sizeof(h->picture_camera), "%s", camera_id);
+	h->picture_len = pic->len;
+	h->n_pictures++;
+	return 0;
 }
 
 static int emit_durable(struct agw_adapter_ctx *ctx, const struct agw_alert *a, void (*done)(void *arg, int status),
@@ -291,6 +302,7 @@ static void run(struct harness *h, struct request *reqs, size_t n)
 	h->ctx.name = "isapi";
 	h->ctx.emit = emit;
 	h->ctx.emit_durable = emit_durable;
+	h->ctx.picture = picture;
 	h->ctx.stopped = adapter_stopped;
 	h->reqs = reqs;
 	h->n_reqs = n;
@@ -416,6 +428,10 @@ static void test_push(void **state)
 	assert_string_equal(h->seen[2].camera, "gate");
 	assert_string_equal(h->seen[2].topic, "fielddetection");
 	assert_string_equal(h->seen[2].pictures, "1");
+	/* and its JPEG is the evidence of that camera's case, as on the alertStream */
+	assert_int_equal(h->n_pictures, 1);
+	assert_string_equal(h->picture_camera, "gate");
+	assert_int_equal(h->picture_len, 222); /* the fixture's detectionPicture part */
 	assert_int_equal(agw_metric_get("agw_unrouted_channel_alerts_total", LBL ",device=\"nvr-1\",channel=\"7\"") - unrouted0,
 			 1);
 	/* each 200 with events came after they were journaled: the 30 ms commit was waited for */

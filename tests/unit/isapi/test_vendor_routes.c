@@ -119,11 +119,45 @@ static void test_route(void **state)
 	agw_vendor_routes_free(r);
 }
 
+/* Source tokens (ONVIF NVRs): found per device, with the row's channel; gone with the row, also
+ * after the tables grew; the device of a channel row. */
+static void test_tokens(void **state)
+{
+	(void)state;
+	struct agw_vendor_routes *r;
+	assert_int_equal(agw_vendor_routes_new(&r), 0);
+	char ids[200][16];
+	for (int i = 0; i < 200; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "ch-%d", i);
+		struct agw_camera c = row(ids[i], (char *)(i % 2 ? "nvr-a" : "nvr-b"), i + 1);
+		char tok[32];
+		snprintf(tok, sizeof(tok), "VideoSource_%d", i / 2);
+		c.source_token = i % 3 ? tok : NULL; /* every third row by place only */
+		assert_int_equal(agw_vendor_routes_add(r, &c), 0);
+	}
+	int ch = -1;
+	assert_string_equal(agw_vendor_routes_find_token(r, "nvr-a", "VideoSource_50", &ch), "ch-101");
+	assert_int_equal(ch, 102);
+	assert_string_equal(agw_vendor_routes_find_token(r, "nvr-b", "VideoSource_50", &ch), "ch-100");
+	ch = -1;
+	assert_null(agw_vendor_routes_find_token(r, "nvr-a", "VideoSource_1", &ch)); /* ch-3: no token */
+	assert_null(agw_vendor_routes_find_token(r, "nvr-c", "VideoSource_50", &ch));
+	assert_int_equal(ch, -1);
+	assert_string_equal(agw_vendor_routes_device_of(r, "ch-7", &ch), "nvr-a");
+	assert_int_equal(ch, 8);
+	assert_null(agw_vendor_routes_device_of(r, "nvr-a", &ch));
+	agw_vendor_routes_remove(r, "ch-101");
+	assert_null(agw_vendor_routes_find_token(r, "nvr-a", "VideoSource_50", &ch));
+	assert_string_equal(agw_vendor_routes_find_token(r, "nvr-b", "VideoSource_50", &ch), "ch-100");
+	agw_vendor_routes_free(r); /* ASan: every token freed */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_route),
+		cmocka_unit_test(test_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

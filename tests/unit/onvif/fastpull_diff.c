@@ -6,7 +6,7 @@
 
 #include "fastpull_diff.h"
 #include "onvif_events.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 
 #define MAX_ALERTS 64
 

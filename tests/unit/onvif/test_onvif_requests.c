@@ -15,8 +15,7 @@
 
 #include "alarmgw/alert.h"
 #include "onvif_requests.h"
-#include "onvif_wsse.h"
-#include "onvif_xmlcheck.h"
+#include "onvif_normalize.h"
 
 /* Text between <prefix:name ...> and </prefix:name>, for any prefix; NULL when absent. */
 static char *element_text(const char *xml, const char *local)
