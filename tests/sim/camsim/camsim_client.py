@@ -258,6 +258,8 @@ class Camsim(SimProcess):
         queued, dropped = {}, {}
         with open(self.events_log) as f:
             for line in f:
+                if not line.endswith("\n"):
+                    break  # camsim is still writing it: the next read has it whole
                 rec = json.loads(line)
                 if "dropped" in rec:
                     dropped[rec["id"]] = rec["dropped"]

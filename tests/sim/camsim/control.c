@@ -284,6 +284,10 @@ static void on_control(struct camsim_http_conn *c, const struct camsim_http_requ
 			return;
 		}
 	}
+	/* What the action queued or dropped is in the events log before the answer leaves: a test
+	 * that reads the log after its control call must not find the last lines missing (the loop's
+	 * own flush runs after this callback, when the answer may already be read). */
+	camsim_evlog_flush(sim);
 	struct camsim_buf b = {0};
 	camsim_buf_printf(&b, "{\"ok\":true,\"action\":\"%s\",\"cameras\":%u}\n", action, last - first);
 	respond_json(c, 200, &b);

@@ -254,6 +254,7 @@ static void on_control(struct camsim_http_conn *c, const struct camsim_http_requ
 		respond_error(c, 409, "busy: that event is live, quiet, or not running");
 		return;
 	}
+	vsim_evlog_flush(sim); /* the action's lines are in the events log before the answer leaves */
 	struct camsim_buf b = {0};
 	camsim_buf_printf(&b, "{\"ok\":true,\"action\":\"%s\",\"devices\":%u}\n", action, last - first - busy);
 	respond_json(c, 200, &b);
