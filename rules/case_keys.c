@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Incident keys ("camera/<id>/<kind>", "cell/<code>/<kind>") and the deterministic case ids
  * derived from them. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "case_engine_internal.h"

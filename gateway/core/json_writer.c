@@ -226,15 +226,39 @@ void agw_jw_bool(struct agw_jw *w, bool v)
 		agw_jw_lit(w, "false");
 }
 
+/* Quoted as it is (the format has nothing to escape); the date is computed once per day seen. */
 void agw_jw_time(struct agw_jw *w, int64_t ms)
 {
+	const int64_t day_ms = 86400000;
 	char b[AGW_JW_TIME_LEN + 2];
 	if (ms == AGW_TIME_UNKNOWN) {
 		agw_jw_lit(w, "null");
 		return;
 	}
-	/* The format has nothing to escape: quoted as it is. */
-	size_t n = strlen(agw_jw_time_format(ms, b + 1));
+	int64_t day = ms / day_ms - (ms % day_ms < 0);
+	size_t n;
+	if (w->has_day && w->day == day) {
+		unsigned rem = (unsigned)(ms - day * day_ms);
+		memcpy(b + 1, w->date, 10);
+		char *p = b + 11;
+		*p++ = 'T';
+		p = put_digits(p, rem / 3600000, 2);
+		*p++ = ':';
+		p = put_digits(p, rem / 60000 % 60, 2);
+		*p++ = ':';
+		p = put_digits(p, rem / 1000 % 60, 2);
+		*p++ = '.';
+		p = put_digits(p, rem % 1000, 3);
+		*p++ = 'Z';
+		n = (size_t)(p - (b + 1));
+	} else {
+		n = strlen(agw_jw_time_format(ms, b + 1));
+		if (n == 24) { /* not "invalid" */
+			w->has_day = true;
+			w->day = day;
+			memcpy(w->date, b + 1, 10);
+		}
+	}
 	b[0] = '"';
 	b[n + 1] = '"';
 	agw_jw_raw(w, b, n + 2);

@@ -23,6 +23,10 @@ struct agw_jw {
 	char *p;
 	size_t len, cap;
 	bool oom;
+	/* the calendar date of the last time written (a message's times are mostly on one day) */
+	bool has_day;
+	int64_t day;
+	char date[10];
 };
 
 void agw_jw_raw(struct agw_jw *w, const char *s, size_t n);

@@ -87,6 +87,21 @@ static void test_time_format(void **state)
 		char a[AGW_JW_TIME_LEN], b[40];
 		assert_string_equal(agw_jw_time_format(ms, a), agw_time_format_ms(ms, b, sizeof(b)));
 	}
+	/* The writer keeps the last date: times on one day, across midnight, before 1970, out of range
+	 * and back, in one writer, each as the format writes it. */
+	static const int64_t t[] = {1795363200000LL, 1795449599999LL, 1795363200001LL, 1795449600000LL, 1795449599999LL,
+				    -1, -86400000, -86400001, 0, -62167219200001LL, 1795363200000LL, 253402300800000LL,
+				    1795363212345LL};
+	struct agw_jw w = {0};
+	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		char want[AGW_JW_TIME_LEN + 2], got[AGW_JW_TIME_LEN + 2];
+		size_t at = w.len;
+		agw_jw_time(&w, t[i]);
+		snprintf(want, sizeof(want), "\"%s\"", agw_jw_time_format(t[i], got));
+		assert_int_equal(w.len - at, strlen(want));
+		assert_memory_equal(w.p + at, want, strlen(want));
+	}
+	free(w.p);
 }
 
 /* The journal's alert JSON: written with the writer, read back by agw_alert_from_json. */
