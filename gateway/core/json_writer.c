@@ -7,7 +7,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/json_writer.h"
 
-static void reserve(struct agw_jw *w, size_t n)
+void agw_jw_grow(struct agw_jw *w, size_t n)
 {
 	if (w->oom || w->len + n + 1 <= w->cap)
 		return;
@@ -21,16 +21,6 @@ static void reserve(struct agw_jw *w, size_t n)
 	}
 	w->p = p;
 	w->cap = cap;
-}
-
-void agw_jw_raw(struct agw_jw *w, const char *s, size_t n)
-{
-	reserve(w, n);
-	if (w->oom)
-		return;
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not one (overlong forms,
@@ -106,7 +96,7 @@ void agw_jw_str(struct agw_jw *w, const char *s)
 	}
 	const unsigned char *q = (const unsigned char *)s;
 	size_t n = strlen(s);
-	reserve(w, n * 6 + 2);
+	agw_jw_grow(w, n * 6 + 2);
 	if (w->oom)
 		return;
 	char *o = w->p + w->len;
@@ -128,24 +118,6 @@ void agw_jw_str(struct agw_jw *w, const char *s)
 			i += escape_one(q + i, &o);
 	}
 	*o++ = '"';
-	*o = '\0';
-	w->len = (size_t)(o - w->p);
-}
-
-/* Keys are literals without escapes: written as they are, their length known at compile time. */
-void agw_jw_keyn(struct agw_jw *w, const char *k, size_t n)
-{
-	reserve(w, n + 4);
-	if (w->oom)
-		return;
-	char *o = w->p + w->len;
-	if (w->len && o[-1] != '{' && o[-1] != '[')
-		*o++ = ',';
-	*o++ = '"';
-	memcpy(o, k, n);
-	o += n;
-	*o++ = '"';
-	*o++ = ':';
 	*o = '\0';
 	w->len = (size_t)(o - w->p);
 }
