@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Incident keys ("camera/<id>/<kind>", "cell/<code>/<kind>") and the deterministic case ids
  * derived from them. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "case_engine_internal.h"
 
+/* Every open makes one: decimal and hex by hand, the same text as "%" PRId64 and "agw-%016" PRIx64
+ * (the ids are kept in stores and shared across a cluster, so the text must never change). */
 void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf)
 {
-	char num[32];
+	static const char hex[] = "0123456789abcdef";
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = first_seen_ms < 0 ? (uint64_t)0 - (uint64_t)first_seen_ms : (uint64_t)first_seen_ms;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (first_seen_ms < 0)
+		*--p = '-';
 	uint64_t h = AGW_FNV64_OFFSET;
 	h = agw_hash_bytes(h, gateway_id, strlen(gateway_id) + 1);
 	h = agw_hash_bytes(h, key, strlen(key) + 1);
-	int n = snprintf(num, sizeof(num), "%" PRId64, first_seen_ms);
-	h = agw_hash_bytes(h, num, (size_t)n);
-	snprintf(buf, AGW_CASE_ID_SIZE, "agw-%016" PRIx64, h);
+	h = agw_hash_bytes(h, p, (size_t)(num + sizeof(num) - p));
+	memcpy(buf, "agw-", 4);
+	for (int i = 0; i < 16; i++)
+		buf[4 + i] = hex[(h >> (60 - 4 * i)) & 15];
+	buf[20] = '\0';
 }
 
 static void key_append(char *buf, size_t *o, const char *s)

@@ -7,7 +7,7 @@
 #include "alarmgw/alert.h"
 #include "alarmgw/json_writer.h"
 
-static void reserve(struct agw_jw *w, size_t n)
+void agw_jw_grow(struct agw_jw *w, size_t n)
 {
 	if (w->oom || w->len + n + 1 <= w->cap)
 		return;
@@ -21,16 +21,6 @@ static void reserve(struct agw_jw *w, size_t n)
 	}
 	w->p = p;
 	w->cap = cap;
-}
-
-void agw_jw_raw(struct agw_jw *w, const char *s, size_t n)
-{
-	reserve(w, n);
-	if (w->oom)
-		return;
-	memcpy(w->p + w->len, s, n);
-	w->len += n;
-	w->p[w->len] = '\0';
 }
 
 /* Length of the valid UTF-8 sequence at p (2..4), or 0 when it is not one (overlong forms,
@@ -48,96 +38,86 @@ static int utf8_len(const unsigned char *p)
 	return n;
 }
 
-/* Escapes as it copies, reserving room in chunks (no strlen pass first). */
-void agw_jw_str(struct agw_jw *w, const char *s)
+/* Whether any of the 8 bytes in v needs more than a copy: a control character (below 0x20, NUL
+ * included), a byte of a multi-byte sequence (0x80 and up), '"' or '\\'. The usual bit tricks
+ * ("has a zero byte", "has a byte less than n"), exact for whether there is one. */
+static bool word_special(uint64_t v)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t q = v ^ (lo * '"'), b = v ^ (lo * '\\');
+	return (((v - lo * 0x20) & ~v) | v | ((q - lo) & ~q) | ((b - lo) & ~b)) & hi;
+}
+
+/* One byte that is not plain ASCII: its escape, or a valid UTF-8 sequence copied, or U+FFFD for
+ * anything else (camera-supplied text: the message stays valid JSON). Returns the bytes read. */
+static size_t escape_one(const unsigned char *q, char **op)
 {
 	static const char hex[] = "0123456789abcdef";
+	unsigned char ch = *q;
+	char *o = *op;
+	size_t used = 1;
+	if (ch == '"' || ch == '\\') {
+		*o++ = '\\';
+		*o++ = (char)ch;
+	} else if (ch < 0x20) {
+		*o++ = '\\';
+		if (ch == '\n' || ch == '\r' || ch == '\t') {
+			*o++ = ch == '\n' ? 'n' : ch == '\r' ? 'r' : 't';
+		} else {
+			memcpy(o, "u00", 3);
+			o[3] = hex[ch >> 4];
+			o[4] = hex[ch & 15];
+			o += 5;
+		}
+	} else if (ch < 0x80) {
+		*o++ = (char)ch;
+	} else {
+		int n = utf8_len(q);
+		if (n) {
+			memcpy(o, q, (size_t)n);
+			o += n;
+			used = (size_t)n;
+		} else {
+			memcpy(o, "\\ufffd", 6);
+			o += 6;
+		}
+	}
+	*op = o;
+	return used;
+}
+
+/* One reservation for the worst case (6 bytes out per byte in), then 8 plain bytes at a time: this
+ * runs for every string of every case message. */
+void agw_jw_str(struct agw_jw *w, const char *s)
+{
 	if (!s) {
 		agw_jw_lit(w, "null");
 		return;
 	}
 	const unsigned char *q = (const unsigned char *)s;
-	agw_jw_raw(w, "\"", 1);
-	while (!w->oom) {
-		reserve(w, 64 * 6 + 2);
-		if (w->oom)
-			return;
-		char *o = w->p + w->len;
-		int i;
-		for (i = 0; i < 64 && *q; i++, q++) {
-			unsigned char ch = *q;
-			/* Fast path: a run of plain ASCII copies without per-byte branches below. */
-			if (ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\') {
-				const unsigned char *r = q;
-				while (r - q < 64 - i && *r >= 0x20 && *r < 0x80 && *r != '"' && *r != '\\')
-					r++;
-				size_t n = (size_t)(r - q);
-				memcpy(o, q, n);
-				o += n;
-				i += (int)n - 1;
-				q = r - 1;
-				continue;
-			}
-			if (ch == '"' || ch == '\\') {
-				*o++ = '\\';
-				*o++ = (char)ch;
-			} else if (ch < 0x20) {
-				*o++ = '\\';
-				switch (ch) {
-				case '\n':
-					*o++ = 'n';
-					break;
-				case '\r':
-					*o++ = 'r';
-					break;
-				case '\t':
-					*o++ = 't';
-					break;
-				default:
-					*o++ = 'u';
-					*o++ = '0';
-					*o++ = '0';
-					*o++ = hex[ch >> 4];
-					*o++ = hex[ch & 15];
-				}
-			} else if (ch < 0x80) {
-				*o++ = (char)ch;
-			} else {
-				/* Camera-supplied text: copy valid UTF-8, replace anything else with U+FFFD so
-				 * the message stays valid JSON. */
-				int n = utf8_len(q);
-				if (n) {
-					memcpy(o, q, (size_t)n);
-					o += n;
-					q += n - 1;
-					i += n - 1;
-				} else {
-					memcpy(o, "\\ufffd", 6);
-					o += 6;
-				}
-			}
-		}
-		w->len = (size_t)(o - w->p);
-		if (!*q)
-			break;
-	}
-	agw_jw_raw(w, "\"", 1);
-}
-
-/* Keys are literals without escapes: written as they are, their length known at compile time. */
-void agw_jw_keyn(struct agw_jw *w, const char *k, size_t n)
-{
-	reserve(w, n + 4);
+	size_t n = strlen(s);
+	agw_jw_grow(w, n * 6 + 2);
 	if (w->oom)
 		return;
 	char *o = w->p + w->len;
-	if (w->len && o[-1] != '{' && o[-1] != '[')
-		*o++ = ',';
 	*o++ = '"';
-	memcpy(o, k, n);
-	o += n;
+	for (size_t i = 0; i < n;) {
+		uint64_t v;
+		if (i + 8 <= n) {
+			memcpy(&v, q + i, 8);
+			if (!word_special(v)) {
+				memcpy(o, &v, 8);
+				o += 8;
+				i += 8;
+				continue;
+			}
+		}
+		if (q[i] >= 0x20 && q[i] < 0x80 && q[i] != '"' && q[i] != '\\')
+			*o++ = (char)q[i++];
+		else
+			i += escape_one(q + i, &o);
+	}
 	*o++ = '"';
-	*o++ = ':';
 	*o = '\0';
 	w->len = (size_t)(o - w->p);
 }
@@ -218,14 +198,42 @@ void agw_jw_bool(struct agw_jw *w, bool v)
 		agw_jw_lit(w, "false");
 }
 
+/* Quoted as it is (the format has nothing to escape); the date is computed once per day seen. */
 void agw_jw_time(struct agw_jw *w, int64_t ms)
 {
-	char b[AGW_JW_TIME_LEN];
+	const int64_t day_ms = 86400000;
+	char b[AGW_JW_TIME_LEN + 2];
 	if (ms == AGW_TIME_UNKNOWN) {
 		agw_jw_lit(w, "null");
 		return;
 	}
-	agw_jw_str(w, agw_jw_time_format(ms, b));
+	int64_t day = ms / day_ms - (ms % day_ms < 0);
+	size_t n;
+	if (w->has_day && w->day == day) {
+		unsigned rem = (unsigned)(ms - day * day_ms);
+		memcpy(b + 1, w->date, 10);
+		char *p = b + 11;
+		*p++ = 'T';
+		p = put_digits(p, rem / 3600000, 2);
+		*p++ = ':';
+		p = put_digits(p, rem / 60000 % 60, 2);
+		*p++ = ':';
+		p = put_digits(p, rem / 1000 % 60, 2);
+		*p++ = '.';
+		p = put_digits(p, rem % 1000, 3);
+		*p++ = 'Z';
+		n = (size_t)(p - (b + 1));
+	} else {
+		n = strlen(agw_jw_time_format(ms, b + 1));
+		if (n == 24) { /* not "invalid" */
+			w->has_day = true;
+			w->day = day;
+			memcpy(w->date, b + 1, 10);
+		}
+	}
+	b[0] = '"';
+	b[n + 1] = '"';
+	agw_jw_raw(w, b, n + 2);
 }
 
 void agw_jw_sep(struct agw_jw *w)

@@ -304,6 +304,9 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	d->case_topic = strdup(or_default(cfg->mqtt.case_topic, AGW_DEFAULT_CASE_TOPIC));
 	d->outbox_max_rows = cfg->mqtt.outbox_max_rows;
 	d->case_retention_ms = cfg->case_retention_ms;
+	if ((r = agw_evidence_any(store)) < 0)
+		goto fail;
+	d->list_evidence = cfg->evidence.enabled || r > 0;
 	d->wall_minus_mono = agw_now_ms() - decider_mono_now();
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
@@ -482,7 +485,7 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 	struct agw_evidence_list ev = {0};
 	char *json = NULL;
 	size_t len = 0;
-	int r = agw_evidence_list(store, c.id, &ev);
+	int r = d->list_evidence ? agw_evidence_list(store, c.id, &ev) : 0;
 	if (r < 0)
 		return r;
 	r = agw_case_message(d->engine, dec->incident, dec->action, ev.v, ev.n, &json, &len);

@@ -29,6 +29,10 @@ struct agw_decider {
 	char *case_topic;
 	int64_t outbox_max_rows;
 	int64_t case_retention_ms; /* gateway.case_retention; 0: cases never expire by idleness */
+	/* Read a case's pictures for its message: evidence is on, or the store held pictures when this
+	 * decider opened (cases captured before evidence was turned off keep them in their updates).
+	 * Otherwise there are none to read, and the query (~24k instructions) is skipped per alert. */
+	bool list_evidence;
 	struct agw_engine *engine;
 	int64_t outbox_full;
 	bool in_txn;

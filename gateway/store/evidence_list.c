@@ -52,19 +52,36 @@ static int read_entry(sqlite3_stmt *st, struct agw_evidence_entry *e)
 	return 0;
 }
 
-int agw_evidence_list(struct agw_store *store, const char *case_id, struct agw_evidence_list *ret)
+static const char SQL_ANY[] = "SELECT 1 FROM evidence LIMIT 1";
+
+/* One row of a one-column query: 1 when there is one, 0 when none, -EIO. */
+static int has_row(struct agw_store *store, const char *sql)
 {
-	struct agw_evidence_list l = {0};
-	sqlite3_stmt *st = agw_store_stmt(store, SQL_HAS_TABLE);
+	sqlite3_stmt *st = agw_store_stmt(store, sql);
 	if (!st)
 		return -EIO;
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		*ret = l; /* no capture has ever written one */
-		return 0;
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int agw_evidence_any(struct agw_store *store)
+{
+	int r = has_row(store, SQL_HAS_TABLE);
+	return r > 0 ? has_row(store, SQL_ANY) : r;
+}
+
+int agw_evidence_list(struct agw_store *store, const char *case_id, struct agw_evidence_list *ret)
+{
+	struct agw_evidence_list l = {0};
+	int rc = has_row(store, SQL_HAS_TABLE);
+	if (rc <= 0) {
+		if (rc == 0)
+			*ret = l; /* no capture has ever written one */
+		return rc;
 	}
-	if (rc != SQLITE_ROW || !(st = agw_store_stmt(store, SQL_LIST)))
+	sqlite3_stmt *st = agw_store_stmt(store, SQL_LIST);
+	if (!st)
 		return -EIO;
 	sqlite3_bind_text(st, 1, case_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, AGW_EVIDENCE_LIST_MAX);

@@ -26,5 +26,7 @@ struct agw_evidence_list {
  * untouched on failure. */
 int agw_evidence_list(struct agw_store *store, const char *case_id, struct agw_evidence_list *ret);
 void agw_evidence_list_clear(struct agw_evidence_list *l);
+/* 1 when the store holds any evidence row, 0 when none (or no evidence table yet), -EIO. */
+int agw_evidence_any(struct agw_store *store);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,30 @@ static void test_strings_round_trip(void **state)
 	free(text);
 }
 
+/* The writer copies 8 plain bytes at a time: every character that needs more than a copy, at
+ * every offset of a word and across its end, still round-trips. */
+static void test_strings_word_offsets(void **state)
+{
+	(void)state;
+	static const char *const special[] = {"\"", "\\", "\x01", "\x1f", "\n", "\x7f", "\xc3\xa9", "\xe5\x8d\x97"};
+	for (size_t k = 0; k < sizeof(special) / sizeof(*special); k++)
+		for (size_t at = 0; at < 20; at++) {
+			char in[48];
+			memset(in, 'x', at);
+			snprintf(in + at, sizeof(in) - at, "%s%s", special[k], "abcdefghijklmnop" + at % 16);
+			struct agw_jw w = {0};
+			agw_jw_str(&w, in);
+			char *text;
+			size_t len;
+			assert_int_equal(agw_jw_finish(&w, &text, &len), 0);
+			json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+			assert_non_null(j);
+			assert_string_equal(json_string_value(j), in);
+			json_decref(j);
+			free(text);
+		}
+}
+
 /* The printf-free time format agrees with agw_time_format_ms over four centuries. */
 static void test_time_format(void **state)
 {
@@ -62,6 +87,21 @@ static void test_time_format(void **state)
 		char a[AGW_JW_TIME_LEN], b[40];
 		assert_string_equal(agw_jw_time_format(ms, a), agw_time_format_ms(ms, b, sizeof(b)));
 	}
+	/* The writer keeps the last date: times on one day, across midnight, before 1970, out of range
+	 * and back, in one writer, each as the format writes it. */
+	static const int64_t t[] = {1795363200000LL, 1795449599999LL, 1795363200001LL, 1795449600000LL, 1795449599999LL,
+				    -1, -86400000, -86400001, 0, -62167219200001LL, 1795363200000LL, 253402300800000LL,
+				    1795363212345LL};
+	struct agw_jw w = {0};
+	for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+		char want[AGW_JW_TIME_LEN + 2], got[AGW_JW_TIME_LEN + 2];
+		size_t at = w.len;
+		agw_jw_time(&w, t[i]);
+		snprintf(want, sizeof(want), "\"%s\"", agw_jw_time_format(t[i], got));
+		assert_int_equal(w.len - at, strlen(want));
+		assert_memory_equal(w.p + at, want, strlen(want));
+	}
+	free(w.p);
 }
 
 /* The journal's alert JSON: written with the writer, read back by agw_alert_from_json. */
@@ -96,6 +136,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_strings_round_trip),
+		cmocka_unit_test(test_strings_word_offsets),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_alert_json),
 	};

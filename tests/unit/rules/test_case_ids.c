@@ -65,6 +65,25 @@ static void test_same_notification_same_id(void **state)
 	agw_engine_free(b.e);
 }
 
+/* The id's text never changes (stores and cluster peers keep it): FNV-1a 64 of the gateway id, the
+ * key (each with its NUL) and the decimal time, as "agw-" and 16 hex digits, computed here
+ * independently of the code. */
+static void test_id_text(void **state)
+{
+	(void)state;
+	static const struct {
+		int64_t t;
+		const char *id;
+	} want[] = {{1795363200000LL, "agw-f1d632a2b04e5963"}, {0, "agw-c921d4c7724767c9"},
+		    {-1, "agw-0bd38ae72f473e01"}, {INT64_MIN, "agw-f9ad52fa533d0157"},
+		    {INT64_MAX, "agw-4d3eadcc51064c01"}};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		char id[AGW_CASE_ID_SIZE];
+		agw_case_id_make("city", "camera/cam-1/intrusion", want[i].t, id);
+		assert_string_equal(id, want[i].id);
+	}
+}
+
 static void test_untrusted_camera_time(void **state)
 {
 	(void)state;
@@ -87,6 +106,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_notification_same_id),
+		cmocka_unit_test(test_id_text),
 		cmocka_unit_test(test_untrusted_camera_time),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -530,23 +530,18 @@ static void test_decider_default_policy(void **state)
 	env_close(&e);
 }
 
-/* The case message's evidence comes from the evidence table (the capture's), in the order of n,
- * failed entries with their reason; a case without rows has none. */
-static void test_case_message_evidence(void **state)
+static void decide_committed(struct agw_decider *d, struct agw_store *s, int64_t t)
 {
-	(void)state;
-	struct env e;
-	env_open(&e, NULL);
-	struct agw_errors errs = {0};
-	struct agw_decider *d;
-	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
-	int64_t now = agw_now_ms();
-	assert_int_equal(agw_store_begin(e.store), 0);
-	assert_int_equal(decide(d, e.store, "cam-e", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now), 0);
-	assert_int_equal(agw_store_commit(e.store), 0);
-	assert_int_equal(count(e.store, "SELECT json_array_length(json, '$.evidence') FROM cases"), 0);
+	assert_int_equal(agw_store_begin(s), 0);
+	assert_int_equal(decide(d, s, "cam-e", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, t), 0);
+	assert_int_equal(agw_store_commit(s), 0);
+}
+
+/* Two pictures of every case, as a capture writes them (n 2 failed, n 1 stored). */
+static void insert_evidence(struct agw_store *s)
+{
 	assert_int_equal(
-		sqlite3_exec(agw_store_db(e.store),
+		sqlite3_exec(agw_store_db(s),
 			     "INSERT INTO evidence SELECT id, 2, 'cam-e', NULL, 'snapshot', NULL, NULL, NULL, NULL, NULL,"
 			     " NULL, NULL, NULL, 'failed', 'timed out after 5s', NULL, 0, NULL FROM cases;"
 			     "INSERT INTO evidence SELECT id, 1, 'cam-e', NULL, 'snapshot', 'onvif', 1795363200000,"
@@ -554,9 +549,29 @@ static void test_case_message_evidence(void **state)
 			     " FROM cases;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
-	assert_int_equal(agw_store_begin(e.store), 0);
-	assert_int_equal(decide(d, e.store, "cam-e", AGW_KIND_INTRUSION, AGW_ACTIVE_NONE, now + 1), 0);
-	assert_int_equal(agw_store_commit(e.store), 0);
+}
+
+static int64_t evidence_in_message(struct agw_store *s)
+{
+	return count(s, "SELECT json_array_length(json, '$.evidence') FROM cases");
+}
+
+/* The case message's evidence comes from the evidence table (the capture's), in the order of n,
+ * failed entries with their reason; a case without rows has none. */
+static void test_case_message_evidence(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	e.cfg.evidence.enabled = true;
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms();
+	decide_committed(d, e.store, now);
+	assert_int_equal(evidence_in_message(e.store), 0);
+	insert_evidence(e.store);
+	decide_committed(d, e.store, now + 1);
 	assert_int_equal(count(e.store, "SELECT count(*) FROM cases WHERE json_array_length(json, '$.evidence') = 2"
 					" AND json_extract(json, '$.evidence[0].bytes') = 48213"
 					" AND json_extract(json, '$.evidence[0].width') = 1920"
@@ -564,6 +579,31 @@ static void test_case_message_evidence(void **state)
 					" AND json_extract(json, '$.evidence[1].reason') = 'timed out after 5s'"
 					" AND json_extract(json, '$.evidence[1].bytes') IS NULL"),
 			 1);
+	agw_decider_free(d);
+	env_close(&e);
+}
+
+/* Evidence off: the decider does not read the evidence table for every case message (issue #16,
+ * a sqlite query per alert), unless the store held pictures when it opened: cases captured
+ * before evidence was turned off keep them in their updates. */
+static void test_case_message_evidence_off(void **state)
+{
+	(void)state;
+	struct env e;
+	env_open(&e, NULL);
+	e.cfg.evidence.enabled = false;
+	struct agw_errors errs = {0};
+	struct agw_decider *d;
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	int64_t now = agw_now_ms();
+	decide_committed(d, e.store, now);
+	insert_evidence(e.store); /* not expected while off: proves the table is not read */
+	decide_committed(d, e.store, now + 1);
+	assert_int_equal(evidence_in_message(e.store), 0);
+	agw_decider_free(d);
+	assert_int_equal(agw_decider_new(&e.cfg, e.store, &d, &errs), 0);
+	decide_committed(d, e.store, now + 2);
+	assert_int_equal(evidence_in_message(e.store), 2);
 	agw_decider_free(d);
 	env_close(&e);
 }
@@ -833,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_rules_file),
 		cmocka_unit_test(test_rules_file_lifecycle),
 		cmocka_unit_test(test_case_message_evidence),
+		cmocka_unit_test(test_case_message_evidence_off),
 		cmocka_unit_test(test_topic),
 		cmocka_unit_test(test_grid_import),
 		cmocka_unit_test(test_decider_locate), cmocka_unit_test(test_decider_store),
