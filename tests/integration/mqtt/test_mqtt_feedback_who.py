@@ -18,8 +18,9 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "../unit/mqtt"))
-from agwtest import Gateway, alarmgw, free_port, sql  # noqa: E402
-from mqttlab import Broker, Sub, case_ids, check, pub, release, workdir  # noqa: E402
+from agwtest import alarmgw, sql  # noqa: E402
+from feedbacktest import one_case_gateway  # noqa: E402
+from mqttlab import Broker, Sub, check, pub, release, workdir  # noqa: E402
 
 NOTE = "已到场，东门 3 号岗亭"
 
@@ -59,22 +60,8 @@ def main():
         b = Broker(w, "broker", persistence=False).start()
         sub = Sub(w, b.port, "agw/cases/#", "platform", extra=["-V", "mqttv5"])
         time.sleep(0.3)
-        alerts = os.path.join(w, "alerts.jsonl")
-        with open(alerts, "w") as f:
-            f.write(json.dumps({"camera": "cam-1", "kind": "intrusion", "active": True, "id": "e-1"}) + "\n")
-        http = free_port()
+        gw, http, ids = one_case_gateway(w, b, sub)
         conf = os.path.join(w, "alarmgw.conf")
-        with open(conf, "w") as f:
-            f.write('gateway: { id = "gw-fb"; state_dir = "%s/state"; log_level = "info"; '
-                    'http_listen = "127.0.0.1:%d"; };\n' % (w, http))
-            f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; version = "5"; reconnect_min = "200ms"; };\n' % b.port)
-            f.write('adapters: { replay: { file = "%s"; }; };\n' % alerts)
-        gw = Gateway(conf).start()
-        gw.wait_log(r"\[mqtt\] connected to", timeout=20)
-        end = time.time() + 10
-        while time.time() < end and not case_ids(sub.lines()):
-            time.sleep(0.1)
-        ids = case_ids(sub.lines())
         check(len(ids) == 1, "one case published: %s" % ids)
         cid = ids[0]
         time.sleep(0.5)  # the feedback subscription is in place
