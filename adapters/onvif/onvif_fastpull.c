@@ -522,7 +522,14 @@ int agw_onvif_fast_read(const char *xml, size_t len, const struct agw_onvif_topi
 	skip_space(r);
 	if (r->end - r->p >= 5 && !memcmp(r->p, "<?xml", 5) && (r->p + 5 == r->end || is_space(r->p[5]))) {
 		const char *q = memmem(r->p, (size_t)(r->end - r->p), "?>", 2);
-		r->p = q ? q + 2 : r->end;
+		/* a declaration holds only its pseudo-attributes: gSOAP ends a '<' or '>' inside it
+		 * elsewhere than at "?>" (fuzz_onvif_fastpull found one), so such a prolog is its */
+		size_t decl = q ? (size_t)(q - r->p - 5) : 0;
+		if (!q || memchr(r->p + 5, '<', decl) || memchr(r->p + 5, '>', decl)) {
+			free(r);
+			return DECLINE;
+		}
+		r->p = q + 2;
 		skip_space(r);
 	}
 	struct agw_onvif_fast_batch b = {0};
