@@ -180,6 +180,15 @@ int agw_engine_camera_view(const struct agw_engine *e, const char *id, struct ag
 	return 0;
 }
 
+int agw_engine_camera_heard(struct agw_engine *e, const char *id, bool heard)
+{
+	struct agw_engine_cam *c = agw_strmap_get(&e->cams, id);
+	if (!c)
+		return -ENOENT;
+	c->cluster_heard = heard;
+	return 0;
+}
+
 /* Alerts from cameras missing in the ledger still count: they get a camera without location, up
  * to a limit (camera ids come from the network). */
 struct agw_engine_cam *engine_cam_get(struct agw_engine *e, const char *id, bool *ret_full)

@@ -128,14 +128,16 @@ static int note_state(struct agw_engine *e, struct agw_engine_cam *cam, const st
 }
 
 /* The state on (re)subscription. Active while last known inactive: it started while nobody
- * listened, and its end would otherwise find no case. */
-static bool found_on_resync(const struct agw_engine *e, const struct agw_alert *a, enum agw_active prev,
-			    int64_t watched, int64_t t)
+ * listened, and its end would otherwise find no case. Never known: only once the camera has been
+ * heard for resync_unknown_after, here or (taken over from another instance) by the cluster. */
+static bool found_on_resync(const struct agw_engine *e, const struct agw_engine_cam *cam, const struct agw_alert *a,
+			    enum agw_active prev, int64_t watched, int64_t t)
 {
 	int64_t unknown_after = e->rules->resync_unknown_after_ms;
 	return a->active == AGW_ACTIVE_TRUE &&
 	       (prev == AGW_ACTIVE_FALSE ||
-		(prev == AGW_ACTIVE_NONE && unknown_after > 0 && watched && t - watched >= unknown_after));
+		(prev == AGW_ACTIVE_NONE && unknown_after > 0 &&
+		 (cam->cluster_heard || (watched && t - watched >= unknown_after))));
 }
 
 /* A matching alert while its incident is live updates it. */
@@ -275,7 +277,7 @@ static int decide(struct agw_engine *e, const struct agw_alert *a, int64_t alert
 		return err;
 	if (a->active == AGW_ACTIVE_FALSE)
 		return inactive_edge(e, cam, a, &contrib, d);
-	bool resync = a->operation == AGW_OP_INITIALIZED && found_on_resync(e, a, prev, watched, contrib.t);
+	bool resync = a->operation == AGW_OP_INITIALIZED && found_on_resync(e, cam, a, prev, watched, contrib.t);
 	if (a->operation == AGW_OP_INITIALIZED && !resync) {
 		drop(d, NULL, "initialized: current state on subscription, not an event");
 		return 0;

@@ -164,6 +164,11 @@ int agw_engine_camera_set(struct agw_engine *e, const char *id, const char *name
 			  enum agw_crs crs);
 /* -ENOENT when the engine does not know the camera. */
 int agw_engine_camera_view(const struct agw_engine *e, const char *id, struct agw_camera_view *ret);
+/* Cluster mode: the camera was taken over from another instance, so the cluster has heard it even
+ * though this engine has not. Its Initialized active states then count as found on
+ * resynchronisation at once (resync_unknown_after is not waited for; 0 still turns it off).
+ * A property of who runs the camera, like its ledger data: not kept in the store. */
+int agw_engine_camera_heard(struct agw_engine *e, const char *id, bool heard);
 
 /* Clocks. Every duration the engine measures (dedup, flood and repeat windows, minimum durations,
  * clear timeouts) is measured on a monotonic clock, so that a step of the wall clock (NTP, an

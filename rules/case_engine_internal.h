@@ -32,6 +32,7 @@ struct agw_engine_cam {
 	uint32_t cand_done;
 	int64_t flood_start, flood_count; /* flood_start: monotonic */
 	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
+	bool cluster_heard;        /* taken over from another instance (agw_engine_camera_heard) */
 	uint64_t txn_gen;
 };
 

@@ -55,6 +55,9 @@ struct slot {
 	bool held;     /* this instance runs the slot's cameras */
 	bool queued;   /* a claim is waiting for the rate limit */
 	bool claiming; /* a claim transaction is in flight */
+	/* Another instance held the key since this one read the cluster: the cluster has heard the
+	 * slot's cameras, so their current states are not a first contact (agw_cluster_slot_heard). */
+	bool heard;
 };
 
 struct agw_cluster {
@@ -177,8 +180,10 @@ static void apply_kv(struct agw_cluster *c, json_t *kv, bool deleted)
 			goto out;
 		free(c->slots[s].owner);
 		c->slots[s].owner = value && *value ? value : NULL;
-		if (c->slots[s].owner)
+		if (c->slots[s].owner) {
+			c->slots[s].heard |= strcmp(value, c->cfg.member_id) != 0;
 			value = NULL;
+		}
 	}
 out:
 	free(key);
@@ -235,6 +240,7 @@ static void claim_answered(void *arg, int status, json_t *answer, const char *wh
 	}
 	free(st->owner);
 	st->owner = holder;
+	st->heard |= holder && strcmp(holder, c->cfg.member_id) != 0;
 done:
 	st->claiming = false;
 	c->claims_in_flight--;
@@ -652,6 +658,11 @@ uint32_t agw_cluster_slot_of(const struct agw_cluster *c, const char *camera_id)
 bool agw_cluster_holds(const struct agw_cluster *c, uint32_t slot)
 {
 	return slot < c->cfg.slots && c->slots[slot].held;
+}
+
+bool agw_cluster_slot_heard(const struct agw_cluster *c, uint32_t slot)
+{
+	return slot < c->cfg.slots && c->slots[slot].heard;
 }
 
 void agw_cluster_status(const struct agw_cluster *c, struct agw_cluster_status *ret)

@@ -53,6 +53,11 @@ int agw_cluster_new(uv_loop_t *loop, const struct agw_cluster_config *cfg,
 int agw_cluster_start(struct agw_cluster *c);
 uint32_t agw_cluster_slot_of(const struct agw_cluster *c, const char *camera_id);
 bool agw_cluster_holds(const struct agw_cluster *c, uint32_t slot);
+/* True once another instance has held the slot since this one first read the cluster (its key
+ * named another member): the slot's cameras were taken over, the cluster has heard them. A slot
+ * found free at start (a cold start of the cluster, or a holder whose lease expired before this
+ * instance read the cluster) is a first contact. */
+bool agw_cluster_slot_heard(const struct agw_cluster *c, uint32_t slot);
 void agw_cluster_status(const struct agw_cluster *c, struct agw_cluster_status *ret);
 /* Graceful stop, after the adapters stopped: revokes the lease, which deletes the member key and
  * every slot key of this instance in one revision, so the others claim at once instead of after

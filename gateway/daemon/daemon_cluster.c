@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "alarmgw/log.h"
+#include "case_engine.h"
 #include "cluster.h"
+#include "decider.h"
 #include "daemon_internal.h"
 
 #define LEAVE_TIMEOUT_MS 1500 /* within the daemon's stop deadline */
@@ -23,6 +25,23 @@ static uint32_t slot_of(const struct agw_daemon *d, const struct agw_camera *c)
 	return agw_cluster_slot_of(d->cluster, c->device ? c->device : c->id);
 }
 
+/* A camera taken over from another instance was heard by the cluster: its Initialized active
+ * state is an alarm that went on (or began) while the cameras changed hands, not a first contact.
+ * Set before the adapter subscribes, so the Initialized burst finds it. */
+static void mark_heard(struct agw_daemon *d, const struct agw_camera *c, bool held)
+{
+	struct agw_engine *e = d->decider ? agw_decider_engine(d->decider) : NULL;
+	if (e)
+		agw_engine_camera_heard(e, c->id, held && agw_cluster_slot_heard(d->cluster, slot_of(d, c)));
+}
+
+void daemon_cluster_reapply(struct agw_daemon *d)
+{
+	for (size_t i = 0; d->cluster && i < d->n_cameras; i++)
+		if (agw_cluster_holds(d->cluster, slot_of(d, &d->cameras[i])))
+			mark_heard(d, &d->cameras[i], true);
+}
+
 static void slot_changed(void *arg, uint32_t slot, bool held)
 {
 	struct agw_daemon *d = arg;
@@ -31,6 +50,7 @@ static void slot_changed(void *arg, uint32_t slot, bool held)
 		const struct agw_camera *c = &d->cameras[i];
 		if (slot_of(d, c) != slot)
 			continue;
+		mark_heard(d, c, held);
 		for (size_t k = 0; k < d->n_instances; k++) {
 			struct instance *in = d->instances[k];
 			if (!in->started || in->stopping || !protocol_of(in, c))

@@ -88,6 +88,8 @@ void daemon_apply_cameras(struct agw_daemon *d, struct agw_camera *cams, size_t 
 int daemon_cluster_start(struct agw_daemon *d);
 /* True when this instance runs the camera (always, without a cluster). */
 bool daemon_camera_owned(const struct agw_daemon *d, const struct agw_camera *c);
+/* After a reload built a new decider: which cameras were taken over from another instance. */
+void daemon_cluster_reapply(struct agw_daemon *d);
 void daemon_cluster_stop(struct agw_daemon *d);
 void daemon_cluster_free(struct agw_daemon *d);
 

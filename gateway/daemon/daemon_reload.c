@@ -306,6 +306,7 @@ void daemon_reload(struct agw_daemon *d)
 	agw_decider_free(d->decider);
 	d->decider = nx.decider;
 	daemon_locate_reapply(d);
+	daemon_cluster_reapply(d);
 	nx.decider = NULL;
 	struct agw_config *old_cfg = d->cfg;
 	d->cfg = nx.cfg;

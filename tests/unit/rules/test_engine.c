@@ -494,6 +494,41 @@ static void test_resync_unknown_state(void **state)
 	fx_free(&f);
 }
 
+/* Cluster takeover: a camera taken over from another instance was heard by the cluster, so its
+ * Initialized active state is found on resynchronisation at once (a gap's alarm opens its case). */
+static void test_resync_cluster_heard(void **state)
+{
+	(void)state;
+	struct fx f;
+	fx_init(&f);
+	int64_t t = local(0, 10, 0);
+	assert_int_equal(agw_engine_camera_heard(f.e, "no-such-camera", true), -ENOENT);
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_TAMPER, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t),
+			 AGW_DECISION_DROP); /* registered by its first alert; heard here just now */
+	assert_int_equal(agw_engine_camera_heard(f.e, "cam-c", true), 0);
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 1000),
+			 AGW_DECISION_OPEN);
+	assert_true(f.d.incident->resync);
+	assert_non_null(strstr(f.d.reason, "state unknown"));
+	/* an Initialized inactive state is still no case, and the inactive edge closes the one found */
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_MOTION, AGW_ACTIVE_FALSE, AGW_OP_INITIALIZED, t + 2000),
+			 AGW_DECISION_DROP);
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_INTRUSION, AGW_ACTIVE_FALSE, AGW_OP_CHANGED, t + 3000),
+			 AGW_DECISION_CLOSE);
+	/* given back: heard here for a second only, unknown again */
+	assert_int_equal(agw_engine_camera_heard(f.e, "cam-c", false), 0);
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_LOITERING, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 4000),
+			 AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "initialized"));
+	/* 0 still means never, taken over or not */
+	assert_int_equal(agw_engine_camera_heard(f.e, "cam-c", true), 0);
+	f.rs->resync_unknown_after_ms = 0;
+	assert_int_equal(alert(&f, "cam-c", AGW_KIND_LINE_CROSSING, AGW_ACTIVE_TRUE, AGW_OP_INITIALIZED, t + 5000),
+			 AGW_DECISION_DROP);
+	assert_non_null(strstr(f.d.reason, "initialized"));
+	fx_free(&f);
+}
+
 /* Issue 11 item 6: windows and timeouts run on the monotonic clock; a wall clock step (forward or
  * back) moves none of them. The wall time only stamps the case. */
 static enum agw_decision_action alert_at(struct fx *f, const char *cam, enum agw_alert_kind kind, enum agw_active active,
@@ -594,6 +629,7 @@ int main(void)
 		cmocka_unit_test(test_restore_clear_timeout),
 		cmocka_unit_test(test_resync_opens_missed_alarm),
 		cmocka_unit_test(test_resync_unknown_state),
+		cmocka_unit_test(test_resync_cluster_heard),
 		cmocka_unit_test(test_windows_ignore_wall_clock_steps),
 		cmocka_unit_test(test_default_policy),
 	};
