@@ -229,7 +229,7 @@ int gb_server_emit_offline(struct agw_gb_server *s, const char *camera, bool onl
 static void device_liveness(struct agw_gb_server *s, struct device *d, bool online)
 {
 	if (d->online != online)
-		agw_log_notice(COMPONENT, d->id, "device %s", online ? "online" : "offline");
+		gb_notice(s, d->id, online ? GB_NOTICE_ONLINE : GB_NOTICE_OFFLINE, (int64_t)uv_now(s->loop));
 	d->online = online;
 	enum agw_active want = online ? AGW_ACTIVE_FALSE : AGW_ACTIVE_TRUE;
 	const char *cam = s->env.camera_of ? s->env.camera_of(s->env.arg, d->id) : NULL;
@@ -251,12 +251,13 @@ static void on_sweep(uv_timer_t *timer)
 	gb_transport_sweep(s, now);
 	gb_request_sweep(s, now);
 	gb_lost_sweep(s, now);
+	gb_notices_sweep(s, now);
 	int64_t dead = s->cfg.keepalive_interval_ms * s->cfg.keepalive_misses;
 	for (unsigned b = 0; b < BUCKETS; b++)
 		for (struct device *d = s->devices[b]; d; d = d->hnext) {
 			if (d->registered && now >= d->expires_ms) {
 				d->registered = false;
-				agw_log_notice(COMPONENT, d->id, "registration expired");
+				gb_notice(s, d->id, GB_NOTICE_EXPIRED, now);
 			}
 			bool alive = d->registered && now - d->last_seen_ms < dead;
 			if (alive != d->online || d->offline_pending)
@@ -707,6 +708,7 @@ void agw_gb_server_stop(struct agw_gb_server *s, void (*done)(void *arg), void *
 	s->stop_arg = arg;
 	if (!s->stopping) {
 		s->stopping = true;
+		gb_notices_flush(s);
 		/* alarms still waiting for their commit: their done() will come and find them orphaned */
 		for (unsigned b = 0; b < BUCKETS; b++)
 			for (struct txn *t = s->txns[b]; t; t = t->hnext)

@@ -116,6 +116,14 @@ struct gb_conn {
 	bool closing;
 };
 
+/* Liveness notices of the current window (gb_notices.c) */
+enum gb_notice_kind { GB_NOTICE_ONLINE, GB_NOTICE_OFFLINE, GB_NOTICE_EXPIRED, GB_NOTICE__COUNT };
+struct gb_notices {
+	int64_t window_start;            /* uv_now of its first change */
+	unsigned named;                  /* changes logged by device in it */
+	uint64_t more[GB_NOTICE__COUNT]; /* changes only counted */
+};
+
 struct agw_gb_server {
 	uv_loop_t *loop;
 	uv_udp_t *udp;          /* on the heap: a failed start closes them without the server */
@@ -157,6 +165,7 @@ struct agw_gb_server {
 	struct refused *refused[BUCKETS], *refused_head, *refused_tail; /* gb_lost.c */
 	size_t n_refused;
 	bool warned_refused;
+	struct gb_notices notices;
 	int64_t udp_drops_logged_ms;
 };
 
@@ -205,6 +214,11 @@ void gb_control_unmatched_alarm(struct agw_gb_server *s, struct device *d, const
 /* After an alarm is journaled: ResetAlarm, when configured. */
 void gb_control_alarm_journaled(struct agw_gb_server *s, struct device *d, const struct txn *t);
 void gb_control_free_all(struct agw_gb_server *s);
+
+/* device liveness notices (gb_notices.c): the first few of a window by device, then a count */
+void gb_notice(struct agw_gb_server *s, const char *device, enum gb_notice_kind kind, int64_t now);
+void gb_notices_sweep(struct agw_gb_server *s, int64_t now); /* ends a window that is over */
+void gb_notices_flush(struct agw_gb_server *s);              /* at stop: what is still counted */
 
 /* alarms not taken whose device will not send them again (gb_lost.c) */
 struct gb_lost_alarm {

@@ -5,6 +5,7 @@ reconciled by (camera, SN) in a case message or a rule's drop. No timing asserti
 are printed, not judged."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -22,4 +23,10 @@ print(row)
 check(row.get("answered_200", 0) > 50 and row.get("case_messages", 0) > 0, "alarms answered and published")
 check(p.returncode == 0 and row.get("lost") == 0, f"none lost (exit {p.returncode}, lost {row.get('lost')})")
 check(row.get("gateway_exit") == 0, "the gateway stopped cleanly")
+# 100 devices register at start: a few are named, the rest summed up, every one accounted for
+log = open(os.path.join(out, "alarmgw.log"), errors="replace").read().splitlines()
+named = [l for l in log if l.endswith("] device online")]
+summed = sum(int(m.group(1)) for m in (re.search(r"(\d+) more devices online", l) for l in log) if m)
+check(len(named) <= 20 and len(named) + summed == 100,
+      f"device online: {len(named)} lines by device, {summed} more summed up (100 devices)")
 finish()

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "alarmgw/metrics.h"
 #include "gb_digest.h"
 #include "gb_server.h"
 
@@ -212,12 +213,17 @@ static void test_liveness(void **state)
 {
 	struct world *w = *state;
 	char msg[2048], buf[4096];
+	/* every change counted in metrics (its log line may be summed up with others) */
+	int64_t on0 = agw_metric_get("agw_gb28181_device_changes_total", "to=\"online\"");
+	int64_t off0 = agw_metric_get("agw_gb28181_device_changes_total", "to=\"offline\"");
 	do_register(w);
 	assert_int_equal(w->fake.emits, 0); /* a first registration is no "back online" */
+	assert_int_equal(agw_metric_get("agw_gb28181_device_changes_total", "to=\"online\"") - on0, 1);
 	receive(w, buf, sizeof(buf), 1500);
 	assert_false(agw_gb_server_device_online(w->srv, DEVICE));
 	assert_int_equal(w->fake.emits, 1);
 	assert_int_equal(w->fake.last_offline, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_metric_get("agw_gb28181_device_changes_total", "to=\"offline\"") - off0, 1);
 	message(w, msg, sizeof(msg), 30, "<Notify><CmdType>Keepalive</CmdType><SN>2</SN><DeviceID>" DEVICE
 					 "</DeviceID><Status>OK</Status></Notify>");
 	sendmsg_(w, msg);
@@ -225,6 +231,7 @@ static void test_liveness(void **state)
 	assert_true(agw_gb_server_device_online(w->srv, DEVICE));
 	assert_int_equal(w->fake.emits, 2);
 	assert_int_equal(w->fake.last_offline, AGW_ACTIVE_FALSE);
+	assert_int_equal(agw_metric_get("agw_gb28181_device_changes_total", "to=\"online\"") - on0, 2);
 	agw_gb_server_stop(w->srv, on_stopped, NULL);
 }
 
