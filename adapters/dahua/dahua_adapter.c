@@ -14,6 +14,8 @@
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/log.h"
+#include "alarmgw/metrics.h"
+#include "dahua_clock.h"
 #include "dahua_stream.h"
 #include "dahua_table.h"
 #include "alarmgw/vendor_address.h"
@@ -28,12 +30,15 @@ struct dahua_adapter {
 	struct agw_vendor_pull_options pull_opts;
 	int64_t heartbeat_s;
 	char *codes;
+	char *utc_offsets;
 	/* state */
 	char path[512];
 	struct agw_adapter_ctx *ctx;
 	const struct agw_vendor_table *table;
 	struct agw_vendor_pull *pull;
 	struct agw_vendor_snapshots *snaps; /* evidence: the snapshot CGI */
+	struct agw_dahua_clocks *clocks;     /* utc_offsets */
+	struct agw_adapter_ctx pull_ctx;     /* ctx with clock_emit, given to the pull client */
 };
 
 #define OPT(field) offsetof(struct dahua_adapter, field)
@@ -44,6 +49,9 @@ static const struct agw_option dahua_options[] = {
 	 "seconds between the Heartbeat parts asked of each device (attach&heartbeat=N)"},
 	{"codes", AGW_OPT_STRING, OPT(codes), "[All]", 0, 0, false,
 	 "event codes asked for (attach&codes=...), for example [All] or [VideoMotion,CrossLineDetection]"},
+	{"utc_offsets", AGW_OPT_STRING, OPT(utc_offsets), NULL, 0, 0, false,
+	 "devices whose data.UTC is their local wall clock (many firmwares): \"ID=OFFSET, ...\" with the zone east of "
+	 "UTC (+8h, -90m); camera_time is data.UTC minus it. An NVR's channel rows take their device's"},
 	AGW_VENDOR_PULL_OPTIONS(struct dahua_adapter, pull_opts, "20s",
 				"no byte on a device's attach stream for this long: reconnect (keep it a few heartbeats long)",
 				"0"),
@@ -127,6 +135,10 @@ static int dahua_check(const void *opts, char *err, size_t errlen)
 	if (rc < 0)
 		return rc;
 	agw_dahua_table_close(t);
+	struct agw_dahua_clocks *clocks;
+	if ((rc = agw_dahua_clocks_parse(o->utc_offsets, &clocks, err, errlen)) < 0)
+		return rc;
+	agw_dahua_clocks_free(clocks);
 	return agw_vendor_pull_options_check(&o->pull_opts, err, errlen);
 }
 
@@ -143,6 +155,35 @@ static int dahua_normalize(const void *opts, const char *buf, size_t len, int (*
 	return rc;
 }
 
+/* ---- camera clocks ---- */
+
+/* Every alert of the pull client passes here: the device's offset comes off camera_time, and a
+ * time still off the gateway's by whole hours is flagged (a gauge per camera, which the status
+ * page lists, and one log line per change). */
+static int clock_emit(struct agw_adapter_ctx *ctx, const struct agw_alert *alert)
+{
+	struct dahua_adapter *ad = (struct dahua_adapter *)((char *)ctx - offsetof(struct dahua_adapter, pull_ctx));
+	struct agw_alert a = *alert; /* shallow: the core copies what it keeps */
+	if (a.camera_time_ms != AGW_TIME_UNKNOWN && a.camera_id) {
+		a.camera_time_ms -= agw_dahua_clocks_offset_ms(ad->clocks, a.camera_id);
+		int hours = agw_dahua_clock_hours_off(a.camera_time_ms, a.gateway_time_ms ? a.gateway_time_ms : agw_now_ms());
+		char labels[256];
+		snprintf(labels, sizeof(labels), "adapter=\"dahua\",camera=\"%.200s\"", a.camera_id);
+		int64_t was = agw_metric_get("agw_camera_clock_hours_off", labels);
+		if (hours != was) {
+			agw_metric_set("agw_camera_clock_hours_off", labels, hours);
+			if (hours)
+				agw_log_warn(LOG_TAG, a.camera_id,
+					     "camera time %d h %s the gateway's: data.UTC is probably the camera's local time "
+					     "(set utc_offsets for it, or its time zone on the camera)",
+					     hours < 0 ? -hours : hours, hours > 0 ? "ahead of" : "behind");
+			else
+				agw_log_notice(LOG_TAG, a.camera_id, "camera time agrees with the gateway's again");
+		}
+	}
+	return ad->ctx->emit(ad->ctx, &a);
+}
+
 /* ---- lifecycle ---- */
 
 static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
@@ -150,7 +191,10 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 	struct dahua_adapter *ad = priv;
 	char err[512];
 	ad->ctx = ctx;
-	if (dahua_check(ad, err, sizeof(err)) < 0 || agw_dahua_table_open(ad->event_table, &ad->table, err, sizeof(err)) < 0) {
+	ad->pull_ctx = *ctx;
+	ad->pull_ctx.emit = clock_emit;
+	if (dahua_check(ad, err, sizeof(err)) < 0 || agw_dahua_table_open(ad->event_table, &ad->table, err, sizeof(err)) < 0 ||
+	    agw_dahua_clocks_parse(ad->utc_offsets, &ad->clocks, err, sizeof(err)) < 0) {
 		agw_log_err(LOG_TAG, NULL, "%s", err);
 		return -EINVAL;
 	}
@@ -168,7 +212,7 @@ static int dahua_init(void *priv, struct agw_adapter_ctx *ctx)
 	/* Evidence: GET /cgi-bin/snapshot.cgi?channel=N (1-based) with Digest, on the pull's curl loop. */
 	int rc = agw_vendor_snapshots_new("/cgi-bin/snapshot.cgi?channel=", "", 1, 0, ad->pull_opts.tls_verify,
 					  ad->pull_opts.ca_file, &ad->snaps);
-	return rc < 0 ? rc : agw_vendor_pull_new(&cfg, ctx, &ad->pull);
+	return rc < 0 ? rc : agw_vendor_pull_new(&cfg, &ad->pull_ctx, &ad->pull);
 }
 
 static int dahua_start(void *priv)
@@ -203,12 +247,17 @@ static void dahua_uninit(void *priv)
 	ad->table = NULL;
 	agw_vendor_snapshots_free(ad->snaps);
 	ad->snaps = NULL;
+	agw_dahua_clocks_free(ad->clocks);
+	ad->clocks = NULL;
 }
 
 static int dahua_camera_add(void *priv, const struct agw_camera *camera)
 {
 	struct dahua_adapter *ad = priv;
-	int rc = agw_vendor_snapshots_add(ad->snaps, camera);
+	int rc = camera->device ? agw_dahua_clocks_inherit(ad->clocks, camera->id, camera->device) : 0;
+	if (rc < 0)
+		return rc;
+	rc = agw_vendor_snapshots_add(ad->snaps, camera);
 	if (rc == 0 && (rc = agw_vendor_pull_add(ad->pull, camera)) < 0)
 		agw_vendor_snapshots_remove(ad->snaps, camera->id);
 	return rc;

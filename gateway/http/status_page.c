@@ -147,6 +147,30 @@ static void channel_problems(const struct agw_status *s, json_t *list)
 	problem_put(list, "unmatched_channels", u.count, oldest, u.rows);
 }
 
+/* Cameras whose clock is off the gateway's by whole hours (agw_camera_clock_hours_off, set by
+ * the adapters that check it: Dahua): a time zone written where UTC belongs, which moves every
+ * camera time and the case ids made from them. */
+static void clock_add(const char *name, const char *labels, int64_t value, void *arg)
+{
+	struct unrouted *u = arg;
+	if (strcmp(name, "agw_camera_clock_hours_off") != 0 || value == 0)
+		return;
+	char adapter[64], camera[256];
+	label_value(labels, "adapter", adapter, sizeof(adapter));
+	label_value(labels, "camera", camera, sizeof(camera));
+	u->count++;
+	if (u->rows && json_array_size(u->rows) < AGW_STATUS_PARKED_SHOWN)
+		json_array_append_new(u->rows, json_pack("{s:s,s:s,s:I}", "adapter", adapter, "id", camera, "hours",
+							 (json_int_t)value));
+}
+
+static void clock_problems(json_t *list)
+{
+	struct unrouted u = {.rows = json_array()};
+	agw_metrics_foreach(clock_add, &u);
+	problem_put(list, "clock_hours_off", u.count, AGW_TIME_UNKNOWN, u.rows);
+}
+
 /* The gateway itself: journal writes, the broker, the outbox. */
 static void gateway_problems(const struct agw_status *s, const struct agw_page_context *ctx, json_t *list)
 {
@@ -182,6 +206,7 @@ int agw_page_summary(const struct agw_status *s, const struct agw_page_context *
 		gateway_problems(s, ctx, problems);
 		camera_problems(s, problems);
 		channel_problems(s, problems);
+		clock_problems(problems);
 	}
 	for (int st = 0; by_state && st < AGW_CAMERA_STATE__COUNT; st++)
 		json_object_set_new(by_state, agw_camera_state_name(st), json_integer((json_int_t)s->cameras_by_state[st]));

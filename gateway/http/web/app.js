@@ -25,6 +25,8 @@ const T = {
     crs: "coordinates", gen: "as of", total_cams: "cameras", of_open: "open cases",
     never_subscribed: "Never subscribed", p_never_subscribed: "cameras never subscribed (the gateway tried; address, password or protocol?)",
     p_unmatched_channels: "channels reported by devices that no ledger row names",
+    p_clock_hours_off: "cameras whose clock is off by whole hours (a time zone where UTC belongs: set utc_offsets)",
+    hours: "h",
     picture: "Picture", no_picture: "no picture", pending: "being captured", pruned: "pruned",
     captured: "captured", camera_clock: "camera clock", details: "Case", close: "close",
     subscribed_since: "subscribed", copy_hint: "for the ledger (select and copy):", alerts: "alerts",
@@ -49,6 +51,8 @@ const T = {
     crs: "坐标系", gen: "数据时间", total_cams: "台摄像机", of_open: "件未结案件",
     never_subscribed: "从未订阅", p_never_subscribed: "台摄像机从未订阅成功（网关已尝试：地址、密码或协议？）",
     p_unmatched_channels: "个通道由设备上报，但台账中没有对应记录",
+    p_clock_hours_off: "台设备时钟相差整数小时（时区被当作 UTC：请设置 utc_offsets）",
+    hours: "小时",
     picture: "图片", no_picture: "无图片", pending: "抓拍中", pruned: "已清理",
     captured: "抓拍时间", camera_clock: "设备时间", details: "案件", close: "关闭",
     subscribed_since: "订阅于", copy_hint: "供补录台账（可选中复制）：", alerts: "条告警",
@@ -144,6 +148,8 @@ function renderProblems(s) {
       li.addEventListener("click", () => { setFilter({ state }); });
     }
     if (p.kind === "unmatched_channels") li.append(channelList(p));
+    if (p.kind === "clock_hours_off")
+      li.append(el("div", (p.cameras || []).map((c) => c.id + " " + (c.hours > 0 ? "+" : "") + c.hours + " " + t("hours")).join(", "), "muted"));
     ul.append(li);
   }
 }

@@ -73,6 +73,10 @@ int vsim_control_apply(struct vsim_device *dev, const char *action, const char *
 		if (arg_uint(query, "on", 1, 1, &n) < 0)
 			return -EINVAL;
 		mb->no_inactive = n;
+	} else if (strcmp(action, "utc-local") == 0) {
+		if (arg_double(query, "minutes", 0, -840, 840, &d) < 0)
+			return -EINVAL;
+		mb->utc_local_min = (int)d;
 	} else if (strcmp(action, "reboot") == 0) {
 		if (arg_double(query, "seconds", 5, 0, 86400, &d) < 0)
 			return -EINVAL;

@@ -274,8 +274,8 @@ static void dahua_text(const struct vsim_device *dev, const struct vsim_conn *c,
 	} else {
 		camsim_buf_printf(x, "   \"RegionName\" : [ \"Region1\" ],%s", n);
 	}
-	camsim_buf_printf(x, "   \"UTC\" : %lld%s}", (long long)e->time, n);
-	(void)dev;
+	/* as many firmwares do: the local wall clock where epoch seconds belong */
+	camsim_buf_printf(x, "   \"UTC\" : %lld%s}", (long long)e->time + dev->mb.utc_local_min * 60LL, n);
 }
 
 size_t vsim_render_edge(const struct vsim_device *dev, const struct vsim_conn *c, const struct vsim_edge *e,

@@ -52,6 +52,7 @@ struct vsim_misbehaviour {
 	unsigned max_streams;    /* live streams allowed at once, 0 = no limit */
 	unsigned slow_bps;       /* streams trickle at most this many bytes per second, 0 = off */
 	bool no_inactive;        /* runs end silently: no inactive / Stop edge */
+	int utc_local_min;       /* Dahua data.UTC written as the local wall clock: this many minutes ahead */
 };
 
 struct vsim_options {
