@@ -547,20 +547,15 @@ static void keepalive_answered(void *arg, int status, json_t *answer, const char
 {
 	struct agw_cluster *c = arg;
 	c->keepalive_call = NULL;
-	if (status == -ENOTCONN) {
-		/* The member has no leader: no lease expires without one, and a new leader renews every
-		 * lease for a full TTL. Keep the slots (a gap would serve no one). */
-		if (c->etcd_ok)
-			agw_log_err("cluster", NULL, "etcd has no leader (%s): keeping the slots held here", why ? why : "");
-		c->etcd_ok = false;
-		lease_extended(c, uv_now(c->loop), (c->cfg.lease_ttl_ms + 999) / 1000);
-		return;
-	}
 	if (status < 0) {
+		/* A member without a leader renews nothing either: it may be the minority side of a
+		 * partition while the majority has a leader that expires our lease on time, and from here
+		 * that cannot be told from a quorum lost everywhere. So both fence on the same clock;
+		 * after a quorum loss the new leader renews every lease and the slots come back here. */
 		if (c->etcd_ok)
-			agw_log_err("cluster", NULL, "etcd unreachable (%s): keeping the slots held here until %" PRIu64
-				    " ms before the lease can expire", why ? why : strerror(-status),
-				    FENCE_MARGIN(c->cfg.lease_ttl_ms));
+			agw_log_err("cluster", NULL, "etcd %s (%s): keeping the slots held here until %" PRIu64
+				    " ms before the lease can expire", status == -ENOTCONN ? "has no leader" : "unreachable",
+				    why ? why : strerror(-status), FENCE_MARGIN(c->cfg.lease_ttl_ms));
 		c->etcd_ok = false;
 		uv_timer_start(&c->keepalive_timer, on_keepalive, KEEPALIVE_RETRY(c->cfg.lease_ttl_ms),
 			       KEEPALIVE_PERIOD(c->cfg.lease_ttl_ms));

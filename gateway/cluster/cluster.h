@@ -10,9 +10,11 @@
  *   survivors claim them at claim_rate per second.
  * - Fencing: an instance whose lease etcd has not renewed for two thirds of the TTL stops the
  *   cameras of every slot it holds, so that they are stopped before the lease can expire and
- *   another instance claim them. While the etcd member it reaches answers that there is no leader
- *   (no lease can expire then) it keeps them. Once it hears etcd again it claims back what is still
- *   its own, or joins again with a new lease.
+ *   another instance claim them. A member answering that it has no leader renews nothing either:
+ *   it may be the minority side of a partition whose majority expires the lease on time, which an
+ *   instance cannot tell from a quorum lost everywhere. Once it hears etcd again it claims back
+ *   what is still its own (after a quorum loss the new leader renews every lease), or joins again
+ *   with a new lease.
  *
  * Keys, under /alarmgw/<cluster id>/: members/<member id> (JSON: id, since) and slots/<NNNNN>
  * (value: the holder's member id). Everything runs on the loop. */

@@ -162,6 +162,9 @@ static void on_done(struct agw_curl_req *req, CURLcode code)
 			snprintf(whybuf, sizeof(whybuf), "HTTP %ld%s%s", http, msg ? ": " : "", msg ? msg : "");
 			why = whybuf;
 			status = msg && strstr(msg, "no leader") ? -ENOTCONN : -EPROTO;
+			/* a member without a leader may be the minority of a partition: another may have one */
+			if (status == -ENOTCONN && c->endpoint == e->current && e->n_endpoints > 1)
+				e->current = (e->current + 1) % e->n_endpoints;
 		}
 	} else if (status < 0) {
 		snprintf(whybuf, sizeof(whybuf), "%s", status == -EMSGSIZE ? "answer too large" : curl_easy_strerror(code));

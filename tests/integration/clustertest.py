@@ -6,17 +6,20 @@ tests (NATS, RabbitMQ): the platform's persistent QoS 1 subscriber on one node, 
 every node in mqtt.uri and replaying alerts, the node it is connected to SIGKILLed mid-run, and
 every case id reconciled (missing == 0 required; duplicates are allowed, QoS 1 is at least once,
 and counted)."""
+import atexit
 import base64
+import collections
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
-from agwtest import Gateway, check, free_port, spawn, sql, wait_for
+from agwtest import ALARMGW, Gateway, check, free_port, spawn, sql, wait_for
 
 ETCD = "etcd"
 ETCDCTL = "etcdctl"
@@ -283,3 +286,110 @@ def failover(work, uris, node_of_port, kill, out, alerts=300, rate=30, drain_s=6
     finally:
         if gw.proc and gw.proc.poll() is None:
             gw.stop()
+
+
+# ---- network namespaces (test_cluster_partition, test_cluster_minority): root only
+
+
+def ip(*args, check_rc=True):
+    r = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    if check_rc and r.returncode:
+        raise RuntimeError(f"ip {' '.join(args)}: {r.stderr.strip()}")
+    return r
+
+
+class Netns:
+    """A namespace with its own loopback and two veth pairs to the host: .1/.2 carries cameras and
+    broker, .5/.6 carries etcd."""
+
+    def __init__(self):
+        n = os.getpid() % 100000
+        x = os.getpid() % 250
+        self.name = f"agwpart{n}"
+        self.host_a, self.ns_a = f"agpa{n}h", f"agpa{n}n"
+        self.host_e, self.ns_e = f"agpe{n}h", f"agpe{n}n"
+        self.host_ip, self.ns_ip = f"10.213.{x}.1", f"10.213.{x}.2"
+        self.etcd_ip, self.ns_etcd_ip = f"10.213.{x}.5", f"10.213.{x}.6"
+        self.made = False
+
+    def up(self):
+        ip("netns", "add", self.name)
+        self.made = True
+        atexit.register(self.down)
+        for h, n, hip, nip in ((self.host_a, self.ns_a, self.host_ip, self.ns_ip),
+                               (self.host_e, self.ns_e, self.etcd_ip, self.ns_etcd_ip)):
+            ip("link", "add", h, "type", "veth", "peer", "name", n)
+            ip("link", "set", n, "netns", self.name)
+            ip("addr", "add", f"{hip}/30", "dev", h)
+            ip("link", "set", h, "up")
+            ip("-n", self.name, "addr", "add", f"{nip}/30", "dev", n)
+            ip("-n", self.name, "link", "set", n, "up")
+        ip("-n", self.name, "link", "set", "lo", "up")
+
+    def cut_etcd(self, cut):
+        ip("link", "set", self.host_e, "down" if cut else "up")
+
+    def down(self):
+        if not self.made:
+            return
+        self.made = False
+        # deleting the namespace deletes its veth ends, and with them the host ends
+        ip("netns", "del", self.name, check_rc=False)
+        for h in (self.host_a, self.host_e):
+            ip("link", "del", h, check_rc=False)
+
+
+def can_netns():
+    if os.geteuid() != 0:
+        return "not root: making a network namespace needs CAP_SYS_ADMIN and CAP_NET_ADMIN"
+    probe = f"agwprobe{os.getpid()}"
+    r = ip("netns", "add", probe, check_rc=False)
+    if r.returncode:
+        return f"cannot make a network namespace: {r.stderr.strip()}"
+    ip("netns", "del", probe, check_rc=False)
+    return None
+
+
+class NsGateway(Gateway):
+    """`alarmgw run` inside a network namespace (ip netns exec execs it: same pid, same signals)."""
+
+    def __init__(self, config, ns):
+        super().__init__(config)
+        self.ns = ns
+
+    def start(self):
+        self.lines = []
+        self.proc = spawn(["ip", "netns", "exec", self.ns, ALARMGW, "run", "-c", self.config],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        return self
+
+
+class Watch:
+    """Polls camsim (and etcd for gw-c's member key) in the background: the most live subscriptions
+    any camera ever had, and what happened when."""
+
+    def __init__(self, sim, etcd):
+        self.sim, self.etcd = sim, etcd
+        self.max_live = collections.Counter()
+        self.samples = []  # (t, stats, members)
+        self.stop = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stop:
+            try:
+                s = stats(self.sim)
+            except OSError:
+                time.sleep(0.05)
+                continue
+            for c, v in s.items():
+                self.max_live[c] = max(self.max_live[c], v["live_subscriptions"])
+            members = self.etcd.members()
+            self.samples.append((time.monotonic(), s, members))
+            time.sleep(0.05)
+
+    def end(self):
+        self.stop = True
+        self.thread.join(10)
