@@ -57,12 +57,31 @@ static bool has_zone(const char *t)
 	return false;
 }
 
+/* Some Hikvision firmware writes a one-digit hour in the offset ("2019-02-20T15:22:34-8:00",
+ * seen in a real alertStream): RFC 3339 wants two, so the zero is put back before parsing. The
+ * text kept in data, when the time cannot be read, stays as the camera wrote it. */
+static void time_widen_offset(const char *t, char *out, size_t len)
+{
+	snprintf(out, len, "%s", t);
+	const char *sign = strrchr(t, '+');
+	const char *minus = strrchr(t, '-');
+	const char *day = strchr(t, 'T');
+	if (!sign || (minus && minus > sign))
+		sign = minus;
+	if (!sign || !day || sign < day)
+		return;
+	if (sign[1] >= '0' && sign[1] <= '9' && sign[2] == ':' && strlen(sign) == 5)
+		snprintf(out, len, "%.*s0%s", (int)(sign - t + 1), t, sign + 1);
+}
+
 /* Decides what the named fields consume, once they are all known. */
 static void settle(struct fields *f, int64_t *ret_ms)
 {
 	*ret_ms = AGW_TIME_UNKNOWN;
 	int64_t ms;
-	if (f->time[0] && has_zone(f->time) && agw_time_parse_ms(f->time, &ms) == 0) {
+	char time[MAX_FIELD + 1];
+	time_widen_offset(f->time, time, sizeof(time));
+	if (f->time[0] && has_zone(f->time) && agw_time_parse_ms(time, &ms) == 0) {
 		*ret_ms = ms;
 		f->skip_time = true;
 	}

@@ -210,6 +210,63 @@ static void test_ivs_intrusions(void **state)
 	}
 }
 
+/* nupsterd/dahua-ivs-addon: a real attach stream of an IVS tripwire (CRLF framing, LF inside the
+ * JSON, Content-Length exact): two Starts of two people in the same second, the first one's Stop,
+ * heartbeats, and a crossing the other way. Start and Stop pair by EventID, not by order. */
+static void test_ivs_crossline_stream(void **state)
+{
+	(void)state;
+	static const struct {
+		enum agw_active active;
+		const char *time, *event_id, *object_id, *direction;
+	} want[] = {
+		{AGW_ACTIVE_TRUE, "2026-09-23T09:38:05.048Z", "10185", "508", "RightToLeft"},
+		{AGW_ACTIVE_TRUE, "2026-09-23T09:38:05.408Z", "10187", "509", "RightToLeft"},
+		{AGW_ACTIVE_FALSE, "2026-09-23T09:38:05.048Z", "10185", "508", "RightToLeft"},
+		{AGW_ACTIVE_TRUE, "2026-09-23T09:38:15.488Z", "10193", "509", "LeftToRight"},
+	};
+	size_t len;
+	char *buf = read_fixture("crossline_same_second_nupsterd.txt", &len);
+	struct collected c = {0};
+	char err[256] = "", tb[40];
+	assert_int_equal(agw_dahua_normalize(buf, len, agw_dahua_table_default(), collect, &c, err, sizeof(err)), 4);
+	for (size_t i = 0; i < 4; i++) {
+		const struct agw_alert *a = &c.v[i];
+		assert_string_equal(a->topic, "CrossLineDetection");
+		assert_int_equal(a->kind, AGW_KIND_LINE_CROSSING);
+		assert_int_equal(a->active, want[i].active);
+		assert_string_equal(agw_time_format_ms(a->camera_time_ms, tb, sizeof(tb)), want[i].time);
+		assert_string_equal(agw_items_get(&a->source, "channel"), "1");
+		assert_data(a, "EventID", want[i].event_id);
+		assert_data(a, "Object.ObjectID", want[i].object_id);
+		assert_data(a, "Object.ObjectType", "Human");
+		assert_data(a, "Direction", want[i].direction);
+		assert_data(a, "Name", "salida 1 "); /* the rule's name as written, trailing space kept */
+		assert_data(a, "DetectLine[1]", "4714,8128");
+		assert_data(a, "Object.FusionInfo.GpsPostion.Latitude", "0");
+		assert_data(a, "UTCMS", NULL);
+	}
+	collected_clear(&c);
+	free(buf);
+
+	/* scottlamb/multipart-stream-rs: a camera's clock events ("Content-Length:135" without a space,
+	 * the stream ending right after the last part's text): pulses, kind other, no camera time */
+	buf = read_fixture("timechange_ntp_multipartrs.txt", &len);
+	assert_int_equal(agw_dahua_normalize(buf, len, agw_dahua_table_default(), collect, &c, err, sizeof(err)), 2);
+	assert_string_equal(c.v[0].topic, "TimeChange");
+	assert_int_equal(c.v[0].kind, AGW_KIND_OTHER);
+	assert_int_equal(c.v[0].active, AGW_ACTIVE_NONE);
+	assert_int_equal(c.v[0].camera_time_ms, AGW_TIME_UNKNOWN);
+	assert_data(&c.v[0], "BeforeModifyTime", "2019-02-20 13:49:58");
+	assert_string_equal(c.v[1].topic, "NTPAdjustTime");
+	assert_int_equal(c.v[1].active, AGW_ACTIVE_NONE);
+	assert_data(&c.v[1], "Address", "192.168.5.254");
+	assert_data(&c.v[1], "result", "true");
+	assert_string_equal(agw_items_get(&c.v[1].source, "channel"), "1");
+	collected_clear(&c);
+	free(buf);
+}
+
 /* The corners of one part's text. */
 static void test_part_text(void **state)
 {
@@ -355,7 +412,7 @@ static void test_mutations(void **state)
 {
 	(void)state;
 	static const char *files[] = {"attach_rroller166_cut.txt", "attach_amcrest22.txt", "events_openhab11391.txt",
-				      "crossregion_rroller138.txt"};
+				      "crossregion_rroller138.txt", "crossline_same_second_nupsterd.txt"};
 	uint64_t rng = 0x243f6a8885a308d3ull;
 	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
 		size_t len;
@@ -400,7 +457,7 @@ int main(void)
 		cmocka_unit_test(test_attach_capture), cmocka_unit_test(test_amcrest_capture),
 		cmocka_unit_test(test_bare_events),    cmocka_unit_test(test_part_text),
 		cmocka_unit_test(test_adapter_hooks),  cmocka_unit_test(test_mutations),
-		cmocka_unit_test(test_ivs_intrusions),
+		cmocka_unit_test(test_ivs_intrusions), cmocka_unit_test(test_ivs_crossline_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,6 +132,34 @@ static const struct doc_case doc_cases[] = {
 	  {"AccessControllerEvent.deviceName", "DS-K1T502DBFWX-C"},
 	  {"portNo", "80"},
 	  {"eventType", NULL}}},
+	/* egorovsa/camera-gate-api: a camera's pushed line crossing with a vehicle target */
+	{"linedetection_vehicle.xml", "linedetection", AGW_KIND_LINE_CROSSING, AGW_ACTIVE_TRUE, "2025-08-03T12:51:35.000Z", "1",
+	 {{"DetectionRegionList.DetectionRegionEntry.detectionTarget", "vehicle"},
+	  {"DetectionRegionList.DetectionRegionEntry.regionID", "1"},
+	  {"DetectionRegionList.DetectionRegionEntry.RegionCoordinatesList.RegionCoordinates[1].positionX", "403"},
+	  {"DetectionRegionList.DetectionRegionEntry.TargetRect.height", "0.090"},
+	  {"detectionPicturesNumber", "1"},
+	  {"channelID", NULL},
+	  {"eventState", NULL}}},
+	/* a face capture camera's JSON push (tab-indented as the device writes it): was kind "other" */
+	{"facecapture.json", "faceCapture", AGW_KIND_FACE, AGW_ACTIVE_TRUE, "2021-08-25T10:52:59.000Z", "1",
+	 {{"faceCapture[0].faces[0].faceId", "13"},
+	  {"faceCapture[0].faces[0].age.value", "34"},
+	  {"faceCapture[0].faces[0].captureEndMark", "true"},
+	  {"faceCapture[0].targetAttrs.faceTime", "2021-08-25T12:52:59+02:00"},
+	  {"isDataRetransmission", "false"},
+	  {"channelName", ""},
+	  {"eventType", NULL}}},
+	/* the ANPR camera of anpr.xml when it read no plate */
+	{"anpr_plate_unknown.xml", "ANPR", AGW_KIND_VEHICLE, AGW_ACTIVE_TRUE, "2023-08-11T13:02:35.000Z", "1",
+	 {{"ANPR.licensePlate", "unknown"},
+	  {"ANPR.vehicleType", "SUVMPV"},
+	  {"ANPR.pictureInfoList.pictureInfo.type", "vehiclePicture"},
+	  {"ANPR.plateCharBelieve", ""},
+	  {"monitoringSiteID", "1"}}},
+	/* both channel elements: channelID is the channel, dynChannelID stays in data */
+	{"vmd_both_channels_human.xml", "VMD", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, "2025-07-11T04:56:42.000Z", "2",
+	 {{"dynChannelID", "2"}, {"channelID", NULL}, {"targetType", "human"}, {"activePostCount", "0"}}},
 	/* a DVR without a zone in its dateTime: the offset is unknown, the text stays in data */
 	{"vmd_zoneless_dvr.xml", "VMD", AGW_KIND_MOTION, AGW_ACTIVE_TRUE, "unknown", "12",
 	 {{"dateTime", "2025-04-06T14:16:04"}, {"dynChannelID", NULL}}},
@@ -212,6 +240,26 @@ static void test_heartbeats(void **state)
 	char tb[40];
 	assert_string_equal(agw_time_format_ms(c.v[0].camera_time_ms, tb, sizeof(tb)), "2022-12-11T06:00:20.000Z");
 	collected_clear(&c);
+
+	/* scottlamb/multipart-stream-rs: a camera's alertStream of two heartbeats (ver10, CRLF), whose
+	 * dateTime has a one-digit hour in its offset ("-8:00") */
+	buf = read_fixture("alertstream_heartbeat_multipartrs.txt", &len);
+	buf[len] = '\0'; /* read_fixture's buffer has room */
+	assert_int_equal(agw_isapi_normalize(buf, len, agw_isapi_table_default(), collect, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n, 0);
+	/* its document as a real video loss: the offset is read (it was "unknown" before) */
+	const char *doc = strstr(buf, "<EventNotificationAlert");
+	assert_non_null(doc);
+	char active[600];
+	size_t n = (size_t)(strstr(doc, "<eventState>") - doc);
+	snprintf(active, sizeof(active), "%.*s<eventState>active%s", (int)n, doc, strstr(doc, "</eventState>"));
+	active[strstr(active, "</EventNotificationAlert>") - active + 25] = '\0';
+	assert_int_equal(agw_isapi_normalize(active, strlen(active), agw_isapi_table_default(), collect, &c, err, sizeof(err)), 1);
+	assert_int_equal(c.v[0].kind, AGW_KIND_VIDEO_LOSS);
+	assert_string_equal(time_text(c.v[0].camera_time_ms, tb, sizeof(tb)), "2019-02-20T23:22:34.000Z");
+	assert_null(agw_items_get(&c.v[0].data, "dateTime"));
+	collected_clear(&c);
+	free(buf);
 }
 
 /* A captured alertStream with its HTTP head: camera (CRLF inside the XML), NVR (LF, dynChannelID)
