@@ -105,6 +105,16 @@ static const struct want_doc docs[] = {
 	{"ajax_line_crossing.xml", 1, NULL, {{"tns1:RuleEngine/tnsajax:LineDetector/Crossing", AGW_KIND_LINE_CROSSING, N,
 		NULL, "2026-03-08T16:23:29.197Z", "VideoSourceToken=9c756e1c82d0-0|Rule=9c756e1c82d0-0-dk2t3c", "", ""}}},
 
+	/* eyetowers/gonvif#1: a camera's Initialized burst with Hikvision's tnshik namespace, a zoneless
+	 * UtcTime (UTC by definition), State in capitals, the video source under the name "Source" */
+	{"tnshik_videocover_tamper_gonvif1.xml", 3, NULL, {
+		{"tns1:VideoAnalytics/tnshik:MotionAlarm", AGW_KIND_MOTION, F, "Initialized", "2023-06-01T07:27:22Z",
+			"Source=vstoken_ch0001", "", "State=FALSE"},
+		{"tns1:UserAlarm/VideoCover", AGW_KIND_TAMPER, F, "Initialized", "2023-06-01T07:27:22Z",
+			"VideoSourceToken=vstoken_ch0001", "", "State=FALSE"},
+		{"tns1:RuleEngine/TamperDetector/Tamper", AGW_KIND_TAMPER, F, "Initialized", "2023-06-01T07:27:22Z",
+			"VideoSourceToken=vstoken_ch0001", "", "State=FALSE"}}},
+
 	/* a Dahua camera (08:ed:ed MAC prefix): DigitalInput with a 000 token */
 	{"dahua_digital_input_ha36163.xml", 1, NULL, {{"tns1:Device/Trigger/DigitalInput", AGW_KIND_DIGITAL_INPUT, F, NULL,
 		"2020-05-26T14:19:32Z", "InputToken=000", "", "LogicalState=false"}}},
