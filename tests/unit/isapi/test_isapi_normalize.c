@@ -150,6 +150,14 @@ static const struct doc_case doc_cases[] = {
 	  {"isDataRetransmission", "false"},
 	  {"channelName", ""},
 	  {"eventType", NULL}}},
+	/* a face recognition camera's blacklist match (JSON push; personal fields removed): was "other" */
+	{"alarmresult_blacklist.json", "alarmResult", AGW_KIND_FACE, AGW_ACTIVE_TRUE, "2024-09-15T07:23:04.000Z", "1",
+	 {{"alarmResult[0].faces[0].identify[0].candidate[0].listType", "blackList"},
+	  {"alarmResult[0].faces[0].identify[0].candidate[0].FDLibName", "employee"},
+	  {"alarmResult[0].faces[0].identify[0].maxsimilarity", "0.9"},
+	  {"alarmResult[0].targetAttrs.deviceName", "Altra Waves Camera 01"},
+	  {"GPS.divisionNS", "N"},
+	  {"channelName", "Altra Waves 01"}}},
 	/* the ANPR camera of anpr.xml when it read no plate */
 	{"anpr_plate_unknown.xml", "ANPR", AGW_KIND_VEHICLE, AGW_ACTIVE_TRUE, "2023-08-11T13:02:35.000Z", "1",
 	 {{"ANPR.licensePlate", "unknown"},
