@@ -34,6 +34,8 @@ const struct vsim_type vsim_dahua_types[] = {
 	{"AlarmLocal", NULL, true, false, 1},
 	{"LeftDetection", NULL, false, true, 1},
 	{"FaceDetection", NULL, false, true, 1},
+	/* a real Code no table maps (openhab-addons#11391): weight 0, sent only when asked for */
+	{"RtspSessionDisconnect", NULL, false, false, 0},
 	{NULL, NULL, false, false, 0},
 };
 
