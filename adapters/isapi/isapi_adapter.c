@@ -37,6 +37,8 @@ struct isapi_adapter {
 	const struct agw_vendor_table *table;
 	struct agw_vendor_routes *routes; /* NVR channels, shared by pull and push */
 	struct agw_vendor_pull *pull;
+	struct agw_vendor_pull *draining; /* the pull while it stops: it reads its sockets to the end and
+					   * is resumed meanwhile (vendor_pull.h) */
 	struct agw_isapi_push *push;
 	struct agw_vendor_snapshots *snaps; /* evidence for events without a picture */
 	int running;                      /* of pull and push, those not yet stopped */
@@ -238,6 +240,13 @@ static void part_stopped(void *arg)
 		ad->ctx->stopped(ad->ctx);
 }
 
+static void pull_stopped(void *arg)
+{
+	struct isapi_adapter *ad = arg;
+	ad->draining = NULL;
+	part_stopped(ad);
+}
+
 static void isapi_stop(void *priv)
 {
 	struct isapi_adapter *ad = priv;
@@ -248,8 +257,9 @@ static void isapi_stop(void *priv)
 	ad->push = NULL;
 	ad->running = 1 + (pull != NULL) + (push != NULL);
 	agw_vendor_snapshots_cancel_all(ad->snaps); /* before the curl loop they run on closes */
+	ad->draining = pull;
 	if (pull)
-		agw_vendor_pull_stop(pull, part_stopped, ad);
+		agw_vendor_pull_stop(pull, pull_stopped, ad);
 	if (push)
 		agw_isapi_push_stop(push, part_stopped, ad);
 	part_stopped(ad);
@@ -316,8 +326,8 @@ static void isapi_snapshot_cancel(void *priv, struct agw_snapshot *s)
 static void isapi_resume(void *priv)
 {
 	struct isapi_adapter *ad = priv;
-	if (ad->pull)
-		agw_vendor_pull_resume(ad->pull);
+	if (ad->pull || ad->draining)
+		agw_vendor_pull_resume(ad->pull ? ad->pull : ad->draining);
 }
 
 const struct agw_adapter agw_adapter_isapi = {

@@ -4,10 +4,13 @@
  * reconnect delay between transfers) and the alerts held back while the core pushes back. */
 #include <errno.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 
@@ -23,6 +26,10 @@ enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 #define LOGGED_STREAM_ERRORS 5 /* per transfer; the rest are counted */
 
 #define MAX_RUNS 64 /* active runs remembered per device for coalescing */
+
+#define STOP_DRAIN_MS 2000 /* a stop reads what the sockets hold for at most this long (the core allows 4.5 s) */
+#define DRAIN_TICK_MS 10
+#define LOOK_AGAIN_MS 100  /* a stream whose socket holds bytes we have not read yet is judged again after this */
 
 /* An active event (topic and channel) and when it was last emitted. */
 struct run {
@@ -43,6 +50,9 @@ struct dev {
 	uint64_t last_part;      /* uv_now() of the last complete part (liveness), or of the start */
 	uint64_t parts_seen;     /* the parser's part count then */
 	uint64_t flow_start;     /* uv_now() of this transfer's first body byte */
+	int fd;                  /* the socket curl opened last for this handle (-1: none); see unread() */
+	bool looked;             /* the liveness deadline passed once: the loop's reads got a turn since */
+	uint64_t behind_since;   /* uv_now() when a deadline first found bytes we had not read, 0: none */
 	unsigned attempt;        /* reconnects since the stream last lived (agw_backoff_ms) */
 	bool answered;           /* this transfer got an HTTP answer */
 	bool flowing;            /* this transfer delivered body bytes with 200 */
@@ -68,6 +78,8 @@ struct agw_vendor_pull {
 	struct agw_vendor_routes *routes; /* NVR channels: (device, channel) -> camera */
 	bool own_routes;                  /* made here (else the caller's, which it keeps) */
 	bool started, stopping;
+	uv_timer_t drain;         /* the stop's reading of what the sockets still hold */
+	uint64_t drain_end;
 	int open_handles;
 	void (*stop_done)(void *arg);
 	void *stop_arg;
@@ -256,6 +268,36 @@ static void parser_drop(struct dev *d, bool finish)
 
 static void timer_cb(uv_timer_t *t);
 
+/* The socket of each new connection of this handle (CURLOPT_SOCKOPTFUNCTION): curl 7.88's
+ * CURLINFO_ACTIVESOCKET knows it only once the transfer is over. */
+static int sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
+{
+	struct dev *d = arg;
+	(void)purpose;
+	d->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+/* Bytes the kernel holds for this transfer that nobody has read yet: the device wrote them and
+ * will not write them again. 0 when unknown: a connection this handle did not open (curl reused
+ * one from its cache) does not have the recorded socket's local port. */
+static int unread(const struct dev *d)
+{
+	long port = -1;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int n = 0;
+	if (d->fd < 0 || !d->easy || curl_easy_getinfo(d->easy, CURLINFO_LOCAL_PORT, &port) != CURLE_OK ||
+	    getsockname(d->fd, (struct sockaddr *)&ss, &len) < 0)
+		return 0;
+	long mine = ss.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
+		    : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+					       : -2;
+	if (mine != port || ioctl(d->fd, FIONREAD, &n) < 0)
+		return 0;
+	return n;
+}
+
 static void arm(struct dev *d, uint64_t ms)
 {
 	uv_timer_start(&d->timer, timer_cb, ms, 0);
@@ -301,8 +343,12 @@ static void transfer_ended(struct dev *d, CURLcode code)
 static void transfer_done(struct agw_curl_req *req, CURLcode code)
 {
 	struct dev *d = (struct dev *)req;
-	if (d->p->stopping || d->removed)
+	if (d->removed)
 		return;
+	if (d->p->stopping) {
+		d->state = DEV_WAIT; /* read to its end while stopping: the drain closes it */
+		return;
+	}
 	transfer_ended(d, code);
 }
 
@@ -359,6 +405,8 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	if (parts != d->parts_seen) {
 		d->parts_seen = parts;
 		d->last_part = d->last_byte;
+		d->looked = false;
+		d->behind_since = 0;
 	}
 	return n;
 }
@@ -375,6 +423,8 @@ static int dev_setup(struct dev *d)
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, d);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, d);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, d);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROXY, "");
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -403,6 +453,8 @@ static void dev_connect(struct dev *d)
 	d->answered = false;
 	d->flowing = false;
 	d->paused = false;
+	d->looked = false;
+	d->behind_since = 0;
 	parser_drop(d, false);
 	if (!d->easy && dev_setup(d) < 0) {
 		snprintf(d->reason, sizeof(d->reason), "out of memory");
@@ -438,7 +490,28 @@ static void timer_cb(uv_timer_t *t)
 		arm(d, d->paused ? timeout : timeout - (now - d->last_part));
 		return;
 	}
-	if (now - d->last_byte < timeout)
+	/* The silence may be ours: a loop that did not run (CPU starvation, a stopped process) wakes
+	 * up with its timers late, and libuv runs timers before the reads of the same turn. The
+	 * reads get a turn (1 ms: a 0 ms timer armed in a timer callback runs again at once), then
+	 * the socket is asked: bytes still unread are the device's, not silence. A stream that keeps
+	 * bytes unread for another whole timeout without a part is judged all the same. */
+	if (!d->looked) {
+		d->looked = true;
+		arm(d, 1);
+		return;
+	}
+	int pending = unread(d);
+	if (pending > 0 && (!d->behind_since || now - d->behind_since < timeout)) {
+		if (!d->behind_since)
+			d->behind_since = now;
+		count(p, "agw_stream_late_checks_total", 1);
+		arm(d, LOOK_AGAIN_MS);
+		return;
+	}
+	if (pending > 0)
+		snprintf(d->reason, sizeof(d->reason), "%d bytes unread but no readable part for %" PRIu64 " ms", pending,
+			 now - d->last_part);
+	else if (now - d->last_byte < timeout)
 		snprintf(d->reason, sizeof(d->reason), "bytes but no readable part for %" PRIu64 " ms (a boundary that "
 			 "does not match the Content-Type, or garbage)", now - d->last_part);
 	else
@@ -559,6 +632,7 @@ int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *came
 	if (!d)
 		return -ENOMEM;
 	d->p = p;
+	d->fd = -1;
 	d->req.done = transfer_done;
 	d->id = strdup(camera->id);
 	d->url = agw_vendor_pull_url(camera->address, p->cfg.path);
@@ -619,7 +693,9 @@ int agw_vendor_pull_start(struct agw_vendor_pull *p)
 	int rc = agw_curl_loop_new(p->ctx->loop, &p->http);
 	if (rc < 0)
 		return rc;
-	p->open_handles++; /* the curl loop */
+	p->open_handles += 2; /* the curl loop, the drain timer */
+	uv_timer_init(p->ctx->loop, &p->drain);
+	p->drain.data = p;
 	p->started = true;
 	for (struct dev *d = p->devs; d; d = d->next)
 		dev_begin(d);
@@ -634,6 +710,47 @@ static void http_closed(void *arg)
 	maybe_stopped(p);
 }
 
+static void drain_closed(uv_handle_t *h)
+{
+	struct agw_vendor_pull *p = h->data;
+	p->open_handles--;
+	maybe_stopped(p);
+}
+
+/* Closes the devices whose stream has nothing more to give (all: every one, the drain's time is
+ * up); when none is left, the curl loop and the drain timer. */
+static void drain_step(struct agw_vendor_pull *p, bool all)
+{
+	for (struct dev **pp = &p->devs; *pp;) {
+		struct dev *d = *pp;
+		int pending = d->state == DEV_RUN ? unread(d) : 0;
+		if (!all && d->state == DEV_RUN && (d->n_held || d->paused || pending > 0)) {
+			pp = &d->next;
+			continue;
+		}
+		if (pending > 0 || d->paused) {
+			count(p, "agw_stream_unread_at_stop_total", 1);
+			agw_log_warn(p->cfg.adapter, d->id, "stopped with %d bytes unread%s: the events in them are lost",
+				     pending, d->paused ? " and the transfer paused by back-pressure" : "");
+		}
+		*pp = d->next;
+		dev_close(d);
+	}
+	if (p->devs)
+		return;
+	uv_timer_stop(&p->drain);
+	uv_close((uv_handle_t *)&p->drain, drain_closed);
+	agw_curl_loop_close(p->http, http_closed, p);
+}
+
+static void drain_tick(uv_timer_t *t)
+{
+	struct agw_vendor_pull *p = t->data;
+	drain_step(p, uv_now(p->ctx->loop) >= p->drain_end);
+	if (p->devs)
+		uv_timer_start(&p->drain, drain_tick, DRAIN_TICK_MS, 0);
+}
+
 void agw_vendor_pull_stop(struct agw_vendor_pull *p, void (*done)(void *arg), void *arg)
 {
 	p->stop_done = done;
@@ -643,14 +760,26 @@ void agw_vendor_pull_stop(struct agw_vendor_pull *p, void (*done)(void *arg), vo
 		maybe_stopped(p);
 		return;
 	}
-	/* the open handles keep the client alive until the last is closed */
+	/* What the sockets hold, the devices wrote and will not write again: the streams are read
+	 * (and what the core refuses is held and handed over on resume) until each socket is empty,
+	 * for at most STOP_DRAIN_MS. The first look comes after one turn of the loop's reads. No new
+	 * transfer starts and none is made again. The open handles keep the client alive until the
+	 * last is closed. */
 	p->open_handles++;
-	while (p->devs) {
-		struct dev *d = p->devs;
-		p->devs = d->next;
+	for (struct dev **pp = &p->devs; *pp;) {
+		struct dev *d = *pp;
+		if (d->state == DEV_RUN) {
+			pp = &d->next;
+			continue;
+		}
+		*pp = d->next;
 		dev_close(d);
 	}
-	agw_curl_loop_close(p->http, http_closed, p);
+	p->drain_end = uv_now(p->ctx->loop) + STOP_DRAIN_MS;
+	if (p->devs)
+		uv_timer_start(&p->drain, drain_tick, 1, 0);
+	else
+		drain_step(p, true);
 	p->open_handles--;
 	maybe_stopped(p);
 }
@@ -672,8 +801,11 @@ void agw_vendor_pull_free(struct agw_vendor_pull *p)
 
 void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 {
-	for (struct dev *d = p->devs; d && !p->stopping; d = d->next) {
-		while (d->n_held && !p->stopping) {
+	/* a stop from inside emit() closes devices: the walk ends there (a stopping client is
+	 * resumed too: its streams are being read to their end) */
+	bool stopping = p->stopping;
+	for (struct dev *d = p->devs; d && p->stopping == stopping; d = d->next) {
+		while (d->n_held && p->stopping == stopping) {
 			/* out of the queue before emit: emit may stop the adapter */
 			struct agw_alert a = d->held[0];
 			d->n_held--;
@@ -691,7 +823,7 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 				agw_log_err(p->cfg.adapter, d->id, "the core refused a held alert: %s", strerror(-rc));
 			agw_alert_clear(&a);
 		}
-		if (d->n_held == 0 && d->paused && d->state == DEV_RUN && !p->stopping) {
+		if (d->n_held == 0 && d->paused && d->state == DEV_RUN && p->stopping == stopping) {
 			d->paused = false;
 			d->last_byte = d->last_part = uv_now(p->ctx->loop);
 			curl_easy_pause(d->easy, CURLPAUSE_CONT);
