@@ -20,6 +20,7 @@
 #include "alarmgw/vendor_address.h"
 #include "alarmgw/vendor_pull.h"
 #include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_unmatched.h"
 #include "alarmgw/vendor_snapshot.h"
 
 #define LOG_TAG "isapi"
@@ -36,6 +37,7 @@ struct isapi_adapter {
 	struct agw_adapter_ctx *ctx;
 	const struct agw_vendor_table *table;
 	struct agw_vendor_routes *routes; /* NVR channels, shared by pull and push */
+	struct agw_vendor_unmatched *unmatched; /* channels no row names, stored this run (both) */
 	struct agw_vendor_pull *pull;
 	struct agw_vendor_pull *draining; /* the pull while it stops: it reads its sockets to the end and
 					   * is resumed meanwhile (vendor_pull.h) */
@@ -183,7 +185,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		agw_log_err(LOG_TAG, NULL, "%s", err);
 		return -EINVAL;
 	}
-	if (agw_vendor_routes_new(&ad->routes) < 0)
+	if (agw_vendor_routes_new(&ad->routes) < 0 || agw_vendor_unmatched_new(&ad->unmatched) < 0)
 		return -ENOMEM;
 	if (ad->push_listen) {
 		struct agw_isapi_push_config pc = {
@@ -198,6 +200,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 			.max_buffered = (size_t)ad->push_max_buffered,
 			.table = ad->table,
 			.routes = ad->routes,
+			.unmatched = ad->unmatched,
 		};
 		int rc = agw_isapi_push_new(&pc, ctx, &ad->push, err, sizeof(err));
 		if (rc < 0) {
@@ -219,6 +222,7 @@ static int isapi_init(void *priv, struct agw_adapter_ctx *ctx)
 		.ops = &isapi_parser,
 		.table = ad->table,
 		.routes = ad->routes,
+		.unmatched = ad->unmatched,
 	};
 	agw_vendor_pull_config_apply(&cfg, &ad->pull_opts);
 	return agw_vendor_pull_new(&cfg, ctx, &ad->pull);
@@ -274,6 +278,8 @@ static void isapi_uninit(void *priv)
 	ad->push = NULL;
 	agw_vendor_routes_free(ad->routes);
 	ad->routes = NULL;
+	agw_vendor_unmatched_free(ad->unmatched);
+	ad->unmatched = NULL;
 	agw_vendor_snapshots_free(ad->snaps);
 	ad->snaps = NULL;
 	agw_isapi_table_close(ad->table);

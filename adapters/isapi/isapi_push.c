@@ -421,6 +421,9 @@ static int on_event(void *arg, struct agw_alert *a)
 	a->adapter = (char *)TAG;
 	if (!a->gateway_time_ms)
 		a->gateway_time_ms = agw_now_ms();
+	const char *unmatched = agw_vendor_unmatched_channel(p->cfg.routes, c->device, a);
+	if (unmatched)
+		agw_vendor_unmatched_note(p->cfg.unmatched, p->ctx, TAG, c->device, unmatched, a->gateway_time_ms);
 	agw_metric_add("agw_push_events_total", "adapter=\"" TAG "\"", 1);
 	/* counted before the call: done() may come from inside emit_durable */
 	c->pending++;

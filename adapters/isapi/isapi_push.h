@@ -26,6 +26,7 @@
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_unmatched.h"
 #include "alarmgw/vendor_table.h"
 
 struct agw_isapi_push_config {
@@ -38,6 +39,7 @@ struct agw_isapi_push_config {
 	size_t max_buffered;       /* bytes of bodies held at once, over all connections */
 	const struct agw_vendor_table *table;
 	struct agw_vendor_routes *routes; /* the adapter's, shared with its pull */
+	struct agw_vendor_unmatched *unmatched; /* the adapter's too (vendor_unmatched.h) */
 };
 
 struct agw_isapi_push;

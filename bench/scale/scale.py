@@ -132,6 +132,42 @@ def start_hog(procs):
     return procs.start("hog", [sys.executable, "-c", "while True: pass"])
 
 
+class CpuLimit:
+    """A CPU share for one process (--gateway-cpu): a cgroup with a CFS quota (v2 cpu.max, or v1
+    cpu.cfs_quota_us), removed at the end. Starves the gateway the way a busy machine does, but
+    the same in every run."""
+
+    def __init__(self, pid, percent):
+        self.dir = None
+        for root, quota in (("/sys/fs/cgroup", "cpu.max"), ("/sys/fs/cgroup/cpu", "cpu.cfs_quota_us")):
+            if os.path.exists(os.path.join(root, quota)):
+                self.dir = os.path.join(root, "agw-bench-%d" % pid)
+                os.makedirs(self.dir, exist_ok=True)
+                us = int(percent * 1000)
+                if quota == "cpu.max":
+                    self._write("cpu.max", "%d 100000" % us)
+                else:
+                    self._write("cpu.cfs_period_us", "100000")
+                    self._write("cpu.cfs_quota_us", str(us))
+                self._write("cgroup.procs", str(pid))
+                return
+        raise RuntimeError("--gateway-cpu: no writable cgroup cpu controller here")
+
+    def _write(self, name, value):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(value)
+
+    def remove(self):
+        """After the process exited (an empty cgroup can be removed)."""
+        if self.dir:
+            for _ in range(50):
+                try:
+                    os.rmdir(self.dir)
+                    return
+                except OSError:
+                    time.sleep(0.1)
+
+
 def proc_sample(pid):
     """(cpu seconds, rss bytes, peak rss bytes) of a process, from /proc."""
     with open("/proc/%d/stat" % pid) as f:
@@ -445,6 +481,7 @@ def run_step(impl, n, args, tools):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     procs = Procs()
+    limit = None
     row = {"impl": impl, "cameras": n, "protocol": args.protocol}
     try:
         _mq, mport = start_mosquitto(procs, work)
@@ -481,6 +518,8 @@ def run_step(impl, n, args, tools):
                                               "mqtt://127.0.0.1:%d" % mport, "nodebridge", str(args.max_bootstraps)],
                               env=env, stdout=open(os.path.join(work, "bridge.out"), "w"),
                               stderr=open(os.path.join(work, "bridge.log"), "w"))
+        if args.gateway_cpu:
+            limit = CpuLimit(sut.pid, args.gateway_cpu)
         subscribed, t_sub = 0, None
         peak_rss = 0
         while time.time() - t0 < args.subscribe_timeout:
@@ -627,6 +666,8 @@ def run_step(impl, n, args, tools):
         log("%s N=%d failed: %s" % (impl, n, e))
     finally:
         procs.stop_all()
+        if limit:
+            limit.remove()
     log("%s N=%d: %s" % (impl, n, json.dumps(row)))
     with open(os.path.join(work, "result.json"), "w") as f:
         json.dump(row, f, indent=1)
@@ -700,6 +741,8 @@ def main():
     ap.add_argument("--camsim-chunk", type=int, default=CAMSIM_CHUNK, help="cameras per camsim process")
     ap.add_argument("--evidence", action="store_true", help="take a picture for each case (off: the event path alone)")
     ap.add_argument("--hog", action="store_true", help="a process keeping one core busy beside each step")
+    ap.add_argument("--gateway-cpu", type=float, default=None,
+                    help="percent of one core the system under test may use (a cgroup CFS quota), from its start")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
     ap.add_argument("--profile", choices=["none", "callgrind", "perf"], default="none",
                     help="profile the gateway over the window: callgrind.out or perf.data in the step's directory")

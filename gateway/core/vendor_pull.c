@@ -20,6 +20,7 @@
 #include "alarmgw/metrics.h"
 #include "alarmgw/vendor_pull.h"
 #include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_unmatched.h"
 
 enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 
@@ -77,6 +78,8 @@ struct agw_vendor_pull {
 	struct dev *devs;
 	struct agw_vendor_routes *routes; /* NVR channels: (device, channel) -> camera */
 	bool own_routes;                  /* made here (else the caller's, which it keeps) */
+	struct agw_vendor_unmatched *unmatched; /* channels no row names, stored this run */
+	bool own_unmatched;
 	bool started, stopping;
 	uv_timer_t drain;         /* the stop's reading of what the sockets still hold */
 	uint64_t drain_end;
@@ -122,6 +125,9 @@ static void deliver(struct dev *d, struct agw_alert *a)
 	a->adapter = (char *)p->cfg.adapter;
 	if (!a->gateway_time_ms)
 		a->gateway_time_ms = agw_now_ms();
+	const char *unmatched = agw_vendor_unmatched_channel(p->routes, d->id, a);
+	if (unmatched)
+		agw_vendor_unmatched_note(p->unmatched, p->ctx, p->cfg.adapter, d->id, unmatched, a->gateway_time_ms);
 	int rc = d->n_held ? -EAGAIN : p->ctx->emit(p->ctx, a);
 	if (rc == -EAGAIN)
 		count(p, "agw_stream_alerts_held", 1);
@@ -677,7 +683,12 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 		return -ENOMEM;
 	p->routes = cfg->routes;
 	p->own_routes = !cfg->routes;
-	if (p->own_routes && agw_vendor_routes_new(&p->routes) < 0) {
+	p->unmatched = cfg->unmatched;
+	p->own_unmatched = !cfg->unmatched;
+	if ((p->own_routes && agw_vendor_routes_new(&p->routes) < 0) ||
+	    (p->own_unmatched && agw_vendor_unmatched_new(&p->unmatched) < 0)) {
+		if (p->own_routes)
+			agw_vendor_routes_free(p->routes);
 		free(p);
 		return -ENOMEM;
 	}
@@ -796,6 +807,8 @@ void agw_vendor_pull_free(struct agw_vendor_pull *p)
 	}
 	if (p->own_routes)
 		agw_vendor_routes_free(p->routes);
+	if (p->own_unmatched)
+		agw_vendor_unmatched_free(p->unmatched);
 	free(p);
 }
 

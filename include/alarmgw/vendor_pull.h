@@ -30,6 +30,7 @@
 
 #include "alarmgw/adapter.h"
 #include "alarmgw/vendor_routes.h"
+#include "alarmgw/vendor_unmatched.h"
 #include "alarmgw/vendor_table.h"
 
 /* The stream parser of a protocol, behind a function table. */
@@ -72,6 +73,9 @@ struct agw_vendor_pull_config {
 	/* NVR channel routes (vendor_routes.h), kept by the caller when it shares them (the ISAPI push
 	 * listener routes the same way); NULL: the client keeps its own from add() and remove(). */
 	struct agw_vendor_routes *routes;
+	/* NVR channels no row names, stored this run (vendor_unmatched.h), shared the same way; NULL:
+	 * the client keeps its own. */
+	struct agw_vendor_unmatched *unmatched;
 };
 
 /* The options every pull adapter offers, embedded in its private struct and listed in its option
