@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* `alarmgw channels`: the channels devices reported (a catalog) or sent alarms from, as their
  * adapters stored them: adapter state under the key "channel" with a JSON value (device, name,
- * status, longitude, latitude, first_unmatched_alarm_ms; today the gb28181 adapter writes them),
+ * status, longitude, latitude, first_unmatched_alarm_ms; the gb28181 adapter, and the NVR
+ * channels no ledger row names of onvif, isapi and dahua: vendor_unmatched.h),
  * each with the ledger camera that has its ID as address or names its device and channel (or
  * token), or none: those are what an integrator adds to the ledger. Reads the store, so it works whether or not the daemon runs. The core names
  * no adapter: --adapter narrows the list to one. */
@@ -24,9 +25,10 @@ static void usage(FILE *out)
 		     "Lists the channels devices reported: from their catalogs (GB/T 28181: queried after\n"
 		     "registration and every adapters.gb28181.catalog_interval) and from their alarms. CAMERA is\n"
 		     "the ledger camera whose address is the channel ID (GB/T 28181), or whose device and channel\n"
-		     "(or source_token) are the channel's (ONVIF NVR video sources); --unmatched lists only channels\n"
-		     "without one (add them to the ledger: GB alarms of such channels are not journaled, ONVIF ones\n"
-		     "stay on the device); --adapter only one adapter's. docs/gb28181.md, docs/onvif.md.\n");
+		     "(or source_token) are the channel's (NVR channels: ONVIF video sources, ISAPI and Dahua\n"
+		     "channels); --unmatched lists only channels without one (add them to the ledger: GB alarms of\n"
+		     "such channels are not journaled, NVR ones stay on the device); --adapter only one adapter's.\n"
+		     "docs/gb28181.md, docs/onvif.md, docs/isapi.md.\n");
 }
 
 static const char *text(json_t *o, const char *name)

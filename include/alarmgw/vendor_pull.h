@@ -3,8 +3,11 @@
  * attach), shared by both adapters: one long-lived GET per device on the loop's libcurl multi (no
  * thread per device), HTTP Digest (and Basic only when allowed), TLS verified for https.
  *
- * - Liveness: devices send heartbeats every few seconds; no byte for heartbeat_timeout means the
+ * - Liveness: devices send heartbeats every few seconds; no part for heartbeat_timeout means the
  *   stream is dead although the socket may not know it: the transfer is dropped and made again.
+ *   Silence the gateway causes is not the device's: a deadline that passes while the loop did
+ *   not run (CPU starvation, a stopped process) gives the reads a turn, then asks the socket;
+ *   bytes unread there keep the stream (for at most another timeout without a part).
  * - Reconnect: after a failure, the project's one backoff (alarmgw/backoff.h): from backoff_min
  *   doubling to backoff_max, each delay a uniform point in its upper half, so that devices
  *   behind one switch do not come back in step; a stream that lived
@@ -122,8 +125,10 @@ int agw_vendor_pull_new(const struct agw_vendor_pull_config *cfg, struct agw_ada
 int agw_vendor_pull_add(struct agw_vendor_pull *p, const struct agw_camera *camera);
 void agw_vendor_pull_remove(struct agw_vendor_pull *p, const char *camera_id);
 int agw_vendor_pull_start(struct agw_vendor_pull *p);
-/* Cancels every transfer and closes every handle; done(arg) runs once all are closed (it may run
- * before this returns). The client is then freed. */
+/* Ends every transfer and closes every handle; done(arg) runs once all are closed (it may run
+ * before this returns). The client is then freed. A stream is first read until its socket holds
+ * nothing more (at most 2 s; resume() still hands over what the core held back): the bytes in it
+ * were written by the device, which does not write them again. */
 void agw_vendor_pull_stop(struct agw_vendor_pull *p, void (*done)(void *arg), void *arg);
 /* Frees a client that was never started (after stop, the client is already gone). */
 void agw_vendor_pull_free(struct agw_vendor_pull *p);
