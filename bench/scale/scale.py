@@ -401,7 +401,8 @@ def write_gateway_config(work, ledger, mqtt_port, args, http_port=None, name="al
         f.write('rules: { file = "%s"; };\n' % os.path.join(HERE, "rules.conf"))
         f.write('mqtt: { uri = "tcp://127.0.0.1:%d"; topic_prefix = "agw"; inflight = %d; };\n'
                 % (mqtt_port, args.inflight))
-        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol, int(args.drain_max) + 60)
+        silence = args.heartbeat_timeout or int(args.drain_max) + 60
+        vendor = "" if args.protocol == "onvif" else " " + vendors.gateway_config(args.protocol, silence)
         f.write('adapters: { onvif: { pull_timeout = "10s"; max_bootstraps = %d; };%s };\n'
                 % (args.max_bootstraps, vendor))
         # A picture for each case is its own workload (a snapshot request per case, bench/evidence):
@@ -741,6 +742,9 @@ def main():
     ap.add_argument("--camsim-chunk", type=int, default=CAMSIM_CHUNK, help="cameras per camsim process")
     ap.add_argument("--evidence", action="store_true", help="take a picture for each case (off: the event path alone)")
     ap.add_argument("--hog", action="store_true", help="a process keeping one core busy beside each step")
+    ap.add_argument("--heartbeat-timeout", type=int, default=None,
+                    help="isapi/dahua heartbeat_timeout in s (default: --drain-max + 60, longer than the drain's "
+                         "frozen devices); shorter puts the liveness checks of a starved gateway to the test")
     ap.add_argument("--gateway-cpu", type=float, default=None,
                     help="percent of one core the system under test may use (a cgroup CFS quota), from its start")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
