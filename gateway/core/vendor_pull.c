@@ -31,6 +31,8 @@ enum dev_state { DEV_IDLE, DEV_WAIT, DEV_RUN };
 #define STOP_DRAIN_MS 2000 /* a stop reads what the sockets hold for at most this long (the core allows 4.5 s) */
 #define DRAIN_TICK_MS 10
 #define LOOK_AGAIN_MS 100  /* a stream whose socket holds bytes we have not read yet is judged again after this */
+#define LAG_TICK_MS 250    /* the stall meter's period; lateness beyond LAG_SLACK_MS is time the loop did not run */
+#define LAG_SLACK_MS 100
 
 /* An active event (topic and channel) and when it was last emitted. */
 struct run {
@@ -52,6 +54,7 @@ struct dev {
 	uint64_t parts_seen;     /* the parser's part count then */
 	uint64_t flow_start;     /* uv_now() of this transfer's first body byte */
 	int fd;                  /* the socket curl opened last for this handle (-1: none); see unread() */
+	uint64_t stalled_at;     /* the client's stalled_ms at last_part */
 	bool looked;             /* the liveness deadline passed once: the loop's reads got a turn since */
 	uint64_t behind_since;   /* uv_now() when a deadline first found bytes we had not read, 0: none */
 	unsigned attempt;        /* reconnects since the stream last lived (agw_backoff_ms) */
@@ -82,6 +85,8 @@ struct agw_vendor_pull {
 	bool own_unmatched;
 	bool started, stopping;
 	uv_timer_t drain;         /* the stop's reading of what the sockets still hold */
+	uv_timer_t lag;           /* the stall meter: how long the loop did not run (silence that is ours) */
+	uint64_t lag_due, stalled_ms;
 	uint64_t drain_end;
 	int open_handles;
 	void (*stop_done)(void *arg);
@@ -274,6 +279,32 @@ static void parser_drop(struct dev *d, bool finish)
 
 static void timer_cb(uv_timer_t *t);
 
+/* A part (or the start of a transfer, or the end of a pause): liveness starts again. */
+static void mark_part(struct dev *d, uint64_t now)
+{
+	d->last_part = now;
+	d->stalled_at = d->p->stalled_ms;
+	d->looked = false;
+	d->behind_since = 0;
+}
+
+/* How long the device has been silent while the gateway ran: the time since its last part, less
+ * the time the loop did not run meanwhile (a stopped process, CPU starvation, a long turn). */
+static uint64_t silence(const struct dev *d, uint64_t now)
+{
+	uint64_t elapsed = now - d->last_part, stalled = d->p->stalled_ms - d->stalled_at;
+	return elapsed > stalled ? elapsed - stalled : 0;
+}
+
+static void lag_tick(uv_timer_t *t)
+{
+	struct agw_vendor_pull *p = t->data;
+	uint64_t now = uv_now(p->ctx->loop);
+	if (now > p->lag_due + LAG_SLACK_MS)
+		p->stalled_ms += now - p->lag_due;
+	p->lag_due = now + LAG_TICK_MS;
+}
+
 /* The socket of each new connection of this handle (CURLOPT_SOCKOPTFUNCTION): curl 7.88's
  * CURLINFO_ACTIVESOCKET knows it only once the transfer is over. */
 static int sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
@@ -410,9 +441,7 @@ static size_t write_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	uint64_t parts = p->cfg.ops->parts ? p->cfg.ops->parts(d->parser) : d->parts_seen + 1;
 	if (parts != d->parts_seen) {
 		d->parts_seen = parts;
-		d->last_part = d->last_byte;
-		d->looked = false;
-		d->behind_since = 0;
+		mark_part(d, d->last_byte);
 	}
 	return n;
 }
@@ -459,8 +488,6 @@ static void dev_connect(struct dev *d)
 	d->answered = false;
 	d->flowing = false;
 	d->paused = false;
-	d->looked = false;
-	d->behind_since = 0;
 	parser_drop(d, false);
 	if (!d->easy && dev_setup(d) < 0) {
 		snprintf(d->reason, sizeof(d->reason), "out of memory");
@@ -468,7 +495,8 @@ static void dev_connect(struct dev *d)
 		return;
 	}
 	d->state = DEV_RUN;
-	d->last_byte = d->last_part = uv_now(p->ctx->loop);
+	d->last_byte = uv_now(p->ctx->loop);
+	mark_part(d, d->last_byte);
 	if (agw_curl_loop_start(p->http, d->easy) < 0) {
 		snprintf(d->reason, sizeof(d->reason), "cannot start the transfer");
 		transfer_ended(d, CURLE_FAILED_INIT);
@@ -490,17 +518,17 @@ static void timer_cb(uv_timer_t *t)
 	if (d->state != DEV_RUN)
 		return;
 	uint64_t now = uv_now(p->ctx->loop);
-	uint64_t timeout = (uint64_t)p->cfg.heartbeat_timeout_ms;
-	if (d->paused || now - d->last_part < timeout) {
-		/* paused by back-pressure: silence is ours, not the device's */
-		arm(d, d->paused ? timeout : timeout - (now - d->last_part));
+	uint64_t timeout = (uint64_t)p->cfg.heartbeat_timeout_ms, quiet = silence(d, now);
+	if (d->paused || quiet < timeout) {
+		/* paused by back-pressure, or the loop did not run: silence is ours, not the device's */
+		arm(d, d->paused ? timeout : timeout - quiet);
 		return;
 	}
-	/* The silence may be ours: a loop that did not run (CPU starvation, a stopped process) wakes
-	 * up with its timers late, and libuv runs timers before the reads of the same turn. The
-	 * reads get a turn (1 ms: a 0 ms timer armed in a timer callback runs again at once), then
-	 * the socket is asked: bytes still unread are the device's, not silence. A stream that keeps
-	 * bytes unread for another whole timeout without a part is judged all the same. */
+	/* The silence may still be ours: libuv runs timers before the reads of the same turn, and
+	 * the stall meter may not have run yet. The reads get a turn (1 ms: a 0 ms timer armed in a
+	 * timer callback runs again at once), then the socket is asked: bytes still unread are the
+	 * device's, not silence. A stream that keeps bytes unread for another whole timeout without a
+	 * part is judged all the same. */
 	if (!d->looked) {
 		d->looked = true;
 		arm(d, 1);
@@ -704,9 +732,13 @@ int agw_vendor_pull_start(struct agw_vendor_pull *p)
 	int rc = agw_curl_loop_new(p->ctx->loop, &p->http);
 	if (rc < 0)
 		return rc;
-	p->open_handles += 2; /* the curl loop, the drain timer */
+	p->open_handles += 3; /* the curl loop, the drain timer, the stall meter */
 	uv_timer_init(p->ctx->loop, &p->drain);
 	p->drain.data = p;
+	uv_timer_init(p->ctx->loop, &p->lag);
+	p->lag.data = p;
+	p->lag_due = uv_now(p->ctx->loop) + LAG_TICK_MS;
+	uv_timer_start(&p->lag, lag_tick, LAG_TICK_MS, LAG_TICK_MS);
 	p->started = true;
 	for (struct dev *d = p->devs; d; d = d->next)
 		dev_begin(d);
@@ -721,7 +753,7 @@ static void http_closed(void *arg)
 	maybe_stopped(p);
 }
 
-static void drain_closed(uv_handle_t *h)
+static void client_timer_closed(uv_handle_t *h)
 {
 	struct agw_vendor_pull *p = h->data;
 	p->open_handles--;
@@ -750,7 +782,9 @@ static void drain_step(struct agw_vendor_pull *p, bool all)
 	if (p->devs)
 		return;
 	uv_timer_stop(&p->drain);
-	uv_close((uv_handle_t *)&p->drain, drain_closed);
+	uv_close((uv_handle_t *)&p->drain, client_timer_closed);
+	uv_timer_stop(&p->lag);
+	uv_close((uv_handle_t *)&p->lag, client_timer_closed);
 	agw_curl_loop_close(p->http, http_closed, p);
 }
 
@@ -838,7 +872,8 @@ void agw_vendor_pull_resume(struct agw_vendor_pull *p)
 		}
 		if (d->n_held == 0 && d->paused && d->state == DEV_RUN && p->stopping == stopping) {
 			d->paused = false;
-			d->last_byte = d->last_part = uv_now(p->ctx->loop);
+			d->last_byte = uv_now(p->ctx->loop);
+			mark_part(d, d->last_byte);
 			curl_easy_pause(d->easy, CURLPAUSE_CONT);
 		}
 	}

@@ -8,7 +8,9 @@ the gateway must read it, whatever its own delays.
 1. Stall past heartbeat_timeout: SIGSTOP the gateway for STALL_S (over twice heartbeat_timeout),
    SIGCONT. On waking, the liveness timers are late: they must look at the sockets (bytes are
    waiting) rather than declare every stream dead and close it with the events still unread.
-2. Stop with bytes unread: SIGSTOP the gateway, let the devices write for a moment, freeze them
+2. The same stall while the streams are being set up (connected, asked, answered): the time the
+   gateway did not run counts as no device's silence, before a stream's first part as after it.
+3. Stop with bytes unread: SIGSTOP the gateway, let the devices write for a moment, freeze them
    (SIGSTOP: nothing more is written), then SIGTERM and SIGCONT the gateway. A planned stop reads
    what the sockets hold before closing them; with a queue of 100 alerts, what the core refuses is
    held and handed over when it has room, not dropped at the close.
@@ -63,12 +65,12 @@ def reconcile(sim, j, what):
     check(not missing and not phantom, "%s: journaled ids == ids written whole (%d written, %d missing, %d made up; "
           "%d edges)" % (what, len(log.written()), len(missing), len(phantom), st["edges"]))
     check(st["dropped"] == 0, "%s: no device dropped a part for a full backlog (%d)" % (what, st["dropped"]))
-    lost = j.rows("kind = 'event_channel_lost' AND active = 1")
-    check(not lost, "%s: no stream declared lost: the devices never stopped (%d event_channel_lost, e.g. %s)" %
-          (what, len(lost), [r[1] for r in lost[:3]]))
+    lost = j.rows("kind IN ('event_channel_lost', 'camera_offline') AND active = 1")
+    check(not lost, "%s: no stream declared lost, no device offline: the devices never stopped (%d, e.g. %s)" %
+          (what, len(lost), [(r[1], r[2]) for r in lost[:3]]))
 
 
-def start(protocol, w, extra_gateway="", devices=DEVICES, rate=RATE):
+def start(protocol, w, extra_gateway="", devices=DEVICES, rate=RATE, stall_at_start=0.0):
     sim = vc.Vendorsim(protocol, devices=devices, rate=rate, workdir=w,
                        extra=["--run", "1", "--quiet", "0", "--heartbeat", "1"]).start()
     adapter = 'coalesce = "0s";' if protocol == "isapi" else "heartbeat = 1;"
@@ -79,6 +81,13 @@ def start(protocol, w, extra_gateway="", devices=DEVICES, rate=RATE):
         with open(conf, "w") as f:
             f.write(text.replace('log_level = "info";', 'log_level = "info"; ' + extra_gateway))
     gw = Gateway(conf).start()
+    if stall_at_start:
+        # the first connections are spread over a second: some are being set up, some wait
+        gw.wait_log(r"adapter %s started" % protocol, timeout=30)
+        time.sleep(0.3)
+        gw.signal(signal.SIGSTOP)
+        time.sleep(stall_at_start)
+        gw.signal(signal.SIGCONT)
     j = Journal(os.path.join(w, "state", "alarmgw.db"), id_of(protocol))
     vendortest.wait_for(lambda: sim.stats()["totals"]["live_streams"] == devices, "a stream to every device",
                         timeout=60)
@@ -111,6 +120,31 @@ def stall(protocol):
         reconcile(sim, j, "%s, stalled %.0f s" % (protocol, STALL_S))
         code, _ = gw.stop(timeout=30)
         check(code == 0, "%s: SIGTERM exits 0 (%s)" % (protocol, code))
+    finally:
+        if gw and gw.proc and gw.proc.poll() is None:
+            gw.signal(signal.SIGCONT)
+            gw.stop(timeout=30)
+        keep_log(w, gw)
+        if sim:
+            sim.stop()
+        print("kept", w)
+
+
+def stall_setup(protocol):
+    """The stall comes while the streams are being set up: the time the gateway did not run is
+    not the devices' silence, before their first part as after it."""
+    w = tempdir("agw-stall-setup-%s-" % protocol)
+    sim = gw = None
+    try:
+        sim, gw, j = start(protocol, w, stall_at_start=STALL_S)
+        time.sleep(2.0)
+        sim.control("all", "rate", **{"per-second": 0})
+        time.sleep(2.5)
+        settle(j)
+        reconcile(sim, j, "%s, stalled %.0f s while connecting" % (protocol, STALL_S))
+        st = sim.stats()["totals"]
+        check(st["streams"] == DEVICES, "%s: one stream per device, none made again (%d answers)" %
+              (protocol, st["streams"]))
     finally:
         if gw and gw.proc and gw.proc.poll() is None:
             gw.signal(signal.SIGCONT)
@@ -157,5 +191,6 @@ def stop_unread(protocol):
 if __name__ == "__main__":
     for p in ("isapi", "dahua"):
         stall(p)
+        stall_setup(p)
         stop_unread(p)
     finish()
