@@ -315,22 +315,28 @@ static int sockopt_cb(void *arg, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
+static long port_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET    ? ntohs(((const struct sockaddr_in *)ss)->sin_port)
+	       : ss->ss_family == AF_INET6 ? ntohs(((const struct sockaddr_in6 *)ss)->sin6_port)
+					   : -2;
+}
+
 /* Bytes the kernel holds for this transfer that nobody has read yet: the device wrote them and
- * will not write them again. 0 when unknown: a connection this handle did not open (curl reused
- * one from its cache) does not have the recorded socket's local port. */
+ * will not write them again. 0 when unknown: the recorded socket must still be the transfer's
+ * connection (its local and remote ports those curl reports), not a connection curl reused from
+ * its cache nor a later socket that got the same descriptor. */
 static int unread(const struct dev *d)
 {
-	long port = -1;
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
+	long local = -1, remote = -1;
+	struct sockaddr_storage mine, peer;
+	socklen_t len = sizeof(mine), plen = sizeof(peer);
 	int n = 0;
-	if (d->fd < 0 || !d->easy || curl_easy_getinfo(d->easy, CURLINFO_LOCAL_PORT, &port) != CURLE_OK ||
-	    getsockname(d->fd, (struct sockaddr *)&ss, &len) < 0)
+	if (d->fd < 0 || !d->easy || curl_easy_getinfo(d->easy, CURLINFO_LOCAL_PORT, &local) != CURLE_OK ||
+	    curl_easy_getinfo(d->easy, CURLINFO_PRIMARY_PORT, &remote) != CURLE_OK ||
+	    getsockname(d->fd, (struct sockaddr *)&mine, &len) < 0 || getpeername(d->fd, (struct sockaddr *)&peer, &plen) < 0)
 		return 0;
-	long mine = ss.ss_family == AF_INET    ? ntohs(((struct sockaddr_in *)&ss)->sin_port)
-		    : ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
-					       : -2;
-	if (mine != port || ioctl(d->fd, FIONREAD, &n) < 0)
+	if (port_of(&mine) != local || port_of(&peer) != remote || ioctl(d->fd, FIONREAD, &n) < 0)
 		return 0;
 	return n;
 }
