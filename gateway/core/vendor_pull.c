@@ -288,11 +288,16 @@ static void mark_part(struct dev *d, uint64_t now)
 	d->behind_since = 0;
 }
 
-/* How long the device has been silent while the gateway ran: the time since its last part, less
- * the time the loop did not run meanwhile (a stopped process, CPU starvation, a long turn). */
+/* How long the device has been silent. A flowing stream's device writes whether or not the
+ * gateway runs (what it wrote waits in the socket, which the deadline asks: timer_cb), so the
+ * time since its last part counts whole. Before the stream flows, each step of the set-up waits
+ * for the gateway's own (connect, request, the Digest answer): the time the loop did not run
+ * meanwhile (a stopped process, CPU starvation, a long turn) is not the device's. */
 static uint64_t silence(const struct dev *d, uint64_t now)
 {
 	uint64_t elapsed = now - d->last_part, stalled = d->p->stalled_ms - d->stalled_at;
+	if (d->flowing)
+		return elapsed;
 	return elapsed > stalled ? elapsed - stalled : 0;
 }
 
@@ -526,7 +531,7 @@ static void timer_cb(uv_timer_t *t)
 	uint64_t now = uv_now(p->ctx->loop);
 	uint64_t timeout = (uint64_t)p->cfg.heartbeat_timeout_ms, quiet = silence(d, now);
 	if (d->paused || quiet < timeout) {
-		/* paused by back-pressure, or the loop did not run: silence is ours, not the device's */
+		/* paused by back-pressure, or a set-up the loop did not run: silence is ours */
 		arm(d, d->paused ? timeout : timeout - quiet);
 		return;
 	}

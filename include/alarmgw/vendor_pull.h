@@ -7,7 +7,9 @@
  *   stream is dead although the socket may not know it: the transfer is dropped and made again.
  *   Silence the gateway causes is not the device's: a deadline that passes while the loop did
  *   not run (CPU starvation, a stopped process) gives the reads a turn, then asks the socket;
- *   bytes unread there keep the stream (for at most another timeout without a part).
+ *   bytes unread there keep the stream (for at most another timeout without a part). Before a
+ *   stream flows, the time the loop did not run does not count (the device's answers wait for
+ *   the gateway's requests).
  * - Reconnect: after a failure, the project's one backoff (alarmgw/backoff.h): from backoff_min
  *   doubling to backoff_max, each delay a uniform point in its upper half, so that devices
  *   behind one switch do not come back in step; a stream that lived
