@@ -34,6 +34,32 @@ static int arg_uint(const char *query, const char *key, double def, double max, 
 	return 0;
 }
 
+/* emit?type=T&channel=N[&state=active|inactive|start|stop|pulse]: one event now. */
+static int control_emit(struct vsim_device *dev, const char *query)
+{
+	enum vsim_protocol proto = dev->sim->opt.protocol;
+	unsigned channel;
+	int state = 1;
+	char v[64];
+	if (camsim_query_get(query, "type", v, sizeof(v)) < 0)
+		strcpy(v, proto == VSIM_ISAPI ? "VMD" : "VideoMotion");
+	int type = vsim_type_find(proto, v);
+	if (type < 0 || arg_uint(query, "channel", 1, VSIM_MAX_CHANNELS, &channel) < 0)
+		return -EINVAL;
+	if (camsim_query_get(query, "state", v, sizeof(v)) == 0) {
+		if (strcmp(v, "active") == 0 || strcmp(v, "start") == 0 || strcmp(v, "pulse") == 0)
+			state = 1;
+		else if (strcmp(v, "inactive") == 0 || strcmp(v, "stop") == 0)
+			state = 0;
+		else
+			return -EINVAL;
+	}
+	int r = vsim_events_emit(dev, type, channel, state);
+	if (r < 0)
+		return r == -EINVAL ? -EINVAL : -EBUSY;
+	return 0;
+}
+
 int vsim_control_apply(struct vsim_device *dev, const char *action, const char *query)
 {
 	struct vsim_misbehaviour *mb = &dev->mb;
@@ -91,24 +117,9 @@ int vsim_control_apply(struct vsim_device *dev, const char *action, const char *
 			return -EINVAL;
 		dev->dialect = dl; /* for the next streams */
 	} else if (strcmp(action, "emit") == 0) {
-		unsigned channel;
-		int state = 1;
-		if (camsim_query_get(query, "type", v, sizeof(v)) < 0)
-			strcpy(v, proto == VSIM_ISAPI ? "VMD" : "VideoMotion");
-		int type = vsim_type_find(proto, v);
-		if (type < 0 || arg_uint(query, "channel", 1, VSIM_MAX_CHANNELS, &channel) < 0)
-			return -EINVAL;
-		if (camsim_query_get(query, "state", v, sizeof(v)) == 0) {
-			if (strcmp(v, "active") == 0 || strcmp(v, "start") == 0 || strcmp(v, "pulse") == 0)
-				state = 1;
-			else if (strcmp(v, "inactive") == 0 || strcmp(v, "stop") == 0)
-				state = 0;
-			else
-				return -EINVAL;
-		}
-		int r = vsim_events_emit(dev, type, channel, state);
+		int r = control_emit(dev, query);
 		if (r < 0)
-			return r == -EINVAL ? -EINVAL : -EBUSY;
+			return r;
 	} else {
 		return -ENOENT;
 	}
