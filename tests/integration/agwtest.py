@@ -5,6 +5,7 @@ stopped at exit, also when the test fails."""
 import atexit
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -19,6 +20,8 @@ SOURCE = os.environ.get("AGW_SOURCE_DIR", os.path.join(os.path.dirname(__file__)
 ALARMGW = os.path.join(BUILD, "gateway", "alarmgw")
 
 _processes = []
+_tempdirs = []
+_passed = False
 
 
 def _cleanup():
@@ -26,6 +29,11 @@ def _cleanup():
         if p.poll() is None:
             p.kill()
             p.wait()
+    # A passed test's files go (a cluster test leaves ~400 MB); a failed one's stay for the
+    # post-mortem, and AGW_KEEP_TMP=1 keeps them always.
+    if _passed and not os.environ.get("AGW_KEEP_TMP"):
+        for d in _tempdirs:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 atexit.register(_cleanup)
@@ -43,7 +51,9 @@ def check(cond, what):
 
 
 def finish():
+    global _passed
     print(f"{'FAILED' if failures else 'PASSED'}: {failures} failed check(s)", flush=True)
+    _passed = not failures
     sys.exit(1 if failures else 0)
 
 
@@ -66,7 +76,10 @@ def wait_for(fn, what, timeout=10.0, interval=0.05):
 
 
 def tempdir(prefix="agw-it-"):
-    return tempfile.mkdtemp(prefix=prefix)
+    """A fresh directory, removed at exit when the test passed (see _cleanup)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _tempdirs.append(d)
+    return d
 
 
 def sql(db, query, args=()):
