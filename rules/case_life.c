@@ -277,7 +277,9 @@ void engine_source_add(struct agw_case *c, const struct contrib *contrib)
 	}
 	struct agw_case_source *s = &c->sources[c->n_sources++];
 	s->cam = contrib->cam;
-	snprintf(s->adapter, sizeof(s->adapter), "%s", adapter);
+	struct engine_text t;
+	engine_text_init(&t, s->adapter, sizeof(s->adapter));
+	engine_text_put(&t, adapter);
 	s->count = 1;
 	s->first_seen = s->last_seen = contrib->t;
 }

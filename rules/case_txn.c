@@ -203,7 +203,11 @@ static void case_restore_from(struct agw_case *c, struct agw_case *s)
 	for (size_t i = 0; i < c->n_evidence; i++)
 		free(c->evidence[i].event_id);
 	free(c->active_ks);
+	char *part = c->msg_part; /* what it renders never changes: keep the one c has */
+	size_t part_len = c->msg_part_len;
 	*c = *s; /* the snapshot's strings and array now belong to c */
+	c->msg_part = part;
+	c->msg_part_len = part_len;
 	free(s);
 }
 

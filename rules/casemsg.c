@@ -320,9 +320,53 @@ static void write_evidence(struct agw_jw *w, const struct agw_evidence_entry *ev
 	agw_jw_lit(w, "]");
 }
 
+/* The members from "gateway" to "aggregate": fixed when the case is made. */
+static void write_case_fixed(struct agw_jw *w, const struct agw_engine *e, const struct agw_case *c)
+{
+	agw_jw_key(w, "gateway");
+	agw_jw_str(w, agw_engine_gateway_id(e));
+	agw_jw_key(w, "rule");
+	agw_jw_str(w, c->rule);
+	agw_jw_key(w, "category");
+	agw_jw_str(w, c->category);
+	agw_jw_key(w, "priority");
+	agw_jw_int(w, c->priority);
+	agw_jw_key(w, "title");
+	agw_jw_str(w, c->title ? c->title : "");
+	agw_jw_key(w, "aggregate");
+	agw_jw_bool(w, c->aggregate);
+}
+
+static void write_cam_fixed(struct agw_jw *w, const struct agw_engine *e, const struct agw_case *c)
+{
+	write_camera(w, c->cam);
+	write_cell(w, e, c->cam);
+}
+
+/* Appends a part rendered once and kept in *part (the same bytes write would append here), or
+ * renders it in place when it cannot be kept (out of memory: the message is still whole). The
+ * part is rendered on its own, so its first key has no comma: the separator comes from here. */
+static void jw_part(struct agw_jw *w, char **part, size_t *part_len, const struct agw_engine *e,
+		    const struct agw_case *c, void (*write)(struct agw_jw *, const struct agw_engine *, const struct agw_case *))
+{
+	if (!*part) {
+		struct agw_jw pw = {0};
+		write(&pw, e, c);
+		if (agw_jw_finish(&pw, part, part_len) < 0) {
+			write(w, e, c);
+			return;
+		}
+	}
+	agw_jw_sep(w);
+	agw_jw_raw(w, *part, *part_len);
+}
+
+/* The parts kept on the case and its camera are caches: filling them changes no byte of any
+ * message, so the case and camera count as unchanged (hence the casts). */
 int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
 		     const struct agw_evidence_entry *ev, size_t n_ev, char **ret_json, size_t *ret_len)
 {
+	struct agw_case *mc = (struct agw_case *)c;
 	struct agw_jw w = {0};
 	agw_jw_lit(&w, "{");
 	agw_jw_key(&w, "schema_version");
@@ -339,22 +383,10 @@ int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum 
 	agw_jw_time(&w, c->created_ms);
 	agw_jw_key(&w, "updated");
 	agw_jw_time(&w, c->updated_ms);
-	agw_jw_key(&w, "gateway");
-	agw_jw_str(&w, agw_engine_gateway_id(e));
-	agw_jw_key(&w, "rule");
-	agw_jw_str(&w, c->rule);
-	agw_jw_key(&w, "category");
-	agw_jw_str(&w, c->category);
-	agw_jw_key(&w, "priority");
-	agw_jw_int(&w, c->priority);
-	agw_jw_key(&w, "title");
-	agw_jw_str(&w, c->title ? c->title : "");
-	agw_jw_key(&w, "aggregate");
-	agw_jw_bool(&w, c->aggregate);
+	jw_part(&w, &mc->msg_part, &mc->msg_part_len, e, c, write_case_fixed);
 	agw_jw_key(&w, "found_on_resync");
 	agw_jw_bool(&w, c->resync);
-	write_camera(&w, c->cam);
-	write_cell(&w, e, c->cam);
+	jw_part(&w, &c->cam->msg_part, &c->cam->msg_part_len, e, c, write_cam_fixed);
 	write_event(&w, c);
 	write_sources(&w, c);
 	write_lifecycle(&w, c);
