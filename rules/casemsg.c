@@ -229,9 +229,9 @@ static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 		agw_jw_key(w, "at");
 		agw_jw_time(w, c->fb_ms);
 		agw_jw_key(w, "by");
-		agw_jw_str(w, c->fb_by[0] ? c->fb_by : NULL);
+		agw_jw_str(w, c->fb_by);
 		agw_jw_key(w, "note");
-		agw_jw_str(w, c->fb_note[0] ? c->fb_note : NULL);
+		agw_jw_str(w, c->fb_note);
 		agw_jw_lit(w, "}");
 	} else {
 		agw_jw_lit(w, "null");
@@ -356,6 +356,10 @@ static void jw_part(struct agw_jw *w, char **part, size_t *part_len, const struc
 			write(w, e, c);
 			return;
 		}
+		/* kept for the case's or the camera's life: its size, not the writer's 2 KB */
+		char *fit = realloc(*part, *part_len + 1);
+		if (fit)
+			*part = fit;
 	}
 	agw_jw_sep(w);
 	agw_jw_raw(w, *part, *part_len);
