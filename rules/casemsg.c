@@ -206,7 +206,7 @@ static void write_sources(struct agw_jw *w, const struct agw_case *c)
 
 static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 {
-	const char *level, *code;
+	const char *level = NULL, *code = NULL;
 	agw_jw_key(w, "lifecycle");
 	agw_jw_lit(w, "{");
 	agw_jw_key(w, "history");
@@ -240,11 +240,12 @@ static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 	agw_jw_lit(w, "{");
 	agw_jw_key(w, "level");
 	agw_jw_int(w, c->esc_level);
-	agw_case_escalation_target(c, c->esc_level, &level, &code);
+	if (c->esc_level) /* reads the cell's path: a cache miss per message otherwise */
+		agw_case_escalation_target(c, c->esc_level, &level, &code);
 	agw_jw_key(w, "target_level");
-	agw_jw_str(w, c->esc_level ? level : NULL);
+	agw_jw_str(w, level);
 	agw_jw_key(w, "target_code");
-	agw_jw_str(w, c->esc_level ? code : NULL);
+	agw_jw_str(w, code);
 	agw_jw_lit(w, "}");
 	agw_jw_key(w, "supervision_due");
 	agw_jw_time(w, c->sup_due_ms ? c->sup_due_ms : AGW_TIME_UNKNOWN);
