@@ -37,6 +37,7 @@ void engine_cam_free(struct agw_engine *e, struct agw_engine_cam *c)
 		}
 		free(c->cand[k]);
 	}
+	free(c->msg_part);
 	free(c->id);
 	free(c->name);
 	free(c->vendor);
@@ -61,6 +62,9 @@ struct agw_kind_state *engine_ks_get(struct agw_engine_cam *cam, enum agw_alert_
 static void cam_resolve(struct agw_engine *e, struct agw_engine_cam *c)
 {
 	c->cell = NULL;
+	free(c->msg_part); /* rendered from what is changing */
+	c->msg_part = NULL;
+	c->msg_part_len = 0;
 	if (c->has_location && e->grid) {
 		double x, y;
 		agw_crs_convert(c->crs, agw_grid_crs(e->grid), c->lon, c->lat, &x, &y);

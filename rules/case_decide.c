@@ -60,6 +60,7 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 	char dur[32], dur2[32];
 	if (kind_state && kind_state->inc) {
 		struct agw_case *c = kind_state->inc;
+		struct engine_text t;
 		engine_kind_state_unlink(e, kind_state);
 		c->count++;
 		if (contrib->t > c->last_seen)
@@ -78,12 +79,15 @@ static int inactive_edge(struct agw_engine *e, struct agw_engine_cam *cam, const
 			c->cleared_ms = contrib->t;
 			engine_life_cleared(e, c, contrib->t);
 			d->action = AGW_DECISION_CLOSE;
-			snprintf(d->reason, sizeof(d->reason), "inactive edge: alert ended after %s",
-				 fmt_dur(contrib->t - c->first_seen, dur, sizeof(dur)));
+			engine_text_init(&t, d->reason, sizeof(d->reason));
+			engine_text_put(&t, "inactive edge: alert ended after ");
+			engine_text_dur(&t, contrib->t - c->first_seen);
 		} else {
 			d->action = AGW_DECISION_UPDATE;
-			snprintf(d->reason, sizeof(d->reason), "inactive edge; %zu other camera(s) still active",
-				 c->n_active_ks);
+			engine_text_init(&t, d->reason, sizeof(d->reason));
+			engine_text_put(&t, "inactive edge; ");
+			engine_text_int(&t, (int64_t)c->n_active_ks);
+			engine_text_put(&t, " other camera(s) still active");
 		}
 		return 0;
 	}
@@ -145,7 +149,6 @@ static void join_incident(struct agw_engine *e, struct agw_case *c, struct agw_k
 			  const struct agw_rule *r, const struct contrib *contrib, bool resync, enum agw_active prev,
 			  struct agw_decision *d)
 {
-	char dur[32];
 	engine_case_touch(e, c, kind_state, contrib);
 	d->action = AGW_DECISION_UPDATE;
 	d->rule = r->name;
@@ -159,9 +162,16 @@ static void join_incident(struct agw_engine *e, struct agw_case *c, struct agw_k
 			 prev == AGW_ACTIVE_FALSE ? "inactive" : "state unknown", c->count);
 		return;
 	}
-	snprintf(d->reason, sizeof(d->reason), "dedup: same %s and %s within %s (count %" PRId64 ")",
-		 strncmp(c->key, "cell/", 5) == 0 ? "cell" : strncmp(c->key, "group/", 6) == 0 ? "group" : "camera",
-		 r->dedup_any_kind ? "any kind" : "kind", fmt_dur(c->dedup_window_ms, dur, sizeof(dur)), c->count);
+	struct engine_text t; /* every update: no printf */
+	engine_text_init(&t, d->reason, sizeof(d->reason));
+	engine_text_put(&t, strncmp(c->key, "cell/", 5) == 0    ? "dedup: same cell and "
+			    : strncmp(c->key, "group/", 6) == 0 ? "dedup: same group and "
+								: "dedup: same camera and ");
+	engine_text_put(&t, r->dedup_any_kind ? "any kind within " : "kind within ");
+	engine_text_dur(&t, c->dedup_window_ms);
+	engine_text_put(&t, " (count ");
+	engine_text_int(&t, c->count);
+	engine_text_put(&t, ")");
 }
 
 /* Minimum duration: the start waits as pending until it has lasted. Returns 1 while it has not

@@ -51,6 +51,8 @@ int agw_engine_new(const struct agw_engine_config *cfg, struct agw_ruleset *rule
 	agw_strmap_init(&e->ids);
 	agw_strmap_init(&e->floods);
 	agw_strmap_init(&e->rules_by_camera);
+	agw_strmap_init(&e->rules_by_tag);
+	agw_strmap_init(&e->rules_by_cell);
 	if (engine_index_camera_rules(e) < 0) {
 		e->rules = NULL; /* the caller keeps ownership on failure */
 		e->grid = NULL;

@@ -208,7 +208,7 @@ int agw_engine_tick_at(struct agw_engine *e, int64_t now_ms, int64_t mono_ms, ag
  * final status (closed, rejected) ends the case: its dedup window ends (the next alert opens a new
  * case) and it leaves the engine. The same status again is a duplicate: 0, nothing emitted.
  * Returns 0 (or emit's error), -ENOENT when the engine does not hold the case, -EPERM for a
- * refused transition (reason in why), -EINVAL for a bad status. */
+ * refused transition (reason in why), -EINVAL for a bad status, -ENOMEM. */
 int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_case_status status, int64_t now_ms,
 			   int64_t mono_ms, agw_engine_emit_fn emit, void *arg, char *why, size_t why_len);
 /* Who gave a feedback and their note (either NULL or "": not given), already checked by the

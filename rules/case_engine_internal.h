@@ -34,6 +34,11 @@ struct agw_engine_cam {
 	int64_t watch_since;       /* gateway time of the first alert heard from it (0: none yet) */
 	bool cluster_heard;        /* taken over from another instance (agw_engine_camera_heard) */
 	uint64_t txn_gen;
+	/* The "camera" and "cell" members of its cases' messages, rendered by the first message that
+	 * needs them (casemsg.c) and dropped whenever the camera changes (cam_resolve): they depend on
+	 * nothing else, and are a third of each message. NULL: not rendered. */
+	char *msg_part;
+	size_t msg_part_len;
 };
 
 #define AGW_CASE_EVIDENCE_MAX 8
@@ -71,11 +76,11 @@ struct agw_case {
 	int64_t status_ms[AGW_CASE__STATUS_COUNT]; /* gateway time each status was last entered; 0: never */
 	int64_t n_feedback;         /* feedback accepted */
 	/* the last feedback accepted (when n_feedback > 0): the status it moved to, when, who gave it
-	 * and their note ("" when not given) */
+	 * and their note (malloc'd, cut at AGW_FEEDBACK_BY_MAX and AGW_FEEDBACK_NOTE_MAX; NULL when not
+	 * given: most cases never get one, and 566 bytes in every case were a third of it) */
 	enum agw_case_status fb_status;
 	int64_t fb_ms;
-	char fb_by[AGW_FEEDBACK_BY_MAX + 1];
-	char fb_note[AGW_FEEDBACK_NOTE_MAX + 1];
+	char *fb_by, *fb_note;
 	int esc_level;              /* escalations so far */
 	enum agw_case_end end;
 	int64_t ended_ms;
@@ -97,6 +102,10 @@ struct agw_case {
 	int64_t due;                /* when the tick must look at it (timer heap key) */
 	size_t heap_pos;            /* SIZE_MAX when not in the timer heap */
 	uint64_t txn_gen;
+	/* The members of its messages from "gateway" to "aggregate", which never change after the
+	 * case is made: rendered by its first message (casemsg.c), kept across rollbacks. */
+	char *msg_part;
+	size_t msg_part_len;
 };
 
 /* The camera itself (NULL when unknown), for the engine's files and its white-box tests. */
@@ -142,7 +151,12 @@ struct agw_engine {
 	struct agw_kind_state *pending;
 	struct agw_case **heap; /* timers: min-heap on case->due */
 	size_t heap_n, heap_cap;
+	/* Which rules can match a camera (case_match.c), each rule under one of its conditions: its
+	 * camera list, else its tags, else its cell codes, else in rules_anywhere. */
 	struct agw_strmap rules_by_camera; /* camera id -> struct cam_rules: rules that list it */
+	struct agw_strmap rules_by_tag;    /* tag -> struct cam_rules */
+	struct agw_strmap rules_by_cell;   /* cell code or prefix -> struct cam_rules */
+	struct cam_rules *rules_anywhere;  /* rules with no camera, tag or cell condition */
 	/* The open transaction (case_txn.c): every object is saved in the undo log before its first
 	 * change, so a rollback puts the engine back as it was at agw_engine_txn_begin. */
 	bool txn, txn_oom;
@@ -159,7 +173,7 @@ static inline bool engine_case_has_timers(const struct agw_engine *e, const stru
 	return c->sup_due_m != INT64_MAX || (c->expire_m != INT64_MAX && !e->store_expiry);
 }
 
-/* The rules naming one camera in their camera list, ascending. */
+/* The rules indexed under one camera id, tag or cell code, ascending. */
 struct cam_rules {
 	const char *id; /* borrowed from the first rule naming it */
 	uint32_t *v;
@@ -178,17 +192,35 @@ struct contrib {
 	const char *adapter;
 };
 
+/* Text built by appending, cut like snprintf's output at its size (the reasons of decisions, which
+ * every alert gets: case_keys.c, printf-free). */
+struct engine_text {
+	char *p;
+	size_t len, size;
+};
+
+static inline void engine_text_init(struct engine_text *t, char *buf, size_t size)
+{
+	*t = (struct engine_text){buf, 0, size};
+	if (size)
+		buf[0] = '\0';
+}
+
+void engine_text_putn(struct engine_text *t, const char *s, size_t n);
+static inline void engine_text_put(struct engine_text *t, const char *s)
+{
+	engine_text_putn(t, s, strlen(s));
+}
+void engine_text_int(struct engine_text *t, int64_t v);
+/* A duration as fmt_dur writes it. */
+void engine_text_dur(struct engine_text *t, int64_t ms);
+
 /* Human form of a duration for reasons: "90s", "5m", "1h30m", "250ms". */
 static inline const char *fmt_dur(int64_t ms, char *buf, size_t len)
 {
-	if (ms % 1000 || ms == 0)
-		snprintf(buf, len, "%" PRId64 "ms", ms);
-	else if (ms % 60000)
-		snprintf(buf, len, "%" PRId64 "s", ms / 1000);
-	else if (ms % 3600000)
-		snprintf(buf, len, "%" PRId64 "m", ms / 60000);
-	else
-		snprintf(buf, len, "%" PRId64 "h", ms / 3600000);
+	struct engine_text t;
+	engine_text_init(&t, buf, len);
+	engine_text_dur(&t, ms);
 	return buf;
 }
 
@@ -196,6 +228,13 @@ static inline int dup_or_null(char **dst, const char *src)
 {
 	*dst = src ? strdup(src) : NULL;
 	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* At most max bytes of src, or NULL for NULL and "" (not given). */
+static inline int dup_text_max(char **dst, const char *src, size_t max)
+{
+	*dst = src && *src ? strndup(src, max) : NULL;
+	return src && *src && !*dst ? -ENOMEM : 0;
 }
 
 /* case_cameras.c */

@@ -99,6 +99,9 @@ int engine_open_incident(struct agw_engine *e, struct agw_engine_cam *cam, struc
 	cf->count++;
 	d->action = AGW_DECISION_OPEN;
 	d->incident = c;
-	snprintf(d->reason, sizeof(d->reason), "new incident %s", key);
+	struct engine_text t;
+	engine_text_init(&t, d->reason, sizeof(d->reason));
+	engine_text_put(&t, "new incident ");
+	engine_text_put(&t, key);
 	return 0;
 }

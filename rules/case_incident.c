@@ -22,6 +22,9 @@ void engine_case_free(struct agw_case *c)
 	free(c->category);
 	free(c->title);
 	free(c->topic);
+	free(c->fb_by);
+	free(c->fb_note);
+	free(c->msg_part);
 	for (size_t i = 0; i < c->n_evidence; i++)
 		free(c->evidence[i].event_id);
 	free(c);

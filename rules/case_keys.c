@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Incident keys ("camera/<id>/<kind>", "cell/<code>/<kind>") and the deterministic case ids
- * derived from them. */
+/* Incident keys ("camera/<id>/<kind>", "cell/<code>/<kind>"), the deterministic case ids
+ * derived from them, and the text builder of decision reasons. */
 #include <string.h>
 
 #include "case_engine_internal.h"
@@ -10,18 +10,14 @@
 void agw_case_id_make(const char *gateway_id, const char *key, int64_t first_seen_ms, char *buf)
 {
 	static const char hex[] = "0123456789abcdef";
-	char num[24], *p = num + sizeof(num);
-	uint64_t u = first_seen_ms < 0 ? (uint64_t)0 - (uint64_t)first_seen_ms : (uint64_t)first_seen_ms;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (first_seen_ms < 0)
-		*--p = '-';
+	char num[24];
+	struct engine_text t;
+	engine_text_init(&t, num, sizeof(num));
+	engine_text_int(&t, first_seen_ms);
 	uint64_t h = AGW_FNV64_OFFSET;
 	h = agw_hash_bytes(h, gateway_id, strlen(gateway_id) + 1);
 	h = agw_hash_bytes(h, key, strlen(key) + 1);
-	h = agw_hash_bytes(h, p, (size_t)(num + sizeof(num) - p));
+	h = agw_hash_bytes(h, num, t.len);
 	memcpy(buf, "agw-", 4);
 	for (int i = 0; i < 16; i++)
 		buf[4 + i] = hex[(h >> (60 - 4 * i)) & 15];
@@ -53,4 +49,46 @@ void engine_make_key(char *buf, const struct agw_rule *r, const struct agw_engin
 	key_append(buf, &o, "/");
 	key_append(buf, &o, r->dedup_any_kind ? "any" : agw_alert_kind_name(kind));
 	buf[o] = '\0';
+}
+
+void engine_text_putn(struct engine_text *t, const char *s, size_t n)
+{
+	if (!t->size)
+		return;
+	if (n > t->size - 1 - t->len)
+		n = t->size - 1 - t->len;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+/* The same text as "%" PRId64. */
+void engine_text_int(struct engine_text *t, int64_t v)
+{
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	engine_text_putn(t, p, (size_t)(num + sizeof(num) - p));
+}
+
+void engine_text_dur(struct engine_text *t, int64_t ms)
+{
+	if (ms % 1000 || ms == 0) {
+		engine_text_int(t, ms);
+		engine_text_putn(t, "ms", 2);
+	} else if (ms % 60000) {
+		engine_text_int(t, ms / 1000);
+		engine_text_putn(t, "s", 1);
+	} else if (ms % 3600000) {
+		engine_text_int(t, ms / 60000);
+		engine_text_putn(t, "m", 1);
+	} else {
+		engine_text_int(t, ms / 3600000);
+		engine_text_putn(t, "h", 1);
+	}
 }

@@ -277,7 +277,9 @@ void engine_source_add(struct agw_case *c, const struct contrib *contrib)
 	}
 	struct agw_case_source *s = &c->sources[c->n_sources++];
 	s->cam = contrib->cam;
-	snprintf(s->adapter, sizeof(s->adapter), "%s", adapter);
+	struct engine_text t;
+	engine_text_init(&t, s->adapter, sizeof(s->adapter));
+	engine_text_put(&t, adapter);
 	s->count = 1;
 	s->first_seen = s->last_seen = contrib->t;
 }
@@ -292,9 +294,9 @@ int agw_engine_feedback_at(struct agw_engine *e, const char *case_id, enum agw_c
 static void feedback_reason(char *out, size_t len, const struct agw_case *c, enum agw_case_status to)
 {
 	int n = snprintf(out, len, "feedback: %s (was %s)", agw_case_status_name(to), agw_case_status_name(c->status));
-	if (n > 0 && (size_t)n < len && c->fb_by[0])
+	if (n > 0 && (size_t)n < len && c->fb_by)
 		n += snprintf(out + n, len - (size_t)n, " by %s", c->fb_by);
-	if (n > 0 && (size_t)n < len && c->fb_note[0])
+	if (n > 0 && (size_t)n < len && c->fb_note)
 		snprintf(out + n, len - (size_t)n, ": %s", c->fb_note);
 }
 
@@ -312,10 +314,18 @@ int agw_engine_feedback_from(struct agw_engine *e, const char *case_id, enum agw
 		case_settle(e, c); /* one restored for this feedback leaves again */
 		return r;
 	}
-	char reason[AGW_DECISION_REASON_SIZE];
+	char reason[AGW_DECISION_REASON_SIZE], *by, *note;
+	if (dup_text_max(&by, from ? from->by : NULL, AGW_FEEDBACK_BY_MAX) < 0)
+		return -ENOMEM;
+	if (dup_text_max(&note, from ? from->note : NULL, AGW_FEEDBACK_NOTE_MAX) < 0) {
+		free(by);
+		return -ENOMEM;
+	}
 	engine_touch_case(e, c);
-	snprintf(c->fb_by, sizeof(c->fb_by), "%s", from && from->by ? from->by : "");
-	snprintf(c->fb_note, sizeof(c->fb_note), "%s", from && from->note ? from->note : "");
+	free(c->fb_by);
+	free(c->fb_note);
+	c->fb_by = by;
+	c->fb_note = note;
 	feedback_reason(reason, sizeof(reason), c, status);
 	c->fb_status = status;
 	c->fb_ms = now_ms;

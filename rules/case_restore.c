@@ -8,15 +8,16 @@
 
 #include "case_engine_internal.h"
 
-static void restore_life(struct agw_engine *e, struct agw_case *c, const struct agw_case_restore *r)
+static int restore_life(struct agw_engine *e, struct agw_case *c, const struct agw_case_restore *r)
 {
 	const struct agw_rule *rule = agw_ruleset_find(e->rules, r->rule);
 	memcpy(c->status_ms, r->status_ms, sizeof(c->status_ms));
 	c->n_feedback = r->n_feedback;
 	c->fb_status = r->fb_status;
 	c->fb_ms = r->fb_ms;
-	snprintf(c->fb_by, sizeof(c->fb_by), "%s", r->fb_by ? r->fb_by : "");
-	snprintf(c->fb_note, sizeof(c->fb_note), "%s", r->fb_note ? r->fb_note : "");
+	if (dup_text_max(&c->fb_by, r->fb_by, AGW_FEEDBACK_BY_MAX) < 0 ||
+	    dup_text_max(&c->fb_note, r->fb_note, AGW_FEEDBACK_NOTE_MAX) < 0)
+		return -ENOMEM;
 	c->esc_level = r->esc_level;
 	c->end_on_clear = rule && rule->end_on_clear;
 	c->expire_after_ms = rule ? rule->expire_after_ms : 0;
@@ -35,6 +36,7 @@ static void restore_life(struct agw_engine *e, struct agw_case *c, const struct 
 		c->sources[c->n_sources] = r->sources[i];
 		c->sources[c->n_sources++].cam = cam;
 	}
+	return 0;
 }
 
 static int restore(struct agw_engine *e, const struct agw_case_restore *r, bool detached);
@@ -103,7 +105,10 @@ static int restore(struct agw_engine *e, const struct agw_case_restore *r, bool 
 	c->last_active_ms = r->last_seen;
 	/* Windows run on the monotonic clock: the stored (wall) time as it reads on it now. */
 	c->seen_m = c->active_m = r->last_seen - r->wall_minus_mono;
-	restore_life(e, c, r);
+	if (restore_life(e, c, r) < 0) {
+		engine_case_free(c);
+		return -ENOMEM;
+	}
 	if ((!detached && agw_strmap_put(&e->incidents, c->key, c) < 0) || agw_strmap_put(&e->ids, c->id, c) < 0) {
 		if (!detached)
 			agw_strmap_remove(&e->incidents, c->key);

@@ -60,6 +60,8 @@ static bool undo_push(struct agw_engine *e, enum undo_type type, void *obj, void
 static void case_snap_free(struct agw_case *s)
 {
 	free(s->topic);
+	free(s->fb_by);
+	free(s->fb_note);
 	for (size_t i = 0; i < s->n_evidence; i++)
 		free(s->evidence[i].event_id);
 	free(s->active_ks);
@@ -80,6 +82,8 @@ void engine_touch_case(struct agw_engine *e, struct agw_case *c)
 	}
 	*s = *c;
 	bool ok = dup_or_null(&s->topic, c->topic) == 0;
+	if (dup_or_null(&s->fb_by, ok ? c->fb_by : NULL) < 0 || dup_or_null(&s->fb_note, ok ? c->fb_note : NULL) < 0)
+		ok = false;
 	for (size_t i = 0; i < c->n_evidence; i++)
 		if (dup_or_null(&s->evidence[i].event_id, ok ? c->evidence[i].event_id : NULL) < 0)
 			ok = false;
@@ -200,10 +204,16 @@ void engine_txn_free(struct agw_engine *e)
 static void case_restore_from(struct agw_case *c, struct agw_case *s)
 {
 	free(c->topic);
+	free(c->fb_by);
+	free(c->fb_note);
 	for (size_t i = 0; i < c->n_evidence; i++)
 		free(c->evidence[i].event_id);
 	free(c->active_ks);
+	char *part = c->msg_part; /* what it renders never changes: keep the one c has */
+	size_t part_len = c->msg_part_len;
 	*c = *s; /* the snapshot's strings and array now belong to c */
+	c->msg_part = part;
+	c->msg_part_len = part_len;
 	free(s);
 }
 

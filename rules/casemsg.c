@@ -206,7 +206,7 @@ static void write_sources(struct agw_jw *w, const struct agw_case *c)
 
 static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 {
-	const char *level, *code;
+	const char *level = NULL, *code = NULL;
 	agw_jw_key(w, "lifecycle");
 	agw_jw_lit(w, "{");
 	agw_jw_key(w, "history");
@@ -229,9 +229,9 @@ static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 		agw_jw_key(w, "at");
 		agw_jw_time(w, c->fb_ms);
 		agw_jw_key(w, "by");
-		agw_jw_str(w, c->fb_by[0] ? c->fb_by : NULL);
+		agw_jw_str(w, c->fb_by);
 		agw_jw_key(w, "note");
-		agw_jw_str(w, c->fb_note[0] ? c->fb_note : NULL);
+		agw_jw_str(w, c->fb_note);
 		agw_jw_lit(w, "}");
 	} else {
 		agw_jw_lit(w, "null");
@@ -240,11 +240,12 @@ static void write_lifecycle(struct agw_jw *w, const struct agw_case *c)
 	agw_jw_lit(w, "{");
 	agw_jw_key(w, "level");
 	agw_jw_int(w, c->esc_level);
-	agw_case_escalation_target(c, c->esc_level, &level, &code);
+	if (c->esc_level) /* reads the cell's path: a cache miss per message otherwise */
+		agw_case_escalation_target(c, c->esc_level, &level, &code);
 	agw_jw_key(w, "target_level");
-	agw_jw_str(w, c->esc_level ? level : NULL);
+	agw_jw_str(w, level);
 	agw_jw_key(w, "target_code");
-	agw_jw_str(w, c->esc_level ? code : NULL);
+	agw_jw_str(w, code);
 	agw_jw_lit(w, "}");
 	agw_jw_key(w, "supervision_due");
 	agw_jw_time(w, c->sup_due_ms ? c->sup_due_ms : AGW_TIME_UNKNOWN);
@@ -320,9 +321,57 @@ static void write_evidence(struct agw_jw *w, const struct agw_evidence_entry *ev
 	agw_jw_lit(w, "]");
 }
 
+/* The members from "gateway" to "aggregate": fixed when the case is made. */
+static void write_case_fixed(struct agw_jw *w, const struct agw_engine *e, const struct agw_case *c)
+{
+	agw_jw_key(w, "gateway");
+	agw_jw_str(w, agw_engine_gateway_id(e));
+	agw_jw_key(w, "rule");
+	agw_jw_str(w, c->rule);
+	agw_jw_key(w, "category");
+	agw_jw_str(w, c->category);
+	agw_jw_key(w, "priority");
+	agw_jw_int(w, c->priority);
+	agw_jw_key(w, "title");
+	agw_jw_str(w, c->title ? c->title : "");
+	agw_jw_key(w, "aggregate");
+	agw_jw_bool(w, c->aggregate);
+}
+
+static void write_cam_fixed(struct agw_jw *w, const struct agw_engine *e, const struct agw_case *c)
+{
+	write_camera(w, c->cam);
+	write_cell(w, e, c->cam);
+}
+
+/* Appends a part rendered once and kept in *part (the same bytes write would append here), or
+ * renders it in place when it cannot be kept (out of memory: the message is still whole). The
+ * part is rendered on its own, so its first key has no comma: the separator comes from here. */
+static void jw_part(struct agw_jw *w, char **part, size_t *part_len, const struct agw_engine *e,
+		    const struct agw_case *c, void (*write)(struct agw_jw *, const struct agw_engine *, const struct agw_case *))
+{
+	if (!*part) {
+		struct agw_jw pw = {0};
+		write(&pw, e, c);
+		if (agw_jw_finish(&pw, part, part_len) < 0) {
+			write(w, e, c);
+			return;
+		}
+		/* kept for the case's or the camera's life: its size, not the writer's 2 KB */
+		char *fit = realloc(*part, *part_len + 1);
+		if (fit)
+			*part = fit;
+	}
+	agw_jw_sep(w);
+	agw_jw_raw(w, *part, *part_len);
+}
+
+/* The parts kept on the case and its camera are caches: filling them changes no byte of any
+ * message, so the case and camera count as unchanged (hence the casts). */
 int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum agw_decision_action action,
 		     const struct agw_evidence_entry *ev, size_t n_ev, char **ret_json, size_t *ret_len)
 {
+	struct agw_case *mc = (struct agw_case *)c;
 	struct agw_jw w = {0};
 	agw_jw_lit(&w, "{");
 	agw_jw_key(&w, "schema_version");
@@ -339,22 +388,10 @@ int agw_case_message(const struct agw_engine *e, const struct agw_case *c, enum 
 	agw_jw_time(&w, c->created_ms);
 	agw_jw_key(&w, "updated");
 	agw_jw_time(&w, c->updated_ms);
-	agw_jw_key(&w, "gateway");
-	agw_jw_str(&w, agw_engine_gateway_id(e));
-	agw_jw_key(&w, "rule");
-	agw_jw_str(&w, c->rule);
-	agw_jw_key(&w, "category");
-	agw_jw_str(&w, c->category);
-	agw_jw_key(&w, "priority");
-	agw_jw_int(&w, c->priority);
-	agw_jw_key(&w, "title");
-	agw_jw_str(&w, c->title ? c->title : "");
-	agw_jw_key(&w, "aggregate");
-	agw_jw_bool(&w, c->aggregate);
+	jw_part(&w, &mc->msg_part, &mc->msg_part_len, e, c, write_case_fixed);
 	agw_jw_key(&w, "found_on_resync");
 	agw_jw_bool(&w, c->resync);
-	write_camera(&w, c->cam);
-	write_cell(&w, e, c->cam);
+	jw_part(&w, &c->cam->msg_part, &c->cam->msg_part_len, e, c, write_cam_fixed);
 	write_event(&w, c);
 	write_sources(&w, c);
 	write_lifecycle(&w, c);

@@ -18,24 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "case_engine.h"
-
-enum { CELLS_SIDE = 317, N_CAMERAS = 10000, N_RULES = 1000 };
-
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
-
-static double frand(void)
-{
-	return rnd() / (double)UINT32_MAX;
-}
+#include "bench_world.h"
 
 /* CPU time of this thread: the machine is shared, and the figure wanted is per core. */
 static double now_s(void)
@@ -45,131 +28,15 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static const double X0 = 116.0, Y0 = 39.5, SPAN = 1.0;
-
-static struct agw_grid *make_grid(void)
-{
-	int n = CELLS_SIDE;
-	double step = SPAN / n;
-	double *vx = malloc(sizeof(double) * (n + 1) * (n + 1)), *vy = malloc(sizeof(double) * (n + 1) * (n + 1));
-	for (int i = 0; i <= n; i++)
-		for (int j = 0; j <= n; j++) {
-			bool inner = i > 0 && i < n && j > 0 && j < n;
-			vx[i * (n + 1) + j] = X0 + i * step + (inner ? (frand() - 0.5) * step * 0.3 : 0);
-			vy[i * (n + 1) + j] = Y0 + j * step + (inner ? (frand() - 0.5) * step * 0.3 : 0);
-		}
-	struct agw_grid *g;
-	if (agw_grid_new("bench", AGW_CRS_GCJ02, 1, &g) < 0)
-		exit(1);
-	for (int i = 0; i < n; i++)
-		for (int j = 0; j < n; j++) {
-			/* A quad with a midpoint on each edge (8 vertices), closer to real cell outlines. */
-#define V(a, b) vx[(a) * (n + 1) + (b)], vy[(a) * (n + 1) + (b)]
-			double c[] = {V(i, j), V(i + 1, j), V(i + 1, j + 1), V(i, j + 1), V(i, j)};
-#undef V
-			double xy[18];
-			for (int k = 0; k < 4; k++) {
-				xy[4 * k] = c[2 * k];
-				xy[4 * k + 1] = c[2 * k + 1];
-				xy[4 * k + 2] = (c[2 * k] + c[2 * k + 2]) / 2;
-				xy[4 * k + 3] = (c[2 * k + 1] + c[2 * k + 3]) / 2;
-			}
-			xy[16] = xy[0];
-			xy[17] = xy[1];
-			char district[16], street[24], community[32], code[40];
-			snprintf(district, sizeof(district), "1101%02d", i / 40);
-			snprintf(street, sizeof(street), "%s%03d", district, j / 20);
-			snprintf(community, sizeof(community), "%s%03d", street, (i % 40) / 8);
-			snprintf(code, sizeof(code), "%s%03d", community, (i % 8) * 20 + j % 20);
-			const char *parents[] = {district, street, community};
-			struct agw_ring r = {xy, 9};
-			if (agw_grid_add_cell(g, code, code, parents, 3, NULL, 0, &r, 1) < 0)
-				exit(1);
-		}
-	free(vx);
-	free(vy);
-	if (agw_grid_build(g, NULL) < 0)
-		exit(1);
-	return g;
-}
-
-static const enum agw_alert_kind kinds[] = {AGW_KIND_MOTION, AGW_KIND_INTRUSION, AGW_KIND_LINE_CROSSING,
-					    AGW_KIND_TAMPER, AGW_KIND_LOITERING, AGW_KIND_VIDEO_LOSS};
-
-static struct agw_ruleset *make_rules(void)
-{
-	struct agw_ruleset *rs;
-	struct agw_rule *r;
-	char name[32], buf[32];
-	agw_ruleset_new(&rs);
-	for (int i = 0; i < N_RULES - 1; i++) {
-		snprintf(name, sizeof(name), "rule-%04d", i);
-		agw_ruleset_add(rs, name, &r);
-		r->kinds = 1u << kinds[rnd() % 6];
-		agw_rule_set_text(&r->category, "A01");
-		agw_rule_set_text(&r->title, "{kind} at {camera_name} ({cell})");
-		r->priority = 1 + (int)(rnd() % 4);
-		switch (i % 10) {
-		case 0: case 1: case 2: case 3: case 4: case 5: /* a list of cameras */
-			for (int k = 0; k < 10; k++) {
-				snprintf(buf, sizeof(buf), "cam-%05u", rnd() % N_CAMERAS);
-				agw_strv_add(&r->cameras, buf);
-			}
-			break;
-		case 6: case 7: /* a street, nights */
-			snprintf(buf, sizeof(buf), "1101%02u%03u", rnd() % 8, rnd() % 16);
-			agw_strv_add(&r->cells, buf);
-			r->days = AGW_DAYS_ALL;
-			agw_rule_add_window(r, 22 * 60, 6 * 60);
-			break;
-		case 8: /* a tag */
-			snprintf(buf, sizeof(buf), "tag-%02u", rnd() % 50);
-			agw_strv_add(&r->tags, buf);
-			break;
-		default: /* drops for a district */
-			snprintf(buf, sizeof(buf), "1101%02u", rnd() % 8);
-			agw_strv_add(&r->cells, buf);
-			r->action = AGW_RULE_DROP;
-			agw_rule_set_text(&r->reason, "district quiet hours");
-			r->days = 0x1f;
-			agw_rule_add_window(r, 9 * 60, 17 * 60);
-			break;
-		}
-	}
-	agw_ruleset_add(rs, "catch-all", &r);
-	r->kinds = ((1u << AGW_KIND__COUNT) - 1) & ~(1u << AGW_KIND_OTHER);
-	agw_rule_set_text(&r->category, "A99");
-	return rs;
-}
-
-struct cam {
-	char id[16];
-	double lon, lat;
-};
-
-struct alert {
-	uint32_t cam;
-	uint8_t kind, active;
-};
-
 struct result {
 	double full, cached, locate;
 	uint64_t opens, updates, closes, drops, bytes;
 };
 
-static struct agw_engine *make_engine(const struct cam *cams, double *ret_setup_s)
+static struct agw_engine *make_engine(const struct bw_cam *cams, double *ret_setup_s)
 {
-	struct agw_engine *e;
-	struct agw_engine_config cfg = {.gateway_id = "gw-bench"};
 	double t0 = now_s();
-	if (agw_engine_new(&cfg, make_rules(), make_grid(), &e) < 0)
-		exit(1);
-	for (int i = 0; i < N_CAMERAS; i++) {
-		char tags[16];
-		snprintf(tags, sizeof(tags), "tag-%02d", i % 50);
-		agw_engine_camera_set(e, cams[i].id, cams[i].id, "bench", tags, NULL, true, cams[i].lon, cams[i].lat,
-				      AGW_CRS_GCJ02);
-	}
+	struct agw_engine *e = bw_engine(cams);
 	*ret_setup_s = now_s() - t0;
 	return e;
 }
@@ -191,7 +58,7 @@ static int on_tick(void *arg, const struct agw_decision *d)
 	return 0;
 }
 
-static void run(struct agw_engine *e, const struct cam *cams, const struct alert *alerts, size_t n, bool do_locate,
+static void run(struct agw_engine *e, const struct bw_cam *cams, const struct bw_alert *alerts, size_t n, bool do_locate,
 		int64_t t0, struct result *res, double *ret_rate)
 {
 	const struct agw_grid *g = agw_engine_grid(e);
@@ -203,7 +70,7 @@ static void run(struct agw_engine *e, const struct cam *cams, const struct alert
 	struct tick_arg ta = {e, res};
 	double start = now_s();
 	for (size_t i = 0; i < n; i++) {
-		const struct alert *al = &alerts[i];
+		const struct bw_alert *al = &alerts[i];
 		if (do_locate)
 			sink += (uintptr_t)agw_grid_locate(g, cams[al->cam].lon, cams[al->cam].lat);
 		a.camera_id = (char *)cams[al->cam].id;
@@ -237,7 +104,7 @@ static void run(struct agw_engine *e, const struct cam *cams, const struct alert
 	*ret_rate = n / dt;
 }
 
-static double locate_rate(const struct agw_grid *g, const struct cam *cams, const struct alert *alerts, size_t n)
+static double locate_rate(const struct agw_grid *g, const struct bw_cam *cams, const struct bw_alert *alerts, size_t n)
 {
 	uintptr_t sink = 0;
 	double start = now_s();
@@ -269,33 +136,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_rules [RUNS (1..50) [ALERTS (>= 1000)]]\n");
 		return 2;
 	}
-	struct cam *cams = calloc(N_CAMERAS, sizeof(*cams));
-	for (int i = 0; i < N_CAMERAS; i++) {
-		snprintf(cams[i].id, sizeof(cams[i].id), "cam-%05d", i);
-		cams[i].lon = X0 + 0.001 + frand() * (SPAN - 0.002);
-		cams[i].lat = Y0 + 0.001 + frand() * (SPAN - 0.002);
-	}
-	/* Per camera and kind the edges alternate active/inactive; a third of alerts are pulses. */
-	struct alert *alerts = malloc(n * sizeof(*alerts));
-	uint8_t *state = calloc((size_t)N_CAMERAS * 6, 1);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = rnd() % N_CAMERAS, k = rnd() % 6;
-		alerts[i].cam = c;
-		alerts[i].kind = (uint8_t)kinds[k];
-		if (rnd() % 3 == 0) {
-			alerts[i].active = AGW_ACTIVE_NONE;
-		} else {
-			uint8_t *s = &state[c * 6 + k];
-			*s = !*s;
-			alerts[i].active = *s ? AGW_ACTIVE_TRUE : AGW_ACTIVE_FALSE;
-		}
-	}
+	struct bw_cam *cams = bw_cameras();
+	struct bw_alert *alerts = bw_alerts(n);
 	double full[50], cached[50], loc[50], setup = 0;
 	struct timespec w0, w1;
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	struct result res = {0};
-	/* Monday 2026-11-23 20:00 +08:00: the night windows open during the run. */
-	int64_t t0 = 1795363200000LL + 20 * 3600 * 1000LL;
+	int64_t t0 = BW_T0;
 	for (int r = 0; r < runs; r++) {
 		struct agw_engine *e = make_engine(cams, &setup);
 		memset(&res, 0, sizeof(res));
@@ -309,7 +156,7 @@ int main(int argc, char **argv)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &w1);
 	printf("bench_rules: %d cells, %d rules, %d cameras, %zu alerts per run, %d runs (median)\n",
-	       CELLS_SIDE * CELLS_SIDE, N_RULES, N_CAMERAS, n, runs);
+	       BW_CELLS_SIDE * BW_CELLS_SIDE, BW_RULES, BW_CAMERAS, n, runs);
 	printf("setup (grid index + rules + cameras located): %.2f s CPU; whole run %.1f s wall\n", setup,
 	       (w1.tv_sec - w0.tv_sec) + (w1.tv_nsec - w0.tv_nsec) / 1e9);
 	printf("decisions per run: open %" PRIu64 ", update %" PRIu64 ", close %" PRIu64 ", drop %" PRIu64
@@ -320,7 +167,6 @@ int main(int argc, char **argv)
 	printf("cached (rules + case message, cell resolved once per camera): %.0f alerts/s (CPU)\n", median(cached, runs));
 	printf("locate (grid look-up alone): %.0f look-ups/s (CPU)\n", median(loc, runs));
 	free(alerts);
-	free(state);
 	free(cams);
 	return 0;
 }

@@ -509,8 +509,15 @@ def run_step(impl, n, args, tools):
                 # counts per function that load on the machine does not change
                 wrap = ["valgrind", "--tool=callgrind", "--instr-atstart=no",
                         "--callgrind-out-file=" + os.path.join(work, "callgrind.out")]
+            elif args.profile == "massif":
+                # the heap by allocation site; a detailed snapshot at the end of the window
+                # (massif.window, read with ms_print) says what the cameras hold then
+                wrap = ["valgrind", "--tool=massif", "--threshold=0.1", "--vgdb=yes",
+                        "--massif-out-file=" + os.path.join(work, "massif.out")]
             # Started with the usual soft descriptor limit of 1,024: the gateway must raise it itself.
-            sut = procs.start("alarmgw", wrap + [tools["alarmgw"], "run", "-c", conf], preexec_fn=low_soft_nofile,
+            # (valgrind keeps the limit it started with: a gateway under massif gets the hard one)
+            sut = procs.start("alarmgw", wrap + [tools["alarmgw"], "run", "-c", conf],
+                              preexec_fn=None if args.profile == "massif" else low_soft_nofile,
                               stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "alarmgw.log"), "w"))
         else:
             db = None
@@ -564,6 +571,9 @@ def run_step(impl, n, args, tools):
         if impl == "alarmgw" and args.profile == "callgrind":
             subprocess.run(["callgrind_control", "-d", str(sut.pid)], stdout=subprocess.DEVNULL)
             subprocess.run(["callgrind_control", "-i", "off", str(sut.pid)], stdout=subprocess.DEVNULL)
+        elif impl == "alarmgw" and args.profile == "massif":
+            subprocess.run(["vgdb", "--pid=%d" % sut.pid, "detailed_snapshot", os.path.join(work, "massif.window")],
+                           stdout=subprocess.DEVNULL, timeout=120)
         if prof:
             prof.send_signal(signal.SIGINT)
             prof.wait(60)
@@ -748,8 +758,9 @@ def main():
     ap.add_argument("--gateway-cpu", type=float, default=None,
                     help="percent of one core the system under test may use (a cgroup CFS quota), from its start")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
-    ap.add_argument("--profile", choices=["none", "callgrind", "perf"], default="none",
-                    help="profile the gateway over the window: callgrind.out or perf.data in the step's directory")
+    ap.add_argument("--profile", choices=["none", "callgrind", "perf", "massif"], default="none",
+                    help="profile the gateway over the window: callgrind.out, perf.data or massif.window (the "
+                         "heap by allocation site at the end of the window) in the step's directory")
     args = ap.parse_args()
 
     tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),

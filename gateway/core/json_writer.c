@@ -207,6 +207,12 @@ void agw_jw_time(struct agw_jw *w, int64_t ms)
 		agw_jw_lit(w, "null");
 		return;
 	}
+	unsigned n_recent = w->n_recent < AGW_JW_RECENT ? w->n_recent : AGW_JW_RECENT;
+	for (unsigned i = 0; i < n_recent; i++)
+		if (w->recent_ms[i] == ms) {
+			agw_jw_raw(w, w->recent[i], sizeof(w->recent[i]));
+			return;
+		}
 	int64_t day = ms / day_ms - (ms % day_ms < 0);
 	size_t n;
 	if (w->has_day && w->day == day) {
@@ -233,6 +239,11 @@ void agw_jw_time(struct agw_jw *w, int64_t ms)
 	}
 	b[0] = '"';
 	b[n + 1] = '"';
+	if (n + 2 == sizeof(w->recent[0])) { /* not "invalid" */
+		unsigned i = w->n_recent++ % AGW_JW_RECENT;
+		w->recent_ms[i] = ms;
+		memcpy(w->recent[i], b, sizeof(w->recent[i]));
+	}
 	agw_jw_raw(w, b, n + 2);
 }
 

@@ -28,6 +28,12 @@ struct agw_jw {
 	bool has_day;
 	int64_t day;
 	char date[10];
+	/* the last AGW_JW_RECENT times written, quoted: a case message writes a dozen, mostly the
+	 * same few (created and first_seen, updated and last_seen and gateway_time) */
+#define AGW_JW_RECENT 4
+	unsigned n_recent;
+	int64_t recent_ms[AGW_JW_RECENT];
+	char recent[AGW_JW_RECENT][26];
 };
 
 /* Room for n more bytes and the NUL, or oom set: the slow path of the inline writers below. */
