@@ -24,7 +24,8 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
 #define TICK_MS 250            /* metrics refresh, pending deletes */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
-/* Every this many ticks the rows past their resend window are deleted however few: a delete
+/* Every this many ticks the publish metrics are added to the table, and the rows past their resend
+ * window are deleted however few: a delete
  * transaction costs about as much as a few dozen rows (its commit), and a row kept a second
  * longer is only sent again after a crash (QoS 1: a duplicate, never a loss). */
 #define DELETE_TICKS 4
