@@ -194,7 +194,8 @@ static int cam_body(struct cam *c, const struct agw_onvif_request *req)
 	const char *action;
 	char *body = NULL;
 	int rc;
-	if (req->op == AGW_ONVIF_PULL_MESSAGES && c->pull_doc_ok && c->body) {
+	bool wsse = req->username && *req->username;
+	if (req->op == AGW_ONVIF_PULL_MESSAGES && c->pull_doc_ok && c->body && c->pull_doc.wsse == wsse) {
 		struct agw_onvif_wsse f;
 		if (!c->pull_doc.wsse)
 			return 0;
