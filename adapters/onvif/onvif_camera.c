@@ -308,6 +308,7 @@ bool agw_onvif_cam_auth_fallback(struct cam *c, const char *err)
 	if (!c->digest || c->no_wsse || c->ad->auth_mode != AUTH_AUTO || !strstr(err, "NotAuthorized"))
 		return false;
 	c->no_wsse = true;
+	c->pull_doc_ok = false;
 	agw_log_info(COMPONENT, c->id, "camera refuses WS-Security next to HTTP Digest: using Digest alone");
 	agw_onvif_cam_send(c, c->op);
 	return true;
@@ -322,6 +323,7 @@ static void unsubscribed(struct cam *c, int rc, struct agw_onvif_response *r)
 	c->sub_url = NULL;
 	free(c->sub_refs);
 	c->sub_refs = NULL;
+	c->pull_doc_ok = false;
 	if (c->state == CAM_BOOTSTRAP) {
 		/* the old subscription given back: now the new one */
 		agw_onvif_subscription_forget(c);
@@ -425,6 +427,7 @@ static void request_done(struct cam *c, enum agw_onvif_op op, struct agw_onvif_r
 		free(c->sub_refs);
 		c->sub_refs = r->reference_params;
 		r->reference_params = NULL;
+		c->pull_doc_ok = false;
 		set_deadline(c, r);
 		agw_metric_add("agw_onvif_subscriptions_total", NULL, 1);
 		agw_log_debug(COMPONENT, c->id, "subscribed");

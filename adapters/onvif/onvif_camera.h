@@ -109,8 +109,13 @@ struct cam {
 	char *sub_refs;                /* the subscription's ReferenceParameters, echoed in headers */
 	bool have_services;
 	CURL *easy;
-	struct curl_slist *headers;
+	struct curl_slist *headers;    /* of the last request: kept while the operation is the same */
+	enum agw_onvif_op headers_op;
 	char *body;
+	/* body is this subscription's PullMessages document, to refresh for the next poll; cleared
+	 * whenever what it was written from changes (subscription, WS-Security use) */
+	bool pull_doc_ok;
+	struct agw_onvif_pull_doc pull_doc;
 	char *resp;
 	size_t resp_len, resp_cap;
 	bool resp_too_big;             /* resp holds the first max_response_bytes of a longer answer */

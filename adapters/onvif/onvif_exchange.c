@@ -119,6 +119,7 @@ void agw_onvif_cam_done(struct agw_curl_req *req, CURLcode code)
 			c->sub_url = NULL;
 			free(c->sub_refs);
 			c->sub_refs = NULL;
+			c->pull_doc_ok = false;
 		}
 		agw_onvif_cam_leave_next(c);
 		return;
@@ -186,6 +187,55 @@ static bool use_wsse(const struct cam *c, enum agw_onvif_op op)
 	       (c->ad->auth_mode == AUTH_AUTO || c->ad->auth_mode == AUTH_WSSE);
 }
 
+/* The request document into c->body. A PullMessages of the same subscription reuses the last
+ * one with fresh WS-Security fields; any other request is serialized by gSOAP. */
+static int cam_body(struct cam *c, const struct agw_onvif_request *req)
+{
+	const char *action;
+	char *body = NULL;
+	int rc;
+	bool wsse = req->username && *req->username;
+	if (req->op == AGW_ONVIF_PULL_MESSAGES && c->pull_doc_ok && c->body && c->pull_doc.wsse == wsse) {
+		struct agw_onvif_wsse f;
+		if (!c->pull_doc.wsse)
+			return 0;
+		if ((rc = agw_onvif_wsse_make(req->password, req->camera_now_ms, &f)) < 0)
+			return rc;
+		if (agw_onvif_pull_doc_refresh(c->body, &c->pull_doc, &f) == 0)
+			return 0;
+		/* Created changed length (a camera clock past year 9999 or before 1000): write it anew */
+	}
+	c->pull_doc_ok = false;
+	if (req->op == AGW_ONVIF_PULL_MESSAGES && (rc = agw_onvif_pull_doc_build(c->ad->soap, req, &body, &c->pull_doc)) == 0)
+		c->pull_doc_ok = true;
+	else if ((rc = agw_onvif_request_build(c->ad->soap, req, &body, &action)) < 0)
+		return rc;
+	free(c->body);
+	c->body = body;
+	return 0;
+}
+
+/* The headers depend on the operation only (its SOAP action): kept while it repeats. */
+static int cam_headers(struct cam *c, enum agw_onvif_op op)
+{
+	if (c->headers && c->headers_op == op)
+		return 0;
+	curl_slist_free_all(c->headers);
+	c->headers = NULL;
+	char ct[512];
+	snprintf(ct, sizeof(ct), "Content-Type: application/soap+xml; charset=utf-8; action=\"%s\"",
+		 agw_onvif_op_action(op));
+	struct curl_slist *h = curl_slist_append(NULL, ct);
+	struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL;
+	if (!h2) {
+		curl_slist_free_all(h);
+		return -ENOMEM;
+	}
+	c->headers = h2;
+	c->headers_op = op;
+	return 0;
+}
+
 void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 {
 	struct onvif_adapter *ad = c->ad;
@@ -208,28 +258,17 @@ void agw_onvif_cam_send(struct cam *c, enum agw_onvif_op op)
 		.message_limit = (int)ad->message_limit,
 		.reference_params = c->sub_refs,
 	};
-	const char *action = NULL;
-	char *body = NULL;
-	int rc = agw_onvif_request_build(ad->soap, &req, &body, &action);
+	int rc = cam_body(c, &req);
 	if (rc < 0) {
 		agw_onvif_cam_error(c, ERR_INTERNAL, "%s: cannot build the request: %s", agw_onvif_op_name(op), strerror(-rc));
 		agw_onvif_cam_retry_later(c);
 		return;
 	}
-	free(c->body);
-	c->body = body;
-	curl_slist_free_all(c->headers);
-	c->headers = NULL;
-	char ct[512];
-	snprintf(ct, sizeof(ct), "Content-Type: application/soap+xml; charset=utf-8; action=\"%s\"", action);
-	c->headers = curl_slist_append(c->headers, ct);
-	struct curl_slist *h2 = c->headers ? curl_slist_append(c->headers, "Expect:") : NULL;
-	if (!h2) {
+	if (cam_headers(c, op) < 0) {
 		agw_onvif_cam_error(c, ERR_INTERNAL, "out of memory");
 		agw_onvif_cam_retry_later(c);
 		return;
 	}
-	c->headers = h2;
 	/* The answer buffer is allocated by the first byte of the answer: a camera waiting in its
 	 * long-poll (most of them, most of the time) holds none, and one large answer does not
 	 * stay with the camera for ever. */

@@ -83,6 +83,7 @@ int agw_onvif_subscription_load(struct cam *c)
 	free(c->sub_refs);
 	c->sub_url = url;
 	c->sub_refs = refs;
+	c->pull_doc_ok = false;
 	c->sub_resumable = true;
 	c->term_deadline_ms = onvif_now_ms(c->ad) + left;
 	rc = 1;
@@ -107,6 +108,7 @@ void agw_onvif_subscription_resume_failed(struct cam *c, const char *why)
 	c->sub_url = NULL;
 	free(c->sub_refs);
 	c->sub_refs = NULL;
+	c->pull_doc_ok = false;
 	agw_onvif_subscription_forget(c);
 	agw_metric_add("agw_onvif_subscriptions_resume_failed_total", NULL, 1);
 	agw_log_info(COMPONENT, c->id, "the camera no longer knows the stored subscription (%s): subscribing anew", why);

@@ -48,6 +48,11 @@ const char *agw_onvif_op_name(enum agw_onvif_op op)
 	return op < AGW_ONVIF_OP__COUNT ? ops[op].name : "?";
 }
 
+const char *agw_onvif_op_action(enum agw_onvif_op op)
+{
+	return op < AGW_ONVIF_OP__COUNT ? ops[op].action : "";
+}
+
 int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op)
 {
 	for (int i = 0; i < AGW_ONVIF_OP__COUNT; i++) {
@@ -248,8 +253,9 @@ int agw_onvif_request_build(struct soap *soap, const struct agw_onvif_request *r
 		soap->header->__any = any;
 	}
 	if (req->username && *req->username) {
-		int rc = agw_onvif_wsse_add(soap, req->username, req->password, req->camera_now_ms);
-		if (rc < 0)
+		struct agw_onvif_wsse fresh;
+		int rc = req->wsse ? 0 : agw_onvif_wsse_make(req->password, req->camera_now_ms, &fresh);
+		if (rc < 0 || (rc = agw_onvif_wsse_add(soap, req->username, req->wsse ? req->wsse : &fresh)) < 0)
 			return rc;
 	}
 	int rc = agw_onvif_write_end(soap, send_op(soap, req), &out, ret_xml);

@@ -28,6 +28,7 @@ enum agw_onvif_op {
 };
 
 const char *agw_onvif_op_name(enum agw_onvif_op op);
+const char *agw_onvif_op_action(enum agw_onvif_op op); /* the SOAP action URI */
 int agw_onvif_op_parse(const char *name, enum agw_onvif_op *ret_op);
 
 struct agw_onvif_request {
@@ -40,6 +41,7 @@ struct agw_onvif_request {
 	int message_limit;         /* PullMessages */
 	const char *profile_token; /* GetStreamUri, GetSnapshotUri */
 	const char *reference_params; /* XML echoed in the header of subscription calls, or NULL */
+	const struct agw_onvif_wsse *wsse; /* these WS-Security fields instead of fresh ones, or NULL */
 };
 
 /* Serializes the request; *ret_xml is malloc'd, *ret_action is the SOAP action (static). */
@@ -80,9 +82,36 @@ int agw_onvif_response_parse(struct soap *soap, enum agw_onvif_op op, const char
 int agw_onvif_wsse_digest(const unsigned char *nonce, size_t nonce_len, const char *created, const char *password,
 			  char *out, size_t outlen);
 
-/* Adds a Security header with a UsernameToken to the next message serialized with soap: a fresh
- * 16-byte nonce and Created = camera_now_ms ("2026-11-22T08:15:01.123Z"). The strings live in
- * soap's memory. Returns 0 or negative errno. */
-int agw_onvif_wsse_add(struct soap *soap, const char *username, const char *password, int64_t camera_now_ms);
+/* The three fields of a UsernameToken that change with every request: a fresh 16-byte nonce
+ * (base64, 24 characters), Created in camera time ("2026-11-22T08:15:01.123Z", 24 characters for
+ * years 1000-9999) and the PasswordDigest over both (base64 of a SHA-1, 28 characters). */
+struct agw_onvif_wsse {
+	char nonce[32], created[40], digest[32];
+};
+
+/* Fills ret with a fresh nonce, Created = camera_now_ms and their digest. 0 or negative errno. */
+int agw_onvif_wsse_make(const char *password, int64_t camera_now_ms, struct agw_onvif_wsse *ret);
+
+/* Adds a Security header with a UsernameToken of these fields to the next message serialized
+ * with soap. The strings live in soap's memory. Returns 0 or negative errno. */
+int agw_onvif_wsse_add(struct soap *soap, const char *username, const struct agw_onvif_wsse *f);
+
+/* PullMessages without gSOAP on every poll (onvif_pull_request.c): the document of a subscription
+ * is written once by agw_onvif_request_build, and each later poll only rewrites its three
+ * WS-Security fields in place (they have the same lengths every time). Where they sit: */
+struct agw_onvif_pull_doc {
+	uint16_t nonce, created, digest; /* offsets of the values in the document */
+	uint8_t created_len;
+	bool wsse;                       /* false: the document has no Security header to refresh */
+};
+
+/* Builds req (a PULL_MESSAGES) like agw_onvif_request_build and finds its WS-Security fields in
+ * it. Returns 0 or negative errno (-EINVAL when the fields cannot be located: do not reuse it). */
+int agw_onvif_pull_doc_build(struct soap *soap, const struct agw_onvif_request *req, char **ret_xml,
+			     struct agw_onvif_pull_doc *ret_doc);
+
+/* Writes f into a document made by agw_onvif_pull_doc_build; the rest of it stays as it was.
+ * -ERANGE (document untouched) when f's Created has another length: build it again. */
+int agw_onvif_pull_doc_refresh(char *xml, const struct agw_onvif_pull_doc *doc, const struct agw_onvif_wsse *f);
 
 #endif

@@ -60,17 +60,26 @@ static int nonce_take(unsigned char *nonce)
 	return 0;
 }
 
-int agw_onvif_wsse_add(struct soap *soap, const char *username, const char *password, int64_t camera_now_ms)
+int agw_onvif_wsse_make(const char *password, int64_t camera_now_ms, struct agw_onvif_wsse *ret)
 {
 	unsigned char nonce[NONCE_LEN];
-	char created[40], digest[32], nonce64[32];
+	struct agw_onvif_wsse f;
 	if (nonce_take(nonce) < 0)
 		return -EIO;
-	agw_time_format_ms(camera_now_ms, created, sizeof(created));
-	int rc = agw_onvif_wsse_digest(nonce, sizeof(nonce), created, password ? password : "", digest, sizeof(digest));
+	agw_time_format_ms(camera_now_ms, f.created, sizeof(f.created));
+	int rc = agw_onvif_wsse_digest(nonce, sizeof(nonce), f.created, password ? password : "", f.digest,
+				       sizeof(f.digest));
+	if (rc == 0)
+		EVP_EncodeBlock((unsigned char *)f.nonce, nonce, sizeof(nonce));
+	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (rc < 0)
 		return rc;
-	EVP_EncodeBlock((unsigned char *)nonce64, nonce, sizeof(nonce));
+	*ret = f;
+	return 0;
+}
+
+int agw_onvif_wsse_add(struct soap *soap, const char *username, const struct agw_onvif_wsse *f)
+{
 	if (!soap->header) {
 		soap->header = soap_malloc(soap, sizeof(*soap->header));
 		if (!soap->header)
@@ -87,14 +96,14 @@ int agw_onvif_wsse_add(struct soap *soap, const char *username, const char *pass
 	soap_default__wsse__UsernameToken(soap, tok);
 	soap_default_wsse__PasswordString(soap, pw);
 	soap_default_wsse__EncodedString(soap, n);
-	pw->__item = soap_strdup(soap, digest);
+	pw->__item = soap_strdup(soap, f->digest);
 	pw->Type = (char *)PASSWORD_DIGEST_TYPE;
-	n->__item = soap_strdup(soap, nonce64);
+	n->__item = soap_strdup(soap, f->nonce);
 	n->EncodingType = (char *)BASE64_ENCODING;
 	tok->Username = soap_strdup(soap, username);
 	tok->Password = pw;
 	tok->Nonce = n;
-	tok->wsu__Created = soap_strdup(soap, created);
+	tok->wsu__Created = soap_strdup(soap, f->created);
 	sec->UsernameToken = tok;
 	soap->header->wsse__Security = sec;
 	return 0;

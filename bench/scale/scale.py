@@ -550,6 +550,11 @@ def run_step(impl, n, args, tools):
             prof = subprocess.Popen(["perf", "record", "-F", "999", "--call-graph", "dwarf,16384", "-p", str(sut.pid),
                                      "-o", os.path.join(work, "perf.data")],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        elif impl == "alarmgw" and args.profile == "strace":
+            # system calls by name over the window, every thread (strace -c -f): slows each call,
+            # so read its counts, not the window's CPU figures
+            prof = subprocess.Popen(["strace", "-c", "-f", "-p", str(sut.pid), "-o", os.path.join(work, "strace.txt")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         m1 = scrape_metrics(http_port) if impl == "alarmgw" else {}
         c1, _r, _h = proc_sample(sut.pid)
         ns1 = cpu_ns(sut.pid)
@@ -758,9 +763,10 @@ def main():
     ap.add_argument("--gateway-cpu", type=float, default=None,
                     help="percent of one core the system under test may use (a cgroup CFS quota), from its start")
     ap.add_argument("--commit-window", type=int, default=None, help="gateway.commit_window in ms (default: the gateway's)")
-    ap.add_argument("--profile", choices=["none", "callgrind", "perf", "massif"], default="none",
-                    help="profile the gateway over the window: callgrind.out, perf.data or massif.window (the "
-                         "heap by allocation site at the end of the window) in the step's directory")
+    ap.add_argument("--profile", choices=["none", "callgrind", "perf", "massif", "strace"], default="none",
+                    help="profile the gateway over the window: callgrind.out, perf.data, massif.window (the "
+                         "heap by allocation site at the end of the window) or strace.txt (system calls by "
+                         "name) in the step's directory")
     args = ap.parse_args()
 
     tools = {"alarmgw": os.path.join(args.build_dir, "gateway", "alarmgw"),

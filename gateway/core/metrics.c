@@ -91,17 +91,18 @@ size_t agw_lat_bucket(int64_t ms)
 
 void agw_metric_lat_flush(const char *name, int64_t counts[AGW_LAT_BUCKETS])
 {
-	char bucket[96], le[32];
+	/* the labels of lat_le, written out: formatting them was most of a flush */
+	static const char *const le[AGW_LAT_BUCKETS] = {
+		"le=\"1\"", "le=\"2\"", "le=\"5\"", "le=\"10\"", "le=\"20\"", "le=\"50\"", "le=\"100\"",
+		"le=\"200\"", "le=\"500\"", "le=\"1000\"", "le=\"2000\"", "le=\"5000\"", "le=\"10000\"", "le=\"+Inf\""};
+	_Static_assert(sizeof(lat_le) / sizeof(lat_le[0]) == AGW_LAT_BUCKETS - 1, "one label per bound");
+	char bucket[96];
 	snprintf(bucket, sizeof(bucket), "%s_bucket", name);
 	int64_t below = 0;
 	for (size_t b = 0; b < AGW_LAT_BUCKETS; b++) {
 		below += counts[b];
 		counts[b] = 0;
-		if (b < AGW_LAT_BUCKETS - 1)
-			snprintf(le, sizeof(le), "le=\"%lld\"", (long long)lat_le[b]);
-		else
-			snprintf(le, sizeof(le), "le=\"+Inf\"");
-		agw_metric_add(bucket, le, below); /* cumulative: what this flush counted at or below le */
+		agw_metric_add(bucket, le[b], below); /* cumulative: what this flush counted at or below le */
 	}
 }
 

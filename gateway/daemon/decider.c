@@ -393,8 +393,45 @@ static const char *level(const struct agw_cell *cell, size_t i)
 	return "_";
 }
 
+/* Most decisions add an alert to an open case: only its activity columns change. Writing those alone
+ * spares sqlite the index entries of the columns it would otherwise rewrite with the same values
+ * (incident and status, closure, supervision, expiry: four indexes, each a b-tree delete and insert
+ * on a page of its own). 1: written; 0: the stored row differs in more (or is missing): upsert it. */
+static int touch_case_row(struct agw_store *store, const struct agw_case_view *c, const char *json, size_t len)
+{
+	sqlite3_stmt *st = agw_store_stmt(
+		store, "UPDATE cases SET last_seen = ?, count = ?, updated_at = ?, json = ? WHERE id = ? AND status = ?"
+		       " AND esc_level = ? AND sup_due IS ? AND expire_at IS ? AND closed_at IS ?");
+	if (!st)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, c->last_seen);
+	sqlite3_bind_int64(st, 2, c->count);
+	sqlite3_bind_int64(st, 3, c->updated_ms);
+	sqlite3_bind_text(st, 4, json, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, agw_case_status_name(c->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, c->esc_level);
+	/* unbound parameters are NULL: "IS NULL" for what the upsert would leave NULL */
+	if (c->sup_due_ms)
+		sqlite3_bind_int64(st, 8, c->sup_due_ms);
+	if (c->expire_ms)
+		sqlite3_bind_int64(st, 9, c->expire_ms);
+	if (c->end != AGW_END_NONE)
+		sqlite3_bind_int64(st, 10, c->ended_ms);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		agw_log_err(LOG_COMP, c->camera_id, "writing case %s: %s", c->id, sqlite3_errmsg(agw_store_db(store)));
+		return -EIO;
+	}
+	return sqlite3_changes(agw_store_db(store)) > 0;
+}
+
 static int write_case_row(struct agw_store *store, const struct agw_case_view *c, const char *json, size_t len)
 {
+	int touched = touch_case_row(store, c, json, len);
+	if (touched != 0)
+		return touched < 0 ? touched : 0;
 	sqlite3_stmt *st = agw_store_stmt(
 		store, "INSERT INTO cases(id, incident_key, camera_id, kind, cell_code, status, category, priority,"
 		       " first_seen, last_seen, count, opened_at, updated_at, json, esc_level, sup_due, expire_at, closed_at)"

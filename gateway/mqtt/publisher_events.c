@@ -258,7 +258,7 @@ void pub_async_cb(uv_async_t *a)
 	free(ev);
 	if (p->fb_pending)
 		pub_apply_feedback(p);
-	pub_flush_metrics(p);
+	/* the publish metrics go to the table from the tick (each second) and at stop, not per wake-up */
 	/* A commit per wake-up would cost more than the publishing itself: batch deletes here and let
 	 * the tick take the rest. A crash before the delete only means a resend. */
 	pub_flush_deletes(p, false, DELETE_BATCH);

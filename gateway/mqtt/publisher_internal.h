@@ -24,6 +24,11 @@ _Static_assert(sizeof(void *) >= sizeof(uint64_t), "paho contexts carry 64-bit t
 #define STOP_STEP_MS 500       /* offline status PUBACK, then disconnect: all of stop <= 3 s */
 #define TICK_MS 250            /* metrics refresh, pending deletes */
 #define DELETE_BATCH 512       /* acknowledged rows deleted per transaction between ticks */
+/* Every this many ticks the publish metrics are added to the table, and the rows past their resend
+ * window are deleted however few: a delete
+ * transaction costs about as much as a few dozen rows (its commit), and a row kept a second
+ * longer is only sent again after a crash (QoS 1: a duplicate, never a loss). */
+#define DELETE_TICKS 4
 #define FEEDBACK_QUEUE_MAX 10000
 #define FEEDBACK_BATCH 256     /* inbox rows applied per loop wake-up */
 /* How long paho's thread waits for the database's write lock when it writes a feedback to the
@@ -135,6 +140,7 @@ struct agw_publisher {
 	struct acked *acked;   /* acknowledged rows, in ack order, deleted after the resend window */
 	size_t a_head, a_n, a_cap;
 	int64_t resend_window_ms;
+	unsigned delete_ticks; /* ticks since the last delete of every row due */
 	long long acked_total;
 	int64_t m_published, m_lat_sum, m_lat_count, m_lat_last; /* added to the metrics once per turn */
 	int64_t m_lat_bucket[AGW_LAT_BUCKETS];                  /* histogram slots (agw_lat_bucket) */

@@ -365,8 +365,11 @@ void agw_publisher_kick(void *publisher)
 void pub_tick_cb(uv_timer_t *t)
 {
 	struct agw_publisher *p = t->data;
-	pub_flush_metrics(p);
-	pub_flush_deletes(p, false, 0);
+	if (++p->delete_ticks >= DELETE_TICKS) {
+		p->delete_ticks = 0;
+		pub_flush_metrics(p); /* the latency histogram is 14 series: once a second is enough */
+		pub_flush_deletes(p, false, 0);
+	}
 	/* rows another process requeued (`alarmgw outbox retry`) have new seqs: pick them up */
 	if (p->stop == STOP_NONE)
 		pub_fill_window(p);

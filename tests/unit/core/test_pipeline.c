@@ -254,6 +254,85 @@ static void wall_clock_step(void **state)
 	free(rules);
 }
 
+/* The case row follows every decision, whether the decider writes its activity columns alone (an
+ * update of an open case) or the whole row (open, close). */
+static char *case_row(struct agw_store *s)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(agw_store_db(s),
+					    "SELECT status, count, last_seen - first_seen, updated_at - opened_at,"
+					    " closed_at IS NOT NULL, esc_level, json FROM cases", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	char *row = NULL;
+	assert_true(asprintf(&row, "%s %d %lld %lld %d %d %s", sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+			     (long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+			     sqlite3_column_int(st, 4), sqlite3_column_int(st, 5), sqlite3_column_text(st, 6)) > 0);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	return row;
+}
+
+static void case_row_follows_decisions(void **state)
+{
+	(void)state;
+	char *rules = write_temp(".conf", RULES);
+	struct run r;
+	run_open(&r, rules);
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_flush(r.p), 1);
+	char *row = case_row(r.store);
+	assert_true(!strncmp(row, "open 1 0 0 0 0 {", 16));
+	free(row);
+	for (int i = 2; i <= 3; i++) {
+		r.clk.wall += 1000;
+		r.clk.mono += 1000;
+		submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+		assert_int_equal(agw_pipeline_flush(r.p), 1);
+		row = case_row(r.store);
+		char want[64], count[32];
+		snprintf(want, sizeof(want), "open %d %d %d 0 0 {", i, (i - 1) * 1000, (i - 1) * 1000);
+		snprintf(count, sizeof(count), "\"count\":%d", i);
+		if (strncmp(row, want, strlen(want)) || !strstr(row, count))
+			fail_msg("after update %d: %s", i, row);
+		free(row);
+	}
+	/* the platform accepts it: the status column moves, and the next update keeps it */
+	enum agw_decision_action action;
+	const char *id = agw_decider_last_case(r.d, &action);
+	assert_non_null(id);
+	char case_id[64], why[160];
+	snprintf(case_id, sizeof(case_id), "%s", id);
+	assert_int_equal(agw_store_begin(r.store), 0);
+	assert_int_equal(agw_decider_case_feedback(r.d, r.store, case_id, "accepted", NULL, why, sizeof(why)), 0);
+	assert_int_equal(agw_store_commit(r.store), 0);
+	agw_decider_feedback_done(r.d, true);
+	row = case_row(r.store);
+	if (strncmp(row, "accepted 3 2000 ", 16) || !strstr(row, "\"status\":\"accepted\""))
+		fail_msg("after the feedback: %s", row);
+	free(row);
+	r.clk.wall += 1000;
+	r.clk.mono += 1000;
+	submit(r.p, "cam-1", AGW_KIND_INTRUSION, AGW_ACTIVE_TRUE);
+	assert_int_equal(agw_pipeline_flush(r.p), 1);
+	row = case_row(r.store);
+	if (strncmp(row, "accepted 4 3000 3000 0 0 {", 26) || !strstr(row, "\"count\":4"))
+		fail_msg("after the update: %s", row);
+	free(row);
+	/* the platform closes it: status and closure written */
+	assert_int_equal(agw_store_begin(r.store), 0);
+	assert_int_equal(agw_decider_case_feedback(r.d, r.store, case_id, "closed", NULL, why, sizeof(why)), 0);
+	assert_int_equal(agw_store_commit(r.store), 0);
+	agw_decider_feedback_done(r.d, true);
+	row = case_row(r.store);
+	/* (feedback is stamped with the real wall clock, not the test's) */
+	if (strncmp(row, "closed 4 3000 ", 14) || !strstr(row, " 1 0 {") || !strstr(row, "\"status\":\"closed\""))
+		fail_msg("after the close: %s", row);
+	free(row);
+	run_close(&r);
+	unlink(rules);
+	free(rules);
+}
+
 /* ---- back-pressure ---- */
 
 struct probe {
@@ -649,6 +728,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(rollback_in_the_middle_equals_no_failure),
 		cmocka_unit_test(wall_clock_step),
+		cmocka_unit_test(case_row_follows_decisions),
 		cmocka_unit_test(back_pressure),
 		cmocka_unit_test(hysteresis_by_count),
 		cmocka_unit_test(ack_that_submits),

@@ -20,6 +20,8 @@
 
 #include "fastpull_diff.h"
 #include "kinds.h"
+#include "onvif_events.h"
+#include "onvif_normalize.h"
 #include "onvif_topics.h"
 #include "templates.h"
 
@@ -194,6 +196,56 @@ static void test_declined_variants(void **state)
 	assert_int_equal(differences, 0);
 }
 
+/* A byte outside printable ASCII, tab, LF and CR, wherever it sits (the check reads eight bytes at
+ * a time: every offset within and across words), sends the answer to gSOAP. */
+static void test_declined_bytes(void **state)
+{
+	(void)state;
+	static const unsigned char bad[] = {0x01, 0x08, 0x1f, 0x7f, 0x80, 0xc3, 0xff};
+	struct camsim_buf b = {0};
+	camsim_answer(&b, 0, 0, 1, true, false);
+	assert_false(b.failed);
+	struct agw_onvif_fast_batch batch;
+	assert_int_equal(agw_onvif_fast_read(b.data, b.len, NULL, &batch), 0);
+	agw_onvif_fast_batch_clear(&batch);
+	char *doc = malloc(b.len);
+	assert_non_null(doc);
+	for (size_t i = 0; i < b.len; i++) {
+		for (size_t k = 0; k < sizeof(bad); k++) {
+			memcpy(doc, b.data, b.len);
+			doc[i] = (char)bad[k];
+			if (agw_onvif_fast_read(doc, b.len, NULL, &batch) != -ENOTSUP)
+				fail_msg("byte 0x%02x at offset %zu of %zu was not declined", bad[k], i, b.len);
+		}
+	}
+	free(doc);
+	free(b.data);
+}
+
+/* The well-formedness check's text rules, wherever the character sits in a value or text. */
+static void test_xml_text_rules(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *doc;
+		int rc;
+	} docs[] = {
+		{"<a x=\"1&amp;2&lt;&gt;&quot;&apos;&#65;&#x41;\">t&amp;u&#10;</a>", 0},
+		{"<a x=\"12345678<\"/>", -EINVAL},
+		{"<a x=\"<\"/>", -EINVAL},
+		{"<a x='1234567890123&amp'/>", -EINVAL},
+		{"<a>123456789&bogus;</a>", -EINVAL},
+		{"<a>&#;</a>", -EINVAL},
+		{"<a>&#x;</a>", -EINVAL},
+		{"<a>text &amp; more text &</a>", -EINVAL},
+		{"<a>text with no reference at all, longer than a word</a>", 0},
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		if (agw_onvif_xml_check(docs[i].doc, strlen(docs[i].doc), err, sizeof(err)) != docs[i].rc)
+			fail_msg("%s: expected %d (%s)", docs[i].doc, docs[i].rc, err);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -214,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_every_fixture),
 		cmocka_unit_test(test_camsim_answers),
 		cmocka_unit_test(test_declined_variants),
+		cmocka_unit_test(test_declined_bytes),
+		cmocka_unit_test(test_xml_text_rules),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -225,6 +225,71 @@ static void test_reference_parameters(void **state)
 	agw_onvif_soap_free(soap);
 }
 
+/* The PullMessages document refreshed in place is, byte for byte, what gSOAP writes with the same
+ * WS-Security fields, poll after poll; fields it cannot place exactly are refused. */
+static void test_pull_doc(void **state)
+{
+	(void)state;
+	struct soap *soap = agw_onvif_soap_new();
+	const char *refs[] = {NULL, "<dom0:SubscriptionId xmlns:dom0=\"http://www.axis.com/2009/event\">14</dom0:SubscriptionId>"};
+	const char *users[] = {"admin", NULL};
+	int64_t t0;
+	assert_int_equal(agw_time_parse_ms("2026-12-03T16:44:33.657Z", &t0), 0);
+	for (int k = 0; k < 4; k++) {
+		struct agw_onvif_request req = {.op = AGW_ONVIF_PULL_MESSAGES, .to = "http://10.1.2.3/onvif/Sub?Idx=7&x=<y>",
+						.username = users[k / 2], .password = "pa<ss&word", .camera_now_ms = t0,
+						.duration = "PT10S", .message_limit = 100, .reference_params = refs[k % 2]};
+		struct agw_onvif_pull_doc doc;
+		char *xml = NULL, *want = NULL;
+		const char *action;
+		assert_int_equal(agw_onvif_pull_doc_build(soap, &req, &xml, &doc), 0);
+		assert_int_equal(doc.wsse, users[k / 2] != NULL);
+		char last_nonce[32] = "";
+		for (int poll = 0; poll < 3; poll++) {
+			struct agw_onvif_wsse f;
+			/* a later time, and one of another day and month */
+			assert_int_equal(agw_onvif_wsse_make(req.password, t0 + poll * 86400123LL * 40, &f), 0);
+			assert_int_equal(agw_onvif_pull_doc_refresh(xml, &doc, &f), 0);
+			req.wsse = &f;
+			assert_int_equal(agw_onvif_request_build(soap, &req, &want, &action), 0);
+			req.wsse = NULL;
+			assert_string_equal(xml, want);
+			free(want);
+			if (doc.wsse) {
+				assert_non_null(strstr(xml, f.created));
+				assert_string_not_equal(f.nonce, last_nonce);
+				strcpy(last_nonce, f.nonce);
+			}
+		}
+		free(xml);
+	}
+	/* a Created of another length leaves the document as it was */
+	struct agw_onvif_request req = {.op = AGW_ONVIF_PULL_MESSAGES, .to = "http://10.1.2.3/s", .username = "u",
+					.password = "p", .camera_now_ms = t0, .duration = "PT10S", .message_limit = 10};
+	struct agw_onvif_pull_doc doc;
+	struct agw_onvif_wsse f;
+	char *xml = NULL;
+	assert_int_equal(agw_onvif_pull_doc_build(soap, &req, &xml, &doc), 0);
+	char *before = strdup(xml);
+	assert_int_equal(agw_onvif_wsse_make("p", 253402300800000LL, &f), 0); /* year 10000 */
+	assert_int_equal(strlen(f.created), 25);
+	assert_int_equal(agw_onvif_pull_doc_refresh(xml, &doc, &f), -ERANGE);
+	assert_string_equal(xml, before);
+	free(before);
+	free(xml);
+	/* a reference parameter that repeats a field's value: the field cannot be placed */
+	assert_int_equal(agw_onvif_wsse_make("p", t0, &f), 0);
+	char echo[128];
+	snprintf(echo, sizeof(echo), "<a:Id xmlns:a=\"urn:x\">%s</a:Id>", f.nonce);
+	req.wsse = &f;
+	req.reference_params = echo;
+	assert_int_equal(agw_onvif_pull_doc_build(soap, &req, &xml, &doc), -EINVAL);
+	/* only PullMessages */
+	req.op = AGW_ONVIF_RENEW;
+	assert_int_equal(agw_onvif_pull_doc_build(soap, &req, &xml, &doc), -EINVAL);
+	agw_onvif_soap_free(soap);
+}
+
 static void test_op_names(void **state)
 {
 	(void)state;
@@ -243,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_pull_request),
 		cmocka_unit_test(test_responses),
 		cmocka_unit_test(test_reference_parameters),
+		cmocka_unit_test(test_pull_doc),
 		cmocka_unit_test(test_op_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
