@@ -135,6 +135,8 @@ static void on_deadline(uv_timer_t *t)
 	finish(d);
 }
 
+static void stop_adapters(void *arg);
+
 static void begin_stop(struct agw_daemon *d, const char *why)
 {
 	if (d->stopping) {
@@ -144,11 +146,22 @@ static void begin_stop(struct agw_daemon *d, const char *why)
 	d->stopping = true;
 	agw_log_notice("core", NULL, "%s: stopping", why);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	uv_timer_stop(&d->watchdog);
 	uv_timer_stop(&d->retention);
 	if (d->publisher)
 		d->stops_pending++; /* stopped by daemon_adapters_stopped_check, after the adapters */
+	/* Pictures under way are taken first, while their adapters still run: a case opened just
+	 * before the stop keeps its picture, and the publisher's drain sends it (at most
+	 * AGW_EVIDENCE_DRAIN_MS; what is left is cancelled as before). */
+	if (d->evidence && agw_evidence_drain(d->evidence, stop_adapters, d) > 0)
+		return;
+	stop_adapters(d);
+}
+
+static void stop_adapters(void *arg)
+{
+	struct agw_daemon *d = arg;
+	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	for (size_t i = 0; i < d->n_instances; i++)
 		daemon_instance_stop(d, d->instances[i]);
 	daemon_cluster_stop(d);

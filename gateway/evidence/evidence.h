@@ -43,6 +43,12 @@ int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_
  * captures at once. evidence.enabled takes effect at the next start. Returns 0 or -ENOMEM
  * (the old settings stay). */
 int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg);
+/* A planned stop, before the adapters stop: the captures queued and running finish (their pictures
+ * are stored and their outbox rows written, so the publisher's drain sends them) for at most
+ * AGW_EVIDENCE_DRAIN_MS; new ones still start meanwhile. Returns 0 when nothing is under way
+ * (drained is not called), 1 when drained(arg) will be called once, on the loop. */
+#define AGW_EVIDENCE_DRAIN_MS 2000
+int agw_evidence_drain(struct agw_evidence *ev, void (*drained)(void *arg), void *arg);
 /* Cancels what runs (rows stay pending: the next start marks them failed); closed(arg) runs once
  * its handles are closed and the worker jobs returned; then agw_evidence_free. */
 void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void *arg);
