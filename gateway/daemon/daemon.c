@@ -69,6 +69,7 @@ static void finish(struct agw_daemon *d)
 	}
 	if (d->evidence) /* captures under way are cancelled; their rows say so at the next start */
 		agw_evidence_close(d->evidence, NULL, NULL);
+	daemon_evidence_close(d);
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
 	d->publisher = NULL;

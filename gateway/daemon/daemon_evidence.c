@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The evidence scheduler's hooks into the daemon: a capture goes to the running adapter instance
- * that emitted the alert; a completion kicks the publisher; pictures events bring are offered. */
+ * that emitted the alert, or, when that adapter has no picture of the camera, to the ledger row's
+ * snapshot_url; a completion kicks the publisher; pictures events bring are offered. */
 #include <errno.h>
 #include <string.h>
 
 #include "alarmgw/log.h"
 #include "daemon_internal.h"
 #include "evidence.h"
+#include "evidence_ledger.h"
 
 /* The running instance of that adapter; -ESHUTDOWN when it is stopping, -ENOTSUP when none has
  * a snapshot hook. */
@@ -26,23 +28,53 @@ static int running_instance(struct agw_daemon *d, const char *adapter, struct in
 	return rc;
 }
 
+static const struct agw_camera *camera_by_id(const struct agw_daemon *d, const char *id)
+{
+	/* a walk: only captures of cameras without an adapter picture come here, at most one per
+	 * camera per evidence.min_interval */
+	for (size_t i = 0; i < d->n_cameras; i++)
+		if (strcmp(d->cameras[i].id, id) == 0)
+			return &d->cameras[i];
+	return NULL;
+}
+
 static int hook_start(void *arg, const char *adapter, struct agw_snapshot *s)
 {
+	struct agw_daemon *d = arg;
 	struct instance *in = NULL;
-	int rc = running_instance(arg, adapter, &in);
-	if (rc < 0)
+	int rc = running_instance(d, adapter, &in);
+	if (rc == 0) {
+		s->core_target = in;
+		rc = in->adapter->snapshot(in->priv, s);
+		if (rc != -ENOTSUP)
+			return rc;
+		s->core_target = NULL;
+	}
+	/* no picture from the adapter (it has no snapshot, or not of this camera, or it is stopping):
+	 * the ledger's snapshot_url, which needs no adapter */
+	const struct agw_camera *c = camera_by_id(d, s->camera_id);
+	if (!c || !c->snapshot_url)
 		return rc;
-	s->core_target = in;
-	return in->adapter->snapshot(in->priv, s);
+	if (!d->ledger_snaps && agw_ledger_snaps_new(&d->loop, &d->ledger_snaps) < 0)
+		return -ENOMEM;
+	return agw_ledger_snaps_start(d->ledger_snaps, c, s);
 }
 
 static void hook_cancel(void *arg, const char *adapter, struct agw_snapshot *s)
 {
-	(void)arg;
 	(void)adapter;
+	struct agw_daemon *d = arg;
 	struct instance *in = s->core_target; /* the instance it started on: still there (its stop cancels first) */
 	if (in && in->adapter->snapshot_cancel)
 		in->adapter->snapshot_cancel(in->priv, s);
+	else if (!in && d->ledger_snaps)
+		agw_ledger_snaps_cancel(d->ledger_snaps, s);
+}
+
+void daemon_evidence_close(struct agw_daemon *d)
+{
+	agw_ledger_snaps_close(d->ledger_snaps);
+	d->ledger_snaps = NULL;
 }
 
 int daemon_evidence_start(struct agw_daemon *d)

@@ -549,7 +549,8 @@ static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_ca
 		capture_end(j);
 		c->last_start = 0;
 		if (rc == -ENOTSUP)
-			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera and its event brought none",
+			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera, its event brought none"
+				 " and its ledger row has no snapshot_url",
 				 j->adapter ? j->adapter : "camera's");
 		else if (rc == -ESHUTDOWN)
 			job_fail(j, "failed", "no picture: the %s adapter is stopping", j->adapter);

@@ -142,7 +142,9 @@ static const char *const migrations[] = {
 	 * picture of its own (GB/T 28181 devices that serve an HTTP JPEG) */
 	"ALTER TABLE evidence ADD COLUMN reused_case TEXT;"
 	"ALTER TABLE evidence ADD COLUMN reused_n INTEGER;"
-	"ALTER TABLE cameras ADD COLUMN snapshot_url TEXT;",
+	"ALTER TABLE cameras ADD COLUMN snapshot_url TEXT;"
+	"ALTER TABLE cameras ADD COLUMN snapshot_username TEXT;"
+	"ALTER TABLE cameras ADD COLUMN snapshot_password TEXT;",
 };
 
 int agw_store_latest_schema_version(void)

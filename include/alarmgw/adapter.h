@@ -59,6 +59,12 @@ struct agw_camera {
 	 * video sources are not in channel order); NULL = by number. Only for adapters with
 	 * source_tokens. */
 	char *source_token;
+	/* An HTTP(S) JPEG of the camera (GET with Digest) for the evidence of cameras whose adapter has
+	 * no picture of its own (GB/T 28181 devices that also serve one), and its credentials (NULL:
+	 * the row's username and password). The core uses it; adapters may ignore it. */
+	char *snapshot_url;
+	char *snapshot_username;
+	char *snapshot_password; /* never log */
 };
 
 struct agw_adapter_ctx;
