@@ -86,11 +86,21 @@ int daemon_evidence_start(struct agw_daemon *d)
 	return agw_evidence_new(&d->loop, d->store, d->cfg, &hooks, &d->evidence);
 }
 
+static bool str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
 void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old)
 {
 	if (d->cfg->evidence.enabled != old->evidence.enabled)
 		agw_log_warn("core", NULL, "reload: evidence.enabled = %s takes effect at the next start",
 			     d->cfg->evidence.enabled ? "true" : "false");
+	if (!str_same(d->cfg->evidence.url_base, old->evidence.url_base) ||
+	    d->cfg->evidence.url_lifetime_ms != old->evidence.url_lifetime_ms ||
+	    !str_same(d->cfg->evidence_url_key_file, old->evidence_url_key_file))
+		agw_log_warn("core", NULL, "reload: evidence.url_base, url_lifetime and gateway.evidence_url_key_file "
+			     "take effect at the next start (links are signed and checked with the key read then)");
 	if (!d->evidence)
 		return;
 	int r = agw_evidence_reconfigure(d->evidence, d->cfg);

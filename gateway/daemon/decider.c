@@ -374,6 +374,13 @@ void agw_decider_free(struct agw_decider *d)
 	free(d);
 }
 
+void agw_decider_keep_links(struct agw_decider *nx, struct agw_decider *old)
+{
+	agw_evidence_links_free(nx->links);
+	nx->links = old->links;
+	old->links = NULL;
+}
+
 struct agw_engine *agw_decider_engine(struct agw_decider *d)
 {
 	return d->engine;

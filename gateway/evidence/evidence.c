@@ -21,6 +21,7 @@
 #include "evidence_internal.h"
 #include "evidence_jpeg.h"
 #include "evidence_links.h"
+#include "evidence_sched.h"
 #include "topic.h"
 
 #define TAG "evidence"
@@ -29,62 +30,6 @@
 #define PUMP_SCAN 4096
 #define HELD_BYTES_MAX (256u << 20)
 #define HELD_MATCH_MS 2000
-
-enum job_state { JOB_STAGED, JOB_QUEUED, JOB_RUNNING, JOB_WORKING, JOB_WRITING };
-
-struct job {
-	struct job *prev, *next;
-	enum job_state state;
-	struct agw_evidence *ev;
-	char *case_id, *camera_id, *adapter;
-	int64_t n;
-	int channel;             /* the alert's source channel, 0: none */
-	struct agw_snapshot snap;
-	uv_timer_t timer;
-	bool timer_open;
-	uv_work_t work;
-	/* the outcome */
-	const char *status;  /* "stored", "failed", "skipped" */
-	char reason[200];
-	char *type, *source;
-	void *jpeg;
-	size_t len;
-	int64_t camera_time, gateway_time;
-	unsigned width, height;
-	char sha256[65];
-	char path[512];
-	char topic[512];
-	/* a picture of the camera's earlier case, reused (rate limit): that case, n and file */
-	char *reused_case, *reuse_path;
-	int64_t reused_n;
-	char *url;
-	int64_t url_expires;
-};
-
-struct list {
-	struct job *head, *tail;
-	size_t n;
-};
-
-struct agw_evidence {
-	uv_loop_t *loop;
-	struct agw_store *store;
-	struct agw_evidence_settings cfg;
-	char *state_dir, *prefix, *gateway, *topic_tmpl;
-	int64_t outbox_max_rows;
-	struct agw_evidence_hooks hooks;
-	struct list staged, queued, running, writing;
-	struct evidence_cams cams;
-	uv_timer_t retry, prune, drain;
-	struct agw_evidence_links *links; /* evidence.url_base, or NULL */
-	void (*drained)(void *arg);       /* agw_evidence_drain: called once */
-	void *drained_arg;
-	int64_t file_bytes;
-	bool prune_busy, closing;
-	int handles, works;
-	void (*closed)(void *arg);
-	void *closed_arg;
-};
 
 static void list_add(struct list *l, struct job *j)
 {
@@ -697,95 +642,13 @@ void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter)
 {
 	for (struct job *j = ev->running.head, *next; j; j = next) {
 		next = j->next;
-		if (!j->adapter || strcmp(j->adapter, adapter) != 0)
-			continue;
+		if (!j->adapter || strcmp(j->adapter, adapter) != 0 || !j->snap.core_target)
+			continue; /* core_target NULL: a ledger snapshot_url, which needs no adapter */
 		if (ev->hooks.cancel)
 			ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
 		capture_end(j);
 		job_fail(j, "failed", "adapter stopped during the capture");
 	}
-}
-
-/* ---- pruning by age, bytes and free space ---- */
-
-struct prune_job {
-	uv_work_t work;
-	struct agw_evidence *ev;
-	struct evidence_prune_row *rows;
-	size_t n;
-	int64_t freed;
-};
-
-static void prune_run(uv_work_t *w)
-{
-	struct prune_job *p = w->data;
-	char full[1100];
-	for (size_t i = 0; i < p->n; i++) {
-		snprintf(full, sizeof(full), "%s/%s", p->ev->state_dir, p->rows[i].path);
-		if (unlink(full) == 0 || errno == ENOENT)
-			p->freed += p->rows[i].bytes;
-	}
-}
-
-static void prune_after(uv_work_t *w, int status)
-{
-	(void)status;
-	struct prune_job *p = w->data;
-	struct agw_evidence *ev = p->ev;
-	ev->works--;
-	ev->prune_busy = false;
-	agw_metric_add("agw_evidence_pruned_total", NULL, (int64_t)p->n);
-	for (size_t i = 0; i < p->n; i++)
-		free(p->rows[i].path);
-	free(p->rows);
-	free(p);
-	agw_metric_set("agw_evidence_file_bytes", NULL, ev->file_bytes);
-	if (ev->closing && ev->works == 0 && ev->handles == 0 && ev->closed)
-		ev->closed(ev->closed_arg);
-}
-
-static void on_prune(uv_timer_t *t)
-{
-	struct agw_evidence *ev = t->data;
-	if (ev->prune_busy || ev->closing)
-		return;
-	int64_t keep = ev->cfg.max_total_bytes > 0 ? ev->cfg.max_total_bytes : -1;
-	struct statvfs vfs;
-	if (statvfs(ev->state_dir, &vfs) == 0) {
-		/* short of free space: give back what the pictures hold beyond the shortfall */
-		int64_t avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-		if (avail < ev->cfg.min_free_bytes) {
-			int64_t want = ev->file_bytes - (ev->cfg.min_free_bytes - avail);
-			keep = keep < 0 || want < keep ? (want > 0 ? want : 0) : keep;
-		}
-	}
-	int64_t older = ev->cfg.max_age_ms > 0 ? agw_now_ms() - ev->cfg.max_age_ms : INT64_MIN;
-	struct prune_job *p = calloc(1, sizeof(*p));
-	if (!p)
-		return;
-	p->ev = ev;
-	if (evidence_db_prune(ev->store, older, ev->file_bytes, keep, 1000, &p->rows, &p->n) < 0 || p->n == 0) {
-		free(p->rows);
-		free(p);
-		return;
-	}
-	for (size_t i = 0; i < p->n; i++)
-		ev->file_bytes -= p->rows[i].bytes;
-	p->work.data = p;
-	ev->prune_busy = true;
-	ev->works++;
-	if (uv_queue_work(ev->loop, &p->work, prune_run, prune_after) < 0) {
-		ev->works--;
-		ev->prune_busy = false;
-		for (size_t i = 0; i < p->n; i++)
-			free(p->rows[i].path);
-		free(p->rows);
-		free(p);
-		return;
-	}
-	/* more to do: come back soon rather than after a whole interval */
-	if (p->n == 1000)
-		uv_timer_start(&ev->prune, on_prune, 100, (uint64_t)ev->cfg.prune_interval_ms);
 }
 
 /* ---- life ---- */
@@ -822,7 +685,7 @@ int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_
 	uv_timer_init(loop, &ev->prune);
 	uv_timer_init(loop, &ev->drain);
 	ev->retry.data = ev->prune.data = ev->drain.data = ev;
-	uv_timer_start(&ev->prune, on_prune, 1000, (uint64_t)ev->cfg.prune_interval_ms);
+	uv_timer_start(&ev->prune, evidence_prune_tick, 1000, (uint64_t)ev->cfg.prune_interval_ms);
 	*ret = ev;
 	return 0;
 fail:
@@ -836,19 +699,10 @@ fail:
 
 int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg)
 {
-	char *topic = NULL, why[200];
-	struct agw_evidence_links *links = NULL;
-	int r = agw_evidence_links_new(cfg, &links, why, sizeof(why));
-	if (r < 0) {
-		agw_log_err(TAG, NULL, "reload: evidence.url_base: %s", why);
-		return r;
-	}
-	if (agw_strdup_to(&topic, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0) {
-		agw_evidence_links_free(links);
+	char *topic = NULL;
+	/* the links stay as they started: the status server checks them with the key it read then */
+	if (agw_strdup_to(&topic, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0)
 		return -ENOMEM;
-	}
-	agw_evidence_links_free(ev->links);
-	ev->links = links;
 	/* The prefix and the gateway id belong to [mqtt] and [gateway]; state_dir is fixed for the
 	 * process (the files and the journal live there). */
 	free(ev->topic_tmpl);
@@ -863,7 +717,7 @@ int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *c
 	 * promised a capture), new captures fail "queue full" until it is under; running captures
 	 * keep the deadline and size they started with; more slots start waiting ones at once. */
 	if (old_interval != ev->cfg.prune_interval_ms)
-		uv_timer_start(&ev->prune, on_prune, (uint64_t)ev->cfg.prune_interval_ms,
+		uv_timer_start(&ev->prune, evidence_prune_tick, (uint64_t)ev->cfg.prune_interval_ms,
 			       (uint64_t)ev->cfg.prune_interval_ms);
 	pump(ev);
 	return 0;

@@ -25,8 +25,9 @@ struct agw_evidence;
 
 /* How the scheduler reaches the adapter of a camera (the daemon's instances). */
 struct agw_evidence_hooks {
-	/* Calls the snapshot() of the running adapter named `adapter`: its return, or -ENOTSUP when
-	 * no running adapter of that name has one. */
+	/* Calls the snapshot() of the running adapter named `adapter`, setting s->core_target to
+	 * that instance: its return; or takes the picture without an adapter (the ledger's
+	 * snapshot_url), leaving s->core_target NULL; or -ENOTSUP when there is no way. */
 	int (*start)(void *arg, const char *adapter, struct agw_snapshot *s);
 	void (*cancel)(void *arg, const char *adapter, struct agw_snapshot *s);
 	/* After a completion is committed: the publisher sends the new outbox row. */
@@ -37,7 +38,8 @@ struct agw_evidence_hooks {
 /* cfg is copied. Marks rows left pending by a previous run as failed ("gateway restarted"). */
 int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_config *cfg,
 		     const struct agw_evidence_hooks *hooks, struct agw_evidence **ret);
-/* A reload (SIGHUP): the limits, the topic template and the pruning of cfg apply from now on.
+/* A reload (SIGHUP): the limits, the topic template and the pruning of cfg apply from now on (the
+ * signed links, evidence.url_base and the key, stay as they started, like the status server's key).
  * Nothing queued or running is dropped: a queue longer than the new queue_max drains, running
  * captures keep the deadline and size limit they started with, more slots start waiting
  * captures at once. evidence.enabled takes effect at the next start. Returns 0 or -ENOMEM
