@@ -288,7 +288,7 @@ static void remember_stored(struct agw_evidence *ev, struct job *j, struct evide
 {
 	struct evidence_last l = {.case_id = j->reused_case ? j->reused_case : j->case_id,
 				  .n = j->reused_case ? j->reused_n : j->n, .path = j->path, .type = j->type,
-				  .source = j->source, .at = now_mono(ev), .gateway_time = j->gateway_time,
+				  .source = j->source, .at = j->got_at, .gateway_time = j->gateway_time,
 				  .camera_time = j->camera_time};
 	if (j->reused_case && c->last)
 		l.at = c->last->at; /* a reuse does not make the picture younger */
@@ -329,6 +329,7 @@ static void job_got_picture(struct job *j, const struct agw_picture *p)
 {
 	struct agw_evidence *ev = j->ev;
 	j->gateway_time = agw_now_ms();
+	j->got_at = now_mono(ev);
 	j->camera_time = p->camera_time_ms;
 	if (agw_strdup_to(&j->type, p->type) < 0 || agw_strdup_to(&j->source, p->source) < 0) {
 		job_fail(j, "failed", "out of memory");

@@ -33,7 +33,7 @@ struct evidence_last {
 	int64_t n;
 	char *path;              /* relative to the state directory */
 	char *type, *source;
-	int64_t at;              /* monotonic ms when it was received */
+	int64_t at;              /* monotonic ms when the gateway received it */
 	int64_t gateway_time, camera_time;
 };
 

@@ -41,6 +41,7 @@ struct job {
 	/* a picture of the camera's earlier case, reused (rate limit): that case, n and file */
 	char *reused_case, *reuse_path;
 	int64_t reused_n;
+	int64_t got_at;          /* monotonic ms when the picture came (a reuse's age counts from it) */
 	char *url;
 	int64_t url_expires;
 };
