@@ -9,7 +9,9 @@ the real status server, fetched with urllib as a platform would:
 - every picture's MQTT 5 user properties carry url and url_expires, and the url serves its payload;
 - the expiry is the message's writing plus evidence.url_lifetime;
 - a tampered link and an expired one (signed by the platform with the shared key, exp past) get
-  403 with the reason; the same link re-signed by the platform with a fresh exp is served.
+  403 with the reason; the same link re-signed by the platform with a fresh exp is served;
+- the reference consumer (examples/consumer, --pictures links, Debian's python3-paho-mqtt) takes
+  every case's picture by its link, without subscribing to the evidence topics.
 """
 import hashlib
 import hmac
@@ -22,13 +24,15 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
-from agwtest import SOURCE, Gateway, Mosquitto, check, finish, free_port, tempdir, wait_for
+from agwtest import SOURCE, Gateway, Mosquitto, check, finish, free_port, spawn, tempdir, wait_for
 from test_evidence import JPEG, Subscriber
 
 sys.path.insert(0, os.path.join(SOURCE, "tests/sim/camsim"))
 from camsim_client import Camsim  # noqa: E402
 
 LIFETIME_S = 600
+PY = "/usr/bin/python3"  # Debian's python, where python3-paho-mqtt installs
+CONSUMER = os.path.join(SOURCE, "examples", "consumer", "consumer.py")
 
 
 def get(url):
@@ -73,6 +77,12 @@ def main():
             f.write('adapters: { onvif: { request_timeout = "3s"; pull_timeout = "1s"; backoff_min = "200ms"; }; };\n')
         gw = Gateway(conf).start()
         gw.wait_log(r"running: gateway gw-links")
+        consumer = None
+        if subprocess.run([PY, "-c", "import paho.mqtt.client"], capture_output=True).returncode == 0:
+            consumer = spawn([PY, "-u", CONSUMER, "--broker", "127.0.0.1:%d" % broker.port, "--gateway", "gw-links",
+                              "--store", os.path.join(work, "platform"), "--pictures", "links", "--link-key",
+                              os.path.join(work, "url.key")], stdout=open(os.path.join(work, "consumer.log"), "w"),
+                             stderr=subprocess.STDOUT)
         time.sleep(10)
         msgs = sub.messages()
         cases = [m for m in msgs if "/cases/" in m["topic"]]
@@ -116,6 +126,25 @@ def main():
         check(code == 403 and b"expired" in body, "an expired link gets 403 saying so (%d %s)" % (code, body[:60]))
         code, body = get(sign(int(time.time()) + 300))
         check(code == 200 and body == JPEG, "the platform re-signs an expired link with the shared key: served (%d)" % code)
+        if consumer:
+            want = {(m_case, e["n"]) for m_case, e in
+                    ((__import__("json").loads(m["payload"])["case_id"], e) for m in cases
+                     for e in __import__("json").loads(m["payload"])["evidence"]) if e["status"] in ("stored", "pending")}
+
+            def have():
+                got = {(c, int(n)) for c in os.listdir(os.path.join(work, "platform", "evidence"))
+                       for n in os.listdir(os.path.join(work, "platform", "evidence", c)) if n.isdigit()}
+                return got if want <= got else None
+            got = wait_for(have, "the consumer's pictures by link", timeout=15)
+            same = all(open(os.path.join(work, "platform", "evidence", c, str(n)), "rb").read() == JPEG for c, n in got)
+            consumer.terminate()
+            consumer.wait(timeout=20)
+            last = open(os.path.join(work, "consumer.log")).read().strip().splitlines()[-1]
+            check(same and '"pictures_by_link": %d' % len(got) in last,
+                  "the reference consumer took every picture by its link (%d), without the evidence topics: %s"
+                  % (len(got), last))
+        else:
+            print("consumer part skipped: python3-paho-mqtt is not installed")
         code, _ = gw.stop(timeout=30)
         check(code == 0, "the gateway stopped cleanly (%s)" % code)
         sub.stop()
