@@ -95,10 +95,24 @@ static void publisher_stopped(void *arg)
 	daemon_maybe_finish_stop(d);
 }
 
+static void on_deadline(uv_timer_t *t);
+
+static void drain_publisher(void *arg)
+{
+	struct agw_daemon *d = arg;
+	if (!d->publisher)
+		return;
+	/* its own bound, whatever the pictures took before it */
+	uv_timer_start(&d->deadline, on_deadline, PUBLISHER_STOP_DEADLINE_MS, 0);
+	/* in flight and pending rows: up to 2 s, then the offline status and a disconnect */
+	agw_publisher_stop(d->publisher, publisher_stopped, d);
+}
+
 /* The publisher stops last, once the adapters have: what they journal while they finish their
  * pulls goes out in this run, rather than waiting in the outbox for a start that may not come (a
  * planned stop must not look like lost cases to whoever reconciles after it). The queued alerts are
- * written first, so their case messages are in the outbox when the drain begins. */
+ * written first, so their case messages are in the outbox when the drain begins, and the pictures
+ * their cases asked for are taken (at most AGW_EVIDENCE_DRAIN_LAST_MS), so they go out too. */
 static void stop_publisher(struct agw_daemon *d)
 {
 	if (d->publisher_stop_begun)
@@ -107,8 +121,9 @@ static void stop_publisher(struct agw_daemon *d)
 	for (int i = 0; d->pipeline && agw_pipeline_queued(d->pipeline) && i < 64; i++)
 		if (agw_pipeline_flush(d->pipeline) <= 0)
 			break; /* the store is failing: finish() gives it STOP_STORE_WAIT_MS */
-	if (d->publisher) /* in flight and pending rows: up to 2 s, then the offline status and a disconnect */
-		agw_publisher_stop(d->publisher, publisher_stopped, d);
+	if (d->publisher && d->evidence && agw_evidence_drain(d->evidence, AGW_EVIDENCE_DRAIN_LAST_MS, drain_publisher, d) > 0)
+		return;
+	drain_publisher(d);
 }
 
 void daemon_adapters_stopped_check(struct agw_daemon *d)
@@ -154,7 +169,7 @@ static void begin_stop(struct agw_daemon *d, const char *why)
 	/* Pictures under way are taken first, while their adapters still run: a case opened just
 	 * before the stop keeps its picture, and the publisher's drain sends it (at most
 	 * AGW_EVIDENCE_DRAIN_MS; what is left is cancelled as before). */
-	if (d->evidence && agw_evidence_drain(d->evidence, stop_adapters, d) > 0)
+	if (d->evidence && agw_evidence_drain(d->evidence, AGW_EVIDENCE_DRAIN_MS, stop_adapters, d) > 0)
 		return;
 	stop_adapters(d);
 }

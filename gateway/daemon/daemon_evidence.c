@@ -51,13 +51,18 @@ static int hook_start(void *arg, const char *adapter, struct agw_snapshot *s)
 		s->core_target = NULL;
 	}
 	/* no picture from the adapter (it has no snapshot, or not of this camera, or it is stopping):
-	 * the ledger's snapshot_url, which needs no adapter */
+	 * the ledger's snapshot_url, else (stopping) the URL the adapter learned; neither needs it */
 	const struct agw_camera *c = camera_by_id(d, s->camera_id);
-	if (!c || !c->snapshot_url)
+	const char *learned = rc == -ESHUTDOWN && d->evidence ? agw_evidence_learned(d->evidence, s->camera_id) : NULL;
+	if (!c || (!c->snapshot_url && !learned))
 		return rc;
 	if (!d->ledger_snaps && agw_ledger_snaps_new(&d->loop, &d->ledger_snaps) < 0)
 		return -ENOMEM;
-	return agw_ledger_snaps_start(d->ledger_snaps, c, s);
+	if (c->snapshot_url)
+		return agw_ledger_snaps_start(d->ledger_snaps, c->snapshot_url,
+					      c->snapshot_username ? c->snapshot_username : c->username,
+					      c->snapshot_username ? c->snapshot_password : c->password, s);
+	return agw_ledger_snaps_start(d->ledger_snaps, learned, c->username, c->password, s);
 }
 
 static void hook_cancel(void *arg, const char *adapter, struct agw_snapshot *s)
@@ -112,6 +117,13 @@ void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old)
 			     (long long)d->cfg->evidence.max_concurrent, (long long)d->cfg->evidence.queue_max,
 			     (long long)d->cfg->evidence.min_interval_ms, (long long)d->cfg->evidence.timeout_ms,
 			     (long long)d->cfg->evidence.max_per_case);
+}
+
+void daemon_evidence_learned(struct agw_adapter_ctx *ctx, const char *camera_id, const char *url)
+{
+	struct instance *in = ctx->core;
+	if (in->d->evidence && agw_evidence_learn(in->d->evidence, camera_id, url) < 0)
+		agw_log_warn("core", camera_id, "out of memory: the snapshot URL is not kept for pictures during the stop");
 }
 
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p)

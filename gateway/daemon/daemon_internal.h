@@ -104,6 +104,7 @@ int daemon_evidence_start(struct agw_daemon *d);
 /* After agw_evidence_close: the ledger snapshot captures' curl loop. */
 void daemon_evidence_close(struct agw_daemon *d);
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p);
+void daemon_evidence_learned(struct agw_adapter_ctx *ctx, const char *camera_id, const char *url);
 /* After a reload swapped d->cfg: the new [evidence] limits apply to the running scheduler. */
 void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old);
 

@@ -514,8 +514,8 @@ static void drain_check(struct agw_evidence *ev, bool deadline)
 	if (left && !deadline)
 		return;
 	if (left)
-		agw_log_warn(TAG, NULL, "stop: %zu pictures still being taken after %d ms; they are cancelled", left,
-			     AGW_EVIDENCE_DRAIN_MS);
+		agw_log_warn(TAG, NULL, "stop: %zu pictures still being taken after %lld ms; the stop goes on without them", left,
+			     (long long)ev->drain_ms);
 	void (*cb)(void *) = ev->drained;
 	ev->drained = NULL;
 	uv_timer_stop(&ev->drain);
@@ -527,13 +527,14 @@ static void on_drain_deadline(uv_timer_t *t)
 	drain_check(t->data, true);
 }
 
-int agw_evidence_drain(struct agw_evidence *ev, void (*drained)(void *arg), void *arg)
+int agw_evidence_drain(struct agw_evidence *ev, int64_t max_ms, void (*drained)(void *arg), void *arg)
 {
 	if (ev->closing || ev->drained || ev->queued.n + ev->running.n + ev->writing.n + (size_t)ev->works == 0)
 		return 0;
 	ev->drained = drained;
 	ev->drained_arg = arg;
-	uv_timer_start(&ev->drain, on_drain_deadline, AGW_EVIDENCE_DRAIN_MS, 0);
+	ev->drain_ms = max_ms;
+	uv_timer_start(&ev->drain, on_drain_deadline, (uint64_t)max_ms, 0);
 	return 1;
 }
 
@@ -637,6 +638,20 @@ int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const str
 	/* a capture may be waiting for this very picture (the case came first) */
 	pump(ev);
 	return 0;
+}
+
+int agw_evidence_learn(struct agw_evidence *ev, const char *camera_id, const char *url)
+{
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
+	if (!c)
+		return -ENOMEM;
+	return agw_strdup_to(&c->learned_url, url);
+}
+
+const char *agw_evidence_learned(struct agw_evidence *ev, const char *camera_id)
+{
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
+	return c ? c->learned_url : NULL;
 }
 
 void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter)

@@ -45,12 +45,15 @@ int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_
  * captures at once. evidence.enabled takes effect at the next start. Returns 0 or -ENOMEM
  * (the old settings stay). */
 int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg);
-/* A planned stop, before the adapters stop: the captures queued and running finish (their pictures
- * are stored and their outbox rows written, so the publisher's drain sends them) for at most
- * AGW_EVIDENCE_DRAIN_MS; new ones still start meanwhile. Returns 0 when nothing is under way
- * (drained is not called), 1 when drained(arg) will be called once, on the loop. */
+/* A planned stop: the captures queued and running finish (their pictures are stored and their
+ * outbox rows written, so the publisher's drain sends them) for at most max_ms; new ones still
+ * start meanwhile. The daemon drains before the adapters stop (AGW_EVIDENCE_DRAIN_MS: the captures
+ * under way at the signal), and again before the publisher's drain (AGW_EVIDENCE_DRAIN_LAST_MS: the
+ * pictures of cases the adapters' last pulls opened). Returns 0 when nothing is under way (drained
+ * is not called), 1 when drained(arg) will be called once, on the loop. */
 #define AGW_EVIDENCE_DRAIN_MS 2000
-int agw_evidence_drain(struct agw_evidence *ev, void (*drained)(void *arg), void *arg);
+#define AGW_EVIDENCE_DRAIN_LAST_MS 2000
+int agw_evidence_drain(struct agw_evidence *ev, int64_t max_ms, void (*drained)(void *arg), void *arg);
 /* Cancels what runs (rows stay pending: the next start marks them failed); closed(arg) runs once
  * its handles are closed and the worker jobs returned; then agw_evidence_free. */
 void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void *arg);
@@ -66,6 +69,10 @@ void agw_evidence_txn(struct agw_evidence *ev, bool committed);
 
 /* agw_adapter_ctx.picture: keeps the latest picture of the camera for hold_ms. */
 int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const struct agw_picture *p);
+/* agw_adapter_ctx.snapshot_learned: keeps the camera's URL (NULL forgets it). 0 or -ENOMEM. */
+int agw_evidence_learn(struct agw_evidence *ev, const char *camera_id, const char *url);
+/* The URL learned for the camera, or NULL: valid until the next agw_evidence_learn of it. */
+const char *agw_evidence_learned(struct agw_evidence *ev, const char *camera_id);
 /* Before an adapter instance stops: cancels its running captures (they fail "adapter stopped"). */
 void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter);
 

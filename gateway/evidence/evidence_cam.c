@@ -104,6 +104,7 @@ void evidence_cams_free(struct evidence_cams *t)
 			next = c->next;
 			evidence_cam_drop_picture(t, c);
 			last_free(c->last);
+			free(c->learned_url);
 			free(c->id);
 			free(c);
 		}

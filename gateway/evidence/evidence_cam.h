@@ -25,6 +25,7 @@ struct evidence_cam {
 	 * it can reuse what they store */
 	int storing;
 	struct evidence_last *last; /* the latest picture stored, NULL: none */
+	char *learned_url;          /* adapter.h snapshot_learned, NULL: none */
 };
 
 /* A stored picture, as a later case of the camera reuses it. */

@@ -59,10 +59,10 @@ static void on_get(void *arg, int status, const char *reason, const void *body, 
 				  .camera_time_ms = AGW_TIME_UNKNOWN};
 	char why[400];
 	if (status < 0) {
-		snprintf(why, sizeof(why), "ledger snapshot_url %.200s: %s", n->url, reason);
+		snprintf(why, sizeof(why), "snapshot %.200s: %s", n->url, reason);
 		pic.reason = why;
 	} else if (ctype && strncmp(ctype, "image/", 6) != 0) {
-		snprintf(why, sizeof(why), "ledger snapshot_url %.200s: content type %.60s, not a picture", n->url, ctype);
+		snprintf(why, sizeof(why), "snapshot %.200s: content type %.60s, not a picture", n->url, ctype);
 		pic.status = -EPROTO;
 		pic.reason = why;
 	}
@@ -71,19 +71,16 @@ static void on_get(void *arg, int status, const char *reason, const void *body, 
 	lsnap_end(n);
 }
 
-int agw_ledger_snaps_start(struct agw_ledger_snaps *l, const struct agw_camera *c, struct agw_snapshot *s)
+int agw_ledger_snaps_start(struct agw_ledger_snaps *l, const char *url, const char *user, const char *pass,
+			   struct agw_snapshot *s)
 {
-	if (!c->snapshot_url)
-		return -ENOTSUP;
 	struct lsnap *n = calloc(1, sizeof(*n));
-	if (!n || !(n->url = strdup(c->snapshot_url))) {
+	if (!n || !(n->url = strdup(url))) {
 		free(n);
 		return -ENOMEM;
 	}
 	n->l = l;
 	n->s = s;
-	const char *user = c->snapshot_username ? c->snapshot_username : c->username;
-	const char *pass = c->snapshot_username ? c->snapshot_password : c->password;
 	/* http_get copies what it keeps: the camera may be freed by a reload while this runs */
 	struct agw_http_get_opts o = {.url = n->url, .username = user && *user ? user : NULL, .password = pass,
 				      .max_bytes = s->max_bytes, .timeout_ms = s->timeout_ms, .tls_verify = true};

@@ -13,9 +13,11 @@
 struct agw_ledger_snaps;
 
 int agw_ledger_snaps_new(uv_loop_t *loop, struct agw_ledger_snaps **ret);
-/* Starts the capture s of camera c: 0 (s->done is called later, on the loop), -ENOTSUP when c has
- * no snapshot_url, -ENOMEM. The URL and credentials are copied: a reload may free c meanwhile. */
-int agw_ledger_snaps_start(struct agw_ledger_snaps *l, const struct agw_camera *c, struct agw_snapshot *s);
+/* Starts the capture s: a GET of url (the ledger's snapshot_url, or one the adapter learned) with
+ * Digest as user (NULL: none): 0 (s->done is called later, on the loop) or a negative errno. The
+ * strings are copied: a reload may free the camera meanwhile. */
+int agw_ledger_snaps_start(struct agw_ledger_snaps *l, const char *url, const char *user, const char *pass,
+			   struct agw_snapshot *s);
 /* Aborts a capture started here (done is not called). */
 void agw_ledger_snaps_cancel(struct agw_ledger_snaps *l, struct agw_snapshot *s);
 /* Cancels what runs and closes the curl loop; frees l once its handles are closed. */

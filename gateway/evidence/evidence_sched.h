@@ -64,6 +64,7 @@ struct agw_evidence {
 	struct agw_evidence_links *links; /* evidence.url_base, or NULL */
 	void (*drained)(void *arg);       /* agw_evidence_drain: called once */
 	void *drained_arg;
+	int64_t drain_ms;
 	int64_t file_bytes;
 	bool prune_busy, closing;
 	int handles, works;
