@@ -46,6 +46,26 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_run(n):
+    """A base port with n free ports after it (other tests on the machine hold runs of their own)."""
+    import random
+    for _ in range(200):
+        base = random.randrange(10000, 32000 - n)  # below the ephemeral range
+        socks = []
+        try:
+            for p in range(base, base + n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+        return base
+    raise RuntimeError("no run of %d free ports" % n)
+
+
 def cpu_ticks(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -81,7 +101,7 @@ def run_one(args, n, evidence, jpeg, work):
         procs.append(subprocess.Popen(["mosquitto", "-c", os.path.join(work, "mosquitto.conf")],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         ctl = free_port()
-        base = 20000 + (os.getpid() % 5000)
+        base = free_run(n)
         ledger = os.path.join(work, "ledger.csv")
         camsim = os.path.join(args.build_dir, "tests/sim/camsim/alarmgw-camsim")
         procs.append(subprocess.Popen([camsim, "-n", str(n), "-p", str(base), "--auth", "both", "--rate", str(args.rate),
