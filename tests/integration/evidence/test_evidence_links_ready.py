@@ -25,7 +25,7 @@ import urllib.request
 from datetime import datetime
 
 from agwtest import SOURCE, Gateway, Mosquitto, check, finish, free_port, spawn, tempdir, wait_for
-from test_evidence import JPEG, Subscriber
+from test_evidence import FREE, JPEG, Subscriber
 
 sys.path.insert(0, os.path.join(SOURCE, "tests/sim/camsim"))
 from camsim_client import Camsim  # noqa: E402
@@ -73,7 +73,8 @@ def main():
             f.write('gateway: { id = "gw-links"; state_dir = "%s"; http_listen = "127.0.0.1:%d";'
                     ' evidence_url_key_file = "url.key"; };\n' % (state, port))
             f.write('cameras: { ledger = "%s"; };\nmqtt: { uri = "%s"; version = "5"; };\n' % (sim.ledger, broker.uri))
-            f.write('evidence: { min_interval = "0s"; url_base = "%s/"; url_lifetime = "%ds"; };\n' % (base, LIFETIME_S))
+            f.write('evidence: { min_interval = "0s"; url_base = "%s/"; url_lifetime = "%ds"; %s };\n'
+                    % (base, LIFETIME_S, FREE))
             f.write('adapters: { onvif: { request_timeout = "3s"; pull_timeout = "1s"; backoff_min = "200ms"; }; };\n')
         gw = Gateway(conf).start()
         gw.wait_log(r"running: gateway gw-links")

@@ -18,7 +18,7 @@ import sys
 import time
 
 from agwtest import SOURCE, Gateway, Mosquitto, check, finish, sql, tempdir, wait_for
-from test_evidence import JPEG, Subscriber
+from test_evidence import FREE, JPEG, Subscriber
 
 sys.path.insert(0, os.path.join(SOURCE, "tests/sim/camsim"))
 from camsim_client import Camsim  # noqa: E402
@@ -38,6 +38,7 @@ def run(name, during, pull_timeout="1s"):
         with open(conf, "w") as f:
             f.write('gateway: { id = "gw-evstop"; state_dir = "%s"; log_level = "info"; };\n' % state)
             f.write('cameras: { ledger = "%s"; };\nmqtt: { uri = "%s"; version = "5"; };\n' % (sim.ledger, broker.uri))
+            f.write('evidence: { %s };\n' % FREE)
             f.write('adapters: { onvif: { request_timeout = "8s"; pull_timeout = "%s"; }; };\n' % pull_timeout)
         gw = Gateway(conf).start()
         gw.wait_log(r"running: gateway gw-evstop")

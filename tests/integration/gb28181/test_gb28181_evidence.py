@@ -39,7 +39,7 @@ with open(conf, "w") as f:
     f.write(f'gateway: {{ id = "gbev-gw"; state_dir = "{state}"; log_level = "info"; }};\n'
             f'mqtt: {{ uri = "tcp://127.0.0.1:1"; }};\n'  # no broker: the pictures wait in the outbox
             f'cameras: {{ ledger = "{ledger}"; }};\n'
-            f'evidence: {{ min_interval = "0s"; }};\n'
+            f'evidence: {{ min_interval = "0s"; min_free_bytes = 16777216; }};\n'  # not the 1 GiB default: /tmp may be short
             f'adapters: {{ gb28181: {{ listen = "127.0.0.1:{port}"; password = "12345678"; keepalive_interval = "2s"; }}; }};\n')
 gw = Gateway(conf).start()
 gw.wait_log(r"SIP server .* listening on udp")
