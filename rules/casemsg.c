@@ -316,6 +316,21 @@ static void write_evidence(struct agw_jw *w, const struct agw_evidence_entry *ev
 		agw_jw_int(w, ev[i].height);
 		agw_jw_key(w, "topic");
 		agw_jw_str(w, ev[i].topic);
+		agw_jw_key(w, "reused_from");
+		if (ev[i].reused_case) {
+			agw_jw_lit(w, "{");
+			agw_jw_key(w, "case_id");
+			agw_jw_str(w, ev[i].reused_case);
+			agw_jw_key(w, "n");
+			agw_jw_int(w, ev[i].reused_n);
+			agw_jw_lit(w, "}");
+		} else {
+			agw_jw_lit(w, "null");
+		}
+		agw_jw_key(w, "url");
+		agw_jw_str(w, ev[i].url);
+		agw_jw_key(w, "url_expires");
+		agw_jw_time(w, ev[i].url ? ev[i].url_expires : AGW_TIME_UNKNOWN);
 		agw_jw_lit(w, "}");
 	}
 	agw_jw_lit(w, "]");

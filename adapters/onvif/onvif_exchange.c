@@ -502,6 +502,8 @@ static int fall_back(struct snap *p, const char *why)
 	if (c && c->snap_uri) {
 		free(c->snap_uri);
 		c->snap_uri = NULL;
+		if (p->ad->ctx->snapshot_learned)
+			p->ad->ctx->snapshot_learned(p->ad->ctx, c->id, NULL);
 	}
 	agw_metric_add("agw_onvif_snapshot_fallbacks_total", NULL, 1);
 	p->want_stream = true;
@@ -529,8 +531,8 @@ static void picture_answer(struct snap *p, int status, const char *reason, const
 		return;
 	}
 	struct cam *c = agw_onvif_cam_find(p->ad, p->camera_id);
-	if (c && !c->snap_uri && !p->channel)
-		c->snap_uri = strdup(p->uri);
+	if (c && !c->snap_uri && !p->channel && (c->snap_uri = strdup(p->uri)) && p->ad->ctx->snapshot_learned)
+		p->ad->ctx->snapshot_learned(p->ad->ctx, c->id, c->snap_uri); /* for pictures during the stop */
 	struct agw_picture pic = {.type = "snapshot", .source = p->uri, .data = body, .len = len,
 				  .camera_time_ms = agw_now_ms() + p->offset_ms};
 	finish(p, &pic);

@@ -17,18 +17,28 @@ It
   subscriber sees the same state; `closed` ends the incident's dedup window. What it sent is
   journaled in CASES_DIR/feedback.jsonl: after a restart it knows its cases and sends the rest of
   each chain it had not finished;
-- reports escalations (`action: escalate`: nobody accepted or resolved the case in time).
+- reports escalations (`action: escalate`: nobody accepted or resolved the case in time);
+- with --pictures links, takes the pictures by the signed links of the case messages' evidence
+  entries (the gateway's evidence.url_base) instead of subscribing to the evidence topics: a
+  pending picture's link answers 404 until it is stored (retried), and an expired link (403) is
+  signed again with the shared key (--link-key, the gateway's evidence_url_key_file), as a platform
+  does when a grid worker opens an old task.
 
 Needs paho-mqtt (Debian: python3-paho-mqtt). Example:
     consumer.py --broker 127.0.0.1:1883 --gateway gw-01 --store /var/lib/platform/cases --close-after 30
 """
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import signal
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import paho.mqtt.client as mqtt
 
@@ -54,6 +64,12 @@ class Consumer:
         self.feedback = {}    # case_id -> statuses sent
         self.lock = threading.Lock()
         self.timers = []
+        self.fetched = 0
+        self.fetching = set()  # (case_id, n) of pictures asked by link
+        self.key = None
+        if args.link_key:  # the key file's bytes, a trailing newline not included (as the gateway reads it)
+            with open(args.link_key, "rb") as f:
+                self.key = f.read().rstrip(b"\r\n")
         os.makedirs(os.path.join(args.store, "evidence"), exist_ok=True)
         self.journal = os.path.join(args.store, "feedback.jsonl")
         host, port = args.broker.rsplit(":", 1)
@@ -97,7 +113,10 @@ class Consumer:
         if rc != 0:
             print(f"consumer: broker refused the connection ({rc})", file=sys.stderr, flush=True)
             return
-        client.subscribe([(f"{self.a.prefix}/cases/#", 1), (f"{self.a.prefix}/evidence/#", 1)])
+        topics = [(f"{self.a.prefix}/cases/#", 1)]
+        if self.a.pictures == "mqtt":
+            topics.append((f"{self.a.prefix}/evidence/#", 1))
+        client.subscribe(topics)
         print(f"consumer: connected (session {'resumed' if flags.get('session present') else 'new'})", flush=True)
 
     def on_message(self, client, userdata, msg):
@@ -118,6 +137,8 @@ class Consumer:
             self.cases[case_id] = case
             first = old is None
         self.write_case(case)
+        if self.a.pictures == "links":
+            self.fetch_pictures(case)
         if case.get("action") == "escalate":
             esc = (case.get("lifecycle") or {}).get("escalation") or {}
             print(f"consumer: case {case_id} escalated to level {esc.get('level')} "
@@ -146,6 +167,50 @@ class Consumer:
         with open(os.path.join(d, parts[-1]), "wb") as f:
             f.write(msg.payload)
 
+    def fetch_pictures(self, case):
+        """The case's pictures by their signed links, each once, off the MQTT thread."""
+        for e in case.get("evidence") or []:
+            if not e.get("url") or e.get("status") not in ("stored", "pending"):
+                continue
+            d = os.path.join(self.a.store, "evidence", case["case_id"])
+            key = (case["case_id"], e["n"])
+            with self.lock:
+                if key in self.fetching or os.path.exists(os.path.join(d, str(e["n"]))):
+                    continue
+                self.fetching.add(key)
+            threading.Thread(target=self.fetch, args=(e["url"], d, str(e["n"])), daemon=True).start()
+
+    def resign(self, url):
+        """An expired link signed again: HMAC-SHA256 of "<path>\\n<exp>" with the shared key."""
+        u = urllib.parse.urlsplit(url)
+        exp = int(time.time()) + 300
+        sig = hmac.new(self.key, f"{u.path}\n{exp}".encode(), hashlib.sha256).hexdigest()
+        return urllib.parse.urlunsplit((u.scheme, u.netloc, u.path, f"exp={exp}&sig={sig}", ""))
+
+    def fetch(self, url, folder, name):
+        for _ in range(20):  # bounded: a pending picture is stored within evidence.timeout
+            try:
+                with urllib.request.urlopen(url, timeout=10) as r:
+                    body = r.read()
+                os.makedirs(folder, exist_ok=True)
+                with open(os.path.join(folder, name + ".tmp"), "wb") as f:
+                    f.write(body)
+                os.replace(os.path.join(folder, name + ".tmp"), os.path.join(folder, name))
+                with self.lock:
+                    self.fetched += 1
+                return
+            except urllib.error.HTTPError as e:
+                if e.code == 403 and self.key and b"expired" in e.read():
+                    url = self.resign(url)
+                    continue
+                if e.code != 404:
+                    print(f"consumer: picture {url.split('?')[0]}: HTTP {e.code}", file=sys.stderr, flush=True)
+                    return
+            except (urllib.error.URLError, OSError) as e:
+                print(f"consumer: picture {url.split('?')[0]}: {e}", file=sys.stderr, flush=True)
+                return
+            time.sleep(0.5)
+
     def send(self, case_id, status):
         topic = f"{self.a.prefix}/case-status/{self.a.gateway}"
         fb = {"case_id": case_id, "status": status}
@@ -164,7 +229,7 @@ class Consumer:
             for c in self.cases.values():
                 statuses[c.get("status")] = statuses.get(c.get("status"), 0) + 1
             return {"cases": len(self.cases), "duplicates_ignored": self.duplicates, "closed_sent": closed,
-                    "statuses": statuses, "unanswered": self.unanswered}
+                    "statuses": statuses, "unanswered": self.unanswered, "pictures_by_link": self.fetched}
 
 
 def main():
@@ -182,6 +247,9 @@ def main():
     p.add_argument("--unanswered-p1", type=int, default=0,
                    help="leave the first N priority-1 cases unanswered (to watch supervision escalate them)")
     p.add_argument("--by", help="the operator or grid worker id sent with each feedback (with a short note)")
+    p.add_argument("--pictures", choices=("mqtt", "links"), default="mqtt",
+                   help="take the pictures from the evidence topics, or by the case messages' signed links")
+    p.add_argument("--link-key", help="the gateway's evidence_url_key_file: signs an expired link again")
     a = p.parse_args()
     a.chain = a.chain.split(",") if a.chain else ["accepted"] + (["closed"] if a.close_after > 0 else [])
     a.step = a.step if a.step is not None else a.close_after

@@ -163,6 +163,10 @@ static const struct key keys[] = {
 	{"evidence", "prune_interval", K_DURATION, C(evidence.prune_interval_ms), 1000, 86400000,
 	 "how often pictures are pruned"},
 	{"evidence", "topic", K_STR, C(evidence.topic), 0, 0, "evidence topic template ({prefix} {gateway} {case} {n})"},
+	{"evidence", "url_base", K_STR, C(evidence.url_base), 0, 0,
+	 "the status server as the platform reaches it (https://host:port): each evidence entry gets a signed link (needs gateway.evidence_url_key_file)"},
+	{"evidence", "url_lifetime", K_DURATION, C(evidence.url_lifetime_ms), 60000, 366LL * 86400000,
+	 "how long a signed evidence link stays valid after its message is written"},
 	{"cluster", "etcd", K_STR, C(cluster.etcd), 0, 0, "etcd endpoints, comma-separated URLs (unset: one instance)"},
 	{"cluster", "id", K_STR, C(cluster.id), 0, 0, "cluster id: the etcd key prefix and the case id base"},
 	{"cluster", "slots", K_INT, C(cluster.slots), 1, 65536, "camera slots (the same on every instance)"},
@@ -218,6 +222,7 @@ void agw_config_defaults(struct agw_config *cfg)
 	ev->min_free_bytes = 1LL << 30;
 	ev->prune_interval_ms = 60000;
 	ev->topic = agw_strdup_or_null("{prefix}/evidence/{case}/{n}");
+	ev->url_lifetime_ms = 7LL * 86400000; /* a week: a grid task often stays open for days */
 	cfg->cluster.slots = 1024;
 	cfg->cluster.lease_ttl_ms = 10000;
 	cfg->cluster.claim_rate = 200;
@@ -375,6 +380,19 @@ static void load_adapters(struct agw_config *cfg, config_setting_t *group, struc
 	}
 }
 
+/* evidence.url_base: an http(s) base the links are appended to, signed with the gateway's key. */
+static void check_url_base(const struct agw_config *cfg, const char *path, struct agw_errors *errs)
+{
+	const char *b = cfg->evidence.url_base;
+	if (!b || !*b)
+		return;
+	if ((strncmp(b, "http://", 7) != 0 && strncmp(b, "https://", 8) != 0) || strpbrk(b, "?# \t\r\n@"))
+		agw_errors_add(errs, path, 0, "evidence.url_base must be an http:// or https:// address without "
+					      "query, fragment, credentials or spaces (\"%s\")", b);
+	if (!cfg->evidence_url_key_file || !*cfg->evidence_url_key_file)
+		agw_errors_add(errs, path, 0, "evidence.url_base needs gateway.evidence_url_key_file (the key the links are signed with)");
+}
+
 int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors *errs)
 {
 	agw_config_defaults(cfg);
@@ -416,6 +434,7 @@ int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors 
 		agw_errors_add(errs, path, 0, "mqtt.cert_file and mqtt.key_file go together");
 	if (!cfg->gateway_id || !*cfg->gateway_id || strpbrk(cfg->gateway_id, "/+#"))
 		agw_errors_add(errs, path, 0, "gateway.id must be non-empty without / + #");
+	check_url_base(cfg, path, errs);
 	agw_log_set_level(cfg->log_level);
 	return errs->n > before ? -EINVAL : 0;
 }

@@ -68,6 +68,11 @@ struct agw_evidence_settings {
 	int64_t min_free_bytes;   /* free space kept on the state volume: no picture is written below it */
 	int64_t prune_interval_ms;
 	char *topic;              /* template: {prefix} {gateway} {case} {n} */
+	/* Signed links in evidence entries (docs/case-message.md "Signed links"): the status server's
+	 * address as the platform reaches it ("https://gw-07.example:8443"), NULL: no links; signed
+	 * with gateway.evidence_url_key_file, valid url_lifetime_ms from the message's writing. */
+	char *url_base;
+	int64_t url_lifetime_ms;
 };
 
 struct agw_config {

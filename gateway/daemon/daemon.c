@@ -69,6 +69,7 @@ static void finish(struct agw_daemon *d)
 	}
 	if (d->evidence) /* captures under way are cancelled; their rows say so at the next start */
 		agw_evidence_close(d->evidence, NULL, NULL);
+	daemon_evidence_close(d);
 	/* wiring point: stop the modules that hold handles (publisher, http) before this */
 	agw_publisher_free(d->publisher); /* not yet stopped (deadline): closes its own handles */
 	d->publisher = NULL;
@@ -94,10 +95,24 @@ static void publisher_stopped(void *arg)
 	daemon_maybe_finish_stop(d);
 }
 
+static void on_deadline(uv_timer_t *t);
+
+static void drain_publisher(void *arg)
+{
+	struct agw_daemon *d = arg;
+	if (!d->publisher)
+		return;
+	/* its own bound, whatever the pictures took before it */
+	uv_timer_start(&d->deadline, on_deadline, PUBLISHER_STOP_DEADLINE_MS, 0);
+	/* in flight and pending rows: up to 2 s, then the offline status and a disconnect */
+	agw_publisher_stop(d->publisher, publisher_stopped, d);
+}
+
 /* The publisher stops last, once the adapters have: what they journal while they finish their
  * pulls goes out in this run, rather than waiting in the outbox for a start that may not come (a
  * planned stop must not look like lost cases to whoever reconciles after it). The queued alerts are
- * written first, so their case messages are in the outbox when the drain begins. */
+ * written first, so their case messages are in the outbox when the drain begins, and the pictures
+ * their cases asked for are taken (at most AGW_EVIDENCE_DRAIN_LAST_MS), so they go out too. */
 static void stop_publisher(struct agw_daemon *d)
 {
 	if (d->publisher_stop_begun)
@@ -106,8 +121,9 @@ static void stop_publisher(struct agw_daemon *d)
 	for (int i = 0; d->pipeline && agw_pipeline_queued(d->pipeline) && i < 64; i++)
 		if (agw_pipeline_flush(d->pipeline) <= 0)
 			break; /* the store is failing: finish() gives it STOP_STORE_WAIT_MS */
-	if (d->publisher) /* in flight and pending rows: up to 2 s, then the offline status and a disconnect */
-		agw_publisher_stop(d->publisher, publisher_stopped, d);
+	if (d->publisher && d->evidence && agw_evidence_drain(d->evidence, AGW_EVIDENCE_DRAIN_LAST_MS, drain_publisher, d) > 0)
+		return;
+	drain_publisher(d);
 }
 
 void daemon_adapters_stopped_check(struct agw_daemon *d)
@@ -135,6 +151,8 @@ static void on_deadline(uv_timer_t *t)
 	finish(d);
 }
 
+static void stop_adapters(void *arg);
+
 static void begin_stop(struct agw_daemon *d, const char *why)
 {
 	if (d->stopping) {
@@ -144,11 +162,22 @@ static void begin_stop(struct agw_daemon *d, const char *why)
 	d->stopping = true;
 	agw_log_notice("core", NULL, "%s: stopping", why);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
-	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	uv_timer_stop(&d->watchdog);
 	uv_timer_stop(&d->retention);
 	if (d->publisher)
 		d->stops_pending++; /* stopped by daemon_adapters_stopped_check, after the adapters */
+	/* Pictures under way are taken first, while their adapters still run: a case opened just
+	 * before the stop keeps its picture, and the publisher's drain sends it (at most
+	 * AGW_EVIDENCE_DRAIN_MS; what is left is cancelled as before). */
+	if (d->evidence && agw_evidence_drain(d->evidence, AGW_EVIDENCE_DRAIN_MS, stop_adapters, d) > 0)
+		return;
+	stop_adapters(d);
+}
+
+static void stop_adapters(void *arg)
+{
+	struct agw_daemon *d = arg;
+	uv_timer_start(&d->deadline, on_deadline, STOP_DEADLINE_MS, 0);
 	for (size_t i = 0; i < d->n_instances; i++)
 		daemon_instance_stop(d, d->instances[i]);
 	daemon_cluster_stop(d);

@@ -208,6 +208,7 @@ int daemon_instance_new(struct agw_daemon *d, const struct agw_config *cfg, cons
 		.state_get = core_state_get,
 		.locate = core_locate,
 		.picture = cfg->evidence.enabled ? daemon_evidence_picture : NULL,
+		.snapshot_learned = cfg->evidence.enabled ? daemon_evidence_learned : NULL,
 		.core = in,
 	};
 	if (agw_options_parse(a, agw_config_adapter_section((struct agw_config *)cfg, name), priv, cfg->path, errs) <

@@ -53,6 +53,7 @@ struct agw_daemon {
 	struct agw_decider *decider;
 	struct agw_publisher *publisher;
 	struct agw_evidence *evidence; /* NULL when evidence.enabled is false */
+	struct agw_ledger_snaps *ledger_snaps; /* ledger snapshot_url captures, made at the first one */
 	struct agw_cluster *cluster; /* NULL without cluster.etcd: every camera runs here */
 	uv_timer_t cluster_wait;     /* a graceful stop leaves the cluster once the adapters stopped */
 	struct agw_publisher *publisher_next; /* a reload's rebuilt publisher, waiting for the old one to stop */
@@ -100,7 +101,10 @@ void daemon_adapters_stopped_check(struct agw_daemon *d);
 
 /* daemon_evidence.c: the evidence scheduler's hooks into the adapter instances */
 int daemon_evidence_start(struct agw_daemon *d);
+/* After agw_evidence_close: the ledger snapshot captures' curl loop. */
+void daemon_evidence_close(struct agw_daemon *d);
 int daemon_evidence_picture(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *p);
+void daemon_evidence_learned(struct agw_adapter_ctx *ctx, const char *camera_id, const char *url);
 /* After a reload swapped d->cfg: the new [evidence] limits apply to the running scheduler. */
 void daemon_evidence_reload(struct agw_daemon *d, const struct agw_config *old);
 

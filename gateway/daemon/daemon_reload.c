@@ -303,6 +303,7 @@ void daemon_reload(struct agw_daemon *d)
 	/* Everything is valid and the ledger committed: apply all of it. */
 	apply_adapters(d, &nx);
 	agw_pipeline_set_tick(d->pipeline, agw_decider_tick, nx.decider, 1000);
+	agw_decider_keep_links(nx.decider, d->decider);
 	agw_decider_free(d->decider);
 	d->decider = nx.decider;
 	daemon_locate_reapply(d);

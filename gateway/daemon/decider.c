@@ -16,6 +16,7 @@
 #include "decider.h"
 #include "decider_internal.h"
 #include "evidence_list.h"
+#include "evidence_links.h"
 #include "grid_import.h"
 #include "rules_file.h"
 #include "topic.h"
@@ -307,6 +308,11 @@ int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsi
 	if ((r = agw_evidence_any(store)) < 0)
 		goto fail;
 	d->list_evidence = cfg->evidence.enabled || r > 0;
+	char why[200];
+	if ((r = agw_evidence_links_new(cfg, &d->links, why, sizeof(why))) < 0) {
+		agw_errors_add(errs, cfg->path ? cfg->path : "config", 0, "evidence.url_base: %s", why);
+		goto fail;
+	}
 	d->wall_minus_mono = agw_now_ms() - decider_mono_now();
 	if (!d->topic_prefix || !d->case_topic) {
 		r = -ENOMEM;
@@ -362,9 +368,17 @@ void agw_decider_free(struct agw_decider *d)
 	if (!d)
 		return;
 	agw_engine_free(d->engine);
+	agw_evidence_links_free(d->links);
 	free(d->topic_prefix);
 	free(d->case_topic);
 	free(d);
+}
+
+void agw_decider_keep_links(struct agw_decider *nx, struct agw_decider *old)
+{
+	agw_evidence_links_free(nx->links);
+	nx->links = old->links;
+	old->links = NULL;
 }
 
 struct agw_engine *agw_decider_engine(struct agw_decider *d)
@@ -525,6 +539,7 @@ static int write_case(struct agw_decider *d, struct agw_store *store, const stru
 	int r = d->list_evidence ? agw_evidence_list(store, c.id, &ev) : 0;
 	if (r < 0)
 		return r;
+	agw_evidence_links_fill(d->links, c.id, ev.v, ev.n, agw_now_ms());
 	r = agw_case_message(d->engine, dec->incident, dec->action, ev.v, ev.n, &json, &len);
 	agw_evidence_list_clear(&ev);
 	if (r < 0)

@@ -47,6 +47,9 @@ int agw_decider_new(const struct agw_config *cfg, struct agw_store *store, struc
 int agw_decider_open(const struct agw_config *cfg, struct agw_store *store, unsigned flags,
 		     struct agw_decider **ret, struct agw_errors *errs);
 void agw_decider_free(struct agw_decider *d);
+/* A reload's new decider signs evidence links as the old one did (the key, evidence.url_base and
+ * url_lifetime read at the start, which the status server checks them with): nx takes old's. */
+void agw_decider_keep_links(struct agw_decider *nx, struct agw_decider *old);
 
 /* agw_decide_fn. Returns 0, or negative errno on a store failure (the batch is rolled back and
  * retried). A full outbox (-ENOSPC) is counted and logged; the decision and case row stay. */

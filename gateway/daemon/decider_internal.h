@@ -33,6 +33,7 @@ struct agw_decider {
 	 * decider opened (cases captured before evidence was turned off keep them in their updates).
 	 * Otherwise there are none to read, and the query (~24k instructions) is skipped per alert. */
 	bool list_evidence;
+	struct agw_evidence_links *links; /* evidence.url_base: signed links in the entries, or NULL */
 	struct agw_engine *engine;
 	int64_t outbox_full;
 	bool in_txn;

@@ -20,6 +20,8 @@
 #include "evidence_cam.h"
 #include "evidence_internal.h"
 #include "evidence_jpeg.h"
+#include "evidence_links.h"
+#include "evidence_sched.h"
 #include "topic.h"
 
 #define TAG "evidence"
@@ -28,54 +30,6 @@
 #define PUMP_SCAN 4096
 #define HELD_BYTES_MAX (256u << 20)
 #define HELD_MATCH_MS 2000
-
-enum job_state { JOB_STAGED, JOB_QUEUED, JOB_RUNNING, JOB_WORKING, JOB_WRITING };
-
-struct job {
-	struct job *prev, *next;
-	enum job_state state;
-	struct agw_evidence *ev;
-	char *case_id, *camera_id, *adapter;
-	int64_t n;
-	int channel;             /* the alert's source channel, 0: none */
-	struct agw_snapshot snap;
-	uv_timer_t timer;
-	bool timer_open;
-	uv_work_t work;
-	/* the outcome */
-	const char *status;  /* "stored", "failed", "skipped" */
-	char reason[200];
-	char *type, *source;
-	void *jpeg;
-	size_t len;
-	int64_t camera_time, gateway_time;
-	unsigned width, height;
-	char sha256[65];
-	char path[512];
-	char topic[512];
-};
-
-struct list {
-	struct job *head, *tail;
-	size_t n;
-};
-
-struct agw_evidence {
-	uv_loop_t *loop;
-	struct agw_store *store;
-	struct agw_evidence_settings cfg;
-	char *state_dir, *prefix, *gateway, *topic_tmpl;
-	int64_t outbox_max_rows;
-	struct agw_evidence_hooks hooks;
-	struct list staged, queued, running, writing;
-	struct evidence_cams cams;
-	uv_timer_t retry, prune;
-	int64_t file_bytes;
-	bool prune_busy, closing;
-	int handles, works;
-	void (*closed)(void *arg);
-	void *closed_arg;
-};
 
 static void list_add(struct list *l, struct job *j)
 {
@@ -116,6 +70,9 @@ static void job_free(struct job *j)
 	free(j->type);
 	free(j->source);
 	free(j->jpeg);
+	free(j->reused_case);
+	free(j->reuse_path);
+	free(j->url);
 	free(j);
 }
 
@@ -137,6 +94,7 @@ static void job_release(struct job *j)
 
 static void pump(struct agw_evidence *ev);
 static void write_result(struct job *j);
+static void drain_check(struct agw_evidence *ev, bool deadline);
 
 static void job_fail(struct job *j, const char *status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void job_fail(struct job *j, const char *status, const char *fmt, ...)
@@ -168,9 +126,13 @@ static int write_one(struct job *j)
 		.reason = j->reason[0] ? j->reason : NULL, .type = j->type, .source = j->source,
 		.camera_time = j->camera_time, .gateway_time = j->gateway_time, .bytes = (int64_t)j->len,
 		.width = j->width, .height = j->height, .path = j->path[0] ? j->path : NULL, .jpeg = j->jpeg,
-		.topic = j->topic,
+		.topic = j->topic, .reused_case = j->reused_case, .reused_n = j->reused_n,
 	};
 	memcpy(r.sha256, j->sha256, sizeof(r.sha256));
+	if (ev->links && !j->url && strcmp(j->status, "stored") == 0) /* signed as it is published */
+		j->url = agw_evidence_links_make(ev->links, j->case_id, j->n, agw_now_ms(), &j->url_expires);
+	r.url = j->url;
+	r.url_expires = j->url_expires;
 	int rc = evidence_db_finish(ev->store, &r, ev->outbox_max_rows);
 	if (rc == 0 && strcmp(j->status, "stored") == 0)
 		ev->file_bytes += (int64_t)j->len;
@@ -216,6 +178,7 @@ static void on_retry(uv_timer_t *t)
 	}
 	if (any)
 		finish_done(ev);
+	drain_check(ev, false);
 }
 
 /* ---- the worker: check, hash, write the file ---- */
@@ -287,10 +250,49 @@ static int write_file(struct job *j)
 	return rc;
 }
 
+/* A reused picture: the earlier case's file, read whole (it was checked against max_bytes). */
+static int read_reused(struct job *j)
+{
+	char full[1100];
+	snprintf(full, sizeof(full), "%s/%s", j->ev->state_dir, j->reuse_path);
+	FILE *f = fopen(full, "rb");
+	long len = -1;
+	if (f && fseek(f, 0, SEEK_END) == 0)
+		len = ftell(f);
+	int rc = -EIO;
+	if (len > 0 && len <= j->ev->cfg.max_bytes && fseek(f, 0, SEEK_SET) == 0 && (j->jpeg = malloc((size_t)len)) &&
+	    fread(j->jpeg, 1, (size_t)len, f) == (size_t)len) {
+		j->len = (size_t)len;
+		rc = 0;
+	} else {
+		snprintf(j->reason, sizeof(j->reason), "reused picture %lld of case %.60s: cannot read its file: %.60s",
+			 (long long)j->reused_n, j->reused_case, f && len > 0 ? "short read" : strerror(errno));
+	}
+	if (f)
+		fclose(f);
+	return rc;
+}
+
 static void work_run(uv_work_t *w)
 {
 	struct job *j = w->data;
+	if (j->reuse_path && read_reused(j) < 0) {
+		j->status = "failed";
+		return;
+	}
 	j->status = check_and_hash(j) == 0 && write_file(j) == 0 ? "stored" : "failed";
+}
+
+/* The camera's latest stored picture, for its next case within min_interval. */
+static void remember_stored(struct agw_evidence *ev, struct job *j, struct evidence_cam *c)
+{
+	struct evidence_last l = {.case_id = j->reused_case ? j->reused_case : j->case_id,
+				  .n = j->reused_case ? j->reused_n : j->n, .path = j->path, .type = j->type,
+				  .source = j->source, .at = j->got_at, .gateway_time = j->gateway_time,
+				  .camera_time = j->camera_time};
+	if (j->reused_case && c->last)
+		l.at = c->last->at; /* a reuse does not make the picture younger */
+	(void)evidence_cam_set_last(c, &l); /* out of memory: the next case takes its own */
 }
 
 static void work_after(uv_work_t *w, int status)
@@ -298,6 +300,9 @@ static void work_after(uv_work_t *w, int status)
 	struct job *j = w->data;
 	struct agw_evidence *ev = j->ev;
 	ev->works--;
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, j->camera_id);
+	if (c)
+		c->storing--;
 	if (status == UV_ECANCELED)
 		j->status = "failed", snprintf(j->reason, sizeof(j->reason), "gateway stopping");
 	char labels[64];
@@ -308,16 +313,23 @@ static void work_after(uv_work_t *w, int status)
 	else
 		agw_log_warn(TAG, j->camera_id, "case %s picture %lld not kept: %s", j->case_id, (long long)j->n,
 			     j->reason);
+	if (c && strcmp(j->status, "stored") == 0)
+		remember_stored(ev, j, c);
 	write_result(j);
 	if (ev->closing && ev->works == 0 && ev->handles == 0 && ev->closed)
 		ev->closed(ev->closed_arg);
+	pump(ev); /* the camera's next case may reuse this picture */
 }
+
+static void queue_work(struct job *j);
+static int job_topic(struct job *j);
 
 /* Takes the picture (copied) and hands the job to the worker pool. */
 static void job_got_picture(struct job *j, const struct agw_picture *p)
 {
 	struct agw_evidence *ev = j->ev;
 	j->gateway_time = agw_now_ms();
+	j->got_at = now_mono(ev);
 	j->camera_time = p->camera_time_ms;
 	if (agw_strdup_to(&j->type, p->type) < 0 || agw_strdup_to(&j->source, p->source) < 0) {
 		job_fail(j, "failed", "out of memory");
@@ -335,21 +347,61 @@ static void job_got_picture(struct job *j, const struct agw_picture *p)
 	}
 	memcpy(j->jpeg, p->data, p->len);
 	j->len = p->len;
+	if (job_topic(j) < 0)
+		return;
+	queue_work(j);
+}
+
+/* Hands the job to the worker pool; the camera's next case waits until it is stored. */
+static void queue_work(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, j->camera_id);
+	j->state = JOB_WORKING;
+	j->work.data = j;
+	ev->works++;
+	if (!c || uv_queue_work(ev->loop, &j->work, work_run, work_after) < 0) {
+		ev->works--;
+		job_fail(j, "failed", c ? "worker pool refused the job" : "out of memory");
+		return;
+	}
+	c->storing++;
+}
+
+static int job_topic(struct job *j)
+{
+	struct agw_evidence *ev = j->ev;
 	struct agw_topic_vars vars = {.prefix = ev->prefix, .gateway = ev->gateway, .case_id = j->case_id};
 	char num[24];
 	snprintf(num, sizeof(num), "%lld", (long long)j->n);
 	vars.n = num;
 	if (agw_topic_expand(ev->topic_tmpl, &vars, j->topic, sizeof(j->topic)) < 0) {
 		job_fail(j, "failed", "evidence topic template does not expand");
-		return;
+		return -EINVAL;
 	}
-	j->state = JOB_WORKING;
-	j->work.data = j;
-	ev->works++;
-	if (uv_queue_work(ev->loop, &j->work, work_run, work_after) < 0) {
-		ev->works--;
-		job_fail(j, "failed", "worker pool refused the job");
+	return 0;
+}
+
+/* The camera's latest stored picture, younger than min_interval: this case gets it too (a flood
+ * within the rate limit still shows each case the scene), read back from its file on the worker
+ * pool. The entry names the case it was taken for and keeps its capture times. */
+static bool reuse_last(struct agw_evidence *ev, struct evidence_cam *c, struct job *j, int64_t now)
+{
+	struct evidence_last *l = c->last;
+	if (!l || now - l->at >= ev->cfg.min_interval_ms)
+		return false;
+	if (agw_strdup_to(&j->reused_case, l->case_id) < 0 || agw_strdup_to(&j->reuse_path, l->path) < 0 ||
+	    agw_strdup_to(&j->type, l->type) < 0 || agw_strdup_to(&j->source, l->source) < 0) {
+		job_fail(j, "failed", "out of memory");
+		return true;
 	}
+	j->reused_n = l->n;
+	j->gateway_time = l->gateway_time;
+	j->camera_time = l->camera_time;
+	agw_metric_add("agw_evidence_reused_total", NULL, 1);
+	if (job_topic(j) == 0)
+		queue_work(j);
+	return true;
 }
 
 /* ---- running captures ---- */
@@ -419,7 +471,9 @@ static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_ca
 		return;
 	if (c->last_start && now - c->last_start < ev->cfg.min_interval_ms) {
 		agw_metric_add("agw_evidence_rate_limited_total", NULL, 1);
-		job_fail(j, "skipped", "rate limit: this camera's last capture started %lld ms before (evidence.min_interval %lld ms)",
+		if (reuse_last(ev, c, j, now))
+			return;
+		job_fail(j, "skipped", "rate limit: this camera's last capture started %lld ms before (evidence.min_interval %lld ms) and gave no picture to reuse",
 			 (long long)(now - c->last_start), (long long)ev->cfg.min_interval_ms);
 		return;
 	}
@@ -441,13 +495,47 @@ static void start_one(struct agw_evidence *ev, struct job *j, struct evidence_ca
 		capture_end(j);
 		c->last_start = 0;
 		if (rc == -ENOTSUP)
-			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera and its event brought none",
+			job_fail(j, "failed", "no picture: the %s adapter has no snapshot for this camera, its event brought none"
+				 " and its ledger row has no snapshot_url",
 				 j->adapter ? j->adapter : "camera's");
 		else if (rc == -ESHUTDOWN)
 			job_fail(j, "failed", "no picture: the %s adapter is stopping", j->adapter);
 		else
 			job_fail(j, "failed", "capture not started: %s", strerror(-rc));
 	}
+}
+
+/* agw_evidence_drain: once nothing waits, runs or is being written, the stop goes on. */
+static void drain_check(struct agw_evidence *ev, bool deadline)
+{
+	if (!ev->drained)
+		return;
+	size_t left = ev->queued.n + ev->running.n + ev->writing.n + (size_t)ev->works;
+	if (left && !deadline)
+		return;
+	if (left)
+		agw_log_warn(TAG, NULL, "stop: %zu pictures still being taken after %lld ms; the stop goes on without them", left,
+			     (long long)ev->drain_ms);
+	void (*cb)(void *) = ev->drained;
+	ev->drained = NULL;
+	uv_timer_stop(&ev->drain);
+	cb(ev->drained_arg);
+}
+
+static void on_drain_deadline(uv_timer_t *t)
+{
+	drain_check(t->data, true);
+}
+
+int agw_evidence_drain(struct agw_evidence *ev, int64_t max_ms, void (*drained)(void *arg), void *arg)
+{
+	if (ev->closing || ev->drained || ev->queued.n + ev->running.n + ev->writing.n + (size_t)ev->works == 0)
+		return 0;
+	ev->drained = drained;
+	ev->drained_arg = arg;
+	ev->drain_ms = max_ms;
+	uv_timer_start(&ev->drain, on_drain_deadline, (uint64_t)max_ms, 0);
+	return 1;
 }
 
 static void pump(struct agw_evidence *ev)
@@ -464,8 +552,8 @@ static void pump(struct agw_evidence *ev)
 			job_fail(j, "failed", "out of memory");
 			continue;
 		}
-		if (c->busy)
-			continue; /* one capture per camera at a time */
+		if (c->busy || c->storing)
+			continue; /* one capture per camera at a time; the next may reuse what it stores */
 		/* a held picture and a refusal by rate limit need no slot */
 		bool needs_slot = !held_fits(ev, c, j, now) &&
 				  !(c->last_start && now - c->last_start < ev->cfg.min_interval_ms);
@@ -475,6 +563,7 @@ static void pump(struct agw_evidence *ev)
 	}
 	agw_metric_set("agw_evidence_queued", NULL, (int64_t)ev->queued.n);
 	agw_metric_set("agw_evidence_running", NULL, (int64_t)ev->running.n);
+	drain_check(ev, false);
 }
 
 /* ---- the decider's side ---- */
@@ -551,99 +640,31 @@ int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const str
 	return 0;
 }
 
+int agw_evidence_learn(struct agw_evidence *ev, const char *camera_id, const char *url)
+{
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
+	if (!c)
+		return -ENOMEM;
+	return agw_strdup_to(&c->learned_url, url);
+}
+
+const char *agw_evidence_learned(struct agw_evidence *ev, const char *camera_id)
+{
+	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
+	return c ? c->learned_url : NULL;
+}
+
 void agw_evidence_adapter_stopping(struct agw_evidence *ev, const char *adapter)
 {
 	for (struct job *j = ev->running.head, *next; j; j = next) {
 		next = j->next;
-		if (!j->adapter || strcmp(j->adapter, adapter) != 0)
-			continue;
+		if (!j->adapter || strcmp(j->adapter, adapter) != 0 || !j->snap.core_target)
+			continue; /* core_target NULL: a ledger snapshot_url, which needs no adapter */
 		if (ev->hooks.cancel)
 			ev->hooks.cancel(ev->hooks.arg, j->adapter, &j->snap);
 		capture_end(j);
 		job_fail(j, "failed", "adapter stopped during the capture");
 	}
-}
-
-/* ---- pruning by age, bytes and free space ---- */
-
-struct prune_job {
-	uv_work_t work;
-	struct agw_evidence *ev;
-	struct evidence_prune_row *rows;
-	size_t n;
-	int64_t freed;
-};
-
-static void prune_run(uv_work_t *w)
-{
-	struct prune_job *p = w->data;
-	char full[1100];
-	for (size_t i = 0; i < p->n; i++) {
-		snprintf(full, sizeof(full), "%s/%s", p->ev->state_dir, p->rows[i].path);
-		if (unlink(full) == 0 || errno == ENOENT)
-			p->freed += p->rows[i].bytes;
-	}
-}
-
-static void prune_after(uv_work_t *w, int status)
-{
-	(void)status;
-	struct prune_job *p = w->data;
-	struct agw_evidence *ev = p->ev;
-	ev->works--;
-	ev->prune_busy = false;
-	agw_metric_add("agw_evidence_pruned_total", NULL, (int64_t)p->n);
-	for (size_t i = 0; i < p->n; i++)
-		free(p->rows[i].path);
-	free(p->rows);
-	free(p);
-	agw_metric_set("agw_evidence_file_bytes", NULL, ev->file_bytes);
-	if (ev->closing && ev->works == 0 && ev->handles == 0 && ev->closed)
-		ev->closed(ev->closed_arg);
-}
-
-static void on_prune(uv_timer_t *t)
-{
-	struct agw_evidence *ev = t->data;
-	if (ev->prune_busy || ev->closing)
-		return;
-	int64_t keep = ev->cfg.max_total_bytes > 0 ? ev->cfg.max_total_bytes : -1;
-	struct statvfs vfs;
-	if (statvfs(ev->state_dir, &vfs) == 0) {
-		/* short of free space: give back what the pictures hold beyond the shortfall */
-		int64_t avail = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
-		if (avail < ev->cfg.min_free_bytes) {
-			int64_t want = ev->file_bytes - (ev->cfg.min_free_bytes - avail);
-			keep = keep < 0 || want < keep ? (want > 0 ? want : 0) : keep;
-		}
-	}
-	int64_t older = ev->cfg.max_age_ms > 0 ? agw_now_ms() - ev->cfg.max_age_ms : INT64_MIN;
-	struct prune_job *p = calloc(1, sizeof(*p));
-	if (!p)
-		return;
-	p->ev = ev;
-	if (evidence_db_prune(ev->store, older, ev->file_bytes, keep, 1000, &p->rows, &p->n) < 0 || p->n == 0) {
-		free(p->rows);
-		free(p);
-		return;
-	}
-	for (size_t i = 0; i < p->n; i++)
-		ev->file_bytes -= p->rows[i].bytes;
-	p->work.data = p;
-	ev->prune_busy = true;
-	ev->works++;
-	if (uv_queue_work(ev->loop, &p->work, prune_run, prune_after) < 0) {
-		ev->works--;
-		ev->prune_busy = false;
-		for (size_t i = 0; i < p->n; i++)
-			free(p->rows[i].path);
-		free(p->rows);
-		free(p);
-		return;
-	}
-	/* more to do: come back soon rather than after a whole interval */
-	if (p->n == 1000)
-		uv_timer_start(&ev->prune, on_prune, 100, (uint64_t)ev->cfg.prune_interval_ms);
 }
 
 /* ---- life ---- */
@@ -660,10 +681,16 @@ int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_
 	ev->cfg.topic = NULL;
 	ev->hooks = *hooks;
 	ev->outbox_max_rows = cfg->mqtt.outbox_max_rows;
+	int rc = -ENOMEM;
 	if (agw_strdup_to(&ev->state_dir, cfg->state_dir) < 0 || agw_strdup_to(&ev->prefix, cfg->mqtt.topic_prefix) < 0 ||
 	    agw_strdup_to(&ev->gateway, cfg->gateway_id) < 0 ||
 	    agw_strdup_to(&ev->topic_tmpl, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0)
-		goto nomem;
+		goto fail;
+	char why[200];
+	if ((rc = agw_evidence_links_new(cfg, &ev->links, why, sizeof(why))) < 0) {
+		agw_log_err(TAG, NULL, "evidence.url_base: %s", why);
+		goto fail;
+	}
 	int n = evidence_db_recover(store);
 	if (n > 0)
 		agw_log_notice(TAG, NULL, "%d pictures were still being taken at the last stop: marked failed", n);
@@ -672,22 +699,24 @@ int agw_evidence_new(uv_loop_t *loop, struct agw_store *store, const struct agw_
 		ev->file_bytes = 0;
 	uv_timer_init(loop, &ev->retry);
 	uv_timer_init(loop, &ev->prune);
-	ev->retry.data = ev->prune.data = ev;
-	uv_timer_start(&ev->prune, on_prune, 1000, (uint64_t)ev->cfg.prune_interval_ms);
+	uv_timer_init(loop, &ev->drain);
+	ev->retry.data = ev->prune.data = ev->drain.data = ev;
+	uv_timer_start(&ev->prune, evidence_prune_tick, 1000, (uint64_t)ev->cfg.prune_interval_ms);
 	*ret = ev;
 	return 0;
-nomem:
+fail:
 	free(ev->state_dir);
 	free(ev->prefix);
 	free(ev->gateway);
 	free(ev->topic_tmpl);
 	free(ev);
-	return -ENOMEM;
+	return rc;
 }
 
 int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *cfg)
 {
 	char *topic = NULL;
+	/* the links stay as they started: the status server checks them with the key it read then */
 	if (agw_strdup_to(&topic, cfg->evidence.topic ? cfg->evidence.topic : "{prefix}/evidence/{case}/{n}") < 0)
 		return -ENOMEM;
 	/* The prefix and the gateway id belong to [mqtt] and [gateway]; state_dir is fixed for the
@@ -704,7 +733,7 @@ int agw_evidence_reconfigure(struct agw_evidence *ev, const struct agw_config *c
 	 * promised a capture), new captures fail "queue full" until it is under; running captures
 	 * keep the deadline and size they started with; more slots start waiting ones at once. */
 	if (old_interval != ev->cfg.prune_interval_ms)
-		uv_timer_start(&ev->prune, on_prune, (uint64_t)ev->cfg.prune_interval_ms,
+		uv_timer_start(&ev->prune, evidence_prune_tick, (uint64_t)ev->cfg.prune_interval_ms,
 			       (uint64_t)ev->cfg.prune_interval_ms);
 	pump(ev);
 	return 0;
@@ -734,9 +763,11 @@ void agw_evidence_close(struct agw_evidence *ev, void (*closed)(void *arg), void
 				write_one(j); /* last try: the picture is on disk */
 			job_release(j);
 		}
-	ev->handles = 2;
+	ev->drained = NULL;
+	ev->handles = 3;
 	uv_close((uv_handle_t *)&ev->retry, handle_closed);
 	uv_close((uv_handle_t *)&ev->prune, handle_closed);
+	uv_close((uv_handle_t *)&ev->drain, handle_closed);
 }
 
 /* Called once closed: the daemon frees after its loop ran the close callbacks. */
@@ -745,6 +776,7 @@ void agw_evidence_free(struct agw_evidence *ev)
 	if (!ev)
 		return;
 	evidence_cams_free(&ev->cams);
+	agw_evidence_links_free(ev->links);
 	free(ev->state_dir);
 	free(ev->prefix);
 	free(ev->gateway);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per camera evidence state (evidence_cam.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,12 +67,44 @@ void evidence_cam_drop_picture(struct evidence_cams *t, struct evidence_cam *c)
 	c->pic_len = 0;
 }
 
+static void last_free(struct evidence_last *l)
+{
+	if (!l)
+		return;
+	free(l->case_id);
+	free(l->path);
+	free(l->type);
+	free(l->source);
+	free(l);
+}
+
+int evidence_cam_set_last(struct evidence_cam *c, const struct evidence_last *l)
+{
+	struct evidence_last *n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	*n = *l;
+	n->case_id = strdup(l->case_id);
+	n->path = strdup(l->path);
+	n->type = l->type ? strdup(l->type) : NULL;
+	n->source = l->source ? strdup(l->source) : NULL;
+	if (!n->case_id || !n->path || (l->type && !n->type) || (l->source && !n->source)) {
+		last_free(n);
+		return -ENOMEM;
+	}
+	last_free(c->last);
+	c->last = n;
+	return 0;
+}
+
 void evidence_cams_free(struct evidence_cams *t)
 {
 	for (size_t i = 0; i < t->cap; i++)
 		for (struct evidence_cam *c = t->v[i], *next; c; c = next) {
 			next = c->next;
 			evidence_cam_drop_picture(t, c);
+			last_free(c->last);
+			free(c->learned_url);
 			free(c->id);
 			free(c);
 		}

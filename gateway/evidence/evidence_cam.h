@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per camera evidence state: whether a capture runs, when the last one started (rate limit), the
- * latest picture an event brought. A chained hash table keyed by camera id. */
+ * latest picture an event brought, the latest picture stored (reused by the next case within
+ * min_interval). A chained hash table keyed by camera id. */
 #ifndef AGW_EVIDENCE_CAM_H
 #define AGW_EVIDENCE_CAM_H
 
@@ -20,6 +21,21 @@ struct evidence_cam {
 	int64_t pic_wall;        /* wall clock ms, to match the alert's gateway time */
 	int64_t pic_camera_time;
 	char *pic_type, *pic_source;
+	/* pictures being checked and written on the worker pool: the next case waits for them, so
+	 * it can reuse what they store */
+	int storing;
+	struct evidence_last *last; /* the latest picture stored, NULL: none */
+	char *learned_url;          /* adapter.h snapshot_learned, NULL: none */
+};
+
+/* A stored picture, as a later case of the camera reuses it. */
+struct evidence_last {
+	char *case_id;
+	int64_t n;
+	char *path;              /* relative to the state directory */
+	char *type, *source;
+	int64_t at;              /* monotonic ms when the gateway received it */
+	int64_t gateway_time, camera_time;
 };
 
 struct evidence_cams {
@@ -32,5 +48,7 @@ struct evidence_cams {
 struct evidence_cam *evidence_cam_get(struct evidence_cams *t, const char *id);
 void evidence_cam_drop_picture(struct evidence_cams *t, struct evidence_cam *c);
 void evidence_cams_free(struct evidence_cams *t);
+/* Replaces the camera's latest stored picture with a copy of *l (kept as it was on ENOMEM). */
+int evidence_cam_set_last(struct evidence_cam *c, const struct evidence_last *l);
 
 #endif

@@ -26,6 +26,10 @@ struct evidence_result {
 	const char *path;          /* relative to the state directory */
 	const void *jpeg;          /* stored: the outbox payload */
 	const char *topic;         /* stored: the outbox topic */
+	const char *reused_case;   /* the earlier case whose picture this is, NULL: taken for this one */
+	int64_t reused_n;
+	const char *url;           /* the signed link (evidence.url_base), NULL: none */
+	int64_t url_expires;       /* wall ms */
 };
 
 /* Inside the caller's transaction: the next n of the case, or -EEXIST when it has max rows. */

@@ -83,7 +83,7 @@ int evidence_db_recover(struct agw_store *store)
 
 static char *props_json(const struct evidence_result *r)
 {
-	char cam[32] = "", gw[32] = "", num[24], w[16], h[16], bytes[24];
+	char cam[32] = "", gw[32] = "", num[24], w[16], h[16], bytes[24], reused[300] = "", exp[32] = "";
 	if (r->camera_time != AGW_TIME_UNKNOWN)
 		agw_time_format_ms(r->camera_time, cam, sizeof(cam));
 	agw_time_format_ms(r->gateway_time, gw, sizeof(gw));
@@ -91,11 +91,16 @@ static char *props_json(const struct evidence_result *r)
 	snprintf(w, sizeof(w), "%u", r->width);
 	snprintf(h, sizeof(h), "%u", r->height);
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)r->bytes);
+	if (r->reused_case)
+		snprintf(reused, sizeof(reused), "%s/%lld", r->reused_case, (long long)r->reused_n);
+	if (r->url)
+		agw_time_format_ms(r->url_expires, exp, sizeof(exp));
 	/* User properties are ordered name/value pairs: an array keeps the order for the consumer. */
-	json_t *user = json_pack("[[ss][ss][ss][ss][ss][ss][ss][ss][ss][ss][ss]]", "case_id", r->case_id, "n", num,
-				 "camera_id", r->camera_id, "type", r->type ? r->type : "", "source",
+	json_t *user = json_pack("[[ss][ss][ss][ss][ss][ss][ss][ss][ss][ss][ss][ss][ss][ss]]", "case_id", r->case_id,
+				 "n", num, "camera_id", r->camera_id, "type", r->type ? r->type : "", "source",
 				 r->source ? r->source : "", "sha256", r->sha256, "width", w, "height", h, "bytes",
-				 bytes, "captured_camera_time", cam, "captured_gateway_time", gw);
+				 bytes, "captured_camera_time", cam, "captured_gateway_time", gw, "reused_from", reused,
+				 "url", r->url ? r->url : "", "url_expires", exp);
 	json_t *o = json_pack("{s:s, s:o}", "content_type", "image/jpeg", "user", user);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
@@ -105,7 +110,7 @@ static char *props_json(const struct evidence_result *r)
 static const char SQL_FINISH[] =
 	"UPDATE evidence SET status = ?, reason = ?, type = ?, source = ?, captured_camera_time = ?,"
 	" captured_gateway_time = ?, bytes = ?, sha256 = ?, width = ?, height = ?, topic = ?, path = ?,"
-	" stored_at = ? WHERE case_id = ? AND n = ?";
+	" stored_at = ?, reused_case = ?, reused_n = ? WHERE case_id = ? AND n = ?";
 
 static int write_row(struct agw_store *store, const struct evidence_result *r, const char *status,
 		     const char *reason)
@@ -132,8 +137,13 @@ static int write_row(struct agw_store *store, const struct evidence_result *r, c
 	bind_text_or_null(st, 11, stored ? r->topic : NULL);
 	bind_text_or_null(st, 12, stored ? r->path : NULL);
 	sqlite3_bind_int64(st, 13, agw_now_ms());
-	sqlite3_bind_text(st, 14, r->case_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 15, r->n);
+	bind_text_or_null(st, 14, r->reused_case);
+	if (r->reused_case)
+		sqlite3_bind_int64(st, 15, r->reused_n);
+	else
+		sqlite3_bind_null(st, 15);
+	sqlite3_bind_text(st, 16, r->case_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 17, r->n);
 	return step(store, st);
 }
 

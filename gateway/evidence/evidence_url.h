@@ -5,8 +5,9 @@
  * expiry as "<path>\n<exp>" (path as sent, without the query: "/evidence/agw-…/1"). The check
  * compares in constant time and refuses an expired link before looking at the signature.
  * docs/case-message.md "Signed links" says how a platform uses them. The status server checks them
- * (http_request.c, signed_link); agw_evidence_url_make is for the gateway putting links in
- * evidence entries (evidence.url_base), which is not built yet. */
+ * (http_request.c, signed_link); the decider and the evidence scheduler put ready links in the
+ * evidence entries of case messages and in the pictures' MQTT properties (agw_evidence_links,
+ * evidence.url_base). */
 #ifndef AGW_EVIDENCE_URL_H
 #define AGW_EVIDENCE_URL_H
 

@@ -9,7 +9,7 @@
 
 static const char SQL_HAS_TABLE[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'evidence'";
 static const char SQL_LIST[] = "SELECT n, type, captured_gateway_time, captured_camera_time, bytes, sha256, width, height,"
-			       " topic, status, reason FROM evidence WHERE case_id = ? ORDER BY n LIMIT ?";
+			       " topic, status, reason, reused_case, reused_n FROM evidence WHERE case_id = ? ORDER BY n LIMIT ?";
 
 static int col_str(sqlite3_stmt *st, int i, const char **dst)
 {
@@ -32,6 +32,8 @@ static void entry_clear(struct agw_evidence_entry *e)
 	free((char *)e->topic);
 	free((char *)e->status);
 	free((char *)e->reason);
+	free((char *)e->reused_case);
+	free((char *)e->url);
 }
 
 static int read_entry(sqlite3_stmt *st, struct agw_evidence_entry *e)
@@ -43,9 +45,10 @@ static int read_entry(sqlite3_stmt *st, struct agw_evidence_entry *e)
 		.bytes = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4),
 		.width = sqlite3_column_int64(st, 6),
 		.height = sqlite3_column_int64(st, 7),
+		.reused_n = sqlite3_column_int64(st, 12),
 	};
 	if (col_str(st, 1, &e->type) < 0 || col_str(st, 5, &e->sha256) < 0 || col_str(st, 8, &e->topic) < 0 ||
-	    col_str(st, 9, &e->status) < 0 || col_str(st, 10, &e->reason) < 0) {
+	    col_str(st, 9, &e->status) < 0 || col_str(st, 10, &e->reason) < 0 || col_str(st, 11, &e->reused_case) < 0) {
 		entry_clear(e);
 		return -ENOMEM;
 	}

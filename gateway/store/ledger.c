@@ -15,19 +15,22 @@
 
 enum column { COL_ID, COL_NAME, COL_VENDOR, COL_PROTOCOL, COL_ADDRESS, COL_USERNAME, COL_PASSWORD,
 	      COL_LONGITUDE, COL_LATITUDE, COL_CRS, COL_TAGS, COL_OWNER_CELL, COL_DEVICE, COL_CHANNEL,
-	      COL_SOURCE_TOKEN, COL__COUNT };
+	      COL_SOURCE_TOKEN, COL_SNAPSHOT_URL, COL_SNAPSHOT_USERNAME, COL_SNAPSHOT_PASSWORD, COL__COUNT };
 
 static const char *const column_names[COL__COUNT] = {
 	"id", "name", "vendor", "protocol", "address", "username", "password",
 	"longitude", "latitude", "crs", "tags", "owner_cell", "device", "channel",
-	"source_token",
+	"source_token", "snapshot_url", "snapshot_username", "snapshot_password",
 };
 /* owner_cell is optional: the grid cell a camera falls back to when it lies outside every cell.
  * device and channel are optional: the NVR (or multi-channel camera) row whose connection carries
  * this camera's events, and the camera's 1-based channel on it; source_token the token the device
- * names that channel by in its events (ONVIF NVRs), when not the channel's place in its list. */
+ * names that channel by in its events (ONVIF NVRs), when not the channel's place in its list.
+ * snapshot_url (with snapshot_username and snapshot_password, else the row's) is optional: an
+ * HTTP(S) JPEG of the camera for the evidence of cameras whose adapter has no picture (GB/T 28181). */
 static const bool column_required[COL__COUNT] = {true, true, true, true, true, true, true,
-						 true, true, true, true, false, false, false, false};
+						 true, true, true, true, false, false, false, false,
+						 false, false, false};
 
 #define MAX_CHANNEL 4096 /* NVRs number IP channels up to a few hundred (older firmware from 33) */
 
@@ -246,6 +249,30 @@ static const char *channel_columns(const struct agw_adapter *adapter, char *cons
 	return NULL;
 }
 
+/* snapshot_url: http(s), a host, no credentials, no spaces; its credentials go together. */
+static const char *check_snapshot(char *const f[COL__COUNT])
+{
+	const char *u = f[COL_SNAPSHOT_URL];
+	if (!*u)
+		return *f[COL_SNAPSHOT_USERNAME] || *f[COL_SNAPSHOT_PASSWORD]
+			       ? "snapshot_username and snapshot_password need a snapshot_url" : NULL;
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+		return "snapshot_url must be an http:// or https:// URL";
+	if (strlen(u) > 1024)
+		return "snapshot_url is longer than 1024 characters";
+	for (const char *p = u; *p; p++)
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return "snapshot_url contains spaces or control characters";
+	const char *host = strstr(u, "://") + 3, *path = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(path - host)))
+		return "snapshot_url contains credentials; put them in snapshot_username and snapshot_password";
+	if (path == host)
+		return "snapshot_url has no host";
+	if (*f[COL_SNAPSHOT_PASSWORD] && !*f[COL_SNAPSHOT_USERNAME])
+		return "a snapshot_password without a snapshot_username";
+	return NULL;
+}
+
 /* Builds a camera from a row, or returns the reason it is invalid. */
 static const char *row_to_camera(struct row *row, const int map[COL__COUNT], struct agw_camera *c)
 {
@@ -276,6 +303,8 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 		return why;
 	if (*f[COL_PASSWORD] && !*f[COL_USERNAME])
 		return "a password without a username";
+	if ((why = check_snapshot(f)))
+		return why;
 	c->lon = c->lat = NAN;
 	bool has_lon = *f[COL_LONGITUDE], has_lat = *f[COL_LATITUDE];
 	if (has_lon != has_lat)
@@ -302,6 +331,12 @@ static const char *row_to_camera(struct row *row, const int map[COL__COUNT], str
 	c->owner_cell = *f[COL_OWNER_CELL] ? strdup(f[COL_OWNER_CELL]) : NULL;
 	c->device = *dev ? strdup(dev) : NULL;
 	c->source_token = *tok ? strdup(tok) : NULL;
+	const char *su = f[COL_SNAPSHOT_URL], *sn = f[COL_SNAPSHOT_USERNAME], *sp = f[COL_SNAPSHOT_PASSWORD];
+	c->snapshot_url = *su ? strdup(su) : NULL;
+	c->snapshot_username = *sn ? strdup(sn) : NULL;
+	c->snapshot_password = *sp ? strdup(sp) : NULL;
+	if ((*su && !c->snapshot_url) || (*sn && !c->snapshot_username) || (*sp && !c->snapshot_password))
+		return "out of memory";
 	if ((*dev && !c->device) || (*tok && !c->source_token) || !c->id || !c->name || !c->vendor || !c->protocol || !c->address || !c->crs || !c->tags)
 		return "out of memory";
 	return NULL;

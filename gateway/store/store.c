@@ -209,6 +209,9 @@ void agw_camera_clear(struct agw_camera *c)
 	free(c->owner_cell);
 	free(c->device);
 	free(c->source_token);
+	free(c->snapshot_url);
+	free(c->snapshot_username);
+	free(c->snapshot_password);
 	memset(c, 0, sizeof(*c));
 	c->lon = c->lat = NAN;
 }
@@ -228,7 +231,10 @@ int agw_camera_copy(struct agw_camera *dst, const struct agw_camera *src)
 	    agw_strdup_to(&c.address, src->address) < 0 || agw_strdup_to(&c.username, src->username) < 0 ||
 	    agw_strdup_to(&c.password, src->password) < 0 || agw_strdup_to(&c.crs, src->crs) < 0 ||
 	    agw_strdup_to(&c.tags, src->tags) < 0 || agw_strdup_to(&c.owner_cell, src->owner_cell) < 0 ||
-	    agw_strdup_to(&c.device, src->device) < 0 || agw_strdup_to(&c.source_token, src->source_token) < 0) {
+	    agw_strdup_to(&c.device, src->device) < 0 || agw_strdup_to(&c.source_token, src->source_token) < 0 ||
+	    agw_strdup_to(&c.snapshot_url, src->snapshot_url) < 0 ||
+	    agw_strdup_to(&c.snapshot_username, src->snapshot_username) < 0 ||
+	    agw_strdup_to(&c.snapshot_password, src->snapshot_password) < 0) {
 		agw_camera_clear(&c);
 		return -ENOMEM;
 	}
@@ -253,13 +259,15 @@ bool agw_camera_equal(const struct agw_camera *a, const struct agw_camera *b)
 	       str_eq(a->username, b->username) && str_eq(a->password, b->password) && num_eq(a->lon, b->lon) &&
 	       num_eq(a->lat, b->lat) && str_eq(a->crs, b->crs) && str_eq(a->tags, b->tags) &&
 	       str_eq(a->owner_cell, b->owner_cell) && str_eq(a->device, b->device) && a->channel == b->channel &&
-	       str_eq(a->source_token, b->source_token);
+	       str_eq(a->source_token, b->source_token) && str_eq(a->snapshot_url, b->snapshot_url) &&
+	       str_eq(a->snapshot_username, b->snapshot_username) && str_eq(a->snapshot_password, b->snapshot_password);
 }
 
 static const char SQL_CAMERAS_DELETE[] = "DELETE FROM cameras";
 static const char SQL_CAMERA_INSERT[] =
 	"INSERT INTO cameras(id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,updated_at,"
-	"device,channel,source_token) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	"device,channel,source_token,snapshot_url,snapshot_username,snapshot_password)"
+	" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int camera_insert(struct agw_store *store, const struct agw_camera *c, int64_t now)
 {
@@ -290,6 +298,9 @@ static int camera_insert(struct agw_store *store, const struct agw_camera *c, in
 	else
 		sqlite3_bind_null(st, 15);
 	bind_text(st, 16, c->source_token);
+	bind_text(st, 17, c->snapshot_url);
+	bind_text(st, 18, c->snapshot_username);
+	bind_text(st, 19, c->snapshot_password);
 	return step_done(store, st);
 }
 
@@ -327,7 +338,7 @@ int agw_store_cameras_change(struct agw_store *store, const struct agw_camera *c
 
 static const char SQL_CAMERAS_LOAD[] =
 	"SELECT id,name,vendor,protocol,address,username,password,lon,lat,crs,tags,owner_cell,device,channel,"
-	"source_token FROM cameras"
+	"source_token,snapshot_url,snapshot_username,snapshot_password FROM cameras"
 	" ORDER BY id";
 
 static int column_dup(sqlite3_stmt *st, int i, char **dst)
@@ -365,7 +376,9 @@ int agw_store_cameras_load(struct agw_store *store, struct agw_camera **ret_came
 		    column_dup(st, 4, &c->address) < 0 || column_dup(st, 5, &c->username) < 0 ||
 		    column_dup(st, 6, &c->password) < 0 || column_dup(st, 9, &c->crs) < 0 ||
 		    column_dup(st, 10, &c->tags) < 0 || column_dup(st, 11, &c->owner_cell) < 0 ||
-		    column_dup(st, 12, &c->device) < 0 || column_dup(st, 14, &c->source_token) < 0) {
+		    column_dup(st, 12, &c->device) < 0 || column_dup(st, 14, &c->source_token) < 0 ||
+		    column_dup(st, 15, &c->snapshot_url) < 0 || column_dup(st, 16, &c->snapshot_username) < 0 ||
+		    column_dup(st, 17, &c->snapshot_password) < 0) {
 			r = -ENOMEM;
 			break;
 		}

@@ -137,6 +137,14 @@ static const char *const migrations[] = {
 	"ALTER TABLE cameras ADD COLUMN source_token TEXT;"
 	"CREATE INDEX cameras_address ON cameras(address) WHERE address IS NOT NULL;"
 	"CREATE INDEX cameras_device ON cameras(device) WHERE device IS NOT NULL;",
+	/* 15: evidence reused from the camera's previous case (a flood within evidence.min_interval):
+	 * that case and n; and a snapshot URL per ledger camera, for cameras whose adapter has no
+	 * picture of its own (GB/T 28181 devices that serve an HTTP JPEG) */
+	"ALTER TABLE evidence ADD COLUMN reused_case TEXT;"
+	"ALTER TABLE evidence ADD COLUMN reused_n INTEGER;"
+	"ALTER TABLE cameras ADD COLUMN snapshot_url TEXT;"
+	"ALTER TABLE cameras ADD COLUMN snapshot_username TEXT;"
+	"ALTER TABLE cameras ADD COLUMN snapshot_password TEXT;",
 };
 
 int agw_store_latest_schema_version(void)

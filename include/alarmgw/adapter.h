@@ -59,6 +59,12 @@ struct agw_camera {
 	 * video sources are not in channel order); NULL = by number. Only for adapters with
 	 * source_tokens. */
 	char *source_token;
+	/* An HTTP(S) JPEG of the camera (GET with Digest) for the evidence of cameras whose adapter has
+	 * no picture of its own (GB/T 28181 devices that also serve one), and its credentials (NULL:
+	 * the row's username and password). The core uses it; adapters may ignore it. */
+	char *snapshot_url;
+	char *snapshot_username;
+	char *snapshot_password; /* never log */
 };
 
 struct agw_adapter_ctx;
@@ -125,6 +131,12 @@ struct agw_adapter_ctx {
 	 * short while and makes it the evidence of the case that event opens. The core copies it.
 	 * Returns 0, -EMSGSIZE (over the size limit), -ENOMEM. NULL when evidence is off. */
 	int (*picture)(struct agw_adapter_ctx *ctx, const char *camera_id, const struct agw_picture *picture);
+	/* The URL of an HTTP JPEG of the camera that the adapter learned (ONVIF GetSnapshotUri) and
+	 * GETs with the ledger row's credentials and Digest: the core GETs it itself when the adapter
+	 * can take no picture any more (it is stopping), so a case opened by its last pulls still gets
+	 * one. Call it when the URL is learned or changes; url NULL forgets it. NULL when evidence is
+	 * off: check before calling. */
+	void (*snapshot_learned)(struct agw_adapter_ctx *ctx, const char *camera_id, const char *url);
 	/* A position the source reports for a ledger camera (a GB/T 28181 catalog's Longitude and
 	 * Latitude), in crs ("wgs84", "gcj02", "cgcs2000"). The core gives it to the camera only when
 	 * the ledger has none for it (ledger positions win), locates the camera in the grid again, and

@@ -18,6 +18,13 @@ struct agw_evidence_entry {
 	const char *topic;      /* the MQTT topic it is published on; NULL */
 	const char *status;     /* "stored", "failed", ...; NULL */
 	const char *reason;     /* why it failed; NULL */
+	/* a picture of the camera's earlier case reused (evidence.min_interval): that case and n */
+	const char *reused_case; /* NULL: taken for this case */
+	int64_t reused_n;
+	/* a signed link to fetch it from the gateway (evidence.url_base), valid until url_expires
+	 * (wall ms); NULL when links are off or the entry has no picture to come */
+	const char *url;
+	int64_t url_expires;
 };
 
 #endif

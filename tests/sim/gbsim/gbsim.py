@@ -26,6 +26,13 @@ DeviceControl a <Response> with <Result>OK</Result>.
 
 Ledger (--ledger FILE): one row per camera: IPC devices' own ID, or each NVR channel's ID, with
 protocol gb28181 and positions on a grid around (108.93, 34.25), crs wgs84.
+
+Snapshots (--snapshot-port PORT): the devices also serve a JPEG of each channel over HTTP, as many
+GB devices do besides SIP: GET /snapshot/<channel ID>.jpg on 127.0.0.1:PORT with Digest (MD5,
+qop=auth; Basic is refused), user admin and --snapshot-password. The ledger rows then name it in
+snapshot_url, snapshot_username and snapshot_password. The JPEG is camsim's (tests/sim/camsim/jpeg.c,
+32x24); --snapshot-fail-every N answers 503 for every Nth channel. The final stats count the
+pictures served and the requests refused.
 """
 import argparse
 import asyncio
@@ -34,6 +41,7 @@ import json
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import sys
@@ -245,9 +253,73 @@ def device_ids(a):
     return out
 
 
-def write_ledger(path, devices, password):
+def camsim_jpeg():
+    """The bytes of camsim's JPEG array (tests/sim/camsim/jpeg.c): a real 32x24 baseline JPEG."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "camsim", "jpeg.c")) as f:
+        text = f.read()
+    body = text[text.index("vsim_jpeg[] = {") + len("vsim_jpeg[] = {"):]
+    return bytes(int(x, 16) for x in re.findall(r"0x([0-9a-fA-F]{2})", body[:body.index("};")]))
+
+
+class Snapshots:
+    """The devices' HTTP snapshot service: one listener for every channel, Digest as devices do."""
+    REALM = "gbsim"
+
+    def __init__(self, a, stats):
+        self.a, self.stats = a, stats
+        self.jpeg = camsim_jpeg()
+        self.channels = {}  # channel id -> index (for --snapshot-fail-every)
+        self.nonces = set()
+
+    def ha1(self):
+        return md5(f"admin:{self.REALM}:{self.a.snapshot_password}")
+
+    def authorized(self, headers, method, uri):
+        h = headers.get("authorization", "")
+        if not h.lower().startswith("digest "):
+            return False
+        f = dict(re.findall(r'(\w+)="?([^",]*)"?', h[7:]))
+        if f.get("username") != "admin" or f.get("nonce") not in self.nonces or f.get("uri") != uri:
+            return False
+        want = md5(f"{self.ha1()}:{f['nonce']}:{f.get('nc', '')}:{f.get('cnonce', '')}:{f.get('qop', '')}:"
+                   f"{md5(f'{method}:{uri}')}")
+        return f.get("qop") == "auth" and f.get("response") == want
+
+    async def serve(self, reader, writer):
+        try:
+            while True:
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+                lines = head.decode("latin-1").split("\r\n")
+                method, uri = (lines[0].split(" ") + ["", ""])[:2]
+                headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+                m = re.fullmatch(r"/snapshot/(\d{20})\.jpg", uri)
+                if method != "GET" or not m or m.group(1) not in self.channels:
+                    status, body, extra = "404 Not Found", b"no such channel\n", ""
+                elif not self.authorized(headers, method, uri):
+                    nonce = secrets.token_hex(16)
+                    self.nonces.add(nonce)
+                    self.stats["snapshot_401"] += 1
+                    status, body = "401 Unauthorized", b"authenticate\n"
+                    extra = f'WWW-Authenticate: Digest realm="{self.REALM}", qop="auth", nonce="{nonce}", algorithm=MD5\r\n'
+                elif self.a.snapshot_fail_every and self.channels[m.group(1)] % self.a.snapshot_fail_every == 0:
+                    status, body, extra = "503 Service Unavailable", b"encoder busy\n", ""
+                else:
+                    self.stats["snapshots"] += 1
+                    status, body, extra = "200 OK", self.jpeg, "Content-Type: image/jpeg\r\n"
+                writer.write((f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{extra}\r\n").encode() + body)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError, asyncio.LimitOverrunError,
+                asyncio.CancelledError):
+            pass  # the client went, or gbsim stops with keep-alive connections open
+        finally:
+            writer.close()
+
+
+def write_ledger(path, devices, password, a):
+    snap = a.snapshot_port > 0
     with open(path, "w") as f:
-        f.write("id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags\n")
+        f.write("id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags"
+                + (",snapshot_url,snapshot_username,snapshot_password" if snap else "") + "\n")
         n = sum(len(c) for _, c, _ in devices)
         side = max(1, int(n ** 0.5))
         k = 0
@@ -257,7 +329,10 @@ def write_ledger(path, devices, password):
                 lat = 34.25 + (k // side) * 0.02 / side
                 pw = password if ch == dev else ""
                 name = f"{ch[10:13]}-{ch[-6:]}"
-                f.write(f"gb-{name},GB camera {name},gbsim,gb28181,{ch},{dev if pw else ''},{pw},{lon:.6f},{lat:.6f},wgs84,gbsim\n")
+                f.write(f"gb-{name},GB camera {name},gbsim,gb28181,{ch},{dev if pw else ''},{pw},{lon:.6f},{lat:.6f},wgs84,gbsim")
+                if snap:
+                    f.write(f",http://127.0.0.1:{a.snapshot_port}/snapshot/{ch}.jpg,admin,{a.snapshot_password}")
+                f.write("\n")
                 k += 1
 
 
@@ -334,16 +409,25 @@ async def main():
                    help="every Nth device sends alarms only once armed (SetGuard) or subscribed")
     p.add_argument("--unlisted", type=int, default=0, help="channels per device in its catalog but not in the ledger")
     p.add_argument("--catalog-page", type=int, default=20, help="catalog items per MESSAGE")
+    p.add_argument("--snapshot-port", type=int, default=0,
+                   help="serve each channel's JPEG over HTTP with Digest on this port (0: no snapshots)")
+    p.add_argument("--snapshot-password", default="snap-pass")
+    p.add_argument("--snapshot-fail-every", type=int, default=0, help="every Nth channel's snapshot answers 503")
     p.add_argument("--seed", type=int, default=1)
     a = p.parse_args()
     random.seed(a.seed)
     devices = device_ids(a)
     if a.ledger:
-        write_ledger(a.ledger, devices, a.password)
+        write_ledger(a.ledger, devices, a.password, a)
     if a.ledger_only:
         return
     loop = asyncio.get_running_loop()
     transport, sim = await loop.create_datagram_endpoint(lambda: Sim(a), local_addr=("127.0.0.1", 0))
+    sim.stats.update(snapshots=0, snapshot_401=0)
+    if a.snapshot_port:
+        snaps = Snapshots(a, sim.stats)
+        snaps.channels = {ch: i + 1 for i, ch in enumerate(c for _, chans, _ in devices for c in chans)}
+        await asyncio.start_server(snaps.serve, "127.0.0.1", a.snapshot_port)
     stop = asyncio.Event()
     for s in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(s, stop.set)

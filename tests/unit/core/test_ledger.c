@@ -321,6 +321,69 @@ static void source_tokens(void **state)
 	}
 }
 
+/* snapshot_url and its account: kept through the store (what the evidence fallback reads), checked
+ * with their line: a URL of another scheme, with credentials, an account without a URL. */
+static void snapshot_urls(void **state)
+{
+	(void)state;
+	static const char head[] = "id,name,vendor,protocol,address,username,password,longitude,latitude,crs,tags,"
+				   "snapshot_url,snapshot_username,snapshot_password\n";
+	char text[1024];
+	snprintf(text, sizeof(text), "%sg1,G1,V,gb28181,34020000001320000001,34020000001320000001,sip,,,,,"
+		 "http://10.0.7.21/ISAPI/Streaming/channels/101/picture,admin,snap\n"
+		 "g2,G2,V,gb28181,34020000001320000002,,,,,,,,,\n", head);
+	char *path = write_temp(".csv", text);
+	struct agw_camera *cams = NULL;
+	size_t n = 0;
+	struct agw_errors errs = {0};
+	char *dir;
+	struct agw_store *st = open_store(&dir);
+	assert_int_equal(agw_ledger_import(st, path, &errs), 2);
+	assert_int_equal(agw_store_cameras_load(st, &cams, &n), 2);
+	assert_string_equal(cams[0].snapshot_url, "http://10.0.7.21/ISAPI/Streaming/channels/101/picture");
+	assert_string_equal(cams[0].snapshot_username, "admin");
+	assert_string_equal(cams[0].snapshot_password, "snap");
+	assert_string_equal(cams[0].password, "sip");
+	assert_null(cams[1].snapshot_url);
+	assert_null(cams[1].snapshot_username);
+	struct agw_camera copy;
+	assert_int_equal(agw_camera_copy(&copy, &cams[0]), 0);
+	assert_true(agw_camera_equal(&copy, &cams[0]));
+	free(copy.snapshot_password);
+	copy.snapshot_password = strdup("other");
+	assert_false(agw_camera_equal(&copy, &cams[0])); /* a changed account is a changed camera */
+	agw_camera_clear(&copy);
+	agw_cameras_free(cams, n);
+	agw_store_close(st);
+	remove_tree(dir);
+	free(dir);
+	unlink(path);
+	free(path);
+	static const struct {
+		const char *row, *reason;
+	} bad[] = {
+		{"g1,G1,V,gb28181,34020000001320000001,,,,,,,ftp://10.0.7.21/p.jpg,,\n", "snapshot_url must be an http:// or https:// URL"},
+		{"g1,G1,V,gb28181,34020000001320000001,,,,,,,http://admin:pw@10.0.7.21/p.jpg,,\n", "snapshot_url contains credentials"},
+		{"g1,G1,V,gb28181,34020000001320000001,,,,,,,http:///p.jpg,,\n", "snapshot_url has no host"},
+		{"g1,G1,V,gb28181,34020000001320000001,,,,,,,,admin,pw\n", "need a snapshot_url"},
+		{"g1,G1,V,gb28181,34020000001320000001,,,,,,,http://10.0.7.21/p.jpg,,pw\n", "a snapshot_password without a snapshot_username"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", head, bad[i].row);
+		path = write_temp(".csv", text);
+		cams = NULL;
+		assert_int_equal(agw_ledger_parse(path, &cams, &n, &errs), -EINVAL);
+		char want[600];
+		snprintf(want, sizeof(want), "%s:2:", path);
+		if (errs.n != 1 || !strstr(errs.v[0], want) || !strstr(errs.v[0], bad[i].reason))
+			fail_msg("case %zu: got %zu errors, \"%s\", want %s ... %s", i, errs.n, errs.n ? errs.v[0] : "(none)",
+				 want, bad[i].reason);
+		agw_errors_clear(&errs);
+		unlink(path);
+		free(path);
+	}
+}
+
 /* A device row's own channel counts among its channels; another device may reuse the number. */
 static void nvr_own_channel(void **state)
 {
@@ -353,6 +416,7 @@ int main(void)
 		cmocka_unit_test(nvr_bad_rows),
 		cmocka_unit_test(nvr_own_channel),
 		cmocka_unit_test(source_tokens),
+		cmocka_unit_test(snapshot_urls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

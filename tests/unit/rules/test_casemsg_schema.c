@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <regex.h>
 
+#include "alarmgw/evidence.h"
 #include "engine_fx.h"
 
 static bool type_is(const char *t, json_t *v)
@@ -244,10 +245,51 @@ static void test_case_message_schema(void **state)
 	json_decref(schema);
 }
 
+/* Evidence entries as the decider lists them: a picture reused from an earlier case with its signed
+ * link, a failed one without; both validate, and the schema's reused_from refuses a bad n. */
+static void test_case_message_evidence_schema(void **state)
+{
+	(void)state;
+	json_error_t jerr;
+	json_t *schema = json_load_file(AGW_FIXTURES "/../../docs/case-message.schema.json", 0, &jerr);
+	assert_non_null(schema);
+	struct fx f;
+	fx_init(&f);
+	assert_int_equal(on(&f, "cam-a1", local(0, 10, 0)), AGW_DECISION_OPEN);
+	struct agw_evidence_entry ev[2] = {
+		{.n = 1, .type = "snapshot", .status = "stored", .captured_at = local(0, 9, 59), .camera_time = AGW_TIME_UNKNOWN,
+		 .bytes = 591, .sha256 = "ab12", .width = 32, .height = 24, .topic = "agw/evidence/x/1",
+		 .reused_case = "agw-0123456789abcdef", .reused_n = 1,
+		 .url = "https://gw-07.example:8443/evidence/x/1?exp=1800000000&sig=00", .url_expires = 1800000000000},
+		{.n = 2, .type = NULL, .status = "failed", .reason = "timeout: no picture within 5000 ms",
+		 .captured_at = AGW_TIME_UNKNOWN, .camera_time = AGW_TIME_UNKNOWN, .bytes = -1},
+	};
+	char *json;
+	size_t len;
+	assert_int_equal(agw_case_message(f.e, f.d.incident, f.d.action, ev, 2, &json, &len), 0);
+	json_t *doc = json_loads(json, 0, &jerr);
+	free(json);
+	assert_non_null(doc);
+	check_schema(schema, doc);
+	json_t *e0 = json_array_get(json_object_get(doc, "evidence"), 0), *e1 = json_array_get(json_object_get(doc, "evidence"), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(e0, "reused_from"), "case_id")),
+			    "agw-0123456789abcdef");
+	assert_string_equal(json_string_value(json_object_get(e0, "url_expires")), "2027-01-15T08:00:00.000Z");
+	assert_true(json_is_null(json_object_get(e1, "url")) && json_is_null(json_object_get(e1, "url_expires")) &&
+		    json_is_null(json_object_get(e1, "reused_from")));
+	char why[512];
+	json_object_set_new(json_object_get(e0, "reused_from"), "n", json_integer(0));
+	assert_non_null(validate(schema, doc, json_object_get(schema, "$defs"), "case", why, sizeof(why)));
+	json_decref(doc);
+	json_decref(schema);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_case_message_schema),
+		cmocka_unit_test(test_case_message_evidence_schema),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -543,9 +543,9 @@ static void insert_evidence(struct agw_store *s)
 	assert_int_equal(
 		sqlite3_exec(agw_store_db(s),
 			     "INSERT INTO evidence SELECT id, 2, 'cam-e', NULL, 'snapshot', NULL, NULL, NULL, NULL, NULL,"
-			     " NULL, NULL, NULL, 'failed', 'timed out after 5s', NULL, 0, NULL FROM cases;"
+			     " NULL, NULL, NULL, 'failed', 'timed out after 5s', NULL, 0, NULL, NULL, NULL FROM cases;"
 			     "INSERT INTO evidence SELECT id, 1, 'cam-e', NULL, 'snapshot', 'onvif', 1795363200000,"
-			     " 1795363200100, 48213, 'ab12', 1920, 1080, 'agw/evidence/x/1', 'stored', NULL, 'p', 0, 0"
+			     " 1795363200100, 48213, 'ab12', 1920, 1080, 'agw/evidence/x/1', 'stored', NULL, 'p', 0, 0, NULL, NULL"
 			     " FROM cases;",
 			     NULL, NULL, NULL),
 		SQLITE_OK);
