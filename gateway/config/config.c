@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "libconfig_text.h"
 #include "alarmgw/str.h"
 
 void agw_errors_add(struct agw_errors *errs, const char *file, int line, const char *fmt, ...)
@@ -242,11 +243,19 @@ static const char *type_name(int t)
 	}
 }
 
+/* The file a setting came from: the config is read from its text (libconfig_text.h), so libconfig
+ * knows no file name; every setting comes from cfg->path. */
+static const char *setting_file(const struct agw_config *cfg, const config_setting_t *s)
+{
+	const char *file = config_setting_source_file(s);
+	return file ? file : cfg->path;
+}
+
 /* Sets one known key from its setting; records an error and leaves the default otherwise. */
 static void set_key(struct agw_config *cfg, const struct key *k, config_setting_t *s, struct agw_errors *errs)
 {
 	void *field = (char *)cfg + k->offset;
-	const char *file = config_setting_source_file(s);
+	const char *file = setting_file(cfg, s);
 	int line = (int)config_setting_source_line(s);
 	int t = config_setting_type(s);
 	switch (k->type) {
@@ -344,7 +353,7 @@ static void load_section(struct agw_config *cfg, config_setting_t *group, struct
 			if (strcmp(keys[j].section, section) == 0 && strcmp(keys[j].name, name) == 0)
 				k = &keys[j];
 		if (!k) {
-			agw_errors_add(errs, config_setting_source_file(s), (int)config_setting_source_line(s),
+			agw_errors_add(errs, setting_file(cfg, s), (int)config_setting_source_line(s),
 				       "unknown key %s.%s", section, name);
 			continue;
 		}
@@ -358,7 +367,7 @@ static void load_adapters(struct agw_config *cfg, config_setting_t *group, struc
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
 		if (!config_setting_is_group(s)) {
-			agw_errors_add(errs, config_setting_source_file(s), (int)config_setting_source_line(s),
+			agw_errors_add(errs, setting_file(cfg, s), (int)config_setting_source_line(s),
 				       "adapters.%s must be a group { ... }", config_setting_name(s));
 			continue;
 		}
@@ -366,7 +375,7 @@ static void load_adapters(struct agw_config *cfg, config_setting_t *group, struc
 		int enabled = 1;
 		config_setting_t *en = config_setting_get_member(s, "enabled");
 		if (en && config_setting_type(en) != CONFIG_TYPE_BOOL)
-			agw_errors_add(errs, config_setting_source_file(en), (int)config_setting_source_line(en),
+			agw_errors_add(errs, setting_file(cfg, en), (int)config_setting_source_line(en),
 				       "adapters.%s.enabled must be true or false", config_setting_name(s));
 		else if (en)
 			enabled = config_setting_get_bool(en);
@@ -400,12 +409,17 @@ int agw_config_load(const char *path, struct agw_config *cfg, struct agw_errors 
 	config_init(&cfg->tree);
 	cfg->has_tree = true;
 	size_t before = errs->n;
-	if (!config_read_file(&cfg->tree, path)) {
-		if (config_error_type(&cfg->tree) == CONFIG_ERR_FILE_IO)
-			agw_errors_add(errs, path, 0, "cannot read the file");
-		else
-			agw_errors_add(errs, config_error_file(&cfg->tree) ? config_error_file(&cfg->tree) : path,
-				       config_error_line(&cfg->tree), "syntax error: %s", config_error_text(&cfg->tree));
+	char *text = NULL, why[160];
+	int text_line = 0;
+	if (agw_libconfig_text_read(path, &text, &text_line, why, sizeof(why)) < 0) {
+		agw_errors_add(errs, path, text_line, "%s", why);
+		return -EINVAL;
+	}
+	int read_ok = config_read_string(&cfg->tree, text);
+	free(text);
+	if (!read_ok) {
+		agw_errors_add(errs, config_error_file(&cfg->tree) ? config_error_file(&cfg->tree) : path,
+			       config_error_line(&cfg->tree), "syntax error: %s", config_error_text(&cfg->tree));
 		return -EINVAL;
 	}
 	config_setting_t *root = config_root_setting(&cfg->tree);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rules_file.h"
+#include "libconfig_text.h"
 
 struct ctx {
 	const char *path;
@@ -477,7 +478,16 @@ int agw_rules_file_load(const char *path, struct agw_ruleset **ret_rules, struct
 		return ret;
 	}
 	config_init(&cf);
-	if (!config_read_file(&cf, path)) {
+	char *text = NULL, why[160];
+	int line = 0;
+	if (agw_libconfig_text_read(path, &text, &line, why, sizeof(why)) < 0) {
+		agw_errors_add(errs, path, line, "%s", why);
+		ret = -EINVAL;
+		goto out;
+	}
+	int read_ok = config_read_string(&cf, text);
+	free(text);
+	if (!read_ok) {
 		agw_errors_add(errs, config_error_file(&cf) ? config_error_file(&cf) : path, config_error_line(&cf),
 			       "%s", config_error_text(&cf));
 		ret = -EINVAL;

@@ -178,11 +178,51 @@ static void durations(void **state)
 	assert_int_equal(agw_duration_parse("1e300h", &ms), -ERANGE);
 }
 
+/* libconfig 1.5 reads an integer over 32 bits without its L as a wrapped 32-bit value, silently
+ * (10737418240 became -2147483648): byte counts that large are what operators write. */
+static void integers_over_32_bits(void **state)
+{
+	(void)state;
+	char *path = write_temp(".conf", "# a comment 99999999999 and a string are left alone\n"
+					 "gateway: { id = \"gw-5000000000\"; state_dir = \"/tmp\";\n"
+					 "  queue_max_bytes = 0x100000000; };\n"
+					 "evidence: { max_total_bytes = 10737418240; min_free_bytes = 5000000000L;\n"
+					 "  max_bytes = 65536; };\n");
+	struct agw_config cfg;
+	struct agw_errors errs = {0};
+	int rc = agw_config_load(path, &cfg, &errs);
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("%s\n", errs.v[i]);
+	assert_int_equal(rc, 0);
+	assert_string_equal(cfg.gateway_id, "gw-5000000000");
+	assert_true(cfg.queue_max_bytes == 4294967296LL);
+	assert_true(cfg.evidence.max_total_bytes == 10737418240LL);
+	assert_true(cfg.evidence.min_free_bytes == 5000000000LL);
+	assert_int_equal(cfg.evidence.max_bytes, 65536);
+	agw_config_free(&cfg);
+	unlink(path);
+	free(path);
+	/* past 64 bits: an error on its line, not a number nobody wrote */
+	path = write_temp(".conf", "gateway: { id = \"gw\";\n  queue_max_bytes = 99999999999999999999; };\n");
+	errs = (struct agw_errors){0};
+	assert_int_equal(agw_config_load(path, &cfg, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	char want[512];
+	snprintf(want, sizeof(want), "%s:2: integer 99999999999999999999 is out of range", path);
+	if (!has_error(&errs, want))
+		fail_msg("missing error: %s (got %s)", want, errs.v[0]);
+	agw_errors_clear(&errs);
+	agw_config_free(&cfg);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_config),  cmocka_unit_test(five_mistakes), cmocka_unit_test(syntax_error_has_line),
 		cmocka_unit_test(missing_file), cmocka_unit_test(cross_checks),  cmocka_unit_test(durations),
+		cmocka_unit_test(integers_over_32_bits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
