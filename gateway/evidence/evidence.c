@@ -626,7 +626,10 @@ int agw_evidence_offer(struct agw_evidence *ev, const char *camera_id, const str
 	if (!c->pic || agw_strdup_to(&c->pic_type, p->type ? p->type : "event_picture") < 0 ||
 	    agw_strdup_to(&c->pic_source, p->source) < 0) {
 		free(c->pic);
+		free(c->pic_type);
+		free(c->pic_source);
 		c->pic = NULL;
+		c->pic_type = c->pic_source = NULL;
 		return -ENOMEM;
 	}
 	memcpy(c->pic, p->data, p->len);
@@ -645,7 +648,13 @@ int agw_evidence_learn(struct agw_evidence *ev, const char *camera_id, const cha
 	struct evidence_cam *c = evidence_cam_get(&ev->cams, camera_id);
 	if (!c)
 		return -ENOMEM;
-	return agw_strdup_to(&c->learned_url, url);
+	/* adapters report the URL again on every (re)subscription: the old copy goes */
+	char *copy = NULL;
+	if (url && !(copy = strdup(url)))
+		return -ENOMEM;
+	free(c->learned_url);
+	c->learned_url = copy;
+	return 0;
 }
 
 const char *agw_evidence_learned(struct agw_evidence *ev, const char *camera_id)

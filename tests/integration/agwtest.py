@@ -177,6 +177,9 @@ class Gateway:
         t0 = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout=timeout)
+        if code != 0:  # a sanitizer's report is at the end of the log: show it where the failure is
+            time.sleep(0.2)  # the reader thread takes the last lines
+            print(f"--- alarmgw exited {code} on SIGTERM; its last lines:\n" + "\n".join(self.log()[-80:]), flush=True)
         return code, time.monotonic() - t0
 
     def kill(self):
